@@ -1,0 +1,1 @@
+//! Activity logs: ingest, attribution, baselines, anomaly detection, least-privilege right-sizing.

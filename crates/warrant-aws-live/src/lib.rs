@@ -1,0 +1,1 @@
+//! Live AWS discovery through the official AWS SDK for Rust.

@@ -1,0 +1,220 @@
+//! Findings: what is wrong with an identity, why it matters (OWASP NHI) and how to fix it.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use crate::UnknownValueError;
+use crate::model::closed_enum;
+
+closed_enum!(
+    /// Ordered from least to most severe, so `>=` compares severities.
+    Severity, "severity" {
+        Info => "info",
+        Low => "low",
+        Medium => "medium",
+        High => "high",
+        Critical => "critical",
+    }
+);
+
+impl Severity {
+    /// Exposure points a finding of this severity contributes to an identity's risk.
+    pub fn exposure_points(self) -> f64 {
+        match self {
+            Severity::Info => 0.0,
+            Severity::Low => 2.0,
+            Severity::Medium => 5.0,
+            Severity::High => 10.0,
+            Severity::Critical => 20.0,
+        }
+    }
+}
+
+/// The OWASP Top 10 Non-Human Identities Risks (2025).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum OwaspNhi {
+    #[serde(rename = "NHI1")]
+    Nhi1,
+    #[serde(rename = "NHI2")]
+    Nhi2,
+    #[serde(rename = "NHI3")]
+    Nhi3,
+    #[serde(rename = "NHI4")]
+    Nhi4,
+    #[serde(rename = "NHI5")]
+    Nhi5,
+    #[serde(rename = "NHI6")]
+    Nhi6,
+    #[serde(rename = "NHI7")]
+    Nhi7,
+    #[serde(rename = "NHI8")]
+    Nhi8,
+    #[serde(rename = "NHI9")]
+    Nhi9,
+    #[serde(rename = "NHI10")]
+    Nhi10,
+}
+
+impl OwaspNhi {
+    pub const ALL: [OwaspNhi; 10] = [
+        OwaspNhi::Nhi1,
+        OwaspNhi::Nhi2,
+        OwaspNhi::Nhi3,
+        OwaspNhi::Nhi4,
+        OwaspNhi::Nhi5,
+        OwaspNhi::Nhi6,
+        OwaspNhi::Nhi7,
+        OwaspNhi::Nhi8,
+        OwaspNhi::Nhi9,
+        OwaspNhi::Nhi10,
+    ];
+
+    /// `"NHI1"` … `"NHI10"`.
+    pub fn code(self) -> &'static str {
+        match self {
+            OwaspNhi::Nhi1 => "NHI1",
+            OwaspNhi::Nhi2 => "NHI2",
+            OwaspNhi::Nhi3 => "NHI3",
+            OwaspNhi::Nhi4 => "NHI4",
+            OwaspNhi::Nhi5 => "NHI5",
+            OwaspNhi::Nhi6 => "NHI6",
+            OwaspNhi::Nhi7 => "NHI7",
+            OwaspNhi::Nhi8 => "NHI8",
+            OwaspNhi::Nhi9 => "NHI9",
+            OwaspNhi::Nhi10 => "NHI10",
+        }
+    }
+
+    pub fn title(self) -> &'static str {
+        match self {
+            OwaspNhi::Nhi1 => "Improper Offboarding",
+            OwaspNhi::Nhi2 => "Secret Leakage",
+            OwaspNhi::Nhi3 => "Vulnerable Third-Party NHI",
+            OwaspNhi::Nhi4 => "Insecure Authentication",
+            OwaspNhi::Nhi5 => "Overprivileged NHI",
+            OwaspNhi::Nhi6 => "Insecure Cloud Deployment Configurations",
+            OwaspNhi::Nhi7 => "Long-Lived Secrets",
+            OwaspNhi::Nhi8 => "Environment Isolation",
+            OwaspNhi::Nhi9 => "NHI Reuse",
+            OwaspNhi::Nhi10 => "Human Use of NHI",
+        }
+    }
+}
+
+impl fmt::Display for OwaspNhi {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+impl FromStr for OwaspNhi {
+    type Err = UnknownValueError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        OwaspNhi::ALL
+            .into_iter()
+            .find(|nhi| nhi.code().eq_ignore_ascii_case(s.trim()))
+            .ok_or_else(|| UnknownValueError {
+                what: "OWASP NHI risk",
+                value: s.to_string(),
+                expected: "NHI1 … NHI10",
+            })
+    }
+}
+
+closed_enum!(
+    /// Which engine raised a finding.
+    FindingSource, "finding source" {
+        Posture => "posture",
+        Secret => "secret",
+        Activity => "activity",
+    }
+);
+
+/// One problem with one identity.
+///
+/// The JSON form is part of `warrant assess --format json`'s documented schema: keep field names
+/// stable.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Finding {
+    /// Rule id, e.g. `aws-access-key-old`.
+    pub rule: String,
+    pub title: String,
+    pub owasp: OwaspNhi,
+    pub severity: Severity,
+    /// External id of the identity concerned.
+    pub identity: String,
+    /// Facts that made the rule fire, one sentence each.
+    pub evidence: Vec<String>,
+    pub remediation: String,
+    pub source: FindingSource,
+    /// MITRE ATT&CK technique ids where they apply (activity findings).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attack: Vec<String>,
+    /// Stable id of this finding: the same problem on the same identity keeps its id across runs.
+    pub id: String,
+}
+
+impl Finding {
+    /// Builds a finding whose `id` is derived from rule, identity and a discriminator (for rules
+    /// that can fire several times on one identity, such as one per access key).
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        rule: &str,
+        title: impl Into<String>,
+        owasp: OwaspNhi,
+        severity: Severity,
+        identity: &str,
+        discriminator: &str,
+        evidence: Vec<String>,
+        remediation: impl Into<String>,
+        source: FindingSource,
+    ) -> Finding {
+        use sha2::{Digest, Sha256};
+        let mut hasher = Sha256::new();
+        for part in [rule, identity, discriminator] {
+            hasher.update(part.as_bytes());
+            hasher.update([0u8]);
+        }
+        let digest = hasher.finalize();
+        Finding {
+            rule: rule.to_string(),
+            title: title.into(),
+            owasp,
+            severity,
+            identity: identity.to_string(),
+            evidence,
+            remediation: remediation.into(),
+            source,
+            attack: Vec::new(),
+            id: hex::encode(&digest[..10]),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn owasp_codes_serialise_as_written_by_owasp() {
+        assert_eq!(serde_json::to_string(&OwaspNhi::Nhi10).ok().as_deref(), Some("\"NHI10\""));
+        assert_eq!("nhi7".parse::<OwaspNhi>(), Ok(OwaspNhi::Nhi7));
+    }
+
+    #[test]
+    fn severities_are_ordered() {
+        assert!(Severity::Critical > Severity::High);
+        assert!(Severity::Low > Severity::Info);
+    }
+
+    #[test]
+    fn finding_ids_are_stable_and_distinct() {
+        let make = |disc: &str| {
+            Finding::new("r", "t", OwaspNhi::Nhi1, Severity::Low, "id", disc, vec![], "fix", FindingSource::Posture).id
+        };
+        assert_eq!(make("a"), make("a"));
+        assert_ne!(make("a"), make("b"));
+    }
+}

@@ -1,0 +1,30 @@
+//! Warrant's domain core.
+//!
+//! Everything here is pure data and pure functions: no files, no network, no database, and no
+//! reading of the wall clock except through [`clock::Clock`]. Connectors turn outside input into
+//! these types; the store persists them; the posture engine reasons over them.
+
+pub mod access;
+pub mod clock;
+pub mod finding;
+pub mod fingerprint;
+pub mod inventory;
+pub mod model;
+pub mod risk;
+
+pub use access::{AccessLevel, Escalation, Grant, PrivilegeSummary, ResourceAccess};
+pub use clock::{Clock, FixedClock, SystemClock};
+pub use finding::{Finding, FindingSource, OwaspNhi, Severity};
+pub use fingerprint::{Fingerprinter, redact};
+pub use inventory::{Inventory, SourceScope};
+pub use model::*;
+pub use risk::{RiskComponent, RiskScore};
+
+/// A parse error for one of the closed vocabularies below (severity, status, …).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown {what} `{value}`; expected one of: {expected}")]
+pub struct UnknownValueError {
+    pub what: &'static str,
+    pub value: String,
+    pub expected: &'static str,
+}

@@ -1,0 +1,1 @@
+//! Renders assessments and findings as tables, JSON, SARIF, HTML.

@@ -1,0 +1,1 @@
+//! Leaked-secret detection in files, git history and archives, linked to identities.

@@ -1,0 +1,1 @@
+//! Persistence: the SQLite store (default) behind a backend-neutral interface.
