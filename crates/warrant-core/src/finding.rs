@@ -199,7 +199,10 @@ mod tests {
 
     #[test]
     fn owasp_codes_serialise_as_written_by_owasp() {
-        assert_eq!(serde_json::to_string(&OwaspNhi::Nhi10).ok().as_deref(), Some("\"NHI10\""));
+        assert_eq!(
+            serde_json::to_string(&OwaspNhi::Nhi10).ok().as_deref(),
+            Some("\"NHI10\"")
+        );
         assert_eq!("nhi7".parse::<OwaspNhi>(), Ok(OwaspNhi::Nhi7));
     }
 
@@ -212,7 +215,18 @@ mod tests {
     #[test]
     fn finding_ids_are_stable_and_distinct() {
         let make = |disc: &str| {
-            Finding::new("r", "t", OwaspNhi::Nhi1, Severity::Low, "id", disc, vec![], "fix", FindingSource::Posture).id
+            Finding::new(
+                "r",
+                "t",
+                OwaspNhi::Nhi1,
+                Severity::Low,
+                "id",
+                disc,
+                vec![],
+                "fix",
+                FindingSource::Posture,
+            )
+            .id
         };
         assert_eq!(make("a"), make("a"));
         assert_ne!(make("a"), make("b"));

@@ -90,7 +90,10 @@ mod tests {
 
     #[test]
     fn redaction_keeps_the_type_prefix() {
-        assert_eq!(redact("ghp_0123456789abcdefghijklmnopqrstuvwxyzAB"), "ghp_…AB");
+        assert_eq!(
+            redact("ghp_0123456789abcdefghijklmnopqrstuvwxyzAB"),
+            "ghp_…AB"
+        );
         assert_eq!(redact("short"), "…");
     }
 

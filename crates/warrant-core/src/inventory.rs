@@ -59,8 +59,8 @@ impl Inventory {
         self.scopes.extend(other.scopes);
     }
 
-    /// Keeps the last record for each key (identity id, credential id, …), preserving first
-    /// appearance order.
+    /// Keeps the last record for each key (credential id, policy id, …), preserving first
+    /// appearance order; identities with the same id are merged field by field.
     pub fn dedup(&mut self) {
         fn last_wins<T, K: std::hash::Hash + Eq>(items: &mut Vec<T>, key: impl Fn(&T) -> K) {
             let mut position: HashMap<K, usize> = HashMap::with_capacity(items.len());
@@ -80,11 +80,13 @@ impl Inventory {
             }
             *items = out;
         }
-        last_wins(&mut self.identities, |i| i.id.clone());
+        merge_identities(&mut self.identities);
         last_wins(&mut self.credentials, |c| c.id.clone());
         last_wins(&mut self.policies, |p| p.id.clone());
         last_wins(&mut self.attachments, |a| a.clone());
-        last_wins(&mut self.trust_edges, |t| (t.from.clone(), t.to.clone(), t.kind));
+        last_wins(&mut self.trust_edges, |t| {
+            (t.from.clone(), t.to.clone(), t.kind)
+        });
         last_wins(&mut self.resources, |r| r.id.clone());
         last_wins(&mut self.owners, |o| o.id.clone());
         last_wins(&mut self.accounts, |a| (a.provider, a.id.clone()));
@@ -101,6 +103,26 @@ impl Inventory {
     pub fn index(&self) -> InventoryIndex<'_> {
         InventoryIndex::new(self)
     }
+}
+
+/// Folds records with the same id into the first one (see [`Identity::merge_from`]).
+fn merge_identities(identities: &mut Vec<Identity>) {
+    let mut position: HashMap<String, usize> = HashMap::with_capacity(identities.len());
+    let mut out: Vec<Identity> = Vec::with_capacity(identities.len());
+    for identity in identities.drain(..) {
+        match position.get(&identity.id) {
+            Some(&at) => {
+                if let Some(slot) = out.get_mut(at) {
+                    slot.merge_from(identity);
+                }
+            }
+            None => {
+                position.insert(identity.id.clone(), out.len());
+                out.push(identity);
+            }
+        }
+    }
+    *identities = out;
 }
 
 /// Borrowed look-ups over an [`Inventory`].
@@ -121,8 +143,16 @@ impl<'a> InventoryIndex<'a> {
     fn new(inventory: &'a Inventory) -> Self {
         let mut index = InventoryIndex {
             inventory,
-            identity_by_id: inventory.identities.iter().map(|i| (i.id.as_str(), i)).collect(),
-            policy_by_id: inventory.policies.iter().map(|p| (p.id.as_str(), p)).collect(),
+            identity_by_id: inventory
+                .identities
+                .iter()
+                .map(|i| (i.id.as_str(), i))
+                .collect(),
+            policy_by_id: inventory
+                .policies
+                .iter()
+                .map(|p| (p.id.as_str(), p))
+                .collect(),
             owner_by_id: HashMap::new(),
             credentials_by_identity: HashMap::new(),
             attachments_by_identity: HashMap::new(),
@@ -130,9 +160,14 @@ impl<'a> InventoryIndex<'a> {
             trust_from: HashMap::new(),
         };
         for owner in &inventory.owners {
-            index.owner_by_id.insert(owner.id.to_ascii_lowercase(), owner);
+            index
+                .owner_by_id
+                .insert(owner.id.to_ascii_lowercase(), owner);
             for alias in [&owner.email, &owner.login].into_iter().flatten() {
-                index.owner_by_id.entry(alias.to_ascii_lowercase()).or_insert(owner);
+                index
+                    .owner_by_id
+                    .entry(alias.to_ascii_lowercase())
+                    .or_insert(owner);
             }
         }
         for credential in &inventory.credentials {
@@ -150,8 +185,16 @@ impl<'a> InventoryIndex<'a> {
                 .push(attachment);
         }
         for edge in &inventory.trust_edges {
-            index.trust_into.entry(edge.to.as_str()).or_default().push(edge);
-            index.trust_from.entry(edge.from.as_str()).or_default().push(edge);
+            index
+                .trust_into
+                .entry(edge.to.as_str())
+                .or_default()
+                .push(edge);
+            index
+                .trust_from
+                .entry(edge.from.as_str())
+                .or_default()
+                .push(edge);
         }
         index
     }
@@ -179,15 +222,37 @@ mod tests {
     use crate::model::{IdentityKind, Provider};
 
     #[test]
-    fn dedup_keeps_the_last_record_in_first_position() {
+    fn dedup_merges_partial_identity_records_in_first_position() {
         let mut inv = Inventory::default();
         let mut first = Identity::new("a", IdentityKind::AwsUser, Provider::Aws, "first");
-        inv.identities.push(first.clone());
-        inv.identities.push(Identity::new("b", IdentityKind::AwsUser, Provider::Aws, "b"));
-        first.name = "second".into();
+        first.purpose = Some("nightly export".into());
         inv.identities.push(first);
+        inv.identities.push(Identity::new(
+            "b",
+            IdentityKind::AwsUser,
+            Provider::Aws,
+            "b",
+        ));
+        let mut partial = Identity::new("a", IdentityKind::Other, Provider::Aws, "second");
+        partial.login = Some(crate::InteractiveLogin {
+            password_enabled: true,
+            ..Default::default()
+        });
+        inv.identities.push(partial);
         inv.dedup();
         let names: Vec<_> = inv.identities.iter().map(|i| i.name.as_str()).collect();
         assert_eq!(names, ["second", "b"]);
+        let a = &inv.identities[0];
+        assert_eq!(
+            a.kind,
+            IdentityKind::AwsUser,
+            "a partial record's unknown kind does not win"
+        );
+        assert_eq!(
+            a.purpose.as_deref(),
+            Some("nightly export"),
+            "known values are kept"
+        );
+        assert!(a.login.as_ref().is_some_and(|l| l.password_enabled));
     }
 }

@@ -274,7 +274,11 @@ pub struct Credential {
 }
 
 impl Credential {
-    pub fn new(id: impl Into<String>, identity: impl Into<String>, kind: CredentialKind) -> Credential {
+    pub fn new(
+        id: impl Into<String>,
+        identity: impl Into<String>,
+        kind: CredentialKind,
+    ) -> Credential {
         Credential {
             id: id.into(),
             identity: identity.into(),
@@ -493,9 +497,92 @@ mod tests {
     #[test]
     fn environment_guessing_reads_words_not_substrings() {
         assert_eq!(Environment::guess("acme-prod"), Environment::Production);
-        assert_eq!(Environment::guess("payments-PRD-eu"), Environment::Production);
+        assert_eq!(
+            Environment::guess("payments-PRD-eu"),
+            Environment::Production
+        );
         assert_eq!(Environment::guess("dev"), Environment::Development);
         assert_eq!(Environment::guess("product-catalog"), Environment::Unknown);
         assert_eq!(Environment::guess("devices"), Environment::Unknown);
     }
+}
+
+impl Identity {
+    /// Folds a later, possibly partial, record of the same identity into this one: values the
+    /// later record knows win, values it lacks are kept. Lets one identity be assembled from
+    /// several exports (authorization details + credential report, say).
+    pub fn merge_from(&mut self, later: Identity) {
+        let Identity {
+            id: _,
+            kind,
+            provider: _,
+            account,
+            namespace,
+            environment,
+            name,
+            actor,
+            created,
+            last_used,
+            status,
+            owners,
+            purpose,
+            tags,
+            login,
+            provenance,
+            attributes,
+        } = later;
+        // A kind of `Other` means "the source did not know"; keep the more specific one.
+        if kind != IdentityKind::Other {
+            self.kind = kind;
+        }
+        self.account = account.or(self.account.take());
+        self.namespace = namespace.or(self.namespace.take());
+        if environment != Environment::Unknown {
+            self.environment = environment;
+        }
+        if !name.is_empty() {
+            self.name = name;
+        }
+        if actor != ActorKind::Unknown {
+            self.actor = actor;
+        }
+        self.created = created.or(self.created);
+        self.last_used = match (self.last_used, last_used) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        };
+        // Status is only ever made worse by a later record within one import: a source that
+        // says "disabled" outranks one that merely lists the identity.
+        self.status = self.status.max(status);
+        for owner in owners {
+            if !self.owners.contains(&owner) {
+                self.owners.push(owner);
+            }
+        }
+        self.purpose = purpose.or(self.purpose.take());
+        self.tags.extend(tags);
+        self.login = login.or(self.login.take());
+        if self.provenance.source.is_empty() {
+            self.provenance = provenance;
+        }
+        self.attributes.extend(attributes);
+    }
+}
+
+/// Observed use of a permission by an identity, aggregated over a period (from activity logs).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UsageRecord {
+    pub identity: String,
+    /// Credential used (e.g. the access key id), when the log names it.
+    pub credential: Option<String>,
+    /// The permission exercised, in the provider's policy vocabulary (`s3:GetObject`,
+    /// Kubernetes `get` on `/secrets` as `get:/secrets`).
+    pub action: String,
+    /// The resource acted on (ARN, `NS/RESOURCE/NAME`), when the log names it.
+    pub resource: Option<String>,
+    pub first_seen: Timestamp,
+    pub last_seen: Timestamp,
+    pub count: u64,
+    /// Calls that failed (access denied, errors).
+    pub errors: u64,
 }
