@@ -1,1 +1,321 @@
-//! Renders assessments and findings as tables, JSON, SARIF, HTML.
+//! Rendering of Warrant's results for people (tables, HTML) and machines (JSON, CSV, SARIF).
+//!
+//! The JSON document ([`AssessmentDocument`]) is a documented, stable interface
+//! (`docs/assessment.schema.json`): add fields, never rename or remove them.
+
+pub mod html;
+pub mod sarif;
+pub mod table;
+
+use std::collections::BTreeMap;
+use std::io::Write;
+
+use serde::{Deserialize, Serialize};
+use warrant_core::{
+    Environment, Finding, IdentityKind, IdentityStatus, Provider, Severity, Timestamp,
+};
+
+/// Identifies the JSON document format; bumped only for incompatible changes.
+pub const ASSESSMENT_SCHEMA: &str = "warrant.assessment/v1";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    #[error("could not write the report: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("could not encode the report as JSON: {0}")]
+    Json(#[from] serde_json::Error),
+    #[error("could not encode the report as CSV: {0}")]
+    Csv(#[from] csv::Error),
+}
+
+/// One identity as reported by `warrant assess`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IdentityView {
+    /// External id (ARN, `system:serviceaccount:NS:NAME`, …).
+    pub id: String,
+    pub kind: IdentityKind,
+    pub provider: Provider,
+    pub name: String,
+    pub account: Option<String>,
+    pub environment: Environment,
+    pub status: IdentityStatus,
+    /// Owner references as written at the source (emails, logins, teams).
+    pub owners: Vec<String>,
+    /// Overall risk, 0–100.
+    pub risk: f64,
+    /// Blast radius, 0–100.
+    pub blast_radius: f64,
+    /// Exposure, 0–100.
+    pub exposure: f64,
+    pub admin_equivalent: bool,
+    pub last_used: Option<Timestamp>,
+    /// Number of findings on this identity.
+    pub n_findings: usize,
+}
+
+/// A file that was read (or refused) to produce the assessment.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InputView {
+    pub path: String,
+    /// Detected format, `None` when the file was not recognised.
+    pub format: Option<String>,
+    pub records: usize,
+    /// Why the file could not be used, naming the place in it.
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Summary {
+    pub identities: usize,
+    pub findings: usize,
+    pub by_severity: BTreeMap<Severity, usize>,
+    pub by_owasp: BTreeMap<String, usize>,
+    pub admin_equivalent: usize,
+    pub without_owner: usize,
+}
+
+/// The whole result of `warrant assess`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AssessmentDocument {
+    pub schema: String,
+    pub tool: ToolInfo,
+    /// The instant the assessment was computed for (`--as-of` or now).
+    pub as_of: Timestamp,
+    pub summary: Summary,
+    /// Sorted by risk, highest first.
+    pub identities: Vec<IdentityView>,
+    /// Sorted by severity, highest first.
+    pub findings: Vec<Finding>,
+    pub inputs: Vec<InputView>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ToolInfo {
+    pub name: String,
+    pub version: String,
+}
+
+impl AssessmentDocument {
+    pub fn new(
+        as_of: Timestamp,
+        identities: Vec<IdentityView>,
+        findings: Vec<Finding>,
+        inputs: Vec<InputView>,
+    ) -> AssessmentDocument {
+        let mut summary = Summary {
+            identities: identities.len(),
+            findings: findings.len(),
+            ..Summary::default()
+        };
+        for finding in &findings {
+            *summary.by_severity.entry(finding.severity).or_default() += 1;
+            *summary
+                .by_owasp
+                .entry(finding.owasp.code().to_string())
+                .or_default() += 1;
+        }
+        summary.admin_equivalent = identities.iter().filter(|i| i.admin_equivalent).count();
+        summary.without_owner = identities.iter().filter(|i| i.owners.is_empty()).count();
+        AssessmentDocument {
+            schema: ASSESSMENT_SCHEMA.to_string(),
+            tool: ToolInfo {
+                name: "warrant".to_string(),
+                version: env!("CARGO_PKG_VERSION").to_string(),
+            },
+            as_of,
+            summary,
+            identities,
+            findings,
+            inputs,
+        }
+    }
+
+    /// Highest severity among the findings, if any.
+    pub fn max_severity(&self) -> Option<Severity> {
+        self.findings.iter().map(|f| f.severity).max()
+    }
+
+    pub fn write_json(&self, out: &mut dyn Write) -> Result<(), ReportError> {
+        serde_json::to_writer_pretty(&mut *out, self)?;
+        writeln!(out)?;
+        Ok(())
+    }
+}
+
+/// Findings as CSV, one row each (evidence joined with ` | `).
+pub fn write_findings_csv(findings: &[Finding], out: &mut dyn Write) -> Result<(), ReportError> {
+    let mut writer = csv::Writer::from_writer(out);
+    writer.write_record([
+        "id",
+        "severity",
+        "owasp",
+        "rule",
+        "identity",
+        "title",
+        "evidence",
+        "remediation",
+        "source",
+    ])?;
+    for f in findings {
+        writer.write_record([
+            f.id.as_str(),
+            f.severity.as_str(),
+            f.owasp.code(),
+            f.rule.as_str(),
+            f.identity.as_str(),
+            f.title.as_str(),
+            f.evidence.join(" | ").as_str(),
+            f.remediation.as_str(),
+            f.source.as_str(),
+        ])?;
+    }
+    writer.flush()?;
+    Ok(())
+}
+
+/// Identities as CSV, one row each.
+pub fn write_identities_csv(
+    identities: &[IdentityView],
+    out: &mut dyn Write,
+) -> Result<(), ReportError> {
+    let mut writer = csv::Writer::from_writer(out);
+    writer.write_record([
+        "id",
+        "kind",
+        "provider",
+        "name",
+        "account",
+        "environment",
+        "status",
+        "owners",
+        "risk",
+        "blast_radius",
+        "exposure",
+        "admin_equivalent",
+        "last_used",
+        "findings",
+    ])?;
+    for i in identities {
+        writer.write_record([
+            i.id.clone(),
+            i.kind.to_string(),
+            i.provider.to_string(),
+            i.name.clone(),
+            i.account.clone().unwrap_or_default(),
+            i.environment.to_string(),
+            i.status.to_string(),
+            i.owners.join(";"),
+            format!("{:.1}", i.risk),
+            format!("{:.1}", i.blast_radius),
+            format!("{:.1}", i.exposure),
+            i.admin_equivalent.to_string(),
+            i.last_used.map(|t| t.to_rfc3339()).unwrap_or_default(),
+            i.n_findings.to_string(),
+        ])?;
+    }
+    writer.flush()?;
+    Ok(())
+}
+
+#[cfg(test)]
+pub(crate) mod fixtures {
+    use super::*;
+    use chrono::TimeZone;
+    use warrant_core::{FindingSource, OwaspNhi};
+
+    pub fn document() -> AssessmentDocument {
+        let as_of = chrono::Utc
+            .with_ymd_and_hms(2026, 11, 1, 0, 0, 0)
+            .single()
+            .unwrap_or_default();
+        let identities = vec![
+            IdentityView {
+                id: "arn:aws:iam::111111111111:user/ci-deployer".into(),
+                kind: IdentityKind::AwsUser,
+                provider: Provider::Aws,
+                name: "ci-deployer".into(),
+                account: Some("111111111111".into()),
+                environment: Environment::Production,
+                status: IdentityStatus::Active,
+                owners: vec![],
+                risk: 91.5,
+                blast_radius: 100.0,
+                exposure: 88.0,
+                admin_equivalent: true,
+                last_used: Some(as_of),
+                n_findings: 2,
+            },
+            IdentityView {
+                id: "system:serviceaccount:payments:api".into(),
+                kind: IdentityKind::K8sServiceAccount,
+                provider: Provider::Kubernetes,
+                name: "api".into(),
+                account: Some("prod-eks".into()),
+                environment: Environment::Production,
+                status: IdentityStatus::Active,
+                owners: vec!["dana@acme.example".into()],
+                risk: 12.0,
+                blast_radius: 30.0,
+                exposure: 0.0,
+                admin_equivalent: false,
+                last_used: None,
+                n_findings: 0,
+            },
+        ];
+        let findings = vec![
+            Finding::new(
+                "aws-admin-equivalent",
+                "Identity is administrator-equivalent",
+                OwaspNhi::Nhi5,
+                Severity::Critical,
+                "arn:aws:iam::111111111111:user/ci-deployer",
+                "",
+                vec!["Policy AdministratorAccess allows * on *.".into()],
+                "Replace AdministratorAccess with a policy scoped to the deployment's needs.",
+                FindingSource::Posture,
+            ),
+            Finding::new(
+                "no-owner",
+                "Identity has no owner",
+                OwaspNhi::Nhi1,
+                Severity::Medium,
+                "arn:aws:iam::111111111111:user/ci-deployer",
+                "",
+                vec!["No owner tag, label or annotation <script>.".into()],
+                "Tag the identity with an owner.",
+                FindingSource::Posture,
+            ),
+        ];
+        let inputs = vec![InputView {
+            path: "aws/prod/authorization-details.json".into(),
+            format: Some("aws-authorization-details".into()),
+            records: 42,
+            error: None,
+        }];
+        AssessmentDocument::new(as_of, identities, findings, inputs)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn summary_counts_by_severity_and_owasp() {
+        let doc = fixtures::document();
+        assert_eq!(doc.summary.findings, 2);
+        assert_eq!(doc.summary.by_severity.get(&Severity::Critical), Some(&1));
+        assert_eq!(doc.summary.by_owasp.get("NHI1"), Some(&1));
+        assert_eq!(doc.summary.without_owner, 1);
+        assert_eq!(doc.max_severity(), Some(Severity::Critical));
+    }
+
+    #[test]
+    fn csv_quotes_fields_with_separators() {
+        let doc = fixtures::document();
+        let mut out = Vec::new();
+        write_findings_csv(&doc.findings, &mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        insta::assert_snapshot!(text);
+    }
+}
