@@ -6,7 +6,11 @@ use warrant_core::{Effect, Statement};
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PolicyParseError {
     #[error("policy document is not valid JSON at line {line}, column {column}: {message}")]
-    Json { line: usize, column: usize, message: String },
+    Json {
+        line: usize,
+        column: usize,
+        message: String,
+    },
     #[error("at {path}: {message}")]
     Shape { path: String, message: String },
 }
@@ -16,12 +20,15 @@ pub enum PolicyParseError {
 pub fn parse_policy_document_str(text: &str) -> Result<Vec<Statement>, PolicyParseError> {
     let trimmed = text.trim_start();
     let decoded;
-    let json_text = if trimmed.starts_with('%') || (!trimmed.starts_with('{') && trimmed.contains('%')) {
-        decoded = percent_encoding::percent_decode_str(trimmed).decode_utf8_lossy().into_owned();
-        decoded.as_str()
-    } else {
-        trimmed
-    };
+    let json_text =
+        if trimmed.starts_with('%') || (!trimmed.starts_with('{') && trimmed.contains('%')) {
+            decoded = percent_encoding::percent_decode_str(trimmed)
+                .decode_utf8_lossy()
+                .into_owned();
+            decoded.as_str()
+        } else {
+            trimmed
+        };
     let value: Value = serde_json::from_str(json_text).map_err(|e| PolicyParseError::Json {
         line: e.line(),
         column: e.column(),
@@ -36,13 +43,23 @@ pub fn parse_policy_document(doc: &Value) -> Result<Vec<Statement>, PolicyParseE
     let doc = match doc {
         Value::String(text) => return parse_policy_document_str(text),
         Value::Object(map) => map,
-        other => return Err(shape("$", format!("expected an object, found {}", kind(other)))),
+        other => {
+            return Err(shape(
+                "$",
+                format!("expected an object, found {}", kind(other)),
+            ));
+        }
     };
     let statements = match doc.get("Statement") {
         None => return Ok(Vec::new()),
         Some(Value::Array(items)) => items.iter().collect::<Vec<_>>(),
         Some(single @ Value::Object(_)) => vec![single],
-        Some(other) => return Err(shape("$.Statement", format!("expected an array or object, found {}", kind(other)))),
+        Some(other) => {
+            return Err(shape(
+                "$.Statement",
+                format!("expected an array or object, found {}", kind(other)),
+            ));
+        }
     };
     statements
         .into_iter()
@@ -53,12 +70,20 @@ pub fn parse_policy_document(doc: &Value) -> Result<Vec<Statement>, PolicyParseE
 
 fn parse_statement(value: &Value, path: &str) -> Result<Statement, PolicyParseError> {
     let Value::Object(map) = value else {
-        return Err(shape(path, format!("expected an object, found {}", kind(value))));
+        return Err(shape(
+            path,
+            format!("expected an object, found {}", kind(value)),
+        ));
     };
     let effect = match map.get("Effect").and_then(Value::as_str) {
         Some(e) if e.eq_ignore_ascii_case("allow") => Effect::Allow,
         Some(e) if e.eq_ignore_ascii_case("deny") => Effect::Deny,
-        Some(e) => return Err(shape(&format!("{path}.Effect"), format!("expected Allow or Deny, found `{e}`"))),
+        Some(e) => {
+            return Err(shape(
+                &format!("{path}.Effect"),
+                format!("expected Allow or Deny, found `{e}`"),
+            ));
+        }
         None => return Err(shape(&format!("{path}.Effect"), "missing".to_string())),
     };
     let strings = |key: &str| -> Result<Vec<String>, PolicyParseError> {
@@ -70,10 +95,16 @@ fn parse_statement(value: &Value, path: &str) -> Result<Statement, PolicyParseEr
                 .enumerate()
                 .map(|(i, item)| match item {
                     Value::String(s) => Ok(s.clone()),
-                    other => Err(shape(&format!("{path}.{key}[{i}]"), format!("expected a string, found {}", kind(other)))),
+                    other => Err(shape(
+                        &format!("{path}.{key}[{i}]"),
+                        format!("expected a string, found {}", kind(other)),
+                    )),
                 })
                 .collect(),
-            Some(other) => Err(shape(&format!("{path}.{key}"), format!("expected a string or array, found {}", kind(other)))),
+            Some(other) => Err(shape(
+                &format!("{path}.{key}"),
+                format!("expected a string or array, found {}", kind(other)),
+            )),
         }
     };
     let conditions = match map.get("Condition") {
@@ -93,7 +124,10 @@ fn parse_statement(value: &Value, path: &str) -> Result<Statement, PolicyParseEr
 }
 
 fn shape(path: &str, message: String) -> PolicyParseError {
-    PolicyParseError::Shape { path: path.to_string(), message }
+    PolicyParseError::Shape {
+        path: path.to_string(),
+        message,
+    }
 }
 
 fn kind(value: &Value) -> &'static str {
@@ -122,8 +156,12 @@ mod tests {
 
     #[test]
     fn reports_the_json_path_of_a_bad_field() {
-        let doc = serde_json::json!({"Statement": [{"Effect": "Allow", "Action": ["s3:GetObject", 7]}]});
+        let doc =
+            serde_json::json!({"Statement": [{"Effect": "Allow", "Action": ["s3:GetObject", 7]}]});
         let err = parse_policy_document(&doc).unwrap_err();
-        assert_eq!(err.to_string(), "at $.Statement[0].Action[1]: expected a string, found a number");
+        assert_eq!(
+            err.to_string(),
+            "at $.Statement[0].Action[1]: expected a string, found a number"
+        );
     }
 }

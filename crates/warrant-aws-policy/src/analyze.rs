@@ -1,0 +1,825 @@
+//! Effective privilege of an identity from the policies it holds.
+//!
+//! Evaluation follows IAM's logic where it can be decided statically: an action is allowed when an
+//! `Allow` statement covers it and no unconditional `Deny` on every resource removes it; a
+//! permissions boundary intersects. Where it cannot be decided (conditions, resource-scoped
+//! denies) the analysis errs towards "allowed", because under-reporting privilege is the worse
+//! mistake for a security tool; such cases set `conditional`.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
+
+use warrant_core::{
+    AccessLevel, Attachment, Effect, Escalation, Grant, Policy, PrivilegeSummary, ResourceAccess,
+    Statement,
+};
+
+use crate::catalog::{ActionSet, catalog};
+
+/// One statement, expanded once.
+#[derive(Debug, Clone)]
+struct StatementAnalysis {
+    effect: Effect,
+    set: ActionSet,
+    /// Literal actions missing from the catalogue, with their inferred level.
+    inferred: Vec<(String, AccessLevel)>,
+    unconditional: bool,
+    /// Applies to every resource (`*`, or `NotResource`).
+    all_resources: bool,
+    /// Applies to some resource pattern with a wildcard (could cover other principals).
+    wildcard_resources: bool,
+    resources: Vec<String>,
+    actions_display: Vec<String>,
+    /// Highest level per service, `*` standing for all services.
+    per_service: Vec<(String, AccessLevel)>,
+    n_actions: usize,
+    max_level: Option<AccessLevel>,
+    admin: bool,
+    wildcard_actions: bool,
+    conditions: Option<serde_json::Value>,
+    sid: Option<String>,
+}
+
+/// All statements of one policy, expanded once and shared by every holder.
+#[derive(Debug, Clone)]
+pub struct PolicyAnalysis {
+    statements: Vec<StatementAnalysis>,
+}
+
+impl PolicyAnalysis {
+    pub fn new(policy: &Policy) -> PolicyAnalysis {
+        PolicyAnalysis {
+            statements: policy.statements.iter().map(analyze_statement).collect(),
+        }
+    }
+}
+
+fn analyze_statement(statement: &Statement) -> StatementAnalysis {
+    let c = catalog();
+    let mut set = c.empty_set();
+    let mut inferred = Vec::new();
+    let mut wildcard_actions = false;
+    let mut expand =
+        |patterns: &[String], set: &mut ActionSet, inferred: &mut Vec<(String, AccessLevel)>| {
+            for pattern in patterns {
+                let has_wildcard = pattern.contains(['*', '?']);
+                if has_wildcard {
+                    let action_part = pattern.split_once(':').map(|(_, a)| a).unwrap_or(pattern);
+                    if pattern.trim() == "*" || action_part == "*" {
+                        wildcard_actions = true;
+                    }
+                }
+                if !c.expand_into(pattern, set) && !has_wildcard && !pattern.trim().is_empty() {
+                    inferred.push((pattern.clone(), crate::catalog::infer_level(pattern)));
+                }
+            }
+        };
+    let mut actions_display: Vec<String> = statement.actions.clone();
+    if statement.not_actions.is_empty() {
+        expand(&statement.actions, &mut set, &mut inferred);
+    } else {
+        // NotAction: everything except the listed actions.
+        let mut excluded = c.empty_set();
+        let mut ignored = Vec::new();
+        expand(&statement.not_actions, &mut excluded, &mut ignored);
+        set.fill();
+        set.subtract(&excluded);
+        wildcard_actions = true;
+        actions_display.extend(statement.not_actions.iter().map(|a| format!("!{a}")));
+    }
+    let all_resources =
+        !statement.not_resources.is_empty() || statement.resources.iter().any(|r| r.trim() == "*");
+    let wildcard_resources = all_resources || statement.resources.iter().any(|r| r.contains('*'));
+    let mut resources = statement.resources.clone();
+    resources.extend(statement.not_resources.iter().map(|r| format!("!{r}")));
+
+    let full = set.count() == c.len();
+    let mut per_service: BTreeMap<String, AccessLevel> = BTreeMap::new();
+    if full {
+        per_service.insert("*".to_string(), AccessLevel::PermissionsManagement);
+    } else {
+        for i in set.iter() {
+            if let Some(level) = c.level(i) {
+                let entry = per_service.entry(c.service(i).to_string()).or_insert(level);
+                *entry = (*entry).max(level);
+            }
+        }
+    }
+    for (action, level) in &inferred {
+        let service = action
+            .split_once(':')
+            .map(|(s, _)| s)
+            .unwrap_or(action)
+            .to_ascii_lowercase();
+        let entry = per_service.entry(service).or_insert(*level);
+        *entry = (*entry).max(*level);
+    }
+    let max_level = per_service.values().copied().max();
+    let unconditional = statement.conditions.is_none();
+    StatementAnalysis {
+        effect: statement.effect,
+        n_actions: set.count() + inferred.len(),
+        admin: statement.effect == Effect::Allow && unconditional && full && all_resources,
+        set,
+        inferred,
+        unconditional,
+        all_resources,
+        wildcard_resources,
+        resources,
+        actions_display,
+        per_service: per_service.into_iter().collect(),
+        max_level,
+        wildcard_actions,
+        conditions: statement.conditions.clone(),
+        sid: statement.sid.clone(),
+    }
+}
+
+/// Shares policy expansions between the many identities that hold the same policies.
+#[derive(Debug, Default)]
+pub struct Analyzer {
+    cache: HashMap<String, Arc<PolicyAnalysis>>,
+}
+
+impl Analyzer {
+    pub fn new() -> Analyzer {
+        Analyzer::default()
+    }
+
+    /// Expands every policy once up front; afterwards `summarize` only reads (and so can run on
+    /// many threads).
+    pub fn prepare<'a>(policies: impl IntoIterator<Item = &'a Policy>) -> Analyzer {
+        let cache = policies
+            .into_iter()
+            .map(|p| (p.id.clone(), Arc::new(PolicyAnalysis::new(p))))
+            .collect();
+        Analyzer { cache }
+    }
+
+    /// Adds prepared analyses (e.g. computed on several threads).
+    pub fn insert(&mut self, policy_id: String, analysis: PolicyAnalysis) {
+        self.cache.insert(policy_id, Arc::new(analysis));
+    }
+
+    fn analysis(&self, policy: &Policy) -> Arc<PolicyAnalysis> {
+        match self.cache.get(&policy.id) {
+            Some(found) => Arc::clone(found),
+            None => Arc::new(PolicyAnalysis::new(policy)),
+        }
+    }
+
+    /// Effective privilege of one identity holding `policies`, limited by `boundary`.
+    pub fn summarize(
+        &self,
+        policies: &[(&Attachment, &Policy)],
+        boundary: Option<&Policy>,
+    ) -> PrivilegeSummary {
+        let c = catalog();
+        let mut allowed = c.empty_set();
+        let mut allowed_everywhere = c.empty_set();
+        let mut allowed_wildcard = c.empty_set();
+        let mut denied = c.empty_set();
+        let mut summary = PrivilegeSummary::default();
+        let mut inferred: BTreeMap<String, AccessLevel> = BTreeMap::new();
+        let mut resource_levels: BTreeMap<(String, String), AccessLevel> = BTreeMap::new();
+        let mut admin_statements = Vec::new();
+
+        for (attachment, policy) in policies {
+            let analysis = self.analysis(policy);
+            for (n, s) in analysis.statements.iter().enumerate() {
+                let label = statement_label(policy, s.sid.as_deref(), n);
+                summary.grants.push(Grant {
+                    policy: policy.id.clone(),
+                    via: attachment.via.clone(),
+                    effect: s.effect,
+                    actions: s.actions_display.clone(),
+                    resources: s.resources.clone(),
+                    conditions: s.conditions.clone(),
+                    access_level: s.max_level,
+                    n_actions: s.n_actions,
+                    admin: s.admin,
+                });
+                match s.effect {
+                    Effect::Deny => {
+                        if s.unconditional && s.all_resources {
+                            denied.union_with(&s.set);
+                        }
+                    }
+                    Effect::Allow => {
+                        allowed.union_with(&s.set);
+                        if s.all_resources {
+                            allowed_everywhere.union_with(&s.set);
+                        }
+                        if s.wildcard_resources {
+                            allowed_wildcard.union_with(&s.set);
+                        }
+                        if !s.unconditional {
+                            summary.conditional = true;
+                        }
+                        for (action, level) in &s.inferred {
+                            inferred.insert(action.clone(), *level);
+                        }
+                        for (service, level) in &s.per_service {
+                            summary.services.insert(service.clone());
+                            for resource in &s.resources {
+                                let entry = resource_levels
+                                    .entry((resource.clone(), service.clone()))
+                                    .or_insert(*level);
+                                *entry = (*entry).max(*level);
+                            }
+                        }
+                        if s.admin {
+                            admin_statements.push(label.clone());
+                        }
+                        if s.wildcard_actions && s.all_resources {
+                            summary.wildcard_evidence.push(format!(
+                                "{label} allows {} on {}{}.",
+                                s.actions_display.join(", "),
+                                s.resources.join(", "),
+                                if s.unconditional {
+                                    ""
+                                } else {
+                                    " (with conditions)"
+                                }
+                            ));
+                        }
+                    }
+                }
+            }
+        }
+
+        for set in [&mut allowed, &mut allowed_everywhere, &mut allowed_wildcard] {
+            set.subtract(&denied);
+        }
+        if let Some(boundary) = boundary {
+            let empty = Attachment {
+                identity: String::new(),
+                policy: boundary.id.clone(),
+                via: None,
+                scope: None,
+            };
+            let limit = self.summarize_sets(&[(&empty, boundary)]);
+            for set in [&mut allowed, &mut allowed_everywhere, &mut allowed_wildcard] {
+                set.intersect_with(&limit);
+            }
+            if limit.count() < c.len() {
+                admin_statements.clear();
+            }
+        }
+
+        for level in AccessLevel::ALL {
+            let mut n = c
+                .level_mask(*level)
+                .map(|mask| allowed.count_and(mask))
+                .unwrap_or(0);
+            n += inferred.values().filter(|l| *l == level).count();
+            if n > 0 {
+                summary.actions_by_level.insert(*level, n);
+            }
+        }
+        summary.unclassified_actions = inferred.keys().cloned().collect();
+
+        // Administrator-equivalent: everything on everything, or the power to grant itself that.
+        let near_everything = allowed_everywhere.count() * 10 >= c.len() * 9;
+        if !admin_statements.is_empty() && near_everything {
+            summary.admin_equivalent = true;
+            for label in &admin_statements {
+                summary.admin_evidence.push(format!(
+                    "{label} allows every action (*) on every resource (*)."
+                ));
+            }
+        }
+        let self_granting: Vec<&str> = SELF_GRANT
+            .iter()
+            .copied()
+            .filter(|a| {
+                c.index_of(a)
+                    .is_some_and(|i| allowed_everywhere.contains(i))
+            })
+            .collect();
+        if !self_granting.is_empty() {
+            summary.admin_equivalent = true;
+            summary.admin_evidence.push(format!(
+                "Can grant itself any permission: {} allowed on every resource.",
+                self_granting.join(", ")
+            ));
+        }
+
+        for technique in ESCALATIONS {
+            let present = |a: &str| c.index_of(a).is_some_and(|i| allowed_wildcard.contains(i));
+            let all_needed = technique.all.iter().all(|a| present(a));
+            let any_ok = technique.any.is_empty() || technique.any.iter().any(|a| present(a));
+            if all_needed && any_ok {
+                let mut actions: Vec<String> =
+                    technique.all.iter().map(|a| a.to_string()).collect();
+                actions.extend(
+                    technique
+                        .any
+                        .iter()
+                        .filter(|a| present(a))
+                        .map(|a| a.to_string()),
+                );
+                summary.escalations.push(Escalation {
+                    technique: technique.name.to_string(),
+                    actions,
+                    explanation: technique.explanation.to_string(),
+                });
+            }
+        }
+
+        for action in SECRET_ACTIONS {
+            if let Some(i) = c.index_of(action) {
+                if allowed_everywhere.contains(i) {
+                    summary
+                        .secrets_evidence
+                        .push(format!("{action} is allowed on every resource."));
+                } else if allowed.contains(i) {
+                    summary
+                        .secrets_evidence
+                        .push(format!("{action} is allowed on some resources."));
+                }
+            }
+        }
+
+        summary.resource_access = resource_levels
+            .into_iter()
+            .map(|((resource, service), level)| ResourceAccess {
+                resource,
+                level,
+                service,
+            })
+            .collect();
+        summary
+    }
+
+    /// The allowed-action set of policies alone (used for boundaries).
+    fn summarize_sets(&self, policies: &[(&Attachment, &Policy)]) -> ActionSet {
+        let c = catalog();
+        let mut allowed = c.empty_set();
+        let mut denied = c.empty_set();
+        for (_, policy) in policies {
+            for s in &self.analysis(policy).statements {
+                match s.effect {
+                    Effect::Allow => allowed.union_with(&s.set),
+                    Effect::Deny if s.unconditional && s.all_resources => denied.union_with(&s.set),
+                    Effect::Deny => {}
+                }
+            }
+        }
+        allowed.subtract(&denied);
+        allowed
+    }
+
+    /// Allowed concrete actions (for tests and right-sizing): action names, sorted.
+    pub fn allowed_actions(&self, policies: &[(&Attachment, &Policy)]) -> BTreeSet<String> {
+        let c = catalog();
+        self.summarize_sets(policies)
+            .iter()
+            .map(|i| c.name(i).to_string())
+            .collect()
+    }
+}
+
+fn statement_label(policy: &Policy, sid: Option<&str>, n: usize) -> String {
+    match sid {
+        Some(sid) if !sid.is_empty() => format!("Policy {} (statement {sid})", policy.name),
+        _ => format!("Policy {} (statement {})", policy.name, n + 1),
+    }
+}
+
+/// Actions that let a principal attach or write arbitrary policies, i.e. become administrator.
+const SELF_GRANT: &[&str] = &[
+    "iam:AttachUserPolicy",
+    "iam:AttachRolePolicy",
+    "iam:AttachGroupPolicy",
+    "iam:PutUserPolicy",
+    "iam:PutRolePolicy",
+    "iam:PutGroupPolicy",
+    "iam:CreatePolicyVersion",
+];
+
+const SECRET_ACTIONS: &[&str] = &[
+    "secretsmanager:GetSecretValue",
+    "ssm:GetParameter",
+    "ssm:GetParameters",
+    "ssm:GetParametersByPath",
+    "kms:Decrypt",
+    "sts:GetFederationToken",
+];
+
+struct Technique {
+    name: &'static str,
+    /// All of these are needed…
+    all: &'static [&'static str],
+    /// …plus at least one of these (when not empty).
+    any: &'static [&'static str],
+    explanation: &'static str,
+}
+
+/// Known AWS privilege-escalation paths (facts as published by cloud security research).
+const ESCALATIONS: &[Technique] = &[
+    Technique {
+        name: "create-policy-version",
+        all: &["iam:CreatePolicyVersion"],
+        any: &[],
+        explanation: "Can publish a new default version of a managed policy it holds, with any permissions.",
+    },
+    Technique {
+        name: "set-default-policy-version",
+        all: &["iam:SetDefaultPolicyVersion"],
+        any: &[],
+        explanation: "Can switch a managed policy to an older, possibly broader, version.",
+    },
+    Technique {
+        name: "create-access-key",
+        all: &["iam:CreateAccessKey"],
+        any: &[],
+        explanation: "Can create access keys for other users and act as them.",
+    },
+    Technique {
+        name: "create-login-profile",
+        all: &["iam:CreateLoginProfile"],
+        any: &[],
+        explanation: "Can give other users a console password and sign in as them.",
+    },
+    Technique {
+        name: "update-login-profile",
+        all: &["iam:UpdateLoginProfile"],
+        any: &[],
+        explanation: "Can reset other users' console passwords and sign in as them.",
+    },
+    Technique {
+        name: "attach-policy",
+        all: &[],
+        any: &[
+            "iam:AttachUserPolicy",
+            "iam:AttachGroupPolicy",
+            "iam:AttachRolePolicy",
+        ],
+        explanation: "Can attach any managed policy (such as AdministratorAccess) to principals.",
+    },
+    Technique {
+        name: "put-inline-policy",
+        all: &[],
+        any: &[
+            "iam:PutUserPolicy",
+            "iam:PutGroupPolicy",
+            "iam:PutRolePolicy",
+        ],
+        explanation: "Can write inline policies with any permissions onto principals.",
+    },
+    Technique {
+        name: "add-user-to-group",
+        all: &["iam:AddUserToGroup"],
+        any: &[],
+        explanation: "Can add users to any group, including administrator groups.",
+    },
+    Technique {
+        name: "update-assume-role-policy",
+        all: &["iam:UpdateAssumeRolePolicy", "sts:AssumeRole"],
+        any: &[],
+        explanation: "Can rewrite a role's trust policy to trust itself, then assume the role.",
+    },
+    Technique {
+        name: "passrole-ec2",
+        all: &["iam:PassRole", "ec2:RunInstances"],
+        any: &[],
+        explanation: "Can launch an instance with a more privileged role and use its credentials.",
+    },
+    Technique {
+        name: "passrole-lambda",
+        all: &["iam:PassRole", "lambda:CreateFunction"],
+        any: &[
+            "lambda:InvokeFunction",
+            "lambda:CreateEventSourceMapping",
+            "lambda:AddPermission",
+        ],
+        explanation: "Can create a Lambda function running as a more privileged role and invoke it.",
+    },
+    Technique {
+        name: "passrole-cloudformation",
+        all: &["iam:PassRole", "cloudformation:CreateStack"],
+        any: &[],
+        explanation: "Can create a CloudFormation stack that runs as a more privileged role.",
+    },
+    Technique {
+        name: "passrole-glue",
+        all: &["iam:PassRole", "glue:CreateDevEndpoint"],
+        any: &[],
+        explanation: "Can create a Glue development endpoint with a more privileged role and log in to it.",
+    },
+    Technique {
+        name: "passrole-datapipeline",
+        all: &[
+            "iam:PassRole",
+            "datapipeline:CreatePipeline",
+            "datapipeline:PutPipelineDefinition",
+        ],
+        any: &[],
+        explanation: "Can run a Data Pipeline with a more privileged role.",
+    },
+    Technique {
+        name: "passrole-sagemaker",
+        all: &[
+            "iam:PassRole",
+            "sagemaker:CreateNotebookInstance",
+            "sagemaker:CreatePresignedNotebookInstanceUrl",
+        ],
+        any: &[],
+        explanation: "Can create a SageMaker notebook with a more privileged role and open it.",
+    },
+    Technique {
+        name: "passrole-ecs",
+        all: &["iam:PassRole", "ecs:RunTask"],
+        any: &["ecs:RegisterTaskDefinition"],
+        explanation: "Can run an ECS task with a more privileged task role.",
+    },
+    Technique {
+        name: "passrole-codebuild",
+        all: &[
+            "iam:PassRole",
+            "codebuild:CreateProject",
+            "codebuild:StartBuild",
+        ],
+        any: &[],
+        explanation: "Can run a CodeBuild project with a more privileged service role.",
+    },
+    Technique {
+        name: "lambda-update-code",
+        all: &["lambda:UpdateFunctionCode"],
+        any: &[],
+        explanation: "Can replace the code of existing functions and act as their execution roles.",
+    },
+    Technique {
+        name: "glue-update-endpoint",
+        all: &["glue:UpdateDevEndpoint"],
+        any: &[],
+        explanation: "Can add its SSH key to existing Glue endpoints and use their roles.",
+    },
+    Technique {
+        name: "ssm-command",
+        all: &[],
+        any: &["ssm:SendCommand", "ssm:StartSession"],
+        explanation: "Can run commands on managed instances and use their instance-profile credentials.",
+    },
+    Technique {
+        name: "ec2-instance-connect",
+        all: &["ec2-instance-connect:SendSSHPublicKey"],
+        any: &[],
+        explanation: "Can push an SSH key to instances and use their instance-profile credentials.",
+    },
+];
+
+/// Effective privilege of one identity holding `policies` (each with the attachment that grants
+/// it), limited by an optional permissions boundary. Stateless; see [`Analyzer`] to share work
+/// between identities.
+pub fn summarize(
+    policies: &[(&Attachment, &Policy)],
+    boundary: Option<&Policy>,
+) -> PrivilegeSummary {
+    Analyzer::new().summarize(policies, boundary)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::glob_match_ci;
+    use proptest::prelude::*;
+    use warrant_core::{PolicyKind, Provenance, Provider};
+
+    fn policy(id: &str, statements: Vec<Statement>) -> Policy {
+        Policy {
+            id: id.into(),
+            name: id.into(),
+            provider: Provider::Aws,
+            kind: PolicyKind::CustomerManaged,
+            statements,
+            provenance: Provenance::default(),
+        }
+    }
+
+    fn stmt(effect: Effect, actions: &[&str], resources: &[&str]) -> Statement {
+        Statement {
+            sid: None,
+            effect,
+            actions: actions.iter().map(|s| s.to_string()).collect(),
+            not_actions: vec![],
+            resources: resources.iter().map(|s| s.to_string()).collect(),
+            not_resources: vec![],
+            conditions: None,
+        }
+    }
+
+    fn attach(p: &Policy) -> Attachment {
+        Attachment {
+            identity: "i".into(),
+            policy: p.id.clone(),
+            via: None,
+            scope: None,
+        }
+    }
+
+    fn summary_of(statements: Vec<Statement>) -> PrivilegeSummary {
+        let p = policy("p", statements);
+        summarize(&[(&attach(&p), &p)], None)
+    }
+
+    #[test]
+    fn star_on_star_is_admin_and_a_deny_can_take_it_away() {
+        let s = summary_of(vec![stmt(Effect::Allow, &["*"], &["*"])]);
+        assert!(s.admin_equivalent);
+        assert!(s.admin_evidence[0].contains("every action"));
+        let denied = summary_of(vec![
+            stmt(Effect::Allow, &["*"], &["*"]),
+            stmt(Effect::Deny, &["*"], &["*"]),
+        ]);
+        assert!(!denied.admin_equivalent);
+        assert_eq!(denied.n_actions(), 0);
+    }
+
+    #[test]
+    fn scoped_reads_are_not_admin_and_count_by_level() {
+        let s = summary_of(vec![stmt(
+            Effect::Allow,
+            &["s3:GetObject", "s3:ListBucket"],
+            &["arn:aws:s3:::reports/*"],
+        )]);
+        assert!(!s.admin_equivalent);
+        assert_eq!(s.actions_by_level.get(&AccessLevel::Read), Some(&1));
+        assert_eq!(s.actions_by_level.get(&AccessLevel::List), Some(&1));
+        assert_eq!(s.resource_access.len(), 1);
+        assert_eq!(s.resource_access[0].service, "s3");
+        assert!(s.wildcard_evidence.is_empty());
+    }
+
+    #[test]
+    fn passrole_with_lambda_is_an_escalation_path() {
+        let s = summary_of(vec![stmt(
+            Effect::Allow,
+            &[
+                "iam:PassRole",
+                "lambda:CreateFunction",
+                "lambda:InvokeFunction",
+            ],
+            &["*"],
+        )]);
+        assert!(
+            s.escalations
+                .iter()
+                .any(|e| e.technique == "passrole-lambda"),
+            "{:?}",
+            s.escalations
+        );
+        // Scoped to one function and one role ARN without wildcards: no escalation claimed.
+        let scoped = summary_of(vec![stmt(
+            Effect::Allow,
+            &[
+                "iam:PassRole",
+                "lambda:CreateFunction",
+                "lambda:InvokeFunction",
+            ],
+            &["arn:aws:iam::1:role/exact"],
+        )]);
+        assert!(scoped.escalations.is_empty());
+    }
+
+    #[test]
+    fn attach_policy_on_everything_is_admin_equivalent() {
+        let s = summary_of(vec![stmt(Effect::Allow, &["iam:AttachRolePolicy"], &["*"])]);
+        assert!(s.admin_equivalent);
+        assert!(s.escalations.iter().any(|e| e.technique == "attach-policy"));
+    }
+
+    #[test]
+    fn not_action_means_everything_else() {
+        let mut s = stmt(Effect::Allow, &[], &["*"]);
+        s.not_actions = vec!["iam:*".into()];
+        let summary = summary_of(vec![s]);
+        assert!(!summary.admin_equivalent);
+        assert!(summary.n_actions() > 15_000);
+        assert!(!summary.wildcard_evidence.is_empty());
+    }
+
+    #[test]
+    fn conditional_denies_are_not_trusted_to_remove_access() {
+        let mut deny = stmt(Effect::Deny, &["s3:*"], &["*"]);
+        deny.conditions = Some(serde_json::json!({"Bool": {"aws:SecureTransport": "false"}}));
+        let s = summary_of(vec![stmt(Effect::Allow, &["s3:GetObject"], &["*"]), deny]);
+        assert_eq!(s.n_actions(), 1);
+    }
+
+    #[test]
+    fn a_boundary_limits_effective_access() {
+        let p = policy("admin", vec![stmt(Effect::Allow, &["*"], &["*"])]);
+        let boundary = policy("boundary", vec![stmt(Effect::Allow, &["s3:Get*"], &["*"])]);
+        let s = summarize(&[(&attach(&p), &p)], Some(&boundary));
+        assert!(!s.admin_equivalent);
+        assert!(s.max_level() <= Some(AccessLevel::Read));
+    }
+
+    #[test]
+    fn secrets_access_is_reported() {
+        let s = summary_of(vec![stmt(
+            Effect::Allow,
+            &["secretsmanager:GetSecretValue"],
+            &["*"],
+        )]);
+        assert_eq!(
+            s.secrets_evidence,
+            ["secretsmanager:GetSecretValue is allowed on every resource."]
+        );
+    }
+
+    #[test]
+    fn unknown_actions_get_an_inferred_level_and_are_listed() {
+        let s = summary_of(vec![stmt(Effect::Allow, &["newsvc:GetWidget"], &["*"])]);
+        assert_eq!(s.unclassified_actions, ["newsvc:GetWidget"]);
+        assert_eq!(s.actions_by_level.get(&AccessLevel::Read), Some(&1));
+    }
+
+    /// Brute-force reference: test every catalogued action against every statement.
+    fn reference_allowed(statements: &[Statement]) -> BTreeSet<String> {
+        let c = catalog();
+        let matches =
+            |patterns: &[String], action: &str| patterns.iter().any(|p| glob_match_ci(p, action));
+        let covers = |s: &Statement, action: &str| {
+            if s.not_actions.is_empty() {
+                matches(&s.actions, action)
+            } else {
+                !matches(&s.not_actions, action)
+            }
+        };
+        (0..c.len())
+            .map(|i| c.name(i).to_string())
+            .filter(|action| {
+                let allowed = statements
+                    .iter()
+                    .any(|s| s.effect == Effect::Allow && covers(s, action));
+                let denied = statements.iter().any(|s| {
+                    s.effect == Effect::Deny
+                        && s.conditions.is_none()
+                        && (s.resources.iter().any(|r| r == "*") || !s.not_resources.is_empty())
+                        && covers(s, action)
+                });
+                allowed && !denied
+            })
+            .collect()
+    }
+
+    fn arb_statement() -> impl Strategy<Value = Statement> {
+        let patterns = prop::sample::select(vec![
+            "s3:GetObject",
+            "s3:Get*",
+            "s3:*",
+            "iam:*",
+            "iam:Pass*",
+            "ec2:Describe*",
+            "ec2:Run?nstances",
+            "*:List*",
+            "kms:Decrypt",
+            "sts:*",
+            "lambda:*Function*",
+            "dynamodb:Query",
+        ]);
+        (
+            any::<bool>(),
+            prop::collection::vec(patterns, 1..4),
+            any::<bool>(),
+            prop::sample::select(vec!["*", "arn:aws:s3:::bucket/*", "arn:aws:iam::1:role/x"]),
+        )
+            .prop_map(|(allow, actions, not_action, resource)| {
+                let actions: Vec<String> = actions.into_iter().map(str::to_string).collect();
+                Statement {
+                    sid: None,
+                    effect: if allow { Effect::Allow } else { Effect::Deny },
+                    actions: if not_action { vec![] } else { actions.clone() },
+                    not_actions: if not_action { actions } else { vec![] },
+                    resources: vec![resource.to_string()],
+                    not_resources: vec![],
+                    conditions: None,
+                }
+            })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(48))]
+        #[test]
+        fn bitset_evaluation_matches_brute_force(statements in prop::collection::vec(arb_statement(), 1..4)) {
+            let p = policy("p", statements.clone());
+            let fast = Analyzer::new().allowed_actions(&[(&attach(&p), &p)]);
+            prop_assert_eq!(fast, reference_allowed(&statements));
+        }
+
+        #[test]
+        fn adding_an_allow_never_lowers_privilege(statements in prop::collection::vec(arb_statement(), 1..4), extra in arb_statement()) {
+            let before = summary_of(statements.clone());
+            let mut more = statements;
+            let mut extra = extra;
+            extra.effect = Effect::Allow;
+            more.push(extra);
+            let after = summary_of(more);
+            prop_assert!(after.n_actions() >= before.n_actions());
+            prop_assert!(after.admin_equivalent || !before.admin_equivalent);
+        }
+    }
+}
