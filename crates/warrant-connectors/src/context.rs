@@ -16,6 +16,9 @@ impl ImportContext {
     pub const DEFAULT_MAX_FILE_BYTES: u64 = 512 * 1024 * 1024;
 
     pub fn new(fingerprinter: Fingerprinter) -> ImportContext {
-        ImportContext { fingerprinter, max_file_bytes: Self::DEFAULT_MAX_FILE_BYTES }
+        ImportContext {
+            fingerprinter,
+            max_file_bytes: Self::DEFAULT_MAX_FILE_BYTES,
+        }
     }
 }

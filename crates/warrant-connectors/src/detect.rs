@@ -1,8 +1,13 @@
 //! Finding every supported file under a directory and routing it to its parser.
-//! (Skeleton: owned by the connectors work; see the issue.)
+//!
+//! Formats are recognised by name where providers fix the name (MCP configs, GitHub endpoint
+//! files) and otherwise by the first bytes (top-level keys, CSV headers), so users can name their
+//! exports as they like. Each file succeeds or fails on its own.
 
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
+use rayon::prelude::*;
 use warrant_core::Inventory;
 
 use crate::{ConnectorError, ImportContext};
@@ -19,6 +24,36 @@ pub enum FileFormat {
     McpConfig,
     OktaUsers,
     OwnersCsv,
+}
+
+impl FileFormat {
+    pub fn name(self) -> &'static str {
+        match self {
+            FileFormat::AwsAuthorizationDetails => "aws-authorization-details",
+            FileFormat::AwsCredentialReport => "aws-credential-report",
+            FileFormat::AwsAccessKeys => "aws-access-keys",
+            FileFormat::AwsOrganizationsAccounts => "aws-organizations-accounts",
+            FileFormat::KubernetesList => "kubernetes-list",
+            FileFormat::GitHubOrgDirectory => "github-rest",
+            FileFormat::McpConfig => "mcp-config",
+            FileFormat::OktaUsers => "okta-users",
+            FileFormat::OwnersCsv => "owners-csv",
+        }
+    }
+
+    fn parser(self) -> fn(&Path, &[u8], &ImportContext) -> Result<Inventory, ConnectorError> {
+        match self {
+            FileFormat::AwsAuthorizationDetails => crate::aws::authorization_details::parse,
+            FileFormat::AwsCredentialReport => crate::aws::credential_report::parse,
+            FileFormat::AwsAccessKeys => crate::aws::access_keys::parse,
+            FileFormat::AwsOrganizationsAccounts => crate::aws::organizations::parse,
+            FileFormat::KubernetesList => crate::k8s::parse,
+            FileFormat::GitHubOrgDirectory => crate::github::parse,
+            FileFormat::McpConfig => crate::mcp::parse,
+            FileFormat::OktaUsers => crate::directory::parse_okta,
+            FileFormat::OwnersCsv => crate::directory::parse_csv,
+        }
+    }
 }
 
 /// What happened to one file.
@@ -43,14 +78,261 @@ impl ImportOutcome {
     }
 }
 
+const MCP_NAMES: &[&str] = &[
+    "claude_desktop_config.json",
+    "mcp.json",
+    "mcp_settings.json",
+    "cline_mcp_settings.json",
+];
+
 /// Guesses the format of a file from its name and first bytes.
 pub fn sniff(path: &Path, head: &[u8]) -> Option<FileFormat> {
-    let _ = (path, head);
+    let name = path.file_name()?.to_string_lossy().to_ascii_lowercase();
+    let text = String::from_utf8_lossy(head);
+    let trimmed = text.trim_start_matches('\u{feff}').trim_start();
+    let is_json_name = name.ends_with(".json") || name.ends_with(".jsonc");
+    if MCP_NAMES.contains(&name.as_str())
+        && (trimmed.starts_with('{') || trimmed.starts_with("//") || trimmed.starts_with("/*"))
+    {
+        return Some(FileFormat::McpConfig);
+    }
+    if is_json_name
+        && crate::github::endpoint(path).is_some()
+        && (trimmed.starts_with('{') || trimmed.starts_with('['))
+    {
+        return Some(FileFormat::GitHubOrgDirectory);
+    }
+    if trimmed.starts_with('{') {
+        let has = |key: &str| text.contains(&format!("\"{key}\""));
+        if has("UserDetailList") || has("RoleDetailList") || has("GroupDetailList") {
+            return Some(FileFormat::AwsAuthorizationDetails);
+        }
+        if has("AccessKeyMetadata") {
+            return Some(FileFormat::AwsAccessKeys);
+        }
+        if has("Accounts") && (has("JoinedTimestamp") || has("Arn")) && !has("Records") {
+            return Some(FileFormat::AwsOrganizationsAccounts);
+        }
+        if has("mcpServers") {
+            return Some(FileFormat::McpConfig);
+        }
+        if has("items") && has("apiVersion") && !has("auditID") {
+            return Some(FileFormat::KubernetesList);
+        }
+        if has("servers") && (has("command") || has("inputs")) {
+            return Some(FileFormat::McpConfig);
+        }
+        return None;
+    }
+    if trimmed.starts_with('[') {
+        if trimmed.contains("\"AccessKeyMetadata\"") {
+            return Some(FileFormat::AwsAccessKeys);
+        }
+        if trimmed.contains("\"profile\"")
+            && trimmed.contains("\"status\"")
+            && !trimmed.contains("\"eventName\"")
+        {
+            return Some(FileFormat::OktaUsers);
+        }
+        return None;
+    }
+    if crate::aws::credential_report::is_credential_report_header(trimmed) {
+        return Some(FileFormat::AwsCredentialReport);
+    }
+    if name.ends_with(".csv") && crate::directory::is_owners_csv_header(trimmed) {
+        return Some(FileFormat::OwnersCsv);
+    }
     None
 }
 
-/// Imports a file or every supported file under a directory.
+/// Directories never worth descending into.
+fn skip_dir(name: &str) -> bool {
+    matches!(
+        name,
+        ".git" | "node_modules" | "target" | ".venv" | "venv" | "__pycache__" | ".terraform"
+    )
+}
+
+/// Every regular file under `path` (or `path` itself), sorted, without following symlinks.
+pub fn list_files(path: &Path) -> Vec<PathBuf> {
+    if path.is_file() {
+        return vec![path.to_path_buf()];
+    }
+    let mut files: Vec<PathBuf> = walkdir::WalkDir::new(path)
+        .follow_links(false)
+        .into_iter()
+        .filter_entry(|e| {
+            !(e.file_type().is_dir() && e.depth() > 0 && skip_dir(&e.file_name().to_string_lossy()))
+        })
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_file())
+        .map(|e| e.into_path())
+        .collect();
+    files.sort();
+    files
+}
+
+const HEAD_BYTES: usize = 64 * 1024;
+
+fn import_file(path: &Path, ctx: &ImportContext) -> (FileReport, Option<Inventory>) {
+    let report = |format, records, error| FileReport {
+        path: path.to_path_buf(),
+        format,
+        records,
+        error,
+    };
+    let size = match std::fs::metadata(path) {
+        Ok(meta) => meta.len(),
+        Err(e) => {
+            return (
+                report(
+                    None,
+                    0,
+                    Some(ConnectorError::file(path, format!("cannot read: {e}"))),
+                ),
+                None,
+            );
+        }
+    };
+    let mut head = Vec::with_capacity(HEAD_BYTES.min(size as usize));
+    match std::fs::File::open(path) {
+        Ok(file) => {
+            if let Err(e) = file.take(HEAD_BYTES as u64).read_to_end(&mut head) {
+                return (
+                    report(
+                        None,
+                        0,
+                        Some(ConnectorError::file(path, format!("cannot read: {e}"))),
+                    ),
+                    None,
+                );
+            }
+        }
+        Err(e) => {
+            return (
+                report(
+                    None,
+                    0,
+                    Some(ConnectorError::file(path, format!("cannot read: {e}"))),
+                ),
+                None,
+            );
+        }
+    }
+    // Binary files (a NUL in the first 8 KiB) are not exports; skip them quietly.
+    if head.iter().take(8192).any(|b| *b == 0) {
+        return (report(None, 0, None), None);
+    }
+    let Some(format) = sniff(path, &head) else {
+        return (report(None, 0, None), None);
+    };
+    if size > ctx.max_file_bytes {
+        let message = format!(
+            "{size} bytes is over the {} byte limit for one file",
+            ctx.max_file_bytes
+        );
+        return (
+            report(Some(format), 0, Some(ConnectorError::file(path, message))),
+            None,
+        );
+    }
+    let bytes = match std::fs::read(path) {
+        Ok(bytes) => bytes,
+        Err(e) => {
+            return (
+                report(
+                    Some(format),
+                    0,
+                    Some(ConnectorError::file(path, format!("cannot read: {e}"))),
+                ),
+                None,
+            );
+        }
+    };
+    match (format.parser())(path, &bytes, ctx) {
+        Ok(inventory) => {
+            let records = inventory.identities.len()
+                + inventory.credentials.len()
+                + inventory.policies.len()
+                + inventory.owners.len()
+                + inventory.accounts.len()
+                + inventory.resources.len();
+            (report(Some(format), records, None), Some(inventory))
+        }
+        Err(error) => (report(Some(format), 0, Some(error)), None),
+    }
+}
+
+/// Imports a file or every supported file under a directory. Files are parsed in parallel and
+/// merged in path order, so the result does not depend on scheduling.
 pub fn import_path(path: &Path, ctx: &ImportContext) -> ImportOutcome {
-    let _ = (path, ctx);
-    ImportOutcome::default()
+    let files = list_files(path);
+    let results: Vec<(FileReport, Option<Inventory>)> =
+        files.par_iter().map(|f| import_file(f, ctx)).collect();
+    let mut outcome = ImportOutcome::default();
+    for (report, inventory) in results {
+        if let Some(inventory) = inventory {
+            outcome.inventory.extend(inventory);
+        }
+        if let Some(error) = &report.error {
+            tracing::warn!(error = %error, "A file could not be imported.");
+        }
+        outcome.files.push(report);
+    }
+    outcome.inventory.dedup();
+    crate::aws::reconcile(&mut outcome.inventory);
+    outcome
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sniffing_by_content_and_name() {
+        let p = Path::new;
+        assert_eq!(
+            sniff(p("x.json"), br#"{"UserDetailList": []}"#),
+            Some(FileFormat::AwsAuthorizationDetails)
+        );
+        assert_eq!(
+            sniff(p("k.json"), br#"{"AccessKeyMetadata": []}"#),
+            Some(FileFormat::AwsAccessKeys)
+        );
+        assert_eq!(
+            sniff(p("c.json"), b"{\n \"apiVersion\": \"v1\",\n \"items\": ["),
+            Some(FileFormat::KubernetesList)
+        );
+        assert_eq!(
+            sniff(
+                p("r.csv"),
+                b"user,arn,user_creation_time,password_enabled\n"
+            ),
+            Some(FileFormat::AwsCredentialReport)
+        );
+        assert_eq!(
+            sniff(p("owners.csv"), b"name,email\n"),
+            Some(FileFormat::OwnersCsv)
+        );
+        assert_eq!(
+            sniff(p("mcp.json"), b"// comment\n{"),
+            Some(FileFormat::McpConfig)
+        );
+        assert_eq!(
+            sniff(p("orgs_acme_hooks.json"), b"[]"),
+            Some(FileFormat::GitHubOrgDirectory)
+        );
+        assert_eq!(
+            sniff(
+                p("u.json"),
+                br#"[{"id":"1","status":"ACTIVE","profile":{}}]"#
+            ),
+            Some(FileFormat::OktaUsers)
+        );
+        assert_eq!(
+            sniff(p("trail.json"), br#"{"Records": [{"eventName": "x"}]}"#),
+            None
+        );
+        assert_eq!(sniff(p("notes.txt"), b"hello"), None);
+    }
 }

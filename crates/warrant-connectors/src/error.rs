@@ -45,7 +45,11 @@ impl fmt::Display for ConnectorError {
 
 impl ConnectorError {
     pub fn new(file: &Path, location: Location, message: impl Into<String>) -> ConnectorError {
-        ConnectorError { file: file.to_path_buf(), location, message: message.into() }
+        ConnectorError {
+            file: file.to_path_buf(),
+            location,
+            message: message.into(),
+        }
     }
 
     pub fn file(file: &Path, message: impl Into<String>) -> ConnectorError {
@@ -56,19 +60,29 @@ impl ConnectorError {
     pub fn json_syntax(file: &Path, error: &serde_json::Error) -> ConnectorError {
         ConnectorError::new(
             file,
-            Location::LineColumn { line: error.line(), column: error.column() },
+            Location::LineColumn {
+                line: error.line(),
+                column: error.column(),
+            },
             error.to_string(),
         )
     }
 
     /// From a `serde_path_to_error` failure: names the JSON path of the offending value.
-    pub fn json_path(file: &Path, error: serde_path_to_error::Error<serde_json::Error>) -> ConnectorError {
+    pub fn json_path(
+        file: &Path,
+        error: serde_path_to_error::Error<serde_json::Error>,
+    ) -> ConnectorError {
         let path = error.path().to_string();
         let inner = error.into_inner();
         if inner.is_syntax() || inner.is_eof() {
             return ConnectorError::json_syntax(file, &inner);
         }
-        let path = if path == "." { "$".to_string() } else { format!("$.{}", path.trim_start_matches('.')) };
+        let path = if path == "." {
+            "$".to_string()
+        } else {
+            format!("$.{}", path.trim_start_matches('.'))
+        };
         ConnectorError::new(file, Location::JsonPath(path), inner.to_string())
     }
 }

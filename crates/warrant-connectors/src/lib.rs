@@ -6,6 +6,7 @@
 //! and [`detect`] finds the right one for each file under a directory.
 
 pub mod aws;
+pub mod common;
 pub mod context;
 pub mod detect;
 pub mod directory;
