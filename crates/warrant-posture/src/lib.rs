@@ -1,1 +1,209 @@
-//! Posture rules (OWASP NHI1-NHI10), Kubernetes and GitHub privilege analysis, and risk scoring. No I/O.
+//! Posture: what each identity can do, what is wrong with it (OWASP NHI1–NHI10), and how risky
+//! it is.
+//!
+//! Pure and deterministic: [`assess`] takes the inventory, findings from other engines, the
+//! configuration and `now`, and returns the same answer every time.
+//!
+//! # Risk score
+//!
+//! Every identity gets, on 0–100 scales:
+//! - **blast radius** = privilege points × environment factor × sensitivity factor, where privilege
+//!   points are 90 for administrator-equivalence, otherwise the highest access level (list 10,
+//!   read 25, tagging 20, write 40, permissions management 60) plus up to 20 for breadth (number
+//!   of write and permissions-management actions, logarithmic), 15 for escalation paths and 10
+//!   for secrets access, capped at 85; environment factor 1.0 production, 0.85 unknown,
+//!   0.8 staging, 0.6 development/test; sensitivity factor 0.8 + 0.08 × (weight − 1) for the most
+//!   sensitive resource it reaches (configured patterns, or high for IAM/KMS/secrets services,
+//!   critical for administrators). An identity that can assume another (trust edges from its id,
+//!   or from its account when it may call `sts:AssumeRole`) has at least 95 % of that one's blast
+//!   radius, walked to a fixed point so cycles terminate.
+//! - **exposure** = 100 × (1 − Π(1 − pᵢ)) over its findings, with p = 0.05 low, 0.12 medium,
+//!   0.25 high, 0.40 critical: each finding adds, with diminishing returns, never past 100.
+//! - **score** = blast radius × (0.3 + 0.7 × exposure / 100): a powerful identity with no known
+//!   weakness still ranks, a weak one with no power ranks low.
+
+pub mod config;
+mod privilege;
+mod risk;
+pub mod rules;
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use warrant_core::{
+    Environment, Finding, IdentityKind, IdentityStatus, Inventory, PrivilegeSummary, Provider,
+    RiskScore, Timestamp,
+};
+
+pub use config::{PostureConfig, SensitivityRule};
+pub use privilege::{github_summary, k8s_summary};
+pub use rules::{RULES, RuleInfo};
+
+/// One identity's assessment.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IdentityAssessment {
+    pub id: String,
+    pub kind: IdentityKind,
+    pub provider: Provider,
+    pub name: String,
+    pub account: Option<String>,
+    pub environment: Environment,
+    /// The source's status, or `dormant` when unused for `dormant_days`.
+    pub status: IdentityStatus,
+    pub owners: Vec<String>,
+    pub risk: RiskScore,
+    pub privilege: PrivilegeSummary,
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Assessment {
+    /// Highest risk first, then by id.
+    pub identities: Vec<IdentityAssessment>,
+    /// Most severe first, then by identity and rule.
+    pub findings: Vec<Finding>,
+}
+
+/// Every rule, for `warrant rules` and SARIF.
+pub fn rules() -> Vec<RuleInfo> {
+    RULES.to_vec()
+}
+
+/// Assesses every identity of `inventory`. `extra_findings` (leaked secrets, activity alerts)
+/// count towards exposure and are returned with the posture findings.
+pub fn assess(
+    inventory: &Inventory,
+    extra_findings: &[Finding],
+    config: &PostureConfig,
+    now: Timestamp,
+) -> Assessment {
+    let index = inventory.index();
+    let privileges = privilege::summarize_all(&index);
+
+    let mut our_accounts: HashSet<String> = inventory
+        .accounts
+        .iter()
+        .filter(|a| a.provider == Provider::Aws)
+        .map(|a| a.id.clone())
+        .collect();
+    // Accounts we hold exports of are ours too.
+    our_accounts.extend(
+        inventory
+            .identities
+            .iter()
+            .filter(|i| i.provider == Provider::Aws)
+            .filter_map(|i| i.account.clone()),
+    );
+    let mut account_environment: HashMap<String, Environment> = inventory
+        .accounts
+        .iter()
+        .filter(|a| a.environment != Environment::Unknown)
+        .map(|a| (a.id.clone(), a.environment))
+        .collect();
+    // Without an Organizations export, an account's environment is the one its identities share.
+    for identity in inventory
+        .identities
+        .iter()
+        .filter(|i| i.provider == Provider::Aws)
+    {
+        if let Some(account) = &identity.account
+            && identity.environment != Environment::Unknown
+        {
+            account_environment
+                .entry(account.clone())
+                .or_insert(identity.environment);
+        }
+    }
+    let mut fingerprint_holders: HashMap<&str, Vec<&str>> = HashMap::new();
+    for credential in &inventory.credentials {
+        if let Some(fp) = credential.fingerprint.as_deref()
+            && credential.kind != warrant_core::CredentialKind::DeployKey
+        {
+            let holders = fingerprint_holders.entry(fp).or_default();
+            if !holders.contains(&credential.identity.as_str()) {
+                holders.push(credential.identity.as_str());
+            }
+        }
+    }
+    let ctx = rules::Context {
+        index: &index,
+        config,
+        now,
+        privileges: &privileges,
+        our_accounts,
+        account_environment,
+        fingerprint_holders,
+        directory_loaded: !inventory.owners.is_empty(),
+    };
+
+    let mut findings: Vec<Finding> = inventory
+        .identities
+        .par_iter()
+        .flat_map_iter(|identity| {
+            let mut emitter = rules::Emitter::new(config);
+            rules::evaluate(identity, &ctx, &mut emitter);
+            emitter.findings
+        })
+        .collect();
+    let known: HashSet<&str> = inventory.identities.iter().map(|i| i.id.as_str()).collect();
+    findings.extend(
+        extra_findings
+            .iter()
+            .filter(|f| known.contains(f.identity.as_str()) || f.identity.starts_with("shadow:"))
+            .cloned(),
+    );
+    findings.sort_by(|a, b| {
+        b.severity
+            .cmp(&a.severity)
+            .then_with(|| a.identity.cmp(&b.identity))
+            .then_with(|| a.rule.cmp(&b.rule))
+            .then_with(|| a.id.cmp(&b.id))
+    });
+    findings.dedup_by(|a, b| a.id == b.id);
+
+    let scores = risk::score_all(inventory, &index, &privileges, &findings, config);
+    let empty = Arc::new(PrivilegeSummary::default());
+    let mut identities: Vec<IdentityAssessment> = inventory
+        .identities
+        .iter()
+        .map(|identity| IdentityAssessment {
+            id: identity.id.clone(),
+            kind: identity.kind,
+            provider: identity.provider,
+            name: identity.name.clone(),
+            account: identity.account.clone(),
+            environment: identity.environment,
+            status: rules::derived_status(identity, config, now),
+            owners: identity.owners.iter().map(|o| o.id.clone()).collect(),
+            risk: scores.get(&identity.id).cloned().unwrap_or_default(),
+            privilege: (**privileges.get(&identity.id).unwrap_or(&empty)).clone(),
+        })
+        .collect();
+    identities.sort_by(|a, b| {
+        b.risk
+            .score
+            .total_cmp(&a.risk.score)
+            .then_with(|| a.id.cmp(&b.id))
+    });
+    Assessment {
+        identities,
+        findings,
+    }
+}
+
+/// Every point of an identity's score, one sentence each (for `warrant show`).
+pub fn explain(assessment: &IdentityAssessment) -> Vec<String> {
+    let r = &assessment.risk;
+    let mut lines = vec![format!(
+        "Risk {:.0} = blast radius {:.0} × (0.3 + 0.7 × exposure {:.0} / 100).",
+        r.score, r.blast_radius, r.exposure
+    )];
+    for c in &r.components {
+        lines.push(format!(
+            "  {} {:>+6.1}  {}: {}",
+            c.factor, c.points, c.label, c.explanation
+        ));
+    }
+    lines
+}

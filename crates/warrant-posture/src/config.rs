@@ -1,0 +1,190 @@
+//! Posture configuration: the `[posture]` table of `warrant.toml`.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use warrant_core::{Sensitivity, Severity};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PostureConfig {
+    /// Access keys and other rotatable secrets older than this many days are findings (NHI7).
+    pub key_max_age_days: i64,
+    /// Identities and credentials not used for this many days are findings (NHI1).
+    pub unused_days: i64,
+    /// Identities not used for this many days are reported with status `dormant`.
+    pub dormant_days: i64,
+    /// Stored secrets (CI secrets, deploy keys) not rotated for this many days are findings (NHI7).
+    pub secret_max_age_days: i64,
+    /// Identities and credentials younger than this are never "unused" (they may not have run yet).
+    pub new_identity_grace_days: i64,
+    /// Owner addresses whose local part (before `@`) is one of these are shared mailboxes (NHI1).
+    /// `team-*`-style prefixes are written with a trailing `*`.
+    pub shared_mailboxes: Vec<String>,
+    /// AWS account ids outside the organisation that are trusted on purpose (vendors you vetted).
+    pub trusted_accounts: Vec<String>,
+    /// GitHub App slugs that are trusted on purpose.
+    pub trusted_github_apps: Vec<String>,
+    /// Resource sensitivity by pattern (`*` wildcards) on resource ids/ARNs.
+    pub sensitivity: Vec<SensitivityRule>,
+    /// Rule ids to skip.
+    pub disabled_rules: Vec<String>,
+    /// Severity overrides by rule id.
+    pub severity: BTreeMap<String, Severity>,
+}
+
+/// `[[posture.sensitivity]] pattern = "arn:aws:s3:::*customer*" level = "critical"`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SensitivityRule {
+    pub pattern: String,
+    pub level: Sensitivity,
+}
+
+impl Default for PostureConfig {
+    fn default() -> Self {
+        PostureConfig {
+            key_max_age_days: 90,
+            unused_days: 90,
+            dormant_days: 90,
+            secret_max_age_days: 365,
+            new_identity_grace_days: 7,
+            shared_mailboxes: [
+                "admin",
+                "administrator",
+                "devops",
+                "ops",
+                "operations",
+                "platform",
+                "security",
+                "secops",
+                "noreply",
+                "no-reply",
+                "it",
+                "helpdesk",
+                "support",
+                "infra",
+                "infrastructure",
+                "engineering",
+                "sre",
+                "cloud",
+                "aws",
+                "root",
+                "alerts",
+                "info",
+                "team-*",
+            ]
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
+            trusted_accounts: Vec::new(),
+            trusted_github_apps: Vec::new(),
+            sensitivity: vec![
+                SensitivityRule {
+                    pattern: "*customer*".into(),
+                    level: Sensitivity::Critical,
+                },
+                SensitivityRule {
+                    pattern: "*pii*".into(),
+                    level: Sensitivity::Critical,
+                },
+                SensitivityRule {
+                    pattern: "*payment*".into(),
+                    level: Sensitivity::Critical,
+                },
+                SensitivityRule {
+                    pattern: "*backup*".into(),
+                    level: Sensitivity::High,
+                },
+                SensitivityRule {
+                    pattern: "arn:aws:secretsmanager:*".into(),
+                    level: Sensitivity::High,
+                },
+                SensitivityRule {
+                    pattern: "arn:aws:kms:*".into(),
+                    level: Sensitivity::High,
+                },
+            ],
+            disabled_rules: Vec::new(),
+            severity: BTreeMap::new(),
+        }
+    }
+}
+
+impl PostureConfig {
+    pub fn is_shared_mailbox(&self, address: &str) -> bool {
+        if !address.contains('@') {
+            return false;
+        }
+        let local = address
+            .split('@')
+            .next()
+            .unwrap_or(address)
+            .to_ascii_lowercase();
+        self.shared_mailboxes
+            .iter()
+            .any(|pattern| match pattern.strip_suffix('*') {
+                Some(prefix) => local.starts_with(&prefix.to_ascii_lowercase()),
+                None => local == pattern.to_ascii_lowercase(),
+            })
+    }
+
+    /// Highest sensitivity any rule gives a resource pattern.
+    pub fn sensitivity_of(&self, resource: &str) -> Option<Sensitivity> {
+        let resource = resource.to_ascii_lowercase();
+        self.sensitivity
+            .iter()
+            .filter(|rule| glob(&rule.pattern.to_ascii_lowercase(), &resource))
+            .map(|rule| rule.level)
+            .max()
+    }
+}
+
+/// `*` matches any run of characters.
+pub(crate) fn glob(pattern: &str, text: &str) -> bool {
+    let parts: Vec<&str> = pattern.split('*').collect();
+    if parts.len() == 1 {
+        return pattern == text;
+    }
+    let mut rest = text;
+    for (i, part) in parts.iter().enumerate() {
+        if i == 0 {
+            match rest.strip_prefix(part) {
+                Some(r) => rest = r,
+                None => return false,
+            }
+        } else if i == parts.len() - 1 {
+            return rest.ends_with(part);
+        } else {
+            match rest.find(part) {
+                Some(at) => rest = &rest[at + part.len()..],
+                None => return false,
+            }
+        }
+    }
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shared_mailboxes_and_sensitivity() {
+        let c = PostureConfig::default();
+        assert!(c.is_shared_mailbox("DevOps@acme.example"));
+        assert!(c.is_shared_mailbox("team-payments@acme.example"));
+        assert!(!c.is_shared_mailbox("dana@acme.example"));
+        assert!(
+            !c.is_shared_mailbox("devops"),
+            "a team handle is not a mailbox"
+        );
+        assert_eq!(
+            c.sensitivity_of("arn:aws:s3:::acme-customer-exports/*"),
+            Some(Sensitivity::Critical)
+        );
+        assert_eq!(c.sensitivity_of("arn:aws:s3:::logs"), None);
+        assert!(glob("a*b*c", "axxbyyc"));
+        assert!(!glob("a*b", "ab c"));
+    }
+}

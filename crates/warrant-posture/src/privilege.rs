@@ -1,0 +1,441 @@
+//! Effective privilege per provider, as provider-neutral [`PrivilegeSummary`]s.
+//!
+//! AWS goes through `warrant-aws-policy`. Kubernetes RBAC and GitHub permissions are small
+//! vocabularies, analysed here.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use rayon::prelude::*;
+use warrant_core::{
+    AccessLevel, Attachment, Effect, Escalation, Grant, Identity, Policy, PolicyKind,
+    PrivilegeSummary, Provider, ResourceAccess, inventory::InventoryIndex,
+};
+
+const K8S_VERBS: &[&str] = &[
+    "get",
+    "list",
+    "watch",
+    "create",
+    "update",
+    "patch",
+    "delete",
+    "deletecollection",
+];
+
+fn k8s_verb_level(verb: &str, resource: &str) -> AccessLevel {
+    let rbac = resource.starts_with("rbac.authorization.k8s.io/")
+        || resource.ends_with("/serviceaccounts/token");
+    match verb {
+        "bind" | "escalate" | "impersonate" | "*" => AccessLevel::PermissionsManagement,
+        _ if rbac && !matches!(verb, "get" | "list" | "watch") => {
+            AccessLevel::PermissionsManagement
+        }
+        "get" | "watch" => AccessLevel::Read,
+        "list" => AccessLevel::List,
+        _ => AccessLevel::Write,
+    }
+}
+
+/// Kubernetes RBAC: `actions` are verbs, `resources` are `GROUP/RESOURCE[/NAME]` or `url:PATH`.
+pub fn k8s_summary(policies: &[(&Attachment, &Policy)]) -> PrivilegeSummary {
+    let mut summary = PrivilegeSummary::default();
+    let mut pairs: BTreeMap<(String, String), AccessLevel> = BTreeMap::new();
+    let mut resource_levels: BTreeMap<(String, String), AccessLevel> = BTreeMap::new();
+    for (attachment, policy) in policies {
+        let where_ = match &attachment.scope {
+            Some(ns) => format!("in namespace {ns}"),
+            None => "in every namespace".to_string(),
+        };
+        for statement in &policy.statements {
+            if statement.effect != Effect::Allow {
+                continue;
+            }
+            let mut max_level: Option<AccessLevel> = None;
+            for resource in &statement.resources {
+                let verbs: Vec<&str> = if statement.actions.iter().any(|v| v == "*") {
+                    K8S_VERBS
+                        .iter()
+                        .copied()
+                        .chain(["bind", "escalate", "impersonate"])
+                        .collect()
+                } else {
+                    statement.actions.iter().map(String::as_str).collect()
+                };
+                let (group, rest) = resource.split_once('/').unwrap_or(("", resource));
+                let service = if resource.starts_with("url:") {
+                    "nonresource".to_string()
+                } else if group.is_empty() {
+                    "core".to_string()
+                } else {
+                    group.to_string()
+                };
+                let scoped_resource = match &attachment.scope {
+                    Some(ns) => format!("{ns}/{rest}"),
+                    None => format!("*/{rest}"),
+                };
+                for verb in verbs {
+                    let level = k8s_verb_level(verb, resource);
+                    max_level = max_level.max(Some(level));
+                    let key = (
+                        format!("{verb}:{resource}"),
+                        attachment.scope.clone().unwrap_or_default(),
+                    );
+                    let entry = pairs.entry(key).or_insert(level);
+                    *entry = (*entry).max(level);
+                    let entry = resource_levels
+                        .entry((scoped_resource.clone(), service.clone()))
+                        .or_insert(level);
+                    *entry = (*entry).max(level);
+                    summary.services.insert(service.clone());
+                }
+            }
+            let all_verbs = statement.actions.iter().any(|v| v == "*");
+            let all_resources = statement.resources.iter().any(|r| r == "*/*" || r == "/*");
+            let admin = all_verbs && all_resources && attachment.scope.is_none();
+            let label = format!(
+                "{} {} ({})",
+                if policy.kind == PolicyKind::K8sClusterRole {
+                    "ClusterRole"
+                } else {
+                    "Role"
+                },
+                policy.name,
+                attachment.via.as_deref().unwrap_or("direct")
+            );
+            if admin {
+                summary.admin_equivalent = true;
+                summary.admin_evidence.push(format!(
+                    "{label} allows every verb on every resource cluster-wide."
+                ));
+            }
+            if all_verbs || all_resources {
+                summary.wildcard_evidence.push(format!(
+                    "{label} allows {} on {} {where_}.",
+                    statement.actions.join(","),
+                    statement.resources.join(",")
+                ));
+            }
+            let reads_secrets =
+                statement.resources.iter().any(|r| {
+                    r == "/secrets" || r == "*/*" || r == "/*" || r.starts_with("/secrets/")
+                }) && statement
+                    .actions
+                    .iter()
+                    .any(|v| matches!(v.as_str(), "get" | "list" | "watch" | "*"));
+            if reads_secrets {
+                summary
+                    .secrets_evidence
+                    .push(format!("{label} can read secrets {where_}."));
+            }
+            let has_verb = |v: &str| statement.actions.iter().any(|a| a == v || a == "*");
+            let on = |r: &str| {
+                statement
+                    .resources
+                    .iter()
+                    .any(|x| x == r || x == "*/*" || x == "/*")
+            };
+            let mut escalate = |technique: &str, explanation: &str| {
+                summary.escalations.push(Escalation {
+                    technique: technique.to_string(),
+                    actions: statement
+                        .actions
+                        .iter()
+                        .map(|v| format!("{v} {}", statement.resources.join(",")))
+                        .collect(),
+                    explanation: format!("{explanation} ({label}, {where_})"),
+                });
+            };
+            if (has_verb("bind") || has_verb("escalate"))
+                && (on("rbac.authorization.k8s.io/roles")
+                    || on("rbac.authorization.k8s.io/clusterroles")
+                    || on("rbac.authorization.k8s.io/*"))
+            {
+                escalate("k8s-bind-escalate", "Can grant roles beyond its own");
+            }
+            if has_verb("impersonate") {
+                escalate(
+                    "k8s-impersonate",
+                    "Can impersonate other users, groups or service accounts",
+                );
+            }
+            if has_verb("create") && on("/pods") {
+                escalate(
+                    "k8s-create-pods",
+                    "Can start pods that run as any service account of the namespace and read its token",
+                );
+            }
+            if has_verb("create") && (on("/pods/exec") || on("/serviceaccounts/token")) {
+                escalate(
+                    "k8s-exec-or-token",
+                    "Can exec into pods or mint service-account tokens",
+                );
+            }
+            if on("/nodes/proxy") {
+                escalate(
+                    "k8s-nodes-proxy",
+                    "Can reach kubelets directly through nodes/proxy",
+                );
+            }
+            summary.grants.push(Grant {
+                policy: policy.id.clone(),
+                via: attachment.via.clone(),
+                effect: statement.effect,
+                actions: statement.actions.clone(),
+                resources: statement.resources.clone(),
+                conditions: None,
+                access_level: max_level,
+                n_actions: statement.actions.len() * statement.resources.len(),
+                admin,
+            });
+        }
+    }
+    for level in pairs.values() {
+        *summary.actions_by_level.entry(*level).or_default() += 1;
+    }
+    summary.resource_access = resource_levels
+        .into_iter()
+        .map(|((resource, service), level)| ResourceAccess {
+            resource,
+            level,
+            service,
+        })
+        .collect();
+    summary.escalations.sort();
+    summary.escalations.dedup();
+    summary
+}
+
+fn github_level(level: &str) -> Option<AccessLevel> {
+    match level {
+        "read" => Some(AccessLevel::Read),
+        "write" => Some(AccessLevel::Write),
+        "admin" => Some(AccessLevel::PermissionsManagement),
+        _ => None,
+    }
+}
+
+/// GitHub: `PERMISSION:LEVEL` (`contents:write`) and classic scopes (`scope:repo`).
+pub fn github_summary(policies: &[(&Attachment, &Policy)]) -> PrivilegeSummary {
+    let mut summary = PrivilegeSummary::default();
+    let mut levels: BTreeMap<String, AccessLevel> = BTreeMap::new();
+    for (attachment, policy) in policies {
+        for statement in policy
+            .statements
+            .iter()
+            .filter(|s| s.effect == Effect::Allow)
+        {
+            let all_repos = statement.resources.iter().any(|r| r == "*");
+            let mut max_level = None;
+            for action in &statement.actions {
+                let (permission, level) = match action.split_once(':') {
+                    Some(("scope", scope)) => {
+                        let level = match scope {
+                            "admin:org" | "admin:repo_hook" | "admin:org_hook"
+                            | "admin:enterprise" | "delete_repo" => {
+                                AccessLevel::PermissionsManagement
+                            }
+                            "repo" | "workflow" | "write:packages" | "admin:public_key"
+                            | "write:org" => AccessLevel::Write,
+                            s if s.starts_with("read:") => AccessLevel::Read,
+                            _ => AccessLevel::Write,
+                        };
+                        (format!("scope:{scope}"), level)
+                    }
+                    Some((permission, level)) => match github_level(level) {
+                        Some(l) => (permission.to_string(), l),
+                        None => continue,
+                    },
+                    None => continue,
+                };
+                max_level = max_level.max(Some(level));
+                let entry = levels.entry(permission.clone()).or_insert(level);
+                *entry = (*entry).max(level);
+                summary.services.insert(permission.clone());
+                let dangerous = matches!(
+                    permission.as_str(),
+                    "administration"
+                        | "members"
+                        | "organization_administration"
+                        | "scope:admin:org"
+                ) && level >= AccessLevel::Write;
+                if dangerous && all_repos {
+                    summary.admin_equivalent = true;
+                    summary.admin_evidence.push(format!(
+                        "{} grants {permission}:{} on every repository.",
+                        policy.name, level
+                    ));
+                }
+                if matches!(
+                    permission.as_str(),
+                    "secrets" | "organization_secrets" | "actions_variables" | "environments"
+                ) {
+                    summary
+                        .secrets_evidence
+                        .push(format!("{} grants {permission}:{level}.", policy.name));
+                }
+                if matches!(permission.as_str(), "workflows" | "scope:workflow")
+                    && level >= AccessLevel::Write
+                {
+                    summary.escalations.push(Escalation {
+                        technique: "github-workflows-write".into(),
+                        actions: vec![action.clone()],
+                        explanation: "Can change CI workflows, which run with the repository's secrets and OIDC trust.".into(),
+                    });
+                }
+                if permission == "scope:repo" {
+                    summary.secrets_evidence.push(
+                        "Classic `repo` scope reaches every private repository the owner can."
+                            .into(),
+                    );
+                }
+            }
+            if all_repos && max_level >= Some(AccessLevel::Write) {
+                summary.wildcard_evidence.push(format!(
+                    "{} applies to every repository of the organisation.",
+                    policy.name
+                ));
+            }
+            summary.grants.push(Grant {
+                policy: policy.id.clone(),
+                via: attachment.via.clone(),
+                effect: statement.effect,
+                actions: statement.actions.clone(),
+                resources: statement.resources.clone(),
+                conditions: None,
+                access_level: max_level,
+                n_actions: statement.actions.len(),
+                admin: summary.admin_equivalent,
+            });
+            for resource in &statement.resources {
+                if let Some(level) = max_level {
+                    summary.resource_access.push(ResourceAccess {
+                        resource: resource.clone(),
+                        level,
+                        service: "github".into(),
+                    });
+                }
+            }
+        }
+    }
+    for level in levels.values() {
+        *summary.actions_by_level.entry(*level).or_default() += 1;
+    }
+    summary.escalations.sort();
+    summary.escalations.dedup();
+    summary
+}
+
+/// MCP servers hold no policy: what they can do is what their credentials unlock, which the
+/// config does not say. A server with a credential counts as able to write through it.
+pub fn mcp_summary(identity: &Identity, n_credentials: usize) -> PrivilegeSummary {
+    let mut summary = PrivilegeSummary::default();
+    if n_credentials > 0 {
+        let service = identity
+            .attributes
+            .get("package")
+            .and_then(|p| p.as_str())
+            .unwrap_or("mcp")
+            .to_string();
+        summary
+            .actions_by_level
+            .insert(AccessLevel::Write, n_credentials);
+        summary.services.insert(service.clone());
+        summary.resource_access.push(ResourceAccess {
+            resource: "*".into(),
+            level: AccessLevel::Write,
+            service,
+        });
+    }
+    summary
+}
+
+/// Privilege of every identity, keyed by identity id. AWS policies are expanded once each, and
+/// identities holding the same set of policies share one summary.
+pub fn summarize_all(index: &InventoryIndex<'_>) -> HashMap<String, Arc<PrivilegeSummary>> {
+    let inventory = index.inventory;
+    let aws_policies: Vec<&Policy> = inventory
+        .policies
+        .iter()
+        .filter(|p| p.provider == Provider::Aws)
+        .collect();
+    let analyses: Vec<(String, warrant_aws_policy::PolicyAnalysis)> = aws_policies
+        .par_iter()
+        .map(|p| (p.id.clone(), warrant_aws_policy::PolicyAnalysis::new(p)))
+        .collect();
+    let mut analyzer = warrant_aws_policy::Analyzer::new();
+    for (id, analysis) in analyses {
+        analyzer.insert(id, analysis);
+    }
+
+    // Group identities by what they hold.
+    type Key = (
+        Provider,
+        Vec<(String, Option<String>, Option<String>)>,
+        Option<String>,
+    );
+    let mut groups: HashMap<Key, Vec<&Identity>> = HashMap::new();
+    for identity in &inventory.identities {
+        let mut held: Vec<(String, Option<String>, Option<String>)> = index
+            .attachments_by_identity
+            .get(identity.id.as_str())
+            .into_iter()
+            .flatten()
+            .map(|a| (a.policy.clone(), a.via.clone(), a.scope.clone()))
+            .collect();
+        held.sort();
+        let boundary = identity
+            .attributes
+            .get("permissions_boundary")
+            .and_then(|b| b.as_str())
+            .map(str::to_string);
+        let key = if identity.provider == Provider::Mcp {
+            // MCP summaries depend on the identity itself.
+            (
+                identity.provider,
+                vec![(identity.id.clone(), None, None)],
+                None,
+            )
+        } else {
+            (identity.provider, held, boundary)
+        };
+        groups.entry(key).or_default().push(identity);
+    }
+    let groups: Vec<(Key, Vec<&Identity>)> = groups.into_iter().collect();
+    let computed: Vec<(Vec<String>, PrivilegeSummary)> = groups
+        .par_iter()
+        .map(|((provider, _, boundary), members)| {
+            let Some(first) = members.first() else {
+                return (Vec::new(), PrivilegeSummary::default());
+            };
+            let held = index.policies_of(&first.id);
+            let summary = match provider {
+                Provider::Aws => {
+                    let boundary = boundary
+                        .as_deref()
+                        .and_then(|b| index.policy_by_id.get(b).copied());
+                    analyzer.summarize(&held, boundary)
+                }
+                Provider::Kubernetes => k8s_summary(&held),
+                Provider::GitHub => github_summary(&held),
+                Provider::Mcp => mcp_summary(
+                    first,
+                    index
+                        .credentials_by_identity
+                        .get(first.id.as_str())
+                        .map_or(0, Vec::len),
+                ),
+                _ => PrivilegeSummary::default(),
+            };
+            (members.iter().map(|m| m.id.clone()).collect(), summary)
+        })
+        .collect();
+    let mut out = HashMap::with_capacity(inventory.identities.len());
+    for (ids, summary) in computed {
+        let shared = Arc::new(summary);
+        for id in ids {
+            out.insert(id, Arc::clone(&shared));
+        }
+    }
+    out
+}

@@ -1,0 +1,306 @@
+//! Risk scoring; the formula is documented at the crate root.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use warrant_core::{
+    AccessLevel, Environment, Finding, Inventory, PrincipalKind, PrivilegeSummary, RiskComponent,
+    RiskScore, Sensitivity, Severity, inventory::InventoryIndex,
+};
+
+use crate::config::PostureConfig;
+
+fn level_points(level: AccessLevel) -> f64 {
+    match level {
+        AccessLevel::List => 10.0,
+        AccessLevel::Tagging => 20.0,
+        AccessLevel::Read => 25.0,
+        AccessLevel::Write => 40.0,
+        AccessLevel::PermissionsManagement => 60.0,
+    }
+}
+
+fn environment_factor(env: Environment) -> f64 {
+    match env {
+        Environment::Production => 1.0,
+        Environment::Unknown => 0.85,
+        Environment::Staging => 0.8,
+        Environment::Development | Environment::Test => 0.6,
+    }
+}
+
+fn finding_probability(severity: Severity) -> f64 {
+    match severity {
+        Severity::Info => 0.0,
+        Severity::Low => 0.05,
+        Severity::Medium => 0.12,
+        Severity::High => 0.25,
+        Severity::Critical => 0.40,
+    }
+}
+
+/// The most sensitive thing an identity reaches, and why.
+fn sensitivity(privilege: &PrivilegeSummary, config: &PostureConfig) -> (Sensitivity, String) {
+    if privilege.admin_equivalent {
+        return (
+            Sensitivity::Critical,
+            "administrator access reaches everything".into(),
+        );
+    }
+    let mut best = (Sensitivity::Low, "no sensitive resources".to_string());
+    if privilege.n_actions() > 0 {
+        best = (Sensitivity::Medium, "ordinary resources".into());
+    }
+    for access in &privilege.resource_access {
+        if let Some(level) = config.sensitivity_of(&access.resource)
+            && level > best.0
+        {
+            best = (
+                level,
+                format!("{} matches a sensitivity rule", access.resource),
+            );
+        }
+        let sensitive_service = matches!(
+            access.service.as_str(),
+            "iam"
+                | "kms"
+                | "secretsmanager"
+                | "sts"
+                | "organizations"
+                | "rbac.authorization.k8s.io"
+        ) && access.level >= AccessLevel::Write;
+        if sensitive_service && Sensitivity::High > best.0 {
+            best = (
+                Sensitivity::High,
+                format!("{} access to {}", access.level, access.service),
+            );
+        }
+    }
+    if !privilege.secrets_evidence.is_empty() && Sensitivity::High > best.0 {
+        best = (Sensitivity::High, "it can read secrets".into());
+    }
+    best
+}
+
+/// Blast radius of one identity on its own, with its components.
+fn own_blast(
+    env: Environment,
+    privilege: &PrivilegeSummary,
+    config: &PostureConfig,
+) -> (f64, Vec<RiskComponent>) {
+    let mut components = Vec::new();
+    let mut push = |label: &str, points: f64, explanation: String| {
+        components.push(RiskComponent {
+            factor: "blast_radius".into(),
+            label: label.into(),
+            points,
+            explanation,
+        });
+    };
+    let mut points;
+    if privilege.admin_equivalent {
+        points = 90.0;
+        push(
+            "administrator",
+            90.0,
+            privilege
+                .admin_evidence
+                .first()
+                .cloned()
+                .unwrap_or_else(|| "administrator-equivalent".into()),
+        );
+    } else {
+        let level = privilege.max_level();
+        points = level.map(level_points).unwrap_or(0.0);
+        push(
+            "highest access level",
+            points,
+            match level {
+                Some(l) => format!("it can {l}"),
+                None => "it holds no permissions".into(),
+            },
+        );
+        let n_powerful = privilege
+            .actions_by_level
+            .get(&AccessLevel::Write)
+            .copied()
+            .unwrap_or(0)
+            + privilege
+                .actions_by_level
+                .get(&AccessLevel::PermissionsManagement)
+                .copied()
+                .unwrap_or(0);
+        if n_powerful > 0 {
+            let breadth = (3.0 * (1.0 + n_powerful as f64).log2()).min(20.0);
+            points += breadth;
+            push(
+                "breadth",
+                breadth,
+                format!("{n_powerful} write or permissions-management actions"),
+            );
+        }
+        if !privilege.escalations.is_empty() {
+            points += 15.0;
+            push(
+                "escalation",
+                15.0,
+                format!(
+                    "{} privilege-escalation path(s)",
+                    privilege.escalations.len()
+                ),
+            );
+        }
+        if !privilege.secrets_evidence.is_empty() {
+            points += 10.0;
+            push(
+                "secrets",
+                10.0,
+                privilege
+                    .secrets_evidence
+                    .first()
+                    .cloned()
+                    .unwrap_or_default(),
+            );
+        }
+        points = points.min(85.0);
+    }
+    let env_factor = environment_factor(env);
+    let (sens, why) = sensitivity(privilege, config);
+    let sens_factor = 0.8 + 0.08 * (sens.weight() - 1.0);
+    let total = (points * env_factor * sens_factor).clamp(0.0, 100.0);
+    push(
+        "environment",
+        total - points * sens_factor,
+        format!("{env} (×{env_factor:.2})"),
+    );
+    push(
+        "sensitivity",
+        points * sens_factor - points,
+        format!("{sens}: {why} (×{sens_factor:.2})"),
+    );
+    (total, components)
+}
+
+pub(crate) fn score_all(
+    inventory: &Inventory,
+    index: &InventoryIndex<'_>,
+    privileges: &HashMap<String, Arc<PrivilegeSummary>>,
+    findings: &[Finding],
+    config: &PostureConfig,
+) -> HashMap<String, RiskScore> {
+    let empty = PrivilegeSummary::default();
+    let mut blast: HashMap<&str, (f64, Vec<RiskComponent>)> = inventory
+        .identities
+        .iter()
+        .map(|i| {
+            let privilege = privileges.get(&i.id).map(|p| &**p).unwrap_or(&empty);
+            (i.id.as_str(), own_blast(i.environment, privilege, config))
+        })
+        .collect();
+
+    // Who can become whom: identity edges, and account-level trust for identities of that account
+    // allowed to call sts:AssumeRole.
+    let can_assume = |privilege: &PrivilegeSummary| {
+        privilege.admin_equivalent || privilege.services.contains("sts")
+    };
+    let mut reach: HashMap<&str, Vec<&str>> = HashMap::new();
+    for edge in &inventory.trust_edges {
+        if !index.identity_by_id.contains_key(edge.to.as_str()) {
+            continue;
+        }
+        match edge.from_kind {
+            PrincipalKind::Identity if index.identity_by_id.contains_key(edge.from.as_str()) => {
+                reach
+                    .entry(edge.from.as_str())
+                    .or_default()
+                    .push(edge.to.as_str());
+            }
+            PrincipalKind::Account => {
+                for identity in inventory
+                    .identities
+                    .iter()
+                    .filter(|i| i.account.as_deref() == Some(edge.from.as_str()))
+                {
+                    let privilege = privileges.get(&identity.id).map(|p| &**p).unwrap_or(&empty);
+                    if identity.id != edge.to && can_assume(privilege) {
+                        reach
+                            .entry(identity.id.as_str())
+                            .or_default()
+                            .push(edge.to.as_str());
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    // Fixed point: at most one pass per identity on the longest chain; cycles stop changing.
+    for _ in 0..16 {
+        let mut changed = false;
+        for (from, targets) in &reach {
+            let current = blast.get(from).map(|b| b.0).unwrap_or(0.0);
+            let best = targets
+                .iter()
+                .filter_map(|t| blast.get(t).map(|b| (b.0 * 0.95, *t)))
+                .fold(None::<(f64, &str)>, |acc, x| match acc {
+                    Some(a) if a.0 >= x.0 => Some(a),
+                    _ => Some(x),
+                });
+            if let Some((inherited, target)) = best
+                && inherited > current + 0.01
+                && let Some(entry) = blast.get_mut(from)
+            {
+                entry.1.push(RiskComponent {
+                    factor: "blast_radius".into(),
+                    label: "trust".into(),
+                    points: inherited - entry.0,
+                    explanation: format!(
+                        "it can assume {target}, whose blast radius is {:.0}",
+                        inherited / 0.95
+                    ),
+                });
+                entry.0 = inherited;
+                changed = true;
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+
+    let mut by_identity: HashMap<&str, Vec<&Finding>> = HashMap::new();
+    for f in findings {
+        by_identity.entry(f.identity.as_str()).or_default().push(f);
+    }
+    inventory
+        .identities
+        .iter()
+        .map(|identity| {
+            let (blast_radius, mut components) = blast
+                .remove(identity.id.as_str())
+                .unwrap_or((0.0, Vec::new()));
+            let mut survive = 1.0;
+            for f in by_identity.get(identity.id.as_str()).into_iter().flatten() {
+                let p = finding_probability(f.severity);
+                let before = 100.0 * (1.0 - survive);
+                survive *= 1.0 - p;
+                components.push(RiskComponent {
+                    factor: "exposure".into(),
+                    label: format!("{} {}", f.owasp.code(), f.rule),
+                    points: 100.0 * (1.0 - survive) - before,
+                    explanation: format!("{} ({})", f.title, f.severity),
+                });
+            }
+            let exposure = (100.0 * (1.0 - survive)).clamp(0.0, 100.0);
+            let score = (blast_radius * (0.3 + 0.7 * exposure / 100.0)).clamp(0.0, 100.0);
+            (
+                identity.id.clone(),
+                RiskScore {
+                    score,
+                    blast_radius,
+                    exposure,
+                    components,
+                },
+            )
+        })
+        .collect()
+}

@@ -1,0 +1,412 @@
+#![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
+//! One small inventory per rule: positive cases fire, negative and lifecycle cases do not.
+
+use chrono::{Duration, TimeZone, Utc};
+use proptest::prelude::*;
+use warrant_core::*;
+use warrant_posture::{PostureConfig, assess};
+
+fn now() -> Timestamp {
+    Utc.with_ymd_and_hms(2026, 11, 1, 0, 0, 0).single().unwrap()
+}
+
+fn days_ago(n: i64) -> Option<Timestamp> {
+    Some(now() - Duration::days(n))
+}
+
+fn user(name: &str) -> Identity {
+    let mut i = Identity::new(
+        format!("arn:aws:iam::111111111111:user/{name}"),
+        IdentityKind::AwsUser,
+        Provider::Aws,
+        name,
+    );
+    i.account = Some("111111111111".into());
+    i.environment = Environment::Production;
+    i.created = days_ago(400);
+    i.last_used = days_ago(1);
+    i.login = Some(InteractiveLogin::default());
+    i.owners = vec![OwnerRef {
+        id: "dana@acme.example".into(),
+        source: "tag:owner".into(),
+    }];
+    i
+}
+
+fn role(name: &str, account: &str) -> Identity {
+    let mut i = Identity::new(
+        format!("arn:aws:iam::{account}:role/{name}"),
+        IdentityKind::AwsRole,
+        Provider::Aws,
+        name,
+    );
+    i.account = Some(account.into());
+    i.environment = Environment::Production;
+    i.created = days_ago(400);
+    i.last_used = days_ago(1);
+    i.owners = vec![OwnerRef {
+        id: "dana@acme.example".into(),
+        source: "tag:owner".into(),
+    }];
+    i
+}
+
+fn owner(id: &str, status: OwnerStatus) -> Owner {
+    Owner {
+        id: id.into(),
+        display_name: None,
+        email: Some(id.into()),
+        login: None,
+        kind: OwnerKind::Person,
+        status,
+        manager: None,
+        department: None,
+        provenance: Provenance::default(),
+    }
+}
+
+fn key(
+    id: &str,
+    identity: &Identity,
+    created_days_ago: i64,
+    last_used_days_ago: Option<i64>,
+) -> Credential {
+    let mut c = Credential::new(id, identity.id.clone(), CredentialKind::AccessKey);
+    c.created = days_ago(created_days_ago);
+    c.last_rotated = c.created;
+    c.last_used = last_used_days_ago.and_then(days_ago);
+    c.preview = Some(id.into());
+    c
+}
+
+fn policy(id: &str, actions: &[&str], resources: &[&str]) -> Policy {
+    Policy {
+        id: id.into(),
+        name: id.rsplit('/').next().unwrap().into(),
+        provider: Provider::Aws,
+        kind: PolicyKind::CustomerManaged,
+        statements: vec![Statement {
+            sid: None,
+            effect: Effect::Allow,
+            actions: actions.iter().map(|s| s.to_string()).collect(),
+            not_actions: vec![],
+            resources: resources.iter().map(|s| s.to_string()).collect(),
+            not_resources: vec![],
+            conditions: None,
+        }],
+        provenance: Provenance::default(),
+    }
+}
+
+fn base() -> Inventory {
+    Inventory {
+        owners: vec![owner("dana@acme.example", OwnerStatus::Active)],
+        ..Default::default()
+    }
+}
+
+fn rules_for(inv: &Inventory, id: &str) -> Vec<String> {
+    let a = assess(inv, &[], &PostureConfig::default(), now());
+    let mut rules: Vec<String> = a
+        .findings
+        .iter()
+        .filter(|f| f.identity == id)
+        .map(|f| f.rule.clone())
+        .collect();
+    rules.sort();
+    rules
+}
+
+#[test]
+fn a_healthy_identity_has_no_findings() {
+    let mut inv = base();
+    let u = user("svc-reporting");
+    inv.credentials
+        .push(key("AKIAHEALTHY000000001", &u, 30, Some(1)));
+    inv.policies.push(policy(
+        "arn:aws:iam::111111111111:policy/read-reports",
+        &["s3:GetObject"],
+        &["arn:aws:s3:::reports/*"],
+    ));
+    inv.attachments.push(Attachment {
+        identity: u.id.clone(),
+        policy: "arn:aws:iam::111111111111:policy/read-reports".into(),
+        via: None,
+        scope: None,
+    });
+    inv.identities.push(u.clone());
+    assert_eq!(rules_for(&inv, &u.id), Vec::<String>::new());
+}
+
+#[test]
+fn ownership_rules() {
+    let mut inv = base();
+    inv.owners
+        .push(owner("gone@acme.example", OwnerStatus::Deprovisioned));
+    inv.owners
+        .push(owner("away@acme.example", OwnerStatus::Suspended));
+    let mut none = user("svc-none");
+    none.owners.clear();
+    let mut gone = user("svc-gone");
+    gone.owners = vec![OwnerRef {
+        id: "gone@acme.example".into(),
+        source: "tag:owner".into(),
+    }];
+    let mut away = user("svc-away");
+    away.owners = vec![OwnerRef {
+        id: "away@acme.example".into(),
+        source: "tag:owner".into(),
+    }];
+    let mut mailbox = user("svc-mailbox");
+    mailbox.owners = vec![OwnerRef {
+        id: "devops@acme.example".into(),
+        source: "tag:owner".into(),
+    }];
+    let mut stranger = user("svc-stranger");
+    stranger.owners = vec![OwnerRef {
+        id: "nobody@acme.example".into(),
+        source: "tag:owner".into(),
+    }];
+    let mut human = user("alice.smith");
+    human.owners.clear();
+    human.actor = ActorKind::Human;
+    for i in [&none, &gone, &away, &mailbox, &stranger, &human] {
+        inv.identities.push((*i).clone());
+    }
+    assert_eq!(rules_for(&inv, &none.id), ["no-owner"]);
+    assert_eq!(rules_for(&inv, &gone.id), ["owner-deprovisioned"]);
+    assert_eq!(rules_for(&inv, &away.id), ["owner-suspended"]);
+    assert_eq!(rules_for(&inv, &mailbox.id), ["owner-shared-mailbox"]);
+    assert_eq!(rules_for(&inv, &stranger.id), ["owner-unknown"]);
+    assert!(
+        rules_for(&inv, &human.id).is_empty(),
+        "people are not non-human identities"
+    );
+}
+
+#[test]
+fn unused_rules_respect_the_lifecycle() {
+    let mut inv = base();
+    let mut stale = role("old-batch", "111111111111");
+    stale.last_used = days_ago(200);
+    let mut fresh = role("new-batch", "111111111111");
+    fresh.created = days_ago(1);
+    fresh.last_used = None;
+    let mut disabled = user("svc-disabled");
+    disabled.status = IdentityStatus::Disabled;
+    disabled.last_used = days_ago(900);
+    let keyed = user("svc-keys");
+    inv.credentials
+        .push(key("AKIANEWKEY0000000001", &keyed, 1, None));
+    inv.credentials
+        .push(key("AKIAOLDUNUSED0000001", &keyed, 60, None));
+    inv.credentials
+        .push(key("AKIADISABLED00000001", &disabled, 60, Some(400)));
+    for i in [&stale, &fresh, &disabled, &keyed] {
+        inv.identities.push((*i).clone());
+    }
+    assert_eq!(rules_for(&inv, &stale.id), ["identity-unused"]);
+    assert!(
+        rules_for(&inv, &fresh.id).is_empty(),
+        "a role created yesterday is not unused"
+    );
+    assert_eq!(
+        rules_for(&inv, &disabled.id),
+        ["disabled-with-active-credentials"],
+        "disabled: only the leftover key"
+    );
+    assert_eq!(
+        rules_for(&inv, &keyed.id),
+        ["credential-unused", "two-active-keys"],
+        "the key created yesterday is not unused"
+    );
+    let a = assess(&inv, &[], &PostureConfig::default(), now());
+    let status = a
+        .identities
+        .iter()
+        .find(|i| i.id == stale.id)
+        .unwrap()
+        .status;
+    assert_eq!(status, IdentityStatus::Dormant);
+}
+
+#[test]
+fn trust_rules() {
+    let mut inv = base();
+    let target = role("deploy", "111111111111");
+    let open = role("open", "111111111111");
+    let oidc = role("gha", "111111111111");
+    let pinned = role("gha-pinned", "111111111111");
+    let mut dev = role("dev-ci", "222222222222");
+    dev.environment = Environment::Development;
+    let edge = |from: &str,
+                kind: PrincipalKind,
+                to: &Identity,
+                trust: TrustKind,
+                conditions: Option<serde_json::Value>| TrustEdge {
+        from: from.into(),
+        from_kind: kind,
+        to: to.id.clone(),
+        kind: trust,
+        conditions,
+        provenance: Provenance::default(),
+    };
+    inv.trust_edges.push(edge(
+        "999999999999",
+        PrincipalKind::Account,
+        &target,
+        TrustKind::AssumeRole,
+        None,
+    ));
+    inv.trust_edges.push(edge(
+        "222222222222",
+        PrincipalKind::Account,
+        &target,
+        TrustKind::AssumeRole,
+        None,
+    ));
+    inv.trust_edges.push(edge(
+        "*",
+        PrincipalKind::Anyone,
+        &open,
+        TrustKind::AssumeRole,
+        None,
+    ));
+    let provider = "arn:aws:iam::111111111111:oidc-provider/token.actions.githubusercontent.com";
+    inv.trust_edges.push(edge(provider, PrincipalKind::Federated, &oidc, TrustKind::AssumeRoleWithWebIdentity,
+        Some(serde_json::json!({"StringEquals": {"token.actions.githubusercontent.com:aud": "sts.amazonaws.com"}}))));
+    inv.trust_edges.push(edge(provider, PrincipalKind::Federated, &pinned, TrustKind::AssumeRoleWithWebIdentity,
+        Some(serde_json::json!({"StringEquals": {"token.actions.githubusercontent.com:aud": "sts.amazonaws.com", "token.actions.githubusercontent.com:sub": "repo:acme/api:ref:refs/heads/main"}}))));
+    for i in [&target, &open, &oidc, &pinned, &dev] {
+        inv.identities.push((*i).clone());
+    }
+    assert_eq!(
+        rules_for(&inv, &target.id),
+        ["cross-environment-trust", "trust-external-account"]
+    );
+    assert_eq!(rules_for(&inv, &open.id), ["trust-anyone"]);
+    assert_eq!(rules_for(&inv, &oidc.id), ["oidc-trust-unrestricted"]);
+    assert!(rules_for(&inv, &pinned.id).is_empty());
+}
+
+#[test]
+fn privilege_rules_and_blast_radius() {
+    let mut inv = base();
+    let admin = user("svc-admin");
+    let escalator = user("svc-escalator");
+    let reader = user("svc-reader");
+    inv.policies.push(policy(
+        "arn:aws:iam::111111111111:policy/admin",
+        &["*"],
+        &["*"],
+    ));
+    inv.policies.push(policy(
+        "arn:aws:iam::111111111111:policy/lambda-deployer",
+        &[
+            "iam:PassRole",
+            "lambda:CreateFunction",
+            "lambda:InvokeFunction",
+        ],
+        &["*"],
+    ));
+    inv.policies.push(policy(
+        "arn:aws:iam::111111111111:policy/read",
+        &["s3:GetObject"],
+        &["arn:aws:s3:::logs/*"],
+    ));
+    for (i, p) in [
+        (&admin, "admin"),
+        (&escalator, "lambda-deployer"),
+        (&reader, "read"),
+    ] {
+        inv.attachments.push(Attachment {
+            identity: i.id.clone(),
+            policy: format!("arn:aws:iam::111111111111:policy/{p}"),
+            via: None,
+            scope: None,
+        });
+        inv.identities.push(i.clone());
+    }
+    assert_eq!(rules_for(&inv, &admin.id), ["admin-equivalent"]);
+    assert_eq!(rules_for(&inv, &escalator.id), ["privilege-escalation"]);
+    let a = assess(&inv, &[], &PostureConfig::default(), now());
+    let risk = |id: &str| {
+        a.identities
+            .iter()
+            .find(|i| i.id == id)
+            .unwrap()
+            .risk
+            .clone()
+    };
+    assert!(risk(&admin.id).blast_radius > risk(&escalator.id).blast_radius);
+    assert!(risk(&escalator.id).blast_radius > risk(&reader.id).blast_radius);
+    assert_eq!(
+        a.identities[0].id, admin.id,
+        "the administrator ranks first"
+    );
+    assert!(warrant_posture::explain(&a.identities[0]).len() > 2);
+}
+
+#[test]
+fn trust_carries_blast_radius_and_cycles_terminate() {
+    let mut inv = base();
+    let a = role("a", "111111111111");
+    let b = role("b", "111111111111");
+    inv.policies.push(policy(
+        "arn:aws:iam::111111111111:policy/admin",
+        &["*"],
+        &["*"],
+    ));
+    inv.attachments.push(Attachment {
+        identity: b.id.clone(),
+        policy: "arn:aws:iam::111111111111:policy/admin".into(),
+        via: None,
+        scope: None,
+    });
+    let edge = |from: &Identity, to: &Identity| TrustEdge {
+        from: from.id.clone(),
+        from_kind: PrincipalKind::Identity,
+        to: to.id.clone(),
+        kind: TrustKind::AssumeRole,
+        conditions: None,
+        provenance: Provenance::default(),
+    };
+    inv.trust_edges.push(edge(&a, &b));
+    inv.trust_edges.push(edge(&b, &a));
+    inv.identities.push(a.clone());
+    inv.identities.push(b.clone());
+    let result = assess(&inv, &[], &PostureConfig::default(), now());
+    let blast = |id: &str| {
+        result
+            .identities
+            .iter()
+            .find(|i| i.id == id)
+            .unwrap()
+            .risk
+            .blast_radius
+    };
+    assert!(blast(&a.id) >= 0.95 * blast(&b.id) - 0.01, "a can become b");
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(32))]
+    #[test]
+    fn scores_stay_in_range_and_findings_never_lower_them(n_findings in 0usize..12, severity in 0usize..5) {
+        let mut inv = base();
+        let u = user("svc-x");
+        inv.identities.push(u.clone());
+        inv.policies.push(policy("arn:aws:iam::111111111111:policy/p", &["s3:*"], &["*"]));
+        inv.attachments.push(Attachment { identity: u.id.clone(), policy: "arn:aws:iam::111111111111:policy/p".into(), via: None, scope: None });
+        let sev = Severity::ALL[severity];
+        let extra: Vec<Finding> = (0..n_findings)
+            .map(|i| Finding::new("leak", "t", OwaspNhi::Nhi2, sev, &u.id, &i.to_string(), vec![], "fix", FindingSource::Secret))
+            .collect();
+        let config = PostureConfig::default();
+        let fewer = assess(&inv, &extra[..n_findings.saturating_sub(1)], &config, now());
+        let more = assess(&inv, &extra, &config, now());
+        let (f, m) = (&fewer.identities[0].risk, &more.identities[0].risk);
+        prop_assert!((0.0..=100.0).contains(&m.score) && (0.0..=100.0).contains(&m.exposure) && (0.0..=100.0).contains(&m.blast_radius));
+        prop_assert!(m.exposure >= f.exposure - 1e-9);
+        prop_assert!(m.score >= f.score - 1e-9);
+    }
+}
