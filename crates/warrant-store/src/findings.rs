@@ -1,0 +1,329 @@
+//! Findings across runs: each finding id keeps its first/last sighting and a status.
+//!
+//! A run of one source (posture, secret, activity) opens or refreshes the findings it raises
+//! and resolves that source's open findings it no longer raises; other sources' findings are
+//! untouched. A resolved finding raised again reopens; an accepted one stays accepted.
+
+use std::collections::HashSet;
+use std::fmt;
+use std::str::FromStr;
+
+use serde::Serialize;
+use sqlx::{AssertSqlSafe, Row};
+use warrant_core::{Finding, FindingSource, RiskScore, Severity, Timestamp};
+
+use crate::dialect::{self, MAX_BIND_PARAMS};
+use crate::{Store, StoreError};
+
+/// Lifecycle state of a finding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FindingStatus {
+    Open,
+    /// A later run of the same source no longer raised it.
+    Resolved,
+    /// Someone accepted the risk (`set_finding_status`); later runs do not reopen it.
+    Accepted,
+}
+
+impl FindingStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FindingStatus::Open => "open",
+            FindingStatus::Resolved => "resolved",
+            FindingStatus::Accepted => "accepted",
+        }
+    }
+}
+
+impl fmt::Display for FindingStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for FindingStatus {
+    type Err = warrant_core::UnknownValueError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "open" => Ok(FindingStatus::Open),
+            "resolved" => Ok(FindingStatus::Resolved),
+            "accepted" => Ok(FindingStatus::Accepted),
+            _ => Err(warrant_core::UnknownValueError {
+                what: "finding status",
+                value: s.to_string(),
+                expected: "open resolved accepted",
+            }),
+        }
+    }
+}
+
+/// Number of a saved run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct AssessmentId(pub i64);
+
+/// A finding with its history.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StoredFinding {
+    /// The latest version raised.
+    pub finding: Finding,
+    pub first_seen: Timestamp,
+    pub last_seen: Timestamp,
+    pub status: FindingStatus,
+    pub note: Option<String>,
+    pub resolved_at: Option<Timestamp>,
+}
+
+/// Which stored findings to return; `None` fields do not filter.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FindingFilter {
+    pub identity: Option<String>,
+    pub source: Option<FindingSource>,
+    pub status: Option<FindingStatus>,
+    /// Only findings at least this severe.
+    pub min_severity: Option<Severity>,
+}
+
+fn encode_finding(f: &Finding) -> Result<String, StoreError> {
+    serde_json::to_string(f).map_err(|e| StoreError::Corrupt {
+        table: "findings",
+        key: f.id.clone(),
+        message: format!("cannot serialise: {e}"),
+    })
+}
+
+impl Store {
+    /// Records one run of `source`: opens or refreshes each finding, resolves that source's
+    /// open findings absent from `findings`, and replaces the risk of each identity in `risks`.
+    /// One transaction.
+    pub async fn save_assessment(
+        &self,
+        as_of: Timestamp,
+        source: FindingSource,
+        findings: &[Finding],
+        risks: &[(String, RiskScore)],
+    ) -> Result<AssessmentId, StoreError> {
+        let at = dialect::timestamp(&as_of);
+        let mut tx = self.pool.begin().await?;
+        let row = sqlx::query(
+            "INSERT INTO assessments (source, as_of, n_findings) VALUES (?, ?, ?) RETURNING id",
+        )
+        .bind(source.as_str())
+        .bind(&at)
+        .bind(i64::try_from(findings.len()).unwrap_or(i64::MAX))
+        .fetch_one(&mut *tx)
+        .await?;
+        let id = AssessmentId(row.try_get(0)?);
+
+        let mut raised: HashSet<&str> = HashSet::with_capacity(findings.len());
+        for f in findings {
+            raised.insert(f.id.as_str());
+            // A resolved finding raised again reopens; open and accepted keep their status.
+            sqlx::query(
+                "INSERT INTO findings (id, rule, identity, severity, owasp, source, data, \
+                 first_seen, last_seen, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'open') \
+                 ON CONFLICT (id) DO UPDATE SET rule = excluded.rule, \
+                 identity = excluded.identity, severity = excluded.severity, \
+                 owasp = excluded.owasp, source = excluded.source, data = excluded.data, \
+                 last_seen = excluded.last_seen, \
+                 status = CASE WHEN findings.status = 'resolved' THEN 'open' ELSE findings.status END, \
+                 resolved_at = CASE WHEN findings.status = 'resolved' THEN NULL ELSE findings.resolved_at END",
+            )
+            .bind(&f.id)
+            .bind(&f.rule)
+            .bind(&f.identity)
+            .bind(f.severity.as_str())
+            .bind(f.owasp.code())
+            .bind(f.source.as_str())
+            .bind(encode_finding(f)?)
+            .bind(&at)
+            .bind(&at)
+            .execute(&mut *tx)
+            .await?;
+        }
+
+        let open: Vec<String> =
+            sqlx::query("SELECT id FROM findings WHERE source = ? AND status = 'open'")
+                .bind(source.as_str())
+                .fetch_all(&mut *tx)
+                .await?
+                .into_iter()
+                .map(|r| r.try_get(0))
+                .collect::<Result<_, _>>()?;
+        let gone: Vec<&String> = open
+            .iter()
+            .filter(|id| !raised.contains(id.as_str()))
+            .collect();
+        for chunk in gone.chunks(MAX_BIND_PARAMS - 1) {
+            let sql = format!(
+                "UPDATE findings SET status = 'resolved', resolved_at = ? WHERE id IN ({})",
+                dialect::placeholders(chunk.len())
+            );
+            let mut q = sqlx::query(AssertSqlSafe(sql)).bind(&at);
+            for id in chunk {
+                q = q.bind(id.as_str());
+            }
+            q.execute(&mut *tx).await?;
+        }
+
+        for (identity, risk) in risks {
+            let data = serde_json::to_string(risk).map_err(|e| StoreError::Corrupt {
+                table: "risks",
+                key: identity.clone(),
+                message: format!("cannot serialise: {e}"),
+            })?;
+            sqlx::query(
+                "INSERT INTO risks (identity, assessment, score, blast_radius, exposure, data) \
+                 VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (identity) DO UPDATE SET \
+                 assessment = excluded.assessment, score = excluded.score, \
+                 blast_radius = excluded.blast_radius, exposure = excluded.exposure, \
+                 data = excluded.data",
+            )
+            .bind(identity)
+            .bind(id.0)
+            .bind(risk.score)
+            .bind(risk.blast_radius)
+            .bind(risk.exposure)
+            .bind(data)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        tracing::info!(
+            run = id.0,
+            source = source.as_str(),
+            raised = findings.len(),
+            resolved = gone.len(),
+            "Assessment saved."
+        );
+        Ok(id)
+    }
+
+    /// Sets a finding's status by hand (typically `Accepted` with a note, or back to `Open`).
+    /// Returns false when no finding has that id.
+    pub async fn set_finding_status(
+        &self,
+        id: &str,
+        status: FindingStatus,
+        note: Option<&str>,
+    ) -> Result<bool, StoreError> {
+        // Marking resolved by hand needs a resolution instant: use the finding's last sighting.
+        let done = sqlx::query(
+            "UPDATE findings SET status = ?, status_note = ?, \
+             resolved_at = CASE WHEN ? = 'resolved' THEN COALESCE(resolved_at, last_seen) ELSE NULL END \
+             WHERE id = ?",
+        )
+        .bind(status.as_str())
+        .bind(note)
+        .bind(status.as_str())
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    /// Stored findings matching `filter`, most severe first, then by identity and rule.
+    pub async fn findings(&self, filter: &FindingFilter) -> Result<Vec<StoredFinding>, StoreError> {
+        let mut sql = String::from(
+            "SELECT id, data, first_seen, last_seen, status, status_note, resolved_at \
+             FROM findings WHERE 1 = 1",
+        );
+        let mut binds: Vec<String> = Vec::new();
+        if let Some(identity) = &filter.identity {
+            sql.push_str(" AND identity = ?");
+            binds.push(identity.clone());
+        }
+        if let Some(source) = filter.source {
+            sql.push_str(" AND source = ?");
+            binds.push(source.as_str().to_string());
+        }
+        if let Some(status) = filter.status {
+            sql.push_str(" AND status = ?");
+            binds.push(status.as_str().to_string());
+        }
+        if let Some(min) = filter.min_severity {
+            let allowed: Vec<&Severity> = Severity::ALL.iter().filter(|s| **s >= min).collect();
+            sql.push_str(&format!(
+                " AND severity IN ({})",
+                dialect::placeholders(allowed.len())
+            ));
+            binds.extend(allowed.iter().map(|s| s.as_str().to_string()));
+        }
+        sql.push_str(" ORDER BY identity, id");
+        let mut q = sqlx::query(AssertSqlSafe(sql));
+        for b in &binds {
+            q = q.bind(b.as_str());
+        }
+        let mut out = Vec::new();
+        for row in q.fetch_all(&self.pool).await? {
+            let t = "findings";
+            let id: String = row.try_get(0)?;
+            let data: String = row.try_get(1)?;
+            let finding: Finding =
+                serde_json::from_str(&data).map_err(|e| StoreError::Corrupt {
+                    table: t,
+                    key: id.clone(),
+                    message: e.to_string(),
+                })?;
+            let status: String = row.try_get(4)?;
+            let status = status
+                .parse()
+                .map_err(|e: warrant_core::UnknownValueError| StoreError::Corrupt {
+                    table: t,
+                    key: id.clone(),
+                    message: e.to_string(),
+                })?;
+            out.push(StoredFinding {
+                finding,
+                first_seen: dialect::parse_timestamp(t, &id, &row.try_get::<String, _>(2)?)?,
+                last_seen: dialect::parse_timestamp(t, &id, &row.try_get::<String, _>(3)?)?,
+                status,
+                note: row.try_get(5)?,
+                resolved_at: dialect::parse_opt_timestamp(t, &id, row.try_get(6)?)?,
+            });
+        }
+        out.sort_by(|a, b| {
+            b.finding
+                .severity
+                .cmp(&a.finding.severity)
+                .then_with(|| a.finding.identity.cmp(&b.finding.identity))
+                .then_with(|| a.finding.rule.cmp(&b.finding.rule))
+        });
+        Ok(out)
+    }
+
+    /// The open findings of one source, as raised last (e.g. secret and activity findings
+    /// to combine with a fresh posture run).
+    pub async fn open_findings(&self, source: FindingSource) -> Result<Vec<Finding>, StoreError> {
+        let filter = FindingFilter {
+            source: Some(source),
+            status: Some(FindingStatus::Open),
+            ..FindingFilter::default()
+        };
+        Ok(self
+            .findings(&filter)
+            .await?
+            .into_iter()
+            .map(|s| s.finding)
+            .collect())
+    }
+
+    /// The latest risk score of every identity ever scored, by identity id.
+    pub async fn latest_risks(&self) -> Result<Vec<(String, RiskScore)>, StoreError> {
+        let mut out = Vec::new();
+        for row in sqlx::query("SELECT identity, data FROM risks ORDER BY identity")
+            .fetch_all(&self.pool)
+            .await?
+        {
+            let identity: String = row.try_get(0)?;
+            let data: String = row.try_get(1)?;
+            let risk = serde_json::from_str(&data).map_err(|e| StoreError::Corrupt {
+                table: "risks",
+                key: identity.clone(),
+                message: e.to_string(),
+            })?;
+            out.push((identity, risk));
+        }
+        Ok(out)
+    }
+}

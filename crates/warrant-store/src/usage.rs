@@ -1,0 +1,244 @@
+//! Secret leak locations, activity aggregates, baselines and ingestion checkpoints.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use sqlx::Row;
+use warrant_core::{Timestamp, UsageRecord};
+
+use crate::dialect;
+use crate::{Store, StoreError};
+
+/// Where a secret was found. Holds the keyed fingerprint, never the secret.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SecretOccurrence {
+    pub fingerprint: String,
+    /// Scanner rule that matched.
+    pub rule: String,
+    pub path: String,
+    /// Commit id for findings in git history; `None` for the working tree.
+    pub commit: Option<String>,
+    pub line: u32,
+    pub column: u32,
+    pub author: Option<String>,
+    pub date: Option<Timestamp>,
+    /// The identity the secret unlocks, when the scanner could link it.
+    pub identity: Option<String>,
+}
+
+fn to_i64(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+fn to_u64(n: i64) -> u64 {
+    u64::try_from(n).unwrap_or(0)
+}
+
+impl Store {
+    /// Records leak locations; re-recording one keeps it once and fills in a newly known
+    /// identity link or commit metadata.
+    pub async fn record_secret_occurrences(
+        &self,
+        occurrences: &[SecretOccurrence],
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        for o in occurrences {
+            sqlx::query(
+                "INSERT INTO secret_occurrences (fingerprint, rule, path, git_commit, line, col, \
+                 author, committed, identity) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) \
+                 ON CONFLICT (fingerprint, path, git_commit, line, col) DO UPDATE SET \
+                 rule = excluded.rule, \
+                 author = COALESCE(excluded.author, secret_occurrences.author), \
+                 committed = COALESCE(excluded.committed, secret_occurrences.committed), \
+                 identity = COALESCE(excluded.identity, secret_occurrences.identity)",
+            )
+            .bind(&o.fingerprint)
+            .bind(&o.rule)
+            .bind(&o.path)
+            .bind(o.commit.as_deref().unwrap_or(""))
+            .bind(i64::from(o.line))
+            .bind(i64::from(o.column))
+            .bind(o.author.as_deref())
+            .bind(o.date.as_ref().map(dialect::timestamp))
+            .bind(o.identity.as_deref())
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Leak locations linked to an identity, by path, commit and position.
+    pub async fn secret_occurrences_for_identity(
+        &self,
+        identity: &str,
+    ) -> Result<Vec<SecretOccurrence>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT fingerprint, rule, path, git_commit, line, col, author, committed, identity \
+             FROM secret_occurrences WHERE identity = ? ORDER BY path, git_commit, line, col",
+        )
+        .bind(identity)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in rows {
+            let fingerprint: String = r.try_get(0)?;
+            let commit: String = r.try_get(3)?;
+            let line: i64 = r.try_get(4)?;
+            let column: i64 = r.try_get(5)?;
+            let date =
+                dialect::parse_opt_timestamp("secret_occurrences", &fingerprint, r.try_get(7)?)?;
+            out.push(SecretOccurrence {
+                rule: r.try_get(1)?,
+                path: r.try_get(2)?,
+                commit: (!commit.is_empty()).then_some(commit),
+                line: u32::try_from(line).unwrap_or(0),
+                column: u32::try_from(column).unwrap_or(0),
+                author: r.try_get(6)?,
+                date,
+                identity: r.try_get(8)?,
+                fingerprint,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Adds usage aggregates: counts and errors are summed, `first_seen` keeps the earliest,
+    /// `last_seen` the latest.
+    pub async fn record_usage(&self, usage: &[UsageRecord]) -> Result<(), StoreError> {
+        // Fold repeats within the batch first, so each key is written once.
+        type Key<'a> = (&'a str, &'a str, &'a str, &'a str);
+        let mut merged: BTreeMap<Key<'_>, (Timestamp, Timestamp, u64, u64)> = BTreeMap::new();
+        for u in usage {
+            let key = (
+                u.identity.as_str(),
+                u.credential.as_deref().unwrap_or(""),
+                u.action.as_str(),
+                u.resource.as_deref().unwrap_or(""),
+            );
+            let entry = merged
+                .entry(key)
+                .or_insert((u.first_seen, u.last_seen, 0, 0));
+            entry.0 = entry.0.min(u.first_seen);
+            entry.1 = entry.1.max(u.last_seen);
+            entry.2 = entry.2.saturating_add(u.count);
+            entry.3 = entry.3.saturating_add(u.errors);
+        }
+        let mut tx = self.pool.begin().await?;
+        for ((identity, credential, action, resource), (first, last, count, errors)) in merged {
+            sqlx::query(
+                "INSERT INTO usage (identity, credential, action, resource, first_seen, \
+                 last_seen, count, errors) VALUES (?, ?, ?, ?, ?, ?, ?, ?) \
+                 ON CONFLICT (identity, credential, action, resource) DO UPDATE SET \
+                 first_seen = CASE WHEN excluded.first_seen < usage.first_seen \
+                     THEN excluded.first_seen ELSE usage.first_seen END, \
+                 last_seen = CASE WHEN excluded.last_seen > usage.last_seen \
+                     THEN excluded.last_seen ELSE usage.last_seen END, \
+                 count = usage.count + excluded.count, \
+                 errors = usage.errors + excluded.errors",
+            )
+            .bind(identity)
+            .bind(credential)
+            .bind(action)
+            .bind(resource)
+            .bind(dialect::timestamp(&first))
+            .bind(dialect::timestamp(&last))
+            .bind(to_i64(count))
+            .bind(to_i64(errors))
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Usage of one identity, optionally only aggregates seen at or after `since`.
+    pub async fn usage_for(
+        &self,
+        identity: &str,
+        since: Option<Timestamp>,
+    ) -> Result<Vec<UsageRecord>, StoreError> {
+        let since = since.map(|s| dialect::timestamp(&s)).unwrap_or_default();
+        let rows = sqlx::query(
+            "SELECT identity, credential, action, resource, first_seen, last_seen, count, errors \
+             FROM usage WHERE identity = ? AND last_seen >= ? \
+             ORDER BY action, resource, credential",
+        )
+        .bind(identity)
+        .bind(since)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in rows {
+            let identity: String = r.try_get(0)?;
+            let credential: String = r.try_get(1)?;
+            let resource: String = r.try_get(3)?;
+            let first: String = r.try_get(4)?;
+            let last: String = r.try_get(5)?;
+            out.push(UsageRecord {
+                first_seen: dialect::parse_timestamp("usage", &identity, &first)?,
+                last_seen: dialect::parse_timestamp("usage", &identity, &last)?,
+                identity,
+                credential: (!credential.is_empty()).then_some(credential),
+                action: r.try_get(2)?,
+                resource: (!resource.is_empty()).then_some(resource),
+                count: to_u64(r.try_get(6)?),
+                errors: to_u64(r.try_get(7)?),
+            });
+        }
+        Ok(out)
+    }
+
+    /// Stores an identity's behaviour baseline (opaque to the store), replacing the old one.
+    pub async fn put_baseline(&self, identity: &str, data: &[u8]) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO baselines (identity, data) VALUES (?, ?) \
+             ON CONFLICT (identity) DO UPDATE SET data = excluded.data",
+        )
+        .bind(identity)
+        .bind(data)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Every stored baseline as (identity, bytes).
+    pub async fn baselines(&self) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+        let rows = sqlx::query("SELECT identity, data FROM baselines ORDER BY identity")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.into_iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+            .collect()
+    }
+
+    /// Whether a log file with this content (hex SHA-256) was ingested before.
+    pub async fn ingested(&self, content_sha256: &str) -> Result<bool, StoreError> {
+        let row = sqlx::query("SELECT 1 FROM ingested WHERE sha256 = ?")
+            .bind(content_sha256.to_ascii_lowercase())
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.is_some())
+    }
+
+    /// Records that a log file was ingested, so re-ingesting it is skipped. Idempotent.
+    pub async fn mark_ingested(
+        &self,
+        path: &str,
+        sha256: &str,
+        events: u64,
+        at: Timestamp,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO ingested (sha256, path, events, ingested) VALUES (?, ?, ?, ?) \
+             ON CONFLICT (sha256) DO NOTHING",
+        )
+        .bind(sha256.to_ascii_lowercase())
+        .bind(path)
+        .bind(to_i64(events))
+        .bind(dialect::timestamp(&at))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+}
