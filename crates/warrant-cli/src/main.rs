@@ -1,1 +1,97 @@
-fn main() {}
+//! `warrant`: non-human identity security from the command line.
+//!
+//! This binary is glue: argument parsing, configuration, output and exit codes. The work is done
+//! by the library crates (connectors, store, posture, scan, activity, report).
+
+mod app;
+mod cmd;
+mod config;
+mod output;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::output::Format;
+
+/// Exit codes CI can rely on.
+pub mod exit {
+    /// Nothing at or above the `--fail-on` threshold.
+    pub const OK: u8 = 0;
+    /// Findings at or above the `--fail-on` threshold (or, for `scan`, unaccepted leaks).
+    pub const FINDINGS: u8 = 1;
+    /// Bad usage, unreadable input, or an internal error.
+    pub const ERROR: u8 = 2;
+}
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "warrant",
+    version,
+    about = "Inventory, assess and govern non-human identities: service accounts, API keys, OAuth grants, workload identities, CI tokens, MCP servers and AI agents.",
+    long_about = None,
+    after_help = "Quick start:  warrant assess examples/demo-org --as-of 2026-11-01\nExit codes:   0 ok, 1 findings at or above --fail-on, 2 error.\nLogging:      -v/-vv or WARRANT_LOG=debug."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct GlobalArgs {
+    /// The store: a SQLite file (created on first use).
+    #[arg(long, global = true, env = "WARRANT_STORE", value_name = "PATH")]
+    pub store: Option<PathBuf>,
+    /// Configuration file (TOML). Default: ./warrant.toml when it exists.
+    #[arg(long, global = true, env = "WARRANT_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Assess as of this instant instead of now (RFC 3339 or YYYY-MM-DD), for reproducible results.
+    #[arg(long, global = true, value_name = "WHEN", value_parser = output::parse_instant)]
+    pub as_of: Option<warrant_core::Timestamp>,
+    /// Output format (each command lists the ones it supports).
+    #[arg(long, short = 'f', global = true, value_enum)]
+    pub format: Option<Format>,
+    /// More logging (-v info, -vv debug, -vvv trace).
+    #[arg(long, short = 'v', global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// Only errors.
+    #[arg(long, short = 'q', global = true)]
+    pub quiet: bool,
+    /// Colour: auto (only on a terminal, never with NO_COLOR), always, never.
+    #[arg(long, global = true, value_enum, default_value_t = output::ColorChoice::Auto)]
+    pub color: output::ColorChoice,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Import every supported export under DIR into the store (AWS, Kubernetes, GitHub, MCP configs, Okta); also scans the source files found there for leaked secrets and ingests activity logs.
+    Import(cmd::import::ImportArgs),
+    /// List identities in the store with their risk.
+    Inventory(cmd::inventory::InventoryArgs),
+    /// List current findings.
+    Findings(cmd::findings::FindingsArgs),
+    /// Everything about one identity: credentials, grants, trust, owners, findings, and its risk explained.
+    Show(cmd::show::ShowArgs),
+    /// One shot: import DIR and assess it (table, json, html, sarif, csv).
+    Assess(cmd::assess::AssessArgs),
+    /// The posture rules Warrant applies, with their OWASP NHI mapping.
+    Rules(cmd::rules::RulesArgs),
+    /// Print the effective configuration (defaults, warrant.toml, WARRANT_* overrides) as TOML.
+    Config(cmd::config::ConfigArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    output::init_logging(cli.global.verbose, cli.global.quiet);
+    match cmd::run(cli) {
+        Ok(code) => ExitCode::from(code),
+        Err(error) => {
+            // `{:#}` prints the context chain on one line: "importing X: reading Y: …".
+            eprintln!("warrant: error: {error:#}");
+            ExitCode::from(exit::ERROR)
+        }
+    }
+}

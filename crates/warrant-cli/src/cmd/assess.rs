@@ -1,0 +1,56 @@
+//! `warrant assess DIR`: import and assess in one shot.
+
+use std::path::PathBuf;
+
+use warrant_core::Severity;
+
+use crate::app::App;
+use crate::cmd::pipeline;
+use crate::output::{self, Format};
+
+#[derive(Debug, clap::Args)]
+pub struct AssessArgs {
+    /// Directories or files of exports (and, optionally, source trees and activity logs).
+    #[arg(required = true, value_name = "DIR")]
+    pub paths: Vec<PathBuf>,
+    /// Exit with code 1 when any finding is at or above this severity (info, low, medium, high, critical).
+    #[arg(long, value_name = "SEVERITY", value_parser = pipeline::parse_severity)]
+    pub fail_on: Option<Severity>,
+    /// Write the report to this file instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Rows shown in the table and HTML views (JSON, CSV and SARIF always hold everything).
+    #[arg(long, default_value_t = 20)]
+    pub top: usize,
+}
+
+pub fn run(app: &App, args: AssessArgs) -> anyhow::Result<u8> {
+    let format = output::choose(
+        app.format,
+        Format::Table,
+        &[
+            Format::Table,
+            Format::Json,
+            Format::Html,
+            Format::Sarif,
+            Format::Csv,
+        ],
+    )?;
+    let store = app.open_store()?;
+    let imported = pipeline::import_paths(app, &store, &args.paths)?;
+    let evaluation = pipeline::evaluate(app, &store)?;
+    pipeline::save(app, &store, &evaluation)?;
+    let document = pipeline::document(app, &evaluation, imported.inputs.clone());
+    pipeline::write_document(
+        app,
+        &document,
+        &evaluation,
+        format,
+        args.output.as_deref(),
+        args.top,
+    )?;
+    if format == Format::Table && args.output.is_none() {
+        imported.print_notes();
+    }
+    Ok(pipeline::exit_code(&document.findings, args.fail_on))
+}

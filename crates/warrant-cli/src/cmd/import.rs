@@ -1,0 +1,56 @@
+//! `warrant import DIR…`: read every supported export into the store.
+
+use std::path::PathBuf;
+
+use crate::app::App;
+use crate::cmd::pipeline;
+use crate::output::{self, Format};
+
+#[derive(Debug, clap::Args)]
+pub struct ImportArgs {
+    /// Directories or files to import (searched recursively; formats are detected per file).
+    #[arg(required = true, value_name = "DIR")]
+    pub paths: Vec<PathBuf>,
+    /// Exit with code 2 if any file could not be read (the others are still imported).
+    #[arg(long)]
+    pub strict: bool,
+}
+
+pub fn run(app: &App, args: ImportArgs) -> anyhow::Result<u8> {
+    let format = output::choose(app.format, Format::Table, &[Format::Table, Format::Json])?;
+    let store = app.open_store()?;
+    let imported = pipeline::import_paths(app, &store, &args.paths)?;
+    let failed: Vec<_> = imported
+        .inputs
+        .iter()
+        .filter(|i| i.error.is_some())
+        .collect();
+    match format {
+        Format::Json => {
+            let doc = serde_json::json!({
+                "identities": imported.n_records,
+                "leaks": imported.n_leaks,
+                "events": imported.n_events,
+                "inputs": imported.inputs,
+            });
+            println!("{}", serde_json::to_string_pretty(&doc)?);
+        }
+        _ => {
+            for note in &imported.notes {
+                println!("{note}");
+            }
+            for input in &failed {
+                println!(
+                    "  could not import {}",
+                    input.error.as_deref().unwrap_or(&input.path)
+                );
+            }
+            println!("Store: {}", app.store_path.display());
+        }
+    }
+    Ok(if args.strict && !failed.is_empty() {
+        crate::exit::ERROR
+    } else {
+        crate::exit::OK
+    })
+}

@@ -1,0 +1,26 @@
+//! One module per subcommand; `pipeline` holds the steps several commands share.
+
+pub mod assess;
+pub mod config;
+pub mod findings;
+pub mod import;
+pub mod inventory;
+pub mod pipeline;
+pub mod rules;
+pub mod show;
+
+use crate::app::App;
+use crate::{Cli, Command};
+
+pub fn run(cli: Cli) -> anyhow::Result<u8> {
+    let app = App::new(&cli.global)?;
+    match cli.command {
+        Command::Import(args) => import::run(&app, args),
+        Command::Inventory(args) => inventory::run(&app, args),
+        Command::Findings(args) => findings::run(&app, args),
+        Command::Show(args) => show::run(&app, args),
+        Command::Assess(args) => assess::run(&app, args),
+        Command::Rules(args) => rules::run(&app, args),
+        Command::Config(args) => config::run(&app, args),
+    }
+}

@@ -1,0 +1,274 @@
+//! The steps several commands share: import a directory (exports, source trees, activity logs)
+//! into the store, evaluate posture over the stored inventory, and render the result.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use warrant_core::{Finding, FindingSource, Inventory, Severity};
+use warrant_report::{AssessmentDocument, IdentityView, InputView};
+
+use crate::app::App;
+use crate::output::{self, Format};
+
+pub fn parse_severity(text: &str) -> Result<Severity, String> {
+    text.parse::<Severity>().map_err(|e| e.to_string())
+}
+
+/// Exit code for a set of findings and a `--fail-on` threshold.
+pub fn exit_code(findings: &[Finding], fail_on: Option<Severity>) -> u8 {
+    match fail_on {
+        Some(threshold) if findings.iter().any(|f| f.severity >= threshold) => {
+            crate::exit::FINDINGS
+        }
+        _ => crate::exit::OK,
+    }
+}
+
+/// What `import_paths` did, for reports.
+#[derive(Debug, Default)]
+pub struct Imported {
+    pub inputs: Vec<InputView>,
+    pub n_records: usize,
+    pub n_leaks: usize,
+    pub n_events: u64,
+    pub notes: Vec<String>,
+}
+
+impl Imported {
+    /// One line per notable thing on stderr (stdout is for the report).
+    pub fn print_notes(&self) {
+        for note in &self.notes {
+            eprintln!("{note}");
+        }
+    }
+}
+
+/// Imports exports under `paths` into the store in one transaction, then (as configured) scans
+/// the files found there for leaked secrets and ingests activity logs.
+pub fn import_paths(
+    app: &App,
+    store: &warrant_store::Store,
+    paths: &[PathBuf],
+) -> anyhow::Result<Imported> {
+    let ctx = app.import_context()?;
+    let mut imported = Imported::default();
+    let mut batch = Inventory::default();
+    let bar = output::progress(None, "Reading exports");
+    for path in paths {
+        if !path.exists() {
+            anyhow::bail!("{} does not exist", path.display());
+        }
+        let outcome = warrant_connectors::import_path(path, &ctx);
+        for file in &outcome.files {
+            let error = file.error.as_ref().map(|e| e.to_string());
+            if let Some(message) = &error {
+                tracing::warn!(error = %message, "An input file could not be imported.");
+            }
+            if file.format.is_none() && error.is_none() {
+                continue;
+            }
+            imported.inputs.push(InputView {
+                path: file.path.display().to_string(),
+                format: file.format.map(|f| f.name().to_string()),
+                records: file.records,
+                error,
+            });
+        }
+        batch.extend(outcome.inventory);
+    }
+    batch.dedup();
+    bar.finish_and_clear();
+    let n_failed = imported.inputs.iter().filter(|i| i.error.is_some()).count();
+    let now = app.now();
+    let stats = app
+        .block_on(store.import(&batch, now))
+        .context("saving the imported records")?;
+    imported.n_records = batch.identities.len();
+    imported.notes.push(format!(
+        "Imported {} identities, {} credentials, {} policies from {} file(s){}; {}.",
+        batch.identities.len(),
+        batch.credentials.len(),
+        batch.policies.len(),
+        imported.inputs.len() - n_failed,
+        if n_failed > 0 {
+            format!(" ({n_failed} could not be read)")
+        } else {
+            String::new()
+        },
+        stats,
+    ));
+    Ok(imported)
+}
+
+/// Posture over the stored inventory, with the secret and activity findings already in the store.
+pub struct Evaluation {
+    pub inventory: Inventory,
+    pub assessment: warrant_posture::Assessment,
+    /// Identity id → the file it was read from, for SARIF locations.
+    pub origins: HashMap<String, String>,
+}
+
+pub fn evaluate(app: &App, store: &warrant_store::Store) -> anyhow::Result<Evaluation> {
+    let inventory = app
+        .block_on(store.load_inventory())
+        .context("loading the inventory")?;
+    let mut extra = Vec::new();
+    for source in [FindingSource::Secret, FindingSource::Activity] {
+        extra.extend(
+            app.block_on(store.open_findings(source))
+                .context("loading findings")?,
+        );
+    }
+    let assessment = warrant_posture::assess(&inventory, &extra, &app.config.posture, app.now());
+    let origins = inventory
+        .identities
+        .iter()
+        .filter_map(|i| i.provenance.location.clone().map(|l| (i.id.clone(), l)))
+        .collect();
+    Ok(Evaluation {
+        inventory,
+        assessment,
+        origins,
+    })
+}
+
+/// Records the posture run so findings keep their first-seen dates and resolved ones close.
+pub fn save(
+    app: &App,
+    store: &warrant_store::Store,
+    evaluation: &Evaluation,
+) -> anyhow::Result<()> {
+    let posture: Vec<Finding> = evaluation
+        .assessment
+        .findings
+        .iter()
+        .filter(|f| f.source == FindingSource::Posture)
+        .cloned()
+        .collect();
+    let risks: Vec<(String, warrant_core::RiskScore)> = evaluation
+        .assessment
+        .identities
+        .iter()
+        .map(|i| (i.id.clone(), i.risk.clone()))
+        .collect();
+    app.block_on(store.save_assessment(app.now(), FindingSource::Posture, &posture, &risks))
+        .context("saving the assessment")?;
+    Ok(())
+}
+
+pub fn identity_views(evaluation: &Evaluation) -> Vec<IdentityView> {
+    let mut n_findings: HashMap<&str, usize> = HashMap::new();
+    for f in &evaluation.assessment.findings {
+        *n_findings.entry(f.identity.as_str()).or_default() += 1;
+    }
+    let last_used: HashMap<&str, _> = evaluation
+        .inventory
+        .identities
+        .iter()
+        .map(|i| (i.id.as_str(), i.last_used))
+        .collect();
+    evaluation
+        .assessment
+        .identities
+        .iter()
+        .map(|i| IdentityView {
+            id: i.id.clone(),
+            kind: i.kind,
+            provider: i.provider,
+            name: i.name.clone(),
+            account: i.account.clone(),
+            environment: i.environment,
+            status: i.status,
+            owners: i.owners.clone(),
+            risk: round1(i.risk.score),
+            blast_radius: round1(i.risk.blast_radius),
+            exposure: round1(i.risk.exposure),
+            admin_equivalent: i.privilege.admin_equivalent,
+            last_used: last_used.get(i.id.as_str()).copied().flatten(),
+            n_findings: n_findings.get(i.id.as_str()).copied().unwrap_or(0),
+        })
+        .collect()
+}
+
+fn round1(x: f64) -> f64 {
+    (x * 10.0).round() / 10.0
+}
+
+pub fn document(app: &App, evaluation: &Evaluation, inputs: Vec<InputView>) -> AssessmentDocument {
+    AssessmentDocument::new(
+        app.now(),
+        identity_views(evaluation),
+        evaluation.assessment.findings.clone(),
+        inputs,
+    )
+}
+
+pub fn sarif_rules() -> Vec<warrant_report::sarif::RuleDescriptor> {
+    warrant_posture::rules()
+        .into_iter()
+        .map(|r| warrant_report::sarif::RuleDescriptor {
+            id: r.id.to_string(),
+            title: r.title.to_string(),
+            description: r.description.to_string(),
+            remediation: r.remediation.to_string(),
+            owasp: r.owasp.code().to_string(),
+            default_severity: r.default_severity,
+        })
+        .collect()
+}
+
+/// Writes the document in `format` to `output` (or stdout).
+pub fn write_document(
+    app: &App,
+    document: &AssessmentDocument,
+    evaluation: &Evaluation,
+    format: Format,
+    output: Option<&Path>,
+    top: usize,
+) -> anyhow::Result<()> {
+    let mut sink: Box<dyn Write> = match output {
+        Some(path) => Box::new(BufWriter::new(
+            File::create(path).with_context(|| format!("creating {}", path.display()))?,
+        )),
+        None => Box::new(BufWriter::new(std::io::stdout().lock())),
+    };
+    match format {
+        Format::Json => document.write_json(&mut sink)?,
+        Format::Csv => warrant_report::write_findings_csv(&document.findings, &mut sink)?,
+        Format::Html => {
+            sink.write_all(warrant_report::html::render(document, top.max(50)).as_bytes())?
+        }
+        Format::Sarif => {
+            let base = std::env::current_dir().unwrap_or_default();
+            let locate = |identity: &str| {
+                evaluation.origins.get(identity).map(|path| {
+                    let path = Path::new(path);
+                    path.strip_prefix(&base)
+                        .unwrap_or(path)
+                        .display()
+                        .to_string()
+                })
+            };
+            warrant_report::sarif::write(&document.findings, &sarif_rules(), &locate, &mut sink)?;
+        }
+        Format::Table | Format::Jsonl => {
+            let style = if output.is_some() {
+                warrant_report::table::TableStyle {
+                    color: false,
+                    width: None,
+                }
+            } else {
+                output::table_style(app.color)
+            };
+            sink.write_all(warrant_report::table::assessment(document, style, top).as_bytes())?;
+        }
+    }
+    sink.flush()?;
+    if let Some(path) = output {
+        eprintln!("Wrote the {} report to {}.", format.name(), path.display());
+    }
+    Ok(())
+}

@@ -1,0 +1,144 @@
+//! `warrant.toml`: every tunable in one file, with environment overrides.
+//!
+//! Precedence (last wins): built-in defaults, the TOML file (`--config`, `WARRANT_CONFIG`, or
+//! `./warrant.toml` when present), then `WARRANT_SECTION__KEY=value` environment variables
+//! (e.g. `WARRANT_POSTURE__KEY_MAX_AGE_DAYS=30`). Unknown keys are errors, so a typo never
+//! silently falls back to a default.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+
+/// The configuration format version this build reads.
+pub const CONFIG_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Format version of this file; must be 1.
+    pub version: u32,
+    /// The SQLite store file (`--store` and `WARRANT_STORE` win over this).
+    pub store: Option<PathBuf>,
+    /// File holding the key for secret fingerprints. Default: `fingerprint.key` beside the store.
+    /// `WARRANT_FINGERPRINT_KEY` (64 hex digits) overrides it.
+    pub fingerprint_key_file: Option<PathBuf>,
+    pub import: ImportConfig,
+    /// Thresholds, sensitivity rules and rule overrides for posture assessment.
+    pub posture: warrant_posture::PostureConfig,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            version: CONFIG_VERSION,
+            store: None,
+            fingerprint_key_file: None,
+            import: ImportConfig::default(),
+            posture: Default::default(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ImportConfig {
+    /// Files larger than this many MiB are refused (named in the report).
+    pub max_file_mib: u64,
+    /// Scan source trees and configs under an imported directory for leaked secrets.
+    pub scan_for_secrets: bool,
+    /// Ingest activity logs found under an imported directory.
+    pub ingest_activity: bool,
+}
+
+impl Default for ImportConfig {
+    fn default() -> Self {
+        ImportConfig {
+            max_file_mib: 512,
+            scan_for_secrets: true,
+            ingest_activity: true,
+        }
+    }
+}
+
+impl Config {
+    /// Loads defaults ← file ← environment.
+    pub fn load(explicit: Option<&Path>) -> anyhow::Result<Config> {
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        match explicit {
+            Some(path) => {
+                if !path.is_file() {
+                    bail!("configuration file {} does not exist", path.display());
+                }
+                figment = figment.merge(Toml::file(path));
+            }
+            None => {
+                let local = Path::new("warrant.toml");
+                if local.is_file() {
+                    figment = figment.merge(Toml::file(local));
+                }
+            }
+        }
+        // Only nested keys come from the environment; single-word WARRANT_* variables
+        // (WARRANT_LOG, WARRANT_STORE, …) are read by the options they belong to.
+        figment = figment.merge(
+            Env::prefixed("WARRANT_")
+                .split("__")
+                .filter(|key| key.as_str().contains('.')),
+        );
+        let config: Config = figment.extract().map_err(|error| {
+            let origin = explicit
+                .map(|p| p.display().to_string())
+                .unwrap_or_else(|| "warrant.toml".into());
+            anyhow::anyhow!("invalid configuration ({origin} or WARRANT_* environment): {error}")
+        })?;
+        if config.version != CONFIG_VERSION {
+            bail!(
+                "configuration version {} is not supported by this warrant (it reads version {CONFIG_VERSION})",
+                config.version
+            );
+        }
+        Ok(config)
+    }
+
+    /// This configuration as a TOML file (every key, defaults included).
+    pub fn to_toml(&self) -> anyhow::Result<String> {
+        toml::to_string_pretty(self).context("serialising the configuration")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_round_trip_through_toml() {
+        let text = Config::default().to_toml().unwrap();
+        let parsed: Config = toml::from_str(&text).unwrap();
+        assert_eq!(parsed.version, CONFIG_VERSION);
+    }
+
+    #[test]
+    fn unknown_keys_are_errors_naming_the_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("warrant.toml");
+        std::fs::write(&path, "version = 1\n[import]\nmax_file_mbs = 3\n").unwrap();
+        let err = Config::load(Some(&path)).unwrap_err().to_string();
+        assert!(err.contains("max_file_mbs"), "{err}");
+    }
+
+    #[test]
+    fn a_future_version_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("warrant.toml");
+        std::fs::write(&path, "version = 2\n").unwrap();
+        assert!(
+            Config::load(Some(&path))
+                .unwrap_err()
+                .to_string()
+                .contains("version 2")
+        );
+    }
+}

@@ -1,0 +1,203 @@
+//! Output plumbing: formats, colour and terminal detection, logging, progress.
+
+use std::io::IsTerminal;
+
+use anyhow::bail;
+use chrono::{NaiveDate, TimeZone, Utc};
+use warrant_core::Timestamp;
+use warrant_report::table::TableStyle;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Table,
+    Json,
+    Jsonl,
+    Csv,
+    Html,
+    Sarif,
+}
+
+impl Format {
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Table => "table",
+            Format::Json => "json",
+            Format::Jsonl => "jsonl",
+            Format::Csv => "csv",
+            Format::Html => "html",
+            Format::Sarif => "sarif",
+        }
+    }
+}
+
+/// The format asked for, or the command's default; refuses formats the command cannot write.
+pub fn choose(
+    asked: Option<Format>,
+    default: Format,
+    supported: &[Format],
+) -> anyhow::Result<Format> {
+    let format = asked.unwrap_or(default);
+    if !supported.contains(&format) {
+        let names: Vec<_> = supported.iter().map(|f| f.name()).collect();
+        bail!(
+            "this command does not support --format {}; use one of: {}",
+            format.name(),
+            names.join(", ")
+        );
+    }
+    Ok(format)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+pub fn stdout_is_tty() -> bool {
+    std::io::stdout().is_terminal()
+}
+
+pub fn stderr_is_tty() -> bool {
+    std::io::stderr().is_terminal()
+}
+
+/// Colour only on a terminal, and never when `NO_COLOR` is set (https://no-color.org).
+pub fn use_color(choice: ColorChoice) -> bool {
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            stdout_is_tty() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        }
+    }
+}
+
+pub fn table_style(choice: ColorChoice) -> TableStyle {
+    let width = if stdout_is_tty() {
+        terminal_width()
+    } else {
+        None
+    };
+    TableStyle {
+        color: use_color(choice),
+        width,
+    }
+}
+
+fn terminal_width() -> Option<u16> {
+    std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .or(Some(160))
+}
+
+/// `2026-11-01` (midnight UTC) or any RFC 3339 instant.
+pub fn parse_instant(text: &str) -> Result<Timestamp, String> {
+    if let Ok(instant) = chrono::DateTime::parse_from_rfc3339(text) {
+        return Ok(instant.with_timezone(&Utc));
+    }
+    if let Ok(date) = NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        && let Some(midnight) = date.and_hms_opt(0, 0, 0)
+    {
+        return Ok(Utc.from_utc_datetime(&midnight));
+    }
+    Err(format!(
+        "`{text}` is neither a date (2026-11-01) nor an RFC 3339 instant (2026-11-01T12:00:00Z)"
+    ))
+}
+
+/// `90d`, `12h`, `2w` → a duration.
+pub fn parse_window(text: &str) -> Result<chrono::Duration, String> {
+    let text = text.trim();
+    let (number, unit) = text.split_at(
+        text.find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(text.len()),
+    );
+    let n: i64 = number
+        .parse()
+        .map_err(|_| format!("`{text}` is not a duration like 90d, 12h or 2w"))?;
+    match unit {
+        "d" | "" => Ok(chrono::Duration::days(n)),
+        "h" => Ok(chrono::Duration::hours(n)),
+        "w" => Ok(chrono::Duration::weeks(n)),
+        _ => Err(format!("`{text}`: unknown unit `{unit}`; use d, h or w")),
+    }
+}
+
+/// Logs go to stderr; `WARRANT_LOG` (an env-filter directive) overrides `-v`/`-q`.
+pub fn init_logging(verbose: u8, quiet: bool) {
+    use tracing_subscriber::EnvFilter;
+    let default = match (quiet, verbose) {
+        (true, _) => "error",
+        (false, 0) => "warn",
+        (false, 1) => "info",
+        (false, 2) => "debug",
+        (false, _) => "trace",
+    };
+    let filter = EnvFilter::try_from_env("WARRANT_LOG").unwrap_or_else(|_| EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(stderr_is_tty())
+        .try_init();
+}
+
+/// A spinner/bar on stderr when it is a terminal; hidden otherwise (CI logs stay clean).
+pub fn progress(len: Option<u64>, message: &str) -> indicatif::ProgressBar {
+    if !stderr_is_tty() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = match len {
+        Some(n) => indicatif::ProgressBar::new(n),
+        None => indicatif::ProgressBar::new_spinner(),
+    };
+    let template = if len.is_some() {
+        "{spinner} {msg} [{bar:30}] {pos}/{len} ({elapsed})"
+    } else {
+        "{spinner} {msg} ({elapsed})"
+    };
+    if let Ok(style) = indicatif::ProgressStyle::with_template(template) {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar.set_message(message.to_string());
+    bar.enable_steady_tick(std::time::Duration::from_millis(120));
+    bar
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn instants_accept_dates_and_rfc3339() {
+        assert_eq!(
+            parse_instant("2026-11-01").map(|t| t.to_rfc3339()),
+            Ok("2026-11-01T00:00:00+00:00".to_string())
+        );
+        assert!(parse_instant("2026-11-01T10:00:00+02:00").is_ok());
+        assert!(parse_instant("yesterday").is_err());
+    }
+
+    #[test]
+    fn windows_parse_units() {
+        assert_eq!(parse_window("90d"), Ok(chrono::Duration::days(90)));
+        assert_eq!(parse_window("2w"), Ok(chrono::Duration::days(14)));
+        assert!(parse_window("3y").is_err());
+    }
+
+    #[test]
+    fn unsupported_formats_are_refused_with_the_alternatives() {
+        let err = choose(
+            Some(Format::Html),
+            Format::Table,
+            &[Format::Table, Format::Json],
+        )
+        .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "this command does not support --format html; use one of: table, json"
+        );
+    }
+}
