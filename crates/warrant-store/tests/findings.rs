@@ -1,0 +1,348 @@
+//! Findings across runs, risks, leak locations, usage, baselines and checkpoints.
+#![allow(clippy::unwrap_used)] // Test helpers outside #[test] functions may unwrap too.
+
+use chrono::{TimeZone, Utc};
+use proptest::prelude::*;
+use warrant_core::*;
+use warrant_store::{FindingFilter, FindingStatus, SecretOccurrence, Store};
+
+fn t(day: u32) -> Timestamp {
+    Utc.with_ymd_and_hms(2026, 4, day, 8, 30, 0)
+        .single()
+        .unwrap()
+}
+
+async fn store() -> (tempfile::TempDir, Store) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("w.db")).await.unwrap();
+    (dir, store)
+}
+
+fn finding(rule: &str, identity: &str, severity: Severity, source: FindingSource) -> Finding {
+    Finding::new(
+        rule,
+        format!("{rule} on {identity}"),
+        OwaspNhi::Nhi7,
+        severity,
+        identity,
+        "",
+        vec!["evidence".into()],
+        "rotate it",
+        source,
+    )
+}
+
+fn risk(score: f64) -> RiskScore {
+    RiskScore {
+        score,
+        blast_radius: score / 2.0,
+        exposure: score / 3.0,
+        components: vec![RiskComponent {
+            factor: "exposure".into(),
+            label: "old key".into(),
+            points: 3.0,
+            explanation: "key older than 90 days".into(),
+        }],
+    }
+}
+
+async fn status_of(store: &Store, id: &str) -> warrant_store::StoredFinding {
+    store
+        .findings(&FindingFilter::default())
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|f| f.finding.id == id)
+        .unwrap()
+}
+
+#[tokio::test]
+async fn findings_open_resolve_reopen_and_stay_accepted_across_runs() {
+    let (_dir, store) = store().await;
+    let old_key = finding("old-key", "u1", Severity::High, FindingSource::Posture);
+    let no_owner = finding("no-owner", "u2", Severity::Medium, FindingSource::Posture);
+    let leak = finding("leak", "u1", Severity::Critical, FindingSource::Secret);
+
+    let run1 = store
+        .save_assessment(
+            t(1),
+            FindingSource::Posture,
+            &[old_key.clone(), no_owner.clone()],
+            &[("u1".into(), risk(60.0))],
+        )
+        .await
+        .unwrap();
+    store
+        .save_assessment(
+            t(1),
+            FindingSource::Secret,
+            std::slice::from_ref(&leak),
+            &[],
+        )
+        .await
+        .unwrap();
+
+    // Run 2 of posture: the no-owner finding is gone; the secret finding is another source's.
+    let run2 = store
+        .save_assessment(
+            t(2),
+            FindingSource::Posture,
+            std::slice::from_ref(&old_key),
+            &[("u1".into(), risk(40.0))],
+        )
+        .await
+        .unwrap();
+    assert!(run2 > run1);
+    let k = status_of(&store, &old_key.id).await;
+    assert_eq!(
+        (k.status, k.first_seen, k.last_seen),
+        (FindingStatus::Open, t(1), t(2))
+    );
+    let o = status_of(&store, &no_owner.id).await;
+    assert_eq!(
+        (o.status, o.resolved_at),
+        (FindingStatus::Resolved, Some(t(2)))
+    );
+    let l = status_of(&store, &leak.id).await;
+    assert_eq!(l.status, FindingStatus::Open);
+    assert_eq!(
+        store.open_findings(FindingSource::Secret).await.unwrap(),
+        vec![leak.clone()]
+    );
+
+    // Accepted findings stay accepted when raised again; resolved ones reopen.
+    assert!(
+        store
+            .set_finding_status(
+                &old_key.id,
+                FindingStatus::Accepted,
+                Some("break-glass key, ok'd by sec")
+            )
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .set_finding_status("nope", FindingStatus::Accepted, None)
+            .await
+            .unwrap()
+    );
+    store
+        .save_assessment(
+            t(3),
+            FindingSource::Posture,
+            &[old_key.clone(), no_owner.clone()],
+            &[],
+        )
+        .await
+        .unwrap();
+    let k = status_of(&store, &old_key.id).await;
+    assert_eq!(k.status, FindingStatus::Accepted);
+    assert_eq!(k.note.as_deref(), Some("break-glass key, ok'd by sec"));
+    let o = status_of(&store, &no_owner.id).await;
+    assert_eq!(
+        (o.status, o.resolved_at, o.first_seen, o.last_seen),
+        (FindingStatus::Open, None, t(1), t(3))
+    );
+    // An empty run resolves open findings of its source but not accepted ones.
+    store
+        .save_assessment(t(4), FindingSource::Posture, &[], &[])
+        .await
+        .unwrap();
+    assert_eq!(
+        status_of(&store, &old_key.id).await.status,
+        FindingStatus::Accepted
+    );
+    assert_eq!(
+        status_of(&store, &no_owner.id).await.status,
+        FindingStatus::Resolved
+    );
+    assert_eq!(
+        status_of(&store, &leak.id).await.status,
+        FindingStatus::Open
+    );
+
+    // Filters.
+    let critical = store
+        .findings(&FindingFilter {
+            min_severity: Some(Severity::High),
+            ..FindingFilter::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(critical.len(), 2);
+    assert_eq!(critical[0].finding.severity, Severity::Critical);
+    let for_u2 = store
+        .findings(&FindingFilter {
+            identity: Some("u2".into()),
+            status: Some(FindingStatus::Resolved),
+            ..FindingFilter::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(for_u2.len(), 1);
+
+    // Risks: the latest run's score per identity.
+    let risks = store.latest_risks().await.unwrap();
+    assert_eq!(risks, vec![("u1".to_string(), risk(40.0))]);
+}
+
+#[tokio::test]
+async fn invalid_risk_rolls_back_the_whole_run() {
+    let (_dir, store) = store().await;
+    let f = finding("old-key", "u1", Severity::High, FindingSource::Posture);
+    let err = store
+        .save_assessment(
+            t(1),
+            FindingSource::Posture,
+            &[f],
+            &[("u1".into(), risk(250.0))],
+        )
+        .await;
+    assert!(err.is_err());
+    assert!(
+        store
+            .findings(&FindingFilter::default())
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(store.latest_risks().await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn secret_occurrences_are_kept_once_and_listed_by_identity() {
+    let (_dir, store) = store().await;
+    let mut occ = SecretOccurrence {
+        fingerprint: "fp1".into(),
+        rule: "aws-access-key".into(),
+        path: "src/config.py".into(),
+        commit: Some("abc123".into()),
+        line: 12,
+        column: 5,
+        author: Some("dev@example.com".into()),
+        date: Some(t(1)),
+        identity: None,
+    };
+    store
+        .record_secret_occurrences(std::slice::from_ref(&occ))
+        .await
+        .unwrap();
+    assert!(
+        store
+            .secret_occurrences_for_identity("u1")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // Re-recorded once linked to an identity; the working-tree copy is a second location.
+    occ.identity = Some("u1".into());
+    let mut tree = occ.clone();
+    tree.commit = None;
+    tree.author = None;
+    tree.date = None;
+    store
+        .record_secret_occurrences(&[occ.clone(), tree.clone()])
+        .await
+        .unwrap();
+    let found = store.secret_occurrences_for_identity("u1").await.unwrap();
+    assert_eq!(found, vec![tree, occ]);
+}
+
+fn usage(action: &str, first: u32, last: u32, count: u64, errors: u64) -> UsageRecord {
+    UsageRecord {
+        identity: "u1".into(),
+        credential: Some("AKIA1".into()),
+        action: action.into(),
+        resource: None,
+        first_seen: t(first),
+        last_seen: t(last),
+        count,
+        errors,
+    }
+}
+
+#[tokio::test]
+async fn usage_upsert_sums_counts_and_widens_the_window() {
+    let (_dir, store) = store().await;
+    store
+        .record_usage(&[
+            usage("s3:GetObject", 5, 6, 10, 1),
+            usage("s3:PutObject", 2, 2, 1, 0),
+        ])
+        .await
+        .unwrap();
+    // Same key twice in one batch and once more later: all summed.
+    store
+        .record_usage(&[
+            usage("s3:GetObject", 3, 4, 5, 0),
+            usage("s3:GetObject", 7, 9, 2, 2),
+        ])
+        .await
+        .unwrap();
+    let all = store.usage_for("u1", None).await.unwrap();
+    assert_eq!(all.len(), 2);
+    assert_eq!(all[0], usage("s3:GetObject", 3, 9, 17, 3));
+    let recent = store.usage_for("u1", Some(t(5))).await.unwrap();
+    assert_eq!(recent, vec![usage("s3:GetObject", 3, 9, 17, 3)]);
+    assert!(store.usage_for("u2", None).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn baselines_and_ingestion_checkpoints() {
+    let (_dir, store) = store().await;
+    store.put_baseline("u1", b"\x00\x01v1").await.unwrap();
+    store.put_baseline("u1", b"v2").await.unwrap();
+    store.put_baseline("u0", b"").await.unwrap();
+    assert_eq!(
+        store.baselines().await.unwrap(),
+        vec![
+            ("u0".to_string(), vec![]),
+            ("u1".to_string(), b"v2".to_vec())
+        ]
+    );
+    let sha = "a".repeat(64);
+    assert!(!store.ingested(&sha).await.unwrap());
+    store
+        .mark_ingested("logs/1.json.gz", &sha, 42, t(1))
+        .await
+        .unwrap();
+    store
+        .mark_ingested("logs/copy.json.gz", &sha, 42, t(2))
+        .await
+        .unwrap();
+    assert!(store.ingested(&sha).await.unwrap());
+    assert!(store.ingested(&sha.to_uppercase()).await.unwrap());
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(16))]
+    /// However usage arrives (one batch or many), the stored aggregate is the same sum.
+    #[test]
+    fn usage_aggregate_is_independent_of_batching(
+        parts in prop::collection::vec((1u32..28, 0u32..5, 0u64..1000, 0u64..10), 1..12),
+        split in 0usize..12,
+    ) {
+        let records: Vec<UsageRecord> = parts
+            .iter()
+            .map(|(first, len, count, errors)| {
+                usage("iam:PassRole", *first, (*first + *len).min(28), *count + *errors, *errors)
+            })
+            .collect();
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        rt.block_on(async {
+            let (_dir, store) = store().await;
+            let split = split.min(records.len());
+            store.record_usage(&records[..split]).await.unwrap();
+            store.record_usage(&records[split..]).await.unwrap();
+            let got = store.usage_for("u1", None).await.unwrap();
+            prop_assert_eq!(got.len(), 1);
+            let g = &got[0];
+            prop_assert_eq!(g.count, records.iter().map(|r| r.count).sum::<u64>());
+            prop_assert_eq!(g.errors, records.iter().map(|r| r.errors).sum::<u64>());
+            prop_assert_eq!(g.first_seen, records.iter().map(|r| r.first_seen).min().unwrap());
+            prop_assert_eq!(g.last_seen, records.iter().map(|r| r.last_seen).max().unwrap());
+            Ok(())
+        })?;
+    }
+}
