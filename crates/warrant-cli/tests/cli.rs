@@ -36,7 +36,10 @@ fn shared_aws() -> Option<PathBuf> {
 }
 
 fn schema() -> serde_json::Value {
-    let text = std::fs::read_to_string(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../docs/assessment.schema.json")).unwrap();
+    let text = std::fs::read_to_string(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../docs/assessment.schema.json"),
+    )
+    .unwrap();
     serde_json::from_str(&text).unwrap()
 }
 
@@ -45,11 +48,24 @@ fn assess_the_real_cloudsplaining_sample_as_schema_valid_json() {
     let Some(aws) = shared_aws() else { return };
     let dir = tempfile::tempdir().unwrap();
     let store = dir.path().join("w.db");
-    let out = warrant(&store, &["assess", aws.to_str().unwrap(), "--as-of", "2026-11-01", "--format", "json"]);
+    let out = warrant(
+        &store,
+        &[
+            "assess",
+            aws.to_str().unwrap(),
+            "--as-of",
+            "2026-11-01",
+            "--format",
+            "json",
+        ],
+    );
     assert!(out.status.success(), "{}", stderr(&out));
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let validator = jsonschema::validator_for(&schema()).unwrap();
-    let errors: Vec<String> = validator.iter_errors(&doc).map(|e| format!("{} at {}", e, e.instance_path)).collect();
+    let errors: Vec<String> = validator
+        .iter_errors(&doc)
+        .map(|e| format!("{} at {}", e, e.instance_path))
+        .collect();
     assert!(errors.is_empty(), "schema violations: {errors:#?}");
     assert_eq!(doc["summary"]["identities"], 122);
     let admins: Vec<&str> = doc["findings"]
@@ -60,9 +76,17 @@ fn assess_the_real_cloudsplaining_sample_as_schema_valid_json() {
         .map(|f| f["identity"].as_str().unwrap())
         .collect();
     // The sample's administrators: AdministratorAccess holders and self-granting privesc roles.
-    assert!(admins.contains(&"arn:aws:iam::012345678901:user/obama"), "{admins:?}");
+    assert!(
+        admins.contains(&"arn:aws:iam::012345678901:user/obama"),
+        "{admins:?}"
+    );
     assert!(admins.contains(&"arn:aws:iam::200611803367:role/privesc-sre-role"));
-    assert!(admins.iter().all(|a| !a.ends_with("role/AWSServiceRoleForSupport")), "a read-mostly service role is not an administrator");
+    assert!(
+        admins
+            .iter()
+            .all(|a| !a.ends_with("role/AWSServiceRoleForSupport")),
+        "a read-mostly service role is not an administrator"
+    );
     for f in doc["findings"].as_array().unwrap() {
         assert!(f["owasp"].as_str().unwrap().starts_with("NHI"));
         assert!(!f["remediation"].as_str().unwrap().is_empty());
@@ -79,7 +103,10 @@ fn reimport_is_idempotent_and_outputs_agree() {
     let second = warrant(&store, &["import", aws.to_str().unwrap()]);
     let text = stdout(&second);
     assert!(text.contains(" 0 new, 0 changed"), "{text}");
-    let inventory = warrant(&store, &["inventory", "--format", "json", "--as-of", "2026-11-01"]);
+    let inventory = warrant(
+        &store,
+        &["inventory", "--format", "json", "--as-of", "2026-11-01"],
+    );
     let identities: serde_json::Value = serde_json::from_slice(&inventory.stdout).unwrap();
     assert_eq!(identities.as_array().unwrap().len(), 122);
     let show = warrant(&store, &["show", "obama", "--as-of", "2026-11-01"]);
@@ -87,7 +114,10 @@ fn reimport_is_idempotent_and_outputs_agree() {
     assert!(show.status.success(), "{}", stderr(&show));
     assert!(text.contains("ADMINISTRATOR-EQUIVALENT"), "{text}");
     assert!(text.contains("Risk"), "{text}");
-    let sarif = warrant(&store, &["findings", "--format", "sarif", "--severity", "critical"]);
+    let sarif = warrant(
+        &store,
+        &["findings", "--format", "sarif", "--severity", "critical"],
+    );
     let log: serde_json::Value = serde_json::from_slice(&sarif.stdout).unwrap();
     assert_eq!(log["version"], "2.1.0");
     assert!(!log["runs"][0]["results"].as_array().unwrap().is_empty());
@@ -103,17 +133,56 @@ fn a_malformed_file_is_named_and_the_rest_still_lands() {
         br#"{"UserDetailList":[{"UserName":"svc-ci","Arn":"arn:aws:iam::111111111111:user/svc-ci","CreateDate":"2024-01-01T00:00:00Z","AttachedManagedPolicies":[{"PolicyName":"AdministratorAccess","PolicyArn":"arn:aws:iam::aws:policy/AdministratorAccess"}]}]}"#,
     )
     .unwrap();
-    std::fs::write(input.join("bad.json"), br#"{"RoleDetailList":[{"RoleName":"r","Arn":7}]}"#).unwrap();
+    std::fs::write(
+        input.join("bad.json"),
+        br#"{"RoleDetailList":[{"RoleName":"r","Arn":7}]}"#,
+    )
+    .unwrap();
     let store = dir.path().join("w.db");
-    let out = warrant(&store, &["assess", input.to_str().unwrap(), "--as-of", "2026-11-01", "--format", "json", "--fail-on", "critical"]);
-    assert_eq!(out.status.code(), Some(1), "a critical finding with --fail-on critical exits 1: {}", stderr(&out));
+    let out = warrant(
+        &store,
+        &[
+            "assess",
+            input.to_str().unwrap(),
+            "--as-of",
+            "2026-11-01",
+            "--format",
+            "json",
+            "--fail-on",
+            "critical",
+        ],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "a critical finding with --fail-on critical exits 1: {}",
+        stderr(&out)
+    );
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let bad = doc["inputs"].as_array().unwrap().iter().find(|i| i["path"].as_str().unwrap().ends_with("bad.json")).unwrap();
+    let bad = doc["inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["path"].as_str().unwrap().ends_with("bad.json"))
+        .unwrap();
     let error = bad["error"].as_str().unwrap();
-    assert!(error.contains("bad.json") && error.contains("$.RoleDetailList[0].Arn"), "{error}");
-    assert_eq!(doc["summary"]["identities"], 1, "the good file still landed");
-    let high_bar = warrant(&store, &["findings", "--fail-on", "critical", "--rule", "no-owner"]);
-    assert_eq!(high_bar.status.code(), Some(0), "no-owner is medium: below the bar");
+    assert!(
+        error.contains("bad.json") && error.contains("$.RoleDetailList[0].Arn"),
+        "{error}"
+    );
+    assert_eq!(
+        doc["summary"]["identities"], 1,
+        "the good file still landed"
+    );
+    let high_bar = warrant(
+        &store,
+        &["findings", "--fail-on", "critical", "--rule", "no-owner"],
+    );
+    assert_eq!(
+        high_bar.status.code(),
+        Some(0),
+        "no-owner is medium: below the bar"
+    );
 }
 
 #[test]
@@ -122,10 +191,22 @@ fn usage_errors_exit_2_and_help_is_everywhere() {
     let store = dir.path().join("w.db");
     let missing = warrant(&store, &["inventory"]);
     assert_eq!(missing.status.code(), Some(2));
-    assert!(stderr(&missing).contains("no store"), "{}", stderr(&missing));
+    assert!(
+        stderr(&missing).contains("no store"),
+        "{}",
+        stderr(&missing)
+    );
     let bad_format = warrant(&store, &["rules", "--format", "sarif"]);
     assert_eq!(bad_format.status.code(), Some(2));
-    for sub in ["import", "inventory", "findings", "show", "assess", "rules", "config"] {
+    for sub in [
+        "import",
+        "inventory",
+        "findings",
+        "show",
+        "assess",
+        "rules",
+        "config",
+    ] {
         let help = warrant(&store, &[sub, "--help"]);
         assert!(help.status.success(), "{sub} --help");
         assert!(stdout(&help).contains("Usage:"), "{sub}");
@@ -138,11 +219,24 @@ fn html_and_csv_reports() {
     let dir = tempfile::tempdir().unwrap();
     let store = dir.path().join("w.db");
     let html = dir.path().join("report.html");
-    let out = warrant(&store, &["assess", aws.to_str().unwrap(), "--format", "html", "-o", html.to_str().unwrap()]);
+    let out = warrant(
+        &store,
+        &[
+            "assess",
+            aws.to_str().unwrap(),
+            "--format",
+            "html",
+            "-o",
+            html.to_str().unwrap(),
+        ],
+    );
     assert!(out.status.success(), "{}", stderr(&out));
     let page = std::fs::read_to_string(&html).unwrap();
     assert!(page.contains("<svg") && page.contains("Riskiest identities"));
     let csv = warrant(&store, &["findings", "--format", "csv"]);
     let text = stdout(&csv);
-    assert!(text.starts_with("id,severity,owasp,rule,identity"), "{text}");
+    assert!(
+        text.starts_with("id,severity,owasp,rule,identity"),
+        "{text}"
+    );
 }

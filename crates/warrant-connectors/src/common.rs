@@ -131,6 +131,25 @@ pub fn environment_from(map: &BTreeMap<String, String>) -> Environment {
         .unwrap_or(Environment::Unknown)
 }
 
+/// A lifecycle status some teams record in tags or labels (`lifecycle=decommissioned`).
+pub fn status_from(map: &BTreeMap<String, String>) -> Option<warrant_core::IdentityStatus> {
+    use warrant_core::IdentityStatus;
+    map.iter()
+        .filter(|(k, _)| {
+            matches!(
+                bare_key(k).as_str(),
+                "lifecycle" | "status" | "state" | "lifecycle-status"
+            )
+        })
+        .find_map(|(_, v)| match v.trim().to_ascii_lowercase().as_str() {
+            "decommissioned" | "retired" | "deprecated" | "deleted" => {
+                Some(IdentityStatus::Decommissioned)
+            }
+            "disabled" | "suspended" | "inactive" => Some(IdentityStatus::Disabled),
+            _ => None,
+        })
+}
+
 /// Decodes JSON into `T`, naming the JSON path of a value of the wrong shape.
 pub fn decode_json<T: DeserializeOwned>(origin: &Path, bytes: &[u8]) -> Result<T, ConnectorError> {
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
@@ -227,7 +246,19 @@ pub fn looks_secret(key: &str, value: &str) -> bool {
     if secret_key && !benign_value && !value.contains(' ') {
         return true;
     }
-    value.len() >= 20 && !value.contains(['/', ' ', '.']) && entropy(value) >= 3.5
+    // An environment-variable name (`GITHUB_TOKEN`) passed by reference is not a value.
+    let variable_name = value
+        .chars()
+        .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
+    let mixed = value.chars().any(|c| c.is_ascii_digit())
+        && value.chars().any(|c| c.is_ascii_alphabetic())
+        || value.chars().any(|c| c.is_ascii_lowercase())
+            && value.chars().any(|c| c.is_ascii_uppercase());
+    !variable_name
+        && mixed
+        && value.len() >= 20
+        && !value.contains(['/', ' ', '.'])
+        && entropy(value) >= 3.5
 }
 
 /// The password in a URI like `postgres://user:pass@host/db`, if any.
@@ -293,6 +324,11 @@ mod tests {
         assert!(!looks_secret("LOG_LEVEL", "debug"));
         assert!(!looks_secret("DEBUG_MODE", "true"));
         assert!(!looks_secret("HOME", "/home/alice"));
+        assert!(
+            !looks_secret("-e", "GITHUB_PERSONAL_ACCESS_TOKEN"),
+            "a variable name is not a secret"
+        );
+        assert!(looks_secret("--x", "q8ZtR3vB1nK9pW2mX7cL4dF6"));
         assert_eq!(
             uri_password("mongodb://u:p%40ss@h/db").as_deref(),
             Some("p@ss")

@@ -810,9 +810,16 @@ pub(crate) fn evaluate(identity: &Identity, ctx: &Context<'_>, out: &mut Emitter
             );
         }
     }
-    if !privilege.secrets_evidence.is_empty() && !privilege.admin_equivalent {
-        let everywhere = privilege
-            .secrets_evidence
+    // Reading secrets on named resources is the least-privilege way to read them; only reach
+    // over every secret (every resource, a whole namespace, every repository) is a finding.
+    let broad_secrets: Vec<String> = privilege
+        .secrets_evidence
+        .iter()
+        .filter(|e| !e.ends_with("allowed on some resources."))
+        .cloned()
+        .collect();
+    if !broad_secrets.is_empty() && !privilege.admin_equivalent {
+        let everywhere = broad_secrets
             .iter()
             .any(|e| e.contains("every resource") || e.contains("every namespace"));
         out.emit(
@@ -820,7 +827,7 @@ pub(crate) fn evaluate(identity: &Identity, ctx: &Context<'_>, out: &mut Emitter
             identity,
             "",
             (!everywhere).then_some(Severity::Medium),
-            privilege.secrets_evidence.clone(),
+            broad_secrets,
         );
     }
     if identity.kind == IdentityKind::K8sServiceAccount {

@@ -13,7 +13,7 @@ use warrant_core::{
     PrincipalKind, Provenance, Provider, SourceScope, Statement, TrustEdge, TrustKind,
 };
 
-use crate::common::{environment_from, owners_from, parse_date, purpose_from};
+use crate::common::{environment_from, owners_from, parse_date, purpose_from, status_from};
 use crate::error::Location;
 use crate::{ConnectorError, ImportContext};
 
@@ -459,6 +459,9 @@ impl AuthorizationDetails {
             identity.owners = owners_from(&tags, "tag");
             identity.purpose = purpose_from(&tags);
             identity.environment = environment_from(&tags);
+            if let Some(status) = status_from(&tags) {
+                identity.status = status;
+            }
             identity.actor = if person_like(&u.user_name) {
                 ActorKind::Human
             } else if machine_like(&u.user_name) {
@@ -557,6 +560,9 @@ impl AuthorizationDetails {
             identity.purpose = purpose_from(&tags)
                 .or_else(|| r.description.clone().filter(|d| !d.trim().is_empty()));
             identity.environment = environment_from(&tags);
+            if let Some(status) = status_from(&tags) {
+                identity.status = status;
+            }
             if let Some(region) = r.role_last_used.as_ref().and_then(|u| u.region.clone()) {
                 identity
                     .attributes

@@ -1,0 +1,141 @@
+#![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
+//! The bundled demo organisation against its oracle (`examples/demo-org/expected.json`): every
+//! planted problem is found, every healthy identity is clean, and the report is schema-valid.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+fn demo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../examples/demo-org")
+        .canonicalize()
+        .unwrap()
+}
+
+fn matches(found: &str, expected: &str) -> bool {
+    // MCP ids carry the config path as given to warrant; the oracle holds it relative to the demo.
+    found == expected
+        || expected
+            .strip_prefix("mcp:")
+            .is_some_and(|rel| found.starts_with("mcp:") && found.ends_with(rel))
+}
+
+#[test]
+fn every_planted_problem_is_found_and_healthy_identities_are_clean() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_warrant"))
+        .args([
+            "--store",
+            dir.path().join("w.db").to_str().unwrap(),
+            "assess",
+            demo().to_str().unwrap(),
+            "--as-of",
+            "2026-11-01",
+            "--format",
+            "json",
+        ])
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let oracle: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(demo().join("expected.json")).unwrap())
+            .unwrap();
+    let findings = doc["findings"].as_array().unwrap();
+    let mut missing = Vec::new();
+    for e in oracle["findings"].as_array().unwrap() {
+        let (rule, identity) = (e["rule"].as_str().unwrap(), e["identity"].as_str().unwrap());
+        if !findings
+            .iter()
+            .any(|f| f["rule"] == rule && matches(f["identity"].as_str().unwrap(), identity))
+        {
+            missing.push(format!("{rule} on {identity}"));
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "planted problems not found: {missing:#?}"
+    );
+    let mut noisy = Vec::new();
+    for clean in oracle["clean"].as_array().unwrap() {
+        let clean = clean.as_str().unwrap();
+        for f in findings
+            .iter()
+            .filter(|f| matches(f["identity"].as_str().unwrap(), clean))
+        {
+            noisy.push(format!("{} on {clean}", f["rule"]));
+        }
+        assert!(
+            doc["identities"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|i| matches(i["id"].as_str().unwrap(), clean)),
+            "{clean} was not imported"
+        );
+    }
+    assert!(
+        noisy.is_empty(),
+        "findings on healthy identities: {noisy:#?}"
+    );
+    // Every posture rule is exercised by the demo.
+    let rules: Vec<&str> = warrant_posture::RULES.iter().map(|r| r.id).collect();
+    for rule in rules {
+        assert!(
+            findings.iter().any(|f| f["rule"] == rule),
+            "no planted instance of rule {rule}"
+        );
+    }
+    assert!(
+        doc["inputs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|i| i["error"].is_null()),
+        "every demo file imports cleanly"
+    );
+    // The raw secrets in the demo's MCP configs never reach the store: only fingerprints and
+    // redacted previews do.
+    let config: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            demo().join("mcp/alice.chen@acme-analytics.example/.cursor/mcp.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let token = config["mcpServers"]["github"]["env"]["GITHUB_PERSONAL_ACCESS_TOKEN"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let uri = config["mcpServers"]["warehouse"]["args"][2]
+        .as_str()
+        .unwrap();
+    let password = uri
+        .split(':')
+        .nth(2)
+        .unwrap()
+        .split('@')
+        .next()
+        .unwrap()
+        .to_string();
+    assert!(token.len() > 30 && password.len() > 10);
+    let mut stored = std::fs::read(dir.path().join("w.db")).unwrap();
+    stored.extend(std::fs::read(dir.path().join("w.db-wal")).unwrap_or_default());
+    assert!(stored.len() > 10_000, "the store holds the import");
+    for secret in [&token, &password] {
+        assert!(
+            !stored.windows(secret.len()).any(|w| w == secret.as_bytes()),
+            "a raw secret reached the store"
+        );
+    }
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        !report.contains(&token) && !report.contains(&password),
+        "a raw secret reached the report"
+    );
+}
