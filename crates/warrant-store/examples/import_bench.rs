@@ -123,7 +123,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let t = Instant::now();
     let stats = store.import(&inv, first).await?;
-    println!("first import:  {:>6.2?}  ({stats})", t.elapsed());
+    println!(
+        "first import:  {:>6.2?}  ({stats}); peak RSS so far {} MiB",
+        t.elapsed(),
+        rss_mib().map_or("?".into(), |m| m.to_string())
+    );
     let t = Instant::now();
     let stats = store.import(&inv, second).await?;
     println!("re-import:     {:>6.2?}  ({stats})", t.elapsed());

@@ -1,24 +1,11 @@
 //! Importing and loading the inventory graph.
 //!
-//! # Record scopes
-//! Each stored record carries the connector that produced it (`source`, its
-//! `Provenance::source`) and a snapshot `scope`, so that a batch declaring
-//! `SourceScope { source, scope }` as complete can mark what the store holds from that exact
-//! snapshot but the batch no longer lists. The scope of a record is:
-//! - identity: its `account`, else its provenance location (the file it was read from);
-//! - credential: the scope of its identity (from the batch, else derived from the identity id);
-//! - attachment: the scope of its identity; trust edge: the scope of its `to` identity;
-//! - policy: the scope of the first identity in the batch it is attached to, else the account
-//!   named in its id (`arn:…::ACCOUNT:…`, `k8s:CLUSTER/…`, `IDENTITY#inline/…`);
-//! - resource: its `account`, else its location; owner: its location (the directory export);
-//! - account: its own id.
-//!
-//! These match the scopes connectors declare (an AWS account id, a Kubernetes cluster, an MCP
-//! config path, a directory export path). A record without any of these gets the empty scope.
+//! How records get their snapshot scope is documented on the crate ("Record scopes").
 
 use std::collections::{HashMap, HashSet};
 use std::fmt;
 
+use futures_util::TryStreamExt;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
@@ -251,182 +238,215 @@ fn dedup_last(rows: Vec<Prepared>) -> Vec<Prepared> {
     out
 }
 
-/// Serialises the whole batch, deriving keys and scopes (see the module docs).
-fn prepare_batch(batch: &Inventory) -> Result<Vec<(&'static Table, Vec<Prepared>)>, StoreError> {
-    let scope_of: HashMap<&str, String> = batch
-        .identities
-        .iter()
-        .map(|i| (i.id.as_str(), identity_scope(i)))
-        .collect();
-    let scope_of_identity = |id: &str| -> String {
-        scope_of
+/// Scopes and sources derived once per batch (see the module docs).
+struct BatchScopes<'a> {
+    identity: HashMap<&'a str, String>,
+    policy: HashMap<&'a str, String>,
+    /// Attachments have no provenance of their own: they belong to the snapshot of the
+    /// identity holding them, and so take that identity's source.
+    source: HashMap<&'a str, &'a str>,
+}
+
+impl<'a> BatchScopes<'a> {
+    fn new(batch: &'a Inventory) -> BatchScopes<'a> {
+        let mut scopes = BatchScopes {
+            identity: batch
+                .identities
+                .iter()
+                .map(|i| (i.id.as_str(), identity_scope(i)))
+                .collect(),
+            policy: HashMap::new(),
+            source: batch
+                .identities
+                .iter()
+                .map(|i| (i.id.as_str(), i.provenance.source.as_str()))
+                .collect(),
+        };
+        for a in &batch.attachments {
+            if !scopes.policy.contains_key(a.policy.as_str()) {
+                let scope = scopes.of_identity(&a.identity);
+                scopes.policy.insert(a.policy.as_str(), scope);
+            }
+        }
+        scopes
+    }
+
+    fn of_identity(&self, id: &str) -> String {
+        self.identity
             .get(id)
             .cloned()
             .or_else(|| scope_from_id(id))
             .unwrap_or_default()
-    };
-    let mut policy_scope: HashMap<&str, String> = HashMap::new();
-    for a in &batch.attachments {
-        policy_scope
-            .entry(a.policy.as_str())
-            .or_insert_with(|| scope_of_identity(&a.identity));
     }
+}
 
-    let identities = batch
-        .identities
-        .iter()
-        .map(|i: &Identity| {
-            prepare(
-                IDENTITIES.name,
-                i.id.clone(),
-                vec![
-                    Some(i.kind.as_str().to_string()),
-                    Some(i.provider.as_str().to_string()),
-                    i.account.clone(),
-                ],
-                &i.provenance.source,
-                identity_scope(i),
-                i,
-            )
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    let credentials = batch
-        .credentials
-        .iter()
-        .map(|c: &Credential| {
-            prepare(
-                CREDENTIALS.name,
-                c.id.clone(),
-                vec![Some(c.identity.clone())],
-                &c.provenance.source,
-                scope_of_identity(&c.identity),
-                c,
-            )
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    let policies = batch
-        .policies
-        .iter()
-        .map(|p: &Policy| {
-            let scope = policy_scope
-                .get(p.id.as_str())
-                .cloned()
-                .or_else(|| scope_from_id(&p.id))
-                .or_else(|| p.provenance.location.clone())
-                .unwrap_or_default();
-            prepare(
-                POLICIES.name,
-                p.id.clone(),
-                vec![],
-                &p.provenance.source,
-                scope,
-                p,
-            )
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    // Attachments have no provenance of their own: they belong to the snapshot of the
-    // identity holding them, and so take that identity's source.
-    let source_of: HashMap<&str, &str> = batch
-        .identities
-        .iter()
-        .map(|i| (i.id.as_str(), i.provenance.source.as_str()))
-        .collect();
-    let attachments = batch
-        .attachments
-        .iter()
-        .map(|a: &Attachment| {
-            let key = [
-                a.identity.as_str(),
-                a.policy.as_str(),
-                opt_key(&a.via),
-                opt_key(&a.scope),
-            ]
-            .join(&KEY_SEP.to_string());
-            let source = source_of.get(a.identity.as_str()).copied().unwrap_or("");
-            prepare(
-                ATTACHMENTS.name,
-                key,
-                vec![Some(a.identity.clone())],
-                source,
-                scope_of_identity(&a.identity),
-                a,
-            )
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    let trust_edges = batch
-        .trust_edges
-        .iter()
-        .map(|t: &TrustEdge| {
-            let key = [t.from.as_str(), t.to.as_str(), t.kind.as_str()].join(&KEY_SEP.to_string());
-            prepare(
-                TRUST_EDGES.name,
-                key,
-                vec![Some(t.to.clone())],
-                &t.provenance.source,
-                scope_of_identity(&t.to),
-                t,
-            )
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    let resources = batch
-        .resources
-        .iter()
-        .map(|r: &Resource| {
-            let scope = r
-                .account
-                .clone()
-                .or_else(|| r.provenance.location.clone())
-                .unwrap_or_default();
-            prepare(
-                RESOURCES.name,
-                r.id.clone(),
-                vec![],
-                &r.provenance.source,
-                scope,
-                r,
-            )
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    let owners = batch
-        .owners
-        .iter()
-        .map(|o: &Owner| {
-            prepare(
-                OWNERS.name,
-                o.id.clone(),
-                vec![],
-                &o.provenance.source,
-                o.provenance.location.clone().unwrap_or_default(),
-                o,
-            )
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    let accounts = batch
-        .accounts
-        .iter()
-        .map(|a: &Account| {
-            let key = format!("{}{KEY_SEP}{}", a.provider.as_str(), a.id);
-            prepare(
-                ACCOUNTS.name,
-                key,
-                vec![],
-                &a.provenance.source,
-                a.id.clone(),
-                a,
-            )
-        })
-        .collect::<Result<Vec<_>, _>>()?;
+/// Every inventory table, in import order.
+const TABLES: [&Table; 8] = [
+    &IDENTITIES,
+    &CREDENTIALS,
+    &POLICIES,
+    &ATTACHMENTS,
+    &TRUST_EDGES,
+    &RESOURCES,
+    &OWNERS,
+    &ACCOUNTS,
+];
 
-    Ok(vec![
-        (&IDENTITIES, dedup_last(identities)),
-        (&CREDENTIALS, dedup_last(credentials)),
-        (&POLICIES, dedup_last(policies)),
-        (&ATTACHMENTS, dedup_last(attachments)),
-        (&TRUST_EDGES, dedup_last(trust_edges)),
-        (&RESOURCES, dedup_last(resources)),
-        (&OWNERS, dedup_last(owners)),
-        (&ACCOUNTS, dedup_last(accounts)),
-    ])
+/// Serialises the batch's records of one table, deriving keys and scopes. Done one table at
+/// a time so only one table's JSON is in memory at once.
+fn prepare_table(
+    batch: &Inventory,
+    scopes: &BatchScopes<'_>,
+    table: &Table,
+) -> Result<Vec<Prepared>, StoreError> {
+    let rows = match table.name {
+        "identities" => batch
+            .identities
+            .iter()
+            .map(|i: &Identity| {
+                prepare(
+                    IDENTITIES.name,
+                    i.id.clone(),
+                    vec![
+                        Some(i.kind.as_str().to_string()),
+                        Some(i.provider.as_str().to_string()),
+                        i.account.clone(),
+                    ],
+                    &i.provenance.source,
+                    identity_scope(i),
+                    i,
+                )
+            })
+            .collect::<Result<Vec<_>, _>>(),
+        "credentials" => batch
+            .credentials
+            .iter()
+            .map(|c: &Credential| {
+                prepare(
+                    CREDENTIALS.name,
+                    c.id.clone(),
+                    vec![Some(c.identity.clone())],
+                    &c.provenance.source,
+                    scopes.of_identity(&c.identity),
+                    c,
+                )
+            })
+            .collect::<Result<Vec<_>, _>>(),
+        "policies" => batch
+            .policies
+            .iter()
+            .map(|p: &Policy| {
+                let scope = scopes
+                    .policy
+                    .get(p.id.as_str())
+                    .cloned()
+                    .or_else(|| scope_from_id(&p.id))
+                    .or_else(|| p.provenance.location.clone())
+                    .unwrap_or_default();
+                prepare(
+                    POLICIES.name,
+                    p.id.clone(),
+                    vec![],
+                    &p.provenance.source,
+                    scope,
+                    p,
+                )
+            })
+            .collect::<Result<Vec<_>, _>>(),
+        "attachments" => batch
+            .attachments
+            .iter()
+            .map(|a: &Attachment| {
+                let key = [
+                    a.identity.as_str(),
+                    a.policy.as_str(),
+                    opt_key(&a.via),
+                    opt_key(&a.scope),
+                ]
+                .join(&KEY_SEP.to_string());
+                let source = scopes
+                    .source
+                    .get(a.identity.as_str())
+                    .copied()
+                    .unwrap_or("");
+                prepare(
+                    ATTACHMENTS.name,
+                    key,
+                    vec![Some(a.identity.clone())],
+                    source,
+                    scopes.of_identity(&a.identity),
+                    a,
+                )
+            })
+            .collect::<Result<Vec<_>, _>>(),
+        "trust_edges" => batch
+            .trust_edges
+            .iter()
+            .map(|t: &TrustEdge| {
+                let key =
+                    [t.from.as_str(), t.to.as_str(), t.kind.as_str()].join(&KEY_SEP.to_string());
+                prepare(
+                    TRUST_EDGES.name,
+                    key,
+                    vec![Some(t.to.clone())],
+                    &t.provenance.source,
+                    scopes.of_identity(&t.to),
+                    t,
+                )
+            })
+            .collect::<Result<Vec<_>, _>>(),
+        "resources" => batch
+            .resources
+            .iter()
+            .map(|r: &Resource| {
+                let scope = r
+                    .account
+                    .clone()
+                    .or_else(|| r.provenance.location.clone())
+                    .unwrap_or_default();
+                prepare(
+                    RESOURCES.name,
+                    r.id.clone(),
+                    vec![],
+                    &r.provenance.source,
+                    scope,
+                    r,
+                )
+            })
+            .collect::<Result<Vec<_>, _>>(),
+        "owners" => batch
+            .owners
+            .iter()
+            .map(|o: &Owner| {
+                prepare(
+                    OWNERS.name,
+                    o.id.clone(),
+                    vec![],
+                    &o.provenance.source,
+                    o.provenance.location.clone().unwrap_or_default(),
+                    o,
+                )
+            })
+            .collect::<Result<Vec<_>, _>>(),
+        "accounts" => batch
+            .accounts
+            .iter()
+            .map(|a: &Account| {
+                let key = format!("{}{KEY_SEP}{}", a.provider.as_str(), a.id);
+                prepare(
+                    ACCOUNTS.name,
+                    key,
+                    vec![],
+                    &a.provenance.source,
+                    a.id.clone(),
+                    a,
+                )
+            })
+            .collect::<Result<Vec<_>, _>>(),
+
+        _ => Ok(Vec::new()),
+    }?;
+    Ok(dedup_last(rows))
 }
 
 async fn import_table(
@@ -559,14 +579,14 @@ async fn import_table(
     Ok(stats)
 }
 
-type RawRow = (String, String, Option<String>);
-
-/// `(key, data, activity_last_used)` of one table, in key order.
-async fn load_rows(
+/// Calls `each(key, data, activity_last_used)` for every row of one table, in key order.
+/// Rows are streamed so that only one record's JSON is held at a time.
+async fn for_each_row(
     conn: &mut SqliteConnection,
     filter: &str,
     table: &Table,
-) -> Result<Vec<RawRow>, StoreError> {
+    mut each: impl FnMut(String, String, Option<String>) -> Result<(), StoreError>,
+) -> Result<(), StoreError> {
     let activity = if table.activity {
         "activity_last_used"
     } else {
@@ -576,12 +596,11 @@ async fn load_rows(
         "SELECT key, data, {activity} FROM {}{filter} ORDER BY key",
         table.name
     );
-    let rows = sqlx::query(AssertSqlSafe(sql))
-        .fetch_all(&mut *conn)
-        .await?;
-    rows.into_iter()
-        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
-        .collect()
+    let mut rows = sqlx::query(AssertSqlSafe(sql)).fetch(&mut *conn);
+    while let Some(r) = rows.try_next().await? {
+        each(r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)?;
+    }
+    Ok(())
 }
 
 fn decode<T: DeserializeOwned>(
@@ -613,12 +632,13 @@ impl Store {
         batch: &Inventory,
         at: Timestamp,
     ) -> Result<ImportStats, StoreError> {
-        let tables = prepare_batch(batch)?;
+        let scopes = BatchScopes::new(batch);
         let at = dialect::timestamp(&at);
         let mut tx = self.pool.begin().await?;
         let mut stats = ImportStats::default();
-        for (table, rows) in &tables {
-            let s = import_table(&mut tx, table, rows, &batch.scopes, &at).await?;
+        for table in TABLES {
+            let rows = prepare_table(batch, &scopes, table)?;
+            let s = import_table(&mut tx, table, &rows, &batch.scopes, &at).await?;
             let slot = match table.name {
                 "identities" => &mut stats.identities,
                 "credentials" => &mut stats.credentials,
@@ -654,36 +674,52 @@ impl Store {
         } else {
             " WHERE removed_at IS NULL"
         };
-        for (key, data, activity) in load_rows(&mut conn, filter, &IDENTITIES).await? {
+        for_each_row(&mut conn, filter, &IDENTITIES, |key, data, activity| {
             let mut identity: Identity = decode(IDENTITIES.name, &key, &data)?;
             let seen = dialect::parse_opt_timestamp(IDENTITIES.name, &key, activity)?;
             raise(&mut identity.last_used, seen);
             inv.identities.push(identity);
-        }
-        for (key, data, activity) in load_rows(&mut conn, filter, &CREDENTIALS).await? {
+            Ok(())
+        })
+        .await?;
+        for_each_row(&mut conn, filter, &CREDENTIALS, |key, data, activity| {
             let mut credential: Credential = decode(CREDENTIALS.name, &key, &data)?;
             let seen = dialect::parse_opt_timestamp(CREDENTIALS.name, &key, activity)?;
             raise(&mut credential.last_used, seen);
             inv.credentials.push(credential);
-        }
-        for (key, data, _) in load_rows(&mut conn, filter, &POLICIES).await? {
+            Ok(())
+        })
+        .await?;
+        for_each_row(&mut conn, filter, &POLICIES, |key, data, _| {
             inv.policies.push(decode(POLICIES.name, &key, &data)?);
-        }
-        for (key, data, _) in load_rows(&mut conn, filter, &ATTACHMENTS).await? {
+            Ok(())
+        })
+        .await?;
+        for_each_row(&mut conn, filter, &ATTACHMENTS, |key, data, _| {
             inv.attachments.push(decode(ATTACHMENTS.name, &key, &data)?);
-        }
-        for (key, data, _) in load_rows(&mut conn, filter, &TRUST_EDGES).await? {
+            Ok(())
+        })
+        .await?;
+        for_each_row(&mut conn, filter, &TRUST_EDGES, |key, data, _| {
             inv.trust_edges.push(decode(TRUST_EDGES.name, &key, &data)?);
-        }
-        for (key, data, _) in load_rows(&mut conn, filter, &RESOURCES).await? {
+            Ok(())
+        })
+        .await?;
+        for_each_row(&mut conn, filter, &RESOURCES, |key, data, _| {
             inv.resources.push(decode(RESOURCES.name, &key, &data)?);
-        }
-        for (key, data, _) in load_rows(&mut conn, filter, &OWNERS).await? {
+            Ok(())
+        })
+        .await?;
+        for_each_row(&mut conn, filter, &OWNERS, |key, data, _| {
             inv.owners.push(decode(OWNERS.name, &key, &data)?);
-        }
-        for (key, data, _) in load_rows(&mut conn, filter, &ACCOUNTS).await? {
+            Ok(())
+        })
+        .await?;
+        for_each_row(&mut conn, filter, &ACCOUNTS, |key, data, _| {
             inv.accounts.push(decode(ACCOUNTS.name, &key, &data)?);
-        }
+            Ok(())
+        })
+        .await?;
         Ok(inv)
     }
 

@@ -1,12 +1,39 @@
 //! Persistence for Warrant. SQLite (one file) is the embedded default.
 //!
-//! The SQL is plain and portable (no SQLite-only constructs in queries beyond `STRICT` tables and
-//! `json_valid` checks in the schema); the few dialect choices — placeholders, upsert syntax,
-//! pragmas — live in [`dialect`], so a PostgreSQL backend can implement the same [`Store`]
-//! methods over `sqlx::PgPool`.
+//! The SQL is plain and portable: `INSERT … ON CONFLICT … DO UPDATE`, `CASE`, `IN` lists, which
+//! SQLite ≥ 3.24 and PostgreSQL both accept. The dialect differences (placeholders, bind limits,
+//! timestamp encoding) live in the private `dialect` module and connection setup (WAL,
+//! `synchronous=NORMAL`, foreign keys, busy timeout) in [`Store::open`], so a PostgreSQL backend
+//! can implement the same [`Store`] methods over `sqlx::PgPool` with its own migrations.
 //!
 //! INVARIANT: every import runs in one transaction: a failed or killed import leaves the previous
 //! state intact.
+//!
+//! # Record scopes
+//! Each stored record carries the connector that produced it (`source`, its
+//! `Provenance::source`) and a snapshot `scope`, so that a batch declaring
+//! `SourceScope { source, scope }` as complete can mark what the store holds from that exact
+//! snapshot but the batch no longer lists. The scope of a record is:
+//! - identity: its `account`, else its provenance location (the file it was read from);
+//! - credential: the scope of its identity (from the batch, else derived from the identity id);
+//! - attachment: the scope of its identity; trust edge: the scope of its `to` identity;
+//! - policy: the scope of the first identity in the batch it is attached to, else the account
+//!   named in its id (`arn:…::ACCOUNT:…`, `k8s:CLUSTER/…`, `IDENTITY#inline/…`);
+//! - resource: its `account`, else its location; owner: its location (the directory export);
+//! - account: its own id.
+//!
+//! These match the scopes connectors declare (an AWS account id, a Kubernetes cluster, an MCP
+//! config path, a directory export path). A record without any of these gets the empty scope.
+//!
+//! A policy attached in several accounts of one batch takes the first one's scope; AWS managed
+//! policies are shared, so a complete snapshot of one account that no longer uses one marks it
+//! removed only if that account was its scope, and any later import listing it brings it back.
+//!
+//! # Unchanged records
+//! Each row keeps a hash of its JSON; a re-import compares hashes and only moves `last_seen` of
+//! unchanged rows. Activity-observed last use lives in its own column (`activity_last_used`)
+//! and is merged into `last_used` on load, so it neither changes the hash nor is lowered by an
+//! import of an older source value.
 
 mod dialect;
 mod findings;
@@ -71,20 +98,43 @@ impl Store {
         Self::connect(options).await
     }
 
-    /// Opens a store by URL: `sqlite://PATH` (or a bare path).
+    /// Opens a store by URL: `sqlite://PATH` (relative or `sqlite:///absolute`), a bare path,
+    /// or `sqlite::memory:` (a private in-memory store, for tests and dry runs).
+    /// `postgres://` URLs are recognised but refused with [`StoreError::Unsupported`] until the
+    /// PostgreSQL backend lands.
     pub async fn open_url(url: &str) -> Result<Store, StoreError> {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             return Err(StoreError::Unsupported(
-                "PostgreSQL stores are not available in this build yet; use a SQLite file".into(),
+                "PostgreSQL stores are not available yet (planned as the PostgreSQL store \
+                 backend follow-up); use a SQLite file, e.g. sqlite://warrant.db"
+                    .into(),
             ));
         }
-        match url.strip_prefix("sqlite://") {
-            Some(path) => Self::open(Path::new(path)).await,
-            None => {
-                let options = SqliteConnectOptions::from_str(url)?;
-                Self::connect(options).await
-            }
+        if url == "sqlite::memory:" || url == "sqlite://:memory:" || url == ":memory:" {
+            let options = SqliteConnectOptions::from_str("sqlite::memory:")?.foreign_keys(true);
+            // An in-memory database lives as long as one connection to it: keep exactly one,
+            // forever, so every query sees the same database.
+            let pool = SqlitePoolOptions::new()
+                .max_connections(1)
+                .min_connections(1)
+                .idle_timeout(None)
+                .max_lifetime(None)
+                .connect_with(options)
+                .await?;
+            MIGRATOR.run(&pool).await?;
+            return Ok(Store { pool });
         }
+        if let Some(scheme) = url
+            .split_once("://")
+            .map(|(s, _)| s)
+            .filter(|s| *s != "sqlite")
+        {
+            return Err(StoreError::Unsupported(format!(
+                "unknown store URL scheme `{scheme}`; use sqlite://PATH"
+            )));
+        }
+        let path = url.strip_prefix("sqlite://").unwrap_or(url);
+        Self::open(Path::new(path)).await
     }
 
     async fn connect(options: SqliteConnectOptions) -> Result<Store, StoreError> {
@@ -97,6 +147,7 @@ impl Store {
         Ok(Store { pool })
     }
 
+    /// A small setting (e.g. the installation id), `None` when unset.
     pub async fn meta_get(&self, key: &str) -> Result<Option<String>, StoreError> {
         let row = sqlx::query("SELECT value FROM meta WHERE key = ?")
             .bind(key)
@@ -105,6 +156,7 @@ impl Store {
         Ok(row.map(|r| r.get::<String, _>(0)))
     }
 
+    /// Sets a small setting, replacing any previous value.
     pub async fn meta_set(&self, key: &str, value: &str) -> Result<(), StoreError> {
         sqlx::query("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
             .bind(key)
@@ -114,6 +166,7 @@ impl Store {
         Ok(())
     }
 
+    /// Closes the pool, checkpointing the WAL into the database file.
     pub async fn close(self) {
         self.pool.close().await;
     }

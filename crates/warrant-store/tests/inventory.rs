@@ -450,6 +450,19 @@ async fn open_url_accepts_sqlite_and_refuses_postgres_clearly() {
         .await
         .unwrap_err();
     assert!(matches!(err, StoreError::Unsupported(_)));
+    assert!(err.to_string().contains("PostgreSQL"));
+    let err = Store::open_url("mysql://x").await.unwrap_err();
+    assert!(matches!(err, StoreError::Unsupported(_)));
+
+    // In memory: every call sees the same database.
+    let memory = Store::open_url("sqlite::memory:").await.unwrap();
+    memory.import(&realistic(), t(5)).await.unwrap();
+    for _ in 0..3 {
+        assert_eq!(
+            memory.load_inventory().await.unwrap(),
+            normalised(realistic())
+        );
+    }
 }
 
 fn arb_identity() -> impl Strategy<Value = Identity> {
