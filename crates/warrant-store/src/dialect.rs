@@ -12,6 +12,12 @@ use crate::StoreError;
 /// 65535; staying below both keeps chunking identical on either backend.
 pub(crate) const MAX_BIND_PARAMS: usize = 30_000;
 
+/// Starts a transaction that will write. SQLite's default deferred `BEGIN` takes the write lock
+/// only at the first write, and a reader upgraded that way fails at once (busy snapshot) if
+/// another writer committed meanwhile; `IMMEDIATE` takes the lock up front and so waits in the
+/// busy timeout instead. PostgreSQL would use a plain `BEGIN`.
+pub(crate) const BEGIN_WRITE: &str = "BEGIN IMMEDIATE";
+
 /// `(?, ?, ?), (?, ?, ?)` for `rows` rows of `cols` columns.
 pub(crate) fn value_rows(rows: usize, cols: usize) -> String {
     let one = format!("({})", placeholders(cols));

@@ -104,7 +104,7 @@ impl Store {
         risks: &[(String, RiskScore)],
     ) -> Result<AssessmentId, StoreError> {
         let at = dialect::timestamp(&as_of);
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let row = sqlx::query(
             "INSERT INTO assessments (source, as_of, n_findings) VALUES (?, ?, ?) RETURNING id",
         )

@@ -634,7 +634,7 @@ impl Store {
     ) -> Result<ImportStats, StoreError> {
         let scopes = BatchScopes::new(batch);
         let at = dialect::timestamp(&at);
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let mut stats = ImportStats::default();
         for table in TABLES {
             let rows = prepare_table(batch, &scopes, table)?;
@@ -783,7 +783,7 @@ impl Store {
         &self,
         updates: &[(String, Option<String>, Timestamp)],
     ) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         for (identity, credential, at) in updates {
             let at = dialect::timestamp(at);
             sqlx::query(

@@ -147,6 +147,11 @@ impl Store {
         Ok(Store { pool })
     }
 
+    /// Begins a transaction that writes (see `dialect::BEGIN_WRITE`).
+    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, StoreError> {
+        Ok(self.pool.begin_with(dialect::BEGIN_WRITE).await?)
+    }
+
     /// A small setting (e.g. the installation id), `None` when unset.
     pub async fn meta_get(&self, key: &str) -> Result<Option<String>, StoreError> {
         let row = sqlx::query("SELECT value FROM meta WHERE key = ?")
@@ -169,5 +174,37 @@ impl Store {
     /// Closes the pool, checkpointing the WAL into the database file.
     pub async fn close(self) {
         self.pool.close().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// The schema is documentation too: every table STRICT, every column commented.
+    #[test]
+    fn every_migration_column_is_commented_and_every_table_strict() {
+        let migrations = [
+            include_str!("../migrations/0001_inventory.sql"),
+            include_str!("../migrations/0002_findings.sql"),
+        ];
+        let mut n_columns = 0;
+        for sql in migrations {
+            let mut in_table = false;
+            for line in sql.lines() {
+                let trimmed = line.trim();
+                if trimmed.starts_with("CREATE TABLE") {
+                    in_table = true;
+                } else if trimmed.starts_with(')') {
+                    assert!(trimmed.contains("STRICT"), "table not STRICT: {line}");
+                    in_table = false;
+                } else if in_table
+                    && !trimmed.starts_with("CHECK")
+                    && !trimmed.starts_with("PRIMARY KEY")
+                {
+                    n_columns += 1;
+                    assert!(trimmed.contains("-- "), "column without a comment: {line}");
+                }
+            }
+        }
+        assert!(n_columns > 80, "parsed only {n_columns} columns");
     }
 }

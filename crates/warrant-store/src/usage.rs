@@ -41,7 +41,7 @@ impl Store {
         &self,
         occurrences: &[SecretOccurrence],
     ) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         for o in occurrences {
             sqlx::query(
                 "INSERT INTO secret_occurrences (fingerprint, rule, path, git_commit, line, col, \
@@ -124,7 +124,7 @@ impl Store {
             entry.2 = entry.2.saturating_add(u.count);
             entry.3 = entry.3.saturating_add(u.errors);
         }
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         for ((identity, credential, action, resource), (first, last, count, errors)) in merged {
             sqlx::query(
                 "INSERT INTO usage (identity, credential, action, resource, first_seen, \

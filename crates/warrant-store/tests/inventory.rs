@@ -388,6 +388,45 @@ async fn futures_poll_once<F: std::future::Future>(fut: std::pin::Pin<&mut F>) -
     .await
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_writers_wait_instead_of_failing() {
+    let (_dir, store) = store().await;
+    let inv = realistic();
+    let mut other = Inventory::default();
+    for n in 0..500 {
+        let mut i = Identity::new(
+            format!("system:serviceaccount:ns:sa{n}"),
+            IdentityKind::K8sServiceAccount,
+            Provider::Kubernetes,
+            format!("sa{n}"),
+        );
+        i.account = Some("dev".into());
+        i.provenance = prov("kubernetes");
+        other.identities.push(i);
+    }
+    let usage = UsageRecord {
+        identity: "system:serviceaccount:ns:sa1".into(),
+        credential: None,
+        action: "get:/secrets".into(),
+        resource: None,
+        first_seen: t(1),
+        last_seen: t(2),
+        count: 1,
+        errors: 0,
+    };
+    let (a, b, c, d) = tokio::join!(
+        store.import(&inv, t(5)),
+        store.import(&other, t(5)),
+        store.record_usage(std::slice::from_ref(&usage)),
+        store.load_inventory(),
+    );
+    a.unwrap();
+    b.unwrap();
+    c.unwrap();
+    d.unwrap();
+    assert_eq!(store.load_inventory().await.unwrap().identities.len(), 503);
+}
+
 #[tokio::test]
 async fn touch_last_used_never_lowers() {
     let (_dir, store) = store().await;
