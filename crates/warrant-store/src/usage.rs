@@ -152,7 +152,8 @@ impl Store {
         Ok(())
     }
 
-    /// Usage of one identity, optionally only aggregates seen at or after `since`.
+    /// Usage of one identity, most used first, optionally only aggregates seen at or after
+    /// `since`.
     pub async fn usage_for(
         &self,
         identity: &str,
@@ -162,7 +163,7 @@ impl Store {
         let rows = sqlx::query(
             "SELECT identity, credential, action, resource, first_seen, last_seen, count, errors \
              FROM usage WHERE identity = ? AND last_seen >= ? \
-             ORDER BY action, resource, credential",
+             ORDER BY count DESC, action, resource, credential",
         )
         .bind(identity)
         .bind(since)

@@ -268,7 +268,7 @@ async fn usage_upsert_sums_counts_and_widens_the_window() {
     store
         .record_usage(&[
             usage("s3:GetObject", 5, 6, 10, 1),
-            usage("s3:PutObject", 2, 2, 1, 0),
+            usage("s3:AbortUpload", 2, 2, 1, 0),
         ])
         .await
         .unwrap();
@@ -282,7 +282,9 @@ async fn usage_upsert_sums_counts_and_widens_the_window() {
         .unwrap();
     let all = store.usage_for("u1", None).await.unwrap();
     assert_eq!(all.len(), 2);
+    // Most used first, not alphabetical.
     assert_eq!(all[0], usage("s3:GetObject", 3, 9, 17, 3));
+    assert_eq!(all[1], usage("s3:AbortUpload", 2, 2, 1, 0));
     let recent = store.usage_for("u1", Some(t(5))).await.unwrap();
     assert_eq!(recent, vec![usage("s3:GetObject", 3, 9, 17, 3)]);
     assert!(store.usage_for("u2", None).await.unwrap().is_empty());
