@@ -119,13 +119,17 @@ impl Store {
         for f in findings {
             raised.insert(f.id.as_str());
             // A resolved finding raised again reopens; open and accepted keep their status.
+            // Sightings only widen, so a back-dated run cannot break first <= last.
             sqlx::query(
                 "INSERT INTO findings (id, rule, identity, severity, owasp, source, data, \
                  first_seen, last_seen, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'open') \
                  ON CONFLICT (id) DO UPDATE SET rule = excluded.rule, \
                  identity = excluded.identity, severity = excluded.severity, \
                  owasp = excluded.owasp, source = excluded.source, data = excluded.data, \
-                 last_seen = excluded.last_seen, \
+                 first_seen = CASE WHEN excluded.first_seen < findings.first_seen \
+                     THEN excluded.first_seen ELSE findings.first_seen END, \
+                 last_seen = CASE WHEN excluded.last_seen > findings.last_seen \
+                     THEN excluded.last_seen ELSE findings.last_seen END, \
                  status = CASE WHEN findings.status = 'resolved' THEN 'open' ELSE findings.status END, \
                  resolved_at = CASE WHEN findings.status = 'resolved' THEN NULL ELSE findings.resolved_at END",
             )

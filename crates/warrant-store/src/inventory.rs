@@ -494,11 +494,23 @@ async fn import_table(
     let mut cols: Vec<&str> = vec!["key"];
     cols.extend(table.extra);
     cols.extend(["source", "scope", "data", "hash", "first_seen", "last_seen"]);
-    let updates: Vec<String> = cols
+    // History only widens: an import dated before earlier ones (a back-dated `--as-of`) moves
+    // `first_seen` back rather than `last_seen` back.
+    let mut updates: Vec<String> = cols
         .iter()
-        .filter(|c| !matches!(**c, "key" | "first_seen"))
+        .filter(|c| !matches!(**c, "key" | "first_seen" | "last_seen"))
         .map(|c| format!("{c} = excluded.{c}"))
         .collect();
+    updates.push(format!(
+        "first_seen = CASE WHEN excluded.first_seen < {t}.first_seen \
+         THEN excluded.first_seen ELSE {t}.first_seen END",
+        t = table.name
+    ));
+    updates.push(format!(
+        "last_seen = CASE WHEN excluded.last_seen > {t}.last_seen \
+         THEN excluded.last_seen ELSE {t}.last_seen END",
+        t = table.name
+    ));
     let per_chunk = (MAX_BIND_PARAMS / cols.len()).max(1);
     for chunk in upserts.chunks(per_chunk) {
         let sql = format!(
@@ -525,14 +537,21 @@ async fn import_table(
         query.execute(&mut **tx).await?;
     }
 
-    // Unchanged rows: only `last_seen` moves.
-    for chunk in touched.chunks(MAX_BIND_PARAMS - 1) {
+    // Unchanged rows: only their history moves.
+    for chunk in touched.chunks(MAX_BIND_PARAMS - 4) {
         let sql = format!(
-            "UPDATE {} SET last_seen = ? WHERE key IN ({})",
+            "UPDATE {} SET \
+             first_seen = CASE WHEN first_seen > ? THEN ? ELSE first_seen END, \
+             last_seen = CASE WHEN last_seen < ? THEN ? ELSE last_seen END \
+             WHERE key IN ({})",
             table.name,
             dialect::placeholders(chunk.len())
         );
-        let mut query = sqlx::query(AssertSqlSafe(sql)).bind(at);
+        let mut query = sqlx::query(AssertSqlSafe(sql))
+            .bind(at)
+            .bind(at)
+            .bind(at)
+            .bind(at);
         for key in chunk {
             query = query.bind(*key);
         }

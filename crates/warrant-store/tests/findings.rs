@@ -188,6 +188,22 @@ async fn findings_open_resolve_reopen_and_stay_accepted_across_runs() {
 }
 
 #[tokio::test]
+async fn back_dated_run_widens_finding_history() {
+    let (_dir, store) = store().await;
+    let f = finding("old-key", "u1", Severity::High, FindingSource::Posture);
+    store
+        .save_assessment(t(9), FindingSource::Posture, std::slice::from_ref(&f), &[])
+        .await
+        .unwrap();
+    store
+        .save_assessment(t(4), FindingSource::Posture, std::slice::from_ref(&f), &[])
+        .await
+        .unwrap();
+    let s = status_of(&store, &f.id).await;
+    assert_eq!((s.first_seen, s.last_seen), (t(4), t(9)));
+}
+
+#[tokio::test]
 async fn invalid_risk_rolls_back_the_whole_run() {
     let (_dir, store) = store().await;
     let f = finding("old-key", "u1", Severity::High, FindingSource::Posture);

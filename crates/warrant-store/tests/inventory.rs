@@ -245,6 +245,29 @@ async fn reimport_is_idempotent_and_keeps_first_seen() {
 }
 
 #[tokio::test]
+async fn back_dated_import_widens_history_instead_of_failing() {
+    let (_dir, store) = store().await;
+    let mut inv = realistic();
+    store.import(&inv, t(10)).await.unwrap();
+    store.import(&inv, t(3)).await.unwrap();
+    inv.identities[0].purpose = Some("changed".into());
+    store.import(&inv, t(2)).await.unwrap();
+    let stored = store
+        .identity(&inv.identities[0].id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((stored.first_seen, stored.last_seen), (t(2), t(10)));
+    assert_eq!(stored.identity.purpose.as_deref(), Some("changed"));
+    let user = store
+        .identity(&inv.identities[1].id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((user.first_seen, user.last_seen), (t(2), t(10)));
+}
+
+#[tokio::test]
 async fn changed_records_update_and_keep_first_seen() {
     let (_dir, store) = store().await;
     let mut inv = realistic();
