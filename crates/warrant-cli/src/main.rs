@@ -69,6 +69,8 @@ pub struct GlobalArgs {
 pub enum Command {
     /// Import every supported export under DIR into the store (AWS, Kubernetes, GitHub, MCP configs, Okta); also scans the source files found there for leaked secrets and ingests activity logs.
     Import(cmd::import::ImportArgs),
+    /// Discover identities from live provider APIs (AWS).
+    Discover(cmd::discover::DiscoverArgs),
     /// List identities in the store with their risk.
     Inventory(cmd::inventory::InventoryArgs),
     /// List current findings.

@@ -2,6 +2,7 @@
 
 pub mod assess;
 pub mod config;
+pub mod discover;
 pub mod findings;
 pub mod import;
 pub mod inventory;
@@ -16,6 +17,7 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
     let app = App::new(&cli.global)?;
     match cli.command {
         Command::Import(args) => import::run(&app, args),
+        Command::Discover(args) => discover::run(&app, args),
         Command::Inventory(args) => inventory::run(&app, args),
         Command::Findings(args) => findings::run(&app, args),
         Command::Show(args) => show::run(&app, args),
