@@ -193,6 +193,9 @@ fn prepare<T: Serialize>(
     })
 }
 
+/// Scope of policies every AWS account shares; no snapshot declares it.
+const AWS_MANAGED_SCOPE: &str = "aws-managed";
+
 /// The account or cluster named inside an id, for records whose batch gives no better scope.
 fn scope_from_id(id: &str) -> Option<String> {
     if let Some((identity, _)) = id.split_once("#inline/") {
@@ -336,13 +339,19 @@ fn prepare_table(
             .policies
             .iter()
             .map(|p: &Policy| {
-                let scope = scopes
-                    .policy
-                    .get(p.id.as_str())
-                    .cloned()
-                    .or_else(|| scope_from_id(&p.id))
-                    .or_else(|| p.provenance.location.clone())
-                    .unwrap_or_default();
+                // AWS managed policies are shared by every account: they belong to no account's
+                // snapshot, so one account dropping them never marks them removed for the others.
+                let scope = if p.id.starts_with("arn:aws:iam::aws:policy/") {
+                    AWS_MANAGED_SCOPE.to_string()
+                } else {
+                    scopes
+                        .policy
+                        .get(p.id.as_str())
+                        .cloned()
+                        .or_else(|| scope_from_id(&p.id))
+                        .or_else(|| p.provenance.location.clone())
+                        .unwrap_or_default()
+                };
                 prepare(
                     POLICIES.name,
                     p.id.clone(),

@@ -582,3 +582,70 @@ proptest! {
         })?;
     }
 }
+
+/// Accounts imported one at a time share AWS managed policies: one account's snapshot dropping
+/// such a policy must not remove it for the others.
+#[tokio::test]
+async fn an_account_snapshot_never_removes_shared_aws_managed_policies() {
+    let (_dir, store) = store().await;
+    let admin_id = "arn:aws:iam::aws:policy/AdministratorAccess";
+    let account_batch = |account: &str, with_admin: bool| {
+        let mut inv = Inventory::default();
+        let user = format!("arn:aws:iam::{account}:user/ci");
+        let mut identity = Identity::new(user.clone(), IdentityKind::AwsUser, Provider::Aws, "ci");
+        identity.account = Some(account.to_string());
+        identity.provenance = prov("aws-authorization-details");
+        inv.identities.push(identity);
+        if with_admin {
+            inv.policies.push(Policy {
+                id: admin_id.into(),
+                name: "AdministratorAccess".into(),
+                provider: Provider::Aws,
+                kind: PolicyKind::AwsManaged,
+                statements: vec![],
+                provenance: prov("aws-authorization-details"),
+            });
+            inv.attachments.push(Attachment {
+                identity: user,
+                policy: admin_id.into(),
+                via: None,
+                scope: None,
+            });
+        }
+        inv.scopes.push(SourceScope {
+            source: "aws-authorization-details".into(),
+            scope: account.into(),
+        });
+        inv
+    };
+    // Account 1 is imported first: a policy scoped by its first holder would be account 1's.
+    store
+        .import(&account_batch("111111111111", true), t(1))
+        .await
+        .unwrap();
+    store
+        .import(&account_batch("222222222222", true), t(2))
+        .await
+        .unwrap();
+    // Account 1 stops using it; account 2 still holds it.
+    store
+        .import(&account_batch("111111111111", false), t(3))
+        .await
+        .unwrap();
+    let inv = store.load_inventory().await.unwrap();
+    assert!(
+        inv.policies.iter().any(|p| p.id == admin_id),
+        "the shared policy is still present"
+    );
+    let holders: Vec<&str> = inv
+        .attachments
+        .iter()
+        .filter(|a| a.policy == admin_id)
+        .map(|a| a.identity.as_str())
+        .collect();
+    assert_eq!(
+        holders,
+        ["arn:aws:iam::222222222222:user/ci"],
+        "only account 1's attachment is gone"
+    );
+}
