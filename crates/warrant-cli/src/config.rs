@@ -47,19 +47,11 @@ impl Default for Config {
 pub struct ImportConfig {
     /// Files larger than this many MiB are refused (named in the report).
     pub max_file_mib: u64,
-    /// Scan source trees and configs under an imported directory for leaked secrets.
-    pub scan_for_secrets: bool,
-    /// Ingest activity logs found under an imported directory.
-    pub ingest_activity: bool,
 }
 
 impl Default for ImportConfig {
     fn default() -> Self {
-        ImportConfig {
-            max_file_mib: 512,
-            scan_for_secrets: true,
-            ingest_activity: true,
-        }
+        ImportConfig { max_file_mib: 512 }
     }
 }
 

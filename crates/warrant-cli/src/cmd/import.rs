@@ -29,8 +29,6 @@ pub fn run(app: &App, args: ImportArgs) -> anyhow::Result<u8> {
         Format::Json => {
             let doc = serde_json::json!({
                 "identities": imported.n_records,
-                "leaks": imported.n_leaks,
-                "events": imported.n_events,
                 "inputs": imported.inputs,
             });
             println!("{}", serde_json::to_string_pretty(&doc)?);

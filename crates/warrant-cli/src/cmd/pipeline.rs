@@ -32,8 +32,6 @@ pub fn exit_code(findings: &[Finding], fail_on: Option<Severity>) -> u8 {
 pub struct Imported {
     pub inputs: Vec<InputView>,
     pub n_records: usize,
-    pub n_leaks: usize,
-    pub n_events: u64,
     pub notes: Vec<String>,
 }
 
@@ -46,8 +44,7 @@ impl Imported {
     }
 }
 
-/// Imports exports under `paths` into the store in one transaction, then (as configured) scans
-/// the files found there for leaked secrets and ingests activity logs.
+/// Imports exports under `paths` into the store in one transaction.
 pub fn import_paths(
     app: &App,
     store: &warrant_store::Store,
