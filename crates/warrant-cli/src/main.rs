@@ -67,7 +67,7 @@ pub struct GlobalArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Import every supported export under DIR into the store (AWS, Kubernetes, GitHub, MCP configs, Okta); also scans the source files found there for leaked secrets and ingests activity logs.
+    /// Import every supported export under DIR into the store (AWS, Kubernetes, GitHub, MCP configs, Okta).
     Import(cmd::import::ImportArgs),
     /// Discover identities from live provider APIs (AWS).
     Discover(cmd::discover::DiscoverArgs),

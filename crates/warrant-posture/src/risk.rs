@@ -162,22 +162,38 @@ fn own_blast(
                     .unwrap_or_default(),
             );
         }
-        points = points.min(85.0);
+        if points > 85.0 {
+            push(
+                "cap",
+                85.0 - points,
+                "short of administrator, privilege points stop at 85".into(),
+            );
+            points = 85.0;
+        }
     }
     let env_factor = environment_factor(env);
     let (sens, why) = sensitivity(privilege, config);
     let sens_factor = 0.8 + 0.08 * (sens.weight() - 1.0);
-    let total = (points * env_factor * sens_factor).clamp(0.0, 100.0);
-    push(
-        "environment",
-        total - points * sens_factor,
-        format!("{env} (×{env_factor:.2})"),
-    );
+    let with_sensitivity = points * sens_factor;
+    let with_environment = with_sensitivity * env_factor;
+    let total = with_environment.clamp(0.0, 100.0);
     push(
         "sensitivity",
-        points * sens_factor - points,
+        with_sensitivity - points,
         format!("{sens}: {why} (×{sens_factor:.2})"),
     );
+    push(
+        "environment",
+        with_environment - with_sensitivity,
+        format!("{env} (×{env_factor:.2})"),
+    );
+    if with_environment > total {
+        push(
+            "cap",
+            total - with_environment,
+            "blast radius is capped at 100".into(),
+        );
+    }
     (total, components)
 }
 

@@ -84,7 +84,7 @@ rules! {
         "Rotate the secret, then reference it from a secret store or prompt (`${input:…}`, `${env:…}`) instead of the file.";
     "admin-equivalent", Nhi5, Critical, "Identity is administrator-equivalent",
         "Its effective permissions allow every action, or the power to grant itself any permission.",
-        "Replace administrator access with a policy limited to the actions and resources it uses (see `warrant rightsize`).";
+        "Replace administrator access with a policy limited to the actions and resources it uses (CloudTrail shows which).";
     "wildcard-permissions", Nhi5, Medium, "Wildcard permissions",
         "A grant allows every action of a service, or every action, on every resource.",
         "List the specific actions and resources instead of wildcards.";

@@ -407,6 +407,11 @@ proptest! {
         let (f, m) = (&fewer.identities[0].risk, &more.identities[0].risk);
         prop_assert!((0.0..=100.0).contains(&m.score) && (0.0..=100.0).contains(&m.exposure) && (0.0..=100.0).contains(&m.blast_radius));
         prop_assert!(m.exposure >= f.exposure - 1e-9);
+        // The explanation adds up: every point of the score is accounted for.
+        let blast: f64 = m.components.iter().filter(|c| c.factor == "blast_radius").map(|c| c.points).sum();
+        let exposure: f64 = m.components.iter().filter(|c| c.factor == "exposure").map(|c| c.points).sum();
+        prop_assert!((blast - m.blast_radius).abs() < 1e-6, "blast components {} vs {}", blast, m.blast_radius);
+        prop_assert!((exposure - m.exposure).abs() < 1e-6, "exposure components {} vs {}", exposure, m.exposure);
         prop_assert!(m.score >= f.score - 1e-9);
     }
 }
