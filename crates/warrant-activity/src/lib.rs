@@ -1,1 +1,0 @@
-//! Activity logs: ingest, attribution, baselines, anomaly detection, least-privilege right-sizing.

@@ -1,1 +1,0 @@
-//! Leaked-secret detection in files, git history and archives, linked to identities.
