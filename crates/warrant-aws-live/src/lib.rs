@@ -72,9 +72,8 @@ fn opt(text: Option<&str>) -> Option<String> {
 }
 
 /// Policy documents come back URL-encoded; the export parser decodes strings.
-fn document(text: Option<&str>) -> Value {
-    text.map(|t| Value::String(t.to_string()))
-        .unwrap_or(Value::Null)
+fn document(text: Option<&str>) -> Option<Box<serde_json::value::RawValue>> {
+    text.and_then(warrant_connectors::aws::authorization_details::raw_document)
 }
 
 fn attached(list: &[aws_sdk_iam::types::AttachedPolicy]) -> Vec<AttachedPolicy> {
@@ -330,7 +329,7 @@ async fn authorization_details(
                 role_id: opt(r.role_id()),
                 arn: arn.to_string(),
                 create_date: date(r.create_date()),
-                assume_role_policy_document: r.assume_role_policy_document().map(|d| Value::String(d.to_string())),
+                assume_role_policy_document: document(r.assume_role_policy_document()),
                 instance_profile_list: r
                     .instance_profile_list()
                     .iter()
@@ -404,7 +403,7 @@ async fn fill_missing_documents(
     let complete: std::collections::BTreeSet<String> = details
         .policies
         .iter()
-        .filter(|p| p.policy_version_list.iter().any(|v| !v.document.is_null()))
+        .filter(|p| p.policy_version_list.iter().any(|v| v.document.is_some()))
         .map(|p| p.arn.clone())
         .collect();
     for arn in attached.difference(&complete) {

@@ -139,6 +139,9 @@ fn analyze_statement(statement: &Statement) -> StatementAnalysis {
 #[derive(Debug, Default)]
 pub struct Analyzer {
     cache: HashMap<String, Arc<PolicyAnalysis>>,
+    /// Leave out per-statement grants and per-resource access (for bulk assessments of many
+    /// identities, where those lists would cost gigabytes and only `show` needs them).
+    compact: bool,
 }
 
 impl Analyzer {
@@ -153,7 +156,16 @@ impl Analyzer {
             .into_iter()
             .map(|p| (p.id.clone(), Arc::new(PolicyAnalysis::new(p))))
             .collect();
-        Analyzer { cache }
+        Analyzer {
+            cache,
+            compact: false,
+        }
+    }
+
+    /// Summaries without grant and resource lists; everything else is the same.
+    pub fn compact(mut self) -> Analyzer {
+        self.compact = true;
+        self
     }
 
     /// Adds prepared analyses (e.g. computed on several threads).
@@ -188,17 +200,19 @@ impl Analyzer {
             let analysis = self.analysis(policy);
             for (n, s) in analysis.statements.iter().enumerate() {
                 let label = statement_label(policy, s.sid.as_deref(), n);
-                summary.grants.push(Grant {
-                    policy: policy.id.clone(),
-                    via: attachment.via.clone(),
-                    effect: s.effect,
-                    actions: s.actions_display.clone(),
-                    resources: s.resources.clone(),
-                    conditions: s.conditions.clone(),
-                    access_level: s.max_level,
-                    n_actions: s.n_actions,
-                    admin: s.admin,
-                });
+                if !self.compact {
+                    summary.grants.push(Grant {
+                        policy: policy.id.clone(),
+                        via: attachment.via.clone(),
+                        effect: s.effect,
+                        actions: s.actions_display.clone(),
+                        resources: s.resources.clone(),
+                        conditions: s.conditions.clone(),
+                        access_level: s.max_level,
+                        n_actions: s.n_actions,
+                        admin: s.admin,
+                    });
+                }
                 match s.effect {
                     Effect::Deny => {
                         if s.unconditional && s.all_resources {
@@ -221,6 +235,9 @@ impl Analyzer {
                         }
                         for (service, level) in &s.per_service {
                             summary.services.insert(service.clone());
+                            if self.compact {
+                                continue;
+                            }
                             for resource in &s.resources {
                                 let entry = resource_levels
                                     .entry((resource.clone(), service.clone()))

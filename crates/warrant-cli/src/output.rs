@@ -129,10 +129,12 @@ pub fn parse_window(text: &str) -> Result<chrono::Duration, String> {
 /// Logs go to stderr; `WARRANT_LOG` (an env-filter directive) overrides `-v`/`-q`.
 pub fn init_logging(verbose: u8, quiet: bool) {
     use tracing_subscriber::EnvFilter;
+    // sqlx reports every statement over a second at WARN; on large inventories that is expected
+    // and only noise, so it speaks at -vv and above.
     let default = match (quiet, verbose) {
         (true, _) => "error",
-        (false, 0) => "warn",
-        (false, 1) => "info",
+        (false, 0) => "warn,sqlx=error",
+        (false, 1) => "info,sqlx=error",
         (false, 2) => "debug",
         (false, _) => "trace",
     };

@@ -193,3 +193,18 @@ proptest! {
         let _ = warrant_connectors::k8s::parse(Path::new("x"), text.as_bytes(), &c);
     }
 }
+
+#[test]
+fn url_encoded_and_string_documents_parse_like_objects() {
+    let json = br#"{"UserDetailList":[{"UserName":"u","Arn":"arn:aws:iam::1:user/u","UserPolicyList":[
+        {"PolicyName":"encoded","PolicyDocument":"%7B%22Statement%22%3A%5B%7B%22Effect%22%3A%22Allow%22%2C%22Action%22%3A%22s3%3AGetObject%22%2C%22Resource%22%3A%22%2A%22%7D%5D%7D"},
+        {"PolicyName":"text","PolicyDocument":"{\"Statement\":{\"Effect\":\"Allow\",\"Action\":\"sqs:SendMessage\",\"Resource\":\"*\"}}"},
+        {"PolicyName":"object","PolicyDocument":{"Statement":[{"Effect":"Allow","Action":"sns:Publish","Resource":"*"}]}}]}]}"#;
+    let inv = aws::authorization_details::parse(Path::new("a.json"), json, &ctx()).unwrap();
+    let actions: Vec<&str> = inv
+        .policies
+        .iter()
+        .map(|p| p.statements[0].actions[0].as_str())
+        .collect();
+    assert_eq!(actions, ["s3:GetObject", "sqs:SendMessage", "sns:Publish"]);
+}

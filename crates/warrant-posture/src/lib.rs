@@ -38,7 +38,7 @@ use warrant_core::{
 };
 
 pub use config::{PostureConfig, SensitivityRule};
-pub use privilege::{github_summary, k8s_summary};
+pub use privilege::{github_summary, k8s_summary, privilege_detail};
 pub use rules::{RULES, RuleInfo};
 
 /// One identity's assessment.
@@ -54,7 +54,9 @@ pub struct IdentityAssessment {
     pub status: IdentityStatus,
     pub owners: Vec<String>,
     pub risk: RiskScore,
-    pub privilege: PrivilegeSummary,
+    /// Shared between identities holding the same policies; compact (no grant or resource
+    /// lists) — see [`privilege_detail`] for one identity's full detail.
+    pub privilege: Arc<PrivilegeSummary>,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -177,7 +179,7 @@ pub fn assess(
             status: rules::derived_status(identity, config, now),
             owners: identity.owners.iter().map(|o| o.id.clone()).collect(),
             risk: scores.get(&identity.id).cloned().unwrap_or_default(),
-            privilege: (**privileges.get(&identity.id).unwrap_or(&empty)).clone(),
+            privilege: Arc::clone(privileges.get(&identity.id).unwrap_or(&empty)),
         })
         .collect();
     identities.sort_by(|a, b| {

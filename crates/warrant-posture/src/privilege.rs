@@ -363,7 +363,9 @@ pub fn summarize_all(index: &InventoryIndex<'_>) -> HashMap<String, Arc<Privileg
         .par_iter()
         .map(|p| (p.id.clone(), warrant_aws_policy::PolicyAnalysis::new(p)))
         .collect();
-    let mut analyzer = warrant_aws_policy::Analyzer::new();
+    // Compact: grant and resource lists for 100k identities would cost gigabytes; `show` asks
+    // for one identity's detail through `privilege_detail`.
+    let mut analyzer = warrant_aws_policy::Analyzer::new().compact();
     for (id, analysis) in analyses {
         analyzer.insert(id, analysis);
     }
@@ -438,4 +440,30 @@ pub fn summarize_all(index: &InventoryIndex<'_>) -> HashMap<String, Arc<Privileg
         }
     }
     out
+}
+
+/// The full privilege of one identity, with every grant and resource (for `warrant show`).
+pub fn privilege_detail(inventory: &warrant_core::Inventory, id: &str) -> PrivilegeSummary {
+    let index = inventory.index();
+    let Some(identity) = index.identity_by_id.get(id) else {
+        return PrivilegeSummary::default();
+    };
+    let held = index.policies_of(id);
+    match identity.provider {
+        Provider::Aws => {
+            let boundary = identity
+                .attributes
+                .get("permissions_boundary")
+                .and_then(|b| b.as_str())
+                .and_then(|b| index.policy_by_id.get(b).copied());
+            warrant_aws_policy::summarize(&held, boundary)
+        }
+        Provider::Kubernetes => k8s_summary(&held),
+        Provider::GitHub => github_summary(&held),
+        Provider::Mcp => mcp_summary(
+            identity,
+            index.credentials_by_identity.get(id).map_or(0, Vec::len),
+        ),
+        _ => PrivilegeSummary::default(),
+    }
 }

@@ -40,7 +40,11 @@ fn finding_probability(severity: Severity) -> f64 {
 }
 
 /// The most sensitive thing an identity reaches, and why.
-fn sensitivity(privilege: &PrivilegeSummary, config: &PostureConfig) -> (Sensitivity, String) {
+fn sensitivity(
+    privilege: &PrivilegeSummary,
+    from_policies: Option<&(Sensitivity, String)>,
+    config: &PostureConfig,
+) -> (Sensitivity, String) {
     if privilege.admin_equivalent {
         return (
             Sensitivity::Critical,
@@ -51,6 +55,12 @@ fn sensitivity(privilege: &PrivilegeSummary, config: &PostureConfig) -> (Sensiti
     if privilege.n_actions() > 0 {
         best = (Sensitivity::Medium, "ordinary resources".into());
     }
+    if let Some((level, why)) = from_policies
+        && *level > best.0
+    {
+        best = (*level, why.clone());
+    }
+    // Resource lists are present for Kubernetes and GitHub (small) and for detailed AWS summaries.
     for access in &privilege.resource_access {
         if let Some(level) = config.sensitivity_of(&access.resource)
             && level > best.0
@@ -60,21 +70,25 @@ fn sensitivity(privilege: &PrivilegeSummary, config: &PostureConfig) -> (Sensiti
                 format!("{} matches a sensitivity rule", access.resource),
             );
         }
-        let sensitive_service = matches!(
-            access.service.as_str(),
-            "iam"
-                | "kms"
-                | "secretsmanager"
-                | "sts"
-                | "organizations"
-                | "rbac.authorization.k8s.io"
-        ) && access.level >= AccessLevel::Write;
-        if sensitive_service && Sensitivity::High > best.0 {
-            best = (
-                Sensitivity::High,
-                format!("{} access to {}", access.level, access.service),
-            );
-        }
+    }
+    if privilege.max_level() >= Some(AccessLevel::Write)
+        && let Some(service) = privilege.services.iter().find(|s| {
+            matches!(
+                s.as_str(),
+                "iam"
+                    | "kms"
+                    | "secretsmanager"
+                    | "sts"
+                    | "organizations"
+                    | "rbac.authorization.k8s.io"
+            )
+        })
+        && Sensitivity::High > best.0
+    {
+        best = (
+            Sensitivity::High,
+            format!("write access includes {service}"),
+        );
     }
     if !privilege.secrets_evidence.is_empty() && Sensitivity::High > best.0 {
         best = (Sensitivity::High, "it can read secrets".into());
@@ -82,10 +96,37 @@ fn sensitivity(privilege: &PrivilegeSummary, config: &PostureConfig) -> (Sensiti
     best
 }
 
+/// The most sensitive resource each policy names, by the configured patterns; computed once per
+/// policy because many identities share policies.
+fn policy_sensitivity<'a>(
+    inventory: &'a Inventory,
+    config: &PostureConfig,
+) -> HashMap<&'a str, (Sensitivity, String)> {
+    inventory
+        .policies
+        .iter()
+        .filter_map(|p| {
+            p.statements
+                .iter()
+                .filter(|s| s.effect == warrant_core::Effect::Allow)
+                .flat_map(|s| s.resources.iter())
+                .filter_map(|r| config.sensitivity_of(r).map(|level| (level, r)))
+                .max_by_key(|(level, _)| *level)
+                .map(|(level, r)| {
+                    (
+                        p.id.as_str(),
+                        (level, format!("{r} matches a sensitivity rule")),
+                    )
+                })
+        })
+        .collect()
+}
+
 /// Blast radius of one identity on its own, with its components.
 fn own_blast(
     env: Environment,
     privilege: &PrivilegeSummary,
+    from_policies: Option<&(Sensitivity, String)>,
     config: &PostureConfig,
 ) -> (f64, Vec<RiskComponent>) {
     let mut components = Vec::new();
@@ -172,7 +213,7 @@ fn own_blast(
         }
     }
     let env_factor = environment_factor(env);
-    let (sens, why) = sensitivity(privilege, config);
+    let (sens, why) = sensitivity(privilege, from_policies, config);
     let sens_factor = 0.8 + 0.08 * (sens.weight() - 1.0);
     let with_sensitivity = points * sens_factor;
     let with_environment = with_sensitivity * env_factor;
@@ -205,81 +246,124 @@ pub(crate) fn score_all(
     config: &PostureConfig,
 ) -> HashMap<String, RiskScore> {
     let empty = PrivilegeSummary::default();
+    let by_policy = policy_sensitivity(inventory, config);
     let mut blast: HashMap<&str, (f64, Vec<RiskComponent>)> = inventory
         .identities
         .iter()
         .map(|i| {
             let privilege = privileges.get(&i.id).map(|p| &**p).unwrap_or(&empty);
-            (i.id.as_str(), own_blast(i.environment, privilege, config))
+            let from_policies = index
+                .policies_of(&i.id)
+                .iter()
+                .filter_map(|(_, p)| by_policy.get(p.id.as_str()))
+                .max_by_key(|(level, _)| *level);
+            (
+                i.id.as_str(),
+                own_blast(i.environment, privilege, from_policies, config),
+            )
         })
         .collect();
 
-    // Who can become whom: identity edges, and account-level trust for identities of that account
-    // allowed to call sts:AssumeRole.
+    // Who can become whom. Identity edges are kept as they are; account-level trust ("any
+    // principal of account X with sts:AssumeRole") is kept per account, not expanded to every
+    // identity of X, which would be accounts × identities.
     let can_assume = |privilege: &PrivilegeSummary| {
         privilege.admin_equivalent || privilege.services.contains("sts")
     };
-    let mut reach: HashMap<&str, Vec<&str>> = HashMap::new();
+    let mut direct: HashMap<&str, Vec<&str>> = HashMap::new();
+    let mut by_account: HashMap<&str, Vec<&str>> = HashMap::new();
     for edge in &inventory.trust_edges {
         if !index.identity_by_id.contains_key(edge.to.as_str()) {
             continue;
         }
         match edge.from_kind {
             PrincipalKind::Identity if index.identity_by_id.contains_key(edge.from.as_str()) => {
-                reach
+                direct
                     .entry(edge.from.as_str())
                     .or_default()
                     .push(edge.to.as_str());
             }
             PrincipalKind::Account => {
-                for identity in inventory
-                    .identities
-                    .iter()
-                    .filter(|i| i.account.as_deref() == Some(edge.from.as_str()))
-                {
-                    let privilege = privileges.get(&identity.id).map(|p| &**p).unwrap_or(&empty);
-                    if identity.id != edge.to && can_assume(privilege) {
-                        reach
-                            .entry(identity.id.as_str())
-                            .or_default()
-                            .push(edge.to.as_str());
-                    }
-                }
+                by_account
+                    .entry(edge.from.as_str())
+                    .or_default()
+                    .push(edge.to.as_str());
             }
             _ => {}
         }
     }
-    // Fixed point: at most one pass per identity on the longest chain; cycles stop changing.
+    let assumers: Vec<(&str, Option<&str>)> = inventory
+        .identities
+        .iter()
+        .map(|i| {
+            let privilege = privileges.get(&i.id).map(|p| &**p).unwrap_or(&empty);
+            let account = i
+                .account
+                .as_deref()
+                .filter(|a| can_assume(privilege) && by_account.contains_key(a));
+            (i.id.as_str(), account)
+        })
+        .filter(|(id, account)| account.is_some() || direct.contains_key(id))
+        .collect();
+    let own: HashMap<&str, f64> = blast.iter().map(|(id, b)| (*id, b.0)).collect();
+    let mut effective = own.clone();
+    let mut inherited_from: HashMap<&str, &str> = HashMap::new();
+    // Fixed point: each round lets blast radius travel one more hop; cycles stop changing.
     for _ in 0..16 {
+        let best_of_account: HashMap<&str, (f64, &str)> = by_account
+            .iter()
+            .filter_map(|(account, targets)| {
+                targets
+                    .iter()
+                    .filter_map(|t| effective.get(t).map(|b| (*b, *t)))
+                    .max_by(|a, b| a.0.total_cmp(&b.0))
+                    .map(|best| (*account, best))
+            })
+            .collect();
         let mut changed = false;
-        for (from, targets) in &reach {
-            let current = blast.get(from).map(|b| b.0).unwrap_or(0.0);
-            let best = targets
-                .iter()
-                .filter_map(|t| blast.get(t).map(|b| (b.0 * 0.95, *t)))
-                .fold(None::<(f64, &str)>, |acc, x| match acc {
-                    Some(a) if a.0 >= x.0 => Some(a),
-                    _ => Some(x),
-                });
-            if let Some((inherited, target)) = best
-                && inherited > current + 0.01
-                && let Some(entry) = blast.get_mut(from)
-            {
-                entry.1.push(RiskComponent {
-                    factor: "blast_radius".into(),
-                    label: "trust".into(),
-                    points: inherited - entry.0,
-                    explanation: format!(
-                        "it can assume {target}, whose blast radius is {:.0}",
-                        inherited / 0.95
-                    ),
-                });
-                entry.0 = inherited;
-                changed = true;
+        for (id, account) in &assumers {
+            let current = effective.get(id).copied().unwrap_or(0.0);
+            let via_direct = direct
+                .get(id)
+                .into_iter()
+                .flatten()
+                .filter(|t| *t != id)
+                .filter_map(|t| effective.get(t).map(|b| (*b, *t)));
+            let via_account = account
+                .and_then(|a| best_of_account.get(a))
+                .filter(|(_, t)| t != id)
+                .copied();
+            let best = via_direct
+                .chain(via_account)
+                .max_by(|a, b| a.0.total_cmp(&b.0));
+            if let Some((target_blast, target)) = best {
+                let inherited = target_blast * 0.95;
+                if inherited > current + 0.01 {
+                    effective.insert(id, inherited);
+                    inherited_from.insert(id, target);
+                    changed = true;
+                }
             }
         }
         if !changed {
             break;
+        }
+    }
+    for (id, target) in &inherited_from {
+        let (Some(eff), Some(own_blast)) = (effective.get(id), own.get(id)) else {
+            continue;
+        };
+        if let Some(entry) = blast.get_mut(id) {
+            entry.1.push(RiskComponent {
+                factor: "blast_radius".into(),
+                label: "trust".into(),
+                points: eff - own_blast,
+                explanation: format!(
+                    "it can assume {target}, whose blast radius is {:.0}",
+                    eff / 0.95
+                ),
+            });
+            entry.0 = *eff;
         }
     }
 

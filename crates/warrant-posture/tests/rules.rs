@@ -388,6 +388,68 @@ fn trust_carries_blast_radius_and_cycles_terminate() {
     assert!(blast(&a.id) >= 0.95 * blast(&b.id) - 0.01, "a can become b");
 }
 
+#[test]
+fn account_trust_carries_blast_radius_to_principals_that_may_assume_roles() {
+    let mut inv = base();
+    let target = role("prod-admin", "111111111111");
+    let caller = user("svc-caller");
+    let bystander = user("svc-bystander");
+    inv.policies.push(policy(
+        "arn:aws:iam::111111111111:policy/admin",
+        &["*"],
+        &["*"],
+    ));
+    inv.policies.push(policy(
+        "arn:aws:iam::111111111111:policy/assume",
+        &["sts:AssumeRole"],
+        &["*"],
+    ));
+    inv.policies.push(policy(
+        "arn:aws:iam::111111111111:policy/read",
+        &["s3:GetObject"],
+        &["arn:aws:s3:::logs/*"],
+    ));
+    for (i, p) in [
+        (&target, "admin"),
+        (&caller, "assume"),
+        (&bystander, "read"),
+    ] {
+        inv.attachments.push(Attachment {
+            identity: i.id.clone(),
+            policy: format!("arn:aws:iam::111111111111:policy/{p}"),
+            via: None,
+            scope: None,
+        });
+        inv.identities.push(i.clone());
+    }
+    inv.trust_edges.push(TrustEdge {
+        from: "111111111111".into(),
+        from_kind: PrincipalKind::Account,
+        to: target.id.clone(),
+        kind: TrustKind::AssumeRole,
+        conditions: None,
+        provenance: Provenance::default(),
+    });
+    let result = assess(&inv, &[], &PostureConfig::default(), now());
+    let blast = |id: &str| {
+        result
+            .identities
+            .iter()
+            .find(|i| i.id == id)
+            .unwrap()
+            .risk
+            .blast_radius
+    };
+    assert!(
+        blast(&caller.id) >= 0.95 * blast(&target.id) - 0.01,
+        "sts:AssumeRole in the trusted account reaches the role"
+    );
+    assert!(
+        blast(&bystander.id) < 50.0,
+        "without sts:AssumeRole it does not"
+    );
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(32))]
     #[test]

@@ -84,6 +84,8 @@ pub fn run(app: &App, args: ShowArgs) -> anyhow::Result<u8> {
         .get(identity.id.as_str())
         .cloned()
         .unwrap_or_default();
+    // The bulk assessment keeps compact summaries; the full grant list is computed for this one.
+    let privilege = warrant_posture::privilege_detail(&evaluation.inventory, &identity.id);
     let stored = app.block_on(store.identity(&identity.id))?;
     let leaks = app.block_on(store.secret_occurrences_for_identity(&identity.id))?;
     let since = app.now() - args.usage_since;
@@ -97,7 +99,7 @@ pub fn run(app: &App, args: ShowArgs) -> anyhow::Result<u8> {
             "last_seen": stored.as_ref().map(|s| s.last_seen),
             "risk": assessment.risk,
             "explanation": warrant_posture::explain(assessment),
-            "privilege": assessment.privilege,
+            "privilege": privilege,
             "credentials": credentials,
             "trust_in": trust_in,
             "trust_out": trust_out,
@@ -161,7 +163,7 @@ pub fn run(app: &App, args: ShowArgs) -> anyhow::Result<u8> {
             c.storage.as_deref().unwrap_or("")
         );
     }
-    let p = &assessment.privilege;
+    let p = &privilege;
     let _ = writeln!(
         out,
         "\nPermissions: {} actions{}{}",

@@ -8,6 +8,7 @@ use std::path::Path;
 
 use serde::Deserialize;
 use serde_json::Value;
+use serde_json::value::RawValue;
 use warrant_core::{
     ActorKind, Attachment, Environment, Identity, IdentityKind, Inventory, Policy, PolicyKind,
     PrincipalKind, Provenance, Provider, SourceScope, Statement, TrustEdge, TrustKind,
@@ -83,8 +84,10 @@ pub struct RoleDetail {
     pub arn: String,
     #[serde(default)]
     pub create_date: Option<String>,
+    /// Kept as raw JSON text until parsed: a `Value` tree per document costs several times the
+    /// text, and exports hold hundreds of thousands of documents.
     #[serde(default)]
-    pub assume_role_policy_document: Option<Value>,
+    pub assume_role_policy_document: Option<Box<RawValue>>,
     #[serde(default)]
     pub instance_profile_list: Vec<Value>,
     #[serde(default)]
@@ -135,7 +138,7 @@ pub struct ManagedPolicyDetail {
 #[serde(rename_all = "PascalCase")]
 pub struct PolicyVersion {
     #[serde(default)]
-    pub document: Value,
+    pub document: Option<Box<RawValue>>,
     #[serde(default)]
     pub version_id: Option<String>,
     #[serde(default)]
@@ -157,7 +160,35 @@ pub struct AttachedPolicy {
 pub struct InlinePolicy {
     pub policy_name: String,
     #[serde(default)]
-    pub policy_document: Value,
+    pub policy_document: Option<Box<RawValue>>,
+}
+
+/// A raw document as the live path receives it: URL-encoded text.
+pub fn raw_document(text: &str) -> Option<Box<RawValue>> {
+    serde_json::to_string(text)
+        .ok()
+        .and_then(|json| RawValue::from_string(json).ok())
+}
+
+/// Parses a document held as raw JSON (an object, or a string holding JSON or URL-encoded JSON).
+fn parse_raw(
+    raw: Option<&RawValue>,
+) -> Result<Vec<Statement>, warrant_aws_policy::PolicyParseError> {
+    match raw {
+        None => Ok(Vec::new()),
+        // A JSON string holds the document as text (URL-encoded, as the IAM API returns it).
+        Some(raw) if raw.get().trim_start().starts_with('"') => {
+            match serde_json::from_str::<String>(raw.get()) {
+                Ok(text) => warrant_aws_policy::parse_policy_document_str(&text),
+                Err(e) => Err(warrant_aws_policy::PolicyParseError::Json {
+                    line: e.line(),
+                    column: e.column(),
+                    message: e.to_string(),
+                }),
+            }
+        }
+        Some(raw) => warrant_aws_policy::parse_policy_document_str(raw.get()),
+    }
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -368,13 +399,12 @@ impl AuthorizationDetails {
                     None => continue,
                 },
             };
-            let statements =
-                warrant_aws_policy::parse_policy_document(&version.document).map_err(|e| {
-                    policy_error(
-                        format!("$.Policies[{i}].PolicyVersionList[{vi}].Document"),
-                        e,
-                    )
-                })?;
+            let statements = parse_raw(version.document.as_deref()).map_err(|e| {
+                policy_error(
+                    format!("$.Policies[{i}].PolicyVersionList[{vi}].Document"),
+                    e,
+                )
+            })?;
             inventory.policies.push(Policy {
                 id: p.arn.clone(),
                 name: p.policy_name.clone(),
@@ -420,13 +450,12 @@ impl AuthorizationDetails {
                 ids.push(a.policy_arn.clone());
             }
             for (pi, p) in g.group_policy_list.iter().enumerate() {
-                let statements = warrant_aws_policy::parse_policy_document(&p.policy_document)
-                    .map_err(|e| {
-                        policy_error(
-                            format!("$.GroupDetailList[{gi}].GroupPolicyList[{pi}].PolicyDocument"),
-                            e,
-                        )
-                    })?;
+                let statements = parse_raw(p.policy_document.as_deref()).map_err(|e| {
+                    policy_error(
+                        format!("$.GroupDetailList[{gi}].GroupPolicyList[{pi}].PolicyDocument"),
+                        e,
+                    )
+                })?;
                 let id = format!("{}#inline/{}", g.arn, p.policy_name);
                 inventory.policies.push(Policy {
                     id: id.clone(),
@@ -498,13 +527,12 @@ impl AuthorizationDetails {
                 });
             }
             for (pi, p) in u.user_policy_list.iter().enumerate() {
-                let statements = warrant_aws_policy::parse_policy_document(&p.policy_document)
-                    .map_err(|e| {
-                        policy_error(
-                            format!("$.UserDetailList[{ui}].UserPolicyList[{pi}].PolicyDocument"),
-                            e,
-                        )
-                    })?;
+                let statements = parse_raw(p.policy_document.as_deref()).map_err(|e| {
+                    policy_error(
+                        format!("$.UserDetailList[{ui}].UserPolicyList[{pi}].PolicyDocument"),
+                        e,
+                    )
+                })?;
                 let id = format!("{}#inline/{}", u.arn, p.policy_name);
                 inventory.policies.push(Policy {
                     id: id.clone(),
@@ -605,13 +633,12 @@ impl AuthorizationDetails {
                 });
             }
             for (pi, p) in r.role_policy_list.iter().enumerate() {
-                let statements = warrant_aws_policy::parse_policy_document(&p.policy_document)
-                    .map_err(|e| {
-                        policy_error(
-                            format!("$.RoleDetailList[{ri}].RolePolicyList[{pi}].PolicyDocument"),
-                            e,
-                        )
-                    })?;
+                let statements = parse_raw(p.policy_document.as_deref()).map_err(|e| {
+                    policy_error(
+                        format!("$.RoleDetailList[{ri}].RolePolicyList[{pi}].PolicyDocument"),
+                        e,
+                    )
+                })?;
                 let id = format!("{}#inline/{}", r.arn, p.policy_name);
                 inventory.policies.push(Policy {
                     id: id.clone(),
@@ -628,14 +655,15 @@ impl AuthorizationDetails {
                     scope: None,
                 });
             }
-            if let Some(trust) = &r.assume_role_policy_document {
-                let statements = warrant_aws_policy::parse_policy_document(trust).map_err(|e| {
+            if let Some(trust) = r.assume_role_policy_document.as_deref() {
+                let statements = parse_raw(Some(trust)).map_err(|e| {
                     policy_error(
                         format!("$.RoleDetailList[{ri}].AssumeRolePolicyDocument"),
                         e,
                     )
                 })?;
-                let principals = trust_principals(trust);
+                let principals =
+                    trust_principals(&serde_json::from_str(trust.get()).unwrap_or(Value::Null));
                 for (si, statement) in statements.iter().enumerate() {
                     if statement.effect != warrant_core::Effect::Allow {
                         continue;
