@@ -1,14 +1,7 @@
 #![no_main]
 //! Fuzz target: arbitrary bytes must give a result or a located error, never a panic.
 
-use std::path::Path;
-
 use libfuzzer_sys::fuzz_target;
-
-#[allow(dead_code)]
-fn ctx() -> warrant_connectors::ImportContext {
-    warrant_connectors::ImportContext::new(warrant_core::Fingerprinter::new(b"fuzz"))
-}
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(text) = std::str::from_utf8(data) {

@@ -20,7 +20,7 @@ use crate::catalog::{ActionSet, catalog};
 #[derive(Debug, Clone)]
 struct StatementAnalysis {
     effect: Effect,
-    set: ActionSet,
+    set: StatementSet,
     /// Literal actions missing from the catalogue, with their inferred level.
     inferred: Vec<(String, AccessLevel)>,
     unconditional: bool,
@@ -120,7 +120,7 @@ fn analyze_statement(statement: &Statement) -> StatementAnalysis {
         effect: statement.effect,
         n_actions: set.count() + inferred.len(),
         admin: statement.effect == Effect::Allow && unconditional && full && all_resources,
-        set,
+        set: StatementSet::from_set(set),
         inferred,
         unconditional,
         all_resources,
@@ -132,6 +132,39 @@ fn analyze_statement(statement: &Statement) -> StatementAnalysis {
         wildcard_actions,
         conditions: statement.conditions.clone(),
         sid: statement.sid.clone(),
+    }
+}
+
+/// A statement's actions: most statements name a handful, so they keep indices (a few bytes)
+/// rather than a bitset over the whole catalogue (2.5 KB); wildcard statements keep the bitset.
+/// With a million statements this is the difference between megabytes and gigabytes.
+#[derive(Debug, Clone)]
+enum StatementSet {
+    Sparse(Vec<u32>),
+    Dense(ActionSet),
+}
+
+impl StatementSet {
+    /// Below this many actions, indices are smaller than the bitset.
+    const SPARSE_LIMIT: usize = 512;
+
+    fn from_set(set: ActionSet) -> StatementSet {
+        if set.count() <= Self::SPARSE_LIMIT {
+            StatementSet::Sparse(set.iter().filter_map(|i| u32::try_from(i).ok()).collect())
+        } else {
+            StatementSet::Dense(set)
+        }
+    }
+
+    fn union_into(&self, target: &mut ActionSet) {
+        match self {
+            StatementSet::Sparse(indices) => {
+                for i in indices {
+                    target.insert(*i as usize);
+                }
+            }
+            StatementSet::Dense(set) => target.union_with(set),
+        }
     }
 }
 
@@ -216,16 +249,16 @@ impl Analyzer {
                 match s.effect {
                     Effect::Deny => {
                         if s.unconditional && s.all_resources {
-                            denied.union_with(&s.set);
+                            s.set.union_into(&mut denied);
                         }
                     }
                     Effect::Allow => {
-                        allowed.union_with(&s.set);
+                        s.set.union_into(&mut allowed);
                         if s.all_resources {
-                            allowed_everywhere.union_with(&s.set);
+                            s.set.union_into(&mut allowed_everywhere);
                         }
                         if s.wildcard_resources {
-                            allowed_wildcard.union_with(&s.set);
+                            s.set.union_into(&mut allowed_wildcard);
                         }
                         if !s.unconditional {
                             summary.conditional = true;
@@ -377,8 +410,10 @@ impl Analyzer {
         for (_, policy) in policies {
             for s in &self.analysis(policy).statements {
                 match s.effect {
-                    Effect::Allow => allowed.union_with(&s.set),
-                    Effect::Deny if s.unconditional && s.all_resources => denied.union_with(&s.set),
+                    Effect::Allow => s.set.union_into(&mut allowed),
+                    Effect::Deny if s.unconditional && s.all_resources => {
+                        s.set.union_into(&mut denied)
+                    }
                     Effect::Deny => {}
                 }
             }
