@@ -406,29 +406,13 @@ pub fn summarize_all(index: &InventoryIndex<'_>) -> HashMap<String, Arc<Privileg
     let groups: Vec<(Key, Vec<&Identity>)> = groups.into_iter().collect();
     let computed: Vec<(Vec<String>, PrivilegeSummary)> = groups
         .par_iter()
-        .map(|((provider, _, boundary), members)| {
+        .map(|(_, members)| {
             let Some(first) = members.first() else {
                 return (Vec::new(), PrivilegeSummary::default());
             };
-            let held = index.policies_of(&first.id);
-            let summary = match provider {
-                Provider::Aws => {
-                    let boundary = boundary
-                        .as_deref()
-                        .and_then(|b| index.policy_by_id.get(b).copied());
-                    analyzer.summarize(&held, boundary)
-                }
-                Provider::Kubernetes => k8s_summary(&held),
-                Provider::GitHub => github_summary(&held),
-                Provider::Mcp => mcp_summary(
-                    first,
-                    index
-                        .credentials_by_identity
-                        .get(first.id.as_str())
-                        .map_or(0, Vec::len),
-                ),
-                _ => PrivilegeSummary::default(),
-            };
+            // Members share provider, held policies and boundary (the group key), so the first
+            // member's summary is everyone's.
+            let summary = summarize_identity(first, index, &analyzer);
             (members.iter().map(|m| m.id.clone()).collect(), summary)
         })
         .collect();
@@ -445,10 +429,22 @@ pub fn summarize_all(index: &InventoryIndex<'_>) -> HashMap<String, Arc<Privileg
 /// The full privilege of one identity, with every grant and resource (for `warrant show`).
 pub fn privilege_detail(inventory: &warrant_core::Inventory, id: &str) -> PrivilegeSummary {
     let index = inventory.index();
-    let Some(identity) = index.identity_by_id.get(id) else {
-        return PrivilegeSummary::default();
-    };
-    let held = index.policies_of(id);
+    match index.identity_by_id.get(id) {
+        Some(identity) => {
+            summarize_identity(identity, &index, &warrant_aws_policy::Analyzer::new())
+        }
+        None => PrivilegeSummary::default(),
+    }
+}
+
+/// One identity's privilege, by provider. `analyzer` decides AWS detail (compact or full) and
+/// carries prepared policy expansions.
+fn summarize_identity(
+    identity: &Identity,
+    index: &InventoryIndex<'_>,
+    analyzer: &warrant_aws_policy::Analyzer,
+) -> PrivilegeSummary {
+    let held = index.policies_of(&identity.id);
     match identity.provider {
         Provider::Aws => {
             let boundary = identity
@@ -456,13 +452,16 @@ pub fn privilege_detail(inventory: &warrant_core::Inventory, id: &str) -> Privil
                 .get("permissions_boundary")
                 .and_then(|b| b.as_str())
                 .and_then(|b| index.policy_by_id.get(b).copied());
-            warrant_aws_policy::summarize(&held, boundary)
+            analyzer.summarize(&held, boundary)
         }
         Provider::Kubernetes => k8s_summary(&held),
         Provider::GitHub => github_summary(&held),
         Provider::Mcp => mcp_summary(
             identity,
-            index.credentials_by_identity.get(id).map_or(0, Vec::len),
+            index
+                .credentials_by_identity
+                .get(identity.id.as_str())
+                .map_or(0, Vec::len),
         ),
         _ => PrivilegeSummary::default(),
     }
