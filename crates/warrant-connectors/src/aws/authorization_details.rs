@@ -517,38 +517,16 @@ impl AuthorizationDetails {
             }
             identity.tags = tags;
             identity.provenance = provenance.clone();
-            for a in &u.attached_managed_policies {
-                ensure_managed(&a.policy_arn, a.policy_name.as_deref(), &mut inventory);
-                inventory.attachments.push(Attachment {
-                    identity: u.arn.clone(),
-                    policy: a.policy_arn.clone(),
-                    via: None,
-                    scope: None,
-                });
-            }
-            for (pi, p) in u.user_policy_list.iter().enumerate() {
-                let statements = parse_raw(p.policy_document.as_deref()).map_err(|e| {
-                    policy_error(
-                        format!("$.UserDetailList[{ui}].UserPolicyList[{pi}].PolicyDocument"),
-                        e,
-                    )
-                })?;
-                let id = format!("{}#inline/{}", u.arn, p.policy_name);
-                inventory.policies.push(Policy {
-                    id: id.clone(),
-                    name: p.policy_name.clone(),
-                    provider: Provider::Aws,
-                    kind: PolicyKind::Inline,
-                    statements,
-                    provenance: provenance.clone(),
-                });
-                inventory.attachments.push(Attachment {
-                    identity: u.arn.clone(),
-                    policy: id,
-                    via: None,
-                    scope: None,
-                });
-            }
+            attach_direct(
+                &mut inventory,
+                &u.arn,
+                &u.attached_managed_policies,
+                &u.user_policy_list,
+                &format!("$.UserDetailList[{ui}].UserPolicyList"),
+                &provenance,
+                &ensure_managed,
+                &policy_error,
+            )?;
             for group in &u.group_list {
                 if let Some((group_arn, ids)) = group_policies.get(group.as_str()) {
                     for id in ids {
@@ -623,38 +601,16 @@ impl AuthorizationDetails {
             }
             identity.tags = tags;
             identity.provenance = provenance.clone();
-            for a in &r.attached_managed_policies {
-                ensure_managed(&a.policy_arn, a.policy_name.as_deref(), &mut inventory);
-                inventory.attachments.push(Attachment {
-                    identity: r.arn.clone(),
-                    policy: a.policy_arn.clone(),
-                    via: None,
-                    scope: None,
-                });
-            }
-            for (pi, p) in r.role_policy_list.iter().enumerate() {
-                let statements = parse_raw(p.policy_document.as_deref()).map_err(|e| {
-                    policy_error(
-                        format!("$.RoleDetailList[{ri}].RolePolicyList[{pi}].PolicyDocument"),
-                        e,
-                    )
-                })?;
-                let id = format!("{}#inline/{}", r.arn, p.policy_name);
-                inventory.policies.push(Policy {
-                    id: id.clone(),
-                    name: p.policy_name.clone(),
-                    provider: Provider::Aws,
-                    kind: PolicyKind::Inline,
-                    statements,
-                    provenance: provenance.clone(),
-                });
-                inventory.attachments.push(Attachment {
-                    identity: r.arn.clone(),
-                    policy: id,
-                    via: None,
-                    scope: None,
-                });
-            }
+            attach_direct(
+                &mut inventory,
+                &r.arn,
+                &r.attached_managed_policies,
+                &r.role_policy_list,
+                &format!("$.RoleDetailList[{ri}].RolePolicyList"),
+                &provenance,
+                &ensure_managed,
+                &policy_error,
+            )?;
             if let Some(trust) = r.assume_role_policy_document.as_deref() {
                 let statements = parse_raw(Some(trust)).map_err(|e| {
                     policy_error(
@@ -692,6 +648,50 @@ impl AuthorizationDetails {
         }
         Ok(inventory)
     }
+}
+
+/// Attaches a user's or role's managed policies and records and attaches its inline policies.
+/// `inline_path` is the JSON path of the inline list, for errors.
+#[allow(clippy::too_many_arguments)]
+fn attach_direct(
+    inventory: &mut Inventory,
+    holder: &str,
+    attached: &[AttachedPolicy],
+    inline: &[InlinePolicy],
+    inline_path: &str,
+    provenance: &Provenance,
+    ensure_managed: &dyn Fn(&str, Option<&str>, &mut Inventory),
+    policy_error: &dyn Fn(String, warrant_aws_policy::PolicyParseError) -> ConnectorError,
+) -> Result<(), ConnectorError> {
+    for a in attached {
+        ensure_managed(&a.policy_arn, a.policy_name.as_deref(), inventory);
+        inventory.attachments.push(Attachment {
+            identity: holder.to_string(),
+            policy: a.policy_arn.clone(),
+            via: None,
+            scope: None,
+        });
+    }
+    for (pi, p) in inline.iter().enumerate() {
+        let statements = parse_raw(p.policy_document.as_deref())
+            .map_err(|e| policy_error(format!("{inline_path}[{pi}].PolicyDocument"), e))?;
+        let id = format!("{holder}#inline/{}", p.policy_name);
+        inventory.policies.push(Policy {
+            id: id.clone(),
+            name: p.policy_name.clone(),
+            provider: Provider::Aws,
+            kind: PolicyKind::Inline,
+            statements,
+            provenance: provenance.clone(),
+        });
+        inventory.attachments.push(Attachment {
+            identity: holder.to_string(),
+            policy: id,
+            via: None,
+            scope: None,
+        });
+    }
+    Ok(())
 }
 
 fn trust_kind(actions: &[String]) -> TrustKind {
