@@ -1,0 +1,9 @@
+//! Warrant's activity engine: what identities do.
+//!
+//! Logs are parsed as streams into [`Event`]s (constant memory per file, files in parallel),
+//! attributed to inventory identities, folded into per-identity baselines, checked by
+//! detections, and compared with granted permissions for right-sizing.
+
+pub mod event;
+
+pub use event::{Actor, Event, LogKind, Outcome, Principal, PrincipalKind};

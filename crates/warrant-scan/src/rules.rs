@@ -1,0 +1,169 @@
+//! Rules as data. Each built-in rule file (`rules/*.toml`) is compiled into the binary; users add
+//! or override rules with their own files of the same shape (see `rules/README.md`).
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// Built-in rule files `(name, TOML text)`: every `rules/*.toml`, gathered by `build.rs`.
+pub const BUILTIN: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), "/builtin_rules.rs"));
+
+/// How sure a match is a real secret.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Confidence {
+    Low,
+    Medium,
+    High,
+}
+
+/// Checksums some token formats carry; a match that fails its checksum is dropped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Validator {
+    /// GitHub's new-format tokens: the last 6 characters are the CRC32 of the 30 random
+    /// characters, in base62.
+    GithubCrc32,
+}
+
+/// One detection rule.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rule {
+    /// Stable id, `provider.kind` (e.g. `github.pat-classic`). Baselines and allowlists name it.
+    pub id: String,
+    pub name: String,
+    /// Provider family (`aws`, `github`, `slack`, … or `generic`).
+    pub provider: String,
+    /// Rust `regex` syntax. The secret is the capture group named `secret`, else group 1, else
+    /// the whole match.
+    pub pattern: String,
+    /// Literal strings, matched ASCII-case-insensitively, at least one of which occurs in (or
+    /// right before) every match. The prefilter runs the regex only near these. Required: a rule
+    /// without keywords would have to run on every byte.
+    pub keywords: Vec<String>,
+    /// Minimum Shannon entropy of the secret, in bits per character.
+    #[serde(default)]
+    pub entropy: Option<f64>,
+    #[serde(default)]
+    pub validator: Option<Validator>,
+    pub confidence: Confidence,
+    /// What the secret is, for the report: `api-key`, `token`, `private-key`, `password`, …
+    #[serde(default)]
+    pub kind: Option<String>,
+    /// Provider documentation of the format, for reviewers of the rule.
+    #[serde(default)]
+    pub references: Vec<String>,
+    /// Inputs the rule must find (each must yield at least one match).
+    pub examples: Vec<String>,
+    /// Inputs the rule must not find.
+    #[serde(default)]
+    pub negative_examples: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RuleFile {
+    #[serde(default, rename = "rule")]
+    rules: Vec<Rule>,
+}
+
+/// A rule file could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum RuleError {
+    #[error("{file}: {message}")]
+    Parse { file: String, message: String },
+    #[error("{file}: rule {id}: invalid pattern: {message}")]
+    Pattern {
+        file: String,
+        id: String,
+        message: String,
+    },
+    #[error("{file}: rule {id}: {message}")]
+    Invalid {
+        file: String,
+        id: String,
+        message: String,
+    },
+}
+
+/// An ordered set of rules with unique ids; later files override earlier rules of the same id.
+#[derive(Debug, Clone, Default)]
+pub struct RuleSet {
+    rules: BTreeMap<String, Rule>,
+}
+
+impl RuleSet {
+    /// The rules compiled into the binary.
+    pub fn builtin() -> Result<RuleSet, RuleError> {
+        let mut set = RuleSet::default();
+        for (name, text) in BUILTIN {
+            set.add_file(name, text)?;
+        }
+        Ok(set)
+    }
+
+    /// Adds (or overrides by id) the rules of one TOML file. `name` is used in errors.
+    pub fn add_file(&mut self, name: &str, text: &str) -> Result<(), RuleError> {
+        let file: RuleFile = toml::from_str(text).map_err(|e| RuleError::Parse {
+            file: name.to_string(),
+            message: e.to_string(),
+        })?;
+        for rule in file.rules {
+            check(name, &rule)?;
+            self.rules.insert(rule.id.clone(), rule);
+        }
+        Ok(())
+    }
+
+    pub fn len(&self) -> usize {
+        self.rules.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rules.is_empty()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &Rule> {
+        self.rules.values()
+    }
+
+    pub fn get(&self, id: &str) -> Option<&Rule> {
+        self.rules.get(id)
+    }
+
+    /// Removes rules by id (user configuration can disable built-ins).
+    pub fn remove(&mut self, id: &str) -> Option<Rule> {
+        self.rules.remove(id)
+    }
+}
+
+fn check(file: &str, rule: &Rule) -> Result<(), RuleError> {
+    let invalid = |message: &str| RuleError::Invalid {
+        file: file.to_string(),
+        id: rule.id.clone(),
+        message: message.to_string(),
+    };
+    if rule.id.is_empty()
+        || !rule
+            .id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
+    {
+        return Err(invalid(
+            "id must be non-empty ASCII letters, digits, '.', '_' or '-'",
+        ));
+    }
+    if rule.keywords.is_empty() || rule.keywords.iter().any(|k| k.len() < 2) {
+        return Err(invalid("needs at least one keyword of 2 or more bytes"));
+    }
+    if rule.examples.is_empty() {
+        return Err(invalid("needs at least one example"));
+    }
+    regex::Regex::new(&rule.pattern).map_err(|e| RuleError::Pattern {
+        file: file.to_string(),
+        id: rule.id.clone(),
+        message: e.to_string(),
+    })?;
+    Ok(())
+}
