@@ -92,6 +92,42 @@ fn encode_finding(f: &Finding) -> Result<String, StoreError> {
     })
 }
 
+/// Opens or refreshes each finding. A resolved finding raised again reopens; open and accepted
+/// keep their status. Sightings only widen, so a back-dated run cannot break first <= last.
+async fn upsert_findings(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    at: &str,
+    findings: &[Finding],
+) -> Result<(), StoreError> {
+    for f in findings {
+        sqlx::query(
+            "INSERT INTO findings (id, rule, identity, severity, owasp, source, data, \
+             first_seen, last_seen, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'open') \
+             ON CONFLICT (id) DO UPDATE SET rule = excluded.rule, \
+             identity = excluded.identity, severity = excluded.severity, \
+             owasp = excluded.owasp, source = excluded.source, data = excluded.data, \
+             first_seen = CASE WHEN excluded.first_seen < findings.first_seen \
+                 THEN excluded.first_seen ELSE findings.first_seen END, \
+             last_seen = CASE WHEN excluded.last_seen > findings.last_seen \
+                 THEN excluded.last_seen ELSE findings.last_seen END, \
+             status = CASE WHEN findings.status = 'resolved' THEN 'open' ELSE findings.status END, \
+             resolved_at = CASE WHEN findings.status = 'resolved' THEN NULL ELSE findings.resolved_at END",
+        )
+        .bind(&f.id)
+        .bind(&f.rule)
+        .bind(&f.identity)
+        .bind(f.severity.as_str())
+        .bind(f.owasp.code())
+        .bind(f.source.as_str())
+        .bind(encode_finding(f)?)
+        .bind(at)
+        .bind(at)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}
+
 impl Store {
     /// Records one run of `source`: opens or refreshes each finding, resolves that source's
     /// open findings absent from `findings`, and replaces the risk of each identity in `risks`.
@@ -115,36 +151,8 @@ impl Store {
         .await?;
         let id = AssessmentId(row.try_get(0)?);
 
-        let mut raised: HashSet<&str> = HashSet::with_capacity(findings.len());
-        for f in findings {
-            raised.insert(f.id.as_str());
-            // A resolved finding raised again reopens; open and accepted keep their status.
-            // Sightings only widen, so a back-dated run cannot break first <= last.
-            sqlx::query(
-                "INSERT INTO findings (id, rule, identity, severity, owasp, source, data, \
-                 first_seen, last_seen, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'open') \
-                 ON CONFLICT (id) DO UPDATE SET rule = excluded.rule, \
-                 identity = excluded.identity, severity = excluded.severity, \
-                 owasp = excluded.owasp, source = excluded.source, data = excluded.data, \
-                 first_seen = CASE WHEN excluded.first_seen < findings.first_seen \
-                     THEN excluded.first_seen ELSE findings.first_seen END, \
-                 last_seen = CASE WHEN excluded.last_seen > findings.last_seen \
-                     THEN excluded.last_seen ELSE findings.last_seen END, \
-                 status = CASE WHEN findings.status = 'resolved' THEN 'open' ELSE findings.status END, \
-                 resolved_at = CASE WHEN findings.status = 'resolved' THEN NULL ELSE findings.resolved_at END",
-            )
-            .bind(&f.id)
-            .bind(&f.rule)
-            .bind(&f.identity)
-            .bind(f.severity.as_str())
-            .bind(f.owasp.code())
-            .bind(f.source.as_str())
-            .bind(encode_finding(f)?)
-            .bind(&at)
-            .bind(&at)
-            .execute(&mut *tx)
-            .await?;
-        }
+        upsert_findings(&mut tx, &at, findings).await?;
+        let raised: HashSet<&str> = findings.iter().map(|f| f.id.as_str()).collect();
 
         let open: Vec<String> =
             sqlx::query("SELECT id FROM findings WHERE source = ? AND status = 'open'")
@@ -201,6 +209,21 @@ impl Store {
             "Assessment saved."
         );
         Ok(id)
+    }
+
+    /// Records findings of a partial run (a scan of some paths, one batch of logs): opens or
+    /// refreshes each, and resolves nothing, since findings absent from a partial run may still
+    /// hold elsewhere. One transaction.
+    pub async fn record_findings(
+        &self,
+        as_of: Timestamp,
+        findings: &[Finding],
+    ) -> Result<(), StoreError> {
+        let at = dialect::timestamp(&as_of);
+        let mut tx = self.begin_write().await?;
+        upsert_findings(&mut tx, &at, findings).await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     /// Sets a finding's status by hand (typically `Accepted` with a note, or back to `Open`).

@@ -364,3 +364,51 @@ proptest! {
         })?;
     }
 }
+
+#[tokio::test]
+async fn partial_runs_add_findings_without_resolving_others() {
+    let (_dir, store) = store().await;
+    let leak_a = finding(
+        "leaked-secret",
+        "role/a",
+        Severity::Critical,
+        FindingSource::Secret,
+    );
+    let leak_b = finding(
+        "leaked-secret",
+        "role/b",
+        Severity::Critical,
+        FindingSource::Secret,
+    );
+    store
+        .record_findings(t(1), &[leak_a.clone()])
+        .await
+        .unwrap();
+    // A scan of another path raises only b: a stays open, because a partial run proves nothing
+    // about what it did not look at.
+    store
+        .record_findings(t(2), &[leak_b.clone()])
+        .await
+        .unwrap();
+    store
+        .record_findings(t(3), &[leak_b.clone()])
+        .await
+        .unwrap();
+    let a = status_of(&store, &leak_a.id).await;
+    let b = status_of(&store, &leak_b.id).await;
+    assert_eq!(a.status, FindingStatus::Open);
+    assert_eq!((b.first_seen, b.last_seen), (t(2), t(3)));
+    // A posture run leaves secret findings alone.
+    store
+        .save_assessment(t(4), FindingSource::Posture, &[], &[])
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .open_findings(FindingSource::Secret)
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+}
