@@ -381,17 +381,17 @@ async fn partial_runs_add_findings_without_resolving_others() {
         FindingSource::Secret,
     );
     store
-        .record_findings(t(1), &[leak_a.clone()])
+        .record_findings(t(1), std::slice::from_ref(&leak_a))
         .await
         .unwrap();
     // A scan of another path raises only b: a stays open, because a partial run proves nothing
     // about what it did not look at.
     store
-        .record_findings(t(2), &[leak_b.clone()])
+        .record_findings(t(2), std::slice::from_ref(&leak_b))
         .await
         .unwrap();
     store
-        .record_findings(t(3), &[leak_b.clone()])
+        .record_findings(t(3), std::slice::from_ref(&leak_b))
         .await
         .unwrap();
     let a = status_of(&store, &leak_a.id).await;
