@@ -4,6 +4,9 @@
 //! attributed to inventory identities, folded into per-identity baselines, checked by
 //! detections, and compared with granted permissions for right-sizing.
 
+pub mod baseline;
+pub mod detect;
 pub mod event;
+pub mod rightsize;
 
 pub use event::{Actor, Event, LogKind, Outcome, Principal, PrincipalKind};

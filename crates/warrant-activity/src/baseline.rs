@@ -1,0 +1,953 @@
+//! Per-identity behavioural baselines: what an identity normally does, learned from its events
+//! over a learning window, kept small enough to store one blob per identity.
+//!
+//! Every set that could grow without bound (actions, resources, networks, user agents, tool-call
+//! bigrams) is a [`SketchSet`]: exact while small, and past its cap a deterministic sample with
+//! counts, a Bloom filter for membership and a HyperLogLog for the distinct count. All parts merge
+//! associatively and commutatively, so baselines built in parallel from different files combine
+//! into the same result whatever the order.
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+
+use chrono::{DateTime, Datelike, Timelike};
+use serde::{Deserialize, Serialize};
+use warrant_core::Timestamp;
+
+use crate::event::{Actor, Event, Outcome};
+
+/// Version byte written after the magic; bump on any change of the serialised layout.
+pub const BASELINE_FORMAT_VERSION: u8 = 1;
+const MAGIC: &[u8; 3] = b"WBL";
+
+/// Hours in a week: the hour-of-week profile has one bucket per hour, Monday 00:00 UTC first.
+pub const HOURS_PER_WEEK: usize = 168;
+
+/// Most hourly cells kept (the latest); 100 days of round-the-clock activity.
+const MAX_HOURLY_CELLS: usize = 2400;
+/// Sessions whose last tool call is remembered for bigrams while observing.
+const MAX_OPEN_SESSIONS: usize = 256;
+
+const BLOOM_WORDS: usize = 256; // 16384 bits: ~2% false positives at 2,000 keys
+const BLOOM_HASHES: u64 = 4;
+const HLL_BITS: u32 = 8; // 256 registers, ~6.5% standard error
+
+/// Errors decoding a stored baseline.
+#[derive(Debug, thiserror::Error)]
+pub enum BaselineError {
+    #[error("baseline blob is not a Warrant baseline (bad magic at offset 0)")]
+    BadMagic,
+    #[error("baseline blob has format version {found} at offset 3; this build reads {expected}")]
+    Version { found: u8, expected: u8 },
+    #[error("baseline blob is corrupt after offset 4: {0}")]
+    Decode(#[from] postcard::Error),
+}
+
+/// A stable 64-bit hash (FNV-1a with a SplitMix64 finaliser): the same on every platform and
+/// run, which sampling and sketches need so merges and stored blobs agree.
+pub fn stable_hash(text: &str, seed: u64) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325 ^ seed.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    for byte in text.as_bytes() {
+        h ^= u64::from(*byte);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h ^= h >> 30;
+    h = h.wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    h ^= h >> 27;
+    h = h.wrapping_mul(0x94d0_49bb_1331_11eb);
+    h ^ (h >> 31)
+}
+
+/// A bounded multiset of strings.
+///
+/// Up to `cap` distinct keys it is exact. Beyond that it keeps the `cap` keys with the smallest
+/// stable hash (a uniform sample whose counts stay exact), and answers membership from a Bloom
+/// filter and the distinct count from a HyperLogLog, both built over every key ever added.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SketchSet {
+    cap: u32,
+    entries: BTreeMap<String, u64>,
+    /// Present once the set has overflowed its cap.
+    overflow: Option<Overflow>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct Overflow {
+    bloom: Vec<u64>,
+    hll: Vec<u8>,
+}
+
+impl Overflow {
+    fn new() -> Overflow {
+        Overflow {
+            bloom: vec![0; BLOOM_WORDS],
+            hll: vec![0; 1 << HLL_BITS],
+        }
+    }
+
+    fn add(&mut self, key: &str) {
+        let h1 = stable_hash(key, 1);
+        let h2 = stable_hash(key, 2) | 1;
+        let bits = (BLOOM_WORDS * 64) as u64;
+        for i in 0..BLOOM_HASHES {
+            let bit = h1.wrapping_add(i.wrapping_mul(h2)) % bits;
+            if let Some(word) = self.bloom.get_mut((bit / 64) as usize) {
+                *word |= 1 << (bit % 64);
+            }
+        }
+        let h = stable_hash(key, 3);
+        let index = (h >> (64 - HLL_BITS)) as usize;
+        let rank = ((h << HLL_BITS) | (1 << (HLL_BITS - 1))).leading_zeros() as u8 + 1;
+        if let Some(register) = self.hll.get_mut(index) {
+            *register = (*register).max(rank);
+        }
+    }
+
+    fn may_contain(&self, key: &str) -> bool {
+        let h1 = stable_hash(key, 1);
+        let h2 = stable_hash(key, 2) | 1;
+        let bits = (BLOOM_WORDS * 64) as u64;
+        (0..BLOOM_HASHES).all(|i| {
+            let bit = h1.wrapping_add(i.wrapping_mul(h2)) % bits;
+            self.bloom
+                .get((bit / 64) as usize)
+                .is_some_and(|word| word & (1 << (bit % 64)) != 0)
+        })
+    }
+
+    fn union(&mut self, other: &Overflow) {
+        for (a, b) in self.bloom.iter_mut().zip(&other.bloom) {
+            *a |= b;
+        }
+        for (a, b) in self.hll.iter_mut().zip(&other.hll) {
+            *a = (*a).max(*b);
+        }
+    }
+
+    fn estimate(&self) -> f64 {
+        let m = self.hll.len() as f64;
+        let alpha = 0.7213 / (1.0 + 1.079 / m);
+        let sum: f64 = self.hll.iter().map(|r| 2f64.powi(-i32::from(*r))).sum();
+        let raw = alpha * m * m / sum;
+        let zeros = self.hll.iter().filter(|r| **r == 0).count();
+        if raw <= 2.5 * m && zeros > 0 {
+            m * (m / zeros as f64).ln()
+        } else {
+            raw
+        }
+    }
+}
+
+impl SketchSet {
+    pub fn new(cap: usize) -> SketchSet {
+        SketchSet {
+            cap: u32::try_from(cap.max(1)).unwrap_or(u32::MAX),
+            entries: BTreeMap::new(),
+            overflow: None,
+        }
+    }
+
+    pub fn add(&mut self, key: &str, count: u64) {
+        if let Some(overflow) = &mut self.overflow {
+            overflow.add(key);
+        }
+        *self.entries.entry(key.to_string()).or_insert(0) += count;
+        self.truncate();
+    }
+
+    /// Keeps the `cap` keys with the smallest hash; on first overflow builds the sketches from
+    /// the (still complete) entries.
+    fn truncate(&mut self) {
+        if self.entries.len() <= self.cap as usize {
+            return;
+        }
+        if self.overflow.is_none() {
+            let mut overflow = Overflow::new();
+            for key in self.entries.keys() {
+                overflow.add(key);
+            }
+            self.overflow = Some(overflow);
+        }
+        let mut ranked: Vec<(u64, String)> = self
+            .entries
+            .keys()
+            .map(|k| (stable_hash(k, 0), k.clone()))
+            .collect();
+        ranked.sort();
+        for (_, key) in ranked.into_iter().skip(self.cap as usize) {
+            self.entries.remove(&key);
+        }
+    }
+
+    /// Whether `key` was ever added (Bloom filter once overflowed: rare false positives, never
+    /// false negatives).
+    pub fn contains(&self, key: &str) -> bool {
+        if self.entries.contains_key(key) {
+            return true;
+        }
+        self.overflow.as_ref().is_some_and(|o| o.may_contain(key))
+    }
+
+    /// Exact count while the set is exact or `key` is in the sample.
+    pub fn count(&self, key: &str) -> Option<u64> {
+        self.entries.get(key).copied()
+    }
+
+    /// Number of distinct keys ever added (estimated once overflowed).
+    pub fn distinct(&self) -> u64 {
+        match &self.overflow {
+            None => self.entries.len() as u64,
+            Some(o) => (o.estimate().round() as u64).max(self.entries.len() as u64),
+        }
+    }
+
+    pub fn is_exact(&self) -> bool {
+        self.overflow.is_none()
+    }
+
+    /// The retained keys with their counts (all keys while exact).
+    pub fn iter(&self) -> impl Iterator<Item = (&str, u64)> {
+        self.entries.iter().map(|(k, v)| (k.as_str(), *v))
+    }
+
+    pub fn merge(&mut self, other: &SketchSet) {
+        self.cap = self.cap.min(other.cap);
+        match (&mut self.overflow, &other.overflow) {
+            (Some(mine), Some(theirs)) => mine.union(theirs),
+            (Some(mine), None) => other.entries.keys().for_each(|k| mine.add(k)),
+            (None, Some(theirs)) => {
+                let mut overflow = theirs.clone();
+                self.entries.keys().for_each(|k| overflow.add(k));
+                self.overflow = Some(overflow);
+            }
+            (None, None) => {}
+        }
+        for (key, count) in &other.entries {
+            *self.entries.entry(key.clone()).or_insert(0) += count;
+        }
+        self.truncate();
+    }
+}
+
+/// Activity of one clock hour.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HourCell {
+    pub events: u64,
+    /// Denied, failed-authentication and errored calls.
+    pub failures: u64,
+}
+
+/// Daily volume statistics over the days an identity was active.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct VolumeStats {
+    pub active_days: u64,
+    pub mean: f64,
+    pub std_dev: f64,
+    pub max: u64,
+}
+
+/// Hours since the Unix epoch.
+pub fn hour_index(time: &Timestamp) -> i64 {
+    time.timestamp().div_euclid(3600)
+}
+
+/// Hour of the week, 0 = Monday 00:00–00:59 UTC.
+pub fn hour_of_week(time: &Timestamp) -> usize {
+    time.weekday().num_days_from_monday() as usize * 24 + time.hour() as usize
+}
+
+/// The network an address belongs to: `/24` for IPv4, `/48` for IPv6, `cloud-service` for calls
+/// AWS makes on a principal's behalf (`ec2.amazonaws.com`, `AWS Internal`), else the text itself.
+pub fn network_of(source: &str) -> String {
+    let source = source.trim();
+    // CloudTrail pads some addresses with leading zeros ("075.050.255.67").
+    let cleaned: String = if source.contains('.') && !source.contains(':') {
+        source
+            .split('.')
+            .map(|part| {
+                let t = part.trim_start_matches('0');
+                if t.is_empty() { "0" } else { t }
+            })
+            .collect::<Vec<_>>()
+            .join(".")
+    } else {
+        source.to_string()
+    };
+    match cleaned.parse::<IpAddr>() {
+        Ok(IpAddr::V4(v4)) => {
+            let [a, b, c, _] = v4.octets();
+            format!("{a}.{b}.{c}.0/24")
+        }
+        Ok(IpAddr::V6(v6)) => {
+            let s = v6.segments();
+            format!("{:x}:{:x}:{:x}::/48", s[0], s[1], s[2])
+        }
+        Err(_) => {
+            let lower = source.to_ascii_lowercase();
+            if lower.ends_with(".amazonaws.com") || lower == "aws internal" {
+                "cloud-service".to_string()
+            } else {
+                lower
+            }
+        }
+    }
+}
+
+/// A user agent's family without versions: `aws-cli`, `boto3`, `aws-sdk-go-v2`, `terraform`,
+/// `browser`, `console`…
+pub fn user_agent_family(user_agent: &str) -> String {
+    let lower = user_agent.trim().to_ascii_lowercase();
+    let has = |needle: &str| lower.contains(needle);
+    if has("terraform") {
+        return "terraform".into();
+    }
+    if lower.starts_with("mozilla/") || has("chrome/") || has("safari/") || has("firefox/") {
+        return "browser".into();
+    }
+    if has("console.amazonaws.com") || has("console.aws") || has("s3console") {
+        return "console".into();
+    }
+    if lower.ends_with(".amazonaws.com") || lower == "aws internal" {
+        return "cloud-service".into();
+    }
+    let first = lower
+        .trim_start_matches(['[', '('])
+        .split(|c: char| c == '/' || c == ' ' || c == '_' || c == ',' || c == ']')
+        .find(|t| !t.is_empty())
+        .unwrap_or("");
+    if first.is_empty() {
+        "unknown".into()
+    } else {
+        first.to_string()
+    }
+}
+
+/// The IAM action for an event's action: strips the API version suffix some services put in
+/// CloudTrail event names (`lambda:UpdateFunctionCode20150331v2` → `lambda:UpdateFunctionCode`).
+pub fn iam_action(action: &str) -> &str {
+    let Some((service, name)) = action.split_once(':') else {
+        return action;
+    };
+    let bytes = name.as_bytes();
+    // Find a run of 8 digits starting 19/20 followed only by an optional `vN`.
+    for start in 1..bytes.len().saturating_sub(7) {
+        let digits = &bytes[start..start + 8];
+        if digits.iter().all(u8::is_ascii_digit) && (digits[0] == b'1' || digits[0] == b'2') {
+            let rest = &name[start + 8..];
+            let version_ok = rest.is_empty()
+                || (rest.starts_with('v') && rest[1..].chars().all(|c| c.is_ascii_digit()));
+            if version_ok {
+                return &action[..service.len() + 1 + start];
+            }
+        }
+    }
+    action
+}
+
+/// What one identity normally does.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Baseline {
+    pub identity: String,
+    events: u64,
+    denied: u64,
+    auth_failed: u64,
+    errors: u64,
+    console: u64,
+    first_seen: Option<i64>,
+    last_seen: Option<i64>,
+    actors: BTreeMap<Actor, u64>,
+    actions: SketchSet,
+    resources: SketchSet,
+    networks: SketchSet,
+    user_agents: SketchSet,
+    credentials: SketchSet,
+    /// Agent tool-call sequences within one session: `tool:a -> tool:b`.
+    bigrams: SketchSet,
+    hour_of_week: Vec<u64>,
+    /// Non-empty hours, keyed by [`hour_index`]; the latest [`MAX_HOURLY_CELLS`] are kept.
+    hourly: BTreeMap<i64, HourCell>,
+    /// Last tool call per open session, for bigrams. Working state only: not stored, not merged.
+    #[serde(skip)]
+    open_sessions: BTreeMap<String, String>,
+}
+
+impl PartialEq for Baseline {
+    fn eq(&self, other: &Baseline) -> bool {
+        // Working state is not part of what a baseline knows.
+        self.identity == other.identity
+            && self.events == other.events
+            && self.denied == other.denied
+            && self.auth_failed == other.auth_failed
+            && self.errors == other.errors
+            && self.console == other.console
+            && self.first_seen == other.first_seen
+            && self.last_seen == other.last_seen
+            && self.actors == other.actors
+            && self.actions == other.actions
+            && self.resources == other.resources
+            && self.networks == other.networks
+            && self.user_agents == other.user_agents
+            && self.credentials == other.credentials
+            && self.bigrams == other.bigrams
+            && self.hour_of_week == other.hour_of_week
+            && self.hourly == other.hourly
+    }
+}
+
+/// The learning window: events at or after `start` and before `end` are learned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LearningWindow {
+    pub start: Timestamp,
+    pub end: Timestamp,
+}
+
+impl LearningWindow {
+    pub fn contains(&self, time: &Timestamp) -> bool {
+        *time >= self.start && *time < self.end
+    }
+}
+
+impl Baseline {
+    pub fn new(identity: &str) -> Baseline {
+        Baseline {
+            identity: identity.to_string(),
+            events: 0,
+            denied: 0,
+            auth_failed: 0,
+            errors: 0,
+            console: 0,
+            first_seen: None,
+            last_seen: None,
+            actors: BTreeMap::new(),
+            actions: SketchSet::new(512),
+            resources: SketchSet::new(256),
+            networks: SketchSet::new(64),
+            user_agents: SketchSet::new(64),
+            credentials: SketchSet::new(32),
+            bigrams: SketchSet::new(256),
+            hour_of_week: vec![0; HOURS_PER_WEEK],
+            hourly: BTreeMap::new(),
+            open_sessions: BTreeMap::new(),
+        }
+    }
+
+    /// Learns `identity`'s baseline from the events inside `window`.
+    pub fn learn<'a>(
+        identity: &str,
+        window: &LearningWindow,
+        events: impl IntoIterator<Item = &'a Event>,
+    ) -> Baseline {
+        let mut baseline = Baseline::new(identity);
+        for event in events {
+            if window.contains(&event.time) {
+                baseline.observe(event);
+            }
+        }
+        baseline
+    }
+
+    /// Folds one event in.
+    pub fn observe(&mut self, event: &Event) {
+        let t = event.time.timestamp();
+        self.events += 1;
+        match event.outcome {
+            Outcome::Success => {}
+            Outcome::Denied => self.denied += 1,
+            Outcome::AuthFailed => self.auth_failed += 1,
+            Outcome::Error => self.errors += 1,
+        }
+        if event.console {
+            self.console += 1;
+        }
+        self.first_seen = Some(self.first_seen.map_or(t, |f| f.min(t)));
+        self.last_seen = Some(self.last_seen.map_or(t, |l| l.max(t)));
+        *self.actors.entry(event.actor).or_insert(0) += 1;
+        let action = iam_action(&event.action);
+        self.actions.add(action, 1);
+        for resource in &event.resources {
+            self.resources.add(resource, 1);
+        }
+        if let Some(ip) = &event.source_ip {
+            self.networks.add(&network_of(ip), 1);
+        }
+        if let Some(ua) = &event.user_agent {
+            self.user_agents.add(&user_agent_family(ua), 1);
+        }
+        if let Some(credential) = &event.principal.credential {
+            self.credentials.add(credential, 1);
+        }
+        if let Some(bucket) = self.hour_of_week.get_mut(hour_of_week(&event.time)) {
+            *bucket += 1;
+        }
+        let cell = self.hourly.entry(hour_index(&event.time)).or_default();
+        cell.events += 1;
+        if event.outcome != Outcome::Success {
+            cell.failures += 1;
+        }
+        self.trim_hourly();
+        if action.starts_with("tool:") {
+            let session = event
+                .principal
+                .session
+                .clone()
+                .unwrap_or_else(|| "-".to_string());
+            if let Some(previous) = self.open_sessions.get(&session) {
+                self.bigrams.add(&format!("{previous} -> {action}"), 1);
+            }
+            if !self.open_sessions.contains_key(&session)
+                && self.open_sessions.len() >= MAX_OPEN_SESSIONS
+            {
+                // Forget the session with the smallest key: a bounded, deterministic choice.
+                self.open_sessions.pop_first();
+            }
+            self.open_sessions.insert(session, action.to_string());
+        }
+    }
+
+    fn trim_hourly(&mut self) {
+        while self.hourly.len() > MAX_HOURLY_CELLS {
+            self.hourly.pop_first();
+        }
+    }
+
+    /// Combines a baseline learned from other events of the same identity (parallel ingestion).
+    /// Associative and commutative.
+    pub fn merge(&mut self, other: &Baseline) {
+        self.events += other.events;
+        self.denied += other.denied;
+        self.auth_failed += other.auth_failed;
+        self.errors += other.errors;
+        self.console += other.console;
+        self.first_seen = match (self.first_seen, other.first_seen) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        self.last_seen = match (self.last_seen, other.last_seen) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        };
+        for (actor, n) in &other.actors {
+            *self.actors.entry(*actor).or_insert(0) += n;
+        }
+        self.actions.merge(&other.actions);
+        self.resources.merge(&other.resources);
+        self.networks.merge(&other.networks);
+        self.user_agents.merge(&other.user_agents);
+        self.credentials.merge(&other.credentials);
+        self.bigrams.merge(&other.bigrams);
+        for (a, b) in self.hour_of_week.iter_mut().zip(&other.hour_of_week) {
+            *a += b;
+        }
+        for (hour, cell) in &other.hourly {
+            let mine = self.hourly.entry(*hour).or_default();
+            mine.events += cell.events;
+            mine.failures += cell.failures;
+        }
+        self.trim_hourly();
+    }
+
+    /// `WBL` + format version + postcard.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = MAGIC.to_vec();
+        out.push(BASELINE_FORMAT_VERSION);
+        // Serialising plain data into a Vec cannot fail; keep the header alone if it ever does.
+        if let Ok(body) = postcard::to_stdvec(self) {
+            out.extend_from_slice(&body);
+        }
+        out
+    }
+
+    pub fn from_bytes(bytes: &[u8]) -> Result<Baseline, BaselineError> {
+        if bytes.len() < 4 || &bytes[..3] != MAGIC {
+            return Err(BaselineError::BadMagic);
+        }
+        if bytes[3] != BASELINE_FORMAT_VERSION {
+            return Err(BaselineError::Version {
+                found: bytes[3],
+                expected: BASELINE_FORMAT_VERSION,
+            });
+        }
+        let mut baseline: Baseline = postcard::from_bytes(&bytes[4..])?;
+        baseline.hour_of_week.resize(HOURS_PER_WEEK, 0);
+        Ok(baseline)
+    }
+
+    pub fn events(&self) -> u64 {
+        self.events
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.events == 0
+    }
+
+    /// Share of calls that were denied, failed authentication or errored.
+    pub fn error_rate(&self) -> f64 {
+        if self.events == 0 {
+            0.0
+        } else {
+            (self.denied + self.auth_failed + self.errors) as f64 / self.events as f64
+        }
+    }
+
+    pub fn denied(&self) -> u64 {
+        self.denied
+    }
+
+    pub fn auth_failed(&self) -> u64 {
+        self.auth_failed
+    }
+
+    pub fn console_events(&self) -> u64 {
+        self.console
+    }
+
+    pub fn first_seen(&self) -> Option<Timestamp> {
+        self.first_seen.and_then(|s| DateTime::from_timestamp(s, 0))
+    }
+
+    pub fn last_seen(&self) -> Option<Timestamp> {
+        self.last_seen.and_then(|s| DateTime::from_timestamp(s, 0))
+    }
+
+    /// Calendar span between first and last event, in days (fractional).
+    pub fn span_days(&self) -> f64 {
+        match (self.first_seen, self.last_seen) {
+            (Some(f), Some(l)) => (l - f) as f64 / 86_400.0,
+            _ => 0.0,
+        }
+    }
+
+    pub fn actor_counts(&self) -> &BTreeMap<Actor, u64> {
+        &self.actors
+    }
+
+    pub fn actions(&self) -> &SketchSet {
+        &self.actions
+    }
+
+    pub fn resources(&self) -> &SketchSet {
+        &self.resources
+    }
+
+    pub fn networks(&self) -> &SketchSet {
+        &self.networks
+    }
+
+    pub fn user_agents(&self) -> &SketchSet {
+        &self.user_agents
+    }
+
+    pub fn credentials(&self) -> &SketchSet {
+        &self.credentials
+    }
+
+    pub fn bigrams(&self) -> &SketchSet {
+        &self.bigrams
+    }
+
+    /// Agent tools called (`tool:NAME` actions).
+    pub fn tools(&self) -> impl Iterator<Item = &str> {
+        self.actions
+            .iter()
+            .map(|(a, _)| a)
+            .filter(|a| a.starts_with("tool:"))
+    }
+
+    /// Events per hour of the week, Monday 00:00 UTC first.
+    pub fn hour_of_week_profile(&self) -> &[u64] {
+        &self.hour_of_week
+    }
+
+    pub fn hourly(&self) -> &BTreeMap<i64, HourCell> {
+        &self.hourly
+    }
+
+    /// Most failures (denied, auth failed, errors) in any one hour.
+    pub fn max_hourly_failures(&self) -> u64 {
+        self.hourly.values().map(|c| c.failures).max().unwrap_or(0)
+    }
+
+    /// Most events in any one hour.
+    pub fn max_hourly_events(&self) -> u64 {
+        self.hourly.values().map(|c| c.events).max().unwrap_or(0)
+    }
+
+    /// Events per active UTC day.
+    pub fn daily_volume(&self) -> VolumeStats {
+        let mut days: BTreeMap<i64, u64> = BTreeMap::new();
+        for (hour, cell) in &self.hourly {
+            *days.entry(hour.div_euclid(24)).or_insert(0) += cell.events;
+        }
+        let n = days.len() as u64;
+        if n == 0 {
+            return VolumeStats::default();
+        }
+        let mean = days.values().sum::<u64>() as f64 / n as f64;
+        let var = days
+            .values()
+            .map(|v| (*v as f64 - mean).powi(2))
+            .sum::<f64>()
+            / n as f64;
+        VolumeStats {
+            active_days: n,
+            mean,
+            std_dev: var.sqrt(),
+            max: days.values().copied().max().unwrap_or(0),
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    use super::*;
+    use crate::event::{LogKind, Principal};
+    use chrono::TimeZone;
+    use proptest::prelude::*;
+
+    fn event(id: u32, secs: i64, action: &str, ip: &str, outcome: Outcome) -> Event {
+        Event {
+            id: format!("e{id}"),
+            time: chrono::Utc.timestamp_opt(1_700_000_000 + secs, 0).unwrap(),
+            log: LogKind::CloudTrail,
+            principal: Principal {
+                credential: Some("AKIAEXAMPLE".into()),
+                session: Some(format!("s{}", id % 3)),
+                ..Principal::default()
+            },
+            actor: Actor::Automation,
+            action: action.to_string(),
+            resources: vec![format!("arn:aws:s3:::bucket/{}", id % 7)],
+            source_ip: Some(ip.to_string()),
+            user_agent: Some("aws-cli/2.15.0 Python/3.11".into()),
+            outcome,
+            error_code: None,
+            region: None,
+            read_only: None,
+            console: false,
+        }
+    }
+
+    #[test]
+    fn networks_are_prefixes() {
+        assert_eq!(network_of("203.0.113.77"), "203.0.113.0/24");
+        assert_eq!(network_of("075.050.255.67"), "75.50.255.0/24");
+        assert_eq!(network_of("2001:db8:1:2::5"), "2001:db8:1::/48");
+        assert_eq!(network_of("ec2.amazonaws.com"), "cloud-service");
+        assert_eq!(network_of("AWS Internal"), "cloud-service");
+    }
+
+    #[test]
+    fn user_agents_lose_versions() {
+        assert_eq!(user_agent_family("aws-cli/2.15.0 Python/3.11"), "aws-cli");
+        assert_eq!(
+            user_agent_family("Boto3/1.34.1 md/Botocore#1.34.1"),
+            "boto3"
+        );
+        assert_eq!(
+            user_agent_family("stratus-red-team_6bf00313-712c-4fd2"),
+            "stratus-red-team"
+        );
+        assert_eq!(
+            user_agent_family("Mozilla/5.0 (X11; Linux x86_64) Chrome/120"),
+            "browser"
+        );
+        assert_eq!(
+            user_agent_family("APN/1.0 HashiCorp/1.0 Terraform/1.5.7"),
+            "terraform"
+        );
+        assert_eq!(
+            user_agent_family("[S3Console/0.4, aws-internal/3]"),
+            "console"
+        );
+    }
+
+    #[test]
+    fn api_versions_are_stripped_from_actions() {
+        assert_eq!(
+            iam_action("lambda:UpdateFunctionCode20150331v2"),
+            "lambda:UpdateFunctionCode"
+        );
+        assert_eq!(
+            iam_action("lambda:AddPermission20150331v2"),
+            "lambda:AddPermission"
+        );
+        assert_eq!(
+            iam_action("cloudfront:GetDistribution2020_05_31"),
+            "cloudfront:GetDistribution2020_05_31"
+        );
+        assert_eq!(iam_action("s3:GetObject"), "s3:GetObject");
+        assert_eq!(iam_action("tool:search"), "tool:search");
+    }
+
+    #[test]
+    fn hour_of_week_starts_monday() {
+        // 2024-01-01 was a Monday.
+        let monday = chrono::Utc.with_ymd_and_hms(2024, 1, 1, 0, 30, 0).unwrap();
+        assert_eq!(hour_of_week(&monday), 0);
+        let sunday = chrono::Utc.with_ymd_and_hms(2024, 1, 7, 23, 0, 0).unwrap();
+        assert_eq!(hour_of_week(&sunday), 167);
+    }
+
+    #[test]
+    fn observes_and_round_trips() {
+        let mut b = Baseline::new("id");
+        for i in 0..100 {
+            let outcome = if i % 10 == 0 {
+                Outcome::Denied
+            } else {
+                Outcome::Success
+            };
+            b.observe(&event(
+                i,
+                i64::from(i) * 600,
+                "s3:GetObject",
+                "10.0.0.5",
+                outcome,
+            ));
+        }
+        assert_eq!(b.events(), 100);
+        assert!((b.error_rate() - 0.1).abs() < 1e-9);
+        assert!(b.actions().contains("s3:GetObject"));
+        assert!(!b.actions().contains("s3:PutObject"));
+        assert!(b.networks().contains("10.0.0.0/24"));
+        assert!(b.user_agents().contains("aws-cli"));
+        let bytes = b.to_bytes();
+        assert_eq!(&bytes[..4], b"WBL\x01");
+        let back = Baseline::from_bytes(&bytes).unwrap();
+        assert_eq!(back, b);
+        assert!(bytes.len() < 2_000, "{} bytes", bytes.len());
+    }
+
+    #[test]
+    fn rejects_bad_blobs() {
+        assert!(matches!(
+            Baseline::from_bytes(b"nope"),
+            Err(BaselineError::BadMagic)
+        ));
+        assert!(matches!(
+            Baseline::from_bytes(b"WBL\x09abc"),
+            Err(BaselineError::Version { found: 9, .. })
+        ));
+        assert!(matches!(
+            Baseline::from_bytes(b"WBL\x01\xff\xff"),
+            Err(BaselineError::Decode(_))
+        ));
+    }
+
+    #[test]
+    fn tool_bigrams_follow_sessions() {
+        let mut b = Baseline::new("agent");
+        for (i, tool) in ["tool:search", "tool:read", "tool:search", "tool:read"]
+            .iter()
+            .enumerate()
+        {
+            let mut e = event(0, i as i64, tool, "10.0.0.1", Outcome::Success);
+            e.principal.session = Some("run-1".into());
+            b.observe(&e);
+        }
+        assert_eq!(b.bigrams().count("tool:search -> tool:read"), Some(2));
+        assert_eq!(b.bigrams().count("tool:read -> tool:search"), Some(1));
+        assert_eq!(b.tools().count(), 2);
+    }
+
+    #[test]
+    fn sketch_overflows_gracefully() {
+        let mut s = SketchSet::new(50);
+        for i in 0..2_000 {
+            s.add(&format!("key-{i}"), 1);
+        }
+        assert!(!s.is_exact());
+        assert_eq!(s.iter().count(), 50);
+        // Every key ever added is still a member (Bloom filter: no false negatives).
+        assert!((0..2_000).all(|i| s.contains(&format!("key-{i}"))));
+        let false_positives = (0..1_000)
+            .filter(|i| s.contains(&format!("other-{i}")))
+            .count();
+        assert!(false_positives < 50, "{false_positives}");
+        let d = s.distinct() as f64;
+        assert!((d - 2_000.0).abs() / 2_000.0 < 0.25, "{d}");
+    }
+
+    fn arb_events() -> impl Strategy<Value = Vec<Event>> {
+        proptest::collection::vec(
+            (0u32..400, 0i64..2_000_000, 0usize..6, 0u8..5, 0u8..4),
+            0..60,
+        )
+        .prop_map(|raw| {
+            raw.into_iter()
+                .map(|(id, secs, action, net, outcome)| {
+                    let actions = [
+                        "s3:GetObject",
+                        "s3:PutObject",
+                        "tool:a",
+                        "tool:b",
+                        "iam:ListUsers",
+                        "ec2:DescribeInstances",
+                    ];
+                    let outcome = match outcome {
+                        0 => Outcome::Denied,
+                        1 => Outcome::Error,
+                        _ => Outcome::Success,
+                    };
+                    event(
+                        id,
+                        secs,
+                        actions[action],
+                        &format!("10.{net}.{id}.1"),
+                        outcome,
+                    )
+                })
+                .collect()
+        })
+    }
+
+    fn build(events: &[Event]) -> Baseline {
+        let mut b = Baseline::new("id");
+        // Small caps so the overflow path is exercised too.
+        b.resources = SketchSet::new(3);
+        b.networks = SketchSet::new(4);
+        for e in events {
+            b.observe(e);
+        }
+        b
+    }
+
+    proptest! {
+        #[test]
+        fn merge_is_associative_and_commutative(
+            a in arb_events(), b in arb_events(), c in arb_events()
+        ) {
+            let (ba, bb, bc) = (build(&a), build(&b), build(&c));
+            let mut left = ba.clone();
+            left.merge(&bb);
+            left.merge(&bc);
+            let mut right_inner = bb.clone();
+            right_inner.merge(&bc);
+            let mut right = ba.clone();
+            right.merge(&right_inner);
+            prop_assert_eq!(&left, &right);
+            let mut swapped = bc.clone();
+            swapped.merge(&bb);
+            swapped.merge(&ba);
+            prop_assert_eq!(&left, &swapped);
+            prop_assert_eq!(left.events() as usize, a.len() + b.len() + c.len());
+            prop_assert_eq!(Baseline::from_bytes(&left.to_bytes()).ok(), Some(left));
+        }
+
+        #[test]
+        fn merging_parts_equals_observing_all_except_cross_part_bigrams(
+            a in arb_events(), b in arb_events()
+        ) {
+            let mut merged = build(&a);
+            merged.merge(&build(&b));
+            let all: Vec<Event> = a.iter().chain(&b).cloned().collect();
+            let whole = build(&all);
+            prop_assert_eq!(merged.events(), whole.events());
+            prop_assert_eq!(merged.actions(), whole.actions());
+            prop_assert_eq!(merged.networks(), whole.networks());
+            prop_assert_eq!(merged.hourly(), whole.hourly());
+            prop_assert_eq!(merged.hour_of_week_profile(), whole.hour_of_week_profile());
+        }
+    }
+}

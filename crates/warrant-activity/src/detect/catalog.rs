@@ -1,0 +1,789 @@
+//! Sensitive actions: which calls matter, which detection reports them, and their MITRE ATT&CK
+//! mapping. Tactics use ATT&CK's short names (`defense-evasion`, `privilege-escalation`).
+
+use warrant_core::Severity;
+
+/// The detection a sensitive action belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Category {
+    /// Persistence and privilege escalation through IAM (T1098, T1136).
+    PrivilegeChange,
+    /// Turning off logging and security tooling (T1562).
+    DefenseEvasion,
+    /// Reading secrets and credentials (T1555.006, T1552).
+    CredentialAccess,
+    /// Sharing data with other accounts or the world (T1537).
+    Exfiltration,
+    /// Other high-impact calls: remote execution, lateral movement, resource hijacking.
+    Sensitive,
+}
+
+impl Category {
+    pub fn rule(self) -> &'static str {
+        match self {
+            Category::PrivilegeChange => super::rules::PRIVILEGE_CHANGE,
+            Category::DefenseEvasion => super::rules::DEFENSE_EVASION,
+            Category::CredentialAccess => super::rules::CREDENTIAL_ACCESS,
+            Category::Exfiltration => super::rules::EXFILTRATION,
+            Category::Sensitive => super::rules::SENSITIVE_ACTION,
+        }
+    }
+}
+
+/// One sensitive action.
+#[derive(Debug, Clone, Copy)]
+pub struct SensitiveAction {
+    /// IAM action, `service:Action`.
+    pub action: &'static str,
+    pub category: Category,
+    pub severity: Severity,
+    /// Raise even when the identity has done it before: no routine job turns off audit logs.
+    pub always: bool,
+    pub tactics: &'static [&'static str],
+    pub techniques: &'static [&'static str],
+    /// What the call does, for evidence ("creates an access key for a user").
+    pub effect: &'static str,
+}
+
+const PERSIST: &[&str] = &["persistence"];
+const PRIVESC_PERSIST: &[&str] = &["privilege-escalation", "persistence"];
+const EVASION: &[&str] = &["defense-evasion"];
+const CRED: &[&str] = &["credential-access"];
+const EXFIL: &[&str] = &["exfiltration"];
+
+macro_rules! entry {
+    ($action:literal, $cat:ident, $sev:ident, $always:literal, $tactics:expr, [$($t:literal),*], $effect:literal) => {
+        SensitiveAction {
+            action: $action,
+            category: Category::$cat,
+            severity: Severity::$sev,
+            always: $always,
+            tactics: $tactics,
+            techniques: &[$($t),*],
+            effect: $effect,
+        }
+    };
+}
+
+/// Every sensitive action, by IAM action name.
+pub const SENSITIVE_ACTIONS: &[SensitiveAction] = &[
+    // Persistence and privilege escalation.
+    entry!(
+        "iam:CreateAccessKey",
+        PrivilegeChange,
+        High,
+        false,
+        PERSIST,
+        ["T1098.001"],
+        "creates a long-lived access key for an IAM user"
+    ),
+    entry!(
+        "iam:CreateLoginProfile",
+        PrivilegeChange,
+        High,
+        false,
+        PERSIST,
+        ["T1098.001", "T1078.004"],
+        "gives an IAM user a console password"
+    ),
+    entry!(
+        "iam:UpdateLoginProfile",
+        PrivilegeChange,
+        High,
+        false,
+        PRIVESC_PERSIST,
+        ["T1098.001"],
+        "changes an IAM user's console password"
+    ),
+    entry!(
+        "iam:CreateUser",
+        PrivilegeChange,
+        High,
+        false,
+        PERSIST,
+        ["T1136.003"],
+        "creates an IAM user"
+    ),
+    entry!(
+        "iam:CreateRole",
+        PrivilegeChange,
+        Medium,
+        false,
+        PERSIST,
+        ["T1136.003"],
+        "creates an IAM role"
+    ),
+    entry!(
+        "iam:AttachUserPolicy",
+        PrivilegeChange,
+        High,
+        false,
+        PRIVESC_PERSIST,
+        ["T1098.003"],
+        "attaches a managed policy to a user"
+    ),
+    entry!(
+        "iam:AttachRolePolicy",
+        PrivilegeChange,
+        High,
+        false,
+        PRIVESC_PERSIST,
+        ["T1098.003"],
+        "attaches a managed policy to a role"
+    ),
+    entry!(
+        "iam:AttachGroupPolicy",
+        PrivilegeChange,
+        High,
+        false,
+        PRIVESC_PERSIST,
+        ["T1098.003"],
+        "attaches a managed policy to a group"
+    ),
+    entry!(
+        "iam:PutUserPolicy",
+        PrivilegeChange,
+        High,
+        false,
+        PRIVESC_PERSIST,
+        ["T1098.003"],
+        "writes an inline policy on a user"
+    ),
+    entry!(
+        "iam:PutRolePolicy",
+        PrivilegeChange,
+        High,
+        false,
+        PRIVESC_PERSIST,
+        ["T1098.003"],
+        "writes an inline policy on a role"
+    ),
+    entry!(
+        "iam:PutGroupPolicy",
+        PrivilegeChange,
+        High,
+        false,
+        PRIVESC_PERSIST,
+        ["T1098.003"],
+        "writes an inline policy on a group"
+    ),
+    entry!(
+        "iam:CreatePolicyVersion",
+        PrivilegeChange,
+        High,
+        false,
+        PRIVESC_PERSIST,
+        ["T1098.003"],
+        "rewrites a managed policy"
+    ),
+    entry!(
+        "iam:SetDefaultPolicyVersion",
+        PrivilegeChange,
+        High,
+        false,
+        PRIVESC_PERSIST,
+        ["T1098.003"],
+        "switches a managed policy to another version"
+    ),
+    entry!(
+        "iam:UpdateAssumeRolePolicy",
+        PrivilegeChange,
+        High,
+        false,
+        PRIVESC_PERSIST,
+        ["T1098.003"],
+        "changes who may assume a role"
+    ),
+    entry!(
+        "iam:AddUserToGroup",
+        PrivilegeChange,
+        High,
+        false,
+        PRIVESC_PERSIST,
+        ["T1098.003"],
+        "adds a user to a group"
+    ),
+    entry!(
+        "iam:UploadSSHPublicKey",
+        PrivilegeChange,
+        Medium,
+        false,
+        PERSIST,
+        ["T1098.004"],
+        "registers an SSH key for a user"
+    ),
+    entry!(
+        "iam:CreateOpenIDConnectProvider",
+        PrivilegeChange,
+        High,
+        false,
+        PRIVESC_PERSIST,
+        ["T1484.002"],
+        "trusts a new OpenID Connect identity provider"
+    ),
+    entry!(
+        "iam:CreateSAMLProvider",
+        PrivilegeChange,
+        High,
+        false,
+        PRIVESC_PERSIST,
+        ["T1484.002"],
+        "trusts a new SAML identity provider"
+    ),
+    entry!(
+        "iam:DeactivateMFADevice",
+        PrivilegeChange,
+        High,
+        false,
+        &["defense-evasion", "persistence"],
+        ["T1556.006"],
+        "removes a user's MFA device"
+    ),
+    entry!(
+        "sts:GetFederationToken",
+        PrivilegeChange,
+        Medium,
+        false,
+        PERSIST,
+        ["T1078.004"],
+        "mints federated credentials that outlive the key that made them"
+    ),
+    entry!(
+        "rolesanywhere:CreateTrustAnchor",
+        PrivilegeChange,
+        High,
+        false,
+        PERSIST,
+        ["T1098.001"],
+        "trusts an outside certificate authority to obtain role credentials"
+    ),
+    entry!(
+        "rolesanywhere:CreateProfile",
+        PrivilegeChange,
+        High,
+        false,
+        PERSIST,
+        ["T1098.001"],
+        "lets certificates from a trust anchor assume roles"
+    ),
+    // Defence evasion.
+    entry!(
+        "cloudtrail:StopLogging",
+        DefenseEvasion,
+        Critical,
+        true,
+        EVASION,
+        ["T1562.008"],
+        "stops a CloudTrail trail"
+    ),
+    entry!(
+        "cloudtrail:DeleteTrail",
+        DefenseEvasion,
+        Critical,
+        true,
+        EVASION,
+        ["T1562.008"],
+        "deletes a CloudTrail trail"
+    ),
+    entry!(
+        "cloudtrail:PutEventSelectors",
+        DefenseEvasion,
+        High,
+        false,
+        EVASION,
+        ["T1562.008"],
+        "changes which events a trail records"
+    ),
+    entry!(
+        "cloudtrail:UpdateTrail",
+        DefenseEvasion,
+        High,
+        false,
+        EVASION,
+        ["T1562.008"],
+        "changes a trail's destination or scope"
+    ),
+    entry!(
+        "guardduty:DeleteDetector",
+        DefenseEvasion,
+        Critical,
+        true,
+        EVASION,
+        ["T1562.001"],
+        "deletes the GuardDuty detector"
+    ),
+    entry!(
+        "guardduty:UpdateDetector",
+        DefenseEvasion,
+        High,
+        false,
+        EVASION,
+        ["T1562.001"],
+        "changes or disables the GuardDuty detector"
+    ),
+    entry!(
+        "guardduty:CreateIPSet",
+        DefenseEvasion,
+        High,
+        false,
+        EVASION,
+        ["T1562.001"],
+        "adds a GuardDuty trusted IP list"
+    ),
+    entry!(
+        "guardduty:DisassociateFromMasterAccount",
+        DefenseEvasion,
+        High,
+        true,
+        EVASION,
+        ["T1562.001"],
+        "leaves the GuardDuty administrator account"
+    ),
+    entry!(
+        "securityhub:DisableSecurityHub",
+        DefenseEvasion,
+        Critical,
+        true,
+        EVASION,
+        ["T1562.001"],
+        "disables Security Hub"
+    ),
+    entry!(
+        "config:StopConfigurationRecorder",
+        DefenseEvasion,
+        High,
+        true,
+        EVASION,
+        ["T1562.008"],
+        "stops AWS Config recording"
+    ),
+    entry!(
+        "config:DeleteConfigurationRecorder",
+        DefenseEvasion,
+        High,
+        true,
+        EVASION,
+        ["T1562.008"],
+        "deletes the AWS Config recorder"
+    ),
+    entry!(
+        "config:DeleteDeliveryChannel",
+        DefenseEvasion,
+        High,
+        true,
+        EVASION,
+        ["T1562.008"],
+        "deletes AWS Config's delivery channel"
+    ),
+    entry!(
+        "ec2:DeleteFlowLogs",
+        DefenseEvasion,
+        High,
+        true,
+        EVASION,
+        ["T1562.008"],
+        "deletes VPC flow logs"
+    ),
+    entry!(
+        "route53resolver:DeleteResolverQueryLogConfig",
+        DefenseEvasion,
+        High,
+        true,
+        EVASION,
+        ["T1562.008"],
+        "deletes DNS query logging"
+    ),
+    entry!(
+        "route53resolver:DisassociateResolverQueryLogConfig",
+        DefenseEvasion,
+        High,
+        true,
+        EVASION,
+        ["T1562.008"],
+        "detaches DNS query logging from a VPC"
+    ),
+    entry!(
+        "logs:DeleteLogGroup",
+        DefenseEvasion,
+        Medium,
+        false,
+        EVASION,
+        ["T1562.008"],
+        "deletes a CloudWatch log group"
+    ),
+    entry!(
+        "organizations:LeaveOrganization",
+        DefenseEvasion,
+        Critical,
+        true,
+        EVASION,
+        ["T1666"],
+        "takes the account out of its organisation and its guardrails"
+    ),
+    // Credential access.
+    entry!(
+        "secretsmanager:GetSecretValue",
+        CredentialAccess,
+        High,
+        false,
+        CRED,
+        ["T1555.006"],
+        "reads a secret's value"
+    ),
+    entry!(
+        "secretsmanager:BatchGetSecretValue",
+        CredentialAccess,
+        High,
+        false,
+        CRED,
+        ["T1555.006"],
+        "reads many secrets' values at once"
+    ),
+    entry!(
+        "ssm:GetParameter",
+        CredentialAccess,
+        Medium,
+        false,
+        CRED,
+        ["T1552"],
+        "reads a parameter (SecureString values when decrypted)"
+    ),
+    entry!(
+        "ssm:GetParameters",
+        CredentialAccess,
+        Medium,
+        false,
+        CRED,
+        ["T1552"],
+        "reads parameters (SecureString values when decrypted)"
+    ),
+    entry!(
+        "ssm:GetParametersByPath",
+        CredentialAccess,
+        Medium,
+        false,
+        CRED,
+        ["T1552"],
+        "reads a tree of parameters (SecureString values when decrypted)"
+    ),
+    entry!(
+        "ec2:GetPasswordData",
+        CredentialAccess,
+        High,
+        false,
+        CRED,
+        ["T1552"],
+        "retrieves a Windows instance's administrator password"
+    ),
+    // Exfiltration.
+    entry!(
+        "ec2:ModifySnapshotAttribute",
+        Exfiltration,
+        High,
+        false,
+        EXFIL,
+        ["T1537"],
+        "shares an EBS snapshot"
+    ),
+    entry!(
+        "ec2:ModifyImageAttribute",
+        Exfiltration,
+        High,
+        false,
+        EXFIL,
+        ["T1537"],
+        "shares an AMI"
+    ),
+    entry!(
+        "rds:ModifyDBSnapshotAttribute",
+        Exfiltration,
+        High,
+        false,
+        EXFIL,
+        ["T1537"],
+        "shares an RDS snapshot"
+    ),
+    entry!(
+        "rds:ModifyDBClusterSnapshotAttribute",
+        Exfiltration,
+        High,
+        false,
+        EXFIL,
+        ["T1537"],
+        "shares an RDS cluster snapshot"
+    ),
+    entry!(
+        "s3:PutBucketPolicy",
+        Exfiltration,
+        High,
+        false,
+        EXFIL,
+        ["T1537"],
+        "rewrites a bucket policy (possibly public or cross-account)"
+    ),
+    entry!(
+        "s3:PutBucketAcl",
+        Exfiltration,
+        High,
+        false,
+        EXFIL,
+        ["T1537"],
+        "changes a bucket ACL"
+    ),
+    entry!(
+        "s3:DeleteBucketPublicAccessBlock",
+        Exfiltration,
+        High,
+        false,
+        &["exfiltration", "defense-evasion"],
+        ["T1537", "T1562.007"],
+        "removes a bucket's public access block"
+    ),
+    entry!(
+        "s3:PutReplicationConfiguration",
+        Exfiltration,
+        Medium,
+        false,
+        EXFIL,
+        ["T1537"],
+        "replicates a bucket elsewhere"
+    ),
+    entry!(
+        "s3:PutBucketReplication",
+        Exfiltration,
+        Medium,
+        false,
+        EXFIL,
+        ["T1537"],
+        "replicates a bucket elsewhere"
+    ),
+    entry!(
+        "ec2:AuthorizeSecurityGroupIngress",
+        Exfiltration,
+        Medium,
+        false,
+        &["exfiltration", "defense-evasion"],
+        ["T1562.007", "T1048"],
+        "opens inbound network access in a security group"
+    ),
+    // Other sensitive actions.
+    entry!(
+        "ssm:SendCommand",
+        Sensitive,
+        High,
+        false,
+        &["execution", "credential-access"],
+        ["T1651", "T1552.005"],
+        "runs commands on instances (which can read their role credentials)"
+    ),
+    entry!(
+        "ssm:StartSession",
+        Sensitive,
+        High,
+        false,
+        &["execution", "lateral-movement"],
+        ["T1651", "T1021.008"],
+        "opens a shell on an instance"
+    ),
+    entry!(
+        "ec2-instance-connect:SendSSHPublicKey",
+        Sensitive,
+        High,
+        false,
+        &["lateral-movement"],
+        ["T1021.008"],
+        "pushes an SSH key to an instance"
+    ),
+    entry!(
+        "ec2-instance-connect:SendSerialConsoleSSHPublicKey",
+        Sensitive,
+        High,
+        false,
+        &["lateral-movement"],
+        ["T1021.008"],
+        "pushes an SSH key to an instance's serial console"
+    ),
+    entry!(
+        "ec2:EnableSerialConsoleAccess",
+        Sensitive,
+        High,
+        false,
+        &["lateral-movement", "defense-evasion"],
+        ["T1021.008"],
+        "enables serial console access account-wide"
+    ),
+    entry!(
+        "ec2:RunInstances",
+        Sensitive,
+        Medium,
+        false,
+        &["execution", "impact"],
+        ["T1578.002", "T1496"],
+        "launches instances"
+    ),
+    entry!(
+        "ec2:ModifyInstanceAttribute",
+        Sensitive,
+        Medium,
+        false,
+        &["execution", "persistence"],
+        ["T1059"],
+        "changes an instance's attributes, such as the user data it runs at boot"
+    ),
+    entry!(
+        "lambda:UpdateFunctionCode",
+        Sensitive,
+        Medium,
+        false,
+        &["persistence", "execution"],
+        ["T1546", "T1648"],
+        "replaces a function's code"
+    ),
+    entry!(
+        "lambda:UpdateFunctionConfiguration",
+        Sensitive,
+        Medium,
+        false,
+        &["persistence", "execution"],
+        ["T1546", "T1648"],
+        "changes a function's configuration, layers or environment"
+    ),
+    entry!(
+        "lambda:AddPermission",
+        Sensitive,
+        Medium,
+        false,
+        &["persistence"],
+        ["T1546"],
+        "lets another principal invoke a function"
+    ),
+    entry!(
+        "lambda:PublishLayerVersion",
+        Sensitive,
+        Medium,
+        false,
+        &["persistence", "execution"],
+        ["T1546", "T1648"],
+        "publishes a Lambda layer"
+    ),
+    entry!(
+        "bedrock:InvokeModel",
+        Sensitive,
+        Medium,
+        false,
+        &["impact"],
+        ["T1496"],
+        "invokes a foundation model"
+    ),
+    entry!(
+        "bedrock:InvokeModelWithResponseStream",
+        Sensitive,
+        Medium,
+        false,
+        &["impact"],
+        ["T1496"],
+        "invokes a foundation model"
+    ),
+    entry!(
+        "bedrock:PutFoundationModelEntitlement",
+        Sensitive,
+        High,
+        false,
+        &["impact"],
+        ["T1496"],
+        "enables access to a foundation model"
+    ),
+    entry!(
+        "bedrock:PutUseCaseForModelAccess",
+        Sensitive,
+        High,
+        false,
+        &["impact"],
+        ["T1496"],
+        "requests access to foundation models"
+    ),
+    entry!(
+        "bedrock:CreateFoundationModelAgreement",
+        Sensitive,
+        High,
+        false,
+        &["impact"],
+        ["T1496"],
+        "accepts a foundation model's offer"
+    ),
+    entry!(
+        "kms:ScheduleKeyDeletion",
+        Sensitive,
+        High,
+        false,
+        &["impact"],
+        ["T1485"],
+        "schedules a KMS key for deletion"
+    ),
+    entry!(
+        "kms:DisableKey",
+        Sensitive,
+        High,
+        false,
+        &["impact"],
+        ["T1485"],
+        "disables a KMS key"
+    ),
+];
+
+/// The catalogue entry for an IAM action (case-insensitive).
+pub fn sensitive_action(action: &str) -> Option<&'static SensitiveAction> {
+    SENSITIVE_ACTIONS
+        .iter()
+        .find(|s| s.action.eq_ignore_ascii_case(action))
+}
+
+/// ATT&CK discovery techniques for a service's read calls.
+pub fn discovery_technique(service: &str) -> &'static str {
+    match service {
+        "iam" => "T1087.004",
+        "ec2" | "lambda" | "rds" | "ecs" | "eks" => "T1580",
+        "s3" => "T1619",
+        "organizations" => "T1069.003",
+        _ => "T1526",
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_action_is_unique_mapped_and_in_the_iam_catalogue() {
+        let catalogue = warrant_aws_policy::catalog();
+        let mut seen = std::collections::BTreeSet::new();
+        let mut missing = Vec::new();
+        for s in SENSITIVE_ACTIONS {
+            assert!(seen.insert(s.action.to_ascii_lowercase()), "{}", s.action);
+            assert!(
+                !s.tactics.is_empty() && !s.techniques.is_empty(),
+                "{}",
+                s.action
+            );
+            assert!(
+                s.techniques.iter().all(|t| t.starts_with('T')),
+                "{}",
+                s.action
+            );
+            // Two S3 calls are listed under their CloudTrail event names, which differ from the IAM
+            // actions (s3:PutBucketPublicAccessBlock, s3:PutReplicationConfiguration).
+            if catalogue.index_of(s.action).is_none()
+                && ![
+                    "s3:DeleteBucketPublicAccessBlock",
+                    "s3:PutBucketReplication",
+                ]
+                .contains(&s.action)
+            {
+                missing.push(s.action);
+            }
+        }
+        assert!(missing.is_empty(), "not IAM actions: {missing:?}");
+        assert!(sensitive_action("CLOUDTRAIL:stoplogging").is_some());
+    }
+}

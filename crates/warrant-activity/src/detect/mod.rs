@@ -1,0 +1,257 @@
+//! Detections: an identity's events in a detection window, compared with its baseline and what
+//! the inventory says it is, become [`Finding`]s with evidence, severity, OWASP NHI and MITRE
+//! ATT&CK mapping.
+//!
+//! Every finding carries its ATT&CK tactics as an evidence sentence starting with
+//! [`TACTICS_PREFIX`] (the core `Finding` has technique ids in `attack` but no tactic field);
+//! [`finding_tactics`] reads them back.
+
+pub mod catalog;
+pub mod rules;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+use warrant_core::{
+    ActorKind, Environment, Finding, Identity, IdentityKind, IdentityStatus, Timestamp,
+};
+
+use crate::baseline::Baseline;
+use crate::event::{Event, Principal};
+
+pub use catalog::{Category, SENSITIVE_ACTIONS, SensitiveAction, sensitive_action};
+pub use rules::ALL_RULES;
+
+/// Evidence sentences that list a finding's ATT&CK tactics start with this.
+pub const TACTICS_PREFIX: &str = "MITRE ATT&CK tactics: ";
+
+/// The ATT&CK tactics a finding carries (short names such as `persistence`).
+pub fn finding_tactics(finding: &Finding) -> Vec<String> {
+    finding
+        .evidence
+        .iter()
+        .filter_map(|e| e.strip_prefix(TACTICS_PREFIX))
+        .flat_map(|rest| rest.trim_end_matches('.').split(", "))
+        .map(str::to_string)
+        .collect()
+}
+
+/// Thresholds of every detection. Defaults are meant for production use; every field may be
+/// set from configuration (`#[serde(default)]`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DetectConfig {
+    /// Rule ids not to run.
+    pub disabled_rules: Vec<String>,
+    /// Baseline-relative detections (new network, new user agent, off-schedule, volume spike,
+    /// discovery burst novelty) need at least this many learned events…
+    pub min_baseline_events: u64,
+    /// …spread over at least this many days.
+    pub min_baseline_days: f64,
+    /// Volume spike: a day's calls exceed every one of `spike_min_events`, `spike_factor` times
+    /// the baseline's daily mean and the mean plus `spike_sigmas` standard deviations.
+    pub spike_min_events: u64,
+    pub spike_factor: f64,
+    pub spike_sigmas: f64,
+    /// Days the baseline must have been active on for a volume comparison.
+    pub spike_min_active_days: u64,
+    /// Failure burst: denied or failed-authentication calls in one hour reaching this many, and
+    /// `failure_burst_factor` times the baseline's worst hour.
+    pub failure_burst_min: u64,
+    pub failure_burst_factor: f64,
+    /// Discovery burst: distinct read-only actions never used before, in one hour.
+    pub discovery_min_new_actions: usize,
+    /// Credential access by an identity that routinely reads secrets: calls in one day above
+    /// this many and `secret_burst_factor` times its daily mean for that action.
+    pub secret_burst_min: u64,
+    pub secret_burst_factor: f64,
+    /// Off-schedule: hours of the week within this many hours of a learned active hour count as
+    /// on schedule…
+    pub off_schedule_tolerance_hours: usize,
+    /// …and at least this many calls outside the schedule raise a finding.
+    pub off_schedule_min_events: u64,
+    /// Credential reuse (NHI9): one credential used from this many networks (or user-agent
+    /// families) within one hour.
+    pub reuse_min_sources: usize,
+    /// Dormant: no activity for this many days before the window.
+    pub dormant_days: i64,
+}
+
+impl Default for DetectConfig {
+    fn default() -> DetectConfig {
+        DetectConfig {
+            disabled_rules: Vec::new(),
+            min_baseline_events: 50,
+            min_baseline_days: 5.0,
+            spike_min_events: 1_000,
+            spike_factor: 10.0,
+            spike_sigmas: 8.0,
+            spike_min_active_days: 3,
+            failure_burst_min: 10,
+            failure_burst_factor: 3.0,
+            discovery_min_new_actions: 10,
+            secret_burst_min: 20,
+            secret_burst_factor: 5.0,
+            off_schedule_tolerance_hours: 1,
+            off_schedule_min_events: 3,
+            reuse_min_sources: 3,
+            dormant_days: 90,
+        }
+    }
+}
+
+/// What the inventory says about the identity whose events are checked.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IdentityContext {
+    /// External id of the identity (findings are raised on it).
+    pub id: String,
+    pub kind: IdentityKind,
+    pub environment: Environment,
+    pub actor: ActorKind,
+    /// Tools an MCP server or agent is declared to use; `None` when nothing is declared.
+    pub declared_tools: Option<BTreeSet<String>>,
+    pub status: IdentityStatus,
+    /// Last use known before the detection window (the inventory's or the store's).
+    pub last_used: Option<Timestamp>,
+}
+
+impl IdentityContext {
+    /// A context with nothing known beyond the id (unknown environment and actor, active).
+    pub fn unknown(id: &str) -> IdentityContext {
+        IdentityContext {
+            id: id.to_string(),
+            kind: IdentityKind::Other,
+            environment: Environment::Unknown,
+            actor: ActorKind::Unknown,
+            declared_tools: None,
+            status: IdentityStatus::Active,
+            last_used: None,
+        }
+    }
+
+    /// From an inventory identity. Declared tools come from its `tools` or `allowed_tools`
+    /// attribute (an array of names), when a connector recorded one.
+    pub fn from_identity(identity: &Identity) -> IdentityContext {
+        let declared_tools = ["tools", "allowed_tools"]
+            .iter()
+            .filter_map(|key| identity.attributes.get(*key))
+            .filter_map(|value| value.as_array())
+            .map(|items| {
+                items
+                    .iter()
+                    .filter_map(|v| v.as_str())
+                    .map(str::to_string)
+                    .collect::<BTreeSet<_>>()
+            })
+            .next();
+        IdentityContext {
+            id: identity.id.clone(),
+            kind: identity.kind,
+            environment: identity.environment,
+            actor: identity.actor,
+            declared_tools,
+            status: identity.status,
+            last_used: identity.last_used,
+        }
+    }
+}
+
+/// Where environments are known: accounts and networks. Resources in an account map to its
+/// environment; other resources are guessed from their names (`acme-dev-data`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Environments {
+    /// Account id → environment.
+    pub accounts: BTreeMap<String, Environment>,
+    /// Network (as [`crate::baseline::network_of`] writes it, e.g. `10.20.0.0/24`) →
+    /// environment.
+    pub networks: BTreeMap<String, Environment>,
+}
+
+impl Environments {
+    /// The environment a resource (ARN or name) belongs to, when it can be told.
+    pub fn of_resource(&self, resource: &str) -> Environment {
+        let parts: Vec<&str> = resource.splitn(6, ':').collect();
+        if parts.len() == 6 && parts[0] == "arn" {
+            if let Some(env) = self.accounts.get(parts[4]) {
+                return *env;
+            }
+            // S3 and other account-less ARNs: judge by the bucket or resource name only, not
+            // by object keys (a key under `dev/` in a prod bucket is still prod data).
+            let name = parts[5].split('/').next().unwrap_or("");
+            return Environment::guess(name);
+        }
+        Environment::guess(resource.split('/').next().unwrap_or(""))
+    }
+
+    pub fn of_network(&self, network: &str) -> Environment {
+        self.networks
+            .get(network)
+            .copied()
+            .unwrap_or(Environment::Unknown)
+    }
+}
+
+/// Runs every detection over one identity's events.
+#[derive(Debug, Clone, Default)]
+pub struct Detector {
+    pub config: DetectConfig,
+    pub environments: Environments,
+}
+
+impl Detector {
+    pub fn new(config: DetectConfig) -> Detector {
+        Detector {
+            config,
+            environments: Environments::default(),
+        }
+    }
+
+    pub fn with_environments(mut self, environments: Environments) -> Detector {
+        self.environments = environments;
+        self
+    }
+
+    /// Findings for the identity `context` from its `events` in the detection window, against
+    /// `baseline` (learned over an earlier window; `None` or empty when nothing was learned).
+    /// Deterministic: the same input gives the same findings, in rule order then discriminator
+    /// order, whatever the order of `events`.
+    pub fn detect(
+        &self,
+        context: &IdentityContext,
+        baseline: Option<&Baseline>,
+        events: &[Event],
+    ) -> Vec<Finding> {
+        let empty = Baseline::new(&context.id);
+        let baseline = baseline.unwrap_or(&empty);
+        let mut sorted: Vec<&Event> = events.iter().collect();
+        sorted.sort_by(|a, b| a.time.cmp(&b.time).then_with(|| a.id.cmp(&b.id)));
+        sorted.dedup_by(|a, b| a.id == b.id && !a.id.is_empty());
+        let input = rules::Input {
+            config: &self.config,
+            environments: &self.environments,
+            context,
+            baseline,
+            mature: baseline.events() >= self.config.min_baseline_events
+                && baseline.span_days() >= self.config.min_baseline_days,
+            events: &sorted,
+        };
+        let mut findings = Vec::new();
+        for (rule, run) in rules::RULE_FNS {
+            if self.config.disabled_rules.iter().any(|d| d == rule) {
+                continue;
+            }
+            let mut found = run(&input);
+            found.sort_by(|a, b| a.id.cmp(&b.id));
+            findings.extend(found);
+        }
+        findings
+    }
+}
+
+/// A finding for a principal that acted but is not in the inventory (a shadow identity).
+/// `events` are that principal's events; the finding is raised on `identity`, the id the
+/// caller gives it (usually the principal's ARN, else its name or credential id).
+pub fn shadow_identity_finding(identity: &str, principal: &Principal, events: &[Event]) -> Finding {
+    rules::shadow_identity(identity, principal, events)
+}
