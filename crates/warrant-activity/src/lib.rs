@@ -6,7 +6,14 @@
 
 pub mod baseline;
 pub mod detect;
+pub mod actions;
+pub mod attribution;
 pub mod event;
+pub mod ingest;
 pub mod rightsize;
 
+pub use attribution::{Attribution, Attributor, UsageAccumulator, usage_records};
 pub use event::{Actor, Event, LogKind, Outcome, Principal, PrincipalKind};
+pub use ingest::{
+    BadRecord, FileReport, IngestOptions, IngestReport, ingest_file, ingest_paths, ingest_reader,
+};

@@ -1,0 +1,426 @@
+//! CloudTrail records (delivery files, JSON arrays, JSON Lines exports).
+
+use std::collections::HashMap;
+
+use serde::Deserialize;
+
+use super::Emit;
+use super::classify::{aws_actor, is_browser};
+use super::de::{Opt, Str, content_id, lenient_bool, lenient_object, parse_time};
+use crate::actions::cloudtrail_action;
+use crate::event::{Event, LogKind, Outcome, Principal, PrincipalKind};
+
+#[derive(Deserialize)]
+struct Record<'a> {
+    #[serde(rename = "eventID", borrow, default)]
+    event_id: Opt<'a>,
+    #[serde(rename = "eventTime", borrow)]
+    event_time: Str<'a>,
+    #[serde(rename = "eventSource", borrow)]
+    event_source: Str<'a>,
+    #[serde(rename = "eventName", borrow)]
+    event_name: Str<'a>,
+    #[serde(rename = "awsRegion", borrow, default)]
+    aws_region: Opt<'a>,
+    #[serde(rename = "sourceIPAddress", borrow, default)]
+    source_ip: Opt<'a>,
+    #[serde(rename = "userAgent", borrow, default)]
+    user_agent: Opt<'a>,
+    #[serde(rename = "errorCode", borrow, default)]
+    error_code: Opt<'a>,
+    #[serde(rename = "readOnly", default, deserialize_with = "lenient_bool")]
+    read_only: Option<bool>,
+    #[serde(rename = "eventType", borrow, default)]
+    event_type: Opt<'a>,
+    #[serde(rename = "recipientAccountId", borrow, default)]
+    recipient_account: Opt<'a>,
+    #[serde(
+        rename = "userIdentity",
+        borrow,
+        default,
+        deserialize_with = "lenient_object"
+    )]
+    user_identity: Option<UserIdentity<'a>>,
+    #[serde(
+        rename = "requestParameters",
+        borrow,
+        default,
+        deserialize_with = "lenient_object"
+    )]
+    request: Option<RequestParameters<'a>>,
+    #[serde(
+        rename = "responseElements",
+        borrow,
+        default,
+        deserialize_with = "lenient_object"
+    )]
+    response: Option<ResponseElements<'a>>,
+    #[serde(borrow, default)]
+    resources: Option<Vec<Resource<'a>>>,
+    #[serde(
+        rename = "sessionCredentialFromConsole",
+        default,
+        deserialize_with = "lenient_bool"
+    )]
+    from_console: Option<bool>,
+}
+
+#[derive(Deserialize, Default)]
+struct UserIdentity<'a> {
+    #[serde(rename = "type", borrow, default)]
+    kind: Opt<'a>,
+    #[serde(borrow, default)]
+    arn: Opt<'a>,
+    #[serde(rename = "accountId", borrow, default)]
+    account_id: Opt<'a>,
+    #[serde(rename = "accessKeyId", borrow, default)]
+    access_key_id: Opt<'a>,
+    #[serde(rename = "userName", borrow, default)]
+    user_name: Opt<'a>,
+    #[serde(rename = "principalId", borrow, default)]
+    principal_id: Opt<'a>,
+    #[serde(rename = "invokedBy", borrow, default)]
+    invoked_by: Opt<'a>,
+    #[serde(
+        rename = "sessionContext",
+        borrow,
+        default,
+        deserialize_with = "lenient_object"
+    )]
+    session_context: Option<SessionContext<'a>>,
+}
+
+#[derive(Deserialize)]
+struct SessionContext<'a> {
+    #[serde(
+        rename = "sessionIssuer",
+        borrow,
+        default,
+        deserialize_with = "lenient_object"
+    )]
+    issuer: Option<Issuer<'a>>,
+}
+
+#[derive(Deserialize)]
+struct Issuer<'a> {
+    #[serde(borrow, default)]
+    arn: Opt<'a>,
+    #[serde(rename = "userName", borrow, default)]
+    user_name: Opt<'a>,
+}
+
+#[derive(Deserialize)]
+struct RequestParameters<'a> {
+    #[serde(rename = "bucketName", borrow, default)]
+    bucket_name: Opt<'a>,
+    #[serde(borrow, default)]
+    key: Opt<'a>,
+    #[serde(rename = "roleName", borrow, default)]
+    role_name: Opt<'a>,
+    #[serde(rename = "roleArn", borrow, default)]
+    role_arn: Opt<'a>,
+    #[serde(rename = "userName", borrow, default)]
+    user_name: Opt<'a>,
+    #[serde(rename = "groupName", borrow, default)]
+    group_name: Opt<'a>,
+    #[serde(rename = "policyArn", borrow, default)]
+    policy_arn: Opt<'a>,
+    #[serde(rename = "functionName", borrow, default)]
+    function_name: Opt<'a>,
+    #[serde(rename = "secretId", borrow, default)]
+    secret_id: Opt<'a>,
+}
+
+#[derive(Deserialize)]
+struct ResponseElements<'a> {
+    #[serde(rename = "ConsoleLogin", borrow, default)]
+    console_login: Opt<'a>,
+}
+
+#[derive(Deserialize)]
+struct Resource<'a> {
+    #[serde(rename = "ARN", borrow, default)]
+    arn: Opt<'a>,
+}
+
+/// Per-file state: `(eventSource, eventName)` → action, so the mapping and the catalogue
+/// look-up run once per distinct pair rather than once per event.
+#[derive(Default)]
+pub(crate) struct CloudTrail {
+    actions: HashMap<String, HashMap<String, String>>,
+}
+
+impl CloudTrail {
+    fn action(&mut self, source: &str, name: &str) -> String {
+        if let Some(found) = self.actions.get(source).and_then(|m| m.get(name)) {
+            return found.clone();
+        }
+        let action = cloudtrail_action(source, name);
+        self.actions
+            .entry(source.to_string())
+            .or_default()
+            .insert(name.to_string(), action.clone());
+        action
+    }
+
+    pub fn parse(&mut self, bytes: &[u8], out: &mut Emit<'_>) -> Result<(), String> {
+        let r: Record = serde_json::from_slice(bytes).map_err(|e| e.to_string())?;
+        let time = parse_time(&r.event_time.0)
+            .ok_or_else(|| format!("eventTime {:?} is not an RFC 3339 time", r.event_time.0))?;
+        let action = self.action(&r.event_source.0, &r.event_name.0);
+        let identity = r.user_identity.unwrap_or_default();
+        let principal = principal(&identity, &r.recipient_account);
+
+        let error_code = r.error_code.owned();
+        let console_failure = r
+            .response
+            .as_ref()
+            .and_then(|x| x.console_login.as_deref())
+            .is_some_and(|v| v.eq_ignore_ascii_case("Failure"));
+        let outcome = match error_code.as_deref() {
+            Some(code) => outcome_of(code),
+            None if console_failure => Outcome::AuthFailed,
+            None => Outcome::Success,
+        };
+        let user_agent = r.user_agent.owned();
+        let console = r.event_type.as_deref() == Some("AwsConsoleSignIn")
+            || r.from_console == Some(true)
+            || user_agent.as_deref().is_some_and(is_browser);
+        let actor = aws_actor(
+            principal.kind.unwrap_or(PrincipalKind::Unknown),
+            user_agent.as_deref(),
+            principal.session.as_deref(),
+            console,
+        );
+        let account = principal.account.clone();
+        let resources = resources(
+            r.resources.as_deref().unwrap_or(&[]),
+            r.request.as_ref(),
+            account.as_deref(),
+            r.aws_region.as_deref(),
+        );
+        let id = r
+            .event_id
+            .owned()
+            .unwrap_or_else(|| content_id("cloudtrail", bytes));
+        out.event(Event {
+            id,
+            time,
+            log: LogKind::CloudTrail,
+            principal,
+            actor,
+            action,
+            resources,
+            source_ip: r.source_ip.owned(),
+            user_agent,
+            outcome,
+            error_code,
+            region: r.aws_region.owned(),
+            read_only: r.read_only,
+            console,
+        });
+        Ok(())
+    }
+}
+
+fn principal(u: &UserIdentity<'_>, recipient: &Opt<'_>) -> Principal {
+    let issuer = u.session_context.as_ref().and_then(|s| s.issuer.as_ref());
+    let account = u.account_id.owned().or_else(|| recipient.owned());
+    let credential = u.access_key_id.owned();
+    let kind_text = u.kind.as_deref().unwrap_or("");
+    let (kind, arn, name, session) = match kind_text {
+        "IAMUser" => (
+            PrincipalKind::AwsUser,
+            u.arn.owned(),
+            u.user_name.owned(),
+            None,
+        ),
+        "AssumedRole" => {
+            // arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION
+            let session = u
+                .arn
+                .as_deref()
+                .and_then(|a| a.rsplit_once('/'))
+                .map(|(_, s)| s.to_string());
+            let role_arn = issuer
+                .and_then(|i| i.arn.owned())
+                .or_else(|| u.arn.as_deref().and_then(role_arn_from_sts));
+            let role_name = issuer.and_then(|i| i.user_name.owned()).or_else(|| {
+                role_arn
+                    .as_deref()
+                    .and_then(|a| a.rsplit_once('/'))
+                    .map(|(_, n)| n.to_string())
+            });
+            (PrincipalKind::AwsAssumedRole, role_arn, role_name, session)
+        }
+        "Root" => (
+            PrincipalKind::AwsRoot,
+            u.arn.owned(),
+            Some("root".to_string()),
+            None,
+        ),
+        "AWSService" => (PrincipalKind::AwsService, None, u.invoked_by.owned(), None),
+        "FederatedUser" => {
+            // The IAM user that called GetFederationToken governs the session's permissions.
+            let session = u
+                .arn
+                .as_deref()
+                .and_then(|a| a.rsplit_once('/'))
+                .map(|(_, s)| s.to_string());
+            let arn = issuer.and_then(|i| i.arn.owned()).or_else(|| u.arn.owned());
+            let name = issuer.and_then(|i| i.user_name.owned());
+            (PrincipalKind::AwsFederated, arn, name, session)
+        }
+        "SAMLUser" | "WebIdentityUser" | "IdentityCenterUser" => (
+            PrincipalKind::AwsFederated,
+            u.arn.owned(),
+            u.user_name.owned().or_else(|| u.principal_id.owned()),
+            None,
+        ),
+        _ => (
+            PrincipalKind::Unknown,
+            u.arn.owned(),
+            u.user_name
+                .owned()
+                .or_else(|| u.invoked_by.owned())
+                .or_else(|| u.principal_id.owned()),
+            None,
+        ),
+    };
+    Principal {
+        kind: Some(kind),
+        arn,
+        credential,
+        account,
+        name,
+        session,
+    }
+}
+
+/// `arn:aws:sts::A:assumed-role/R/S` → `arn:aws:iam::A:role/R` (path unknown without the issuer).
+fn role_arn_from_sts(arn: &str) -> Option<String> {
+    let rest = arn.strip_prefix("arn:")?;
+    let (partition, rest) = rest.split_once(':')?;
+    let rest = rest.strip_prefix("sts::")?;
+    let (account, rest) = rest.split_once(':')?;
+    let rest = rest.strip_prefix("assumed-role/")?;
+    let (role, _) = rest.split_once('/')?;
+    Some(format!("arn:{partition}:iam::{account}:role/{role}"))
+}
+
+/// Outcome from an `errorCode`. EC2 prefixes codes with `Client.`/`Server.`.
+pub(crate) fn outcome_of(code: &str) -> Outcome {
+    let code = code
+        .strip_prefix("Client.")
+        .or_else(|| code.strip_prefix("Server."))
+        .unwrap_or(code);
+    const AUTH: &[&str] = &[
+        "InvalidClientTokenId",
+        "SignatureDoesNotMatch",
+        "ExpiredToken",
+        "ExpiredTokenException",
+        "InvalidAccessKeyId",
+        "IncompleteSignature",
+        "AuthFailure",
+        "MissingAuthenticationToken",
+        "UnrecognizedClientException",
+        "InvalidToken",
+        "InvalidSignatureException",
+        "TokenRefreshRequired",
+        "NotAuthorizedException", // Cognito: bad credentials, not a policy refusal
+    ];
+    if AUTH.contains(&code) {
+        Outcome::AuthFailed
+    } else if code.starts_with("AccessDenied")
+        || code.contains("AccessDenied")
+        || code == "UnauthorizedOperation"
+        || code.contains("NotAuthorized")
+        || code.contains("Unauthorized")
+        || code.contains("Forbidden")
+    {
+        Outcome::Denied
+    } else {
+        Outcome::Error
+    }
+}
+
+fn resources(
+    listed: &[Resource<'_>],
+    request: Option<&RequestParameters<'_>>,
+    account: Option<&str>,
+    region: Option<&str>,
+) -> Vec<String> {
+    let mut out: Vec<String> = listed.iter().filter_map(|r| r.arn.owned()).collect();
+    if let Some(p) = request {
+        let mut add = |s: String| {
+            if !out.contains(&s) {
+                out.push(s);
+            }
+        };
+        if let Some(bucket) = p.bucket_name.as_deref().filter(|b| !b.is_empty()) {
+            match p.key.as_deref().filter(|k| !k.is_empty()) {
+                Some(key) => add(format!("arn:aws:s3:::{bucket}/{key}")),
+                None => add(format!("arn:aws:s3:::{bucket}")),
+            }
+        }
+        let account = account.unwrap_or("");
+        let arn_or = |value: &str, make: &dyn Fn(&str) -> String| {
+            if value.starts_with("arn:") {
+                value.to_string()
+            } else {
+                make(value)
+            }
+        };
+        if let Some(v) = p.role_name.as_deref().filter(|v| !v.is_empty()) {
+            add(arn_or(v, &|n| format!("arn:aws:iam::{account}:role/{n}")));
+        }
+        if let Some(v) = p.role_arn.owned() {
+            add(v);
+        }
+        if let Some(v) = p.user_name.as_deref().filter(|v| !v.is_empty()) {
+            add(arn_or(v, &|n| format!("arn:aws:iam::{account}:user/{n}")));
+        }
+        if let Some(v) = p.group_name.as_deref().filter(|v| !v.is_empty()) {
+            add(arn_or(v, &|n| format!("arn:aws:iam::{account}:group/{n}")));
+        }
+        if let Some(v) = p.policy_arn.owned() {
+            add(v);
+        }
+        if let Some(v) = p.function_name.as_deref().filter(|v| !v.is_empty()) {
+            let region = region.unwrap_or("");
+            add(arn_or(v, &|n| {
+                format!("arn:aws:lambda:{region}:{account}:function:{n}")
+            }));
+        }
+        if let Some(v) = p.secret_id.as_deref().filter(|v| v.starts_with("arn:")) {
+            add(v.to_string());
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn outcomes() {
+        assert_eq!(outcome_of("AccessDenied"), Outcome::Denied);
+        assert_eq!(outcome_of("Client.UnauthorizedOperation"), Outcome::Denied);
+        assert_eq!(outcome_of("AccessDeniedException"), Outcome::Denied);
+        assert_eq!(outcome_of("InvalidClientTokenId"), Outcome::AuthFailed);
+        assert_eq!(outcome_of("SignatureDoesNotMatch"), Outcome::AuthFailed);
+        assert_eq!(outcome_of("ExpiredToken"), Outcome::AuthFailed);
+        assert_eq!(outcome_of("NoSuchBucket"), Outcome::Error);
+    }
+
+    #[test]
+    fn sts_arn_to_role() {
+        assert_eq!(
+            role_arn_from_sts("arn:aws:sts::123456789012:assumed-role/deploy/ci-run").unwrap(),
+            "arn:aws:iam::123456789012:role/deploy"
+        );
+        assert!(role_arn_from_sts("arn:aws:iam::1:user/x").is_none());
+    }
+}

@@ -1,0 +1,495 @@
+//! Splits a byte stream into JSON records without parsing them, so each record can be parsed
+//! from a borrowed slice and dropped: memory stays bounded by the largest record, whatever the
+//! size of the file.
+//!
+//! Three containers are understood: a top-level array (`[r, r, …]`), CloudTrail's delivery
+//! object (`{"Records":[r, r, …]}`), and a stream of top-level values (JSON Lines or
+//! concatenated, possibly pretty-printed, objects). A value stream whose first record fits on
+//! one line is framed line by line, so one broken line cannot desynchronise the rest.
+
+use std::io::{self, Read};
+use std::ops::Range;
+
+/// Where a record starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Place {
+    /// 1-based line.
+    pub line: u64,
+    /// Byte offset in the (decompressed) stream.
+    pub offset: u64,
+    /// 0-based record index in the file.
+    pub index: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Container {
+    /// `[ … ]`
+    Array,
+    /// `{"Records": [ … ]}` (CloudTrail as delivered).
+    Records,
+    /// JSON Lines or concatenated values.
+    Values,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Lines,
+    Values,
+    Array,
+}
+
+pub(crate) enum Frame {
+    Record { range: Range<usize>, place: Place },
+    Bad { place: Place, reason: String },
+    End,
+}
+
+enum Fill {
+    More,
+    Eof,
+    Full,
+}
+
+pub(crate) struct Framer<R> {
+    reader: R,
+    buf: Vec<u8>,
+    /// Next unconsumed byte; a record being framed always starts here.
+    pos: usize,
+    end: usize,
+    eof: bool,
+    read_error: Option<io::Error>,
+    /// Stream offset of `buf[0]`.
+    base: u64,
+    /// Line at `pos`.
+    line: u64,
+    mode: Mode,
+    max_record: usize,
+    index: u64,
+    done: bool,
+}
+
+impl<R: Read> Framer<R> {
+    pub fn new(reader: R, buffer: usize, max_record: usize) -> Framer<R> {
+        let buffer = buffer.clamp(64, max_record.max(64));
+        Framer {
+            reader,
+            buf: vec![0; buffer],
+            pos: 0,
+            end: 0,
+            eof: false,
+            read_error: None,
+            base: 0,
+            line: 1,
+            mode: Mode::Values,
+            max_record: max_record.max(64),
+            index: 0,
+            done: false,
+        }
+    }
+
+    /// Bytes read from the stream so far.
+    pub fn bytes_read(&self) -> u64 {
+        self.base + self.end as u64
+    }
+
+    pub fn slice(&self, range: Range<usize>) -> &[u8] {
+        self.buf.get(range).unwrap_or(&[])
+    }
+
+    fn fill(&mut self) -> Fill {
+        if self.eof {
+            return Fill::Eof;
+        }
+        if self.pos > 0 {
+            self.buf.copy_within(self.pos..self.end, 0);
+            self.base += self.pos as u64;
+            self.end -= self.pos;
+            self.pos = 0;
+        }
+        if self.end == self.buf.len() {
+            if self.buf.len() >= self.max_record {
+                return Fill::Full;
+            }
+            let grown = (self.buf.len() * 2).min(self.max_record);
+            self.buf.resize(grown, 0);
+        }
+        loop {
+            match self.reader.read(&mut self.buf[self.end..]) {
+                Ok(0) => {
+                    self.eof = true;
+                    return Fill::Eof;
+                }
+                Ok(n) => {
+                    self.end += n;
+                    return Fill::More;
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    self.read_error = Some(e);
+                    self.eof = true;
+                    return Fill::Eof;
+                }
+            }
+        }
+    }
+
+    fn place(&self) -> Place {
+        Place {
+            line: self.line,
+            offset: self.base + self.pos as u64,
+            index: self.index,
+        }
+    }
+
+    /// Skips whitespace and a UTF-8 byte-order mark; false at end of input.
+    fn skip_space(&mut self) -> bool {
+        loop {
+            while self.pos < self.end {
+                match self.buf[self.pos] {
+                    b'\n' => self.line += 1,
+                    b' ' | b'\t' | b'\r' => {}
+                    _ => return true,
+                }
+                self.pos += 1;
+            }
+            if !matches!(self.fill(), Fill::More) {
+                return false;
+            }
+        }
+    }
+
+    /// Looks at the start of the stream and decides how records are laid out. `None` when the
+    /// stream is empty or does not start like JSON.
+    pub fn open(&mut self) -> Option<Container> {
+        // Enough bytes to see `{"Records":[` through generous whitespace.
+        while self.end < 256 && matches!(self.fill(), Fill::More) {}
+        if self.buf[self.pos..self.end].starts_with(b"\xEF\xBB\xBF") {
+            self.pos += 3;
+        }
+        if !self.skip_space() {
+            return None;
+        }
+        match self.buf[self.pos] {
+            b'[' => {
+                self.pos += 1;
+                self.mode = Mode::Array;
+                Some(Container::Array)
+            }
+            b'{' => {
+                if let Some(skip) = records_prefix(&self.buf[self.pos..self.end]) {
+                    for &b in &self.buf[self.pos..self.pos + skip] {
+                        if b == b'\n' {
+                            self.line += 1;
+                        }
+                    }
+                    self.pos += skip;
+                    self.mode = Mode::Array;
+                    Some(Container::Records)
+                } else {
+                    self.mode = Mode::Values;
+                    Some(Container::Values)
+                }
+            }
+            _ => None,
+        }
+    }
+
+    /// The next record, a framing problem, or the end.
+    pub fn next_frame(&mut self) -> Frame {
+        if self.done {
+            return Frame::End;
+        }
+        loop {
+            if self.pos == self.end {
+                if matches!(self.fill(), Fill::More) {
+                    continue;
+                }
+                return self.at_eof();
+            }
+            match self.buf[self.pos] {
+                b'\n' => self.line += 1,
+                b' ' | b'\t' | b'\r' => {}
+                b',' if self.mode == Mode::Array => {}
+                b']' if self.mode == Mode::Array => {
+                    // Whatever follows the array (CloudTrail's closing brace) holds no records.
+                    self.done = true;
+                    return Frame::End;
+                }
+                _ => break,
+            }
+            self.pos += 1;
+        }
+        let place = self.place();
+        self.index += 1;
+        match self.mode {
+            Mode::Lines => self.frame_line(place),
+            Mode::Values | Mode::Array => self.frame_value(place),
+        }
+    }
+
+    fn at_eof(&mut self) -> Frame {
+        self.done = true;
+        let place = self.place();
+        if let Some(e) = self.read_error.take() {
+            return Frame::Bad {
+                place,
+                reason: format!("read error, input ends here: {e}"),
+            };
+        }
+        if self.mode == Mode::Array {
+            return Frame::Bad {
+                place,
+                reason: "unexpected end of input: the JSON array is not closed (truncated file?)"
+                    .into(),
+            };
+        }
+        Frame::End
+    }
+
+    fn truncated(&mut self, place: Place) -> Frame {
+        self.done = true;
+        let why = match self.read_error.take() {
+            Some(e) => format!("read error: {e}"),
+            None => "end of input".into(),
+        };
+        Frame::Bad {
+            place,
+            reason: format!("truncated record: {why} before the record ends"),
+        }
+    }
+
+    fn oversize(&mut self, place: Place) -> Frame {
+        self.done = true;
+        Frame::Bad {
+            place,
+            reason: format!(
+                "record larger than {} bytes; the rest of the input is not read",
+                self.max_record
+            ),
+        }
+    }
+
+    fn frame_line(&mut self, place: Place) -> Frame {
+        let mut scanned = 0;
+        loop {
+            let window = &self.buf[self.pos + scanned..self.end];
+            if let Some(k) = memchr::memchr(b'\n', window) {
+                let nl = self.pos + scanned + k;
+                let mut stop = nl;
+                if stop > self.pos && self.buf[stop - 1] == b'\r' {
+                    stop -= 1;
+                }
+                let range = self.pos..stop;
+                self.pos = nl + 1;
+                self.line += 1;
+                return Frame::Record { range, place };
+            }
+            scanned = self.end - self.pos;
+            match self.fill() {
+                Fill::More => {}
+                Fill::Full => return self.oversize(place),
+                Fill::Eof => {
+                    if self.read_error.is_some() {
+                        return self.truncated(place);
+                    }
+                    let range = self.pos..self.end;
+                    self.pos = self.end;
+                    return Frame::Record { range, place };
+                }
+            }
+        }
+    }
+
+    fn frame_value(&mut self, place: Place) -> Frame {
+        let mut i = 0usize;
+        let mut depth: u32 = 0;
+        let mut in_str = false;
+        let mut newlines = 0u64;
+        let first = self.buf[self.pos];
+        let scalar = !matches!(first, b'{' | b'[' | b'"');
+        let finished = 'scan: loop {
+            if self.pos + i >= self.end {
+                match self.fill() {
+                    Fill::More => continue,
+                    Fill::Full => return self.oversize(place),
+                    Fill::Eof => {
+                        if scalar && self.read_error.is_none() {
+                            break 'scan i.min(self.end - self.pos);
+                        }
+                        return self.truncated(place);
+                    }
+                }
+            }
+            let window = &self.buf[self.pos..self.end];
+            if in_str {
+                match memchr::memchr2(b'"', b'\\', &window[i..]) {
+                    Some(k) => {
+                        let j = i + k;
+                        if window[j] == b'\\' {
+                            i = j + 2;
+                        } else {
+                            in_str = false;
+                            i = j + 1;
+                            if depth == 0 {
+                                break 'scan i;
+                            }
+                        }
+                    }
+                    None => i = window.len(),
+                }
+                continue;
+            }
+            while i < window.len() {
+                let c = window[i];
+                i += 1;
+                match c {
+                    b'"' => {
+                        in_str = true;
+                        break;
+                    }
+                    b'{' | b'[' => depth += 1,
+                    b'}' | b']' => {
+                        if scalar && depth == 0 {
+                            break 'scan i - 1;
+                        }
+                        depth = depth.saturating_sub(1);
+                        if depth == 0 {
+                            break 'scan i;
+                        }
+                    }
+                    b',' | b' ' | b'\t' | b'\r' if scalar && depth == 0 => break 'scan i - 1,
+                    b'\n' => {
+                        if scalar && depth == 0 {
+                            break 'scan i - 1;
+                        }
+                        newlines += 1;
+                    }
+                    _ => {}
+                }
+            }
+        };
+        let range = self.pos..self.pos + finished;
+        self.pos += finished;
+        self.line += newlines;
+        if self.mode == Mode::Values && place.index == 0 && newlines == 0 {
+            // One record per line: frame by lines from now on, so a broken line is one bad
+            // record instead of a desynchronised rest of file.
+            let rest = &self.buf[self.pos..self.end];
+            let next = rest.iter().find(|b| !matches!(b, b' ' | b'\t' | b'\r'));
+            if matches!(next, None | Some(b'\n')) {
+                self.mode = Mode::Lines;
+            }
+        }
+        Frame::Record { range, place }
+    }
+}
+
+/// Length of a `{"Records":[` prefix (whitespace allowed between tokens), if `bytes` starts
+/// with one.
+fn records_prefix(bytes: &[u8]) -> Option<usize> {
+    let mut i = 0;
+    let skip_ws = |i: &mut usize| {
+        while bytes.get(*i).is_some_and(|b| b.is_ascii_whitespace()) {
+            *i += 1;
+        }
+    };
+    for token in [&b"{"[..], b"\"Records\"", b":", b"["] {
+        skip_ws(&mut i);
+        if bytes.get(i..i + token.len())? != token {
+            return None;
+        }
+        i += token.len();
+    }
+    Some(i)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::panic)]
+mod tests {
+    use super::*;
+
+    type Framed = Vec<Result<(String, Place), String>>;
+
+    fn frames(input: &[u8], buffer: usize) -> (Option<Container>, Framed) {
+        let mut framer = Framer::new(input, buffer, 1 << 20);
+        let container = framer.open();
+        let mut out = Vec::new();
+        if container.is_some() {
+            loop {
+                match framer.next_frame() {
+                    Frame::End => break,
+                    Frame::Bad { reason, .. } => out.push(Err(reason)),
+                    Frame::Record { range, place } => out.push(Ok((
+                        String::from_utf8_lossy(framer.slice(range)).into_owned(),
+                        place,
+                    ))),
+                }
+            }
+        }
+        (container, out)
+    }
+
+    #[test]
+    fn records_object_on_one_line() {
+        let input = br#"{"Records":[{"a":"x]}"},{"b":[1,{"c":"\"}"}]}]}"#;
+        for buffer in [64, 7, 1 << 16] {
+            let (c, out) = frames(input, buffer);
+            assert_eq!(c, Some(Container::Records));
+            let recs: Vec<_> = out.iter().map(|r| r.clone().unwrap().0).collect();
+            assert_eq!(recs, vec![r#"{"a":"x]}"}"#, r#"{"b":[1,{"c":"\"}"}]}"#]);
+        }
+    }
+
+    #[test]
+    fn pretty_array_tracks_lines() {
+        let input = b"[\n  {\n    \"a\": 1\n  },\n  {\n    \"b\": 2\n  }\n]\n";
+        let (c, out) = frames(input, 64);
+        assert_eq!(c, Some(Container::Array));
+        let places: Vec<_> = out.iter().map(|r| r.clone().unwrap().1.line).collect();
+        assert_eq!(places, vec![2, 5]);
+    }
+
+    #[test]
+    fn json_lines_resynchronise_after_a_broken_line() {
+        let input = b"{\"a\":1}\n{\"b\":\"unterminated}\n\n{\"c\":3}\n";
+        let (c, out) = frames(input, 64);
+        assert_eq!(c, Some(Container::Values));
+        let recs: Vec<_> = out.iter().map(|r| r.clone().unwrap()).collect();
+        assert_eq!(recs.len(), 3);
+        assert_eq!(recs[1].0, "{\"b\":\"unterminated}");
+        assert_eq!(recs[1].1.line, 2);
+        assert_eq!(recs[2].1.line, 4);
+    }
+
+    #[test]
+    fn truncated_array_reports_the_end() {
+        let input = br#"{"Records":[{"a":1},{"b":"#;
+        let (_, out) = frames(input, 64);
+        assert_eq!(out.len(), 2);
+        assert!(out[0].is_ok());
+        assert!(out[1].clone().unwrap_err().contains("truncated"));
+    }
+
+    #[test]
+    fn unclosed_array_is_reported() {
+        let (_, out) = frames(b"[{\"a\":1}", 64);
+        assert!(out[0].is_ok());
+        assert!(out[1].clone().unwrap_err().contains("not closed"));
+    }
+
+    #[test]
+    fn not_json_is_not_opened() {
+        assert_eq!(frames(b"hello", 64).0, None);
+        assert_eq!(frames(b"   ", 64).0, None);
+    }
+
+    #[test]
+    fn oversize_record_stops_with_a_reason() {
+        let mut framer = Framer::new(&b"[{\"a\":\"0123456789012345678901234567890123456789012345678901234567890123456789\"}]"[..], 64, 64);
+        framer.open();
+        match framer.next_frame() {
+            Frame::Bad { reason, .. } => assert!(reason.contains("larger than")),
+            _ => panic!("expected a bad frame"),
+        }
+    }
+}

@@ -1,0 +1,120 @@
+//! GitHub audit-log entries (organisation or enterprise export, JSON array or JSON Lines).
+
+use serde::Deserialize;
+
+use super::Emit;
+use super::classify::github_actor;
+use super::de::{Opt, Str, content_id, from_millis, parse_time};
+use crate::event::{Event, LogKind, Outcome, Principal, PrincipalKind};
+
+#[derive(Deserialize)]
+struct Entry<'a> {
+    #[serde(borrow)]
+    action: Str<'a>,
+    #[serde(borrow, default)]
+    actor: Opt<'a>,
+    #[serde(rename = "@timestamp", default)]
+    timestamp: Option<serde_json::Number>,
+    #[serde(borrow, default)]
+    created_at: Opt<'a>,
+    #[serde(rename = "_document_id", borrow, default)]
+    document_id: Opt<'a>,
+    #[serde(borrow, default)]
+    actor_ip: Opt<'a>,
+    #[serde(borrow, default)]
+    user_agent: Opt<'a>,
+    #[serde(borrow, default)]
+    programmatic_access_type: Opt<'a>,
+    #[serde(borrow, default)]
+    token_id: Opt<'a>,
+    #[serde(borrow, default)]
+    hashed_token: Opt<'a>,
+    #[serde(borrow, default)]
+    repo: Opt<'a>,
+    #[serde(borrow, default)]
+    repository: Opt<'a>,
+    #[serde(borrow, default)]
+    org: Opt<'a>,
+    #[serde(borrow, default)]
+    business: Opt<'a>,
+    #[serde(borrow, default)]
+    user: Opt<'a>,
+}
+
+fn time_of(e: &Entry<'_>) -> Option<warrant_core::Timestamp> {
+    if let Some(ms) = e.timestamp.as_ref().and_then(serde_json::Number::as_i64) {
+        return from_millis(ms);
+    }
+    let created = e.created_at.as_deref()?;
+    match created.parse::<i64>() {
+        Ok(ms) => from_millis(ms),
+        Err(_) => parse_time(created),
+    }
+}
+
+pub(crate) fn parse(bytes: &[u8], out: &mut Emit<'_>) -> Result<(), String> {
+    let e: Entry = serde_json::from_slice(bytes).map_err(|e| e.to_string())?;
+    let time = time_of(&e).ok_or("no usable @timestamp or created_at")?;
+    let actor_name = e.actor.owned().unwrap_or_default();
+    let token = e
+        .token_id
+        .owned()
+        .or_else(|| e.hashed_token.owned().map(|h| format!("hashed:{h}")));
+    let (kind, name) = if let Some(slug) = actor_name.strip_suffix("[bot]") {
+        (PrincipalKind::GitHubApp, slug.to_string())
+    } else if token.is_some() || e.programmatic_access_type.as_deref().is_some() {
+        (PrincipalKind::GitHubToken, actor_name.clone())
+    } else {
+        (PrincipalKind::GitHubUser, actor_name.clone())
+    };
+    let user_agent = e.user_agent.owned();
+    let actor = github_actor(
+        kind,
+        &actor_name,
+        user_agent.as_deref(),
+        e.programmatic_access_type.as_deref(),
+    );
+    let account = e.org.owned().or_else(|| e.business.owned());
+    let mut resources = Vec::new();
+    if let Some(repo) = e.repo.owned().or_else(|| e.repository.owned()) {
+        resources.push(repo);
+    } else if let Some(user) = e.user.owned() {
+        resources.push(user);
+    } else if let Some(org) = &account {
+        resources.push(org.clone());
+    }
+    let action = e.action.0.into_owned();
+    let read_only = match action.as_str() {
+        "git.clone" | "git.fetch" => Some(true),
+        "git.push" => Some(false),
+        _ => None,
+    };
+    let id = e
+        .document_id
+        .owned()
+        .unwrap_or_else(|| content_id("github", bytes));
+    out.event(Event {
+        id,
+        time,
+        log: LogKind::GitHubAudit,
+        principal: Principal {
+            kind: Some(kind),
+            arn: None,
+            credential: token,
+            account,
+            name: Some(name).filter(|n| !n.is_empty()),
+            session: None,
+        },
+        actor,
+        action,
+        resources,
+        source_ip: e.actor_ip.owned(),
+        user_agent,
+        outcome: Outcome::Success,
+        error_code: None,
+        region: None,
+        read_only,
+        console: false,
+    });
+    Ok(())
+}

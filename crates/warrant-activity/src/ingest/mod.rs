@@ -1,0 +1,458 @@
+//! Streaming ingestion of activity logs into [`Event`]s.
+//!
+//! Formats are recognised by content, not by file name: gzip by its magic bytes, then the JSON
+//! layout (CloudTrail's `{"Records":[…]}`, a JSON array, or JSON Lines / concatenated values),
+//! then the log kind from the first record's keys. Records are framed without parsing
+//! ([`frame`]) and parsed from borrowed bytes into typed structs that read only the fields used,
+//! so memory is bounded by the largest record and a 10 GB file streams like a small one.
+//!
+//! A bad record is counted and reported with its file, line, record index and byte offset, and
+//! ingestion goes on; a truncated gzip stream or a broken JSON structure reports the place and
+//! keeps the events before it.
+
+mod classify;
+mod cloudtrail;
+mod de;
+mod frame;
+mod github;
+mod k8s;
+mod otel;
+
+use std::fmt;
+use std::fs::File;
+use std::io::{self, Read};
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::event::{Event, LogKind};
+use frame::{Container, Frame, Framer, Place};
+
+/// How ingestion reads its input.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IngestOptions {
+    /// Parse every file as this kind instead of sniffing it.
+    pub format: Option<LogKind>,
+    /// Records larger than this stop the file with a bad record (default 64 MiB).
+    pub max_record_bytes: usize,
+    /// Initial read buffer per file (default 1 MiB); grows up to `max_record_bytes`.
+    pub buffer_bytes: usize,
+    /// Bad records kept in detail per file; all are counted (default 1000).
+    pub max_bad_per_file: usize,
+    /// Cluster name put in the `region` of Kubernetes audit events (the log does not say).
+    pub kubernetes_cluster: Option<String>,
+    /// Records inspected to recognise a file's format before giving up on it (default 8).
+    pub sniff_records: u64,
+}
+
+impl Default for IngestOptions {
+    fn default() -> Self {
+        IngestOptions {
+            format: None,
+            max_record_bytes: 64 << 20,
+            buffer_bytes: 1 << 20,
+            max_bad_per_file: 1000,
+            kubernetes_cluster: None,
+            sniff_records: 8,
+        }
+    }
+}
+
+/// A record that could not be turned into an event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BadRecord {
+    pub file: String,
+    /// 1-based line where the record starts (CloudTrail delivery files are one line: see
+    /// `record`).
+    pub line: u64,
+    /// 0-based index of the record in the file.
+    pub record: u64,
+    /// Byte offset of the record in the decompressed stream.
+    pub offset: u64,
+    pub reason: String,
+}
+
+impl fmt::Display for BadRecord {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}:{}: record {} (byte {}): {}",
+            self.file, self.line, self.record, self.offset, self.reason
+        )
+    }
+}
+
+/// What one file (or stream) gave.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct FileReport {
+    pub file: String,
+    /// The log kind recognised (or forced); `None` when the file was not an activity log.
+    pub format: Option<LogKind>,
+    pub gzip: bool,
+    /// Decompressed bytes read.
+    pub bytes: u64,
+    /// Records framed (an OTLP record holds many spans).
+    pub records: u64,
+    pub events: u64,
+    /// Records deliberately not turned into events (Kubernetes intermediate stages, non-tool
+    /// spans).
+    pub skipped: u64,
+    pub bad_count: u64,
+    /// The first `max_bad_per_file` bad records.
+    pub bad: Vec<BadRecord>,
+    /// Why the file was not ingested at all (unreadable, not an activity log).
+    pub not_ingested: Option<String>,
+}
+
+/// What a whole ingestion gave.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct IngestReport {
+    /// Per file, sorted by name.
+    pub files: Vec<FileReport>,
+    pub events: u64,
+    pub bad_count: u64,
+    /// Bad records of every file (each file's list capped at `max_bad_per_file`).
+    pub bad: Vec<BadRecord>,
+}
+
+impl IngestReport {
+    /// Files recognised as activity logs.
+    pub fn ingested_files(&self) -> impl Iterator<Item = &FileReport> {
+        self.files.iter().filter(|f| f.format.is_some())
+    }
+}
+
+/// Collects a parser's output for one record.
+pub(crate) struct Emit<'s> {
+    sink: &'s mut dyn FnMut(Event),
+    events: u64,
+    skipped: u64,
+    bad: Vec<String>,
+}
+
+impl Emit<'_> {
+    pub(crate) fn event(&mut self, event: Event) {
+        self.events += 1;
+        (self.sink)(event);
+    }
+    pub(crate) fn skip(&mut self) {
+        self.skipped += 1;
+    }
+    pub(crate) fn bad(&mut self, reason: String) {
+        self.bad.push(reason);
+    }
+}
+
+/// Keys that tell the log kinds apart.
+#[derive(Deserialize)]
+struct Sniff {
+    #[serde(rename = "eventSource")]
+    event_source: Option<serde::de::IgnoredAny>,
+    #[serde(rename = "eventName")]
+    event_name: Option<serde::de::IgnoredAny>,
+    #[serde(rename = "auditID")]
+    audit_id: Option<serde::de::IgnoredAny>,
+    #[serde(rename = "apiVersion")]
+    api_version: Option<String>,
+    #[serde(rename = "resourceSpans")]
+    resource_spans: Option<serde::de::IgnoredAny>,
+    action: Option<serde::de::IgnoredAny>,
+    actor: Option<serde::de::IgnoredAny>,
+    #[serde(rename = "@timestamp")]
+    timestamp: Option<serde::de::IgnoredAny>,
+    #[serde(rename = "_document_id")]
+    document_id: Option<serde::de::IgnoredAny>,
+}
+
+fn sniff(bytes: &[u8]) -> Option<LogKind> {
+    let s: Sniff = serde_json::from_slice(bytes).ok()?;
+    if s.resource_spans.is_some() {
+        Some(LogKind::OtelGenAi)
+    } else if s.audit_id.is_some()
+        || s.api_version
+            .as_deref()
+            .is_some_and(|v| v.starts_with("audit.k8s.io"))
+    {
+        Some(LogKind::KubernetesAudit)
+    } else if s.event_source.is_some() && s.event_name.is_some() {
+        Some(LogKind::CloudTrail)
+    } else if s.action.is_some()
+        && (s.actor.is_some() || s.timestamp.is_some() || s.document_id.is_some())
+    {
+        Some(LogKind::GitHubAudit)
+    } else {
+        None
+    }
+}
+
+enum Parser {
+    CloudTrail(cloudtrail::CloudTrail),
+    Kubernetes,
+    GitHub,
+    Otel,
+}
+
+impl Parser {
+    fn new(kind: LogKind) -> Parser {
+        match kind {
+            LogKind::CloudTrail => Parser::CloudTrail(cloudtrail::CloudTrail::default()),
+            LogKind::KubernetesAudit => Parser::Kubernetes,
+            LogKind::GitHubAudit => Parser::GitHub,
+            LogKind::OtelGenAi => Parser::Otel,
+        }
+    }
+
+    fn parse(
+        &mut self,
+        bytes: &[u8],
+        options: &IngestOptions,
+        out: &mut Emit<'_>,
+    ) -> Result<(), String> {
+        match self {
+            Parser::CloudTrail(ct) => ct.parse(bytes, out),
+            Parser::Kubernetes => k8s::parse(bytes, options.kubernetes_cluster.as_deref(), out),
+            Parser::GitHub => github::parse(bytes, out),
+            Parser::Otel => otel::parse(bytes, out),
+        }
+    }
+}
+
+/// Reads the first bytes of a stream and gives them back in front of the rest.
+fn peek<R: Read>(mut reader: R, n: usize) -> io::Result<(Vec<u8>, R)> {
+    let mut head = vec![0u8; n];
+    let mut got = 0;
+    while got < n {
+        match reader.read(&mut head[got..]) {
+            Ok(0) => break,
+            Ok(k) => got += k,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    head.truncate(got);
+    Ok((head, reader))
+}
+
+/// Ingests one stream: a file's content (plain or gzip), a message body. `name` is used in
+/// reports. Events go to `sink` in stream order; nothing is kept but the current record.
+pub fn ingest_reader(
+    name: &str,
+    reader: impl Read,
+    options: &IngestOptions,
+    sink: &mut dyn FnMut(Event),
+) -> FileReport {
+    let mut report = FileReport {
+        file: name.to_string(),
+        ..FileReport::default()
+    };
+    let (head, rest) = match peek(reader, 2) {
+        Ok(x) => x,
+        Err(e) => {
+            report.not_ingested = Some(format!("cannot read: {e}"));
+            return report;
+        }
+    };
+    report.gzip = head == [0x1f, 0x8b];
+    let joined = io::Cursor::new(head).chain(rest);
+    let stream: Box<dyn Read> = if report.gzip {
+        Box::new(flate2::read::MultiGzDecoder::new(
+            io::BufReader::with_capacity(1 << 18, joined),
+        ))
+    } else {
+        Box::new(joined)
+    };
+    let mut framer = Framer::new(stream, options.buffer_bytes, options.max_record_bytes);
+    let container = framer.open();
+    run(&mut framer, container, options, sink, &mut report);
+    report.bytes = framer.bytes_read();
+    report
+}
+
+fn run<R: Read>(
+    framer: &mut Framer<R>,
+    container: Option<Container>,
+    options: &IngestOptions,
+    sink: &mut dyn FnMut(Event),
+    report: &mut FileReport,
+) {
+    let Some(container) = container else {
+        report.not_ingested = Some("not JSON: the content does not start with '[' or '{'".into());
+        return;
+    };
+    let mut kind = options.format.or(match container {
+        Container::Records => Some(LogKind::CloudTrail),
+        _ => None,
+    });
+    let mut parser = kind.map(Parser::new);
+    // Records seen before the format was recognised: reported as bad once it is, dropped with
+    // the file if it never is.
+    let mut unrecognised: Vec<Place> = Vec::new();
+    let mut emit = Emit {
+        sink,
+        events: 0,
+        skipped: 0,
+        bad: Vec::new(),
+    };
+    loop {
+        match framer.next_frame() {
+            Frame::End => break,
+            Frame::Bad { place, reason } => push_bad(report, options, place, reason),
+            Frame::Record { range, place } => {
+                report.records += 1;
+                let bytes = framer.slice(range);
+                if parser.is_none() {
+                    match sniff(bytes) {
+                        Some(k) => {
+                            kind = Some(k);
+                            parser = Some(Parser::new(k));
+                            for p in std::mem::take(&mut unrecognised) {
+                                push_bad(
+                                    report,
+                                    options,
+                                    p,
+                                    "record of no known log format".into(),
+                                );
+                            }
+                        }
+                        None => {
+                            unrecognised.push(place);
+                            if place.index + 1 >= options.sniff_records {
+                                break;
+                            }
+                            continue;
+                        }
+                    }
+                }
+                let Some(p) = parser.as_mut() else { continue };
+                if let Err(reason) = p.parse(bytes, options, &mut emit) {
+                    push_bad(report, options, place, reason);
+                }
+                for reason in std::mem::take(&mut emit.bad) {
+                    push_bad(report, options, place, reason);
+                }
+            }
+        }
+    }
+    report.format = kind;
+    report.events = emit.events;
+    report.skipped = emit.skipped;
+    if kind.is_none() {
+        report.bad.clear();
+        report.bad_count = 0;
+        report.not_ingested = Some(format!(
+            "not an activity log: none of the first {} records is CloudTrail, Kubernetes audit, GitHub audit or OTLP spans",
+            report.records
+        ));
+    }
+}
+
+fn push_bad(report: &mut FileReport, options: &IngestOptions, place: Place, reason: String) {
+    report.bad_count += 1;
+    if report.bad.len() < options.max_bad_per_file {
+        report.bad.push(BadRecord {
+            file: report.file.clone(),
+            line: place.line,
+            record: place.index,
+            offset: place.offset,
+            reason,
+        });
+    }
+}
+
+/// Ingests one file.
+pub fn ingest_file(
+    path: &Path,
+    options: &IngestOptions,
+    sink: &mut dyn FnMut(Event),
+) -> FileReport {
+    let name = path.display().to_string();
+    match File::open(path) {
+        Ok(file) => ingest_reader(&name, file, options, sink),
+        Err(e) => FileReport {
+            file: name,
+            not_ingested: Some(format!("cannot open: {e}")),
+            ..FileReport::default()
+        },
+    }
+}
+
+/// Every regular file under `paths` (directories walked recursively, hidden entries and
+/// CloudTrail digest files skipped), sorted.
+pub fn collect_files(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<FileReport>) {
+    let mut files = Vec::new();
+    let mut problems = Vec::new();
+    let mut stack: Vec<PathBuf> = paths.to_vec();
+    while let Some(path) = stack.pop() {
+        let meta = match std::fs::metadata(&path) {
+            Ok(m) => m,
+            Err(e) => {
+                problems.push(FileReport {
+                    file: path.display().to_string(),
+                    not_ingested: Some(format!("cannot read: {e}")),
+                    ..FileReport::default()
+                });
+                continue;
+            }
+        };
+        if meta.is_dir() {
+            match std::fs::read_dir(&path) {
+                Ok(entries) => {
+                    for entry in entries.flatten() {
+                        let name = entry.file_name();
+                        let name = name.to_string_lossy();
+                        // Digest files sign deliveries; they hold no events.
+                        if name.starts_with('.')
+                            || name == "CloudTrail-Digest"
+                            || name.contains("_CloudTrail-Digest_")
+                        {
+                            continue;
+                        }
+                        stack.push(entry.path());
+                    }
+                }
+                Err(e) => problems.push(FileReport {
+                    file: path.display().to_string(),
+                    not_ingested: Some(format!("cannot list: {e}")),
+                    ..FileReport::default()
+                }),
+            }
+        } else {
+            files.push(path);
+        }
+    }
+    files.sort();
+    files.dedup();
+    (files, problems)
+}
+
+/// Ingests files and directory trees (e.g. `AWSLogs/<account>/CloudTrail/<region>/…`), files in
+/// parallel on the rayon pool. Events reach `sink` from several threads; per file they arrive in
+/// file order.
+pub fn ingest_paths(
+    paths: &[PathBuf],
+    options: &IngestOptions,
+    sink: &(dyn Fn(Event) + Sync),
+) -> IngestReport {
+    let (mut files, problems) = collect_files(paths);
+    // Largest first, so one big file does not start last and leave the other cores idle.
+    let mut sized: Vec<(u64, PathBuf)> = files
+        .drain(..)
+        .map(|p| (std::fs::metadata(&p).map(|m| m.len()).unwrap_or(0), p))
+        .collect();
+    sized.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+    let mut reports: Vec<FileReport> = sized
+        .par_iter()
+        .map(|(_, path)| ingest_file(path, options, &mut |e| sink(e)))
+        .collect();
+    reports.extend(problems);
+    reports.sort_by(|a, b| a.file.cmp(&b.file));
+    let mut report = IngestReport::default();
+    for file in &reports {
+        report.events += file.events;
+        report.bad_count += file.bad_count;
+        report.bad.extend(file.bad.iter().cloned());
+    }
+    report.files = reports;
+    report
+}
