@@ -63,13 +63,25 @@ pub fn stable_hash(text: &str, seed: u64) -> u64 {
 /// Up to `cap` distinct keys it is exact. Beyond that it keeps the `cap` keys with the smallest
 /// stable hash (a uniform sample whose counts stay exact), and answers membership from a Bloom
 /// filter and the distinct count from a HyperLogLog, both built over every key ever added.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SketchSet {
     cap: u32,
     entries: BTreeMap<String, u64>,
     /// Present once the set has overflowed its cap.
     overflow: Option<Overflow>,
+    /// Largest sample hash while overflowed: new keys above it are not sampled, which keeps
+    /// high-cardinality sets (object keys) cheap. A cache: not stored, not compared.
+    #[serde(skip)]
+    cutoff: Option<u64>,
 }
+
+impl PartialEq for SketchSet {
+    fn eq(&self, other: &SketchSet) -> bool {
+        self.cap == other.cap && self.entries == other.entries && self.overflow == other.overflow
+    }
+}
+
+impl Eq for SketchSet {}
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 struct Overflow {
@@ -144,14 +156,36 @@ impl SketchSet {
             cap: u32::try_from(cap.max(1)).unwrap_or(u32::MAX),
             entries: BTreeMap::new(),
             overflow: None,
+            cutoff: None,
         }
     }
 
     pub fn add(&mut self, key: &str, count: u64) {
+        if let Some(count_in) = self.entries.get_mut(key) {
+            *count_in += count;
+            return;
+        }
         if let Some(overflow) = &mut self.overflow {
             overflow.add(key);
+            let cutoff = match self.cutoff {
+                Some(c) => c,
+                None => {
+                    let c = self
+                        .entries
+                        .keys()
+                        .map(|k| stable_hash(k, 0))
+                        .max()
+                        .unwrap_or(u64::MAX);
+                    self.cutoff = Some(c);
+                    c
+                }
+            };
+            if stable_hash(key, 0) > cutoff {
+                // Would be dropped again at once: the sample keeps the smallest hashes.
+                return;
+            }
         }
-        *self.entries.entry(key.to_string()).or_insert(0) += count;
+        self.entries.insert(key.to_string(), count);
         self.truncate();
     }
 
@@ -174,6 +208,9 @@ impl SketchSet {
             .map(|k| (stable_hash(k, 0), k.clone()))
             .collect();
         ranked.sort();
+        self.cutoff = ranked
+            .get((self.cap as usize).saturating_sub(1))
+            .map(|(h, _)| *h);
         for (_, key) in ranked.into_iter().skip(self.cap as usize) {
             self.entries.remove(&key);
         }
@@ -211,6 +248,7 @@ impl SketchSet {
     }
 
     pub fn merge(&mut self, other: &SketchSet) {
+        self.cutoff = None;
         self.cap = self.cap.min(other.cap);
         match (&mut self.overflow, &other.overflow) {
             (Some(mine), Some(theirs)) => mine.union(theirs),
