@@ -350,7 +350,7 @@ pub fn user_agent_family(user_agent: &str) -> String {
     }
     let first = lower
         .trim_start_matches(['[', '('])
-        .split(|c: char| c == '/' || c == ' ' || c == '_' || c == ',' || c == ']')
+        .split(['/', ' ', '_', ',', ']'])
         .find(|t| !t.is_empty())
         .unwrap_or("");
     if first.is_empty() {

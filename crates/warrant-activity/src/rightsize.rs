@@ -8,7 +8,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+
 use warrant_aws_policy::{Analyzer, catalog};
 use warrant_core::{Attachment, Policy};
 
@@ -42,12 +42,50 @@ pub struct RightSizeReport {
     /// Successful calls of actions the analysed policies do not grant (granted elsewhere, e.g.
     /// by a resource policy, or unknown to the catalogue).
     pub used_not_granted: BTreeMap<String, u64>,
-    /// The generated least-privilege policy document.
-    pub policy: Value,
+    /// The generated least-privilege policy document (serialises in IAM's usual key order).
+    pub policy: PolicyDocument,
     /// Caveats of the generated policy (wildcard resources, widened ARNs).
     pub notes: Vec<String>,
     /// One line: "uses 7 of 2,300 granted actions in 3 of 40 services".
     pub summary: String,
+}
+
+/// An AWS IAM policy document.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PolicyDocument {
+    #[serde(rename = "Version")]
+    pub version: String,
+    #[serde(rename = "Statement")]
+    pub statement: Vec<PolicyStatement>,
+}
+
+/// One `Allow` statement of a generated policy.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PolicyStatement {
+    #[serde(rename = "Sid")]
+    pub sid: String,
+    #[serde(rename = "Effect")]
+    pub effect: String,
+    /// Sorted.
+    #[serde(rename = "Action")]
+    pub action: Vec<String>,
+    /// One ARN or `*` as a string, several as an array (as IAM writes them).
+    #[serde(rename = "Resource")]
+    pub resource: OneOrMany,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum OneOrMany {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl PolicyDocument {
+    /// Pretty JSON, ready for `aws iam create-policy --policy-document`.
+    pub fn to_json_pretty(&self) -> String {
+        serde_json::to_string_pretty(self).unwrap_or_default()
+    }
 }
 
 /// Right-sizes `identity` holding `policies` (as `warrant-posture` passes them to the analyser).
@@ -183,7 +221,7 @@ fn sid_for(service: &str, n: usize) -> String {
 /// One statement per service and resource set, actions sorted.
 fn least_privilege_policy(
     resources: &BTreeMap<String, (BTreeSet<String>, bool)>,
-) -> (Value, Vec<String>) {
+) -> (PolicyDocument, Vec<String>) {
     let mut notes = Vec::new();
     // service → resource list → actions
     let mut grouped: BTreeMap<String, BTreeMap<Vec<String>, BTreeSet<String>>> = BTreeMap::new();
@@ -220,23 +258,26 @@ fn least_privilege_policy(
             wildcard_actions.join(", ")
         ));
     }
-    let mut statements = Vec::new();
+    let mut statement = Vec::new();
     for (service, by_resources) in &grouped {
         for (n, (list, actions)) in by_resources.iter().enumerate() {
             let resource = match list.as_slice() {
-                [one] => json!(one),
-                many => json!(many),
+                [one] => OneOrMany::One(one.clone()),
+                many => OneOrMany::Many(many.to_vec()),
             };
-            statements.push(json!({
-                "Sid": sid_for(service, n + 1),
-                "Effect": "Allow",
-                "Action": actions.iter().collect::<Vec<_>>(),
-                "Resource": resource,
-            }));
+            statement.push(PolicyStatement {
+                sid: sid_for(service, n + 1),
+                effect: "Allow".to_string(),
+                action: actions.iter().cloned().collect(),
+                resource,
+            });
         }
     }
     (
-        json!({ "Version": "2012-10-17", "Statement": statements }),
+        PolicyDocument {
+            version: "2012-10-17".to_string(),
+            statement,
+        },
         notes,
     )
 }

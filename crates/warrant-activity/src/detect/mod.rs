@@ -13,7 +13,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 use warrant_core::{
-    ActorKind, Environment, Finding, Identity, IdentityKind, IdentityStatus, Timestamp,
+    ActorKind, Effect, Environment, Finding, Identity, IdentityKind, IdentityStatus, Policy,
+    PolicyKind, Timestamp,
 };
 
 use crate::baseline::Baseline;
@@ -156,6 +157,29 @@ impl IdentityContext {
     }
 }
 
+impl IdentityContext {
+    /// Adds the tools granted by the identity's `mcp_tools` policies (allowed actions, with or
+    /// without a `tool:` prefix) to its declared tool set.
+    pub fn declare_tools_from<'a>(&mut self, policies: impl IntoIterator<Item = &'a Policy>) {
+        for policy in policies {
+            if policy.kind != PolicyKind::McpTools {
+                continue;
+            }
+            let tools = self.declared_tools.get_or_insert_with(BTreeSet::new);
+            for statement in &policy.statements {
+                if statement.effect == Effect::Allow {
+                    tools.extend(
+                        statement
+                            .actions
+                            .iter()
+                            .map(|a| a.strip_prefix("tool:").unwrap_or(a).to_string()),
+                    );
+                }
+            }
+        }
+    }
+}
+
 /// Where environments are known: accounts and networks. Resources in an account map to its
 /// environment; other resources are guessed from their names (`acme-dev-data`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -254,4 +278,99 @@ impl Detector {
 /// caller gives it (usually the principal's ARN, else its name or credential id).
 pub fn shadow_identity_finding(identity: &str, principal: &Principal, events: &[Event]) -> Finding {
     rules::shadow_identity(identity, principal, events)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+    use warrant_core::{Provenance, Provider, Statement};
+
+    #[test]
+    fn declared_tools_come_from_mcp_tool_policies() {
+        let mut ctx = IdentityContext::unknown("agent");
+        assert!(ctx.declared_tools.is_none());
+        let statement = |effect, actions: &[&str]| Statement {
+            sid: None,
+            effect,
+            actions: actions.iter().map(|a| a.to_string()).collect(),
+            not_actions: vec![],
+            resources: vec![],
+            not_resources: vec![],
+            conditions: None,
+        };
+        let tools = Policy {
+            id: "mcp:github".into(),
+            name: "github".into(),
+            provider: Provider::Mcp,
+            kind: PolicyKind::McpTools,
+            statements: vec![
+                statement(Effect::Allow, &["tool:search", "read_file"]),
+                statement(Effect::Deny, &["tool:delete_repo"]),
+            ],
+            provenance: Provenance::default(),
+        };
+        let mut other = tools.clone();
+        other.kind = PolicyKind::Inline;
+        other.statements = vec![statement(Effect::Allow, &["tool:shell"])];
+        ctx.declare_tools_from([&tools, &other]);
+        let declared: Vec<&str> = ctx
+            .declared_tools
+            .as_ref()
+            .unwrap()
+            .iter()
+            .map(String::as_str)
+            .collect();
+        assert_eq!(declared, ["read_file", "search"]);
+    }
+
+    #[test]
+    fn resource_environments_come_from_accounts_then_names() {
+        let mut envs = Environments::default();
+        envs.accounts.insert("111".into(), Environment::Production);
+        assert_eq!(
+            envs.of_resource("arn:aws:dynamodb:eu-west-1:111:table/dev-orders"),
+            Environment::Production
+        );
+        assert_eq!(
+            envs.of_resource("arn:aws:s3:::acme-dev-data/prod/x.csv"),
+            Environment::Development
+        );
+        assert_eq!(
+            envs.of_resource("arn:aws:s3:::acme-data/dev/x.csv"),
+            Environment::Unknown
+        );
+        assert_eq!(envs.of_network("10.0.0.0/24"), Environment::Unknown);
+    }
+
+    #[test]
+    fn tactics_are_read_back_from_evidence() {
+        let mut f = Finding::new(
+            "r",
+            "t",
+            warrant_core::OwaspNhi::Nhi5,
+            warrant_core::Severity::High,
+            "id",
+            "d",
+            vec![format!(
+                "{TACTICS_PREFIX}persistence, privilege-escalation."
+            )],
+            "fix",
+            warrant_core::FindingSource::Activity,
+        );
+        assert_eq!(finding_tactics(&f), ["persistence", "privilege-escalation"]);
+        f.evidence.clear();
+        assert!(finding_tactics(&f).is_empty());
+    }
+
+    #[test]
+    fn config_defaults_fill_missing_keys_and_unknown_keys_fail() {
+        let c: DetectConfig = serde_json::from_str(r#"{"dormant_days": 30}"#).unwrap();
+        assert_eq!(c.dormant_days, 30);
+        assert_eq!(
+            c.failure_burst_min,
+            DetectConfig::default().failure_burst_min
+        );
+        assert!(serde_json::from_str::<DetectConfig>(r#"{"dormant_dayz": 30}"#).is_err());
+    }
 }
