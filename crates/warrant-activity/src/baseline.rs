@@ -953,6 +953,30 @@ mod tests {
 
     proptest! {
         #[test]
+        fn normalisers_never_panic_and_are_idempotent_where_they_should_be(text in ".{0,80}") {
+            let network = network_of(&text);
+            prop_assert!(!network.is_empty() || text.trim().is_empty());
+            let family = user_agent_family(&text);
+            prop_assert!(!family.is_empty());
+            let action = iam_action(&text);
+            prop_assert!(text.starts_with(action));
+            prop_assert_eq!(iam_action(action), action);
+        }
+
+        #[test]
+        fn ipv4_networks_keep_three_octets(a in 0u8.., b in 0u8.., c in 0u8.., d in 0u8..) {
+            prop_assert_eq!(network_of(&format!("{a}.{b}.{c}.{d}")), format!("{a}.{b}.{c}.0/24"));
+        }
+
+        #[test]
+        fn arbitrary_blobs_decode_to_errors_not_panics(body in proptest::collection::vec(any::<u8>(), 0..300)) {
+            let mut blob = b"WBL\x01".to_vec();
+            blob.extend_from_slice(&body);
+            let _ = Baseline::from_bytes(&blob);
+            let _ = Baseline::from_bytes(&body);
+        }
+
+        #[test]
         fn merge_is_associative_and_commutative(
             a in arb_events(), b in arb_events(), c in arb_events()
         ) {

@@ -1,6 +1,9 @@
 //! Sensitive actions: which calls matter, which detection reports them, and their MITRE ATT&CK
 //! mapping. Tactics use ATT&CK's short names (`defense-evasion`, `privilege-escalation`).
 
+use std::collections::HashMap;
+use std::sync::LazyLock;
+
 use warrant_core::Severity;
 
 /// The detection a sensitive action belongs to.
@@ -733,9 +736,13 @@ pub const SENSITIVE_ACTIONS: &[SensitiveAction] = &[
 
 /// The catalogue entry for an IAM action (case-insensitive).
 pub fn sensitive_action(action: &str) -> Option<&'static SensitiveAction> {
-    SENSITIVE_ACTIONS
-        .iter()
-        .find(|s| s.action.eq_ignore_ascii_case(action))
+    static BY_NAME: LazyLock<HashMap<String, &'static SensitiveAction>> = LazyLock::new(|| {
+        SENSITIVE_ACTIONS
+            .iter()
+            .map(|s| (s.action.to_ascii_lowercase(), s))
+            .collect()
+    });
+    BY_NAME.get(&action.to_ascii_lowercase()).copied()
 }
 
 /// ATT&CK discovery techniques for a service's read calls.

@@ -258,6 +258,10 @@ impl Detector {
             baseline,
             mature: baseline.events() >= self.config.min_baseline_events
                 && baseline.span_days() >= self.config.min_baseline_days,
+            sensitive: sorted
+                .iter()
+                .map(|e| catalog::sensitive_action(crate::baseline::iam_action(&e.action)))
+                .collect(),
             events: &sorted,
         };
         let mut findings = Vec::new();

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::{DateTime, Duration};
 use warrant_core::{ActorKind, Environment, Finding, FindingSource, OwaspNhi, Severity, Timestamp};
 
-use super::catalog::{Category, discovery_technique, sensitive_action};
+use super::catalog::{Category, SensitiveAction, discovery_technique, sensitive_action};
 use super::{DetectConfig, Environments, IdentityContext, TACTICS_PREFIX};
 use crate::baseline::{
     Baseline, hour_index, hour_of_week, iam_action, network_of, user_agent_family,
@@ -107,6 +107,8 @@ pub(crate) struct Input<'a> {
     pub mature: bool,
     /// Sorted by time, then id; duplicates removed.
     pub events: &'a [&'a Event],
+    /// The catalogue entry of each event's action, aligned with `events`.
+    pub sensitive: Vec<Option<&'static SensitiveAction>>,
 }
 
 type RuleFn = fn(&Input) -> Vec<Finding>;
@@ -250,16 +252,18 @@ fn day_label(day: i64) -> String {
 
 fn sensitive(input: &Input, category: Category) -> Vec<Finding> {
     let mut by_action: BTreeMap<&'static str, Vec<&Event>> = BTreeMap::new();
-    for event in input.events {
-        if let Some(entry) = sensitive_action(iam_action(&event.action))
+    let mut entries: BTreeMap<&'static str, &'static SensitiveAction> = BTreeMap::new();
+    for (event, entry) in input.events.iter().zip(&input.sensitive) {
+        if let Some(entry) = entry
             && entry.category == category
         {
             by_action.entry(entry.action).or_default().push(event);
+            entries.insert(entry.action, entry);
         }
     }
     let mut findings = Vec::new();
     for (action, events) in by_action {
-        let Some(entry) = sensitive_action(action) else {
+        let Some(entry) = entries.get(action).copied() else {
             continue;
         };
         let total = events.len() as u64;
@@ -630,28 +634,55 @@ fn off_schedule(input: &Input) -> Vec<Finding> {
     )]
 }
 
-/// Windows of at most one hour in which `pick` events reach `threshold`: (start index, end
-/// index exclusive), not overlapping.
-fn bursts(events: &[&Event], threshold: u64) -> Vec<(usize, usize)> {
+/// Non-overlapping windows of at most one hour (start index, end index exclusive) over
+/// time-sorted `events` in which `enough` holds for the window's events. Two pointers, so
+/// linear in the events however dense they are.
+fn hour_windows<'a, T>(
+    events: &[&'a Event],
+    state: &mut T,
+    add: impl Fn(&mut T, &'a Event),
+    remove: impl Fn(&mut T, &'a Event),
+    clear: impl Fn(&mut T),
+    enough: impl Fn(&T) -> bool,
+) -> Vec<(usize, usize)> {
     let mut out = Vec::new();
-    let mut start = 0;
-    while start < events.len() {
-        let Some(first) = events.get(start) else {
+    let (mut lo, mut hi) = (0, 0);
+    while lo < events.len() {
+        let Some(first) = events.get(lo).copied() else {
             break;
         };
         let limit = first.time + Duration::hours(1);
-        let end = events[start..]
-            .iter()
-            .position(|e| e.time >= limit)
-            .map_or(events.len(), |p| start + p);
-        if (end - start) as u64 >= threshold.max(1) {
-            out.push((start, end));
-            start = end;
-        } else {
-            start += 1;
+        while let Some(next) = events.get(hi).copied() {
+            if next.time >= limit {
+                break;
+            }
+            add(state, next);
+            hi += 1;
         }
+        if enough(state) {
+            out.push((lo, hi));
+            clear(state);
+            lo = hi;
+        } else {
+            remove(state, first);
+            lo += 1;
+        }
+        hi = hi.max(lo);
     }
     out
+}
+
+/// Windows of at most one hour holding at least `threshold` events.
+fn bursts(events: &[&Event], threshold: u64) -> Vec<(usize, usize)> {
+    let threshold = threshold.max(1);
+    hour_windows(
+        events,
+        &mut 0u64,
+        |n, _| *n += 1,
+        |n, _| *n = n.saturating_sub(1),
+        |n| *n = 0,
+        |n| *n >= threshold,
+    )
 }
 
 fn failure_burst(input: &Input) -> Vec<Finding> {
@@ -755,23 +786,30 @@ fn discovery_burst(input: &Input) -> Vec<Finding> {
         .copied()
         .filter(|e| is_read(e) && !input.baseline.actions().contains(iam_action(&e.action)))
         .collect();
+    let min = input.config.discovery_min_new_actions.max(1);
+    let windows = hour_windows(
+        &reads,
+        &mut BTreeMap::<&str, usize>::new(),
+        |m, e| *m.entry(iam_action_static(e)).or_insert(0) += 1,
+        |m, e| {
+            let key = iam_action_static(e);
+            if let Some(n) = m.get_mut(key) {
+                *n -= 1;
+                if *n == 0 {
+                    m.remove(key);
+                }
+            }
+        },
+        |m| m.clear(),
+        |m| m.len() >= min,
+    );
     let mut findings = Vec::new();
-    let mut start = 0;
-    while start < reads.len() {
-        let Some(first) = reads.get(start) else {
-            break;
-        };
-        let limit = first.time + Duration::hours(1);
-        let end = reads[start..]
-            .iter()
-            .position(|e| e.time >= limit)
-            .map_or(reads.len(), |p| start + p);
+    for (start, end) in windows {
         let window = reads.get(start..end).unwrap_or(&[]);
-        let distinct: BTreeSet<&str> = window.iter().map(|e| iam_action(&e.action)).collect();
-        if distinct.len() < input.config.discovery_min_new_actions {
-            start += 1;
+        let Some(first) = window.first() else {
             continue;
-        }
+        };
+        let distinct: BTreeSet<&str> = window.iter().map(|e| iam_action(&e.action)).collect();
         let services: BTreeSet<&str> = distinct
             .iter()
             .map(|a| a.split(':').next().unwrap_or(""))
@@ -793,7 +831,10 @@ fn discovery_burst(input: &Input) -> Vec<Finding> {
         ];
         findings.push(make(
             DISCOVERY_BURST,
-            format!("Discovery burst: {} new read actions in an hour", distinct.len()),
+            format!(
+                "Discovery burst: {} new read actions in an hour",
+                distinct.len()
+            ),
             OwaspNhi::Nhi5,
             Severity::Medium,
             &input.context.id,
@@ -803,9 +844,13 @@ fn discovery_burst(input: &Input) -> Vec<Finding> {
             &techniques,
             "Enumeration by a workload that never did it is typical of a stolen credential being explored: confirm with the owner, rotate the credential otherwise, and remove list/describe permissions it does not need.",
         ));
-        start = end;
     }
     findings
+}
+
+/// `iam_action` of an event, borrowed from the event (for window state keyed by action).
+fn iam_action_static<'e>(event: &'e Event) -> &'e str {
+    iam_action(&event.action)
 }
 
 fn credential_reuse(input: &Input) -> Vec<Finding> {
@@ -1183,6 +1228,41 @@ mod tests {
         assert_eq!(thousands(999), "999");
         assert_eq!(thousands(50_000), "50,000");
         assert_eq!(thousands(1_234_567), "1,234,567");
+    }
+
+    fn at(minutes: &[i64]) -> Vec<Event> {
+        minutes
+            .iter()
+            .enumerate()
+            .map(|(i, m)| Event {
+                id: format!("e{i}"),
+                time: DateTime::from_timestamp(1_800_000_000 + m * 60, 0).unwrap(),
+                log: crate::event::LogKind::CloudTrail,
+                principal: Principal::default(),
+                actor: Actor::Automation,
+                action: format!("ec2:Describe{}", i % 3),
+                resources: vec![],
+                source_ip: None,
+                user_agent: None,
+                outcome: Outcome::Denied,
+                error_code: None,
+                region: None,
+                read_only: None,
+                console: false,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn bursts_are_hour_long_and_do_not_overlap() {
+        let events = at(&[0, 10, 20, 30, 59, 61, 62, 63, 200, 201]);
+        let refs: Vec<&Event> = events.iter().collect();
+        // 0..59 holds five events; 10..63 would hold seven, but windows do not overlap.
+        assert_eq!(bursts(&refs, 5), vec![(0, 5)]);
+        assert_eq!(bursts(&refs, 7), vec![(1, 8)]);
+        assert_eq!(bursts(&refs, 8), vec![]);
+        assert_eq!(bursts(&refs, 2), vec![(0, 5), (5, 8), (8, 10)]);
+        assert_eq!(bursts(&[], 1), vec![]);
     }
 
     #[test]
