@@ -790,9 +790,9 @@ fn discovery_burst(input: &Input) -> Vec<Finding> {
     let windows = hour_windows(
         &reads,
         &mut BTreeMap::<&str, usize>::new(),
-        |m, e| *m.entry(iam_action_static(e)).or_insert(0) += 1,
+        |m, e| *m.entry(event_action(e)).or_insert(0) += 1,
         |m, e| {
-            let key = iam_action_static(e);
+            let key = event_action(e);
             if let Some(n) = m.get_mut(key) {
                 *n -= 1;
                 if *n == 0 {
@@ -849,7 +849,7 @@ fn discovery_burst(input: &Input) -> Vec<Finding> {
 }
 
 /// `iam_action` of an event, borrowed from the event (for window state keyed by action).
-fn iam_action_static<'e>(event: &'e Event) -> &'e str {
+fn event_action(event: &Event) -> &str {
     iam_action(&event.action)
 }
 
