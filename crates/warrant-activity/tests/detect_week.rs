@@ -940,3 +940,85 @@ fn disabled_rules_do_not_run() {
     assert!(off.iter().all(|f| f.rule != rules::DEFENSE_EVASION));
     let _ = IdentityStatus::Active;
 }
+
+fn simple(n: u64, time: DateTime<Utc>, action: &str, ip: &str) -> Event {
+    Event {
+        id: format!("s{n}"),
+        time,
+        log: LogKind::CloudTrail,
+        principal: Principal {
+            credential: Some("AKIASIMPLE0000000001".into()),
+            ..Principal::default()
+        },
+        actor: Actor::Application,
+        action: action.into(),
+        resources: vec![],
+        source_ip: Some(ip.into()),
+        user_agent: Some("Boto3/1.34.0".into()),
+        outcome: Outcome::Success,
+        error_code: None,
+        region: None,
+        read_only: None,
+        console: false,
+    }
+}
+
+/// A writer that starts reading in bulk: its total stays ordinary, the one action does not.
+#[test]
+fn one_action_spiking_inside_an_ordinary_total_is_flagged() {
+    let ctx = IdentityContext::unknown("writer");
+    let mut n = 0;
+    let mut day = |d: i64, puts: u64, gets: u64, out: &mut Vec<Event>| {
+        for i in 0..puts + gets {
+            n += 1;
+            let t = start() + Duration::days(d) + Duration::seconds((i * 10) as i64);
+            let action = if i < puts {
+                "s3:PutObject"
+            } else {
+                "s3:GetObject"
+            };
+            out.push(simple(n, t, action, "10.0.0.1"));
+        }
+    };
+    let mut learning = Vec::new();
+    for d in 0..7 {
+        day(d, 5_000, 20, &mut learning);
+    }
+    let mut quiet = Vec::new();
+    day(8, 5_000, 30, &mut quiet);
+    let mut bulk = Vec::new();
+    day(8, 5_000, 2_000, &mut bulk);
+    let baseline = Baseline::learn("writer", &learning_window(), &learning);
+    let detector = Detector::default();
+    assert!(detector.detect(&ctx, Some(&baseline), &quiet).is_empty());
+    let findings = detector.detect(&ctx, Some(&baseline), &bulk);
+    let spike = findings
+        .iter()
+        .find(|f| f.rule == rules::VOLUME_SPIKE)
+        .unwrap_or_else(|| panic!("{}", describe(&findings)));
+    assert!(spike.title.contains("s3:GetObject"), "{}", spike.title);
+    assert!(spike.evidence[0].contains("2,000"), "{:?}", spike.evidence);
+    assert_eq!(spike.attack, ["T1530"]);
+}
+
+/// Novelty of networks means nothing for a workload that already roams many of them.
+#[test]
+fn roaming_workloads_get_no_new_network_findings() {
+    let ctx = IdentityContext::unknown("lambda-role");
+    let mut learning = Vec::new();
+    for i in 0..200u64 {
+        let t = start() + Duration::minutes((i * 90) as i64);
+        let ip = format!("52.{}.{}.9", i % 40, i % 7);
+        learning.push(simple(i, t, "dynamodb:GetItem", &ip));
+    }
+    let baseline = Baseline::learn("lambda-role", &learning_window(), &learning);
+    assert!(baseline.networks().distinct() > 16);
+    let t = start() + Duration::days(15);
+    let window = vec![simple(9_999, t, "dynamodb:GetItem", "3.250.1.1")];
+    let findings = Detector::default().detect(&ctx, Some(&baseline), &window);
+    assert!(
+        findings.iter().all(|f| f.rule != rules::NEW_NETWORK),
+        "{}",
+        describe(&findings)
+    );
+}

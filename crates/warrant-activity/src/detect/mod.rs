@@ -50,7 +50,8 @@ pub struct DetectConfig {
     /// …spread over at least this many days.
     pub min_baseline_days: f64,
     /// Volume spike: a day's calls exceed every one of `spike_min_events`, `spike_factor` times
-    /// the baseline's daily mean and the mean plus `spike_sigmas` standard deviations.
+    /// the baseline's daily mean and the mean plus `spike_sigmas` standard deviations; or one
+    /// action's calls exceed `spike_min_events` and `spike_factor` times that action's mean.
     pub spike_min_events: u64,
     pub spike_factor: f64,
     pub spike_sigmas: f64,
@@ -71,6 +72,9 @@ pub struct DetectConfig {
     pub off_schedule_tolerance_hours: usize,
     /// …and at least this many calls outside the schedule raise a finding.
     pub off_schedule_min_events: u64,
+    /// New network / new client: skipped for identities whose baseline already has more than
+    /// this many distinct networks (or client families), where novelty means little.
+    pub novelty_max_known: u64,
     /// Credential reuse (NHI9): one credential used from this many networks (or user-agent
     /// families) within one hour.
     pub reuse_min_sources: usize,
@@ -95,6 +99,7 @@ impl Default for DetectConfig {
             secret_burst_factor: 5.0,
             off_schedule_tolerance_hours: 1,
             off_schedule_min_events: 3,
+            novelty_max_known: 16,
             reuse_min_sources: 3,
             dormant_days: 90,
         }

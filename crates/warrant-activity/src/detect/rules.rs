@@ -403,18 +403,19 @@ fn volume_spike(input: &Input) -> Vec<Finding> {
     let threshold = (c.spike_min_events as f64)
         .max(c.spike_factor * stats.mean)
         .max(stats.mean + c.spike_sigmas * stats.std_dev);
+    // day → action → calls
+    let mut days: BTreeMap<i64, BTreeMap<&str, u64>> = BTreeMap::new();
+    for e in input.events {
+        *days
+            .entry(hour_index(&e.time).div_euclid(24))
+            .or_default()
+            .entry(iam_action(&e.action))
+            .or_insert(0) += 1;
+    }
     let mut findings = Vec::new();
-    for (day, n) in per_day(input.events.iter()) {
-        if (n as f64) <= threshold {
-            continue;
-        }
-        let mut actions: BTreeMap<&str, u64> = BTreeMap::new();
-        for e in input.events {
-            if hour_index(&e.time).div_euclid(24) == day {
-                *actions.entry(iam_action(&e.action)).or_insert(0) += 1;
-            }
-        }
-        let mut top: Vec<(&str, u64)> = actions.into_iter().collect();
+    for (day, actions) in days {
+        let n: u64 = actions.values().sum();
+        let mut top: Vec<(&str, u64)> = actions.iter().map(|(a, k)| (*a, *k)).collect();
         top.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
         let top_text = top
             .iter()
@@ -422,34 +423,78 @@ fn volume_spike(input: &Input) -> Vec<Finding> {
             .map(|(a, k)| format!("{a} {}", thousands(*k)))
             .collect::<Vec<_>>()
             .join(", ");
-        let storage_read = top
-            .first()
-            .is_some_and(|(a, _)| a.starts_with("s3:Get") || a.starts_with("dynamodb:"));
-        let evidence = vec![
-            format!(
-                "On {} the identity made {} calls; its learned daily volume is {:.0} on average (standard deviation {:.0}, busiest day {}) over {} active days.",
-                day_label(day),
-                thousands(n),
-                stats.mean,
-                stats.std_dev,
-                thousands(stats.max),
-                stats.active_days,
-            ),
-            format!(
-                "That is {:.0} times the daily mean; the threshold was {}.",
-                n as f64 / stats.mean.max(1.0),
-                thousands(threshold.ceil() as u64),
-            ),
-            format!("Most frequent calls that day: {top_text}."),
-        ];
+        let (evidence, spiking, discriminator, severity) = if n as f64 > threshold {
+            let evidence = vec![
+                format!(
+                    "On {} the identity made {} calls; its learned daily volume is {:.0} on average (standard deviation {:.0}, busiest day {}) over {} active days.",
+                    day_label(day),
+                    thousands(n),
+                    stats.mean,
+                    stats.std_dev,
+                    thousands(stats.max),
+                    stats.active_days,
+                ),
+                format!(
+                    "That is {:.0} times the daily mean; the threshold was {}.",
+                    n as f64 / stats.mean.max(1.0),
+                    thousands(threshold.ceil() as u64),
+                ),
+                format!("Most frequent calls that day: {top_text}."),
+            ];
+            let severity = if n as f64 > threshold * 10.0 {
+                Severity::High
+            } else {
+                Severity::Medium
+            };
+            let lead = top.first().map(|(a, _)| *a).unwrap_or("");
+            (evidence, lead, day_label(day), severity)
+        } else {
+            // One action can spike while the identity's total hides it (a key that mostly
+            // writes starts reading in bulk): compare each action with its own daily mean.
+            let Some((action, k, mean, limit)) = top.iter().find_map(|(action, k)| {
+                let learned = input.baseline.actions().count(action).unwrap_or(0);
+                let mean = learned as f64 / stats.active_days as f64;
+                let limit = (c.spike_min_events as f64).max(c.spike_factor * mean);
+                (*k as f64 > limit).then_some((*action, *k, mean, limit))
+            }) else {
+                continue;
+            };
+            let evidence = vec![
+                format!(
+                    "On {} the identity called {action} {} times; its learned mean for that action is {mean:.1} a day over {} active days.",
+                    day_label(day),
+                    thousands(k),
+                    stats.active_days,
+                ),
+                format!(
+                    "The threshold was {}; the identity's {} calls that day stayed within its overall volume (mean {:.0} a day).",
+                    thousands(limit.ceil() as u64),
+                    thousands(n),
+                    stats.mean,
+                ),
+                format!("Most frequent calls that day: {top_text}."),
+            ];
+            let severity = if k as f64 > limit * 10.0 {
+                Severity::High
+            } else {
+                Severity::Medium
+            };
+            (
+                evidence,
+                action,
+                format!("{}/{action}", day_label(day)),
+                severity,
+            )
+        };
+        let storage_read = spiking.starts_with("s3:Get") || spiking.starts_with("dynamodb:");
         let techniques: &[&str] = if storage_read { &["T1530"] } else { &[] };
         findings.push(make(
             VOLUME_SPIKE,
-            format!("Volume spike: {} calls in one day", thousands(n)),
+            format!("Volume spike on {}: {spiking}", day_label(day)),
             OwaspNhi::Nhi2,
-            if n as f64 > threshold * 10.0 { Severity::High } else { Severity::Medium },
+            severity,
             &input.context.id,
-            &day_label(day),
+            &discriminator,
             evidence,
             &["collection", "exfiltration"],
             techniques,
@@ -478,7 +523,9 @@ fn novel<'a>(
 }
 
 fn new_network(input: &Input) -> Vec<Finding> {
-    if !input.mature {
+    // Workloads that already roam many networks (serverless, mobile clients) make "new
+    // network" meaningless.
+    if !input.mature || input.baseline.networks().distinct() > input.config.novelty_max_known {
         return Vec::new();
     }
     let found = novel(
@@ -526,7 +573,7 @@ fn new_network(input: &Input) -> Vec<Finding> {
 }
 
 fn new_user_agent(input: &Input) -> Vec<Finding> {
-    if !input.mature {
+    if !input.mature || input.baseline.user_agents().distinct() > input.config.novelty_max_known {
         return Vec::new();
     }
     let found = novel(
