@@ -275,10 +275,11 @@ pub struct HourCell {
     pub failures: u64,
 }
 
-/// Daily volume statistics over the days an identity was active.
+/// Volume statistics over the days (or hours) an identity was active.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct VolumeStats {
-    pub active_days: u64,
+    /// Active days (or hours) the statistics cover.
+    pub periods: u64,
     pub mean: f64,
     pub std_dev: f64,
     pub max: u64,
@@ -458,7 +459,7 @@ impl Baseline {
             last_seen: None,
             actors: BTreeMap::new(),
             actions: SketchSet::new(512),
-            resources: SketchSet::new(256),
+            resources: SketchSet::new(64),
             networks: SketchSet::new(64),
             user_agents: SketchSet::new(64),
             credentials: SketchSet::new(32),
@@ -716,22 +717,32 @@ impl Baseline {
         for (hour, cell) in &self.hourly {
             *days.entry(hour.div_euclid(24)).or_insert(0) += cell.events;
         }
-        let n = days.len() as u64;
-        if n == 0 {
-            return VolumeStats::default();
-        }
-        let mean = days.values().sum::<u64>() as f64 / n as f64;
-        let var = days
-            .values()
-            .map(|v| (*v as f64 - mean).powi(2))
-            .sum::<f64>()
-            / n as f64;
-        VolumeStats {
-            active_days: n,
-            mean,
-            std_dev: var.sqrt(),
-            max: days.values().copied().max().unwrap_or(0),
-        }
+        volume_stats(&days)
+    }
+
+    /// Events per active clock hour.
+    pub fn hourly_volume(&self) -> VolumeStats {
+        let hours: BTreeMap<i64, u64> = self.hourly.iter().map(|(h, c)| (*h, c.events)).collect();
+        volume_stats(&hours)
+    }
+}
+
+fn volume_stats(days: &BTreeMap<i64, u64>) -> VolumeStats {
+    let n = days.len() as u64;
+    if n == 0 {
+        return VolumeStats::default();
+    }
+    let mean = days.values().sum::<u64>() as f64 / n as f64;
+    let var = days
+        .values()
+        .map(|v| (*v as f64 - mean).powi(2))
+        .sum::<f64>()
+        / n as f64;
+    VolumeStats {
+        periods: n,
+        mean,
+        std_dev: var.sqrt(),
+        max: days.values().copied().max().unwrap_or(0),
     }
 }
 
@@ -829,6 +840,7 @@ mod tests {
 
     #[test]
     fn observes_and_round_trips() {
+        assert_eq!(Baseline::new("x").daily_volume(), VolumeStats::default());
         let mut b = Baseline::new("id");
         for i in 0..100 {
             let outcome = if i % 10 == 0 {
@@ -846,6 +858,13 @@ mod tests {
         }
         assert_eq!(b.events(), 100);
         assert!((b.error_rate() - 0.1).abs() < 1e-9);
+        // One event every ten minutes: six an hour, over 17 hours (the last one partial).
+        let hourly = b.hourly_volume();
+        assert_eq!(hourly.periods, 17);
+        assert_eq!(hourly.max, 6);
+        assert_eq!(b.max_hourly_failures(), 1);
+        let daily = b.daily_volume();
+        assert!((daily.mean * daily.periods as f64 - 100.0).abs() < 1e-9);
         assert!(b.actions().contains("s3:GetObject"));
         assert!(!b.actions().contains("s3:PutObject"));
         assert!(b.networks().contains("10.0.0.0/24"));

@@ -271,7 +271,7 @@ fn sensitive(input: &Input, category: Category) -> Vec<Finding> {
         let known = input.baseline.actions().contains(action);
         let mut burst = None;
         if known && category == Category::CredentialAccess {
-            let learned_days = input.baseline.daily_volume().active_days.max(1);
+            let learned_days = input.baseline.daily_volume().periods.max(1);
             let mean =
                 input.baseline.actions().count(action).unwrap_or(0) as f64 / learned_days as f64;
             let threshold =
@@ -396,7 +396,7 @@ fn sensitive(input: &Input, category: Category) -> Vec<Finding> {
 
 fn volume_spike(input: &Input) -> Vec<Finding> {
     let stats = input.baseline.daily_volume();
-    if !input.mature || stats.active_days < input.config.spike_min_active_days {
+    if !input.mature || stats.periods < input.config.spike_min_active_days {
         return Vec::new();
     }
     let c = input.config;
@@ -432,7 +432,7 @@ fn volume_spike(input: &Input) -> Vec<Finding> {
                     stats.mean,
                     stats.std_dev,
                     thousands(stats.max),
-                    stats.active_days,
+                    stats.periods,
                 ),
                 format!(
                     "That is {:.0} times the daily mean; the threshold was {}.",
@@ -453,7 +453,7 @@ fn volume_spike(input: &Input) -> Vec<Finding> {
             // writes starts reading in bulk): compare each action with its own daily mean.
             let Some((action, k, mean, limit)) = top.iter().find_map(|(action, k)| {
                 let learned = input.baseline.actions().count(action).unwrap_or(0);
-                let mean = learned as f64 / stats.active_days as f64;
+                let mean = learned as f64 / stats.periods as f64;
                 let limit = (c.spike_min_events as f64).max(c.spike_factor * mean);
                 (*k as f64 > limit).then_some((*action, *k, mean, limit))
             }) else {
@@ -464,7 +464,7 @@ fn volume_spike(input: &Input) -> Vec<Finding> {
                     "On {} the identity called {action} {} times; its learned mean for that action is {mean:.1} a day over {} active days.",
                     day_label(day),
                     thousands(k),
-                    stats.active_days,
+                    stats.periods,
                 ),
                 format!(
                     "The threshold was {}; the identity's {} calls that day stayed within its overall volume (mean {:.0} a day).",
