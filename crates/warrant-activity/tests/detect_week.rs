@@ -780,6 +780,24 @@ fn incidents() -> Vec<Incident> {
             },
         },
         Incident {
+            name: "kube-exec",
+            base: Profile::KubeController,
+            rule: rules::SENSITIVE_ACTION,
+            tactic: "execution",
+            inject: |g, spec, _, out| {
+                calls(g, spec, detection_day(4, 22), &["create:pods/exec"], out);
+            },
+        },
+        Incident {
+            name: "kube-secrets",
+            base: Profile::KubeController,
+            rule: rules::CREDENTIAL_ACCESS,
+            tactic: "credential-access",
+            inject: |g, spec, _, out| {
+                calls(g, spec, detection_day(4, 23), &["list:secrets"], out);
+            },
+        },
+        Incident {
             name: "agent-shell",
             base: Profile::Agent,
             rule: rules::UNDECLARED_TOOL,

@@ -68,7 +68,7 @@ macro_rules! entry {
     };
 }
 
-/// Every sensitive action, by IAM action name.
+/// Sensitive AWS actions, by IAM action name.
 pub const SENSITIVE_ACTIONS: &[SensitiveAction] = &[
     // Persistence and privilege escalation.
     entry!(
@@ -734,11 +734,179 @@ pub const SENSITIVE_ACTIONS: &[SensitiveAction] = &[
     ),
 ];
 
-/// The catalogue entry for an IAM action (case-insensitive).
+/// Sensitive Kubernetes audit actions (`VERB:RESOURCE[/SUBRESOURCE]`).
+pub const KUBERNETES_SENSITIVE_ACTIONS: &[SensitiveAction] = &[
+    entry!(
+        "get:secrets",
+        CredentialAccess,
+        Medium,
+        false,
+        CRED,
+        ["T1552.007"],
+        "reads a Secret"
+    ),
+    entry!(
+        "list:secrets",
+        CredentialAccess,
+        High,
+        false,
+        CRED,
+        ["T1552.007"],
+        "lists Secrets with their values"
+    ),
+    entry!(
+        "create:serviceaccounts/token",
+        CredentialAccess,
+        Medium,
+        false,
+        CRED,
+        ["T1528"],
+        "mints a service-account token"
+    ),
+    entry!(
+        "create:pods/exec",
+        Sensitive,
+        High,
+        false,
+        &["execution"],
+        ["T1609"],
+        "runs a command inside a container"
+    ),
+    entry!(
+        "create:pods/attach",
+        Sensitive,
+        High,
+        false,
+        &["execution"],
+        ["T1609"],
+        "attaches to a running container"
+    ),
+    entry!(
+        "create:clusterrolebindings",
+        PrivilegeChange,
+        High,
+        false,
+        PRIVESC_PERSIST,
+        ["T1098.006"],
+        "binds a cluster role"
+    ),
+    entry!(
+        "create:rolebindings",
+        PrivilegeChange,
+        High,
+        false,
+        PRIVESC_PERSIST,
+        ["T1098.006"],
+        "binds a role in a namespace"
+    ),
+    entry!(
+        "escalate:clusterroles",
+        PrivilegeChange,
+        High,
+        false,
+        PRIVESC_PERSIST,
+        ["T1098.006"],
+        "grants a cluster role more than its author holds"
+    ),
+    entry!(
+        "bind:clusterroles",
+        PrivilegeChange,
+        High,
+        false,
+        PRIVESC_PERSIST,
+        ["T1098.006"],
+        "binds a cluster role its author does not hold"
+    ),
+    entry!(
+        "delete:events",
+        DefenseEvasion,
+        Medium,
+        false,
+        EVASION,
+        ["T1070"],
+        "deletes cluster events"
+    ),
+];
+
+/// Sensitive GitHub audit-log actions.
+pub const GITHUB_SENSITIVE_ACTIONS: &[SensitiveAction] = &[
+    entry!(
+        "repo.access",
+        Exfiltration,
+        High,
+        false,
+        EXFIL,
+        ["T1567.001"],
+        "changes a repository's visibility"
+    ),
+    entry!(
+        "protected_branch.destroy",
+        DefenseEvasion,
+        High,
+        false,
+        EVASION,
+        ["T1562.001"],
+        "removes branch protection"
+    ),
+    entry!(
+        "protected_branch.policy_override",
+        DefenseEvasion,
+        High,
+        false,
+        EVASION,
+        ["T1562.001"],
+        "overrides branch protection"
+    ),
+    entry!(
+        "org.add_member",
+        PrivilegeChange,
+        High,
+        false,
+        PERSIST,
+        ["T1098"],
+        "adds a member to the organisation"
+    ),
+    entry!(
+        "org.update_member",
+        PrivilegeChange,
+        High,
+        false,
+        PRIVESC_PERSIST,
+        ["T1098"],
+        "changes an organisation member's role"
+    ),
+    entry!(
+        "repo.add_member",
+        PrivilegeChange,
+        Medium,
+        false,
+        PERSIST,
+        ["T1098"],
+        "adds a collaborator to a repository"
+    ),
+    entry!(
+        "hook.create",
+        Sensitive,
+        Medium,
+        false,
+        &["persistence", "exfiltration"],
+        ["T1546"],
+        "adds a webhook that receives repository events"
+    ),
+];
+
+/// Every sensitive action of every platform.
+pub fn all_sensitive_actions() -> impl Iterator<Item = &'static SensitiveAction> {
+    SENSITIVE_ACTIONS
+        .iter()
+        .chain(KUBERNETES_SENSITIVE_ACTIONS)
+        .chain(GITHUB_SENSITIVE_ACTIONS)
+}
+
+/// The catalogue entry for an action (case-insensitive): IAM, Kubernetes or GitHub.
 pub fn sensitive_action(action: &str) -> Option<&'static SensitiveAction> {
     static BY_NAME: LazyLock<HashMap<String, &'static SensitiveAction>> = LazyLock::new(|| {
-        SENSITIVE_ACTIONS
-            .iter()
+        all_sensitive_actions()
             .map(|s| (s.action.to_ascii_lowercase(), s))
             .collect()
     });
@@ -791,6 +959,23 @@ mod tests {
             }
         }
         assert!(missing.is_empty(), "not IAM actions: {missing:?}");
+        for s in KUBERNETES_SENSITIVE_ACTIONS
+            .iter()
+            .chain(GITHUB_SENSITIVE_ACTIONS)
+        {
+            assert!(seen.insert(s.action.to_ascii_lowercase()), "{}", s.action);
+            assert!(
+                !s.tactics.is_empty() && !s.techniques.is_empty(),
+                "{}",
+                s.action
+            );
+        }
+        assert_eq!(all_sensitive_actions().count(), seen.len());
+        assert_eq!(
+            sensitive_action("create:pods/exec").map(|s| s.category),
+            Some(Category::Sensitive)
+        );
+        assert!(sensitive_action("repo.access").is_some());
         assert!(sensitive_action("CLOUDTRAIL:stoplogging").is_some());
     }
 }

@@ -20,7 +20,10 @@ use warrant_core::{
 use crate::baseline::Baseline;
 use crate::event::{Event, Principal};
 
-pub use catalog::{Category, SENSITIVE_ACTIONS, SensitiveAction, sensitive_action};
+pub use catalog::{
+    Category, GITHUB_SENSITIVE_ACTIONS, KUBERNETES_SENSITIVE_ACTIONS, SENSITIVE_ACTIONS,
+    SensitiveAction, all_sensitive_actions, sensitive_action,
+};
 pub use rules::ALL_RULES;
 
 /// Evidence sentences that list a finding's ATT&CK tactics start with this.

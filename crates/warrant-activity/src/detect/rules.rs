@@ -359,7 +359,7 @@ fn sensitive(input: &Input, category: Category) -> Vec<Finding> {
         let (title, remediation) = match category {
             Category::PrivilegeChange => (
                 format!("Privilege change or persistence: {action}"),
-                "Confirm the change was intended; if not, revert it (delete the new key, user, login profile or policy), rotate the caller's credentials, and remove IAM write permissions from identities that do not manage IAM.",
+                "Confirm the change was intended; if not, revert it (delete the new key, user, login profile, policy, member or role binding), rotate the caller's credentials, and take access-management rights (IAM or RBAC writes, organisation admin) away from identities that do not manage access.",
             ),
             Category::DefenseEvasion => (
                 format!("Defence evasion: {action}"),
