@@ -5,6 +5,8 @@
 //! around those positions. Inputs (files, stdin, git history, archives) are turned into
 //! [`Blob`]s with an [`Origin`] by the source modules and fed to one engine.
 
+pub mod archive;
+pub mod git;
 pub mod origin;
 pub mod rules;
 
