@@ -33,7 +33,8 @@ pub struct ArchiveLimits {
     pub max_ratio: u64,
     /// Output size below which the ratio is not checked. Default 1 MiB.
     pub ratio_floor_bytes: u64,
-    /// Members (files, nested archives included) under one top-level archive. Default 100 000.
+    /// Members (files and nested archives) under one top-level archive, the top-level archive
+    /// itself included. Default 100 000.
     pub max_members: u64,
 }
 
@@ -57,6 +58,8 @@ pub struct ArchiveStats {
     pub archives: u64,
     /// Members handed to [`BlobSink::blob`].
     pub members: u64,
+    /// Members not handed on because they are binary (a NUL byte in the first 8000 bytes).
+    pub binary: u64,
     /// Bytes decompressed (gzip streams and zip members).
     pub bytes_decompressed: u64,
     /// Calls to [`BlobSink::skipped`].
@@ -130,6 +133,27 @@ fn is_tar(data: &[u8]) -> bool {
 /// Whether `data` starts like a zip, gzip or tar archive (magic bytes, not the file name).
 pub fn is_archive(data: &[u8]) -> bool {
     detect(data).is_some()
+}
+
+/// Opens `data` with [`scan_archive`] when it is an archive and says whether it was one:
+/// the shape of a directory walk's archive hook.
+pub fn scan_if_archive(
+    origin: &Origin,
+    data: &[u8],
+    limits: &ArchiveLimits,
+    sink: &dyn BlobSink,
+) -> bool {
+    if is_archive(data) {
+        scan_archive(origin, data, limits, sink);
+        true
+    } else {
+        false
+    }
+}
+
+/// git's heuristic: a NUL byte within the first 8000 bytes means binary.
+pub(crate) fn is_binary(data: &[u8]) -> bool {
+    memchr::memchr(0, &data[..data.len().min(8000)]).is_some()
 }
 
 /// Reads the archive in `data` (which came from `origin`) and reports each member through
@@ -237,6 +261,9 @@ impl Walk<'_> {
                 );
             }
             Some(kind) => self.archive(origin, kind, data, depth + 1),
+            // Binary members are counted, not reported: the same treatment as binary files
+            // in a directory walk (a jar's classes would otherwise flood the skip list).
+            None if is_binary(data) => self.stats.binary += 1,
             None => {
                 self.stats.members += 1;
                 self.sink.blob(origin, data);

@@ -762,7 +762,7 @@ fn read_one(
         archive::scan_archive(&origin, data, limits, sink);
         return;
     }
-    if is_binary(data) {
+    if archive::is_binary(data) {
         counters.binary.fetch_add(1, Ordering::Relaxed);
         let message = format!("{}: binary blob (NUL byte) not scanned", where_(&origin));
         sink.skipped(&origin, &message);
@@ -773,9 +773,4 @@ fn read_one(
         .bytes
         .fetch_add(data.len() as u64, Ordering::Relaxed);
     sink.blob(&origin, data);
-}
-
-/// git's heuristic: a NUL byte within the first 8000 bytes means binary.
-fn is_binary(data: &[u8]) -> bool {
-    memchr::memchr(0, &data[..data.len().min(8000)]).is_some()
 }

@@ -517,3 +517,36 @@ proptest! {
         scan_archive(&file("fuzz"), &data, &ArchiveLimits::default(), &sink);
     }
 }
+
+#[test]
+fn binary_members_are_counted_not_reported() {
+    let zip = make_zip(&[
+        ("logo.png", b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR"),
+        ("a.env", SECRET),
+    ]);
+    let sink = Collect::default();
+    let stats = scan_archive(&file("app.jar"), &zip, &ArchiveLimits::default(), &sink);
+    assert_eq!(sink.blob_paths(), vec!["app.jar!a.env"]);
+    assert!(sink.reasons().is_empty());
+    assert_eq!((stats.members, stats.binary), (1, 1));
+}
+
+#[test]
+fn scan_if_archive_says_whether_it_handled_the_data() {
+    let sink = Collect::default();
+    assert!(!warrant_scan::archive::scan_if_archive(
+        &file("a.txt"),
+        b"text",
+        &ArchiveLimits::default(),
+        &sink
+    ));
+    assert!(sink.reasons().is_empty());
+    let zip = make_zip(&[("a.env", SECRET)]);
+    assert!(warrant_scan::archive::scan_if_archive(
+        &file("a.zip"),
+        &zip,
+        &ArchiveLimits::default(),
+        &sink
+    ));
+    assert_eq!(sink.blob_paths(), vec!["a.zip!a.env"]);
+}
