@@ -5,10 +5,21 @@
 //! around those positions. Inputs (files, stdin, git history, archives) are turned into
 //! [`Blob`]s with an [`Origin`] by the source modules and fed to one engine.
 
-pub mod archive;
-pub mod git;
+pub mod allow;
+pub mod collect;
+pub mod engine;
+pub mod finding;
 pub mod origin;
+pub mod output;
 pub mod rules;
+pub mod scan;
+pub mod walk;
 
+pub use allow::{Allowlist, AllowlistConfig, Baseline, SuppressedCounts};
+pub use collect::{Collector, Filters, Skipped};
+pub use engine::{Match, Scanner};
+pub use finding::{FindingGroup, RevealedSecrets, SecretFinding, group_by_fingerprint};
 pub use origin::{BlobSink, Origin};
 pub use rules::{Confidence, Rule, RuleError, RuleSet};
+pub use scan::{ScanError, ScanOptions, ScanReport, ScanSummary, scan};
+pub use walk::{ArchiveHook, WalkOptions};

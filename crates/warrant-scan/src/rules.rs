@@ -22,8 +22,14 @@ pub enum Confidence {
 #[serde(rename_all = "kebab-case")]
 pub enum Validator {
     /// GitHub's new-format tokens: the last 6 characters are the CRC32 of the 30 random
-    /// characters, in base62.
+    /// characters, in base62. Checked on the last 36 characters of the secret, so it also fits
+    /// other tokens built the same way.
     GithubCrc32,
+    /// npm access tokens (`npm_` + 36): the same base62 CRC32 suffix as GitHub's.
+    NpmCrc32,
+    /// A JSON Web Token: three base64url segments whose first decodes to a JSON object with an
+    /// `alg` member (drops look-alike `eyJ…` strings that are not tokens).
+    Jwt,
 }
 
 /// One detection rule.
@@ -47,6 +53,12 @@ pub struct Rule {
     pub entropy: Option<f64>,
     #[serde(default)]
     pub validator: Option<Validator>,
+    /// Bytes on each side of a keyword hit that a match may reach, across lines. Without it the
+    /// regex sees only the line holding the keyword (at most 4096 bytes each side), which is
+    /// what single-line tokens need; multi-line secrets (PEM blocks) set e.g. `window = 8192`.
+    /// A pattern that can cross lines on its own (`(?s)`, `\n`) gets 8192 when unset.
+    #[serde(default)]
+    pub window: Option<usize>,
     pub confidence: Confidence,
     /// What the secret is, for the report: `api-key`, `token`, `private-key`, `password`, …
     #[serde(default)]
@@ -138,6 +150,9 @@ impl RuleSet {
     }
 }
 
+/// Largest `window` a rule may ask for: bounds the work one keyword hit can cause.
+pub const MAX_WINDOW: usize = 65536;
+
 fn check(file: &str, rule: &Rule) -> Result<(), RuleError> {
     let invalid = |message: &str| RuleError::Invalid {
         file: file.to_string(),
@@ -159,6 +174,14 @@ fn check(file: &str, rule: &Rule) -> Result<(), RuleError> {
     }
     if rule.examples.is_empty() {
         return Err(invalid("needs at least one example"));
+    }
+    if rule.window.is_some_and(|w| w == 0 || w > MAX_WINDOW) {
+        return Err(invalid("window must be between 1 and 65536 bytes"));
+    }
+    if let Some(e) = rule.entropy
+        && !(0.0..=8.0).contains(&e)
+    {
+        return Err(invalid("entropy must be between 0 and 8 bits per byte"));
     }
     regex::Regex::new(&rule.pattern).map_err(|e| RuleError::Pattern {
         file: file.to_string(),

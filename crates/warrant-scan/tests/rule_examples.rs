@@ -29,3 +29,43 @@ fn builtin_rules_load_and_their_examples_hold_at_regex_level() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// Every built-in rule through the full engine (prefilter, windows, entropy, validators): each
+/// positive example yields a finding of that rule, no negative example yields one of that rule.
+#[test]
+fn builtin_rule_examples_hold_through_the_full_engine() {
+    let rules = RuleSet::builtin().unwrap();
+    let scanner = warrant_scan::Scanner::new(&rules).unwrap();
+    let mut scratch = scanner.scratch();
+    let mut failures = Vec::new();
+    for rule in rules.iter() {
+        let of_rule = |text: &str, scratch: &mut warrant_scan::engine::Scratch| {
+            scanner
+                .scan(text.as_bytes(), scratch)
+                .iter()
+                .filter(|m| scanner.rules()[m.rule].id == rule.id)
+                .count()
+        };
+        for ex in &rule.examples {
+            // Alone, and embedded in other text (not at the start or end of the blob).
+            if of_rule(ex, &mut scratch) == 0 {
+                failures.push(format!("{}: example not found: {ex}", rule.id));
+            }
+            let embedded = format!("line one\r\n{ex}\nline three\n");
+            if of_rule(&embedded, &mut scratch) == 0 {
+                failures.push(format!("{}: embedded example not found: {ex}", rule.id));
+            }
+        }
+        for ex in &rule.negative_examples {
+            if of_rule(ex, &mut scratch) > 0 {
+                failures.push(format!("{}: negative example found: {ex}", rule.id));
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} failure(s):\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}

@@ -1,0 +1,690 @@
+//! The detection engine: one Aho-Corasick automaton over every rule's keywords finds candidate
+//! positions; only the rules owning a hit keyword run their regex, and only on a bounded window
+//! around the hit. Entropy and checksum validators then drop look-alikes.
+//!
+//! The no-hit path does no allocation: the automaton streams over the bytes and all per-scan
+//! state lives in a reusable [`Scratch`].
+
+use aho_corasick::{AhoCorasick, AhoCorasickKind, Input as AcInput, MatchKind};
+use regex_automata::meta;
+use regex_automata::util::captures::Captures;
+use regex_automata::{Input, PatternID};
+
+use crate::rules::{Confidence, Rule, RuleError, RuleSet, Validator};
+
+/// Bytes each side of a keyword that a single-line rule looks at (bounded so that minified files
+/// with megabyte lines do not make every hit cost a megabyte of regex work).
+const LINE_WINDOW: usize = 4096;
+/// Window for rules whose pattern can cross lines but that declare no `window`.
+const MULTILINE_WINDOW: usize = 8192;
+
+/// A rule ready to run.
+#[derive(Debug)]
+pub struct CompiledRule {
+    pub id: String,
+    pub name: String,
+    pub provider: String,
+    pub kind: Option<String>,
+    pub confidence: Confidence,
+    regex: meta::Regex,
+    /// Capture group holding the secret: `secret`, else 1, else the whole match.
+    secret_group: usize,
+    entropy: Option<f64>,
+    validator: Option<Validator>,
+    /// `None`: the keyword's line (capped at [`LINE_WINDOW`]); `Some(n)`: `n` bytes each side.
+    window: Option<usize>,
+}
+
+/// A compiled rule set: the prefilter automaton plus every rule's regex.
+#[derive(Debug)]
+pub struct Scanner {
+    ac: AhoCorasick,
+    /// For each automaton pattern (a distinct lower-cased keyword), the rules that own it.
+    keyword_rules: Vec<Box<[u32]>>,
+    rules: Vec<CompiledRule>,
+}
+
+/// A secret found in one blob. Offsets are byte offsets into the blob; lines and columns are
+/// 1-based, columns counted in Unicode scalar values (bytes where the text is not UTF-8).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Match {
+    /// Index into [`Scanner::rules`].
+    pub rule: usize,
+    /// The whole regex match.
+    pub start: usize,
+    pub end: usize,
+    /// The secret within it.
+    pub secret_start: usize,
+    pub secret_end: usize,
+    /// Position of the secret's first and last characters.
+    pub line: usize,
+    pub column: usize,
+    pub end_line: usize,
+    pub end_column: usize,
+    /// Shannon entropy of the secret, bits per byte (scaled by 1000 to keep `Eq`).
+    pub entropy_milli: u32,
+}
+
+impl Match {
+    pub fn entropy(&self) -> f64 {
+        f64::from(self.entropy_milli) / 1000.0
+    }
+
+    pub fn secret<'a>(&self, data: &'a [u8]) -> &'a [u8] {
+        data.get(self.secret_start..self.secret_end)
+            .unwrap_or_default()
+    }
+}
+
+/// Reusable per-thread state; allocate one per worker with [`Scanner::scratch`].
+#[derive(Debug)]
+pub struct Scratch {
+    caps: Vec<Captures>,
+    /// Per rule: the last window scanned and the end of the last match emitted.
+    state: Vec<RuleState>,
+    matches: Vec<Match>,
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+struct RuleState {
+    window_start: usize,
+    window_end: usize,
+    emitted_end: usize,
+    touched: bool,
+}
+
+impl Scanner {
+    /// Compiles every rule. Errors name the rule (patterns are already checked on load, but a
+    /// pattern can still exceed the regex size limits).
+    pub fn new(rules: &RuleSet) -> Result<Scanner, RuleError> {
+        let mut keywords: Vec<String> = Vec::new();
+        let mut keyword_rules: Vec<Vec<u32>> = Vec::new();
+        let mut compiled = Vec::with_capacity(rules.len());
+        for (index, rule) in rules.iter().enumerate() {
+            compiled.push(compile_rule(rule)?);
+            let index = u32::try_from(index).map_err(|_| RuleError::Invalid {
+                file: "<rule set>".into(),
+                id: rule.id.clone(),
+                message: "too many rules".into(),
+            })?;
+            for keyword in &rule.keywords {
+                let keyword = keyword.to_ascii_lowercase();
+                match keywords.iter().position(|k| *k == keyword) {
+                    Some(pos) => {
+                        if !keyword_rules[pos].contains(&index) {
+                            keyword_rules[pos].push(index);
+                        }
+                    }
+                    None => {
+                        keywords.push(keyword);
+                        keyword_rules.push(vec![index]);
+                    }
+                }
+            }
+        }
+        let build = |kind| {
+            AhoCorasick::builder()
+                .ascii_case_insensitive(true)
+                .match_kind(MatchKind::Standard)
+                .kind(kind)
+                .build(&keywords)
+        };
+        // A DFA is the fastest search; fall back to the contiguous NFA if it would not fit.
+        let ac = build(Some(AhoCorasickKind::DFA))
+            .or_else(|_| build(None))
+            .map_err(|e| RuleError::Invalid {
+                file: "<rule set>".into(),
+                id: "*".into(),
+                message: format!("keyword automaton: {e}"),
+            })?;
+        Ok(Scanner {
+            ac,
+            keyword_rules: keyword_rules
+                .into_iter()
+                .map(Vec::into_boxed_slice)
+                .collect(),
+            rules: compiled,
+        })
+    }
+
+    pub fn rules(&self) -> &[CompiledRule] {
+        &self.rules
+    }
+
+    /// Number of distinct keywords in the prefilter.
+    pub fn keyword_count(&self) -> usize {
+        self.keyword_rules.len()
+    }
+
+    pub fn scratch(&self) -> Scratch {
+        Scratch {
+            caps: self
+                .rules
+                .iter()
+                .map(|r| r.regex.create_captures())
+                .collect(),
+            state: vec![RuleState::default(); self.rules.len()],
+            matches: Vec::new(),
+        }
+    }
+
+    /// Every secret in `data`, ordered by position. The slice lives in `scratch` until the next
+    /// call.
+    pub fn scan<'s>(&self, data: &[u8], scratch: &'s mut Scratch) -> &'s [Match] {
+        scratch.matches.clear();
+        if scratch.state.len() != self.rules.len() {
+            *scratch = self.scratch();
+        }
+        for s in &mut scratch.state {
+            s.touched = false;
+        }
+        // Overlapping search so that a short keyword (`sk-`) does not hide a longer one that
+        // shares its start (`sk-ant-`).
+        let Ok(hits) = self.ac.try_find_overlapping_iter(AcInput::new(data)) else {
+            return &scratch.matches;
+        };
+        for hit in hits {
+            let Some(owners) = self.keyword_rules.get(hit.pattern().as_usize()) else {
+                continue;
+            };
+            for &rule_index in owners.iter() {
+                let rule_index = rule_index as usize;
+                self.run_rule(data, rule_index, hit.start(), hit.end(), scratch);
+            }
+        }
+        let matches = &mut scratch.matches;
+        if matches.len() > 1 {
+            matches.sort_unstable_by_key(|m| (m.secret_start, m.rule, m.secret_end));
+        }
+        locate(data, matches);
+        matches
+    }
+
+    fn run_rule(
+        &self,
+        data: &[u8],
+        rule_index: usize,
+        kw_start: usize,
+        kw_end: usize,
+        scratch: &mut Scratch,
+    ) {
+        let (Some(rule), Some(state), Some(caps)) = (
+            self.rules.get(rule_index),
+            scratch.state.get_mut(rule_index),
+            scratch.caps.get_mut(rule_index),
+        ) else {
+            return;
+        };
+        let (ws, we) = window(data, kw_start, kw_end, rule.window);
+        if !state.touched {
+            *state = RuleState {
+                window_start: ws,
+                window_end: we,
+                emitted_end: 0,
+                touched: true,
+            };
+        } else if ws >= state.window_start && we <= state.window_end {
+            // Another keyword inside a window this rule has already searched.
+            return;
+        } else {
+            state.window_start = ws;
+            state.window_end = we;
+        }
+        let mut at = ws;
+        while at <= we {
+            // The span bounds the search while look-around (`\b`) still sees the bytes outside.
+            let input = Input::new(data).span(at..we);
+            rule.regex.search_captures(&input, caps);
+            let Some(whole) = caps.get_match() else {
+                break;
+            };
+            let (ms, me) = (whole.start(), whole.end());
+            at = if me > ms { me } else { me + 1 };
+            if ms < state.emitted_end {
+                continue;
+            }
+            let secret = caps
+                .get_group(rule.secret_group)
+                .unwrap_or_else(|| whole.span());
+            let Some(bytes) = data.get(secret.start..secret.end) else {
+                continue;
+            };
+            if bytes.is_empty() {
+                continue;
+            }
+            let entropy = shannon_entropy(bytes);
+            if rule.entropy.is_some_and(|min| entropy < min) {
+                continue;
+            }
+            if let Some(v) = rule.validator
+                && !validate(v, bytes)
+            {
+                continue;
+            }
+            state.emitted_end = me;
+            scratch.matches.push(Match {
+                rule: rule_index,
+                start: ms,
+                end: me,
+                secret_start: secret.start,
+                secret_end: secret.end,
+                line: 0,
+                column: 0,
+                end_line: 0,
+                end_column: 0,
+                entropy_milli: (entropy * 1000.0).round() as u32,
+            });
+        }
+    }
+}
+
+fn compile_rule(rule: &Rule) -> Result<CompiledRule, RuleError> {
+    let regex = meta::Regex::builder()
+        .syntax(regex_automata::util::syntax::Config::new().utf8(false))
+        .configure(meta::Config::new().utf8_empty(false))
+        .build(&rule.pattern)
+        .map_err(|e| RuleError::Pattern {
+            file: "<rule set>".into(),
+            id: rule.id.clone(),
+            message: e.to_string(),
+        })?;
+    let secret_group = regex
+        .group_info()
+        .to_index(PatternID::ZERO, "secret")
+        .unwrap_or(if regex.captures_len() > 1 { 1 } else { 0 });
+    let multiline = rule.pattern.contains("(?s")
+        || rule.pattern.contains("\\n")
+        || rule.pattern.contains("\\r");
+    let window = rule.window.or(if multiline {
+        Some(MULTILINE_WINDOW)
+    } else {
+        None
+    });
+    Ok(CompiledRule {
+        id: rule.id.clone(),
+        name: rule.name.clone(),
+        provider: rule.provider.clone(),
+        kind: rule.kind.clone(),
+        confidence: rule.confidence,
+        regex,
+        secret_group,
+        entropy: rule.entropy,
+        validator: rule.validator,
+        window,
+    })
+}
+
+/// The byte range a rule searches around a keyword at `start..end`.
+fn window(data: &[u8], start: usize, end: usize, span: Option<usize>) -> (usize, usize) {
+    match span {
+        Some(n) => (
+            start.saturating_sub(n),
+            end.saturating_add(n).min(data.len()),
+        ),
+        None => {
+            let lo = start.saturating_sub(LINE_WINDOW);
+            let ws = match data.get(lo..start).and_then(|b| memchr::memrchr(b'\n', b)) {
+                Some(p) => lo + p + 1,
+                None => lo,
+            };
+            let hi = end.saturating_add(LINE_WINDOW).min(data.len());
+            let we = match data.get(end..hi).and_then(|b| memchr::memchr(b'\n', b)) {
+                Some(p) => end + p,
+                None => hi,
+            };
+            (ws, we)
+        }
+    }
+}
+
+/// Fills line/column of sorted matches in one forward pass over the newlines.
+fn locate(data: &[u8], matches: &mut [Match]) {
+    let mut cursor = LineCursor::default();
+    for m in matches.iter_mut() {
+        (m.line, m.column) = cursor.position(data, m.secret_start);
+        // The last character of the secret, not the exclusive end.
+        let last = last_char_start(data, m.secret_start, m.secret_end);
+        (m.end_line, m.end_column) = cursor.position(data, last);
+    }
+}
+
+fn last_char_start(data: &[u8], start: usize, end: usize) -> usize {
+    let mut p = end.saturating_sub(1).max(start);
+    while p > start && data.get(p).is_some_and(|b| (b & 0xC0) == 0x80) {
+        p -= 1;
+    }
+    p
+}
+
+/// Walks forward through a blob counting newlines; restarts from the top if asked to go back.
+#[derive(Default)]
+struct LineCursor {
+    pos: usize,
+    line: usize,
+    line_start: usize,
+}
+
+impl LineCursor {
+    fn position(&mut self, data: &[u8], offset: usize) -> (usize, usize) {
+        if offset < self.pos || self.line == 0 {
+            *self = LineCursor {
+                pos: 0,
+                line: 1,
+                line_start: 0,
+            };
+        }
+        let segment = data.get(self.pos..offset).unwrap_or_default();
+        for nl in memchr::memchr_iter(b'\n', segment) {
+            self.line += 1;
+            self.line_start = self.pos + nl + 1;
+        }
+        self.pos = offset;
+        let prefix = data.get(self.line_start..offset).unwrap_or_default();
+        // Count characters, not bytes: UTF-8 continuation bytes do not start a column.
+        let column = prefix.iter().filter(|b| (**b & 0xC0) != 0x80).count() + 1;
+        (self.line, column)
+    }
+}
+
+/// Shannon entropy in bits per byte.
+pub fn shannon_entropy(bytes: &[u8]) -> f64 {
+    if bytes.is_empty() {
+        return 0.0;
+    }
+    let mut counts = [0u32; 256];
+    for &b in bytes {
+        counts[usize::from(b)] += 1;
+    }
+    let n = bytes.len() as f64;
+    counts
+        .iter()
+        .filter(|&&c| c > 0)
+        .map(|&c| {
+            let p = f64::from(c) / n;
+            -p * p.log2()
+        })
+        .sum()
+}
+
+/// Runs a checksum validator on a secret.
+pub fn validate(validator: Validator, secret: &[u8]) -> bool {
+    match validator {
+        Validator::GithubCrc32 | Validator::NpmCrc32 => crc32_base62_suffix(secret),
+        Validator::Jwt => jwt_header(secret),
+    }
+}
+
+const BASE62: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+
+/// The last 36 characters are 30 random base62 characters and the 6-digit base62 CRC32 of them.
+fn crc32_base62_suffix(secret: &[u8]) -> bool {
+    let Some(body) = secret.len().checked_sub(36).and_then(|s| secret.get(s..)) else {
+        return false;
+    };
+    if !body.iter().all(u8::is_ascii_alphanumeric) {
+        return false;
+    }
+    let (random, check) = body.split_at(30);
+    let mut crc = crc32fast::hash(random);
+    let mut expected = [b'0'; 6];
+    for slot in expected.iter_mut().rev() {
+        *slot = BASE62[(crc % 62) as usize];
+        crc /= 62;
+    }
+    // A CRC32 needs at most 6 base62 digits (62^6 > 2^32), so nothing is left over.
+    crc == 0 && expected == check
+}
+
+/// Three base64url segments; the header decodes to a JSON object naming an `alg`.
+fn jwt_header(secret: &[u8]) -> bool {
+    let mut parts = secret.split(|b| *b == b'.');
+    let (Some(header), Some(payload), Some(_sig), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return false;
+    };
+    if payload.is_empty() {
+        return false;
+    }
+    let Some(decoded) = base64url_decode(header) else {
+        return false;
+    };
+    matches!(
+        serde_json::from_slice::<serde_json::Value>(&decoded),
+        Ok(serde_json::Value::Object(map)) if map.contains_key("alg")
+    )
+}
+
+fn base64url_decode(text: &[u8]) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(text.len() * 3 / 4);
+    let mut acc: u32 = 0;
+    let mut bits = 0;
+    for &c in text {
+        let v = match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'-' | b'+' => 62,
+            b'_' | b'/' => 63,
+            b'=' => break,
+            _ => return None,
+        };
+        acc = (acc << 6) | u32::from(v);
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+            acc &= (1 << bits) - 1;
+        }
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    use super::*;
+
+    const GH: &str = "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";
+
+    fn rules(toml: &str) -> RuleSet {
+        let mut set = RuleSet::default();
+        set.add_file("test.toml", toml).unwrap();
+        set
+    }
+
+    fn github() -> RuleSet {
+        rules(&format!(
+            r#"[[rule]]
+id = "github.pat-classic"
+name = "GitHub PAT"
+provider = "github"
+pattern = '''\b(ghp_[A-Za-z0-9]{{36}})\b'''
+keywords = ["ghp_"]
+validator = "github-crc32"
+confidence = "high"
+examples = ["{GH}"]
+"#
+        ))
+    }
+
+    fn found(set: &RuleSet, text: &str) -> Vec<(String, usize, usize)> {
+        let scanner = Scanner::new(set).unwrap();
+        let mut scratch = scanner.scratch();
+        scanner
+            .scan(text.as_bytes(), &mut scratch)
+            .iter()
+            .map(|m| {
+                (
+                    String::from_utf8_lossy(m.secret(text.as_bytes())).into_owned(),
+                    m.line,
+                    m.column,
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn crc32_validator_accepts_the_documented_construction() {
+        assert!(validate(Validator::GithubCrc32, GH.as_bytes()));
+        assert!(!validate(
+            Validator::GithubCrc32,
+            b"ghp_abcdefghijklmnopqrstuvwxyz0123000000"
+        ));
+        assert!(!validate(Validator::GithubCrc32, b"ghp_short"));
+    }
+
+    #[test]
+    fn finds_at_start_end_and_reports_lines_and_columns() {
+        let set = github();
+        assert_eq!(found(&set, GH), vec![(GH.to_string(), 1, 1)]);
+        let text = format!("a\r\nb\r\n  x = \"{GH}\"");
+        assert_eq!(found(&set, &text), vec![(GH.to_string(), 3, 8)]);
+        let text = format!("→{GH}\n");
+        assert_eq!(found(&set, &text), vec![(GH.to_string(), 1, 2)]);
+    }
+
+    #[test]
+    fn keyword_is_case_insensitive_but_regex_decides() {
+        let set = github();
+        assert!(found(&set, &GH.to_uppercase()).is_empty());
+        assert!(
+            found(&set, &format!("x{GH}")).is_empty(),
+            "needs a word boundary"
+        );
+    }
+
+    #[test]
+    fn very_long_lines_still_find_tokens_in_the_middle() {
+        let set = github();
+        let pad = "a".repeat(100_000);
+        let text = format!("{pad} {GH} {pad}\n{GH}");
+        let got = found(&set, &text);
+        assert_eq!(got.len(), 2);
+        assert_eq!((got[0].1, got[0].2), (1, 100_002));
+        assert_eq!((got[1].1, got[1].2), (2, 1));
+    }
+
+    #[test]
+    fn truncated_window_does_not_invent_a_shorter_token() {
+        let set = rules(
+            r#"[[rule]]
+id = "t.long"
+name = "t"
+provider = "t"
+pattern = '''\b(tok_[a-z]{10,})\b'''
+keywords = ["tok_"]
+confidence = "low"
+examples = ["tok_abcdefghij"]
+"#,
+        );
+        // The token runs past the 4096-byte window: it must be reported whole or not at all.
+        let text = format!("tok_{}", "a".repeat(9000));
+        for (secret, ..) in found(&set, &text) {
+            assert_eq!(secret.len(), 9004);
+        }
+    }
+
+    #[test]
+    fn entropy_threshold_drops_low_entropy_values() {
+        let set = rules(
+            r#"[[rule]]
+id = "g.password"
+name = "password"
+provider = "generic"
+pattern = '''password\s*=\s*"([^"]{8,})"'''
+keywords = ["password"]
+entropy = 3.0
+confidence = "low"
+examples = ['password = "x9Kq2LmZ8pQ"']
+"#,
+        );
+        assert_eq!(found(&set, r#"password = "x9Kq2LmZ8pQ""#).len(), 1);
+        assert!(found(&set, r#"password = "aaaaaaaaaaaa""#).is_empty());
+    }
+
+    #[test]
+    fn overlapping_keywords_of_different_rules_both_fire() {
+        let set = rules(
+            r#"[[rule]]
+id = "a.short"
+name = "short"
+provider = "a"
+pattern = '''\b(sk-[a-z]{5})\b'''
+keywords = ["sk-"]
+confidence = "low"
+examples = ["sk-abcde"]
+
+[[rule]]
+id = "a.long"
+name = "long"
+provider = "a"
+pattern = '''\b(sk-ant-[a-z]{5})\b'''
+keywords = ["sk-ant-"]
+confidence = "high"
+examples = ["sk-ant-abcde"]
+"#,
+        );
+        let got = found(&set, "x sk-ant-abcde y");
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].0, "sk-ant-abcde");
+    }
+
+    #[test]
+    fn one_match_per_rule_even_with_many_keyword_hits() {
+        let set = rules(
+            r#"[[rule]]
+id = "aws.pair"
+name = "pair"
+provider = "aws"
+pattern = '''aws_secret[a-z_]*\s*=\s*([A-Za-z0-9/+]{40})'''
+keywords = ["aws_secret", "secret"]
+confidence = "high"
+examples = ["aws_secret_access_key = wJalrXUtnFEMIK7MDENGbPxRfiCYzzzzzzzzzzzz"]
+"#,
+        );
+        let got = found(
+            &set,
+            "aws_secret_access_key = wJalrXUtnFEMIK7MDENGbPxRfiCYabcdefghijkl\n",
+        );
+        assert_eq!(got.len(), 1);
+    }
+
+    #[test]
+    fn multiline_window_spans_pem_blocks() {
+        let set = rules(
+            r#"[[rule]]
+id = "pem.rsa"
+name = "RSA"
+provider = "pem"
+pattern = '''(?s)-----BEGIN RSA PRIVATE KEY-----\r?\n[A-Za-z0-9+/=\r\n]{64,}-----END RSA PRIVATE KEY-----'''
+keywords = ["-----BEGIN RSA PRIVATE KEY-----"]
+confidence = "high"
+examples = ["x"]
+"#,
+        );
+        let body = "QUJDRA".repeat(20);
+        let text = format!(
+            "key:\n-----BEGIN RSA PRIVATE KEY-----\n{body}\n{body}\n-----END RSA PRIVATE KEY-----\n"
+        );
+        let got = found(&set, &text);
+        assert_eq!(got.len(), 1);
+        assert_eq!((got[0].1, got[0].2), (2, 1));
+    }
+
+    #[test]
+    fn jwt_validator_needs_a_json_header_with_alg() {
+        // {"alg":"HS256","typ":"JWT"}
+        let good = b"eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxIn0.c2ln";
+        assert!(validate(Validator::Jwt, good));
+        assert!(!validate(Validator::Jwt, b"eyJub3RhbGciOjF9.eyJ.c2ln"));
+        assert!(!validate(Validator::Jwt, b"eyJhbGciOiJIUzI1NiJ9.x"));
+    }
+
+    #[test]
+    fn entropy_of_uniform_and_constant_strings() {
+        assert_eq!(shannon_entropy(b"aaaa"), 0.0);
+        assert!((shannon_entropy(b"abcd") - 2.0).abs() < 1e-9);
+        assert_eq!(shannon_entropy(b""), 0.0);
+    }
+}

@@ -1,0 +1,246 @@
+//! The high-level API the CLI calls: scan paths and/or standard input with a rule set and
+//! options, get one report.
+
+use std::path::PathBuf;
+
+use serde::Serialize;
+use warrant_core::Fingerprinter;
+
+use crate::allow::{AllowError, Allowlist, Baseline, SuppressedCounts};
+use crate::collect::{Collector, Filters, Progress, Skipped};
+use crate::engine::Scanner;
+use crate::finding::{RevealedSecrets, SecretFinding, group_by_fingerprint};
+use crate::rules::{Confidence, RuleError, RuleSet};
+use crate::walk::{self, ArchiveHook, WalkOptions, WalkStats};
+
+/// What to scan and how.
+#[derive(Clone)]
+pub struct ScanOptions {
+    /// Files and directories.
+    pub paths: Vec<PathBuf>,
+    /// Also read standard input.
+    pub stdin: bool,
+    /// Worker threads; 0 means one per CPU.
+    pub threads: usize,
+    /// Files larger than this are skipped (and reported).
+    pub max_file_size: u64,
+    pub respect_gitignore: bool,
+    pub follow_symlinks: bool,
+    /// Baseline file of accepted findings.
+    pub baseline: Option<PathBuf>,
+    pub allowlist: Option<Allowlist>,
+    /// User rule files, added after (and overriding by id) the given rule set.
+    pub extra_rule_files: Vec<PathBuf>,
+    /// Rule ids to drop.
+    pub disabled_rules: Vec<String>,
+    /// Keep raw secrets apart in [`ScanReport::revealed`] (`--show-secrets` on a terminal).
+    pub reveal_secrets: bool,
+    /// Archive handling for files (see [`ArchiveHook`]).
+    pub archive_hook: Option<ArchiveHook>,
+}
+
+impl Default for ScanOptions {
+    fn default() -> Self {
+        ScanOptions {
+            paths: Vec::new(),
+            stdin: false,
+            threads: 0,
+            max_file_size: walk::DEFAULT_MAX_FILE_SIZE,
+            respect_gitignore: false,
+            follow_symlinks: false,
+            baseline: None,
+            allowlist: None,
+            extra_rule_files: Vec::new(),
+            disabled_rules: Vec::new(),
+            reveal_secrets: false,
+            archive_hook: None,
+        }
+    }
+}
+
+impl std::fmt::Debug for ScanOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ScanOptions")
+            .field("paths", &self.paths)
+            .field("stdin", &self.stdin)
+            .field("threads", &self.threads)
+            .field("max_file_size", &self.max_file_size)
+            .field("respect_gitignore", &self.respect_gitignore)
+            .field("follow_symlinks", &self.follow_symlinks)
+            .field("baseline", &self.baseline)
+            .field("extra_rule_files", &self.extra_rule_files)
+            .field("disabled_rules", &self.disabled_rules)
+            .field("reveal_secrets", &self.reveal_secrets)
+            .field("archive_hook", &self.archive_hook.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl ScanOptions {
+    pub fn walk_options(&self) -> WalkOptions {
+        WalkOptions {
+            threads: self.threads,
+            max_file_size: self.max_file_size,
+            respect_gitignore: self.respect_gitignore,
+            follow_symlinks: self.follow_symlinks,
+            archive_hook: self.archive_hook.clone(),
+        }
+    }
+
+    /// The rule set in force: `base` plus extra rule files, minus disabled rules.
+    pub fn rule_set(&self, base: &RuleSet) -> Result<RuleSet, ScanError> {
+        let mut rules = base.clone();
+        for path in &self.extra_rule_files {
+            let text = std::fs::read_to_string(path).map_err(|source| ScanError::Io {
+                path: path.display().to_string(),
+                source,
+            })?;
+            rules.add_file(&path.display().to_string(), &text)?;
+        }
+        for id in &self.disabled_rules {
+            if rules.remove(id).is_none() {
+                return Err(ScanError::UnknownRule(id.clone()));
+            }
+        }
+        Ok(rules)
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ScanError {
+    #[error(transparent)]
+    Rule(#[from] RuleError),
+    #[error(transparent)]
+    Allow(#[from] AllowError),
+    #[error("{path}: {source}")]
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("no such path: {0}")]
+    NoSuchPath(String),
+    #[error("cannot disable unknown rule `{0}`")]
+    UnknownRule(String),
+    #[error("nothing to scan: give paths or read standard input")]
+    NothingToScan,
+}
+
+/// Everything one scan found.
+#[derive(Debug, Default)]
+pub struct ScanReport {
+    /// Sorted by path, line, column, rule.
+    pub findings: Vec<SecretFinding>,
+    /// Files or members not scanned (size limit, unreadable, symlink loop, archive limits).
+    pub skipped: Vec<Skipped>,
+    pub bytes_scanned: u64,
+    /// Text blobs scanned (files, stdin, archive members).
+    pub files_scanned: u64,
+    /// Files skipped as binary by content sniffing (counted, not listed).
+    pub binary_skipped: u64,
+    /// Files handed to the archive hook.
+    pub archives: u64,
+    pub suppressed: SuppressedCounts,
+    /// Raw secrets by fingerprint, only with `reveal_secrets`; never serialised.
+    pub revealed: RevealedSecrets,
+}
+
+/// Totals for the report header and the exit code.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ScanSummary {
+    pub findings: usize,
+    /// Distinct secrets (by fingerprint).
+    pub secrets: usize,
+    pub high: usize,
+    pub medium: usize,
+    pub low: usize,
+    pub files_scanned: u64,
+    pub bytes_scanned: u64,
+    pub binary_skipped: u64,
+    pub skipped: usize,
+    pub suppressed: SuppressedCounts,
+}
+
+impl ScanSummary {
+    pub fn of(report: &ScanReport) -> ScanSummary {
+        let count = |c| report.findings.iter().filter(|f| f.confidence == c).count();
+        ScanSummary {
+            findings: report.findings.len(),
+            secrets: group_by_fingerprint(&report.findings).len(),
+            high: count(Confidence::High),
+            medium: count(Confidence::Medium),
+            low: count(Confidence::Low),
+            files_scanned: report.files_scanned,
+            bytes_scanned: report.bytes_scanned,
+            binary_skipped: report.binary_skipped,
+            skipped: report.skipped.len(),
+            suppressed: report.suppressed,
+        }
+    }
+
+    /// CI exit code: 1 when any finding is at or above `fail_on` (`None`: never fail on
+    /// findings), else 0. Errors (exit 2) are the caller's.
+    pub fn exit_code(&self, fail_on: Option<Confidence>) -> i32 {
+        let failing = match fail_on {
+            None => 0,
+            Some(Confidence::Low) => self.high + self.medium + self.low,
+            Some(Confidence::Medium) => self.high + self.medium,
+            Some(Confidence::High) => self.high,
+        };
+        i32::from(failing > 0)
+    }
+}
+
+/// Scans `options.paths` (and standard input when asked) with `rules` adjusted by the options.
+/// `progress` receives the running total of bytes scanned, from worker threads.
+pub fn scan(
+    options: &ScanOptions,
+    rules: &RuleSet,
+    fingerprinter: &Fingerprinter,
+    progress: Progress<'_>,
+) -> Result<ScanReport, ScanError> {
+    if options.paths.is_empty() && !options.stdin {
+        return Err(ScanError::NothingToScan);
+    }
+    for path in &options.paths {
+        // symlink_metadata: a dangling link given explicitly is still a path that exists.
+        if std::fs::symlink_metadata(path).is_err() {
+            return Err(ScanError::NoSuchPath(path.display().to_string()));
+        }
+    }
+    let rules = options.rule_set(rules)?;
+    let scanner = Scanner::new(&rules)?;
+    let baseline = match &options.baseline {
+        Some(path) => Some(Baseline::load(path)?),
+        None => None,
+    };
+    let filters = Filters::new(options.allowlist.clone(), baseline);
+    let collector = Collector::new(
+        &scanner,
+        fingerprinter,
+        &filters,
+        options.reveal_secrets,
+        Some(progress),
+    );
+    let walk_options = options.walk_options();
+    let stats = WalkStats::default();
+    if options.stdin {
+        walk::scan_stdin(
+            &mut std::io::stdin().lock(),
+            &walk_options,
+            &collector,
+            &stats,
+        );
+    }
+    walk::walk(&options.paths, &walk_options, &collector, &stats);
+    let collection = collector.finish();
+    Ok(ScanReport {
+        findings: collection.findings,
+        skipped: collection.skipped,
+        bytes_scanned: collection.bytes_scanned,
+        files_scanned: collection.blobs_scanned,
+        binary_skipped: stats.binary_files.into_inner(),
+        archives: stats.archives.into_inner(),
+        suppressed: collection.suppressed,
+        revealed: collection.revealed,
+    })
+}
