@@ -6,9 +6,11 @@
 //! [`Blob`]s with an [`Origin`] by the source modules and fed to one engine.
 
 pub mod allow;
+pub mod archive;
 pub mod collect;
 pub mod engine;
 pub mod finding;
+pub mod git;
 pub mod origin;
 pub mod output;
 pub mod rules;
