@@ -246,8 +246,9 @@ impl Detector {
 
     /// Findings for the identity `context` from its `events` in the detection window, against
     /// `baseline` (learned over an earlier window; `None` or empty when nothing was learned).
-    /// Deterministic: the same input gives the same findings, in rule order then discriminator
-    /// order, whatever the order of `events`.
+    /// Deterministic: the same input gives the same findings, in rule order (as in
+    /// [`ALL_RULES`]) then finding-id order, whatever the order of `events`; events repeated
+    /// with the same id count once.
     pub fn detect(
         &self,
         context: &IdentityContext,
