@@ -19,6 +19,7 @@ const SOURCE_PREFIX: &[(&str, &str)] = &[
     ("api.ecr", "ecr"),
     ("api.pricing", "pricing"),
     ("streams.dynamodb", "dynamodb"),
+    ("servicecatalog-appregistry", "servicecatalog"),
 ];
 
 /// S3 operations whose IAM action has another name.
@@ -153,6 +154,17 @@ const NOT_IAM: &[&str] = &[
     "sso:ListAccounts",
     "sso:Logout",
     "sts:GetCallerIdentity",
+    // Service events (`eventType: AwsServiceEvent`): AWS acting on its own schedule.
+    "ec2:SharedSnapshotVolumeCreated",
+    "ec2:SharedSnapshotCopyInitiated",
+    "secretsmanager:StartSecretVersionDelete",
+    "secretsmanager:EndSecretVersionDelete",
+    "secretsmanager:RotationSucceeded",
+    "secretsmanager:RotationFailed",
+    "kms:RotateKey",
+    "kms:DeleteExpiredKeyMaterial",
+    // Console-internal call behind the S3 Storage Lens dashboard.
+    "s3:GetStorageLensDashboardDataInternal",
 ];
 
 /// The IAM service prefix for a CloudTrail `eventSource` (`s3.amazonaws.com` → `s3`).

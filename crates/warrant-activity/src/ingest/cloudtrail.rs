@@ -7,6 +7,7 @@ use serde::Deserialize;
 use super::Emit;
 use super::classify::{aws_actor, is_browser};
 use super::de::{Opt, Str, content_id, lenient_bool, lenient_object, parse_time};
+use super::frame::Direct;
 use crate::actions::cloudtrail_action;
 use crate::event::{Event, LogKind, Outcome, Principal, PrincipalKind};
 
@@ -165,6 +166,26 @@ impl CloudTrail {
 
     pub fn parse(&mut self, bytes: &[u8], out: &mut Emit<'_>) -> Result<(), String> {
         let r: Record = serde_json::from_slice(bytes).map_err(|e| e.to_string())?;
+        self.emit(r, bytes, out)
+    }
+
+    /// Parses the record at the start of `bytes` (more may follow) and emits it.
+    pub fn parse_prefix(&mut self, bytes: &[u8], out: &mut Emit<'_>) -> Direct {
+        let mut stream = serde_json::Deserializer::from_slice(bytes).into_iter::<Record>();
+        match stream.next() {
+            Some(Ok(r)) => {
+                let consumed = stream.byte_offset();
+                match self.emit(r, &bytes[..consumed], out) {
+                    Ok(()) => Direct::Done(consumed),
+                    Err(_) => Direct::Failed,
+                }
+            }
+            Some(Err(e)) if e.is_eof() => Direct::NeedMore,
+            _ => Direct::Failed,
+        }
+    }
+
+    fn emit(&mut self, r: Record<'_>, bytes: &[u8], out: &mut Emit<'_>) -> Result<(), String> {
         let time = parse_time(&r.event_time.0)
             .ok_or_else(|| format!("eventTime {:?} is not an RFC 3339 time", r.event_time.0))?;
         let action = self.action(&r.event_source.0, &r.event_name.0);

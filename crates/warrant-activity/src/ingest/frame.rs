@@ -38,6 +38,16 @@ enum Mode {
     Array,
 }
 
+/// What a direct parse made of the bytes it was given.
+pub(crate) enum Direct {
+    /// A record of this many bytes was parsed and handled.
+    Done(usize),
+    /// The bytes end before the record does.
+    NeedMore,
+    /// Anything else: frame the record and report it.
+    Failed,
+}
+
 pub(crate) enum Frame {
     Record { range: Range<usize>, place: Place },
     Bad { place: Place, reason: String },
@@ -196,15 +206,28 @@ impl<R: Read> Framer<R> {
 
     /// The next record, a framing problem, or the end.
     pub fn next_frame(&mut self) -> Frame {
+        if let Some(end) = self.skip_separators() {
+            return end;
+        }
+        let place = self.place();
+        self.index += 1;
+        match self.mode {
+            Mode::Lines => self.frame_line(place),
+            Mode::Values | Mode::Array => self.frame_value(place),
+        }
+    }
+
+    /// Moves to the start of the next record; `Some` when there is none.
+    fn skip_separators(&mut self) -> Option<Frame> {
         if self.done {
-            return Frame::End;
+            return Some(Frame::End);
         }
         loop {
             if self.pos == self.end {
                 if matches!(self.fill(), Fill::More) {
                     continue;
                 }
-                return self.at_eof();
+                return Some(self.at_eof());
             }
             match self.buf[self.pos] {
                 b'\n' => self.line += 1,
@@ -213,18 +236,51 @@ impl<R: Read> Framer<R> {
                 b']' if self.mode == Mode::Array => {
                     // Whatever follows the array (CloudTrail's closing brace) holds no records.
                     self.done = true;
-                    return Frame::End;
+                    return Some(Frame::End);
                 }
-                _ => break,
+                _ => return None,
             }
             self.pos += 1;
         }
-        let place = self.place();
-        self.index += 1;
-        match self.mode {
-            Mode::Lines => self.frame_line(place),
-            Mode::Values | Mode::Array => self.frame_value(place),
+    }
+
+    /// Whether records are framed structurally (not line by line), where [`Self::next_direct`]
+    /// pays off.
+    pub fn structural(&self) -> bool {
+        self.mode != Mode::Lines
+    }
+
+    /// Lets `parse` read the next record straight from the buffer, saving the framing pass:
+    /// `parse` gets the bytes from the record's start to the end of the buffer and says how far
+    /// the record went. `None` when it did; otherwise the record is framed the ordinary way
+    /// (returned for the caller to parse and report).
+    pub fn next_direct(&mut self, parse: &mut dyn FnMut(&[u8]) -> Direct) -> Option<Frame> {
+        if let Some(end) = self.skip_separators() {
+            return Some(end);
         }
+        let place = self.place();
+        loop {
+            match parse(&self.buf[self.pos..self.end]) {
+                Direct::Done(consumed) if consumed > 0 && self.pos + consumed <= self.end => {
+                    let record = &self.buf[self.pos..self.pos + consumed];
+                    self.line += memchr::memchr_iter(b'\n', record).count() as u64;
+                    self.pos += consumed;
+                    self.index += 1;
+                    return None;
+                }
+                Direct::NeedMore if !self.eof => match self.fill() {
+                    Fill::More => continue,
+                    Fill::Full => {
+                        self.index += 1;
+                        return Some(self.oversize(place));
+                    }
+                    Fill::Eof => break,
+                },
+                _ => break,
+            }
+        }
+        self.index += 1;
+        Some(self.frame_value(place))
     }
 
     fn at_eof(&mut self) -> Frame {
@@ -322,7 +378,14 @@ impl<R: Read> Framer<R> {
             }
             let window = &self.buf[self.pos..self.end];
             if in_str {
-                match memchr::memchr2(b'"', b'\\', &window[i..]) {
+                // Most JSON strings are short: a plain loop beats memchr's set-up for them.
+                let short = &window[i..window.len().min(i + 24)];
+                let found = match short.iter().position(|&b| b == b'"' || b == b'\\') {
+                    Some(k) => Some(k),
+                    None if short.len() < 24 => None,
+                    None => memchr::memchr2(b'"', b'\\', &window[i + 24..]).map(|k| k + 24),
+                };
+                match found {
                     Some(k) => {
                         let j = i + k;
                         if window[j] == b'\\' {
@@ -368,6 +431,9 @@ impl<R: Read> Framer<R> {
                 }
             }
         };
+        // A stray `,` `]` or `}` where a value should start is a zero-length scalar: take it
+        // as a (bad) record of one byte so framing always advances.
+        let finished = finished.max(1);
         let range = self.pos..self.pos + finished;
         self.pos += finished;
         self.line += newlines;
@@ -475,6 +541,14 @@ mod tests {
         let (_, out) = frames(b"[{\"a\":1}", 64);
         assert!(out[0].is_ok());
         assert!(out[1].clone().unwrap_err().contains("not closed"));
+    }
+
+    #[test]
+    fn stray_closers_in_a_value_stream_advance() {
+        let (c, out) = frames(b"{\"a\":1} } , ] {\"b\":2}", 64);
+        assert_eq!(c, Some(Container::Values));
+        let recs: Vec<_> = out.into_iter().map(|r| r.unwrap().0).collect();
+        assert_eq!(recs, vec!["{\"a\":1}", "}", ",", "]", "{\"b\":2}"]);
     }
 
     #[test]

@@ -13,8 +13,8 @@ struct Entry<'a> {
     action: Str<'a>,
     #[serde(borrow, default)]
     actor: Opt<'a>,
-    #[serde(rename = "@timestamp", default)]
-    timestamp: Option<serde_json::Number>,
+    #[serde(rename = "@timestamp", borrow, default)]
+    timestamp: Opt<'a>,
     #[serde(borrow, default)]
     created_at: Opt<'a>,
     #[serde(rename = "_document_id", borrow, default)]
@@ -42,7 +42,7 @@ struct Entry<'a> {
 }
 
 fn time_of(e: &Entry<'_>) -> Option<warrant_core::Timestamp> {
-    if let Some(ms) = e.timestamp.as_ref().and_then(serde_json::Number::as_i64) {
+    if let Some(ms) = e.timestamp.as_deref().and_then(|t| t.parse::<i64>().ok()) {
         return from_millis(ms);
     }
     let created = e.created_at.as_deref()?;

@@ -295,7 +295,23 @@ fn run<R: Read>(
         bad: Vec::new(),
     };
     loop {
-        match framer.next_frame() {
+        // CloudTrail in an array is parsed straight from the read buffer; only records that
+        // fail are framed separately, to be re-parsed for their error.
+        let frame = match parser.as_mut() {
+            Some(Parser::CloudTrail(ct)) if framer.structural() => {
+                let before = emit.events;
+                let frame = framer.next_direct(&mut |bytes| ct.parse_prefix(bytes, &mut emit));
+                if emit.events > before {
+                    report.records += 1;
+                }
+                match frame {
+                    Some(frame) => frame,
+                    None => continue,
+                }
+            }
+            _ => framer.next_frame(),
+        };
+        match frame {
             Frame::End => break,
             Frame::Bad { place, reason } => push_bad(report, options, place, reason),
             Frame::Record { range, place } => {
