@@ -35,6 +35,7 @@
 //! and is merged into `last_used` on load, so it neither changes the hash nor is lowered by an
 //! import of an older source value.
 
+mod activity;
 mod dialect;
 mod findings;
 mod inventory;
@@ -46,6 +47,7 @@ use std::str::FromStr;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Row, SqlitePool};
 
+pub use activity::{ActivityCount, AppliedEvent, ApplyOutcome};
 pub use findings::{AssessmentId, FindingFilter, FindingStatus, StoredFinding};
 pub use inventory::{ImportStats, KindStats, StoredIdentity, StoredRecord};
 pub use usage::SecretOccurrence;

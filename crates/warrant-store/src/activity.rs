@@ -1,0 +1,384 @@
+//! Exactly-once application of activity events delivered at least once (stream consumers,
+//! re-published files).
+//!
+//! [`Store::apply_events`] writes, in one transaction, each event's key into the
+//! `activity_events_seen` ledger and, only for keys new to it, the event's usage aggregates,
+//! last-used updates and per-identity count. A redelivered event therefore changes nothing, and a
+//! consumer killed between commit and acknowledgement loses nothing either: the event comes back
+//! and is recognised as a duplicate.
+//!
+//! Several processes may share one SQLite file (WAL, busy timeout and `BEGIN IMMEDIATE` make
+//! writers queue); a cluster of consumers on several machines needs the PostgreSQL backend, where
+//! the same statements (`ON CONFLICT … DO NOTHING`, row counts) give the same guarantee.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use sqlx::Row;
+use warrant_core::{Timestamp, UsageRecord};
+
+use crate::dialect;
+use crate::{Store, StoreError};
+
+/// Meta key holding the ledger's prune cut-off (see [`Store::prune_seen_before`]).
+const PRUNED_BEFORE_KEY: &str = "activity_seen_pruned_before";
+
+/// One event as the store applies it: its identity in the ledger and what it contributes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AppliedEvent {
+    /// The provider's unique event id (`warrant_activity::Event::id`).
+    pub event_id: String,
+    /// The log kind (`warrant_activity::LogKind` in snake_case); ids are unique within a kind.
+    pub log: String,
+    /// When the event happened.
+    pub time: Timestamp,
+    /// The inventory identity it was attributed to (or a `shadow:` key), if any.
+    pub identity: Option<String>,
+    /// The credential it was made with, when attribution knows it; its last use is raised too.
+    pub credential: Option<String>,
+    /// Usage the event adds (usually one record with `count` 1).
+    pub usage: Vec<UsageRecord>,
+}
+
+/// What one [`Store::apply_events`] call did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApplyOutcome {
+    /// Events applied for the first time.
+    pub applied: u64,
+    /// Events already in the ledger (redeliveries, repeats within the batch): nothing changed.
+    pub duplicates: u64,
+    /// Events older than the ledger's prune cut-off: refused, since the ledger can no longer
+    /// tell whether they were applied before.
+    pub expired: u64,
+    /// Events refused as malformed (empty id or log kind, usage with more errors than calls or
+    /// first seen after last seen); the rest of the batch is applied regardless.
+    pub rejected: u64,
+    /// Positions in the batch of the events applied now, for work that must see each event once
+    /// (baselines, detections).
+    pub applied_indices: Vec<usize>,
+}
+
+/// Events applied per identity (see [`Store::activity_counts`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActivityCount {
+    /// `None` for events attributed to no identity.
+    pub identity: Option<String>,
+    pub events: u64,
+    pub first_event: Timestamp,
+    pub last_event: Timestamp,
+}
+
+fn to_i64(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+fn to_u64(n: i64) -> u64 {
+    u64::try_from(n).unwrap_or(0)
+}
+
+/// Why an event cannot be applied, checked before the transaction so that one bad event (a
+/// CHECK constraint violation) cannot abort the batch.
+fn malformed(event: &AppliedEvent) -> Option<&'static str> {
+    if event.event_id.is_empty() {
+        return Some("empty event id");
+    }
+    if event.log.is_empty() {
+        return Some("empty log kind");
+    }
+    for u in &event.usage {
+        if u.identity.is_empty() || u.action.is_empty() {
+            return Some("usage without identity or action");
+        }
+        if u.errors > u.count {
+            return Some("usage with more errors than calls");
+        }
+        if u.first_seen > u.last_seen {
+            return Some("usage first seen after last seen");
+        }
+    }
+    None
+}
+
+type UsageKey<'a> = (&'a str, &'a str, &'a str, &'a str);
+
+impl Store {
+    /// Applies a batch of events exactly once, in one transaction: each event's key
+    /// (`log`, `event_id`) goes into the ledger, and only events new to it add their usage
+    /// (counts and errors summed, first/last seen widened, as [`Store::record_usage`]), raise
+    /// their identity's and credential's last use (as [`Store::touch_last_used`]) and count for
+    /// [`Store::activity_counts`]. Re-applying a batch changes nothing.
+    pub async fn apply_events(&self, batch: &[AppliedEvent]) -> Result<ApplyOutcome, StoreError> {
+        let mut outcome = ApplyOutcome::default();
+        let mut tx = self.begin_write().await?;
+        let pruned_before: Option<String> = sqlx::query("SELECT value FROM meta WHERE key = ?")
+            .bind(PRUNED_BEFORE_KEY)
+            .fetch_optional(&mut *tx)
+            .await?
+            .map(|r| r.try_get(0))
+            .transpose()?;
+
+        let mut usage: BTreeMap<UsageKey<'_>, (Timestamp, Timestamp, u64, u64)> = BTreeMap::new();
+        let mut last_used: BTreeMap<(&str, Option<&str>), Timestamp> = BTreeMap::new();
+        let mut counts: BTreeMap<&str, (u64, Timestamp, Timestamp)> = BTreeMap::new();
+        for (index, event) in batch.iter().enumerate() {
+            if let Some(reason) = malformed(event) {
+                tracing::warn!(
+                    log = %event.log,
+                    event_id = %event.event_id,
+                    index,
+                    reason,
+                    "activity event refused"
+                );
+                outcome.rejected += 1;
+                continue;
+            }
+            let time = dialect::timestamp(&event.time);
+            if pruned_before
+                .as_deref()
+                .is_some_and(|cut| time.as_str() < cut)
+            {
+                outcome.expired += 1;
+                continue;
+            }
+            let identity = event.identity.as_deref().unwrap_or("");
+            let inserted = sqlx::query(
+                "INSERT INTO activity_events_seen (log, event_id, event_time, identity) \
+                 VALUES (?, ?, ?, ?) ON CONFLICT (log, event_id) DO NOTHING",
+            )
+            .bind(&event.log)
+            .bind(&event.event_id)
+            .bind(&time)
+            .bind(identity)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if inserted == 0 {
+                outcome.duplicates += 1;
+                continue;
+            }
+            outcome.applied += 1;
+            outcome.applied_indices.push(index);
+
+            for u in &event.usage {
+                let key = (
+                    u.identity.as_str(),
+                    u.credential.as_deref().unwrap_or(""),
+                    u.action.as_str(),
+                    u.resource.as_deref().unwrap_or(""),
+                );
+                let entry = usage
+                    .entry(key)
+                    .or_insert((u.first_seen, u.last_seen, 0, 0));
+                entry.0 = entry.0.min(u.first_seen);
+                entry.1 = entry.1.max(u.last_seen);
+                entry.2 = entry.2.saturating_add(u.count);
+                entry.3 = entry.3.saturating_add(u.errors);
+            }
+            if let Some(identity) = event.identity.as_deref() {
+                let at = last_used
+                    .entry((identity, event.credential.as_deref()))
+                    .or_insert(event.time);
+                *at = (*at).max(event.time);
+            }
+            let count = counts
+                .entry(identity)
+                .or_insert((0, event.time, event.time));
+            count.0 += 1;
+            count.1 = count.1.min(event.time);
+            count.2 = count.2.max(event.time);
+        }
+
+        for ((identity, credential, action, resource), (first, last, count, errors)) in usage {
+            // Same aggregation as `record_usage`, inside this transaction.
+            sqlx::query(
+                "INSERT INTO usage (identity, credential, action, resource, first_seen, \
+                 last_seen, count, errors) VALUES (?, ?, ?, ?, ?, ?, ?, ?) \
+                 ON CONFLICT (identity, credential, action, resource) DO UPDATE SET \
+                 first_seen = CASE WHEN excluded.first_seen < usage.first_seen \
+                     THEN excluded.first_seen ELSE usage.first_seen END, \
+                 last_seen = CASE WHEN excluded.last_seen > usage.last_seen \
+                     THEN excluded.last_seen ELSE usage.last_seen END, \
+                 count = usage.count + excluded.count, \
+                 errors = usage.errors + excluded.errors",
+            )
+            .bind(identity)
+            .bind(credential)
+            .bind(action)
+            .bind(resource)
+            .bind(dialect::timestamp(&first))
+            .bind(dialect::timestamp(&last))
+            .bind(to_i64(count))
+            .bind(to_i64(errors))
+            .execute(&mut *tx)
+            .await?;
+        }
+
+        for ((identity, credential), at) in last_used {
+            // Same rule as `touch_last_used`: raised, never lowered.
+            let at = dialect::timestamp(&at);
+            sqlx::query(
+                "UPDATE identities SET activity_last_used = ? \
+                 WHERE key = ? AND (activity_last_used IS NULL OR activity_last_used < ?)",
+            )
+            .bind(&at)
+            .bind(identity)
+            .bind(&at)
+            .execute(&mut *tx)
+            .await?;
+            if let Some(credential) = credential {
+                sqlx::query(
+                    "UPDATE credentials SET activity_last_used = ? \
+                     WHERE key = ? AND (activity_last_used IS NULL OR activity_last_used < ?)",
+                )
+                .bind(&at)
+                .bind(credential)
+                .bind(&at)
+                .execute(&mut *tx)
+                .await?;
+            }
+        }
+
+        for (identity, (events, first, last)) in counts {
+            sqlx::query(
+                "INSERT INTO activity_counts (identity, events, first_event, last_event) \
+                 VALUES (?, ?, ?, ?) ON CONFLICT (identity) DO UPDATE SET \
+                 events = activity_counts.events + excluded.events, \
+                 first_event = CASE WHEN excluded.first_event < activity_counts.first_event \
+                     THEN excluded.first_event ELSE activity_counts.first_event END, \
+                 last_event = CASE WHEN excluded.last_event > activity_counts.last_event \
+                     THEN excluded.last_event ELSE activity_counts.last_event END",
+            )
+            .bind(identity)
+            .bind(to_i64(events))
+            .bind(dialect::timestamp(&first))
+            .bind(dialect::timestamp(&last))
+            .execute(&mut *tx)
+            .await?;
+        }
+
+        tx.commit().await?;
+        Ok(outcome)
+    }
+
+    /// Distinct events applied per identity (unattributed ones under `None`), by identity.
+    /// Unaffected by [`Store::prune_seen_before`].
+    pub async fn activity_counts(&self) -> Result<Vec<ActivityCount>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT identity, events, first_event, last_event FROM activity_counts \
+             ORDER BY identity",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in rows {
+            let identity: String = r.try_get(0)?;
+            let first: String = r.try_get(2)?;
+            let last: String = r.try_get(3)?;
+            out.push(ActivityCount {
+                events: to_u64(r.try_get(1)?),
+                first_event: dialect::parse_timestamp("activity_counts", &identity, &first)?,
+                last_event: dialect::parse_timestamp("activity_counts", &identity, &last)?,
+                identity: (!identity.is_empty()).then_some(identity),
+            });
+        }
+        Ok(out)
+    }
+
+    /// Ids of the events of one log kind the ledger holds, sorted (diagnostics and tests: which
+    /// events were applied; pruned ones are gone).
+    pub async fn activity_seen_ids(&self, log: &str) -> Result<Vec<String>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT event_id FROM activity_events_seen WHERE log = ? ORDER BY event_id",
+        )
+        .bind(log)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter().map(|r| Ok(r.try_get(0)?)).collect()
+    }
+
+    /// Forgets ledger entries of events that happened before `cutoff`, and from then on refuses
+    /// events older than the latest cut-off (counted as `expired`), so none can be applied twice.
+    /// Choose a cut-off older than anything still in flight or likely to be re-published (e.g.
+    /// the stream's retention). Returns the number of entries removed.
+    pub async fn prune_seen_before(&self, cutoff: Timestamp) -> Result<u64, StoreError> {
+        let cutoff = dialect::timestamp(&cutoff);
+        let mut tx = self.begin_write().await?;
+        let removed = sqlx::query("DELETE FROM activity_events_seen WHERE event_time < ?")
+            .bind(&cutoff)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        // The cut-off only moves forward: an earlier one would readmit pruned events.
+        sqlx::query(
+            "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET \
+             value = CASE WHEN excluded.value > meta.value THEN excluded.value ELSE meta.value END",
+        )
+        .bind(PRUNED_BEFORE_KEY)
+        .bind(&cutoff)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(removed)
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::panic)]
+mod tests {
+    use super::*;
+    use chrono::{TimeZone, Utc};
+
+    /// Same rule as the crate's schema test, for this migration.
+    #[test]
+    fn migration_columns_are_commented_and_tables_strict() {
+        let sql = include_str!("../migrations/0003_activity.sql");
+        let (mut in_table, mut n_columns, mut n_tables) = (false, 0, 0);
+        for line in sql.lines() {
+            let trimmed = line.trim();
+            if trimmed.starts_with("CREATE TABLE") {
+                in_table = true;
+                n_tables += 1;
+            } else if trimmed.starts_with(')') {
+                assert!(trimmed.contains("STRICT"), "table not STRICT: {line}");
+                in_table = false;
+            } else if in_table && !trimmed.starts_with("PRIMARY KEY") {
+                n_columns += 1;
+                assert!(trimmed.contains("-- "), "column without a comment: {line}");
+            }
+        }
+        assert_eq!((n_tables, n_columns), (2, 8));
+    }
+
+    fn usage(errors: u64, count: u64) -> UsageRecord {
+        let t = Utc.with_ymd_and_hms(2026, 4, 1, 0, 0, 0).single().unwrap();
+        UsageRecord {
+            identity: "arn:aws:iam::1:user/a".into(),
+            credential: None,
+            action: "s3:GetObject".into(),
+            resource: None,
+            first_seen: t,
+            last_seen: t,
+            count,
+            errors,
+        }
+    }
+
+    #[test]
+    fn malformed_events_are_named() {
+        let ok = AppliedEvent {
+            event_id: "e1".into(),
+            log: "cloud_trail".into(),
+            time: Utc.with_ymd_and_hms(2026, 4, 1, 0, 0, 0).single().unwrap(),
+            identity: None,
+            credential: None,
+            usage: vec![usage(0, 1)],
+        };
+        assert_eq!(malformed(&ok), None);
+        let mut bad = ok.clone();
+        bad.event_id.clear();
+        assert_eq!(malformed(&bad), Some("empty event id"));
+        let mut bad = ok.clone();
+        bad.usage = vec![usage(2, 1)];
+        assert_eq!(malformed(&bad), Some("usage with more errors than calls"));
+    }
+}
