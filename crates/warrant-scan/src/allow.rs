@@ -60,8 +60,7 @@ pub fn inline_allowed(data: &[u8], offset: usize) -> bool {
         .and_then(|nl| data.get(..nl))
         .map(|b| memchr::memrchr(b'\n', b).map_or(0, |p| p + 1))
         .unwrap_or(line_start);
-    data.get(prev_start..line_end)
-        .is_some_and(|text| contains_marker(text))
+    data.get(prev_start..line_end).is_some_and(contains_marker)
 }
 
 fn contains_marker(text: &[u8]) -> bool {

@@ -194,7 +194,19 @@ impl Scanner {
         }
         let matches = &mut scratch.matches;
         if matches.len() > 1 {
-            matches.sort_unstable_by_key(|m| (m.secret_start, m.rule, m.secret_end));
+            // Same secret span from several rules (a JWT seen by a generic and a bearer rule):
+            // report it once, under the most confident rule (ties: the first rule by id).
+            let rules = &self.rules;
+            let confidence = |m: &Match| rules.get(m.rule).map(|r| r.confidence);
+            matches.sort_unstable_by(|a, b| {
+                (a.secret_start, a.secret_end)
+                    .cmp(&(b.secret_start, b.secret_end))
+                    .then_with(|| confidence(b).cmp(&confidence(a)))
+                    .then_with(|| a.rule.cmp(&b.rule))
+            });
+            matches.dedup_by(|later, kept| {
+                (later.secret_start, later.secret_end) == (kept.secret_start, kept.secret_end)
+            });
         }
         locate(data, matches);
         matches
@@ -670,6 +682,38 @@ examples = ["x"]
         let got = found(&set, &text);
         assert_eq!(got.len(), 1);
         assert_eq!((got[0].1, got[0].2), (2, 1));
+    }
+
+    #[test]
+    fn one_secret_span_is_reported_once_under_the_most_confident_rule() {
+        let set = rules(
+            r#"[[rule]]
+id = "a.generic"
+name = "generic"
+provider = "a"
+pattern = '''\b(tok_[a-z]{8})\b'''
+keywords = ["tok_"]
+confidence = "low"
+examples = ["tok_abcdefgh"]
+
+[[rule]]
+id = "b.specific"
+name = "specific"
+provider = "b"
+pattern = '''auth: (tok_[a-z]{8})\b'''
+keywords = ["auth"]
+confidence = "high"
+examples = ["auth: tok_abcdefgh"]
+"#,
+        );
+        let scanner = Scanner::new(&set).unwrap();
+        let mut scratch = scanner.scratch();
+        let got = scanner.scan(b"auth: tok_abcdefgh tok_zyxwvuts", &mut scratch);
+        let ids: Vec<&str> = got
+            .iter()
+            .map(|m| scanner.rules()[m.rule].id.as_str())
+            .collect();
+        assert_eq!(ids, vec!["b.specific", "a.generic"]);
     }
 
     #[test]

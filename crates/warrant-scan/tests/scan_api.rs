@@ -83,7 +83,7 @@ fn walks_a_tree_and_finds_secrets_with_locations_and_no_raw_secret() {
         "a/config.env",
         format!("X=1\nTOKEN={GH}\n").as_bytes(),
     );
-    write(root, ".hidden/.env", format!("{GH}").as_bytes());
+    write(root, ".hidden/.env", GH.as_bytes());
     write(root, "clean.txt", b"nothing here ghp_ but a prefix\n");
     write(root, ".git/config", GH.as_bytes());
     let progress = AtomicU64::new(0);
