@@ -66,13 +66,16 @@ pub struct Principal {
     /// ARN of the caller; for assumed roles the *role* ARN (session issuer), not the STS
     /// session ARN.
     pub arn: Option<String>,
-    /// Access key id, token id or similar credential handle the call was signed with.
+    /// Access key id, token id or similar credential handle the call was signed with:
+    /// AWS `accessKeyId`, Kubernetes `authentication.kubernetes.io/credential-id` (`JTI=…`),
+    /// GitHub `token_id` (or `hashed:` + `hashed_token`), agent `gen_ai.agent.id`.
     pub credential: Option<String>,
     /// Account / cluster / organisation the principal belongs to.
     pub account: Option<String>,
     /// User name, `system:serviceaccount:NS:NAME`, GitHub login or app slug, agent name.
     pub name: Option<String>,
-    /// Role session name, agent session or trace id: groups calls of one run.
+    /// Role session name, agent session or trace id: groups calls of one run. For Kubernetes
+    /// service accounts, the pod the token was issued to.
     pub session: Option<String>,
 }
 

@@ -1,0 +1,156 @@
+#![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
+//! Events from the fixtures attributed to a small inventory, and the usage they record.
+
+use std::path::Path;
+
+use warrant_activity::ingest::{IngestOptions, ingest_reader};
+use warrant_activity::{Attribution, Attributor, Event, UsageAccumulator};
+use warrant_core::{Credential, CredentialKind, Identity, IdentityKind, Inventory, Provider};
+
+fn events(name: &str) -> Vec<Event> {
+    let bytes = std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/data/ingest")
+            .join(name),
+    )
+    .unwrap();
+    let mut out = Vec::new();
+    ingest_reader(name, &bytes[..], &IngestOptions::default(), &mut |e| {
+        out.push(e)
+    });
+    out
+}
+
+fn inventory() -> Inventory {
+    let mut inv = Inventory::default();
+    let mut user = Identity::new(
+        "arn:aws:iam::111122223333:user/legacy-etl",
+        IdentityKind::AwsUser,
+        Provider::Aws,
+        "legacy-etl",
+    );
+    user.account = Some("111122223333".into());
+    inv.identities.push(user);
+    let mut role = Identity::new(
+        "arn:aws:iam::111122223333:role/ci/gha-deploy",
+        IdentityKind::AwsRole,
+        Provider::Aws,
+        "gha-deploy",
+    );
+    role.account = Some("111122223333".into());
+    inv.identities.push(role);
+    inv.credentials.push(Credential::new(
+        "AKIAEXAMPLEKEY000001",
+        "user:legacy-etl",
+        CredentialKind::AccessKey,
+    ));
+    inv.identities.push(Identity::new(
+        "system:serviceaccount:payments:billing-worker",
+        IdentityKind::K8sServiceAccount,
+        Provider::Kubernetes,
+        "billing-worker",
+    ));
+    inv.identities.push(Identity::new(
+        "github:acme/app/deploy-bot",
+        IdentityKind::GitHubApp,
+        Provider::GitHub,
+        "deploy-bot",
+    ));
+    inv.identities.push(Identity::new(
+        "github:acme/pat/8842115",
+        IdentityKind::GitHubPat,
+        Provider::GitHub,
+        "release token",
+    ));
+    inv.credentials.push(Credential::new(
+        "github:pat/8842115",
+        "github:acme/pat/8842115",
+        CredentialKind::FineGrainedToken,
+    ));
+    inv
+}
+
+#[test]
+fn attribution_across_formats() {
+    let a = Attributor::new(&inventory());
+    let ct = events("cloudtrail-lake.jsonl");
+    assert_eq!(
+        a.attribute(&ct[0]),
+        Attribution::Known("arn:aws:iam::111122223333:role/ci/gha-deploy".into())
+    );
+    // Unreconciled `user:NAME` key owner resolved to the user's ARN.
+    assert_eq!(
+        a.attribute(&ct[1]),
+        Attribution::Known("arn:aws:iam::111122223333:user/legacy-etl".into())
+    );
+
+    let k8s = events("k8s-audit.jsonl");
+    assert_eq!(
+        a.attribute(&k8s[0]),
+        Attribution::Known("system:serviceaccount:payments:billing-worker".into())
+    );
+    assert_eq!(
+        a.attribute(&k8s[1]),
+        Attribution::Shadow("system:serviceaccount:ci:deployer".into())
+    );
+    assert!(matches!(a.attribute(&k8s[3]), Attribution::Outside(_)));
+
+    let gh = events("github-audit.json");
+    assert_eq!(
+        a.attribute(&gh[0]),
+        Attribution::Known("github:acme/app/deploy-bot".into())
+    );
+    assert_eq!(
+        a.attribute(&gh[1]),
+        Attribution::Known("github:acme/pat/8842115".into())
+    );
+    assert!(matches!(a.attribute(&gh[2]), Attribution::Outside(_)));
+    assert_eq!(
+        a.attribute(&gh[3]),
+        Attribution::Shadow("github:acme/actions".into())
+    );
+
+    let agents = events("otel-genai.json");
+    assert_eq!(
+        a.attribute(&agents[0]),
+        Attribution::Shadow("agent:support-triage".into())
+    );
+}
+
+#[test]
+fn usage_folds_per_identity_action_and_resource() {
+    let a = Attributor::new(&inventory());
+    let mut acc = UsageAccumulator::default();
+    let k8s = events("k8s-audit.jsonl");
+    for e in k8s.iter().chain(k8s.iter()) {
+        if let Some(key) = a.attribute(e).usage_key() {
+            acc.add(e, &key);
+        }
+    }
+    let rows = acc.into_records();
+    let secret = rows
+        .iter()
+        .find(|r| r.action == "get:secrets")
+        .expect("get:secrets usage");
+    assert_eq!(
+        secret.identity,
+        "system:serviceaccount:payments:billing-worker"
+    );
+    assert_eq!(secret.count, 2);
+    assert_eq!(secret.errors, 0);
+    assert_eq!(
+        secret.resource.as_deref(),
+        Some("payments/secrets/stripe-api")
+    );
+    let denied = rows.iter().find(|r| r.action == "list:secrets").unwrap();
+    assert_eq!((denied.count, denied.errors), (2, 2));
+    let shadow = rows
+        .iter()
+        .find(|r| r.action == "create:pods/exec")
+        .unwrap();
+    assert_eq!(shadow.identity, "shadow:system:serviceaccount:ci:deployer");
+    assert!(
+        rows.iter().all(|r| !r.identity.contains("alice")),
+        "people are not NHI usage"
+    );
+}
