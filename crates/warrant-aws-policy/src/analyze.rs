@@ -267,10 +267,13 @@ impl Analyzer {
                             inferred.insert(action.clone(), *level);
                         }
                         for (service, level) in &s.per_service {
-                            summary.services.insert(service.clone());
                             if self.compact {
+                                if warrant_core::CONTROL_SERVICES.contains(&service.as_str()) {
+                                    summary.services.insert(service.clone());
+                                }
                                 continue;
                             }
+                            summary.services.insert(service.clone());
                             for resource in &s.resources {
                                 let entry = resource_levels
                                     .entry((resource.clone(), service.clone()))

@@ -87,6 +87,8 @@ pub struct PrivilegeSummary {
     /// Distinct allowed actions per access level.
     pub actions_by_level: BTreeMap<AccessLevel, usize>,
     /// Services (AWS prefixes, Kubernetes API groups, GitHub permission names) with any access.
+    /// Compact AWS summaries (bulk assessments) keep only the [`CONTROL_SERVICES`]: a full set
+    /// per identity costs hundreds of strings each, and the risk model weighs only these.
     pub services: BTreeSet<String>,
     /// Statements with wildcard actions or resources (one sentence each).
     pub wildcard_evidence: Vec<String>,
@@ -102,6 +104,17 @@ pub struct PrivilegeSummary {
     pub conditional: bool,
     pub grants: Vec<Grant>,
 }
+
+/// Services that control identity, keys, secrets or the organisation itself: write access to
+/// any of them makes a resource set sensitive, and `sts` lets an identity become others.
+pub const CONTROL_SERVICES: &[&str] = &[
+    "iam",
+    "kms",
+    "secretsmanager",
+    "sts",
+    "organizations",
+    "rbac.authorization.k8s.io",
+];
 
 impl PrivilegeSummary {
     pub fn n_actions(&self) -> usize {

@@ -12,7 +12,9 @@ pub mod inventory;
 pub mod model;
 pub mod risk;
 
-pub use access::{AccessLevel, Escalation, Grant, PrivilegeSummary, ResourceAccess};
+pub use access::{
+    AccessLevel, CONTROL_SERVICES, Escalation, Grant, PrivilegeSummary, ResourceAccess,
+};
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use finding::{Finding, FindingSource, OwaspNhi, Severity};
 pub use fingerprint::{Fingerprinter, redact};

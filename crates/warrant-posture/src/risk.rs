@@ -72,17 +72,10 @@ fn sensitivity(
         }
     }
     if privilege.max_level() >= Some(AccessLevel::Write)
-        && let Some(service) = privilege.services.iter().find(|s| {
-            matches!(
-                s.as_str(),
-                "iam"
-                    | "kms"
-                    | "secretsmanager"
-                    | "sts"
-                    | "organizations"
-                    | "rbac.authorization.k8s.io"
-            )
-        })
+        && let Some(service) = privilege
+            .services
+            .iter()
+            .find(|s| warrant_core::CONTROL_SERVICES.contains(&s.as_str()))
         && Sensitivity::High > best.0
     {
         best = (
