@@ -102,6 +102,70 @@ pub fn rightsize_policies(
 /// over the right-sizing window. Only CloudTrail events are considered: the generated policy
 /// is an AWS policy.
 pub fn rightsize(identity: &str, granted: &BTreeSet<String>, events: &[Event]) -> RightSizeReport {
+    let calls = events
+        .iter()
+        .filter(|e| e.log == LogKind::CloudTrail)
+        .map(|e| Calls {
+            action: &e.action,
+            refused: matches!(e.outcome, Outcome::Denied | Outcome::AuthFailed),
+            resources: &e.resources,
+            n: 1,
+        });
+    rightsize_calls(identity, granted, calls)
+}
+
+/// Right-sizes from the usage aggregates the store keeps (`Store::usage_for`): each record's
+/// successful calls count as used, its failed calls as refused. Only AWS actions
+/// (`service:Action`) are considered.
+pub fn rightsize_usage(
+    identity: &str,
+    granted: &BTreeSet<String>,
+    usage: &[warrant_core::UsageRecord],
+) -> RightSizeReport {
+    let resources: Vec<Vec<String>> = usage
+        .iter()
+        .map(|u| u.resource.iter().cloned().collect())
+        .collect();
+    let mut calls = Vec::new();
+    for (record, resources) in usage.iter().zip(&resources) {
+        // Kubernetes (`get:secrets`) and agent (`tool:x`) usage has no AWS policy to right-size.
+        if record.action.contains('/') || record.action.starts_with("tool:") {
+            continue;
+        }
+        let ok = record.count.saturating_sub(record.errors);
+        if ok > 0 {
+            calls.push(Calls {
+                action: &record.action,
+                refused: false,
+                resources,
+                n: ok,
+            });
+        }
+        if record.errors > 0 {
+            calls.push(Calls {
+                action: &record.action,
+                refused: true,
+                resources,
+                n: record.errors,
+            });
+        }
+    }
+    rightsize_calls(identity, granted, calls.into_iter())
+}
+
+/// Calls of one action with one outcome and resource list, `n` times.
+struct Calls<'a> {
+    action: &'a str,
+    refused: bool,
+    resources: &'a [String],
+    n: u64,
+}
+
+fn rightsize_calls<'a>(
+    identity: &str,
+    granted: &BTreeSet<String>,
+    calls: impl Iterator<Item = Calls<'a>>,
+) -> RightSizeReport {
     let c = catalog();
     // Lower-case name → granted spelling, so event spellings match whatever the case.
     let granted_lower: BTreeMap<String, &str> = granted
@@ -113,36 +177,33 @@ pub fn rightsize(identity: &str, granted: &BTreeSet<String>, events: &[Event]) -
     let mut not_granted: BTreeMap<String, u64> = BTreeMap::new();
     // action → resources seen, and whether some call named none
     let mut resources: BTreeMap<String, (BTreeSet<String>, bool)> = BTreeMap::new();
-    for event in events.iter().filter(|e| e.log == LogKind::CloudTrail) {
-        let raw = iam_action(&event.action);
+    for call in calls {
+        let raw = iam_action(call.action);
         let canonical = c
             .index_of(raw)
             .map(|i| c.name(i).to_string())
             .unwrap_or_else(|| raw.to_string());
-        match event.outcome {
-            Outcome::Denied | Outcome::AuthFailed => {
-                *denied.entry(canonical).or_insert(0) += 1;
-            }
-            Outcome::Error | Outcome::Success => {
-                // An errored call (throttling, missing resource) was still authorised.
-                match granted_lower.get(&canonical.to_ascii_lowercase()) {
-                    Some(name) => {
-                        let name = name.to_string();
-                        *used.entry(name.clone()).or_insert(0) += 1;
-                        let slot = resources.entry(name).or_default();
-                        let arns: Vec<&String> = event
-                            .resources
-                            .iter()
-                            .filter(|r| r.starts_with("arn:"))
-                            .collect();
-                        if arns.is_empty() {
-                            slot.1 = true;
-                        }
-                        slot.0.extend(arns.into_iter().cloned());
-                    }
-                    None => *not_granted.entry(canonical).or_insert(0) += 1,
+        if call.refused {
+            *denied.entry(canonical).or_insert(0) += call.n;
+            continue;
+        }
+        // An errored call (throttling, missing resource) was still authorised.
+        match granted_lower.get(&canonical.to_ascii_lowercase()) {
+            Some(name) => {
+                let name = name.to_string();
+                *used.entry(name.clone()).or_insert(0) += call.n;
+                let slot = resources.entry(name).or_default();
+                let arns: Vec<&String> = call
+                    .resources
+                    .iter()
+                    .filter(|r| r.starts_with("arn:"))
+                    .collect();
+                if arns.is_empty() {
+                    slot.1 = true;
                 }
+                slot.0.extend(arns.into_iter().cloned());
             }
+            None => *not_granted.entry(canonical).or_insert(0) += call.n,
         }
     }
     let service_of = |action: &str| action.split(':').next().unwrap_or("").to_ascii_lowercase();

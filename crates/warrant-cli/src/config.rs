@@ -28,6 +28,8 @@ pub struct Config {
     pub import: ImportConfig,
     /// Thresholds, sensitivity rules and rule overrides for posture assessment.
     pub posture: warrant_posture::PostureConfig,
+    /// Activity: learning and detection windows, detection thresholds.
+    pub activity: ActivityConfig,
 }
 
 impl Default for Config {
@@ -38,6 +40,7 @@ impl Default for Config {
             fingerprint_key_file: None,
             import: ImportConfig::default(),
             posture: Default::default(),
+            activity: ActivityConfig::default(),
         }
     }
 }
@@ -52,6 +55,27 @@ pub struct ImportConfig {
 impl Default for ImportConfig {
     fn default() -> Self {
         ImportConfig { max_file_mib: 512 }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ActivityConfig {
+    /// Detection window in hours, ending at the newest event ingested: events before it teach
+    /// the baselines, events inside it are checked against them.
+    pub detection_window_hours: u32,
+    /// Baselines forget nothing older than this many days before the detection window.
+    pub learning_days: u32,
+    pub detect: warrant_activity::detect::DetectConfig,
+}
+
+impl Default for ActivityConfig {
+    fn default() -> Self {
+        ActivityConfig {
+            detection_window_hours: 24,
+            learning_days: 30,
+            detect: Default::default(),
+        }
     }
 }
 

@@ -81,6 +81,14 @@ pub enum Command {
     Assess(cmd::assess::AssessArgs),
     /// The posture rules Warrant applies, with their OWASP NHI mapping.
     Rules(cmd::rules::RulesArgs),
+    /// Scan files, standard input, git history or staged changes for leaked secrets, linked to the identities they unlock.
+    Scan(cmd::scan::ScanArgs),
+    /// Ingest activity logs (CloudTrail, Kubernetes audit, GitHub audit, OTLP agent spans): usage, last-used, baselines, alerts.
+    Ingest(cmd::ingest::IngestArgs),
+    /// List activity alerts (anomalies, persistence, evasion, shadow identities…).
+    Alerts(cmd::alerts::AlertsArgs),
+    /// Compare an identity's granted permissions with its observed use and propose a least-privilege policy.
+    Rightsize(cmd::rightsize::RightsizeArgs),
     /// Print the effective configuration (defaults, warrant.toml, WARRANT_* overrides) as TOML.
     Config(cmd::config::ConfigArgs),
 }

@@ -1,13 +1,18 @@
 //! One module per subcommand; `pipeline` holds the steps several commands share.
 
+pub mod activity;
+pub mod alerts;
 pub mod assess;
 pub mod config;
 pub mod discover;
 pub mod findings;
 pub mod import;
+pub mod ingest;
 pub mod inventory;
 pub mod pipeline;
+pub mod rightsize;
 pub mod rules;
+pub mod scan;
 pub mod show;
 
 use crate::app::App;
@@ -24,5 +29,9 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Assess(args) => assess::run(&app, args),
         Command::Rules(args) => rules::run(&app, args),
         Command::Config(args) => config::run(&app, args),
+        Command::Scan(args) => scan::run(&app, args),
+        Command::Ingest(args) => ingest::run(&app, args),
+        Command::Alerts(args) => alerts::run(&app, args),
+        Command::Rightsize(args) => rightsize::run(&app, args),
     }
 }

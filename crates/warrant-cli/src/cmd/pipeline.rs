@@ -53,6 +53,10 @@ pub fn import_paths(
     let ctx = app.import_context()?;
     let mut imported = Imported::default();
     let mut batch = Inventory::default();
+    // Files that are not provider exports (source trees, env files, logs): candidates for the
+    // activity pipeline and the secret scan once the inventory is stored. Agent configs are
+    // exports here: their connector already fingerprints and flags the secrets they hold.
+    let mut scan_candidates: Vec<PathBuf> = Vec::new();
     let bar = output::progress(None, "Reading exports");
     for path in paths {
         if !path.exists() {
@@ -60,6 +64,9 @@ pub fn import_paths(
         }
         let outcome = warrant_connectors::import_path(path, &ctx);
         for file in &outcome.files {
+            if file.format.is_none() {
+                scan_candidates.push(file.path.clone());
+            }
             let error = file.error.as_ref().map(|e| e.to_string());
             if let Some(message) = &error {
                 tracing::warn!(error = %message, "An input file could not be imported.");
@@ -97,6 +104,33 @@ pub fn import_paths(
         },
         stats,
     ));
+
+    // Activity logs among the files: usage, baselines, alerts.
+    let logs = crate::cmd::activity::ingest(app, store, None, &scan_candidates)
+        .context("ingesting activity logs")?;
+    imported.notes.extend(logs.notes());
+    let log_files: std::collections::HashSet<&str> = logs
+        .report
+        .ingested_files()
+        .map(|f| f.file.as_str())
+        .chain(logs.already_ingested.iter().map(String::as_str))
+        .collect();
+    // Everything else that is not an export: scan for leaked secrets (logs name key ids as a
+    // matter of course, so they are not scanned).
+    let to_scan: Vec<&Path> = scan_candidates
+        .iter()
+        .filter(|p| !log_files.contains(p.display().to_string().as_str()))
+        .map(PathBuf::as_path)
+        .collect();
+    let (n_secrets, links) = crate::cmd::scan::scan_import_files(app, store, &to_scan)
+        .context("scanning for leaked secrets")?;
+    if n_secrets > 0 {
+        imported.notes.push(format!(
+            "Found {n_secrets} secret(s) in {} scanned file(s); {} linked to inventory identities (see `warrant findings --source secret`).",
+            to_scan.len(),
+            links.len()
+        ));
+    }
     Ok(imported)
 }
 

@@ -1,0 +1,305 @@
+//! The activity pipeline the CLI runs (`warrant ingest`, and `warrant assess` when a directory
+//! holds logs): parse logs, attribute events to identities, record usage and last-used, learn
+//! baselines and raise alerts.
+//!
+//! One run keeps the events of the files it ingests in memory, grouped by identity, because
+//! detection compares an identity's newest window with what came before it. The streaming,
+//! constant-memory path for large volumes is `warrant-activity`'s ingestion fed from NATS
+//! JetStream (`warrant-stream`).
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use anyhow::Context;
+use sha2::{Digest, Sha256};
+use warrant_activity::baseline::{Baseline, LearningWindow};
+use warrant_activity::detect::{Detector, Environments, IdentityContext};
+use warrant_activity::{
+    Attribution, Attributor, Event, IngestOptions, IngestReport, UsageAccumulator,
+};
+use warrant_core::{Finding, Inventory, Provider, Timestamp};
+
+use crate::app::App;
+
+/// What one activity run did.
+#[derive(Debug, Default)]
+pub struct ActivityOutcome {
+    pub report: IngestReport,
+    /// Files skipped because the store already holds their content.
+    pub already_ingested: Vec<String>,
+    pub attributed: u64,
+    /// Events of principals absent from the inventory.
+    pub shadow: u64,
+    /// Events of principals that are not the organisation's machine identities (AWS services,
+    /// people's own accounts).
+    pub outside: u64,
+    pub identities: usize,
+    pub usage_rows: usize,
+    pub alerts: Vec<Finding>,
+}
+
+impl ActivityOutcome {
+    pub fn files_ingested(&self) -> usize {
+        self.report.ingested_files().count()
+    }
+
+    /// Lines for stderr: totals, then every bad record (file:line: reason).
+    pub fn notes(&self) -> Vec<String> {
+        let mut notes = Vec::new();
+        if self.files_ingested() == 0 && self.already_ingested.is_empty() {
+            return notes;
+        }
+        notes.push(format!(
+            "Ingested {} events from {} log file(s){}: {} attributed to {} identities, {} from \
+             principals missing from the inventory, {} from outside principals; {} alerts.",
+            self.report.events,
+            self.files_ingested(),
+            if self.already_ingested.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    " ({} unchanged file(s) skipped)",
+                    self.already_ingested.len()
+                )
+            },
+            self.attributed,
+            self.identities,
+            self.shadow,
+            self.outside,
+            self.alerts.len(),
+        ));
+        if self.report.bad_count > 0 {
+            notes.push(format!(
+                "{} bad record(s) were counted and skipped:",
+                self.report.bad_count
+            ));
+            for bad in self.report.bad.iter().take(50) {
+                notes.push(format!("  {bad}"));
+            }
+            if self.report.bad.len() > 50 {
+                notes.push(format!("  … and {} more", self.report.bad.len() - 50));
+            }
+        }
+        notes
+    }
+}
+
+fn sha256_file(path: &Path) -> std::io::Result<String> {
+    let mut file = std::fs::File::open(path)?;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = file.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+    }
+    Ok(hex::encode(hasher.finalize()))
+}
+
+/// Environments of the accounts the inventory knows, for cross-environment detection.
+fn environments(inventory: &Inventory) -> Environments {
+    let mut env = Environments::default();
+    for account in &inventory.accounts {
+        if account.environment != warrant_core::Environment::Unknown {
+            env.accounts.insert(account.id.clone(), account.environment);
+        }
+    }
+    for identity in &inventory.identities {
+        if identity.provider == Provider::Aws
+            && identity.environment != warrant_core::Environment::Unknown
+            && let Some(account) = &identity.account
+        {
+            env.accounts
+                .entry(account.clone())
+                .or_insert(identity.environment);
+        }
+    }
+    env
+}
+
+/// Runs the activity pipeline over `paths` against `inventory` (loaded from the store when
+/// `None` and some log was found). Files whose content was
+/// ingested before are skipped, so re-running on the same directory counts nothing twice.
+pub fn ingest(
+    app: &App,
+    store: &warrant_store::Store,
+    inventory: Option<&Inventory>,
+    paths: &[PathBuf],
+) -> anyhow::Result<ActivityOutcome> {
+    let mut outcome = ActivityOutcome::default();
+    let (files, problems) = warrant_activity::ingest::collect_files(paths);
+    let mut fresh = Vec::with_capacity(files.len());
+    let mut hashes = HashMap::new();
+    for file in files {
+        let sha = sha256_file(&file).with_context(|| format!("reading {}", file.display()))?;
+        if app.block_on(store.ingested(&sha))? {
+            outcome.already_ingested.push(file.display().to_string());
+        } else {
+            hashes.insert(file.display().to_string(), sha);
+            fresh.push(file);
+        }
+    }
+
+    let collected: Mutex<Vec<Event>> = Mutex::new(Vec::new());
+    let options = IngestOptions::default();
+    let mut report = warrant_activity::ingest_paths(&fresh, &options, &|event: Event| {
+        if let Ok(mut events) = collected.lock() {
+            events.push(event);
+        }
+    });
+    report.files.extend(problems);
+    let events = collected
+        .into_inner()
+        .map_err(|_| anyhow::anyhow!("an ingest thread panicked"))?;
+    if events.is_empty() {
+        outcome.report = report;
+        mark(app, store, &outcome.report, &hashes)?;
+        return Ok(outcome);
+    }
+    // Loaded only now: directories without logs (the common case for `import`) pay nothing.
+    let loaded;
+    let inventory = match inventory {
+        Some(inventory) => inventory,
+        None => {
+            loaded = app
+                .block_on(store.load_inventory())
+                .context("loading the inventory")?;
+            &loaded
+        }
+    };
+    let attributor = Attributor::new(inventory);
+    let mut by_identity: HashMap<String, (Attribution, Vec<Event>)> = HashMap::new();
+    for event in events {
+        let attribution = attributor.attribute(&event);
+        let Some(key) = attribution.usage_key() else {
+            outcome.outside += 1;
+            continue;
+        };
+        by_identity
+            .entry(key)
+            .or_insert_with(|| (attribution, Vec::new()))
+            .1
+            .push(event);
+    }
+
+    let Some(newest) = by_identity
+        .values()
+        .flat_map(|(_, events)| events.iter().map(|e| e.time))
+        .max()
+    else {
+        outcome.report = report;
+        mark(app, store, &outcome.report, &hashes)?;
+        return Ok(outcome);
+    };
+    let window_start =
+        newest - chrono::Duration::hours(i64::from(app.config.activity.detection_window_hours));
+    let learning = LearningWindow {
+        start: window_start - chrono::Duration::days(i64::from(app.config.activity.learning_days)),
+        end: window_start,
+    };
+
+    let stored: BTreeMap<String, Baseline> = app
+        .block_on(store.baselines())?
+        .into_iter()
+        .filter_map(|(id, bytes)| match Baseline::from_bytes(&bytes) {
+            Ok(b) => Some((id, b)),
+            Err(error) => {
+                tracing::warn!(identity = %id, %error, "A stored baseline could not be read; it is relearned.");
+                None
+            }
+        })
+        .collect();
+    let index = inventory.index();
+    let detector = Detector::new(app.config.activity.detect.clone())
+        .with_environments(environments(inventory));
+    let mut usage = UsageAccumulator::default();
+    let mut touched: Vec<(String, Option<String>, Timestamp)> = Vec::new();
+    let mut keys: Vec<&String> = by_identity.keys().collect();
+    keys.sort();
+    for key in keys {
+        let Some((attribution, events)) = by_identity.get(key) else {
+            continue;
+        };
+        for event in events {
+            usage.add(event, key);
+        }
+        let window: Vec<Event> = events
+            .iter()
+            .filter(|e| e.time >= window_start)
+            .cloned()
+            .collect();
+        match attribution {
+            Attribution::Known(id) => {
+                outcome.attributed += events.len() as u64;
+                outcome.identities += 1;
+                let identity = index.identity_by_id.get(id.as_str());
+                let mut context = identity
+                    .map(|i| IdentityContext::from_identity(i))
+                    .unwrap_or_else(|| IdentityContext::unknown(id));
+                if identity.is_some() {
+                    context.declare_tools_from(index.policies_of(id).into_iter().map(|(_, p)| p));
+                }
+                let mut baseline = stored.get(id).cloned().unwrap_or_else(|| Baseline::new(id));
+                for event in events.iter().filter(|e| learning.contains(&e.time)) {
+                    baseline.observe(event);
+                }
+                outcome
+                    .alerts
+                    .extend(detector.detect(&context, Some(&baseline), &window));
+                // What the window showed is normal from now on, unless someone acts on the
+                // alerts; the next run compares against it.
+                for event in &window {
+                    baseline.observe(event);
+                }
+                app.block_on(store.put_baseline(id, &baseline.to_bytes()))?;
+                if let Some(last) = events.iter().map(|e| e.time).max() {
+                    touched.push((id.clone(), None, last));
+                }
+            }
+            Attribution::Shadow(_) => {
+                outcome.shadow += events.len() as u64;
+                if let Some(first) = events.first() {
+                    outcome
+                        .alerts
+                        .push(warrant_activity::detect::shadow_identity_finding(
+                            key,
+                            &first.principal,
+                            events,
+                        ));
+                }
+            }
+            Attribution::Outside(_) => {}
+        }
+    }
+    let records = usage.into_records();
+    outcome.usage_rows = records.len();
+    app.block_on(store.record_usage(&records))
+        .context("saving usage")?;
+    app.block_on(store.touch_last_used(&touched))
+        .context("saving last-used dates")?;
+    app.block_on(store.record_findings(app.now(), &outcome.alerts))
+        .context("saving alerts")?;
+    outcome.report = report;
+    mark(app, store, &outcome.report, &hashes)?;
+    Ok(outcome)
+}
+
+/// Remembers fully read files so a re-run skips them. Files with bad records are remembered too:
+/// their good events were counted, and re-reading would count them twice.
+fn mark(
+    app: &App,
+    store: &warrant_store::Store,
+    report: &IngestReport,
+    hashes: &HashMap<String, String>,
+) -> anyhow::Result<()> {
+    for file in report.ingested_files() {
+        if let Some(sha) = hashes.get(&file.file) {
+            app.block_on(store.mark_ingested(&file.file, sha, file.events, app.now()))?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,340 @@
+#![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
+//! Activity end to end through the binary: the demo organisation, a week of CloudTrail for one
+//! of its roles with an incident on the last day, and an unknown principal.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::{Value, json};
+
+fn warrant(store: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_warrant"))
+        .arg("--store")
+        .arg(store)
+        .args(args)
+        .env_remove("WARRANT_CONFIG")
+        .env_remove("WARRANT_FINGERPRINT_KEY")
+        .env("NO_COLOR", "1")
+        .current_dir(store.parent().unwrap())
+        .output()
+        .expect("the warrant binary runs")
+}
+
+fn ok(output: &Output) -> String {
+    assert!(
+        output.status.success(),
+        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
+        output.status.code(),
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn demo_org() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples/demo-org")
+}
+
+const ROLE: &str = "arn:aws:iam::111111111111:role/config-loader";
+
+fn record(n: usize, time: &str, role: &str, source: &str, name: &str, params: Value) -> Value {
+    let session = format!(
+        "{}/worker",
+        role.replace(":iam::", ":sts::")
+            .replace(":role/", ":assumed-role/")
+    );
+    json!({
+        "eventVersion": "1.09",
+        "userIdentity": {
+            "type": "AssumedRole",
+            "principalId": "AROAEXAMPLEID:worker",
+            "arn": session,
+            "accountId": "111111111111",
+            "accessKeyId": "ASIAEXAMPLEKEY000001",
+            "sessionContext": {
+                "sessionIssuer": {"type": "Role", "principalId": "AROAEXAMPLEID", "arn": role,
+                                  "accountId": "111111111111", "userName": role.rsplit('/').next().unwrap()},
+                "attributes": {"creationDate": time, "mfaAuthenticated": "false"}
+            }
+        },
+        "eventTime": time,
+        "eventSource": source,
+        "eventName": name,
+        "awsRegion": "eu-west-1",
+        "sourceIPAddress": "10.20.1.15",
+        "userAgent": "aws-sdk-go-v2/1.30.0 os/linux lang/go#1.22",
+        "requestParameters": params,
+        "responseElements": null,
+        "requestID": format!("req-{n}"),
+        "eventID": format!("00000000-0000-4000-8000-{n:012}"),
+        "readOnly": name.starts_with("Get") || name.starts_with("List"),
+        "eventType": "AwsApiCall",
+        "managementEvent": true,
+        "recipientAccountId": "111111111111"
+    })
+}
+
+/// Six days of a config loader reading its secret during working hours, then a last day on
+/// which it creates an access key for another user and stops a trail; and a role the
+/// inventory does not know.
+fn write_logs(dir: &Path) {
+    let mut records = Vec::new();
+    let mut n = 0;
+    for day in 1..=6 {
+        for hour in [9, 11, 13, 15] {
+            for minute in [5, 25, 45] {
+                n += 1;
+                records.push(record(
+                    n,
+                    &format!("2026-10-{day:02}T{hour:02}:{minute:02}:00Z"),
+                    ROLE,
+                    "secretsmanager.amazonaws.com",
+                    "GetSecretValue",
+                    json!({"secretId": "arn:aws:secretsmanager:eu-west-1:111111111111:secret:app-config"}),
+                ));
+            }
+        }
+    }
+    n += 1;
+    records.push(record(
+        n,
+        "2026-10-07T10:00:00Z",
+        ROLE,
+        "iam.amazonaws.com",
+        "CreateAccessKey",
+        json!({"userName": "deploy-bot"}),
+    ));
+    n += 1;
+    records.push(record(
+        n,
+        "2026-10-07T10:05:00Z",
+        ROLE,
+        "cloudtrail.amazonaws.com",
+        "StopLogging",
+        json!({"name": "arn:aws:cloudtrail:eu-west-1:111111111111:trail/org-trail"}),
+    ));
+    n += 1;
+    records.push(record(
+        n,
+        "2026-10-07T10:06:00Z",
+        "arn:aws:iam::111111111111:role/ghost-runner",
+        "s3.amazonaws.com",
+        "ListBuckets",
+        json!({}),
+    ));
+    let aws_logs = dir.join("AWSLogs/111111111111/CloudTrail/eu-west-1/2026/10/07");
+    std::fs::create_dir_all(&aws_logs).unwrap();
+    std::fs::write(
+        aws_logs.join("111111111111_CloudTrail_eu-west-1_20261007T1010Z_abc.json"),
+        serde_json::to_vec(&json!({"Records": records})).unwrap(),
+    )
+    .unwrap();
+    // A broken record in a JSONL export: reported with its line, the rest still counted.
+    std::fs::write(
+        dir.join("lake-export.jsonl"),
+        format!(
+            "{}\n{{\"eventTime\": \"not a record\n{}\n",
+            serde_json::to_string(&record(9001, "2026-10-07T11:00:00Z", ROLE,
+                "secretsmanager.amazonaws.com", "GetSecretValue",
+                json!({"secretId": "arn:aws:secretsmanager:eu-west-1:111111111111:secret:app-config"}))).unwrap(),
+            serde_json::to_string(&record(9002, "2026-10-07T11:01:00Z", ROLE,
+                "secretsmanager.amazonaws.com", "ListSecrets", json!({}))).unwrap(),
+        ),
+    )
+    .unwrap();
+}
+
+#[test]
+fn ingest_attributes_alerts_rightsizes_and_skips_what_it_has_seen() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("w.db");
+    let logs = dir.path().join("logs");
+    write_logs(&logs);
+    ok(&warrant(&store, &["import", demo_org().to_str().unwrap()]));
+
+    let out = warrant(
+        &store,
+        &["--format", "json", "ingest", logs.to_str().unwrap()],
+    );
+    let doc: Value = serde_json::from_str(&ok(&out)).unwrap();
+    assert_eq!(doc["events"], 77, "{doc:#}");
+    assert_eq!(doc["bad_records"], 1);
+    let bad = doc["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["file"].as_str().unwrap().ends_with("lake-export.jsonl"))
+        .unwrap();
+    assert_eq!(bad["bad"][0]["line"], 2, "{bad:#}");
+    let alerts = doc["alerts"].as_array().unwrap();
+    let rules_on = |identity: &str| -> Vec<String> {
+        alerts
+            .iter()
+            .filter(|a| a["identity"] == identity)
+            .map(|a| a["rule"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let on_role = rules_on(ROLE);
+    assert!(
+        on_role.contains(&"activity-privilege-change".to_string()),
+        "{on_role:?}"
+    );
+    assert!(
+        on_role.contains(&"activity-defense-evasion".to_string()),
+        "{on_role:?}"
+    );
+    let shadow = rules_on("shadow:arn:aws:iam::111111111111:role/ghost-runner");
+    assert_eq!(shadow, vec!["activity-shadow-identity".to_string()]);
+
+    // Alerts are kept and filterable.
+    let listed = ok(&warrant(
+        &store,
+        &[
+            "--format",
+            "json",
+            "alerts",
+            "--identity",
+            ROLE,
+            "--detection",
+            "activity-defense-evasion",
+        ],
+    ));
+    let listed: Value = serde_json::from_str(&listed).unwrap();
+    assert_eq!(listed.as_array().unwrap().len(), 1);
+    assert!(
+        listed[0]["finding"]["owasp"]
+            .as_str()
+            .unwrap()
+            .starts_with("NHI")
+    );
+    assert!(
+        !listed[0]["finding"]["attack"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+
+    // Activity alerts count in the assessment of the identity.
+    let findings = ok(&warrant(
+        &store,
+        &[
+            "--as-of",
+            "2026-10-08",
+            "--format",
+            "json",
+            "findings",
+            "--identity",
+            ROLE,
+            "--source",
+            "activity",
+        ],
+    ));
+    let findings: Value = serde_json::from_str(&findings).unwrap();
+    assert!(findings.as_array().unwrap().len() >= 2);
+
+    // Right-sizing: the role may read and list secrets; it only read one.
+    let report = ok(&warrant(
+        &store,
+        &[
+            "--as-of",
+            "2026-10-08",
+            "--format",
+            "json",
+            "rightsize",
+            ROLE,
+            "--since",
+            "30d",
+        ],
+    ));
+    let report: Value = serde_json::from_str(&report).unwrap();
+    assert_eq!(
+        report["used"]["secretsmanager:GetSecretValue"], 73,
+        "{report:#}"
+    );
+    assert_eq!(report["used"]["secretsmanager:ListSecrets"], 1);
+    let statements = report["policy"]["Statement"].as_array().unwrap();
+    let actions: Vec<&str> = statements
+        .iter()
+        .flat_map(|s| {
+            s["Action"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|a| a.as_str().unwrap())
+        })
+        .collect();
+    assert!(actions.contains(&"secretsmanager:GetSecretValue"));
+    assert!(
+        !actions.iter().any(|a| a.starts_with("iam:")),
+        "{actions:?}"
+    );
+    // Calls the policies do not grant are reported, not put in the policy.
+    assert!(
+        report["used_not_granted"]["iam:CreateAccessKey"]
+            .as_u64()
+            .unwrap()
+            >= 1
+    );
+
+    // Re-ingesting the same files counts nothing twice.
+    let again: Value = serde_json::from_str(&ok(&warrant(
+        &store,
+        &["--format", "json", "ingest", logs.to_str().unwrap()],
+    )))
+    .unwrap();
+    assert_eq!(again["events"], 0);
+    assert_eq!(again["already_ingested"].as_array().unwrap().len(), 2);
+    let report: Value = serde_json::from_str(&ok(&warrant(
+        &store,
+        &[
+            "--as-of",
+            "2026-10-08",
+            "--format",
+            "json",
+            "rightsize",
+            ROLE,
+        ],
+    )))
+    .unwrap();
+    assert_eq!(report["used"]["secretsmanager:GetSecretValue"], 73);
+}
+
+/// The acceptance run over the shared CloudTrail data: every file is processed.
+#[test]
+fn shared_cloudtrail_ingests_every_file() {
+    let data = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/cloudtrail");
+    if !data.exists() {
+        eprintln!("skipping: {} is absent", data.display());
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("w.db");
+    let out = warrant(
+        &store,
+        &["--format", "json", "ingest", data.to_str().unwrap()],
+    );
+    let doc: Value = serde_json::from_str(&ok(&out)).unwrap();
+    let files = doc["files"].as_array().unwrap();
+    let n_json = walk(&data).len();
+    let ingested = files.iter().filter(|f| !f["format"].is_null()).count();
+    assert_eq!(
+        ingested, n_json,
+        "every file is an activity log that was read"
+    );
+    assert_eq!(doc["bad_records"], 0);
+    assert!(doc["events"].as_u64().unwrap() >= 3_000);
+    assert!(!doc["alerts"].as_array().unwrap().is_empty());
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            out.extend(walk(&path));
+        } else if path.extension().is_some_and(|e| e == "json") {
+            out.push(path);
+        }
+    }
+    out
+}

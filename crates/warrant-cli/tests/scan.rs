@@ -1,0 +1,322 @@
+#![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
+//! `warrant scan` end to end: a git repository whose history once held a key of the demo
+//! organisation, staged changes, standard input, SARIF, baselines, and the link from a leaked
+//! key to the identity it unlocks.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use serde_json::Value;
+
+const KEY_ID: &str = "AKIAZP6WDFRWPBJ3NNUJ"; // svc-dev-seeder's key in the demo organisation
+const USER: &str = "arn:aws:iam::222222222222:user/svc-dev-seeder";
+// Fabricated, with a valid GitHub checksum.
+const GITHUB_TOKEN: &str = "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";
+
+fn warrant_in(dir: &Path, store: &Path, args: &[&str], stdin: Option<&str>) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_warrant"))
+        .arg("--store")
+        .arg(store)
+        .args(args)
+        .env_remove("WARRANT_CONFIG")
+        .env_remove("WARRANT_FINGERPRINT_KEY")
+        .env("NO_COLOR", "1")
+        .current_dir(dir)
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the warrant binary runs");
+    if let Some(text) = stdin {
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(text.as_bytes())
+            .unwrap();
+    }
+    child.wait_with_output().unwrap()
+}
+
+fn code(output: &Output) -> i32 {
+    output.status.code().unwrap_or(-1)
+}
+
+fn text(output: &Output) -> String {
+    format!(
+        "stdout:\n{}\nstderr:\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+fn json(output: &Output) -> Value {
+    serde_json::from_slice(&output.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(output)))
+}
+
+fn git(repo: &Path, args: &[&str]) {
+    let status = Command::new("git")
+        .args([
+            "-c",
+            "user.name=Dana Ng",
+            "-c",
+            "user.email=dana@acme-analytics.example",
+        ])
+        .args([
+            "-c",
+            "commit.gpgsign=false",
+            "-c",
+            "init.defaultBranch=main",
+        ])
+        .args(args)
+        .current_dir(repo)
+        .env("GIT_AUTHOR_DATE", "2026-03-02T10:00:00Z")
+        .env("GIT_COMMITTER_DATE", "2026-03-02T10:00:00Z")
+        .status()
+        .unwrap();
+    assert!(status.success(), "git {args:?}");
+}
+
+fn demo_org() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples/demo-org")
+}
+
+#[test]
+fn history_staged_stdin_sarif_baseline_and_linkage() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join(".warrant/w.db");
+    let repo = dir.path().join("seeder");
+    std::fs::create_dir_all(&repo).unwrap();
+    let out = warrant_in(
+        dir.path(),
+        &store,
+        &["import", demo_org().to_str().unwrap()],
+        None,
+    );
+    assert_eq!(code(&out), 0, "{}", text(&out));
+
+    // The key is committed, then removed: only history holds it.
+    git(&repo, &["init", "-q"]);
+    std::fs::write(
+        repo.join("seed.sh"),
+        format!(
+            "#!/bin/sh\nexport AWS_ACCESS_KEY_ID={KEY_ID}\nexport AWS_SECRET_ACCESS_KEY=q8Rb2Lw7XzN4vKp1Ts9Hc6Ym3Df0Gj5Ua2Ei7OkW\n./seed --env dev\n"
+        ),
+    )
+    .unwrap();
+    std::fs::write(repo.join("README.md"), "Seeds the dev database.\n").unwrap();
+    git(&repo, &["add", "."]);
+    git(&repo, &["commit", "-q", "-m", "seed script"]);
+    std::fs::write(repo.join("seed.sh"), "#!/bin/sh\n./seed --env dev\n").unwrap();
+    git(&repo, &["commit", "-q", "-am", "use the instance role"]);
+
+    // The working tree is clean…
+    let out = warrant_in(
+        dir.path(),
+        &store,
+        &["--format", "json", "scan", repo.to_str().unwrap()],
+        None,
+    );
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    assert_eq!(json(&out)["findings"].as_array().unwrap().len(), 0);
+
+    // …but history is not.
+    let out = warrant_in(
+        dir.path(),
+        &store,
+        &["--format", "json", "scan", "--git", repo.to_str().unwrap()],
+        None,
+    );
+    assert_eq!(code(&out), 1, "findings fail the run: {}", text(&out));
+    let doc = json(&out);
+    let findings = doc["findings"].as_array().unwrap();
+    let key = findings
+        .iter()
+        .find(|f| f["rule"] == "aws.access-key-id")
+        .unwrap_or_else(|| panic!("{doc:#}"));
+    assert_eq!(key["origin"]["kind"], "git");
+    assert_eq!(key["origin"]["path"], "seed.sh");
+    assert_eq!(key["origin"]["author"], "Dana Ng");
+    assert_eq!(key["line"], 2);
+    assert!(
+        findings
+            .iter()
+            .any(|f| f["rule"] == "aws.secret-access-key")
+    );
+    let raw = serde_json::to_string(&doc).unwrap();
+    assert!(
+        !raw.contains("q8Rb2Lw7XzN4vKp1Ts9Hc6Ym3Df0Gj5Ua2Ei7OkW"),
+        "no raw secret in output"
+    );
+    // Both halves of the key pair are linked to the user that owns the key.
+    let links = doc["links"].as_array().unwrap();
+    assert_eq!(links.len(), 2, "{links:#?}");
+    assert!(links.iter().all(|l| l["identity"] == USER));
+
+    // The user now carries an NHI2 finding that says where the key leaked.
+    let out = warrant_in(
+        dir.path(),
+        &store,
+        &[
+            "--format",
+            "json",
+            "findings",
+            "--source",
+            "secret",
+            "--identity",
+            USER,
+        ],
+        None,
+    );
+    let leaks = json(&out);
+    let leak = &leaks.as_array().unwrap()[0];
+    assert_eq!(leak["owasp"], "NHI2");
+    assert_eq!(leak["severity"], "critical");
+    let evidence = leak["evidence"].to_string();
+    assert!(evidence.contains("seed.sh:2 in commit"), "{evidence}");
+    let out = warrant_in(dir.path(), &store, &["show", USER], None);
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("seed.sh"),
+        "{}",
+        text(&out)
+    );
+
+    // Staged changes, as a pre-commit hook sees them.
+    std::fs::write(
+        repo.join("ci.env"),
+        format!("GITHUB_TOKEN={GITHUB_TOKEN}\n"),
+    )
+    .unwrap();
+    std::fs::write(repo.join("notes.txt"), format!("unstaged {GITHUB_TOKEN}\n")).unwrap();
+    git(&repo, &["add", "ci.env"]);
+    let out = warrant_in(
+        &repo,
+        &store,
+        &["--format", "json", "scan", "--staged"],
+        None,
+    );
+    assert_eq!(code(&out), 1, "{}", text(&out));
+    let staged = json(&out);
+    let staged = staged["findings"].as_array().unwrap();
+    assert_eq!(staged.len(), 1, "only the staged file: {staged:#?}");
+    assert_eq!(staged[0]["origin"]["kind"], "staged");
+    assert_eq!(staged[0]["rule"], "github.pat-classic");
+
+    // A baseline accepts known findings; the next run passes.
+    let baseline = dir.path().join("baseline.json");
+    let out = warrant_in(
+        &repo,
+        &store,
+        &[
+            "scan",
+            "--staged",
+            "--write-baseline",
+            baseline.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    let out = warrant_in(
+        &repo,
+        &store,
+        &["scan", "--staged", "--baseline", baseline.to_str().unwrap()],
+        None,
+    );
+    assert_eq!(code(&out), 0, "{}", text(&out));
+
+    // Standard input.
+    let out = warrant_in(
+        dir.path(),
+        &store,
+        &["--format", "jsonl", "scan", "-"],
+        Some(&format!("token: {GITHUB_TOKEN}\n")),
+    );
+    assert_eq!(code(&out), 1, "{}", text(&out));
+    let line: Value =
+        serde_json::from_str(String::from_utf8_lossy(&out.stdout).lines().next().unwrap()).unwrap();
+    assert_eq!(line["origin"]["kind"], "stdin");
+
+    // SARIF for code scanning, valid against the SARIF 2.1.0 schema.
+    let out = warrant_in(
+        dir.path(),
+        &store,
+        &[
+            "--format",
+            "sarif",
+            "scan",
+            "--exit-zero",
+            repo.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    let sarif = json(&out);
+    let schema: Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+                .join("../warrant-scan/tests/data/sarif-2.1.0.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let errors: Vec<String> = validator
+        .iter_errors(&sarif)
+        .map(|e| e.to_string())
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    assert!(
+        sarif["runs"][0]["results"].as_array().unwrap().len() >= 2,
+        "ci.env and notes.txt"
+    );
+}
+
+#[test]
+fn import_scans_source_files_beside_the_exports() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("w.db");
+    let org = dir.path().join("org");
+    copy_dir(&demo_org(), &org);
+    std::fs::create_dir_all(org.join("src/seeder")).unwrap();
+    std::fs::write(
+        org.join("src/seeder/config.py"),
+        format!("AWS_ACCESS_KEY_ID = \"{KEY_ID}\"\n"),
+    )
+    .unwrap();
+    let out = warrant_in(dir.path(), &store, &["import", org.to_str().unwrap()], None);
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("1 linked to inventory identities")
+            || String::from_utf8_lossy(&out.stdout).contains("1 linked to inventory identities"),
+        "{}",
+        text(&out)
+    );
+    let out = warrant_in(
+        dir.path(),
+        &store,
+        &["--format", "json", "findings", "--rule", "leaked-secret"],
+        None,
+    );
+    let leaks = json(&out);
+    assert_eq!(leaks.as_array().unwrap().len(), 1, "{leaks:#}");
+    assert_eq!(leaks[0]["identity"], USER);
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
