@@ -4,10 +4,10 @@
 //! attributed to inventory identities, folded into per-identity baselines, checked by
 //! detections, and compared with granted permissions for right-sizing.
 
-pub mod baseline;
-pub mod detect;
 pub mod actions;
 pub mod attribution;
+pub mod baseline;
+pub mod detect;
 pub mod event;
 pub mod ingest;
 pub mod rightsize;
