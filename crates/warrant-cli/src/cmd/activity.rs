@@ -3,7 +3,7 @@
 //! baselines and raise alerts.
 //!
 //! One run keeps the events of the files it ingests in memory, grouped by identity, because
-//! detection compares an identity's newest window with what came before it. The streaming,
+//! detection compares each identity's newest window with what came before it. The streaming,
 //! constant-memory path for large volumes is `warrant-activity`'s ingestion fed from NATS
 //! JetStream (`warrant-stream`).
 
@@ -186,22 +186,8 @@ pub fn ingest(
             .push(event);
     }
 
-    let Some(newest) = by_identity
-        .values()
-        .flat_map(|(_, events)| events.iter().map(|e| e.time))
-        .max()
-    else {
-        outcome.report = report;
-        mark(app, store, &outcome.report, &hashes)?;
-        return Ok(outcome);
-    };
-    let window_start =
-        newest - chrono::Duration::hours(i64::from(app.config.activity.detection_window_hours));
-    let learning = LearningWindow {
-        start: window_start - chrono::Duration::days(i64::from(app.config.activity.learning_days)),
-        end: window_start,
-    };
-
+    let window_hours = i64::from(app.config.activity.detection_window_hours);
+    let learning_days = i64::from(app.config.activity.learning_days);
     let stored: BTreeMap<String, Baseline> = app
         .block_on(store.baselines())?
         .into_iter()
@@ -227,6 +213,17 @@ pub fn ingest(
         for event in events {
             usage.add(event, key);
         }
+        // Each identity's detection window ends at its own newest event: logs of different
+        // periods (an old incident export beside this week's trail) are each judged against
+        // what came before them.
+        let Some(newest) = events.iter().map(|e| e.time).max() else {
+            continue;
+        };
+        let window_start = newest - chrono::Duration::hours(window_hours);
+        let learning = LearningWindow {
+            start: window_start - chrono::Duration::days(learning_days),
+            end: window_start,
+        };
         let window: Vec<Event> = events
             .iter()
             .filter(|e| e.time >= window_start)
@@ -271,6 +268,24 @@ pub fn ingest(
                             events,
                         ));
                 }
+                // An unknown principal's behaviour still matters (often more): run the
+                // detections with nothing known about it, against what it did before.
+                let mut baseline = stored
+                    .get(key)
+                    .cloned()
+                    .unwrap_or_else(|| Baseline::new(key));
+                for event in events.iter().filter(|e| learning.contains(&e.time)) {
+                    baseline.observe(event);
+                }
+                outcome.alerts.extend(detector.detect(
+                    &IdentityContext::unknown(key),
+                    Some(&baseline),
+                    &window,
+                ));
+                for event in &window {
+                    baseline.observe(event);
+                }
+                app.block_on(store.put_baseline(key, &baseline.to_bytes()))?;
             }
             Attribution::Outside(_) => {}
         }
