@@ -15,6 +15,7 @@ pub mod origin;
 pub mod output;
 pub mod rules;
 pub mod scan;
+pub mod validate;
 pub mod walk;
 
 pub use allow::{Allowlist, AllowlistConfig, Baseline, SuppressedCounts};
