@@ -174,7 +174,12 @@ fn history_staged_stdin_sarif_baseline_and_linkage() {
         None,
     );
     let leaks = json(&out);
-    let leak = &leaks.as_array().unwrap()[0];
+    let leaks = leaks.as_array().unwrap();
+    assert_eq!(leaks.len(), 2, "the key id and its secret: {leaks:#?}");
+    let leak = leaks
+        .iter()
+        .find(|l| l["evidence"].to_string().contains("seed.sh:2 "))
+        .unwrap_or_else(|| panic!("{leaks:#?}"));
     assert_eq!(leak["owasp"], "NHI2");
     assert_eq!(leak["severity"], "critical");
     let evidence = leak["evidence"].to_string();
@@ -241,6 +246,32 @@ fn history_staged_stdin_sarif_baseline_and_linkage() {
     let line: Value =
         serde_json::from_str(String::from_utf8_lossy(&out.stdout).lines().next().unwrap()).unwrap();
     assert_eq!(line["origin"]["kind"], "stdin");
+
+    // Validation is opt-in and goes where it is told: a closed loopback port answers nothing,
+    // so the verdict is unknown and the scan still reports the finding.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("github=http://{}", closed.local_addr().unwrap());
+    drop(closed);
+    let out = warrant_in(
+        dir.path(),
+        &store,
+        &[
+            "--format",
+            "json",
+            "scan",
+            "--no-store",
+            "--validate",
+            "--validate-endpoint",
+            &url,
+            "-",
+        ],
+        Some(&format!("token: {GITHUB_TOKEN}\n")),
+    );
+    assert_eq!(code(&out), 1, "{}", text(&out));
+    let doc = json(&out);
+    assert_eq!(doc["validations"][0]["provider"], "github", "{doc:#}");
+    assert_eq!(doc["validations"][0]["verdict"]["status"], "unknown");
+    assert!(!serde_json::to_string(&doc).unwrap().contains(GITHUB_TOKEN));
 
     // SARIF for code scanning, valid against the SARIF 2.1.0 schema.
     let out = warrant_in(

@@ -78,6 +78,18 @@ pub struct ScanArgs {
     /// Do not link findings to the inventory nor record them in the store.
     #[arg(long)]
     pub no_store: bool,
+    /// Ask the providers whether found secrets are live (GitHub, GitLab, OpenAI, Slack, Stripe).
+    /// Off by default: it sends each secret to its own provider, once, rate-limited.
+    #[arg(long)]
+    pub validate: bool,
+    /// Send validation for PROVIDER to URL instead (https, or http to loopback), e.g. a test
+    /// double or an enterprise host: `github=https://github.example.com/api/v3`.
+    #[arg(
+        long = "validate-endpoint",
+        value_name = "PROVIDER=URL",
+        requires = "validate"
+    )]
+    pub validate_endpoints: Vec<String>,
 }
 
 fn parse_confidence(text: &str) -> Result<Confidence, String> {
@@ -314,7 +326,7 @@ pub fn leak_findings(findings: &[SecretFinding], links: &[Link]) -> Vec<Finding>
             continue;
         };
         let mut evidence = vec![format!(
-            "A {} ({}) that belongs to this identity was found in {} place(s), matched by {}.",
+            "Secret of type \"{}\" ({}), which belongs to this identity, was found in {} place(s); matched by {}.",
             first.rule_name,
             first.preview,
             places.len(),
@@ -412,8 +424,32 @@ pub fn run(app: &App, args: ScanArgs) -> anyhow::Result<u8> {
     if args.show_secrets && !reveal {
         eprintln!("warrant: --show-secrets is ignored: output is not a terminal.");
     }
-    let run = run_scan(&fingerprinter, &args, reveal)?;
+    // Validation needs the raw values for the length of the run; they are printed only with
+    // `reveal` and never stored.
+    let run = run_scan(&fingerprinter, &args, reveal || args.validate)?;
     let report = &run.report;
+    let validations = if args.validate {
+        let mut overrides = std::collections::BTreeMap::new();
+        for pair in &args.validate_endpoints {
+            let Some((provider, url)) = pair.split_once('=') else {
+                bail!("--validate-endpoint takes PROVIDER=URL, not `{pair}`");
+            };
+            overrides.insert(provider.trim().to_string(), url.trim().to_string());
+        }
+        let mut validators = warrant_scan::validate::validators_with_base(&overrides)?;
+        // Providers without an override keep their real endpoint.
+        for default in warrant_scan::validate::default_validators() {
+            if !validators
+                .iter()
+                .any(|v| v.provider() == default.provider())
+            {
+                validators.push(default);
+            }
+        }
+        warrant_scan::validate::validate_report(report, &validators)
+    } else {
+        Vec::new()
+    };
 
     let mut links = Vec::new();
     if !args.no_store && app.store_path.exists() {
@@ -446,6 +482,9 @@ pub fn run(app: &App, args: ScanArgs) -> anyhow::Result<u8> {
             let mut doc = scan_output::json_document(report);
             if let Some(map) = doc.as_object_mut() {
                 map.insert("links".into(), serde_json::to_value(&links)?);
+                if args.validate {
+                    map.insert("validations".into(), serde_json::to_value(&validations)?);
+                }
             }
             serde_json::to_writer_pretty(&mut sink, &doc)?;
             writeln!(sink)?;
@@ -467,6 +506,16 @@ pub fn run(app: &App, args: ScanArgs) -> anyhow::Result<u8> {
                     sink,
                     "Linked: {} unlocks {} (by {}); see `warrant show {}`.",
                     l.fingerprint, l.identity, l.by, l.identity
+                )?;
+            }
+            for v in &validations {
+                writeln!(
+                    sink,
+                    "Validated: {} ({}) with {}: {}",
+                    v.fingerprint,
+                    v.rule,
+                    v.provider,
+                    serde_json::to_string(&v.verdict)?
                 )?;
             }
             if reveal {
@@ -527,6 +576,8 @@ pub fn scan_import_files(
         fail_on: Confidence::Low,
         exit_zero: true,
         no_store: false,
+        validate: false,
+        validate_endpoints: Vec::new(),
     };
     let run = run_scan(&fingerprinter, &args, false)?;
     if run.report.findings.is_empty() {
