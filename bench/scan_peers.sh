@@ -70,18 +70,21 @@ WARRANT=${CARGO_TARGET_DIR:-target}/release/warrant
 # found FILE: how many planted files a tool's output names.
 found() { local n=0; for f in "$CORPUS"/planted/*; do grep -q "planted/$(basename "$f")" "$1" && n=$((n + 1)); done; echo "$n"; }
 
-printf '%-12s %8s %9s %10s %8s %10s\n' tool wall MB/s "peak RSS" found findings
+printf '%-12s %8s %9s %9s %10s %8s %10s\n' tool wall MB/s "MB/CPU-s" "peak RSS" found findings
 measure() {
   local name=$1 report=$2; shift 2
   sync; echo 3 > /proc/sys/vm/drop_caches 2>/dev/null || true
   # Warm the page cache the same way for everyone: the figure is scanning speed, not disk speed.
   cat $(find "$CORPUS" -type f) > /dev/null 2>&1 || find "$CORPUS" -type f -exec cat {} + > /dev/null
-  /usr/bin/time -f "%e %M" -o "$OUT/$name.time" taskset -c "$CPUS" "$@" > "$OUT/$name.stdout" 2> "$OUT/$name.stderr" || true
-  read -r secs kib < "$OUT/$name.time"
+  /usr/bin/time -f "%e %M %U %S" -o "$OUT/$name.time" taskset -c "$CPUS" "$@" > "$OUT/$name.stdout" 2> "$OUT/$name.stderr" || true
+  read -r secs kib user sys < <(tail -n 1 "$OUT/$name.time")
   local n_findings
   n_findings=$(python3 - "$report" <<'PY'
 import json, sys
-text = open(sys.argv[1]).read().strip()
+try:
+    text = open(sys.argv[1]).read().strip()
+except FileNotFoundError:
+    text = ""
 if not text:
     print(0); sys.exit()
 try:
@@ -93,8 +96,10 @@ except json.JSONDecodeError:
     print(sum(1 for line in text.splitlines() if line.strip()))
 PY
 )
-  printf '%-12s %7.1fs %9.1f %7.0f MiB %4s/%-3s %10s\n' "$name" "$secs" \
-    "$(echo "$bytes / 1048576 / $secs" | bc -l)" "$(echo "$kib / 1024" | bc -l)" \
+  # MB per CPU-second (user + system) stays meaningful when other work shares the machine.
+  printf '%-12s %7.1fs %9.1f %9.1f %7.0f MiB %4s/%-3s %10s\n' "$name" "$secs" \
+    "$(echo "$bytes / 1048576 / $secs" | bc -l)" "$(echo "$bytes / 1048576 / ($user + $sys)" | bc -l)" \
+    "$(echo "$kib / 1024" | bc -l)" \
     "$(found "$report")" "$n_planted" "$n_findings"
 }
 
@@ -102,5 +107,5 @@ export WARRANT_FINGERPRINT_KEY=00112233445566778899aabbccddeeff
 measure warrant "$OUT/warrant.jsonl" "$WARRANT" --format jsonl scan --no-store --exit-zero --threads 2 -o "$OUT/warrant.jsonl" "$CORPUS"
 measure kingfisher "$OUT/kingfisher.json" "$KINGFISHER" scan "$CORPUS" --no-validate -j 2 --format json -o "$OUT/kingfisher.json"
 measure gitleaks "$OUT/gitleaks.json" env GOMAXPROCS=2 "$GITLEAKS" dir "$CORPUS" --no-banner --exit-code 0 -f json -r "$OUT/gitleaks.json"
-measure betterleaks "$OUT/betterleaks.json" env GOMAXPROCS=2 "$BETTERLEAKS" dir "$CORPUS" --no-banner --exit-code 0 -o "$OUT/betterleaks.json"
+measure betterleaks "$OUT/betterleaks.json" env GOMAXPROCS=2 "$BETTERLEAKS" "$CORPUS" --no-banner --exit-code=0 -o "$OUT/betterleaks.json"
 echo "outputs in $OUT"
