@@ -99,8 +99,6 @@ fn malformed(event: &AppliedEvent) -> Option<&'static str> {
     None
 }
 
-type UsageKey<'a> = (&'a str, &'a str, &'a str, &'a str);
-
 impl Store {
     /// Applies a batch of events exactly once, in one transaction: each event's key
     /// (`log`, `event_id`) goes into the ledger, and only events new to it add their usage
@@ -117,7 +115,7 @@ impl Store {
             .map(|r| r.try_get(0))
             .transpose()?;
 
-        let mut usage: BTreeMap<UsageKey<'_>, (Timestamp, Timestamp, u64, u64)> = BTreeMap::new();
+        let mut usage: Vec<&UsageRecord> = Vec::new();
         let mut last_used: BTreeMap<(&str, Option<&str>), Timestamp> = BTreeMap::new();
         let mut counts: BTreeMap<&str, (u64, Timestamp, Timestamp)> = BTreeMap::new();
         for (index, event) in batch.iter().enumerate() {
@@ -159,21 +157,7 @@ impl Store {
             outcome.applied += 1;
             outcome.applied_indices.push(index);
 
-            for u in &event.usage {
-                let key = (
-                    u.identity.as_str(),
-                    u.credential.as_deref().unwrap_or(""),
-                    u.action.as_str(),
-                    u.resource.as_deref().unwrap_or(""),
-                );
-                let entry = usage
-                    .entry(key)
-                    .or_insert((u.first_seen, u.last_seen, 0, 0));
-                entry.0 = entry.0.min(u.first_seen);
-                entry.1 = entry.1.max(u.last_seen);
-                entry.2 = entry.2.saturating_add(u.count);
-                entry.3 = entry.3.saturating_add(u.errors);
-            }
+            usage.extend(&event.usage);
             if let Some(identity) = event.identity.as_deref() {
                 let at = last_used
                     .entry((identity, event.credential.as_deref()))
@@ -188,54 +172,9 @@ impl Store {
             count.2 = count.2.max(event.time);
         }
 
-        for ((identity, credential, action, resource), (first, last, count, errors)) in usage {
-            // Same aggregation as `record_usage`, inside this transaction.
-            sqlx::query(
-                "INSERT INTO usage (identity, credential, action, resource, first_seen, \
-                 last_seen, count, errors) VALUES (?, ?, ?, ?, ?, ?, ?, ?) \
-                 ON CONFLICT (identity, credential, action, resource) DO UPDATE SET \
-                 first_seen = CASE WHEN excluded.first_seen < usage.first_seen \
-                     THEN excluded.first_seen ELSE usage.first_seen END, \
-                 last_seen = CASE WHEN excluded.last_seen > usage.last_seen \
-                     THEN excluded.last_seen ELSE usage.last_seen END, \
-                 count = usage.count + excluded.count, \
-                 errors = usage.errors + excluded.errors",
-            )
-            .bind(identity)
-            .bind(credential)
-            .bind(action)
-            .bind(resource)
-            .bind(dialect::timestamp(&first))
-            .bind(dialect::timestamp(&last))
-            .bind(to_i64(count))
-            .bind(to_i64(errors))
-            .execute(&mut *tx)
-            .await?;
-        }
-
+        crate::usage::add_usage(&mut tx, usage.into_iter()).await?;
         for ((identity, credential), at) in last_used {
-            // Same rule as `touch_last_used`: raised, never lowered.
-            let at = dialect::timestamp(&at);
-            sqlx::query(
-                "UPDATE identities SET activity_last_used = ? \
-                 WHERE key = ? AND (activity_last_used IS NULL OR activity_last_used < ?)",
-            )
-            .bind(&at)
-            .bind(identity)
-            .bind(&at)
-            .execute(&mut *tx)
-            .await?;
-            if let Some(credential) = credential {
-                sqlx::query(
-                    "UPDATE credentials SET activity_last_used = ? \
-                     WHERE key = ? AND (activity_last_used IS NULL OR activity_last_used < ?)",
-                )
-                .bind(&at)
-                .bind(credential)
-                .bind(&at)
-                .execute(&mut *tx)
-                .await?;
-            }
+            crate::inventory::raise_last_used(&mut tx, identity, credential, &at).await?;
         }
 
         for (identity, (events, first, last)) in counts {

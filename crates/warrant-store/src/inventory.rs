@@ -813,31 +813,43 @@ impl Store {
     ) -> Result<(), StoreError> {
         let mut tx = self.begin_write().await?;
         for (identity, credential, at) in updates {
-            let at = dialect::timestamp(at);
-            sqlx::query(
-                "UPDATE identities SET activity_last_used = ? \
-                 WHERE key = ? AND (activity_last_used IS NULL OR activity_last_used < ?)",
-            )
-            .bind(&at)
-            .bind(identity)
-            .bind(&at)
-            .execute(&mut *tx)
-            .await?;
-            if let Some(credential) = credential {
-                sqlx::query(
-                    "UPDATE credentials SET activity_last_used = ? \
-                     WHERE key = ? AND (activity_last_used IS NULL OR activity_last_used < ?)",
-                )
-                .bind(&at)
-                .bind(credential)
-                .bind(&at)
-                .execute(&mut *tx)
-                .await?;
-            }
+            raise_last_used(&mut tx, identity, credential.as_deref(), at).await?;
         }
         tx.commit().await?;
         Ok(())
     }
+}
+
+/// Raises an identity's (and a credential's) last use to `at` inside `tx`; never lowers it.
+/// Shared by `touch_last_used` and `apply_events`.
+pub(crate) async fn raise_last_used(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    identity: &str,
+    credential: Option<&str>,
+    at: &Timestamp,
+) -> Result<(), StoreError> {
+    let at = dialect::timestamp(at);
+    sqlx::query(
+        "UPDATE identities SET activity_last_used = ? \
+         WHERE key = ? AND (activity_last_used IS NULL OR activity_last_used < ?)",
+    )
+    .bind(&at)
+    .bind(identity)
+    .bind(&at)
+    .execute(&mut **tx)
+    .await?;
+    if let Some(credential) = credential {
+        sqlx::query(
+            "UPDATE credentials SET activity_last_used = ? \
+             WHERE key = ? AND (activity_last_used IS NULL OR activity_last_used < ?)",
+        )
+        .bind(&at)
+        .bind(credential)
+        .bind(&at)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

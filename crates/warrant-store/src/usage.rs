@@ -34,6 +34,56 @@ fn to_u64(n: i64) -> u64 {
     u64::try_from(n).unwrap_or(0)
 }
 
+/// Adds usage aggregates inside `tx`: repeats within the batch are folded first so each key is
+/// written once; counts and errors are summed, `first_seen` keeps the earliest, `last_seen` the
+/// latest. Shared by `record_usage` and `apply_events`.
+pub(crate) async fn add_usage<'a>(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    usage: impl Iterator<Item = &'a UsageRecord>,
+) -> Result<(), StoreError> {
+    type Key<'a> = (&'a str, &'a str, &'a str, &'a str);
+    let mut merged: BTreeMap<Key<'_>, (Timestamp, Timestamp, u64, u64)> = BTreeMap::new();
+    for u in usage {
+        let key = (
+            u.identity.as_str(),
+            u.credential.as_deref().unwrap_or(""),
+            u.action.as_str(),
+            u.resource.as_deref().unwrap_or(""),
+        );
+        let entry = merged
+            .entry(key)
+            .or_insert((u.first_seen, u.last_seen, 0, 0));
+        entry.0 = entry.0.min(u.first_seen);
+        entry.1 = entry.1.max(u.last_seen);
+        entry.2 = entry.2.saturating_add(u.count);
+        entry.3 = entry.3.saturating_add(u.errors);
+    }
+    for ((identity, credential, action, resource), (first, last, count, errors)) in merged {
+        sqlx::query(
+            "INSERT INTO usage (identity, credential, action, resource, first_seen, \
+             last_seen, count, errors) VALUES (?, ?, ?, ?, ?, ?, ?, ?) \
+             ON CONFLICT (identity, credential, action, resource) DO UPDATE SET \
+             first_seen = CASE WHEN excluded.first_seen < usage.first_seen \
+                 THEN excluded.first_seen ELSE usage.first_seen END, \
+             last_seen = CASE WHEN excluded.last_seen > usage.last_seen \
+                 THEN excluded.last_seen ELSE usage.last_seen END, \
+             count = usage.count + excluded.count, \
+             errors = usage.errors + excluded.errors",
+        )
+        .bind(identity)
+        .bind(credential)
+        .bind(action)
+        .bind(resource)
+        .bind(dialect::timestamp(&first))
+        .bind(dialect::timestamp(&last))
+        .bind(to_i64(count))
+        .bind(to_i64(errors))
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}
+
 impl Store {
     /// Records leak locations; re-recording one keeps it once and fills in a newly known
     /// identity link or commit metadata.
@@ -106,48 +156,8 @@ impl Store {
     /// Adds usage aggregates: counts and errors are summed, `first_seen` keeps the earliest,
     /// `last_seen` the latest.
     pub async fn record_usage(&self, usage: &[UsageRecord]) -> Result<(), StoreError> {
-        // Fold repeats within the batch first, so each key is written once.
-        type Key<'a> = (&'a str, &'a str, &'a str, &'a str);
-        let mut merged: BTreeMap<Key<'_>, (Timestamp, Timestamp, u64, u64)> = BTreeMap::new();
-        for u in usage {
-            let key = (
-                u.identity.as_str(),
-                u.credential.as_deref().unwrap_or(""),
-                u.action.as_str(),
-                u.resource.as_deref().unwrap_or(""),
-            );
-            let entry = merged
-                .entry(key)
-                .or_insert((u.first_seen, u.last_seen, 0, 0));
-            entry.0 = entry.0.min(u.first_seen);
-            entry.1 = entry.1.max(u.last_seen);
-            entry.2 = entry.2.saturating_add(u.count);
-            entry.3 = entry.3.saturating_add(u.errors);
-        }
         let mut tx = self.begin_write().await?;
-        for ((identity, credential, action, resource), (first, last, count, errors)) in merged {
-            sqlx::query(
-                "INSERT INTO usage (identity, credential, action, resource, first_seen, \
-                 last_seen, count, errors) VALUES (?, ?, ?, ?, ?, ?, ?, ?) \
-                 ON CONFLICT (identity, credential, action, resource) DO UPDATE SET \
-                 first_seen = CASE WHEN excluded.first_seen < usage.first_seen \
-                     THEN excluded.first_seen ELSE usage.first_seen END, \
-                 last_seen = CASE WHEN excluded.last_seen > usage.last_seen \
-                     THEN excluded.last_seen ELSE usage.last_seen END, \
-                 count = usage.count + excluded.count, \
-                 errors = usage.errors + excluded.errors",
-            )
-            .bind(identity)
-            .bind(credential)
-            .bind(action)
-            .bind(resource)
-            .bind(dialect::timestamp(&first))
-            .bind(dialect::timestamp(&last))
-            .bind(to_i64(count))
-            .bind(to_i64(errors))
-            .execute(&mut *tx)
-            .await?;
-        }
+        add_usage(&mut tx, usage.iter()).await?;
         tx.commit().await?;
         Ok(())
     }
