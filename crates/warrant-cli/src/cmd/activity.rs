@@ -229,32 +229,21 @@ pub fn ingest(
             .filter(|e| e.time >= window_start)
             .cloned()
             .collect();
-        match attribution {
+        let context = match attribution {
             Attribution::Known(id) => {
                 outcome.attributed += events.len() as u64;
                 outcome.identities += 1;
-                let identity = index.identity_by_id.get(id.as_str());
-                let mut context = identity
-                    .map(|i| IdentityContext::from_identity(i))
-                    .unwrap_or_else(|| IdentityContext::unknown(id));
-                if identity.is_some() {
-                    context.declare_tools_from(index.policies_of(id).into_iter().map(|(_, p)| p));
-                }
-                let mut baseline = stored.get(id).cloned().unwrap_or_else(|| Baseline::new(id));
-                for event in events.iter().filter(|e| learning.contains(&e.time)) {
-                    baseline.observe(event);
-                }
-                outcome
-                    .alerts
-                    .extend(detector.detect(&context, Some(&baseline), &window));
-                // What the window showed is normal from now on, unless someone acts on the
-                // alerts; the next run compares against it.
-                for event in &window {
-                    baseline.observe(event);
-                }
-                app.block_on(store.put_baseline(id, &baseline.to_bytes()))?;
                 if let Some(last) = events.iter().map(|e| e.time).max() {
                     touched.push((id.clone(), None, last));
+                }
+                match index.identity_by_id.get(id.as_str()) {
+                    Some(identity) => {
+                        let mut context = IdentityContext::from_identity(identity);
+                        context
+                            .declare_tools_from(index.policies_of(id).into_iter().map(|(_, p)| p));
+                        context
+                    }
+                    None => IdentityContext::unknown(id),
                 }
             }
             Attribution::Shadow(_) => {
@@ -268,27 +257,29 @@ pub fn ingest(
                             events,
                         ));
                 }
-                // An unknown principal's behaviour still matters (often more): run the
-                // detections with nothing known about it, against what it did before.
-                let mut baseline = stored
-                    .get(key)
-                    .cloned()
-                    .unwrap_or_else(|| Baseline::new(key));
-                for event in events.iter().filter(|e| learning.contains(&e.time)) {
-                    baseline.observe(event);
-                }
-                outcome.alerts.extend(detector.detect(
-                    &IdentityContext::unknown(key),
-                    Some(&baseline),
-                    &window,
-                ));
-                for event in &window {
-                    baseline.observe(event);
-                }
-                app.block_on(store.put_baseline(key, &baseline.to_bytes()))?;
+                // An unknown principal's behaviour still matters (often more): it gets the
+                // detections too, with nothing known about it.
+                IdentityContext::unknown(key)
             }
-            Attribution::Outside(_) => {}
+            Attribution::Outside(_) => continue,
+        };
+        // `key` is the identity id, or `shadow:…` for unknown principals.
+        let mut baseline = stored
+            .get(key)
+            .cloned()
+            .unwrap_or_else(|| Baseline::new(key));
+        for event in events.iter().filter(|e| learning.contains(&e.time)) {
+            baseline.observe(event);
         }
+        outcome
+            .alerts
+            .extend(detector.detect(&context, Some(&baseline), &window));
+        // What the window showed is normal from now on, unless someone acts on the alerts; the
+        // next run compares against it.
+        for event in &window {
+            baseline.observe(event);
+        }
+        app.block_on(store.put_baseline(key, &baseline.to_bytes()))?;
     }
     let records = usage.into_records();
     outcome.usage_rows = records.len();
