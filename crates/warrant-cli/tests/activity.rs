@@ -2,23 +2,13 @@
 //! Activity end to end through the binary: the demo organisation, a week of CloudTrail for one
 //! of its roles with an incident on the last day, and an unknown principal.
 
+mod common;
+
+use common::{copy_dir, demo_org, warrant};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 use serde_json::{Value, json};
-
-fn warrant(store: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_warrant"))
-        .arg("--store")
-        .arg(store)
-        .args(args)
-        .env_remove("WARRANT_CONFIG")
-        .env_remove("WARRANT_FINGERPRINT_KEY")
-        .env("NO_COLOR", "1")
-        .current_dir(store.parent().unwrap())
-        .output()
-        .expect("the warrant binary runs")
-}
 
 fn ok(output: &Output) -> String {
     assert!(
@@ -29,10 +19,6 @@ fn ok(output: &Output) -> String {
         String::from_utf8_lossy(&output.stderr)
     );
     String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-fn demo_org() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples/demo-org")
 }
 
 const ROLE: &str = "arn:aws:iam::111111111111:role/config-loader";
@@ -412,17 +398,4 @@ fn assess_includes_alerts_from_logs_in_the_directory() {
             .unwrap()
     };
     assert!(exposure(&after) > exposure(&before));
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
 }

@@ -1,21 +1,11 @@
 #![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
 //! The `warrant` binary end to end: real exports in, documented outputs and exit codes out.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
 
-fn warrant(store: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_warrant"))
-        .arg("--store")
-        .arg(store)
-        .args(args)
-        .env_remove("WARRANT_CONFIG")
-        .env_remove("WARRANT_FINGERPRINT_KEY")
-        .env("NO_COLOR", "1")
-        .current_dir(store.parent().unwrap())
-        .output()
-        .expect("the warrant binary runs")
-}
+use common::warrant;
+use std::path::PathBuf;
+use std::process::Output;
 
 fn stdout(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()

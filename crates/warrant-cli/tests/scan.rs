@@ -3,6 +3,9 @@
 //! organisation, staged changes, standard input, SARIF, baselines, and the link from a leaked
 //! key to the identity it unlocks.
 
+mod common;
+
+use common::{copy_dir, demo_org};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -80,10 +83,6 @@ fn git(repo: &Path, args: &[&str]) {
         .status()
         .unwrap();
     assert!(status.success(), "git {args:?}");
-}
-
-fn demo_org() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples/demo-org")
 }
 
 #[test]
@@ -337,17 +336,4 @@ fn import_scans_source_files_beside_the_exports() {
     let leaks = json(&out);
     assert_eq!(leaks.as_array().unwrap().len(), 1, "{leaks:#}");
     assert_eq!(leaks[0]["identity"], USER);
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
 }
