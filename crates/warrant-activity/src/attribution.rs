@@ -38,17 +38,29 @@ impl Attribution {
     }
 }
 
+/// Seeded hashing several times faster than SipHash for the short keys looked up per event;
+/// the tables hold inventory ids, so lookups with hostile log strings cannot grow them.
+type FoldHash = foldhash::fast::RandomState;
+
 /// Maps events to inventory identities. Build once per inventory; `attribute` is read-only
 /// and cheap (hash look-ups), so one attributor serves every ingest thread.
 #[derive(Debug, Default, Clone)]
 pub struct Attributor {
-    identities: HashMap<String, IdentityKind>,
+    identities: HashMap<String, IdentityKind, FoldHash>,
     /// Credential id (access key id, `github:pat/ID`, …) → identity id.
-    by_credential: HashMap<String, String>,
-    /// (account, name) of AWS users and roles → id, for ARNs logged without the IAM path.
-    aws_by_name: HashMap<(String, String, bool), String>,
+    by_credential: HashMap<String, String, FoldHash>,
+    /// account → name → ids of the AWS user and role of that name, for ARNs logged without
+    /// the IAM path. Nested so a look-up borrows the event's strings instead of building keys.
+    aws_by_name: HashMap<String, HashMap<String, AwsNamed, FoldHash>, FoldHash>,
     /// Agent and MCP server names → id.
-    agents: HashMap<String, String>,
+    agents: HashMap<String, String, FoldHash>,
+}
+
+/// The inventory ids of the AWS user and of the role that share an account and a name.
+#[derive(Debug, Default, Clone)]
+struct AwsNamed {
+    user: Option<String>,
+    role: Option<String>,
 }
 
 impl Attributor {
@@ -59,14 +71,18 @@ impl Attributor {
             match identity.kind {
                 IdentityKind::AwsUser | IdentityKind::AwsRole => {
                     if let Some(account) = &identity.account {
-                        a.aws_by_name.insert(
-                            (
-                                account.clone(),
-                                identity.name.clone(),
-                                identity.kind == IdentityKind::AwsRole,
-                            ),
-                            identity.id.clone(),
-                        );
+                        let named = a
+                            .aws_by_name
+                            .entry(account.clone())
+                            .or_default()
+                            .entry(identity.name.clone())
+                            .or_default();
+                        let slot = if identity.kind == IdentityKind::AwsRole {
+                            &mut named.role
+                        } else {
+                            &mut named.user
+                        };
+                        *slot = Some(identity.id.clone());
                     }
                 }
                 IdentityKind::AiAgent | IdentityKind::McpServer => {
@@ -83,9 +99,8 @@ impl Attributor {
             if let Some(name) = owner.strip_prefix("user:")
                 && let Some(id) = a
                     .aws_by_name
-                    .iter()
-                    .find(|((_, n, role), _)| !role && n == name)
-                    .map(|(_, id)| id.clone())
+                    .values()
+                    .find_map(|names| names.get(name).and_then(|n| n.user.clone()))
             {
                 owner = id;
             }
@@ -109,12 +124,13 @@ impl Attributor {
             return None;
         }
         let name = resource.rsplit('/').next()?;
-        let account = account
-            .map(str::to_string)
-            .or_else(|| arn.split(':').nth(4).map(str::to_string))?;
-        self.aws_by_name
-            .get(&(account, name.to_string(), role))
-            .cloned()
+        let account = account.or_else(|| arn.split(':').nth(4))?;
+        let named = self.aws_by_name.get(account)?.get(name)?;
+        if role {
+            named.role.clone()
+        } else {
+            named.user.clone()
+        }
     }
 
     pub fn attribute(&self, event: &Event) -> Attribution {

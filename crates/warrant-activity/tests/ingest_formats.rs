@@ -345,3 +345,56 @@ fn forced_format_and_missing_path() {
             .contains("cannot read")
     );
 }
+
+/// CloudTrail records are parsed straight from the read buffer as text validated once per
+/// buffer; records around invalid UTF-8 fall back to the byte parser. Whatever the buffer size
+/// (records crossing refills), the same events come out and bad records keep their line.
+#[test]
+fn pretty_array_with_invalid_utf8_and_a_bad_record_at_every_buffer_size() {
+    let record = |i: usize, extra: &[u8], time: &str| -> Vec<u8> {
+        let mut r = format!(
+            "  {{\n    \"eventTime\": \"{time}\",\n    \"eventSource\": \"s3.amazonaws.com\",\n    \"eventName\": \"GetObject\",\n    \"eventID\": \"id-{i}\",\n    \"userAgent\": \"Boto3/1.34 é\",\n    \"errorMessage\": \""
+        )
+        .into_bytes();
+        r.extend_from_slice(extra);
+        r.extend_from_slice(b"\"\n  }");
+        r
+    };
+    let mut bytes = b"[\n".to_vec();
+    for i in 0..40 {
+        if i > 0 {
+            bytes.extend_from_slice(b",\n");
+        }
+        // Record 7 carries invalid UTF-8 in a field the parser skips; record 23 has a bad time.
+        let extra: &[u8] = if i == 7 { b"bad \xff\xfe byte" } else { b"ok" };
+        let time = if i == 23 {
+            "noon"
+        } else {
+            "2026-10-05T10:00:00Z"
+        };
+        bytes.extend_from_slice(&record(i, extra, time));
+    }
+    bytes.extend_from_slice(b"\n]\n");
+    let lines_per_record = 8;
+    for buffer in [64, 100, 257, 1000, 1 << 20] {
+        let options = IngestOptions {
+            buffer_bytes: buffer,
+            ..IngestOptions::default()
+        };
+        let mut events = Vec::new();
+        let report = ingest_reader("p.json", &bytes[..], &options, &mut |e| events.push(e));
+        assert_eq!(report.format, Some(LogKind::CloudTrail), "buffer {buffer}");
+        assert_eq!(report.bad_count, 1, "buffer {buffer}: {:?}", report.bad);
+        let bad = &report.bad[0];
+        assert_eq!(bad.record, 23, "buffer {buffer}");
+        assert_eq!(bad.line, 2 + 23 * lines_per_record, "buffer {buffer}");
+        let ids: Vec<String> = events.iter().map(|e| e.id.clone()).collect();
+        let expected: Vec<String> = (0..40)
+            .filter(|&i| i != 23)
+            .map(|i| format!("id-{i}"))
+            .collect();
+        assert_eq!(ids, expected, "buffer {buffer}");
+        assert_eq!(events[7].user_agent.as_deref(), Some("Boto3/1.34 é"));
+        assert_eq!(report.records, 40, "buffer {buffer}");
+    }
+}

@@ -2,12 +2,14 @@
 
 use std::collections::HashMap;
 
+use foldhash::fast::RandomState as FoldHash;
+
 use serde::Deserialize;
 
 use super::Emit;
 use super::classify::{aws_actor, is_browser};
 use super::de::{Opt, Str, content_id, lenient_bool, lenient_object, parse_time};
-use super::frame::Direct;
+use super::frame::{Direct, Input};
 use crate::actions::cloudtrail_action;
 use crate::event::{Event, LogKind, Outcome, Principal, PrincipalKind};
 
@@ -148,7 +150,9 @@ struct Resource<'a> {
 /// look-up run once per distinct pair rather than once per event.
 #[derive(Default)]
 pub(crate) struct CloudTrail {
-    actions: HashMap<String, HashMap<String, String>>,
+    /// foldhash (randomly seeded) hashes these short keys several times faster than SipHash,
+    /// twice per event.
+    actions: HashMap<String, HashMap<String, String, FoldHash>, FoldHash>,
 }
 
 impl CloudTrail {
@@ -169,15 +173,36 @@ impl CloudTrail {
         self.emit(r, bytes, out)
     }
 
-    /// Parses the record at the start of `bytes` (more may follow) and emits it.
-    pub fn parse_prefix(&mut self, bytes: &[u8], out: &mut Emit<'_>) -> Direct {
-        let mut stream = serde_json::Deserializer::from_slice(bytes).into_iter::<Record>();
+    /// Parses the record at the start of the input (more may follow) and emits it.
+    pub fn parse_prefix(&mut self, input: Input<'_>, out: &mut Emit<'_>) -> Direct {
+        match input {
+            // Text is valid UTF-8 already: serde_json's `str` reader skips the per-string check.
+            Input::Text(text) => {
+                let stream = serde_json::Deserializer::from_str(text).into_iter::<Record>();
+                self.parse_first(stream, text.as_bytes(), out)
+            }
+            Input::Bytes(bytes) => {
+                let stream = serde_json::Deserializer::from_slice(bytes).into_iter::<Record>();
+                self.parse_first(stream, bytes, out)
+            }
+        }
+    }
+
+    fn parse_first<'de, R: serde_json::de::Read<'de>>(
+        &mut self,
+        mut stream: serde_json::StreamDeserializer<'de, R, Record<'de>>,
+        bytes: &[u8],
+        out: &mut Emit<'_>,
+    ) -> Direct {
         match stream.next() {
             Some(Ok(r)) => {
                 let consumed = stream.byte_offset();
-                match self.emit(r, &bytes[..consumed], out) {
-                    Ok(()) => Direct::Done(consumed),
-                    Err(_) => Direct::Failed,
+                match bytes
+                    .get(..consumed)
+                    .map(|record| self.emit(r, record, out))
+                {
+                    Some(Ok(())) => Direct::Done(consumed),
+                    _ => Direct::Failed,
                 }
             }
             Some(Err(e)) if e.is_eof() => Direct::NeedMore,
@@ -213,11 +238,10 @@ impl CloudTrail {
             principal.session.as_deref(),
             console,
         );
-        let account = principal.account.clone();
         let resources = resources(
             r.resources.as_deref().unwrap_or(&[]),
             r.request.as_ref(),
-            account.as_deref(),
+            principal.account.as_deref(),
             r.aws_region.as_deref(),
         );
         let id = r

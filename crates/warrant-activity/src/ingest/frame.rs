@@ -38,6 +38,14 @@ enum Mode {
     Array,
 }
 
+/// What a direct parse is given: the buffer from the record's start on, as text when that much
+/// of it is known to be UTF-8 (validated once per buffer, so the parser need not check each
+/// string), else as bytes.
+pub(crate) enum Input<'a> {
+    Text(&'a str),
+    Bytes(&'a [u8]),
+}
+
 /// What a direct parse made of the bytes it was given.
 pub(crate) enum Direct {
     /// A record of this many bytes was parsed and handled.
@@ -250,17 +258,26 @@ impl<R: Read> Framer<R> {
         self.mode != Mode::Lines
     }
 
-    /// Lets `parse` read the next record straight from the buffer, saving the framing pass:
-    /// `parse` gets the bytes from the record's start to the end of the buffer and says how far
-    /// the record went. `None` when it did; otherwise the record is framed the ordinary way
-    /// (returned for the caller to parse and report).
-    pub fn next_direct(&mut self, parse: &mut dyn FnMut(&[u8]) -> Direct) -> Option<Frame> {
+    /// Lets `parse` read records straight from the buffer, saving the framing pass: `parse`
+    /// gets the input from a record's start to the end of the buffer and says how far the
+    /// record went. Parses every record the buffer holds, then one more across the refill;
+    /// `None` when all went well, otherwise the record is framed the ordinary way (returned for
+    /// the caller to parse and report) or the input ended.
+    pub fn next_direct(&mut self, parse: &mut dyn FnMut(Input<'_>) -> Direct) -> Option<Frame> {
         if let Some(end) = self.skip_separators() {
             return Some(end);
         }
+        if let Some(end) = self.direct_text(parse) {
+            return Some(end);
+        }
+        if let Some(end) = self.skip_separators() {
+            return Some(end);
+        }
+        // The record that crosses the end of the buffer (or of its UTF-8 prefix): parsed from
+        // bytes, refilling as needed.
         let place = self.place();
         loop {
-            match parse(&self.buf[self.pos..self.end]) {
+            match parse(Input::Bytes(&self.buf[self.pos..self.end])) {
                 Direct::Done(consumed) if consumed > 0 && self.pos + consumed <= self.end => {
                     let record = &self.buf[self.pos..self.pos + consumed];
                     self.line += memchr::memchr_iter(b'\n', record).count() as u64;
@@ -281,6 +298,63 @@ impl<R: Read> Framer<R> {
         }
         self.index += 1;
         Some(self.frame_value(place))
+    }
+
+    /// Parses the records that lie wholly in the buffer's valid UTF-8 from `pos` on, without
+    /// refilling. Stops at the first record that does not parse or does not end in the text;
+    /// `Some(End)` at the array's close.
+    fn direct_text(&mut self, parse: &mut dyn FnMut(Input<'_>) -> Direct) -> Option<Frame> {
+        let start = self.pos;
+        let window = &self.buf[start..self.end];
+        let text = match simdutf8::compat::from_utf8(window) {
+            Ok(text) => text,
+            Err(e) => match window
+                .get(..e.valid_up_to())
+                .map(simdutf8::basic::from_utf8)
+            {
+                Some(Ok(text)) => text,
+                _ => return None,
+            },
+        };
+        let bytes = text.as_bytes();
+        let array = self.mode == Mode::Array;
+        let mut at = 0;
+        let mut closed = false;
+        'records: while at < bytes.len() {
+            match bytes[at] {
+                b' ' | b'\t' | b'\r' | b'\n' => {
+                    at += 1;
+                    continue;
+                }
+                b',' if array => {
+                    at += 1;
+                    continue;
+                }
+                b']' if array => {
+                    closed = true;
+                    break;
+                }
+                _ => {}
+            }
+            // `at` is at an ASCII byte, so on a character boundary.
+            let Some(rest) = text.get(at..) else { break };
+            match parse(Input::Text(rest)) {
+                Direct::Done(consumed) if consumed > 0 && consumed <= rest.len() => {
+                    at += consumed;
+                    self.index += 1;
+                }
+                _ => break 'records,
+            }
+        }
+        // Lines of everything consumed, counted in one pass rather than per record.
+        self.line += memchr::memchr_iter(b'\n', &bytes[..at]).count() as u64;
+        self.pos = start + at;
+        if closed {
+            // Whatever follows the array (CloudTrail's closing brace) holds no records.
+            self.done = true;
+            return Some(Frame::End);
+        }
+        None
     }
 
     fn at_eof(&mut self) -> Frame {
