@@ -50,27 +50,61 @@ fn is_instance_id(s: &str) -> bool {
         .is_some_and(|h| (8..=17).contains(&h.len()) && h.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
-/// Actor of an AWS call.
+/// What a user agent alone says about the caller; computed once per distinct agent and cached
+/// per file, since a log repeats a few agents across thousands of calls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct UserAgentClass {
+    pub browser: bool,
+    /// Runs on AWS compute (Lambda, ECS).
+    pub workload: bool,
+    pub automation: bool,
+}
+
+impl UserAgentClass {
+    pub fn of(ua: &str) -> UserAgentClass {
+        let browser = is_browser(ua);
+        UserAgentClass {
+            browser,
+            workload: !browser && is_workload(ua, None),
+            automation: !browser && is_automation_tool(ua),
+        }
+    }
+}
+
+/// Actor of an AWS call (the parsers classify user agents once per file and call
+/// [`aws_actor_classified`]).
+#[cfg(test)]
 pub(crate) fn aws_actor(
     kind: PrincipalKind,
     user_agent: Option<&str>,
     session: Option<&str>,
     console: bool,
 ) -> Actor {
+    aws_actor_classified(
+        kind,
+        UserAgentClass::of(user_agent.unwrap_or("")),
+        session,
+        console,
+    )
+}
+
+/// [`aws_actor`] with the user agent already classified.
+pub(crate) fn aws_actor_classified(
+    kind: PrincipalKind,
+    ua: UserAgentClass,
+    session: Option<&str>,
+    console: bool,
+) -> Actor {
     if kind == PrincipalKind::AwsService {
         return Actor::Application;
     }
-    if console {
+    if console || ua.browser {
         return Actor::Human;
     }
-    let ua = user_agent.unwrap_or("");
-    if is_browser(ua) {
-        return Actor::Human;
-    }
-    if is_workload(ua, session) {
+    if ua.workload || session.is_some_and(is_instance_id) {
         return Actor::Application;
     }
-    if is_automation_tool(ua) || session.is_some_and(|s| s.contains("GitHubActions")) {
+    if ua.automation || session.is_some_and(|s| s.contains("GitHubActions")) {
         return Actor::Automation;
     }
     Actor::Unknown

@@ -7,7 +7,7 @@ use foldhash::fast::RandomState as FoldHash;
 use serde::Deserialize;
 
 use super::Emit;
-use super::classify::{aws_actor, is_browser};
+use super::classify::{UserAgentClass, aws_actor_classified};
 use super::de::{Opt, Str, content_id, lenient_bool, lenient_object, parse_time};
 use super::frame::{Direct, Input};
 use crate::actions::cloudtrail_action;
@@ -153,7 +153,12 @@ pub(crate) struct CloudTrail {
     /// foldhash (randomly seeded) hashes these short keys several times faster than SipHash,
     /// twice per event.
     actions: HashMap<String, HashMap<String, String, FoldHash>, FoldHash>,
+    /// User agent → its class; at most `USER_AGENTS_CACHED` entries, so a file of all-distinct
+    /// agents cannot grow it without bound.
+    user_agents: HashMap<String, UserAgentClass, FoldHash>,
 }
+
+const USER_AGENTS_CACHED: usize = 4096;
 
 impl CloudTrail {
     fn action(&mut self, source: &str, name: &str) -> String {
@@ -168,9 +173,20 @@ impl CloudTrail {
         action
     }
 
+    fn user_agent_class(&mut self, ua: &str) -> UserAgentClass {
+        if let Some(class) = self.user_agents.get(ua) {
+            return *class;
+        }
+        let class = UserAgentClass::of(ua);
+        if self.user_agents.len() < USER_AGENTS_CACHED {
+            self.user_agents.insert(ua.to_string(), class);
+        }
+        class
+    }
+
     pub fn parse(&mut self, bytes: &[u8], out: &mut Emit<'_>) -> Result<(), String> {
         let r: Record = serde_json::from_slice(bytes).map_err(|e| e.to_string())?;
-        self.emit(r, bytes, out)
+        self.emit(&r, bytes, out)
     }
 
     /// Parses the record at the start of the input (more may follow) and emits it.
@@ -199,7 +215,7 @@ impl CloudTrail {
                 let consumed = stream.byte_offset();
                 match bytes
                     .get(..consumed)
-                    .map(|record| self.emit(r, record, out))
+                    .map(|record| self.emit(&r, record, out))
                 {
                     Some(Ok(())) => Direct::Done(consumed),
                     _ => Direct::Failed,
@@ -210,12 +226,15 @@ impl CloudTrail {
         }
     }
 
-    fn emit(&mut self, r: Record<'_>, bytes: &[u8], out: &mut Emit<'_>) -> Result<(), String> {
+    /// Takes the record by reference: it is large, and moving it cost measurable time.
+    fn emit(&mut self, r: &Record<'_>, bytes: &[u8], out: &mut Emit<'_>) -> Result<(), String> {
         let time = parse_time(&r.event_time.0)
             .ok_or_else(|| format!("eventTime {:?} is not an RFC 3339 time", r.event_time.0))?;
         let action = self.action(&r.event_source.0, &r.event_name.0);
-        let identity = r.user_identity.unwrap_or_default();
-        let principal = principal(&identity, &r.recipient_account);
+        let principal = match &r.user_identity {
+            Some(identity) => principal(identity, &r.recipient_account),
+            None => principal(&UserIdentity::default(), &r.recipient_account),
+        };
 
         let error_code = r.error_code.owned();
         let console_failure = r
@@ -229,12 +248,13 @@ impl CloudTrail {
             None => Outcome::Success,
         };
         let user_agent = r.user_agent.owned();
+        let ua_class = self.user_agent_class(user_agent.as_deref().unwrap_or(""));
         let console = r.event_type.as_deref() == Some("AwsConsoleSignIn")
             || r.from_console == Some(true)
-            || user_agent.as_deref().is_some_and(is_browser);
-        let actor = aws_actor(
+            || ua_class.browser;
+        let actor = aws_actor_classified(
             principal.kind.unwrap_or(PrincipalKind::Unknown),
-            user_agent.as_deref(),
+            ua_class,
             principal.session.as_deref(),
             console,
         );
@@ -458,6 +478,22 @@ mod tests {
         assert_eq!(outcome_of("SignatureDoesNotMatch"), Outcome::AuthFailed);
         assert_eq!(outcome_of("ExpiredToken"), Outcome::AuthFailed);
         assert_eq!(outcome_of("NoSuchBucket"), Outcome::Error);
+    }
+
+    #[test]
+    fn user_agent_classes_are_cached_up_to_the_cap() {
+        let mut ct = CloudTrail::default();
+        let lambda = "aws-sdk-java/2.25 exec-env/AWS_Lambda_java17";
+        for _ in 0..2 {
+            assert_eq!(ct.user_agent_class(lambda), UserAgentClass::of(lambda));
+        }
+        assert!(ct.user_agent_class(lambda).workload);
+        assert!(ct.user_agent_class("Mozilla/5.0").browser);
+        for i in 0..USER_AGENTS_CACHED + 10 {
+            ct.user_agent_class(&format!("aws-cli/2.{i}"));
+        }
+        assert_eq!(ct.user_agents.len(), USER_AGENTS_CACHED);
+        assert!(ct.user_agent_class("aws-cli/9.9").automation);
     }
 
     #[test]
