@@ -32,6 +32,9 @@ struct StatementAnalysis {
     actions_display: Vec<String>,
     /// Highest level per service, `*` standing for all services.
     per_service: Vec<(String, AccessLevel)>,
+    /// The services of `per_service` that are [`warrant_core::CONTROL_SERVICES`] (all that
+    /// compact summaries keep).
+    control_services: Vec<&'static str>,
     n_actions: usize,
     max_level: Option<AccessLevel>,
     admin: bool,
@@ -44,12 +47,39 @@ struct StatementAnalysis {
 #[derive(Debug, Clone)]
 pub struct PolicyAnalysis {
     statements: Vec<StatementAnalysis>,
+    /// Built for compact summaries: statements keep their action and resource text only where
+    /// evidence quotes it (administrator and wildcard statements).
+    compact: bool,
 }
 
 impl PolicyAnalysis {
     pub fn new(policy: &Policy) -> PolicyAnalysis {
         PolicyAnalysis {
             statements: policy.statements.iter().map(analyze_statement).collect(),
+            compact: false,
+        }
+    }
+
+    /// For a compact [`Analyzer`] only: a million statements' copied action and resource
+    /// lists would cost gigabytes that compact summaries never read.
+    pub fn new_compact(policy: &Policy) -> PolicyAnalysis {
+        let statements = policy
+            .statements
+            .iter()
+            .map(|statement| {
+                let mut s = analyze_statement(statement);
+                if !(s.admin || (s.wildcard_actions && s.all_resources)) {
+                    s.resources = Vec::new();
+                    s.actions_display = Vec::new();
+                    s.conditions = None;
+                    s.per_service = Vec::new();
+                }
+                s
+            })
+            .collect();
+        PolicyAnalysis {
+            statements,
+            compact: true,
         }
     }
 }
@@ -115,6 +145,11 @@ fn analyze_statement(statement: &Statement) -> StatementAnalysis {
         *entry = (*entry).max(*level);
     }
     let max_level = per_service.values().copied().max();
+    let control_services = warrant_core::CONTROL_SERVICES
+        .iter()
+        .copied()
+        .filter(|c| per_service.contains_key(*c))
+        .collect();
     let unconditional = statement.conditions.is_none();
     StatementAnalysis {
         effect: statement.effect,
@@ -128,6 +163,7 @@ fn analyze_statement(statement: &Statement) -> StatementAnalysis {
         resources,
         actions_display,
         per_service: per_service.into_iter().collect(),
+        control_services,
         max_level,
         wildcard_actions,
         conditions: statement.conditions.clone(),
@@ -208,8 +244,9 @@ impl Analyzer {
 
     fn analysis(&self, policy: &Policy) -> Arc<PolicyAnalysis> {
         match self.cache.get(&policy.id) {
-            Some(found) => Arc::clone(found),
-            None => Arc::new(PolicyAnalysis::new(policy)),
+            // A compact analysis lacks what a full summary lists.
+            Some(found) if self.compact || !found.compact => Arc::clone(found),
+            _ => Arc::new(PolicyAnalysis::new(policy)),
         }
     }
 
@@ -232,7 +269,8 @@ impl Analyzer {
         for (attachment, policy) in policies {
             let analysis = self.analysis(policy);
             for (n, s) in analysis.statements.iter().enumerate() {
-                let label = statement_label(policy, s.sid.as_deref(), n);
+                // Only evidence sentences need the label; most statements produce none.
+                let label = || statement_label(policy, s.sid.as_deref(), n);
                 if !self.compact {
                     summary.grants.push(Grant {
                         policy: policy.id.clone(),
@@ -266,11 +304,15 @@ impl Analyzer {
                         for (action, level) in &s.inferred {
                             inferred.insert(action.clone(), *level);
                         }
+                        if self.compact {
+                            for service in &s.control_services {
+                                if !summary.services.contains(*service) {
+                                    summary.services.insert((*service).to_string());
+                                }
+                            }
+                        }
                         for (service, level) in &s.per_service {
                             if self.compact {
-                                if warrant_core::CONTROL_SERVICES.contains(&service.as_str()) {
-                                    summary.services.insert(service.clone());
-                                }
                                 continue;
                             }
                             summary.services.insert(service.clone());
@@ -282,11 +324,12 @@ impl Analyzer {
                             }
                         }
                         if s.admin {
-                            admin_statements.push(label.clone());
+                            admin_statements.push(label());
                         }
                         if s.wildcard_actions && s.all_resources {
                             summary.wildcard_evidence.push(format!(
-                                "{label} allows {} on {}{}.",
+                                "{} allows {} on {}{}.",
+                                label(),
                                 s.actions_display.join(", "),
                                 s.resources.join(", "),
                                 if s.unconditional {

@@ -183,6 +183,16 @@ impl ActionCatalog {
         let Some((service_pattern, action_pattern)) = pattern.split_once(':') else {
             return false;
         };
+        // Most patterns name one action: a map lookup instead of a glob over the service.
+        if !pattern.contains(['*', '?']) {
+            return match self.by_lower_name.get(pattern.as_str()) {
+                Some(&i) => {
+                    set.insert(i);
+                    true
+                }
+                None => false,
+            };
+        }
         let mut matched = false;
         let mut expand_service = |range: &std::ops::Range<usize>| {
             if action_pattern == "*" {

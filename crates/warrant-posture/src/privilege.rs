@@ -361,7 +361,12 @@ pub fn summarize_all(index: &InventoryIndex<'_>) -> HashMap<String, Arc<Privileg
         .collect();
     let analyses: Vec<(String, warrant_aws_policy::PolicyAnalysis)> = aws_policies
         .par_iter()
-        .map(|p| (p.id.clone(), warrant_aws_policy::PolicyAnalysis::new(p)))
+        .map(|p| {
+            (
+                p.id.clone(),
+                warrant_aws_policy::PolicyAnalysis::new_compact(p),
+            )
+        })
         .collect();
     // Compact: grant and resource lists for 100k identities would cost gigabytes; `show` asks
     // for one identity's detail through `privilege_detail`.

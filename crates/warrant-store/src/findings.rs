@@ -4,7 +4,8 @@
 //! and resolves that source's open findings it no longer raises; other sources' findings are
 //! untouched. A resolved finding raised again reopens; an accepted one stays accepted.
 
-use std::collections::HashSet;
+use std::borrow::Borrow;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::str::FromStr;
 
@@ -94,15 +95,31 @@ fn encode_finding(f: &Finding) -> Result<String, StoreError> {
 
 /// Opens or refreshes each finding. A resolved finding raised again reopens; open and accepted
 /// keep their status. Sightings only widen, so a back-dated run cannot break first <= last.
-async fn upsert_findings(
+async fn upsert_findings<F: Borrow<Finding>>(
     tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
     at: &str,
-    findings: &[Finding],
+    findings: &[F],
 ) -> Result<(), StoreError> {
-    for f in findings {
-        sqlx::query(
+    // One statement may not touch a row twice (PostgreSQL rejects it): the last version of a
+    // repeated id wins, as it would with one statement per finding.
+    let mut last: HashMap<&str, usize> = HashMap::with_capacity(findings.len());
+    for (i, f) in findings.iter().enumerate() {
+        last.insert(f.borrow().id.as_str(), i);
+    }
+    let unique: Vec<&Finding> = findings
+        .iter()
+        .map(Borrow::borrow)
+        .enumerate()
+        .filter(|(i, f)| last.get(f.id.as_str()) == Some(i))
+        .map(|(_, f)| f)
+        .collect();
+    const COLS: usize = 10;
+    // Multi-row statements: hundreds of thousands of findings would otherwise cost as many
+    // round trips to the database.
+    for chunk in unique.chunks(MAX_BIND_PARAMS / COLS) {
+        let sql = format!(
             "INSERT INTO findings (id, rule, identity, severity, owasp, source, data, \
-             first_seen, last_seen, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'open') \
+             first_seen, last_seen, status) VALUES {} \
              ON CONFLICT (id) DO UPDATE SET rule = excluded.rule, \
              identity = excluded.identity, severity = excluded.severity, \
              owasp = excluded.owasp, source = excluded.source, data = excluded.data, \
@@ -112,18 +129,69 @@ async fn upsert_findings(
                  THEN excluded.last_seen ELSE findings.last_seen END, \
              status = CASE WHEN findings.status = 'resolved' THEN 'open' ELSE findings.status END, \
              resolved_at = CASE WHEN findings.status = 'resolved' THEN NULL ELSE findings.resolved_at END",
-        )
-        .bind(&f.id)
-        .bind(&f.rule)
-        .bind(&f.identity)
-        .bind(f.severity.as_str())
-        .bind(f.owasp.code())
-        .bind(f.source.as_str())
-        .bind(encode_finding(f)?)
-        .bind(at)
-        .bind(at)
-        .execute(&mut **tx)
-        .await?;
+            dialect::value_rows(chunk.len(), COLS)
+        );
+        let mut query = sqlx::query(AssertSqlSafe(sql));
+        for f in chunk {
+            query = query
+                .bind(f.id.as_str())
+                .bind(f.rule.as_str())
+                .bind(f.identity.as_str())
+                .bind(f.severity.as_str())
+                .bind(f.owasp.code())
+                .bind(f.source.as_str())
+                .bind(encode_finding(f)?)
+                .bind(at)
+                .bind(at)
+                .bind(FindingStatus::Open.as_str());
+        }
+        query.execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
+/// Replaces the stored risk of each identity, in multi-row statements.
+async fn upsert_risks<I: AsRef<str>, R: Borrow<RiskScore>>(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    assessment: AssessmentId,
+    risks: &[(I, R)],
+) -> Result<(), StoreError> {
+    let mut last: HashMap<&str, usize> = HashMap::with_capacity(risks.len());
+    for (i, (identity, _)) in risks.iter().enumerate() {
+        last.insert(identity.as_ref(), i);
+    }
+    let unique: Vec<(&str, &RiskScore)> = risks
+        .iter()
+        .enumerate()
+        .filter(|(i, (identity, _))| last.get(identity.as_ref()) == Some(i))
+        .map(|(_, (identity, risk))| (identity.as_ref(), risk.borrow()))
+        .collect();
+    const COLS: usize = 6;
+    for chunk in unique.chunks(MAX_BIND_PARAMS / COLS) {
+        let sql = format!(
+            "INSERT INTO risks (identity, assessment, score, blast_radius, exposure, data) \
+             VALUES {} ON CONFLICT (identity) DO UPDATE SET \
+             assessment = excluded.assessment, score = excluded.score, \
+             blast_radius = excluded.blast_radius, exposure = excluded.exposure, \
+             data = excluded.data",
+            dialect::value_rows(chunk.len(), COLS)
+        );
+        let mut query = sqlx::query(AssertSqlSafe(sql));
+        for (identity, risk) in chunk {
+            let data = serde_json::to_string(risk).map_err(|e| StoreError::Corrupt {
+                table: "risks",
+                key: identity.to_string(),
+                message: format!("cannot serialise: {e}"),
+            })?;
+            query = query
+                .bind(*identity)
+                .bind(assessment.0)
+                .bind(risk.score)
+                .bind(risk.blast_radius)
+                .bind(risk.exposure)
+                .bind(data);
+        }
+        query.execute(&mut **tx).await?;
     }
     Ok(())
 }
@@ -132,13 +200,21 @@ impl Store {
     /// Records one run of `source`: opens or refreshes each finding, resolves that source's
     /// open findings absent from `findings`, and replaces the risk of each identity in `risks`.
     /// One transaction.
-    pub async fn save_assessment(
+    ///
+    /// Takes owned or borrowed findings and risks, so a caller holding a large assessment need
+    /// not copy it.
+    pub async fn save_assessment<F, I, R>(
         &self,
         as_of: Timestamp,
         source: FindingSource,
-        findings: &[Finding],
-        risks: &[(String, RiskScore)],
-    ) -> Result<AssessmentId, StoreError> {
+        findings: &[F],
+        risks: &[(I, R)],
+    ) -> Result<AssessmentId, StoreError>
+    where
+        F: Borrow<Finding>,
+        I: AsRef<str>,
+        R: Borrow<RiskScore>,
+    {
         let at = dialect::timestamp(&as_of);
         let mut tx = self.begin_write().await?;
         let row = sqlx::query(
@@ -152,7 +228,7 @@ impl Store {
         let id = AssessmentId(row.try_get(0)?);
 
         upsert_findings(&mut tx, &at, findings).await?;
-        let raised: HashSet<&str> = findings.iter().map(|f| f.id.as_str()).collect();
+        let raised: HashSet<&str> = findings.iter().map(|f| f.borrow().id.as_str()).collect();
 
         let open: Vec<String> =
             sqlx::query("SELECT id FROM findings WHERE source = ? AND status = 'open'")
@@ -178,28 +254,7 @@ impl Store {
             q.execute(&mut *tx).await?;
         }
 
-        for (identity, risk) in risks {
-            let data = serde_json::to_string(risk).map_err(|e| StoreError::Corrupt {
-                table: "risks",
-                key: identity.clone(),
-                message: format!("cannot serialise: {e}"),
-            })?;
-            sqlx::query(
-                "INSERT INTO risks (identity, assessment, score, blast_radius, exposure, data) \
-                 VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (identity) DO UPDATE SET \
-                 assessment = excluded.assessment, score = excluded.score, \
-                 blast_radius = excluded.blast_radius, exposure = excluded.exposure, \
-                 data = excluded.data",
-            )
-            .bind(identity)
-            .bind(id.0)
-            .bind(risk.score)
-            .bind(risk.blast_radius)
-            .bind(risk.exposure)
-            .bind(data)
-            .execute(&mut *tx)
-            .await?;
-        }
+        upsert_risks(&mut tx, id, risks).await?;
         tx.commit().await?;
         tracing::info!(
             run = id.0,

@@ -6,6 +6,9 @@ use proptest::prelude::*;
 use warrant_core::*;
 use warrant_store::{FindingFilter, FindingStatus, SecretOccurrence, Store};
 
+const NO_FINDINGS: &[Finding] = &[];
+const NO_RISKS: &[(&str, RiskScore)] = &[];
+
 fn t(day: u32) -> Timestamp {
     Utc.with_ymd_and_hms(2026, 4, day, 8, 30, 0)
         .single()
@@ -68,7 +71,7 @@ async fn findings_open_resolve_reopen_and_stay_accepted_across_runs() {
             t(1),
             FindingSource::Posture,
             &[old_key.clone(), no_owner.clone()],
-            &[("u1".into(), risk(60.0))],
+            &[("u1", risk(60.0))],
         )
         .await
         .unwrap();
@@ -77,7 +80,7 @@ async fn findings_open_resolve_reopen_and_stay_accepted_across_runs() {
             t(1),
             FindingSource::Secret,
             std::slice::from_ref(&leak),
-            &[],
+            NO_RISKS,
         )
         .await
         .unwrap();
@@ -88,7 +91,7 @@ async fn findings_open_resolve_reopen_and_stay_accepted_across_runs() {
             t(2),
             FindingSource::Posture,
             std::slice::from_ref(&old_key),
-            &[("u1".into(), risk(40.0))],
+            &[("u1", risk(40.0))],
         )
         .await
         .unwrap();
@@ -132,7 +135,7 @@ async fn findings_open_resolve_reopen_and_stay_accepted_across_runs() {
             t(3),
             FindingSource::Posture,
             &[old_key.clone(), no_owner.clone()],
-            &[],
+            NO_RISKS,
         )
         .await
         .unwrap();
@@ -146,7 +149,7 @@ async fn findings_open_resolve_reopen_and_stay_accepted_across_runs() {
     );
     // An empty run resolves open findings of its source but not accepted ones.
     store
-        .save_assessment(t(4), FindingSource::Posture, &[], &[])
+        .save_assessment(t(4), FindingSource::Posture, NO_FINDINGS, NO_RISKS)
         .await
         .unwrap();
     assert_eq!(
@@ -192,11 +195,21 @@ async fn back_dated_run_widens_finding_history() {
     let (_dir, store) = store().await;
     let f = finding("old-key", "u1", Severity::High, FindingSource::Posture);
     store
-        .save_assessment(t(9), FindingSource::Posture, std::slice::from_ref(&f), &[])
+        .save_assessment(
+            t(9),
+            FindingSource::Posture,
+            std::slice::from_ref(&f),
+            NO_RISKS,
+        )
         .await
         .unwrap();
     store
-        .save_assessment(t(4), FindingSource::Posture, std::slice::from_ref(&f), &[])
+        .save_assessment(
+            t(4),
+            FindingSource::Posture,
+            std::slice::from_ref(&f),
+            NO_RISKS,
+        )
         .await
         .unwrap();
     let s = status_of(&store, &f.id).await;
@@ -204,16 +217,60 @@ async fn back_dated_run_widens_finding_history() {
 }
 
 #[tokio::test]
+async fn large_runs_span_several_statements_and_a_repeated_id_keeps_its_last_version() {
+    let (_dir, store) = store().await;
+    // More rows than one multi-row statement holds, for findings and risks alike.
+    let n: u32 = 7_500;
+    let mut findings: Vec<Finding> = (0..n)
+        .map(|i| {
+            finding(
+                "old-key",
+                &format!("u{i}"),
+                Severity::Medium,
+                FindingSource::Posture,
+            )
+        })
+        .collect();
+    let mut repeated = findings[10].clone();
+    repeated.severity = Severity::Critical;
+    findings.push(repeated.clone());
+    let risks: Vec<(String, RiskScore)> = (0..n)
+        .map(|i| (format!("u{i}"), risk(f64::from(i % 90))))
+        .collect();
+    store
+        .save_assessment(t(1), FindingSource::Posture, &findings, &risks)
+        .await
+        .unwrap();
+    let stored = store.findings(&FindingFilter::default()).await.unwrap();
+    assert_eq!(stored.len(), n as usize);
+    assert_eq!(
+        status_of(&store, &repeated.id).await.finding.severity,
+        Severity::Critical
+    );
+    assert_eq!(store.latest_risks().await.unwrap().len(), n as usize);
+
+    // The next run raises half of them: the other half resolve, across statement chunks too.
+    let half: Vec<Finding> = findings[..(n as usize / 2)].to_vec();
+    store
+        .save_assessment(t(2), FindingSource::Posture, &half, NO_RISKS)
+        .await
+        .unwrap();
+    let open = store
+        .findings(&FindingFilter {
+            status: Some(FindingStatus::Open),
+            ..FindingFilter::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(open.len(), n as usize / 2);
+}
+
+#[tokio::test]
 async fn invalid_risk_rolls_back_the_whole_run() {
     let (_dir, store) = store().await;
     let f = finding("old-key", "u1", Severity::High, FindingSource::Posture);
     let err = store
-        .save_assessment(
-            t(1),
-            FindingSource::Posture,
-            &[f],
-            &[("u1".into(), risk(250.0))],
-        )
+        .save_assessment(t(1), FindingSource::Posture, &[f], &[("u1", risk(250.0))])
         .await;
     assert!(err.is_err());
     assert!(
@@ -400,7 +457,7 @@ async fn partial_runs_add_findings_without_resolving_others() {
     assert_eq!((b.first_seen, b.last_seen), (t(2), t(3)));
     // A posture run leaves secret findings alone.
     store
-        .save_assessment(t(4), FindingSource::Posture, &[], &[])
+        .save_assessment(t(4), FindingSource::Posture, NO_FINDINGS, NO_RISKS)
         .await
         .unwrap();
     assert_eq!(

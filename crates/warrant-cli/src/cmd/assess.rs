@@ -38,9 +38,13 @@ pub fn run(app: &App, args: AssessArgs) -> anyhow::Result<u8> {
     )?;
     let store = app.open_store()?;
     let imported = pipeline::import_paths(app, &store, &args.paths)?;
-    let evaluation = pipeline::evaluate(app, &store)?;
+    let mut evaluation = pipeline::evaluate(app, &store)?;
+    // The report reads identities only; policy statements are most of a large inventory's
+    // memory, so they go before the findings are saved and rendered.
+    evaluation.inventory.policies = Vec::new();
     pipeline::save(app, &store, &evaluation)?;
-    let document = pipeline::document(app, &evaluation, imported.inputs.clone());
+    let started = std::time::Instant::now();
+    let document = pipeline::document(app, &mut evaluation, imported.inputs.clone());
     pipeline::write_document(
         app,
         &document,
@@ -49,6 +53,7 @@ pub fn run(app: &App, args: AssessArgs) -> anyhow::Result<u8> {
         args.output.as_deref(),
         args.top,
     )?;
+    tracing::info!(elapsed = ?started.elapsed(), peak_rss_mib = crate::output::peak_rss_mib(), "Report written.");
     if format == Format::Table && args.output.is_none() {
         imported.print_notes();
     }

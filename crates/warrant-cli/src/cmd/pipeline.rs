@@ -57,6 +57,7 @@ pub fn import_paths(
     // activity pipeline and the secret scan once the inventory is stored. Agent configs are
     // exports here: their connector already fingerprints and flags the secrets they hold.
     let mut scan_candidates: Vec<PathBuf> = Vec::new();
+    let started = std::time::Instant::now();
     let bar = output::progress(None, "Reading exports");
     for path in paths {
         if !path.exists() {
@@ -85,11 +86,13 @@ pub fn import_paths(
     }
     batch.dedup();
     bar.finish_and_clear();
+    tracing::info!(elapsed = ?started.elapsed(), peak_rss_mib = crate::output::peak_rss_mib(), "Exports read.");
     let n_failed = imported.inputs.iter().filter(|i| i.error.is_some()).count();
     let now = app.now();
     let stats = app
         .block_on(store.import(&batch, now))
         .context("saving the imported records")?;
+    tracing::info!(elapsed = ?started.elapsed(), peak_rss_mib = crate::output::peak_rss_mib(), "Inventory stored.");
     imported.n_records = batch.identities.len();
     imported.notes.push(format!(
         "Imported {} identities, {} credentials, {} policies from {} file(s){}; {}.",
@@ -109,6 +112,7 @@ pub fn import_paths(
     let logs = crate::cmd::activity::ingest(app, store, None, &scan_candidates)
         .context("ingesting activity logs")?;
     imported.notes.extend(logs.notes());
+    tracing::info!(elapsed = ?started.elapsed(), peak_rss_mib = crate::output::peak_rss_mib(), "Activity logs ingested.");
     let log_files: std::collections::HashSet<&str> = logs
         .report
         .ingested_files()
@@ -143,9 +147,11 @@ pub struct Evaluation {
 }
 
 pub fn evaluate(app: &App, store: &warrant_store::Store) -> anyhow::Result<Evaluation> {
+    let started = std::time::Instant::now();
     let inventory = app
         .block_on(store.load_inventory())
         .context("loading the inventory")?;
+    tracing::info!(elapsed = ?started.elapsed(), peak_rss_mib = crate::output::peak_rss_mib(), "Inventory loaded.");
     let mut extra = Vec::new();
     for source in [FindingSource::Secret, FindingSource::Activity] {
         extra.extend(
@@ -154,6 +160,7 @@ pub fn evaluate(app: &App, store: &warrant_store::Store) -> anyhow::Result<Evalu
         );
     }
     let assessment = warrant_posture::assess(&inventory, &extra, &app.config.posture, app.now());
+    tracing::info!(elapsed = ?started.elapsed(), peak_rss_mib = crate::output::peak_rss_mib(), "Posture assessed.");
     let origins = inventory
         .identities
         .iter()
@@ -172,21 +179,22 @@ pub fn save(
     store: &warrant_store::Store,
     evaluation: &Evaluation,
 ) -> anyhow::Result<()> {
-    let posture: Vec<Finding> = evaluation
+    let posture: Vec<&Finding> = evaluation
         .assessment
         .findings
         .iter()
         .filter(|f| f.source == FindingSource::Posture)
-        .cloned()
         .collect();
-    let risks: Vec<(String, warrant_core::RiskScore)> = evaluation
+    let risks: Vec<(&str, &warrant_core::RiskScore)> = evaluation
         .assessment
         .identities
         .iter()
-        .map(|i| (i.id.clone(), i.risk.clone()))
+        .map(|i| (i.id.as_str(), &i.risk))
         .collect();
+    let started = std::time::Instant::now();
     app.block_on(store.save_assessment(app.now(), FindingSource::Posture, &posture, &risks))
         .context("saving the assessment")?;
+    tracing::info!(elapsed = ?started.elapsed(), peak_rss_mib = crate::output::peak_rss_mib(), "Assessment saved.");
     Ok(())
 }
 
@@ -228,11 +236,18 @@ fn round1(x: f64) -> f64 {
     (x * 10.0).round() / 10.0
 }
 
-pub fn document(app: &App, evaluation: &Evaluation, inputs: Vec<InputView>) -> AssessmentDocument {
+/// The report document. It takes the evaluation's findings (a large assessment holds hundreds
+/// of thousands; a copy would cost as much memory again).
+pub fn document(
+    app: &App,
+    evaluation: &mut Evaluation,
+    inputs: Vec<InputView>,
+) -> AssessmentDocument {
+    let identities = identity_views(evaluation);
     AssessmentDocument::new(
         app.now(),
-        identity_views(evaluation),
-        evaluation.assessment.findings.clone(),
+        identities,
+        std::mem::take(&mut evaluation.assessment.findings),
         inputs,
     )
 }
