@@ -16,31 +16,46 @@ use warrant_core::{
 
 use crate::catalog::{ActionSet, catalog};
 
-/// One statement, expanded once.
+/// One statement, expanded once. A million of these are alive during a bulk assessment, so
+/// what every summary reads stays inline and the text only evidence and full summaries quote
+/// sits behind one optional box.
 #[derive(Debug, Clone)]
 struct StatementAnalysis {
     effect: Effect,
     set: StatementSet,
     /// Literal actions missing from the catalogue, with their inferred level.
-    inferred: Vec<(String, AccessLevel)>,
+    inferred: Box<[(String, AccessLevel)]>,
     unconditional: bool,
     /// Applies to every resource (`*`, or `NotResource`).
     all_resources: bool,
     /// Applies to some resource pattern with a wildcard (could cover other principals).
     wildcard_resources: bool,
-    resources: Vec<String>,
-    actions_display: Vec<String>,
-    /// Highest level per service, `*` standing for all services.
-    per_service: Vec<(String, AccessLevel)>,
-    /// The services of `per_service` that are [`warrant_core::CONTROL_SERVICES`] (all that
+    /// The services of the statement that are [`warrant_core::CONTROL_SERVICES`] (all that
     /// compact summaries keep).
-    control_services: Vec<&'static str>,
+    control_services: Box<[&'static str]>,
     n_actions: usize,
     max_level: Option<AccessLevel>,
     admin: bool,
     wildcard_actions: bool,
+    /// `None` only in compact analyses, for statements no evidence quotes.
+    text: Option<Box<StatementText>>,
+}
+
+#[derive(Debug, Clone)]
+struct StatementText {
+    resources: Vec<String>,
+    actions_display: Vec<String>,
+    /// Highest level per service, `*` standing for all services.
+    per_service: Vec<(String, AccessLevel)>,
     conditions: Option<serde_json::Value>,
     sid: Option<String>,
+}
+
+impl StatementAnalysis {
+    /// Evidence quotes this statement: administrator, or wildcard actions on every resource.
+    fn quoted(&self) -> bool {
+        self.admin || (self.wildcard_actions && self.all_resources)
+    }
 }
 
 /// All statements of one policy, expanded once and shared by every holder.
@@ -68,11 +83,8 @@ impl PolicyAnalysis {
             .iter()
             .map(|statement| {
                 let mut s = analyze_statement(statement);
-                if !(s.admin || (s.wildcard_actions && s.all_resources)) {
-                    s.resources = Vec::new();
-                    s.actions_display = Vec::new();
-                    s.conditions = None;
-                    s.per_service = Vec::new();
+                if !s.quoted() {
+                    s.text = None;
                 }
                 s
             })
@@ -145,7 +157,7 @@ fn analyze_statement(statement: &Statement) -> StatementAnalysis {
         *entry = (*entry).max(*level);
     }
     let max_level = per_service.values().copied().max();
-    let control_services = warrant_core::CONTROL_SERVICES
+    let control_services: Box<[&'static str]> = warrant_core::CONTROL_SERVICES
         .iter()
         .copied()
         .filter(|c| per_service.contains_key(*c))
@@ -156,18 +168,20 @@ fn analyze_statement(statement: &Statement) -> StatementAnalysis {
         n_actions: set.count() + inferred.len(),
         admin: statement.effect == Effect::Allow && unconditional && full && all_resources,
         set: StatementSet::from_set(set),
-        inferred,
+        inferred: inferred.into_boxed_slice(),
         unconditional,
         all_resources,
         wildcard_resources,
-        resources,
-        actions_display,
-        per_service: per_service.into_iter().collect(),
         control_services,
         max_level,
         wildcard_actions,
-        conditions: statement.conditions.clone(),
-        sid: statement.sid.clone(),
+        text: Some(Box::new(StatementText {
+            resources,
+            actions_display,
+            per_service: per_service.into_iter().collect(),
+            conditions: statement.conditions.clone(),
+            sid: statement.sid.clone(),
+        })),
     }
 }
 
@@ -270,15 +284,18 @@ impl Analyzer {
             let analysis = self.analysis(policy);
             for (n, s) in analysis.statements.iter().enumerate() {
                 // Only evidence sentences need the label; most statements produce none.
-                let label = || statement_label(policy, s.sid.as_deref(), n);
+                let text = s.text.as_deref();
+                let label = || statement_label(policy, text.and_then(|t| t.sid.as_deref()), n);
+                let resources: &[String] = text.map_or(&[], |t| &t.resources);
+                let actions_display: &[String] = text.map_or(&[], |t| &t.actions_display);
                 if !self.compact {
                     summary.grants.push(Grant {
                         policy: policy.id.clone(),
                         via: attachment.via.clone(),
                         effect: s.effect,
-                        actions: s.actions_display.clone(),
-                        resources: s.resources.clone(),
-                        conditions: s.conditions.clone(),
+                        actions: actions_display.to_vec(),
+                        resources: resources.to_vec(),
+                        conditions: text.and_then(|t| t.conditions.clone()),
                         access_level: s.max_level,
                         n_actions: s.n_actions,
                         admin: s.admin,
@@ -301,22 +318,24 @@ impl Analyzer {
                         if !s.unconditional {
                             summary.conditional = true;
                         }
-                        for (action, level) in &s.inferred {
+                        for (action, level) in s.inferred.iter() {
                             inferred.insert(action.clone(), *level);
                         }
                         if self.compact {
-                            for service in &s.control_services {
+                            for service in s.control_services.iter() {
                                 if !summary.services.contains(*service) {
                                     summary.services.insert((*service).to_string());
                                 }
                             }
                         }
-                        for (service, level) in &s.per_service {
+                        let per_service: &[(String, AccessLevel)] =
+                            text.map_or(&[], |t| &t.per_service);
+                        for (service, level) in per_service {
                             if self.compact {
                                 continue;
                             }
                             summary.services.insert(service.clone());
-                            for resource in &s.resources {
+                            for resource in resources {
                                 let entry = resource_levels
                                     .entry((resource.clone(), service.clone()))
                                     .or_insert(*level);
@@ -330,8 +349,8 @@ impl Analyzer {
                             summary.wildcard_evidence.push(format!(
                                 "{} allows {} on {}{}.",
                                 label(),
-                                s.actions_display.join(", "),
-                                s.resources.join(", "),
+                                actions_display.join(", "),
+                                resources.join(", "),
                                 if s.unconditional {
                                     ""
                                 } else {

@@ -164,7 +164,7 @@ pub fn assess(
     });
     findings.dedup_by(|a, b| a.id == b.id);
 
-    let scores = risk::score_all(inventory, &index, &privileges, &findings, config);
+    let mut scores = risk::score_all(inventory, &index, &privileges, &findings, config);
     let empty = Arc::new(PrivilegeSummary::default());
     let mut identities: Vec<IdentityAssessment> = inventory
         .identities
@@ -178,7 +178,8 @@ pub fn assess(
             environment: identity.environment,
             status: rules::derived_status(identity, config, now),
             owners: identity.owners.iter().map(|o| o.id.clone()).collect(),
-            risk: scores.get(&identity.id).cloned().unwrap_or_default(),
+            // Moved, not copied: at 100k identities the explanations take over 100 MB.
+            risk: scores.remove(&identity.id).unwrap_or_default(),
             privilege: Arc::clone(privileges.get(&identity.id).unwrap_or(&empty)),
         })
         .collect();

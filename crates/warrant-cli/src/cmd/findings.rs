@@ -1,5 +1,7 @@
 //! `warrant findings`: current findings over the stored inventory.
 
+use std::io::Write;
+
 use warrant_core::{FindingSource, OwaspNhi, Severity};
 
 use crate::app::App;
@@ -41,24 +43,28 @@ pub fn run(app: &App, args: FindingsArgs) -> anyhow::Result<u8> {
         ],
     )?;
     let store = app.open_existing_store()?;
-    let evaluation = pipeline::evaluate(app, &store)?;
-    let findings: Vec<_> = evaluation
-        .assessment
-        .findings
-        .iter()
-        .filter(|f| args.severity.is_none_or(|s| f.severity >= s))
-        .filter(|f| args.owasp.is_none_or(|o| f.owasp == o))
-        .filter(|f| args.rule.as_ref().is_none_or(|r| &f.rule == r))
-        .filter(|f| args.identity.as_ref().is_none_or(|i| &f.identity == i))
-        .filter(|f| args.source.is_none_or(|s| f.source == s))
-        .cloned()
-        .collect();
-    let mut out = std::io::stdout().lock();
+    let mut evaluation = pipeline::evaluate(app, &store)?;
+    // Only the findings and their origins are needed from here on: the inventory goes, and the
+    // findings are filtered in place rather than copied (hundreds of thousands at scale).
+    evaluation.inventory = warrant_core::Inventory::default();
+    let mut findings = std::mem::take(&mut evaluation.assessment.findings);
+    findings.retain(|f| {
+        args.severity.is_none_or(|s| f.severity >= s)
+            && args.owasp.is_none_or(|o| f.owasp == o)
+            && args.rule.as_ref().is_none_or(|r| &f.rule == r)
+            && args.identity.as_ref().is_none_or(|i| &f.identity == i)
+            && args.source.is_none_or(|s| f.source == s)
+    });
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     match format {
-        Format::Json => println!("{}", serde_json::to_string_pretty(&findings)?),
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut out, &findings)?;
+            writeln!(out)?;
+        }
         Format::Jsonl => {
             for f in &findings {
-                println!("{}", serde_json::to_string(f)?);
+                serde_json::to_writer(&mut out, f)?;
+                writeln!(out)?;
             }
         }
         Format::Csv => warrant_report::write_findings_csv(&findings, &mut out)?,
@@ -67,12 +73,14 @@ pub fn run(app: &App, args: FindingsArgs) -> anyhow::Result<u8> {
             warrant_report::sarif::write(&findings, &pipeline::sarif_rules(), &locate, &mut out)?;
         }
         _ => {
-            println!(
+            writeln!(
+                out,
                 "{}",
                 warrant_report::table::findings(&findings, output::table_style(app.color))
-            );
-            println!("{} findings.", findings.len());
+            )?;
+            writeln!(out, "{} findings.", findings.len())?;
         }
     }
+    out.flush()?;
     Ok(pipeline::exit_code(&findings, args.fail_on))
 }
