@@ -177,6 +177,7 @@ impl<'de, D: Deserializer<'de>> Deserializer<'de> for LenientBool<D> {
 
 /// An object parsed as `T`; `None` when the value is null or not an object (CloudTrail's
 /// `requestParameters` and `responseElements` are sometimes null or strings).
+#[inline]
 pub(crate) fn lenient_object<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
 where
     D: Deserializer<'de>,
@@ -188,6 +189,7 @@ where
         fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
             f.write_str("an object")
         }
+        #[inline]
         fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
             T::deserialize(de::value::MapAccessDeserializer::new(map)).map(Some)
         }
