@@ -665,8 +665,17 @@ impl Store {
         let mut tx = self.begin_write().await?;
         let mut stats = ImportStats::default();
         for table in TABLES {
+            let started = std::time::Instant::now();
             let rows = prepare_table(batch, &scopes, table)?;
+            let prepared = started.elapsed();
             let s = import_table(&mut tx, table, &rows, &batch.scopes, &at).await?;
+            tracing::debug!(
+                table = table.name,
+                rows = rows.len(),
+                ?prepared,
+                written = ?started.elapsed().saturating_sub(prepared),
+                "Table imported."
+            );
             let slot = match table.name {
                 "identities" => &mut stats.identities,
                 "credentials" => &mut stats.credentials,

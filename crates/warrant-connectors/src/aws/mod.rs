@@ -52,13 +52,24 @@ pub fn reconcile(inventory: &mut Inventory) {
         (Some(a), Some(b)) => (a - b).num_seconds().abs() <= 1,
         _ => false,
     };
+    // Keys by holder and kind: a linear search per slot was quadratic (tens of thousands of
+    // users make it seconds).
+    let mut by_holder: HashMap<(String, warrant_core::CredentialKind), Vec<usize>> = HashMap::new();
+    for (i, k) in keys.iter().enumerate() {
+        by_holder
+            .entry((k.identity.clone(), k.kind))
+            .or_default()
+            .push(i);
+    }
     for slot in slots {
-        let matching = keys.iter_mut().find(|k| {
-            k.identity == slot.identity
-                && k.kind == slot.kind
-                && same_second(k.created, slot.created)
+        let holder = (slot.identity.clone(), slot.kind);
+        let matching = by_holder.get(&holder).and_then(|candidates| {
+            candidates.iter().copied().find(|&i| {
+                keys.get(i)
+                    .is_some_and(|k| same_second(k.created, slot.created))
+            })
         });
-        match matching {
+        match matching.and_then(|i| keys.get_mut(i)) {
             Some(key) => {
                 key.last_used = key.last_used.max(slot.last_used);
                 key.active = key.active && slot.active;
@@ -66,7 +77,10 @@ pub fn reconcile(inventory: &mut Inventory) {
                     key.attributes.entry(k).or_insert(v);
                 }
             }
-            None => keys.push(slot),
+            None => {
+                by_holder.entry(holder).or_default().push(keys.len());
+                keys.push(slot);
+            }
         }
     }
     inventory.credentials = keys;
