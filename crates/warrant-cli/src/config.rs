@@ -66,6 +66,10 @@ pub struct ActivityConfig {
     pub detection_window_hours: u32,
     /// Baselines forget nothing older than this many days before the detection window.
     pub learning_days: u32,
+    /// Log read into memory at once, in MiB: larger inputs are ingested in batches of files in
+    /// path order (chronological for CloudTrail trees), each judged before the next is read.
+    /// 0 reads one file at a time.
+    pub batch_mib: u32,
     pub detect: warrant_activity::detect::DetectConfig,
 }
 
@@ -74,6 +78,7 @@ impl Default for ActivityConfig {
         ActivityConfig {
             detection_window_hours: 24,
             learning_days: 30,
+            batch_mib: 1024,
             detect: Default::default(),
         }
     }

@@ -5,6 +5,7 @@
 mod common;
 
 use common::{copy_dir, demo_org, warrant};
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
@@ -286,6 +287,76 @@ fn ingest_attributes_alerts_rightsizes_and_skips_what_it_has_seen() {
 }
 
 /// The acceptance run over the shared CloudTrail data: every file is processed.
+/// The same week delivered as one CloudTrail file per day and read one file at a time
+/// (`batch_mib = 0`): each day is judged against the baselines the days before it left in the
+/// store, and the last day's incidents are flagged as when the week is read at once.
+#[test]
+fn logs_read_in_batches_flag_the_same_incidents() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("w.db");
+    let week = dir.path().join("week");
+    write_logs(&week);
+    let whole = week.join("AWSLogs/111111111111/CloudTrail/eu-west-1/2026/10/07");
+    let file = std::fs::read_dir(&whole)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let doc: Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+    let logs = dir.path().join("daily");
+    let mut by_day: BTreeMap<String, Vec<Value>> = BTreeMap::new();
+    for record in doc["Records"].as_array().unwrap() {
+        let day = record["eventTime"].as_str().unwrap()[8..10].to_string();
+        by_day.entry(day).or_default().push(record.clone());
+    }
+    assert_eq!(by_day.len(), 7);
+    for (day, records) in &by_day {
+        let at = logs.join(format!(
+            "AWSLogs/111111111111/CloudTrail/eu-west-1/2026/10/{day}"
+        ));
+        std::fs::create_dir_all(&at).unwrap();
+        std::fs::write(
+            at.join(format!(
+                "111111111111_CloudTrail_eu-west-1_202610{day}T2355Z_d.json"
+            )),
+            serde_json::to_vec(&json!({"Records": records})).unwrap(),
+        )
+        .unwrap();
+    }
+    let config = dir.path().join("warrant.toml");
+    std::fs::write(&config, "[activity]\nbatch_mib = 0\n").unwrap();
+    ok(&warrant(&store, &["import", demo_org().to_str().unwrap()]));
+    let out = warrant(
+        &store,
+        &[
+            "--config",
+            config.to_str().unwrap(),
+            "--format",
+            "json",
+            "ingest",
+            logs.to_str().unwrap(),
+        ],
+    );
+    let doc: Value = serde_json::from_str(&ok(&out)).unwrap();
+    assert_eq!(doc["events"], 75, "{doc:#}");
+    let alerts = doc["alerts"].as_array().unwrap();
+    let on_role: BTreeSet<&str> = alerts
+        .iter()
+        .filter(|a| a["identity"] == ROLE)
+        .map(|a| a["rule"].as_str().unwrap())
+        .collect();
+    assert!(on_role.contains("activity-privilege-change"), "{on_role:?}");
+    assert!(on_role.contains("activity-defense-evasion"), "{on_role:?}");
+    let files = doc["files"].as_array().unwrap();
+    assert_eq!(files.len(), 7, "{files:#?}");
+    let shadow: Vec<&Value> = alerts
+        .iter()
+        .filter(|a| a["rule"] == "activity-shadow-identity")
+        .collect();
+    assert_eq!(shadow.len(), 1, "{alerts:#?}");
+}
+
 #[test]
 fn shared_cloudtrail_ingests_every_file() {
     let data = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/cloudtrail");

@@ -2,12 +2,15 @@
 //! holds logs): parse logs, attribute events to identities, record usage and last-used, learn
 //! baselines and raise alerts.
 //!
-//! One run keeps the events of the files it ingests in memory, grouped by identity, because
-//! detection compares each identity's newest window with what came before it. The streaming,
-//! constant-memory path for large volumes is `warrant-activity`'s ingestion fed from NATS
-//! JetStream (`warrant-stream`).
+//! Detection compares each identity's newest window with what came before it, so a batch of
+//! files is held in memory, grouped by identity. Files go in batches of at most
+//! `[activity] batch_mib` of log (an event takes roughly its JSON size in memory), in path order (CloudTrail's `AWSLogs/…/YYYY/MM/DD/` layout makes that
+//! chronological): each batch updates usage, baselines and alerts before the next is read, as if
+//! the logs had been ingested day by day, so memory stays bounded however much log a run is
+//! given. The streaming path for continuous volumes is `warrant-activity`'s ingestion fed from
+//! NATS JetStream (`warrant-stream`).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -121,6 +124,26 @@ fn environments(inventory: &Inventory) -> Environments {
     env
 }
 
+/// Splits files (in path order) into consecutive batches of at most `limit` bytes; a file larger
+/// than the limit is a batch of its own.
+fn batches(files: Vec<(PathBuf, u64)>, limit: u64) -> Vec<Vec<PathBuf>> {
+    let mut out: Vec<Vec<PathBuf>> = Vec::new();
+    let mut current: Vec<PathBuf> = Vec::new();
+    let mut size = 0u64;
+    for (file, len) in files {
+        if !current.is_empty() && size.saturating_add(len) > limit {
+            out.push(std::mem::take(&mut current));
+            size = 0;
+        }
+        size = size.saturating_add(len);
+        current.push(file);
+    }
+    if !current.is_empty() {
+        out.push(current);
+    }
+    out
+}
+
 /// Runs the activity pipeline over `paths` against `inventory` (loaded from the store when
 /// `None` and some log was found). Files whose content was
 /// ingested before are skipped, so re-running on the same directory counts nothing twice.
@@ -131,7 +154,8 @@ pub fn ingest(
     paths: &[PathBuf],
 ) -> anyhow::Result<ActivityOutcome> {
     let mut outcome = ActivityOutcome::default();
-    let (files, problems) = warrant_activity::ingest::collect_files(paths);
+    let (mut files, problems) = warrant_activity::ingest::collect_files(paths);
+    files.sort();
     let mut fresh = Vec::with_capacity(files.len());
     let mut hashes = HashMap::new();
     for file in files {
@@ -140,38 +164,73 @@ pub fn ingest(
             outcome.already_ingested.push(file.display().to_string());
         } else {
             hashes.insert(file.display().to_string(), sha);
-            fresh.push(file);
+            let len = std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0);
+            fresh.push((file, len));
         }
     }
-
-    let collected: Mutex<Vec<Event>> = Mutex::new(Vec::new());
-    let options = IngestOptions::default();
-    let mut report = warrant_activity::ingest_paths(&fresh, &options, &|event: Event| {
-        if let Ok(mut events) = collected.lock() {
-            events.push(event);
+    outcome.report.files.extend(problems);
+    // Loaded at the first batch with events: directories without logs (the common case for
+    // `import`) pay nothing.
+    let mut loaded: Option<Inventory> = None;
+    let mut identities: HashSet<String> = HashSet::new();
+    let limit = u64::from(app.config.activity.batch_mib) << 20;
+    for batch in batches(fresh, limit) {
+        let collected: Mutex<Vec<Event>> = Mutex::new(Vec::new());
+        let report =
+            warrant_activity::ingest_paths(&batch, &IngestOptions::default(), &|event: Event| {
+                if let Ok(mut events) = collected.lock() {
+                    events.push(event);
+                }
+            });
+        let events = collected
+            .into_inner()
+            .map_err(|_| anyhow::anyhow!("an ingest thread panicked"))?;
+        if !events.is_empty() {
+            let inventory = match inventory {
+                Some(inventory) => inventory,
+                None => match &mut loaded {
+                    Some(inventory) => &*inventory,
+                    None => &*loaded.insert(
+                        app.block_on(store.load_inventory())
+                            .context("loading the inventory")?,
+                    ),
+                },
+            };
+            process_batch(app, store, inventory, events, &mut outcome, &mut identities)?;
         }
+        mark(app, store, &report, &hashes)?;
+        outcome.report.events += report.events;
+        outcome.report.bad_count += report.bad_count;
+        outcome.report.bad.extend(report.bad);
+        outcome.report.files.extend(report.files);
+    }
+    outcome.report.files.sort_by(|a, b| a.file.cmp(&b.file));
+    outcome.identities = identities.len();
+    // An alert raised again by a later batch is one alert (the store kept its last version).
+    let mut last: HashMap<String, usize> = HashMap::new();
+    for (i, alert) in outcome.alerts.iter().enumerate() {
+        last.insert(alert.id.clone(), i);
+    }
+    let mut i = 0;
+    outcome.alerts.retain(|alert| {
+        i += 1;
+        last.get(&alert.id) == Some(&(i - 1))
     });
-    report.files.extend(problems);
-    let events = collected
-        .into_inner()
-        .map_err(|_| anyhow::anyhow!("an ingest thread panicked"))?;
-    if events.is_empty() {
-        outcome.report = report;
-        mark(app, store, &outcome.report, &hashes)?;
-        return Ok(outcome);
-    }
-    // Loaded only now: directories without logs (the common case for `import`) pay nothing.
-    let loaded;
-    let inventory = match inventory {
-        Some(inventory) => inventory,
-        None => {
-            loaded = app
-                .block_on(store.load_inventory())
-                .context("loading the inventory")?;
-            &loaded
-        }
-    };
+    Ok(outcome)
+}
+
+/// Attribution, usage, last-used, baselines and detections for one batch's events; the store
+/// holds the result before the next batch is read.
+fn process_batch(
+    app: &App,
+    store: &warrant_store::Store,
+    inventory: &Inventory,
+    events: Vec<Event>,
+    outcome: &mut ActivityOutcome,
+    identities: &mut HashSet<String>,
+) -> anyhow::Result<()> {
     let attributor = Attributor::new(inventory);
+    let first_alert = outcome.alerts.len();
     let mut by_identity: HashMap<String, (Attribution, Vec<Event>)> = HashMap::new();
     for event in events {
         let attribution = attributor.attribute(&event);
@@ -232,7 +291,7 @@ pub fn ingest(
         let context = match attribution {
             Attribution::Known(id) => {
                 outcome.attributed += events.len() as u64;
-                outcome.identities += 1;
+                identities.insert(id.clone());
                 if let Some(last) = events.iter().map(|e| e.time).max() {
                     touched.push((id.clone(), None, last));
                 }
@@ -282,16 +341,14 @@ pub fn ingest(
         app.block_on(store.put_baseline(key, &baseline.to_bytes()))?;
     }
     let records = usage.into_records();
-    outcome.usage_rows = records.len();
+    outcome.usage_rows += records.len();
     app.block_on(store.record_usage(&records))
         .context("saving usage")?;
     app.block_on(store.touch_last_used(&touched))
         .context("saving last-used dates")?;
-    app.block_on(store.record_findings(app.now(), &outcome.alerts))
+    app.block_on(store.record_findings(app.now(), &outcome.alerts[first_alert..]))
         .context("saving alerts")?;
-    outcome.report = report;
-    mark(app, store, &outcome.report, &hashes)?;
-    Ok(outcome)
+    Ok(())
 }
 
 /// Remembers fully read files so a re-run skips them. Files with bad records are remembered too:
@@ -308,4 +365,32 @@ fn mark(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn batches_keep_path_order_and_the_size_limit() {
+        let files = |sizes: &[u64]| -> Vec<(PathBuf, u64)> {
+            sizes
+                .iter()
+                .enumerate()
+                .map(|(i, s)| (PathBuf::from(format!("f{i}")), *s))
+                .collect()
+        };
+        let names = |b: Vec<Vec<PathBuf>>| -> Vec<Vec<String>> {
+            b.into_iter()
+                .map(|v| v.iter().map(|p| p.display().to_string()).collect())
+                .collect()
+        };
+        assert_eq!(
+            names(batches(files(&[4, 4, 4, 9, 1]), 8)),
+            [vec!["f0", "f1"], vec!["f2"], vec!["f3"], vec!["f4"]]
+        );
+        // A limit of 0 reads one file at a time; no files, no batches.
+        assert_eq!(batches(files(&[1, 1]), 0).len(), 2);
+        assert!(batches(Vec::new(), 8).is_empty());
+    }
 }
