@@ -78,7 +78,7 @@ impl Default for ActivityConfig {
         ActivityConfig {
             detection_window_hours: 24,
             learning_days: 30,
-            batch_mib: 1024,
+            batch_mib: 512,
             detect: Default::default(),
         }
     }
