@@ -247,6 +247,7 @@ fn consumer_child() {
     runtime.block_on(async {
         let store = Store::open(Path::new(&store_path)).await.unwrap();
         let js = connect(&url).await.unwrap();
+        println!("{TAG} READY");
         let mut processor = ChildProcessor {
             inner: StoreProcessor::new(store.clone(), attribute),
             victim,
@@ -308,13 +309,19 @@ fn spawn_child(url: &str, store: &Path, role: &str) -> (KillOnDrop, mpsc::Receiv
         .unwrap();
     let stdout = child.stdout.take().unwrap();
     let (tx, rx) = mpsc::channel();
+    let role = role.to_string();
     std::thread::spawn(move || {
         for line in BufReader::new(stdout).lines().map_while(Result::ok) {
             // libtest prints `test NAME ... ` without a newline before the test's own output.
-            if let Some(at) = line.find(TAG)
-                && tx.send(line[at..].to_string()).is_err()
-            {
-                break;
+            match line.find(TAG) {
+                Some(at) => {
+                    if tx.send(line[at..].to_string()).is_err() {
+                        break;
+                    }
+                }
+                // Everything else (a child's failure report above all) goes to stderr, so a
+                // failing run shows why the child stopped.
+                None => eprintln!("[{role} child] {line}"),
             }
         }
     });
@@ -369,6 +376,13 @@ async fn scale_out_survives_a_killed_consumer() {
     );
 
     let (mut victim, victim_lines) = spawn_child(&server.url, &store_path, "victim");
+    // The workers start once the victim has its store and connection, so it is sure to get
+    // batches of its own before they drain the stream.
+    wait_for_line(
+        &victim_lines,
+        &format!("{TAG} READY"),
+        Duration::from_secs(40),
+    );
     let workers: Vec<_> = (0..2)
         .map(|_| spawn_child(&server.url, &store_path, "worker"))
         .collect();
