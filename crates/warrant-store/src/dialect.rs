@@ -3,6 +3,9 @@
 //! UPDATE`, `CASE`, `IN` lists), which SQLite ≥ 3.24 and PostgreSQL both accept, so a PostgreSQL
 //! backend needs a second version of this module, not of the queries.
 
+use std::collections::HashMap;
+use std::hash::Hash;
+
 use chrono::{DateTime, SecondsFormat, Utc};
 use warrant_core::Timestamp;
 
@@ -17,6 +20,28 @@ pub(crate) const MAX_BIND_PARAMS: usize = 30_000;
 /// another writer committed meanwhile; `IMMEDIATE` takes the lock up front and so waits in the
 /// busy timeout instead. PostgreSQL would use a plain `BEGIN`.
 pub(crate) const BEGIN_WRITE: &str = "BEGIN IMMEDIATE";
+
+/// The last item of each key, in the order keys first appear. One multi-row upsert must not
+/// touch a row twice (PostgreSQL rejects that), and the last version is what one statement per
+/// item would have left.
+pub(crate) fn last_per_key<'a, T, K: Hash + Eq>(
+    items: &'a [T],
+    key: impl Fn(&'a T) -> K,
+) -> Vec<&'a T> {
+    let mut index: HashMap<K, usize> = HashMap::with_capacity(items.len());
+    let mut out: Vec<&'a T> = Vec::with_capacity(items.len());
+    for item in items {
+        let k = key(item);
+        match index.get(&k).and_then(|&i| out.get_mut(i)) {
+            Some(slot) => *slot = item,
+            None => {
+                index.insert(k, out.len());
+                out.push(item);
+            }
+        }
+    }
+    out
+}
 
 /// `(?, ?, ?), (?, ?, ?)` for `rows` rows of `cols` columns.
 pub(crate) fn value_rows(rows: usize, cols: usize) -> String {
@@ -88,5 +113,12 @@ mod tests {
         let b = a + chrono::Duration::microseconds(1);
         assert!(timestamp(&a) < timestamp(&b));
         assert_eq!(parse_timestamp("t", "k", &timestamp(&b)).unwrap(), b);
+    }
+
+    #[test]
+    fn last_per_key_keeps_first_positions_and_last_versions() {
+        let items = [("a", 1), ("b", 2), ("a", 3), ("c", 4), ("b", 5)];
+        let kept = last_per_key(&items, |(k, _)| *k);
+        assert_eq!(kept, [&("a", 3), &("b", 5), &("c", 4)]);
     }
 }

@@ -5,7 +5,7 @@
 //! untouched. A resolved finding raised again reopens; an accepted one stays accepted.
 
 use std::borrow::Borrow;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::fmt;
 use std::str::FromStr;
 
@@ -100,19 +100,7 @@ async fn upsert_findings<F: Borrow<Finding>>(
     at: &str,
     findings: &[F],
 ) -> Result<(), StoreError> {
-    // One statement may not touch a row twice (PostgreSQL rejects it): the last version of a
-    // repeated id wins, as it would with one statement per finding.
-    let mut last: HashMap<&str, usize> = HashMap::with_capacity(findings.len());
-    for (i, f) in findings.iter().enumerate() {
-        last.insert(f.borrow().id.as_str(), i);
-    }
-    let unique: Vec<&Finding> = findings
-        .iter()
-        .map(Borrow::borrow)
-        .enumerate()
-        .filter(|(i, f)| last.get(f.id.as_str()) == Some(i))
-        .map(|(_, f)| f)
-        .collect();
+    let unique = dialect::last_per_key(findings, |f| f.borrow().id.as_str());
     const COLS: usize = 10;
     // Multi-row statements: hundreds of thousands of findings would otherwise cost as many
     // round trips to the database.
@@ -133,6 +121,7 @@ async fn upsert_findings<F: Borrow<Finding>>(
         );
         let mut query = sqlx::query(AssertSqlSafe(sql));
         for f in chunk {
+            let f: &Finding = (*f).borrow();
             query = query
                 .bind(f.id.as_str())
                 .bind(f.rule.as_str())
@@ -156,16 +145,7 @@ async fn upsert_risks<I: AsRef<str>, R: Borrow<RiskScore>>(
     assessment: AssessmentId,
     risks: &[(I, R)],
 ) -> Result<(), StoreError> {
-    let mut last: HashMap<&str, usize> = HashMap::with_capacity(risks.len());
-    for (i, (identity, _)) in risks.iter().enumerate() {
-        last.insert(identity.as_ref(), i);
-    }
-    let unique: Vec<(&str, &RiskScore)> = risks
-        .iter()
-        .enumerate()
-        .filter(|(i, (identity, _))| last.get(identity.as_ref()) == Some(i))
-        .map(|(_, (identity, risk))| (identity.as_ref(), risk.borrow()))
-        .collect();
+    let unique = dialect::last_per_key(risks, |(identity, _)| identity.as_ref());
     const COLS: usize = 6;
     for chunk in unique.chunks(MAX_BIND_PARAMS / COLS) {
         let sql = format!(
@@ -178,13 +158,14 @@ async fn upsert_risks<I: AsRef<str>, R: Borrow<RiskScore>>(
         );
         let mut query = sqlx::query(AssertSqlSafe(sql));
         for (identity, risk) in chunk {
+            let (identity, risk): (&str, &RiskScore) = (identity.as_ref(), risk.borrow());
             let data = serde_json::to_string(risk).map_err(|e| StoreError::Corrupt {
                 table: "risks",
                 key: identity.to_string(),
                 message: format!("cannot serialise: {e}"),
             })?;
             query = query
-                .bind(*identity)
+                .bind(identity)
                 .bind(assessment.0)
                 .bind(risk.score)
                 .bind(risk.blast_radius)

@@ -224,23 +224,6 @@ fn opt_key(part: &Option<String>) -> &str {
     part.as_deref().unwrap_or("")
 }
 
-/// Keeps the last record per key: a batch may repeat a record, and one multi-row upsert must
-/// not touch the same row twice (PostgreSQL rejects that).
-fn dedup_last(rows: Vec<Prepared>) -> Vec<Prepared> {
-    let mut index: HashMap<String, usize> = HashMap::with_capacity(rows.len());
-    let mut out: Vec<Prepared> = Vec::with_capacity(rows.len());
-    for row in rows {
-        match index.get(&row.key) {
-            Some(&i) => out[i] = row,
-            None => {
-                index.insert(row.key.clone(), out.len());
-                out.push(row);
-            }
-        }
-    }
-    out
-}
-
 /// Scopes and sources derived once per batch (see the module docs).
 struct BatchScopes<'a> {
     identity: HashMap<&'a str, String>,
@@ -455,13 +438,13 @@ fn prepare_table(
 
         _ => Ok(Vec::new()),
     }?;
-    Ok(dedup_last(rows))
+    Ok(rows)
 }
 
 async fn import_table(
     tx: &mut Transaction<'static, Sqlite>,
     table: &Table,
-    rows: &[Prepared],
+    rows: &[&Prepared],
     scopes: &[warrant_core::SourceScope],
     at: &str,
 ) -> Result<KindStats, StoreError> {
@@ -666,7 +649,9 @@ impl Store {
         let mut stats = ImportStats::default();
         for table in TABLES {
             let started = std::time::Instant::now();
-            let rows = prepare_table(batch, &scopes, table)?;
+            let all = prepare_table(batch, &scopes, table)?;
+            // A batch may repeat a record.
+            let rows = dialect::last_per_key(&all, |r| r.key.as_str());
             let prepared = started.elapsed();
             let s = import_table(&mut tx, table, &rows, &batch.scopes, &at).await?;
             tracing::debug!(
