@@ -51,13 +51,6 @@ struct StatementText {
     sid: Option<String>,
 }
 
-impl StatementAnalysis {
-    /// Evidence quotes this statement: administrator, or wildcard actions on every resource.
-    fn quoted(&self) -> bool {
-        self.admin || (self.wildcard_actions && self.all_resources)
-    }
-}
-
 /// All statements of one policy, expanded once and shared by every holder.
 #[derive(Debug, Clone)]
 pub struct PolicyAnalysis {
@@ -70,7 +63,11 @@ pub struct PolicyAnalysis {
 impl PolicyAnalysis {
     pub fn new(policy: &Policy) -> PolicyAnalysis {
         PolicyAnalysis {
-            statements: policy.statements.iter().map(analyze_statement).collect(),
+            statements: policy
+                .statements
+                .iter()
+                .map(|s| analyze_statement(s, false))
+                .collect(),
             compact: false,
         }
     }
@@ -78,25 +75,19 @@ impl PolicyAnalysis {
     /// For a compact [`Analyzer`] only: a million statements' copied action and resource
     /// lists would cost gigabytes that compact summaries never read.
     pub fn new_compact(policy: &Policy) -> PolicyAnalysis {
-        let statements = policy
-            .statements
-            .iter()
-            .map(|statement| {
-                let mut s = analyze_statement(statement);
-                if !s.quoted() {
-                    s.text = None;
-                }
-                s
-            })
-            .collect();
         PolicyAnalysis {
-            statements,
+            statements: policy
+                .statements
+                .iter()
+                .map(|s| analyze_statement(s, true))
+                .collect(),
             compact: true,
         }
     }
 }
 
-fn analyze_statement(statement: &Statement) -> StatementAnalysis {
+/// Expands one statement. `compact` leaves out the text of statements no evidence quotes.
+fn analyze_statement(statement: &Statement, compact: bool) -> StatementAnalysis {
     let c = catalog();
     let mut set = c.empty_set();
     let mut inferred = Vec::new();
@@ -116,7 +107,6 @@ fn analyze_statement(statement: &Statement) -> StatementAnalysis {
                 }
             }
         };
-    let mut actions_display: Vec<String> = statement.actions.clone();
     if statement.not_actions.is_empty() {
         expand(&statement.actions, &mut set, &mut inferred);
     } else {
@@ -127,13 +117,10 @@ fn analyze_statement(statement: &Statement) -> StatementAnalysis {
         set.fill();
         set.subtract(&excluded);
         wildcard_actions = true;
-        actions_display.extend(statement.not_actions.iter().map(|a| format!("!{a}")));
     }
     let all_resources =
         !statement.not_resources.is_empty() || statement.resources.iter().any(|r| r.trim() == "*");
     let wildcard_resources = all_resources || statement.resources.iter().any(|r| r.contains('*'));
-    let mut resources = statement.resources.clone();
-    resources.extend(statement.not_resources.iter().map(|r| format!("!{r}")));
 
     let full = set.count() == c.len();
     let mut per_service: BTreeMap<String, AccessLevel> = BTreeMap::new();
@@ -163,10 +150,22 @@ fn analyze_statement(statement: &Statement) -> StatementAnalysis {
         .filter(|c| per_service.contains_key(*c))
         .collect();
     let unconditional = statement.conditions.is_none();
+    let admin = statement.effect == Effect::Allow && unconditional && full && all_resources;
+    // Evidence quotes administrator statements and wildcard actions on every resource.
+    let quoted = admin || (wildcard_actions && all_resources);
+    let text = (!compact || quoted).then(|| {
+        Box::new(StatementText {
+            resources: negated(&statement.resources, &statement.not_resources),
+            actions_display: negated(&statement.actions, &statement.not_actions),
+            per_service: per_service.into_iter().collect(),
+            conditions: statement.conditions.clone(),
+            sid: statement.sid.clone(),
+        })
+    });
     StatementAnalysis {
         effect: statement.effect,
         n_actions: set.count() + inferred.len(),
-        admin: statement.effect == Effect::Allow && unconditional && full && all_resources,
+        admin,
         set: StatementSet::from_set(set),
         inferred: inferred.into_boxed_slice(),
         unconditional,
@@ -175,14 +174,17 @@ fn analyze_statement(statement: &Statement) -> StatementAnalysis {
         control_services,
         max_level,
         wildcard_actions,
-        text: Some(Box::new(StatementText {
-            resources,
-            actions_display,
-            per_service: per_service.into_iter().collect(),
-            conditions: statement.conditions.clone(),
-            sid: statement.sid.clone(),
-        })),
+        text,
     }
+}
+
+/// `listed` followed by `!`-prefixed `excluded` (NotAction / NotResource), for display.
+fn negated(listed: &[String], excluded: &[String]) -> Vec<String> {
+    listed
+        .iter()
+        .cloned()
+        .chain(excluded.iter().map(|e| format!("!{e}")))
+        .collect()
 }
 
 /// A statement's actions: most statements name a handful, so they keep indices (a few bytes)
