@@ -186,17 +186,15 @@ pub fn ingest(
             .into_inner()
             .map_err(|_| anyhow::anyhow!("an ingest thread panicked"))?;
         if !events.is_empty() {
-            let inventory = match inventory {
-                Some(inventory) => inventory,
-                None => match &mut loaded {
-                    Some(inventory) => &*inventory,
-                    None => &*loaded.insert(
-                        app.block_on(store.load_inventory())
-                            .context("loading the inventory")?,
-                    ),
-                },
-            };
-            process_batch(app, store, inventory, events, &mut outcome, &mut identities)?;
+            if inventory.is_none() && loaded.is_none() {
+                loaded = Some(
+                    app.block_on(store.load_inventory())
+                        .context("loading the inventory")?,
+                );
+            }
+            if let Some(inventory) = inventory.or(loaded.as_ref()) {
+                process_batch(app, store, inventory, events, &mut outcome, &mut identities)?;
+            }
         }
         mark(app, store, &report, &hashes)?;
         outcome.report.events += report.events;
@@ -207,15 +205,10 @@ pub fn ingest(
     outcome.report.files.sort_by(|a, b| a.file.cmp(&b.file));
     outcome.identities = identities.len();
     // An alert raised again by a later batch is one alert (the store kept its last version).
-    let mut last: HashMap<String, usize> = HashMap::new();
-    for (i, alert) in outcome.alerts.iter().enumerate() {
-        last.insert(alert.id.clone(), i);
-    }
-    let mut i = 0;
-    outcome.alerts.retain(|alert| {
-        i += 1;
-        last.get(&alert.id) == Some(&(i - 1))
-    });
+    let mut seen = HashSet::new();
+    outcome.alerts.reverse();
+    outcome.alerts.retain(|alert| seen.insert(alert.id.clone()));
+    outcome.alerts.reverse();
     Ok(outcome)
 }
 
