@@ -128,11 +128,16 @@ pub fn parse_window(text: &str) -> Result<chrono::Duration, String> {
 
 /// Peak resident memory of this process so far, in MiB, where the OS reports it (Linux), for
 /// progress logs on large inventories.
-pub fn peak_rss_mib() -> Option<u64> {
+fn peak_rss_mib() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
     let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kib / 1024)
+}
+
+/// Logs (at `-v`) that a phase of a long command ended: time since `started` and peak memory.
+pub fn log_phase(started: std::time::Instant, what: &str) {
+    tracing::info!(elapsed = ?started.elapsed(), peak_rss_mib = peak_rss_mib(), "{what}");
 }
 
 /// Logs go to stderr; `WARRANT_LOG` (an env-filter directive) overrides `-v`/`-q`.

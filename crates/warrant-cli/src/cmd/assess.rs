@@ -53,7 +53,7 @@ pub fn run(app: &App, args: AssessArgs) -> anyhow::Result<u8> {
         args.output.as_deref(),
         args.top,
     )?;
-    tracing::info!(elapsed = ?started.elapsed(), peak_rss_mib = crate::output::peak_rss_mib(), "Report written.");
+    crate::output::log_phase(started, "Report written.");
     if format == Format::Table && args.output.is_none() {
         imported.print_notes();
     }

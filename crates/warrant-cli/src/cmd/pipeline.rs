@@ -86,13 +86,13 @@ pub fn import_paths(
     }
     batch.dedup();
     bar.finish_and_clear();
-    tracing::info!(elapsed = ?started.elapsed(), peak_rss_mib = crate::output::peak_rss_mib(), "Exports read.");
+    crate::output::log_phase(started, "Exports read.");
     let n_failed = imported.inputs.iter().filter(|i| i.error.is_some()).count();
     let now = app.now();
     let stats = app
         .block_on(store.import(&batch, now))
         .context("saving the imported records")?;
-    tracing::info!(elapsed = ?started.elapsed(), peak_rss_mib = crate::output::peak_rss_mib(), "Inventory stored.");
+    crate::output::log_phase(started, "Inventory stored.");
     imported.n_records = batch.identities.len();
     imported.notes.push(format!(
         "Imported {} identities, {} credentials, {} policies from {} file(s){}; {}.",
@@ -112,7 +112,7 @@ pub fn import_paths(
     let logs = crate::cmd::activity::ingest(app, store, None, &scan_candidates)
         .context("ingesting activity logs")?;
     imported.notes.extend(logs.notes());
-    tracing::info!(elapsed = ?started.elapsed(), peak_rss_mib = crate::output::peak_rss_mib(), "Activity logs ingested.");
+    crate::output::log_phase(started, "Activity logs ingested.");
     let log_files: std::collections::HashSet<&str> = logs
         .report
         .ingested_files()
@@ -151,7 +151,7 @@ pub fn evaluate(app: &App, store: &warrant_store::Store) -> anyhow::Result<Evalu
     let inventory = app
         .block_on(store.load_inventory())
         .context("loading the inventory")?;
-    tracing::info!(elapsed = ?started.elapsed(), peak_rss_mib = crate::output::peak_rss_mib(), "Inventory loaded.");
+    crate::output::log_phase(started, "Inventory loaded.");
     let mut extra = Vec::new();
     for source in [FindingSource::Secret, FindingSource::Activity] {
         extra.extend(
@@ -160,7 +160,7 @@ pub fn evaluate(app: &App, store: &warrant_store::Store) -> anyhow::Result<Evalu
         );
     }
     let assessment = warrant_posture::assess(&inventory, &extra, &app.config.posture, app.now());
-    tracing::info!(elapsed = ?started.elapsed(), peak_rss_mib = crate::output::peak_rss_mib(), "Posture assessed.");
+    crate::output::log_phase(started, "Posture assessed.");
     let origins = inventory
         .identities
         .iter()
@@ -194,7 +194,7 @@ pub fn save(
     let started = std::time::Instant::now();
     app.block_on(store.save_assessment(app.now(), FindingSource::Posture, &posture, &risks))
         .context("saving the assessment")?;
-    tracing::info!(elapsed = ?started.elapsed(), peak_rss_mib = crate::output::peak_rss_mib(), "Assessment saved.");
+    crate::output::log_phase(started, "Assessment saved.");
     Ok(())
 }
 
