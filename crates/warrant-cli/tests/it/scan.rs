@@ -3,9 +3,7 @@
 //! organisation, staged changes, standard input, SARIF, baselines, and the link from a leaked
 //! key to the identity it unlocks.
 
-mod common;
-
-use common::{copy_dir, demo_org};
+use crate::common::{copy_dir, demo_org};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};

@@ -2,9 +2,7 @@
 //! Activity end to end through the binary: the demo organisation, a week of CloudTrail for one
 //! of its roles with an incident on the last day, and an unknown principal.
 
-mod common;
-
-use common::{copy_dir, demo_org, warrant};
+use crate::common::{copy_dir, demo_org, warrant};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::Output;

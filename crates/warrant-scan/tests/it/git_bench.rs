@@ -4,7 +4,7 @@
 //!
 //! ```sh
 //! WARRANT_GIT_BENCH_REPO=/path/to/repo \
-//!   cargo test --release -p warrant-scan --test git_bench -- --ignored --nocapture
+//!   cargo test --release -p warrant-scan --test it -- git_bench --ignored --nocapture
 //! ```
 //!
 //! Prints, per thread count, distinct blobs and bytes delivered, wall time, blobs/s and MB/s.

@@ -1,9 +1,7 @@
 #![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
 //! The `warrant` binary end to end: real exports in, documented outputs and exit codes out.
 
-mod common;
-
-use common::warrant;
+use crate::common::warrant;
 use std::path::PathBuf;
 use std::process::Output;
 

@@ -1,0 +1,6 @@
+//! Every integration test of this crate, in one binary: one link instead of one per file
+//! keeps the test build small and fast (see the workspace Cargo.toml).
+
+mod activity;
+mod findings;
+mod inventory;
