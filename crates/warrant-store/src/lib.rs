@@ -50,7 +50,7 @@ use sqlx::{Row, SqlitePool};
 pub use activity::{ActivityCount, AppliedEvent, ApplyOutcome};
 pub use findings::{AssessmentId, FindingFilter, FindingStatus, StoredFinding};
 pub use inventory::{ImportStats, KindStats, StoredIdentity, StoredRecord};
-pub use usage::SecretOccurrence;
+pub use usage::{IngestedFile, SecretOccurrence};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

@@ -232,24 +232,58 @@ impl Store {
         Ok(row.is_some())
     }
 
-    /// Records that a log file was ingested, so re-ingesting it is skipped. Idempotent.
-    pub async fn mark_ingested(
+    /// Whether the file at `path` was ingested with this size and modification time: the same
+    /// file, unchanged, known without reading it.
+    pub async fn ingested_unchanged(
         &self,
         path: &str,
-        sha256: &str,
-        events: u64,
+        size: u64,
+        modified: Timestamp,
+    ) -> Result<bool, StoreError> {
+        let row =
+            sqlx::query("SELECT 1 FROM ingested WHERE path = ? AND size = ? AND modified = ?")
+                .bind(path)
+                .bind(to_i64(size))
+                .bind(dialect::timestamp(&modified))
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(row.is_some())
+    }
+
+    /// Records that a log file was ingested, so re-ingesting it is skipped. Idempotent: the
+    /// same content seen again keeps its first event count and time, and takes the newest path
+    /// and stamp.
+    pub async fn mark_ingested(
+        &self,
+        file: &IngestedFile<'_>,
         at: Timestamp,
     ) -> Result<(), StoreError> {
         sqlx::query(
-            "INSERT INTO ingested (sha256, path, events, ingested) VALUES (?, ?, ?, ?) \
-             ON CONFLICT (sha256) DO NOTHING",
+            "INSERT INTO ingested (sha256, path, events, ingested, size, modified) \
+             VALUES (?, ?, ?, ?, ?, ?) \
+             ON CONFLICT (sha256) DO UPDATE SET \
+             path = excluded.path, size = excluded.size, modified = excluded.modified",
         )
-        .bind(sha256.to_ascii_lowercase())
-        .bind(path)
-        .bind(to_i64(events))
+        .bind(file.sha256.to_ascii_lowercase())
+        .bind(file.path)
+        .bind(to_i64(file.events))
         .bind(dialect::timestamp(&at))
+        .bind(file.size.map(to_i64))
+        .bind(file.modified.as_ref().map(dialect::timestamp))
         .execute(&self.pool)
         .await?;
         Ok(())
     }
+}
+
+/// A log file whose events were counted: its content hash and, when known, the size and
+/// modification time it had, which let a later run skip it without reading it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IngestedFile<'a> {
+    pub path: &'a str,
+    /// SHA-256 of its raw bytes (hex).
+    pub sha256: &'a str,
+    pub events: u64,
+    pub size: Option<u64>,
+    pub modified: Option<Timestamp>,
 }

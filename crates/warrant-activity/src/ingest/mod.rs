@@ -25,6 +25,7 @@ use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 
 use crate::event::{Event, LogKind};
 use frame::{Container, Frame, Framer, Place};
@@ -49,6 +50,9 @@ pub struct IngestOptions {
     /// ingestion neither evicts other data nor pays for fresh cache pages; files already cached
     /// are left as they are. Set it when the same files will be read again soon.
     pub keep_page_cache: bool,
+    /// Hash each file's raw bytes while reading it (`FileReport::sha256`), so a caller that
+    /// skips content it has seen before needs no second read of the file.
+    pub digest: bool,
 }
 
 impl Default for IngestOptions {
@@ -61,6 +65,7 @@ impl Default for IngestOptions {
             kubernetes_cluster: None,
             sniff_records: 8,
             keep_page_cache: false,
+            digest: false,
         }
     }
 }
@@ -109,6 +114,10 @@ pub struct FileReport {
     pub bad: Vec<BadRecord>,
     /// Why the file was not ingested at all (unreadable, not an activity log).
     pub not_ingested: Option<String>,
+    /// SHA-256 (hex) of the file's raw bytes, as stored (compressed for `.gz`), when
+    /// `IngestOptions::digest` asked for it and the whole file could be read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
 }
 
 /// What a whole ingestion gave.
@@ -480,6 +489,33 @@ impl Read for OnePass {
     }
 }
 
+/// Hashes what passes through it.
+struct Digesting<R> {
+    inner: R,
+    hasher: Option<Sha256>,
+}
+
+impl<R: Read> Digesting<R> {
+    /// The hash of the whole stream: what parsing left unread (a file that is not an activity
+    /// log, a record over the size limit) is read to the end first. `None` when not hashing or
+    /// the rest cannot be read.
+    fn finish(mut self) -> Option<String> {
+        self.hasher.as_ref()?;
+        io::copy(&mut self, &mut io::sink()).ok()?;
+        self.hasher.map(|h| hex::encode(h.finalize()))
+    }
+}
+
+impl<R: Read> Read for Digesting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if let (Some(hasher), Some(read)) = (self.hasher.as_mut(), buf.get(..n)) {
+            hasher.update(read);
+        }
+        Ok(n)
+    }
+}
+
 /// Ingests one file.
 pub fn ingest_file(
     path: &Path,
@@ -488,12 +524,19 @@ pub fn ingest_file(
 ) -> FileReport {
     let name = path.display().to_string();
     match File::open(path) {
-        Ok(file) => ingest_reader(
-            &name,
-            OnePass::new(file, options.keep_page_cache),
-            options,
-            sink,
-        ),
+        Ok(file) => {
+            let mut reader = Digesting {
+                inner: OnePass::new(file, options.keep_page_cache),
+                hasher: options.digest.then(Sha256::new),
+            };
+            let mut report = ingest_reader(&name, &mut reader, options, sink);
+            // A file that is not an activity log is not remembered, so it is not read to the end
+            // for its hash.
+            if report.format.is_some() {
+                report.sha256 = reader.finish();
+            }
+            report
+        }
         Err(e) => FileReport {
             file: name,
             not_ingested: Some(format!("cannot open: {e}")),
@@ -580,6 +623,30 @@ pub fn ingest_paths(
     }
     report.files = reports;
     report
+}
+
+/// Reads `files` in parallel on the rayon pool and keeps each file's events apart: the result is
+/// in the order of `files`, each report beside its file's events in file order. For callers that
+/// decide per file, once it is read (by its `sha256`), whether its events count.
+pub fn ingest_each(files: &[PathBuf], options: &IngestOptions) -> Vec<(FileReport, Vec<Event>)> {
+    // Largest first, so one big file does not start last and leave the other cores idle.
+    let mut order: Vec<(u64, usize)> = files
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (std::fs::metadata(p).map(|m| m.len()).unwrap_or(0), i))
+        .collect();
+    order.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    let mut read: Vec<(usize, FileReport, Vec<Event>)> = order
+        .par_iter()
+        .filter_map(|&(_, i)| {
+            let path = files.get(i)?;
+            let mut events = Vec::new();
+            let report = ingest_file(path, options, &mut |e| events.push(e));
+            Some((i, report, events))
+        })
+        .collect();
+    read.sort_by_key(|(i, _, _)| *i);
+    read.into_iter().map(|(_, r, e)| (r, e)).collect()
 }
 
 #[cfg(test)]

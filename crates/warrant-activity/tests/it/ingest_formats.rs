@@ -5,7 +5,8 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use warrant_activity::ingest::{IngestOptions, ingest_paths, ingest_reader};
+use sha2::{Digest, Sha256};
+use warrant_activity::ingest::{IngestOptions, ingest_each, ingest_paths, ingest_reader};
 use warrant_activity::{Actor, Event, FileReport, LogKind, Outcome, PrincipalKind};
 
 fn data(name: &str) -> PathBuf {
@@ -397,4 +398,59 @@ fn pretty_array_with_invalid_utf8_and_a_bad_record_at_every_buffer_size() {
         assert_eq!(events[7].user_agent.as_deref(), Some("Boto3/1.34 é"));
         assert_eq!(report.records, 40, "buffer {buffer}");
     }
+}
+
+/// With `digest`, each log's report carries the SHA-256 of the file's bytes as stored, however
+/// parsing ended (gzip, a record over the size limit that stops the file); files that are not
+/// activity logs and runs without `digest` carry none. `ingest_each` keeps the order given.
+#[test]
+fn digest_is_the_hash_of_the_whole_file_and_ingest_each_keeps_files_apart() {
+    let dir = tempfile::tempdir().unwrap();
+    let plain = dir.path().join("b-lake.jsonl");
+    std::fs::copy(data("cloudtrail-lake.jsonl"), &plain).unwrap();
+    let gz = dir.path().join("a-k8s.jsonl.gz");
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    encoder
+        .write_all(&std::fs::read(data("k8s-audit.jsonl")).unwrap())
+        .unwrap();
+    std::fs::write(&gz, encoder.finish().unwrap()).unwrap();
+    let notes = dir.path().join("c-notes.txt");
+    std::fs::write(&notes, "not a log\n").unwrap();
+    let oversized = dir.path().join("d-big.jsonl");
+    let mut big = std::fs::read(data("cloudtrail-lake.jsonl")).unwrap();
+    big.extend_from_slice(format!("{{\"pad\": \"{}\"}}\n", "x".repeat(4096)).as_bytes());
+    big.extend_from_slice(&std::fs::read(data("cloudtrail-lake.jsonl")).unwrap());
+    std::fs::write(&oversized, &big).unwrap();
+    let files = vec![plain.clone(), gz.clone(), notes.clone(), oversized.clone()];
+    let sha = |p: &Path| hex::encode(Sha256::digest(std::fs::read(p).unwrap()));
+
+    let options = IngestOptions {
+        digest: true,
+        max_record_bytes: 2048,
+        ..IngestOptions::default()
+    };
+    let read = ingest_each(&files, &options);
+    let names: Vec<&str> = read.iter().map(|(r, _)| r.file.as_str()).collect();
+    let expected: Vec<String> = files.iter().map(|p| p.display().to_string()).collect();
+    assert_eq!(names, expected);
+    for (report, events) in &read {
+        assert_eq!(report.events, events.len() as u64, "{}", report.file);
+    }
+    assert_eq!(read[0].0.sha256.as_deref(), Some(sha(&plain).as_str()));
+    assert!(read[0].0.events > 0);
+    assert_eq!(read[1].0.format, Some(LogKind::KubernetesAudit));
+    assert!(read[1].0.gzip);
+    assert_eq!(read[1].0.sha256.as_deref(), Some(sha(&gz).as_str()));
+    assert_eq!(read[2].0.format, None);
+    assert_eq!(read[2].0.sha256, None);
+    // The fixture's own bad records, then the oversized one that stops the file.
+    assert_eq!(read[3].0.bad_count, read[0].0.bad_count + 1);
+    let last = read[3].0.bad.last().unwrap();
+    assert!(last.reason.contains("larger than 2048"), "{last:?}");
+    assert_eq!(read[3].0.events, read[0].0.events);
+    assert_eq!(read[3].0.sha256.as_deref(), Some(sha(&oversized).as_str()));
+
+    let without = ingest_each(&files, &IngestOptions::default());
+    assert!(without.iter().all(|(r, _)| r.sha256.is_none()));
+    assert_eq!(without[0].1.len(), read[0].1.len());
 }

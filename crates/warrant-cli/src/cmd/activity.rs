@@ -11,18 +11,17 @@
 //! NATS JetStream (`warrant-stream`).
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 
 use anyhow::Context;
-use sha2::{Digest, Sha256};
 use warrant_activity::baseline::{Baseline, LearningWindow};
 use warrant_activity::detect::{Detector, Environments, IdentityContext};
 use warrant_activity::{
-    Attribution, Attributor, Event, IngestOptions, IngestReport, UsageAccumulator,
+    Attribution, Attributor, Event, FileReport, IngestOptions, IngestReport, UsageAccumulator,
 };
 use warrant_core::{Finding, Inventory, Provider, Timestamp};
+
+use warrant_store::IngestedFile;
 
 use crate::app::App;
 
@@ -89,20 +88,6 @@ impl ActivityOutcome {
     }
 }
 
-fn sha256_file(path: &Path) -> std::io::Result<String> {
-    let mut file = std::fs::File::open(path)?;
-    let mut hasher = Sha256::new();
-    let mut buf = vec![0u8; 1 << 20];
-    loop {
-        let n = file.read(&mut buf)?;
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buf[..n]);
-    }
-    Ok(hex::encode(hasher.finalize()))
-}
-
 /// Environments of the accounts the inventory knows, for cross-environment detection.
 fn environments(inventory: &Inventory) -> Environments {
     let mut env = Environments::default();
@@ -145,8 +130,10 @@ fn batches(files: Vec<(PathBuf, u64)>, limit: u64) -> Vec<Vec<PathBuf>> {
 }
 
 /// Runs the activity pipeline over `paths` against `inventory` (loaded from the store when
-/// `None` and some log was found). Files whose content was
-/// ingested before are skipped, so re-running on the same directory counts nothing twice.
+/// `None` and some log was found). Content ingested before is skipped, so re-running on the same
+/// directory counts nothing twice: a file whose path, size and modification time match what was
+/// recorded is not even opened, and any other file is hashed as it is parsed, its events
+/// dropped when the store (or an earlier file of this run) already holds that content.
 pub fn ingest(
     app: &App,
     store: &warrant_store::Store,
@@ -154,37 +141,59 @@ pub fn ingest(
     paths: &[PathBuf],
 ) -> anyhow::Result<ActivityOutcome> {
     let mut outcome = ActivityOutcome::default();
-    let (mut files, problems) = warrant_activity::ingest::collect_files(paths);
-    files.sort();
+    let (files, problems) = warrant_activity::ingest::collect_files(paths);
     let mut fresh = Vec::with_capacity(files.len());
-    let mut hashes = HashMap::new();
+    let mut stamps = HashMap::new();
     for file in files {
-        let sha = sha256_file(&file).with_context(|| format!("reading {}", file.display()))?;
-        if app.block_on(store.ingested(&sha))? {
-            outcome.already_ingested.push(file.display().to_string());
-        } else {
-            hashes.insert(file.display().to_string(), sha);
-            let len = std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0);
-            fresh.push((file, len));
+        let stamp = file_stamp(&file);
+        let name = file.display().to_string();
+        if let Some((size, modified)) = stamp
+            && app.block_on(store.ingested_unchanged(&name, size, modified))?
+        {
+            outcome.already_ingested.push(name);
+            continue;
+        }
+        fresh.push((file, stamp.map_or(0, |(size, _)| size)));
+        if let Some(stamp) = stamp {
+            stamps.insert(name, stamp);
         }
     }
     outcome.report.files.extend(problems);
+    let options = IngestOptions {
+        digest: true,
+        ..IngestOptions::default()
+    };
     // Loaded at the first batch with events: directories without logs (the common case for
     // `import`) pay nothing.
     let mut loaded: Option<Inventory> = None;
     let mut identities: HashSet<String> = HashSet::new();
+    let mut contents: HashSet<String> = HashSet::new();
     let limit = u64::from(app.config.activity.batch_mib) << 20;
     for batch in batches(fresh, limit) {
-        let collected: Mutex<Vec<Event>> = Mutex::new(Vec::new());
-        let report =
-            warrant_activity::ingest_paths(&batch, &IngestOptions::default(), &|event: Event| {
-                if let Ok(mut events) = collected.lock() {
-                    events.push(event);
+        // Each file's events stay in their own vector: moved straight from there into the
+        // per-identity groups, never copied into one big vector first.
+        let mut events: Vec<Vec<Event>> = Vec::new();
+        let mut report = IngestReport::default();
+        for (file, file_events) in warrant_activity::ingest::ingest_each(&batch, &options) {
+            let stamp = stamps.get(&file.file).copied();
+            if let Some(sha) = &file.sha256 {
+                if contents.contains(sha) || app.block_on(store.ingested(sha))? {
+                    // The same content under another name or with a new time stamp: remember
+                    // this copy too, so the next run need not read it.
+                    app.block_on(store.mark_ingested(&ingested(&file, sha, stamp), app.now()))?;
+                    outcome.already_ingested.push(file.file);
+                    continue;
                 }
-            });
-        let events = collected
-            .into_inner()
-            .map_err(|_| anyhow::anyhow!("an ingest thread panicked"))?;
+                contents.insert(sha.clone());
+            }
+            if !file_events.is_empty() {
+                events.push(file_events);
+            }
+            report.events += file.events;
+            report.bad_count += file.bad_count;
+            report.bad.extend(file.bad.iter().cloned());
+            report.files.push(file);
+        }
         if !events.is_empty() {
             if inventory.is_none() && loaded.is_none() {
                 loaded = Some(
@@ -193,16 +202,24 @@ pub fn ingest(
                 );
             }
             if let Some(inventory) = inventory.or(loaded.as_ref()) {
-                process_batch(app, store, inventory, events, &mut outcome, &mut identities)?;
+                process_batch(
+                    app,
+                    store,
+                    inventory,
+                    events.into_iter().flatten(),
+                    &mut outcome,
+                    &mut identities,
+                )?;
             }
         }
-        mark(app, store, &report, &hashes)?;
+        mark(app, store, &report, &stamps)?;
         outcome.report.events += report.events;
         outcome.report.bad_count += report.bad_count;
         outcome.report.bad.extend(report.bad);
         outcome.report.files.extend(report.files);
     }
     outcome.report.files.sort_by(|a, b| a.file.cmp(&b.file));
+    outcome.already_ingested.sort();
     outcome.identities = identities.len();
     // An alert raised again by a later batch is one alert (the store kept its last version).
     let mut seen = HashSet::new();
@@ -212,13 +229,37 @@ pub fn ingest(
     Ok(outcome)
 }
 
+/// A file's size and modification time, which tell an unchanged file without reading it.
+fn file_stamp(path: &Path) -> Option<(u64, Timestamp)> {
+    let meta = std::fs::metadata(path).ok()?;
+    let modified = meta.modified().ok()?;
+    Some((meta.len(), Timestamp::from(modified)))
+}
+
+/// What to remember of a file read with `stamp` before it was opened. The stamp is kept only
+/// if the file still has it: one written to while it was read must be read again next time.
+fn ingested<'a>(
+    file: &'a FileReport,
+    sha256: &'a str,
+    stamp: Option<(u64, Timestamp)>,
+) -> IngestedFile<'a> {
+    let stamp = stamp.filter(|&s| file_stamp(Path::new(&file.file)) == Some(s));
+    IngestedFile {
+        path: &file.file,
+        sha256,
+        events: file.events,
+        size: stamp.map(|(size, _)| size),
+        modified: stamp.map(|(_, modified)| modified),
+    }
+}
+
 /// Attribution, usage, last-used, baselines and detections for one batch's events; the store
 /// holds the result before the next batch is read.
 fn process_batch(
     app: &App,
     store: &warrant_store::Store,
     inventory: &Inventory,
-    events: Vec<Event>,
+    events: impl Iterator<Item = Event>,
     outcome: &mut ActivityOutcome,
     identities: &mut HashSet<String>,
 ) -> anyhow::Result<()> {
@@ -350,11 +391,12 @@ fn mark(
     app: &App,
     store: &warrant_store::Store,
     report: &IngestReport,
-    hashes: &HashMap<String, String>,
+    stamps: &HashMap<String, (u64, Timestamp)>,
 ) -> anyhow::Result<()> {
     for file in report.ingested_files() {
-        if let Some(sha) = hashes.get(&file.file) {
-            app.block_on(store.mark_ingested(&file.file, sha, file.events, app.now()))?;
+        if let Some(sha) = &file.sha256 {
+            let stamp = stamps.get(&file.file).copied();
+            app.block_on(store.mark_ingested(&ingested(file, sha, stamp), app.now()))?;
         }
     }
     Ok(())

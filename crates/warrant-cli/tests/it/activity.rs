@@ -282,6 +282,45 @@ fn ingest_attributes_alerts_rightsizes_and_skips_what_it_has_seen() {
     )))
     .unwrap();
     assert_eq!(report["used"]["secretsmanager:GetSecretValue"], 73);
+
+    // The same content under a new name, or touched, is read, recognised by its hash and not
+    // counted; a file with its recorded path, size and time is not even read, so what it holds
+    // now (here bytes of the same length that are no log at all) goes unnoticed.
+    let export = logs.join("lake-export.jsonl");
+    std::fs::copy(&export, logs.join("lake-export-copy.jsonl")).unwrap();
+    let touched = std::fs::File::options().write(true).open(&export).unwrap();
+    touched
+        .set_modified(std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1 << 30))
+        .unwrap();
+    drop(touched);
+    let trail = walk(&logs)
+        .into_iter()
+        .find(|p| p.extension().is_some_and(|e| e == "json"))
+        .unwrap();
+    let (len, modified) = {
+        let meta = std::fs::metadata(&trail).unwrap();
+        (meta.len(), meta.modified().unwrap())
+    };
+    std::fs::write(&trail, vec![b'x'; usize::try_from(len).unwrap()]).unwrap();
+    std::fs::File::options()
+        .write(true)
+        .open(&trail)
+        .unwrap()
+        .set_modified(modified)
+        .unwrap();
+    for _ in 0..2 {
+        let again: Value = serde_json::from_str(&ok(&warrant(
+            &store,
+            &["--format", "json", "ingest", logs.to_str().unwrap()],
+        )))
+        .unwrap();
+        assert_eq!(again["events"], 0, "{again:#}");
+        assert_eq!(
+            again["already_ingested"].as_array().unwrap().len(),
+            3,
+            "{again:#}"
+        );
+    }
 }
 
 /// The acceptance run over the shared CloudTrail data: every file is processed.

@@ -4,7 +4,7 @@
 use chrono::{TimeZone, Utc};
 use proptest::prelude::*;
 use warrant_core::*;
-use warrant_store::{FindingFilter, FindingStatus, SecretOccurrence, Store};
+use warrant_store::{FindingFilter, FindingStatus, IngestedFile, SecretOccurrence, Store};
 
 const NO_FINDINGS: &[Finding] = &[];
 const NO_RISKS: &[(&str, RiskScore)] = &[];
@@ -378,16 +378,77 @@ async fn baselines_and_ingestion_checkpoints() {
     );
     let sha = "a".repeat(64);
     assert!(!store.ingested(&sha).await.unwrap());
-    store
-        .mark_ingested("logs/1.json.gz", &sha, 42, t(1))
-        .await
-        .unwrap();
-    store
-        .mark_ingested("logs/copy.json.gz", &sha, 42, t(2))
-        .await
-        .unwrap();
+    let first = IngestedFile {
+        path: "logs/1.json.gz",
+        sha256: &sha,
+        events: 42,
+        size: Some(1000),
+        modified: Some(t(5)),
+    };
+    store.mark_ingested(&first, t(1)).await.unwrap();
     assert!(store.ingested(&sha).await.unwrap());
     assert!(store.ingested(&sha.to_uppercase()).await.unwrap());
+    // Path, size and modification time must all match for a file to count as unchanged.
+    assert!(
+        store
+            .ingested_unchanged("logs/1.json.gz", 1000, t(5))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .ingested_unchanged("logs/1.json.gz", 1001, t(5))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .ingested_unchanged("logs/1.json.gz", 1000, t(3))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .ingested_unchanged("logs/2.json.gz", 1000, t(5))
+            .await
+            .unwrap()
+    );
+    // The same content found again under another name takes the newest name and stamp.
+    let copy = IngestedFile {
+        path: "logs/copy.json.gz",
+        modified: Some(t(2)),
+        ..first
+    };
+    store.mark_ingested(&copy, t(2)).await.unwrap();
+    assert!(
+        store
+            .ingested_unchanged("logs/copy.json.gz", 1000, t(2))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .ingested_unchanged("logs/1.json.gz", 1000, t(5))
+            .await
+            .unwrap()
+    );
+    // A file without a stamp is remembered by content only.
+    let other = "b".repeat(64);
+    let unstamped = IngestedFile {
+        path: "logs/3.json",
+        sha256: &other,
+        events: 1,
+        size: None,
+        modified: None,
+    };
+    store.mark_ingested(&unstamped, t(4)).await.unwrap();
+    assert!(store.ingested(&other).await.unwrap());
+    assert!(
+        !store
+            .ingested_unchanged("logs/3.json", 0, t(4))
+            .await
+            .unwrap()
+    );
 }
 
 proptest! {
