@@ -478,11 +478,6 @@ async fn scale_out_survives_a_killed_consumer() {
             .fold((0, 0), |acc, u| (acc.0 + u.count, acc.1 + u.errors));
         assert_eq!(got, (*count, *errors), "usage of {identity}");
     }
-    assert!(
-        started.elapsed() < Duration::from_secs(90),
-        "took {:?}",
-        started.elapsed()
-    );
     store.close().await;
 }
 
