@@ -132,6 +132,14 @@ pub struct IngestReport {
 }
 
 impl IngestReport {
+    /// Adds one file's report to the totals.
+    pub fn add(&mut self, file: FileReport) {
+        self.events += file.events;
+        self.bad_count += file.bad_count;
+        self.bad.extend(file.bad.iter().cloned());
+        self.files.push(file);
+    }
+
     /// Files recognised as activity logs.
     pub fn ingested_files(&self) -> impl Iterator<Item = &FileReport> {
         self.files.iter().filter(|f| f.format.is_some())
@@ -602,43 +610,40 @@ pub fn ingest_paths(
     options: &IngestOptions,
     sink: &(dyn Fn(Event) + Sync),
 ) -> IngestReport {
-    let (mut files, problems) = collect_files(paths);
-    // Largest first, so one big file does not start last and leave the other cores idle.
-    let mut sized: Vec<(u64, PathBuf)> = files
-        .drain(..)
-        .map(|p| (std::fs::metadata(&p).map(|m| m.len()).unwrap_or(0), p))
-        .collect();
-    sized.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
-    let mut reports: Vec<FileReport> = sized
+    let (files, problems) = collect_files(paths);
+    let mut reports: Vec<FileReport> = largest_first(&files)
         .par_iter()
-        .map(|(_, path)| ingest_file(path, options, &mut |e| sink(e)))
+        .filter_map(|&i| files.get(i))
+        .map(|path| ingest_file(path, options, &mut |e| sink(e)))
         .collect();
     reports.extend(problems);
     reports.sort_by(|a, b| a.file.cmp(&b.file));
     let mut report = IngestReport::default();
-    for file in &reports {
-        report.events += file.events;
-        report.bad_count += file.bad_count;
-        report.bad.extend(file.bad.iter().cloned());
+    for file in reports {
+        report.add(file);
     }
-    report.files = reports;
     report
 }
 
-/// Reads `files` in parallel on the rayon pool and keeps each file's events apart: the result is
-/// in the order of `files`, each report beside its file's events in file order. For callers that
-/// decide per file, once it is read (by its `sha256`), whether its events count.
-pub fn ingest_each(files: &[PathBuf], options: &IngestOptions) -> Vec<(FileReport, Vec<Event>)> {
-    // Largest first, so one big file does not start last and leave the other cores idle.
+/// Indices of `files`, largest file first (ties in the given order), so one big file does not
+/// start last and leave the other cores idle.
+fn largest_first(files: &[PathBuf]) -> Vec<usize> {
     let mut order: Vec<(u64, usize)> = files
         .iter()
         .enumerate()
         .map(|(i, p)| (std::fs::metadata(p).map(|m| m.len()).unwrap_or(0), i))
         .collect();
     order.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
-    let mut read: Vec<(usize, FileReport, Vec<Event>)> = order
+    order.into_iter().map(|(_, i)| i).collect()
+}
+
+/// Reads `files` in parallel on the rayon pool and keeps each file's events apart: the result is
+/// in the order of `files`, each report beside its file's events in file order. For callers that
+/// decide per file, once it is read (by its `sha256`), whether its events count.
+pub fn ingest_each(files: &[PathBuf], options: &IngestOptions) -> Vec<(FileReport, Vec<Event>)> {
+    let mut read: Vec<(usize, FileReport, Vec<Event>)> = largest_first(files)
         .par_iter()
-        .filter_map(|&(_, i)| {
+        .filter_map(|&i| {
             let path = files.get(i)?;
             let mut events = Vec::new();
             let report = ingest_file(path, options, &mut |e| events.push(e));

@@ -189,10 +189,7 @@ pub fn ingest(
             if !file_events.is_empty() {
                 events.push(file_events);
             }
-            report.events += file.events;
-            report.bad_count += file.bad_count;
-            report.bad.extend(file.bad.iter().cloned());
-            report.files.push(file);
+            report.add(file);
         }
         if !events.is_empty() {
             if inventory.is_none() && loaded.is_none() {
@@ -213,10 +210,9 @@ pub fn ingest(
             }
         }
         mark(app, store, &report, &stamps)?;
-        outcome.report.events += report.events;
-        outcome.report.bad_count += report.bad_count;
-        outcome.report.bad.extend(report.bad);
-        outcome.report.files.extend(report.files);
+        for file in report.files {
+            outcome.report.add(file);
+        }
     }
     outcome.report.files.sort_by(|a, b| a.file.cmp(&b.file));
     outcome.already_ingested.sort();
