@@ -13,7 +13,7 @@ if ! [ -x /usr/bin/time ]; then
   echo "installing GNU time (Debian package 'time')"
   apt-get update -qq && apt-get install -y -qq time >/dev/null
 fi
-cargo build --release -p warrant-cli
+cargo build --release --locked -p warrant-cli
 bin=${CARGO_TARGET_DIR:-target}/release/warrant
 [ -d "$org" ] || python3 bench/gen_org.py "$org" --identities "$identities" --statements "$statements"
 rm -f "$out/bench.db" "$out/bench.db-wal" "$out/bench.db-shm" "$out/fingerprint.key"

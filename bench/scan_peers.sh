@@ -64,7 +64,7 @@ corpus_mb=$(du -sbm "$CORPUS" | cut -f1)
 bytes=$(du -sb "$CORPUS" | cut -f1)
 echo "corpus: $CORPUS, $corpus_mb MB in $(find "$CORPUS" -type f | wc -l) files, $n_planted planted secrets; CPUs $CPUS"
 
-cargo build --release -q -p warrant-cli
+cargo build --release --locked -q -p warrant-cli
 WARRANT=${CARGO_TARGET_DIR:-target}/release/warrant
 
 # found FILE: how many planted files a tool's output names.

@@ -120,8 +120,34 @@ fn boundary(
     })
 }
 
+/// The SDK's configuration loader (default credential chain, profiles, region and endpoint
+/// resolution) with Warrant's HTTPS client.
+///
+/// The SDK crates are built without their default HTTPS client (rustls on aws-lc, a long C
+/// build), so every SDK configuration must come from here: one built with
+/// `aws_config::defaults` alone has no HTTP client and fails on its first call.
+pub fn config_loader() -> aws_config::ConfigLoader {
+    use aws_smithy_http_client::proxy::ProxyConfig;
+    use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
+    // The SDK's own default client (hyper 1, rustls, proxy settings from the environment,
+    // native root certificates), with ring as rustls' cryptography instead of aws-lc.
+    let https_client = aws_smithy_http_client::Builder::new().build_with_connector_fn(
+        |settings, runtime_components| {
+            let mut connector = aws_smithy_http_client::ConnectorBuilder::default()
+                .tls_provider(Provider::Rustls(CryptoMode::Ring));
+            connector.set_connector_settings(settings.cloned());
+            if let Some(components) = runtime_components {
+                connector.set_sleep_impl(components.sleep_impl());
+            }
+            connector.set_proxy_config(Some(ProxyConfig::from_env()));
+            connector.build()
+        },
+    );
+    aws_config::defaults(BehaviorVersion::latest()).http_client(https_client)
+}
+
 async fn sdk_config(options: &LiveOptions) -> aws_config::SdkConfig {
-    let mut loader = aws_config::defaults(BehaviorVersion::latest());
+    let mut loader = config_loader();
     if let Some(endpoint) = &options.endpoint_url {
         loader = loader.endpoint_url(endpoint);
     }

@@ -2,7 +2,6 @@
 //! Live discovery against moto server, a real AWS API emulator on loopback, through the official
 //! SDK: users, roles with trust, policies and keys are created, used, then discovered.
 
-use aws_config::BehaviorVersion;
 use aws_sdk_iam::types::Tag;
 use warrant_aws_live::discover_with_config;
 use warrant_aws_live::testing::MotoServer;
@@ -10,7 +9,7 @@ use warrant_connectors::ImportContext;
 use warrant_core::{Fingerprinter, IdentityKind, PrincipalKind};
 
 async fn client_config(endpoint: &str, key: &str, secret: &str) -> aws_config::SdkConfig {
-    aws_config::defaults(BehaviorVersion::latest())
+    warrant_aws_live::config_loader()
         .endpoint_url(endpoint)
         .region(aws_config::Region::new("us-east-1"))
         .credentials_provider(aws_sdk_iam::config::Credentials::new(
@@ -106,7 +105,7 @@ async fn discovers_users_roles_policies_keys_and_their_last_use() {
         .await
         .unwrap();
     let creds = assumed.credentials().unwrap();
-    let as_role = aws_config::defaults(BehaviorVersion::latest())
+    let as_role = warrant_aws_live::config_loader()
         .endpoint_url(&endpoint)
         .region(aws_config::Region::new("us-east-1"))
         .credentials_provider(aws_sdk_iam::config::Credentials::new(

@@ -4,11 +4,10 @@
 
 use std::process::Command;
 
-use aws_config::BehaviorVersion;
 use warrant_aws_live::testing::MotoServer;
 
 async fn sdk(endpoint: &str, key: &str, secret: &str) -> aws_config::SdkConfig {
-    aws_config::defaults(BehaviorVersion::latest())
+    warrant_aws_live::config_loader()
         .endpoint_url(endpoint)
         .region(aws_config::Region::new("us-east-1"))
         .credentials_provider(aws_sdk_iam::config::Credentials::new(
