@@ -5,7 +5,6 @@ use std::path::Path;
 
 use libfuzzer_sys::fuzz_target;
 
-#[allow(dead_code)]
 fn ctx() -> warrant_connectors::ImportContext {
     warrant_connectors::ImportContext::new(warrant_core::Fingerprinter::new(b"fuzz"))
 }

@@ -246,7 +246,6 @@ pub fn is_catalogued(action: &str) -> bool {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

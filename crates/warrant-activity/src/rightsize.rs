@@ -344,7 +344,6 @@ fn least_privilege_policy(
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

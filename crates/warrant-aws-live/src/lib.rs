@@ -23,6 +23,7 @@ use warrant_connectors::aws::authorization_details::{
     AttachedPolicy, AuthorizationDetails, GroupDetail, InlinePolicy, ManagedPolicyDetail,
     PermissionsBoundary, PolicyVersion, RoleDetail, RoleLastUsed, Tag, UserDetail,
 };
+use warrant_core::attribute;
 use warrant_core::{Inventory, Provenance};
 
 #[derive(Debug, Clone, Default)]
@@ -240,8 +241,8 @@ pub async fn discover_with_config(
                             .as_deref()
                             .and_then(parse_rfc3339);
                         for (field, value) in [
-                            ("last_used_service", last.service_name()),
-                            ("last_used_region", last.region()),
+                            (attribute::LAST_USED_SERVICE, last.service_name()),
+                            (attribute::LAST_USED_REGION, last.region()),
                         ] {
                             if !value.is_empty() && value != "N/A" {
                                 credential

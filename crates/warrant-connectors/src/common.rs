@@ -157,29 +157,6 @@ pub fn decode_json<T: DeserializeOwned>(origin: &Path, bytes: &[u8]) -> Result<T
         .map_err(|e| ConnectorError::json_path(origin, e))
 }
 
-/// Shannon entropy in bits per character.
-pub fn entropy(text: &str) -> f64 {
-    let mut counts = [0usize; 256];
-    let mut n = 0usize;
-    for b in text.bytes() {
-        if let Some(c) = counts.get_mut(usize::from(b)) {
-            *c += 1;
-        }
-        n += 1;
-    }
-    if n == 0 {
-        return 0.0;
-    }
-    counts
-        .iter()
-        .filter(|c| **c > 0)
-        .map(|c| {
-            let p = *c as f64 / n as f64;
-            -p * p.log2()
-        })
-        .sum()
-}
-
 /// Known token prefixes: a value starting with one is a credential whatever its key is called.
 pub const TOKEN_PREFIXES: &[&str] = &[
     "ghp_",
@@ -258,7 +235,7 @@ pub fn looks_secret(key: &str, value: &str) -> bool {
         && mixed
         && value.len() >= 20
         && !value.contains(['/', ' ', '.'])
-        && entropy(value) >= 3.5
+        && warrant_core::shannon_entropy(value.as_bytes()) >= 3.5
 }
 
 /// The password in a URI like `postgres://user:pass@host/db`, if any.

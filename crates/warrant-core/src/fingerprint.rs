@@ -10,6 +10,27 @@ use sha2::Sha256;
 /// Prefix of every fingerprint string, versioned so the scheme can change.
 pub const FINGERPRINT_PREFIX: &str = "fp1:";
 
+/// Prefix of a credential id made from a secret's fingerprint (`fp:fp1:…`), for a credential
+/// the provider gives no id of its own (a Kubernetes token secret). It is not versioned: the
+/// fingerprint after it carries the version.
+pub const FINGERPRINT_CREDENTIAL_ID_PREFIX: &str = "fp:";
+
+/// Whether a string is a fingerprint made by [`Fingerprinter::fingerprint`] (any key).
+pub fn is_fingerprint(text: &str) -> bool {
+    text.starts_with(FINGERPRINT_PREFIX)
+}
+
+/// The credential id for a secret known only by its fingerprint.
+pub fn credential_id_from_fingerprint(fingerprint: &str) -> String {
+    format!("{FINGERPRINT_CREDENTIAL_ID_PREFIX}{fingerprint}")
+}
+
+/// Whether a credential id was made by [`credential_id_from_fingerprint`] rather than being a
+/// provider's own key id (`AKIA…`, a token id), which scanners can find as text.
+pub fn is_fingerprint_credential_id(id: &str) -> bool {
+    id.starts_with(FINGERPRINT_CREDENTIAL_ID_PREFIX)
+}
+
 #[derive(Clone)]
 pub struct Fingerprinter {
     key: Vec<u8>,
@@ -79,6 +100,14 @@ mod tests {
         let b = Fingerprinter::new(b"key-b").fingerprint(b"secret");
         assert_ne!(a, b);
         assert!(a.starts_with(FINGERPRINT_PREFIX));
+        assert!(is_fingerprint(&a));
+        let id = credential_id_from_fingerprint(&a);
+        assert!(is_fingerprint_credential_id(&id));
+        assert!(!is_fingerprint_credential_id("AKIAIOSFODNN7EXAMPLE"));
+        assert!(
+            !is_fingerprint_credential_id(&a),
+            "a bare fingerprint is not an id"
+        );
         assert_eq!(a.len(), FINGERPRINT_PREFIX.len() + 32);
     }
 

@@ -5,7 +5,9 @@
 //! these types; the store persists them; the posture engine reasons over them.
 
 pub mod access;
+pub mod attribute;
 pub mod clock;
+pub mod entropy;
 pub mod finding;
 pub mod fingerprint;
 pub mod inventory;
@@ -15,9 +17,14 @@ pub mod risk;
 pub use access::{
     AccessLevel, CONTROL_SERVICES, Escalation, Grant, PrivilegeSummary, ResourceAccess,
 };
+pub use attribute::AttributesExt;
 pub use clock::{Clock, FixedClock, SystemClock};
+pub use entropy::shannon_entropy;
 pub use finding::{Finding, FindingSource, OwaspNhi, Severity};
-pub use fingerprint::{Fingerprinter, redact};
+pub use fingerprint::{
+    FINGERPRINT_CREDENTIAL_ID_PREFIX, FINGERPRINT_PREFIX, Fingerprinter,
+    credential_id_from_fingerprint, is_fingerprint, is_fingerprint_credential_id, redact,
+};
 pub use inventory::{Inventory, SourceScope};
 pub use model::*;
 pub use risk::{RiskComponent, RiskScore};

@@ -248,6 +248,10 @@ closed_enum!(
     }
 );
 
+/// Start of [`Credential::storage`] for a secret written in plain text in a file
+/// (`plaintext:PATH#PLACE`); posture quotes the place after it.
+pub const PLAINTEXT_STORAGE_PREFIX: &str = "plaintext:";
+
 /// A credential that lets an identity authenticate.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Credential {

@@ -19,7 +19,11 @@ pub struct PostureConfig {
     /// Identities and credentials younger than this are never "unused" (they may not have run yet).
     pub new_identity_grace_days: i64,
     /// Owner addresses whose local part (before `@`) is one of these are shared mailboxes (NHI1).
-    /// `team-*`-style prefixes are written with a trailing `*`.
+    /// `*` matches any run of characters (`team-*`, `*-team`).
+    ///
+    /// INVARIANT: this is the only list of shared-mailbox patterns. Connectors record an owner as
+    /// a shared mailbox only when the export says so (Okta `userType`, a CSV `kind` column), so
+    /// removing a pattern here is enough to stop it classifying anyone.
     pub shared_mailboxes: Vec<String>,
     /// AWS account ids outside the organisation that are trusted on purpose (vendors you vetted).
     pub trusted_accounts: Vec<String>,
@@ -66,13 +70,19 @@ impl Default for PostureConfig {
                 "infra",
                 "infrastructure",
                 "engineering",
+                "dev",
+                "developers",
                 "sre",
                 "cloud",
                 "aws",
                 "root",
+                "billing",
                 "alerts",
                 "info",
+                "team",
                 "team-*",
+                "team.*",
+                "*-team",
             ]
             .iter()
             .map(|s| s.to_string())
@@ -123,10 +133,7 @@ impl PostureConfig {
             .to_ascii_lowercase();
         self.shared_mailboxes
             .iter()
-            .any(|pattern| match pattern.strip_suffix('*') {
-                Some(prefix) => local.starts_with(&prefix.to_ascii_lowercase()),
-                None => local == pattern.to_ascii_lowercase(),
-            })
+            .any(|pattern| glob(&pattern.to_ascii_lowercase(), &local))
     }
 
     /// Highest sensitivity any rule gives a resource pattern.
@@ -174,6 +181,8 @@ mod tests {
         let c = PostureConfig::default();
         assert!(c.is_shared_mailbox("DevOps@acme.example"));
         assert!(c.is_shared_mailbox("team-payments@acme.example"));
+        assert!(c.is_shared_mailbox("payments-team@acme.example"));
+        assert!(c.is_shared_mailbox("dev@acme.example"));
         assert!(!c.is_shared_mailbox("dana@acme.example"));
         assert!(
             !c.is_shared_mailbox("devops"),

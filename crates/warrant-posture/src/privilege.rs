@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use rayon::prelude::*;
+use warrant_core::attribute;
 use warrant_core::{
     AccessLevel, Attachment, Effect, Escalation, Grant, Identity, Policy, PolicyKind,
     PrivilegeSummary, Provider, ResourceAccess, inventory::InventoryIndex,
@@ -333,7 +334,7 @@ pub fn mcp_summary(identity: &Identity, n_credentials: usize) -> PrivilegeSummar
     if n_credentials > 0 {
         let service = identity
             .attributes
-            .get("package")
+            .get(attribute::PACKAGE)
             .and_then(|p| p.as_str())
             .unwrap_or("mcp")
             .to_string();
@@ -393,7 +394,7 @@ pub fn summarize_all(index: &InventoryIndex<'_>) -> HashMap<String, Arc<Privileg
         held.sort();
         let boundary = identity
             .attributes
-            .get("permissions_boundary")
+            .get(attribute::PERMISSIONS_BOUNDARY)
             .and_then(|b| b.as_str())
             .map(str::to_string);
         let key = if identity.provider == Provider::Mcp {
@@ -454,7 +455,7 @@ fn summarize_identity(
         Provider::Aws => {
             let boundary = identity
                 .attributes
-                .get("permissions_boundary")
+                .get(attribute::PERMISSIONS_BOUNDARY)
                 .and_then(|b| b.as_str())
                 .and_then(|b| index.policy_by_id.get(b).copied());
             analyzer.summarize(&held, boundary)

@@ -5,6 +5,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use serde::Serialize;
+use warrant_core::attribute;
 use warrant_core::{
     ActorKind, CredentialKind, Environment, Finding, FindingSource, Identity, IdentityKind,
     IdentityStatus, OwaspNhi, OwnerKind, OwnerStatus, PrincipalKind, PrivilegeSummary, Severity,
@@ -210,7 +211,7 @@ fn usage_tracked(identity: &Identity) -> bool {
 fn provider_managed(identity: &Identity) -> bool {
     identity
         .attributes
-        .get("service_linked")
+        .get(attribute::SERVICE_LINKED)
         .and_then(|v| v.as_bool())
         .unwrap_or(false)
 }
@@ -278,7 +279,9 @@ pub(crate) fn evaluate(identity: &Identity, ctx: &Context<'_>, out: &mut Emitter
     let exempt_from_ownership = is_human
         || provider_managed(identity)
         || identity.kind == IdentityKind::GitHubActions
-        || (identity.attributes.contains_key("default_service_account")
+        || (identity
+            .attributes
+            .contains_key(attribute::DEFAULT_SERVICE_ACCOUNT)
             && !ctx
                 .index
                 .attachments_by_identity
@@ -595,7 +598,7 @@ pub(crate) fn evaluate(identity: &Identity, ctx: &Context<'_>, out: &mut Emitter
     if identity.kind == IdentityKind::GitHubApp
         && identity
             .attributes
-            .get("third_party")
+            .get(attribute::THIRD_PARTY)
             .and_then(|v| v.as_bool())
             .unwrap_or(false)
         && !config
@@ -668,7 +671,7 @@ pub(crate) fn evaluate(identity: &Identity, ctx: &Context<'_>, out: &mut Emitter
         if login.password_enabled
             && !login.mfa_active
             && !is_human
-            && !identity.attributes.contains_key("root")
+            && !identity.attributes.contains_key(attribute::ROOT)
         {
             out.emit(
                 "password-without-mfa",
@@ -707,7 +710,7 @@ pub(crate) fn evaluate(identity: &Identity, ctx: &Context<'_>, out: &mut Emitter
             .preview
             .clone()
             .unwrap_or_else(|| credential.id.clone());
-        if credential.kind == CredentialKind::ServiceAccountToken && attr("legacy") {
+        if credential.kind == CredentialKind::ServiceAccountToken && attr(attribute::LEGACY) {
             out.emit(
                 "legacy-sa-token",
                 identity,
@@ -720,10 +723,10 @@ pub(crate) fn evaluate(identity: &Identity, ctx: &Context<'_>, out: &mut Emitter
                 )],
             );
         }
-        if credential.kind == CredentialKind::PersonalAccessToken && attr("classic") {
+        if credential.kind == CredentialKind::PersonalAccessToken && attr(attribute::CLASSIC) {
             let scopes = credential
                 .attributes
-                .get("scopes")
+                .get(attribute::SCOPES)
                 .map(|s| s.to_string())
                 .unwrap_or_default();
             out.emit(
@@ -734,7 +737,7 @@ pub(crate) fn evaluate(identity: &Identity, ctx: &Context<'_>, out: &mut Emitter
                 vec![format!("Classic PAT {label} with scopes {scopes}.")],
             );
         }
-        if attr("plaintext") {
+        if attr(attribute::PLAINTEXT) {
             out.emit(
                 "plaintext-secret-in-config",
                 identity,
@@ -744,14 +747,14 @@ pub(crate) fn evaluate(identity: &Identity, ctx: &Context<'_>, out: &mut Emitter
                     "{} ({label}) is written in plain text at {}.",
                     credential
                         .attributes
-                        .get("key")
+                        .get(attribute::CONFIG_KEY)
                         .and_then(|k| k.as_str())
                         .unwrap_or("a secret"),
                     credential
                         .storage
                         .as_deref()
                         .unwrap_or("?")
-                        .trim_start_matches("plaintext:")
+                        .trim_start_matches(warrant_core::PLAINTEXT_STORAGE_PREFIX)
                 )],
             );
         }
@@ -846,7 +849,9 @@ pub(crate) fn evaluate(identity: &Identity, ctx: &Context<'_>, out: &mut Emitter
                 );
             }
         }
-        if identity.attributes.contains_key("default_service_account")
+        if identity
+            .attributes
+            .contains_key(attribute::DEFAULT_SERVICE_ACCOUNT)
             && ctx
                 .index
                 .attachments_by_identity

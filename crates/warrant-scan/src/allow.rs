@@ -234,7 +234,6 @@ impl Baseline {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
     use crate::origin::Origin;

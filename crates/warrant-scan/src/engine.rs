@@ -10,6 +10,8 @@ use regex_automata::meta;
 use regex_automata::util::captures::Captures;
 use regex_automata::{Input, PatternID};
 
+use warrant_core::shannon_entropy;
+
 use crate::rules::{Confidence, Rule, RuleError, RuleSet, Validator};
 
 /// Bytes each side of a keyword that a single-line rule looks at (bounded so that minified files
@@ -398,26 +400,6 @@ impl LineCursor {
     }
 }
 
-/// Shannon entropy in bits per byte.
-pub fn shannon_entropy(bytes: &[u8]) -> f64 {
-    if bytes.is_empty() {
-        return 0.0;
-    }
-    let mut counts = [0u32; 256];
-    for &b in bytes {
-        counts[usize::from(b)] += 1;
-    }
-    let n = bytes.len() as f64;
-    counts
-        .iter()
-        .filter(|&&c| c > 0)
-        .map(|&c| {
-            let p = f64::from(c) / n;
-            -p * p.log2()
-        })
-        .sum()
-}
-
 /// Runs a checksum validator on a secret.
 pub fn validate(validator: Validator, secret: &[u8]) -> bool {
     match validator {
@@ -493,7 +475,6 @@ fn base64url_decode(text: &[u8]) -> Option<Vec<u8>> {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
 
@@ -723,12 +704,5 @@ examples = ["auth: tok_abcdefgh"]
         assert!(validate(Validator::Jwt, good));
         assert!(!validate(Validator::Jwt, b"eyJub3RhbGciOjF9.eyJ.c2ln"));
         assert!(!validate(Validator::Jwt, b"eyJhbGciOiJIUzI1NiJ9.x"));
-    }
-
-    #[test]
-    fn entropy_of_uniform_and_constant_strings() {
-        assert_eq!(shannon_entropy(b"aaaa"), 0.0);
-        assert!((shannon_entropy(b"abcd") - 2.0).abs() < 1e-9);
-        assert_eq!(shannon_entropy(b""), 0.0);
     }
 }

@@ -925,7 +925,6 @@ pub fn discovery_technique(service: &str) -> &'static str {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -12,6 +12,7 @@ pub mod rules;
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
+use warrant_core::attribute;
 use warrant_core::{
     ActorKind, Effect, Environment, Finding, Identity, IdentityKind, IdentityStatus, Policy,
     PolicyKind, Timestamp,
@@ -141,7 +142,7 @@ impl IdentityContext {
     /// From an inventory identity. Declared tools come from its `tools` or `allowed_tools`
     /// attribute (an array of names), when a connector recorded one.
     pub fn from_identity(identity: &Identity) -> IdentityContext {
-        let declared_tools = ["tools", "allowed_tools"]
+        let declared_tools = [attribute::TOOLS, attribute::ALLOWED_TOOLS]
             .iter()
             .filter_map(|key| identity.attributes.get(*key))
             .filter_map(|value| value.as_array())
@@ -294,7 +295,6 @@ pub fn shadow_identity_finding(identity: &str, principal: &Principal, events: &[
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
     use warrant_core::{Provenance, Provider, Statement};

@@ -273,7 +273,6 @@ pub(crate) fn content_id(prefix: &str, bytes: &[u8]) -> String {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -655,7 +655,6 @@ pub fn ingest_each(files: &[PathBuf], options: &IngestOptions) -> Vec<(FileRepor
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -9,6 +9,7 @@ use std::path::Path;
 use serde::Deserialize;
 use serde_json::Value;
 use serde_json::value::RawValue;
+use warrant_core::attribute;
 use warrant_core::{
     ActorKind, Attachment, Environment, Identity, IdentityKind, Inventory, Policy, PolicyKind,
     PrincipalKind, Provenance, Provider, SourceScope, Statement, TrustEdge, TrustKind,
@@ -510,7 +511,7 @@ impl AuthorizationDetails {
             }
             if let Some(b) = &u.permissions_boundary {
                 identity.attributes.insert(
-                    "permissions_boundary".into(),
+                    attribute::PERMISSIONS_BOUNDARY.into(),
                     Value::String(b.permissions_boundary_arn.clone()),
                 );
                 ensure_managed(&b.permissions_boundary_arn, None, &mut inventory);
@@ -572,7 +573,7 @@ impl AuthorizationDetails {
             if let Some(region) = r.role_last_used.as_ref().and_then(|u| u.region.clone()) {
                 identity
                     .attributes
-                    .insert("last_used_region".into(), Value::String(region));
+                    .insert(attribute::LAST_USED_REGION.into(), Value::String(region));
             }
             if r.path
                 .as_deref()
@@ -580,7 +581,7 @@ impl AuthorizationDetails {
             {
                 identity
                     .attributes
-                    .insert("service_linked".into(), Value::Bool(true));
+                    .insert(attribute::SERVICE_LINKED.into(), Value::Bool(true));
             }
             if !r.instance_profile_list.is_empty() {
                 let names: Vec<Value> = r
@@ -594,7 +595,7 @@ impl AuthorizationDetails {
             }
             if let Some(b) = &r.permissions_boundary {
                 identity.attributes.insert(
-                    "permissions_boundary".into(),
+                    attribute::PERMISSIONS_BOUNDARY.into(),
                     Value::String(b.permissions_boundary_arn.clone()),
                 );
                 ensure_managed(&b.permissions_boundary_arn, None, &mut inventory);

@@ -3,6 +3,7 @@
 use std::path::Path;
 
 use serde_json::Value;
+use warrant_core::attribute;
 use warrant_core::{
     Credential, CredentialKind, Identity, IdentityKind, InteractiveLogin, Inventory, Provenance,
     Provider, SourceScope,
@@ -101,7 +102,9 @@ pub fn parse(
         identity.last_used = identity.login.as_ref().and_then(|l| l.password_last_used);
         identity.provenance = provenance.clone();
         if is_root {
-            identity.attributes.insert("root".into(), Value::Bool(true));
+            identity
+                .attributes
+                .insert(attribute::ROOT.into(), Value::Bool(true));
         }
         for slot in 1..=2 {
             let p = |f: &str| format!("access_key_{slot}_{f}");
@@ -121,12 +124,15 @@ pub fn parse(
             credential.last_used = parse_date(get(&p("last_used_date")));
             credential.storage = Some("aws-iam".into());
             credential.provenance = provenance.clone();
-            for field in ["last_used_region", "last_used_service"] {
-                let value = get(&p(field));
+            for (column, key) in [
+                ("last_used_region", attribute::LAST_USED_REGION),
+                ("last_used_service", attribute::LAST_USED_SERVICE),
+            ] {
+                let value = get(&p(column));
                 if !value.is_empty() && value != "N/A" {
                     credential
                         .attributes
-                        .insert(field.into(), Value::String(value.to_string()));
+                        .insert(key.into(), Value::String(value.to_string()));
                 }
             }
             credential

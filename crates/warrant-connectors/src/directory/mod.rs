@@ -12,49 +12,6 @@ use crate::{ConnectorError, ImportContext};
 pub const OKTA_SOURCE: &str = "okta";
 pub const CSV_SOURCE: &str = "owners-csv";
 
-/// Local parts that name a role or a team, not a person (`devops@`, `team-payments@`).
-const SHARED_MAILBOXES: &[&str] = &[
-    "admin",
-    "administrator",
-    "devops",
-    "ops",
-    "operations",
-    "platform",
-    "security",
-    "secops",
-    "noreply",
-    "no-reply",
-    "it",
-    "helpdesk",
-    "support",
-    "infra",
-    "infrastructure",
-    "engineering",
-    "dev",
-    "developers",
-    "sre",
-    "cloud",
-    "aws",
-    "root",
-    "billing",
-    "alerts",
-    "info",
-    "team",
-];
-
-/// Whether an email address or login is a shared mailbox rather than a person.
-pub fn is_shared_mailbox(address: &str) -> bool {
-    let local = address
-        .split('@')
-        .next()
-        .unwrap_or(address)
-        .to_ascii_lowercase();
-    SHARED_MAILBOXES.contains(&local.as_str())
-        || local.starts_with("team-")
-        || local.starts_with("team.")
-        || local.ends_with("-team")
-}
-
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct OktaUser {
@@ -141,7 +98,8 @@ pub fn parse_okta(
             .as_deref()
         {
             Some("shared" | "shared_mailbox" | "service" | "group") => OwnerKind::SharedMailbox,
-            _ if is_shared_mailbox(&id) => OwnerKind::SharedMailbox,
+            // INVARIANT: an address is never classified here by its local part; posture does
+            // that once, from the configured `[posture] shared_mailboxes`.
             _ => OwnerKind::Person,
         };
         let _ = user.id;
@@ -244,7 +202,7 @@ pub fn parse_csv(
         let kind = match get("kind").map(str::to_ascii_lowercase).as_deref() {
             Some("team") => OwnerKind::Team,
             Some("shared" | "shared_mailbox" | "mailbox") => OwnerKind::SharedMailbox,
-            _ if is_shared_mailbox(&email) => OwnerKind::SharedMailbox,
+            // As for Okta: only what the file says; address patterns are posture's business.
             _ => OwnerKind::Person,
         };
         inventory.owners.push(Owner {
@@ -276,13 +234,17 @@ mod tests {
         let json = r#"[
           {"id":"00u1","status":"ACTIVE","profile":{"login":"dana@acme.example","email":"Dana@acme.example","firstName":"Dana","lastName":"Ng"}},
           {"id":"00u2","status":"DEPROVISIONED","profile":{"login":"eve@acme.example","email":"eve@acme.example"}},
-          {"id":"00u3","status":"ACTIVE","profile":{"login":"devops@acme.example","email":"devops@acme.example"}}
+          {"id":"00u3","status":"ACTIVE","profile":{"login":"devops@acme.example","email":"devops@acme.example"}},
+          {"id":"00u4","status":"ACTIVE","profile":{"login":"payments@acme.example","email":"payments@acme.example","userType":"shared"}}
         ]"#;
         let inv = parse_okta(Path::new("users.json"), json.as_bytes(), &ctx()).unwrap();
         assert_eq!(inv.owners[0].id, "dana@acme.example");
         assert_eq!(inv.owners[0].display_name.as_deref(), Some("Dana Ng"));
         assert_eq!(inv.owners[1].status, OwnerStatus::Deprovisioned);
-        assert_eq!(inv.owners[2].kind, OwnerKind::SharedMailbox);
+        // The export does not say `devops@` is shared: the connector records a person and
+        // leaves the address pattern to the configured list in posture.
+        assert_eq!(inv.owners[2].kind, OwnerKind::Person);
+        assert_eq!(inv.owners[3].kind, OwnerKind::SharedMailbox);
     }
 
     #[test]

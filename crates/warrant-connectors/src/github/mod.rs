@@ -7,6 +7,7 @@ use std::path::Path;
 
 use serde::Deserialize;
 use serde_json::{Map, Value};
+use warrant_core::attribute;
 use warrant_core::{
     Credential, CredentialKind, Effect, Environment, Identity, IdentityKind, Inventory, OwnerRef,
     Policy, PolicyKind, Provenance, Provider, Statement,
@@ -328,7 +329,7 @@ pub fn parse(
                 let third_party = !FIRST_PARTY_APPS.contains(&app.app_slug.as_str());
                 identity
                     .attributes
-                    .insert("third_party".into(), Value::Bool(third_party));
+                    .insert(attribute::THIRD_PARTY.into(), Value::Bool(third_party));
                 identity
                     .attributes
                     .insert("installation_id".into(), Value::from(app.id));
@@ -478,10 +479,10 @@ pub fn parse(
                 credential.storage = Some("github".into());
                 credential
                     .attributes
-                    .insert("classic".into(), Value::Bool(classic));
+                    .insert(attribute::CLASSIC.into(), Value::Bool(classic));
                 credential
                     .attributes
-                    .insert("scopes".into(), Value::from(auth.scopes.clone()));
+                    .insert(attribute::SCOPES.into(), Value::from(auth.scopes.clone()));
                 credential.provenance = provenance.clone();
                 let actions = auth.scopes.iter().map(|s| format!("scope:{s}")).collect();
                 let policy =
@@ -684,7 +685,7 @@ mod tests {
         .unwrap();
         assert_eq!(inv.identities[0].id, "github:acme/app/ci-bot");
         assert_eq!(
-            inv.identities[0].attributes.get("third_party"),
+            inv.identities[0].attributes.get(attribute::THIRD_PARTY),
             Some(&Value::Bool(true))
         );
         assert_eq!(

@@ -18,6 +18,7 @@ use warrant_core::{
     Policy, PolicyKind, PrincipalKind, Provenance, Provider, Resource, Sensitivity, SourceScope,
     Statement, TrustEdge, TrustKind,
 };
+use warrant_core::{attribute, credential_id_from_fingerprint};
 
 use crate::common::{environment_from, owners_from, parse_date, purpose_from};
 use crate::{ConnectorError, ImportContext};
@@ -323,7 +324,7 @@ pub fn parse(
                 if meta.name == "default" {
                     identity
                         .attributes
-                        .insert("default_service_account".into(), Value::Bool(true));
+                        .insert(attribute::DEFAULT_SERVICE_ACCOUNT.into(), Value::Bool(true));
                 }
                 identity.provenance = provenance.clone();
                 for (annotation, kind) in [
@@ -388,8 +389,8 @@ pub fn parse(
                     let fingerprint = token.as_deref().map(|t| ctx.fingerprinter.fingerprint(t));
                     let mut credential = Credential::new(
                         fingerprint
-                            .clone()
-                            .map(|f| format!("fp:{f}"))
+                            .as_deref()
+                            .map(credential_id_from_fingerprint)
                             .unwrap_or_else(|| {
                                 format!("k8s:{cluster}/secret/{namespace}/{}", meta.name)
                             }),
@@ -405,7 +406,7 @@ pub fn parse(
                     credential.storage = Some(format!("k8s-secret:{namespace}/{}", meta.name));
                     credential
                         .attributes
-                        .insert("legacy".into(), Value::Bool(true));
+                        .insert(attribute::LEGACY.into(), Value::Bool(true));
                     credential.provenance = provenance.clone();
                     inventory.credentials.push(credential);
                 } else {
@@ -547,7 +548,7 @@ mod tests {
             token
                 .fingerprint
                 .as_deref()
-                .is_some_and(|f| f.starts_with("fp1:"))
+                .is_some_and(warrant_core::is_fingerprint)
         );
         assert!(!token.preview.as_deref().unwrap_or("").contains("ZXlK"));
         assert_eq!(

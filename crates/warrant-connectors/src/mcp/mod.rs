@@ -11,6 +11,7 @@ use warrant_core::{
     ActorKind, Credential, CredentialKind, Environment, Identity, IdentityKind, Inventory,
     OwnerRef, Provenance, Provider, SourceScope,
 };
+use warrant_core::{PLAINTEXT_STORAGE_PREFIX, attribute};
 
 use crate::common::{looks_secret, redact_uri, uri_password};
 use crate::error::Location;
@@ -235,7 +236,7 @@ pub fn parse(
             if let Some(pkg) = package(command, &args) {
                 identity
                     .attributes
-                    .insert("package".into(), Value::String(pkg));
+                    .insert(attribute::PACKAGE.into(), Value::String(pkg));
             }
         }
         let mut shown_args = Vec::new();
@@ -349,7 +350,8 @@ pub fn parse(
                         .copied()
                         .unwrap_or(false);
                     c.storage = Some(reference);
-                    c.attributes.insert("plaintext".into(), Value::Bool(false));
+                    c.attributes
+                        .insert(attribute::PLAINTEXT.into(), Value::Bool(false));
                     c.attributes
                         .insert("prompted_secret".into(), Value::Bool(prompted));
                     c
@@ -368,15 +370,16 @@ pub fn parse(
                         warrant_core::redact(&secret)
                     });
                     c.fingerprint = Some(fingerprint);
-                    c.storage = Some(format!("plaintext:{location}#{}", f.place));
-                    c.attributes.insert("plaintext".into(), Value::Bool(true));
+                    c.storage = Some(format!("{PLAINTEXT_STORAGE_PREFIX}{location}#{}", f.place));
+                    c.attributes
+                        .insert(attribute::PLAINTEXT.into(), Value::Bool(true));
                     n_plaintext += 1;
                     c
                 }
             };
             credential
                 .attributes
-                .insert("key".into(), Value::String(f.key));
+                .insert(attribute::CONFIG_KEY.into(), Value::String(f.key));
             credential.provenance = provenance.clone();
             inventory.credentials.push(credential);
         }
@@ -429,11 +432,11 @@ mod tests {
             );
         }
         assert!(inv.credentials.iter().all(|c| c.fingerprint.is_some()
-            && c.attributes.get("plaintext") == Some(&Value::Bool(true))));
+            && c.attributes.get(attribute::PLAINTEXT) == Some(&Value::Bool(true))));
         let github = inv.identities.iter().find(|i| i.name == "github").unwrap();
         assert_eq!(github.owners[0].id, "alice@acme.example");
         assert_eq!(
-            github.attributes.get("package"),
+            github.attributes.get(attribute::PACKAGE),
             Some(&Value::String("@modelcontextprotocol/server-github".into()))
         );
     }
@@ -453,7 +456,10 @@ mod tests {
         let c = &inv.credentials[0];
         assert_eq!(c.storage.as_deref(), Some("input:gh-token"));
         assert!(c.fingerprint.is_none());
-        assert_eq!(c.attributes.get("plaintext"), Some(&Value::Bool(false)));
+        assert_eq!(
+            c.attributes.get(attribute::PLAINTEXT),
+            Some(&Value::Bool(false))
+        );
     }
 
     #[test]
