@@ -150,6 +150,64 @@ mod tests {
         assert!(err.contains("max_file_mbs"), "{err}");
     }
 
+    fn load_error(text: &str) -> String {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("warrant.toml");
+        std::fs::write(&path, text).unwrap();
+        match Config::load(Some(&path)) {
+            Ok(_) => String::new(),
+            Err(error) => error.to_string(),
+        }
+    }
+
+    #[test]
+    fn rule_ids_are_checked_against_the_registry_naming_the_key() {
+        let err =
+            load_error("version = 1\n[posture]\ndisabled_rules = [\"no-owner\", \"no-ownr\"]\n");
+        assert!(err.contains("unknown rule id `no-ownr`"), "{err}");
+        assert!(err.contains("posture.disabled_rules"), "{err}");
+
+        let err = load_error("version = 1\n[posture.severity]\naccess-key-olde = \"high\"\n");
+        assert!(err.contains("unknown rule id `access-key-olde`"), "{err}");
+        assert!(err.contains("posture.severity"), "{err}");
+
+        let err = load_error("version = 1\n[activity.detect]\ndisabled_rules = [\"no-owner\"]\n");
+        assert!(
+            err.contains("rule `no-owner` is a posture rule, not an activity rule"),
+            "{err}"
+        );
+        assert!(err.contains("activity.detect.disabled_rules"), "{err}");
+
+        // Registered ids of the right engine load, typed.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("warrant.toml");
+        std::fs::write(
+            &path,
+            "version = 1\n[posture]\ndisabled_rules = [\"no-owner\"]\n[posture.severity]\naccess-key-old = \"high\"\n[activity.detect]\ndisabled_rules = [\"activity-new-network\"]\n",
+        )
+        .unwrap();
+        let config = Config::load(Some(&path)).unwrap();
+        assert_eq!(
+            config.posture.disabled_rules,
+            [warrant_core::RuleId::NoOwner]
+        );
+        assert_eq!(
+            config
+                .posture
+                .severity
+                .get(&warrant_core::RuleId::AccessKeyOld),
+            Some(&warrant_core::Severity::High)
+        );
+        assert_eq!(
+            config.activity.detect.disabled_rules,
+            [warrant_core::RuleId::ActivityNewNetwork]
+        );
+        // A configuration written by `warrant config` reads back.
+        let text = config.to_toml().unwrap();
+        let parsed: Config = toml::from_str(&text).unwrap();
+        assert_eq!(parsed.posture.disabled_rules, config.posture.disabled_rules);
+    }
+
     #[test]
     fn a_future_version_is_refused() {
         let dir = tempfile::tempdir().unwrap();

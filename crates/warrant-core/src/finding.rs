@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::UnknownValueError;
 use crate::model::closed_enum;
+use crate::rules::{RuleId, Tactic, Technique};
 
 closed_enum!(
     /// Ordered from least to most severe, so `>=` compares severities.
@@ -138,10 +139,15 @@ closed_enum!(
 /// stable.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Finding {
-    /// Rule id, e.g. `aws-access-key-old`.
-    pub rule: String,
+    /// The registered rule that fired, e.g. `access-key-old`.
+    pub rule: RuleId,
     pub title: String,
+    /// The primary OWASP NHI risk.
     pub owasp: OwaspNhi,
+    /// Other OWASP NHI risks the same problem also is (a never-expiring legacy token is insecure
+    /// authentication, NHI4, and a long-lived secret, NHI7).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub related: Vec<OwaspNhi>,
     pub severity: Severity,
     /// External id of the identity concerned.
     pub identity: String,
@@ -149,47 +155,72 @@ pub struct Finding {
     pub evidence: Vec<String>,
     pub remediation: String,
     pub source: FindingSource,
-    /// MITRE ATT&CK technique ids where they apply (activity findings).
+    /// MITRE ATT&CK techniques where they apply, sorted.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub attack: Vec<String>,
+    pub attack: Vec<Technique>,
+    /// MITRE ATT&CK tactics where they apply, most relevant first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tactics: Vec<Tactic>,
     /// Stable id of this finding: the same problem on the same identity keeps its id across runs.
     pub id: String,
 }
 
 impl Finding {
-    /// Builds a finding whose `id` is derived from rule, identity and a discriminator (for rules
-    /// that can fire several times on one identity, such as one per access key).
-    #[allow(clippy::too_many_arguments)]
+    /// Builds a finding of a registered rule whose `id` is derived from rule, identity and a
+    /// discriminator (for rules that can fire several times on one identity, such as one per
+    /// access key). OWASP risks, engine and ATT&CK mapping come from the registry; callers may
+    /// narrow `attack` and `tactics` afterwards.
     pub fn new(
-        rule: &str,
+        rule: RuleId,
         title: impl Into<String>,
-        owasp: OwaspNhi,
         severity: Severity,
         identity: &str,
         discriminator: &str,
         evidence: Vec<String>,
         remediation: impl Into<String>,
-        source: FindingSource,
     ) -> Finding {
         use sha2::{Digest, Sha256};
         let mut hasher = Sha256::new();
-        for part in [rule, identity, discriminator] {
+        for part in [rule.as_str(), identity, discriminator] {
             hasher.update(part.as_bytes());
             hasher.update([0u8]);
         }
         let digest = hasher.finalize();
+        let spec = rule.spec();
         Finding {
-            rule: rule.to_string(),
+            rule,
             title: title.into(),
-            owasp,
+            owasp: spec.owasp,
+            related: spec.related.to_vec(),
             severity,
             identity: identity.to_string(),
             evidence,
             remediation: remediation.into(),
-            source,
-            attack: Vec::new(),
+            source: spec.engine,
+            attack: spec.techniques.to_vec(),
+            tactics: spec.tactics.to_vec(),
             id: hex::encode(&digest[..10]),
         }
+    }
+
+    /// A finding with the rule's registered title and remediation.
+    pub fn of_rule(
+        rule: RuleId,
+        severity: Severity,
+        identity: &str,
+        discriminator: &str,
+        evidence: Vec<String>,
+    ) -> Finding {
+        let spec = rule.spec();
+        Finding::new(
+            rule,
+            spec.title,
+            severity,
+            identity,
+            discriminator,
+            evidence,
+            spec.remediation,
+        )
     }
 }
 
@@ -214,21 +245,28 @@ mod tests {
 
     #[test]
     fn finding_ids_are_stable_and_distinct() {
-        let make = |disc: &str| {
-            Finding::new(
-                "r",
-                "t",
-                OwaspNhi::Nhi1,
-                Severity::Low,
-                "id",
-                disc,
-                vec![],
-                "fix",
-                FindingSource::Posture,
-            )
-            .id
-        };
+        let make =
+            |disc: &str| Finding::of_rule(RuleId::NoOwner, Severity::Low, "id", disc, vec![]).id;
         assert_eq!(make("a"), make("a"));
         assert_ne!(make("a"), make("b"));
+    }
+
+    #[test]
+    fn findings_take_risks_engine_and_attack_mapping_from_the_registry() {
+        let f = Finding::of_rule(RuleId::LegacySaToken, Severity::Medium, "sa", "s", vec![]);
+        assert_eq!(
+            (f.owasp, f.related.as_slice()),
+            (OwaspNhi::Nhi4, &[OwaspNhi::Nhi7][..])
+        );
+        assert_eq!(f.source, FindingSource::Posture);
+        let json = serde_json::to_value(&f).unwrap_or_default();
+        assert_eq!(json["rule"], "legacy-sa-token");
+        assert_eq!(json["related"], serde_json::json!(["NHI7"]));
+        assert!(json.get("attack").is_none() && json.get("tactics").is_none());
+        let leak = Finding::of_rule(RuleId::LeakedSecret, Severity::Critical, "u", "fp", vec![]);
+        let json = serde_json::to_value(&leak).unwrap_or_default();
+        assert_eq!(json["attack"], serde_json::json!(["T1552.001"]));
+        assert_eq!(json["tactics"], serde_json::json!(["credential-access"]));
+        assert_eq!(serde_json::from_value::<Finding>(json).ok(), Some(leak));
     }
 }

@@ -13,6 +13,8 @@ pub mod fingerprint;
 pub mod inventory;
 pub mod model;
 pub mod risk;
+pub mod rules;
+pub mod sarif;
 
 pub use access::{
     AccessLevel, CONTROL_SERVICES, Escalation, Grant, PrivilegeSummary, ResourceAccess,
@@ -28,6 +30,7 @@ pub use fingerprint::{
 pub use inventory::{Inventory, SourceScope};
 pub use model::*;
 pub use risk::{RiskComponent, RiskScore};
+pub use rules::{RuleId, RuleSpec, Tactic, Technique, UnknownRuleError};
 
 /// A parse error for one of the closed vocabularies below (severity, status, …).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

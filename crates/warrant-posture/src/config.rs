@@ -3,7 +3,8 @@
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
-use warrant_core::{Sensitivity, Severity};
+use warrant_core::rules::{rule_list_of, rule_map_of};
+use warrant_core::{FindingSource, RuleId, Sensitivity, Severity};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -31,10 +32,22 @@ pub struct PostureConfig {
     pub trusted_github_apps: Vec<String>,
     /// Resource sensitivity by pattern (`*` wildcards) on resource ids/ARNs.
     pub sensitivity: Vec<SensitivityRule>,
-    /// Rule ids to skip.
-    pub disabled_rules: Vec<String>,
-    /// Severity overrides by rule id.
-    pub severity: BTreeMap<String, Severity>,
+    /// Rule ids to skip; each must be a registered posture rule.
+    #[serde(deserialize_with = "posture_rule_list")]
+    pub disabled_rules: Vec<RuleId>,
+    /// Severity overrides by rule id; each must be a registered posture rule.
+    #[serde(deserialize_with = "posture_rule_map")]
+    pub severity: BTreeMap<RuleId, Severity>,
+}
+
+fn posture_rule_list<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<RuleId>, D::Error> {
+    rule_list_of(FindingSource::Posture, d)
+}
+
+fn posture_rule_map<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<BTreeMap<RuleId, Severity>, D::Error> {
+    rule_map_of(FindingSource::Posture, d)
 }
 
 /// `[[posture.sensitivity]] pattern = "arn:aws:s3:::*customer*" level = "critical"`.

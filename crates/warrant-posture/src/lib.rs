@@ -39,7 +39,6 @@ use warrant_core::{
 
 pub use config::{PostureConfig, SensitivityRule};
 pub use privilege::{github_summary, k8s_summary, privilege_detail};
-pub use rules::{RULES, RuleInfo};
 
 /// One identity's assessment.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -67,9 +66,9 @@ pub struct Assessment {
     pub findings: Vec<Finding>,
 }
 
-/// Every rule, for `warrant rules` and SARIF.
-pub fn rules() -> Vec<RuleInfo> {
-    RULES.to_vec()
+/// Every posture rule's registered metadata, in registry order.
+pub fn rules() -> Vec<&'static warrant_core::RuleSpec> {
+    warrant_core::rules::of_engine(warrant_core::FindingSource::Posture).collect()
 }
 
 /// Assesses every identity of `inventory`. `extra_findings` (leaked secrets, activity alerts)

@@ -111,7 +111,7 @@ fn rules_for(inv: &Inventory, id: &str) -> Vec<String> {
         .findings
         .iter()
         .filter(|f| f.identity == id)
-        .map(|f| f.rule.clone())
+        .map(|f| f.rule.to_string())
         .collect();
     rules.sort();
     rules
@@ -136,6 +136,44 @@ fn a_healthy_identity_has_no_findings() {
     });
     inv.identities.push(u.clone());
     assert_eq!(rules_for(&inv, &u.id), Vec::<String>::new());
+}
+
+#[test]
+fn disabled_rules_and_severity_overrides_apply_to_registered_ids() {
+    let mut inv = base();
+    let mut none = user("svc-none");
+    none.owners.clear();
+    inv.identities.push(none.clone());
+    let run = |config: &PostureConfig| {
+        assess(&inv, &[], config, now())
+            .findings
+            .into_iter()
+            .filter(|f| f.identity == none.id && f.rule == RuleId::NoOwner)
+            .collect::<Vec<_>>()
+    };
+    let default = run(&PostureConfig::default());
+    assert_eq!(default.len(), 1);
+    assert_eq!(default[0].severity, RuleId::NoOwner.spec().default_severity);
+    assert_eq!(default[0].owasp, OwaspNhi::Nhi1);
+    let mut config = PostureConfig::default();
+    config.severity.insert(RuleId::NoOwner, Severity::Critical);
+    assert_eq!(run(&config)[0].severity, Severity::Critical);
+    config.disabled_rules.push(RuleId::NoOwner);
+    assert!(run(&config).is_empty());
+    // Configuration text is checked against the registry.
+    let error = |json: &str| {
+        serde_json::from_str::<PostureConfig>(json)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default()
+    };
+    let typo = error(r#"{"disabled_rules": ["no-ownr"]}"#);
+    assert!(typo.contains("unknown rule id `no-ownr`"), "{typo}");
+    let activity = error(r#"{"severity": {"activity-new-network": "high"}}"#);
+    assert!(
+        activity.contains("rule `activity-new-network` is an activity rule, not a posture rule"),
+        "{activity}"
+    );
 }
 
 #[test]
@@ -461,7 +499,7 @@ proptest! {
         inv.attachments.push(Attachment { identity: u.id.clone(), policy: "arn:aws:iam::111111111111:policy/p".into(), via: None, scope: None });
         let sev = Severity::ALL[severity];
         let extra: Vec<Finding> = (0..n_findings)
-            .map(|i| Finding::new("leak", "t", OwaspNhi::Nhi2, sev, &u.id, &i.to_string(), vec![], "fix", FindingSource::Secret))
+            .map(|i| Finding::of_rule(RuleId::LeakedSecret, sev, &u.id, &i.to_string(), vec![]))
             .collect();
         let config = PostureConfig::default();
         let fewer = assess(&inv, &extra[..n_findings.saturating_sub(1)], &config, now());

@@ -46,6 +46,16 @@ fn risk_color(risk: f64) -> &'static str {
 }
 
 /// Horizontal bars of findings per OWASP NHI category.
+/// A finding's ATT&CK tactics then techniques, e.g. `persistence · T1098.001`.
+fn attack_line(f: &warrant_core::Finding) -> String {
+    f.tactics
+        .iter()
+        .map(|t| t.to_string())
+        .chain(f.attack.iter().map(|t| t.to_string()))
+        .collect::<Vec<_>>()
+        .join(" · ")
+}
+
 fn owasp_chart(doc: &AssessmentDocument) -> Markup {
     let max = doc
         .summary
@@ -188,7 +198,13 @@ pub fn render(doc: &AssessmentDocument, max_identities: usize) -> String {
                                 }
                                 ul { @for e in &f.evidence { li { (e) } } }
                                 p.fix { "Fix: " (f.remediation) }
-                                p.muted { "rule " code { (f.rule) } " · finding " code { (f.id) } }
+                                @if !f.related.is_empty() {
+                                    p.muted { "Also " @for (i, nhi) in f.related.iter().enumerate() { @if i > 0 { ", " } b { (nhi.code()) } " " (nhi.title()) } }
+                                }
+                                @if !f.tactics.is_empty() || !f.attack.is_empty() {
+                                    p.muted { "MITRE ATT&CK: " (attack_line(f)) }
+                                }
+                                p.muted { "rule " code title=(f.rule.spec().description) { (f.rule) } " · finding " code { (f.id) } }
                             }
                         }
                     }

@@ -173,6 +173,43 @@ pub fn write_findings_csv(findings: &[Finding], out: &mut dyn Write) -> Result<(
     Ok(())
 }
 
+/// Registered rules as CSV, one row each; lists are `;`-separated.
+pub fn write_rules_csv(
+    rules: &[&warrant_core::RuleSpec],
+    out: &mut dyn Write,
+) -> Result<(), ReportError> {
+    let join = |items: Vec<String>| items.join(";");
+    let mut writer = csv::Writer::from_writer(out);
+    writer.write_record([
+        "id",
+        "engine",
+        "owasp",
+        "related",
+        "severity",
+        "tactics",
+        "techniques",
+        "title",
+        "description",
+        "remediation",
+    ])?;
+    for r in rules {
+        writer.write_record([
+            r.id.as_str(),
+            r.engine.as_str(),
+            r.owasp.code(),
+            join(r.related.iter().map(|o| o.code().to_string()).collect()).as_str(),
+            r.default_severity.as_str(),
+            join(r.tactics.iter().map(|t| t.as_str().to_string()).collect()).as_str(),
+            join(r.techniques.iter().map(|t| t.to_string()).collect()).as_str(),
+            r.title,
+            r.description,
+            r.remediation,
+        ])?;
+    }
+    writer.flush()?;
+    Ok(())
+}
+
 /// Identities as CSV, one row each.
 pub fn write_identities_csv(
     identities: &[IdentityView],
@@ -221,7 +258,7 @@ pub fn write_identities_csv(
 pub(crate) mod fixtures {
     use super::*;
     use chrono::TimeZone;
-    use warrant_core::{FindingSource, OwaspNhi};
+    use warrant_core::RuleId;
 
     pub fn document() -> AssessmentDocument {
         let as_of = chrono::Utc
@@ -264,26 +301,22 @@ pub(crate) mod fixtures {
         ];
         let findings = vec![
             Finding::new(
-                "aws-admin-equivalent",
+                RuleId::AdminEquivalent,
                 "Identity is administrator-equivalent",
-                OwaspNhi::Nhi5,
                 Severity::Critical,
                 "arn:aws:iam::111111111111:user/ci-deployer",
                 "",
                 vec!["Policy AdministratorAccess allows * on *.".into()],
                 "Replace AdministratorAccess with a policy scoped to the deployment's needs.",
-                FindingSource::Posture,
             ),
             Finding::new(
-                "no-owner",
+                RuleId::NoOwner,
                 "Identity has no owner",
-                OwaspNhi::Nhi1,
                 Severity::Medium,
                 "arn:aws:iam::111111111111:user/ci-deployer",
                 "",
                 vec!["No owner tag, label or annotation <script>.".into()],
                 "Tag the identity with an owner.",
-                FindingSource::Posture,
             ),
         ];
         let inputs = vec![InputView {

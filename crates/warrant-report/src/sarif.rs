@@ -7,98 +7,72 @@
 use std::collections::BTreeMap;
 use std::io::Write;
 
-use serde_json::{Value, json};
-use warrant_core::{Finding, Severity};
+use serde_json::{Map, Value, json};
+use warrant_core::rules::{self, RuleSpec};
+use warrant_core::sarif::{
+    ArtifactLocation, Configuration, Driver, Level, Location, Log, LogicalLocation,
+    PhysicalLocation, Region, ReportingDescriptor, Run, SarifResult, Text, Tool, security_severity,
+};
+use warrant_core::{Finding, FindingSource};
 
 use crate::ReportError;
 
-pub const SARIF_SCHEMA_URI: &str = "https://json.schemastore.org/sarif-2.1.0.json";
+pub use warrant_core::sarif::SCHEMA_URI as SARIF_SCHEMA_URI;
 
-/// Static facts about a rule for the SARIF `rules` table.
-#[derive(Debug, Clone)]
-pub struct RuleDescriptor {
-    pub id: String,
-    pub title: String,
-    pub description: String,
-    pub remediation: String,
-    pub owasp: String,
-    pub default_severity: Severity,
-}
-
-fn level(severity: Severity) -> &'static str {
-    match severity {
-        Severity::Critical | Severity::High => "error",
-        Severity::Medium => "warning",
-        Severity::Low | Severity::Info => "note",
+/// A registered rule as a SARIF `rules` entry.
+fn descriptor(spec: &RuleSpec) -> ReportingDescriptor {
+    let mut properties = Map::new();
+    properties.insert(
+        "tags".into(),
+        json!(["security", "non-human-identity", spec.owasp.code()]),
+    );
+    properties.insert(
+        "security-severity".into(),
+        json!(security_severity(spec.default_severity)),
+    );
+    ReportingDescriptor {
+        id: spec.id.to_string(),
+        name: Some(spec.id.to_string()),
+        short_description: Text::new(spec.title),
+        full_description: Some(Text::new(spec.description)),
+        help: Some(Text::new(spec.remediation)),
+        help_uri: None,
+        default_configuration: Some(Configuration {
+            level: Level::of_severity(spec.default_severity),
+        }),
+        properties,
     }
 }
 
-/// GitHub ranks security alerts by this 0–10 number.
-fn security_severity(severity: Severity) -> &'static str {
-    match severity {
-        Severity::Critical => "9.5",
-        Severity::High => "8.0",
-        Severity::Medium => "5.5",
-        Severity::Low => "3.0",
-        Severity::Info => "0.0",
-    }
-}
-
-/// Builds the SARIF log. `locate` maps an identity id to the file (relative URI) it was read from.
-pub fn build(
-    findings: &[Finding],
-    rules: &[RuleDescriptor],
-    locate: &dyn Fn(&str) -> Option<String>,
-) -> Value {
-    // Rules referenced by findings but missing from the table (e.g. from another engine) still get
-    // an entry so every result's ruleIndex is valid.
-    let mut table: BTreeMap<String, RuleDescriptor> =
-        rules.iter().map(|r| (r.id.clone(), r.clone())).collect();
+/// Builds the SARIF log. The `rules` table holds every posture rule and every other rule a
+/// finding names, described from the rule registry. `locate` maps an identity id to the file
+/// (relative URI) it was read from.
+pub fn build(findings: &[Finding], locate: &dyn Fn(&str) -> Option<String>) -> Value {
+    let mut table: BTreeMap<&str, &RuleSpec> = rules::of_engine(FindingSource::Posture)
+        .map(|spec| (spec.id.as_str(), spec))
+        .collect();
     for f in findings {
-        table
-            .entry(f.rule.clone())
-            .or_insert_with(|| RuleDescriptor {
-                id: f.rule.clone(),
-                title: f.title.clone(),
-                description: f.title.clone(),
-                remediation: f.remediation.clone(),
-                owasp: f.owasp.code().to_string(),
-                default_severity: f.severity,
-            });
+        table.insert(f.rule.as_str(), f.rule.spec());
     }
-    let index: BTreeMap<&str, usize> = table
-        .keys()
-        .enumerate()
-        .map(|(i, id)| (id.as_str(), i))
-        .collect();
-    let sarif_rules: Vec<Value> = table
-        .values()
-        .map(|r| {
-            json!({
-                "id": r.id,
-                "name": r.id,
-                "shortDescription": { "text": r.title },
-                "fullDescription": { "text": r.description },
-                "help": { "text": r.remediation },
-                "defaultConfiguration": { "level": level(r.default_severity) },
-                "properties": {
-                    "tags": ["security", "non-human-identity", r.owasp],
-                    "security-severity": security_severity(r.default_severity),
-                }
-            })
-        })
-        .collect();
-    let results: Vec<Value> = findings
+    let index: BTreeMap<&str, usize> = table.keys().enumerate().map(|(i, id)| (*id, i)).collect();
+    let sarif_rules: Vec<ReportingDescriptor> = table.values().copied().map(descriptor).collect();
+    let results: Vec<SarifResult> = findings
         .iter()
         .map(|f| {
-            let mut location = json!({
-                "logicalLocations": [{ "fullyQualifiedName": f.identity, "kind": "resource" }]
-            });
             let uri = locate(&f.identity).unwrap_or_else(|| "warrant-inventory".to_string());
-            location["physicalLocation"] = json!({
-                "artifactLocation": { "uri": uri },
-                "region": { "startLine": 1 }
-            });
+            let location = Location {
+                physical_location: Some(PhysicalLocation {
+                    artifact_location: ArtifactLocation { uri },
+                    region: Region {
+                        start_line: 1,
+                        ..Region::default()
+                    },
+                }),
+                logical_locations: vec![LogicalLocation {
+                    fully_qualified_name: f.identity.clone(),
+                    kind: "resource",
+                }],
+            };
             let mut message = format!("{}: {}", f.identity, f.title);
             for evidence in &f.evidence {
                 message.push_str("\n- ");
@@ -106,44 +80,51 @@ pub fn build(
             }
             message.push_str("\nFix: ");
             message.push_str(&f.remediation);
-            json!({
-                "ruleId": f.rule,
-                "ruleIndex": index.get(f.rule.as_str()).copied().unwrap_or(0),
-                "level": level(f.severity),
-                "message": { "text": message },
-                "locations": [location],
-                "partialFingerprints": { "warrantFindingId/v1": f.id },
-                "properties": {
-                    "owasp": f.owasp.code(),
-                    "severity": f.severity.as_str(),
-                    "identity": f.identity,
-                    "security-severity": security_severity(f.severity),
-                }
-            })
+            let mut properties = Map::new();
+            properties.insert("owasp".into(), json!(f.owasp.code()));
+            properties.insert("severity".into(), json!(f.severity.as_str()));
+            properties.insert("identity".into(), json!(f.identity));
+            properties.insert(
+                "security-severity".into(),
+                json!(security_severity(f.severity)),
+            );
+            SarifResult {
+                rule_id: f.rule.to_string(),
+                rule_index: index.get(f.rule.as_str()).copied().unwrap_or(0),
+                level: Level::of_severity(f.severity),
+                message: Text::new(message),
+                locations: vec![location],
+                partial_fingerprints: BTreeMap::from([(
+                    "warrantFindingId/v1".to_string(),
+                    f.id.clone(),
+                )]),
+                properties,
+            }
         })
         .collect();
-    json!({
-        "$schema": SARIF_SCHEMA_URI,
-        "version": "2.1.0",
-        "runs": [{
-            "tool": { "driver": {
-                "name": "warrant",
-                "version": env!("CARGO_PKG_VERSION"),
-                "informationUri": "https://owasp.org/www-project-non-human-identities-top-10/",
-                "rules": sarif_rules,
-            }},
-            "results": results,
-        }]
-    })
+    Log::new(vec![Run {
+        tool: Tool {
+            driver: Driver {
+                name: "warrant",
+                version: Some(env!("CARGO_PKG_VERSION")),
+                semantic_version: None,
+                information_uri: "https://owasp.org/www-project-non-human-identities-top-10/",
+                rules: sarif_rules,
+            },
+        },
+        column_kind: None,
+        results,
+        version_control_provenance: Vec::new(),
+    }])
+    .to_json()
 }
 
 pub fn write(
     findings: &[Finding],
-    rules: &[RuleDescriptor],
     locate: &dyn Fn(&str) -> Option<String>,
     out: &mut dyn Write,
 ) -> Result<(), ReportError> {
-    serde_json::to_writer_pretty(&mut *out, &build(findings, rules, locate))?;
+    serde_json::to_writer_pretty(&mut *out, &build(findings, locate))?;
     writeln!(out)?;
     Ok(())
 }
@@ -155,7 +136,7 @@ mod tests {
     #[test]
     fn every_result_points_at_a_rule_and_a_location() {
         let doc = crate::fixtures::document();
-        let log = build(&doc.findings, &[], &|_| Some("aws/prod.json".into()));
+        let log = build(&doc.findings, &|_| Some("aws/prod.json".into()));
         let rules = log["runs"][0]["tool"]["driver"]["rules"]
             .as_array()
             .unwrap();

@@ -95,7 +95,7 @@ pub fn findings(findings: &[Finding], style: TableStyle) -> String {
         table.add_row(vec![
             severity_cell(f.severity, style),
             Cell::new(f.owasp.code()),
-            Cell::new(&f.rule),
+            Cell::new(f.rule),
             Cell::new(&f.identity),
             Cell::new(f.evidence.first().map(String::as_str).unwrap_or("")),
         ]);

@@ -6,14 +6,18 @@ use std::collections::BTreeMap;
 use std::io::{self, Write};
 use std::path::Path;
 
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
+use warrant_core::sarif::{
+    ArtifactLocation, Configuration, Driver, Level, Location, Log, PhysicalLocation, Region,
+    ReportingDescriptor, RuleTable, Run, SarifResult, Text, Tool, VersionControl,
+};
 
 use crate::finding::SecretFinding;
 use crate::origin::Origin;
-use crate::rules::{Confidence, RuleSet};
+use crate::rules::{Confidence, Rule, RuleSet};
 use crate::scan::{ScanReport, ScanSummary};
 
-pub const SARIF_SCHEMA_URI: &str = "https://json.schemastore.org/sarif-2.1.0.json";
+pub use warrant_core::sarif::SCHEMA_URI as SARIF_SCHEMA_URI;
 /// Version of the JSON document and JSON Lines layout.
 pub const JSON_VERSION: u32 = 1;
 
@@ -147,11 +151,11 @@ pub fn write_jsonl(report: &ScanReport, w: &mut dyn Write) -> io::Result<()> {
     Ok(())
 }
 
-fn level(c: Confidence) -> &'static str {
+fn level(c: Confidence) -> Level {
     match c {
-        Confidence::High => "error",
-        Confidence::Medium => "warning",
-        Confidence::Low => "note",
+        Confidence::High => Level::Error,
+        Confidence::Medium => Level::Warning,
+        Confidence::Low => Level::Note,
     }
 }
 
@@ -192,135 +196,145 @@ fn artifact_uri(origin: &Origin, root: Option<&Path>) -> String {
     uri_path(relative.trim_start_matches("./"))
 }
 
+/// The SARIF `rules` entry of a scanner rule (or of a result's rule missing from the set).
+fn descriptor(
+    id: &str,
+    rule: Option<&Rule>,
+    finding: Option<&SecretFinding>,
+) -> ReportingDescriptor {
+    let Some(rule) = rule else {
+        return ReportingDescriptor {
+            id: id.to_string(),
+            name: None,
+            short_description: Text::new(finding.map_or(id, |f| f.rule_name.as_str())),
+            full_description: None,
+            help: None,
+            help_uri: None,
+            default_configuration: None,
+            properties: Map::new(),
+        };
+    };
+    let mut properties = Map::new();
+    properties.insert("provider".into(), json!(rule.provider));
+    properties.insert("confidence".into(), json!(confidence_word(rule.confidence)));
+    properties.insert("tags".into(), json!(["security", "secret", rule.provider]));
+    properties.insert(
+        "security-severity".into(),
+        json!(security_severity(rule.confidence)),
+    );
+    ReportingDescriptor {
+        id: rule.id.clone(),
+        name: Some(rule.id.clone()),
+        short_description: Text::new(rule.name.clone()),
+        full_description: Some(Text::new(format!(
+            "{} ({} {}) leaked in plain text.",
+            rule.name,
+            rule.provider,
+            rule.kind.as_deref().unwrap_or("secret")
+        ))),
+        help: Some(Text::new(
+            "Revoke or rotate the secret at its provider, then remove it from the file and its history; accept known test values with a baseline or a `warrant:allow` comment.",
+        )),
+        help_uri: rule
+            .references
+            .first()
+            .filter(|uri| uri.starts_with("http"))
+            .cloned(),
+        default_configuration: Some(Configuration {
+            level: level(rule.confidence),
+        }),
+        properties,
+    }
+}
+
 /// SARIF 2.1.0 log. `root` makes file URIs relative (normally the directory scanned, or the
 /// repository root for code-scanning uploads).
 pub fn sarif(report: &ScanReport, rules: &RuleSet, root: Option<&Path>) -> Value {
     // Only rules that produced results, plus any result rule missing from the set, so every
     // ruleIndex is valid and the log stays small.
-    let mut used: BTreeMap<&str, usize> = BTreeMap::new();
-    for f in &report.findings {
-        let next = used.len();
-        used.entry(f.rule.as_str()).or_insert(next);
-    }
-    let mut ordered: Vec<(&str, usize)> = used.iter().map(|(k, v)| (*k, *v)).collect();
-    ordered.sort_by_key(|(_, i)| *i);
-    let descriptors: Vec<Value> = ordered
-        .iter()
-        .map(|(id, _)| {
-            let finding = report.findings.iter().find(|f| f.rule == *id);
-            match rules.get(id) {
-                Some(rule) => {
-                    let mut d = json!({
-                        "id": rule.id,
-                        "name": rule.id,
-                        "shortDescription": { "text": rule.name },
-                        "fullDescription": {
-                            "text": format!("{} ({} {}) leaked in plain text.", rule.name, rule.provider,
-                                rule.kind.as_deref().unwrap_or("secret"))
-                        },
-                        "help": { "text": "Revoke or rotate the secret at its provider, then remove it from the file and its history; accept known test values with a baseline or a `warrant:allow` comment." },
-                        "defaultConfiguration": { "level": level(rule.confidence) },
-                        "properties": {
-                            "provider": rule.provider,
-                            "confidence": confidence_word(rule.confidence),
-                            "tags": ["security", "secret", rule.provider],
-                            "security-severity": security_severity(rule.confidence),
-                        }
-                    });
-                    if let (Some(uri), Some(obj)) = (rule.references.first(), d.as_object_mut())
-                        && uri.starts_with("http")
-                    {
-                        obj.insert("helpUri".into(), json!(uri));
-                    }
-                    d
-                }
-                None => json!({
-                    "id": id,
-                    "shortDescription": { "text": finding.map_or(*id, |f| f.rule_name.as_str()) },
-                }),
-            }
-        })
-        .collect();
-
-    let results: Vec<Value> = report
+    let mut table = RuleTable::default();
+    let results: Vec<SarifResult> = report
         .findings
         .iter()
         .map(|f| {
-            let mut properties = json!({
-                "provider": f.provider,
-                "confidence": confidence_word(f.confidence),
-                "entropy": f.entropy,
-                "preview": f.preview,
+            let rule_index = table.index_of(&f.rule, || {
+                descriptor(
+                    &f.rule,
+                    rules.get(&f.rule),
+                    report.findings.iter().find(|other| other.rule == f.rule),
+                )
             });
-            if let (
-                Origin::Git {
-                    commit,
-                    author,
-                    email,
-                    date,
-                    repo,
-                    ..
-                },
-                Some(p),
-            ) = (innermost_git(&f.origin), properties.as_object_mut())
+            let mut properties = Map::new();
+            properties.insert("provider".into(), json!(f.provider));
+            properties.insert("confidence".into(), json!(confidence_word(f.confidence)));
+            properties.insert("entropy".into(), json!(f.entropy));
+            properties.insert("preview".into(), json!(f.preview));
+            if let Origin::Git {
+                commit,
+                author,
+                email,
+                date,
+                repo,
+                ..
+            } = innermost_git(&f.origin)
             {
-                p.insert("commit".into(), json!(commit));
-                p.insert("repository".into(), json!(repo));
+                properties.insert("commit".into(), json!(commit));
+                properties.insert("repository".into(), json!(repo));
                 if let Some(a) = author {
-                    p.insert("author".into(), json!(a));
+                    properties.insert("author".into(), json!(a));
                 }
                 if let Some(e) = email {
-                    p.insert("email".into(), json!(e));
+                    properties.insert("email".into(), json!(e));
                 }
                 if let Some(d) = date {
-                    p.insert("date".into(), json!(d));
+                    properties.insert("date".into(), json!(d));
                 }
             }
-            json!({
-                "ruleId": f.rule,
-                "ruleIndex": used.get(f.rule.as_str()).copied().unwrap_or(0),
-                "level": level(f.confidence),
-                "message": { "text": format!("{} found: {}", f.rule_name, f.preview) },
-                "locations": [{
-                    "physicalLocation": {
-                        "artifactLocation": { "uri": artifact_uri(&f.origin, root) },
-                        "region": {
-                            "startLine": f.line,
-                            "startColumn": f.column,
-                            "endLine": f.end_line,
+            SarifResult {
+                rule_id: f.rule.clone(),
+                rule_index,
+                level: level(f.confidence),
+                message: Text::new(format!("{} found: {}", f.rule_name, f.preview)),
+                locations: vec![Location {
+                    physical_location: Some(PhysicalLocation {
+                        artifact_location: ArtifactLocation {
+                            uri: artifact_uri(&f.origin, root),
+                        },
+                        region: Region {
+                            start_line: f.line as u64,
+                            start_column: Some(f.column as u64),
+                            end_line: Some(f.end_line as u64),
                             // SARIF's end column is the one after the region.
-                            "endColumn": f.end_column + 1,
-                            "snippet": { "text": f.snippet_redacted },
-                        }
-                    }
+                            end_column: Some(f.end_column as u64 + 1),
+                            snippet: Some(Text::new(f.snippet_redacted.clone())),
+                        },
+                    }),
+                    logical_locations: Vec::new(),
                 }],
-                "partialFingerprints": { "warrantSecret/v1": f.fingerprint },
-                "properties": properties,
-            })
+                partial_fingerprints: BTreeMap::from([(
+                    "warrantSecret/v1".to_string(),
+                    f.fingerprint.clone(),
+                )]),
+                properties,
+            }
         })
         .collect();
 
-    let mut run = json!({
-        "tool": {
-            "driver": {
-                "name": "warrant",
-                "informationUri": "https://example.invalid/warrant",
-                "semanticVersion": env!("CARGO_PKG_VERSION"),
-                "rules": descriptors,
-            }
+    Log::new(vec![Run {
+        tool: Tool {
+            driver: Driver {
+                name: "warrant",
+                version: None,
+                semantic_version: Some(env!("CARGO_PKG_VERSION")),
+                information_uri: "https://example.invalid/warrant",
+                rules: table.rules,
+            },
         },
-        "columnKind": "unicodeCodePoints",
-        "results": results,
-    });
-    let provenance = version_control(report);
-    if let (false, Some(obj)) = (provenance.is_empty(), run.as_object_mut()) {
-        obj.insert("versionControlProvenance".into(), Value::Array(provenance));
-    }
-    json!({
-        "$schema": SARIF_SCHEMA_URI,
-        "version": "2.1.0",
-        "runs": [run],
-    })
+        column_kind: Some("unicodeCodePoints"),
+        results,
+        version_control_provenance: version_control(report),
+    }])
+    .to_json()
 }
 
 fn innermost_git(origin: &Origin) -> &Origin {
@@ -332,7 +346,7 @@ fn innermost_git(origin: &Origin) -> &Origin {
 
 /// One entry per repository whose path is absolute (SARIF wants a URI); the revision is named
 /// only when every finding in that repository comes from one commit.
-fn version_control(report: &ScanReport) -> Vec<Value> {
+fn version_control(report: &ScanReport) -> Vec<VersionControl> {
     let mut repos: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
     for f in &report.findings {
         if let Origin::Git { repo, commit, .. } = innermost_git(&f.origin) {
@@ -345,12 +359,12 @@ fn version_control(report: &ScanReport) -> Vec<Value> {
     repos
         .into_iter()
         .filter(|(repo, _)| repo.starts_with('/'))
-        .map(|(repo, commits)| {
-            let mut entry = json!({ "repositoryUri": format!("file://{}", uri_path(repo)) });
-            if let ([single], Some(obj)) = (commits.as_slice(), entry.as_object_mut()) {
-                obj.insert("revisionId".into(), json!(single));
-            }
-            entry
+        .map(|(repo, commits)| VersionControl {
+            repository_uri: format!("file://{}", uri_path(repo)),
+            revision_id: match commits.as_slice() {
+                [single] => Some(single.to_string()),
+                _ => None,
+            },
         })
         .collect()
 }

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
-use warrant_core::Severity;
+use warrant_core::{RuleId, Severity, Tactic, Technique, technique};
 
 /// The detection a sensitive action belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -22,7 +22,7 @@ pub enum Category {
 }
 
 impl Category {
-    pub fn rule(self) -> &'static str {
+    pub fn rule(self) -> RuleId {
         match self {
             Category::PrivilegeChange => super::rules::PRIVILEGE_CHANGE,
             Category::DefenseEvasion => super::rules::DEFENSE_EVASION,
@@ -42,17 +42,17 @@ pub struct SensitiveAction {
     pub severity: Severity,
     /// Raise even when the identity has done it before: no routine job turns off audit logs.
     pub always: bool,
-    pub tactics: &'static [&'static str],
-    pub techniques: &'static [&'static str],
+    pub tactics: &'static [Tactic],
+    pub techniques: &'static [Technique],
     /// What the call does, for evidence ("creates an access key for a user").
     pub effect: &'static str,
 }
 
-const PERSIST: &[&str] = &["persistence"];
-const PRIVESC_PERSIST: &[&str] = &["privilege-escalation", "persistence"];
-const EVASION: &[&str] = &["defense-evasion"];
-const CRED: &[&str] = &["credential-access"];
-const EXFIL: &[&str] = &["exfiltration"];
+const PERSIST: &[Tactic] = &[Tactic::Persistence];
+const PRIVESC_PERSIST: &[Tactic] = &[Tactic::PrivilegeEscalation, Tactic::Persistence];
+const EVASION: &[Tactic] = &[Tactic::DefenseEvasion];
+const CRED: &[Tactic] = &[Tactic::CredentialAccess];
+const EXFIL: &[Tactic] = &[Tactic::Exfiltration];
 
 macro_rules! entry {
     ($action:literal, $cat:ident, $sev:ident, $always:literal, $tactics:expr, [$($t:literal),*], $effect:literal) => {
@@ -62,7 +62,7 @@ macro_rules! entry {
             severity: Severity::$sev,
             always: $always,
             tactics: $tactics,
-            techniques: &[$($t),*],
+            techniques: &[$(warrant_core::technique!($t)),*],
             effect: $effect,
         }
     };
@@ -238,7 +238,7 @@ pub const SENSITIVE_ACTIONS: &[SensitiveAction] = &[
         PrivilegeChange,
         High,
         false,
-        &["defense-evasion", "persistence"],
+        &[Tactic::DefenseEvasion, Tactic::Persistence],
         ["T1556.006"],
         "removes a user's MFA device"
     ),
@@ -538,7 +538,7 @@ pub const SENSITIVE_ACTIONS: &[SensitiveAction] = &[
         Exfiltration,
         High,
         false,
-        &["exfiltration", "defense-evasion"],
+        &[Tactic::Exfiltration, Tactic::DefenseEvasion],
         ["T1537", "T1562.007"],
         "removes a bucket's public access block"
     ),
@@ -565,7 +565,7 @@ pub const SENSITIVE_ACTIONS: &[SensitiveAction] = &[
         Exfiltration,
         Medium,
         false,
-        &["exfiltration", "defense-evasion"],
+        &[Tactic::Exfiltration, Tactic::DefenseEvasion],
         ["T1562.007", "T1048"],
         "opens inbound network access in a security group"
     ),
@@ -575,7 +575,7 @@ pub const SENSITIVE_ACTIONS: &[SensitiveAction] = &[
         Sensitive,
         High,
         false,
-        &["execution", "credential-access"],
+        &[Tactic::Execution, Tactic::CredentialAccess],
         ["T1651", "T1552.005"],
         "runs commands on instances (which can read their role credentials)"
     ),
@@ -584,7 +584,7 @@ pub const SENSITIVE_ACTIONS: &[SensitiveAction] = &[
         Sensitive,
         High,
         false,
-        &["execution", "lateral-movement"],
+        &[Tactic::Execution, Tactic::LateralMovement],
         ["T1651", "T1021.008"],
         "opens a shell on an instance"
     ),
@@ -593,7 +593,7 @@ pub const SENSITIVE_ACTIONS: &[SensitiveAction] = &[
         Sensitive,
         High,
         false,
-        &["lateral-movement"],
+        &[Tactic::LateralMovement],
         ["T1021.008"],
         "pushes an SSH key to an instance"
     ),
@@ -602,7 +602,7 @@ pub const SENSITIVE_ACTIONS: &[SensitiveAction] = &[
         Sensitive,
         High,
         false,
-        &["lateral-movement"],
+        &[Tactic::LateralMovement],
         ["T1021.008"],
         "pushes an SSH key to an instance's serial console"
     ),
@@ -611,7 +611,7 @@ pub const SENSITIVE_ACTIONS: &[SensitiveAction] = &[
         Sensitive,
         High,
         false,
-        &["lateral-movement", "defense-evasion"],
+        &[Tactic::LateralMovement, Tactic::DefenseEvasion],
         ["T1021.008"],
         "enables serial console access account-wide"
     ),
@@ -620,7 +620,7 @@ pub const SENSITIVE_ACTIONS: &[SensitiveAction] = &[
         Sensitive,
         Medium,
         false,
-        &["execution", "impact"],
+        &[Tactic::Execution, Tactic::Impact],
         ["T1578.002", "T1496"],
         "launches instances"
     ),
@@ -629,7 +629,7 @@ pub const SENSITIVE_ACTIONS: &[SensitiveAction] = &[
         Sensitive,
         Medium,
         false,
-        &["execution", "persistence"],
+        &[Tactic::Execution, Tactic::Persistence],
         ["T1059"],
         "changes an instance's attributes, such as the user data it runs at boot"
     ),
@@ -638,7 +638,7 @@ pub const SENSITIVE_ACTIONS: &[SensitiveAction] = &[
         Sensitive,
         Medium,
         false,
-        &["persistence", "execution"],
+        &[Tactic::Persistence, Tactic::Execution],
         ["T1546", "T1648"],
         "replaces a function's code"
     ),
@@ -647,7 +647,7 @@ pub const SENSITIVE_ACTIONS: &[SensitiveAction] = &[
         Sensitive,
         Medium,
         false,
-        &["persistence", "execution"],
+        &[Tactic::Persistence, Tactic::Execution],
         ["T1546", "T1648"],
         "changes a function's configuration, layers or environment"
     ),
@@ -656,7 +656,7 @@ pub const SENSITIVE_ACTIONS: &[SensitiveAction] = &[
         Sensitive,
         Medium,
         false,
-        &["persistence"],
+        &[Tactic::Persistence],
         ["T1546"],
         "lets another principal invoke a function"
     ),
@@ -665,7 +665,7 @@ pub const SENSITIVE_ACTIONS: &[SensitiveAction] = &[
         Sensitive,
         Medium,
         false,
-        &["persistence", "execution"],
+        &[Tactic::Persistence, Tactic::Execution],
         ["T1546", "T1648"],
         "publishes a Lambda layer"
     ),
@@ -674,7 +674,7 @@ pub const SENSITIVE_ACTIONS: &[SensitiveAction] = &[
         Sensitive,
         Medium,
         false,
-        &["impact"],
+        &[Tactic::Impact],
         ["T1496"],
         "invokes a foundation model"
     ),
@@ -683,7 +683,7 @@ pub const SENSITIVE_ACTIONS: &[SensitiveAction] = &[
         Sensitive,
         Medium,
         false,
-        &["impact"],
+        &[Tactic::Impact],
         ["T1496"],
         "invokes a foundation model"
     ),
@@ -692,7 +692,7 @@ pub const SENSITIVE_ACTIONS: &[SensitiveAction] = &[
         Sensitive,
         High,
         false,
-        &["impact"],
+        &[Tactic::Impact],
         ["T1496"],
         "enables access to a foundation model"
     ),
@@ -701,7 +701,7 @@ pub const SENSITIVE_ACTIONS: &[SensitiveAction] = &[
         Sensitive,
         High,
         false,
-        &["impact"],
+        &[Tactic::Impact],
         ["T1496"],
         "requests access to foundation models"
     ),
@@ -710,7 +710,7 @@ pub const SENSITIVE_ACTIONS: &[SensitiveAction] = &[
         Sensitive,
         High,
         false,
-        &["impact"],
+        &[Tactic::Impact],
         ["T1496"],
         "accepts a foundation model's offer"
     ),
@@ -719,7 +719,7 @@ pub const SENSITIVE_ACTIONS: &[SensitiveAction] = &[
         Sensitive,
         High,
         false,
-        &["impact"],
+        &[Tactic::Impact],
         ["T1485"],
         "schedules a KMS key for deletion"
     ),
@@ -728,7 +728,7 @@ pub const SENSITIVE_ACTIONS: &[SensitiveAction] = &[
         Sensitive,
         High,
         false,
-        &["impact"],
+        &[Tactic::Impact],
         ["T1485"],
         "disables a KMS key"
     ),
@@ -768,7 +768,7 @@ pub const KUBERNETES_SENSITIVE_ACTIONS: &[SensitiveAction] = &[
         Sensitive,
         High,
         false,
-        &["execution"],
+        &[Tactic::Execution],
         ["T1609"],
         "runs a command inside a container"
     ),
@@ -777,7 +777,7 @@ pub const KUBERNETES_SENSITIVE_ACTIONS: &[SensitiveAction] = &[
         Sensitive,
         High,
         false,
-        &["execution"],
+        &[Tactic::Execution],
         ["T1609"],
         "attaches to a running container"
     ),
@@ -889,7 +889,7 @@ pub const GITHUB_SENSITIVE_ACTIONS: &[SensitiveAction] = &[
         Sensitive,
         Medium,
         false,
-        &["persistence", "exfiltration"],
+        &[Tactic::Persistence, Tactic::Exfiltration],
         ["T1546"],
         "adds a webhook that receives repository events"
     ),
@@ -914,13 +914,13 @@ pub fn sensitive_action(action: &str) -> Option<&'static SensitiveAction> {
 }
 
 /// ATT&CK discovery techniques for a service's read calls.
-pub fn discovery_technique(service: &str) -> &'static str {
+pub fn discovery_technique(service: &str) -> Technique {
     match service {
-        "iam" => "T1087.004",
-        "ec2" | "lambda" | "rds" | "ecs" | "eks" => "T1580",
-        "s3" => "T1619",
-        "organizations" => "T1069.003",
-        _ => "T1526",
+        "iam" => technique!("T1087.004"),
+        "ec2" | "lambda" | "rds" | "ecs" | "eks" => technique!("T1580"),
+        "s3" => technique!("T1619"),
+        "organizations" => technique!("T1069.003"),
+        _ => technique!("T1526"),
     }
 }
 
@@ -937,11 +937,6 @@ mod tests {
             assert!(seen.insert(s.action.to_ascii_lowercase()), "{}", s.action);
             assert!(
                 !s.tactics.is_empty() && !s.techniques.is_empty(),
-                "{}",
-                s.action
-            );
-            assert!(
-                s.techniques.iter().all(|t| t.starts_with('T')),
                 "{}",
                 s.action
             );

@@ -2,9 +2,9 @@
 //! the inventory says it is, become [`Finding`]s with evidence, severity, OWASP NHI and MITRE
 //! ATT&CK mapping.
 //!
-//! Every finding carries its ATT&CK tactics as an evidence sentence starting with
-//! [`TACTICS_PREFIX`] (the core `Finding` has technique ids in `attack` but no tactic field);
-//! [`finding_tactics`] reads them back.
+//! Every finding carries its ATT&CK techniques and tactics as typed fields (`attack`,
+//! `tactics`), and repeats the tactics as a readable evidence sentence starting with
+//! [`TACTICS_PREFIX`]. Rule ids and their metadata are registered in `warrant_core::rules`.
 
 pub mod catalog;
 pub mod rules;
@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use warrant_core::attribute;
 use warrant_core::{
     ActorKind, Effect, Environment, Finding, Identity, IdentityKind, IdentityStatus, Policy,
-    PolicyKind, Timestamp,
+    PolicyKind, RuleId, Timestamp,
 };
 
 use crate::baseline::Baseline;
@@ -25,20 +25,13 @@ pub use catalog::{
     Category, GITHUB_SENSITIVE_ACTIONS, KUBERNETES_SENSITIVE_ACTIONS, SENSITIVE_ACTIONS,
     SensitiveAction, all_sensitive_actions, sensitive_action,
 };
-pub use rules::ALL_RULES;
+pub use rules::all_rules;
 
 /// Evidence sentences that list a finding's ATT&CK tactics start with this.
 pub const TACTICS_PREFIX: &str = "MITRE ATT&CK tactics: ";
 
-/// The ATT&CK tactics a finding carries (short names such as `persistence`).
-pub fn finding_tactics(finding: &Finding) -> Vec<String> {
-    finding
-        .evidence
-        .iter()
-        .filter_map(|e| e.strip_prefix(TACTICS_PREFIX))
-        .flat_map(|rest| rest.trim_end_matches('.').split(", "))
-        .map(str::to_string)
-        .collect()
+fn activity_rule_list<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<RuleId>, D::Error> {
+    warrant_core::rules::rule_list_of(warrant_core::FindingSource::Activity, d)
 }
 
 /// Thresholds of every detection. Defaults are meant for production use; every field may be
@@ -46,8 +39,9 @@ pub fn finding_tactics(finding: &Finding) -> Vec<String> {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct DetectConfig {
-    /// Rule ids not to run.
-    pub disabled_rules: Vec<String>,
+    /// Rule ids not to run; each must be a registered activity rule.
+    #[serde(deserialize_with = "activity_rule_list")]
+    pub disabled_rules: Vec<RuleId>,
     /// Baseline-relative detections (new network, new user agent, off-schedule, volume spike,
     /// discovery burst novelty) need at least this many learned events…
     pub min_baseline_events: u64,
@@ -357,26 +351,6 @@ mod tests {
     }
 
     #[test]
-    fn tactics_are_read_back_from_evidence() {
-        let mut f = Finding::new(
-            "r",
-            "t",
-            warrant_core::OwaspNhi::Nhi5,
-            warrant_core::Severity::High,
-            "id",
-            "d",
-            vec![format!(
-                "{TACTICS_PREFIX}persistence, privilege-escalation."
-            )],
-            "fix",
-            warrant_core::FindingSource::Activity,
-        );
-        assert_eq!(finding_tactics(&f), ["persistence", "privilege-escalation"]);
-        f.evidence.clear();
-        assert!(finding_tactics(&f).is_empty());
-    }
-
-    #[test]
     fn config_defaults_fill_missing_keys_and_unknown_keys_fail() {
         let c: DetectConfig = serde_json::from_str(r#"{"dormant_days": 30}"#).unwrap();
         assert_eq!(c.dormant_days, 30);
@@ -385,5 +359,22 @@ mod tests {
             DetectConfig::default().failure_burst_min
         );
         assert!(serde_json::from_str::<DetectConfig>(r#"{"dormant_dayz": 30}"#).is_err());
+        let c: DetectConfig =
+            serde_json::from_str(r#"{"disabled_rules": ["activity-new-network"]}"#).unwrap();
+        assert_eq!(c.disabled_rules, [rules::NEW_NETWORK]);
+        let typo =
+            serde_json::from_str::<DetectConfig>(r#"{"disabled_rules": ["activity-new-netwrk"]}"#);
+        assert!(
+            typo.unwrap_err()
+                .to_string()
+                .contains("unknown rule id `activity-new-netwrk`")
+        );
+        let posture = serde_json::from_str::<DetectConfig>(r#"{"disabled_rules": ["no-owner"]}"#);
+        assert!(
+            posture
+                .unwrap_err()
+                .to_string()
+                .contains("rule `no-owner` is a posture rule, not an activity rule")
+        );
     }
 }

@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
 use warrant_activity::Event;
-use warrant_activity::detect::{Detector, IdentityContext, finding_tactics};
+use warrant_activity::detect::{Detector, IdentityContext};
 use warrant_activity::ingest::{IngestOptions, ingest_file};
 
 fn stratus_dir() -> Option<PathBuf> {
@@ -56,10 +56,10 @@ fn every_stratus_technique_raises_its_tactic() {
         for (principal, events) in &by_principal {
             let ctx = IdentityContext::unknown(principal);
             for f in detector.detect(&ctx, None, events) {
-                tactics.extend(finding_tactics(&f));
-                rules.insert(f.rule.clone());
+                tactics.extend(f.tactics.iter().map(|t| t.as_str().to_string()));
+                rules.insert(f.rule);
                 assert!(
-                    !f.attack.is_empty() || f.rule.contains("tool"),
+                    !f.attack.is_empty() || f.rule.as_str().contains("tool"),
                     "{name}: {f:?}"
                 );
             }

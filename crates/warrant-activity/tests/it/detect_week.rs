@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use warrant_activity::baseline::{Baseline, LearningWindow};
 use warrant_activity::detect::{
-    Detector, Environments, IdentityContext, finding_tactics, rules, shadow_identity_finding,
+    Detector, Environments, IdentityContext, rules, shadow_identity_finding,
 };
 use warrant_activity::{Actor, Event, LogKind, Outcome, Principal, PrincipalKind};
 use warrant_core::{ActorKind, Environment, Finding, IdentityKind, IdentityStatus};
@@ -477,7 +477,7 @@ type Inject = fn(&mut Gen, &Spec, &mut IdentityContext, &mut Vec<Event>);
 struct Incident {
     name: &'static str,
     base: Profile,
-    rule: &'static str,
+    rule: warrant_core::RuleId,
     tactic: &'static str,
     inject: Inject,
 }
@@ -846,7 +846,7 @@ fn every_incident_is_flagged_with_its_rule_and_tactic() {
                 );
             };
             assert!(
-                finding_tactics(hit).iter().any(|t| t == inc.tactic),
+                hit.tactics.iter().any(|t| t.as_str() == inc.tactic),
                 "seed {seed}: {} lacks tactic {}: {:?}",
                 inc.name,
                 inc.tactic,
@@ -864,9 +864,9 @@ fn every_incident_is_flagged_with_its_rule_and_tactic() {
             flagged.insert(inc.rule);
         }
         // Every detection rule except the shadow-identity builder is exercised above.
-        for (rule, _) in rules::ALL_RULES {
-            if *rule != rules::SHADOW_IDENTITY {
-                assert!(flagged.contains(rule), "no incident for {rule}");
+        for rule in rules::all_rules() {
+            if rule != rules::SHADOW_IDENTITY {
+                assert!(flagged.contains(&rule), "no incident for {rule}");
             }
         }
     }
@@ -953,7 +953,7 @@ fn disabled_rules_do_not_run() {
     let on = Detector::default().detect(&ctx, None, &events);
     assert!(on.iter().any(|f| f.rule == rules::DEFENSE_EVASION));
     let mut config = warrant_activity::detect::DetectConfig::default();
-    config.disabled_rules.push(rules::DEFENSE_EVASION.into());
+    config.disabled_rules.push(rules::DEFENSE_EVASION);
     let off = Detector::new(config).detect(&ctx, None, &events);
     assert!(off.iter().all(|f| f.rule != rules::DEFENSE_EVASION));
     let _ = IdentityStatus::Active;
@@ -1016,7 +1016,7 @@ fn one_action_spiking_inside_an_ordinary_total_is_flagged() {
         .unwrap_or_else(|| panic!("{}", describe(&findings)));
     assert!(spike.title.contains("s3:GetObject"), "{}", spike.title);
     assert!(spike.evidence[0].contains("2,000"), "{:?}", spike.evidence);
-    assert_eq!(spike.attack, ["T1530"]);
+    assert_eq!(spike.attack, [warrant_core::technique!("T1530")]);
 }
 
 /// Novelty of networks means nothing for a workload that already roams many of them.

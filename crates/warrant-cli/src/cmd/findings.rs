@@ -2,7 +2,7 @@
 
 use std::io::Write;
 
-use warrant_core::{FindingSource, OwaspNhi, Severity};
+use warrant_core::{FindingSource, OwaspNhi, RuleId, Severity};
 
 use crate::app::App;
 use crate::cmd::pipeline;
@@ -17,8 +17,8 @@ pub struct FindingsArgs {
     #[arg(long, value_parser = |s: &str| s.parse::<OwaspNhi>().map_err(|e| e.to_string()))]
     pub owasp: Option<OwaspNhi>,
     /// Only this rule id (see `warrant rules`).
-    #[arg(long)]
-    pub rule: Option<String>,
+    #[arg(long, value_parser = |s: &str| s.parse::<RuleId>().map_err(|e| e.to_string()))]
+    pub rule: Option<RuleId>,
     /// Only findings on this identity (external id).
     #[arg(long)]
     pub identity: Option<String>,
@@ -51,7 +51,7 @@ pub fn run(app: &App, args: FindingsArgs) -> anyhow::Result<u8> {
     findings.retain(|f| {
         args.severity.is_none_or(|s| f.severity >= s)
             && args.owasp.is_none_or(|o| f.owasp == o)
-            && args.rule.as_ref().is_none_or(|r| &f.rule == r)
+            && args.rule.is_none_or(|r| f.rule == r)
             && args.identity.as_ref().is_none_or(|i| &f.identity == i)
             && args.source.is_none_or(|s| f.source == s)
     });
@@ -70,7 +70,7 @@ pub fn run(app: &App, args: FindingsArgs) -> anyhow::Result<u8> {
         Format::Csv => warrant_report::write_findings_csv(&findings, &mut out)?,
         Format::Sarif => {
             let locate = |id: &str| evaluation.origins.get(id).cloned();
-            warrant_report::sarif::write(&findings, &pipeline::sarif_rules(), &locate, &mut out)?;
+            warrant_report::sarif::write(&findings, &locate, &mut out)?;
         }
         _ => {
             writeln!(

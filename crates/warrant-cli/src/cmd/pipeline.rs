@@ -252,20 +252,6 @@ pub fn document(
     )
 }
 
-pub fn sarif_rules() -> Vec<warrant_report::sarif::RuleDescriptor> {
-    warrant_posture::rules()
-        .into_iter()
-        .map(|r| warrant_report::sarif::RuleDescriptor {
-            id: r.id.to_string(),
-            title: r.title.to_string(),
-            description: r.description.to_string(),
-            remediation: r.remediation.to_string(),
-            owasp: r.owasp.code().to_string(),
-            default_severity: r.default_severity,
-        })
-        .collect()
-}
-
 /// Writes the document in `format` to `output` (or stdout).
 pub fn write_document(
     app: &App,
@@ -298,7 +284,7 @@ pub fn write_document(
                         .to_string()
                 })
             };
-            warrant_report::sarif::write(&document.findings, &sarif_rules(), &locate, &mut sink)?;
+            warrant_report::sarif::write(&document.findings, &locate, &mut sink)?;
         }
         Format::Table | Format::Jsonl => {
             let style = if output.is_some() {

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::{Context, bail};
-use warrant_core::{Finding, FindingSource, Fingerprinter, Inventory, OwaspNhi, Severity};
+use warrant_core::{Finding, Fingerprinter, Inventory, RuleId, Severity};
 use warrant_scan::archive::{ArchiveLimits, scan_if_archive};
 use warrant_scan::collect::Collector;
 use warrant_scan::git::{GitOptions, scan_history, scan_staged};
@@ -344,10 +344,9 @@ pub fn leak_findings(findings: &[SecretFinding], links: &[Link]) -> Vec<Finding>
         let in_history = places
             .iter()
             .any(|f| matches!(f.origin, Origin::Git { .. }));
-        let mut finding = Finding::new(
-            "leaked-secret",
-            "Credential leaked in code, history or configuration",
-            OwaspNhi::Nhi2,
+        let finding = Finding::new(
+            RuleId::LeakedSecret,
+            RuleId::LeakedSecret.spec().title,
             Severity::Critical,
             &link.identity,
             &link.fingerprint,
@@ -357,12 +356,9 @@ pub fn leak_findings(findings: &[SecretFinding], links: &[Link]) -> Vec<Finding>
                  un-leak it), then purge it from git history and check the identity's activity \
                  since the first commit that held it."
             } else {
-                "Revoke and rotate the credential, move it to a secrets manager and reference it \
-                 from there, and check the identity's activity for misuse."
+                RuleId::LeakedSecret.spec().remediation
             },
-            FindingSource::Secret,
         );
-        finding.attack = vec!["T1552.001".to_string()];
         out.push(finding);
     }
     out

@@ -201,6 +201,78 @@ fn usage_errors_exit_2_and_help_is_everywhere() {
     }
 }
 
+fn rule_ids(store: &std::path::Path, args: &[&str]) -> Vec<String> {
+    let mut all = vec!["rules", "--format", "json"];
+    all.extend_from_slice(args);
+    let out = warrant(store, &all);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let rows: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+    rows.iter()
+        .map(|r| r["id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn rules_lists_every_engine_with_filters_and_formats() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("w.db");
+    let all = rule_ids(&store, &[]);
+    assert_eq!(all.len(), 48);
+    assert!(all.iter().any(|r| r == "no-owner"));
+    assert!(all.iter().any(|r| r == "activity-privilege-change"));
+    assert!(all.iter().any(|r| r == "leaked-secret"));
+
+    assert_eq!(rule_ids(&store, &["--engine", "secret"]), ["leaked-secret"]);
+    assert_eq!(rule_ids(&store, &["--engine", "activity"]).len(), 17);
+    // Related risks count: the legacy token is NHI4 first and NHI7 as well.
+    let nhi7 = rule_ids(&store, &["--owasp", "nhi7"]);
+    assert!(nhi7.contains(&"legacy-sa-token".to_string()));
+    assert!(nhi7.contains(&"access-key-old".to_string()));
+    assert!(!nhi7.contains(&"no-owner".to_string()));
+    assert_eq!(
+        rule_ids(&store, &["--technique", "T1098"]),
+        ["activity-privilege-change"]
+    );
+    assert_eq!(
+        rule_ids(&store, &["--tactic", "discovery", "--severity", "medium"]),
+        ["activity-failure-burst", "activity-discovery-burst"]
+    );
+    let critical = rule_ids(&store, &["--engine", "posture", "--severity", "critical"]);
+    assert!(critical.contains(&"trust-anyone".to_string()));
+    assert!(!critical.contains(&"no-owner".to_string()));
+
+    let json = warrant(&store, &["rules", "--format", "json", "--engine", "secret"]);
+    let rows: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(rows[0]["tactics"], serde_json::json!(["credential-access"]));
+    assert_eq!(rows[0]["techniques"], serde_json::json!(["T1552.001"]));
+    assert_eq!(rows[0]["engine"], "secret");
+
+    let csv = warrant(&store, &["rules", "--format", "csv", "--owasp", "NHI4"]);
+    assert!(csv.status.success(), "{}", stderr(&csv));
+    let text = stdout(&csv);
+    assert!(
+        text.starts_with("id,engine,owasp,related,severity,tactics,techniques,"),
+        "{text}"
+    );
+    assert!(
+        text.contains("legacy-sa-token,posture,NHI4,NHI7,medium,,,"),
+        "{text}"
+    );
+
+    let table = warrant(&store, &["rules", "--engine", "secret"]);
+    assert!(stdout(&table).contains("leaked-secret"));
+
+    for bad in [
+        ["--technique", "T98"],
+        ["--tactic", "defence-evasion"],
+        ["--engine", "postur"],
+    ] {
+        let mut args = vec!["rules"];
+        args.extend_from_slice(&bad);
+        assert_eq!(warrant(&store, &args).status.code(), Some(2), "{bad:?}");
+    }
+}
+
 #[test]
 fn html_and_csv_reports() {
     let Some(aws) = shared_aws() else { return };

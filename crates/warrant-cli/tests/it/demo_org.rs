@@ -83,8 +83,18 @@ fn every_planted_problem_is_found_and_healthy_identities_are_clean() {
         noisy.is_empty(),
         "findings on healthy identities: {noisy:#?}"
     );
+    // The never-expiring legacy token is insecure authentication and a long-lived secret.
+    let legacy = findings
+        .iter()
+        .find(|f| f["rule"] == "legacy-sa-token")
+        .unwrap();
+    assert_eq!(legacy["owasp"], "NHI4");
+    assert_eq!(legacy["related"], serde_json::json!(["NHI7"]));
     // Every posture rule is exercised by the demo.
-    let rules: Vec<&str> = warrant_posture::RULES.iter().map(|r| r.id).collect();
+    let rules: Vec<&str> = warrant_posture::rules()
+        .iter()
+        .map(|r| r.id.as_str())
+        .collect();
     for rule in rules {
         assert!(
             findings.iter().any(|f| f["rule"] == rule),

@@ -21,17 +21,15 @@ async fn store() -> (tempfile::TempDir, Store) {
     (dir, store)
 }
 
-fn finding(rule: &str, identity: &str, severity: Severity, source: FindingSource) -> Finding {
+fn finding(rule: RuleId, identity: &str, severity: Severity) -> Finding {
     Finding::new(
         rule,
         format!("{rule} on {identity}"),
-        OwaspNhi::Nhi7,
         severity,
         identity,
         "",
         vec!["evidence".into()],
         "rotate it",
-        source,
     )
 }
 
@@ -62,9 +60,9 @@ async fn status_of(store: &Store, id: &str) -> warrant_store::StoredFinding {
 #[tokio::test]
 async fn findings_open_resolve_reopen_and_stay_accepted_across_runs() {
     let (_dir, store) = store().await;
-    let old_key = finding("old-key", "u1", Severity::High, FindingSource::Posture);
-    let no_owner = finding("no-owner", "u2", Severity::Medium, FindingSource::Posture);
-    let leak = finding("leak", "u1", Severity::Critical, FindingSource::Secret);
+    let old_key = finding(RuleId::AccessKeyOld, "u1", Severity::High);
+    let no_owner = finding(RuleId::NoOwner, "u2", Severity::Medium);
+    let leak = finding(RuleId::LeakedSecret, "u1", Severity::Critical);
 
     let run1 = store
         .save_assessment(
@@ -193,7 +191,7 @@ async fn findings_open_resolve_reopen_and_stay_accepted_across_runs() {
 #[tokio::test]
 async fn back_dated_run_widens_finding_history() {
     let (_dir, store) = store().await;
-    let f = finding("old-key", "u1", Severity::High, FindingSource::Posture);
+    let f = finding(RuleId::AccessKeyOld, "u1", Severity::High);
     store
         .save_assessment(
             t(9),
@@ -222,14 +220,7 @@ async fn large_runs_span_several_statements_and_a_repeated_id_keeps_its_last_ver
     // More rows than one multi-row statement holds, for findings and risks alike.
     let n: u32 = 7_500;
     let mut findings: Vec<Finding> = (0..n)
-        .map(|i| {
-            finding(
-                "old-key",
-                &format!("u{i}"),
-                Severity::Medium,
-                FindingSource::Posture,
-            )
-        })
+        .map(|i| finding(RuleId::AccessKeyOld, &format!("u{i}"), Severity::Medium))
         .collect();
     let mut repeated = findings[10].clone();
     repeated.severity = Severity::Critical;
@@ -268,7 +259,7 @@ async fn large_runs_span_several_statements_and_a_repeated_id_keeps_its_last_ver
 #[tokio::test]
 async fn invalid_risk_rolls_back_the_whole_run() {
     let (_dir, store) = store().await;
-    let f = finding("old-key", "u1", Severity::High, FindingSource::Posture);
+    let f = finding(RuleId::AccessKeyOld, "u1", Severity::High);
     let err = store
         .save_assessment(t(1), FindingSource::Posture, &[f], &[("u1", risk(250.0))])
         .await;

@@ -1,0 +1,147 @@
+//! Calls named in the sensitive-action catalogue: privilege changes, defence evasion, credential
+//! access, exfiltration and other high-impact actions.
+
+use super::*;
+
+pub(super) fn sensitive(input: &Input, category: Category) -> Vec<Finding> {
+    let mut by_action: BTreeMap<&'static str, Vec<&Event>> = BTreeMap::new();
+    let mut entries: BTreeMap<&'static str, &'static SensitiveAction> = BTreeMap::new();
+    for (event, entry) in input.events.iter().zip(&input.sensitive) {
+        if let Some(entry) = entry
+            && entry.category == category
+        {
+            by_action.entry(entry.action).or_default().push(event);
+            entries.insert(entry.action, entry);
+        }
+    }
+    let mut findings = Vec::new();
+    for (action, events) in by_action {
+        let Some(entry) = entries.get(action).copied() else {
+            continue;
+        };
+        let total = events.len() as u64;
+        let denied = events.iter().filter(|e| is_failure(e)).count() as u64;
+        let known = input.baseline.actions().contains(action);
+        let mut burst = None;
+        if known && category == Category::CredentialAccess {
+            let learned_days = input.baseline.daily_volume().periods.max(1);
+            let mean =
+                input.baseline.actions().count(action).unwrap_or(0) as f64 / learned_days as f64;
+            let threshold =
+                (input.config.secret_burst_min as f64).max(input.config.secret_burst_factor * mean);
+            if let Some((day, n)) = per_day(events.iter())
+                .into_iter()
+                .filter(|(_, n)| *n as f64 > threshold)
+                .max_by_key(|(_, n)| *n)
+            {
+                burst = Some((day, n, mean));
+            }
+        }
+        if known && !entry.always && burst.is_none() {
+            continue;
+        }
+        let (Some(first), Some(last)) = (events.first(), events.last()) else {
+            continue;
+        };
+        let mut evidence = vec![format!(
+            "{action} ({}) was called {} between {} and {} ({} succeeded, {} denied or failed).",
+            entry.effect,
+            plural(total, "time", "times"),
+            when(&first.time),
+            when(&last.time),
+            thousands(total - denied),
+            thousands(denied),
+        )];
+        match burst {
+            Some((day, n, mean)) => evidence.push(format!(
+                "On {} it was called {} times against a learned mean of {mean:.1} a day.",
+                day_label(day),
+                thousands(n),
+            )),
+            None if known => evidence.push(format!(
+                "This action is raised every time, even though the identity has called it before ({} in its baseline).",
+                thousands(input.baseline.actions().count(action).unwrap_or(0)),
+            )),
+            None => {
+                evidence.push(format!("This identity had never called {action} before."));
+                evidence.push(baseline_sentence(input));
+            }
+        }
+        let resources: BTreeSet<&str> = events
+            .iter()
+            .flat_map(|e| e.resources.iter().map(String::as_str))
+            .collect();
+        if !resources.is_empty() {
+            evidence.push(format!("Resources: {}.", examples(resources, 3)));
+        }
+        let sources: BTreeSet<String> = events
+            .iter()
+            .filter_map(|e| e.source_ip.as_deref().map(network_of))
+            .collect();
+        let agents: BTreeSet<String> = events
+            .iter()
+            .filter_map(|e| e.user_agent.as_deref().map(user_agent_family))
+            .collect();
+        if !sources.is_empty() || !agents.is_empty() {
+            evidence.push(format!(
+                "From networks {} with clients {}.",
+                examples(sources.iter().map(String::as_str), 3),
+                examples(agents.iter().map(String::as_str), 3),
+            ));
+        }
+        let machine = input.context.actor != ActorKind::Human;
+        if machine && category == Category::PrivilegeChange {
+            evidence.push(format!(
+                "The caller is a {} identity ({}), which should not change IAM at run time.",
+                if input.context.actor == ActorKind::Machine {
+                    "machine"
+                } else {
+                    "non-human or unclassified"
+                },
+                input.context.kind,
+            ));
+        }
+        let mut severity = entry.severity;
+        if denied == total {
+            severity = step_down(severity);
+            evidence.push("Every attempt was refused: an attempt still shows intent.".to_string());
+        }
+        if input.context.actor == ActorKind::Human && !entry.always {
+            severity = step_down(severity);
+        }
+        let (title, remediation) = match category {
+            Category::PrivilegeChange => (
+                format!("Privilege change or persistence: {action}"),
+                "Confirm the change was intended; if not, revert it (delete the new key, user, login profile, policy, member or role binding), rotate the caller's credentials, and take access-management rights (IAM or RBAC writes, organisation admin) away from identities that do not manage access.",
+            ),
+            Category::DefenseEvasion => (
+                format!("Defence evasion: {action}"),
+                "Restore the logging or security control at once, find what else the caller did while it was off, rotate the caller's credentials, and deny these actions with a service control policy.",
+            ),
+            Category::CredentialAccess => (
+                format!("Credential access: {action}"),
+                "Check which secrets were read and whether the identity needs them; rotate any secret read without a reason, and scope secret access to the named secrets the workload uses.",
+            ),
+            Category::Exfiltration => (
+                format!("Possible exfiltration: {action}"),
+                "Check the shared resource's new permissions; revoke sharing with unknown accounts or the public, and rotate the caller's credentials if the change was not planned.",
+            ),
+            Category::Sensitive => (
+                format!("First use of a sensitive action: {action}"),
+                "Confirm the call was intended by the identity's owner; if not, contain the affected resources, rotate the caller's credentials, and remove the permission if the workload does not need it.",
+            ),
+        };
+        findings.push(make(
+            category.rule(),
+            title,
+            severity,
+            &input.context.id,
+            action,
+            evidence,
+            entry.tactics,
+            entry.techniques,
+            remediation,
+        ));
+    }
+    findings
+}
