@@ -8,16 +8,17 @@
 //! and is recognised as a duplicate.
 //!
 //! Several processes may share one SQLite file (WAL, busy timeout and `BEGIN IMMEDIATE` make
-//! writers queue); a cluster of consumers on several machines needs the PostgreSQL backend, where
-//! the same statements (`ON CONFLICT … DO NOTHING`, row counts) give the same guarantee.
+//! writers queue); a cluster of consumers on several machines uses the PostgreSQL backend, where
+//! writers take turns on an advisory lock and the same statements (`ON CONFLICT … DO NOTHING
+//! RETURNING`) give the same guarantee.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
 use warrant_core::{Timestamp, UsageRecord};
 
-use crate::dialect;
+use crate::dialect::{self, MAX_BIND_PARAMS};
 use crate::{Store, StoreError};
 
 /// Meta key holding the ledger's prune cut-off (see [`Store::prune_seen_before`]).
@@ -108,16 +109,17 @@ impl Store {
     pub async fn apply_events(&self, batch: &[AppliedEvent]) -> Result<ApplyOutcome, StoreError> {
         let mut outcome = ApplyOutcome::default();
         let mut tx = self.begin_write().await?;
-        let pruned_before: Option<String> = sqlx::query("SELECT value FROM meta WHERE key = ?")
+        let pruned_before: Option<String> = tx
+            .query("SELECT value FROM meta WHERE key = ?")
             .bind(PRUNED_BEFORE_KEY)
-            .fetch_optional(&mut *tx)
+            .fetch_optional(tx.conn())
             .await?
             .map(|r| r.try_get(0))
             .transpose()?;
 
-        let mut usage: Vec<&UsageRecord> = Vec::new();
-        let mut last_used: BTreeMap<(&str, Option<&str>), Timestamp> = BTreeMap::new();
-        let mut counts: BTreeMap<&str, (u64, Timestamp, Timestamp)> = BTreeMap::new();
+        // Events that may be new: well-formed, not expired, first of their key in the batch.
+        let mut candidates: Vec<(usize, &AppliedEvent, String)> = Vec::new();
+        let mut keys_in_batch: HashSet<(&str, &str)> = HashSet::new();
         for (index, event) in batch.iter().enumerate() {
             if let Some(reason) = malformed(event) {
                 tracing::warn!(
@@ -138,19 +140,40 @@ impl Store {
                 outcome.expired += 1;
                 continue;
             }
-            let identity = event.identity.as_deref().unwrap_or("");
-            let inserted = sqlx::query(
+            if !keys_in_batch.insert((event.log.as_str(), event.event_id.as_str())) {
+                outcome.duplicates += 1;
+                continue;
+            }
+            candidates.push((index, event, time));
+        }
+
+        // The ledger, in multi-row statements; `RETURNING` names the keys it did not hold.
+        let mut inserted: HashSet<(String, String)> = HashSet::with_capacity(candidates.len());
+        const COLS: usize = 4;
+        for chunk in candidates.chunks(MAX_BIND_PARAMS / COLS) {
+            let sql = format!(
                 "INSERT INTO activity_events_seen (log, event_id, event_time, identity) \
-                 VALUES (?, ?, ?, ?) ON CONFLICT (log, event_id) DO NOTHING",
-            )
-            .bind(&event.log)
-            .bind(&event.event_id)
-            .bind(&time)
-            .bind(identity)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            if inserted == 0 {
+                 VALUES {} ON CONFLICT (log, event_id) DO NOTHING RETURNING log, event_id",
+                dialect::value_rows(chunk.len(), COLS)
+            );
+            let mut query = tx.query(&sql);
+            for (_, event, time) in chunk {
+                query = query
+                    .bind(event.log.as_str())
+                    .bind(event.event_id.as_str())
+                    .bind(time.as_str())
+                    .bind(event.identity.as_deref().unwrap_or(""));
+            }
+            for row in query.fetch_all(tx.conn()).await? {
+                inserted.insert((row.try_get(0)?, row.try_get(1)?));
+            }
+        }
+
+        let mut usage: Vec<&UsageRecord> = Vec::new();
+        let mut last_used: BTreeMap<(&str, Option<&str>), Timestamp> = BTreeMap::new();
+        let mut counts: BTreeMap<&str, (u64, Timestamp, Timestamp)> = BTreeMap::new();
+        for (index, event, _) in candidates {
+            if !inserted.contains(&(event.log.clone(), event.event_id.clone())) {
                 outcome.duplicates += 1;
                 continue;
             }
@@ -165,7 +188,7 @@ impl Store {
                 *at = (*at).max(event.time);
             }
             let count = counts
-                .entry(identity)
+                .entry(event.identity.as_deref().unwrap_or(""))
                 .or_insert((0, event.time, event.time));
             count.0 += 1;
             count.1 = count.1.min(event.time);
@@ -173,26 +196,35 @@ impl Store {
         }
 
         crate::usage::add_usage(&mut tx, usage.into_iter()).await?;
-        for ((identity, credential), at) in last_used {
-            crate::inventory::raise_last_used(&mut tx, identity, credential, &at).await?;
-        }
+        crate::inventory::raise_last_used(
+            &mut tx,
+            last_used
+                .into_iter()
+                .map(|((identity, credential), at)| (identity, credential, at)),
+        )
+        .await?;
 
-        for (identity, (events, first, last)) in counts {
-            sqlx::query(
+        let counts: Vec<_> = counts.into_iter().collect();
+        for chunk in counts.chunks(MAX_BIND_PARAMS / COLS) {
+            let sql = format!(
                 "INSERT INTO activity_counts (identity, events, first_event, last_event) \
-                 VALUES (?, ?, ?, ?) ON CONFLICT (identity) DO UPDATE SET \
+                 VALUES {} ON CONFLICT (identity) DO UPDATE SET \
                  events = activity_counts.events + excluded.events, \
                  first_event = CASE WHEN excluded.first_event < activity_counts.first_event \
                      THEN excluded.first_event ELSE activity_counts.first_event END, \
                  last_event = CASE WHEN excluded.last_event > activity_counts.last_event \
                      THEN excluded.last_event ELSE activity_counts.last_event END",
-            )
-            .bind(identity)
-            .bind(to_i64(events))
-            .bind(dialect::timestamp(&first))
-            .bind(dialect::timestamp(&last))
-            .execute(&mut *tx)
-            .await?;
+                dialect::value_rows(chunk.len(), COLS)
+            );
+            let mut query = tx.query(&sql);
+            for (identity, (events, first, last)) in chunk {
+                query = query
+                    .bind(*identity)
+                    .bind(to_i64(*events))
+                    .bind(dialect::timestamp(first))
+                    .bind(dialect::timestamp(last));
+            }
+            query.execute(tx.conn()).await?;
         }
 
         tx.commit().await?;
@@ -202,12 +234,13 @@ impl Store {
     /// Distinct events applied per identity (unattributed ones under `None`), by identity.
     /// Unaffected by [`Store::prune_seen_before`].
     pub async fn activity_counts(&self) -> Result<Vec<ActivityCount>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT identity, events, first_event, last_event FROM activity_counts \
+        let rows = self
+            .query(
+                "SELECT identity, events, first_event, last_event FROM activity_counts \
              ORDER BY identity",
-        )
-        .fetch_all(&self.pool)
-        .await?;
+            )
+            .fetch_all(&self.pool)
+            .await?;
         let mut out = Vec::with_capacity(rows.len());
         for r in rows {
             let identity: String = r.try_get(0)?;
@@ -226,12 +259,11 @@ impl Store {
     /// Ids of the events of one log kind the ledger holds, sorted (diagnostics and tests: which
     /// events were applied; pruned ones are gone).
     pub async fn activity_seen_ids(&self, log: &str) -> Result<Vec<String>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT event_id FROM activity_events_seen WHERE log = ? ORDER BY event_id",
-        )
-        .bind(log)
-        .fetch_all(&self.pool)
-        .await?;
+        let rows = self
+            .query("SELECT event_id FROM activity_events_seen WHERE log = ? ORDER BY event_id")
+            .bind(log)
+            .fetch_all(&self.pool)
+            .await?;
         rows.into_iter().map(|r| Ok(r.try_get(0)?)).collect()
     }
 
@@ -242,19 +274,20 @@ impl Store {
     pub async fn prune_seen_before(&self, cutoff: Timestamp) -> Result<u64, StoreError> {
         let cutoff = dialect::timestamp(&cutoff);
         let mut tx = self.begin_write().await?;
-        let removed = sqlx::query("DELETE FROM activity_events_seen WHERE event_time < ?")
+        let removed = tx
+            .query("DELETE FROM activity_events_seen WHERE event_time < ?")
             .bind(&cutoff)
-            .execute(&mut *tx)
+            .execute(tx.conn())
             .await?
             .rows_affected();
         // The cut-off only moves forward: an earlier one would readmit pruned events.
-        sqlx::query(
+        tx.query(
             "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET \
              value = CASE WHEN excluded.value > meta.value THEN excluded.value ELSE meta.value END",
         )
         .bind(PRUNED_BEFORE_KEY)
         .bind(&cutoff)
-        .execute(&mut *tx)
+        .execute(tx.conn())
         .await?;
         tx.commit().await?;
         Ok(removed)
@@ -270,7 +303,7 @@ mod tests {
     /// Same rule as the crate's schema test, for this migration.
     #[test]
     fn migration_columns_are_commented_and_tables_strict() {
-        let sql = include_str!("../migrations/0003_activity.sql");
+        let sql = include_str!("../migrations/sqlite/0003_activity.sql");
         let (mut in_table, mut n_columns, mut n_tables) = (false, 0, 0);
         for line in sql.lines() {
             let trimmed = line.trim();

@@ -10,11 +10,11 @@ use std::fmt;
 use std::str::FromStr;
 
 use serde::Serialize;
-use sqlx::{AssertSqlSafe, Row};
+use sqlx::Row;
 use warrant_core::{Finding, FindingSource, RiskScore, Severity, Timestamp};
 
 use crate::dialect::{self, MAX_BIND_PARAMS};
-use crate::{Store, StoreError};
+use crate::{Store, StoreError, WriteTx};
 
 /// Lifecycle state of a finding.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -96,7 +96,7 @@ fn encode_finding(f: &Finding) -> Result<String, StoreError> {
 /// Opens or refreshes each finding. A resolved finding raised again reopens; open and accepted
 /// keep their status. Sightings only widen, so a back-dated run cannot break first <= last.
 async fn upsert_findings<F: Borrow<Finding>>(
-    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    tx: &mut WriteTx,
     at: &str,
     findings: &[F],
 ) -> Result<(), StoreError> {
@@ -119,7 +119,7 @@ async fn upsert_findings<F: Borrow<Finding>>(
              resolved_at = CASE WHEN findings.status = 'resolved' THEN NULL ELSE findings.resolved_at END",
             dialect::value_rows(chunk.len(), COLS)
         );
-        let mut query = sqlx::query(AssertSqlSafe(sql));
+        let mut query = tx.query(&sql);
         for f in chunk {
             let f: &Finding = (*f).borrow();
             query = query
@@ -134,14 +134,14 @@ async fn upsert_findings<F: Borrow<Finding>>(
                 .bind(at)
                 .bind(FindingStatus::Open.as_str());
         }
-        query.execute(&mut **tx).await?;
+        query.execute(tx.conn()).await?;
     }
     Ok(())
 }
 
 /// Replaces the stored risk of each identity, in multi-row statements.
 async fn upsert_risks<I: AsRef<str>, R: Borrow<RiskScore>>(
-    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    tx: &mut WriteTx,
     assessment: AssessmentId,
     risks: &[(I, R)],
 ) -> Result<(), StoreError> {
@@ -156,7 +156,7 @@ async fn upsert_risks<I: AsRef<str>, R: Borrow<RiskScore>>(
              data = excluded.data",
             dialect::value_rows(chunk.len(), COLS)
         );
-        let mut query = sqlx::query(AssertSqlSafe(sql));
+        let mut query = tx.query(&sql);
         for (identity, risk) in chunk {
             let (identity, risk): (&str, &RiskScore) = (identity.as_ref(), risk.borrow());
             let data = serde_json::to_string(risk).map_err(|e| StoreError::Corrupt {
@@ -172,7 +172,7 @@ async fn upsert_risks<I: AsRef<str>, R: Borrow<RiskScore>>(
                 .bind(risk.exposure)
                 .bind(data);
         }
-        query.execute(&mut **tx).await?;
+        query.execute(tx.conn()).await?;
     }
     Ok(())
 }
@@ -198,27 +198,28 @@ impl Store {
     {
         let at = dialect::timestamp(&as_of);
         let mut tx = self.begin_write().await?;
-        let row = sqlx::query(
-            "INSERT INTO assessments (source, as_of, n_findings) VALUES (?, ?, ?) RETURNING id",
-        )
-        .bind(source.as_str())
-        .bind(&at)
-        .bind(i64::try_from(findings.len()).unwrap_or(i64::MAX))
-        .fetch_one(&mut *tx)
-        .await?;
+        let row = tx
+            .query(
+                "INSERT INTO assessments (source, as_of, n_findings) VALUES (?, ?, ?) RETURNING id",
+            )
+            .bind(source.as_str())
+            .bind(&at)
+            .bind(i64::try_from(findings.len()).unwrap_or(i64::MAX))
+            .fetch_one(tx.conn())
+            .await?;
         let id = AssessmentId(row.try_get(0)?);
 
         upsert_findings(&mut tx, &at, findings).await?;
         let raised: HashSet<&str> = findings.iter().map(|f| f.borrow().id.as_str()).collect();
 
-        let open: Vec<String> =
-            sqlx::query("SELECT id FROM findings WHERE source = ? AND status = 'open'")
-                .bind(source.as_str())
-                .fetch_all(&mut *tx)
-                .await?
-                .into_iter()
-                .map(|r| r.try_get(0))
-                .collect::<Result<_, _>>()?;
+        let open: Vec<String> = tx
+            .query("SELECT id FROM findings WHERE source = ? AND status = 'open'")
+            .bind(source.as_str())
+            .fetch_all(tx.conn())
+            .await?
+            .into_iter()
+            .map(|r| r.try_get(0))
+            .collect::<Result<_, _>>()?;
         let gone: Vec<&String> = open
             .iter()
             .filter(|id| !raised.contains(id.as_str()))
@@ -228,11 +229,11 @@ impl Store {
                 "UPDATE findings SET status = 'resolved', resolved_at = ? WHERE id IN ({})",
                 dialect::placeholders(chunk.len())
             );
-            let mut q = sqlx::query(AssertSqlSafe(sql)).bind(&at);
+            let mut q = tx.query(&sql).bind(&at);
             for id in chunk {
                 q = q.bind(id.as_str());
             }
-            q.execute(&mut *tx).await?;
+            q.execute(tx.conn()).await?;
         }
 
         upsert_risks(&mut tx, id, risks).await?;
@@ -271,7 +272,7 @@ impl Store {
         note: Option<&str>,
     ) -> Result<bool, StoreError> {
         // Marking resolved by hand needs a resolution instant: use the finding's last sighting.
-        let done = sqlx::query(
+        let done = self.query(
             "UPDATE findings SET status = ?, status_note = ?, \
              resolved_at = CASE WHEN ? = 'resolved' THEN COALESCE(resolved_at, last_seen) ELSE NULL END \
              WHERE id = ?",
@@ -313,7 +314,7 @@ impl Store {
             binds.extend(allowed.iter().map(|s| s.as_str().to_string()));
         }
         sql.push_str(" ORDER BY identity, id");
-        let mut q = sqlx::query(AssertSqlSafe(sql));
+        let mut q = self.query(&sql);
         for b in &binds {
             q = q.bind(b.as_str());
         }
@@ -374,7 +375,8 @@ impl Store {
     /// The latest risk score of every identity ever scored, by identity id.
     pub async fn latest_risks(&self) -> Result<Vec<(String, RiskScore)>, StoreError> {
         let mut out = Vec::new();
-        for row in sqlx::query("SELECT identity, data FROM risks ORDER BY identity")
+        for row in self
+            .query("SELECT identity, data FROM risks ORDER BY identity")
             .fetch_all(&self.pool)
             .await?
         {

@@ -1,13 +1,19 @@
-//! Persistence for Warrant. SQLite (one file) is the embedded default.
+//! Persistence for Warrant, on two backends behind one [`Store`]: SQLite (one file) is the
+//! embedded default; PostgreSQL (`Store::open_url("postgres://…")`) serves several processes
+//! and machines sharing one database.
 //!
-//! The SQL is plain and portable: `INSERT … ON CONFLICT … DO UPDATE`, `CASE`, `IN` lists, which
-//! SQLite ≥ 3.24 and PostgreSQL both accept. The dialect differences (placeholders, bind limits,
-//! timestamp encoding) live in the private `dialect` module and connection setup (WAL,
-//! `synchronous=NORMAL`, foreign keys, busy timeout) in [`Store::open`], so a PostgreSQL backend
-//! can implement the same [`Store`] methods over `sqlx::PgPool` with its own migrations.
+//! Every statement is written once, in portable SQL (`?` placeholders, `INSERT … ON CONFLICT …
+//! DO UPDATE`, `CASE`, `IN` lists), and runs through sqlx's `Any` driver. The dialect
+//! differences (placeholder numbering, how a writing transaction begins, bind limits, timestamp
+//! encoding) live in the private `dialect` module; each backend has its own migrations
+//! (`migrations/sqlite`, `migrations/postgres`) describing the same schema.
 //!
 //! INVARIANT: every import runs in one transaction: a failed or killed import leaves the previous
 //! state intact.
+//!
+//! INVARIANT: writers take turns (SQLite's write lock, a PostgreSQL advisory lock taken first in
+//! each writing transaction), so processes sharing a store give the result of running one after
+//! another.
 //!
 //! # Record scopes
 //! Each stored record carries the connector that produced it (`source`, its
@@ -36,18 +42,22 @@
 //! import of an older source value.
 
 mod activity;
+mod copy;
 mod dialect;
 mod findings;
 mod inventory;
 mod usage;
 
-use std::path::Path;
-use std::str::FromStr;
+use std::path::{Path, PathBuf};
 
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Row, SqlitePool};
+use sqlx::any::{AnyArguments, AnyConnectOptions, AnyPoolOptions};
+use sqlx::query::Query;
+use sqlx::sqlite::SqliteConnectOptions;
+use sqlx::{Any, AnyConnection, AnyPool, ConnectOptions, Executor, Row, Transaction};
 
 pub use activity::{ActivityCount, AppliedEvent, ApplyOutcome};
+pub use copy::{CopyReport, TableCopy};
+pub use dialect::Backend;
 pub use findings::{AssessmentId, FindingFilter, FindingStatus, StoredFinding};
 pub use inventory::{ImportStats, KindStats, StoredIdentity, StoredRecord};
 pub use usage::{IngestedFile, SecretOccurrence};
@@ -71,15 +81,71 @@ pub enum StoreError {
     },
     #[error("{0}")]
     Unsupported(String),
+    #[error("the copy differs from its source: {0}")]
+    CopyMismatch(String),
 }
 
 /// A handle on the store; cheap to clone.
 #[derive(Debug, Clone)]
 pub struct Store {
-    pool: SqlitePool,
+    pool: AnyPool,
+    backend: Backend,
 }
 
-static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+/// SQLite's schema history. These files are applied to existing stores: never edit or
+/// renumber one (sqlx checks their checksums); add a new one instead.
+static SQLITE_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+/// The same schema for PostgreSQL, one file per SQLite migration.
+static POSTGRES_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// Applied to each new SQLite connection: WAL lets readers run beside the one writer,
+/// `synchronous = NORMAL` is durable at each checkpoint and safe with WAL, and the busy timeout
+/// makes writers of several processes queue instead of failing.
+const SQLITE_SETUP: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+     PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 30000;";
+
+/// Whether `url` names a PostgreSQL database.
+pub fn is_postgres_url(url: &str) -> bool {
+    url.starts_with("postgres://") || url.starts_with("postgresql://")
+}
+
+fn is_memory_url(url: &str) -> bool {
+    url == "sqlite::memory:" || url == "sqlite://:memory:" || url == ":memory:"
+}
+
+/// The file a SQLite store location names: `sqlite://PATH`, `sqlite:PATH` or a bare path.
+/// `None` for PostgreSQL and in-memory stores and for unknown URL schemes.
+pub fn sqlite_file(location: &str) -> Option<PathBuf> {
+    if is_postgres_url(location) || is_memory_url(location) {
+        return None;
+    }
+    if let Some(path) = location
+        .strip_prefix("sqlite://")
+        .or_else(|| location.strip_prefix("sqlite:"))
+    {
+        return Some(PathBuf::from(path));
+    }
+    if location.contains("://") {
+        return None;
+    }
+    Some(PathBuf::from(location))
+}
+
+/// A store location fit to print: a URL's password is replaced by `***`.
+pub fn redacted_location(location: &str) -> String {
+    let Some((scheme, rest)) = location.split_once("://") else {
+        return location.to_string();
+    };
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    let (authority, path) = rest.split_at(authority_end);
+    match authority.rsplit_once('@') {
+        Some((credentials, host)) => match credentials.split_once(':') {
+            Some((user, _password)) => format!("{scheme}://{user}:***@{host}{path}"),
+            None => location.to_string(),
+        },
+        None => location.to_string(),
+    }
+}
 
 impl Store {
     /// Opens (creating if needed) the SQLite store at `path` and brings its schema up to date.
@@ -90,73 +156,93 @@ impl Store {
                 source,
             })?;
         }
-        let options = SqliteConnectOptions::new()
+        // The generic driver is configured by URL; the SQLite options render one that names
+        // the file exactly (any character escaped) and creates it when missing.
+        let url = SqliteConnectOptions::new()
             .filename(path)
             .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Normal)
-            .foreign_keys(true)
-            .busy_timeout(std::time::Duration::from_secs(30));
-        Self::connect(options).await
+            .to_url_lossy();
+        // SQLite allows one writer at a time; a small pool serves concurrent readers.
+        let options = AnyPoolOptions::new().max_connections(4);
+        Self::connect(Backend::Sqlite, options, AnyConnectOptions::from_url(&url)?).await
     }
 
-    /// Opens a store by URL: `sqlite://PATH` (relative or `sqlite:///absolute`), a bare path,
-    /// or `sqlite::memory:` (a private in-memory store, for tests and dry runs).
-    /// `postgres://` URLs are recognised but refused with [`StoreError::Unsupported`] until the
-    /// PostgreSQL backend lands.
+    /// Opens a store by URL: `postgres://…` or `postgresql://…` (a PostgreSQL database, which
+    /// must exist; the schema is created or brought up to date), `sqlite://PATH` (relative or
+    /// `sqlite:///absolute`), `sqlite:PATH`, a bare path, or `sqlite::memory:` (a private
+    /// in-memory store, for tests and dry runs).
     pub async fn open_url(url: &str) -> Result<Store, StoreError> {
-        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            return Err(StoreError::Unsupported(
-                "PostgreSQL stores are not available yet (planned as the PostgreSQL store \
-                 backend follow-up); use a SQLite file, e.g. sqlite://warrant.db"
-                    .into(),
-            ));
+        if is_postgres_url(url) {
+            // Several processes share the database; each keeps a modest pool.
+            let options = AnyPoolOptions::new().max_connections(8);
+            return Self::connect(Backend::Postgres, options, url.parse()?).await;
         }
-        if url == "sqlite::memory:" || url == "sqlite://:memory:" || url == ":memory:" {
-            let options = SqliteConnectOptions::from_str("sqlite::memory:")?.foreign_keys(true);
+        if is_memory_url(url) {
             // An in-memory database lives as long as one connection to it: keep exactly one,
             // forever, so every query sees the same database.
-            let pool = SqlitePoolOptions::new()
+            let options = AnyPoolOptions::new()
                 .max_connections(1)
                 .min_connections(1)
                 .idle_timeout(None)
-                .max_lifetime(None)
-                .connect_with(options)
-                .await?;
-            MIGRATOR.run(&pool).await?;
-            return Ok(Store { pool });
+                .max_lifetime(None);
+            return Self::connect(Backend::Sqlite, options, "sqlite::memory:".parse()?).await;
         }
-        if let Some(scheme) = url
-            .split_once("://")
-            .map(|(s, _)| s)
-            .filter(|s| *s != "sqlite")
-        {
-            return Err(StoreError::Unsupported(format!(
-                "unknown store URL scheme `{scheme}`; use sqlite://PATH"
-            )));
+        match sqlite_file(url) {
+            Some(path) => Self::open(&path).await,
+            None => Err(StoreError::Unsupported(format!(
+                "unknown store URL scheme `{}`; use sqlite://PATH or postgres://…",
+                url.split_once("://").map(|(s, _)| s).unwrap_or(url)
+            ))),
         }
-        let path = url.strip_prefix("sqlite://").unwrap_or(url);
-        Self::open(Path::new(path)).await
     }
 
-    async fn connect(options: SqliteConnectOptions) -> Result<Store, StoreError> {
-        // SQLite allows one writer at a time; a small pool serves concurrent readers.
-        let pool = SqlitePoolOptions::new()
-            .max_connections(4)
-            .connect_with(options)
-            .await?;
-        MIGRATOR.run(&pool).await?;
-        Ok(Store { pool })
+    async fn connect(
+        backend: Backend,
+        options: AnyPoolOptions,
+        connect: AnyConnectOptions,
+    ) -> Result<Store, StoreError> {
+        sqlx::any::install_default_drivers();
+        let options = match backend {
+            Backend::Sqlite => options.after_connect(|conn, _| {
+                Box::pin(async move {
+                    conn.execute(SQLITE_SETUP).await?;
+                    Ok(())
+                })
+            }),
+            Backend::Postgres => options,
+        };
+        let pool = options.connect_with(connect).await?;
+        // On PostgreSQL the migrator holds an advisory lock, so processes starting together
+        // apply each migration once.
+        match backend {
+            Backend::Sqlite => SQLITE_MIGRATOR.run(&pool).await?,
+            Backend::Postgres => POSTGRES_MIGRATOR.run(&pool).await?,
+        }
+        Ok(Store { pool, backend })
     }
 
-    /// Begins a transaction that writes (see `dialect::BEGIN_WRITE`).
-    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, StoreError> {
-        Ok(self.pool.begin_with(dialect::BEGIN_WRITE).await?)
+    /// The database this store lives in.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// A query for a portable statement (see the `dialect` module).
+    fn query<'q>(&self, portable: &str) -> Query<'q, Any, AnyArguments> {
+        self.backend.query(portable)
+    }
+
+    /// Begins a transaction that writes (see [`Backend::begin_write`]).
+    async fn begin_write(&self) -> Result<WriteTx, StoreError> {
+        Ok(WriteTx {
+            tx: self.backend.begin_write(&self.pool).await?,
+            backend: self.backend,
+        })
     }
 
     /// A small setting (e.g. the installation id), `None` when unset.
     pub async fn meta_get(&self, key: &str) -> Result<Option<String>, StoreError> {
-        let row = sqlx::query("SELECT value FROM meta WHERE key = ?")
+        let row = self
+            .query("SELECT value FROM meta WHERE key = ?")
             .bind(key)
             .fetch_optional(&self.pool)
             .await?;
@@ -165,7 +251,7 @@ impl Store {
 
     /// Sets a small setting, replacing any previous value.
     pub async fn meta_set(&self, key: &str, value: &str) -> Result<(), StoreError> {
-        sqlx::query("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
+        self.query("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
             .bind(key)
             .bind(value)
             .execute(&self.pool)
@@ -173,21 +259,61 @@ impl Store {
         Ok(())
     }
 
-    /// Closes the pool, checkpointing the WAL into the database file.
+    /// Closes the pool (on SQLite, checkpointing the WAL into the database file).
     pub async fn close(self) {
         self.pool.close().await;
     }
 }
 
+/// A writing transaction with the dialect of its store, so helpers that take one can build
+/// their statements.
+pub(crate) struct WriteTx {
+    tx: Transaction<'static, Any>,
+    backend: Backend,
+}
+
+impl WriteTx {
+    fn query<'q>(&self, portable: &str) -> Query<'q, Any, AnyArguments> {
+        self.backend.query(portable)
+    }
+
+    fn conn(&mut self) -> &mut AnyConnection {
+        &mut self.tx
+    }
+
+    async fn commit(self) -> Result<(), StoreError> {
+        Ok(self.tx.commit().await?)
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    /// The schema is documentation too: every table STRICT, every column commented.
+    use super::{POSTGRES_MIGRATOR, SQLITE_MIGRATOR, redacted_location, sqlite_file};
+
     #[test]
-    fn every_migration_column_is_commented_and_every_table_strict() {
+    fn locations_name_files_or_databases() {
+        assert_eq!(sqlite_file("sqlite://a/b.db"), Some("a/b.db".into()));
+        assert_eq!(sqlite_file("sqlite:///abs/b.db"), Some("/abs/b.db".into()));
+        assert_eq!(sqlite_file("sqlite:b.db"), Some("b.db".into()));
+        assert_eq!(sqlite_file(".warrant/w.db"), Some(".warrant/w.db".into()));
+        assert_eq!(sqlite_file("postgres://h/db"), None);
+        assert_eq!(sqlite_file("sqlite::memory:"), None);
+        assert_eq!(sqlite_file("mysql://h/db"), None);
+        assert_eq!(
+            redacted_location("postgres://warrant:s3cret@db:5432/w"),
+            "postgres://warrant:***@db:5432/w"
+        );
+        assert_eq!(redacted_location("postgres://db/w"), "postgres://db/w");
+        assert_eq!(redacted_location("a/b.db"), "a/b.db");
+    }
+
+    /// Counts the columns of every table of `migrator`, checking each is commented and, when
+    /// `strict`, that each table is STRICT.
+    fn check_schema_documented(migrator: &sqlx::migrate::Migrator, strict: bool) -> usize {
         // Every embedded migration, so a new one cannot skip the check.
-        let migrations: Vec<&str> = super::MIGRATOR.iter().map(|m| m.sql.as_str()).collect();
+        let migrations: Vec<&str> = migrator.iter().map(|m| m.sql.as_str()).collect();
         assert!(
-            migrations.len() >= 3,
+            migrations.len() >= 4,
             "found {} migrations",
             migrations.len()
         );
@@ -199,7 +325,10 @@ mod tests {
                 if trimmed.starts_with("CREATE TABLE") {
                     in_table = true;
                 } else if trimmed.starts_with(')') {
-                    assert!(trimmed.contains("STRICT"), "table not STRICT: {line}");
+                    assert!(
+                        !strict || trimmed.contains("STRICT"),
+                        "table not STRICT: {line}"
+                    );
                     in_table = false;
                 } else if in_table
                     && !trimmed.starts_with("CHECK")
@@ -210,6 +339,19 @@ mod tests {
                 }
             }
         }
-        assert!(n_columns > 80, "parsed only {n_columns} columns");
+        n_columns
+    }
+
+    /// The schema is documentation too: every column commented, every SQLite table STRICT.
+    #[test]
+    fn every_migration_column_is_commented_and_every_sqlite_table_strict() {
+        let sqlite = check_schema_documented(&SQLITE_MIGRATOR, true);
+        assert!(sqlite > 80, "parsed only {sqlite} columns");
+        // Both backends describe the same schema, migration for migration.
+        let postgres = check_schema_documented(&POSTGRES_MIGRATOR, false);
+        assert_eq!(postgres, sqlite);
+        let versions =
+            |m: &sqlx::migrate::Migrator| -> Vec<i64> { m.iter().map(|m| m.version).collect() };
+        assert_eq!(versions(&POSTGRES_MIGRATOR), versions(&SQLITE_MIGRATOR));
     }
 }

@@ -1,13 +1,13 @@
 //! Secret leak locations, activity aggregates, baselines and ingestion checkpoints.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
 use warrant_core::{Timestamp, UsageRecord};
 
-use crate::dialect;
-use crate::{Store, StoreError};
+use crate::dialect::{self, MAX_BIND_PARAMS};
+use crate::{Store, StoreError, WriteTx};
 
 /// Where a secret was found. Holds the keyed fingerprint, never the secret.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -38,7 +38,7 @@ fn to_u64(n: i64) -> u64 {
 /// written once; counts and errors are summed, `first_seen` keeps the earliest, `last_seen` the
 /// latest. Shared by `record_usage` and `apply_events`.
 pub(crate) async fn add_usage<'a>(
-    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    tx: &mut WriteTx,
     usage: impl Iterator<Item = &'a UsageRecord>,
 ) -> Result<(), StoreError> {
     type Key<'a> = (&'a str, &'a str, &'a str, &'a str);
@@ -58,10 +58,12 @@ pub(crate) async fn add_usage<'a>(
         entry.2 = entry.2.saturating_add(u.count);
         entry.3 = entry.3.saturating_add(u.errors);
     }
-    for ((identity, credential, action, resource), (first, last, count, errors)) in merged {
-        sqlx::query(
+    let merged: Vec<_> = merged.into_iter().collect();
+    const COLS: usize = 8;
+    for chunk in merged.chunks(MAX_BIND_PARAMS / COLS) {
+        let sql = format!(
             "INSERT INTO usage (identity, credential, action, resource, first_seen, \
-             last_seen, count, errors) VALUES (?, ?, ?, ?, ?, ?, ?, ?) \
+             last_seen, count, errors) VALUES {} \
              ON CONFLICT (identity, credential, action, resource) DO UPDATE SET \
              first_seen = CASE WHEN excluded.first_seen < usage.first_seen \
                  THEN excluded.first_seen ELSE usage.first_seen END, \
@@ -69,17 +71,21 @@ pub(crate) async fn add_usage<'a>(
                  THEN excluded.last_seen ELSE usage.last_seen END, \
              count = usage.count + excluded.count, \
              errors = usage.errors + excluded.errors",
-        )
-        .bind(identity)
-        .bind(credential)
-        .bind(action)
-        .bind(resource)
-        .bind(dialect::timestamp(&first))
-        .bind(dialect::timestamp(&last))
-        .bind(to_i64(count))
-        .bind(to_i64(errors))
-        .execute(&mut **tx)
-        .await?;
+            dialect::value_rows(chunk.len(), COLS)
+        );
+        let mut query = tx.query(&sql);
+        for ((identity, credential, action, resource), (first, last, count, errors)) in chunk {
+            query = query
+                .bind(*identity)
+                .bind(*credential)
+                .bind(*action)
+                .bind(*resource)
+                .bind(dialect::timestamp(first))
+                .bind(dialect::timestamp(last))
+                .bind(to_i64(*count))
+                .bind(to_i64(*errors));
+        }
+        query.execute(tx.conn()).await?;
     }
     Ok(())
 }
@@ -91,28 +97,58 @@ impl Store {
         &self,
         occurrences: &[SecretOccurrence],
     ) -> Result<(), StoreError> {
-        let mut tx = self.begin_write().await?;
+        // Repeats within the batch are folded as consecutive upserts would have left them.
+        type Key<'a> = (&'a str, &'a str, &'a str, u32, u32);
+        let mut merged: Vec<SecretOccurrence> = Vec::with_capacity(occurrences.len());
+        let mut index: HashMap<Key<'_>, usize> = HashMap::with_capacity(occurrences.len());
         for o in occurrences {
-            sqlx::query(
+            let key = (
+                o.fingerprint.as_str(),
+                o.path.as_str(),
+                o.commit.as_deref().unwrap_or(""),
+                o.line,
+                o.column,
+            );
+            match index.get(&key).and_then(|&i| merged.get_mut(i)) {
+                Some(earlier) => {
+                    earlier.rule.clone_from(&o.rule);
+                    earlier.author = o.author.clone().or(earlier.author.take());
+                    earlier.date = o.date.or(earlier.date);
+                    earlier.identity = o.identity.clone().or(earlier.identity.take());
+                }
+                None => {
+                    index.insert(key, merged.len());
+                    merged.push(o.clone());
+                }
+            }
+        }
+        let mut tx = self.begin_write().await?;
+        const COLS: usize = 9;
+        for chunk in merged.chunks(MAX_BIND_PARAMS / COLS) {
+            let sql = format!(
                 "INSERT INTO secret_occurrences (fingerprint, rule, path, git_commit, line, col, \
-                 author, committed, identity) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) \
+                 author, committed, identity) VALUES {} \
                  ON CONFLICT (fingerprint, path, git_commit, line, col) DO UPDATE SET \
                  rule = excluded.rule, \
                  author = COALESCE(excluded.author, secret_occurrences.author), \
                  committed = COALESCE(excluded.committed, secret_occurrences.committed), \
                  identity = COALESCE(excluded.identity, secret_occurrences.identity)",
-            )
-            .bind(&o.fingerprint)
-            .bind(&o.rule)
-            .bind(&o.path)
-            .bind(o.commit.as_deref().unwrap_or(""))
-            .bind(i64::from(o.line))
-            .bind(i64::from(o.column))
-            .bind(o.author.as_deref())
-            .bind(o.date.as_ref().map(dialect::timestamp))
-            .bind(o.identity.as_deref())
-            .execute(&mut *tx)
-            .await?;
+                dialect::value_rows(chunk.len(), COLS)
+            );
+            let mut query = tx.query(&sql);
+            for o in chunk {
+                query = query
+                    .bind(o.fingerprint.as_str())
+                    .bind(o.rule.as_str())
+                    .bind(o.path.as_str())
+                    .bind(o.commit.as_deref().unwrap_or(""))
+                    .bind(i64::from(o.line))
+                    .bind(i64::from(o.column))
+                    .bind(o.author.as_deref())
+                    .bind(o.date.as_ref().map(dialect::timestamp))
+                    .bind(o.identity.as_deref());
+            }
+            query.execute(tx.conn()).await?;
         }
         tx.commit().await?;
         Ok(())
@@ -123,7 +159,7 @@ impl Store {
         &self,
         identity: &str,
     ) -> Result<Vec<SecretOccurrence>, StoreError> {
-        let rows = sqlx::query(
+        let rows = self.query(
             "SELECT fingerprint, rule, path, git_commit, line, col, author, committed, identity \
              FROM secret_occurrences WHERE identity = ? ORDER BY path, git_commit, line, col",
         )
@@ -170,7 +206,7 @@ impl Store {
         since: Option<Timestamp>,
     ) -> Result<Vec<UsageRecord>, StoreError> {
         let since = since.map(|s| dialect::timestamp(&s)).unwrap_or_default();
-        let rows = sqlx::query(
+        let rows = self.query(
             "SELECT identity, credential, action, resource, first_seen, last_seen, count, errors \
              FROM usage WHERE identity = ? AND last_seen >= ? \
              ORDER BY count DESC, action, resource, credential",
@@ -202,7 +238,7 @@ impl Store {
 
     /// Stores an identity's behaviour baseline (opaque to the store), replacing the old one.
     pub async fn put_baseline(&self, identity: &str, data: &[u8]) -> Result<(), StoreError> {
-        sqlx::query(
+        self.query(
             "INSERT INTO baselines (identity, data) VALUES (?, ?) \
              ON CONFLICT (identity) DO UPDATE SET data = excluded.data",
         )
@@ -215,7 +251,8 @@ impl Store {
 
     /// Every stored baseline as (identity, bytes).
     pub async fn baselines(&self) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
-        let rows = sqlx::query("SELECT identity, data FROM baselines ORDER BY identity")
+        let rows = self
+            .query("SELECT identity, data FROM baselines ORDER BY identity")
             .fetch_all(&self.pool)
             .await?;
         rows.into_iter()
@@ -225,7 +262,8 @@ impl Store {
 
     /// Whether a log file with this content (hex SHA-256) was ingested before.
     pub async fn ingested(&self, content_sha256: &str) -> Result<bool, StoreError> {
-        let row = sqlx::query("SELECT 1 FROM ingested WHERE sha256 = ?")
+        let row = self
+            .query("SELECT 1 FROM ingested WHERE sha256 = ?")
             .bind(content_sha256.to_ascii_lowercase())
             .fetch_optional(&self.pool)
             .await?;
@@ -240,13 +278,13 @@ impl Store {
         size: u64,
         modified: Timestamp,
     ) -> Result<bool, StoreError> {
-        let row =
-            sqlx::query("SELECT 1 FROM ingested WHERE path = ? AND size = ? AND modified = ?")
-                .bind(path)
-                .bind(to_i64(size))
-                .bind(dialect::timestamp(&modified))
-                .fetch_optional(&self.pool)
-                .await?;
+        let row = self
+            .query("SELECT 1 FROM ingested WHERE path = ? AND size = ? AND modified = ?")
+            .bind(path)
+            .bind(to_i64(size))
+            .bind(dialect::timestamp(&modified))
+            .fetch_optional(&self.pool)
+            .await?;
         Ok(row.is_some())
     }
 
@@ -258,7 +296,7 @@ impl Store {
         file: &IngestedFile<'_>,
         at: Timestamp,
     ) -> Result<(), StoreError> {
-        sqlx::query(
+        self.query(
             "INSERT INTO ingested (sha256, path, events, ingested, size, modified) \
              VALUES (?, ?, ?, ?, ?, ?) \
              ON CONFLICT (sha256) DO UPDATE SET \

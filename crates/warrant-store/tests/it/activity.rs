@@ -82,9 +82,10 @@ async fn snapshot(store: &Store) -> String {
     )
 }
 
+conformance! {
 #[tokio::test]
-async fn applying_the_same_batch_twice_changes_nothing_the_second_time() {
-    let (_dir, store) = store().await;
+async fn applying_the_same_batch_twice_changes_nothing_the_second_time(db) {
+    let store = db.open().await;
     with_inventory(&store).await;
 
     let first = store.apply_events(&batch()).await.unwrap();
@@ -131,10 +132,12 @@ async fn applying_the_same_batch_twice_changes_nothing_the_second_time() {
     );
     assert_eq!(snapshot(&store).await, after_first);
 }
+}
 
+conformance! {
 #[tokio::test]
-async fn repeats_within_a_batch_and_across_log_kinds() {
-    let (_dir, store) = store().await;
+async fn repeats_within_a_batch_and_across_log_kinds(db) {
+    let store = db.open().await;
     let mut b = vec![
         event("x", 1, Some(USER), "s3:GetObject", false),
         event("x", 1, Some(USER), "s3:GetObject", false),
@@ -148,10 +151,12 @@ async fn repeats_within_a_batch_and_across_log_kinds() {
     assert_eq!(outcome.applied_indices, vec![0, 2]);
     assert_eq!(store.usage_for(USER, None).await.unwrap()[0].count, 2);
 }
+}
 
+conformance! {
 #[tokio::test]
-async fn a_malformed_event_is_refused_and_the_rest_applied() {
-    let (_dir, store) = store().await;
+async fn a_malformed_event_is_refused_and_the_rest_applied(db) {
+    let store = db.open().await;
     let mut bad_usage = event("bad", 1, Some(USER), "s3:GetObject", false);
     bad_usage.usage[0].errors = 5;
     let mut no_id = event("", 1, Some(USER), "s3:GetObject", false);
@@ -169,10 +174,12 @@ async fn a_malformed_event_is_refused_and_the_rest_applied() {
     fixed.usage[0].errors = 1;
     assert_eq!(store.apply_events(&[fixed]).await.unwrap().applied, 1);
 }
+}
 
+conformance! {
 #[tokio::test]
-async fn pruning_forgets_old_ids_and_refuses_events_before_the_cutoff() {
-    let (_dir, store) = store().await;
+async fn pruning_forgets_old_ids_and_refuses_events_before_the_cutoff(db) {
+    let store = db.open().await;
     let events: Vec<_> = (0..10)
         .map(|h| event(&format!("e{h}"), h, Some(USER), "s3:GetObject", false))
         .collect();
@@ -193,14 +200,14 @@ async fn pruning_forgets_old_ids_and_refuses_events_before_the_cutoff() {
     let late = event("late", 2, Some(USER), "s3:GetObject", false);
     assert_eq!(store.apply_events(&[late]).await.unwrap().expired, 1);
 }
+}
 
-#[tokio::test]
-async fn concurrent_appliers_of_overlapping_batches_apply_each_event_once() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("w.db");
-    let first = Store::open(&path).await.unwrap();
+conformance! {
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_appliers_of_overlapping_batches_apply_each_event_once(db) {
+    let first = db.open().await;
     // A second handle is a second pool of connections: like another consumer process.
-    let second = Store::open(&path).await.unwrap();
+    let second = db.open().await;
     let events: Vec<_> = (0..400)
         .map(|i| event(&format!("e{i}"), i % 24, Some(USER), "s3:GetObject", false))
         .collect();
@@ -227,6 +234,7 @@ async fn concurrent_appliers_of_overlapping_batches_apply_each_event_once() {
     assert_eq!(a.applied + b.applied, 400);
     assert_eq!(a.duplicates + b.duplicates, 400);
     assert_eq!(first.usage_for(USER, None).await.unwrap()[0].count, 400);
+}
 }
 
 proptest! {

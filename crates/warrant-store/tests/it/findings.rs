@@ -57,9 +57,10 @@ async fn status_of(store: &Store, id: &str) -> warrant_store::StoredFinding {
         .unwrap()
 }
 
+conformance! {
 #[tokio::test]
-async fn findings_open_resolve_reopen_and_stay_accepted_across_runs() {
-    let (_dir, store) = store().await;
+async fn findings_open_resolve_reopen_and_stay_accepted_across_runs(db) {
+    let store = db.open().await;
     let old_key = finding(RuleId::AccessKeyOld, "u1", Severity::High);
     let no_owner = finding(RuleId::NoOwner, "u2", Severity::Medium);
     let leak = finding(RuleId::LeakedSecret, "u1", Severity::Critical);
@@ -187,10 +188,12 @@ async fn findings_open_resolve_reopen_and_stay_accepted_across_runs() {
     let risks = store.latest_risks().await.unwrap();
     assert_eq!(risks, vec![("u1".to_string(), risk(40.0))]);
 }
+}
 
+conformance! {
 #[tokio::test]
-async fn back_dated_run_widens_finding_history() {
-    let (_dir, store) = store().await;
+async fn back_dated_run_widens_finding_history(db) {
+    let store = db.open().await;
     let f = finding(RuleId::AccessKeyOld, "u1", Severity::High);
     store
         .save_assessment(
@@ -213,10 +216,12 @@ async fn back_dated_run_widens_finding_history() {
     let s = status_of(&store, &f.id).await;
     assert_eq!((s.first_seen, s.last_seen), (t(4), t(9)));
 }
+}
 
+conformance! {
 #[tokio::test]
-async fn large_runs_span_several_statements_and_a_repeated_id_keeps_its_last_version() {
-    let (_dir, store) = store().await;
+async fn large_runs_span_several_statements_and_a_repeated_id_keeps_its_last_version(db) {
+    let store = db.open().await;
     // More rows than one multi-row statement holds, for findings and risks alike.
     let n: u32 = 7_500;
     let mut findings: Vec<Finding> = (0..n)
@@ -255,10 +260,12 @@ async fn large_runs_span_several_statements_and_a_repeated_id_keeps_its_last_ver
         .unwrap();
     assert_eq!(open.len(), n as usize / 2);
 }
+}
 
+conformance! {
 #[tokio::test]
-async fn invalid_risk_rolls_back_the_whole_run() {
-    let (_dir, store) = store().await;
+async fn invalid_risk_rolls_back_the_whole_run(db) {
+    let store = db.open().await;
     let f = finding(RuleId::AccessKeyOld, "u1", Severity::High);
     let err = store
         .save_assessment(t(1), FindingSource::Posture, &[f], &[("u1", risk(250.0))])
@@ -273,10 +280,12 @@ async fn invalid_risk_rolls_back_the_whole_run() {
     );
     assert!(store.latest_risks().await.unwrap().is_empty());
 }
+}
 
+conformance! {
 #[tokio::test]
-async fn secret_occurrences_are_kept_once_and_listed_by_identity() {
-    let (_dir, store) = store().await;
+async fn secret_occurrences_are_kept_once_and_listed_by_identity(db) {
+    let store = db.open().await;
     let mut occ = SecretOccurrence {
         fingerprint: "fp1".into(),
         rule: "aws-access-key".into(),
@@ -312,6 +321,7 @@ async fn secret_occurrences_are_kept_once_and_listed_by_identity() {
     let found = store.secret_occurrences_for_identity("u1").await.unwrap();
     assert_eq!(found, vec![tree, occ]);
 }
+}
 
 fn usage(action: &str, first: u32, last: u32, count: u64, errors: u64) -> UsageRecord {
     UsageRecord {
@@ -326,9 +336,10 @@ fn usage(action: &str, first: u32, last: u32, count: u64, errors: u64) -> UsageR
     }
 }
 
+conformance! {
 #[tokio::test]
-async fn usage_upsert_sums_counts_and_widens_the_window() {
-    let (_dir, store) = store().await;
+async fn usage_upsert_sums_counts_and_widens_the_window(db) {
+    let store = db.open().await;
     store
         .record_usage(&[
             usage("s3:GetObject", 5, 6, 10, 1),
@@ -353,10 +364,12 @@ async fn usage_upsert_sums_counts_and_widens_the_window() {
     assert_eq!(recent, vec![usage("s3:GetObject", 3, 9, 17, 3)]);
     assert!(store.usage_for("u2", None).await.unwrap().is_empty());
 }
+}
 
+conformance! {
 #[tokio::test]
-async fn baselines_and_ingestion_checkpoints() {
-    let (_dir, store) = store().await;
+async fn baselines_and_ingestion_checkpoints(db) {
+    let store = db.open().await;
     store.put_baseline("u1", b"\x00\x01v1").await.unwrap();
     store.put_baseline("u1", b"v2").await.unwrap();
     store.put_baseline("u0", b"").await.unwrap();
@@ -441,6 +454,7 @@ async fn baselines_and_ingestion_checkpoints() {
             .unwrap()
     );
 }
+}
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(16))]
@@ -474,9 +488,10 @@ proptest! {
     }
 }
 
+conformance! {
 #[tokio::test]
-async fn partial_runs_add_findings_without_resolving_others() {
-    let (_dir, store) = store().await;
+async fn partial_runs_add_findings_without_resolving_others(db) {
+    let store = db.open().await;
     let leak_a = finding(
         "leaked-secret",
         "role/a",
@@ -520,4 +535,5 @@ async fn partial_runs_add_findings_without_resolving_others() {
             .len(),
         2
     );
+}
 }

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use chrono::{Duration, TimeZone, Utc};
 use proptest::prelude::*;
 use warrant_core::*;
-use warrant_store::{Store, StoreError};
+use warrant_store::{Backend, Store, StoreError};
 
 fn t(day: u32) -> Timestamp {
     Utc.with_ymd_and_hms(2026, 3, day, 12, 0, 0)
@@ -30,7 +30,7 @@ fn prov(source: &str) -> Provenance {
 }
 
 /// A small but realistic AWS + Kubernetes inventory touching every field.
-fn realistic() -> Inventory {
+pub(crate) fn realistic() -> Inventory {
     let mut role = Identity::new(
         "arn:aws:iam::111122223333:role/deployer",
         IdentityKind::AwsRole,
@@ -211,9 +211,10 @@ fn normalised(mut inv: Inventory) -> Inventory {
     inv
 }
 
+conformance! {
 #[tokio::test]
-async fn round_trip_preserves_every_field() {
-    let (_dir, store) = store().await;
+async fn round_trip_preserves_every_field(db) {
+    let store = db.open().await;
     let inv = realistic();
     let stats = store.import(&inv, t(5)).await.unwrap();
     assert_eq!(stats.identities.new, 3);
@@ -221,10 +222,12 @@ async fn round_trip_preserves_every_field() {
     let loaded = store.load_inventory().await.unwrap();
     assert_eq!(loaded, normalised(inv));
 }
+}
 
+conformance! {
 #[tokio::test]
-async fn reimport_is_idempotent_and_keeps_first_seen() {
-    let (_dir, store) = store().await;
+async fn reimport_is_idempotent_and_keeps_first_seen(db) {
+    let store = db.open().await;
     let inv = realistic();
     store.import(&inv, t(5)).await.unwrap();
     let stats = store.import(&inv, t(6)).await.unwrap();
@@ -243,10 +246,12 @@ async fn reimport_is_idempotent_and_keeps_first_seen() {
     assert_eq!(stored.credentials[0].first_seen, t(5));
     assert_eq!(store.identity("nobody").await.unwrap(), None);
 }
+}
 
+conformance! {
 #[tokio::test]
-async fn back_dated_import_widens_history_instead_of_failing() {
-    let (_dir, store) = store().await;
+async fn back_dated_import_widens_history_instead_of_failing(db) {
+    let store = db.open().await;
     let mut inv = realistic();
     store.import(&inv, t(10)).await.unwrap();
     store.import(&inv, t(3)).await.unwrap();
@@ -266,10 +271,12 @@ async fn back_dated_import_widens_history_instead_of_failing() {
         .unwrap();
     assert_eq!((user.first_seen, user.last_seen), (t(2), t(10)));
 }
+}
 
+conformance! {
 #[tokio::test]
-async fn changed_records_update_and_keep_first_seen() {
-    let (_dir, store) = store().await;
+async fn changed_records_update_and_keep_first_seen(db) {
+    let store = db.open().await;
     let mut inv = realistic();
     store.import(&inv, t(5)).await.unwrap();
     inv.identities[0].purpose = Some("now also runs migrations".into());
@@ -292,10 +299,12 @@ async fn changed_records_update_and_keep_first_seen() {
     let loaded = store.load_inventory().await.unwrap();
     assert_eq!(loaded, normalised(inv));
 }
+}
 
+conformance! {
 #[tokio::test]
-async fn complete_scope_marks_missing_records_removed_and_they_can_return() {
-    let (_dir, store) = store().await;
+async fn complete_scope_marks_missing_records_removed_and_they_can_return(db) {
+    let store = db.open().await;
     let full = realistic();
     store.import(&full, t(5)).await.unwrap();
 
@@ -340,10 +349,12 @@ async fn complete_scope_marks_missing_records_removed_and_they_can_return() {
     assert_eq!(back.last_seen, t(8));
     assert_eq!(store.load_inventory().await.unwrap(), normalised(full));
 }
+}
 
+conformance! {
 #[tokio::test]
-async fn failed_import_leaves_the_previous_state_intact() {
-    let (_dir, store) = store().await;
+async fn failed_import_leaves_the_previous_state_intact(db) {
+    let store = db.open().await;
     let inv = realistic();
     store.import(&inv, t(5)).await.unwrap();
     let before = store.load_inventory().await.unwrap();
@@ -371,10 +382,12 @@ async fn failed_import_leaves_the_previous_state_intact() {
         .unwrap();
     assert_eq!(stored.last_seen, t(5));
 }
+}
 
+conformance! {
 #[tokio::test]
-async fn dropped_import_future_commits_nothing() {
-    let (_dir, store) = store().await;
+async fn dropped_import_future_commits_nothing(db) {
+    let store = db.open().await;
     let inv = realistic();
     store.import(&inv, t(5)).await.unwrap();
     let before = store.load_inventory().await.unwrap();
@@ -400,6 +413,7 @@ async fn dropped_import_future_commits_nothing() {
     let after = store.load_inventory().await.unwrap();
     assert!(after == before, "a dropped import must not commit");
 }
+}
 
 /// Polls a future once, returning whether it finished.
 async fn futures_poll_once<F: std::future::Future>(fut: std::pin::Pin<&mut F>) -> bool {
@@ -411,9 +425,10 @@ async fn futures_poll_once<F: std::future::Future>(fut: std::pin::Pin<&mut F>) -
     .await
 }
 
+conformance! {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn concurrent_writers_wait_instead_of_failing() {
-    let (_dir, store) = store().await;
+async fn concurrent_writers_wait_instead_of_failing(db) {
+    let store = db.open().await;
     let inv = realistic();
     let mut other = Inventory::default();
     for n in 0..500 {
@@ -449,10 +464,12 @@ async fn concurrent_writers_wait_instead_of_failing() {
     d.unwrap();
     assert_eq!(store.load_inventory().await.unwrap().identities.len(), 503);
 }
+}
 
+conformance! {
 #[tokio::test]
-async fn touch_last_used_never_lowers() {
-    let (_dir, store) = store().await;
+async fn touch_last_used_never_lowers(db) {
+    let store = db.open().await;
     let inv = realistic();
     store.import(&inv, t(5)).await.unwrap();
     let user = "arn:aws:iam::111122223333:user/ci-bot".to_string();
@@ -488,9 +505,10 @@ async fn touch_last_used_never_lowers() {
     let u = loaded.identities.iter().find(|i| i.id == user).unwrap();
     assert_eq!(u.last_used, Some(t(10)));
 }
+}
 
 #[tokio::test]
-async fn open_url_accepts_sqlite_and_refuses_postgres_clearly() {
+async fn open_url_accepts_sqlite_urls_and_refuses_unknown_schemes() {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("a/b.db").display());
     let store = Store::open_url(&url).await.unwrap();
@@ -508,11 +526,7 @@ async fn open_url_accepts_sqlite_and_refuses_postgres_clearly() {
         again.meta_get("installation_id").await.unwrap().as_deref(),
         Some("def")
     );
-    let err = Store::open_url("postgres://localhost/warrant")
-        .await
-        .unwrap_err();
-    assert!(matches!(err, StoreError::Unsupported(_)));
-    assert!(err.to_string().contains("PostgreSQL"));
+    assert_eq!(again.backend(), Backend::Sqlite);
     let err = Store::open_url("mysql://x").await.unwrap_err();
     assert!(matches!(err, StoreError::Unsupported(_)));
 
@@ -583,11 +597,12 @@ proptest! {
     }
 }
 
+conformance! {
 /// Accounts imported one at a time share AWS managed policies: one account's snapshot dropping
 /// such a policy must not remove it for the others.
 #[tokio::test]
-async fn an_account_snapshot_never_removes_shared_aws_managed_policies() {
-    let (_dir, store) = store().await;
+async fn an_account_snapshot_never_removes_shared_aws_managed_policies(db) {
+    let store = db.open().await;
     let admin_id = "arn:aws:iam::aws:policy/AdministratorAccess";
     let account_batch = |account: &str, with_admin: bool| {
         let mut inv = Inventory::default();
@@ -648,4 +663,5 @@ async fn an_account_snapshot_never_removes_shared_aws_managed_policies() {
         ["arn:aws:iam::222222222222:user/ci"],
         "only account 1's attachment is gone"
     );
+}
 }

@@ -1,6 +1,14 @@
 //! Every integration test of this crate, in one binary: one link instead of one per file
 //! keeps the test build small and fast (see the workspace Cargo.toml).
+//!
+//! Most tests are a conformance suite run on both backends ([`conformance!`]); the rest concern
+//! SQLite files (paths, reopening) or copying between backends.
+
+#[macro_use]
+mod backends;
+mod pg;
 
 mod activity;
+mod copy;
 mod findings;
 mod inventory;
