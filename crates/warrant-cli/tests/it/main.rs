@@ -6,4 +6,5 @@ mod cli;
 mod common;
 mod demo_org;
 mod discover_live;
+mod postgres;
 mod scan;
