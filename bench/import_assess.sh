@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Scale benchmark: a synthetic organisation of 100k identities and 1M policy statements (real
-# export formats), imported into a fresh SQLite store and assessed. Prints wall time and peak
-# memory (RSS) of each step. Usage: bench/import_assess.sh [IDENTITIES] [STATEMENTS]
+# export formats), imported into a fresh store and assessed, on SQLite and then on PostgreSQL (a
+# throwaway local cluster, default settings, started and stopped by this script; skipped with a
+# note when PostgreSQL 15 is not installed). Prints wall time and peak memory (RSS) of each step.
+# Usage: bench/import_assess.sh [IDENTITIES] [STATEMENTS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 identities=${1:-100000}
@@ -16,7 +18,9 @@ fi
 cargo build --release --locked -p warrant-cli
 bin=${CARGO_TARGET_DIR:-target}/release/warrant
 [ -d "$org" ] || python3 bench/gen_org.py "$org" --identities "$identities" --statements "$statements"
-rm -f "$out/bench.db" "$out/bench.db-wal" "$out/bench.db-shm" "$out/fingerprint.key"
+rm -f "$out/fingerprint.key"
+# One key for both backends, so their assessments can be compared byte for byte.
+export WARRANT_FINGERPRINT_KEY=00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff
 
 measure() {
   local label=$1; shift
@@ -26,15 +30,52 @@ measure() {
 }
 
 echo "organisation: $(du -sh "$org" | cut -f1) in $(ls "$org" | wc -l) files, $identities identities, $statements statements"
-printf '%-44s %10s %12s\n' step wall "peak RSS"
-# The headline figure: import + assess in one command on an empty store.
-measure "assess, fresh store (import + assess)" "$bin" --store "$out/bench.db" --as-of 2026-11-01 assess "$org" --format json
-cp "$out/assess, fresh store (import + assess).out" "$out/assess.json"
-rm -f "$out/bench.db" "$out/bench.db-wal" "$out/bench.db-shm"
-# The same work as two commands, then a second assessment of unchanged exports.
-measure "import (fresh store)" "$bin" --store "$out/bench.db" --as-of 2026-11-01 import "$org"
-measure "assess (re-import unchanged + assess)" "$bin" --store "$out/bench.db" --as-of 2026-11-01 assess "$org" --format json
-measure "findings (assess the stored inventory)" "$bin" --store "$out/bench.db" --as-of 2026-11-01 findings --format json
+
+# The steps, on one store ($1: a path or URL; $2: a command emptying it).
+run_steps() {
+  local store=$1 reset=$2 backend=$3
+  $reset
+  printf '%-44s %10s %12s\n' "step ($backend)" wall "peak RSS"
+  # The headline figure: import + assess in one command on an empty store.
+  measure "assess, fresh store (import + assess)" "$bin" --store "$store" --as-of 2026-11-01 assess "$org" --format json
+  cp "$out/assess, fresh store (import + assess).out" "$out/assess-$backend.json"
+  $reset
+  # The same work as two commands, then a second assessment of unchanged exports.
+  measure "import (fresh store)" "$bin" --store "$store" --as-of 2026-11-01 import "$org"
+  measure "assess (re-import unchanged + assess)" "$bin" --store "$store" --as-of 2026-11-01 assess "$org" --format json
+  measure "findings (assess the stored inventory)" "$bin" --store "$store" --as-of 2026-11-01 findings --format json
+}
+
+reset_sqlite() { rm -f "$out/bench.db" "$out/bench.db-wal" "$out/bench.db-shm"; }
+run_steps "$out/bench.db" reset_sqlite sqlite
+cp "$out/assess-sqlite.json" "$out/assess.json"
+
+pg_bin=/usr/lib/postgresql/15/bin
+if [ -x "$pg_bin/initdb" ]; then
+  # PostgreSQL refuses to run as root: the cluster belongs to the postgres user then.
+  as_owner() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+  pg_dir=$(mktemp -d /tmp/warrant-bench-pg-XXXXXX)
+  [ "$(id -u)" = 0 ] && chown postgres: "$pg_dir"
+  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  as_owner "$pg_bin/initdb" -A trust -U postgres -E UTF8 --locale=C -D "$pg_dir/data" >/dev/null
+  as_owner "$pg_bin/pg_ctl" -D "$pg_dir/data" -l "$pg_dir/log" -w \
+    -o "-h 127.0.0.1 -p $port -k $pg_dir" start >/dev/null
+  trap 'as_owner "$pg_bin/pg_ctl" -D "$pg_dir/data" -m fast stop >/dev/null; rm -rf "$pg_dir"' EXIT
+  pg_url="postgres://postgres@127.0.0.1:$port/bench"
+  reset_postgres() {
+    "$pg_bin/psql" -X -q -d "postgres://postgres@127.0.0.1:$port/postgres" \
+      -c 'DROP DATABASE IF EXISTS bench' -c 'CREATE DATABASE bench'
+  }
+  echo
+  run_steps "$pg_url" reset_postgres postgres
+  if cmp -s "$out/assess-sqlite.json" "$out/assess-postgres.json"; then
+    echo "PostgreSQL and SQLite assessments are identical."
+  else
+    echo "PostgreSQL and SQLite assessments DIFFER (see $out/assess-*.json)"; exit 1
+  fi
+else
+  echo "PostgreSQL 15 is not installed (apt-get install postgresql): PostgreSQL steps skipped."
+fi
 python3 - "$out/assess.json" <<'PY'
 import json, sys
 doc = json.load(open(sys.argv[1]))

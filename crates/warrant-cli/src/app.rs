@@ -28,7 +28,7 @@ impl App {
         let store_path = global
             .store
             .clone()
-            .or_else(|| config.store.clone())
+            .or_else(|| config.store.as_ref().map(|s| PathBuf::from(s.location())))
             .unwrap_or_else(|| PathBuf::from(DEFAULT_STORE));
         let clock: Box<dyn Clock> = match global.as_of {
             Some(instant) => Box::new(FixedClock(instant)),
@@ -56,18 +56,30 @@ impl App {
         self.runtime.block_on(future)
     }
 
+    /// `store_path` holds a path or a URL (`sqlite://…`, `postgres://…`).
     pub fn open_store(&self) -> anyhow::Result<warrant_store::Store> {
-        self.block_on(warrant_store::Store::open(&self.store_path))
-            .with_context(|| format!("opening the store {}", self.store_path.display()))
+        let location = self.store_path.to_string_lossy();
+        self.block_on(warrant_store::Store::open_url(&location))
+            .with_context(|| format!("opening the store {}", self.store_display()))
+    }
+
+    /// The store location fit to print (a URL's password hidden).
+    pub fn store_display(&self) -> String {
+        warrant_store::redacted_location(&self.store_path.to_string_lossy())
+    }
+
+    /// Whether the store exists: its file for SQLite, always for a database server.
+    pub fn store_exists(&self) -> bool {
+        warrant_store::sqlite_file(&self.store_path.to_string_lossy()).is_none_or(|f| f.exists())
     }
 
     /// Opens the store only if it exists: read-only commands on a fresh machine should say so
     /// rather than create an empty database.
     pub fn open_existing_store(&self) -> anyhow::Result<warrant_store::Store> {
-        if !self.store_path.exists() {
+        if !self.store_exists() {
             bail!(
                 "no store at {} yet: run `warrant import DIR` (or `warrant assess DIR`) first, or point --store at one",
-                self.store_path.display()
+                self.store_display()
             );
         }
         self.open_store()
@@ -85,8 +97,11 @@ impl App {
             }
             return Ok(Fingerprinter::new(&key));
         }
+        // A database server has no directory: its key defaults to the default store's.
+        let store_file = warrant_store::sqlite_file(&self.store_path.to_string_lossy())
+            .unwrap_or_else(|| PathBuf::from(DEFAULT_STORE));
         let path = self.config.fingerprint_key_file.clone().unwrap_or_else(|| {
-            self.store_path
+            store_file
                 .parent()
                 .unwrap_or(Path::new("."))
                 .join("fingerprint.key")

@@ -20,8 +20,9 @@ pub const CONFIG_VERSION: u32 = 1;
 pub struct Config {
     /// Format version of this file; must be 1.
     pub version: u32,
-    /// The SQLite store file (`--store` and `WARRANT_STORE` win over this).
-    pub store: Option<PathBuf>,
+    /// The store (`--store` and `WARRANT_STORE` win over this): `store = "PATH"` (a SQLite
+    /// file) or a table `[store] url = "postgres://…"` (or `sqlite://PATH`).
+    pub store: Option<StoreSetting>,
     /// File holding the key for secret fingerprints. Default: `fingerprint.key` beside the store.
     /// `WARRANT_FINGERPRINT_KEY` (64 hex digits) overrides it.
     pub fingerprint_key_file: Option<PathBuf>,
@@ -41,6 +42,30 @@ impl Default for Config {
             import: ImportConfig::default(),
             posture: Default::default(),
             activity: ActivityConfig::default(),
+        }
+    }
+}
+
+/// Where the store lives: a path or URL as a plain string, or the `[store]` table.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum StoreSetting {
+    Location(String),
+    Table(StoreTable),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StoreTable {
+    /// `postgres://USER:PASSWORD@HOST/DB`, `sqlite://PATH` or a path.
+    pub url: String,
+}
+
+impl StoreSetting {
+    pub fn location(&self) -> &str {
+        match self {
+            StoreSetting::Location(location) => location,
+            StoreSetting::Table(table) => &table.url,
         }
     }
 }

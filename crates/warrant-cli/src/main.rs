@@ -48,8 +48,8 @@ pub struct Cli {
 
 #[derive(Debug, clap::Args)]
 pub struct GlobalArgs {
-    /// The store: a SQLite file (created on first use).
-    #[arg(long, global = true, env = "WARRANT_STORE", value_name = "PATH")]
+    /// The store: a SQLite file (created on first use) or a URL, `sqlite://PATH` or `postgres://USER:PASSWORD@HOST/DB`.
+    #[arg(long, global = true, env = "WARRANT_STORE", value_name = "PATH|URL")]
     pub store: Option<PathBuf>,
     /// Configuration file (TOML). Default: ./warrant.toml when it exists.
     #[arg(long, global = true, env = "WARRANT_CONFIG", value_name = "FILE")]
@@ -97,6 +97,8 @@ pub enum Command {
     Rightsize(cmd::rightsize::RightsizeArgs),
     /// Print the effective configuration (defaults, warrant.toml, WARRANT_* overrides) as TOML.
     Config(cmd::config::ConfigArgs),
+    /// Manage stores: copy one to another backend (`store migrate --from sqlite:PATH --to postgres://…`).
+    Store(cmd::store::StoreArgs),
 }
 
 fn main() -> ExitCode {

@@ -43,7 +43,7 @@ pub fn run(app: &App, args: ImportArgs) -> anyhow::Result<u8> {
                     input.error.as_deref().unwrap_or(&input.path)
                 );
             }
-            println!("Store: {}", app.store_path.display());
+            println!("Store: {}", app.store_display());
         }
     }
     Ok(if args.strict && !failed.is_empty() {

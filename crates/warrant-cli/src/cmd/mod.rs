@@ -14,6 +14,7 @@ pub mod rightsize;
 pub mod rules;
 pub mod scan;
 pub mod show;
+pub mod store;
 
 use crate::app::App;
 use crate::{Cli, Command};
@@ -33,5 +34,6 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Ingest(args) => ingest::run(&app, args),
         Command::Alerts(args) => alerts::run(&app, args),
         Command::Rightsize(args) => rightsize::run(&app, args),
+        Command::Store(args) => store::run(&app, args),
     }
 }

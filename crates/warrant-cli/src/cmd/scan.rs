@@ -448,7 +448,7 @@ pub fn run(app: &App, args: ScanArgs) -> anyhow::Result<u8> {
     };
 
     let mut links = Vec::new();
-    if !args.no_store && app.store_path.exists() {
+    if !args.no_store && app.store_exists() {
         let store = app.open_existing_store()?;
         let inventory = app
             .block_on(store.load_inventory())

@@ -6,5 +6,6 @@ mod cli;
 mod common;
 mod demo_org;
 mod discover_live;
+mod postgres;
 mod posture_config;
 mod scan;
