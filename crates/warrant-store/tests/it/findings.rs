@@ -492,18 +492,8 @@ conformance! {
 #[tokio::test]
 async fn partial_runs_add_findings_without_resolving_others(db) {
     let store = db.open().await;
-    let leak_a = finding(
-        "leaked-secret",
-        "role/a",
-        Severity::Critical,
-        FindingSource::Secret,
-    );
-    let leak_b = finding(
-        "leaked-secret",
-        "role/b",
-        Severity::Critical,
-        FindingSource::Secret,
-    );
+    let leak_a = finding(RuleId::LeakedSecret, "role/a", Severity::Critical);
+    let leak_b = finding(RuleId::LeakedSecret, "role/b", Severity::Critical);
     store
         .record_findings(t(1), std::slice::from_ref(&leak_a))
         .await
