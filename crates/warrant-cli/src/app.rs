@@ -1,14 +1,14 @@
 //! What every command shares: configuration, the clock, the store, the fingerprint key.
 
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::{Context, bail};
+use warrant_app::FingerprintKey;
 use warrant_core::{Clock, Fingerprinter, FixedClock, SystemClock, Timestamp};
 
 use crate::GlobalArgs;
 use crate::config::Config;
-use crate::output::{ColorChoice, Format};
+use crate::output::{self, ColorChoice, Format};
 
 /// The store used when neither `--store`, `WARRANT_STORE` nor the config names one.
 pub const DEFAULT_STORE: &str = ".warrant/warrant.db";
@@ -85,84 +85,49 @@ impl App {
         self.open_store()
     }
 
-    /// The key for secret fingerprints: `WARRANT_FINGERPRINT_KEY` (hex), else a key file created
-    /// once beside the store with owner-only permissions. It lives outside the database so a
-    /// leaked database does not let anyone test guesses against stored fingerprints.
+    /// The key for secret fingerprints: `WARRANT_FINGERPRINT_KEY` (hex), else the configured key
+    /// file, else `fingerprint.key` beside the store (created once, owner-only).
     pub fn fingerprinter(&self) -> anyhow::Result<Fingerprinter> {
-        if let Ok(hex_key) = std::env::var("WARRANT_FINGERPRINT_KEY") {
-            let key = hex::decode(hex_key.trim())
-                .context("WARRANT_FINGERPRINT_KEY must be hex digits")?;
-            if key.len() < 16 {
-                bail!("WARRANT_FINGERPRINT_KEY must hold at least 16 bytes (32 hex digits)");
-            }
-            return Ok(Fingerprinter::new(&key));
+        let key = match std::env::var("WARRANT_FINGERPRINT_KEY") {
+            Ok(hex_key) => FingerprintKey::Hex(hex_key),
+            Err(_) => match &self.config.fingerprint_key_file {
+                Some(path) => FingerprintKey::File(path.clone()),
+                // A database server has no directory: its key defaults to the default store's.
+                None => FingerprintKey::beside_store(
+                    &warrant_store::sqlite_file(&self.store_path.to_string_lossy())
+                        .unwrap_or_else(|| PathBuf::from(DEFAULT_STORE)),
+                ),
+            },
+        };
+        Ok(key.fingerprinter()?)
+    }
+
+    /// The configuration the use cases read.
+    pub fn settings(&self) -> warrant_app::Settings<'_> {
+        warrant_app::Settings {
+            import: &self.config.import,
+            posture: &self.config.posture,
+            activity: &self.config.activity,
         }
-        // A database server has no directory: its key defaults to the default store's.
-        let store_file = warrant_store::sqlite_file(&self.store_path.to_string_lossy())
-            .unwrap_or_else(|| PathBuf::from(DEFAULT_STORE));
-        let path = self.config.fingerprint_key_file.clone().unwrap_or_else(|| {
-            store_file
-                .parent()
-                .unwrap_or(Path::new("."))
-                .join("fingerprint.key")
-        });
-        Ok(Fingerprinter::new(&load_or_create_key(&path)?))
+    }
+
+    /// Progress of a use case on the terminal (a bar on stderr when it is one).
+    pub fn progress(&self) -> output::BarProgress {
+        output::BarProgress::new()
+    }
+
+    /// Runs a use case to completion on the runtime.
+    pub fn run<T>(
+        &self,
+        use_case: impl std::future::Future<Output = Result<T, warrant_app::AppError>>,
+    ) -> anyhow::Result<T> {
+        Ok(self.block_on(use_case)?)
     }
 
     pub fn import_context(&self) -> anyhow::Result<warrant_connectors::ImportContext> {
-        let mut ctx = warrant_connectors::ImportContext::new(self.fingerprinter()?);
-        ctx.max_file_bytes = self.config.import.max_file_mib.saturating_mul(1024 * 1024);
-        Ok(ctx)
-    }
-}
-
-fn load_or_create_key(path: &Path) -> anyhow::Result<Vec<u8>> {
-    if path.exists() {
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("reading the fingerprint key {}", path.display()))?;
-        return hex::decode(text.trim())
-            .with_context(|| format!("{} does not hold a hex key", path.display()));
-    }
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent)
-            .with_context(|| format!("creating {}", parent.display()))?;
-    }
-    let mut key = [0u8; 32];
-    getrandom::fill(&mut key)
-        .map_err(|e| anyhow::anyhow!("no randomness for the fingerprint key: {e}"))?;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let mut file = options
-        .open(path)
-        .with_context(|| format!("creating the fingerprint key {}", path.display()))?;
-    writeln!(file, "{}", hex::encode(key))
-        .with_context(|| format!("writing {}", path.display()))?;
-    tracing::info!(path = %path.display(), "Created a new fingerprint key.");
-    Ok(key.to_vec())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_key_file_is_created_once_and_reused() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("sub/fingerprint.key");
-        let first = load_or_create_key(&path).unwrap();
-        let second = load_or_create_key(&path).unwrap();
-        assert_eq!(first, second);
-        assert_eq!(first.len(), 32);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
-            assert_eq!(mode & 0o777, 0o600);
-        }
+        Ok(warrant_app::import_context(
+            &self.fingerprinter()?,
+            self.settings(),
+        ))
     }
 }

@@ -11,6 +11,7 @@ use anyhow::{Context, bail};
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
+use warrant_app::config::{ActivityConfig, ImportConfig};
 
 /// The configuration format version this build reads.
 pub const CONFIG_VERSION: u32 = 1;
@@ -66,45 +67,6 @@ impl StoreSetting {
         match self {
             StoreSetting::Location(location) => location,
             StoreSetting::Table(table) => &table.url,
-        }
-    }
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct ImportConfig {
-    /// Files larger than this many MiB are refused (named in the report).
-    pub max_file_mib: u64,
-}
-
-impl Default for ImportConfig {
-    fn default() -> Self {
-        ImportConfig { max_file_mib: 512 }
-    }
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct ActivityConfig {
-    /// Detection window in hours, ending at the newest event ingested: events before it teach
-    /// the baselines, events inside it are checked against them.
-    pub detection_window_hours: u32,
-    /// Baselines forget nothing older than this many days before the detection window.
-    pub learning_days: u32,
-    /// Log read into memory at once, in MiB: larger inputs are ingested in batches of files in
-    /// path order (chronological for CloudTrail trees), each judged before the next is read.
-    /// 0 reads one file at a time.
-    pub batch_mib: u32,
-    pub detect: warrant_activity::detect::DetectConfig,
-}
-
-impl Default for ActivityConfig {
-    fn default() -> Self {
-        ActivityConfig {
-            detection_window_hours: 24,
-            learning_days: 30,
-            batch_mib: 512,
-            detect: Default::default(),
         }
     }
 }

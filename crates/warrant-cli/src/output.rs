@@ -182,6 +182,84 @@ pub fn progress(len: Option<u64>, message: &str) -> indicatif::ProgressBar {
     bar
 }
 
+/// The use cases' progress on the terminal: one indicatif bar per phase, on stderr when it is
+/// a terminal (hidden otherwise, as for [`progress`]).
+pub struct BarProgress {
+    bar: std::sync::Mutex<Option<indicatif::ProgressBar>>,
+    started: std::time::Instant,
+}
+
+impl BarProgress {
+    pub fn new() -> BarProgress {
+        BarProgress {
+            bar: std::sync::Mutex::new(None),
+            started: std::time::Instant::now(),
+        }
+    }
+
+    fn with_bar(&self, f: impl FnOnce(&mut Option<indicatif::ProgressBar>)) {
+        // A poisoned lock only means another thread panicked while drawing; the bar is cosmetic.
+        let mut guard = self.bar.lock().unwrap_or_else(|e| e.into_inner());
+        f(&mut guard);
+    }
+}
+
+/// A spinner counting bytes, for the scan.
+fn byte_bar(message: &str) -> indicatif::ProgressBar {
+    if !stderr_is_tty() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new_spinner();
+    if let Ok(style) = indicatif::ProgressStyle::with_template(&format!(
+        "{{spinner}} {message}: {{bytes}} ({{bytes_per_sec}}) {{elapsed}}"
+    )) {
+        bar.set_style(style);
+    }
+    bar.enable_steady_tick(std::time::Duration::from_millis(120));
+    bar
+}
+
+impl warrant_app::Progress for BarProgress {
+    fn phase(&self, phase: warrant_app::Phase, total: Option<u64>) {
+        self.with_bar(|slot| {
+            if let Some(old) = slot.take() {
+                old.finish_and_clear();
+            }
+            *slot = Some(match phase {
+                warrant_app::Phase::Scanning => byte_bar(phase.label()),
+                _ => progress(total, phase.label()),
+            });
+        });
+    }
+
+    fn position(&self, position: u64) {
+        self.with_bar(|slot| {
+            if let Some(bar) = slot {
+                bar.set_position(position);
+            }
+        });
+    }
+
+    fn done(&self, phase: warrant_app::Phase) {
+        self.with_bar(|slot| {
+            if let Some(bar) = slot.take() {
+                bar.finish_and_clear();
+            }
+        });
+        use warrant_app::Phase;
+        let what = match phase {
+            Phase::ReadingExports => "Exports read.",
+            Phase::StoringInventory => "Inventory stored.",
+            Phase::LoadingInventory => "Inventory loaded.",
+            Phase::IngestingActivity => "Activity logs ingested.",
+            Phase::Scanning => "Secrets scanned.",
+            Phase::Assessing => "Posture assessed.",
+            Phase::Saving => "Assessment saved.",
+        };
+        log_phase(self.started, what);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

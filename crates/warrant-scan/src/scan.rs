@@ -1,15 +1,19 @@
-//! The high-level API the CLI calls: scan paths and/or standard input with a rule set and
-//! options, get one report.
+//! The high-level API front ends call: scan paths, standard input, git history and staged
+//! changes (archives inside any of them) with a rule set and options, get one report.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use serde::Serialize;
 use warrant_core::Fingerprinter;
 
 use crate::allow::{AllowError, Allowlist, Baseline, SuppressedCounts};
+use crate::archive::{ArchiveLimits, scan_if_archive};
 use crate::collect::{Collector, Filters, Progress, Skipped};
 use crate::engine::Scanner;
 use crate::finding::{RevealedSecrets, SecretFinding, group_by_fingerprint};
+use crate::git::{GitError, GitOptions};
+use crate::origin::{BlobSink, Origin};
 use crate::rules::{Confidence, RuleError, RuleSet};
 use crate::walk::{self, ArchiveHook, WalkOptions, WalkStats};
 
@@ -35,8 +39,15 @@ pub struct ScanOptions {
     pub disabled_rules: Vec<String>,
     /// Keep raw secrets apart in [`ScanReport::revealed`] (`--show-secrets` on a terminal).
     pub reveal_secrets: bool,
-    /// Archive handling for files (see [`ArchiveHook`]).
+    /// Archive handling for files (see [`ArchiveHook`]; [`ScanOptions::open_archives`] sets
+    /// it for files and git blobs alike).
     pub archive_hook: Option<ArchiveHook>,
+    /// Also scan the whole history of this git repository: every ref, every blob once.
+    pub git_history: Option<PathBuf>,
+    /// Also scan the files staged for commit in this repository.
+    pub staged: Option<PathBuf>,
+    /// How history and staged files are read.
+    pub git: GitOptions,
 }
 
 impl Default for ScanOptions {
@@ -54,6 +65,12 @@ impl Default for ScanOptions {
             disabled_rules: Vec::new(),
             reveal_secrets: false,
             archive_hook: None,
+            git_history: None,
+            staged: None,
+            git: GitOptions {
+                archives: None,
+                ..GitOptions::default()
+            },
         }
     }
 }
@@ -72,11 +89,30 @@ impl std::fmt::Debug for ScanOptions {
             .field("disabled_rules", &self.disabled_rules)
             .field("reveal_secrets", &self.reveal_secrets)
             .field("archive_hook", &self.archive_hook.is_some())
+            .field("git_history", &self.git_history)
+            .field("staged", &self.staged)
+            .field("git", &self.git)
             .finish_non_exhaustive()
     }
 }
 
 impl ScanOptions {
+    /// Opens archives (zip, tar, gzip) found in files and git blobs with `limits`.
+    pub fn open_archives(&mut self, limits: ArchiveLimits) {
+        let hook_limits = limits.clone();
+        self.archive_hook = Some(Arc::new(
+            move |origin: &Origin, data: &[u8], sink: &dyn BlobSink| {
+                scan_if_archive(origin, data, &hook_limits, sink)
+            },
+        ));
+        self.git.archives = Some(limits);
+    }
+
+    /// Whether the options name anything to read.
+    pub fn has_sources(&self) -> bool {
+        !self.paths.is_empty() || self.stdin || self.git_history.is_some() || self.staged.is_some()
+    }
+
     pub fn walk_options(&self) -> WalkOptions {
         WalkOptions {
             threads: self.threads,
@@ -123,6 +159,12 @@ pub enum ScanError {
     UnknownRule(String),
     #[error("nothing to scan: give paths or read standard input")]
     NothingToScan,
+    #[error("{context}")]
+    Git {
+        context: String,
+        #[source]
+        source: GitError,
+    },
 }
 
 /// Everything one scan found.
@@ -198,7 +240,20 @@ pub fn scan(
     fingerprinter: &Fingerprinter,
     progress: Progress<'_>,
 ) -> Result<ScanReport, ScanError> {
-    if options.paths.is_empty() && !options.stdin {
+    let rules = options.rule_set(rules)?;
+    scan_with_rules(options, &rules, fingerprinter, Some(progress))
+}
+
+/// Scans every source `options` names (paths, standard input, git history, staged files) with
+/// `rules` as given: the caller applied [`ScanOptions::rule_set`] already, and keeps the rule
+/// set for its reports (SARIF rule metadata).
+pub fn scan_with_rules(
+    options: &ScanOptions,
+    rules: &RuleSet,
+    fingerprinter: &Fingerprinter,
+    progress: Option<Progress<'_>>,
+) -> Result<ScanReport, ScanError> {
+    if !options.has_sources() {
         return Err(ScanError::NothingToScan);
     }
     for path in &options.paths {
@@ -207,8 +262,7 @@ pub fn scan(
             return Err(ScanError::NoSuchPath(path.display().to_string()));
         }
     }
-    let rules = options.rule_set(rules)?;
-    let scanner = Scanner::new(&rules)?;
+    let scanner = Scanner::new(rules)?;
     let baseline = match &options.baseline {
         Some(path) => Some(Baseline::load(path)?),
         None => None,
@@ -219,7 +273,7 @@ pub fn scan(
         fingerprinter,
         &filters,
         options.reveal_secrets,
-        Some(progress),
+        progress,
     );
     let walk_options = options.walk_options();
     let stats = WalkStats::default();
@@ -231,7 +285,30 @@ pub fn scan(
             &stats,
         );
     }
-    walk::walk(&options.paths, &walk_options, &collector, &stats);
+    if !options.paths.is_empty() {
+        walk::walk(&options.paths, &walk_options, &collector, &stats);
+    }
+    if let Some(repo) = &options.git_history {
+        let git = crate::git::scan_history(repo, &options.git, &collector).map_err(|source| {
+            ScanError::Git {
+                context: format!("reading the history of {}", repo.display()),
+                source,
+            }
+        })?;
+        tracing::info!(
+            commits = git.commits,
+            blobs = git.blobs,
+            "Git history scanned."
+        );
+    }
+    if let Some(repo) = &options.staged {
+        crate::git::scan_staged(repo, &options.git, &collector).map_err(|source| {
+            ScanError::Git {
+                context: format!("reading the staged files of {}", repo.display()),
+                source,
+            }
+        })?;
+    }
     let collection = collector.finish();
     Ok(ScanReport {
         findings: collection.findings,

@@ -1,7 +1,6 @@
 //! `warrant alerts`: activity alerts in the store (from `warrant ingest` and stream consumers).
 
-use warrant_core::{FindingSource, Severity};
-use warrant_store::{FindingFilter, FindingStatus};
+use warrant_core::Severity;
 
 use crate::app::App;
 use crate::cmd::pipeline;
@@ -33,17 +32,13 @@ pub fn run(app: &App, args: AlertsArgs) -> anyhow::Result<u8> {
         &[Format::Table, Format::Json, Format::Jsonl, Format::Csv],
     )?;
     let store = app.open_existing_store()?;
-    let filter = FindingFilter {
+    let filter = warrant_app::query::AlertsFilter {
         identity: args.identity.clone(),
-        source: Some(FindingSource::Activity),
-        status: (!args.all).then_some(FindingStatus::Open),
-        min_severity: args.severity,
+        severity: args.severity,
+        detection: args.detection.clone(),
+        all: args.all,
     };
-    let stored = app.block_on(store.findings(&filter))?;
-    let stored: Vec<_> = stored
-        .into_iter()
-        .filter(|s| args.detection.as_ref().is_none_or(|d| &s.finding.rule == d))
-        .collect();
+    let stored = app.run(warrant_app::query::alerts(&store, &filter))?;
     let alerts: Vec<_> = stored.iter().map(|s| s.finding.clone()).collect();
     let mut out = std::io::stdout().lock();
     match format {

@@ -37,12 +37,19 @@ pub fn run(app: &App, args: AssessArgs) -> anyhow::Result<u8> {
         ],
     )?;
     let store = app.open_store()?;
-    let imported = pipeline::import_paths(app, &store, &args.paths)?;
-    let mut evaluation = pipeline::evaluate(app, &store)?;
-    // The report reads identities only; policy statements are most of a large inventory's
-    // memory, so they go before the findings are saved and rendered.
-    evaluation.inventory.policies = Vec::new();
-    pipeline::save(app, &store, &evaluation)?;
+    let fingerprinter = app.fingerprinter()?;
+    let warrant_app::Assessed {
+        imported,
+        mut evaluation,
+    } = app.run(warrant_app::assess(
+        &store,
+        app.settings(),
+        &fingerprinter,
+        &args.paths,
+        app.now(),
+        &app.progress(),
+        &warrant_app::Cancel::new(),
+    ))?;
     let started = std::time::Instant::now();
     let document = pipeline::document(app, &mut evaluation, imported.inputs.clone());
     pipeline::write_document(
@@ -55,7 +62,7 @@ pub fn run(app: &App, args: AssessArgs) -> anyhow::Result<u8> {
     )?;
     crate::output::log_phase(started, "Report written.");
     if format == Format::Table && args.output.is_none() {
-        imported.print_notes();
+        pipeline::print_notes(&imported.notes);
     }
     Ok(pipeline::exit_code(&document.findings, args.fail_on))
 }

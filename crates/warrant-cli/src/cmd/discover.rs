@@ -55,7 +55,11 @@ pub fn run(app: &App, args: DiscoverArgs) -> anyhow::Result<u8> {
     bar.finish_and_clear();
     let store = app.open_store()?;
     let stats = app
-        .block_on(store.import(&outcome.inventory, app.now()))
+        .run(warrant_app::import::save_inventory(
+            &store,
+            &outcome.inventory,
+            app.now(),
+        ))
         .context("saving the discovered records")?;
     let inv = &outcome.inventory;
     match format {

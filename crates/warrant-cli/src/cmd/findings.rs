@@ -43,18 +43,21 @@ pub fn run(app: &App, args: FindingsArgs) -> anyhow::Result<u8> {
         ],
     )?;
     let store = app.open_existing_store()?;
-    let mut evaluation = pipeline::evaluate(app, &store)?;
-    // Only the findings and their origins are needed from here on: the inventory goes, and the
-    // findings are filtered in place rather than copied (hundreds of thousands at scale).
-    evaluation.inventory = warrant_core::Inventory::default();
-    let mut findings = std::mem::take(&mut evaluation.assessment.findings);
-    findings.retain(|f| {
-        args.severity.is_none_or(|s| f.severity >= s)
-            && args.owasp.is_none_or(|o| f.owasp == o)
-            && args.rule.is_none_or(|r| f.rule == r)
-            && args.identity.as_ref().is_none_or(|i| &f.identity == i)
-            && args.source.is_none_or(|s| f.source == s)
-    });
+    let filter = warrant_app::query::FindingsFilter {
+        severity: args.severity,
+        owasp: args.owasp,
+        rule: args.rule,
+        identity: args.identity.clone(),
+        source: args.source,
+    };
+    let warrant_app::query::FindingsView { findings, origins } =
+        app.run(warrant_app::query::findings(
+            &store,
+            &app.config.posture,
+            app.now(),
+            &filter,
+            &app.progress(),
+        ))?;
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     match format {
         Format::Json => {
@@ -69,7 +72,7 @@ pub fn run(app: &App, args: FindingsArgs) -> anyhow::Result<u8> {
         }
         Format::Csv => warrant_report::write_findings_csv(&findings, &mut out)?,
         Format::Sarif => {
-            let locate = |id: &str| evaluation.origins.get(id).cloned();
+            let locate = |id: &str| origins.get(id).cloned();
             warrant_report::sarif::write(&findings, &locate, &mut out)?;
         }
         _ => {

@@ -3,7 +3,6 @@
 use std::path::PathBuf;
 
 use crate::app::App;
-use crate::cmd::pipeline;
 use crate::output::{self, Format};
 
 #[derive(Debug, clap::Args)]
@@ -19,7 +18,16 @@ pub struct ImportArgs {
 pub fn run(app: &App, args: ImportArgs) -> anyhow::Result<u8> {
     let format = output::choose(app.format, Format::Table, &[Format::Table, Format::Json])?;
     let store = app.open_store()?;
-    let imported = pipeline::import_paths(app, &store, &args.paths)?;
+    let fingerprinter = app.fingerprinter()?;
+    let imported = app.run(warrant_app::import_paths(
+        &store,
+        app.settings(),
+        &fingerprinter,
+        &args.paths,
+        app.now(),
+        &app.progress(),
+        &warrant_app::Cancel::new(),
+    ))?;
     let failed: Vec<_> = imported
         .inputs
         .iter()

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use warrant_core::Severity;
 
 use crate::app::App;
-use crate::cmd::{activity, pipeline};
+use crate::cmd::pipeline;
 use crate::output::{self, Format};
 
 #[derive(Debug, clap::Args)]
@@ -27,7 +27,15 @@ pub fn run(app: &App, args: IngestArgs) -> anyhow::Result<u8> {
         }
     }
     let store = app.open_store()?;
-    let outcome = activity::ingest(app, &store, None, &args.paths)?;
+    let outcome = app.run(warrant_app::ingest_paths(
+        &store,
+        None,
+        &args.paths,
+        &app.config.activity,
+        app.now(),
+        &app.progress(),
+        &warrant_app::Cancel::new(),
+    ))?;
     match format {
         Format::Json => {
             let doc = serde_json::json!({

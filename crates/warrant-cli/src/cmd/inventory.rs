@@ -3,7 +3,6 @@
 use warrant_core::{Environment, IdentityKind, Provider};
 
 use crate::app::App;
-use crate::cmd::pipeline;
 use crate::output::{self, Format};
 
 #[derive(Debug, clap::Args)]
@@ -32,15 +31,20 @@ pub fn run(app: &App, args: InventoryArgs) -> anyhow::Result<u8> {
         &[Format::Table, Format::Json, Format::Csv],
     )?;
     let store = app.open_existing_store()?;
-    let evaluation = pipeline::evaluate(app, &store)?;
-    let views: Vec<_> = pipeline::identity_views(&evaluation)
-        .into_iter()
-        .filter(|i| args.provider.is_none_or(|p| i.provider == p))
-        .filter(|i| args.kind.is_none_or(|k| i.kind == k))
-        .filter(|i| args.environment.is_none_or(|e| i.environment == e))
-        .filter(|i| !args.no_owner || i.owners.is_empty())
-        .filter(|i| i.risk >= args.min_risk)
-        .collect();
+    let filter = warrant_app::query::InventoryFilter {
+        provider: args.provider,
+        kind: args.kind,
+        environment: args.environment,
+        no_owner: args.no_owner,
+        min_risk: args.min_risk,
+    };
+    let views = app.run(warrant_app::query::inventory(
+        &store,
+        &app.config.posture,
+        app.now(),
+        &filter,
+        &app.progress(),
+    ))?;
     match format {
         Format::Json => println!("{}", serde_json::to_string_pretty(&views)?),
         Format::Csv => warrant_report::write_identities_csv(&views, &mut std::io::stdout().lock())?,

@@ -1,6 +1,6 @@
-//! One module per subcommand; `pipeline` holds the steps several commands share.
+//! One module per subcommand: arguments, one `warrant_app` use case, rendering; `pipeline` holds
+//! what several commands share (severity arguments, exit codes, the assessment report).
 
-pub mod activity;
 pub mod alerts;
 pub mod assess;
 pub mod config;

@@ -1,8 +1,6 @@
 //! `warrant rightsize ID --since 90d`: granted versus used, and a least-privilege policy that
 //! covers what the identity did.
 
-use anyhow::{Context, bail};
-
 use crate::app::App;
 use crate::output::{self, Format};
 
@@ -22,25 +20,9 @@ pub struct RightsizeArgs {
 pub fn run(app: &App, args: RightsizeArgs) -> anyhow::Result<u8> {
     let format = output::choose(app.format, Format::Table, &[Format::Table, Format::Json])?;
     let store = app.open_existing_store()?;
-    let inventory = app
-        .block_on(store.load_inventory())
-        .context("loading the inventory")?;
-    let index = inventory.index();
-    if !index.identity_by_id.contains_key(args.id.as_str()) {
-        bail!(
-            "no identity {} in the store (see `warrant inventory`)",
-            args.id
-        );
-    }
-    let policies = index.policies_of(&args.id);
-    let analyzer =
-        warrant_aws_policy::Analyzer::prepare(policies.iter().map(|(_, policy)| *policy));
-    let granted = analyzer.allowed_actions(&policies);
     let since = app.now() - args.since;
-    let usage = app
-        .block_on(store.usage_for(&args.id, Some(since)))
-        .context("loading usage")?;
-    let report = warrant_activity::rightsize::rightsize_usage(&args.id, &granted, &usage);
+    let warrant_app::query::RightSized { report, usage, .. } =
+        app.run(warrant_app::query::rightsize(&store, &args.id, since))?;
     if args.policy_only {
         println!("{}", report.policy.to_json_pretty());
         return Ok(crate::exit::OK);

@@ -2,11 +2,9 @@
 
 use std::fmt::Write as _;
 
-use anyhow::bail;
-use warrant_core::{Identity, Timestamp};
+use warrant_core::Timestamp;
 
 use crate::app::App;
-use crate::cmd::pipeline;
 use crate::output::{self, Format};
 
 #[derive(Debug, clap::Args)]
@@ -24,38 +22,22 @@ fn date(t: Option<Timestamp>) -> String {
         .unwrap_or_else(|| "—".into())
 }
 
-/// Exact id first; otherwise a unique identity whose name equals, or whose id ends with, the text.
-fn resolve<'a>(identities: &'a [Identity], wanted: &str) -> anyhow::Result<&'a Identity> {
-    if let Some(exact) = identities.iter().find(|i| i.id == wanted) {
-        return Ok(exact);
-    }
-    let candidates: Vec<&Identity> = identities
-        .iter()
-        .filter(|i| {
-            i.name == wanted
-                || i.id.ends_with(&format!("/{wanted}"))
-                || i.id.ends_with(&format!(":{wanted}"))
-        })
-        .collect();
-    match candidates.as_slice() {
-        [one] => Ok(one),
-        [] => bail!("no identity `{wanted}` in the store (try `warrant inventory`)"),
-        many => {
-            let ids: Vec<&str> = many.iter().take(10).map(|i| i.id.as_str()).collect();
-            bail!(
-                "`{wanted}` matches {} identities; use the full id:\n  {}",
-                many.len(),
-                ids.join("\n  ")
-            )
-        }
-    }
-}
-
 pub fn run(app: &App, args: ShowArgs) -> anyhow::Result<u8> {
     let format = output::choose(app.format, Format::Table, &[Format::Table, Format::Json])?;
     let store = app.open_existing_store()?;
-    let evaluation = pipeline::evaluate(app, &store)?;
-    let identity = resolve(&evaluation.inventory.identities, &args.id)?;
+    let since = app.now() - args.usage_since;
+    let detail = app.run(warrant_app::query::show(
+        &store,
+        &app.config.posture,
+        app.now(),
+        &args.id,
+        since,
+        &app.progress(),
+    ))?;
+    let evaluation = &detail.evaluation;
+    let identity = detail
+        .identity()
+        .ok_or_else(|| anyhow::anyhow!("{} was not found", detail.id))?;
     let index = evaluation.inventory.index();
     let assessment = evaluation
         .assessment
@@ -84,12 +66,10 @@ pub fn run(app: &App, args: ShowArgs) -> anyhow::Result<u8> {
         .get(identity.id.as_str())
         .cloned()
         .unwrap_or_default();
-    // The bulk assessment keeps compact summaries; the full grant list is computed for this one.
-    let privilege = warrant_posture::privilege_detail(&evaluation.inventory, &identity.id);
-    let stored = app.block_on(store.identity(&identity.id))?;
-    let leaks = app.block_on(store.secret_occurrences_for_identity(&identity.id))?;
-    let since = app.now() - args.usage_since;
-    let usage = app.block_on(store.usage_for(&identity.id, Some(since)))?;
+    let privilege = &detail.privilege;
+    let stored = &detail.stored;
+    let leaks = &detail.leaks;
+    let usage = &detail.usage;
 
     if format == Format::Json {
         let doc = serde_json::json!({
@@ -227,7 +207,7 @@ pub fn run(app: &App, args: ShowArgs) -> anyhow::Result<u8> {
     }
     if !leaks.is_empty() {
         let _ = writeln!(out, "\nLeaked (NHI2):");
-        for l in &leaks {
+        for l in leaks.iter() {
             let place = match &l.commit {
                 Some(commit) => format!(
                     "{}:{} in commit {} by {}",

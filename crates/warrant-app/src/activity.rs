@@ -1,29 +1,30 @@
-//! The activity pipeline the CLI runs (`warrant ingest`, and `warrant assess` when a directory
-//! holds logs): parse logs, attribute events to identities, record usage and last-used, learn
-//! baselines and raise alerts.
+//! Activity ingestion: parse logs, attribute events to identities, record usage and last-used,
+//! learn baselines and raise alerts.
 //!
 //! Detection compares each identity's newest window with what came before it, so a batch of
 //! files is held in memory, grouped by identity. Files go in batches of at most
-//! `[activity] batch_mib` of log (an event takes roughly its JSON size in memory), in path order (CloudTrail's `AWSLogs/…/YYYY/MM/DD/` layout makes that
-//! chronological): each batch updates usage, baselines and alerts before the next is read, as if
-//! the logs had been ingested day by day, so memory stays bounded however much log a run is
-//! given. The streaming path for continuous volumes is `warrant-activity`'s ingestion fed from
-//! NATS JetStream (`warrant-stream`).
+//! `[activity] batch_mib` of log (an event takes roughly its JSON size in memory), in path order
+//! (CloudTrail's `AWSLogs/…/YYYY/MM/DD/` layout makes that chronological): each batch updates
+//! usage, baselines and alerts before the next is read, as if the logs had been ingested day by
+//! day, so memory stays bounded however much log a run is given.
+//!
+//! [`process_events`] is the step for one batch of already-parsed events; stream consumers call
+//! it with the events a delivery brought, so they record the same usage, baselines and alerts
+//! as [`ingest_paths`] does for files.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
-use anyhow::Context;
 use warrant_activity::baseline::{Baseline, LearningWindow};
 use warrant_activity::detect::{Detector, Environments, IdentityContext};
 use warrant_activity::{
     Attribution, Attributor, Event, FileReport, IngestOptions, IngestReport, UsageAccumulator,
 };
 use warrant_core::{Finding, Inventory, Provider, Timestamp};
+use warrant_store::{IngestedFile, Store};
 
-use warrant_store::IngestedFile;
-
-use crate::app::App;
+use crate::error::StoreContext;
+use crate::{ActivityConfig, AppError, Cancel, Phase, Progress};
 
 /// What one activity run did.
 #[derive(Debug, Default)]
@@ -47,7 +48,7 @@ impl ActivityOutcome {
         self.report.ingested_files().count()
     }
 
-    /// Lines for stderr: totals, then every bad record (file:line: reason).
+    /// Summary lines: totals, then every bad record (file:line: reason).
     pub fn notes(&self) -> Vec<String> {
         let mut notes = Vec::new();
         if self.files_ingested() == 0 && self.already_ingested.is_empty() {
@@ -86,6 +87,23 @@ impl ActivityOutcome {
         }
         notes
     }
+}
+
+/// What one batch of events did to the store.
+#[derive(Debug, Default)]
+pub struct BatchOutcome {
+    /// Events attributed to inventory identities.
+    pub attributed: u64,
+    /// Events of principals absent from the inventory.
+    pub shadow: u64,
+    /// Events of principals outside the organisation's machine identities.
+    pub outside: u64,
+    /// Inventory identities the batch saw acting.
+    pub identities: HashSet<String>,
+    /// Usage rows written.
+    pub usage_rows: usize,
+    /// Alerts raised (and recorded) by this batch.
+    pub alerts: Vec<Finding>,
 }
 
 /// Environments of the accounts the inventory knows, for cross-environment detection.
@@ -129,17 +147,22 @@ fn batches(files: Vec<(PathBuf, u64)>, limit: u64) -> Vec<Vec<PathBuf>> {
     out
 }
 
-/// Runs the activity pipeline over `paths` against `inventory` (loaded from the store when
-/// `None` and some log was found). Content ingested before is skipped, so re-running on the same
-/// directory counts nothing twice: a file whose path, size and modification time match what was
-/// recorded is not even opened, and any other file is hashed as it is parsed, its events
-/// dropped when the store (or an earlier file of this run) already holds that content.
-pub fn ingest(
-    app: &App,
-    store: &warrant_store::Store,
+/// Ingests the activity logs under `paths` against `inventory` (loaded from the store when
+/// `None` and some log was found), batch by batch. Content ingested before is skipped, so
+/// re-running on the same directory counts nothing twice: a file whose path, size and
+/// modification time match what was recorded is not even opened, and any other file is hashed
+/// as it is parsed, its events dropped when the store (or an earlier file of this run) already
+/// holds that content. `cancel` is checked between batches: the batches done stay stored.
+#[allow(clippy::too_many_arguments)]
+pub async fn ingest_paths(
+    store: &Store,
     inventory: Option<&Inventory>,
     paths: &[PathBuf],
-) -> anyhow::Result<ActivityOutcome> {
+    config: &ActivityConfig,
+    now: Timestamp,
+    progress: &dyn Progress,
+    cancel: &Cancel,
+) -> Result<ActivityOutcome, AppError> {
     let mut outcome = ActivityOutcome::default();
     let (files, problems) = warrant_activity::ingest::collect_files(paths);
     let mut fresh = Vec::with_capacity(files.len());
@@ -148,7 +171,10 @@ pub fn ingest(
         let stamp = file_stamp(&file);
         let name = file.display().to_string();
         if let Some((size, modified)) = stamp
-            && app.block_on(store.ingested_unchanged(&name, size, modified))?
+            && store
+                .ingested_unchanged(&name, size, modified)
+                .await
+                .context("checking which logs were ingested before")?
         {
             outcome.already_ingested.push(name);
             continue;
@@ -164,12 +190,17 @@ pub fn ingest(
         ..IngestOptions::default()
     };
     // Loaded at the first batch with events: directories without logs (the common case for
-    // `import`) pay nothing.
+    // an import) pay nothing.
     let mut loaded: Option<Inventory> = None;
     let mut identities: HashSet<String> = HashSet::new();
     let mut contents: HashSet<String> = HashSet::new();
-    let limit = u64::from(app.config.activity.batch_mib) << 20;
-    for batch in batches(fresh, limit) {
+    let limit = u64::from(config.batch_mib) << 20;
+    let batches = batches(fresh, limit);
+    if !batches.is_empty() {
+        progress.phase(Phase::IngestingActivity, Some(batches.len() as u64));
+    }
+    for (n, batch) in batches.into_iter().enumerate() {
+        cancel.check()?;
         // Each file's events stay in their own vector: moved straight from there into the
         // per-identity groups, never copied into one big vector first.
         let mut events: Vec<Vec<Event>> = Vec::new();
@@ -177,10 +208,18 @@ pub fn ingest(
         for (file, file_events) in warrant_activity::ingest::ingest_each(&batch, &options) {
             let stamp = stamps.get(&file.file).copied();
             if let Some(sha) = &file.sha256 {
-                if contents.contains(sha) || app.block_on(store.ingested(sha))? {
+                if contents.contains(sha)
+                    || store
+                        .ingested(sha)
+                        .await
+                        .context("checking which logs were ingested before")?
+                {
                     // The same content under another name or with a new time stamp: remember
                     // this copy too, so the next run need not read it.
-                    app.block_on(store.mark_ingested(&ingested(&file, sha, stamp), app.now()))?;
+                    store
+                        .mark_ingested(&ingested(&file, sha, stamp), now)
+                        .await
+                        .context("remembering an ingested log")?;
                     outcome.already_ingested.push(file.file);
                     continue;
                 }
@@ -194,26 +233,31 @@ pub fn ingest(
         if !events.is_empty() {
             if inventory.is_none() && loaded.is_none() {
                 loaded = Some(
-                    app.block_on(store.load_inventory())
+                    store
+                        .load_inventory()
+                        .await
                         .context("loading the inventory")?,
                 );
             }
             if let Some(inventory) = inventory.or(loaded.as_ref()) {
-                process_batch(
-                    app,
-                    store,
-                    inventory,
-                    events.into_iter().flatten(),
-                    &mut outcome,
-                    &mut identities,
-                )?;
+                let batch =
+                    process_events(store, inventory, config, now, events.into_iter().flatten())
+                        .await?;
+                outcome.attributed += batch.attributed;
+                outcome.shadow += batch.shadow;
+                outcome.outside += batch.outside;
+                outcome.usage_rows += batch.usage_rows;
+                outcome.alerts.extend(batch.alerts);
+                identities.extend(batch.identities);
             }
         }
-        mark(app, store, &report, &stamps)?;
+        mark(store, &report, &stamps, now).await?;
         for file in report.files {
             outcome.report.add(file);
         }
+        progress.position(n as u64 + 1);
     }
+    progress.done(Phase::IngestingActivity);
     outcome.report.files.sort_by(|a, b| a.file.cmp(&b.file));
     outcome.already_ingested.sort();
     outcome.identities = identities.len();
@@ -249,36 +293,42 @@ fn ingested<'a>(
     }
 }
 
-/// Attribution, usage, last-used, baselines and detections for one batch's events; the store
-/// holds the result before the next batch is read.
-fn process_batch(
-    app: &App,
-    store: &warrant_store::Store,
+/// Attribution, usage, last-used, baselines and detections for one batch of events against
+/// `inventory`; the store holds the result when this returns. Alerts are recorded at `now`.
+pub async fn process_events<I>(
+    store: &Store,
     inventory: &Inventory,
-    events: impl Iterator<Item = Event>,
-    outcome: &mut ActivityOutcome,
-    identities: &mut HashSet<String>,
-) -> anyhow::Result<()> {
-    let attributor = Attributor::new(inventory);
-    let first_alert = outcome.alerts.len();
+    config: &ActivityConfig,
+    now: Timestamp,
+    events: I,
+) -> Result<BatchOutcome, AppError>
+where
+    I: IntoIterator<Item = Event>,
+{
+    let mut outcome = BatchOutcome::default();
     let mut by_identity: HashMap<String, (Attribution, Vec<Event>)> = HashMap::new();
-    for event in events {
-        let attribution = attributor.attribute(&event);
-        let Some(key) = attribution.usage_key() else {
-            outcome.outside += 1;
-            continue;
-        };
-        by_identity
-            .entry(key)
-            .or_insert_with(|| (attribution, Vec::new()))
-            .1
-            .push(event);
+    {
+        let attributor = Attributor::new(inventory);
+        for event in events {
+            let attribution = attributor.attribute(&event);
+            let Some(key) = attribution.usage_key() else {
+                outcome.outside += 1;
+                continue;
+            };
+            by_identity
+                .entry(key)
+                .or_insert_with(|| (attribution, Vec::new()))
+                .1
+                .push(event);
+        }
     }
 
-    let window_hours = i64::from(app.config.activity.detection_window_hours);
-    let learning_days = i64::from(app.config.activity.learning_days);
-    let stored: BTreeMap<String, Baseline> = app
-        .block_on(store.baselines())?
+    let window_hours = i64::from(config.detection_window_hours);
+    let learning_days = i64::from(config.learning_days);
+    let stored: BTreeMap<String, Baseline> = store
+        .baselines()
+        .await
+        .context("loading baselines")?
         .into_iter()
         .filter_map(|(id, bytes)| match Baseline::from_bytes(&bytes) {
             Ok(b) => Some((id, b)),
@@ -288,111 +338,124 @@ fn process_batch(
             }
         })
         .collect();
-    let index = inventory.index();
-    let detector = Detector::new(app.config.activity.detect.clone())
-        .with_environments(environments(inventory));
+    let detector = Detector::new(config.detect.clone()).with_environments(environments(inventory));
     let mut usage = UsageAccumulator::default();
     let mut touched: Vec<(String, Option<String>, Timestamp)> = Vec::new();
-    let mut keys: Vec<&String> = by_identity.keys().collect();
-    keys.sort();
-    for key in keys {
-        let Some((attribution, events)) = by_identity.get(key) else {
-            continue;
-        };
-        for event in events {
-            usage.add(event, key);
-        }
-        // Each identity's detection window ends at its own newest event: logs of different
-        // periods (an old incident export beside this week's trail) are each judged against
-        // what came before them.
-        let Some(newest) = events.iter().map(|e| e.time).max() else {
-            continue;
-        };
-        let window_start = newest - chrono::Duration::hours(window_hours);
-        let learning = LearningWindow {
-            start: window_start - chrono::Duration::days(learning_days),
-            end: window_start,
-        };
-        let window: Vec<Event> = events
-            .iter()
-            .filter(|e| e.time >= window_start)
-            .cloned()
-            .collect();
-        let context = match attribution {
-            Attribution::Known(id) => {
-                outcome.attributed += events.len() as u64;
-                identities.insert(id.clone());
-                if let Some(last) = events.iter().map(|e| e.time).max() {
-                    touched.push((id.clone(), None, last));
-                }
-                match index.identity_by_id.get(id.as_str()) {
-                    Some(identity) => {
-                        let mut context = IdentityContext::from_identity(identity);
-                        context
-                            .declare_tools_from(index.policies_of(id).into_iter().map(|(_, p)| p));
-                        context
+    let mut baselines: Vec<(String, Vec<u8>)> = Vec::new();
+    {
+        let index = inventory.index();
+        let mut keys: Vec<&String> = by_identity.keys().collect();
+        keys.sort();
+        for key in keys {
+            let Some((attribution, events)) = by_identity.get(key) else {
+                continue;
+            };
+            for event in events {
+                usage.add(event, key);
+            }
+            // Each identity's detection window ends at its own newest event: logs of different
+            // periods (an old incident export beside this week's trail) are each judged against
+            // what came before them.
+            let Some(newest) = events.iter().map(|e| e.time).max() else {
+                continue;
+            };
+            let window_start = newest - chrono::Duration::hours(window_hours);
+            let learning = LearningWindow {
+                start: window_start - chrono::Duration::days(learning_days),
+                end: window_start,
+            };
+            let window: Vec<Event> = events
+                .iter()
+                .filter(|e| e.time >= window_start)
+                .cloned()
+                .collect();
+            let context = match attribution {
+                Attribution::Known(id) => {
+                    outcome.attributed += events.len() as u64;
+                    outcome.identities.insert(id.clone());
+                    touched.push((id.clone(), None, newest));
+                    match index.identity_by_id.get(id.as_str()) {
+                        Some(identity) => {
+                            let mut context = IdentityContext::from_identity(identity);
+                            context.declare_tools_from(
+                                index.policies_of(id).into_iter().map(|(_, p)| p),
+                            );
+                            context
+                        }
+                        None => IdentityContext::unknown(id),
                     }
-                    None => IdentityContext::unknown(id),
                 }
-            }
-            Attribution::Shadow(_) => {
-                outcome.shadow += events.len() as u64;
-                if let Some(first) = events.first() {
-                    outcome
-                        .alerts
-                        .push(warrant_activity::detect::shadow_identity_finding(
-                            key,
-                            &first.principal,
-                            events,
-                        ));
+                Attribution::Shadow(_) => {
+                    outcome.shadow += events.len() as u64;
+                    if let Some(first) = events.first() {
+                        outcome
+                            .alerts
+                            .push(warrant_activity::detect::shadow_identity_finding(
+                                key,
+                                &first.principal,
+                                events,
+                            ));
+                    }
+                    // An unknown principal's behaviour still matters (often more): it gets the
+                    // detections too, with nothing known about it.
+                    IdentityContext::unknown(key)
                 }
-                // An unknown principal's behaviour still matters (often more): it gets the
-                // detections too, with nothing known about it.
-                IdentityContext::unknown(key)
+                Attribution::Outside(_) => continue,
+            };
+            // `key` is the identity id, or `shadow:…` for unknown principals.
+            let mut baseline = stored
+                .get(key)
+                .cloned()
+                .unwrap_or_else(|| Baseline::new(key));
+            for event in events.iter().filter(|e| learning.contains(&e.time)) {
+                baseline.observe(event);
             }
-            Attribution::Outside(_) => continue,
-        };
-        // `key` is the identity id, or `shadow:…` for unknown principals.
-        let mut baseline = stored
-            .get(key)
-            .cloned()
-            .unwrap_or_else(|| Baseline::new(key));
-        for event in events.iter().filter(|e| learning.contains(&e.time)) {
-            baseline.observe(event);
+            outcome
+                .alerts
+                .extend(detector.detect(&context, Some(&baseline), &window));
+            // What the window showed is normal from now on, unless someone acts on the alerts;
+            // the next run compares against it.
+            for event in &window {
+                baseline.observe(event);
+            }
+            baselines.push((key.clone(), baseline.to_bytes()));
         }
-        outcome
-            .alerts
-            .extend(detector.detect(&context, Some(&baseline), &window));
-        // What the window showed is normal from now on, unless someone acts on the alerts; the
-        // next run compares against it.
-        for event in &window {
-            baseline.observe(event);
-        }
-        app.block_on(store.put_baseline(key, &baseline.to_bytes()))?;
+    }
+    for (key, bytes) in &baselines {
+        store
+            .put_baseline(key, bytes)
+            .await
+            .context("saving baselines")?;
     }
     let records = usage.into_records();
-    outcome.usage_rows += records.len();
-    app.block_on(store.record_usage(&records))
-        .context("saving usage")?;
-    app.block_on(store.touch_last_used(&touched))
+    outcome.usage_rows = records.len();
+    store.record_usage(&records).await.context("saving usage")?;
+    store
+        .touch_last_used(&touched)
+        .await
         .context("saving last-used dates")?;
-    app.block_on(store.record_findings(app.now(), &outcome.alerts[first_alert..]))
+    store
+        .record_findings(now, &outcome.alerts)
+        .await
         .context("saving alerts")?;
-    Ok(())
+    Ok(outcome)
 }
 
 /// Remembers fully read files so a re-run skips them. Files with bad records are remembered too:
 /// their good events were counted, and re-reading would count them twice.
-fn mark(
-    app: &App,
-    store: &warrant_store::Store,
+async fn mark(
+    store: &Store,
     report: &IngestReport,
     stamps: &HashMap<String, (u64, Timestamp)>,
-) -> anyhow::Result<()> {
+    now: Timestamp,
+) -> Result<(), AppError> {
     for file in report.ingested_files() {
         if let Some(sha) = &file.sha256 {
             let stamp = stamps.get(&file.file).copied();
-            app.block_on(store.mark_ingested(&ingested(file, sha, stamp), app.now()))?;
+            store
+                .mark_ingested(&ingested(file, sha, stamp), now)
+                .await
+                .context("remembering an ingested log")?;
         }
     }
     Ok(())

@@ -1,0 +1,158 @@
+//! Assessment: posture over the stored inventory (with the secret and activity findings the
+//! store holds), saved so findings keep their first-seen dates and resolved ones close.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use warrant_core::{Finding, FindingSource, Fingerprinter, Inventory, Timestamp};
+use warrant_report::IdentityView;
+use warrant_store::Store;
+
+use crate::error::StoreContext;
+use crate::import::{ImportOutcome, import_paths};
+use crate::{AppError, Cancel, Phase, PostureConfig, Progress, Settings};
+
+/// Posture over the stored inventory.
+#[derive(Debug)]
+pub struct Evaluation {
+    pub inventory: Inventory,
+    pub assessment: warrant_posture::Assessment,
+    /// Identity id → the file it was read from, for SARIF locations.
+    pub origins: HashMap<String, String>,
+}
+
+/// Evaluates posture over the store's inventory at `now`.
+pub async fn evaluate(
+    store: &Store,
+    posture: &PostureConfig,
+    now: Timestamp,
+    progress: &dyn Progress,
+) -> Result<Evaluation, AppError> {
+    progress.phase(Phase::LoadingInventory, None);
+    let inventory = store
+        .load_inventory()
+        .await
+        .context("loading the inventory")?;
+    progress.done(Phase::LoadingInventory);
+    let mut extra = Vec::new();
+    for source in [FindingSource::Secret, FindingSource::Activity] {
+        extra.extend(
+            store
+                .open_findings(source)
+                .await
+                .context("loading findings")?,
+        );
+    }
+    progress.phase(Phase::Assessing, None);
+    let assessment = warrant_posture::assess(&inventory, &extra, posture, now);
+    progress.done(Phase::Assessing);
+    let origins = inventory
+        .identities
+        .iter()
+        .filter_map(|i| i.provenance.location.clone().map(|l| (i.id.clone(), l)))
+        .collect();
+    Ok(Evaluation {
+        inventory,
+        assessment,
+        origins,
+    })
+}
+
+/// Records the posture run (a complete run: posture findings it no longer raises resolve).
+pub async fn save(
+    store: &Store,
+    evaluation: &Evaluation,
+    now: Timestamp,
+    progress: &dyn Progress,
+) -> Result<(), AppError> {
+    let posture: Vec<&Finding> = evaluation
+        .assessment
+        .findings
+        .iter()
+        .filter(|f| f.source == FindingSource::Posture)
+        .collect();
+    let risks: Vec<(&str, &warrant_core::RiskScore)> = evaluation
+        .assessment
+        .identities
+        .iter()
+        .map(|i| (i.id.as_str(), &i.risk))
+        .collect();
+    progress.phase(Phase::Saving, None);
+    store
+        .save_assessment(now, FindingSource::Posture, &posture, &risks)
+        .await
+        .context("saving the assessment")?;
+    progress.done(Phase::Saving);
+    Ok(())
+}
+
+/// What `assess` returns: the import's inputs and notes, and the saved evaluation.
+#[derive(Debug)]
+pub struct Assessed {
+    pub imported: ImportOutcome,
+    pub evaluation: Evaluation,
+}
+
+/// Imports `paths`, evaluates posture over the whole store and saves the run. The returned
+/// inventory holds no policies: the report reads identities only, and policy statements are
+/// most of a large inventory's memory.
+pub async fn assess(
+    store: &Store,
+    settings: Settings<'_>,
+    fingerprinter: &Fingerprinter,
+    paths: &[PathBuf],
+    now: Timestamp,
+    progress: &dyn Progress,
+    cancel: &Cancel,
+) -> Result<Assessed, AppError> {
+    let imported =
+        import_paths(store, settings, fingerprinter, paths, now, progress, cancel).await?;
+    cancel.check()?;
+    let mut evaluation = evaluate(store, settings.posture, now, progress).await?;
+    evaluation.inventory.policies = Vec::new();
+    cancel.check()?;
+    save(store, &evaluation, now, progress).await?;
+    Ok(Assessed {
+        imported,
+        evaluation,
+    })
+}
+
+/// One row per assessed identity, as the reports show them.
+pub fn identity_views(evaluation: &Evaluation) -> Vec<IdentityView> {
+    let mut n_findings: HashMap<&str, usize> = HashMap::new();
+    for f in &evaluation.assessment.findings {
+        *n_findings.entry(f.identity.as_str()).or_default() += 1;
+    }
+    let last_used: HashMap<&str, _> = evaluation
+        .inventory
+        .identities
+        .iter()
+        .map(|i| (i.id.as_str(), i.last_used))
+        .collect();
+    evaluation
+        .assessment
+        .identities
+        .iter()
+        .map(|i| IdentityView {
+            id: i.id.clone(),
+            kind: i.kind,
+            provider: i.provider,
+            name: i.name.clone(),
+            account: i.account.clone(),
+            environment: i.environment,
+            status: i.status,
+            owners: i.owners.clone(),
+            risk: round1(i.risk.score),
+            blast_radius: round1(i.risk.blast_radius),
+            exposure: round1(i.risk.exposure),
+            admin_equivalent: i.privilege.admin_equivalent,
+            last_used: last_used.get(i.id.as_str()).copied().flatten(),
+            n_findings: n_findings.get(i.id.as_str()).copied().unwrap_or(0),
+        })
+        .collect()
+}
+
+fn round1(x: f64) -> f64 {
+    (x * 10.0).round() / 10.0
+}

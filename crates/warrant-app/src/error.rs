@@ -1,0 +1,52 @@
+//! The application layer's one error type.
+
+use warrant_store::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// A store operation failed; `context` says which ("loading the inventory").
+    #[error("{context}")]
+    Store {
+        context: &'static str,
+        #[source]
+        source: StoreError,
+    },
+    /// A scan could not run (rules, allowlist, baseline, a path that does not exist).
+    #[error(transparent)]
+    Scan(#[from] warrant_scan::ScanError),
+    /// Reading a git repository's history or index failed.
+    #[error("{context}")]
+    Git {
+        context: String,
+        #[source]
+        source: warrant_scan::git::GitError,
+    },
+    /// A file the use case needs could not be read or written.
+    #[error("{context}")]
+    Io {
+        context: String,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The fingerprint key is missing, malformed or could not be created.
+    #[error("{0}")]
+    Key(String),
+    /// The request cannot be carried out as given (a path that does not exist, nothing to do).
+    #[error("{0}")]
+    Invalid(String),
+    /// The caller's [`crate::Cancel`] token was set; the work done so far is committed batch
+    /// by batch, the rest was not started.
+    #[error("cancelled")]
+    Cancelled,
+}
+
+/// Names what a store call was doing: `store.load_inventory().await.context("loading the inventory")`.
+pub(crate) trait StoreContext<T> {
+    fn context(self, context: &'static str) -> Result<T, AppError>;
+}
+
+impl<T> StoreContext<T> for Result<T, StoreError> {
+    fn context(self, context: &'static str) -> Result<T, AppError> {
+        self.map_err(|source| AppError::Store { context, source })
+    }
+}

@@ -1,0 +1,39 @@
+//! Warrant's application layer: what the product *does*, as one async entry per use case, for
+//! every front end (the `warrant` command, stream consumers, and the coming server, lifecycle
+//! engine and gateway).
+//!
+//! The use cases compose the libraries (connectors, scan, activity, posture, store) and nothing
+//! else: no terminal, no HTTP, no environment variables, no wall clock. Time comes in as a
+//! `now` the caller chose, configuration as the serde structs of [`config`], progress and
+//! cancellation as a [`Progress`] and a [`Cancel`] token. Front ends parse their input, call one
+//! use case and render what it returns.
+//!
+//! The use cases run their CPU-bound steps (parsing, scanning, assessing) inline: a front end
+//! that serves other requests on the same runtime runs them on a blocking thread.
+
+pub mod activity;
+pub mod assess;
+pub mod config;
+pub mod control;
+pub mod error;
+pub mod import;
+pub mod keys;
+pub mod query;
+pub mod scan;
+
+pub use activity::{ActivityOutcome, BatchOutcome, ingest_paths, process_events};
+pub use assess::{Assessed, Evaluation, assess, evaluate, identity_views, save};
+pub use config::{ActivityConfig, ImportConfig, PostureConfig};
+pub use control::{Cancel, NoProgress, Phase, Progress};
+pub use error::AppError;
+pub use import::{ImportOutcome, import_context, import_paths};
+pub use keys::{FingerprintKey, load_or_create_key};
+pub use scan::{ScanOutcome, scan};
+
+/// The configuration the use cases read, borrowed from wherever the front end loaded it.
+#[derive(Debug, Clone, Copy)]
+pub struct Settings<'a> {
+    pub import: &'a ImportConfig,
+    pub posture: &'a PostureConfig,
+    pub activity: &'a ActivityConfig,
+}

@@ -1,0 +1,110 @@
+//! Leaked-secret scans: every source `warrant_scan` reads (paths, standard input, git history,
+//! staged changes, archives inside them), then, when a store is given, the link from each found
+//! secret to the identity it unlocks, recorded as occurrences and NHI2 findings.
+
+use std::collections::HashMap;
+
+use warrant_core::{Fingerprinter, Inventory, Timestamp};
+use warrant_scan::link::{Link, leak_findings, link};
+use warrant_scan::{Origin, RuleSet, ScanOptions, ScanReport, SecretFinding};
+use warrant_store::{SecretOccurrence, Store};
+
+use crate::error::StoreContext;
+use crate::{AppError, Cancel, Phase, Progress};
+
+/// What a scan found.
+#[derive(Debug)]
+pub struct ScanOutcome {
+    pub report: ScanReport,
+    /// The rule set in force (built-in rules, the options' rule files, minus disabled rules).
+    pub rules: RuleSet,
+    /// Found secrets linked to inventory identities (empty without a store).
+    pub links: Vec<Link>,
+}
+
+/// Scans what `options` names. With a `store`, the findings are linked to its inventory and
+/// recorded (where each secret was found, and an NHI2 finding per linked identity) at `now`.
+/// The scan itself runs to completion once started; `cancel` is checked before it and before
+/// anything is recorded.
+pub async fn scan(
+    options: &ScanOptions,
+    fingerprinter: &Fingerprinter,
+    store: Option<&Store>,
+    now: Timestamp,
+    progress: &dyn Progress,
+    cancel: &Cancel,
+) -> Result<ScanOutcome, AppError> {
+    cancel.check()?;
+    let report_progress: &(dyn Fn(u64) + Sync) = &|bytes| progress.position(bytes);
+    let rules = options.rule_set(&RuleSet::builtin().map_err(warrant_scan::ScanError::from)?)?;
+    progress.phase(Phase::Scanning, None);
+    let report =
+        warrant_scan::scan_with_rules(options, &rules, fingerprinter, Some(report_progress));
+    progress.done(Phase::Scanning);
+    let report = report?;
+    let mut links = Vec::new();
+    if let Some(store) = store {
+        cancel.check()?;
+        let inventory = store
+            .load_inventory()
+            .await
+            .context("loading the inventory")?;
+        links = record(store, &inventory, fingerprinter, &report.findings, now).await?;
+    }
+    Ok(ScanOutcome {
+        report,
+        rules,
+        links,
+    })
+}
+
+/// Where each secret was found, with the identity it unlocks when linked.
+fn occurrences(findings: &[SecretFinding], links: &[Link]) -> Vec<SecretOccurrence> {
+    let identity_of: HashMap<&str, &str> = links
+        .iter()
+        .map(|l| (l.fingerprint.as_str(), l.identity.as_str()))
+        .collect();
+    findings
+        .iter()
+        .map(|f| {
+            let (author, date) = match &f.origin {
+                Origin::Git { author, date, .. } => (author.clone(), *date),
+                _ => (None, None),
+            };
+            SecretOccurrence {
+                fingerprint: f.fingerprint.clone(),
+                rule: f.rule.clone(),
+                path: f.origin.display_path(),
+                commit: f.origin.commit().map(str::to_string),
+                line: u32::try_from(f.line).unwrap_or(u32::MAX),
+                column: u32::try_from(f.column).unwrap_or(u32::MAX),
+                author,
+                date,
+                identity: identity_of
+                    .get(f.fingerprint.as_str())
+                    .map(|s| s.to_string()),
+            }
+        })
+        .collect()
+}
+
+/// Links findings to `inventory` and records occurrences and NHI2 findings (a partial run:
+/// findings open and refresh, none resolve).
+pub async fn record(
+    store: &Store,
+    inventory: &Inventory,
+    fingerprinter: &Fingerprinter,
+    findings: &[SecretFinding],
+    now: Timestamp,
+) -> Result<Vec<Link>, AppError> {
+    let links = link(fingerprinter, inventory, findings);
+    store
+        .record_secret_occurrences(&occurrences(findings, &links))
+        .await
+        .context("saving where secrets were found")?;
+    store
+        .record_findings(now, &leak_findings(findings, &links))
+        .await
+        .context("saving leaked-secret findings")?;
+    Ok(links)
+}

@@ -1,0 +1,165 @@
+//! Import, assessment and the queries over the stored result, on the demo organisation.
+
+use std::collections::BTreeSet;
+
+use warrant_app::query::{self, AlertsFilter, FindingsFilter, InventoryFilter};
+use warrant_app::{AppError, Cancel, NoProgress};
+use warrant_core::{FindingSource, Provider};
+
+use crate::common::{config, demo_org, fingerprinter, now, store};
+
+/// The (rule, identity suffix) pairs `examples/demo-org/expected.json` lists.
+fn expected() -> BTreeSet<(String, String)> {
+    let text = std::fs::read_to_string(demo_org().join("expected.json")).unwrap();
+    let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+    doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["rule"].as_str().unwrap().to_string(),
+                f["identity"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn assess_finds_what_the_demo_organisation_plants_and_the_queries_agree() {
+    let store = store().await;
+    let config = config();
+    let assessed = warrant_app::assess(
+        &store,
+        config.settings(),
+        &fingerprinter(),
+        &[demo_org()],
+        now(),
+        &NoProgress,
+        &Cancel::new(),
+    )
+    .await
+    .unwrap();
+    assert!(assessed.imported.n_records > 0);
+    assert!(assessed.imported.inputs.iter().all(|i| i.error.is_none()));
+    let findings = &assessed.evaluation.assessment.findings;
+    for (rule, identity) in expected() {
+        assert!(
+            findings
+                .iter()
+                .any(|f| f.rule == rule && f.identity.ends_with(&identity)),
+            "{rule} on {identity} is missing"
+        );
+    }
+
+    // The saved run is what the queries read.
+    let views = query::inventory(
+        &store,
+        &config.posture,
+        now(),
+        &InventoryFilter::default(),
+        &NoProgress,
+    )
+    .await
+    .unwrap();
+    assert_eq!(views.len(), assessed.evaluation.assessment.identities.len());
+    let aws_only = query::inventory(
+        &store,
+        &config.posture,
+        now(),
+        &InventoryFilter {
+            provider: Some(Provider::Aws),
+            ..InventoryFilter::default()
+        },
+        &NoProgress,
+    )
+    .await
+    .unwrap();
+    assert!(!aws_only.is_empty() && aws_only.len() < views.len());
+
+    let listed = query::findings(
+        &store,
+        &config.posture,
+        now(),
+        &FindingsFilter {
+            source: Some(FindingSource::Posture),
+            ..FindingsFilter::default()
+        },
+        &NoProgress,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        listed.findings.len(),
+        findings
+            .iter()
+            .filter(|f| f.source == FindingSource::Posture)
+            .count()
+    );
+
+    let detail = query::show(
+        &store,
+        &config.posture,
+        now(),
+        "legacy-report-runner",
+        now() - chrono::Duration::days(90),
+        &NoProgress,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        detail.id,
+        "arn:aws:iam::111111111111:role/legacy-report-runner"
+    );
+    assert!(detail.stored.is_some());
+    let missing = query::show(
+        &store,
+        &config.posture,
+        now(),
+        "no-such-identity",
+        now(),
+        &NoProgress,
+    )
+    .await;
+    assert!(matches!(missing, Err(AppError::Invalid(_))));
+
+    let rightsized = query::rightsize(
+        &store,
+        "arn:aws:iam::111111111111:role/legacy-report-runner",
+        now() - chrono::Duration::days(90),
+    )
+    .await
+    .unwrap();
+    assert!(rightsized.usage.is_empty());
+    assert!(
+        query::rightsize(&store, "arn:aws:iam::1:role/none", now())
+            .await
+            .is_err()
+    );
+
+    assert!(
+        query::alerts(&store, &AlertsFilter::default())
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[tokio::test]
+async fn an_import_of_a_missing_path_is_refused() {
+    let store = store().await;
+    let result = warrant_app::import_paths(
+        &store,
+        config().settings(),
+        &fingerprinter(),
+        &[demo_org().join("no-such-dir")],
+        now(),
+        &NoProgress,
+        &Cancel::new(),
+    )
+    .await;
+    assert!(
+        matches!(&result, Err(AppError::Invalid(m)) if m.ends_with("does not exist")),
+        "{result:?}"
+    );
+}

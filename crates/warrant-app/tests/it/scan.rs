@@ -1,0 +1,98 @@
+//! Scans through the use case: sources, and links to the stored inventory.
+
+use warrant_app::{Cancel, NoProgress};
+use warrant_core::FindingSource;
+use warrant_scan::ScanOptions;
+
+use crate::common::{demo_store, fingerprinter, now};
+
+/// svc-dev-seeder's access key id in the demo organisation.
+const KEY_ID: &str = "AKIAZP6WDFRWPBJ3NNUJ";
+const SEEDER: &str = "arn:aws:iam::222222222222:user/svc-dev-seeder";
+
+#[tokio::test]
+async fn a_leaked_key_id_links_to_its_identity_and_records_an_nhi2_finding() {
+    let store = demo_store().await;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("seed.sh"),
+        format!(
+            "export AWS_ACCESS_KEY_ID={KEY_ID}\nexport AWS_SECRET_ACCESS_KEY=q8Rb2Lw7XzN4vKp1Ts9Hc6Ym3Df0Gj5Ua2Ei7OkW\n"
+        ),
+    )
+    .unwrap();
+    let options = ScanOptions {
+        paths: vec![dir.path().to_path_buf()],
+        threads: 1,
+        ..ScanOptions::default()
+    };
+    let outcome = warrant_app::scan(
+        &options,
+        &fingerprinter(),
+        Some(&store),
+        now(),
+        &NoProgress,
+        &Cancel::new(),
+    )
+    .await
+    .unwrap();
+    assert!(
+        outcome.report.findings.len() >= 2,
+        "{:#?}",
+        outcome.report.findings
+    );
+    assert!(
+        outcome
+            .links
+            .iter()
+            .any(|l| l.identity == SEEDER && l.by == "key id"),
+        "{:#?}",
+        outcome.links
+    );
+    let stored = store.open_findings(FindingSource::Secret).await.unwrap();
+    assert!(
+        stored
+            .iter()
+            .any(|f| f.identity == SEEDER && f.rule == "leaked-secret")
+    );
+    assert!(
+        !store
+            .secret_occurrences_for_identity(SEEDER)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[tokio::test]
+async fn a_scan_without_a_store_links_nothing_and_nothing_to_scan_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("a.env"), format!("KEY={KEY_ID}\n")).unwrap();
+    let options = ScanOptions {
+        paths: vec![dir.path().to_path_buf()],
+        threads: 1,
+        ..ScanOptions::default()
+    };
+    let outcome = warrant_app::scan(
+        &options,
+        &fingerprinter(),
+        None,
+        now(),
+        &NoProgress,
+        &Cancel::new(),
+    )
+    .await
+    .unwrap();
+    assert!(!outcome.report.findings.is_empty());
+    assert!(outcome.links.is_empty());
+    let nothing = warrant_app::scan(
+        &ScanOptions::default(),
+        &fingerprinter(),
+        None,
+        now(),
+        &NoProgress,
+        &Cancel::new(),
+    )
+    .await;
+    assert!(nothing.is_err());
+}
