@@ -19,15 +19,13 @@ async fn populated(store: &Store) {
     store.import(&realistic(), t(1)).await.unwrap();
     store.meta_set("installation_id", "abc").await.unwrap();
     let finding = Finding::new(
-        "old-key",
+        RuleId::AccessKeyOld,
         "old key on deployer",
-        OwaspNhi::Nhi7,
         Severity::High,
         "arn:aws:iam::111122223333:role/deployer",
         "",
         vec!["evidence".into()],
         "rotate it",
-        FindingSource::Posture,
     );
     let risk = RiskScore {
         score: 42.5,
