@@ -177,9 +177,9 @@ fn leaked_secret_finding(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Confidence;
     use warrant_core::OwaspNhi;
     use warrant_core::fingerprint::FINGERPRINT_PREFIX;
-    use crate::Confidence;
     use warrant_core::{Credential, CredentialKind};
 
     fn found(

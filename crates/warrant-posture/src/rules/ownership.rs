@@ -13,7 +13,9 @@ pub(super) fn ownership(subject: &Subject<'_>, ctx: &Context<'_>, out: &mut Emit
     let exempt_from_ownership = is_human
         || provider_managed(identity)
         || identity.kind == IdentityKind::GitHubActions
-        || (identity.attributes.contains_key(attribute::DEFAULT_SERVICE_ACCOUNT)
+        || (identity
+            .attributes
+            .contains_key(attribute::DEFAULT_SERVICE_ACCOUNT)
             && !ctx
                 .index
                 .attachments_by_identity

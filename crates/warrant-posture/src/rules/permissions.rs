@@ -97,7 +97,9 @@ pub(super) fn permissions(subject: &Subject<'_>, ctx: &Context<'_>, out: &mut Em
                 );
             }
         }
-        if identity.attributes.contains_key(attribute::DEFAULT_SERVICE_ACCOUNT)
+        if identity
+            .attributes
+            .contains_key(attribute::DEFAULT_SERVICE_ACCOUNT)
             && ctx
                 .index
                 .attachments_by_identity
