@@ -204,6 +204,7 @@ async fn a_cancelled_ingest_stops_before_reading() {
 fn the_batch_step_is_send() {
     fn assert_send<T: Send>(_: &T) {}
     let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
         .build()
         .unwrap();
     let store = runtime.block_on(crate::common::store());
