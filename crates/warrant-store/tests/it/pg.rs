@@ -158,9 +158,19 @@ fn start_cluster() -> Result<Server, String> {
                 break;
             }
             let log = std::fs::read_to_string(dir.join("log")).unwrap_or_default();
-            if log.contains("could not bind") || log.contains("FATAL") {
+            // Only a taken port is worth another try: any other failure would fail again, and
+            // a retry while this server still runs would meet its lock file.
+            if log.contains("could not bind") {
                 last_error = log;
                 break;
+            }
+            // pg_isready's own probes make a starting server log "FATAL: the database system
+            // is starting up"; that is progress, not failure (seen on a loaded machine).
+            if log
+                .lines()
+                .any(|line| line.contains("FATAL") && !line.contains("starting up"))
+            {
+                return Err(format!("postgres did not start: {log}"));
             }
             std::thread::sleep(std::time::Duration::from_millis(50));
         }
