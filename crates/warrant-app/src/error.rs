@@ -11,6 +11,21 @@ pub enum AppError {
         #[source]
         source: StoreError,
     },
+    /// A store operation on a store named by the caller failed; `context` names it (its URL
+    /// with any password redacted).
+    #[error("{context}")]
+    StoreAt {
+        context: String,
+        #[source]
+        source: StoreError,
+    },
+    /// A provider's API could not be read (live discovery).
+    #[error("{context}")]
+    Provider {
+        context: &'static str,
+        #[source]
+        source: warrant_aws_live::LiveError,
+    },
     /// A scan could not run (rules, allowlist, baseline, a path that does not exist).
     #[error(transparent)]
     Scan(#[from] warrant_scan::ScanError),

@@ -15,11 +15,13 @@ pub mod activity;
 pub mod assess;
 pub mod config;
 pub mod control;
+pub mod discover;
 pub mod error;
 pub mod import;
 pub mod keys;
 pub mod query;
 pub mod scan;
+pub mod store;
 
 pub use activity::{ActivityOutcome, BatchOutcome, ingest_paths, process_events};
 pub use assess::{Assessed, Evaluation, assess, evaluate, identity_views, save};

@@ -123,11 +123,4 @@ impl App {
     ) -> anyhow::Result<T> {
         Ok(self.block_on(use_case)?)
     }
-
-    pub fn import_context(&self) -> anyhow::Result<warrant_connectors::ImportContext> {
-        Ok(warrant_app::import_context(
-            &self.fingerprinter()?,
-            self.settings(),
-        ))
-    }
 }

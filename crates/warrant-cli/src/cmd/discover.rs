@@ -1,6 +1,6 @@
 //! `warrant discover aws --live`: read identities straight from provider APIs into the store.
 
-use anyhow::{Context, bail};
+use anyhow::bail;
 
 use crate::app::App;
 use crate::output::{self, Format};
@@ -47,20 +47,18 @@ pub fn run(app: &App, args: DiscoverArgs) -> anyhow::Result<u8> {
         region: aws.region,
         profile: aws.profile,
     };
-    let ctx = app.import_context()?;
-    let bar = output::progress(None, "Discovering AWS IAM");
-    let outcome = app
-        .block_on(warrant_aws_live::discover(&options, &ctx))
-        .context("discovering AWS")?;
-    bar.finish_and_clear();
     let store = app.open_store()?;
-    let stats = app
-        .run(warrant_app::import::save_inventory(
-            &store,
-            &outcome.inventory,
-            app.now(),
-        ))
-        .context("saving the discovered records")?;
+    let bar = output::progress(None, "Discovering AWS IAM");
+    let discovered = app.run(warrant_app::discover::aws_live(
+        &store,
+        app.settings(),
+        &app.fingerprinter()?,
+        &options,
+        app.now(),
+        &warrant_app::Cancel::new(),
+    ));
+    bar.finish_and_clear();
+    let warrant_app::discover::Discovered { outcome, stats } = discovered?;
     let inv = &outcome.inventory;
     match format {
         Format::Json => {

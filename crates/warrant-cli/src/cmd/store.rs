@@ -1,8 +1,5 @@
 //! `warrant store`: operations on whole stores.
 
-use anyhow::{Context, bail};
-use warrant_store::Store;
-
 use crate::app::App;
 
 #[derive(Debug, clap::Args)]
@@ -32,25 +29,7 @@ pub fn run(app: &App, args: StoreArgs) -> anyhow::Result<u8> {
 }
 
 fn migrate(app: &App, from: &str, to: &str) -> anyhow::Result<u8> {
-    let (from_shown, to_shown) = (
-        warrant_store::redacted_location(from),
-        warrant_store::redacted_location(to),
-    );
-    // Copying from a store that does not exist would create an empty one and copy nothing.
-    if let Some(file) = warrant_store::sqlite_file(from)
-        && !file.exists()
-    {
-        bail!("no store at {from_shown}");
-    }
-    let source = app
-        .block_on(Store::open_url(from))
-        .with_context(|| format!("opening {from_shown}"))?;
-    let target = app
-        .block_on(Store::open_url(to))
-        .with_context(|| format!("opening {to_shown}"))?;
-    let report = app
-        .block_on(source.copy_to(&target))
-        .with_context(|| format!("copying {from_shown} to {to_shown}"))?;
+    let report = app.run(warrant_app::store::migrate(from, to))?;
     for table in &report.tables {
         println!(
             "{:<22} {:>10} rows  sha256 {}",
@@ -58,10 +37,10 @@ fn migrate(app: &App, from: &str, to: &str) -> anyhow::Result<u8> {
         );
     }
     println!(
-        "Copied {} rows from {from_shown} to {to_shown}; row counts and checksums match.",
-        report.total_rows()
+        "Copied {} rows from {} to {}; row counts and checksums match.",
+        report.total_rows(),
+        warrant_store::redacted_location(from),
+        warrant_store::redacted_location(to),
     );
-    app.block_on(source.close());
-    app.block_on(target.close());
     Ok(crate::exit::OK)
 }
