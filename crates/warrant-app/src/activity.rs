@@ -9,8 +9,9 @@
 //! day, so memory stays bounded however much log a run is given.
 //!
 //! [`process_events`] is the step for one batch of already-parsed events; stream consumers call
-//! it with the events a delivery brought, so they record the same usage, baselines and alerts
-//! as [`ingest_paths`] does for files.
+//! its twin [`process_delivered`] with the events a delivery brought, which adds the
+//! exactly-once ledger, so they record the same usage, baselines and alerts as [`ingest_paths`]
+//! does for files.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -21,7 +22,7 @@ use warrant_activity::{
     Attribution, Attributor, Event, FileReport, IngestOptions, IngestReport, UsageAccumulator,
 };
 use warrant_core::{Finding, Inventory, Provider, Timestamp};
-use warrant_store::{IngestedFile, Store};
+use warrant_store::{ActivityWrites, ApplyOutcome, IngestedFile, LedgerKey, Store};
 
 use crate::error::StoreContext;
 use crate::{ActivityConfig, AppError, Cancel, Phase, Progress};
@@ -294,7 +295,8 @@ fn ingested<'a>(
 }
 
 /// Attribution, usage, last-used, baselines and detections for one batch of events against
-/// `inventory`; the store holds the result when this returns. Alerts are recorded at `now`.
+/// `inventory`; the store holds the result when this returns, all of it written in one
+/// transaction. Alerts are recorded at `now`.
 pub async fn process_events<I>(
     store: &Store,
     inventory: &Inventory,
@@ -305,30 +307,115 @@ pub async fn process_events<I>(
 where
     I: IntoIterator<Item = Event>,
 {
-    let mut outcome = BatchOutcome::default();
-    let mut by_identity: HashMap<String, (Attribution, Vec<Event>)> = HashMap::new();
-    {
+    let attributed = {
         let attributor = Attributor::new(inventory);
-        for event in events {
-            let attribution = attributor.attribute(&event);
-            let Some(key) = attribution.usage_key() else {
-                outcome.outside += 1;
-                continue;
-            };
-            by_identity
-                .entry(key)
-                .or_insert_with(|| (attribution, Vec::new()))
-                .1
-                .push(event);
-        }
-    }
+        group(
+            events
+                .into_iter()
+                .map(|event| (attributor.attribute(&event), event)),
+        )
+    };
+    let keys: Vec<String> = attributed.by_identity.keys().cloned().collect();
+    let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+    let (_, outcome) = store
+        .record_activity(&[], &keys, now, |_, stored| {
+            plan(inventory, config, attributed, stored)
+        })
+        .await
+        .context("saving activity (usage, last use, baselines, alerts)")?;
+    Ok(outcome)
+}
 
+/// [`process_events`] for events delivered at least once (a stream consumer's batch): in the
+/// same transaction as their results, each event's key (`log`, `id`) is recorded in the store's
+/// ledger, and events the ledger already holds (redeliveries) are left out before anything is
+/// computed, so each event counts once however often it comes. Returns the ledger's verdict
+/// (applied, duplicates, expired, rejected) with what the applied events did.
+pub async fn process_delivered(
+    store: &Store,
+    inventory: &Inventory,
+    config: &ActivityConfig,
+    now: Timestamp,
+    events: &[Event],
+) -> Result<(ApplyOutcome, BatchOutcome), AppError> {
+    let attributions: Vec<Attribution> = {
+        let attributor = Attributor::new(inventory);
+        events.iter().map(|e| attributor.attribute(e)).collect()
+    };
+    let ledger: Vec<LedgerKey> = events
+        .iter()
+        .zip(&attributions)
+        .map(|(event, attribution)| LedgerKey {
+            event_id: event.id.clone(),
+            log: warrant_stream::log_name(event.log),
+            time: event.time,
+            identity: attribution.usage_key(),
+        })
+        .collect();
+    let keys: Vec<&str> = ledger
+        .iter()
+        .filter_map(|k| k.identity.as_deref())
+        .collect();
+    store
+        .record_activity(&ledger, &keys, now, |admitted, stored| {
+            // Only the events new to the ledger: a redelivered event was counted, learned and
+            // judged when it first came.
+            let attributed = group(
+                admitted
+                    .applied_indices
+                    .iter()
+                    .filter_map(|&i| Some((attributions.get(i)?.clone(), events.get(i)?.clone()))),
+            );
+            plan(inventory, config, attributed, stored)
+        })
+        .await
+        .context("saving activity (ledger, usage, last use, baselines, alerts)")
+}
+
+/// A batch's events grouped by usage key (identity id, or `shadow:…` for unknown principals).
+#[derive(Default)]
+struct Attributed {
+    by_identity: HashMap<String, (Attribution, Vec<Event>)>,
+    /// Events of principals outside the organisation's machine identities.
+    outside: u64,
+}
+
+fn group(events: impl Iterator<Item = (Attribution, Event)>) -> Attributed {
+    let mut out = Attributed::default();
+    for (attribution, event) in events {
+        let Some(key) = attribution.usage_key() else {
+            out.outside += 1;
+            continue;
+        };
+        out.by_identity
+            .entry(key)
+            .or_insert_with(|| (attribution, Vec::new()))
+            .1
+            .push(event);
+    }
+    out
+}
+
+/// What a batch writes: usage, last use, the baselines learned and the alerts raised, judged
+/// against the `stored` baselines of the batch's identities. Pure computation, so the store can
+/// run it inside the transaction that writes its result.
+fn plan(
+    inventory: &Inventory,
+    config: &ActivityConfig,
+    attributed: Attributed,
+    stored: Vec<(String, Vec<u8>)>,
+) -> (ActivityWrites, BatchOutcome) {
+    let Attributed {
+        by_identity,
+        outside,
+    } = attributed;
+    let mut outcome = BatchOutcome {
+        outside,
+        ..BatchOutcome::default()
+    };
     let window_hours = i64::from(config.detection_window_hours);
     let learning_days = i64::from(config.learning_days);
-    let stored: BTreeMap<String, Baseline> = store
-        .baselines()
-        .await
-        .context("loading baselines")?
+    let stored: BTreeMap<String, Baseline> = stored
         .into_iter()
         .filter_map(|(id, bytes)| match Baseline::from_bytes(&bytes) {
             Ok(b) => Some((id, b)),
@@ -340,8 +427,7 @@ where
         .collect();
     let detector = Detector::new(config.detect.clone()).with_environments(environments(inventory));
     let mut usage = UsageAccumulator::default();
-    let mut touched: Vec<(String, Option<String>, Timestamp)> = Vec::new();
-    let mut baselines: Vec<(String, Vec<u8>)> = Vec::new();
+    let mut writes = ActivityWrites::default();
     {
         let index = inventory.index();
         let mut keys: Vec<&String> = by_identity.keys().collect();
@@ -373,7 +459,7 @@ where
                 Attribution::Known(id) => {
                     outcome.attributed += events.len() as u64;
                     outcome.identities.insert(id.clone());
-                    touched.push((id.clone(), None, newest));
+                    writes.last_used.push((id.clone(), None, newest));
                     match index.identity_by_id.get(id.as_str()) {
                         Some(identity) => {
                             let mut context = IdentityContext::from_identity(identity);
@@ -418,27 +504,13 @@ where
             for event in &window {
                 baseline.observe(event);
             }
-            baselines.push((key.clone(), baseline.to_bytes()));
+            writes.baselines.push((key.clone(), baseline.to_bytes()));
         }
     }
-    for (key, bytes) in &baselines {
-        store
-            .put_baseline(key, bytes)
-            .await
-            .context("saving baselines")?;
-    }
-    let records = usage.into_records();
-    outcome.usage_rows = records.len();
-    store.record_usage(&records).await.context("saving usage")?;
-    store
-        .touch_last_used(&touched)
-        .await
-        .context("saving last-used dates")?;
-    store
-        .record_findings(now, &outcome.alerts)
-        .await
-        .context("saving alerts")?;
-    Ok(outcome)
+    writes.usage = usage.into_records();
+    outcome.usage_rows = writes.usage.len();
+    writes.findings.clone_from(&outcome.alerts);
+    (writes, outcome)
 }
 
 /// Remembers fully read files so a re-run skips them. Files with bad records are remembered too:

@@ -49,6 +49,10 @@ pub enum AppError {
     /// The request cannot be carried out as given (a path that does not exist, nothing to do).
     #[error("{0}")]
     Invalid(String),
+    /// The NATS JetStream consumer could not run (connection, stream, consumer, a failed
+    /// batch).
+    #[error(transparent)]
+    Stream(#[from] warrant_stream::StreamError),
     /// The caller's [`crate::Cancel`] token was set; the work done so far is committed batch
     /// by batch, the rest was not started.
     #[error("cancelled")]

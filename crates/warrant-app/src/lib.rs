@@ -1,5 +1,5 @@
 //! Warrant's application layer: what the product *does*, as one async entry per use case, for
-//! every front end (the `warrant` command, stream consumers, and the coming server, lifecycle
+//! every front end (the `warrant` command, stream consumers ([`stream`]), and the coming server, lifecycle
 //! engine and gateway).
 //!
 //! The use cases compose the libraries (connectors, scan, activity, posture, store) and nothing
@@ -22,8 +22,11 @@ pub mod keys;
 pub mod query;
 pub mod scan;
 pub mod store;
+pub mod stream;
 
-pub use activity::{ActivityOutcome, BatchOutcome, ingest_paths, process_events};
+pub use activity::{
+    ActivityOutcome, BatchOutcome, ingest_paths, process_delivered, process_events,
+};
 pub use assess::{Assessed, Evaluation, assess, evaluate, identity_views, save};
 pub use config::{ActivityConfig, ImportConfig, PostureConfig};
 pub use control::{Cancel, NoProgress, Phase, Progress};
@@ -31,6 +34,7 @@ pub use error::AppError;
 pub use import::{ImportOutcome, import_context, import_paths};
 pub use keys::{FingerprintKey, load_or_create_key};
 pub use scan::{ScanOutcome, scan};
+pub use stream::{ConsumeOutcome, IngestProcessor, StreamTotals};
 
 /// The configuration the use cases read, borrowed from wherever the front end loaded it.
 #[derive(Debug, Clone, Copy)]

@@ -91,6 +91,8 @@ pub enum Command {
     Scan(cmd::scan::ScanArgs),
     /// Ingest activity logs (CloudTrail, Kubernetes audit, GitHub audit, OTLP agent spans): usage, last-used, baselines, alerts.
     Ingest(cmd::ingest::IngestArgs),
+    /// Consume activity events from NATS JetStream into the store, exactly once each: usage, last-used, baselines, alerts.
+    Consume(cmd::consume::ConsumeArgs),
     /// List activity alerts (anomalies, persistence, evasion, shadow identities…).
     Alerts(cmd::alerts::AlertsArgs),
     /// Compare an identity's granted permissions with its observed use and propose a least-privilege policy.

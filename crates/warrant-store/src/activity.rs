@@ -7,6 +7,10 @@
 //! consumer killed between commit and acknowledgement loses nothing either: the event comes back
 //! and is recognised as a duplicate.
 //!
+//! [`Store::record_activity`] gives the same guarantee to the whole ingest of a batch (usage, last
+//! use, baselines, alerts): the caller's planning step runs inside the transaction, on the events
+//! the ledger admitted and the baselines read in that transaction.
+//!
 //! Several processes may share one SQLite file (WAL, busy timeout and `BEGIN IMMEDIATE` make
 //! writers queue); a cluster of consumers on several machines uses the PostgreSQL backend, where
 //! writers take turns on an advisory lock and the same statements (`ON CONFLICT … DO NOTHING
@@ -16,10 +20,10 @@ use std::collections::{BTreeMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
-use warrant_core::{Timestamp, UsageRecord};
+use warrant_core::{Finding, Timestamp, UsageRecord};
 
 use crate::dialect::{self, MAX_BIND_PARAMS};
-use crate::{Store, StoreError};
+use crate::{Store, StoreError, WriteTx};
 
 /// Meta key holding the ledger's prune cut-off (see [`Store::prune_seen_before`]).
 const PRUNED_BEFORE_KEY: &str = "activity_seen_pruned_before";
@@ -100,6 +104,158 @@ fn malformed(event: &AppliedEvent) -> Option<&'static str> {
     None
 }
 
+/// One event's key as the ledger sees it, borrowed from whatever form the caller holds.
+struct KeyRef<'a> {
+    log: &'a str,
+    event_id: &'a str,
+    time: Timestamp,
+    identity: Option<&'a str>,
+    /// Why the event cannot be applied, if it cannot.
+    malformed: Option<&'static str>,
+}
+
+/// Admits a batch into the ledger inside `tx`: refuses malformed and expired events, counts
+/// repeats within the batch and keys the ledger already holds as duplicates, inserts the others
+/// (multi-row statements) and returns their positions in `applied_indices`.
+async fn admit(tx: &mut WriteTx, keys: &[KeyRef<'_>]) -> Result<ApplyOutcome, StoreError> {
+    let mut outcome = ApplyOutcome::default();
+    let pruned_before: Option<String> = tx
+        .query("SELECT value FROM meta WHERE key = ?")
+        .bind(PRUNED_BEFORE_KEY)
+        .fetch_optional(tx.conn())
+        .await?
+        .map(|r| r.try_get(0))
+        .transpose()?;
+
+    // Events that may be new: well-formed, not expired, first of their key in the batch.
+    let mut candidates: Vec<(usize, &KeyRef<'_>, String)> = Vec::new();
+    let mut keys_in_batch: HashSet<(&str, &str)> = HashSet::new();
+    for (index, key) in keys.iter().enumerate() {
+        if let Some(reason) = key.malformed {
+            tracing::warn!(
+                log = %key.log,
+                event_id = %key.event_id,
+                index,
+                reason,
+                "activity event refused"
+            );
+            outcome.rejected += 1;
+            continue;
+        }
+        let time = dialect::timestamp(&key.time);
+        if pruned_before
+            .as_deref()
+            .is_some_and(|cut| time.as_str() < cut)
+        {
+            outcome.expired += 1;
+            continue;
+        }
+        if !keys_in_batch.insert((key.log, key.event_id)) {
+            outcome.duplicates += 1;
+            continue;
+        }
+        candidates.push((index, key, time));
+    }
+
+    // `RETURNING` names the keys the ledger did not hold.
+    let mut inserted: HashSet<(String, String)> = HashSet::with_capacity(candidates.len());
+    const COLS: usize = 4;
+    for chunk in candidates.chunks(MAX_BIND_PARAMS / COLS) {
+        let sql = format!(
+            "INSERT INTO activity_events_seen (log, event_id, event_time, identity) \
+             VALUES {} ON CONFLICT (log, event_id) DO NOTHING RETURNING log, event_id",
+            dialect::value_rows(chunk.len(), COLS)
+        );
+        let mut query = tx.query(&sql);
+        for (_, key, time) in chunk {
+            query = query
+                .bind(key.log)
+                .bind(key.event_id)
+                .bind(time.as_str())
+                .bind(key.identity.unwrap_or(""));
+        }
+        for row in query.fetch_all(tx.conn()).await? {
+            inserted.insert((row.try_get(0)?, row.try_get(1)?));
+        }
+    }
+    for (index, key, _) in candidates {
+        if inserted.contains(&(key.log.to_string(), key.event_id.to_string())) {
+            outcome.applied += 1;
+            outcome.applied_indices.push(index);
+        } else {
+            outcome.duplicates += 1;
+        }
+    }
+    Ok(outcome)
+}
+
+/// Adds the admitted events to the per-identity counts of [`Store::activity_counts`].
+async fn add_counts(
+    tx: &mut WriteTx,
+    admitted: impl Iterator<Item = (Option<&str>, Timestamp)>,
+) -> Result<(), StoreError> {
+    let mut counts: BTreeMap<&str, (u64, Timestamp, Timestamp)> = BTreeMap::new();
+    for (identity, time) in admitted {
+        let count = counts
+            .entry(identity.unwrap_or(""))
+            .or_insert((0, time, time));
+        count.0 += 1;
+        count.1 = count.1.min(time);
+        count.2 = count.2.max(time);
+    }
+    let counts: Vec<_> = counts.into_iter().collect();
+    const COLS: usize = 4;
+    for chunk in counts.chunks(MAX_BIND_PARAMS / COLS) {
+        let sql = format!(
+            "INSERT INTO activity_counts (identity, events, first_event, last_event) \
+             VALUES {} ON CONFLICT (identity) DO UPDATE SET \
+             events = activity_counts.events + excluded.events, \
+             first_event = CASE WHEN excluded.first_event < activity_counts.first_event \
+                 THEN excluded.first_event ELSE activity_counts.first_event END, \
+             last_event = CASE WHEN excluded.last_event > activity_counts.last_event \
+                 THEN excluded.last_event ELSE activity_counts.last_event END",
+            dialect::value_rows(chunk.len(), COLS)
+        );
+        let mut query = tx.query(&sql);
+        for (identity, (events, first, last)) in chunk {
+            query = query
+                .bind(*identity)
+                .bind(to_i64(*events))
+                .bind(dialect::timestamp(first))
+                .bind(dialect::timestamp(last));
+        }
+        query.execute(tx.conn()).await?;
+    }
+    Ok(())
+}
+
+/// One event's key in the exactly-once ledger, for [`Store::record_activity`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LedgerKey {
+    /// The provider's unique event id.
+    pub event_id: String,
+    /// The log kind (snake_case); ids are unique within a kind.
+    pub log: String,
+    /// When the event happened (checked against the prune cut-off).
+    pub time: Timestamp,
+    /// The identity (or `shadow:` key) it was attributed to, if any; counted per identity.
+    pub identity: Option<String>,
+}
+
+/// What one batch of activity writes, planned by the caller from the batch's events and the
+/// stored baselines (see [`Store::record_activity`]).
+#[derive(Debug, Clone, Default)]
+pub struct ActivityWrites {
+    /// Usage aggregates to add (as [`Store::record_usage`]).
+    pub usage: Vec<UsageRecord>,
+    /// Last-use raises (as [`Store::touch_last_used`]).
+    pub last_used: Vec<(String, Option<String>, Timestamp)>,
+    /// Baselines to store, replacing the old ones (as [`Store::put_baseline`]).
+    pub baselines: Vec<(String, Vec<u8>)>,
+    /// Alerts to open or refresh (as [`Store::record_findings`]).
+    pub findings: Vec<Finding>,
+}
+
 impl Store {
     /// Applies a batch of events exactly once, in one transaction: each event's key
     /// (`log`, `event_id`) goes into the ledger, and only events new to it add their usage
@@ -107,95 +263,34 @@ impl Store {
     /// their identity's and credential's last use (as [`Store::touch_last_used`]) and count for
     /// [`Store::activity_counts`]. Re-applying a batch changes nothing.
     pub async fn apply_events(&self, batch: &[AppliedEvent]) -> Result<ApplyOutcome, StoreError> {
-        let mut outcome = ApplyOutcome::default();
         let mut tx = self.begin_write().await?;
-        let pruned_before: Option<String> = tx
-            .query("SELECT value FROM meta WHERE key = ?")
-            .bind(PRUNED_BEFORE_KEY)
-            .fetch_optional(tx.conn())
-            .await?
-            .map(|r| r.try_get(0))
-            .transpose()?;
+        let keys: Vec<KeyRef<'_>> = batch
+            .iter()
+            .map(|event| KeyRef {
+                log: &event.log,
+                event_id: &event.event_id,
+                time: event.time,
+                identity: event.identity.as_deref(),
+                malformed: malformed(event),
+            })
+            .collect();
+        let outcome = admit(&mut tx, &keys).await?;
+        let admitted: Vec<&AppliedEvent> = outcome
+            .applied_indices
+            .iter()
+            .filter_map(|&i| batch.get(i))
+            .collect();
 
-        // Events that may be new: well-formed, not expired, first of their key in the batch.
-        let mut candidates: Vec<(usize, &AppliedEvent, String)> = Vec::new();
-        let mut keys_in_batch: HashSet<(&str, &str)> = HashSet::new();
-        for (index, event) in batch.iter().enumerate() {
-            if let Some(reason) = malformed(event) {
-                tracing::warn!(
-                    log = %event.log,
-                    event_id = %event.event_id,
-                    index,
-                    reason,
-                    "activity event refused"
-                );
-                outcome.rejected += 1;
-                continue;
-            }
-            let time = dialect::timestamp(&event.time);
-            if pruned_before
-                .as_deref()
-                .is_some_and(|cut| time.as_str() < cut)
-            {
-                outcome.expired += 1;
-                continue;
-            }
-            if !keys_in_batch.insert((event.log.as_str(), event.event_id.as_str())) {
-                outcome.duplicates += 1;
-                continue;
-            }
-            candidates.push((index, event, time));
-        }
-
-        // The ledger, in multi-row statements; `RETURNING` names the keys it did not hold.
-        let mut inserted: HashSet<(String, String)> = HashSet::with_capacity(candidates.len());
-        const COLS: usize = 4;
-        for chunk in candidates.chunks(MAX_BIND_PARAMS / COLS) {
-            let sql = format!(
-                "INSERT INTO activity_events_seen (log, event_id, event_time, identity) \
-                 VALUES {} ON CONFLICT (log, event_id) DO NOTHING RETURNING log, event_id",
-                dialect::value_rows(chunk.len(), COLS)
-            );
-            let mut query = tx.query(&sql);
-            for (_, event, time) in chunk {
-                query = query
-                    .bind(event.log.as_str())
-                    .bind(event.event_id.as_str())
-                    .bind(time.as_str())
-                    .bind(event.identity.as_deref().unwrap_or(""));
-            }
-            for row in query.fetch_all(tx.conn()).await? {
-                inserted.insert((row.try_get(0)?, row.try_get(1)?));
-            }
-        }
-
-        let mut usage: Vec<&UsageRecord> = Vec::new();
         let mut last_used: BTreeMap<(&str, Option<&str>), Timestamp> = BTreeMap::new();
-        let mut counts: BTreeMap<&str, (u64, Timestamp, Timestamp)> = BTreeMap::new();
-        for (index, event, _) in candidates {
-            if !inserted.contains(&(event.log.clone(), event.event_id.clone())) {
-                outcome.duplicates += 1;
-                continue;
-            }
-            outcome.applied += 1;
-            outcome.applied_indices.push(index);
-
-            usage.extend(&event.usage);
+        for event in admitted.iter().copied() {
             if let Some(identity) = event.identity.as_deref() {
                 let at = last_used
                     .entry((identity, event.credential.as_deref()))
                     .or_insert(event.time);
                 *at = (*at).max(event.time);
             }
-            let count = counts
-                .entry(event.identity.as_deref().unwrap_or(""))
-                .or_insert((0, event.time, event.time));
-            count.0 += 1;
-            count.1 = count.1.min(event.time);
-            count.2 = count.2.max(event.time);
         }
-
-        crate::usage::add_usage(&mut tx, usage.into_iter()).await?;
+        crate::usage::add_usage(&mut tx, admitted.iter().copied().flat_map(|e| &e.usage)).await?;
         crate::inventory::raise_last_used(
             &mut tx,
             last_used
@@ -203,32 +298,107 @@ impl Store {
                 .map(|((identity, credential), at)| (identity, credential, at)),
         )
         .await?;
-
-        let counts: Vec<_> = counts.into_iter().collect();
-        for chunk in counts.chunks(MAX_BIND_PARAMS / COLS) {
-            let sql = format!(
-                "INSERT INTO activity_counts (identity, events, first_event, last_event) \
-                 VALUES {} ON CONFLICT (identity) DO UPDATE SET \
-                 events = activity_counts.events + excluded.events, \
-                 first_event = CASE WHEN excluded.first_event < activity_counts.first_event \
-                     THEN excluded.first_event ELSE activity_counts.first_event END, \
-                 last_event = CASE WHEN excluded.last_event > activity_counts.last_event \
-                     THEN excluded.last_event ELSE activity_counts.last_event END",
-                dialect::value_rows(chunk.len(), COLS)
-            );
-            let mut query = tx.query(&sql);
-            for (identity, (events, first, last)) in chunk {
-                query = query
-                    .bind(*identity)
-                    .bind(to_i64(*events))
-                    .bind(dialect::timestamp(first))
-                    .bind(dialect::timestamp(last));
-            }
-            query.execute(tx.conn()).await?;
-        }
-
+        add_counts(
+            &mut tx,
+            admitted
+                .iter()
+                .copied()
+                .map(|e| (e.identity.as_deref(), e.time)),
+        )
+        .await?;
         tx.commit().await?;
         Ok(outcome)
+    }
+
+    /// Records one batch of activity — usage, last use, baselines and alerts — in one
+    /// transaction, exactly once per event when `ledger` names the batch's events.
+    ///
+    /// Inside the transaction (which holds the store's write turn, so concurrent callers act as
+    /// if one ran after the other): the `ledger` keys are admitted as by [`Store::apply_events`]
+    /// (new ones recorded and counted, the others reported as duplicates, expired or rejected),
+    /// the stored baselines named in `baselines_for` are read, and `plan` is called with the
+    /// admission outcome and those baselines; what it returns is written and committed with the
+    /// ledger rows. A crash anywhere leaves either all of it or none of it. `plan` must use only
+    /// the events of `applied_indices` (positions in `ledger`).
+    ///
+    /// With an empty `ledger` nothing is admitted and `plan` decides alone what to write (file
+    /// ingestion, which remembers files by content instead of events by id). Alerts are recorded
+    /// at `findings_at`. `plan` runs while the write turn is held: keep it to computation.
+    pub async fn record_activity<T, F>(
+        &self,
+        ledger: &[LedgerKey],
+        baselines_for: &[&str],
+        findings_at: Timestamp,
+        plan: F,
+    ) -> Result<(ApplyOutcome, T), StoreError>
+    where
+        F: FnOnce(&ApplyOutcome, Vec<(String, Vec<u8>)>) -> (ActivityWrites, T),
+    {
+        let mut tx = self.begin_write().await?;
+        let keys: Vec<KeyRef<'_>> = ledger
+            .iter()
+            .map(|key| KeyRef {
+                log: &key.log,
+                event_id: &key.event_id,
+                time: key.time,
+                identity: key.identity.as_deref(),
+                malformed: if key.event_id.is_empty() {
+                    Some("empty event id")
+                } else if key.log.is_empty() {
+                    Some("empty log kind")
+                } else {
+                    None
+                },
+            })
+            .collect();
+        let outcome = admit(&mut tx, &keys).await?;
+        add_counts(
+            &mut tx,
+            outcome
+                .applied_indices
+                .iter()
+                .filter_map(|&i| ledger.get(i))
+                .map(|key| (key.identity.as_deref(), key.time)),
+        )
+        .await?;
+
+        let mut wanted: Vec<&str> = baselines_for.to_vec();
+        wanted.sort_unstable();
+        wanted.dedup();
+        let mut baselines = Vec::new();
+        for chunk in wanted.chunks(MAX_BIND_PARAMS) {
+            let sql = format!(
+                "SELECT identity, data FROM baselines WHERE identity IN ({}) ORDER BY identity",
+                dialect::placeholders(chunk.len())
+            );
+            let mut query = tx.query(&sql);
+            for identity in chunk {
+                query = query.bind(*identity);
+            }
+            for row in query.fetch_all(tx.conn()).await? {
+                baselines.push((row.try_get(0)?, row.try_get(1)?));
+            }
+        }
+
+        let (writes, planned) = plan(&outcome, baselines);
+        crate::usage::add_usage(&mut tx, writes.usage.iter()).await?;
+        crate::inventory::raise_last_used(
+            &mut tx,
+            writes
+                .last_used
+                .iter()
+                .map(|(identity, credential, at)| (identity.as_str(), credential.as_deref(), *at)),
+        )
+        .await?;
+        crate::usage::put_baselines(&mut tx, &writes.baselines).await?;
+        crate::findings::upsert_findings(
+            &mut tx,
+            &dialect::timestamp(&findings_at),
+            &writes.findings,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok((outcome, planned))
     }
 
     /// Distinct events applied per identity (unattributed ones under `None`), by identity.

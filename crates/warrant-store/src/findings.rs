@@ -95,7 +95,7 @@ fn encode_finding(f: &Finding) -> Result<String, StoreError> {
 
 /// Opens or refreshes each finding. A resolved finding raised again reopens; open and accepted
 /// keep their status. Sightings only widen, so a back-dated run cannot break first <= last.
-async fn upsert_findings<F: Borrow<Finding>>(
+pub(crate) async fn upsert_findings<F: Borrow<Finding>>(
     tx: &mut WriteTx,
     at: &str,
     findings: &[F],

@@ -55,7 +55,7 @@ use sqlx::query::Query;
 use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{Any, AnyConnection, AnyPool, ConnectOptions, Executor, Row, Transaction};
 
-pub use activity::{ActivityCount, AppliedEvent, ApplyOutcome};
+pub use activity::{ActivityCount, ActivityWrites, AppliedEvent, ApplyOutcome, LedgerKey};
 pub use copy::{CopyReport, TableCopy};
 pub use dialect::Backend;
 pub use findings::{AssessmentId, FindingFilter, FindingStatus, StoredFinding};

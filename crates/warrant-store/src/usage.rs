@@ -90,6 +90,32 @@ pub(crate) async fn add_usage<'a>(
     Ok(())
 }
 
+/// Stores baselines inside `tx`, replacing old ones; the last of repeated identities wins.
+pub(crate) async fn put_baselines(
+    tx: &mut WriteTx,
+    baselines: &[(String, Vec<u8>)],
+) -> Result<(), StoreError> {
+    let mut latest: BTreeMap<&str, &[u8]> = BTreeMap::new();
+    for (identity, data) in baselines {
+        latest.insert(identity.as_str(), data.as_slice());
+    }
+    let rows: Vec<_> = latest.into_iter().collect();
+    const COLS: usize = 2;
+    for chunk in rows.chunks(MAX_BIND_PARAMS / COLS) {
+        let sql = format!(
+            "INSERT INTO baselines (identity, data) VALUES {} \
+             ON CONFLICT (identity) DO UPDATE SET data = excluded.data",
+            dialect::value_rows(chunk.len(), COLS)
+        );
+        let mut query = tx.query(&sql);
+        for (identity, data) in chunk {
+            query = query.bind(*identity).bind(*data);
+        }
+        query.execute(tx.conn()).await?;
+    }
+    Ok(())
+}
+
 impl Store {
     /// Records leak locations; re-recording one keeps it once and fills in a newly known
     /// identity link or commit metadata.

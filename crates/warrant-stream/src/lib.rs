@@ -15,8 +15,11 @@
 //! Several consumer processes may share one SQLite store on one machine (WAL, busy timeout,
 //! `BEGIN IMMEDIATE`); consumers on several machines need the PostgreSQL store backend.
 //!
-//! Attribution stays with the caller: [`StoreProcessor`] maps each event to an
-//! [`AppliedEvent`] through a closure (see [`applied_event`] for the usual shape).
+//! What a batch does is the [`Processor`]'s business. [`StoreProcessor`] records usage only,
+//! mapping each event to an [`AppliedEvent`] through a caller's closure (see [`applied_event`]);
+//! the product's consumer is `warrant_app::stream::IngestProcessor`, which runs the same ingest
+//! use case as `warrant ingest` (usage, last use, baselines, alerts) with the ledger in the same
+//! transaction. This crate does not depend on the application layer; it depends on this one.
 
 mod consume;
 mod publish;

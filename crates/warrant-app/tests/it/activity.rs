@@ -9,7 +9,7 @@ use warrant_core::FindingSource;
 
 use crate::common::{config, demo_store, now};
 
-const ROLE: &str = "arn:aws:iam::111111111111:role/config-loader";
+pub const ROLE: &str = "arn:aws:iam::111111111111:role/config-loader";
 
 fn record(n: usize, time: &str, role: &str, name: &str) -> Value {
     let session = role
@@ -42,7 +42,7 @@ fn record(n: usize, time: &str, role: &str, name: &str) -> Value {
 }
 
 /// Two days of CloudTrail: the demo's config-loader role, and a role the inventory lacks.
-fn write_logs(dir: &Path) -> Vec<PathBuf> {
+pub fn write_logs(dir: &Path) -> Vec<PathBuf> {
     let mut files = Vec::new();
     for (day, names) in [
         ("30", ["GetObject", "ListBucket"]),
@@ -203,6 +203,7 @@ async fn a_cancelled_ingest_stops_before_reading() {
 #[test]
 fn the_batch_step_is_send() {
     fn assert_send<T: Send>(_: &T) {}
+    // The store's pool uses timers (acquire timeouts).
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

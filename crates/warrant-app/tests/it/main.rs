@@ -5,3 +5,4 @@ mod activity;
 mod assess;
 mod common;
 mod scan;
+mod stream;

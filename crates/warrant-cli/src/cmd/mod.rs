@@ -4,6 +4,7 @@
 pub mod alerts;
 pub mod assess;
 pub mod config;
+pub mod consume;
 pub mod discover;
 pub mod findings;
 pub mod import;
@@ -32,6 +33,7 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Config(args) => config::run(&app, args),
         Command::Scan(args) => scan::run(&app, args),
         Command::Ingest(args) => ingest::run(&app, args),
+        Command::Consume(args) => consume::run(&app, args),
         Command::Alerts(args) => alerts::run(&app, args),
         Command::Rightsize(args) => rightsize::run(&app, args),
         Command::Store(args) => store::run(&app, args),

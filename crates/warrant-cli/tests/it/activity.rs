@@ -9,7 +9,7 @@ use std::process::Output;
 
 use serde_json::{Value, json};
 
-fn ok(output: &Output) -> String {
+pub fn ok(output: &Output) -> String {
     assert!(
         output.status.success(),
         "exit {:?}\nstdout:\n{}\nstderr:\n{}",
@@ -20,7 +20,7 @@ fn ok(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
-const ROLE: &str = "arn:aws:iam::111111111111:role/config-loader";
+pub const ROLE: &str = "arn:aws:iam::111111111111:role/config-loader";
 
 fn record(n: usize, time: &str, role: &str, source: &str, name: &str, params: Value) -> Value {
     let session = format!(
@@ -62,7 +62,7 @@ fn record(n: usize, time: &str, role: &str, source: &str, name: &str, params: Va
 /// Six days of a config loader reading its secret during working hours, then a last day on
 /// which it creates an access key for another user and stops a trail; and a role the
 /// inventory does not know.
-fn write_logs(dir: &Path) {
+pub fn write_logs(dir: &Path) {
     let mut records = Vec::new();
     let mut n = 0;
     for day in 1..=6 {

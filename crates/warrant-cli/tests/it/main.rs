@@ -4,6 +4,7 @@
 mod activity;
 mod cli;
 mod common;
+mod consume;
 mod demo_org;
 mod discover_live;
 mod postgres;

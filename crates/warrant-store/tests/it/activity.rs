@@ -4,7 +4,7 @@
 use chrono::{Duration, TimeZone, Utc};
 use proptest::prelude::*;
 use warrant_core::*;
-use warrant_store::{AppliedEvent, ApplyOutcome, Store};
+use warrant_store::{ActivityWrites, AppliedEvent, ApplyOutcome, LedgerKey, Store};
 
 const USER: &str = "arn:aws:iam::111122223333:user/ci-bot";
 const KEY: &str = "AKIAEXAMPLEEXAMPLE01";
@@ -275,4 +275,117 @@ proptest! {
             Ok(())
         })?;
     }
+}
+
+fn ledger_key(id: &str, hour: i64) -> LedgerKey {
+    LedgerKey {
+        event_id: id.into(),
+        log: "cloud_trail".into(),
+        time: t(hour),
+        identity: Some(USER.into()),
+    }
+}
+
+/// What a plan writes for the admitted events: one usage row each, a last-use raise, a
+/// baseline extended with the event ids and one alert.
+fn writes_for(
+    keys: &[LedgerKey],
+    outcome: &ApplyOutcome,
+    stored: Vec<(String, Vec<u8>)>,
+) -> ActivityWrites {
+    let admitted: Vec<&LedgerKey> = outcome.applied_indices.iter().map(|&i| &keys[i]).collect();
+    let mut baseline = stored
+        .into_iter()
+        .find(|(id, _)| id == USER)
+        .map(|(_, data)| data)
+        .unwrap_or_default();
+    for key in &admitted {
+        baseline.extend_from_slice(key.event_id.as_bytes());
+    }
+    let alert = Finding::new(
+        RuleId::ActivityShadowIdentity,
+        "seen",
+        Severity::High,
+        USER,
+        "",
+        Vec::new(),
+        "look",
+    );
+    ActivityWrites {
+        usage: admitted
+            .iter()
+            .map(|key| UsageRecord {
+                identity: USER.into(),
+                credential: None,
+                action: "s3:GetObject".into(),
+                resource: None,
+                first_seen: key.time,
+                last_seen: key.time,
+                count: 1,
+                errors: 0,
+            })
+            .collect(),
+        last_used: admitted
+            .iter()
+            .map(|key| (USER.to_string(), Some(KEY.to_string()), key.time))
+            .collect(),
+        baselines: vec![(USER.to_string(), baseline)],
+        findings: if admitted.is_empty() {
+            Vec::new()
+        } else {
+            vec![alert]
+        },
+    }
+}
+
+conformance! {
+#[tokio::test]
+async fn record_activity_plans_only_new_events_and_commits_them_with_the_ledger(db) {
+    let store = db.open().await;
+    with_inventory(&store).await;
+    let keys = vec![ledger_key("a", 1), ledger_key("b", 2), ledger_key("a", 1)];
+    let (first, seen) = store
+        .record_activity(&keys, &[USER], t(10), |outcome, stored| {
+            (writes_for(&keys, outcome, stored.clone()), stored)
+        })
+        .await
+        .unwrap();
+    assert_eq!((first.applied, first.duplicates), (2, 1));
+    assert_eq!(first.applied_indices, vec![0, 1]);
+    assert!(seen.is_empty(), "no baseline stored yet");
+    let usage = store.usage_for(USER, None).await.unwrap();
+    assert_eq!(usage.len(), 1);
+    assert_eq!(usage[0].count, 2);
+    assert_eq!(store.baselines().await.unwrap(), vec![(USER.to_string(), b"ab".to_vec())]);
+    assert_eq!(store.open_findings(FindingSource::Activity).await.unwrap().len(), 1);
+    let counts = store.activity_counts().await.unwrap();
+    assert_eq!(counts[0].events, 2);
+    let identity = store.identity(USER).await.unwrap().unwrap();
+    assert_eq!(identity.identity.last_used, Some(t(2)));
+
+    // Redelivery with one new event: the plan sees only it, and the stored baseline.
+    let again = vec![ledger_key("b", 2), ledger_key("c", 3)];
+    let (second, seen) = store
+        .record_activity(&again, &[USER], t(11), |outcome, stored| {
+            (writes_for(&again, outcome, stored.clone()), stored)
+        })
+        .await
+        .unwrap();
+    assert_eq!((second.applied, second.duplicates), (1, 1));
+    assert_eq!(second.applied_indices, vec![1]);
+    assert_eq!(seen, vec![(USER.to_string(), b"ab".to_vec())]);
+    assert_eq!(store.usage_for(USER, None).await.unwrap()[0].count, 3);
+    assert_eq!(store.baselines().await.unwrap(), vec![(USER.to_string(), b"abc".to_vec())]);
+    assert_eq!(store.activity_seen_ids("cloud_trail").await.unwrap(), ["a", "b", "c"]);
+
+    // Without ledger keys (file ingestion) the plan alone decides.
+    let (none, ()) = store
+        .record_activity(&[], &[USER], t(12), |outcome, _| {
+            assert_eq!(outcome.applied, 0);
+            (ActivityWrites::default(), ())
+        })
+        .await
+        .unwrap();
+    assert_eq!(none, ApplyOutcome::default());
+}
 }
