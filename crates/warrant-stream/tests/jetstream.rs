@@ -438,8 +438,10 @@ async fn scale_out_survives_a_killed_consumer() {
         "{survivors_duplicates}"
     );
     // The malformed message is the stream's last, far past where the victim stops: a survivor
-    // met it, reported it and went on.
-    assert_eq!(malformed, 1);
+    // met it, reported it and went on. A batch that outlives the 2 s ack wait on a loaded
+    // machine is delivered again, so it may be reported more than once (seen once under load);
+    // never reporting it is the failure.
+    assert!(malformed >= 1, "the malformed message was never reported");
 
     let mut expected_ids: Vec<String> = events.iter().map(|e| e.id.clone()).collect();
     expected_ids.sort();
