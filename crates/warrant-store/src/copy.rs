@@ -470,7 +470,6 @@ impl Store {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
 
@@ -478,7 +477,10 @@ mod tests {
     #[test]
     fn table_list_matches_the_migrations() {
         let mut schema: Vec<(String, Vec<String>)> = Vec::new();
-        for migration in crate::SQLITE_MIGRATOR.iter() {
+        let migrations = crate::migrations::Embedded::of(crate::dialect::Backend::Sqlite)
+            .migrations()
+            .unwrap();
+        for migration in &migrations {
             let mut current: Option<usize> = None;
             for line in migration.sql.as_str().lines() {
                 let trimmed = line.trim();

@@ -46,6 +46,7 @@ mod copy;
 mod dialect;
 mod findings;
 mod inventory;
+mod migrations;
 mod usage;
 
 use std::path::{Path, PathBuf};
@@ -91,12 +92,6 @@ pub struct Store {
     pool: AnyPool,
     backend: Backend,
 }
-
-/// SQLite's schema history. These files are applied to existing stores: never edit or
-/// renumber one (sqlx checks their checksums); add a new one instead.
-static SQLITE_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
-/// The same schema for PostgreSQL, one file per SQLite migration.
-static POSTGRES_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
 /// Applied to each new SQLite connection: WAL lets readers run beside the one writer,
 /// `synchronous = NORMAL` is durable at each checkpoint and safe with WAL, and the busy timeout
@@ -214,10 +209,7 @@ impl Store {
         let pool = options.connect_with(connect).await?;
         // On PostgreSQL the migrator holds an advisory lock, so processes starting together
         // apply each migration once.
-        match backend {
-            Backend::Sqlite => SQLITE_MIGRATOR.run(&pool).await?,
-            Backend::Postgres => POSTGRES_MIGRATOR.run(&pool).await?,
-        }
+        migrations::migrator(backend).await?.run(&pool).await?;
         Ok(Store { pool, backend })
     }
 
@@ -288,7 +280,9 @@ impl WriteTx {
 
 #[cfg(test)]
 mod tests {
-    use super::{POSTGRES_MIGRATOR, SQLITE_MIGRATOR, redacted_location, sqlite_file};
+    use super::{redacted_location, sqlite_file};
+    use crate::dialect::Backend;
+    use crate::migrations::Embedded;
 
     #[test]
     fn locations_name_files_or_databases() {
@@ -309,9 +303,10 @@ mod tests {
 
     /// Counts the columns of every table of `migrator`, checking each is commented and, when
     /// `strict`, that each table is STRICT.
-    fn check_schema_documented(migrator: &sqlx::migrate::Migrator, strict: bool) -> usize {
+    fn check_schema_documented(backend: Backend, strict: bool) -> usize {
         // Every embedded migration, so a new one cannot skip the check.
-        let migrations: Vec<&str> = migrator.iter().map(|m| m.sql.as_str()).collect();
+        let embedded = Embedded::of(backend).migrations().unwrap();
+        let migrations: Vec<&str> = embedded.iter().map(|m| m.sql.as_str()).collect();
         assert!(
             migrations.len() >= 4,
             "found {} migrations",
@@ -345,13 +340,15 @@ mod tests {
     /// The schema is documentation too: every column commented, every SQLite table STRICT.
     #[test]
     fn every_migration_column_is_commented_and_every_sqlite_table_strict() {
-        let sqlite = check_schema_documented(&SQLITE_MIGRATOR, true);
+        let sqlite = check_schema_documented(Backend::Sqlite, true);
         assert!(sqlite > 80, "parsed only {sqlite} columns");
         // Both backends describe the same schema, migration for migration.
-        let postgres = check_schema_documented(&POSTGRES_MIGRATOR, false);
+        let postgres = check_schema_documented(Backend::Postgres, false);
         assert_eq!(postgres, sqlite);
-        let versions =
-            |m: &sqlx::migrate::Migrator| -> Vec<i64> { m.iter().map(|m| m.version).collect() };
-        assert_eq!(versions(&POSTGRES_MIGRATOR), versions(&SQLITE_MIGRATOR));
+        let versions = |b: Backend| -> Vec<i64> {
+            let migrations = Embedded::of(b).migrations().unwrap();
+            migrations.iter().map(|m| m.version).collect()
+        };
+        assert_eq!(versions(Backend::Postgres), versions(Backend::Sqlite));
     }
 }

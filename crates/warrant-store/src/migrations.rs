@@ -1,0 +1,177 @@
+//! The schema history of both backends, embedded in the binary.
+//!
+//! Built at run time from `include_str!` rather than with sqlx's `migrate!` macro: the macro
+//! needs sqlx's `macros` feature, whose proc-macro crate compiles sqlx, both drivers and the C
+//! SQLite library a second time for the build host, minutes of a first build on two cores.
+//! The migrations are the same to sqlx either way: version and description from the file name,
+//! checksum the SHA-384 of the file's text, so stores created by earlier builds (with the macro)
+//! open unchanged.
+//!
+//! These files are applied to existing stores: never edit or renumber one (sqlx checks their
+//! checksums); add a new one instead, to both lists, one PostgreSQL file per SQLite file.
+
+use std::borrow::Cow;
+
+use futures_util::future::BoxFuture;
+use sqlx::SqlSafeStr as _;
+use sqlx::error::BoxDynError;
+use sqlx::migrate::{Migration, MigrationSource, MigrationType, Migrator};
+
+use crate::dialect::Backend;
+
+/// (file name, text) of each SQLite migration, in order.
+const SQLITE: &[(&str, &str)] = &[
+    (
+        "0001_inventory.sql",
+        include_str!("../migrations/sqlite/0001_inventory.sql"),
+    ),
+    (
+        "0002_findings.sql",
+        include_str!("../migrations/sqlite/0002_findings.sql"),
+    ),
+    (
+        "0003_activity.sql",
+        include_str!("../migrations/sqlite/0003_activity.sql"),
+    ),
+    (
+        "0004_ingested_stamps.sql",
+        include_str!("../migrations/sqlite/0004_ingested_stamps.sql"),
+    ),
+];
+
+/// The same schema for PostgreSQL.
+const POSTGRES: &[(&str, &str)] = &[
+    (
+        "0001_inventory.sql",
+        include_str!("../migrations/postgres/0001_inventory.sql"),
+    ),
+    (
+        "0002_findings.sql",
+        include_str!("../migrations/postgres/0002_findings.sql"),
+    ),
+    (
+        "0003_activity.sql",
+        include_str!("../migrations/postgres/0003_activity.sql"),
+    ),
+    (
+        "0004_ingested_stamps.sql",
+        include_str!("../migrations/postgres/0004_ingested_stamps.sql"),
+    ),
+];
+
+/// The embedded files of one backend, as a source sqlx's [`Migrator`] resolves.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Embedded(&'static [(&'static str, &'static str)]);
+
+impl Embedded {
+    pub(crate) fn of(backend: Backend) -> Embedded {
+        match backend {
+            Backend::Sqlite => Embedded(SQLITE),
+            Backend::Postgres => Embedded(POSTGRES),
+        }
+    }
+
+    /// The migrations, parsed the way sqlx parses a migrations directory.
+    pub(crate) fn migrations(self) -> Result<Vec<Migration>, BoxDynError> {
+        self.0
+            .iter()
+            .map(|(name, sql)| {
+                let (version, rest) = name
+                    .split_once('_')
+                    .ok_or_else(|| format!("migration file name without a version: {name}"))?;
+                let version: i64 = version
+                    .parse()
+                    .map_err(|_| format!("migration version is not a number: {name}"))?;
+                let description = rest.trim_end_matches(".sql").replace('_', " ");
+                Ok(Migration::new(
+                    version,
+                    Cow::Owned(description),
+                    MigrationType::Simple,
+                    sql.into_sql_str(),
+                    sql.starts_with("-- no-transaction"),
+                ))
+            })
+            .collect()
+    }
+}
+
+impl MigrationSource<'static> for Embedded {
+    fn resolve(self) -> BoxFuture<'static, Result<Vec<Migration>, BoxDynError>> {
+        Box::pin(async move { self.migrations() })
+    }
+}
+
+/// The migrator of `backend`.
+pub(crate) async fn migrator(backend: Backend) -> Result<Migrator, sqlx::migrate::MigrateError> {
+    Migrator::new(Embedded::of(backend)).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each list names every file of its directory, so a new migration cannot be forgotten.
+    #[test]
+    fn every_migration_file_is_embedded() {
+        for (dir, list) in [("sqlite", SQLITE), ("postgres", POSTGRES)] {
+            let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("migrations")
+                .join(dir);
+            let mut files: Vec<String> = std::fs::read_dir(&path)
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .filter(|n| n.ends_with(".sql"))
+                .collect();
+            files.sort();
+            let names: Vec<&str> = list.iter().map(|(n, _)| *n).collect();
+            assert_eq!(names, files, "{dir}");
+        }
+    }
+
+    /// What stores made by earlier builds (which used the `migrate!` macro) recorded in
+    /// `_sqlx_migrations`, read from such a store: the embedded list must reproduce it exactly or
+    /// those stores would no longer open.
+    #[test]
+    fn versions_descriptions_and_checksums_are_what_the_macro_recorded() {
+        let recorded = [
+            (
+                1,
+                "inventory",
+                "bd5a627b6709f74c8915bc6b2895f5168656efae43ba19a106182b574c319feb0577f0bc2ea83257fc585090b0392718",
+            ),
+            (
+                2,
+                "findings",
+                "fbfd8b98cd9a3d534f18142f2e24097b6609fb3b30685019d5d5088fae32b1c4387e2914a4047896a0b11ff0a58b9f6a",
+            ),
+            (
+                3,
+                "activity",
+                "8f13dc0299b7daaefa30acba7f0e23196c60a82048c0c279f9816e6dd22fc3ec5ec16c84c2ba8e2efc2b50e302211df5",
+            ),
+            (
+                4,
+                "ingested stamps",
+                "e198d2611b37a75b808714144e320142027b85a4996142cd687a53c06a41c40792754bc117a6c0a2a4f9aee7bcd74a59",
+            ),
+        ];
+        let migrations = Embedded::of(Backend::Sqlite).migrations().unwrap();
+        let ours: Vec<(i64, String, String)> = migrations
+            .iter()
+            .map(|m| {
+                (
+                    m.version,
+                    m.description.to_string(),
+                    hex::encode(&m.checksum),
+                )
+            })
+            .collect();
+        let theirs: Vec<(i64, String, String)> = recorded
+            .iter()
+            .map(|(v, d, c)| (*v, d.to_string(), c.to_string()))
+            .collect();
+        assert_eq!(ours, theirs);
+        let postgres = Embedded::of(Backend::Postgres).migrations().unwrap();
+        assert_eq!(postgres.len(), migrations.len());
+    }
+}
