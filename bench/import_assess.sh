@@ -4,6 +4,9 @@
 # throwaway local cluster, default settings, started and stopped by this script; skipped with a
 # note when PostgreSQL 15 is not installed). Prints wall time and peak memory (RSS) of each step.
 # Usage: bench/import_assess.sh [IDENTITIES] [STATEMENTS]
+# BASELINE_BIN=/path/to/older/warrant runs the SQLite steps with that binary first, so a change can
+# be compared with the code before it in the same run (build the older commit in its own worktree
+# and target directory).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 identities=${1:-100000}
@@ -33,7 +36,7 @@ echo "organisation: $(du -sh "$org" | cut -f1) in $(ls "$org" | wc -l) files, $i
 
 # The steps, on one store ($1: a path or URL; $2: a command emptying it).
 run_steps() {
-  local store=$1 reset=$2 backend=$3
+  local store=$1 reset=$2 backend=$3 bin=${4:-$bin}
   $reset
   printf '%-44s %10s %12s\n' "step ($backend)" wall "peak RSS"
   # The headline figure: import + assess in one command on an empty store.
@@ -47,7 +50,18 @@ run_steps() {
 }
 
 reset_sqlite() { rm -f "$out/bench.db" "$out/bench.db-wal" "$out/bench.db-shm"; }
+if [ -n "${BASELINE_BIN:-}" ]; then
+  run_steps "$out/bench.db" reset_sqlite sqlite-baseline "$BASELINE_BIN"
+  echo
+fi
 run_steps "$out/bench.db" reset_sqlite sqlite
+if [ -n "${BASELINE_BIN:-}" ]; then
+  if cmp -s "$out/assess-sqlite-baseline.json" "$out/assess-sqlite.json"; then
+    echo "The baseline binary's assessment is identical."
+  else
+    echo "The baseline binary's assessment DIFFERS (see $out/assess-sqlite*.json)"
+  fi
+fi
 cp "$out/assess-sqlite.json" "$out/assess.json"
 
 pg_bin=/usr/lib/postgresql/15/bin
