@@ -1,3 +1,11 @@
+#![allow(
+    clippy::disallowed_methods,
+    reason = "the raw-parse baseline reads whole files by design"
+)]
+#![allow(
+    clippy::indexing_slicing,
+    reason = "tests, examples and benchmarks index their own data"
+)]
 //! Throughput of activity ingestion against the raw JSON parse rate of the same bytes.
 //!
 //! usage: ingest_bench ingest|raw-ignored|raw-value PATH…

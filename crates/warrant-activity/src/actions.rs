@@ -183,30 +183,31 @@ pub fn service_prefix(event_source: &str) -> &str {
 /// Strips API version suffixes: `GetFunction20150331v2` → `GetFunction`,
 /// `CreateDistribution2020_05_31` → `CreateDistribution`.
 fn strip_version(name: &str) -> &str {
-    let b = name.as_bytes();
     let digits = |s: &[u8]| s.iter().all(u8::is_ascii_digit);
+    // The suffixes are ASCII, so `name.get(..head.len())` below is on a character boundary; the
+    // tails are fixed-size arrays, whose constant indexes are checked at compile time.
     // CloudFront: YYYY_MM_DD
-    if b.len() > 10 {
-        let tail = &b[b.len() - 10..];
-        if digits(&tail[0..4])
-            && tail[4] == b'_'
-            && digits(&tail[5..7])
-            && tail[7] == b'_'
-            && digits(&tail[8..10])
-        {
-            return &name[..name.len() - 10];
-        }
+    if let Some((head, tail)) = name.as_bytes().split_last_chunk::<10>()
+        && !head.is_empty()
+        && digits(&tail[0..4])
+        && tail[4] == b'_'
+        && digits(&tail[5..7])
+        && tail[7] == b'_'
+        && digits(&tail[8..10])
+    {
+        return name.get(..head.len()).unwrap_or(name);
     }
     // Lambda and others: YYYYMMDD optionally followed by vN.
-    let mut end = b.len();
-    if let Some(v) = name.rfind('v')
-        && v + 1 < b.len()
-        && digits(&b[v + 1..])
+    let stem = match name.rsplit_once('v') {
+        Some((stem, version)) if !version.is_empty() && digits(version.as_bytes()) => stem,
+        _ => name,
+    };
+    if let Some((head, date)) = stem.as_bytes().split_last_chunk::<8>()
+        && !head.is_empty()
+        && digits(date)
+        && date[0] == b'2'
     {
-        end = v;
-    }
-    if end > 8 && digits(&b[end - 8..end]) && b[end - 8] == b'2' {
-        return &name[..end - 8];
+        return name.get(..head.len()).unwrap_or(name);
     }
     name
 }

@@ -254,10 +254,10 @@ fn rightsize_calls<'a>(
 /// `bucket/key/x` → `bucket/key/*`; ARNs without a path stay.
 fn widen(arn: &str) -> String {
     let parts: Vec<&str> = arn.splitn(6, ':').collect();
-    match parts.get(5) {
-        Some(resource) if resource.contains('/') => {
+    match parts.split_at_checked(5) {
+        Some((head, [resource])) if resource.contains('/') => {
             let keep = resource.split('/').next().unwrap_or("");
-            format!("{}:{keep}/*", parts[..5].join(":"))
+            format!("{}:{keep}/*", head.join(":"))
         }
         _ => arn.to_string(),
     }

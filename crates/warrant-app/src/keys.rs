@@ -57,10 +57,8 @@ pub fn load_or_create_key(path: &Path) -> Result<Vec<u8>, AppError> {
         }
     };
     if path.exists() {
-        let text = std::fs::read_to_string(path).map_err(io(format!(
-            "reading the fingerprint key {}",
-            path.display()
-        )))?;
+        let text = warrant_input::read_file_to_string(path, warrant_input::SMALL_FILE_LIMIT)
+            .map_err(|e| AppError::Key(format!("reading the fingerprint key: {e}")))?;
         return hex::decode(text.trim())
             .map_err(|_| AppError::Key(format!("{} does not hold a hex key", path.display())));
     }

@@ -1,4 +1,8 @@
 #![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
+#![allow(
+    clippy::indexing_slicing,
+    reason = "tests, examples and benchmarks index their own data"
+)]
 //! Live discovery against moto server, a real AWS API emulator on loopback, through the official
 //! SDK: users, roles with trust, policies and keys are created, used, then discovered.
 

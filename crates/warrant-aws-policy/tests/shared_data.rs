@@ -1,4 +1,12 @@
 #![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
+#![allow(
+    clippy::disallowed_methods,
+    reason = "tests read the shared reference data"
+)]
+#![allow(
+    clippy::indexing_slicing,
+    reason = "tests, examples and benchmarks index their own data"
+)]
 //! Every real AWS managed policy and the real authorization-details sample parse and classify.
 //! Skips (saying so) when ../shared is absent.
 

@@ -129,7 +129,11 @@ pub fn parse_window(text: &str) -> Result<chrono::Duration, String> {
 /// Peak resident memory of this process so far, in MiB, where the OS reports it (Linux), for
 /// progress logs on large inventories.
 fn peak_rss_mib() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let status = warrant_input::read_file_to_string(
+        std::path::Path::new("/proc/self/status"),
+        warrant_input::SMALL_FILE_LIMIT,
+    )
+    .ok()?;
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
     let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kib / 1024)

@@ -4,7 +4,6 @@
 //! files) and otherwise by the first bytes (top-level keys, CSV headers), so users can name their
 //! exports as they like. Each file succeeds or fails on its own.
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
@@ -197,7 +196,7 @@ fn import_file(path: &Path, ctx: &ImportContext) -> (FileReport, Option<Inventor
     let mut head = Vec::with_capacity(HEAD_BYTES.min(size as usize));
     match std::fs::File::open(path) {
         Ok(file) => {
-            if let Err(e) = file.take(HEAD_BYTES as u64).read_to_end(&mut head) {
+            if let Err(e) = warrant_input::read_prefix(file, HEAD_BYTES as u64, &mut head) {
                 return (
                     report(
                         None,
@@ -236,14 +235,19 @@ fn import_file(path: &Path, ctx: &ImportContext) -> (FileReport, Option<Inventor
             None,
         );
     }
-    let bytes = match std::fs::read(path) {
+    // Bounded: the file may have grown since its size was checked, or be a device that
+    // reports size 0 and never ends.
+    let bytes = match warrant_input::read_file(path, ctx.max_file_bytes) {
         Ok(bytes) => bytes,
         Err(e) => {
             return (
                 report(
                     Some(format),
                     0,
-                    Some(ConnectorError::file(path, format!("cannot read: {e}"))),
+                    Some(ConnectorError::file(
+                        path,
+                        format!("cannot read: {}", e.source),
+                    )),
                 ),
                 None,
             );

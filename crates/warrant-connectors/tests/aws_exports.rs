@@ -1,4 +1,9 @@
 #![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::disallowed_methods, reason = "tests read their own fixtures")]
+#![allow(
+    clippy::indexing_slicing,
+    reason = "tests, examples and benchmarks index their own data"
+)]
 //! AWS exports: the real authorization-details sample, malformed input, joins across files.
 
 use std::path::{Path, PathBuf};

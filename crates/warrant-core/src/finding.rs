@@ -185,7 +185,8 @@ impl Finding {
             hasher.update(part.as_bytes());
             hasher.update([0u8]);
         }
-        let digest = hasher.finalize();
+        // A fixed-size array: slicing it by constants is checked at compile time.
+        let digest: [u8; 32] = hasher.finalize().into();
         let spec = rule.spec();
         Finding {
             rule,

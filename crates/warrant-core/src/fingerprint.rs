@@ -59,7 +59,8 @@ impl Fingerprinter {
             Err(_) => Hmac::<Sha256>::new(&Default::default()),
         };
         mac.update(trimmed);
-        let digest = mac.finalize().into_bytes();
+        // A fixed-size array: slicing it by constants is checked at compile time.
+        let digest: [u8; 32] = mac.finalize().into_bytes().into();
         format!("{FINGERPRINT_PREFIX}{}", hex::encode(&digest[..16]))
     }
 }

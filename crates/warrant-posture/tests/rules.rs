@@ -1,4 +1,8 @@
 #![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
+#![allow(
+    clippy::indexing_slicing,
+    reason = "tests, examples and benchmarks index their own data"
+)]
 //! One small inventory per rule: positive cases fire, negative and lifecycle cases do not.
 
 use chrono::{Duration, TimeZone, Utc};

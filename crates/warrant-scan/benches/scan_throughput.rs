@@ -1,3 +1,11 @@
+#![allow(
+    clippy::disallowed_methods,
+    reason = "a benchmark reading its own corpus and /proc"
+)]
+#![allow(
+    clippy::indexing_slicing,
+    reason = "tests, examples and benchmarks index their own data"
+)]
 //! Self-measure of the scanner: `cargo bench -p warrant-scan --bench scan_throughput -- DIR
 //! [THREADS]` scans DIR with the built-in rules and prints throughput, peak RSS and findings.
 //! `bench/scan-engine.sh` builds a corpus of real source text and runs it.

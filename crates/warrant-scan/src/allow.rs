@@ -100,11 +100,8 @@ pub enum AllowError {
     Glob { glob: String, message: String },
     #[error("{file}: {message}")]
     Parse { file: String, message: String },
-    #[error("{file}: {source}")]
-    Io {
-        file: String,
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    Read(#[from] warrant_input::InputError),
 }
 
 impl Allowlist {
@@ -219,10 +216,7 @@ impl Baseline {
     }
 
     pub fn load(path: &Path) -> Result<Baseline, AllowError> {
-        let text = std::fs::read_to_string(path).map_err(|source| AllowError::Io {
-            file: path.display().to_string(),
-            source,
-        })?;
+        let text = warrant_input::read_file_to_string(path, warrant_input::SMALL_FILE_LIMIT)?;
         Baseline::parse(&path.display().to_string(), &text)
     }
 

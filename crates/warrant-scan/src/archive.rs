@@ -91,7 +91,8 @@ fn detect(data: &[u8]) -> Option<Kind> {
 /// POSIX/GNU tar headers carry `ustar` at offset 257; pre-POSIX (v7) headers have no magic,
 /// so for them the header checksum has to match instead.
 fn is_tar(data: &[u8]) -> bool {
-    let Some(header) = data.get(..512) else {
+    // A fixed-size array: its constant indexes are checked at compile time.
+    let Some(header) = data.first_chunk::<512>() else {
         return false;
     };
     if &header[257..262] == b"ustar" {
@@ -153,7 +154,7 @@ pub fn scan_if_archive(
 
 /// git's heuristic: a NUL byte within the first 8000 bytes means binary.
 pub(crate) fn is_binary(data: &[u8]) -> bool {
-    memchr::memchr(0, &data[..data.len().min(8000)]).is_some()
+    memchr::memchr(0, data.get(..8000).unwrap_or(data)).is_some()
 }
 
 /// Reads the archive in `data` (which came from `origin`) and reports each member through
@@ -288,7 +289,12 @@ impl Walk<'_> {
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
                 Err(e) => break Some(Stop::Corrupt(e)),
             };
-            out.extend_from_slice(&chunk[..n]);
+            let Some(read) = chunk.get(..n) else {
+                break Some(Stop::Corrupt(std::io::Error::other(
+                    "the decompressor reported more bytes than its buffer holds",
+                )));
+            };
+            out.extend_from_slice(read);
             let len = out.len() as u64;
             if len > limits.max_member_bytes {
                 break Some(Stop::Limit(format!(

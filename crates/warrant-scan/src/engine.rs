@@ -111,10 +111,15 @@ impl Scanner {
             })?;
             for keyword in &rule.keywords {
                 let keyword = keyword.to_ascii_lowercase();
-                match keywords.iter().position(|k| *k == keyword) {
-                    Some(pos) => {
-                        if !keyword_rules[pos].contains(&index) {
-                            keyword_rules[pos].push(index);
+                // `keyword_rules` runs parallel to `keywords`.
+                match keywords
+                    .iter()
+                    .position(|k| *k == keyword)
+                    .and_then(|pos| keyword_rules.get_mut(pos))
+                {
+                    Some(rules) => {
+                        if !rules.contains(&index) {
+                            rules.push(index);
                         }
                     }
                     None => {
@@ -422,7 +427,11 @@ fn crc32_base62_suffix(secret: &[u8]) -> bool {
     let mut crc = crc32fast::hash(random);
     let mut expected = [b'0'; 6];
     for slot in expected.iter_mut().rev() {
-        *slot = BASE62[(crc % 62) as usize];
+        // `crc % 62` is always a valid index: the `else` is never taken.
+        let Some(&digit) = BASE62.get((crc % 62) as usize) else {
+            return false;
+        };
+        *slot = digit;
         crc /= 62;
     }
     // A CRC32 needs at most 6 base62 digits (62^6 > 2^32), so nothing is left over.

@@ -142,8 +142,7 @@ pub fn scan_history(
     let mut seen_blobs: HashSet<ObjectId> = HashSet::new();
     let mut jobs: Vec<BlobJob> = Vec::new();
     let mut ordered: Vec<&CommitInfo> = Vec::with_capacity(order.len());
-    for &index in &order {
-        let commit = &commits[index];
+    for commit in order.iter().filter_map(|&index| commits.get(index)) {
         let position = ordered.len() as u32;
         ordered.push(commit);
         let Some(tree) = commit.tree else { continue };
@@ -470,7 +469,9 @@ fn walk_commits(
 fn oldest_first(commits: &[CommitInfo]) -> Vec<usize> {
     let index: HashMap<ObjectId, usize> =
         commits.iter().enumerate().map(|(i, c)| (c.id, i)).collect();
-    let mut pending_parents = vec![0usize; commits.len()];
+    // `pending_parents` and `children` run parallel to `commits`; every index in them comes
+    // from `index`, so each `get` below finds its entry.
+    let mut pending_parents: Vec<usize> = Vec::with_capacity(commits.len());
     let mut children: Vec<Vec<usize>> = vec![Vec::new(); commits.len()];
     for (i, commit) in commits.iter().enumerate() {
         let mut distinct: Vec<usize> = commit
@@ -480,24 +481,31 @@ fn oldest_first(commits: &[CommitInfo]) -> Vec<usize> {
             .collect();
         distinct.sort_unstable();
         distinct.dedup();
-        pending_parents[i] = distinct.len();
+        pending_parents.push(distinct.len());
         for parent in distinct {
-            children[parent].push(i);
+            if let Some(siblings) = children.get_mut(parent) {
+                siblings.push(i);
+            }
         }
     }
     let mut ready: BinaryHeap<std::cmp::Reverse<(i64, ObjectId, usize)>> = commits
         .iter()
+        .zip(&pending_parents)
         .enumerate()
-        .filter(|(i, _)| pending_parents[*i] == 0)
-        .map(|(i, c)| std::cmp::Reverse((c.time, c.id, i)))
+        .filter(|(_, (_, pending))| **pending == 0)
+        .map(|(i, (c, _))| std::cmp::Reverse((c.time, c.id, i)))
         .collect();
     let mut order = Vec::with_capacity(commits.len());
     while let Some(std::cmp::Reverse((_, _, i))) = ready.pop() {
         order.push(i);
-        for &child in &children[i] {
-            pending_parents[child] -= 1;
-            if pending_parents[child] == 0 {
-                let c = &commits[child];
+        for &child in children.get(i).map(Vec::as_slice).unwrap_or_default() {
+            let Some(pending) = pending_parents.get_mut(child) else {
+                continue;
+            };
+            *pending -= 1;
+            if *pending == 0
+                && let Some(c) = commits.get(child)
+            {
                 ready.push(std::cmp::Reverse((c.time, c.id, child)));
             }
         }

@@ -25,5 +25,7 @@ pub use engine::{Match, Scanner};
 pub use finding::{FindingGroup, RevealedSecrets, SecretFinding, group_by_fingerprint};
 pub use origin::{BlobSink, Origin};
 pub use rules::{Confidence, Rule, RuleError, RuleSet};
-pub use scan::{ScanError, ScanOptions, ScanReport, ScanSummary, scan, scan_with_rules};
+pub use scan::{
+    InputStream, ScanError, ScanOptions, ScanReport, ScanSummary, scan, scan_with_rules,
+};
 pub use walk::{ArchiveHook, WalkOptions};

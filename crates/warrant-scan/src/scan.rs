@@ -1,8 +1,9 @@
 //! The high-level API front ends call: scan paths, standard input, git history and staged
 //! changes (archives inside any of them) with a rule set and options, get one report.
 
+use std::io::Read;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use serde::Serialize;
 use warrant_core::Fingerprinter;
@@ -17,13 +18,34 @@ use crate::origin::{BlobSink, Origin};
 use crate::rules::{Confidence, RuleError, RuleSet};
 use crate::walk::{self, ArchiveHook, WalkOptions, WalkStats};
 
+/// A stream to scan once; clones of [`ScanOptions`] share it, and the first scan consumes it.
+#[derive(Clone)]
+pub struct InputStream(Arc<Mutex<Option<Box<dyn Read + Send>>>>);
+
+impl InputStream {
+    pub fn new(reader: impl Read + Send + 'static) -> InputStream {
+        InputStream(Arc::new(Mutex::new(Some(Box::new(reader)))))
+    }
+
+    /// The reader, unless a scan already consumed it.
+    fn take(&self) -> Option<Box<dyn Read + Send>> {
+        // A poisoned lock still holds a valid Option: a panicking scan cannot corrupt it.
+        let mut slot = self
+            .0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        slot.take()
+    }
+}
+
 /// What to scan and how.
 #[derive(Clone)]
 pub struct ScanOptions {
     /// Files and directories.
     pub paths: Vec<PathBuf>,
-    /// Also read standard input.
-    pub stdin: bool,
+    /// Also scan this stream, reported as standard input (the CLI's `-`; a server would pass
+    /// an uploaded body). The library never reads the process's own standard input.
+    pub stdin: Option<InputStream>,
     /// Worker threads; 0 means one per CPU.
     pub threads: usize,
     /// Files larger than this are skipped (and reported).
@@ -54,7 +76,7 @@ impl Default for ScanOptions {
     fn default() -> Self {
         ScanOptions {
             paths: Vec::new(),
-            stdin: false,
+            stdin: None,
             threads: 0,
             max_file_size: walk::DEFAULT_MAX_FILE_SIZE,
             respect_gitignore: false,
@@ -79,7 +101,7 @@ impl std::fmt::Debug for ScanOptions {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ScanOptions")
             .field("paths", &self.paths)
-            .field("stdin", &self.stdin)
+            .field("stdin", &self.stdin.is_some())
             .field("threads", &self.threads)
             .field("max_file_size", &self.max_file_size)
             .field("respect_gitignore", &self.respect_gitignore)
@@ -110,7 +132,10 @@ impl ScanOptions {
 
     /// Whether the options name anything to read.
     pub fn has_sources(&self) -> bool {
-        !self.paths.is_empty() || self.stdin || self.git_history.is_some() || self.staged.is_some()
+        !self.paths.is_empty()
+            || self.stdin.is_some()
+            || self.git_history.is_some()
+            || self.staged.is_some()
     }
 
     pub fn walk_options(&self) -> WalkOptions {
@@ -127,10 +152,7 @@ impl ScanOptions {
     pub fn rule_set(&self, base: &RuleSet) -> Result<RuleSet, ScanError> {
         let mut rules = base.clone();
         for path in &self.extra_rule_files {
-            let text = std::fs::read_to_string(path).map_err(|source| ScanError::Io {
-                path: path.display().to_string(),
-                source,
-            })?;
+            let text = warrant_input::read_file_to_string(path, warrant_input::SMALL_FILE_LIMIT)?;
             rules.add_file(&path.display().to_string(), &text)?;
         }
         for id in &self.disabled_rules {
@@ -148,11 +170,8 @@ pub enum ScanError {
     Rule(#[from] RuleError),
     #[error(transparent)]
     Allow(#[from] AllowError),
-    #[error("{path}: {source}")]
-    Io {
-        path: String,
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    Read(#[from] warrant_input::InputError),
     #[error("no such path: {0}")]
     NoSuchPath(String),
     #[error("cannot disable unknown rule `{0}`")]
@@ -277,13 +296,8 @@ pub fn scan_with_rules(
     );
     let walk_options = options.walk_options();
     let stats = WalkStats::default();
-    if options.stdin {
-        walk::scan_stdin(
-            &mut std::io::stdin().lock(),
-            &walk_options,
-            &collector,
-            &stats,
-        );
+    if let Some(mut input) = options.stdin.as_ref().and_then(InputStream::take) {
+        walk::scan_stdin(&mut input, &walk_options, &collector, &stats);
     }
     if !options.paths.is_empty() {
         walk::walk(&options.paths, &walk_options, &collector, &stats);

@@ -185,21 +185,19 @@ fn scan_file(
         sink.skipped(&origin, &size_message(len, options.max_file_size));
         return;
     }
-    buf.clear();
     // Bounded read: a file that grew since `metadata` still cannot exceed the limit.
-    let limit = options.max_file_size.saturating_add(1);
-    if let Err(e) = file.take(limit).read_to_end(buf) {
-        sink.skipped(&origin, &format!("read error: {e}"));
-        return;
-    }
-    if buf.len() as u64 > options.max_file_size {
-        sink.skipped(
-            &origin,
-            &size_message(buf.len() as u64, options.max_file_size),
-        );
-    } else {
-        stats.files.fetch_add(1, Ordering::Relaxed);
-        scan_bytes(&origin, buf, options, sink, stats);
+    match warrant_input::read_into(file, options.max_file_size, buf) {
+        Ok(()) => {
+            stats.files.fetch_add(1, Ordering::Relaxed);
+            scan_bytes(&origin, buf, options, sink, stats);
+        }
+        Err(warrant_input::ReadError::TooLarge { limit }) => {
+            sink.skipped(
+                &origin,
+                &format!("file grew past the limit of {limit} bytes while being read; not scanned"),
+            );
+        }
+        Err(e) => sink.skipped(&origin, &format!("read error: {e}")),
     }
     if buf.capacity() > KEEP_BUFFER {
         *buf = Vec::new();
@@ -246,20 +244,19 @@ pub fn scan_stdin(
     stats: &WalkStats,
 ) {
     let mut buf = Vec::new();
-    let limit = options.max_file_size.saturating_add(1);
-    if let Err(e) = reader.take(limit).read_to_end(&mut buf) {
-        sink.skipped(&Origin::Stdin, &format!("read error: {e}"));
-        return;
-    }
-    if buf.len() as u64 > options.max_file_size {
-        sink.skipped(
-            &Origin::Stdin,
-            &format!(
-                "input exceeds the limit of {} bytes; not scanned",
-                options.max_file_size
-            ),
-        );
-        return;
+    match warrant_input::read_into(reader, options.max_file_size, &mut buf) {
+        Ok(()) => {}
+        Err(warrant_input::ReadError::TooLarge { limit }) => {
+            sink.skipped(
+                &Origin::Stdin,
+                &format!("input exceeds the limit of {limit} bytes; not scanned"),
+            );
+            return;
+        }
+        Err(e) => {
+            sink.skipped(&Origin::Stdin, &format!("read error: {e}"));
+            return;
+        }
     }
     stats.files.fetch_add(1, Ordering::Relaxed);
     scan_bytes(&Origin::Stdin, &buf, options, sink, stats);

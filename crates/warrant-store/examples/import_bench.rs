@@ -1,3 +1,11 @@
+#![allow(
+    clippy::disallowed_methods,
+    reason = "a benchmark reading /proc for its own peak memory"
+)]
+#![allow(
+    clippy::indexing_slicing,
+    reason = "tests, examples and benchmarks index their own data"
+)]
 //! Import throughput: 100k identities, 10k policies holding 1M statements, 150k credentials
 //! and 150k attachments, generated in memory, imported twice (fresh, then unchanged), loaded.
 //!

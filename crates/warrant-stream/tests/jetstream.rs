@@ -1,3 +1,7 @@
+#![allow(
+    clippy::indexing_slicing,
+    reason = "tests, examples and benchmarks index their own data"
+)]
 //! The activity pipeline through a real NATS JetStream server (Debian's `nats-server`, started
 //! on loopback with `-js`): consumer processes sharing one durable consumer and one SQLite store
 //! apply every event exactly once, even when one is killed mid-stream.

@@ -86,14 +86,18 @@ pub fn iam_action(action: &str) -> &str {
     };
     let bytes = name.as_bytes();
     // Find a run of 8 digits starting 19/20 followed only by an optional `vN`.
-    for start in 1..bytes.len().saturating_sub(7) {
-        let digits = &bytes[start..start + 8];
-        if digits.iter().all(u8::is_ascii_digit) && (digits[0] == b'1' || digits[0] == b'2') {
-            let rest = &name[start + 8..];
+    // The digits are ASCII, so both `get`s below are on character boundaries.
+    for (start, digits) in bytes.windows(8).enumerate().skip(1) {
+        if digits.iter().all(u8::is_ascii_digit)
+            && matches!(digits.first(), Some(b'1' | b'2'))
+            && let Some(rest) = name.get(start + 8..)
+        {
             let version_ok = rest.is_empty()
-                || (rest.starts_with('v') && rest[1..].chars().all(|c| c.is_ascii_digit()));
-            if version_ok {
-                return &action[..service.len() + 1 + start];
+                || rest
+                    .strip_prefix('v')
+                    .is_some_and(|n| n.chars().all(|c| c.is_ascii_digit()));
+            if version_ok && let Some(stripped) = action.get(..service.len() + 1 + start) {
+                return stripped;
             }
         }
     }

@@ -277,16 +277,16 @@ impl Baseline {
     }
 
     pub fn from_bytes(bytes: &[u8]) -> Result<Baseline, BaselineError> {
-        if bytes.len() < 4 || &bytes[..3] != MAGIC {
+        let Some((&version, body)) = bytes.strip_prefix(MAGIC).and_then(<[u8]>::split_first) else {
             return Err(BaselineError::BadMagic);
-        }
-        if bytes[3] != BASELINE_FORMAT_VERSION {
+        };
+        if version != BASELINE_FORMAT_VERSION {
             return Err(BaselineError::Version {
-                found: bytes[3],
+                found: version,
                 expected: BASELINE_FORMAT_VERSION,
             });
         }
-        let mut baseline: Baseline = postcard::from_bytes(&bytes[4..])?;
+        let mut baseline: Baseline = postcard::from_bytes(body)?;
         baseline.hour_of_week.resize(HOURS_PER_WEEK, 0);
         Ok(baseline)
     }
@@ -427,7 +427,6 @@ fn volume_stats(days: &BTreeMap<i64, u64>) -> VolumeStats {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
     use crate::event::{LogKind, Principal};

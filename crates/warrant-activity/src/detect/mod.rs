@@ -199,13 +199,13 @@ impl Environments {
     /// The environment a resource (ARN or name) belongs to, when it can be told.
     pub fn of_resource(&self, resource: &str) -> Environment {
         let parts: Vec<&str> = resource.splitn(6, ':').collect();
-        if parts.len() == 6 && parts[0] == "arn" {
-            if let Some(env) = self.accounts.get(parts[4]) {
+        if let ["arn", _, _, _, account, resource] = parts.as_slice() {
+            if let Some(env) = self.accounts.get(*account) {
                 return *env;
             }
             // S3 and other account-less ARNs: judge by the bucket or resource name only, not
             // by object keys (a key under `dev/` in a prod bucket is still prod data).
-            let name = parts[5].split('/').next().unwrap_or("");
+            let name = resource.split('/').next().unwrap_or("");
             return Environment::guess(name);
         }
         Environment::guess(resource.split('/').next().unwrap_or(""))

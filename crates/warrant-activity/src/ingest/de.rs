@@ -227,8 +227,13 @@ where
 
 /// RFC 3339 time; a fast path for the `YYYY-MM-DDTHH:MM:SSZ` form CloudTrail writes.
 pub(crate) fn parse_time(text: &str) -> Option<Timestamp> {
-    let b = text.as_bytes();
-    if b.len() == 20 && b[4] == b'-' && b[7] == b'-' && b[10] == b'T' && b[19] == b'Z' {
+    // A fixed-size array: its constant indexes are checked at compile time.
+    if let Ok(b) = <&[u8; 20]>::try_from(text.as_bytes())
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && b[10] == b'T'
+        && b[19] == b'Z'
+    {
         let num = |r: std::ops::Range<usize>| -> Option<u32> {
             let mut n = 0u32;
             for &c in b.get(r)? {

@@ -131,8 +131,13 @@ impl<R: Read> Framer<R> {
             let grown = (self.buf.len() * 2).min(self.max_record);
             self.buf.resize(grown, 0);
         }
+        // `end < buf.len()` here: the buffer was just compacted or grown.
+        let Some(spare) = self.buf.get_mut(self.end..) else {
+            self.eof = true;
+            return Fill::Eof;
+        };
         loop {
-            match self.reader.read(&mut self.buf[self.end..]) {
+            match self.reader.read(spare) {
                 Ok(0) => {
                     self.eof = true;
                     return Fill::Eof;
@@ -162,8 +167,10 @@ impl<R: Read> Framer<R> {
     /// Skips whitespace and a UTF-8 byte-order mark; false at end of input.
     fn skip_space(&mut self) -> bool {
         loop {
-            while self.pos < self.end {
-                match self.buf[self.pos] {
+            while self.pos < self.end
+                && let Some(&byte) = self.buf.get(self.pos)
+            {
+                match byte {
                     b'\n' => self.line += 1,
                     b' ' | b'\t' | b'\r' => {}
                     _ => return true,
@@ -181,26 +188,27 @@ impl<R: Read> Framer<R> {
     pub fn open(&mut self) -> Option<Container> {
         // Enough bytes to see `{"Records":[` through generous whitespace.
         while self.end < 256 && matches!(self.fill(), Fill::More) {}
-        if self.buf[self.pos..self.end].starts_with(b"\xEF\xBB\xBF") {
+        if self
+            .buf
+            .get(self.pos..self.end)
+            .is_some_and(|head| head.starts_with(b"\xEF\xBB\xBF"))
+        {
             self.pos += 3;
         }
         if !self.skip_space() {
             return None;
         }
-        match self.buf[self.pos] {
-            b'[' => {
+        match self.buf.get(self.pos) {
+            Some(b'[') => {
                 self.pos += 1;
                 self.mode = Mode::Array;
                 Some(Container::Array)
             }
-            b'{' => {
-                if let Some(skip) = records_prefix(&self.buf[self.pos..self.end]) {
-                    for &b in &self.buf[self.pos..self.pos + skip] {
-                        if b == b'\n' {
-                            self.line += 1;
-                        }
-                    }
-                    self.pos += skip;
+            Some(b'{') => {
+                let window = self.buf.get(self.pos..self.end).unwrap_or_default();
+                if let Some(prefix) = records_prefix(window).and_then(|skip| window.get(..skip)) {
+                    self.line += memchr::memchr_iter(b'\n', prefix).count() as u64;
+                    self.pos += prefix.len();
                     self.mode = Mode::Array;
                     Some(Container::Records)
                 } else {
@@ -237,7 +245,10 @@ impl<R: Read> Framer<R> {
                 }
                 return Some(self.at_eof());
             }
-            match self.buf[self.pos] {
+            let Some(&byte) = self.buf.get(self.pos) else {
+                return Some(self.at_eof());
+            };
+            match byte {
                 b'\n' => self.line += 1,
                 b' ' | b'\t' | b'\r' => {}
                 b',' if self.mode == Mode::Array => {}
@@ -277,14 +288,18 @@ impl<R: Read> Framer<R> {
         // bytes, refilling as needed.
         let place = self.place();
         loop {
-            match parse(Input::Bytes(&self.buf[self.pos..self.end])) {
-                Direct::Done(consumed) if consumed > 0 && self.pos + consumed <= self.end => {
-                    let record = &self.buf[self.pos..self.pos + consumed];
-                    self.line += memchr::memchr_iter(b'\n', record).count() as u64;
-                    self.pos += consumed;
-                    self.index += 1;
-                    return None;
-                }
+            let window = self.buf.get(self.pos..self.end).unwrap_or_default();
+            let parsed = parse(Input::Bytes(window));
+            if let Direct::Done(consumed) = parsed
+                && consumed > 0
+                && let Some(record) = window.get(..consumed)
+            {
+                self.line += memchr::memchr_iter(b'\n', record).count() as u64;
+                self.pos += consumed;
+                self.index += 1;
+                return None;
+            }
+            match parsed {
                 Direct::NeedMore if !self.eof => match self.fill() {
                     Fill::More => continue,
                     Fill::Full => {
@@ -305,7 +320,7 @@ impl<R: Read> Framer<R> {
     /// `Some(End)` at the array's close.
     fn direct_text(&mut self, parse: &mut dyn FnMut(Input<'_>) -> Direct) -> Option<Frame> {
         let start = self.pos;
-        let window = &self.buf[start..self.end];
+        let window = self.buf.get(start..self.end).unwrap_or_default();
         let text = match simdutf8::compat::from_utf8(window) {
             Ok(text) => text,
             Err(e) => match window
@@ -320,8 +335,8 @@ impl<R: Read> Framer<R> {
         let array = self.mode == Mode::Array;
         let mut at = 0;
         let mut closed = false;
-        'records: while at < bytes.len() {
-            match bytes[at] {
+        'records: while let Some(&byte) = bytes.get(at) {
+            match byte {
                 b' ' | b'\t' | b'\r' | b'\n' => {
                     at += 1;
                     continue;
@@ -347,8 +362,10 @@ impl<R: Read> Framer<R> {
             }
         }
         // Lines of everything consumed, counted in one pass rather than per record.
-        self.line += memchr::memchr_iter(b'\n', &bytes[..at]).count() as u64;
-        self.pos = start + at;
+        // `at <= bytes.len()`: it only moves past bytes that are there.
+        let consumed = bytes.get(..at).unwrap_or(bytes);
+        self.line += memchr::memchr_iter(b'\n', consumed).count() as u64;
+        self.pos = start + consumed.len();
         if closed {
             // Whatever follows the array (CloudTrail's closing brace) holds no records.
             self.done = true;
@@ -402,11 +419,12 @@ impl<R: Read> Framer<R> {
     fn frame_line(&mut self, place: Place) -> Frame {
         let mut scanned = 0;
         loop {
-            let window = &self.buf[self.pos + scanned..self.end];
+            let from = self.pos + scanned;
+            let window = self.buf.get(from..self.end).unwrap_or_default();
             if let Some(k) = memchr::memchr(b'\n', window) {
-                let nl = self.pos + scanned + k;
+                let nl = from + k;
                 let mut stop = nl;
-                if stop > self.pos && self.buf[stop - 1] == b'\r' {
+                if stop > self.pos && self.buf.get(stop - 1) == Some(&b'\r') {
                     stop -= 1;
                 }
                 let range = self.pos..stop;
@@ -435,8 +453,8 @@ impl<R: Read> Framer<R> {
         let mut depth: u32 = 0;
         let mut in_str = false;
         let mut newlines = 0u64;
-        let first = self.buf[self.pos];
-        let scalar = !matches!(first, b'{' | b'[' | b'"');
+        let first = self.buf.get(self.pos);
+        let scalar = !matches!(first, Some(b'{' | b'[' | b'"'));
         let finished = 'scan: loop {
             if self.pos + i >= self.end {
                 match self.fill() {
@@ -450,19 +468,22 @@ impl<R: Read> Framer<R> {
                     }
                 }
             }
-            let window = &self.buf[self.pos..self.end];
+            let Some(window) = self.buf.get(self.pos..self.end) else {
+                return self.truncated(place);
+            };
             if in_str {
                 // Most JSON strings are short: a plain loop beats memchr's set-up for them.
-                let short = &window[i..window.len().min(i + 24)];
+                let rest = window.get(i..).unwrap_or_default();
+                let (short, long) = rest.split_at_checked(24).unwrap_or((rest, &[]));
                 let found = match short.iter().position(|&b| b == b'"' || b == b'\\') {
                     Some(k) => Some(k),
-                    None if short.len() < 24 => None,
-                    None => memchr::memchr2(b'"', b'\\', &window[i + 24..]).map(|k| k + 24),
+                    None if long.is_empty() => None,
+                    None => memchr::memchr2(b'"', b'\\', long).map(|k| k + 24),
                 };
                 match found {
                     Some(k) => {
                         let j = i + k;
-                        if window[j] == b'\\' {
+                        if rest.get(k) == Some(&b'\\') {
                             i = j + 2;
                         } else {
                             in_str = false;
@@ -476,8 +497,7 @@ impl<R: Read> Framer<R> {
                 }
                 continue;
             }
-            while i < window.len() {
-                let c = window[i];
+            while let Some(&c) = window.get(i) {
                 i += 1;
                 match c {
                     b'"' => {
@@ -514,7 +534,7 @@ impl<R: Read> Framer<R> {
         if self.mode == Mode::Values && place.index == 0 && newlines == 0 {
             // One record per line: frame by lines from now on, so a broken line is one bad
             // record instead of a desynchronised rest of file.
-            let rest = &self.buf[self.pos..self.end];
+            let rest = self.buf.get(self.pos..self.end).unwrap_or_default();
             let next = rest.iter().find(|b| !matches!(b, b' ' | b'\t' | b'\r'));
             if matches!(next, None | Some(b'\n')) {
                 self.mode = Mode::Lines;

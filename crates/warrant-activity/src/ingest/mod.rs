@@ -245,8 +245,8 @@ impl Parser {
 fn peek<R: Read>(mut reader: R, n: usize) -> io::Result<(Vec<u8>, R)> {
     let mut head = vec![0u8; n];
     let mut got = 0;
-    while got < n {
-        match reader.read(&mut head[got..]) {
+    while let Some(spare) = head.get_mut(got..).filter(|spare| !spare.is_empty()) {
+        match reader.read(spare) {
             Ok(0) => break,
             Ok(k) => got += k,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}

@@ -8,7 +8,7 @@ use anyhow::{Context, bail};
 use warrant_scan::archive::ArchiveLimits;
 use warrant_scan::link::where_found;
 use warrant_scan::{
-    Allowlist, Baseline, Confidence, ScanOptions, ScanSummary, output as scan_output,
+    Allowlist, Baseline, Confidence, InputStream, ScanOptions, ScanSummary, output as scan_output,
 };
 
 use crate::app::App;
@@ -114,15 +114,15 @@ fn scan_options(args: &ScanArgs, reveal: bool) -> anyhow::Result<ScanOptions> {
     }
     let allowlist = match &args.allowlist {
         Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("reading the allowlist {}", path.display()))?;
+            let text = warrant_input::read_file_to_string(path, warrant_input::SMALL_FILE_LIMIT)
+                .context("reading the allowlist")?;
             Some(Allowlist::from_toml(&path.display().to_string(), &text)?)
         }
         None => None,
     };
     let mut options = ScanOptions {
         paths,
-        stdin,
+        stdin: stdin.then(|| InputStream::new(std::io::stdin())),
         threads: args.threads,
         max_file_size: args.max_file_mib.saturating_mul(1024 * 1024),
         respect_gitignore: args.gitignore,

@@ -23,7 +23,8 @@ pub const SOURCE: &str = "mcp";
 pub fn strip_jsonc(bytes: &[u8]) -> Vec<u8> {
     let mut without_comments = Vec::with_capacity(bytes.len());
     let mut stripped = json_comments::StripComments::new(bytes);
-    if std::io::Read::read_to_end(&mut stripped, &mut without_comments).is_err() {
+    // Stripping only removes bytes: the output is never longer than the input.
+    if warrant_input::read_into(&mut stripped, bytes.len() as u64, &mut without_comments).is_err() {
         return bytes.to_vec();
     }
     // Trailing commas: a comma followed (after whitespace) by `}` or `]`, outside strings.

@@ -507,3 +507,20 @@ fn stdin_is_scanned_as_its_own_origin() {
     assert_eq!(out.findings[0].origin, warrant_scan::Origin::Stdin);
     let _ = Allowlist::default();
 }
+
+/// A caller-supplied stream (the CLI passes the process's standard input) is scanned through
+/// the high-level API as the stdin origin, once, even when the options are cloned.
+#[test]
+fn a_supplied_stream_is_scanned_once_as_stdin() {
+    let text = format!("token = \"{GH}\"\n").into_bytes();
+    let options = ScanOptions {
+        stdin: Some(warrant_scan::InputStream::new(std::io::Cursor::new(text))),
+        ..ScanOptions::default()
+    };
+    let copy = options.clone();
+    let report = run(&options);
+    assert_eq!(report.findings.len(), 1);
+    assert_eq!(report.findings[0].origin, warrant_scan::Origin::Stdin);
+    // The clone shares the stream, which the first scan consumed.
+    assert!(run(&copy).findings.is_empty());
+}

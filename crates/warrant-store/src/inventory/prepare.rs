@@ -39,7 +39,8 @@ fn prepare<T: Serialize>(
         key: key.clone(),
         message: format!("cannot serialise: {e}"),
     })?;
-    let digest = Sha256::digest(data.as_bytes());
+    // A fixed-size array: slicing it by constants is checked at compile time.
+    let digest: [u8; 32] = Sha256::digest(data.as_bytes()).into();
     // 128 bits is plenty to detect a change; the hash is not a security boundary.
     let hash = hex::encode(&digest[..16]);
     let source = if source.is_empty() { "unknown" } else { source };

@@ -215,7 +215,6 @@ pub(super) fn discovery_burst(input: &Input) -> Vec<Finding> {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
