@@ -19,6 +19,8 @@ pub enum Phase {
     IngestingActivity,
     /// Scanning for secrets (position: bytes scanned).
     Scanning,
+    /// Asking providers whether found secrets are live.
+    Validating,
     /// Evaluating posture over the stored inventory.
     Assessing,
     /// Saving the assessment.
@@ -34,6 +36,7 @@ impl Phase {
             Phase::LoadingInventory => "Loading the inventory",
             Phase::IngestingActivity => "Ingesting activity logs",
             Phase::Scanning => "Scanning",
+            Phase::Validating => "Validating with providers",
             Phase::Assessing => "Assessing",
             Phase::Saving => "Saving",
         }

@@ -29,6 +29,10 @@ pub enum AppError {
     /// A scan could not run (rules, allowlist, baseline, a path that does not exist).
     #[error(transparent)]
     Scan(#[from] warrant_scan::ScanError),
+    /// Secret validation was asked for with an endpoint for an unknown provider, or an
+    /// endpoint that is not a URL.
+    #[error(transparent)]
+    Validate(#[from] warrant_scan::validate::ValidateError),
     /// Reading a git repository's history or index failed.
     #[error("{context}")]
     Git {

@@ -164,8 +164,16 @@ async fn scan_files(
     options.open_archives(warrant_scan::archive::ArchiveLimits::default());
     // The links need the inventory only when something was found: scan without the store
     // first, then record.
-    let outcome =
-        crate::scan::scan(&options, fingerprinter, None, now, progress, &Cancel::new()).await?;
+    let outcome = crate::scan::scan(
+        &options,
+        None,
+        fingerprinter,
+        None,
+        now,
+        progress,
+        &Cancel::new(),
+    )
+    .await?;
     if outcome.report.findings.is_empty() {
         return Ok((0, 0));
     }

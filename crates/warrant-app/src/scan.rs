@@ -2,10 +2,11 @@
 //! staged changes, archives inside them), then, when a store is given, the link from each found
 //! secret to the identity it unlocks, recorded as occurrences and NHI2 findings.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use warrant_core::{Fingerprinter, Inventory, Timestamp};
 use warrant_scan::link::{Link, leak_findings, link};
+use warrant_scan::validate::{Validation, validate_report, validators_with_base};
 use warrant_scan::{Origin, RuleSet, ScanOptions, ScanReport, SecretFinding};
 use warrant_store::{SecretOccurrence, Store};
 
@@ -20,14 +21,20 @@ pub struct ScanOutcome {
     pub rules: RuleSet,
     /// Found secrets linked to inventory identities (empty without a store).
     pub links: Vec<Link>,
+    /// Each distinct secret's verdict from its provider (empty unless validation was asked for).
+    pub validations: Vec<Validation>,
 }
 
 /// Scans what `options` names. With a `store`, the findings are linked to its inventory and
 /// recorded (where each secret was found, and an NHI2 finding per linked identity) at `now`.
-/// The scan itself runs to completion once started; `cancel` is checked before it and before
-/// anything is recorded.
+/// With `validate` (base URLs replacing providers' real API endpoints, by provider name; empty
+/// for the real APIs), each distinct secret is checked with its provider: the raw values are
+/// kept in memory for that, and leave the report only when `options` asked to reveal them.
+/// The scan itself runs to completion once started; `cancel` is checked before it, before
+/// validation and before anything is recorded.
 pub async fn scan(
     options: &ScanOptions,
+    validate: Option<&BTreeMap<String, String>>,
     fingerprinter: &Fingerprinter,
     store: Option<&Store>,
     now: Timestamp,
@@ -35,13 +42,33 @@ pub async fn scan(
     cancel: &Cancel,
 ) -> Result<ScanOutcome, AppError> {
     cancel.check()?;
+    // Unknown provider names are an error before anything is read.
+    let validators = validate.map(validators_with_base).transpose()?;
     let report_progress: &(dyn Fn(u64) + Sync) = &|bytes| progress.position(bytes);
     let rules = options.rule_set(&RuleSet::builtin().map_err(warrant_scan::ScanError::from)?)?;
     progress.phase(Phase::Scanning, None);
-    let report =
-        warrant_scan::scan_with_rules(options, &rules, fingerprinter, Some(report_progress));
+    let report = if validators.is_some() && !options.reveal_secrets {
+        let mut keep = options.clone();
+        keep.reveal_secrets = true;
+        warrant_scan::scan_with_rules(&keep, &rules, fingerprinter, Some(report_progress))
+    } else {
+        warrant_scan::scan_with_rules(options, &rules, fingerprinter, Some(report_progress))
+    };
     progress.done(Phase::Scanning);
-    let report = report?;
+    let mut report = report?;
+    let validations = match &validators {
+        Some(validators) => {
+            cancel.check()?;
+            progress.phase(Phase::Validating, None);
+            let validations = validate_report(&report, validators);
+            progress.done(Phase::Validating);
+            validations
+        }
+        None => Vec::new(),
+    };
+    if !options.reveal_secrets {
+        report.revealed.clear();
+    }
     let mut links = Vec::new();
     if let Some(store) = store {
         cancel.check()?;
@@ -55,6 +82,7 @@ pub async fn scan(
         report,
         rules,
         links,
+        validations,
     })
 }
 

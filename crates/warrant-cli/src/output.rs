@@ -257,6 +257,7 @@ impl warrant_app::Progress for BarProgress {
             Phase::LoadingInventory => "Inventory loaded.",
             Phase::IngestingActivity => "Activity logs ingested.",
             Phase::Scanning => "Secrets scanned.",
+            Phase::Validating => "Secrets validated.",
             Phase::Assessing => "Posture assessed.",
             Phase::Saving => "Assessment saved.",
         };

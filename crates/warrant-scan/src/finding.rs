@@ -193,6 +193,11 @@ impl RevealedSecrets {
         self.by_fingerprint.is_empty()
     }
 
+    /// Forgets every raw value (kept only for validation, not to be shown).
+    pub fn clear(&mut self) {
+        self.by_fingerprint.clear();
+    }
+
     pub(crate) fn merge(&mut self, other: RevealedSecrets) {
         for (k, v) in other.by_fingerprint {
             self.by_fingerprint.entry(k).or_insert(v);

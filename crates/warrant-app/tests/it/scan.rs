@@ -28,6 +28,7 @@ async fn a_leaked_key_id_links_to_its_identity_and_records_an_nhi2_finding() {
     };
     let outcome = warrant_app::scan(
         &options,
+        None,
         &fingerprinter(),
         Some(&store),
         now(),
@@ -75,6 +76,7 @@ async fn a_scan_without_a_store_links_nothing_and_nothing_to_scan_is_an_error() 
     };
     let outcome = warrant_app::scan(
         &options,
+        None,
         &fingerprinter(),
         None,
         now(),
@@ -87,6 +89,7 @@ async fn a_scan_without_a_store_links_nothing_and_nothing_to_scan_is_an_error() 
     assert!(outcome.links.is_empty());
     let nothing = warrant_app::scan(
         &ScanOptions::default(),
+        None,
         &fingerprinter(),
         None,
         now(),
@@ -95,4 +98,32 @@ async fn a_scan_without_a_store_links_nothing_and_nothing_to_scan_is_an_error() 
     )
     .await;
     assert!(nothing.is_err());
+}
+
+#[tokio::test]
+async fn validation_with_an_unknown_provider_fails_before_anything_is_read() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("a.env"), "nothing here\n").unwrap();
+    let options = ScanOptions {
+        paths: vec![dir.path().to_path_buf()],
+        threads: 1,
+        ..ScanOptions::default()
+    };
+    let endpoints = std::collections::BTreeMap::from([(
+        "gihtub".to_string(),
+        "http://127.0.0.1:9".to_string(),
+    )]);
+    let err = warrant_app::scan(
+        &options,
+        Some(&endpoints),
+        &fingerprinter(),
+        None,
+        now(),
+        &NoProgress,
+        &Cancel::new(),
+    )
+    .await
+    .unwrap_err();
+    assert!(matches!(err, warrant_app::AppError::Validate(_)), "{err:?}");
+    assert!(err.to_string().contains("gihtub"), "{err}");
 }

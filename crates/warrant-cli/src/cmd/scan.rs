@@ -156,26 +156,16 @@ pub fn run(app: &App, args: ScanArgs) -> anyhow::Result<u8> {
     }
     // Validation needs the raw values for the length of the run; they are printed only with
     // `reveal` and never stored.
-    let options = scan_options(&args, reveal || args.validate)?;
-    let validators = if args.validate {
-        let mut overrides = std::collections::BTreeMap::new();
+    let options = scan_options(&args, reveal)?;
+    let endpoints = if args.validate {
+        let mut endpoints = std::collections::BTreeMap::new();
         for pair in &args.validate_endpoints {
             let Some((provider, url)) = pair.split_once('=') else {
                 bail!("--validate-endpoint takes PROVIDER=URL, not `{pair}`");
             };
-            overrides.insert(provider.trim().to_string(), url.trim().to_string());
+            endpoints.insert(provider.trim().to_string(), url.trim().to_string());
         }
-        let mut validators = warrant_scan::validate::validators_with_base(&overrides)?;
-        // Providers without an override keep their real endpoint.
-        for default in warrant_scan::validate::default_validators() {
-            if !validators
-                .iter()
-                .any(|v| v.provider() == default.provider())
-            {
-                validators.push(default);
-            }
-        }
-        Some(validators)
+        Some(endpoints)
     } else {
         None
     };
@@ -186,6 +176,7 @@ pub fn run(app: &App, args: ScanArgs) -> anyhow::Result<u8> {
     };
     let outcome = app.run(warrant_app::scan(
         &options,
+        endpoints.as_ref(),
         &fingerprinter,
         store.as_ref(),
         app.now(),
@@ -194,10 +185,7 @@ pub fn run(app: &App, args: ScanArgs) -> anyhow::Result<u8> {
     ))?;
     let report = &outcome.report;
     let links = &outcome.links;
-    let validations = match &validators {
-        Some(validators) => warrant_scan::validate::validate_report(report, validators),
-        None => Vec::new(),
-    };
+    let validations = &outcome.validations;
 
     if let Some(path) = &args.write_baseline {
         std::fs::write(path, Baseline::from_findings(&report.findings).to_json())
@@ -222,7 +210,7 @@ pub fn run(app: &App, args: ScanArgs) -> anyhow::Result<u8> {
             if let Some(map) = doc.as_object_mut() {
                 map.insert("links".into(), serde_json::to_value(links)?);
                 if args.validate {
-                    map.insert("validations".into(), serde_json::to_value(&validations)?);
+                    map.insert("validations".into(), serde_json::to_value(validations)?);
                 }
             }
             serde_json::to_writer_pretty(&mut sink, &doc)?;
@@ -247,7 +235,7 @@ pub fn run(app: &App, args: ScanArgs) -> anyhow::Result<u8> {
                     l.fingerprint, l.identity, l.by, l.identity
                 )?;
             }
-            for v in &validations {
+            for v in validations {
                 writeln!(
                     sink,
                     "Validated: {} ({}) with {}: {}",
