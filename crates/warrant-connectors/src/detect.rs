@@ -102,23 +102,30 @@ pub fn sniff(path: &Path, head: &[u8]) -> Option<FileFormat> {
         return Some(FileFormat::GitHubOrgDirectory);
     }
     if trimmed.starts_with('{') {
-        let has = |key: &str| text.contains(&format!("\"{key}\""));
-        if has("UserDetailList") || has("RoleDetailList") || has("GroupDetailList") {
+        // Formats are told apart by the keys of the outermost object: a CloudTrail event quotes
+        // whole Kubernetes or IAM objects in its request parameters, nested inside `Records`.
+        let keys = top_level_keys(trimmed);
+        let top = |key: &str| keys.iter().any(|k| k == key);
+        let anywhere = |key: &str| text.contains(&format!("\"{key}\""));
+        if top("Records") {
+            return None;
+        }
+        if top("UserDetailList") || top("RoleDetailList") || top("GroupDetailList") {
             return Some(FileFormat::AwsAuthorizationDetails);
         }
-        if has("AccessKeyMetadata") {
+        if top("AccessKeyMetadata") {
             return Some(FileFormat::AwsAccessKeys);
         }
-        if has("Accounts") && (has("JoinedTimestamp") || has("Arn")) && !has("Records") {
+        if top("Accounts") && (anywhere("JoinedTimestamp") || anywhere("Arn")) {
             return Some(FileFormat::AwsOrganizationsAccounts);
         }
-        if has("mcpServers") {
+        if top("mcpServers") {
             return Some(FileFormat::McpConfig);
         }
-        if has("items") && has("apiVersion") && !has("auditID") {
+        if top("items") && (top("apiVersion") || top("kind")) && !top("auditID") {
             return Some(FileFormat::KubernetesList);
         }
-        if has("servers") && (has("command") || has("inputs")) {
+        if top("servers") && (top("inputs") || anywhere("command")) {
             return Some(FileFormat::McpConfig);
         }
         return None;
@@ -144,31 +151,77 @@ pub fn sniff(path: &Path, head: &[u8]) -> Option<FileFormat> {
     None
 }
 
-/// Directories never worth descending into.
-fn skip_dir(name: &str) -> bool {
-    matches!(
-        name,
-        ".git" | "node_modules" | "target" | ".venv" | "venv" | "__pycache__" | ".terraform"
-    )
+/// The keys of the outermost JSON object in `text`, in order, as far as `text` goes: a file's
+/// head may end anywhere. Keys of nested objects are not included, so an event that quotes a
+/// Kubernetes object inside `Records` does not make a CloudTrail file look like a Kubernetes list.
+fn top_level_keys(text: &str) -> Vec<String> {
+    let mut keys = Vec::new();
+    let mut chars = text.char_indices().peekable();
+    // Depth 1 is inside the outermost object.
+    let mut depth = 0usize;
+    // At depth 1, whether the next string is a key (after `{` or `,`) rather than a value.
+    let mut expect_key = false;
+    while let Some((_, c)) = chars.next() {
+        match c {
+            '{' | '[' => {
+                depth += 1;
+                expect_key = depth == 1 && c == '{';
+            }
+            '}' | ']' => {
+                depth = depth.saturating_sub(1);
+                if depth == 0 {
+                    break;
+                }
+            }
+            ',' if depth == 1 => expect_key = true,
+            ':' if depth == 1 => expect_key = false,
+            '"' => {
+                let mut s = String::new();
+                let mut closed = false;
+                while let Some((_, c)) = chars.next() {
+                    match c {
+                        '\\' => {
+                            if let Some((_, e)) = chars.next() {
+                                s.push(e);
+                            }
+                        }
+                        '"' => {
+                            closed = true;
+                            break;
+                        }
+                        _ => s.push(c),
+                    }
+                }
+                if depth == 1 && expect_key && closed {
+                    keys.push(s);
+                    expect_key = false;
+                }
+            }
+            _ => {}
+        }
+    }
+    keys
 }
 
-/// Every regular file under `path` (or `path` itself), sorted, without following symlinks.
-pub fn list_files(path: &Path) -> Vec<PathBuf> {
-    if path.is_file() {
-        return vec![path.to_path_buf()];
-    }
-    let mut files: Vec<PathBuf> = walkdir::WalkDir::new(path)
-        .follow_links(false)
-        .into_iter()
-        .filter_entry(|e| {
-            !(e.file_type().is_dir() && e.depth() > 0 && skip_dir(&e.file_name().to_string_lossy()))
-        })
-        .filter_map(Result::ok)
-        .filter(|e| e.file_type().is_file())
-        .map(|e| e.into_path())
-        .collect();
-    files.sort();
-    files
+/// Directories never worth descending into (`.git` is never entered by any walk).
+const SKIPPED_DIRS: &[&str] = &[
+    "node_modules",
+    "target",
+    ".venv",
+    "venv",
+    "__pycache__",
+    ".terraform",
+];
+
+/// Every regular file under `path` (or `path` itself), sorted, by the shared walk
+/// (`warrant_input::walk`): links inside the tree are not followed, dependency and build
+/// directories are not entered. What was passed over comes back with the reason.
+pub fn list_files(path: &Path) -> warrant_input::walk::Walked {
+    let options = warrant_input::walk::WalkOptions {
+        prune: SKIPPED_DIRS,
+        ..warrant_input::walk::WalkOptions::default()
+    };
+    warrant_input::walk::collect_files(&[path.to_path_buf()], &options)
 }
 
 const HEAD_BYTES: usize = 64 * 1024;
@@ -270,10 +323,25 @@ fn import_file(path: &Path, ctx: &ImportContext) -> (FileReport, Option<Inventor
 /// Imports a file or every supported file under a directory. Files are parsed in parallel and
 /// merged in path order, so the result does not depend on scheduling.
 pub fn import_path(path: &Path, ctx: &ImportContext) -> ImportOutcome {
-    let files = list_files(path);
-    let results: Vec<(FileReport, Option<Inventory>)> =
-        files.par_iter().map(|f| import_file(f, ctx)).collect();
+    let walked = list_files(path);
+    let results: Vec<(FileReport, Option<Inventory>)> = walked
+        .files
+        .par_iter()
+        .map(|f| import_file(f, ctx))
+        .collect();
     let mut outcome = ImportOutcome::default();
+    for problem in walked.problems {
+        if problem.unreadable {
+            outcome.files.push(FileReport {
+                error: Some(ConnectorError::file(&problem.path, problem.reason)),
+                path: problem.path,
+                format: None,
+                records: 0,
+            });
+        } else {
+            tracing::info!(path = %problem.path.display(), reason = %problem.reason, "Passed over.");
+        }
+    }
     for (report, inventory) in results {
         if let Some(inventory) = inventory {
             outcome.inventory.extend(inventory);
@@ -338,5 +406,45 @@ mod tests {
             None
         );
         assert_eq!(sniff(p("notes.txt"), b"hello"), None);
+    }
+
+    #[test]
+    fn cloudtrail_quoting_kubernetes_and_iam_objects_is_not_an_export() {
+        // Defect: CloudTrail files whose events quote `"items"` and `"apiVersion"` in their
+        // request parameters were sniffed as Kubernetes lists and never ingested.
+        let trail = br#"{"Records":[{"eventName":"CreateDeployment","requestParameters":
+            {"apiVersion":"apps/v1","items":[{"UserDetailList":[],"mcpServers":{}}]}}]}"#;
+        assert_eq!(sniff(Path::new("trail.json"), trail), None);
+        // Truncated heads still name the keys seen so far.
+        assert_eq!(
+            top_level_keys(r#"{"apiVersion": "v1", "items": [{"kind": "Pod", "x": "a\"b"#),
+            vec!["apiVersion", "items"]
+        );
+        assert_eq!(
+            top_level_keys(r#"{"a\"b": {"c": 1}, "d": [1, {"e": 2}], "f": "g,h:i"}"#),
+            vec!["a\"b", "d", "f"]
+        );
+    }
+
+    #[test]
+    fn no_shared_cloudtrail_file_is_sniffed_as_an_export() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/cloudtrail");
+        if !root.is_dir() {
+            eprintln!("skipped: {} is absent", root.display());
+            return;
+        }
+        let mut seen = 0;
+        for path in walkdir::WalkDir::new(&root)
+            .into_iter()
+            .filter_map(Result::ok)
+            .filter(|e| e.file_type().is_file())
+        {
+            let mut head = Vec::new();
+            let file = std::fs::File::open(path.path()).unwrap();
+            warrant_input::read_prefix(file, HEAD_BYTES as u64, &mut head).unwrap();
+            assert_eq!(sniff(path.path(), &head), None, "{}", path.path().display());
+            seen += 1;
+        }
+        assert!(seen >= 90, "{seen} files");
     }
 }

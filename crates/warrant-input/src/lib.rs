@@ -1,4 +1,4 @@
-//! Bounded reads of outside input.
+//! Bounded reads of outside input, and the one directory walk ([`walk`]).
 //!
 //! Exports, logs, configuration files, standard input and archive members come from people and
 //! systems Warrant does not control: a file may be far larger than its metadata said when it was
@@ -11,6 +11,8 @@
 //! on a reader already cut to the limit.
 //!
 //! INVARIANT: no function here allocates more than `limit + 1` bytes for the data it returns.
+
+pub mod walk;
 
 use std::fs::File;
 use std::io::{self, Read};

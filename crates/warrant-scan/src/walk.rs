@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use ignore::{WalkBuilder, WalkState};
+use ignore::WalkState;
 
 use crate::origin::{BlobSink, Origin};
 
@@ -82,25 +82,24 @@ pub fn effective_threads(threads: usize) -> usize {
 /// Walks `paths` (files or directories) in parallel, reporting every readable text file to
 /// `sink`, and unreadable, oversized or looping entries through `sink.skipped`.
 pub fn walk(paths: &[PathBuf], options: &WalkOptions, sink: &dyn BlobSink, stats: &WalkStats) {
-    let Some((first, rest)) = paths.split_first() else {
+    // The shared rules (`.git` never entered, links followed only on request, loops reported,
+    // depth bounded); the scanner adds `.gitignore` handling on request.
+    let shared = warrant_input::walk::WalkOptions {
+        follow_symlinks: options.follow_symlinks,
+        ..warrant_input::walk::WalkOptions::default()
+    };
+    let Some(mut builder) = warrant_input::walk::builder(paths, &shared) else {
         return;
     };
-    let mut builder = WalkBuilder::new(first);
-    for p in rest {
-        builder.add(p);
-    }
     let gi = options.respect_gitignore;
     builder
         .threads(effective_threads(options.threads))
-        .hidden(false)
         .parents(gi)
         .ignore(gi)
         .git_ignore(gi)
         .git_global(gi)
         .git_exclude(gi)
-        .require_git(false)
-        .follow_links(options.follow_symlinks)
-        .filter_entry(|e| e.file_name() != ".git");
+        .require_git(false);
     builder.build_parallel().run(|| {
         let mut buf: Vec<u8> = Vec::new();
         Box::new(move |result| {
@@ -110,7 +109,13 @@ pub fn walk(paths: &[PathBuf], options: &WalkOptions, sink: &dyn BlobSink, stats
                         // Standard input as a path ("-"): not ours to read here.
                         return WalkState::Continue;
                     };
-                    if ft.is_symlink() {
+                    if ft.is_symlink() && entry.depth() == 0 {
+                        // A root is always followed: the walker descends into a linked
+                        // directory by itself; a linked file is scanned here.
+                        if entry.path().metadata().is_ok_and(|m| m.is_file()) {
+                            scan_file(entry.path(), options, sink, stats, &mut buf);
+                        }
+                    } else if ft.is_symlink() {
                         stats.symlinks_not_followed.fetch_add(1, Ordering::Relaxed);
                     } else if ft.is_file() {
                         scan_file(entry.path(), options, sink, stats, &mut buf);
@@ -124,37 +129,13 @@ pub fn walk(paths: &[PathBuf], options: &WalkOptions, sink: &dyn BlobSink, stats
 }
 
 fn report_walk_error(err: &ignore::Error, sink: &dyn BlobSink) {
-    let (path, reason) = describe(err);
-    let origin = Origin::File {
-        path: path.map_or_else(|| "<walk>".to_string(), |p| p.display().to_string()),
+    let problem = warrant_input::walk::describe(err);
+    let path = if problem.path.as_os_str().is_empty() {
+        "<walk>".to_string()
+    } else {
+        problem.path.display().to_string()
     };
-    sink.skipped(&origin, &reason);
-}
-
-/// The path an error is about, and a message for it.
-fn describe(err: &ignore::Error) -> (Option<PathBuf>, String) {
-    match err {
-        ignore::Error::Loop { ancestor, child } => (
-            Some(child.clone()),
-            format!(
-                "symbolic link loop: {} points back to its ancestor {}; not followed",
-                child.display(),
-                ancestor.display()
-            ),
-        ),
-        ignore::Error::WithPath { path, err } => {
-            let (inner, reason) = describe(err);
-            (inner.or_else(|| Some(path.clone())), reason)
-        }
-        ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => {
-            describe(err)
-        }
-        ignore::Error::Partial(errs) => match errs.first() {
-            Some(e) => describe(e),
-            None => (None, err.to_string()),
-        },
-        other => (None, other.to_string()),
-    }
+    sink.skipped(&Origin::File { path }, &problem.reason);
 }
 
 fn scan_file(

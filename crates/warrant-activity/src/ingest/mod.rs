@@ -553,52 +553,34 @@ pub fn ingest_file(
     }
 }
 
-/// Every regular file under `paths` (directories walked recursively, hidden entries and
-/// CloudTrail digest files skipped), sorted.
+/// Every regular file under `paths`, sorted, by the shared walk (`warrant_input::walk`: loops
+/// and links reported, depth and count bounded), passing over hidden entries and CloudTrail
+/// digest files (they sign deliveries and hold no events). What was passed over or could not be
+/// read comes back as reports naming the path.
 pub fn collect_files(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<FileReport>) {
-    let mut files = Vec::new();
-    let mut problems = Vec::new();
-    let mut stack: Vec<PathBuf> = paths.to_vec();
-    while let Some(path) = stack.pop() {
-        let meta = match std::fs::metadata(&path) {
-            Ok(m) => m,
-            Err(e) => {
-                problems.push(FileReport {
-                    file: path.display().to_string(),
-                    not_ingested: Some(format!("cannot read: {e}")),
-                    ..FileReport::default()
-                });
-                continue;
-            }
-        };
-        if meta.is_dir() {
-            match std::fs::read_dir(&path) {
-                Ok(entries) => {
-                    for entry in entries.flatten() {
-                        let name = entry.file_name();
-                        let name = name.to_string_lossy();
-                        // Digest files sign deliveries; they hold no events.
-                        if name.starts_with('.')
-                            || name == "CloudTrail-Digest"
-                            || name.contains("_CloudTrail-Digest_")
-                        {
-                            continue;
-                        }
-                        stack.push(entry.path());
-                    }
-                }
-                Err(e) => problems.push(FileReport {
-                    file: path.display().to_string(),
-                    not_ingested: Some(format!("cannot list: {e}")),
-                    ..FileReport::default()
-                }),
-            }
-        } else {
-            files.push(path);
-        }
-    }
-    files.sort();
-    files.dedup();
+    let options = warrant_input::walk::WalkOptions {
+        skip_hidden: true,
+        prune: &["CloudTrail-Digest"],
+        ..warrant_input::walk::WalkOptions::default()
+    };
+    let walked = warrant_input::walk::collect_files(paths, &options);
+    let files = walked
+        .files
+        .into_iter()
+        .filter(|f| {
+            !f.file_name()
+                .is_some_and(|n| n.to_string_lossy().contains("_CloudTrail-Digest_"))
+        })
+        .collect();
+    let problems = walked
+        .problems
+        .into_iter()
+        .map(|p| FileReport {
+            file: p.path.display().to_string(),
+            not_ingested: Some(p.reason),
+            ..FileReport::default()
+        })
+        .collect();
     (files, problems)
 }
 

@@ -454,3 +454,29 @@ fn digest_is_the_hash_of_the_whole_file_and_ingest_each_keeps_files_apart() {
     assert!(without.iter().all(|(r, _)| r.sha256.is_none()));
     assert_eq!(without[0].1.len(), read[0].1.len());
 }
+
+/// Defect: ingest walked `self -> .` and `sub/up -> ..` forever with memory growing; now the
+/// links are passed over (reported, not followed) and every log is read once.
+#[test]
+fn ingest_ends_on_symlink_loops() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::create_dir(root.join("sub")).unwrap();
+    std::fs::write(root.join("sub/b.log"), delivery(7)).unwrap();
+    std::fs::write(root.join("a.log"), delivery(5)).unwrap();
+    std::os::unix::fs::symlink(".", root.join("self")).unwrap();
+    std::os::unix::fs::symlink("..", root.join("sub/up")).unwrap();
+    let report = ingest_paths(&[root.to_path_buf()], &IngestOptions::default(), &|_| {});
+    assert_eq!(report.events, 12);
+    let passed_over: Vec<_> = report
+        .files
+        .iter()
+        .filter_map(|f| f.not_ingested.as_deref())
+        .collect();
+    assert_eq!(
+        passed_over,
+        ["symbolic link not followed", "symbolic link not followed"],
+        "{:?}",
+        report.files
+    );
+}
