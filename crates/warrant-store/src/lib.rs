@@ -80,6 +80,11 @@ pub enum StoreError {
         path: String,
         source: std::io::Error,
     },
+    #[error("cannot open the store {path}: {source}")]
+    File {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("{0}")]
     Unsupported(String),
     #[error("the copy differs from its source: {0}")]
@@ -96,8 +101,10 @@ pub struct Store {
 /// Applied to each new SQLite connection: WAL lets readers run beside the one writer,
 /// `synchronous = NORMAL` is durable at each checkpoint and safe with WAL, and the busy timeout
 /// makes writers of several processes queue instead of failing.
-const SQLITE_SETUP: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-     PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 30000;";
+// busy_timeout first: switching to WAL needs a moment of exclusive access, and a second
+// process opening the same store must wait for it rather than fail with "database is locked".
+const SQLITE_SETUP: &str = "PRAGMA busy_timeout = 30000; PRAGMA journal_mode = WAL; \
+     PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;";
 
 /// Whether `url` names a PostgreSQL database.
 pub fn is_postgres_url(url: &str) -> bool {
@@ -159,7 +166,33 @@ impl Store {
             .to_url_lossy();
         // SQLite allows one writer at a time; a small pool serves concurrent readers.
         let options = AnyPoolOptions::new().max_connections(4);
-        Self::connect(Backend::Sqlite, options, AnyConnectOptions::from_url(&url)?).await
+        // sqlx's migrator locks only on PostgreSQL: processes opening a new SQLite store together
+        // would each create the tables ("table identities already exists"). An advisory lock on
+        // the database file (independent of SQLite's own locks) makes them take turns; the
+        // first migrates, the others find the schema current. Released when `guard` drops.
+        let lock_path = path.to_path_buf();
+        let guard = tokio::task::spawn_blocking(move || {
+            let file = std::fs::OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create(true)
+                .truncate(false)
+                .open(&lock_path)?;
+            // Blocks while another process (or task) is opening the store.
+            file.lock()?;
+            Ok::<_, std::io::Error>(file)
+        })
+        .await
+        .map_err(|e| std::io::Error::other(e.to_string()))
+        .and_then(|locked| locked)
+        .map_err(|source| StoreError::File {
+            path: path.display().to_string(),
+            source,
+        })?;
+        let store =
+            Self::connect(Backend::Sqlite, options, AnyConnectOptions::from_url(&url)?).await;
+        drop(guard);
+        store
     }
 
     /// Opens a store by URL: `postgres://…` or `postgresql://…` (a PostgreSQL database, which

@@ -20,3 +20,4 @@ mod activity;
 mod copy;
 mod findings;
 mod inventory;
+mod open;
