@@ -144,7 +144,27 @@ pub fn log_phase(started: std::time::Instant, what: &str) {
     tracing::info!(elapsed = ?started.elapsed(), peak_rss_mib = peak_rss_mib(), "{what}");
 }
 
-/// Logs go to stderr; `WARRANT_LOG` (an env-filter directive) overrides `-v`/`-q`.
+/// The most the HTTP, TLS and messaging libraries may log, whatever `-v` or `WARRANT_LOG` ask:
+/// below these levels they dump what goes over the wire — request heads with `Authorization`
+/// (a secret under validation, a provider token), signing inputs with session tokens, response
+/// bodies with temporary credentials, frames as hex. Added last, so they override a user's
+/// directive for the same target.
+pub const WIRE_LOG_CAPS: &[&str] = &[
+    "ureq=info",
+    "ureq_proto=off",
+    "h2=info",
+    "hyper=info",
+    "hyper_util=info",
+    "rustls=info",
+    "aws_smithy_runtime=debug",
+    "aws_smithy_http_client=info",
+    "aws_sigv4=debug",
+    "aws_config=debug",
+    "async_nats=info",
+];
+
+/// Logs go to stderr; `WARRANT_LOG` (an env-filter directive) overrides `-v`/`-q`, within
+/// [`WIRE_LOG_CAPS`].
 pub fn init_logging(verbose: u8, quiet: bool) {
     use tracing_subscriber::EnvFilter;
     // sqlx reports every statement over a second at WARN; on large inventories that is expected
@@ -156,7 +176,13 @@ pub fn init_logging(verbose: u8, quiet: bool) {
         (false, 2) => "debug",
         (false, _) => "trace",
     };
-    let filter = EnvFilter::try_from_env("WARRANT_LOG").unwrap_or_else(|_| EnvFilter::new(default));
+    let mut filter =
+        EnvFilter::try_from_env("WARRANT_LOG").unwrap_or_else(|_| EnvFilter::new(default));
+    for cap in WIRE_LOG_CAPS {
+        if let Ok(directive) = cap.parse() {
+            filter = filter.add_directive(directive);
+        }
+    }
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

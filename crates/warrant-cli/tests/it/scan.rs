@@ -335,3 +335,83 @@ fn import_scans_source_files_beside_the_exports() {
     assert_eq!(leaks.as_array().unwrap().len(), 1, "{leaks:#}");
     assert_eq!(leaks[0]["identity"], USER);
 }
+
+/// Defect: at trace level `scan --validate` logged the HTTP client's request dumps, the
+/// `Authorization: Bearer ghp_…` header among them. Every level, and a `WARRANT_LOG` that asks
+/// for the wire log by name, must keep the secret out of stderr while it does go over the wire.
+#[test]
+fn no_secret_reaches_any_log_level() {
+    use std::io::Read as _;
+    let dir = tempfile::tempdir().unwrap();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let endpoint = format!("github=http://{}", listener.local_addr().unwrap());
+    let received = std::sync::Arc::new(std::sync::Mutex::new(Vec::<u8>::new()));
+    let sink = received.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { break };
+            let mut buf = [0u8; 16384];
+            let n = stream.read(&mut buf).unwrap_or(0);
+            sink.lock().unwrap().extend_from_slice(&buf[..n]);
+            let _ = stream.write_all(b"HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\n\r\n");
+        }
+    });
+    let runs: [(&[&str], Option<&str>); 5] = [
+        (&["-v"], None),
+        (&["-vv"], None),
+        (&["-vvv"], None),
+        (&[], Some("trace")),
+        (
+            &[],
+            Some("trace,ureq_proto=trace,ureq=trace,h2=trace,aws_smithy_runtime=trace"),
+        ),
+    ];
+    for (flags, env) in runs {
+        received.lock().unwrap().clear();
+        let mut command = Command::new(env!("CARGO_BIN_EXE_warrant"));
+        command
+            .arg("--store")
+            .arg(dir.path().join("w.db"))
+            .args(flags)
+            .args([
+                "scan",
+                "--no-store",
+                "--validate",
+                "--validate-endpoint",
+                &endpoint,
+                "-",
+            ])
+            .env_remove("WARRANT_CONFIG")
+            .env_remove("WARRANT_LOG")
+            .env("NO_COLOR", "1")
+            .current_dir(dir.path())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        if let Some(env) = env {
+            command.env("WARRANT_LOG", env);
+        }
+        let mut child = command.spawn().unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(format!("token: {GITHUB_TOKEN}\n").as_bytes())
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(code(&out), 1, "{flags:?} {env:?}: {}", text(&out));
+        // The secret was sent to the provider (so the wire log had it to dump)…
+        let sent = String::from_utf8_lossy(&received.lock().unwrap()).into_owned();
+        assert!(sent.contains(GITHUB_TOKEN), "{flags:?} {env:?}: {sent}");
+        // …and reached no log line, at any level.
+        assert!(
+            !stderr.contains(GITHUB_TOKEN) && !stderr.contains(&GITHUB_TOKEN[..12]),
+            "{flags:?} {env:?}:\n{stderr}"
+        );
+        assert!(
+            !stderr.contains("ureq_proto"),
+            "{flags:?} {env:?}:\n{stderr}"
+        );
+    }
+}
