@@ -22,6 +22,9 @@ pub struct Link {
     pub by: &'static str,
 }
 
+/// The rule kind of identifiers that name a credential without unlocking it.
+pub const KEY_ID_KIND: &str = "key-id";
+
 /// How far (in lines) an AWS secret access key may sit from its key id to be linked through it.
 const NEARBY_LINES: usize = 5;
 
@@ -109,7 +112,8 @@ pub fn where_found(f: &SecretFinding) -> String {
     }
 }
 
-/// NHI2 findings for the identities whose secrets leaked, one per identity and secret.
+/// NHI2 findings for the identities whose secrets leaked, one per identity and secret; a
+/// secret found only as its key id (rule kind [`KEY_ID_KIND`]) raises none.
 pub fn leak_findings(findings: &[SecretFinding], links: &[Link]) -> Vec<Finding> {
     let mut out = Vec::new();
     for link in links {
@@ -120,6 +124,14 @@ pub fn leak_findings(findings: &[SecretFinding], links: &[Link]) -> Vec<Finding>
         let Some(first) = places.first() else {
             continue;
         };
+        // A key id names a credential and is public by design (it appears in exports, logs and
+        // consoles): alone it is not a leak. Its secret, linked next to it, raises the finding.
+        if places
+            .iter()
+            .all(|f| f.kind.as_deref() == Some(KEY_ID_KIND))
+        {
+            continue;
+        }
         let mut evidence = vec![format!(
             "Secret of type \"{}\" ({}), which belongs to this identity, was found in {} place(s); matched by {}.",
             first.rule_name,
@@ -256,6 +268,31 @@ mod tests {
                 .all(|f| f.owasp == OwaspNhi::Nhi2 && f.rule == "leaked-secret")
         );
         assert!(nhi2[0].evidence[1].starts_with("Found at app/.env:"));
+    }
+
+    #[test]
+    fn a_key_id_alone_is_linked_but_raises_no_leak() {
+        // Defect: access key ids in a `list-access-keys` export were critical leaked secrets.
+        let fingerprinter = Fingerprinter::new(b"0123456789abcdef");
+        let mut key_id = found(&fingerprinter, "AKIAEXAMPLEKEYID0001", "aws", 3);
+        key_id.kind = Some(KEY_ID_KIND.to_string());
+        let alone = vec![key_id.clone()];
+        let links = link(&fingerprinter, &inventory(&fingerprinter), &alone);
+        assert_eq!(links.len(), 1, "the id still names its identity");
+        assert!(leak_findings(&alone, &links).is_empty());
+        // With its secret beside it, the secret is the leak.
+        let pair = vec![
+            key_id,
+            found(&fingerprinter, "secretaccesskeyexample", "aws", 4),
+        ];
+        let links = link(&fingerprinter, &inventory(&fingerprinter), &pair);
+        let nhi2 = leak_findings(&pair, &links);
+        assert_eq!(nhi2.len(), 1);
+        assert!(
+            nhi2[0].evidence[0].contains("next to its key id"),
+            "{:?}",
+            nhi2[0].evidence
+        );
     }
 
     #[test]

@@ -172,15 +172,14 @@ fn history_staged_stdin_sarif_baseline_and_linkage() {
     );
     let leaks = json(&out);
     let leaks = leaks.as_array().unwrap();
-    assert_eq!(leaks.len(), 2, "the key id and its secret: {leaks:#?}");
-    let leak = leaks
-        .iter()
-        .find(|l| l["evidence"].to_string().contains("seed.sh:2 "))
-        .unwrap_or_else(|| panic!("{leaks:#?}"));
+    // One: the secret access key. The key id beside it names the key; alone it is no leak.
+    assert_eq!(leaks.len(), 1, "the secret, not its key id: {leaks:#?}");
+    let leak = &leaks[0];
     assert_eq!(leak["owasp"], "NHI2");
     assert_eq!(leak["severity"], "critical");
     let evidence = leak["evidence"].to_string();
-    assert!(evidence.contains("seed.sh:2 in commit"), "{evidence}");
+    assert!(evidence.contains("seed.sh:3 in commit"), "{evidence}");
+    assert!(evidence.contains("next to its key id"), "{evidence}");
     let out = warrant_in(dir.path(), &store, &["show", USER], None);
     assert_eq!(code(&out), 0, "{}", text(&out));
     assert!(
@@ -331,9 +330,10 @@ fn import_scans_source_files_beside_the_exports() {
         &["--format", "json", "findings", "--rule", "leaked-secret"],
         None,
     );
+    // Defect: a key id alone was reported as a critical leaked secret. It is linked (it names
+    // the key) but raises no finding: key ids are public by design.
     let leaks = json(&out);
-    assert_eq!(leaks.as_array().unwrap().len(), 1, "{leaks:#}");
-    assert_eq!(leaks[0]["identity"], USER);
+    assert_eq!(leaks.as_array().unwrap().len(), 0, "{leaks:#}");
 }
 
 /// Defect: at trace level `scan --validate` logged the HTTP client's request dumps, the
