@@ -22,9 +22,23 @@ pub type Attributes = BTreeMap<String, serde_json::Value>;
 macro_rules! closed_enum {
     ($(#[$meta:meta])* $name:ident, $what:literal { $($variant:ident => $text:literal),+ $(,)? }) => {
         $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-        #[serde(rename_all = "snake_case")]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
         pub enum $name { $($variant),+ }
+
+        // JSON says exactly what `as_str`, the CLI's filters and the schema say (serde's
+        // snake_case made `GitHub` "git_hub"); reading also accepts that older spelling.
+        impl Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_str(self.as_str())
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                let text = std::borrow::Cow::<'de, str>::deserialize(deserializer)?;
+                text.parse().map_err(serde::de::Error::custom)
+            }
+        }
 
         impl $name {
             pub const ALL: &'static [$name] = &[$($name::$variant),+];
@@ -42,8 +56,11 @@ macro_rules! closed_enum {
         impl FromStr for $name {
             type Err = UnknownValueError;
             fn from_str(s: &str) -> Result<Self, Self::Err> {
-                let lower = s.trim().to_ascii_lowercase();
-                $(if lower == $text { return Ok($name::$variant); })+
+                // Underscores do not tell values apart: `git_hub_app` (the JSON of older
+                // versions) is `github_app`.
+                let key = |t: &str| t.trim().to_ascii_lowercase().replace('_', "");
+                let wanted = key(s);
+                $(if wanted == key($text) { return Ok($name::$variant); })+
                 Err(UnknownValueError {
                     what: $what,
                     value: s.to_string(),
@@ -489,6 +506,34 @@ pub struct Account {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Defect: JSON said `"git_hub"` / `"git_hub_app"` where the schema and `--provider` /
+    /// `--kind` say `github` / `github_app`. Every value's JSON is its text, and reads back.
+    #[test]
+    fn json_spells_every_value_as_its_text_and_reads_the_old_spelling() {
+        fn check<T>(all: &[T], as_str: fn(T) -> &'static str)
+        where
+            T: Copy + PartialEq + std::fmt::Debug + Serialize + for<'de> Deserialize<'de>,
+        {
+            for &v in all {
+                let json = serde_json::to_string(&v).unwrap();
+                assert_eq!(json, format!("\"{}\"", as_str(v)));
+                assert_eq!(serde_json::from_str::<T>(&json).unwrap(), v);
+            }
+        }
+        check(Provider::ALL, Provider::as_str);
+        check(IdentityKind::ALL, IdentityKind::as_str);
+        check(IdentityStatus::ALL, IdentityStatus::as_str);
+        check(Environment::ALL, Environment::as_str);
+        check(CredentialKind::ALL, CredentialKind::as_str);
+        check(Effect::ALL, Effect::as_str);
+        assert_eq!(
+            serde_json::from_str::<IdentityKind>("\"git_hub_app\"").unwrap(),
+            IdentityKind::GitHubApp
+        );
+        assert_eq!("git_hub".parse::<Provider>().unwrap(), Provider::GitHub);
+        assert!(serde_json::from_str::<Provider>("\"gitlab\"").is_err());
+    }
 
     #[test]
     fn closed_enums_round_trip_through_text() {

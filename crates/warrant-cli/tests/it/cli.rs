@@ -300,3 +300,55 @@ fn html_and_csv_reports() {
         "{text}"
     );
 }
+
+/// Defect: the demo's JSON said `"git_hub"` / `"git_hub_app"`, which fail the schema and which
+/// `--provider` / `--kind` rejected. The JSON validates, and its values filter the commands.
+#[test]
+fn the_demo_assessment_is_schema_valid_and_its_values_are_accepted_as_filters() {
+    let demo = crate::common::demo_org();
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("w.db");
+    let out = warrant(
+        &store,
+        &[
+            "--as-of",
+            "2026-11-01",
+            "--format",
+            "json",
+            "assess",
+            demo.to_str().unwrap(),
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let validator = jsonschema::validator_for(&schema()).unwrap();
+    let errors: Vec<String> = validator
+        .iter_errors(&doc)
+        .map(|e| format!("{} at {}", e, e.instance_path))
+        .collect();
+    assert!(errors.is_empty(), "schema violations: {errors:#?}");
+    let github = doc["identities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["provider"] == "github")
+        .unwrap_or_else(|| panic!("no GitHub identity in {doc:#}"));
+    let kind = github["kind"].as_str().unwrap();
+    let out = warrant(
+        &store,
+        &[
+            "--as-of",
+            "2026-11-01",
+            "--format",
+            "json",
+            "inventory",
+            "--provider",
+            "github",
+            "--kind",
+            kind,
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let listed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(!listed.as_array().unwrap().is_empty(), "{listed:#}");
+}
