@@ -100,7 +100,31 @@ fn owner_from_path(origin: &Path) -> Option<String> {
     origin
         .iter()
         .map(|p| p.to_string_lossy().to_string())
-        .find(|p| p.contains('@') && p.contains('.') && !p.starts_with('@'))
+        .find(|p| is_owner_component(p))
+}
+
+/// A directory named after the person whose config it holds (`alice@example.com`).
+fn is_owner_component(part: &str) -> bool {
+    part.contains('@') && part.contains('.') && !part.starts_with('@')
+}
+
+/// Where a config lives, the same whatever directory warrant ran in or how the path was typed:
+/// from its owner's directory down (`alice@example.com/.cursor/mcp.json`) when the path names
+/// an owner, else the file's absolute path with links resolved. Identity ids are built on it,
+/// so importing the same configs from elsewhere updates the same identities.
+fn normalised_location(origin: &Path) -> String {
+    let parts: Vec<String> = origin
+        .iter()
+        .map(|p| p.to_string_lossy().into_owned())
+        .collect();
+    if let Some(at) = parts.iter().position(|p| is_owner_component(p)) {
+        return parts.iter().skip(at).cloned().collect::<Vec<_>>().join("/");
+    }
+    std::fs::canonicalize(origin)
+        .or_else(|_| std::path::absolute(origin))
+        .unwrap_or_else(|_| origin.to_path_buf())
+        .display()
+        .to_string()
 }
 
 /// The package a stdio server runs: `npx -y @scope/pkg`, `uvx pkg`, `docker run … image`.
@@ -158,7 +182,7 @@ pub fn parse(
             ))
         })
         .collect();
-    let location = origin.display().to_string();
+    let location = normalised_location(origin);
     let provenance = Provenance {
         source: SOURCE.to_string(),
         location: Some(location.clone()),
