@@ -90,6 +90,36 @@ impl ActivityOutcome {
     }
 }
 
+impl ActivityOutcome {
+    /// What made this run's input incomplete, one "place: reason" line each: files that could
+    /// not be read, bad records, files named in `named` that are not activity logs, and — when
+    /// nothing was ingested at all — that fact. Files found inside a named directory that are
+    /// not logs are not problems: directories hold other things. Empty when all went well; the
+    /// CLI exits 2 otherwise (the rest is still ingested and reported).
+    pub fn input_problems(&self, named: &[PathBuf]) -> Vec<String> {
+        let named: HashSet<String> = named.iter().map(|p| p.display().to_string()).collect();
+        let mut problems = Vec::new();
+        for file in &self.report.files {
+            if let Some(reason) = &file.not_ingested
+                && (file.unreadable || named.contains(&file.file))
+            {
+                problems.push(format!("{}: {reason}", file.file));
+            }
+        }
+        if self.report.bad_count > 0 {
+            // Each is listed in the report (the notes, the JSON's `files[].bad`).
+            problems.push(format!(
+                "{} bad record(s) could not be read and were skipped",
+                self.report.bad_count
+            ));
+        }
+        if self.files_ingested() == 0 && self.already_ingested.is_empty() {
+            problems.push("no activity logs found under the given paths".to_string());
+        }
+        problems
+    }
+}
+
 /// What one batch of events did to the store.
 #[derive(Debug, Default)]
 pub struct BatchOutcome {

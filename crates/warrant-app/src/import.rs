@@ -61,7 +61,8 @@ pub async fn import_paths(
         }
         let outcome = warrant_connectors::import_path(path, &ctx);
         for file in &outcome.files {
-            if file.format.is_none() {
+            // Unreadable entries are reported below, not read again by the log and secret passes.
+            if file.format.is_none() && file.error.is_none() {
                 scan_candidates.push(file.path.clone());
             }
             let error = file.error.as_ref().map(|e| e.to_string());

@@ -114,6 +114,10 @@ pub struct FileReport {
     pub bad: Vec<BadRecord>,
     /// Why the file was not ingested at all (unreadable, not an activity log).
     pub not_ingested: Option<String>,
+    /// The file should have been read and could not be (an I/O error, a permission, a walk
+    /// limit): an input error, unlike a file that was read and is simply not a log.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub unreadable: bool,
     /// SHA-256 (hex) of the file's raw bytes, as stored (compressed for `.gz`), when
     /// `IngestOptions::digest` asked for it and the whole file could be read.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -273,6 +277,7 @@ pub fn ingest_reader(
         Ok(x) => x,
         Err(e) => {
             report.not_ingested = Some(format!("cannot read: {e}"));
+            report.unreadable = true;
             return report;
         }
     };
@@ -548,6 +553,7 @@ pub fn ingest_file(
         Err(e) => FileReport {
             file: name,
             not_ingested: Some(format!("cannot open: {e}")),
+            unreadable: true,
             ..FileReport::default()
         },
     }
@@ -578,6 +584,7 @@ pub fn collect_files(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<FileReport>) {
         .map(|p| FileReport {
             file: p.path.display().to_string(),
             not_ingested: Some(p.reason),
+            unreadable: p.unreadable,
             ..FileReport::default()
         })
         .collect();

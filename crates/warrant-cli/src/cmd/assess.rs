@@ -64,5 +64,8 @@ pub fn run(app: &App, args: AssessArgs) -> anyhow::Result<u8> {
     if format == Format::Table && args.output.is_none() {
         pipeline::print_notes(&imported.notes);
     }
+    if let Some(code) = pipeline::input_errors(&document.inputs) {
+        return Ok(code);
+    }
     Ok(pipeline::exit_code(&document.findings, args.fail_on))
 }

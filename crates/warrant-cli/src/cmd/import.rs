@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use crate::app::App;
+use crate::cmd::pipeline;
 use crate::output::{self, Format};
 
 #[derive(Debug, clap::Args)]
@@ -10,8 +11,9 @@ pub struct ImportArgs {
     /// Directories or files to import (searched recursively; formats are detected per file).
     #[arg(required = true, value_name = "DIR")]
     pub paths: Vec<PathBuf>,
-    /// Exit with code 2 if any file could not be read (the others are still imported).
-    #[arg(long)]
+    /// Accepted for compatibility: a file that could not be read or understood always makes the
+    /// exit code 2 now (the others are still imported).
+    #[arg(long, hide = true)]
     pub strict: bool,
 }
 
@@ -28,11 +30,6 @@ pub fn run(app: &App, args: ImportArgs) -> anyhow::Result<u8> {
         &app.progress(),
         &warrant_app::Cancel::new(),
     ))?;
-    let failed: Vec<_> = imported
-        .inputs
-        .iter()
-        .filter(|i| i.error.is_some())
-        .collect();
     match format {
         Format::Json => {
             let doc = serde_json::json!({
@@ -45,18 +42,8 @@ pub fn run(app: &App, args: ImportArgs) -> anyhow::Result<u8> {
             for note in &imported.notes {
                 println!("{note}");
             }
-            for input in &failed {
-                println!(
-                    "  could not import {}",
-                    input.error.as_deref().unwrap_or(&input.path)
-                );
-            }
             println!("Store: {}", app.store_display());
         }
     }
-    Ok(if args.strict && !failed.is_empty() {
-        crate::exit::ERROR
-    } else {
-        crate::exit::OK
-    })
+    Ok(pipeline::input_errors(&imported.inputs).unwrap_or(crate::exit::OK))
 }

@@ -22,7 +22,8 @@ pub struct IngestArgs {
 pub fn run(app: &App, args: IngestArgs) -> anyhow::Result<u8> {
     let format = output::choose(app.format, Format::Table, &[Format::Table, Format::Json])?;
     for path in &args.paths {
-        if !path.exists() {
+        // A dangling link exists as an entry: it is reported as unreadable with the rest.
+        if std::fs::symlink_metadata(path).is_err() {
             anyhow::bail!("{} does not exist", path.display());
         }
     }
@@ -56,9 +57,6 @@ pub fn run(app: &App, args: IngestArgs) -> anyhow::Result<u8> {
             for note in outcome.notes() {
                 println!("{note}");
             }
-            if outcome.files_ingested() == 0 && outcome.already_ingested.is_empty() {
-                println!("No activity logs found under the given paths.");
-            }
             if !outcome.alerts.is_empty() {
                 println!(
                     "{}",
@@ -69,6 +67,18 @@ pub fn run(app: &App, args: IngestArgs) -> anyhow::Result<u8> {
                 );
             }
         }
+    }
+    // Input that could not be read or understood is an error (exit 2) even though everything
+    // else was ingested; the reasons go to stderr whatever the format.
+    let problems = outcome.input_problems(&args.paths);
+    if !problems.is_empty() {
+        for problem in problems.iter().take(50) {
+            eprintln!("warrant: {problem}");
+        }
+        if problems.len() > 50 {
+            eprintln!("warrant: … and {} more", problems.len() - 50);
+        }
+        return Ok(crate::exit::ERROR);
     }
     Ok(pipeline::exit_code(&outcome.alerts, args.fail_on))
 }

@@ -26,6 +26,25 @@ pub fn exit_code(findings: &[Finding], fail_on: Option<Severity>) -> u8 {
     }
 }
 
+/// Exit code 2 when an input could not be read or understood (the rest was still imported and
+/// reported), naming each on stderr; `None` when every input was usable.
+pub fn input_errors(inputs: &[warrant_report::InputView]) -> Option<u8> {
+    let failed: Vec<&str> = inputs.iter().filter_map(|i| i.error.as_deref()).collect();
+    if failed.is_empty() {
+        return None;
+    }
+    for error in failed.iter().take(50) {
+        eprintln!("warrant: could not import {error}");
+    }
+    if failed.len() > 50 {
+        eprintln!(
+            "warrant: … and {} more inputs could not be imported",
+            failed.len() - 50
+        );
+    }
+    Some(crate::exit::ERROR)
+}
+
 /// One line per notable thing on stderr (stdout is for the report).
 pub fn print_notes(notes: &[String]) {
     for note in notes {

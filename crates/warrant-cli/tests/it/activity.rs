@@ -141,7 +141,10 @@ fn ingest_attributes_alerts_rightsizes_and_skips_what_it_has_seen() {
         &store,
         &["--format", "json", "ingest", logs.to_str().unwrap()],
     );
-    let doc: Value = serde_json::from_str(&ok(&out)).unwrap();
+    // The planted bad record makes the run exit 2 (input not understood); the rest is ingested.
+    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("1 bad record(s)"));
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(doc["events"], 77, "{doc:#}");
     assert_eq!(doc["bad_records"], 1);
     let bad = doc["files"]
@@ -506,4 +509,52 @@ fn assess_includes_alerts_from_logs_in_the_directory() {
             .unwrap()
     };
     assert!(exposure(&after) > exposure(&before));
+}
+
+/// Defect: `ingest` exited 0 with "No activity logs found" on garbage, binary, empty or
+/// unreadable files, the reason only in `--format json`. Now exit 2, each named on stderr, and
+/// the good log beside them is still ingested.
+#[test]
+fn bad_input_to_ingest_exits_2_naming_each_file_and_keeps_the_good_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("w.db");
+    let good = dir.path().join("good.json");
+    let trail = json!({"Records": [record(1, "2026-10-05T10:00:00Z", ROLE, "s3.amazonaws.com", "GetObject", json!({}))]});
+    std::fs::write(&good, trail.to_string()).unwrap();
+    let garbage = dir.path().join("garbage.log");
+    std::fs::write(&garbage, "this is not a log\n").unwrap();
+    let binary = dir.path().join("binary.bin");
+    std::fs::write(&binary, [0u8, 159, 146, 150, 1, 2, 3]).unwrap();
+    let empty = dir.path().join("empty.json");
+    std::fs::write(&empty, "").unwrap();
+    let dangling = dir.path().join("dangling.json");
+    std::os::unix::fs::symlink(dir.path().join("nowhere"), &dangling).unwrap();
+    let named = [&good, &garbage, &binary, &empty, &dangling];
+    let mut args = vec!["--format", "json", "ingest"];
+    args.extend(named.iter().map(|p| p.to_str().unwrap()));
+    let out = warrant(&store, &args);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    for bad in [&garbage, &binary, &empty, &dangling] {
+        assert!(
+            stderr.contains(&bad.display().to_string()),
+            "{} is named:\n{stderr}",
+            bad.display()
+        );
+    }
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["events"], 1, "the good log is ingested: {doc:#}");
+
+    // Nothing usable at all: exit 2 in the table view too, with the reason on stderr.
+    let out = warrant(&store, &["ingest", garbage.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no activity logs found"));
+
+    // A directory holding other files beside logs is fine: they are not inputs that failed.
+    let logs = dir.path().join("logs");
+    std::fs::create_dir(&logs).unwrap();
+    std::fs::copy(&good, logs.join("a.json")).unwrap();
+    std::fs::write(logs.join("README.md"), "# logs\n").unwrap();
+    let out = warrant(&store, &["ingest", logs.to_str().unwrap()]);
+    ok(&out);
 }

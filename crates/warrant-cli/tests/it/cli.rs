@@ -142,8 +142,8 @@ fn a_malformed_file_is_named_and_the_rest_still_lands() {
     );
     assert_eq!(
         out.status.code(),
-        Some(1),
-        "a critical finding with --fail-on critical exits 1: {}",
+        Some(2),
+        "an input that could not be imported exits 2, before --fail-on's 1: {}",
         stderr(&out)
     );
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -351,4 +351,29 @@ fn the_demo_assessment_is_schema_valid_and_its_values_are_accepted_as_filters() 
     assert!(out.status.success(), "{}", stderr(&out));
     let listed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!(!listed.as_array().unwrap().is_empty(), "{listed:#}");
+}
+
+/// Defect: `import` exited 0 when an export could not be read or understood. Now exit 2, the
+/// file named on stderr, and everything else imported.
+#[test]
+fn a_malformed_export_makes_import_and_assess_exit_2_and_the_rest_is_imported() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("w.db");
+    let org = dir.path().join("org");
+    crate::common::copy_dir(&crate::common::demo_org(), &org);
+    let broken = org.join("aws/dev/access-keys/svc-dev-seeder.json");
+    std::fs::write(&broken, "{\"AccessKeyMetadata\": [ {\"UserName\": ").unwrap();
+    for command in ["import", "assess"] {
+        let out = warrant(&store, &[command, org.to_str().unwrap()]);
+        assert_eq!(out.status.code(), Some(2), "{command}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains("svc-dev-seeder.json"),
+            "{command}: {}",
+            stderr(&out)
+        );
+    }
+    let out = warrant(&store, &["--format", "json", "inventory"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let listed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(listed.as_array().unwrap().len() >= 70, "{listed:#}");
 }

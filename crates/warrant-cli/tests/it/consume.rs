@@ -59,10 +59,12 @@ fn consume_records_what_ingest_records_and_stops_when_drained() {
     for store in [&by_file, &by_stream] {
         ok(&warrant(store, &["import", demo_org().to_str().unwrap()]));
     }
-    ok(&warrant(
+    // Exit 2: the logs hold one planted bad record (everything else is ingested).
+    let out = warrant(
         &by_file,
         &["--as-of", "2026-10-08", "ingest", logs.to_str().unwrap()],
-    ));
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
 
     let events = publish(&nats.url, &logs);
     assert_eq!(events, 77);
