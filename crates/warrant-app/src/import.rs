@@ -175,21 +175,24 @@ async fn scan_files(
         &Cancel::new(),
     )
     .await?;
-    if outcome.report.findings.is_empty() {
-        return Ok((0, 0));
-    }
-    let inventory = store
-        .load_inventory()
-        .await
-        .context("loading the inventory")?;
-    let links = crate::scan::record(
-        store,
-        &inventory,
-        fingerprinter,
-        &outcome.report.findings,
-        now,
-    )
-    .await?;
+    let links = if outcome.report.findings.is_empty() {
+        Vec::new()
+    } else {
+        let inventory = store
+            .load_inventory()
+            .await
+            .context("loading the inventory")?;
+        crate::scan::record(
+            store,
+            &inventory,
+            fingerprinter,
+            &outcome.report.findings,
+            now,
+        )
+        .await?
+    };
+    // Each file was scanned whole: leaks removed from them since the last import are fixed.
+    crate::scan::close_fixed(store, &options.paths, &outcome.report, &links, now).await?;
     Ok((outcome.report.findings.len(), links.len()))
 }
 

@@ -90,6 +90,27 @@ pub async fn findings(
     })
 }
 
+/// Sets a stored finding's status by hand: `Accepted` (a person decided to live with it; `note`
+/// says why, and later runs do not reopen it) or `Open` again. An unknown id is an error.
+pub async fn set_finding_status(
+    store: &Store,
+    id: &str,
+    status: warrant_store::FindingStatus,
+    note: Option<&str>,
+) -> Result<(), AppError> {
+    let found = store
+        .set_finding_status(id, status, note)
+        .await
+        .context("setting the finding's status")?;
+    if found {
+        Ok(())
+    } else {
+        Err(AppError::Invalid(format!(
+            "no finding has the id `{id}` (see `warrant findings --format json`)"
+        )))
+    }
+}
+
 /// Which alerts `alerts` lists.
 #[derive(Debug, Clone, Default)]
 pub struct AlertsFilter {

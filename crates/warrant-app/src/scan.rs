@@ -77,6 +77,8 @@ pub async fn scan(
             .await
             .context("loading the inventory")?;
         links = record(store, &inventory, fingerprinter, &report.findings, now).await?;
+        // The working-tree paths were scanned whole: leaks no longer there are fixed.
+        close_fixed(store, &options.paths, &report, &links, now).await?;
     }
     Ok(ScanOutcome {
         report,
@@ -135,4 +137,47 @@ pub async fn record(
         .await
         .context("saving leaked-secret findings")?;
     Ok(links)
+}
+
+/// After a complete scan of `rescanned` (working-tree files and directories), forgets the leak
+/// locations there that `report` no longer finds, and resolves the leaked-secret findings of
+/// secrets left with no location (the secret was removed everywhere it was found; if it is still
+/// in git history, a history scan finds it again). Returns how many findings were resolved.
+pub async fn close_fixed(
+    store: &Store,
+    rescanned: &[std::path::PathBuf],
+    report: &ScanReport,
+    links: &[Link],
+    now: Timestamp,
+) -> Result<u64, AppError> {
+    if rescanned.is_empty() {
+        return Ok(0);
+    }
+    let roots: Vec<String> = rescanned.iter().map(|p| p.display().to_string()).collect();
+    let unscanned: Vec<String> = report
+        .skipped
+        .iter()
+        .map(|s| s.origin.display_path())
+        .collect();
+    let gone = store
+        .prune_secret_occurrences(&roots, &occurrences(&report.findings, links), &unscanned)
+        .await
+        .context("forgetting fixed leak locations")?;
+    let ids: Vec<String> = gone
+        .iter()
+        .map(|(fingerprint, identity)| {
+            warrant_core::Finding::id_of(warrant_core::RuleId::LeakedSecret, identity, fingerprint)
+        })
+        .collect();
+    let resolved = store
+        .resolve_findings(&ids, now)
+        .await
+        .context("resolving fixed leaked-secret findings")?;
+    if resolved > 0 {
+        tracing::info!(
+            resolved,
+            "Leaked secrets no longer found: findings resolved."
+        );
+    }
+    Ok(resolved)
 }

@@ -179,14 +179,6 @@ impl Finding {
         evidence: Vec<String>,
         remediation: impl Into<String>,
     ) -> Finding {
-        use sha2::{Digest, Sha256};
-        let mut hasher = Sha256::new();
-        for part in [rule.as_str(), identity, discriminator] {
-            hasher.update(part.as_bytes());
-            hasher.update([0u8]);
-        }
-        // A fixed-size array: slicing it by constants is checked at compile time.
-        let digest: [u8; 32] = hasher.finalize().into();
         let spec = rule.spec();
         Finding {
             rule,
@@ -200,8 +192,22 @@ impl Finding {
             source: spec.engine,
             attack: spec.techniques.to_vec(),
             tactics: spec.tactics.to_vec(),
-            id: hex::encode(&digest[..10]),
+            id: Finding::id_of(rule, identity, discriminator),
         }
+    }
+
+    /// The id [`Finding::new`] gives a finding of `rule` on `identity` with `discriminator`,
+    /// so a caller can name a finding (to resolve it) without building it.
+    pub fn id_of(rule: RuleId, identity: &str, discriminator: &str) -> String {
+        use sha2::{Digest, Sha256};
+        let mut hasher = Sha256::new();
+        for part in [rule.as_str(), identity, discriminator] {
+            hasher.update(part.as_bytes());
+            hasher.update([0u8]);
+        }
+        // A fixed-size array: slicing it by constants is checked at compile time.
+        let digest: [u8; 32] = hasher.finalize().into();
+        hex::encode(&digest[..10])
     }
 
     /// A finding with the rule's registered title and remediation.

@@ -263,6 +263,29 @@ impl Store {
         Ok(())
     }
 
+    /// Resolves the open findings among `ids` at `at` (their cause is gone: a leaked secret
+    /// removed from every file that held it). Accepted findings stay accepted. Returns how many
+    /// were resolved.
+    pub async fn resolve_findings(&self, ids: &[String], at: Timestamp) -> Result<u64, StoreError> {
+        let at = dialect::timestamp(&at);
+        let mut tx = self.begin_write().await?;
+        let mut resolved = 0;
+        for chunk in ids.chunks(MAX_BIND_PARAMS - 1) {
+            let sql = format!(
+                "UPDATE findings SET status = 'resolved', resolved_at = ? \
+                 WHERE status = 'open' AND id IN ({})",
+                dialect::placeholders(chunk.len())
+            );
+            let mut q = tx.query(&sql).bind(&at);
+            for id in chunk {
+                q = q.bind(id.as_str());
+            }
+            resolved += q.execute(tx.conn()).await?.rows_affected();
+        }
+        tx.commit().await?;
+        Ok(resolved)
+    }
+
     /// Sets a finding's status by hand (typically `Accepted` with a note, or back to `Open`).
     /// Returns false when no finding has that id.
     pub async fn set_finding_status(

@@ -180,6 +180,105 @@ impl Store {
         Ok(())
     }
 
+    /// After a complete rescan of the working-tree paths under `roots` (paths as the scan names
+    /// them), forgets the locations there that `found` (this scan's occurrences) no longer holds
+    /// and that are not in `unscanned` (files the scan skipped). History locations are kept: a
+    /// secret once committed stays in history until history is rewritten.
+    ///
+    /// Returns the (fingerprint, identity) pairs left with no location at all, whose leak
+    /// findings are then fixed. One transaction.
+    pub async fn prune_secret_occurrences(
+        &self,
+        roots: &[String],
+        found: &[SecretOccurrence],
+        unscanned: &[String],
+    ) -> Result<Vec<(String, String)>, StoreError> {
+        let under = |path: &str| {
+            roots.iter().any(|root| {
+                let root = root.trim_end_matches('/');
+                path == root
+                    || path
+                        .strip_prefix(root)
+                        .is_some_and(|rest| rest.starts_with('/'))
+            })
+        };
+        let kept: std::collections::HashSet<(&str, &str, u32, u32)> = found
+            .iter()
+            .filter(|o| o.commit.is_none())
+            .map(|o| (o.fingerprint.as_str(), o.path.as_str(), o.line, o.column))
+            .collect();
+        let unscanned: std::collections::HashSet<&str> =
+            unscanned.iter().map(String::as_str).collect();
+        let mut tx = self.begin_write().await?;
+        let rows = tx
+            .query(
+                "SELECT fingerprint, path, line, col, identity FROM secret_occurrences \
+                 WHERE git_commit = ''",
+            )
+            .fetch_all(tx.conn())
+            .await?;
+        let mut stale: Vec<(String, String, i64, i64, Option<String>)> = Vec::new();
+        for r in rows {
+            let (fingerprint, path, line, col, identity): (
+                String,
+                String,
+                i64,
+                i64,
+                Option<String>,
+            ) = (
+                r.try_get(0)?,
+                r.try_get(1)?,
+                r.try_get(2)?,
+                r.try_get(3)?,
+                r.try_get(4)?,
+            );
+            let key = (
+                fingerprint.as_str(),
+                path.as_str(),
+                u32::try_from(line).unwrap_or(0),
+                u32::try_from(col).unwrap_or(0),
+            );
+            if under(&path) && !unscanned.contains(path.as_str()) && !kept.contains(&key) {
+                stale.push((fingerprint, path, line, col, identity));
+            }
+        }
+        for (fingerprint, path, line, col, _) in &stale {
+            tx.query(
+                "DELETE FROM secret_occurrences WHERE fingerprint = ? AND path = ? \
+                 AND git_commit = '' AND line = ? AND col = ?",
+            )
+            .bind(fingerprint.as_str())
+            .bind(path.as_str())
+            .bind(*line)
+            .bind(*col)
+            .execute(tx.conn())
+            .await?;
+        }
+        let mut candidates: Vec<(String, String)> = stale
+            .into_iter()
+            .filter_map(|(fingerprint, _, _, _, identity)| Some((fingerprint, identity?)))
+            .collect();
+        candidates.sort();
+        candidates.dedup();
+        let mut gone = Vec::new();
+        for (fingerprint, identity) in candidates {
+            let left: i64 = tx
+                .query(
+                    "SELECT COUNT(*) FROM secret_occurrences WHERE fingerprint = ? AND identity = ?",
+                )
+                .bind(fingerprint.as_str())
+                .bind(identity.as_str())
+                .fetch_one(tx.conn())
+                .await?
+                .try_get(0)?;
+            if left == 0 {
+                gone.push((fingerprint, identity));
+            }
+        }
+        tx.commit().await?;
+        Ok(gone)
+    }
+
     /// Leak locations linked to an identity, by path, commit and position.
     pub async fn secret_occurrences_for_identity(
         &self,

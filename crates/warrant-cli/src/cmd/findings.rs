@@ -28,6 +28,21 @@ pub struct FindingsArgs {
     /// Exit with code 1 when a listed finding is at or above this severity.
     #[arg(long, value_parser = pipeline::parse_severity)]
     pub fail_on: Option<Severity>,
+    /// Accept the finding with this id (from the JSON's `id`) instead of listing: later runs
+    /// do not reopen it. Needs --note saying why.
+    #[arg(
+        long,
+        value_name = "FINDING_ID",
+        requires = "note",
+        conflicts_with = "reopen"
+    )]
+    pub accept: Option<String>,
+    /// Open an accepted or resolved finding again.
+    #[arg(long, value_name = "FINDING_ID")]
+    pub reopen: Option<String>,
+    /// Why the finding is accepted (kept with it).
+    #[arg(long, value_name = "TEXT")]
+    pub note: Option<String>,
 }
 
 pub fn run(app: &App, args: FindingsArgs) -> anyhow::Result<u8> {
@@ -43,6 +58,21 @@ pub fn run(app: &App, args: FindingsArgs) -> anyhow::Result<u8> {
         ],
     )?;
     let store = app.open_existing_store()?;
+    let change = match (&args.accept, &args.reopen) {
+        (Some(id), _) => Some((id, warrant_store::FindingStatus::Accepted, "Accepted")),
+        (None, Some(id)) => Some((id, warrant_store::FindingStatus::Open, "Reopened")),
+        (None, None) => None,
+    };
+    if let Some((id, status, done)) = change {
+        app.run(warrant_app::query::set_finding_status(
+            &store,
+            id,
+            status,
+            args.note.as_deref(),
+        ))?;
+        eprintln!("{done} finding {id}.");
+        return Ok(crate::exit::OK);
+    }
     let filter = warrant_app::query::FindingsFilter {
         severity: args.severity,
         owasp: args.owasp,

@@ -142,7 +142,12 @@ fn ingest_attributes_alerts_rightsizes_and_skips_what_it_has_seen() {
         &["--format", "json", "ingest", logs.to_str().unwrap()],
     );
     // The planted bad record makes the run exit 2 (input not understood); the rest is ingested.
-    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(String::from_utf8_lossy(&out.stderr).contains("1 bad record(s)"));
     let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(doc["events"], 77, "{doc:#}");

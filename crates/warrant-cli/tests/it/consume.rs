@@ -64,7 +64,12 @@ fn consume_records_what_ingest_records_and_stops_when_drained() {
         &by_file,
         &["--as-of", "2026-10-08", "ingest", logs.to_str().unwrap()],
     );
-    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 
     let events = publish(&nats.url, &logs);
     assert_eq!(events, 77);

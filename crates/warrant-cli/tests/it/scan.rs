@@ -415,3 +415,75 @@ fn no_secret_reaches_any_log_level() {
         );
     }
 }
+
+/// Defect: leaked-secret findings never closed when the file was fixed and rescanned, and could
+/// not be accepted.
+#[test]
+fn a_fixed_leak_closes_on_rescan_and_a_leak_can_be_accepted() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("w.db");
+    let out = warrant_in(
+        dir.path(),
+        &store,
+        &["import", demo_org().to_str().unwrap()],
+        None,
+    );
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    let src = dir.path().join("src");
+    std::fs::create_dir(&src).unwrap();
+    let leaky = format!(
+        "export AWS_ACCESS_KEY_ID={KEY_ID}\nexport AWS_SECRET_ACCESS_KEY=q8Rb2Lw7XzN4vKp1Ts9Hc6Ym3Df0Gj5Ua2Ei7OkW\n"
+    );
+    let open_leaks = || -> Vec<Value> {
+        let out = warrant_in(
+            dir.path(),
+            &store,
+            &["--format", "json", "findings", "--source", "secret"],
+            None,
+        );
+        assert_eq!(code(&out), 0, "{}", text(&out));
+        json(&out).as_array().unwrap().clone()
+    };
+    let scan = || {
+        let out = warrant_in(dir.path(), &store, &["scan", "--exit-zero", "src"], None);
+        assert_eq!(code(&out), 0, "{}", text(&out));
+    };
+    std::fs::write(src.join("seed.sh"), &leaky).unwrap();
+    scan();
+    let leaks = open_leaks();
+    assert_eq!(leaks.len(), 1, "{leaks:#?}");
+    // Fixed: the file no longer holds the key; a rescan resolves the finding.
+    std::fs::write(src.join("seed.sh"), "./seed --env dev\n").unwrap();
+    scan();
+    assert!(open_leaks().is_empty(), "resolved after the fix");
+    // Leaked again, then accepted with a reason: later scans do not reopen it.
+    std::fs::write(src.join("seed.sh"), &leaky).unwrap();
+    scan();
+    let leaks = open_leaks();
+    assert_eq!(leaks.len(), 1, "reopened: {leaks:#?}");
+    let id = leaks[0]["id"].as_str().unwrap().to_string();
+    let out = warrant_in(dir.path(), &store, &["findings", "--accept", &id], None);
+    assert_eq!(code(&out), 2, "--accept needs --note: {}", text(&out));
+    let out = warrant_in(
+        dir.path(),
+        &store,
+        &[
+            "findings",
+            "--accept",
+            &id,
+            "--note",
+            "test fixture key, revoked",
+        ],
+        None,
+    );
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    scan();
+    assert!(open_leaks().is_empty(), "accepted stays accepted");
+    let out = warrant_in(
+        dir.path(),
+        &store,
+        &["findings", "--accept", "0000", "--note", "x"],
+        None,
+    );
+    assert_eq!(code(&out), 2, "an unknown id: {}", text(&out));
+}

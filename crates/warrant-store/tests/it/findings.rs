@@ -527,3 +527,67 @@ async fn partial_runs_add_findings_without_resolving_others(db) {
     );
 }
 }
+
+conformance! {
+#[tokio::test]
+async fn a_rescan_forgets_fixed_locations_and_names_secrets_left_nowhere(db) {
+    let store = db.open().await;
+    let at = |fingerprint: &str, path: &str, commit: Option<&str>, identity: &str| SecretOccurrence {
+        fingerprint: fingerprint.into(),
+        rule: "aws.secret-access-key".into(),
+        path: path.into(),
+        commit: commit.map(str::to_string),
+        line: 2,
+        column: 5,
+        author: None,
+        date: None,
+        identity: Some(identity.into()),
+    };
+    store
+        .record_secret_occurrences(&[
+            at("fp1:a", "repo/src/a.sh", None, "u1"),
+            at("fp1:a", "repo/src/b.sh", None, "u1"),
+            at("fp1:b", "repo/src/c.sh", None, "u2"),
+            at("fp1:b", "repo/src/c.sh", Some("abc123"), "u2"),
+            at("fp1:c", "repo/srcx/d.sh", None, "u3"),
+            at("fp1:d", "repo/src/big.bin", None, "u4"),
+        ])
+        .await
+        .unwrap();
+    // A rescan of repo/src finds fp1:a in b.sh only and skipped big.bin.
+    let gone = store
+        .prune_secret_occurrences(
+            &["repo/src/".to_string()],
+            &[at("fp1:a", "repo/src/b.sh", None, "u1")],
+            &["repo/src/big.bin".to_string()],
+        )
+        .await
+        .unwrap();
+    // fp1:a is still in b.sh; fp1:b is still in history; repo/srcx is another directory.
+    assert!(gone.is_empty(), "{gone:?}");
+    assert_eq!(store.secret_occurrences_for_identity("u1").await.unwrap().len(), 1);
+    assert_eq!(store.secret_occurrences_for_identity("u2").await.unwrap().len(), 1);
+    assert_eq!(store.secret_occurrences_for_identity("u3").await.unwrap().len(), 1);
+    assert_eq!(store.secret_occurrences_for_identity("u4").await.unwrap().len(), 1);
+    // Fixed in b.sh too: fp1:a is nowhere now.
+    let gone = store
+        .prune_secret_occurrences(&["repo/src/b.sh".to_string()], &[], &[])
+        .await
+        .unwrap();
+    assert_eq!(gone, [("fp1:a".to_string(), "u1".to_string())]);
+
+    // Resolving its finding: open ones resolve, accepted ones stay accepted.
+    let open = Finding::new(RuleId::LeakedSecret, "leak", Severity::Critical, "u1", "fp1:a", vec![], "rotate");
+    let accepted = Finding::new(RuleId::LeakedSecret, "leak", Severity::Critical, "u2", "fp1:b", vec![], "rotate");
+    assert_eq!(open.id, Finding::id_of(RuleId::LeakedSecret, "u1", "fp1:a"));
+    store.record_findings(t(3), &[open.clone(), accepted.clone()]).await.unwrap();
+    store.set_finding_status(&accepted.id, FindingStatus::Accepted, Some("fixture")).await.unwrap();
+    let resolved = store
+        .resolve_findings(&[open.id.clone(), accepted.id.clone()], t(5))
+        .await
+        .unwrap();
+    assert_eq!(resolved, 1);
+    assert_eq!(status_of(&store, &open.id).await.status, FindingStatus::Resolved);
+    assert_eq!(status_of(&store, &accepted.id).await.status, FindingStatus::Accepted);
+}
+}
