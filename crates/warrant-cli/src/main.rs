@@ -101,6 +101,10 @@ pub enum Command {
     Config(cmd::config::ConfigArgs),
     /// Manage stores: copy one to another backend (`store migrate --from sqlite:PATH --to postgres://…`).
     Store(cmd::store::StoreArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions(cmd::completions::CompletionsArgs),
+    /// Write man pages for warrant and every subcommand into a directory.
+    Man(cmd::completions::ManArgs),
 }
 
 fn main() -> ExitCode {

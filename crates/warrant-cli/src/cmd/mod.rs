@@ -3,6 +3,7 @@
 
 pub mod alerts;
 pub mod assess;
+pub mod completions;
 pub mod config;
 pub mod consume;
 pub mod discover;
@@ -21,6 +22,12 @@ use crate::app::App;
 use crate::{Cli, Command};
 
 pub fn run(cli: Cli) -> anyhow::Result<u8> {
+    // Generated from the CLI definition alone: no configuration, store or key needed.
+    match &cli.command {
+        Command::Completions(args) => return completions::completions(args),
+        Command::Man(args) => return completions::man(args),
+        _ => {}
+    }
     let app = App::new(&cli.global)?;
     match cli.command {
         Command::Import(args) => import::run(&app, args),
@@ -37,5 +44,6 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Alerts(args) => alerts::run(&app, args),
         Command::Rightsize(args) => rightsize::run(&app, args),
         Command::Store(args) => store::run(&app, args),
+        Command::Completions(_) | Command::Man(_) => Ok(crate::exit::OK),
     }
 }

@@ -377,3 +377,26 @@ fn a_malformed_export_makes_import_and_assess_exit_2_and_the_rest_is_imported() 
     let listed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!(listed.as_array().unwrap().len() >= 70, "{listed:#}");
 }
+
+/// Completions and man pages come from the CLI definition and need no store or configuration.
+#[test]
+fn completions_and_man_pages_are_generated_from_the_cli() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("w.db");
+    for shell in ["bash", "zsh", "fish"] {
+        let out = warrant(&store, &["completions", shell]);
+        assert!(out.status.success(), "{shell}: {}", stderr(&out));
+        let script = stdout(&out);
+        for word in ["warrant", "assess", "scan", "ingest", "format"] {
+            assert!(script.contains(word), "{shell} completion lacks {word}");
+        }
+    }
+    let man = dir.path().join("man");
+    let out = warrant(&store, &["man", man.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let page = std::fs::read_to_string(man.join("warrant.1")).unwrap();
+    assert!(page.contains(".TH warrant"), "{page}");
+    let scan = std::fs::read_to_string(man.join("warrant-scan.1")).unwrap();
+    assert!(scan.contains("\\-\\-validate"), "{scan}");
+    assert!(!store.exists(), "no store was created");
+}
