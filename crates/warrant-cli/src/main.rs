@@ -107,11 +107,40 @@ pub enum Command {
     Man(cmd::completions::ManArgs),
 }
 
+/// Whether `error` comes from writing to a reader that went away (`warrant … | head`).
+fn is_broken_pipe(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+            || cause
+                .downcast_ref::<serde_json::Error>()
+                .and_then(|e| e.io_error_kind())
+                .is_some_and(|k| k == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
 fn main() -> ExitCode {
+    // A closed pipe ends the command quietly, as it ends `cat` (Rust ignores SIGPIPE, so the
+    // write fails instead): `print!` panics on it, a writer returns the error handled below.
+    let default_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let message = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or_default();
+        if message.contains("failed printing to stdout") && message.contains("Broken pipe") {
+            std::process::exit(i32::from(exit::OK));
+        }
+        default_hook(info);
+    }));
     let cli = Cli::parse();
     output::init_logging(cli.global.verbose, cli.global.quiet);
     match cmd::run(cli) {
         Ok(code) => ExitCode::from(code),
+        Err(error) if is_broken_pipe(&error) => ExitCode::from(exit::OK),
         Err(error) => {
             // `{:#}` prints the context chain on one line: "importing X: reading Y: …".
             eprintln!("warrant: error: {error:#}");

@@ -400,3 +400,42 @@ fn completions_and_man_pages_are_generated_from_the_cli() {
     assert!(scan.contains("\\-\\-validate"), "{scan}");
     assert!(!store.exists(), "no store was created");
 }
+
+/// `warrant … | head` ends quietly: a closed pipe is neither an error nor a panic.
+#[test]
+fn a_closed_pipe_ends_the_command_quietly() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("w.db");
+    let out = warrant(
+        &store,
+        &["import", crate::common::demo_org().to_str().unwrap()],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    for args in [
+        &["--format", "json", "inventory"][..],
+        &["--format", "json", "findings"][..],
+        &["rules"][..],
+    ] {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_warrant"))
+            .arg("--store")
+            .arg(&store)
+            .args(args)
+            .env("NO_COLOR", "1")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Read one byte (the command has started writing), then hang up.
+        let mut stdout = child.stdout.take().unwrap();
+        let mut first = [0u8; 1];
+        std::io::Read::read_exact(&mut stdout, &mut first).unwrap();
+        drop(stdout);
+        let out = child.wait_with_output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {err}");
+        assert!(
+            !err.contains("error") && !err.contains("panicked"),
+            "{args:?}: {err}"
+        );
+    }
+}
