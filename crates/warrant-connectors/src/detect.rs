@@ -40,20 +40,28 @@ impl FileFormat {
         }
     }
 
-    fn parser(self) -> fn(&Path, &[u8], &ImportContext) -> Result<Inventory, ConnectorError> {
+    /// The parser, given the file's bytes to keep or drop: the largest exports free their text
+    /// as soon as it is decoded, before the inventory is built from it.
+    fn parser(self) -> Parser {
         match self {
-            FileFormat::AwsAuthorizationDetails => crate::aws::authorization_details::parse,
-            FileFormat::AwsCredentialReport => crate::aws::credential_report::parse,
-            FileFormat::AwsAccessKeys => crate::aws::access_keys::parse,
-            FileFormat::AwsOrganizationsAccounts => crate::aws::organizations::parse,
-            FileFormat::KubernetesList => crate::k8s::parse,
-            FileFormat::GitHubOrgDirectory => crate::github::parse,
-            FileFormat::McpConfig => crate::mcp::parse,
-            FileFormat::OktaUsers => crate::directory::parse_okta,
-            FileFormat::OwnersCsv => crate::directory::parse_csv,
+            FileFormat::AwsAuthorizationDetails => crate::aws::authorization_details::parse_owned,
+            FileFormat::AwsCredentialReport => {
+                |p, b, c| crate::aws::credential_report::parse(p, &b, c)
+            }
+            FileFormat::AwsAccessKeys => |p, b, c| crate::aws::access_keys::parse(p, &b, c),
+            FileFormat::AwsOrganizationsAccounts => {
+                |p, b, c| crate::aws::organizations::parse(p, &b, c)
+            }
+            FileFormat::KubernetesList => |p, b, c| crate::k8s::parse(p, &b, c),
+            FileFormat::GitHubOrgDirectory => |p, b, c| crate::github::parse(p, &b, c),
+            FileFormat::McpConfig => |p, b, c| crate::mcp::parse(p, &b, c),
+            FileFormat::OktaUsers => |p, b, c| crate::directory::parse_okta(p, &b, c),
+            FileFormat::OwnersCsv => |p, b, c| crate::directory::parse_csv(p, &b, c),
         }
     }
 }
+
+type Parser = fn(&Path, Vec<u8>, &ImportContext) -> Result<Inventory, ConnectorError>;
 
 /// What happened to one file.
 #[derive(Debug, Clone)]
@@ -306,7 +314,7 @@ fn import_file(path: &Path, ctx: &ImportContext) -> (FileReport, Option<Inventor
             );
         }
     };
-    match (format.parser())(path, &bytes, ctx) {
+    match (format.parser())(path, bytes, ctx) {
         Ok(inventory) => {
             let records = inventory.identities.len()
                 + inventory.credentials.len()

@@ -218,6 +218,18 @@ pub fn parse(
     details.to_inventory(origin, &origin.display().to_string(), ctx)
 }
 
+/// [`parse`], freeing the file's text once it is decoded: a 200 MB single-line export would
+/// otherwise stay in memory beside its decoded form and the inventory built from it.
+pub fn parse_owned(
+    origin: &Path,
+    bytes: Vec<u8>,
+    ctx: &ImportContext,
+) -> Result<Inventory, ConnectorError> {
+    let details: AuthorizationDetails = crate::common::decode_json(origin, &bytes)?;
+    drop(bytes);
+    details.to_inventory(origin, &origin.display().to_string(), ctx)
+}
+
 /// `arn:aws:iam::123456789012:user/x` → `123456789012`.
 pub fn account_of(arn: &str) -> Option<String> {
     arn.split(':')
