@@ -44,28 +44,55 @@ impl SuppressedCounts {
     }
 }
 
-/// True when the line holding `offset`, or the line above it, carries [`INLINE_MARKER`]
-/// (ASCII case-insensitive, in whatever comment syntax the file uses).
-pub fn inline_allowed(data: &[u8], offset: usize) -> bool {
-    let line_start = data
-        .get(..offset)
-        .and_then(|b| memchr::memrchr(b'\n', b))
-        .map_or(0, |p| p + 1);
-    let line_end = data
-        .get(offset..)
-        .and_then(|b| memchr::memchr(b'\n', b))
-        .map_or(data.len(), |p| offset + p);
-    let prev_start = line_start
-        .checked_sub(1)
-        .and_then(|nl| data.get(..nl))
-        .map(|b| memchr::memrchr(b'\n', b).map_or(0, |p| p + 1))
-        .unwrap_or(line_start);
-    data.get(prev_start..line_end).is_some_and(contains_marker)
+/// The lines of one blob that carry [`INLINE_MARKER`] (ASCII case-insensitive, in whatever
+/// comment syntax the file uses), found in one pass over the blob: checking a finding is then a
+/// lookup, not a read of its line (a single-line file's line is the whole file).
+#[derive(Debug, Default)]
+pub struct InlineMarks {
+    /// 1-based numbers of the lines holding a marker, ascending.
+    lines: Vec<usize>,
 }
 
-fn contains_marker(text: &[u8]) -> bool {
-    text.windows(INLINE_MARKER.len())
-        .any(|w| w.eq_ignore_ascii_case(INLINE_MARKER))
+impl InlineMarks {
+    pub fn of(data: &[u8]) -> InlineMarks {
+        let before = INLINE_MARKER
+            .iter()
+            .position(|b| *b == b':')
+            .unwrap_or_default();
+        let mut lines = Vec::new();
+        let (mut line, mut counted_to) = (1, 0);
+        for colon in memchr::memchr_iter(b':', data) {
+            let Some(start) = colon.checked_sub(before) else {
+                continue;
+            };
+            let is_marker = data
+                .get(start..start + INLINE_MARKER.len())
+                .is_some_and(|w| w.eq_ignore_ascii_case(INLINE_MARKER));
+            if is_marker {
+                line += memchr::memchr_iter(b'\n', data.get(counted_to..start).unwrap_or_default())
+                    .count();
+                counted_to = start;
+                lines.push(line);
+            }
+        }
+        lines.dedup();
+        InlineMarks { lines }
+    }
+
+    /// True when `line` (1-based), or the line above it, carries the marker.
+    pub fn allows(&self, line: usize) -> bool {
+        self.lines.binary_search(&line).is_ok()
+            || line
+                .checked_sub(1)
+                .is_some_and(|above| self.lines.binary_search(&above).is_ok())
+    }
+}
+
+/// True when the line holding `offset`, or the line above it, carries [`INLINE_MARKER`]. Reads
+/// the whole blob: for one check; a scan builds [`InlineMarks`] once per blob.
+pub fn inline_allowed(data: &[u8], offset: usize) -> bool {
+    let line = memchr::memchr_iter(b'\n', data.get(..offset).unwrap_or_default()).count() + 1;
+    InlineMarks::of(data).allows(line)
 }
 
 /// User allowlist (a TOML section of the configuration, or its own file):
@@ -245,6 +272,18 @@ mod tests {
         assert!(!inline_allowed(text, at("SECRET", 2)));
         assert!(!inline_allowed(b"SECRET", 0));
         assert!(inline_allowed(b"warrant:allow\nSECRET", 14));
+    }
+
+    #[test]
+    fn inline_marks_match_the_line_by_line_definition() {
+        let text = b"x:1\n:warrant:allow\nWarrant:Allow a\nb\nc warrant:allo\n\nd\nwarrant:allow";
+        let marks = InlineMarks::of(text);
+        // Lines 2 and 3 carry the marker (any case); line 5's is cut short; line 8 ends the blob.
+        let expected = [false, true, true, true, false, false, false, true, true];
+        for (i, want) in expected.iter().enumerate() {
+            assert_eq!(marks.allows(i + 1), *want, "line {}", i + 1);
+        }
+        assert!(!InlineMarks::of(b"").allows(1));
     }
 
     fn finding(path: &str) -> SecretFinding {

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use warrant_core::Fingerprinter;
 
-use crate::allow::{Allowlist, Baseline, SuppressedCounts, Suppression, inline_allowed};
+use crate::allow::{Allowlist, Baseline, InlineMarks, SuppressedCounts, Suppression};
 use crate::engine::{Scanner, Scratch};
 use crate::finding::{RevealedSecrets, SecretFinding};
 use crate::origin::{BlobSink, Origin};
@@ -162,8 +162,8 @@ impl<'a> Collector<'a> {
         }
     }
 
-    fn suppression(&self, data: &[u8], offset: usize, f: &SecretFinding) -> Option<Suppression> {
-        if self.inline && inline_allowed(data, offset) {
+    fn suppression(&self, marks: &InlineMarks, f: &SecretFinding) -> Option<Suppression> {
+        if self.inline && marks.allows(f.line) {
             return Some(Suppression::Inline);
         }
         if self.allowlist.is_some_and(|a| a.allows(f)) {
@@ -188,12 +188,17 @@ impl BlobSink for Collector<'_> {
             let mut findings = Vec::with_capacity(matches.len());
             let mut suppressed = SuppressedCounts::default();
             let mut revealed = RevealedSecrets::default();
+            let marks = if self.inline {
+                InlineMarks::of(data)
+            } else {
+                InlineMarks::default()
+            };
             for m in matches {
                 let Some(rule) = self.scanner.rules().get(m.rule) else {
                     continue;
                 };
                 let finding = SecretFinding::new(rule, origin, data, m, self.fingerprinter);
-                if let Some(reason) = self.suppression(data, m.secret_start, &finding) {
+                if let Some(reason) = self.suppression(&marks, &finding) {
                     suppressed.add(reason);
                     continue;
                 }

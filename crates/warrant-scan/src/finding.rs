@@ -13,6 +13,8 @@ use crate::rules::Confidence;
 
 /// Longest redacted snippet, in characters.
 const SNIPPET_CHARS: usize = 200;
+/// Bytes each side of a secret searched for its line's ends (4 bytes per character at most).
+const SNIPPET_REACH: usize = SNIPPET_CHARS * 4 + 4;
 
 /// One secret at one location.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -72,14 +74,22 @@ impl SecretFinding {
 /// The line around `start..end` with the secret replaced by `preview`, whitespace-trimmed and cut
 /// to [`SNIPPET_CHARS`] characters centred on the secret.
 pub fn snippet(data: &[u8], start: usize, end: usize, preview: &str) -> String {
+    // Look for the line's ends only within reach of the secret: on a 200 MB single-line file a
+    // search to the real line start, for every finding, made scanning quadratic. The reach holds
+    // more than SNIPPET_CHARS characters of any UTF-8, so a cut line still fills the snippet.
+    let mut lo = start.saturating_sub(SNIPPET_REACH);
+    while lo < start && data.get(lo).is_some_and(|b| (b & 0xC0) == 0x80) {
+        lo += 1;
+    }
     let line_start = data
-        .get(..start)
+        .get(lo..start)
         .and_then(|b| memchr::memrchr(b'\n', b))
-        .map_or(0, |p| p + 1);
+        .map_or(lo, |p| lo + p + 1);
+    let hi = end.saturating_add(SNIPPET_REACH).min(data.len());
     let line_end = data
-        .get(end..)
+        .get(end..hi)
         .and_then(|b| memchr::memchr(b'\n', b))
-        .map_or(data.len(), |p| end + p);
+        .map_or(hi, |p| end + p);
     let before = String::from_utf8_lossy(data.get(line_start..start).unwrap_or_default());
     let after = String::from_utf8_lossy(data.get(end..line_end).unwrap_or_default());
     // A multi-line secret (PEM) ends on a later line: keep only the text after its last line.
