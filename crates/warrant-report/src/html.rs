@@ -1,5 +1,11 @@
 //! A self-contained HTML report (no scripts, no external assets): summary, charts drawn as inline
-//! SVG, the riskiest identities and every finding with its evidence and fix.
+//! SVG, the riskiest identities, a table of findings by rule and the details (evidence, fix) of
+//! the most severe findings.
+//!
+//! Its size is bounded whatever the organisation's: at 100k identities and 270k findings every
+//! finding inlined made a 150 MB page no browser opens. The charts draw everyone (the scatter
+//! becomes a density grid past [`MAX_DOTS`] identities), the tables and details stop at fixed
+//! counts and say where the rest is (the JSON, CSV and SARIF outputs hold everything).
 //!
 //! `maud` escapes every interpolated value, so identity names and evidence from hostile input
 //! cannot inject markup.
@@ -24,6 +30,17 @@ th{font-size:12px;text-transform:uppercase;color:#6b7280}code{font-size:12px;wor
 details{border-bottom:1px solid #e5e7eb;padding:6px 0}summary{cursor:pointer}ul{margin:4px 0 4px 18px;padding:0}
 .fix{color:#065f46}.muted{color:#6b7280}
 "#;
+
+/// Identities drawn one dot each in the scatter; past this the chart becomes a density grid
+/// with the riskiest [`TOP_DOTS`] drawn on top.
+pub const MAX_DOTS: usize = 2_000;
+const TOP_DOTS: usize = 200;
+/// Cells per side of the density grid.
+const GRID: usize = 20;
+/// Input files listed.
+const MAX_INPUT_ROWS: usize = 200;
+/// Findings shown with their evidence and fix (most severe first).
+pub const MAX_FINDING_DETAILS: usize = 500;
 
 fn severity_color(severity: Severity) -> &'static str {
     match severity {
@@ -115,22 +132,98 @@ fn severity_chart(doc: &AssessmentDocument) -> Markup {
 }
 
 /// Every identity placed by blast radius (x) and exposure (y): the top-right corner is where to
-/// start.
+/// start. Past [`MAX_DOTS`] identities, a grid of cells shaded by how many identities fall in
+/// each, with the riskiest drawn as dots on top.
 fn risk_scatter(identities: &[IdentityView]) -> Markup {
     let (w, h, pad) = (560.0, 300.0, 36.0);
     let sx = |v: f64| pad + (w - pad - 10.0) * v.clamp(0.0, 100.0) / 100.0;
     let sy = |v: f64| h - pad - (h - pad - 10.0) * v.clamp(0.0, 100.0) / 100.0;
+    let dense = identities.len() > MAX_DOTS;
+    let mut cells = vec![0usize; GRID * GRID];
+    if dense {
+        let bin = |v: f64| ((v.clamp(0.0, 100.0) / 100.0 * GRID as f64) as usize).min(GRID - 1);
+        for i in identities {
+            if let Some(cell) = cells.get_mut(bin(i.exposure) * GRID + bin(i.blast_radius)) {
+                *cell += 1;
+            }
+        }
+    }
+    let busiest = cells.iter().copied().max().unwrap_or(0).max(1) as f64;
+    let cell_w = (sx(100.0) - sx(0.0)) / GRID as f64;
+    let cell_h = (sy(0.0) - sy(100.0)) / GRID as f64;
+    let dots = if dense { TOP_DOTS } else { MAX_DOTS };
     html! {
         svg width="100%" viewBox=(format!("0 0 {w} {h}")) role="img" aria-label="Blast radius against exposure" {
             rect x=(sx(50.0)) y=(sy(100.0)) width=(sx(100.0) - sx(50.0)) height=(sy(50.0) - sy(100.0)) fill="#fee2e2" {}
+            @if dense {
+                @for (k, n) in cells.iter().enumerate() {
+                    @if *n > 0 {
+                        @let (row, col) = (k / GRID, k % GRID);
+                        rect x=(format!("{:.1}", sx(0.0) + col as f64 * cell_w))
+                            y=(format!("{:.1}", sy(0.0) - (row + 1) as f64 * cell_h))
+                            width=(format!("{cell_w:.1}")) height=(format!("{cell_h:.1}"))
+                            fill="#2563eb" fill-opacity=(format!("{:.2}", 0.08 + 0.8 * (*n as f64 / busiest).sqrt())) {
+                            title { (n) " identities" }
+                        }
+                    }
+                }
+            }
             line x1=(pad) y1=(h - pad) x2=(w - 10.0) y2=(h - pad) stroke="#9ca3af" {}
             line x1=(pad) y1="10" x2=(pad) y2=(h - pad) stroke="#9ca3af" {}
             text x=(w / 2.0 - 40.0) y=(h - 6.0) font-size="12" { "blast radius →" }
             text x=(-h / 2.0 - 30.0) y="14" font-size="12" transform="rotate(-90)" { "exposure →" }
-            @for i in identities {
+            @for i in identities.iter().take(dots) {
                 circle cx=(format!("{:.1}", sx(i.blast_radius))) cy=(format!("{:.1}", sy(i.exposure))) r="5"
                     fill=(risk_color(i.risk)) fill-opacity="0.7" {
                     title { (i.id) " — risk " (format!("{:.0}", i.risk)) }
+                }
+            }
+        }
+    }
+}
+
+/// One row per rule: how often it fired, at which severities, on how many identities.
+fn rule_table(doc: &AssessmentDocument) -> Markup {
+    use std::collections::{BTreeMap, BTreeSet};
+    struct Row<'a> {
+        first: &'a warrant_core::Finding,
+        by_severity: BTreeMap<Severity, usize>,
+        identities: BTreeSet<&'a str>,
+        n: usize,
+    }
+    let mut rows: BTreeMap<&str, Row<'_>> = BTreeMap::new();
+    for f in &doc.findings {
+        let row = rows.entry(f.rule.as_str()).or_insert_with(|| Row {
+            first: f,
+            by_severity: BTreeMap::new(),
+            identities: BTreeSet::new(),
+            n: 0,
+        });
+        row.n += 1;
+        *row.by_severity.entry(f.severity).or_default() += 1;
+        row.identities.insert(f.identity.as_str());
+    }
+    let mut rows: Vec<Row<'_>> = rows.into_values().collect();
+    rows.sort_by(|a, b| {
+        b.by_severity
+            .keys()
+            .next_back()
+            .cmp(&a.by_severity.keys().next_back())
+            .then(b.n.cmp(&a.n))
+    });
+    html! {
+        table {
+            thead { tr { th { "rule" } th { "OWASP" } th { "findings" } th { "identities" } th { "severity" } th { "fix" } } }
+            tbody {
+                @for row in &rows {
+                    tr {
+                        td { code title=(row.first.rule.spec().description) { (row.first.rule) } }
+                        td { b { (row.first.owasp.code()) } }
+                        td { (row.n) }
+                        td { (row.identities.len()) }
+                        td { @for (severity, n) in row.by_severity.iter().rev() { span class=(format!("sev {severity}")) { (n) " " (severity) } " " } }
+                        td.fix { (row.first.remediation) }
+                    }
                 }
             }
         }
@@ -189,8 +282,15 @@ pub fn render(doc: &AssessmentDocument, max_identities: usize) -> String {
                         }
                     }
                     section.panel style="margin-top:16px" {
+                        h2 { "Findings by rule" }
+                        (rule_table(doc))
+                    }
+                    section.panel style="margin-top:16px" {
                         h2 { "Findings" }
-                        @for f in &doc.findings {
+                        @if doc.findings.len() > MAX_FINDING_DETAILS {
+                            p.muted { "The " (MAX_FINDING_DETAILS) " most severe of " (doc.findings.len()) " findings; every finding is in the JSON, CSV and SARIF outputs (" code { "warrant findings --format json" } ")." }
+                        }
+                        @for f in doc.findings.iter().take(MAX_FINDING_DETAILS) {
                             details {
                                 summary {
                                     span class=(format!("sev {}", f.severity)) { (f.severity) } " "
@@ -214,7 +314,7 @@ pub fn render(doc: &AssessmentDocument, max_identities: usize) -> String {
                             table {
                                 thead { tr { th { "file" } th { "format" } th { "records" } th { "problem" } } }
                                 tbody {
-                                    @for input in &doc.inputs {
+                                    @for input in doc.inputs.iter().take(MAX_INPUT_ROWS) {
                                         tr {
                                             td { code { (input.path) } }
                                             td { (input.format.as_deref().unwrap_or("not recognised")) }
@@ -223,6 +323,9 @@ pub fn render(doc: &AssessmentDocument, max_identities: usize) -> String {
                                         }
                                     }
                                 }
+                            }
+                            @if doc.inputs.len() > MAX_INPUT_ROWS {
+                                p.muted { (doc.inputs.len() - MAX_INPUT_ROWS) " more inputs in the JSON output." }
                             }
                         }
                     }
@@ -246,5 +349,41 @@ mod tests {
         assert!(page.contains("<svg"), "charts are drawn");
         assert!(page.contains("NHI5"));
         assert!(page.contains("arn:aws:iam::111111111111:user/ci-deployer"));
+    }
+
+    #[test]
+    fn the_report_stays_small_at_100k_identities() {
+        // Defect: every finding inlined made a 150 MB page at 100k identities.
+        let base = crate::fixtures::document();
+        let mut doc = base.clone();
+        doc.identities = (0..100_000)
+            .map(|n| {
+                let mut i = base.identities[n % base.identities.len()].clone();
+                i.id = format!("arn:aws:iam::111111111111:role/generated-{n}");
+                i.blast_radius = (n % 101) as f64;
+                i.exposure = ((n * 7) % 101) as f64;
+                i
+            })
+            .collect();
+        doc.findings = (0..270_000)
+            .map(|n| {
+                let mut f = base.findings[n % base.findings.len()].clone();
+                f.identity = format!("arn:aws:iam::111111111111:role/generated-{}", n % 100_000);
+                f
+            })
+            .collect();
+        doc.summary.findings = doc.findings.len();
+        let page = render(&doc, 50);
+        assert!(page.len() < 3 * 1024 * 1024, "{} bytes", page.len());
+        assert!(
+            page.contains("identities</title>"),
+            "the density grid is drawn"
+        );
+        assert!(page.contains("most severe of 270000 findings"));
+        assert!(page.contains("Findings by rule"));
+        // Small organisations still get every dot and every finding's details.
+        let small = render(&base, 50);
+        assert!(!small.contains("most severe of"));
+        assert_eq!(small.matches("<details>").count(), base.findings.len());
     }
 }
