@@ -244,20 +244,22 @@ pub struct RightSized {
     pub since: Timestamp,
 }
 
-/// Compares what identity `id` is granted with what it used since `since`, and proposes a
-/// least-privilege policy covering the observed use.
-pub async fn rightsize(store: &Store, id: &str, since: Timestamp) -> Result<RightSized, AppError> {
+/// Compares what identity `wanted` (an id, a name or an id suffix, as `show` takes) is granted
+/// with what it used since `since`, and proposes a least-privilege policy covering the observed
+/// use.
+pub async fn rightsize(
+    store: &Store,
+    wanted: &str,
+    since: Timestamp,
+) -> Result<RightSized, AppError> {
     let inventory = store
         .load_inventory()
         .await
         .context("loading the inventory")?;
+    let id = resolve(&inventory.identities, wanted)?.id.clone();
+    let id = id.as_str();
     let granted = {
         let index = inventory.index();
-        if !index.identity_by_id.contains_key(id) {
-            return Err(AppError::Invalid(format!(
-                "no identity {id} in the store (see `warrant inventory`)"
-            )));
-        }
         let policies = index.policies_of(id);
         let analyzer =
             warrant_aws_policy::Analyzer::prepare(policies.iter().map(|(_, policy)| *policy));

@@ -120,6 +120,24 @@ fn is_broken_pipe(error: &anyhow::Error) -> bool {
     })
 }
 
+/// The error and its causes on one line ("importing X: reading Y: …"), each text once: a cause
+/// that repeats what the previous one already said is left out.
+fn error_line(error: &anyhow::Error) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    for cause in error.chain() {
+        let text = cause.to_string();
+        if text.is_empty()
+            || parts
+                .last()
+                .is_some_and(|previous| previous.contains(&text))
+        {
+            continue;
+        }
+        parts.push(text);
+    }
+    parts.join(": ")
+}
+
 fn main() -> ExitCode {
     // A closed pipe ends the command quietly, as it ends `cat` (Rust ignores SIGPIPE, so the
     // write fails instead): `print!` panics on it, a writer returns the error handled below.
@@ -142,9 +160,25 @@ fn main() -> ExitCode {
         Ok(code) => ExitCode::from(code),
         Err(error) if is_broken_pipe(&error) => ExitCode::from(exit::OK),
         Err(error) => {
-            // `{:#}` prints the context chain on one line: "importing X: reading Y: …".
-            eprintln!("warrant: error: {error:#}");
+            eprintln!("warrant: error: {}", error_line(&error));
             ExitCode::from(exit::ERROR)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_cause_is_printed_once() {
+        let io = std::io::Error::new(std::io::ErrorKind::NotFound, "No such file or directory");
+        let error = anyhow::Error::new(io)
+            .context("cannot read x.json: No such file or directory")
+            .context("importing ./org");
+        assert_eq!(
+            error_line(&error),
+            "importing ./org: cannot read x.json: No such file or directory"
+        );
     }
 }

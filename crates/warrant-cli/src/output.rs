@@ -173,7 +173,8 @@ pub fn init_logging(verbose: u8, quiet: bool) {
         (true, _) => "error",
         (false, 0) => "warn,sqlx=error",
         (false, 1) => "info,sqlx=error",
-        (false, 2) => "debug",
+        // sqlx logs every statement at debug, the schema's at every start: trace level only.
+        (false, 2) => "debug,sqlx=info",
         (false, _) => "trace",
     };
     let mut filter =

@@ -141,6 +141,15 @@ async fn assess_finds_what_the_demo_organisation_plants_and_the_queries_agree() 
             .await
             .is_err()
     );
+    // `rightsize` takes the names `show` takes: a short name or an id suffix.
+    let by_name = query::rightsize(
+        &store,
+        "legacy-report-runner",
+        now() - chrono::Duration::days(90),
+    )
+    .await
+    .unwrap();
+    assert_eq!(by_name.report.identity, rightsized.report.identity);
 
     assert!(
         query::alerts(&store, &AlertsFilter::default())

@@ -439,3 +439,21 @@ fn a_closed_pipe_ends_the_command_quietly() {
         );
     }
 }
+
+/// `-vv` shows Warrant's own debug logs, not every SQL statement (the schema at each start).
+#[test]
+fn debug_logging_does_not_dump_sql() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("w.db");
+    let out = warrant(
+        &store,
+        &["-vv", "import", crate::common::demo_org().to_str().unwrap()],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("DEBUG"), "debug logging is on:\n{err}");
+    assert!(
+        !err.contains("CREATE TABLE") && !err.contains("INSERT INTO"),
+        "{err}"
+    );
+}
