@@ -111,6 +111,15 @@ pub async fn set_finding_status(
     }
 }
 
+/// The instant the latest saved posture assessment used, so commands that evaluate the stored
+/// inventory can say whether they look at the same moment.
+pub async fn last_assessed(store: &Store) -> Result<Option<Timestamp>, AppError> {
+    store
+        .last_assessed(FindingSource::Posture)
+        .await
+        .context("reading the last assessment's date")
+}
+
 /// Which alerts `alerts` lists.
 #[derive(Debug, Clone, Default)]
 pub struct AlertsFilter {

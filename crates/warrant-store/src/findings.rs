@@ -396,6 +396,26 @@ impl Store {
     }
 
     /// The latest risk score of every identity ever scored, by identity id.
+    /// The instant the latest saved run of `source` assessed (`--as-of` or the time it ran),
+    /// `None` before the first.
+    pub async fn last_assessed(
+        &self,
+        source: FindingSource,
+    ) -> Result<Option<Timestamp>, StoreError> {
+        let row = self
+            .query("SELECT as_of FROM assessments WHERE source = ? ORDER BY id DESC LIMIT 1")
+            .bind(source.as_str())
+            .fetch_optional(&self.pool)
+            .await?;
+        match row {
+            Some(row) => {
+                let text: String = row.try_get(0)?;
+                dialect::parse_opt_timestamp("assessments", source.as_str(), Some(text))
+            }
+            None => Ok(None),
+        }
+    }
+
     pub async fn latest_risks(&self) -> Result<Vec<(String, RiskScore)>, StoreError> {
         let mut out = Vec::new();
         for row in self

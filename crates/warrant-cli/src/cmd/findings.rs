@@ -112,6 +112,7 @@ pub fn run(app: &App, args: FindingsArgs) -> anyhow::Result<u8> {
                 warrant_report::table::findings(&findings, output::table_style(app.color))
             )?;
             writeln!(out, "{} findings.", findings.len())?;
+            writeln!(out, "{}", pipeline::as_of_line(app, &store))?;
         }
     }
     out.flush()?;

@@ -54,6 +54,7 @@ pub fn run(app: &App, args: InventoryArgs) -> anyhow::Result<u8> {
                 warrant_report::table::identities(&views, output::table_style(app.color))
             );
             println!("{} identities.", views.len());
+            println!("{}", crate::cmd::pipeline::as_of_line(app, &store));
         }
     }
     Ok(crate::exit::OK)

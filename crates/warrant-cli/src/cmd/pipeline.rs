@@ -45,6 +45,24 @@ pub fn input_errors(inputs: &[warrant_report::InputView]) -> Option<u8> {
     Some(crate::exit::ERROR)
 }
 
+/// Says which instant a command over the stored inventory evaluated, and when that differs from
+/// the last `assess` (run with another `--as-of`, or long ago) how to see the same view.
+pub fn as_of_line(app: &App, store: &warrant_store::Store) -> String {
+    let now = app.now();
+    let mut line = format!("As of {}", now.format("%Y-%m-%d %H:%M UTC"));
+    if let Ok(Some(last)) = app.run(warrant_app::query::last_assessed(store))
+        && last.date_naive() != now.date_naive()
+    {
+        line.push_str(&format!(
+            "; the last assessment was as of {} (pass --as-of {} for that view)",
+            last.format("%Y-%m-%d %H:%M UTC"),
+            last.format("%Y-%m-%d")
+        ));
+    }
+    line.push('.');
+    line
+}
+
 /// One line per notable thing on stderr (stdout is for the report).
 pub fn print_notes(notes: &[String]) {
     for note in notes {

@@ -457,3 +457,36 @@ fn debug_logging_does_not_dump_sql() {
         "{err}"
     );
 }
+
+/// After `assess --as-of D`, `findings` and `inventory` say which instant they evaluated and how
+/// to see the assessment's view.
+#[test]
+fn commands_over_the_store_say_which_date_they_use() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("w.db");
+    let demo = crate::common::demo_org();
+    let out = warrant(
+        &store,
+        &["--as-of", "2026-11-01", "assess", demo.to_str().unwrap()],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    for command in ["findings", "inventory"] {
+        let out = warrant(&store, &[command]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let text = stdout(&out);
+        assert!(text.contains("As of "), "{command}: {text}");
+        assert!(
+            text.contains(
+                "the last assessment was as of 2026-11-01 00:00 UTC (pass --as-of 2026-11-01"
+            ),
+            "{command}: {text}"
+        );
+        let out = warrant(&store, &["--as-of", "2026-11-01", command]);
+        let text = stdout(&out);
+        assert!(
+            text.contains("As of 2026-11-01 00:00 UTC."),
+            "{command}: {text}"
+        );
+        assert!(!text.contains("last assessment"), "{command}: {text}");
+    }
+}
