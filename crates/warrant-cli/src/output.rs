@@ -218,14 +218,68 @@ pub fn progress(len: Option<u64>, message: &str) -> indicatif::ProgressBar {
 pub struct BarProgress {
     bar: std::sync::Mutex<Option<indicatif::ProgressBar>>,
     started: std::time::Instant,
+    /// Off a terminal: the phase being logged and when its last progress line was written.
+    logged: std::sync::Mutex<Option<LoggedPhase>>,
+    /// How often a progress line is logged off a terminal.
+    every: std::time::Duration,
 }
+
+struct LoggedPhase {
+    phase: warrant_app::Phase,
+    total: Option<u64>,
+    since: std::time::Instant,
+    last: std::time::Instant,
+}
+
+/// Off a terminal, a long phase logs one progress line this often (`WARRANT_PROGRESS_SECS`
+/// overrides it).
+const PROGRESS_LOG_EVERY: std::time::Duration = std::time::Duration::from_secs(10);
 
 impl BarProgress {
     pub fn new() -> BarProgress {
+        let every = std::env::var("WARRANT_PROGRESS_SECS")
+            .ok()
+            .and_then(|s| s.parse::<f64>().ok())
+            .filter(|s| s.is_finite() && *s >= 0.0)
+            .map_or(PROGRESS_LOG_EVERY, std::time::Duration::from_secs_f64);
         BarProgress {
             bar: std::sync::Mutex::new(None),
             started: std::time::Instant::now(),
+            logged: std::sync::Mutex::new(None),
+            every,
         }
+    }
+
+    /// Off a terminal (CI, a service's log), where no bar is drawn: a line every `every` saying
+    /// how far the phase is and how fast it goes.
+    fn log_progress(&self, position: u64) {
+        if stderr_is_tty() {
+            return;
+        }
+        let mut guard = self.logged.lock().unwrap_or_else(|e| e.into_inner());
+        let Some(logged) = guard.as_mut() else {
+            return;
+        };
+        let now = std::time::Instant::now();
+        if now.duration_since(logged.last) < self.every {
+            return;
+        }
+        logged.last = now;
+        let secs = now.duration_since(logged.since).as_secs_f64().max(0.001);
+        let rate = position as f64 / secs;
+        let (done, unit) = match logged.phase {
+            warrant_app::Phase::Scanning => (
+                format!("{:.1} MB", position as f64 / 1e6),
+                format!("{:.1} MB/s", rate / 1e6),
+            ),
+            _ => (position.to_string(), format!("{rate:.0}/s")),
+        };
+        let of = logged.total.map(|t| format!(" of {t}")).unwrap_or_default();
+        tracing::info!(
+            "{}: {done}{of} ({unit}, {:.0} s)",
+            logged.phase.label(),
+            secs
+        );
     }
 
     fn with_bar(&self, f: impl FnOnce(&mut Option<indicatif::ProgressBar>)) {
@@ -252,6 +306,16 @@ fn byte_bar(message: &str) -> indicatif::ProgressBar {
 
 impl warrant_app::Progress for BarProgress {
     fn phase(&self, phase: warrant_app::Phase, total: Option<u64>) {
+        {
+            let now = std::time::Instant::now();
+            let mut logged = self.logged.lock().unwrap_or_else(|e| e.into_inner());
+            *logged = Some(LoggedPhase {
+                phase,
+                total,
+                since: now,
+                last: now,
+            });
+        }
         self.with_bar(|slot| {
             if let Some(old) = slot.take() {
                 old.finish_and_clear();
@@ -269,6 +333,7 @@ impl warrant_app::Progress for BarProgress {
                 bar.set_position(position);
             }
         });
+        self.log_progress(position);
     }
 
     fn done(&self, phase: warrant_app::Phase) {

@@ -490,3 +490,43 @@ fn commands_over_the_store_say_which_date_they_use() {
         assert!(!text.contains("last assessment"), "{command}: {text}");
     }
 }
+
+/// Off a terminal no bar is drawn; long phases log a progress line instead (every 10 s, here
+/// every time), shown with -v and not without.
+#[test]
+fn progress_is_logged_off_a_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("src");
+    std::fs::create_dir(&src).unwrap();
+    for n in 0..3 {
+        std::fs::write(src.join(format!("f{n}.txt")), "x = 1\n".repeat(10_000)).unwrap();
+    }
+    let run = |verbose: bool| {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_warrant"));
+        command.arg("--store").arg(dir.path().join("w.db"));
+        if verbose {
+            command.arg("-v");
+        }
+        let out = command
+            .args([
+                "scan",
+                "--no-store",
+                "--threads",
+                "1",
+                src.to_str().unwrap(),
+            ])
+            .env("WARRANT_PROGRESS_SECS", "0")
+            .env_remove("WARRANT_LOG")
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", stderr(&out));
+        stderr(&out)
+    };
+    let logged = run(true);
+    assert!(
+        logged.contains("Scanning: ") && logged.contains("MB/s"),
+        "{logged}"
+    );
+    assert!(!run(false).contains("Scanning: "));
+}
