@@ -363,4 +363,50 @@ mod tests {
             walked.problems
         );
     }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(48))]
+        /// Any tree of directories, files and links (to themselves, ancestors, each other,
+        /// nowhere): the walk ends, lists each file once, and without following lists exactly
+        /// the regular files (the fuzz target `walk_tree` explores further).
+        #[test]
+        fn any_tree_of_links_is_walked_to_the_end(
+            ops in proptest::collection::vec((0u8..4, 0usize..64), 0..40)
+        ) {
+            let dir = tempfile::tempdir().unwrap();
+            let root = dir.path().to_path_buf();
+            let mut dirs = vec![root.clone()];
+            let mut regular = std::collections::BTreeSet::new();
+            for (n, (op, pick)) in ops.iter().enumerate() {
+                let parent = dirs[pick % dirs.len()].clone();
+                let path = parent.join(format!("e{n}"));
+                match op {
+                    0 => {
+                        std::fs::create_dir(&path).unwrap();
+                        dirs.push(path);
+                    }
+                    1 => {
+                        std::fs::write(&path, b"x").unwrap();
+                        regular.insert(path);
+                    }
+                    2 => symlink(&dirs[(pick / 7) % dirs.len()], &path).unwrap(),
+                    _ => symlink(root.join("nowhere"), &path).unwrap(),
+                }
+            }
+            for follow_symlinks in [false, true] {
+                let options = WalkOptions {
+                    follow_symlinks,
+                    max_entries: 20_000,
+                    ..WalkOptions::default()
+                };
+                let walked = collect_files(std::slice::from_ref(&root), &options);
+                let unique: std::collections::BTreeSet<&PathBuf> = walked.files.iter().collect();
+                proptest::prop_assert_eq!(unique.len(), walked.files.len());
+                if !follow_symlinks {
+                    let expected: std::collections::BTreeSet<&PathBuf> = regular.iter().collect();
+                    proptest::prop_assert_eq!(unique, expected);
+                }
+            }
+        }
+    }
 }
