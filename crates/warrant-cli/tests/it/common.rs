@@ -8,6 +8,11 @@ use std::process::{Command, Output};
 /// Runs `warrant --store STORE ARGS…` in the store's directory, without the developer's
 /// configuration, key or colours.
 pub fn warrant(store: &Path, args: &[&str]) -> Output {
+    warrant_at(store.parent().unwrap(), store, args)
+}
+
+/// [`warrant`] run in the directory `cwd` (paths in `args` are relative to it).
+pub fn warrant_at(cwd: &Path, store: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_warrant"))
         .arg("--store")
         .arg(store)
@@ -15,7 +20,7 @@ pub fn warrant(store: &Path, args: &[&str]) -> Output {
         .env_remove("WARRANT_CONFIG")
         .env_remove("WARRANT_FINGERPRINT_KEY")
         .env("NO_COLOR", "1")
-        .current_dir(store.parent().unwrap())
+        .current_dir(cwd)
         .output()
         .expect("the warrant binary runs")
 }

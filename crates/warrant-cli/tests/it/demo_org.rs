@@ -156,28 +156,13 @@ fn importing_the_demo_from_another_directory_updates_the_same_identities() {
     let store = dir.path().join("w.db");
     let demo = demo();
     let count = |cwd: &std::path::Path, path: &str| -> usize {
-        let out = Command::new(env!("CARGO_BIN_EXE_warrant"))
-            .args(["--store", store.to_str().unwrap(), "import", path])
-            .current_dir(cwd)
-            .env("NO_COLOR", "1")
-            .output()
-            .unwrap();
+        let out = crate::common::warrant_at(cwd, &store, &["import", path]);
         assert!(
             out.status.success(),
             "{}",
             String::from_utf8_lossy(&out.stderr)
         );
-        let out = Command::new(env!("CARGO_BIN_EXE_warrant"))
-            .args([
-                "--store",
-                store.to_str().unwrap(),
-                "--format",
-                "json",
-                "inventory",
-            ])
-            .env("NO_COLOR", "1")
-            .output()
-            .unwrap();
+        let out = crate::common::warrant(&store, &["--format", "json", "inventory"]);
         assert!(
             out.status.success(),
             "{}",
