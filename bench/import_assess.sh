@@ -46,7 +46,14 @@ run_steps() {
   # The same work as two commands, then a second assessment of unchanged exports.
   measure "import (fresh store)" "$bin" --store "$store" --as-of 2026-11-01 import "$org"
   measure "assess (re-import unchanged + assess)" "$bin" --store "$store" --as-of 2026-11-01 assess "$org" --format json
-  measure "findings (assess the stored inventory)" "$bin" --store "$store" --as-of 2026-11-01 findings --format json
+  # The read side answers from the saved assessment: the first page, and the whole list streamed.
+  measure "findings (table, first 100)" "$bin" --store "$store" findings
+  measure "findings --format json (all, streamed)" "$bin" --store "$store" findings --format json
+  measure "inventory (table, first 100)" "$bin" --store "$store" inventory
+  measure "inventory --format json (all, streamed)" "$bin" --store "$store" inventory --format json
+  measure "show (one identity)" "$bin" --store "$store" show role-0-1
+  # Another instant than the saved one: evaluated afresh (what every read cost before).
+  measure "findings --as-of another day (evaluated)" "$bin" --store "$store" --as-of 2026-11-02 findings --format json
 }
 
 reset_sqlite() { rm -f "$out/bench.db" "$out/bench.db-wal" "$out/bench.db-shm"; }

@@ -10,11 +10,15 @@ use warrant_store::Store;
 
 use crate::error::StoreContext;
 use crate::import::{ImportOutcome, import_paths};
+use crate::query::SavedIdentity;
 use crate::{AppError, Cancel, Phase, PostureConfig, Progress, Settings};
 
 /// Posture over the stored inventory.
 #[derive(Debug)]
 pub struct Evaluation {
+    /// The store's revision before the inventory was read: the run is current while the
+    /// store stays at it.
+    pub revision: i64,
     pub inventory: Inventory,
     pub assessment: warrant_posture::Assessment,
     /// Identity id → the file it was read from, for SARIF locations.
@@ -28,6 +32,10 @@ pub async fn evaluate(
     now: Timestamp,
     progress: &dyn Progress,
 ) -> Result<Evaluation, AppError> {
+    let revision = store
+        .revision()
+        .await
+        .context("reading the store's revision")?;
     progress.phase(Phase::LoadingInventory, None);
     let inventory = store
         .load_inventory()
@@ -52,6 +60,7 @@ pub async fn evaluate(
         .filter_map(|i| i.provenance.location.clone().map(|l| (i.id.clone(), l)))
         .collect();
     Ok(Evaluation {
+        revision,
         inventory,
         assessment,
         origins,
@@ -71,15 +80,35 @@ pub async fn save(
         .iter()
         .filter(|f| f.source == FindingSource::Posture)
         .collect();
-    let risks: Vec<(&str, &warrant_core::RiskScore)> = evaluation
+    // Each identity's row as the reports show it, so listings can answer from the store.
+    let summaries = identity_views(evaluation)
+        .into_iter()
+        .map(|view| {
+            let location = evaluation.origins.get(&view.id).cloned();
+            serde_json::to_string(&SavedIdentity { view, location })
+        })
+        .collect::<Result<Vec<String>, _>>()
+        .map_err(|e| AppError::Invalid(format!("cannot save an identity's summary: {e}")))?;
+    let scored: Vec<warrant_store::ScoredIdentity<'_>> = evaluation
         .assessment
         .identities
         .iter()
-        .map(|i| (i.id.as_str(), &i.risk))
+        .zip(&summaries)
+        .map(|(i, summary)| warrant_store::ScoredIdentity {
+            identity: i.id.as_str(),
+            risk: &i.risk,
+            summary: Some(summary.as_str()),
+        })
         .collect();
     progress.phase(Phase::Saving, None);
     store
-        .save_assessment(now, FindingSource::Posture, &posture, &risks)
+        .save_run(
+            now,
+            FindingSource::Posture,
+            Some(evaluation.revision),
+            &posture,
+            &scored,
+        )
         .await
         .context("saving the assessment")?;
     progress.done(Phase::Saving);

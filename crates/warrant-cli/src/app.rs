@@ -19,6 +19,8 @@ pub struct App {
     pub format: Option<Format>,
     pub color: ColorChoice,
     clock: Box<dyn Clock>,
+    /// The instant `--as-of` asked for, if any.
+    asked: Option<Timestamp>,
     runtime: tokio::runtime::Runtime,
 }
 
@@ -44,12 +46,22 @@ impl App {
             format: global.format,
             color: global.color,
             clock,
+            asked: global.as_of,
             runtime,
         })
     }
 
     pub fn now(&self) -> Timestamp {
         self.clock.now()
+    }
+
+    /// The instant a query over the store is about: `--as-of` if given, otherwise now (and
+    /// then the saved assessment answers, whatever its instant).
+    pub fn when(&self) -> warrant_app::query::When {
+        warrant_app::query::When {
+            asked: self.asked,
+            now: self.now(),
+        }
     }
 
     pub fn block_on<F: std::future::Future>(&self, future: F) -> F::Output {

@@ -142,22 +142,31 @@ impl AssessmentDocument {
     }
 }
 
-/// Findings as CSV, one row each (evidence joined with ` | `).
-pub fn write_findings_csv(findings: &[Finding], out: &mut dyn Write) -> Result<(), ReportError> {
-    let mut writer = csv::Writer::from_writer(out);
-    writer.write_record([
-        "id",
-        "severity",
-        "owasp",
-        "rule",
-        "identity",
-        "title",
-        "evidence",
-        "remediation",
-        "source",
-    ])?;
-    for f in findings {
+/// Findings as CSV, one row at a time (a listing streams hundreds of thousands).
+pub struct FindingsCsv<W: Write> {
+    writer: csv::Writer<W>,
+}
+
+impl<W: Write> FindingsCsv<W> {
+    /// Writes the header.
+    pub fn new(out: W) -> Result<Self, ReportError> {
+        let mut writer = csv::Writer::from_writer(out);
         writer.write_record([
+            "id",
+            "severity",
+            "owasp",
+            "rule",
+            "identity",
+            "title",
+            "evidence",
+            "remediation",
+            "source",
+        ])?;
+        Ok(FindingsCsv { writer })
+    }
+
+    pub fn row(&mut self, f: &Finding) -> Result<(), ReportError> {
+        self.writer.write_record([
             f.id.as_str(),
             f.severity.as_str(),
             f.owasp.code(),
@@ -168,9 +177,22 @@ pub fn write_findings_csv(findings: &[Finding], out: &mut dyn Write) -> Result<(
             f.remediation.as_str(),
             f.source.as_str(),
         ])?;
+        Ok(())
     }
-    writer.flush()?;
-    Ok(())
+
+    pub fn finish(mut self) -> Result<(), ReportError> {
+        self.writer.flush()?;
+        Ok(())
+    }
+}
+
+/// Findings as CSV, one row each.
+pub fn write_findings_csv(findings: &[Finding], out: &mut dyn Write) -> Result<(), ReportError> {
+    let mut csv = FindingsCsv::new(out)?;
+    for f in findings {
+        csv.row(f)?;
+    }
+    csv.finish()
 }
 
 /// Registered rules as CSV, one row each; lists are `;`-separated.
@@ -210,30 +232,36 @@ pub fn write_rules_csv(
     Ok(())
 }
 
-/// Identities as CSV, one row each.
-pub fn write_identities_csv(
-    identities: &[IdentityView],
-    out: &mut dyn Write,
-) -> Result<(), ReportError> {
-    let mut writer = csv::Writer::from_writer(out);
-    writer.write_record([
-        "id",
-        "kind",
-        "provider",
-        "name",
-        "account",
-        "environment",
-        "status",
-        "owners",
-        "risk",
-        "blast_radius",
-        "exposure",
-        "admin_equivalent",
-        "last_used",
-        "findings",
-    ])?;
-    for i in identities {
+/// Identities as CSV, one row at a time.
+pub struct IdentitiesCsv<W: Write> {
+    writer: csv::Writer<W>,
+}
+
+impl<W: Write> IdentitiesCsv<W> {
+    /// Writes the header.
+    pub fn new(out: W) -> Result<Self, ReportError> {
+        let mut writer = csv::Writer::from_writer(out);
         writer.write_record([
+            "id",
+            "kind",
+            "provider",
+            "name",
+            "account",
+            "environment",
+            "status",
+            "owners",
+            "risk",
+            "blast_radius",
+            "exposure",
+            "admin_equivalent",
+            "last_used",
+            "findings",
+        ])?;
+        Ok(IdentitiesCsv { writer })
+    }
+
+    pub fn row(&mut self, i: &IdentityView) -> Result<(), ReportError> {
+        self.writer.write_record([
             i.id.clone(),
             i.kind.to_string(),
             i.provider.to_string(),
@@ -249,9 +277,61 @@ pub fn write_identities_csv(
             i.last_used.map(|t| t.to_rfc3339()).unwrap_or_default(),
             i.n_findings.to_string(),
         ])?;
+        Ok(())
     }
-    writer.flush()?;
-    Ok(())
+
+    pub fn finish(mut self) -> Result<(), ReportError> {
+        self.writer.flush()?;
+        Ok(())
+    }
+}
+
+/// Identities as CSV, one row each.
+pub fn write_identities_csv(
+    identities: &[IdentityView],
+    out: &mut dyn Write,
+) -> Result<(), ReportError> {
+    let mut csv = IdentitiesCsv::new(out)?;
+    for i in identities {
+        csv.row(i)?;
+    }
+    csv.finish()
+}
+
+/// A JSON array written one element at a time, byte for byte what `serde_json`'s pretty
+/// printer writes for the whole array, so a listing streams without holding it.
+pub struct JsonArray<W: Write> {
+    out: W,
+    n: usize,
+}
+
+impl<W: Write> JsonArray<W> {
+    pub fn new(out: W) -> Self {
+        JsonArray { out, n: 0 }
+    }
+
+    pub fn item<T: Serialize>(&mut self, item: &T) -> Result<(), ReportError> {
+        let text = serde_json::to_string_pretty(item)?;
+        self.out
+            .write_all(if self.n == 0 { b"[\n" } else { b",\n" })?;
+        // Strings escape their newlines, so every line break is the printer's: indent each.
+        for (i, line) in text.split('\n').enumerate() {
+            if i > 0 {
+                self.out.write_all(b"\n")?;
+            }
+            self.out.write_all(b"  ")?;
+            self.out.write_all(line.as_bytes())?;
+        }
+        self.n += 1;
+        Ok(())
+    }
+
+    /// Closes the array (and a trailing newline), returning the writer.
+    pub fn finish(mut self) -> Result<W, ReportError> {
+        self.out
+            .write_all(if self.n == 0 { b"[]\n" } else { b"\n]\n" })?;
+        Ok(self.out)
+    }
 }
 
 #[cfg(test)]
@@ -332,6 +412,27 @@ pub(crate) mod fixtures {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A streamed listing is byte for byte the pretty-printed array: 0, 1 and several items,
+    /// nested arrays and objects, strings holding newlines and quotes.
+    #[test]
+    fn a_streamed_json_array_is_the_pretty_printed_array() {
+        let items = [
+            serde_json::json!({"id": "a", "evidence": ["line\nbreak", "quote \""], "n": 1}),
+            serde_json::json!({"id": "b", "nested": {"empty": [], "obj": {}}, "x": null}),
+            serde_json::json!("plain"),
+        ];
+        for n in 0..=items.len() {
+            let slice = &items[..n];
+            let mut streamed = JsonArray::new(Vec::new());
+            for item in slice {
+                streamed.item(item).unwrap();
+            }
+            let streamed = String::from_utf8(streamed.finish().unwrap()).unwrap();
+            let whole = serde_json::to_string_pretty(slice).unwrap() + "\n";
+            assert_eq!(streamed, whole, "{n} items");
+        }
+    }
 
     #[test]
     fn summary_counts_by_severity_and_owasp() {

@@ -306,6 +306,8 @@ impl Store {
                 .map(|e| (e.identity.as_deref(), e.time)),
         )
         .await?;
+        // Only a new use raises last use, which posture reads.
+        tx.changes_inputs = !admitted.is_empty();
         tx.commit().await?;
         Ok(outcome)
     }
@@ -381,6 +383,8 @@ impl Store {
         }
 
         let (writes, planned) = plan(&outcome, baselines);
+        // Posture reads last use and open alerts; usage and baselines feed other commands.
+        tx.changes_inputs = !writes.last_used.is_empty() || !writes.findings.is_empty();
         crate::usage::add_usage(&mut tx, writes.usage.iter()).await?;
         crate::inventory::raise_last_used(
             &mut tx,
@@ -395,6 +399,7 @@ impl Store {
             &mut tx,
             &dialect::timestamp(&findings_at),
             &writes.findings,
+            false,
         )
         .await?;
         tx.commit().await?;
@@ -444,6 +449,8 @@ impl Store {
     pub async fn prune_seen_before(&self, cutoff: Timestamp) -> Result<u64, StoreError> {
         let cutoff = dialect::timestamp(&cutoff);
         let mut tx = self.begin_write().await?;
+        // Forgetting which events were seen changes nothing an assessment reads.
+        tx.changes_inputs = false;
         let removed = tx
             .query("DELETE FROM activity_events_seen WHERE event_time < ?")
             .bind(&cutoff)

@@ -102,6 +102,7 @@ const TABLES: &[TableSpec] = &[
             ("source", Text),
             ("as_of", Text),
             ("n_findings", Integer),
+            ("revision", Integer),
         ],
         key: "id",
         generated_id: Some("id"),
@@ -134,6 +135,7 @@ const TABLES: &[TableSpec] = &[
             ("blast_radius", Real),
             ("exposure", Real),
             ("data", Text),
+            ("summary", Text),
         ],
         key: "identity",
         generated_id: None,
@@ -402,6 +404,9 @@ impl Store {
     /// be empty; the whole copy is one transaction on it.
     pub async fn copy_to(&self, target: &Store) -> Result<CopyReport, StoreError> {
         let mut write = target.begin_write().await?;
+        // The copy carries the source's revision (in `meta`), so its saved assessment stays
+        // current.
+        write.changes_inputs = false;
         for table in TABLES {
             let count_sql = format!("SELECT COUNT(*) FROM {}", table.name);
             let existing: i64 = write

@@ -9,6 +9,7 @@ use std::collections::HashSet;
 use std::fmt;
 use std::str::FromStr;
 
+use futures_util::TryStreamExt;
 use serde::Serialize;
 use sqlx::Row;
 use warrant_core::{Finding, FindingSource, RiskScore, Severity, Timestamp};
@@ -83,6 +84,100 @@ pub struct FindingFilter {
     pub status: Option<FindingStatus>,
     /// Only findings at least this severe.
     pub min_severity: Option<Severity>,
+    /// Only this rule id.
+    pub rule: Option<String>,
+    /// Only this OWASP NHI risk (`NHI1` … `NHI10`).
+    pub owasp: Option<String>,
+}
+
+impl FindingFilter {
+    /// The WHERE clause (from `WHERE 1 = 1` on) and its binds.
+    fn where_clause(&self) -> (String, Vec<String>) {
+        let mut sql = String::from(" WHERE 1 = 1");
+        let mut binds: Vec<String> = Vec::new();
+        let mut equal = |column: &str, value: Option<&str>| {
+            if let Some(value) = value {
+                sql.push_str(&format!(" AND {column} = ?"));
+                binds.push(value.to_string());
+            }
+        };
+        equal("identity", self.identity.as_deref());
+        equal("source", self.source.map(FindingSource::as_str));
+        equal("status", self.status.map(FindingStatus::as_str));
+        equal("rule", self.rule.as_deref());
+        equal("owasp", self.owasp.as_deref());
+        if let Some(min) = self.min_severity {
+            let allowed: Vec<&Severity> = Severity::ALL.iter().filter(|s| **s >= min).collect();
+            sql.push_str(&format!(
+                " AND severity IN ({})",
+                dialect::placeholders(allowed.len())
+            ));
+            binds.extend(allowed.iter().map(|s| s.as_str().to_string()));
+        }
+        (sql, binds)
+    }
+}
+
+/// The latest saved run of one source.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SavedRun {
+    pub id: AssessmentId,
+    /// The instant it assessed (`--as-of` or when it ran).
+    pub as_of: Timestamp,
+    /// The store revision it evaluated ([`Store::revision`]); `None` for runs saved before
+    /// schema 5 or without one. The run is current while this equals the store's revision.
+    pub revision: Option<i64>,
+}
+
+/// One identity as a run scored it, for [`Store::save_run`].
+#[derive(Debug, Clone, Copy)]
+pub struct ScoredIdentity<'a> {
+    pub identity: &'a str,
+    pub risk: &'a RiskScore,
+    /// How the run reported the identity, as JSON the caller owns (stored as is, returned by
+    /// [`Store::each_scored_identity`]).
+    pub summary: Option<&'a str>,
+}
+
+/// One identity of a saved run, riskiest first (see [`Store::each_scored_identity`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScoredRow {
+    pub identity: String,
+    pub score: f64,
+    pub summary: Option<String>,
+    /// Its open findings now (of every source).
+    pub open_findings: u64,
+}
+
+/// Severity as a sort key, most severe first.
+const SEVERITY_ORDER: &str = "CASE severity WHEN 'critical' THEN 0 WHEN 'high' THEN 1 \
+     WHEN 'medium' THEN 2 WHEN 'low' THEN 3 ELSE 4 END";
+
+fn decode_finding_row(row: &sqlx::any::AnyRow) -> Result<StoredFinding, StoreError> {
+    let t = "findings";
+    let id: String = row.try_get(0)?;
+    let data: String = row.try_get(1)?;
+    let finding: Finding = serde_json::from_str(&data).map_err(|e| StoreError::Corrupt {
+        table: t,
+        key: id.clone(),
+        message: e.to_string(),
+    })?;
+    let status: String = row.try_get(4)?;
+    let status = status
+        .parse()
+        .map_err(|e: warrant_core::UnknownValueError| StoreError::Corrupt {
+            table: t,
+            key: id.clone(),
+            message: e.to_string(),
+        })?;
+    Ok(StoredFinding {
+        finding,
+        first_seen: dialect::parse_timestamp(t, &id, &row.try_get::<String, _>(2)?)?,
+        last_seen: dialect::parse_timestamp(t, &id, &row.try_get::<String, _>(3)?)?,
+        status,
+        note: row.try_get(5)?,
+        resolved_at: dialect::parse_opt_timestamp(t, &id, row.try_get(6)?)?,
+    })
 }
 
 fn encode_finding(f: &Finding) -> Result<String, StoreError> {
@@ -95,12 +190,40 @@ fn encode_finding(f: &Finding) -> Result<String, StoreError> {
 
 /// Opens or refreshes each finding. A resolved finding raised again reopens; open and accepted
 /// keep their status. Sightings only widen, so a back-dated run cannot break first <= last.
+/// Returns whether the set of open findings or their severities changed (a new finding, a
+/// reopened one, another severity): only that changes what an assessment reads. Without
+/// `detect_changes` (a run that resolves the rest anyway) it does not look, and says false.
 pub(crate) async fn upsert_findings<F: Borrow<Finding>>(
     tx: &mut WriteTx,
     at: &str,
     findings: &[F],
-) -> Result<(), StoreError> {
+    detect_changes: bool,
+) -> Result<bool, StoreError> {
     let unique = dialect::last_per_key(findings, |f| f.borrow().id.as_str());
+    let mut changed = false;
+    let to_check: &[_] = if detect_changes { &unique } else { &[] };
+    for chunk in to_check.chunks(MAX_BIND_PARAMS) {
+        let sql = format!(
+            "SELECT id, severity, status FROM findings WHERE id IN ({})",
+            dialect::placeholders(chunk.len())
+        );
+        let mut query = tx.query(&sql);
+        for f in chunk {
+            let f: &Finding = (*f).borrow();
+            query = query.bind(f.id.as_str());
+        }
+        let mut before: std::collections::HashMap<String, (String, String)> =
+            std::collections::HashMap::new();
+        for row in query.fetch_all(tx.conn()).await? {
+            before.insert(row.try_get(0)?, (row.try_get(1)?, row.try_get(2)?));
+        }
+        changed |= chunk.iter().any(|f| {
+            let f: &Finding = (*f).borrow();
+            before.get(f.id.as_str()).is_none_or(|(severity, status)| {
+                severity != f.severity.as_str() || status == FindingStatus::Resolved.as_str()
+            })
+        });
+    }
     const COLS: usize = 10;
     // Multi-row statements: hundreds of thousands of findings would otherwise cost as many
     // round trips to the database.
@@ -136,29 +259,29 @@ pub(crate) async fn upsert_findings<F: Borrow<Finding>>(
         }
         query.execute(tx.conn()).await?;
     }
-    Ok(())
+    Ok(changed)
 }
 
-/// Replaces the stored risk of each identity, in multi-row statements.
-async fn upsert_risks<I: AsRef<str>, R: Borrow<RiskScore>>(
+/// Replaces the stored risk (and summary) of each identity, in multi-row statements.
+async fn upsert_risks(
     tx: &mut WriteTx,
     assessment: AssessmentId,
-    risks: &[(I, R)],
+    scored: &[ScoredIdentity<'_>],
 ) -> Result<(), StoreError> {
-    let unique = dialect::last_per_key(risks, |(identity, _)| identity.as_ref());
-    const COLS: usize = 6;
+    let unique = dialect::last_per_key(scored, |s| s.identity);
+    const COLS: usize = 7;
     for chunk in unique.chunks(MAX_BIND_PARAMS / COLS) {
         let sql = format!(
-            "INSERT INTO risks (identity, assessment, score, blast_radius, exposure, data) \
+            "INSERT INTO risks (identity, assessment, score, blast_radius, exposure, data, summary) \
              VALUES {} ON CONFLICT (identity) DO UPDATE SET \
              assessment = excluded.assessment, score = excluded.score, \
              blast_radius = excluded.blast_radius, exposure = excluded.exposure, \
-             data = excluded.data",
+             data = excluded.data, summary = excluded.summary",
             dialect::value_rows(chunk.len(), COLS)
         );
         let mut query = tx.query(&sql);
-        for (identity, risk) in chunk {
-            let (identity, risk): (&str, &RiskScore) = (identity.as_ref(), risk.borrow());
+        for scored in chunk {
+            let (identity, risk) = (scored.identity, scored.risk);
             let data = serde_json::to_string(risk).map_err(|e| StoreError::Corrupt {
                 table: "risks",
                 key: identity.to_string(),
@@ -170,7 +293,8 @@ async fn upsert_risks<I: AsRef<str>, R: Borrow<RiskScore>>(
                 .bind(risk.score)
                 .bind(risk.blast_radius)
                 .bind(risk.exposure)
-                .bind(data);
+                .bind(data)
+                .bind(scored.summary);
         }
         query.execute(tx.conn()).await?;
     }
@@ -196,20 +320,46 @@ impl Store {
         I: AsRef<str>,
         R: Borrow<RiskScore>,
     {
+        let scored: Vec<ScoredIdentity<'_>> = risks
+            .iter()
+            .map(|(identity, risk)| ScoredIdentity {
+                identity: identity.as_ref(),
+                risk: risk.borrow(),
+                summary: None,
+            })
+            .collect();
+        self.save_run(as_of, source, None, findings, &scored).await
+    }
+
+    /// [`Store::save_assessment`] recording also the store revision the run evaluated (read
+    /// with [`Store::revision`] before loading what it assessed) and each identity's summary,
+    /// so later commands can answer from the run while it is current ([`Store::last_run`]).
+    pub async fn save_run<F: Borrow<Finding>>(
+        &self,
+        as_of: Timestamp,
+        source: FindingSource,
+        revision: Option<i64>,
+        findings: &[F],
+        scored: &[ScoredIdentity<'_>],
+    ) -> Result<AssessmentId, StoreError> {
         let at = dialect::timestamp(&as_of);
         let mut tx = self.begin_write().await?;
+        // A run records conclusions, not inputs: saving it leaves it current.
+        tx.changes_inputs = false;
         let row = tx
             .query(
-                "INSERT INTO assessments (source, as_of, n_findings) VALUES (?, ?, ?) RETURNING id",
+                "INSERT INTO assessments (source, as_of, n_findings, revision) \
+                 VALUES (?, ?, ?, ?) RETURNING id",
             )
             .bind(source.as_str())
             .bind(&at)
             .bind(i64::try_from(findings.len()).unwrap_or(i64::MAX))
+            .bind(revision)
             .fetch_one(tx.conn())
             .await?;
         let id = AssessmentId(row.try_get(0)?);
 
-        upsert_findings(&mut tx, &at, findings).await?;
+        upsert_findings(&mut tx, &at, findings, false).await?;
         let raised: HashSet<&str> = findings.iter().map(|f| f.borrow().id.as_str()).collect();
 
         let open: Vec<String> = tx
@@ -236,7 +386,7 @@ impl Store {
             q.execute(tx.conn()).await?;
         }
 
-        upsert_risks(&mut tx, id, risks).await?;
+        upsert_risks(&mut tx, id, scored).await?;
         tx.commit().await?;
         tracing::info!(
             run = id.0,
@@ -258,7 +408,7 @@ impl Store {
     ) -> Result<(), StoreError> {
         let at = dialect::timestamp(&as_of);
         let mut tx = self.begin_write().await?;
-        upsert_findings(&mut tx, &at, findings).await?;
+        tx.changes_inputs = upsert_findings(&mut tx, &at, findings, true).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -282,6 +432,7 @@ impl Store {
             }
             resolved += q.execute(tx.conn()).await?.rows_affected();
         }
+        tx.changes_inputs = resolved > 0;
         tx.commit().await?;
         Ok(resolved)
     }
@@ -295,7 +446,8 @@ impl Store {
         note: Option<&str>,
     ) -> Result<bool, StoreError> {
         // Marking resolved by hand needs a resolution instant: use the finding's last sighting.
-        let done = self.query(
+        let mut tx = self.begin_write().await?;
+        let done = tx.query(
             "UPDATE findings SET status = ?, status_note = ?, \
              resolved_at = CASE WHEN ? = 'resolved' THEN COALESCE(resolved_at, last_seen) ELSE NULL END \
              WHERE id = ?",
@@ -304,79 +456,78 @@ impl Store {
         .bind(note)
         .bind(status.as_str())
         .bind(id)
-        .execute(&self.pool)
+        .execute(tx.conn())
         .await?;
+        // A status changes what an assessment counts as open only when a row changed.
+        tx.changes_inputs = done.rows_affected() > 0;
+        tx.commit().await?;
         Ok(done.rows_affected() > 0)
     }
 
-    /// Stored findings matching `filter`, most severe first, then by identity and rule.
+    /// Stored findings matching `filter`, most severe first, then by identity, rule and id.
     pub async fn findings(&self, filter: &FindingFilter) -> Result<Vec<StoredFinding>, StoreError> {
-        let mut sql = String::from(
+        let mut out = Vec::new();
+        self.each_finding(filter, None, |f| {
+            out.push(f);
+            Ok::<(), StoreError>(())
+        })
+        .await?;
+        Ok(out)
+    }
+
+    /// Calls `each` for every stored finding matching `filter`, most severe first, then by
+    /// identity, rule and id, holding one row at a time: a listing of hundreds of thousands
+    /// of findings starts at once and takes the memory of one. `each` failing stops the walk.
+    /// `limit` stops after that many.
+    pub async fn each_finding<E: From<StoreError>>(
+        &self,
+        filter: &FindingFilter,
+        limit: Option<u64>,
+        mut each: impl FnMut(StoredFinding) -> Result<(), E>,
+    ) -> Result<(), E> {
+        let (clause, binds) = filter.where_clause();
+        let limit = limit
+            .map(|n| format!(" LIMIT {}", n.min(i64::MAX as u64)))
+            .unwrap_or_default();
+        let sql = format!(
             "SELECT id, data, first_seen, last_seen, status, status_note, resolved_at \
-             FROM findings WHERE 1 = 1",
+             FROM findings{clause} ORDER BY {SEVERITY_ORDER}, identity, rule, id{limit}"
         );
-        let mut binds: Vec<String> = Vec::new();
-        if let Some(identity) = &filter.identity {
-            sql.push_str(" AND identity = ?");
-            binds.push(identity.clone());
-        }
-        if let Some(source) = filter.source {
-            sql.push_str(" AND source = ?");
-            binds.push(source.as_str().to_string());
-        }
-        if let Some(status) = filter.status {
-            sql.push_str(" AND status = ?");
-            binds.push(status.as_str().to_string());
-        }
-        if let Some(min) = filter.min_severity {
-            let allowed: Vec<&Severity> = Severity::ALL.iter().filter(|s| **s >= min).collect();
-            sql.push_str(&format!(
-                " AND severity IN ({})",
-                dialect::placeholders(allowed.len())
-            ));
-            binds.extend(allowed.iter().map(|s| s.as_str().to_string()));
-        }
-        sql.push_str(" ORDER BY identity, id");
         let mut q = self.query(&sql);
         for b in &binds {
             q = q.bind(b.as_str());
         }
-        let mut out = Vec::new();
-        for row in q.fetch_all(&self.pool).await? {
-            let t = "findings";
-            let id: String = row.try_get(0)?;
-            let data: String = row.try_get(1)?;
-            let finding: Finding =
-                serde_json::from_str(&data).map_err(|e| StoreError::Corrupt {
-                    table: t,
-                    key: id.clone(),
-                    message: e.to_string(),
-                })?;
-            let status: String = row.try_get(4)?;
-            let status = status
-                .parse()
-                .map_err(|e: warrant_core::UnknownValueError| StoreError::Corrupt {
-                    table: t,
-                    key: id.clone(),
-                    message: e.to_string(),
-                })?;
-            out.push(StoredFinding {
-                finding,
-                first_seen: dialect::parse_timestamp(t, &id, &row.try_get::<String, _>(2)?)?,
-                last_seen: dialect::parse_timestamp(t, &id, &row.try_get::<String, _>(3)?)?,
-                status,
-                note: row.try_get(5)?,
-                resolved_at: dialect::parse_opt_timestamp(t, &id, row.try_get(6)?)?,
-            });
+        let mut rows = q.fetch(&self.pool);
+        while let Some(row) = rows.try_next().await.map_err(StoreError::from)? {
+            each(decode_finding_row(&row)?)?;
         }
-        out.sort_by(|a, b| {
-            b.finding
-                .severity
-                .cmp(&a.finding.severity)
-                .then_with(|| a.finding.identity.cmp(&b.finding.identity))
-                .then_with(|| a.finding.rule.cmp(&b.finding.rule))
-        });
-        Ok(out)
+        Ok(())
+    }
+
+    /// How many stored findings match `filter`.
+    pub async fn count_findings(&self, filter: &FindingFilter) -> Result<u64, StoreError> {
+        let (clause, binds) = filter.where_clause();
+        let sql = format!("SELECT COUNT(*) FROM findings{clause}");
+        let mut q = self.query(&sql);
+        for b in &binds {
+            q = q.bind(b.as_str());
+        }
+        let n: i64 = q.fetch_one(&self.pool).await?.try_get(0)?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
+    /// Ids of the findings with `status` (e.g. the accepted ones, to leave out of a fresh
+    /// evaluation).
+    pub async fn finding_ids_with_status(
+        &self,
+        status: FindingStatus,
+    ) -> Result<HashSet<String>, StoreError> {
+        let rows = self
+            .query("SELECT id FROM findings WHERE status = ?")
+            .bind(status.as_str())
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(|r| Ok(r.try_get(0)?)).collect()
     }
 
     /// The open findings of one source, as raised last (e.g. secret and activity findings
@@ -395,27 +546,87 @@ impl Store {
             .collect())
     }
 
-    /// The latest risk score of every identity ever scored, by identity id.
     /// The instant the latest saved run of `source` assessed (`--as-of` or the time it ran),
     /// `None` before the first.
     pub async fn last_assessed(
         &self,
         source: FindingSource,
     ) -> Result<Option<Timestamp>, StoreError> {
+        Ok(self.last_run(source).await?.map(|run| run.as_of))
+    }
+
+    /// The latest saved run of `source`, `None` before the first.
+    pub async fn last_run(&self, source: FindingSource) -> Result<Option<SavedRun>, StoreError> {
         let row = self
-            .query("SELECT as_of FROM assessments WHERE source = ? ORDER BY id DESC LIMIT 1")
+            .query(
+                "SELECT id, as_of, revision FROM assessments WHERE source = ? \
+                 ORDER BY id DESC LIMIT 1",
+            )
             .bind(source.as_str())
             .fetch_optional(&self.pool)
             .await?;
-        match row {
-            Some(row) => {
-                let text: String = row.try_get(0)?;
-                dialect::parse_opt_timestamp("assessments", source.as_str(), Some(text))
-            }
-            None => Ok(None),
-        }
+        let Some(row) = row else { return Ok(None) };
+        let text: String = row.try_get(1)?;
+        Ok(Some(SavedRun {
+            id: AssessmentId(row.try_get(0)?),
+            as_of: dialect::parse_timestamp("assessments", source.as_str(), &text)?,
+            revision: row.try_get(2)?,
+        }))
     }
 
+    /// Calls `each` for every identity `run` scored with at least `min_score`, riskiest first
+    /// then by id (the order of an assessment), one row at a time.
+    pub async fn each_scored_identity<E: From<StoreError>>(
+        &self,
+        run: AssessmentId,
+        min_score: f64,
+        mut each: impl FnMut(ScoredRow) -> Result<(), E>,
+    ) -> Result<(), E> {
+        let mut rows = self
+            .query(
+                "SELECT r.identity, r.score, r.summary, \
+                 (SELECT COUNT(*) FROM findings f WHERE f.identity = r.identity AND f.status = 'open') \
+                 FROM risks r WHERE r.assessment = ? AND r.score >= ? \
+                 ORDER BY r.score DESC, r.identity",
+            )
+            .bind(run.0)
+            .bind(min_score)
+            .fetch(&self.pool);
+        while let Some(row) = rows.try_next().await.map_err(StoreError::from)? {
+            let open: i64 = row.try_get(3).map_err(StoreError::from)?;
+            each(ScoredRow {
+                identity: row.try_get(0).map_err(StoreError::from)?,
+                score: row.try_get(1).map_err(StoreError::from)?,
+                summary: row.try_get(2).map_err(StoreError::from)?,
+                open_findings: u64::try_from(open).unwrap_or(0),
+            })?;
+        }
+        Ok(())
+    }
+
+    /// The risk `run` saved for one identity, if it scored it.
+    pub async fn scored_identity(
+        &self,
+        run: AssessmentId,
+        identity: &str,
+    ) -> Result<Option<(RiskScore, Option<String>)>, StoreError> {
+        let row = self
+            .query("SELECT data, summary FROM risks WHERE assessment = ? AND identity = ?")
+            .bind(run.0)
+            .bind(identity)
+            .fetch_optional(&self.pool)
+            .await?;
+        let Some(row) = row else { return Ok(None) };
+        let data: String = row.try_get(0)?;
+        let risk = serde_json::from_str(&data).map_err(|e| StoreError::Corrupt {
+            table: "risks",
+            key: identity.to_string(),
+            message: e.to_string(),
+        })?;
+        Ok(Some((risk, row.try_get(1)?)))
+    }
+
+    /// The latest risk score of every identity ever scored, by identity id.
     pub async fn latest_risks(&self) -> Result<Vec<(String, RiskScore)>, StoreError> {
         let mut out = Vec::new();
         for row in self

@@ -59,7 +59,9 @@ use sqlx::{Any, AnyConnection, AnyPool, ConnectOptions, Executor, Row, Transacti
 pub use activity::{ActivityCount, ActivityWrites, AppliedEvent, ApplyOutcome, LedgerKey};
 pub use copy::{CopyReport, TableCopy};
 pub use dialect::Backend;
-pub use findings::{AssessmentId, FindingFilter, FindingStatus, StoredFinding};
+pub use findings::{
+    AssessmentId, FindingFilter, FindingStatus, SavedRun, ScoredIdentity, ScoredRow, StoredFinding,
+};
 pub use inventory::{ImportStats, KindStats, StoredIdentity, StoredRecord};
 pub use usage::{IngestedFile, SecretOccurrence};
 
@@ -261,7 +263,15 @@ impl Store {
         Ok(WriteTx {
             tx: self.backend.begin_write(&self.pool).await?,
             backend: self.backend,
+            changes_inputs: true,
         })
+    }
+
+    /// The store's revision: raised by every committed transaction that changed what an
+    /// assessment reads (see [`WriteTx::changes_inputs`]). 0 for a store never written.
+    pub async fn revision(&self) -> Result<i64, StoreError> {
+        let value = self.meta_get(REVISION_KEY).await?;
+        Ok(value.and_then(|v| v.parse().ok()).unwrap_or(0))
     }
 
     /// A small setting (e.g. the installation id), `None` when unset.
@@ -295,7 +305,14 @@ impl Store {
 pub(crate) struct WriteTx {
     tx: Transaction<'static, Any>,
     backend: Backend,
+    /// Whether committing raises the store's revision: true unless the transaction only
+    /// records conclusions (a saved assessment) or changed nothing (an unchanged re-import).
+    /// A saved assessment is current while the revision it evaluated is the store's.
+    pub(crate) changes_inputs: bool,
 }
+
+/// `meta` key of the store's revision (schema 5).
+const REVISION_KEY: &str = "revision";
 
 impl WriteTx {
     fn query<'q>(&self, portable: &str) -> Query<'q, Any, AnyArguments> {
@@ -306,7 +323,19 @@ impl WriteTx {
         &mut self.tx
     }
 
-    async fn commit(self) -> Result<(), StoreError> {
+    async fn commit(mut self) -> Result<(), StoreError> {
+        if self.changes_inputs {
+            // Last statement before the commit: on PostgreSQL the row lock it takes is held
+            // only while committing, so concurrent writers barely wait on each other.
+            self.backend
+                .query(
+                    "INSERT INTO meta (key, value) VALUES (?, '1') ON CONFLICT (key) DO UPDATE \
+                     SET value = CAST(CAST(meta.value AS BIGINT) + 1 AS TEXT)",
+                )
+                .bind(REVISION_KEY)
+                .execute(&mut *self.tx)
+                .await?;
+        }
         Ok(self.tx.commit().await?)
     }
 }

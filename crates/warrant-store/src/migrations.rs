@@ -37,6 +37,10 @@ const SQLITE: &[(&str, &str)] = &[
         "0004_ingested_stamps.sql",
         include_str!("../migrations/sqlite/0004_ingested_stamps.sql"),
     ),
+    (
+        "0005_saved_views.sql",
+        include_str!("../migrations/sqlite/0005_saved_views.sql"),
+    ),
 ];
 
 /// The same schema for PostgreSQL.
@@ -56,6 +60,10 @@ const POSTGRES: &[(&str, &str)] = &[
     (
         "0004_ingested_stamps.sql",
         include_str!("../migrations/postgres/0004_ingested_stamps.sql"),
+    ),
+    (
+        "0005_saved_views.sql",
+        include_str!("../migrations/postgres/0005_saved_views.sql"),
     ),
 ];
 
@@ -153,6 +161,12 @@ mod tests {
                 4,
                 "ingested stamps",
                 "e198d2611b37a75b808714144e320142027b85a4996142cd687a53c06a41c40792754bc117a6c0a2a4f9aee7bcd74a59",
+            ),
+            // Embedded from the start (no macro recorded it); pinned so it never changes.
+            (
+                5,
+                "saved views",
+                "171020b1718cb0205a4b9b53b3ada0cc0c0410bb6f377f14fffa5f8ce32fc1c1fe345b44a1b6085220d9b42dbd7b6692",
             ),
         ];
         let migrations = Embedded::of(Backend::Sqlite).migrations().unwrap();

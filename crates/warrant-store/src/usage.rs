@@ -149,6 +149,8 @@ impl Store {
             }
         }
         let mut tx = self.begin_write().await?;
+        // Where secrets were seen is shown beside an assessment, not read by it.
+        tx.changes_inputs = false;
         const COLS: usize = 9;
         for chunk in merged.chunks(MAX_BIND_PARAMS / COLS) {
             let sql = format!(
@@ -210,6 +212,7 @@ impl Store {
         let unscanned: std::collections::HashSet<&str> =
             unscanned.iter().map(String::as_str).collect();
         let mut tx = self.begin_write().await?;
+        tx.changes_inputs = false;
         let rows = tx
             .query(
                 "SELECT fingerprint, path, line, col, identity FROM secret_occurrences \
@@ -318,6 +321,8 @@ impl Store {
     /// `last_seen` the latest.
     pub async fn record_usage(&self, usage: &[UsageRecord]) -> Result<(), StoreError> {
         let mut tx = self.begin_write().await?;
+        // Usage aggregates feed right-sizing, not posture (last use is raised separately).
+        tx.changes_inputs = false;
         add_usage(&mut tx, usage.iter()).await?;
         tx.commit().await?;
         Ok(())

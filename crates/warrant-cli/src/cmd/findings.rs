@@ -43,6 +43,10 @@ pub struct FindingsArgs {
     /// Why the finding is accepted (kept with it).
     #[arg(long, value_name = "TEXT")]
     pub note: Option<String>,
+    /// List at most N findings, most severe first (0: all). The table shows 100 unless told;
+    /// the other formats list every finding, streamed.
+    #[arg(long, value_name = "N")]
+    pub limit: Option<u64>,
 }
 
 pub fn run(app: &App, args: FindingsArgs) -> anyhow::Result<u8> {
@@ -80,41 +84,60 @@ pub fn run(app: &App, args: FindingsArgs) -> anyhow::Result<u8> {
         identity: args.identity.clone(),
         source: args.source,
     };
-    let warrant_app::query::FindingsView { findings, origins } =
-        app.run(warrant_app::query::findings(
+    if format == Format::Sarif {
+        // One document with a rule table and locations: built whole.
+        let view = app.run(warrant_app::query::findings(
             &store,
             &app.config.posture,
-            app.now(),
+            app.when(),
             &filter,
             &app.progress(),
         ))?;
+        let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+        let locate = |id: &str| view.origins.get(id).cloned();
+        warrant_report::sarif::write(&view.findings, &locate, &mut out)?;
+        out.flush()?;
+        pipeline::note_basis(&view.basis);
+        return Ok(pipeline::exit_code(&view.findings, args.fail_on));
+    }
+    let limit = pipeline::listing_limit(args.limit, format);
+    // Most severe first: the first finding listed decides --fail-on.
+    let mut worst: Option<Severity> = None;
+    let mut sink = pipeline::Sink::new(format, warrant_report::FindingsCsv::new)?;
+    let listed = app.block_on(warrant_app::query::each_finding(
+        &store,
+        &app.config.posture,
+        app.when(),
+        &filter,
+        limit,
+        &app.progress(),
+        |f| -> anyhow::Result<()> {
+            worst = worst.max(Some(f.severity));
+            sink.push(f)
+        },
+    ))?;
+    let shown = sink.finish()?;
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-    match format {
-        Format::Json => {
-            serde_json::to_writer_pretty(&mut out, &findings)?;
-            writeln!(out)?;
-        }
-        Format::Jsonl => {
-            for f in &findings {
-                serde_json::to_writer(&mut out, f)?;
-                writeln!(out)?;
-            }
-        }
-        Format::Csv => warrant_report::write_findings_csv(&findings, &mut out)?,
-        Format::Sarif => {
-            let locate = |id: &str| origins.get(id).cloned();
-            warrant_report::sarif::write(&findings, &locate, &mut out)?;
-        }
-        _ => {
-            writeln!(
-                out,
-                "{}",
-                warrant_report::table::findings(&findings, output::table_style(app.color))
-            )?;
-            writeln!(out, "{} findings.", findings.len())?;
-            writeln!(out, "{}", pipeline::as_of_line(app, &store))?;
-        }
+    if format == Format::Table {
+        writeln!(
+            out,
+            "{}",
+            warrant_report::table::findings(&shown, output::table_style(app.color))
+        )?;
+        pipeline::listing_footer(
+            &mut out,
+            &listed,
+            shown.len(),
+            "findings",
+            "most severe first",
+            "jsonl",
+        )?;
+    } else {
+        pipeline::note_basis(&listed.basis);
     }
     out.flush()?;
-    Ok(pipeline::exit_code(&findings, args.fail_on))
+    Ok(match (args.fail_on, worst) {
+        (Some(threshold), Some(worst)) if worst >= threshold => crate::exit::FINDINGS,
+        _ => crate::exit::OK,
+    })
 }

@@ -1,5 +1,7 @@
 //! `warrant inventory`: identities in the store, riskiest first.
 
+use std::io::Write;
+
 use warrant_core::{Environment, IdentityKind, Provider};
 
 use crate::app::App;
@@ -22,6 +24,10 @@ pub struct InventoryArgs {
     /// Only identities with at least this risk (0–100).
     #[arg(long, default_value_t = 0.0)]
     pub min_risk: f64,
+    /// List at most N identities, riskiest first (0: all). The table shows 100 unless told;
+    /// the other formats list every identity, streamed.
+    #[arg(long, value_name = "N")]
+    pub limit: Option<u64>,
 }
 
 pub fn run(app: &App, args: InventoryArgs) -> anyhow::Result<u8> {
@@ -38,24 +44,36 @@ pub fn run(app: &App, args: InventoryArgs) -> anyhow::Result<u8> {
         no_owner: args.no_owner,
         min_risk: args.min_risk,
     };
-    let views = app.run(warrant_app::query::inventory(
+    let limit = crate::cmd::pipeline::listing_limit(args.limit, format);
+    let mut sink = crate::cmd::pipeline::Sink::new(format, warrant_report::IdentitiesCsv::new)?;
+    let listed = app.block_on(warrant_app::query::each_identity(
         &store,
         &app.config.posture,
-        app.now(),
+        app.when(),
         &filter,
+        limit,
         &app.progress(),
+        |view| sink.push(view),
     ))?;
-    match format {
-        Format::Json => println!("{}", serde_json::to_string_pretty(&views)?),
-        Format::Csv => warrant_report::write_identities_csv(&views, &mut std::io::stdout().lock())?,
-        _ => {
-            println!(
-                "{}",
-                warrant_report::table::identities(&views, output::table_style(app.color))
-            );
-            println!("{} identities.", views.len());
-            println!("{}", crate::cmd::pipeline::as_of_line(app, &store));
-        }
+    let shown = sink.finish()?;
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    if format == Format::Table {
+        writeln!(
+            out,
+            "{}",
+            warrant_report::table::identities(&shown, output::table_style(app.color))
+        )?;
+        crate::cmd::pipeline::listing_footer(
+            &mut out,
+            &listed,
+            shown.len(),
+            "identities",
+            "riskiest first",
+            "json",
+        )?;
+    } else {
+        crate::cmd::pipeline::note_basis(&listed.basis);
     }
+    out.flush()?;
     Ok(crate::exit::OK)
 }

@@ -45,22 +45,132 @@ pub fn input_errors(inputs: &[warrant_report::InputView]) -> Option<u8> {
     Some(crate::exit::ERROR)
 }
 
-/// Says which instant a command over the stored inventory evaluated, and when that differs from
-/// the last `assess` (run with another `--as-of`, or long ago) how to see the same view.
-pub fn as_of_line(app: &App, store: &warrant_store::Store) -> String {
-    let now = app.now();
-    let mut line = format!("As of {}", now.format("%Y-%m-%d %H:%M UTC"));
-    if let Ok(Some(last)) = app.run(warrant_app::query::last_assessed(store))
-        && last.date_naive() != now.date_naive()
-    {
-        line.push_str(&format!(
-            "; the last assessment was as of {} (pass --as-of {} for that view)",
-            last.format("%Y-%m-%d %H:%M UTC"),
-            last.format("%Y-%m-%d")
-        ));
+/// Rows a table over the store shows unless `--limit` says otherwise: a terminal's worth of
+/// the most important, not a hundred thousand.
+pub const TABLE_ROWS: u64 = 100;
+
+/// How many rows a listing shows: `--limit N` (0: all), else a screenful for a table and
+/// everything for the machine formats.
+pub fn listing_limit(asked: Option<u64>, format: Format) -> Option<u64> {
+    match (asked, format) {
+        (Some(0), _) => None,
+        (Some(n), _) => Some(n),
+        (None, Format::Table) => Some(TABLE_ROWS),
+        (None, _) => None,
     }
-    line.push('.');
-    line
+}
+
+/// The lines under a listing's table: how many matched (and how to see the rest when fewer
+/// were shown), then what the answer was computed from.
+pub fn listing_footer(
+    out: &mut dyn Write,
+    listed: &warrant_app::query::Listed,
+    shown: usize,
+    noun: &str,
+    order: &str,
+    all_format: &str,
+) -> std::io::Result<()> {
+    if listed.matched > shown as u64 {
+        writeln!(
+            out,
+            "Showing {shown} of {} {noun}, {order} (--limit 0 for all, or --format {all_format}).",
+            listed.matched
+        )?;
+    } else {
+        writeln!(out, "{} {noun}.", listed.matched)?;
+    }
+    writeln!(out, "{}", listed.basis.describe())
+}
+
+/// A CSV writer of one kind of row (the report's streaming writers).
+pub trait CsvRows<T> {
+    fn row(&mut self, item: &T) -> Result<(), warrant_report::ReportError>;
+    fn finish(self) -> Result<(), warrant_report::ReportError>;
+}
+
+impl<W: Write> CsvRows<warrant_core::Finding> for warrant_report::FindingsCsv<W> {
+    fn row(&mut self, item: &warrant_core::Finding) -> Result<(), warrant_report::ReportError> {
+        warrant_report::FindingsCsv::row(self, item)
+    }
+    fn finish(self) -> Result<(), warrant_report::ReportError> {
+        warrant_report::FindingsCsv::finish(self)
+    }
+}
+
+impl<W: Write> CsvRows<warrant_report::IdentityView> for warrant_report::IdentitiesCsv<W> {
+    fn row(
+        &mut self,
+        item: &warrant_report::IdentityView,
+    ) -> Result<(), warrant_report::ReportError> {
+        warrant_report::IdentitiesCsv::row(self, item)
+    }
+    fn finish(self) -> Result<(), warrant_report::ReportError> {
+        warrant_report::IdentitiesCsv::finish(self)
+    }
+}
+
+type Stdout = BufWriter<std::io::StdoutLock<'static>>;
+
+/// Where a listing's rows go as they stream from the store: written at once as a JSON array,
+/// JSON lines or CSV, or kept for a table.
+pub enum Sink<T, C> {
+    Json(warrant_report::JsonArray<Stdout>),
+    Jsonl(Stdout),
+    Csv(C),
+    Table(Vec<T>),
+}
+
+impl<T: serde::Serialize, C: CsvRows<T>> Sink<T, C> {
+    /// A sink for `format`; `csv` makes the CSV writer over standard output.
+    pub fn new(
+        format: Format,
+        csv: impl FnOnce(Stdout) -> Result<C, warrant_report::ReportError>,
+    ) -> anyhow::Result<Self> {
+        let stdout = || BufWriter::new(std::io::stdout().lock());
+        Ok(match format {
+            Format::Json => Sink::Json(warrant_report::JsonArray::new(stdout())),
+            Format::Jsonl => Sink::Jsonl(stdout()),
+            Format::Csv => Sink::Csv(csv(stdout())?),
+            _ => Sink::Table(Vec::new()),
+        })
+    }
+
+    pub fn push(&mut self, item: T) -> anyhow::Result<()> {
+        match self {
+            Sink::Json(json) => json.item(&item)?,
+            Sink::Jsonl(out) => {
+                serde_json::to_writer(&mut *out, &item)?;
+                writeln!(out)?;
+            }
+            Sink::Csv(csv) => csv.row(&item)?,
+            Sink::Table(rows) => rows.push(item),
+        }
+        Ok(())
+    }
+
+    /// Ends the streamed formats; returns the rows kept for a table (none otherwise).
+    pub fn finish(self) -> anyhow::Result<Vec<T>> {
+        match self {
+            Sink::Json(json) => json.finish()?.flush()?,
+            Sink::Jsonl(mut out) => out.flush()?,
+            Sink::Csv(csv) => csv.finish()?,
+            Sink::Table(rows) => return Ok(rows),
+        }
+        Ok(Vec::new())
+    }
+}
+
+/// For machine-readable listings (where stdout is the data): says on stderr when the answer
+/// had to be evaluated because no current assessment was saved, and how to make it instant.
+pub fn note_basis(basis: &warrant_app::query::Basis) {
+    use warrant_app::query::{Basis, Fresh};
+    if let Basis::Evaluated {
+        reason: Fresh::NeverAssessed | Fresh::ChangedSince(_),
+        ..
+    } = basis
+    {
+        eprintln!("{}", basis.describe());
+    }
 }
 
 /// One line per notable thing on stderr (stdout is for the report).

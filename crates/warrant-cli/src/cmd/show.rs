@@ -29,28 +29,17 @@ pub fn run(app: &App, args: ShowArgs) -> anyhow::Result<u8> {
     let detail = app.run(warrant_app::query::show(
         &store,
         &app.config.posture,
-        app.now(),
+        app.when(),
         &args.id,
         since,
         &app.progress(),
     ))?;
-    let evaluation = &detail.evaluation;
     let identity = detail
         .identity()
         .ok_or_else(|| anyhow::anyhow!("{} was not found", detail.id))?;
-    let index = evaluation.inventory.index();
-    let assessment = evaluation
-        .assessment
-        .identities
-        .iter()
-        .find(|a| a.id == identity.id)
-        .ok_or_else(|| anyhow::anyhow!("{} was not assessed", identity.id))?;
-    let findings: Vec<_> = evaluation
-        .assessment
-        .findings
-        .iter()
-        .filter(|f| f.identity == identity.id)
-        .collect();
+    let index = detail.neighbourhood.index();
+    let assessment = &detail.assessment;
+    let findings = &detail.findings;
     let credentials = index
         .credentials_by_identity
         .get(identity.id.as_str())
@@ -240,7 +229,7 @@ pub fn run(app: &App, args: ShowArgs) -> anyhow::Result<u8> {
         }
     }
     let _ = writeln!(out, "\nFindings ({}):", findings.len());
-    for f in &findings {
+    for f in findings {
         let _ = writeln!(
             out,
             "  [{}] {} {} — {}",
@@ -255,6 +244,7 @@ pub fn run(app: &App, args: ShowArgs) -> anyhow::Result<u8> {
     for line in warrant_posture::explain(assessment) {
         let _ = writeln!(out, "  {line}");
     }
+    let _ = writeln!(out, "\n{}", detail.basis.describe());
     print!("{out}");
     Ok(crate::exit::OK)
 }

@@ -458,8 +458,8 @@ fn debug_logging_does_not_dump_sql() {
     );
 }
 
-/// After `assess --as-of D`, `findings` and `inventory` say which instant they evaluated and how
-/// to see the assessment's view.
+/// After `assess --as-of D`, `findings`, `inventory` and `show` answer from the saved run and say
+/// so; asked for another instant they evaluate it and say how to see the saved view.
 #[test]
 fn commands_over_the_store_say_which_date_they_use() {
     let dir = tempfile::tempdir().unwrap();
@@ -470,25 +470,119 @@ fn commands_over_the_store_say_which_date_they_use() {
         &["--as-of", "2026-11-01", "assess", demo.to_str().unwrap()],
     );
     assert!(out.status.success(), "{}", stderr(&out));
-    for command in ["findings", "inventory"] {
-        let out = warrant(&store, &[command]);
+    let saved = "As of 2026-11-01 00:00 UTC, from the assessment `warrant assess` saved.";
+    for command in [
+        &["findings"][..],
+        &["inventory"],
+        &["show", "legacy-report-runner"],
+    ] {
+        let text = stdout(&warrant(&store, command));
+        assert!(text.contains(saved), "{command:?}: {text}");
+        let text = stdout(&warrant(
+            &store,
+            &[&["--as-of", "2026-11-01"][..], command].concat(),
+        ));
+        assert!(text.contains(saved), "{command:?}: {text}");
+        let out = warrant(&store, &[&["--as-of", "2026-11-20"][..], command].concat());
         assert!(out.status.success(), "{}", stderr(&out));
         let text = stdout(&out);
-        assert!(text.contains("As of "), "{command}: {text}");
         assert!(
             text.contains(
-                "the last assessment was as of 2026-11-01 00:00 UTC (pass --as-of 2026-11-01"
+                "As of 2026-11-20 00:00 UTC, evaluated now: the last assessment was as of \
+                 2026-11-01 00:00 UTC (pass --as-of 2026-11-01 for that view)."
             ),
-            "{command}: {text}"
+            "{command:?}: {text}"
         );
-        let out = warrant(&store, &["--as-of", "2026-11-01", command]);
-        let text = stdout(&out);
-        assert!(
-            text.contains("As of 2026-11-01 00:00 UTC."),
-            "{command}: {text}"
-        );
-        assert!(!text.contains("last assessment"), "{command}: {text}");
     }
+}
+
+/// `findings`, `inventory` and `show` read the saved assessment while nothing it read has
+/// changed, and give the same answers as evaluating afresh; a changed import makes them
+/// evaluate again (saying why, on stderr for machine formats) until the next `assess`.
+#[test]
+fn listings_answer_from_the_saved_assessment_until_the_store_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("w.db");
+    let demo = dir.path().join("demo");
+    crate::common::copy_dir(&crate::common::demo_org(), &demo);
+    let at = ["--as-of", "2026-11-01"];
+    let run = |args: &[&str]| {
+        let out = warrant(&store, &[&at[..], args].concat());
+        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+        out
+    };
+    let out = warrant(
+        &store,
+        &[&at[..], &["import", demo.to_str().unwrap()]].concat(),
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    // Nothing saved yet: evaluated, and stderr says how to make it instant.
+    let evaluated = run(&["findings", "--format", "json"]);
+    assert!(
+        stderr(&evaluated).contains("no assessment is saved"),
+        "{}",
+        stderr(&evaluated)
+    );
+    let evaluated_inventory = run(&["inventory", "--format", "json"]);
+    run(&["assess", demo.to_str().unwrap()]);
+
+    let saved = run(&["findings", "--format", "json"]);
+    assert!(stderr(&saved).is_empty(), "{}", stderr(&saved));
+    assert_eq!(stdout(&saved), stdout(&evaluated));
+    let saved_inventory = run(&["inventory", "--format", "json"]);
+    assert_eq!(stdout(&saved_inventory), stdout(&evaluated_inventory));
+    let findings: serde_json::Value = serde_json::from_slice(&saved.stdout).unwrap();
+    let n = findings.as_array().unwrap().len();
+    assert!(n > 10, "{n}");
+    // Every format streams the same findings.
+    let jsonl = stdout(&run(&["findings", "--format", "jsonl"]));
+    assert_eq!(jsonl.lines().count(), n);
+    let csv = stdout(&run(&["findings", "--format", "csv"]));
+    assert_eq!(csv.lines().count(), n + 1, "{csv}");
+    // The table shows the most severe first, as many as asked.
+    let table = stdout(&run(&["findings", "--limit", "3"]));
+    assert!(
+        table.contains(&format!("Showing 3 of {n} findings, most severe first")),
+        "{table}"
+    );
+    assert!(table.contains("critical"), "{table}");
+    // --fail-on sees the most severe even when the table shows fewer.
+    let out = warrant(
+        &store,
+        &[&at[..], &["findings", "--limit", "1", "--fail-on", "high"]].concat(),
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let show = stdout(&run(&["show", "legacy-report-runner", "--format", "json"]));
+    let show: serde_json::Value = serde_json::from_str(&show).unwrap();
+    assert!(!show["findings"].as_array().unwrap().is_empty());
+    assert!(show["risk"]["score"].as_f64().unwrap() > 0.0);
+
+    // A changed export: the saved run no longer answers.
+    let path = demo.join("aws/prod/authorization-details.json");
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(
+        &path,
+        text.replacen("legacy-report-runner", "legacy-report-runner-2", 1),
+    )
+    .unwrap();
+    run(&["import", demo.to_str().unwrap()]);
+    let out = run(&["findings", "--format", "json"]);
+    assert!(
+        stderr(&out).contains("the store changed after the assessment"),
+        "{}",
+        stderr(&out)
+    );
+    let table = stdout(&run(&["inventory"]));
+    assert!(
+        table.contains("evaluated now: the store changed"),
+        "{table}"
+    );
+    run(&["assess", demo.to_str().unwrap()]);
+    let table = stdout(&run(&["inventory"]));
+    assert!(
+        table.contains("from the assessment `warrant assess` saved"),
+        "{table}"
+    );
 }
 
 /// Off a terminal no bar is drawn; long phases log a progress line instead (every 10 s, here

@@ -19,6 +19,18 @@ async fn for_each_row(
     backend: Backend,
     filter: &str,
     table: &Table,
+    each: impl FnMut(String, String, Option<String>) -> Result<(), StoreError>,
+) -> Result<(), StoreError> {
+    for_each_row_bound(conn, backend, filter, &[], table, each).await
+}
+
+/// [`for_each_row`] with `binds` for the placeholders of `filter`.
+async fn for_each_row_bound(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    filter: &str,
+    binds: &[&str],
+    table: &Table,
     mut each: impl FnMut(String, String, Option<String>) -> Result<(), StoreError>,
 ) -> Result<(), StoreError> {
     let activity = if table.activity {
@@ -30,7 +42,11 @@ async fn for_each_row(
         "SELECT key, data, {activity} FROM {}{filter} ORDER BY key",
         table.name
     );
-    let mut rows = backend.query(&sql).fetch(&mut *conn);
+    let mut query = backend.query(&sql);
+    for b in binds {
+        query = query.bind(*b);
+    }
+    let mut rows = query.fetch(&mut *conn);
     while let Some(r) = rows.try_next().await? {
         each(r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)?;
     }
@@ -58,6 +74,30 @@ fn raise(last_used: &mut Option<Timestamp>, activity: Option<Timestamp>) {
     }
 }
 
+/// An identity row, with the last use activity logs saw.
+fn decode_identity(
+    key: &str,
+    data: &str,
+    activity: Option<String>,
+) -> Result<Identity, StoreError> {
+    let mut identity: Identity = decode(IDENTITIES.name, key, data)?;
+    let seen = dialect::parse_opt_timestamp(IDENTITIES.name, key, activity)?;
+    raise(&mut identity.last_used, seen);
+    Ok(identity)
+}
+
+/// A credential row, with the last use activity logs saw.
+fn decode_credential(
+    key: &str,
+    data: &str,
+    activity: Option<String>,
+) -> Result<Credential, StoreError> {
+    let mut credential: Credential = decode(CREDENTIALS.name, key, data)?;
+    let seen = dialect::parse_opt_timestamp(CREDENTIALS.name, key, activity)?;
+    raise(&mut credential.last_used, seen);
+    Ok(credential)
+}
+
 impl Store {
     /// The current inventory: every record not marked removed. `scopes` is empty.
     pub async fn load_inventory(&self) -> Result<Inventory, StoreError> {
@@ -80,10 +120,7 @@ impl Store {
             " WHERE removed_at IS NULL"
         };
         for_each_row(conn, backend, filter, &IDENTITIES, |key, data, activity| {
-            let mut identity: Identity = decode(IDENTITIES.name, &key, &data)?;
-            let seen = dialect::parse_opt_timestamp(IDENTITIES.name, &key, activity)?;
-            raise(&mut identity.last_used, seen);
-            inv.identities.push(identity);
+            inv.identities.push(decode_identity(&key, &data, activity)?);
             Ok(())
         })
         .await?;
@@ -93,10 +130,8 @@ impl Store {
             filter,
             &CREDENTIALS,
             |key, data, activity| {
-                let mut credential: Credential = decode(CREDENTIALS.name, &key, &data)?;
-                let seen = dialect::parse_opt_timestamp(CREDENTIALS.name, &key, activity)?;
-                raise(&mut credential.last_used, seen);
-                inv.credentials.push(credential);
+                inv.credentials
+                    .push(decode_credential(&key, &data, activity)?);
                 Ok(())
             },
         )
@@ -133,6 +168,145 @@ impl Store {
         .await?;
         tx.commit().await?;
         Ok(inv)
+    }
+
+    /// The part of the inventory one identity's detail needs, without loading the rest: the
+    /// identity (not removed), its credentials, its policy attachments and the policies they
+    /// name (and its permissions boundary), trust edges into and out of it, and its owners'
+    /// directory records. Empty when no current identity has the id.
+    pub async fn load_neighbourhood(&self, id: &str) -> Result<Inventory, StoreError> {
+        let mut tx = self.backend.begin_read(&self.pool).await?;
+        let conn: &mut AnyConnection = &mut tx;
+        let backend = self.backend;
+        let mut inv = Inventory::default();
+        let current = " WHERE removed_at IS NULL";
+        let by_key = format!("{current} AND key = ?");
+        let by_identity = format!("{current} AND identity = ?");
+        for_each_row_bound(
+            conn,
+            backend,
+            &by_key,
+            &[id],
+            &IDENTITIES,
+            |key, data, activity| {
+                inv.identities.push(decode_identity(&key, &data, activity)?);
+                Ok(())
+            },
+        )
+        .await?;
+        let Some(identity) = inv.identities.first() else {
+            tx.commit().await?;
+            return Ok(inv);
+        };
+        let owners: Vec<String> = identity.owners.iter().map(|o| o.id.clone()).collect();
+        let boundary = identity
+            .attributes
+            .get(warrant_core::attribute::PERMISSIONS_BOUNDARY)
+            .and_then(|b| b.as_str())
+            .map(str::to_string);
+        for_each_row_bound(
+            conn,
+            backend,
+            &by_identity,
+            &[id],
+            &CREDENTIALS,
+            |key, data, activity| {
+                inv.credentials
+                    .push(decode_credential(&key, &data, activity)?);
+                Ok(())
+            },
+        )
+        .await?;
+        for_each_row_bound(
+            conn,
+            backend,
+            &by_identity,
+            &[id],
+            &ATTACHMENTS,
+            |key, data, _| {
+                inv.attachments.push(decode(ATTACHMENTS.name, &key, &data)?);
+                Ok(())
+            },
+        )
+        .await?;
+        let mut policies: Vec<String> = inv.attachments.iter().map(|a| a.policy.clone()).collect();
+        policies.extend(boundary);
+        policies.sort();
+        policies.dedup();
+        for chunk in policies.chunks(dialect::MAX_BIND_PARAMS) {
+            let filter = format!(
+                "{current} AND key IN ({})",
+                dialect::placeholders(chunk.len())
+            );
+            let binds: Vec<&str> = chunk.iter().map(String::as_str).collect();
+            for_each_row_bound(conn, backend, &filter, &binds, &POLICIES, |key, data, _| {
+                inv.policies.push(decode(POLICIES.name, &key, &data)?);
+                Ok(())
+            })
+            .await?;
+        }
+        // Edges into it carry its key in `identity`; edges out of it start their key with its
+        // id and the separator (see `prepare`), compared by characters on both backends.
+        let from = format!("{id}{}", super::prepare::KEY_SEP);
+        let n_chars = from.chars().count().to_string();
+        let trust =
+            format!("{current} AND (identity = ? OR substr(key, 1, CAST(? AS INTEGER)) = ?)");
+        for_each_row_bound(
+            conn,
+            backend,
+            &trust,
+            &[id, &n_chars, &from],
+            &TRUST_EDGES,
+            |key, data, _| {
+                inv.trust_edges.push(decode(TRUST_EDGES.name, &key, &data)?);
+                Ok(())
+            },
+        )
+        .await?;
+        for chunk in owners.chunks(dialect::MAX_BIND_PARAMS / 2) {
+            let filter = format!(
+                "{current} AND key IN ({})",
+                dialect::placeholders(chunk.len())
+            );
+            // Directory keys are lower-cased; an identity may name its owner otherwise.
+            let mut keys: Vec<String> = chunk.to_vec();
+            keys.extend(chunk.iter().map(|o| o.to_lowercase()));
+            keys.sort();
+            keys.dedup();
+            let binds: Vec<&str> = keys.iter().map(String::as_str).collect();
+            for_each_row_bound(conn, backend, &filter, &binds, &OWNERS, |key, data, _| {
+                inv.owners.push(decode(OWNERS.name, &key, &data)?);
+                Ok(())
+            })
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(inv)
+    }
+
+    /// The id and name of every current identity, in id order, reading one record at a time:
+    /// enough to resolve a name a person typed without loading the inventory.
+    pub async fn identity_names(&self) -> Result<Vec<(String, String)>, StoreError> {
+        #[derive(serde::Deserialize)]
+        struct Named {
+            name: String,
+        }
+        let mut tx = self.backend.begin_read(&self.pool).await?;
+        let mut out = Vec::new();
+        for_each_row(
+            &mut tx,
+            self.backend,
+            " WHERE removed_at IS NULL",
+            &IDENTITIES,
+            |key, data, _| {
+                let named: Named = decode(IDENTITIES.name, &key, &data)?;
+                out.push((key, named.name));
+                Ok(())
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(out)
     }
 
     /// One identity with its history and credentials, removed or not; `None` if never seen.

@@ -14,7 +14,7 @@ use super::{
 use crate::StoreError;
 
 /// Joins the parts of a composite key; U+001F (unit separator) never occurs in ids.
-const KEY_SEP: char = '\u{1f}';
+pub(super) const KEY_SEP: char = '\u{1f}';
 
 /// One record ready to be written.
 pub(super) struct Prepared {
@@ -85,34 +85,35 @@ fn opt_key(part: &Option<String>) -> &str {
     part.as_deref().unwrap_or("")
 }
 
-/// Scopes and sources derived once per batch (see the module docs).
-pub(super) struct BatchScopes<'a> {
-    identity: HashMap<&'a str, String>,
-    policy: HashMap<&'a str, String>,
+/// Scopes and sources derived once per batch (see the module docs). Owned, so the batch's
+/// records can be consumed table by table while it is in use.
+pub(super) struct BatchScopes {
+    identity: HashMap<String, String>,
+    policy: HashMap<String, String>,
     /// Attachments have no provenance of their own: they belong to the snapshot of the
     /// identity holding them, and so take that identity's source.
-    source: HashMap<&'a str, &'a str>,
+    source: HashMap<String, String>,
 }
 
-impl<'a> BatchScopes<'a> {
-    pub(super) fn new(batch: &'a Inventory) -> BatchScopes<'a> {
+impl BatchScopes {
+    pub(super) fn new(batch: &Inventory) -> BatchScopes {
         let mut scopes = BatchScopes {
             identity: batch
                 .identities
                 .iter()
-                .map(|i| (i.id.as_str(), identity_scope(i)))
+                .map(|i| (i.id.clone(), identity_scope(i)))
                 .collect(),
             policy: HashMap::new(),
             source: batch
                 .identities
                 .iter()
-                .map(|i| (i.id.as_str(), i.provenance.source.as_str()))
+                .map(|i| (i.id.clone(), i.provenance.source.clone()))
                 .collect(),
         };
         for a in &batch.attachments {
             if !scopes.policy.contains_key(a.policy.as_str()) {
                 let scope = scopes.of_identity(&a.identity);
-                scopes.policy.insert(a.policy.as_str(), scope);
+                scopes.policy.insert(a.policy.clone(), scope);
             }
         }
         scopes
@@ -127,18 +128,20 @@ impl<'a> BatchScopes<'a> {
     }
 }
 
-/// Serialises the batch's records of one table, deriving keys and scopes. Done one table at
-/// a time so only one table's JSON is in memory at once.
+/// Serialises the batch's records of one table, deriving keys and scopes, and takes them out of
+/// the batch: each record is dropped once serialised, so a large table's records and its JSON
+/// are never both whole in memory. Done one table at a time so only one table's JSON is in
+/// memory at once.
 pub(super) fn prepare_table(
-    batch: &Inventory,
-    scopes: &BatchScopes<'_>,
+    batch: &mut Inventory,
+    scopes: &BatchScopes,
     table: &Table,
 ) -> Result<Vec<Prepared>, StoreError> {
     let rows = match table.name {
-        "identities" => batch
-            .identities
-            .iter()
-            .map(|i: &Identity| {
+        "identities" => std::mem::take(&mut batch.identities)
+            .into_iter()
+            .map(|owned: Identity| {
+                let i = &owned;
                 prepare(
                     IDENTITIES.name,
                     i.id.clone(),
@@ -153,10 +156,10 @@ pub(super) fn prepare_table(
                 )
             })
             .collect::<Result<Vec<_>, _>>(),
-        "credentials" => batch
-            .credentials
-            .iter()
-            .map(|c: &Credential| {
+        "credentials" => std::mem::take(&mut batch.credentials)
+            .into_iter()
+            .map(|owned: Credential| {
+                let c = &owned;
                 prepare(
                     CREDENTIALS.name,
                     c.id.clone(),
@@ -167,10 +170,10 @@ pub(super) fn prepare_table(
                 )
             })
             .collect::<Result<Vec<_>, _>>(),
-        "policies" => batch
-            .policies
-            .iter()
-            .map(|p: &Policy| {
+        "policies" => std::mem::take(&mut batch.policies)
+            .into_iter()
+            .map(|owned: Policy| {
+                let p = &owned;
                 // AWS managed policies are shared by every account: they belong to no account's
                 // snapshot, so one account dropping them never marks them removed for the others.
                 let scope = if p.id.starts_with("arn:aws:iam::aws:policy/") {
@@ -194,10 +197,10 @@ pub(super) fn prepare_table(
                 )
             })
             .collect::<Result<Vec<_>, _>>(),
-        "attachments" => batch
-            .attachments
-            .iter()
-            .map(|a: &Attachment| {
+        "attachments" => std::mem::take(&mut batch.attachments)
+            .into_iter()
+            .map(|owned: Attachment| {
+                let a = &owned;
                 let key = [
                     a.identity.as_str(),
                     a.policy.as_str(),
@@ -208,7 +211,7 @@ pub(super) fn prepare_table(
                 let source = scopes
                     .source
                     .get(a.identity.as_str())
-                    .copied()
+                    .map(String::as_str)
                     .unwrap_or("");
                 prepare(
                     ATTACHMENTS.name,
@@ -220,10 +223,10 @@ pub(super) fn prepare_table(
                 )
             })
             .collect::<Result<Vec<_>, _>>(),
-        "trust_edges" => batch
-            .trust_edges
-            .iter()
-            .map(|t: &TrustEdge| {
+        "trust_edges" => std::mem::take(&mut batch.trust_edges)
+            .into_iter()
+            .map(|owned: TrustEdge| {
+                let t = &owned;
                 let key =
                     [t.from.as_str(), t.to.as_str(), t.kind.as_str()].join(&KEY_SEP.to_string());
                 prepare(
@@ -236,10 +239,10 @@ pub(super) fn prepare_table(
                 )
             })
             .collect::<Result<Vec<_>, _>>(),
-        "resources" => batch
-            .resources
-            .iter()
-            .map(|r: &Resource| {
+        "resources" => std::mem::take(&mut batch.resources)
+            .into_iter()
+            .map(|owned: Resource| {
+                let r = &owned;
                 let scope = r
                     .account
                     .clone()
@@ -255,10 +258,10 @@ pub(super) fn prepare_table(
                 )
             })
             .collect::<Result<Vec<_>, _>>(),
-        "owners" => batch
-            .owners
-            .iter()
-            .map(|o: &Owner| {
+        "owners" => std::mem::take(&mut batch.owners)
+            .into_iter()
+            .map(|owned: Owner| {
+                let o = &owned;
                 prepare(
                     OWNERS.name,
                     o.id.clone(),
@@ -269,10 +272,10 @@ pub(super) fn prepare_table(
                 )
             })
             .collect::<Result<Vec<_>, _>>(),
-        "accounts" => batch
-            .accounts
-            .iter()
-            .map(|a: &Account| {
+        "accounts" => std::mem::take(&mut batch.accounts)
+            .into_iter()
+            .map(|owned: Account| {
+                let a = &owned;
                 let key = format!("{}{KEY_SEP}{}", a.provider.as_str(), a.id);
                 prepare(
                     ACCOUNTS.name,

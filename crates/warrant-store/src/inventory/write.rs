@@ -163,13 +163,23 @@ impl Store {
         batch: &Inventory,
         at: Timestamp,
     ) -> Result<ImportStats, StoreError> {
-        let scopes = BatchScopes::new(batch);
+        self.import_owned(batch.clone(), at).await
+    }
+
+    /// [`Store::import`] consuming the batch: each record is dropped once serialised, so a
+    /// large import never holds its records and their JSON whole at the same time.
+    pub async fn import_owned(
+        &self,
+        mut batch: Inventory,
+        at: Timestamp,
+    ) -> Result<ImportStats, StoreError> {
+        let scopes = BatchScopes::new(&batch);
         let at = dialect::timestamp(&at);
         let mut tx = self.begin_write().await?;
         let mut stats = ImportStats::default();
         for table in TABLES {
             let started = std::time::Instant::now();
-            let all = prepare_table(batch, &scopes, table)?;
+            let all = prepare_table(&mut batch, &scopes, table)?;
             // A batch may repeat a record.
             let rows = dialect::last_per_key(&all, |r| r.key.as_str());
             let prepared = started.elapsed();
@@ -193,6 +203,8 @@ impl Store {
             };
             *slot = s;
         }
+        let total = stats.total();
+        tx.changes_inputs = total.new + total.changed + total.removed > 0;
         tx.commit().await?;
         tracing::info!(%stats, "Inventory imported.");
         Ok(stats)

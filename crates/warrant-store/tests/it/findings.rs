@@ -591,3 +591,124 @@ async fn a_rescan_forgets_fixed_locations_and_names_secrets_left_nowhere(db) {
     assert_eq!(status_of(&store, &accepted.id).await.status, FindingStatus::Accepted);
 }
 }
+
+conformance! {
+/// A saved run is current until an input changes: an import that changes records, a new or
+/// reopened secret or activity finding, a changed status. Saving a run, re-importing the same
+/// records and seeing the same findings again leave it current.
+#[tokio::test]
+async fn a_saved_run_stays_current_until_an_input_changes(db) {
+    let store = db.open().await;
+    assert_eq!(store.revision().await.unwrap(), 0);
+    assert!(store.last_run(FindingSource::Posture).await.unwrap().is_none());
+    let inv = crate::inventory::realistic();
+    store.import(&inv, t(1)).await.unwrap();
+    let after_import = store.revision().await.unwrap();
+    assert!(after_import > 0);
+    store.import(&inv, t(2)).await.unwrap();
+    assert_eq!(store.revision().await.unwrap(), after_import, "unchanged re-import");
+
+    let posture = finding(RuleId::NoOwner, "u1", Severity::Medium);
+    let r = risk(40.0);
+    let scored = [warrant_store::ScoredIdentity {
+        identity: "u1",
+        risk: &r,
+        summary: Some(r#"{"name":"u1"}"#),
+    }];
+    let run = store
+        .save_run(t(3), FindingSource::Posture, Some(after_import), &[posture], &scored)
+        .await
+        .unwrap();
+    assert_eq!(store.revision().await.unwrap(), after_import, "saving is not an input");
+    let last = store.last_run(FindingSource::Posture).await.unwrap().unwrap();
+    assert_eq!((last.id, last.as_of, last.revision), (run, t(3), Some(after_import)));
+
+    let secret = finding(RuleId::LeakedSecret, "u1", Severity::Critical);
+    store.record_findings(t(4), std::slice::from_ref(&secret)).await.unwrap();
+    let after_secret = store.revision().await.unwrap();
+    assert!(after_secret > after_import, "a new secret finding");
+    store.record_findings(t(5), std::slice::from_ref(&secret)).await.unwrap();
+    assert_eq!(store.revision().await.unwrap(), after_secret, "the same finding again");
+    assert!(
+        store
+            .set_finding_status(&secret.id, FindingStatus::Accepted, Some("test key"))
+            .await
+            .unwrap()
+    );
+    assert!(store.revision().await.unwrap() > after_secret, "a status changed");
+
+    let rows = {
+        let mut rows = Vec::new();
+        store
+            .each_scored_identity(run, 0.0, |row| {
+                rows.push(row);
+                Ok::<(), warrant_store::StoreError>(())
+            })
+            .await
+            .unwrap();
+        rows
+    };
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].summary.as_deref(), Some(r#"{"name":"u1"}"#));
+    // Open findings now: the posture one (the secret was accepted).
+    assert_eq!(rows[0].open_findings, 1);
+    let (saved, summary) = store.scored_identity(run, "u1").await.unwrap().unwrap();
+    assert_eq!((saved, summary.is_some()), (r, true));
+}
+}
+
+conformance! {
+/// Listings stream most severe first, then by identity, rule and id, and stop at a limit; the
+/// filters run in the database.
+#[tokio::test]
+async fn findings_stream_most_severe_first_and_stop_at_a_limit(db) {
+    let store = db.open().await;
+    let raised = vec![
+        finding(RuleId::NoOwner, "b", Severity::Medium),
+        finding(RuleId::LeakedSecret, "z", Severity::Critical),
+        finding(RuleId::NoOwner, "a", Severity::Medium),
+        finding(RuleId::LeakedSecret, "a", Severity::Critical),
+        finding(RuleId::NoOwner, "c", Severity::Low),
+    ];
+    store
+        .save_assessment(t(1), FindingSource::Posture, &raised, NO_RISKS)
+        .await
+        .unwrap();
+    let listed = |filter: FindingFilter, limit: Option<u64>| {
+        let store = &store;
+        async move {
+            let mut out = Vec::new();
+            store
+                .each_finding(&filter, limit, |f| {
+                    out.push((f.finding.severity, f.finding.identity));
+                    Ok::<(), warrant_store::StoreError>(())
+                })
+                .await
+                .unwrap();
+            out
+        }
+    };
+    let all = listed(FindingFilter::default(), None).await;
+    let expected: Vec<(Severity, String)> = vec![
+        (Severity::Critical, "a".into()),
+        (Severity::Critical, "z".into()),
+        (Severity::Medium, "a".into()),
+        (Severity::Medium, "b".into()),
+        (Severity::Low, "c".into()),
+    ];
+    assert_eq!(all, expected);
+    assert_eq!(listed(FindingFilter::default(), Some(2)).await, expected[..2]);
+    let by_rule = FindingFilter {
+        rule: Some(RuleId::NoOwner.as_str().into()),
+        min_severity: Some(Severity::Medium),
+        ..FindingFilter::default()
+    };
+    assert_eq!(listed(by_rule.clone(), None).await, expected[2..4]);
+    assert_eq!(store.count_findings(&by_rule).await.unwrap(), 2);
+    let by_owasp = FindingFilter {
+        owasp: Some(raised[1].owasp.code().into()),
+        ..FindingFilter::default()
+    };
+    assert_eq!(store.count_findings(&by_owasp).await.unwrap(), 2);
+}
+}

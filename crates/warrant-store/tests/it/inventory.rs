@@ -665,3 +665,51 @@ async fn an_account_snapshot_never_removes_shared_aws_managed_policies(db) {
     );
 }
 }
+
+conformance! {
+/// `show` reads one identity's part of the graph: itself, its credentials, the policies it
+/// holds, trust edges into and out of it and its owners, and nothing else.
+#[tokio::test]
+async fn a_neighbourhood_holds_what_one_identity_needs(db) {
+    let store = db.open().await;
+    let inv = realistic();
+    store.import(&inv, t(5)).await.unwrap();
+
+    let user = store
+        .load_neighbourhood("arn:aws:iam::111122223333:user/ci-bot")
+        .await
+        .unwrap();
+    let ids = |v: &[Identity]| v.iter().map(|i| i.id.clone()).collect::<Vec<_>>();
+    assert_eq!(ids(&user.identities), ["arn:aws:iam::111122223333:user/ci-bot"]);
+    assert_eq!(user.credentials.len(), 2);
+    assert_eq!(user.attachments.len(), 1);
+    assert_eq!(user.policies.len(), 1);
+    assert_eq!(user.policies[0].id, "arn:aws:iam::aws:policy/ReadOnlyAccess");
+    // The edge starts at the user: found by the key's prefix.
+    assert_eq!(user.trust_edges.len(), 1);
+    assert!(user.resources.is_empty() && user.owners.is_empty());
+
+    let role = store
+        .load_neighbourhood("arn:aws:iam::111122223333:role/deployer")
+        .await
+        .unwrap();
+    assert!(role.credentials.is_empty());
+    assert_eq!(role.policies.len(), 1);
+    assert_eq!(role.policies[0].statements.len(), 2);
+    // The edge ends at the role.
+    assert_eq!(role.trust_edges.len(), 1);
+    assert_eq!(role.owners.len(), 1);
+    assert_eq!(role.owners[0].id, "alice@example.com");
+
+    // A prefix of another id is not that id.
+    let none = store
+        .load_neighbourhood("arn:aws:iam::111122223333:user/ci")
+        .await
+        .unwrap();
+    assert!(none.identities.is_empty() && none.trust_edges.is_empty());
+
+    let names = store.identity_names().await.unwrap();
+    assert_eq!(names.len(), 3);
+    assert!(names.contains(&("system:serviceaccount:payments:api".into(), "api".into())));
+}
+}
