@@ -86,17 +86,24 @@ pub async fn import_paths(
     cancel.check()?;
     let n_failed = imported.inputs.iter().filter(|i| i.error.is_some()).count();
     progress.phase(Phase::StoringInventory, None);
-    let stats = store
-        .import(&batch, now)
-        .await
-        .context("saving the imported records")?;
-    progress.done(Phase::StoringInventory);
-    imported.n_records = batch.identities.len();
-    imported.notes.push(format!(
-        "Imported {} identities, {} credentials, {} policies from {} file(s){}; {}.",
+    let counts = (
         batch.identities.len(),
         batch.credentials.len(),
         batch.policies.len(),
+    );
+    // The store consumes the batch record by record: a large import's records and their
+    // stored form are never both whole in memory.
+    let stats = store
+        .import_owned(batch, now)
+        .await
+        .context("saving the imported records")?;
+    progress.done(Phase::StoringInventory);
+    imported.n_records = counts.0;
+    imported.notes.push(format!(
+        "Imported {} identities, {} credentials, {} policies from {} file(s){}; {}.",
+        counts.0,
+        counts.1,
+        counts.2,
         imported.inputs.len() - n_failed,
         if n_failed > 0 {
             format!(" ({n_failed} could not be read)")
@@ -105,7 +112,6 @@ pub async fn import_paths(
         },
         stats,
     ));
-    drop(batch);
 
     // Activity logs among the files: usage, baselines, alerts.
     let logs = crate::activity::ingest_paths(

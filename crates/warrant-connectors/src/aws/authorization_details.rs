@@ -215,7 +215,7 @@ pub fn parse(
     ctx: &ImportContext,
 ) -> Result<Inventory, ConnectorError> {
     let details: AuthorizationDetails = crate::common::decode_json(origin, bytes)?;
-    details.to_inventory(origin, &origin.display().to_string(), ctx)
+    details.into_inventory(origin, &origin.display().to_string(), ctx)
 }
 
 /// [`parse`], freeing the file's text once it is decoded: a 200 MB single-line export would
@@ -227,7 +227,7 @@ pub fn parse_owned(
 ) -> Result<Inventory, ConnectorError> {
     let details: AuthorizationDetails = crate::common::decode_json(origin, &bytes)?;
     drop(bytes);
-    details.to_inventory(origin, &origin.display().to_string(), ctx)
+    details.into_inventory(origin, &origin.display().to_string(), ctx)
 }
 
 /// `arn:aws:iam::123456789012:user/x` → `123456789012`.
@@ -375,6 +375,18 @@ impl AuthorizationDetails {
         location: &str,
         ctx: &ImportContext,
     ) -> Result<Inventory, ConnectorError> {
+        self.clone().into_inventory(origin, location, ctx)
+    }
+
+    /// [`AuthorizationDetails::to_inventory`], freeing each policy document's text as soon as
+    /// it is parsed: the documents are most of a large export, and the statements built from
+    /// them would otherwise sit beside them.
+    pub fn into_inventory(
+        mut self,
+        origin: &Path,
+        location: &str,
+        ctx: &ImportContext,
+    ) -> Result<Inventory, ConnectorError> {
         let _ = ctx;
         let provenance = Provenance {
             source: SOURCE.to_string(),
@@ -397,22 +409,24 @@ impl AuthorizationDetails {
         };
 
         // Managed policies: the default version's document.
-        let mut known_policies: HashMap<&str, ()> = HashMap::new();
-        for (i, p) in self.policies.iter().enumerate() {
-            known_policies.insert(p.arn.as_str(), ());
-            let (vi, version) = match p
+        for (i, p) in self.policies.iter_mut().enumerate() {
+            let Some(vi) = p
                 .policy_version_list
                 .iter()
-                .enumerate()
-                .find(|(_, v)| v.is_default_version)
-            {
-                Some(found) => found,
-                None => match p.policy_version_list.first() {
-                    Some(first) => (0, first),
-                    None => continue,
-                },
+                .position(|v| v.is_default_version)
+                .or_else(|| (!p.policy_version_list.is_empty()).then_some(0))
+            else {
+                continue;
             };
-            let statements = parse_raw(version.document.as_deref()).map_err(|e| {
+            let document = p
+                .policy_version_list
+                .get_mut(vi)
+                .and_then(|v| v.document.take());
+            // Only the default version is read: the others' text goes too.
+            for version in &mut p.policy_version_list {
+                version.document = None;
+            }
+            let statements = parse_raw(document.as_deref()).map_err(|e| {
                 policy_error(
                     format!("$.Policies[{i}].PolicyVersionList[{vi}].Document"),
                     e,
@@ -431,8 +445,10 @@ impl AuthorizationDetails {
                 provenance: provenance.clone(),
             });
         }
+        let known_policies: std::collections::HashSet<String> =
+            self.policies.iter().map(|p| p.arn.clone()).collect();
         let ensure_managed = |arn: &str, name: Option<&str>, inventory: &mut Inventory| {
-            if known_policies.contains_key(arn) {
+            if known_policies.contains(arn) {
                 return;
             }
             if let Some(statements) = well_known_managed_policy(arn)
@@ -456,14 +472,15 @@ impl AuthorizationDetails {
 
         // Groups: their policies reach members through `group:ARN`.
         let mut group_policies: HashMap<&str, (String, Vec<String>)> = HashMap::new();
-        for (gi, g) in self.group_detail_list.iter().enumerate() {
+        for (gi, g) in self.group_detail_list.iter_mut().enumerate() {
             let mut ids = Vec::new();
             for a in &g.attached_managed_policies {
                 ensure_managed(&a.policy_arn, a.policy_name.as_deref(), &mut inventory);
                 ids.push(a.policy_arn.clone());
             }
-            for (pi, p) in g.group_policy_list.iter().enumerate() {
-                let statements = parse_raw(p.policy_document.as_deref()).map_err(|e| {
+            for (pi, p) in g.group_policy_list.iter_mut().enumerate() {
+                let document = p.policy_document.take();
+                let statements = parse_raw(document.as_deref()).map_err(|e| {
                     policy_error(
                         format!("$.GroupDetailList[{gi}].GroupPolicyList[{pi}].PolicyDocument"),
                         e,
@@ -483,7 +500,7 @@ impl AuthorizationDetails {
             group_policies.insert(g.group_name.as_str(), (g.arn.clone(), ids));
         }
 
-        for (ui, u) in self.user_detail_list.iter().enumerate() {
+        for (ui, u) in self.user_detail_list.iter_mut().enumerate() {
             let account = account_of(&u.arn);
             if let Some(a) = &account {
                 accounts.insert(a.clone());
@@ -534,7 +551,7 @@ impl AuthorizationDetails {
                 &mut inventory,
                 &u.arn,
                 &u.attached_managed_policies,
-                &u.user_policy_list,
+                &mut u.user_policy_list,
                 &format!("$.UserDetailList[{ui}].UserPolicyList"),
                 &provenance,
                 &ensure_managed,
@@ -555,7 +572,7 @@ impl AuthorizationDetails {
             inventory.identities.push(identity);
         }
 
-        for (ri, r) in self.role_detail_list.iter().enumerate() {
+        for (ri, r) in self.role_detail_list.iter_mut().enumerate() {
             let account = account_of(&r.arn);
             if let Some(a) = &account {
                 accounts.insert(a.clone());
@@ -618,13 +635,13 @@ impl AuthorizationDetails {
                 &mut inventory,
                 &r.arn,
                 &r.attached_managed_policies,
-                &r.role_policy_list,
+                &mut r.role_policy_list,
                 &format!("$.RoleDetailList[{ri}].RolePolicyList"),
                 &provenance,
                 &ensure_managed,
                 &policy_error,
             )?;
-            if let Some(trust) = r.assume_role_policy_document.as_deref() {
+            if let Some(trust) = r.assume_role_policy_document.take().as_deref() {
                 let statements = parse_raw(Some(trust)).map_err(|e| {
                     policy_error(
                         format!("$.RoleDetailList[{ri}].AssumeRolePolicyDocument"),
@@ -670,7 +687,7 @@ fn attach_direct(
     inventory: &mut Inventory,
     holder: &str,
     attached: &[AttachedPolicy],
-    inline: &[InlinePolicy],
+    inline: &mut [InlinePolicy],
     inline_path: &str,
     provenance: &Provenance,
     ensure_managed: &dyn Fn(&str, Option<&str>, &mut Inventory),
@@ -685,8 +702,9 @@ fn attach_direct(
             scope: None,
         });
     }
-    for (pi, p) in inline.iter().enumerate() {
-        let statements = parse_raw(p.policy_document.as_deref())
+    for (pi, p) in inline.iter_mut().enumerate() {
+        let document = p.policy_document.take();
+        let statements = parse_raw(document.as_deref())
             .map_err(|e| policy_error(format!("{inline_path}[{pi}].PolicyDocument"), e))?;
         let id = format!("{holder}#inline/{}", p.policy_name);
         inventory.policies.push(Policy {
