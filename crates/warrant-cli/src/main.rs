@@ -57,7 +57,7 @@ pub struct GlobalArgs {
     /// Assess as of this instant instead of now (RFC 3339 or YYYY-MM-DD), for reproducible results.
     #[arg(long, global = true, value_name = "WHEN", value_parser = output::parse_instant)]
     pub as_of: Option<warrant_core::Timestamp>,
-    /// Output format (each command lists the ones it supports).
+    /// Output format (each command's help names the ones it supports).
     #[arg(long, short = 'f', global = true, value_enum)]
     pub format: Option<Format>,
     /// More logging (-v info, -vv debug, -vvv trace).
@@ -73,29 +73,29 @@ pub struct GlobalArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Import every supported export under DIR into the store (AWS, Kubernetes, GitHub, MCP configs, Okta).
+    /// Import every supported export under DIR into the store (AWS, Kubernetes, GitHub, MCP configs, Okta). Formats: table, json.
     Import(cmd::import::ImportArgs),
-    /// Discover identities from live provider APIs (AWS).
+    /// Discover identities from live provider APIs (AWS). Formats: table, json.
     Discover(cmd::discover::DiscoverArgs),
-    /// List identities in the store with their risk.
+    /// List identities in the store with their risk. Formats: table, json, csv.
     Inventory(cmd::inventory::InventoryArgs),
-    /// List current findings.
+    /// List current findings. Formats: table, json, jsonl, csv, sarif.
     Findings(cmd::findings::FindingsArgs),
-    /// Everything about one identity: credentials, grants, trust, owners, findings, and its risk explained.
+    /// Everything about one identity: credentials, grants, trust, owners, findings, and its risk explained. Formats: table, json.
     Show(cmd::show::ShowArgs),
-    /// One shot: import DIR and assess it (table, json, html, sarif, csv).
+    /// One shot: import DIR and assess it. Formats: table, json, html, sarif, csv.
     Assess(cmd::assess::AssessArgs),
-    /// The posture rules Warrant applies, with their OWASP NHI mapping.
+    /// Every rule Warrant can raise (posture, activity, leaked secret), with its OWASP NHI and ATT&CK mapping. Formats: table, json, csv.
     Rules(cmd::rules::RulesArgs),
-    /// Scan files, standard input, git history or staged changes for leaked secrets, linked to the identities they unlock.
+    /// Scan files, standard input, git history or staged changes for leaked secrets, linked to the identities they unlock. Formats: table, json, jsonl, sarif.
     Scan(cmd::scan::ScanArgs),
-    /// Ingest activity logs (CloudTrail, Kubernetes audit, GitHub audit, OTLP agent spans): usage, last-used, baselines, alerts.
+    /// Ingest activity logs (CloudTrail, Kubernetes audit, GitHub audit, OTLP agent spans): usage, last-used, baselines, alerts. Formats: table, json.
     Ingest(cmd::ingest::IngestArgs),
-    /// Consume activity events from NATS JetStream into the store, exactly once each: usage, last-used, baselines, alerts.
+    /// Consume activity events from NATS JetStream into the store, exactly once each: usage, last-used, baselines, alerts. Formats: table, json.
     Consume(cmd::consume::ConsumeArgs),
-    /// List activity alerts (anomalies, persistence, evasion, shadow identities…).
+    /// List activity alerts (anomalies, persistence, evasion, shadow identities…). Formats: table, json, jsonl, csv.
     Alerts(cmd::alerts::AlertsArgs),
-    /// Compare an identity's granted permissions with its observed use and propose a least-privilege policy.
+    /// Compare an identity's granted permissions with its observed use and propose a least-privilege policy. Formats: table, json.
     Rightsize(cmd::rightsize::RightsizeArgs),
     /// Print the effective configuration (defaults, warrant.toml, WARRANT_* overrides) as TOML.
     Config(cmd::config::ConfigArgs),

@@ -624,3 +624,55 @@ fn progress_is_logged_off_a_terminal() {
     );
     assert!(!run(false).contains("Scanning: "));
 }
+
+/// Each command's help names the formats it supports (as the README's table does), and those
+/// are exactly the ones it accepts.
+#[test]
+fn each_command_accepts_exactly_the_formats_its_help_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("w.db");
+    let missing = dir.path().join("missing");
+    let missing = missing.to_str().unwrap();
+    let all = ["table", "json", "jsonl", "csv", "html", "sarif"];
+    let commands: [&[&str]; 13] = [
+        &["import", missing],
+        &["discover", "aws", "--live"],
+        &["inventory"],
+        &["findings"],
+        &["show", "x"],
+        &["assess", missing],
+        &["rules"],
+        &["scan", missing],
+        &["ingest", missing],
+        &["consume"],
+        &["alerts"],
+        &["rightsize", "x"],
+        &["config"],
+    ];
+    for command in commands {
+        let name = command[0];
+        let help = stdout(&warrant(&store, &[name, "--help"]));
+        if name == "config" {
+            // Prints TOML only: no --format.
+            continue;
+        }
+        let listed = help
+            .split("Formats: ")
+            .nth(1)
+            // Up to the end of the paragraph, which the help may wrap.
+            .and_then(|rest| rest.split("\n\n").next())
+            .map(|text| text.trim().trim_end_matches('.'))
+            .unwrap_or_else(|| panic!("{name} --help names no formats:\n{help}"));
+        let listed: Vec<&str> = listed.split(',').map(str::trim).collect();
+        for format in all {
+            let out = warrant(&store, &[&["--format", format][..], command].concat());
+            let refused = stderr(&out).contains(&format!("does not support --format {format}"));
+            assert_eq!(
+                refused,
+                !listed.contains(&format),
+                "{name} --format {format}: {}",
+                stderr(&out)
+            );
+        }
+    }
+}
