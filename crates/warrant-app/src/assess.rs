@@ -36,9 +36,13 @@ pub async fn evaluate(
         .revision()
         .await
         .context("reading the store's revision")?;
-    progress.phase(Phase::LoadingInventory, None);
+    let records = store
+        .count_current_records()
+        .await
+        .context("counting the inventory")?;
+    progress.phase(Phase::LoadingInventory, Some(records));
     let inventory = store
-        .load_inventory()
+        .load_inventory_observed(&|n| progress.position(n))
         .await
         .context("loading the inventory")?;
     progress.done(Phase::LoadingInventory);
@@ -51,8 +55,10 @@ pub async fn evaluate(
                 .context("loading findings")?,
         );
     }
-    progress.phase(Phase::Assessing, None);
-    let assessment = warrant_posture::assess(&inventory, &extra, posture, now);
+    progress.phase(Phase::Assessing, Some(inventory.identities.len() as u64));
+    let assessment = warrant_posture::assess_observed(&inventory, &extra, posture, now, &|n| {
+        progress.position(n)
+    });
     progress.done(Phase::Assessing);
     let origins = inventory
         .identities
@@ -100,7 +106,7 @@ pub async fn save(
             summary: Some(summary.as_str()),
         })
         .collect();
-    progress.phase(Phase::Saving, None);
+    progress.phase(Phase::Saving, Some((posture.len() + scored.len()) as u64));
     store
         .save_run(
             now,
@@ -108,6 +114,7 @@ pub async fn save(
             Some(evaluation.revision),
             &posture,
             &scored,
+            &|n| progress.position(n),
         )
         .await
         .context("saving the assessment")?;

@@ -9,11 +9,11 @@ use crate::AppError;
 /// The phases a use case reports, in the order an import and assessment goes through them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Phase {
-    /// Reading provider exports (items: files).
+    /// Reading provider exports (position: bytes of the files read, no total).
     ReadingExports,
-    /// Storing the inventory.
+    /// Storing the inventory (items: records written).
     StoringInventory,
-    /// Loading the stored inventory.
+    /// Loading the stored inventory (items: records read).
     LoadingInventory,
     /// Reading activity logs (items: batches of files).
     IngestingActivity,
@@ -21,13 +21,18 @@ pub enum Phase {
     Scanning,
     /// Asking providers whether found secrets are live.
     Validating,
-    /// Evaluating posture over the stored inventory.
+    /// Evaluating posture over the stored inventory (items: identities evaluated).
     Assessing,
-    /// Saving the assessment.
+    /// Saving the assessment (items: findings and risk scores written).
     Saving,
 }
 
 impl Phase {
+    /// Whether the phase's positions count bytes (else items).
+    pub fn counts_bytes(self) -> bool {
+        matches!(self, Phase::ReadingExports | Phase::Scanning)
+    }
+
     /// A short label for a progress line.
     pub fn label(self) -> &'static str {
         match self {

@@ -50,6 +50,12 @@ pub async fn import_paths(
     // activity pipeline and the secret scan once the inventory is stored. Agent configs are
     // exports here: their connector already fingerprints and flags the secrets they hold.
     let mut scan_candidates: Vec<PathBuf> = Vec::new();
+    // Bytes of the files read so far, across paths (files are read in parallel).
+    let read = std::sync::atomic::AtomicU64::new(0);
+    let on_file = |bytes: u64| {
+        let total = read.fetch_add(bytes, std::sync::atomic::Ordering::Relaxed) + bytes;
+        progress.position(total);
+    };
     progress.phase(Phase::ReadingExports, None);
     for path in paths {
         cancel.check()?;
@@ -59,7 +65,7 @@ pub async fn import_paths(
                 path.display()
             )));
         }
-        let outcome = warrant_connectors::import_path(path, &ctx);
+        let outcome = warrant_connectors::import_path_observed(path, &ctx, &on_file);
         for file in &outcome.files {
             // Unreadable entries are reported below, not read again by the log and secret passes.
             if file.format.is_none() && file.error.is_none() {
@@ -85,7 +91,19 @@ pub async fn import_paths(
     progress.done(Phase::ReadingExports);
     cancel.check()?;
     let n_failed = imported.inputs.iter().filter(|i| i.error.is_some()).count();
-    progress.phase(Phase::StoringInventory, None);
+    let n_records = [
+        batch.identities.len(),
+        batch.credentials.len(),
+        batch.policies.len(),
+        batch.attachments.len(),
+        batch.trust_edges.len(),
+        batch.resources.len(),
+        batch.owners.len(),
+        batch.accounts.len(),
+    ]
+    .iter()
+    .sum::<usize>();
+    progress.phase(Phase::StoringInventory, Some(n_records as u64));
     let counts = (
         batch.identities.len(),
         batch.credentials.len(),
@@ -94,7 +112,7 @@ pub async fn import_paths(
     // The store consumes the batch record by record: a large import's records and their
     // stored form are never both whole in memory.
     let stats = store
-        .import_owned(batch, now)
+        .import_observed(batch, now, &|n| progress.position(n))
         .await
         .context("saving the imported records")?;
     progress.done(Phase::StoringInventory);

@@ -201,9 +201,9 @@ pub fn progress(len: Option<u64>, message: &str) -> indicatif::ProgressBar {
         None => indicatif::ProgressBar::new_spinner(),
     };
     let template = if len.is_some() {
-        "{spinner} {msg} [{bar:30}] {pos}/{len} ({elapsed})"
+        "{spinner} {msg} [{bar:30}] {human_pos}/{human_len} ({per_sec}, {elapsed}, {eta} left)"
     } else {
-        "{spinner} {msg} ({elapsed})"
+        "{spinner} {msg} {human_pos} ({per_sec}, {elapsed})"
     };
     if let Ok(style) = indicatif::ProgressStyle::with_template(template) {
         bar.set_style(style.progress_chars("=> "));
@@ -268,7 +268,7 @@ impl BarProgress {
         let secs = now.duration_since(logged.since).as_secs_f64().max(0.001);
         let rate = position as f64 / secs;
         let (done, unit) = match logged.phase {
-            warrant_app::Phase::Scanning => (
+            phase if phase.counts_bytes() => (
                 format!("{:.1} MB", position as f64 / 1e6),
                 format!("{:.1} MB/s", rate / 1e6),
             ),
@@ -321,7 +321,7 @@ impl warrant_app::Progress for BarProgress {
                 old.finish_and_clear();
             }
             *slot = Some(match phase {
-                warrant_app::Phase::Scanning => byte_bar(phase.label()),
+                phase if phase.counts_bytes() => byte_bar(phase.label()),
                 _ => progress(total, phase.label()),
             });
         });

@@ -331,11 +331,25 @@ fn import_file(path: &Path, ctx: &ImportContext) -> (FileReport, Option<Inventor
 /// Imports a file or every supported file under a directory. Files are parsed in parallel and
 /// merged in path order, so the result does not depend on scheduling.
 pub fn import_path(path: &Path, ctx: &ImportContext) -> ImportOutcome {
+    import_path_observed(path, ctx, &|_| {})
+}
+
+/// [`import_path`], calling `read` with the size in bytes of each file once it has been
+/// imported (from whichever thread imported it), for progress.
+pub fn import_path_observed(
+    path: &Path,
+    ctx: &ImportContext,
+    read: &(dyn Fn(u64) + Sync),
+) -> ImportOutcome {
     let walked = list_files(path);
     let results: Vec<(FileReport, Option<Inventory>)> = walked
         .files
         .par_iter()
-        .map(|f| import_file(f, ctx))
+        .map(|f| {
+            let imported = import_file(f, ctx);
+            read(std::fs::metadata(f).map_or(0, |m| m.len()));
+            imported
+        })
         .collect();
     let mut outcome = ImportOutcome::default();
     for problem in walked.problems {

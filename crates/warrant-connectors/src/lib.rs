@@ -16,5 +16,5 @@ pub mod k8s;
 pub mod mcp;
 
 pub use context::ImportContext;
-pub use detect::{FileFormat, FileReport, ImportOutcome, import_path, sniff};
+pub use detect::{FileFormat, FileReport, ImportOutcome, import_path, import_path_observed, sniff};
 pub use error::ConnectorError;

@@ -71,6 +71,9 @@ pub fn rules() -> Vec<&'static warrant_core::RuleSpec> {
     warrant_core::rules::of_engine(warrant_core::FindingSource::Posture).collect()
 }
 
+/// How many identities pass between two progress reports of [`assess_observed`].
+pub const PROGRESS_STEP: u64 = 1000;
+
 /// Assesses every identity of `inventory`. `extra_findings` (leaked secrets, activity alerts)
 /// count towards exposure and are returned with the posture findings.
 pub fn assess(
@@ -78,6 +81,18 @@ pub fn assess(
     extra_findings: &[Finding],
     config: &PostureConfig,
     now: Timestamp,
+) -> Assessment {
+    assess_observed(inventory, extra_findings, config, now, &|_| {})
+}
+
+/// [`assess`], calling `evaluated` with the number of identities whose rules have run so far
+/// (every [`PROGRESS_STEP`] identities and at the end), from whichever thread evaluated them.
+pub fn assess_observed(
+    inventory: &Inventory,
+    extra_findings: &[Finding],
+    config: &PostureConfig,
+    now: Timestamp,
+    evaluated: &(dyn Fn(u64) + Sync),
 ) -> Assessment {
     let index = inventory.index();
     let privileges = privilege::summarize_all(&index);
@@ -138,15 +153,21 @@ pub fn assess(
         directory_loaded: !inventory.owners.is_empty(),
     };
 
+    let done = std::sync::atomic::AtomicU64::new(0);
     let mut findings: Vec<Finding> = inventory
         .identities
         .par_iter()
         .flat_map_iter(|identity| {
             let mut emitter = rules::Emitter::new(config);
             rules::evaluate(identity, &ctx, &mut emitter);
+            let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+            if n.is_multiple_of(PROGRESS_STEP) {
+                evaluated(n);
+            }
             emitter.findings
         })
         .collect();
+    evaluated(inventory.identities.len() as u64);
     let known: HashSet<&str> = inventory.identities.iter().map(|i| i.id.as_str()).collect();
     findings.extend(
         extra_findings

@@ -400,6 +400,7 @@ impl Store {
             &dialect::timestamp(&findings_at),
             &writes.findings,
             false,
+            &|_| {},
         )
         .await?;
         tx.commit().await?;

@@ -198,6 +198,7 @@ pub(crate) async fn upsert_findings<F: Borrow<Finding>>(
     at: &str,
     findings: &[F],
     detect_changes: bool,
+    written: &(dyn Fn(u64) + Sync),
 ) -> Result<bool, StoreError> {
     let unique = dialect::last_per_key(findings, |f| f.borrow().id.as_str());
     let mut changed = false;
@@ -225,6 +226,7 @@ pub(crate) async fn upsert_findings<F: Borrow<Finding>>(
         });
     }
     const COLS: usize = 10;
+    let mut done = 0u64;
     // Multi-row statements: hundreds of thousands of findings would otherwise cost as many
     // round trips to the database.
     for chunk in unique.chunks(MAX_BIND_PARAMS / COLS) {
@@ -258,6 +260,8 @@ pub(crate) async fn upsert_findings<F: Borrow<Finding>>(
                 .bind(FindingStatus::Open.as_str());
         }
         query.execute(tx.conn()).await?;
+        done += chunk.len() as u64;
+        written(done);
     }
     Ok(changed)
 }
@@ -267,9 +271,11 @@ async fn upsert_risks(
     tx: &mut WriteTx,
     assessment: AssessmentId,
     scored: &[ScoredIdentity<'_>],
+    written: &(dyn Fn(u64) + Sync),
 ) -> Result<(), StoreError> {
     let unique = dialect::last_per_key(scored, |s| s.identity);
     const COLS: usize = 7;
+    let mut done = 0u64;
     for chunk in unique.chunks(MAX_BIND_PARAMS / COLS) {
         let sql = format!(
             "INSERT INTO risks (identity, assessment, score, blast_radius, exposure, data, summary) \
@@ -297,6 +303,8 @@ async fn upsert_risks(
                 .bind(scored.summary);
         }
         query.execute(tx.conn()).await?;
+        done += chunk.len() as u64;
+        written(done);
     }
     Ok(())
 }
@@ -328,12 +336,14 @@ impl Store {
                 summary: None,
             })
             .collect();
-        self.save_run(as_of, source, None, findings, &scored).await
+        self.save_run(as_of, source, None, findings, &scored, &|_| {})
+            .await
     }
 
     /// [`Store::save_assessment`] recording also the store revision the run evaluated (read
     /// with [`Store::revision`] before loading what it assessed) and each identity's summary,
     /// so later commands can answer from the run while it is current ([`Store::last_run`]).
+    /// `written` is told how many findings and scores (together) are written so far.
     pub async fn save_run<F: Borrow<Finding>>(
         &self,
         as_of: Timestamp,
@@ -341,6 +351,7 @@ impl Store {
         revision: Option<i64>,
         findings: &[F],
         scored: &[ScoredIdentity<'_>],
+        written: &(dyn Fn(u64) + Sync),
     ) -> Result<AssessmentId, StoreError> {
         let at = dialect::timestamp(&as_of);
         let mut tx = self.begin_write().await?;
@@ -359,7 +370,7 @@ impl Store {
             .await?;
         let id = AssessmentId(row.try_get(0)?);
 
-        upsert_findings(&mut tx, &at, findings, false).await?;
+        upsert_findings(&mut tx, &at, findings, false, written).await?;
         let raised: HashSet<&str> = findings.iter().map(|f| f.borrow().id.as_str()).collect();
 
         let open: Vec<String> = tx
@@ -386,7 +397,8 @@ impl Store {
             q.execute(tx.conn()).await?;
         }
 
-        upsert_risks(&mut tx, id, scored).await?;
+        let n_findings = findings.len() as u64;
+        upsert_risks(&mut tx, id, scored, &|n| written(n_findings + n)).await?;
         tx.commit().await?;
         tracing::info!(
             run = id.0,
@@ -408,7 +420,7 @@ impl Store {
     ) -> Result<(), StoreError> {
         let at = dialect::timestamp(&as_of);
         let mut tx = self.begin_write().await?;
-        tx.changes_inputs = upsert_findings(&mut tx, &at, findings, true).await?;
+        tx.changes_inputs = upsert_findings(&mut tx, &at, findings, true, &|_| {}).await?;
         tx.commit().await?;
         Ok(())
     }

@@ -12,6 +12,10 @@ use super::{
 use crate::dialect;
 use crate::{Backend, Store, StoreError};
 
+/// Records between two progress reports of [`Store::load_inventory_observed`] (beside one per
+/// table).
+pub const LOAD_PROGRESS_STEP: u64 = 10_000;
+
 /// Calls `each(key, data, activity_last_used)` for every row of one table, in key order.
 /// Rows are streamed so that only one record's JSON is held at a time.
 async fn for_each_row(
@@ -65,6 +69,31 @@ fn decode<T: DeserializeOwned>(
     })
 }
 
+/// Records of every kind in `inv`.
+fn records(inv: &Inventory) -> u64 {
+    [
+        inv.identities.len(),
+        inv.credentials.len(),
+        inv.policies.len(),
+        inv.attachments.len(),
+        inv.trust_edges.len(),
+        inv.resources.len(),
+        inv.owners.len(),
+        inv.accounts.len(),
+    ]
+    .iter()
+    .map(|n| *n as u64)
+    .sum()
+}
+
+/// Reports the records loaded so far every [`LOAD_PROGRESS_STEP`].
+fn tick(inv: &Inventory, loaded: &(dyn Fn(u64) + Sync)) {
+    let n = records(inv);
+    if n.is_multiple_of(LOAD_PROGRESS_STEP) {
+        loaded(n);
+    }
+}
+
 /// Activity may have seen a use later than the source reported; the later one wins.
 fn raise(last_used: &mut Option<Timestamp>, activity: Option<Timestamp>) {
     if let Some(seen) = activity
@@ -101,15 +130,43 @@ fn decode_credential(
 impl Store {
     /// The current inventory: every record not marked removed. `scopes` is empty.
     pub async fn load_inventory(&self) -> Result<Inventory, StoreError> {
-        self.load(false).await
+        self.load(false, &|_| {}).await
+    }
+
+    /// [`Store::load_inventory`], calling `loaded` with the number of records read so far every
+    /// [`LOAD_PROGRESS_STEP`] records and after each table (for progress; the total is
+    /// [`Store::count_current_records`]).
+    pub async fn load_inventory_observed(
+        &self,
+        loaded: &(dyn Fn(u64) + Sync),
+    ) -> Result<Inventory, StoreError> {
+        self.load(false, loaded).await
     }
 
     /// Like [`Store::load_inventory`], including records marked removed.
     pub async fn load_inventory_including_removed(&self) -> Result<Inventory, StoreError> {
-        self.load(true).await
+        self.load(true, &|_| {}).await
     }
 
-    async fn load(&self, include_removed: bool) -> Result<Inventory, StoreError> {
+    /// How many current (not removed) records the inventory tables hold together.
+    pub async fn count_current_records(&self) -> Result<u64, StoreError> {
+        let mut total = 0u64;
+        for table in super::TABLES {
+            let sql = format!(
+                "SELECT COUNT(*) FROM {} WHERE removed_at IS NULL",
+                table.name
+            );
+            let n: i64 = self.query(&sql).fetch_one(&self.pool).await?.try_get(0)?;
+            total += u64::try_from(n).unwrap_or(0);
+        }
+        Ok(total)
+    }
+
+    async fn load(
+        &self,
+        include_removed: bool,
+        loaded: &(dyn Fn(u64) + Sync),
+    ) -> Result<Inventory, StoreError> {
         let mut tx = self.backend.begin_read(&self.pool).await?;
         let conn: &mut AnyConnection = &mut tx;
         let backend = self.backend;
@@ -121,9 +178,11 @@ impl Store {
         };
         for_each_row(conn, backend, filter, &IDENTITIES, |key, data, activity| {
             inv.identities.push(decode_identity(&key, &data, activity)?);
+            tick(&inv, loaded);
             Ok(())
         })
         .await?;
+        loaded(records(&inv));
         for_each_row(
             conn,
             backend,
@@ -132,40 +191,54 @@ impl Store {
             |key, data, activity| {
                 inv.credentials
                     .push(decode_credential(&key, &data, activity)?);
+                tick(&inv, loaded);
                 Ok(())
             },
         )
         .await?;
+        loaded(records(&inv));
         for_each_row(conn, backend, filter, &POLICIES, |key, data, _| {
             inv.policies.push(decode(POLICIES.name, &key, &data)?);
+            tick(&inv, loaded);
             Ok(())
         })
         .await?;
+        loaded(records(&inv));
         for_each_row(conn, backend, filter, &ATTACHMENTS, |key, data, _| {
             inv.attachments.push(decode(ATTACHMENTS.name, &key, &data)?);
+            tick(&inv, loaded);
             Ok(())
         })
         .await?;
+        loaded(records(&inv));
         for_each_row(conn, backend, filter, &TRUST_EDGES, |key, data, _| {
             inv.trust_edges.push(decode(TRUST_EDGES.name, &key, &data)?);
+            tick(&inv, loaded);
             Ok(())
         })
         .await?;
+        loaded(records(&inv));
         for_each_row(conn, backend, filter, &RESOURCES, |key, data, _| {
             inv.resources.push(decode(RESOURCES.name, &key, &data)?);
+            tick(&inv, loaded);
             Ok(())
         })
         .await?;
+        loaded(records(&inv));
         for_each_row(conn, backend, filter, &OWNERS, |key, data, _| {
             inv.owners.push(decode(OWNERS.name, &key, &data)?);
+            tick(&inv, loaded);
             Ok(())
         })
         .await?;
+        loaded(records(&inv));
         for_each_row(conn, backend, filter, &ACCOUNTS, |key, data, _| {
             inv.accounts.push(decode(ACCOUNTS.name, &key, &data)?);
+            tick(&inv, loaded);
             Ok(())
         })
         .await?;
+        loaded(records(&inv));
         tx.commit().await?;
         Ok(inv)
     }

@@ -170,10 +170,22 @@ impl Store {
     /// large import never holds its records and their JSON whole at the same time.
     pub async fn import_owned(
         &self,
-        mut batch: Inventory,
+        batch: Inventory,
         at: Timestamp,
     ) -> Result<ImportStats, StoreError> {
+        self.import_observed(batch, at, &|_| {}).await
+    }
+
+    /// [`Store::import_owned`], calling `written` with the number of the batch's records
+    /// written so far after each table (for progress; the total is the batch's record count).
+    pub async fn import_observed(
+        &self,
+        mut batch: Inventory,
+        at: Timestamp,
+        written: &(dyn Fn(u64) + Sync),
+    ) -> Result<ImportStats, StoreError> {
         let scopes = BatchScopes::new(&batch);
+        let mut done = 0u64;
         let at = dialect::timestamp(&at);
         let mut tx = self.begin_write().await?;
         let mut stats = ImportStats::default();
@@ -184,6 +196,8 @@ impl Store {
             let rows = dialect::last_per_key(&all, |r| r.key.as_str());
             let prepared = started.elapsed();
             let s = import_table(&mut tx, table, &rows, &batch.scopes, &at).await?;
+            done += all.len() as u64;
+            written(done);
             tracing::debug!(
                 table = table.name,
                 rows = rows.len(),

@@ -616,7 +616,14 @@ async fn a_saved_run_stays_current_until_an_input_changes(db) {
         summary: Some(r#"{"name":"u1"}"#),
     }];
     let run = store
-        .save_run(t(3), FindingSource::Posture, Some(after_import), &[posture], &scored)
+        .save_run(
+            t(3),
+            FindingSource::Posture,
+            Some(after_import),
+            &[posture],
+            &scored,
+            &|_| {},
+        )
         .await
         .unwrap();
     assert_eq!(store.revision().await.unwrap(), after_import, "saving is not an input");
