@@ -154,6 +154,26 @@ pub fn symlink_not_followed(path: &Path) -> WalkProblem {
     }
 }
 
+/// The problem for a directory at the depth limit, which the walk lists but does not enter:
+/// input that was not read, so an error for the command's exit code.
+pub fn too_deep(path: &Path, max_depth: usize) -> WalkProblem {
+    WalkProblem {
+        path: path.to_path_buf(),
+        reason: format!("not entered: nested deeper than the walk's limit of {max_depth} levels"),
+        unreadable: true,
+    }
+}
+
+/// The problem for an entry that is not a regular file, directory or link (a device never ends
+/// and a FIFO may never start: neither is read).
+pub fn not_regular(path: &Path) -> WalkProblem {
+    WalkProblem {
+        path: path.to_path_buf(),
+        reason: "not a regular file (device, FIFO or socket); not read".to_string(),
+        unreadable: false,
+    }
+}
+
 /// Every regular file under `roots` (a root that is a file is itself listed), sorted, with what
 /// was passed over. Serial: the callers read the files in parallel afterwards.
 pub fn collect_files(roots: &[PathBuf], options: &WalkOptions) -> Walked {
@@ -192,22 +212,12 @@ pub fn collect_files(roots: &[PathBuf], options: &WalkOptions) -> Walked {
                     walked.problems.push(symlink_not_followed(entry.path()));
                 } else if ft.is_dir() {
                     if entry.depth() >= options.max_depth {
-                        walked.problems.push(WalkProblem {
-                            path: entry.into_path(),
-                            reason: format!(
-                                "not entered: nested deeper than the walk's limit of {} levels",
-                                options.max_depth
-                            ),
-                            unreadable: true,
-                        });
+                        walked
+                            .problems
+                            .push(too_deep(entry.path(), options.max_depth));
                     }
                 } else {
-                    // A device never ends and a FIFO may never start: neither is an export.
-                    walked.problems.push(WalkProblem {
-                        path: entry.into_path(),
-                        reason: "not a regular file (device, FIFO or socket); not read".to_string(),
-                        unreadable: false,
-                    });
+                    walked.problems.push(not_regular(entry.path()));
                 }
             }
             Err(err) => walked.problems.push(describe(&err)),

@@ -275,6 +275,11 @@ impl Walk<'_> {
     /// Reads a decompressing stream into memory, enforcing the member, total and ratio
     /// limits as bytes arrive (declared sizes in headers can lie). Returns what was read and
     /// why reading stopped early, if it did.
+    ///
+    /// The three limits are known before the first byte, so the buffer never grows past the
+    /// smallest of them: a bomb stopped at the 256 MiB member limit costs at most 256 MiB of
+    /// buffer, not the 512 MiB a doubling vector reaches one chunk later (with the 256 MiB it
+    /// was copied from, about 900 MiB resident for one bomb; issue 10's hostile corpus).
     fn read_bounded(&mut self, reader: &mut dyn Read, compressed: u64) -> (Vec<u8>, Option<Stop>) {
         let limits = self.limits;
         let mut out = Vec::new();
@@ -282,6 +287,13 @@ impl Walk<'_> {
         let remaining_total = limits
             .max_total_bytes
             .saturating_sub(self.stats.bytes_decompressed);
+        // The ratio is checked only above its floor: `len > floor && len > compressed * ratio`.
+        let ratio_cap = limits
+            .ratio_floor_bytes
+            .max(compressed.saturating_mul(limits.max_ratio));
+        let cap = limits.max_member_bytes.min(remaining_total).min(ratio_cap);
+        // Bytes decompressed, including a last chunk that went past `cap` and was not kept.
+        let mut len: u64 = 0;
         let stop = loop {
             let n = match reader.read(&mut chunk) {
                 Ok(0) => break None,
@@ -294,28 +306,34 @@ impl Walk<'_> {
                     "the decompressor reported more bytes than its buffer holds",
                 )));
             };
+            len += n as u64;
+            if len > cap {
+                // Dropped by the caller: not kept, so the buffer stays within `cap`.
+                break Some(Stop::Limit(if len > limits.max_member_bytes {
+                    format!(
+                        "uncompressed size exceeds {} limit (zip bomb?)",
+                        human(limits.max_member_bytes)
+                    )
+                } else if len > remaining_total {
+                    format!(
+                        "total uncompressed size limit {} reached (zip bomb?)",
+                        human(limits.max_total_bytes)
+                    )
+                } else {
+                    format!(
+                        "compression ratio exceeds {}:1 (zip bomb?)",
+                        limits.max_ratio
+                    )
+                }));
+            }
+            // Doubling, but never past `cap` (`len <= cap` here, so this fits in usize).
+            if out.capacity() - out.len() < n {
+                let room = usize::try_from(cap).unwrap_or(usize::MAX) - out.len();
+                out.reserve_exact(out.len().max(n).min(room));
+            }
             out.extend_from_slice(read);
-            let len = out.len() as u64;
-            if len > limits.max_member_bytes {
-                break Some(Stop::Limit(format!(
-                    "uncompressed size exceeds {} limit (zip bomb?)",
-                    human(limits.max_member_bytes)
-                )));
-            }
-            if len > remaining_total {
-                break Some(Stop::Limit(format!(
-                    "total uncompressed size limit {} reached (zip bomb?)",
-                    human(limits.max_total_bytes)
-                )));
-            }
-            if len > limits.ratio_floor_bytes && len > compressed.saturating_mul(limits.max_ratio) {
-                break Some(Stop::Limit(format!(
-                    "compression ratio exceeds {}:1 (zip bomb?)",
-                    limits.max_ratio
-                )));
-            }
         };
-        self.stats.bytes_decompressed += out.len() as u64;
+        self.stats.bytes_decompressed += len;
         (out, stop)
     }
 
@@ -638,6 +656,45 @@ mod tests {
         assert!(is_tar(&header));
         header[0] = b'b';
         assert!(!is_tar(&header));
+    }
+
+    struct Discard;
+    impl BlobSink for Discard {
+        fn blob(&self, _: &Origin, _: &[u8]) {}
+        fn skipped(&self, _: &Origin, _: &str) {}
+    }
+
+    /// Defect (issue 10's hostile corpus, `tests/hostile` case bombs): the buffer of a member
+    /// stopped at its limit had doubled past the limit first (a 256 MiB limit held 512 MiB, plus
+    /// the 256 MiB copied from: ~900 MiB resident for one gzip bomb, per scanning thread).
+    #[test]
+    fn a_bomb_never_grows_the_buffer_past_the_limit() {
+        let limits = ArchiveLimits {
+            max_member_bytes: 3 * MIB,
+            max_ratio: u64::MAX,
+            ..ArchiveLimits::default()
+        };
+        let mut walk = Walk {
+            limits: &limits,
+            sink: &Discard,
+            stats: ArchiveStats::default(),
+            exhausted: false,
+        };
+        let mut zeros = std::io::repeat(0).take(64 * MIB);
+        let (out, stop) = walk.read_bounded(&mut zeros, 1);
+        let Some(Stop::Limit(message)) = stop else {
+            panic!("stopped by the member limit");
+        };
+        assert_eq!(message, "uncompressed size exceeds 3 MiB limit (zip bomb?)");
+        assert!(out.capacity() as u64 <= 3 * MIB, "{}", out.capacity());
+        // Everything inflated counts against the total, the chunk that went past included.
+        assert_eq!(walk.stats.bytes_decompressed, 3 * MIB + 64 * KIB);
+        // A stream within the limits comes back whole.
+        let mut small = std::io::repeat(7).take(3 * MIB);
+        let (out, stop) = walk.read_bounded(&mut small, 1);
+        assert!(stop.is_none());
+        assert_eq!(out.len() as u64, 3 * MIB);
+        assert!(out.iter().all(|b| *b == 7));
     }
 
     #[test]

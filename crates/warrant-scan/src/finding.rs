@@ -2,7 +2,7 @@
 //! its keyed fingerprint and a redacted preview ([`RevealedSecrets`] is the one exception, kept
 //! out of every serialised type, for `--show-secrets` on a terminal).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 use warrant_core::{Fingerprinter, redact};
@@ -136,9 +136,15 @@ pub struct Location {
 
 /// Groups findings by fingerprint (one secret, many locations), in order of first appearance.
 /// A secret matched by several rules keeps the most confident rule.
+///
+/// Linear in the number of findings: a key id in every record of a CloudTrail file is one secret
+/// found hundreds of thousands of times, and looking each location up in the group's list made
+/// that quadratic (286,889 locations: a debug build was killed after 10 minutes; issue 10's
+/// hostile corpus).
 pub fn group_by_fingerprint(findings: &[SecretFinding]) -> Vec<FindingGroup> {
     let mut order: Vec<&str> = Vec::new();
     let mut groups: BTreeMap<&str, FindingGroup> = BTreeMap::new();
+    let mut seen: HashSet<(&str, &Origin, usize, usize)> = HashSet::new();
     for f in findings {
         let group = groups.entry(&f.fingerprint).or_insert_with(|| {
             order.push(&f.fingerprint);
@@ -156,13 +162,12 @@ pub fn group_by_fingerprint(findings: &[SecretFinding]) -> Vec<FindingGroup> {
             group.provider = f.provider.clone();
             group.confidence = f.confidence;
         }
-        let location = Location {
-            origin: f.origin.clone(),
-            line: f.line,
-            column: f.column,
-        };
-        if !group.locations.contains(&location) {
-            group.locations.push(location);
+        if seen.insert((&f.fingerprint, &f.origin, f.line, f.column)) {
+            group.locations.push(Location {
+                origin: f.origin.clone(),
+                line: f.line,
+                column: f.column,
+            });
         }
     }
     order
@@ -271,6 +276,28 @@ mod tests {
         assert_eq!(groups[0].locations.len(), 2);
         assert_eq!(groups[0].confidence, Confidence::High);
         assert_eq!(groups[1].fingerprint, "fp1:b");
+    }
+
+    /// Defect (issue 10's hostile corpus, case giant-lines): one secret found at every record of
+    /// a large log grouped in quadratic time (`scan` of a 200 MB CloudTrail file naming one key
+    /// 286,889 times did not finish in 10 minutes in a debug build). Quadratic, these 200,000
+    /// locations take minutes; linear, well under a second.
+    #[test]
+    fn one_secret_at_many_places_groups_in_linear_time() {
+        let mut findings: Vec<SecretFinding> = (1..=200_000)
+            .map(|line| SecretFinding {
+                line,
+                ..finding("fp1:a", "trail.json", Confidence::High)
+            })
+            .collect();
+        findings.push(finding("fp1:a", "trail.json", Confidence::Low));
+        let groups = group_by_fingerprint(&findings);
+        assert_eq!(groups.len(), 1);
+        assert_eq!(
+            groups[0].locations.len(),
+            200_000,
+            "the repeat at line 1 is one place"
+        );
     }
 
     #[test]

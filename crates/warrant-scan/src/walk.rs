@@ -91,6 +91,7 @@ pub fn walk(paths: &[PathBuf], options: &WalkOptions, sink: &dyn BlobSink, stats
     let Some(mut builder) = warrant_input::walk::builder(paths, &shared) else {
         return;
     };
+    let max_depth = shared.max_depth;
     let gi = options.respect_gitignore;
     builder
         .threads(effective_threads(options.threads))
@@ -119,17 +120,30 @@ pub fn walk(paths: &[PathBuf], options: &WalkOptions, sink: &dyn BlobSink, stats
                         stats.symlinks_not_followed.fetch_add(1, Ordering::Relaxed);
                     } else if ft.is_file() {
                         scan_file(entry.path(), options, sink, stats, &mut buf);
+                    } else if ft.is_dir() {
+                        // The walker lists a directory at the depth limit without entering it:
+                        // say so, or what lies below would be missed without a word.
+                        if entry.depth() >= max_depth {
+                            report_problem(
+                                warrant_input::walk::too_deep(entry.path(), max_depth),
+                                sink,
+                            );
+                        }
+                    } else if entry.depth() == 0 {
+                        // A device or FIFO given as a path is not read (it may never end or never
+                        // start), but it was asked for: name it. Inside a tree they are passed
+                        // over like links not followed.
+                        report_problem(warrant_input::walk::not_regular(entry.path()), sink);
                     }
                 }
-                Err(err) => report_walk_error(&err, sink),
+                Err(err) => report_problem(warrant_input::walk::describe(&err), sink),
             }
             WalkState::Continue
         })
     });
 }
 
-fn report_walk_error(err: &ignore::Error, sink: &dyn BlobSink) {
-    let problem = warrant_input::walk::describe(err);
+fn report_problem(problem: warrant_input::walk::WalkProblem, sink: &dyn BlobSink) {
     let path = if problem.path.as_os_str().is_empty() {
         "<walk>".to_string()
     } else {
@@ -166,7 +180,10 @@ fn scan_file(
         sink.skipped(&origin, &size_message(len, options.max_file_size));
         return;
     }
-    // Bounded read: a file that grew since `metadata` still cannot exceed the limit.
+    // Room for the whole file at once (a doubling buffer held a 200 MB file in 256 MiB after
+    // copying it out of 128 MiB); bounded read: a file that grew since `metadata` still cannot
+    // exceed the limit.
+    warrant_input::reserve_for(&file, options.max_file_size, buf);
     match warrant_input::read_into(file, options.max_file_size, buf) {
         Ok(()) => {
             stats.files.fetch_add(1, Ordering::Relaxed);

@@ -217,6 +217,52 @@ fn symlinks_are_not_followed_by_default_and_loops_are_reported() {
     );
 }
 
+/// Defect (issue 10's hostile corpus, `tests/hostile` case deep-dirs): the walk stopped at its
+/// depth limit without a word, so a secret below 256 levels was missed and the report said
+/// "0 not scanned". The directory not entered is now reported, as `import` and `ingest` do.
+#[test]
+fn a_tree_deeper_than_the_walk_limit_is_reported_not_cut_silently() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    write(root, "top.env", GH.as_bytes());
+    let limit = warrant_input::walk::DEFAULT_MAX_DEPTH;
+    let deep = vec!["d"; limit + 4].join("/");
+    write(root, &format!("{deep}/bottom.env"), GH.as_bytes());
+    let report = run(&options(root));
+    assert_eq!(paths(&report), [root.join("top.env").display().to_string()]);
+    let not_entered = root.join(vec!["d"; limit].join("/"));
+    assert_eq!(report.skipped.len(), 1, "{:?}", report.skipped);
+    assert_eq!(
+        report.skipped[0].origin.display_path(),
+        not_entered.display().to_string()
+    );
+    assert_eq!(
+        report.skipped[0].reason,
+        format!("not entered: nested deeper than the walk's limit of {limit} levels")
+    );
+}
+
+/// A device or FIFO named as a path is not read (a FIFO would block the reader) but is named
+/// among the skipped instead of vanishing; inside a tree such entries are passed over quietly.
+#[cfg(unix)]
+#[test]
+fn a_device_named_as_a_path_is_reported_not_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    write(root, "a.env", GH.as_bytes());
+    let mut opts = options(root);
+    opts.paths.push("/dev/null".into());
+    let report = run(&opts);
+    assert_eq!(report.findings.len(), 1);
+    assert_eq!(report.skipped.len(), 1, "{:?}", report.skipped);
+    assert_eq!(report.skipped[0].origin.display_path(), "/dev/null");
+    assert!(
+        report.skipped[0].reason.starts_with("not a regular file"),
+        "{:?}",
+        report.skipped
+    );
+}
+
 #[test]
 fn inline_markers_baselines_and_allowlists_suppress_and_are_counted() {
     let dir = tempfile::tempdir().unwrap();
