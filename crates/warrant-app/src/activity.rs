@@ -90,7 +90,32 @@ impl ActivityOutcome {
     }
 }
 
+/// For a log file holding records that could not be read: a line naming the file, its first
+/// bad record's place and reason, and how many more it holds (each is in the report: the notes,
+/// the JSON's `files[].bad`).
+pub fn bad_record_problem(file: &warrant_activity::FileReport) -> Option<String> {
+    let first = file
+        .bad
+        .first()
+        .map_or_else(|| file.file.clone(), ToString::to_string);
+    match file.bad_count {
+        0 => None,
+        1 => Some(format!("{first} (a bad record, skipped)")),
+        n => Some(format!("{first} (and {} more bad records, skipped)", n - 1)),
+    }
+}
+
 impl ActivityOutcome {
+    /// One line per log file holding records that could not be read (see
+    /// [`bad_record_problem`]).
+    pub fn bad_record_problems(&self) -> Vec<String> {
+        self.report
+            .files
+            .iter()
+            .filter_map(bad_record_problem)
+            .collect()
+    }
+
     /// What made this run's input incomplete, one "place: reason" line each: files that could
     /// not be read, bad records, files named in `named` that are not activity logs, and — when
     /// nothing was ingested at all — that fact. Files found inside a named directory that are
@@ -106,13 +131,7 @@ impl ActivityOutcome {
                 problems.push(format!("{}: {reason}", file.file));
             }
         }
-        if self.report.bad_count > 0 {
-            // Each is listed in the report (the notes, the JSON's `files[].bad`).
-            problems.push(format!(
-                "{} bad record(s) could not be read and were skipped",
-                self.report.bad_count
-            ));
-        }
+        problems.extend(self.bad_record_problems());
         if self.files_ingested() == 0 && self.already_ingested.is_empty() {
             problems.push("no activity logs found under the given paths".to_string());
         }
@@ -265,7 +284,7 @@ pub async fn ingest_paths(
             if inventory.is_none() && loaded.is_none() {
                 loaded = Some(
                     store
-                        .load_inventory()
+                        .load_inventory_with_policies_of(warrant_core::PolicyKind::McpTools)
                         .await
                         .context("loading the inventory")?,
                 );

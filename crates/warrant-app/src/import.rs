@@ -143,6 +143,33 @@ pub async fn import_paths(
     )
     .await?;
     imported.notes.extend(logs.notes());
+    // Log files with records that could not be read are inputs not fully understood: the
+    // import exits 2 for them as for a malformed export (everything else is still stored).
+    for file in &logs.report.files {
+        if let Some(problem) = crate::activity::bad_record_problem(file) {
+            imported.inputs.push(InputView {
+                path: file.file.clone(),
+                format: file
+                    .format
+                    .and_then(|k| serde_json::to_value(k).ok())
+                    .and_then(|v| v.as_str().map(str::to_string)),
+                records: usize::try_from(file.events).unwrap_or(usize::MAX),
+                error: Some(problem),
+            });
+        }
+    }
+    for file in logs.report.files.iter().filter(|f| f.unreadable) {
+        imported.inputs.push(InputView {
+            path: file.file.clone(),
+            format: None,
+            records: 0,
+            error: Some(format!(
+                "{}: {}",
+                file.file,
+                file.not_ingested.as_deref().unwrap_or("could not be read")
+            )),
+        });
+    }
     let log_files: HashSet<&str> = logs
         .report
         .ingested_files()
@@ -157,8 +184,21 @@ pub async fn import_paths(
         .map(PathBuf::as_path)
         .collect();
     cancel.check()?;
-    let (n_secrets, n_links) =
+    let (n_secrets, n_links, not_scanned) =
         scan_files(store, settings, fingerprinter, &to_scan, now, progress).await?;
+    // What the secret pass could not look into (over a size limit, an archive bomb, a read
+    // error) is said, so a clean result is not taken for a full one.
+    for skipped in not_scanned.iter().take(20) {
+        imported
+            .notes
+            .push(format!("Not scanned for secrets: {skipped}"));
+    }
+    if not_scanned.len() > 20 {
+        imported.notes.push(format!(
+            "… and {} more not scanned for secrets",
+            not_scanned.len() - 20
+        ));
+    }
     if n_secrets > 0 {
         imported.notes.push(format!(
             "Found {n_secrets} secret(s) in {} scanned file(s); {n_links} linked to inventory identities (see `warrant findings --source secret`).",
@@ -169,7 +209,8 @@ pub async fn import_paths(
 }
 
 /// Scans the files under an imported directory that are not provider exports (source trees,
-/// env files), so an import finds leaks next to the inventory: (secrets found, links made).
+/// env files), so an import finds leaks next to the inventory: (secrets found, links made, what
+/// could not be scanned as "place: reason").
 async fn scan_files(
     store: &Store,
     settings: Settings<'_>,
@@ -177,9 +218,9 @@ async fn scan_files(
     files: &[&Path],
     now: Timestamp,
     progress: &dyn Progress,
-) -> Result<(usize, usize), AppError> {
+) -> Result<(usize, usize, Vec<String>), AppError> {
     if files.is_empty() {
-        return Ok((0, 0));
+        return Ok((0, 0, Vec::new()));
     }
     let mut options = ScanOptions {
         paths: files.iter().map(|p| p.to_path_buf()).collect(),
@@ -217,7 +258,21 @@ async fn scan_files(
     };
     // Each file was scanned whole: leaks removed from them since the last import are fixed.
     crate::scan::close_fixed(store, &options.paths, &outcome.report, &links, now).await?;
-    Ok((outcome.report.findings.len(), links.len()))
+    let not_scanned = outcome
+        .report
+        .skipped
+        .iter()
+        .map(|s| {
+            // Most reasons already start with the place.
+            let place = s.origin.display_path();
+            if s.reason.starts_with(&place) {
+                s.reason.clone()
+            } else {
+                format!("{place}: {}", s.reason)
+            }
+        })
+        .collect();
+    Ok((outcome.report.findings.len(), links.len(), not_scanned))
 }
 
 /// Stores an inventory read elsewhere (live discovery) as one complete import at `now`.

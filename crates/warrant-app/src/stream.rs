@@ -84,7 +84,7 @@ where
         clock: C,
     ) -> Result<Self, AppError> {
         let inventory = store
-            .load_inventory()
+            .load_inventory_with_policies_of(warrant_core::PolicyKind::McpTools)
             .await
             .context("loading the inventory")?;
         Ok(Self::new(store, inventory, config, clock))

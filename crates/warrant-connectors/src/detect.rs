@@ -353,7 +353,9 @@ pub fn import_path_observed(
         .collect();
     let mut outcome = ImportOutcome::default();
     for problem in walked.problems {
-        if problem.unreadable {
+        // What the person named is input they meant to give, even if a FIFO or a device: say
+        // it was not read. Found inside a directory, such an entry is only passed over.
+        if problem.unreadable || problem.path == path {
             outcome.files.push(FileReport {
                 error: Some(ConnectorError::file(&problem.path, problem.reason)),
                 path: problem.path,

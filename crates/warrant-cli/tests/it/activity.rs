@@ -148,7 +148,12 @@ fn ingest_attributes_alerts_rightsizes_and_skips_what_it_has_seen() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(String::from_utf8_lossy(&out.stderr).contains("1 bad record(s)"));
+    // Named on stderr with its place.
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("(a bad record, skipped)"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(doc["events"], 77, "{doc:#}");
     assert_eq!(doc["bad_records"], 1);
@@ -484,7 +489,7 @@ fn assess_includes_alerts_from_logs_in_the_directory() {
     let before: Value = serde_json::from_str(&before).unwrap();
     write_logs(&org.join("logs"));
     let fresh = dir.path().join("w2.db");
-    let after = ok(&warrant(
+    let out = warrant(
         &fresh,
         &[
             "--as-of",
@@ -494,7 +499,12 @@ fn assess_includes_alerts_from_logs_in_the_directory() {
             "assess",
             org.to_str().unwrap(),
         ],
-    ));
+    );
+    // The logs hold one planted bad record: named, exit 2, and the rest assessed.
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("(a bad record, skipped)"), "{stderr}");
+    let after = String::from_utf8_lossy(&out.stdout).into_owned();
     let after: Value = serde_json::from_str(&after).unwrap();
     let activity: Vec<&Value> = after["findings"]
         .as_array()

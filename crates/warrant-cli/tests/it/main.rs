@@ -15,6 +15,7 @@ mod common;
 mod consume;
 mod demo_org;
 mod discover_live;
+mod hostile;
 mod postgres;
 mod posture_config;
 mod scan;

@@ -130,7 +130,7 @@ fn decode_credential(
 impl Store {
     /// The current inventory: every record not marked removed. `scopes` is empty.
     pub async fn load_inventory(&self) -> Result<Inventory, StoreError> {
-        self.load(false, &|_| {}).await
+        self.load(false, None, &|_| {}).await
     }
 
     /// [`Store::load_inventory`], calling `loaded` with the number of records read so far every
@@ -140,12 +140,22 @@ impl Store {
         &self,
         loaded: &(dyn Fn(u64) + Sync),
     ) -> Result<Inventory, StoreError> {
-        self.load(false, loaded).await
+        self.load(false, None, loaded).await
     }
 
     /// Like [`Store::load_inventory`], including records marked removed.
     pub async fn load_inventory_including_removed(&self) -> Result<Inventory, StoreError> {
-        self.load(true, &|_| {}).await
+        self.load(true, None, &|_| {}).await
+    }
+
+    /// [`Store::load_inventory`] with only the policies of one kind (e.g. an agent's declared
+    /// tools for activity detection): a large AWS estate's policy statements are most of its
+    /// inventory, and readers that do not judge privilege need not hold them.
+    pub async fn load_inventory_with_policies_of(
+        &self,
+        kind: warrant_core::PolicyKind,
+    ) -> Result<Inventory, StoreError> {
+        self.load(false, Some(kind), &|_| {}).await
     }
 
     /// How many current (not removed) records the inventory tables hold together.
@@ -165,6 +175,7 @@ impl Store {
     async fn load(
         &self,
         include_removed: bool,
+        policy_kind: Option<warrant_core::PolicyKind>,
         loaded: &(dyn Fn(u64) + Sync),
     ) -> Result<Inventory, StoreError> {
         let mut tx = self.backend.begin_read(&self.pool).await?;
@@ -197,11 +208,35 @@ impl Store {
         )
         .await?;
         loaded(records(&inv));
-        for_each_row(conn, backend, filter, &POLICIES, |key, data, _| {
-            inv.policies.push(decode(POLICIES.name, &key, &data)?);
-            tick(&inv, loaded);
-            Ok(())
-        })
+        // A kind is matched on the stored JSON first (serde writes `"kind":"…"` without
+        // spaces), so other policies are not even decoded; the decoded kind decides.
+        let (policy_filter, policy_binds) = match policy_kind {
+            Some(kind) => (
+                format!(
+                    "{}{} data LIKE ?",
+                    filter,
+                    if filter.is_empty() { " WHERE" } else { " AND" }
+                ),
+                vec![format!("%\"kind\":\"{}\"%", kind.as_str())],
+            ),
+            None => (filter.to_string(), Vec::new()),
+        };
+        let binds: Vec<&str> = policy_binds.iter().map(String::as_str).collect();
+        for_each_row_bound(
+            conn,
+            backend,
+            &policy_filter,
+            &binds,
+            &POLICIES,
+            |key, data, _| {
+                let policy: warrant_core::Policy = decode(POLICIES.name, &key, &data)?;
+                if policy_kind.is_none_or(|kind| policy.kind == kind) {
+                    inv.policies.push(policy);
+                }
+                tick(&inv, loaded);
+                Ok(())
+            },
+        )
         .await?;
         loaded(records(&inv));
         for_each_row(conn, backend, filter, &ATTACHMENTS, |key, data, _| {

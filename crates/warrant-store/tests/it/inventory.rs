@@ -713,3 +713,41 @@ async fn a_neighbourhood_holds_what_one_identity_needs(db) {
     assert!(names.contains(&("system:serviceaccount:payments:api".into(), "api".into())));
 }
 }
+
+conformance! {
+/// Activity detection reads agents' declared tools, not privilege: it loads the inventory with
+/// only the MCP tool policies, and everything else whole.
+#[tokio::test]
+async fn an_inventory_can_be_loaded_with_the_policies_of_one_kind(db) {
+    let store = db.open().await;
+    let mut inv = realistic();
+    inv.policies.push(Policy {
+        id: "mcp:alice/.cursor/mcp.json#github/tools".into(),
+        name: "github tools".into(),
+        provider: Provider::Mcp,
+        kind: PolicyKind::McpTools,
+        statements: vec![Statement {
+            sid: None,
+            effect: Effect::Allow,
+            actions: vec!["tool:create_issue".into()],
+            not_actions: vec![],
+            resources: vec!["*".into()],
+            not_resources: vec![],
+            conditions: None,
+        }],
+        provenance: prov("mcp"),
+    });
+    store.import(&inv, t(5)).await.unwrap();
+    let whole = store.load_inventory().await.unwrap();
+    assert_eq!(whole.policies.len(), 3);
+    let tools = store
+        .load_inventory_with_policies_of(PolicyKind::McpTools)
+        .await
+        .unwrap();
+    assert_eq!(tools.policies.len(), 1);
+    assert_eq!(tools.policies[0].kind, PolicyKind::McpTools);
+    assert_eq!(tools.identities, whole.identities);
+    assert_eq!(tools.attachments, whole.attachments);
+    assert_eq!(tools.credentials, whole.credentials);
+}
+}
