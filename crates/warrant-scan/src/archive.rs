@@ -281,6 +281,8 @@ impl Walk<'_> {
     /// buffer, not the 512 MiB a doubling vector reaches one chunk later (with the 256 MiB it
     /// was copied from, about 900 MiB resident for one bomb; issue 10's hostile corpus).
     fn read_bounded(&mut self, reader: &mut dyn Read, compressed: u64) -> (Vec<u8>, Option<Stop>) {
+        /// Size from which a member's buffer takes the rest of its cap in one reservation.
+        const GROW_WHOLE_AT: usize = 16 << 20;
         let limits = self.limits;
         let mut out = Vec::new();
         let mut chunk = vec![0u8; 64 * KIB as usize];
@@ -326,10 +328,18 @@ impl Walk<'_> {
                     )
                 }));
             }
-            // Doubling, but never past `cap` (`len <= cap` here, so this fits in usize).
+            // Doubling, but never past `cap` (`len <= cap` here, so this fits in usize). Past
+            // `GROW_WHOLE_AT` the rest of `cap` is reserved at once: address space only, so
+            // resident memory still follows what is written, and a large member is never
+            // copied out of a buffer half its size (both resident at once, per thread).
             if out.capacity() - out.len() < n {
                 let room = usize::try_from(cap).unwrap_or(usize::MAX) - out.len();
-                out.reserve_exact(out.len().max(n).min(room));
+                let grow = if out.len() >= GROW_WHOLE_AT {
+                    room
+                } else {
+                    out.len().max(n).min(room)
+                };
+                out.reserve_exact(grow);
             }
             out.extend_from_slice(read);
         };

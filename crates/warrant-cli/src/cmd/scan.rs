@@ -205,17 +205,9 @@ pub fn run(app: &App, args: ScanArgs) -> anyhow::Result<u8> {
         None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
     };
     match format {
-        Format::Json => {
-            let mut doc = scan_output::json_document(report);
-            if let Some(map) = doc.as_object_mut() {
-                map.insert("links".into(), serde_json::to_value(links)?);
-                if args.validate {
-                    map.insert("validations".into(), serde_json::to_value(validations)?);
-                }
-            }
-            serde_json::to_writer_pretty(&mut sink, &doc)?;
-            writeln!(sink)?;
-        }
+        Format::Json => scan_output::JsonDocument::of(report)
+            .with(Some(&links), args.validate.then_some(&validations))
+            .write(&mut sink)?,
         Format::Jsonl => scan_output::write_jsonl(report, &mut sink)?,
         Format::Sarif => {
             let root = args
