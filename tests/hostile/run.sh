@@ -89,11 +89,11 @@ fi
 
 # case | label | arguments after the subcommand ({D} is the case directory) | exit | paths
 # (relative to {D}) that stderr must name, '-' for none. Expected exit codes are the README's:
-# import and ingest exit 2 when an input could not be read or understood (an unreadable file or
-# directory, a malformed export, bad log records, a named file that is not an activity log),
-# each named on stderr, after processing everything else; scan exits 1 when it finds a secret
-# (every case plants one) and reports what it could not scan (skipped: archive limits, read
-# errors, loops) on stderr without failing for it. Links inside a tree are passed over quietly
+# import, ingest and scan exit 2 when an input could not be read or understood (an unreadable
+# file or directory, a directory past the walk limit, a malformed export, bad log records, a
+# named file that is not an activity log), each named on stderr, after processing everything
+# else; otherwise scan exits 1 when it finds a secret (every case plants one), and lists what its
+# own limits left out (archive bombs, sizes) and links it passed over without failing for them. Links inside a tree are passed over quietly
 # unless --follow-symlinks.
 EXPECT=$(cat <<'EOF'
 symlink-loops|import|import {D}|0|-
@@ -102,7 +102,7 @@ symlink-loops|scan|scan {D}|1|-
 symlink-loops|scan --follow-symlinks|scan --follow-symlinks {D}|1|self,sub/up,a,b,dangling.json
 deep-dirs|import|import {D}|2|deep/d/d/d
 deep-dirs|ingest|ingest {D}|2|deep/d/d/d
-deep-dirs|scan|scan {D}|1|deep/d/d/d
+deep-dirs|scan|scan {D}|2|deep/d/d/d
 deep-json|import|import {D}|2|deep-authorization-details.json,deep-cloudtrail.json,unclosed-cloudtrail.json
 deep-json|ingest|ingest {D}|2|deep-cloudtrail.json,unclosed-cloudtrail.json
 deep-json|scan|scan {D}|1|-
@@ -117,7 +117,7 @@ binary|ingest|ingest {D}|2|broken-cloudtrail.json
 binary|scan|scan {D}|1|-
 unreadable|import|import {D} {D}/mem-cloudtrail.json {D}/fifo-cloudtrail.json|2|mem-cloudtrail.json,long/,fifo-cloudtrail.json
 unreadable|ingest|ingest {D} {D}/mem-cloudtrail.json {D}/fifo-cloudtrail.json|2|mem-cloudtrail.json,long/,fifo-cloudtrail.json
-unreadable|scan|scan {D} {D}/mem-cloudtrail.json {D}/fifo-cloudtrail.json|1|mem-cloudtrail.json,long/,fifo-cloudtrail.json
+unreadable|scan|scan {D} {D}/mem-cloudtrail.json {D}/fifo-cloudtrail.json|2|mem-cloudtrail.json,long/,fifo-cloudtrail.json
 non-utf8-names|import|import {D}|0|-
 non-utf8-names|ingest|ingest {D}|0|-
 non-utf8-names|scan|scan {D}|1|-

@@ -98,6 +98,20 @@ pub fn builder(roots: &[PathBuf], options: &WalkOptions) -> Option<WalkBuilder> 
     Some(builder)
 }
 
+/// A cycle of links has no content: passing over it loses nothing, so it is not an input error.
+fn nothing_to_read(e: &std::io::Error) -> bool {
+    // ELOOP: 40 on Linux, 62 on macOS and the BSDs.
+    let eloop = if cfg!(target_os = "linux") { 40 } else { 62 };
+    e.raw_os_error() == Some(eloop)
+}
+
+/// Whether `path` is a link whose target does not exist (no content to lose), unlike a named
+/// path that does not exist (an input error).
+fn dangling_link(path: &Path) -> bool {
+    std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink())
+        && std::fs::metadata(path).is_err_and(|e| e.kind() == std::io::ErrorKind::NotFound)
+}
+
 /// The path a walk error is about (empty when it names none) and the reason, for reporting.
 pub fn describe(err: &ignore::Error) -> WalkProblem {
     match err {
@@ -111,7 +125,10 @@ pub fn describe(err: &ignore::Error) -> WalkProblem {
             unreadable: false,
         },
         ignore::Error::WithPath { path, err } => {
-            let inner = describe(err);
+            let mut inner = describe(err);
+            if inner.unreadable && dangling_link(path) {
+                inner.unreadable = false;
+            }
             if inner.path.as_os_str().is_empty() {
                 WalkProblem {
                     path: path.clone(),
@@ -135,7 +152,7 @@ pub fn describe(err: &ignore::Error) -> WalkProblem {
         ignore::Error::Io(e) => WalkProblem {
             path: PathBuf::new(),
             reason: format!("cannot read: {e}"),
-            unreadable: true,
+            unreadable: !nothing_to_read(e),
         },
         other => WalkProblem {
             path: PathBuf::new(),

@@ -37,6 +37,10 @@ impl Filters {
 pub struct Skipped {
     pub origin: Origin,
     pub reason: String,
+    /// It should have been read and could not be (an I/O error, a walk limit): an input error,
+    /// unlike what the scan's own limits leave out on purpose (size, archive limits, binary).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub unreadable: bool,
 }
 
 #[derive(Debug, Default)]
@@ -180,6 +184,18 @@ impl<'a> Collector<'a> {
     }
 }
 
+impl Collector<'_> {
+    fn note(&self, origin: &Origin, reason: &str, unreadable: bool) {
+        if let Ok(mut c) = self.collected.lock() {
+            c.skipped.push(Skipped {
+                origin: origin.clone(),
+                reason: reason.to_string(),
+                unreadable,
+            });
+        }
+    }
+}
+
 impl BlobSink for Collector<'_> {
     fn blob(&self, origin: &Origin, data: &[u8]) {
         let mut scratch = self.take_scratch();
@@ -224,11 +240,10 @@ impl BlobSink for Collector<'_> {
     }
 
     fn skipped(&self, origin: &Origin, reason: &str) {
-        if let Ok(mut c) = self.collected.lock() {
-            c.skipped.push(Skipped {
-                origin: origin.clone(),
-                reason: reason.to_string(),
-            });
-        }
+        self.note(origin, reason, false);
+    }
+
+    fn unreadable(&self, origin: &Origin, reason: &str) {
+        self.note(origin, reason, true);
     }
 }

@@ -62,7 +62,12 @@ impl Origin {
 pub trait BlobSink: Sync {
     /// A blob to scan. `data` is only valid for the call.
     fn blob(&self, origin: &Origin, data: &[u8]);
-    /// Something could not be read (corrupt archive, size limit, unreadable object). The
-    /// scan goes on; the message names the place.
+    /// Something was left out (corrupt archive, size limit, an archive bomb). The scan goes on;
+    /// the message names the place.
     fn skipped(&self, origin: &Origin, reason: &str);
+    /// Something that should have been read could not be (an I/O error, a walk limit): an
+    /// input error for the command's exit code. The scan goes on.
+    fn unreadable(&self, origin: &Origin, reason: &str) {
+        self.skipped(origin, reason);
+    }
 }

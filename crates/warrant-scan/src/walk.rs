@@ -149,7 +149,11 @@ fn report_problem(problem: warrant_input::walk::WalkProblem, sink: &dyn BlobSink
     } else {
         problem.path.display().to_string()
     };
-    sink.skipped(&Origin::File { path }, &problem.reason);
+    if problem.unreadable {
+        sink.unreadable(&Origin::File { path }, &problem.reason);
+    } else {
+        sink.skipped(&Origin::File { path }, &problem.reason);
+    }
 }
 
 fn scan_file(
@@ -165,14 +169,14 @@ fn scan_file(
     let file = match std::fs::File::open(path) {
         Ok(f) => f,
         Err(e) => {
-            sink.skipped(&origin, &format!("cannot open: {e}"));
+            sink.unreadable(&origin, &format!("cannot open: {e}"));
             return;
         }
     };
     let len = match file.metadata() {
         Ok(m) => m.len(),
         Err(e) => {
-            sink.skipped(&origin, &format!("cannot read metadata: {e}"));
+            sink.unreadable(&origin, &format!("cannot read metadata: {e}"));
             return;
         }
     };
@@ -195,7 +199,7 @@ fn scan_file(
                 &format!("file grew past the limit of {limit} bytes while being read; not scanned"),
             );
         }
-        Err(e) => sink.skipped(&origin, &format!("read error: {e}")),
+        Err(e) => sink.unreadable(&origin, &format!("read error: {e}")),
     }
     if buf.capacity() > KEEP_BUFFER {
         *buf = Vec::new();
@@ -252,7 +256,7 @@ pub fn scan_stdin(
             return;
         }
         Err(e) => {
-            sink.skipped(&Origin::Stdin, &format!("read error: {e}"));
+            sink.unreadable(&Origin::Stdin, &format!("read error: {e}"));
             return;
         }
     }

@@ -257,6 +257,27 @@ pub fn run(app: &App, args: ScanArgs) -> anyhow::Result<u8> {
             "Not scanned."
         );
     }
+    // Input that should have been read and could not be (an I/O error, a walk limit) makes the
+    // scan incomplete: exit 2 once everything else is scanned and reported, as for import,
+    // ingest and assess. What the scan's own limits leave out (size, archive bombs) is not.
+    let unreadable: Vec<_> = report.skipped.iter().filter(|s| s.unreadable).collect();
+    if !unreadable.is_empty() && !args.exit_zero {
+        for skipped in unreadable.iter().take(50) {
+            let place = skipped.origin.display_path();
+            if skipped.reason.starts_with(&place) {
+                eprintln!("warrant: could not scan {}", skipped.reason);
+            } else {
+                eprintln!("warrant: could not scan {place}: {}", skipped.reason);
+            }
+        }
+        if unreadable.len() > 50 {
+            eprintln!(
+                "warrant: … and {} more could not be scanned",
+                unreadable.len() - 50
+            );
+        }
+        return Ok(crate::exit::ERROR);
+    }
     let code = ScanSummary::of(report).exit_code(Some(args.fail_on));
     Ok(if args.exit_zero || code == 0 {
         crate::exit::OK
