@@ -167,6 +167,7 @@ pub const WIRE_LOG_CAPS: &[&str] = &[
 /// [`WIRE_LOG_CAPS`].
 pub fn init_logging(verbose: u8, quiet: bool) {
     use tracing_subscriber::EnvFilter;
+    QUIET.store(quiet, std::sync::atomic::Ordering::Relaxed);
     // sqlx reports every statement over a second at WARN; on large inventories that is expected
     // and only noise, so it speaks at -vv and above.
     let default = match (quiet, verbose) {
@@ -191,9 +192,18 @@ pub fn init_logging(verbose: u8, quiet: bool) {
         .try_init();
 }
 
-/// A spinner/bar on stderr when it is a terminal; hidden otherwise (CI logs stay clean).
+/// `--quiet`: only errors, and no progress bars either.
+static QUIET: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Whether progress bars are drawn: on a terminal, unless `--quiet`.
+fn bars() -> bool {
+    stderr_is_tty() && !QUIET.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+/// A spinner/bar on stderr when it is a terminal; hidden otherwise (CI logs stay clean) and
+/// with `--quiet`.
 pub fn progress(len: Option<u64>, message: &str) -> indicatif::ProgressBar {
-    if !stderr_is_tty() {
+    if !bars() {
         return indicatif::ProgressBar::hidden();
     }
     let bar = match len {
@@ -291,7 +301,7 @@ impl BarProgress {
 
 /// A spinner counting bytes, for the scan.
 fn byte_bar(message: &str) -> indicatif::ProgressBar {
-    if !stderr_is_tty() {
+    if !bars() {
         return indicatif::ProgressBar::hidden();
     }
     let bar = indicatif::ProgressBar::new_spinner();

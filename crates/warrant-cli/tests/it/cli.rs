@@ -3,7 +3,7 @@
 
 use crate::common::warrant;
 use std::path::PathBuf;
-use std::process::Output;
+use std::process::{Command, Output};
 
 fn stdout(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
@@ -675,4 +675,35 @@ fn each_command_accepts_exactly_the_formats_its_help_names() {
             );
         }
     }
+}
+
+/// On a terminal long steps draw bars on stderr; `--quiet` draws none (only errors). The
+/// terminal is util-linux's `script`; the test says so and passes where it is missing.
+#[test]
+fn quiet_draws_no_progress_bars_on_a_terminal() {
+    if Command::new("script").arg("--version").output().is_err() {
+        eprintln!("`script` (util-linux) is missing: no terminal to test on");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let demo = crate::common::demo_org();
+    let on_terminal = |quiet: &str, store: &str| {
+        let command = format!(
+            "{} {quiet} --store {} --as-of 2026-11-01 assess {} --format json > /dev/null",
+            env!("CARGO_BIN_EXE_warrant"),
+            dir.path().join(store).display(),
+            demo.display()
+        );
+        let out = Command::new("script")
+            .args(["-qc", &command, "/dev/null"])
+            .env("NO_COLOR", "1")
+            .env_remove("WARRANT_CONFIG")
+            .env_remove("WARRANT_FINGERPRINT_KEY")
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let drawn = on_terminal("", "a.db");
+    assert!(drawn.contains("Assessing"), "{drawn:?}");
+    assert_eq!(on_terminal("--quiet", "b.db"), "");
 }
