@@ -101,6 +101,8 @@ pub enum Command {
     Config(cmd::config::ConfigArgs),
     /// Manage stores: copy one to another backend (`store migrate --from sqlite:PATH --to postgres://…`).
     Store(cmd::store::StoreArgs),
+    /// The governance policy: `policy check [FILE]` validates it and shows what each tier requires. Formats: table, json.
+    Policy(cmd::policy::PolicyArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions(cmd::completions::CompletionsArgs),
     /// Write man pages for warrant and every subcommand into a directory.

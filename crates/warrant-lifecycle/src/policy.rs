@@ -219,7 +219,7 @@ impl Selector {
 }
 
 /// A named tier: which identities, and what it requires of them.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Tier {
     pub name: String,
     pub selector: Selector,
@@ -228,7 +228,7 @@ pub struct Tier {
 }
 
 /// The governance policy in force.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct GovernancePolicy {
     pub defaults: Thresholds,
     /// In the file's order: the first that holds decides.

@@ -12,6 +12,7 @@ pub mod import;
 pub mod ingest;
 pub mod inventory;
 pub mod pipeline;
+pub mod policy;
 pub mod rightsize;
 pub mod rules;
 pub mod scan;
@@ -44,6 +45,7 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Alerts(args) => alerts::run(&app, args),
         Command::Rightsize(args) => rightsize::run(&app, args),
         Command::Store(args) => store::run(&app, args),
+        Command::Policy(args) => policy::run(&app, args),
         Command::Completions(_) | Command::Man(_) => Ok(crate::exit::OK),
     }
 }

@@ -634,7 +634,7 @@ fn each_command_accepts_exactly_the_formats_its_help_names() {
     let missing = dir.path().join("missing");
     let missing = missing.to_str().unwrap();
     let all = ["table", "json", "jsonl", "csv", "html", "sarif"];
-    let commands: [&[&str]; 13] = [
+    let commands: [&[&str]; 14] = [
         &["import", missing],
         &["discover", "aws", "--live"],
         &["inventory"],
@@ -647,6 +647,7 @@ fn each_command_accepts_exactly_the_formats_its_help_names() {
         &["consume"],
         &["alerts"],
         &["rightsize", "x"],
+        &["policy", "check", missing],
         &["config"],
     ];
     for command in commands {
@@ -706,4 +707,44 @@ fn quiet_draws_no_progress_bars_on_a_terminal() {
     let drawn = on_terminal("", "a.db");
     assert!(drawn.contains("Assessing"), "{drawn:?}");
     assert_eq!(on_terminal("--quiet", "b.db"), "");
+}
+
+/// A governance policy is read with every mistake refused naming the file, line and key, and a
+/// good one is shown tier by tier (the first that holds decides).
+#[test]
+fn policy_check_refuses_mistakes_with_the_line_and_shows_the_tiers() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("w.db");
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(&bad, "[defaults]\nrotation_dayz = 30\n").unwrap();
+    let out = warrant(&store, &["policy", "check", bad.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("bad.toml: line 2, column 1: unknown field `rotation_dayz`"),
+        "{}",
+        stderr(&out)
+    );
+    let good = dir.path().join("warrant-policy.toml");
+    std::fs::write(
+        &good,
+        "fallback_reviewer = \"secops@example.com\"\n\
+         [[tier]]\nname = \"crown-jewels\"\nmatch = { criticality = \"critical\" }\n\
+         max_credential_age_days = 30\n",
+    )
+    .unwrap();
+    // Found in the working directory without naming it.
+    let text = stdout(&warrant(&store, &["policy", "check"]));
+    assert!(
+        text.contains("crown-jewels — match {\"criticality\":\"critical\"}"),
+        "{text}"
+    );
+    assert!(text.contains("none older than 30"), "{text}");
+    assert!(
+        text.contains("unowned reviews go to secops@example.com"),
+        "{text}"
+    );
+    let json = warrant(&store, &["--format", "json", "policy", "check"]);
+    let doc: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(doc["tiers"][0]["thresholds"]["max_credential_age_days"], 30);
+    assert_eq!(doc["defaults"]["max_credential_age_days"], 90);
 }
