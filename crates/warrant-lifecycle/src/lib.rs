@@ -10,4 +10,6 @@ pub mod exception;
 pub mod policy;
 
 pub use exception::{Exception, ExceptionError, ExceptionState, Match, NewException};
-pub use policy::{Criticality, GovernancePolicy, PolicyError, Selector, Thresholds, Tier};
+pub use policy::{
+    Criticality, GovernancePolicy, IdentityFacts, PolicyError, Selector, Thresholds, Tier,
+};
