@@ -19,6 +19,7 @@ pub mod discover;
 pub mod error;
 pub mod import;
 pub mod keys;
+pub mod lifecycle;
 pub mod query;
 pub mod scan;
 pub mod store;

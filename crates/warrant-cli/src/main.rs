@@ -103,6 +103,10 @@ pub enum Command {
     Store(cmd::store::StoreArgs),
     /// The governance policy: `policy check [FILE]` validates it and shows what each tier requires. Formats: table, json.
     Policy(cmd::policy::PolicyArgs),
+    /// Exceptions to findings, each with a scope, an owner, a reason and an expiry: `exception add|list|remove`. Formats: table, json.
+    Exception(cmd::exception::ExceptionArgs),
+    /// Every governance change (exceptions granted and withdrawn, …) with who, when, before and after. Formats: table, json.
+    Audit(cmd::audit::AuditArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions(cmd::completions::CompletionsArgs),
     /// Write man pages for warrant and every subcommand into a directory.

@@ -191,6 +191,34 @@ const TABLES: &[TableSpec] = &[
         generated_id: None,
     },
     TableSpec {
+        name: "exceptions",
+        columns: &[
+            ("id", Text),
+            ("owner", Text),
+            ("expires", Text),
+            ("created", Text),
+            ("data", Text),
+            ("removed_at", Text),
+            ("removed_by", Text),
+        ],
+        key: "id",
+        generated_id: None,
+    },
+    TableSpec {
+        name: "audit",
+        columns: &[
+            ("seq", Integer),
+            ("at", Text),
+            ("actor", Text),
+            ("action", Text),
+            ("subject", Text),
+            ("before", Text),
+            ("after", Text),
+        ],
+        key: "seq",
+        generated_id: Some("seq"),
+    },
+    TableSpec {
         name: "activity_events_seen",
         columns: &[
             ("log", Text),

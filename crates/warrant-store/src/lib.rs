@@ -45,6 +45,7 @@ mod activity;
 mod copy;
 mod dialect;
 mod findings;
+mod governance;
 mod inventory;
 mod migrations;
 mod usage;
@@ -62,6 +63,7 @@ pub use dialect::Backend;
 pub use findings::{
     AssessmentId, FindingFilter, FindingStatus, SavedRun, ScoredIdentity, ScoredRow, StoredFinding,
 };
+pub use governance::{AuditEntry, ExceptionRow};
 pub use inventory::{ImportStats, KindStats, StoredIdentity, StoredRecord};
 pub use usage::{IngestedFile, SecretOccurrence};
 

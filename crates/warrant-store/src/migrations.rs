@@ -41,6 +41,10 @@ const SQLITE: &[(&str, &str)] = &[
         "0005_saved_views.sql",
         include_str!("../migrations/sqlite/0005_saved_views.sql"),
     ),
+    (
+        "0006_governance.sql",
+        include_str!("../migrations/sqlite/0006_governance.sql"),
+    ),
 ];
 
 /// The same schema for PostgreSQL.
@@ -64,6 +68,10 @@ const POSTGRES: &[(&str, &str)] = &[
     (
         "0005_saved_views.sql",
         include_str!("../migrations/postgres/0005_saved_views.sql"),
+    ),
+    (
+        "0006_governance.sql",
+        include_str!("../migrations/postgres/0006_governance.sql"),
     ),
 ];
 
@@ -167,6 +175,11 @@ mod tests {
                 5,
                 "saved views",
                 "171020b1718cb0205a4b9b53b3ada0cc0c0410bb6f377f14fffa5f8ce32fc1c1fe345b44a1b6085220d9b42dbd7b6692",
+            ),
+            (
+                6,
+                "governance",
+                "a99f143ef0b79ea667a104bbc0d2c8b8f4e6af0e88076204b60c2a3cf59b7d2607ac5d1dfcf4ca8b71ee4ec47714617d",
             ),
         ];
         let migrations = Embedded::of(Backend::Sqlite).migrations().unwrap();

@@ -3,10 +3,12 @@
 
 pub mod alerts;
 pub mod assess;
+pub mod audit;
 pub mod completions;
 pub mod config;
 pub mod consume;
 pub mod discover;
+pub mod exception;
 pub mod findings;
 pub mod import;
 pub mod ingest;
@@ -46,6 +48,8 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Rightsize(args) => rightsize::run(&app, args),
         Command::Store(args) => store::run(&app, args),
         Command::Policy(args) => policy::run(&app, args),
+        Command::Exception(args) => exception::run(&app, args),
+        Command::Audit(args) => audit::run(&app, args),
         Command::Completions(_) | Command::Man(_) => Ok(crate::exit::OK),
     }
 }

@@ -35,19 +35,30 @@ pub fn run(app: &App, args: PolicyArgs) -> anyhow::Result<u8> {
     }
 }
 
+/// The governance policy in `file`, or in ./warrant-policy.toml when it exists, or the
+/// defaults.
+pub fn load(file: Option<&std::path::Path>) -> anyhow::Result<GovernancePolicy> {
+    let path = file.map_or_else(
+        || PathBuf::from(DEFAULT_POLICY),
+        std::path::Path::to_path_buf,
+    );
+    if file.is_none() && !path.exists() {
+        return Ok(GovernancePolicy::default());
+    }
+    let text = warrant_input::read_file_to_string(&path, warrant_input::SMALL_FILE_LIMIT)
+        .with_context(|| format!("reading the governance policy {}", path.display()))?;
+    Ok(GovernancePolicy::from_toml(
+        &text,
+        &path.display().to_string(),
+    )?)
+}
+
 fn check(app: &App, file: Option<PathBuf>) -> anyhow::Result<u8> {
     let format = output::choose(app.format, Format::Table, &[Format::Table, Format::Json])?;
-    let path = file
-        .clone()
-        .unwrap_or_else(|| PathBuf::from(DEFAULT_POLICY));
-    let policy = if file.is_none() && !path.exists() {
+    if file.is_none() && !std::path::Path::new(DEFAULT_POLICY).exists() {
         eprintln!("No {DEFAULT_POLICY} here: the default policy applies.");
-        GovernancePolicy::default()
-    } else {
-        let text = warrant_input::read_file_to_string(&path, warrant_input::SMALL_FILE_LIMIT)
-            .with_context(|| format!("reading the governance policy {}", path.display()))?;
-        GovernancePolicy::from_toml(&text, &path.display().to_string())?
-    };
+    }
+    let policy = load(file.as_deref())?;
     if format == Format::Json {
         println!("{}", serde_json::to_string_pretty(&policy)?);
         return Ok(crate::exit::OK);

@@ -634,7 +634,7 @@ fn each_command_accepts_exactly_the_formats_its_help_names() {
     let missing = dir.path().join("missing");
     let missing = missing.to_str().unwrap();
     let all = ["table", "json", "jsonl", "csv", "html", "sarif"];
-    let commands: [&[&str]; 14] = [
+    let commands: [&[&str]; 16] = [
         &["import", missing],
         &["discover", "aws", "--live"],
         &["inventory"],
@@ -648,6 +648,8 @@ fn each_command_accepts_exactly_the_formats_its_help_names() {
         &["alerts"],
         &["rightsize", "x"],
         &["policy", "check", missing],
+        &["exception", "list"],
+        &["audit"],
         &["config"],
     ];
     for command in commands {
@@ -747,4 +749,86 @@ fn policy_check_refuses_mistakes_with_the_line_and_shows_the_tiers() {
     let doc: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
     assert_eq!(doc["tiers"][0]["thresholds"]["max_credential_age_days"], 30);
     assert_eq!(doc["defaults"]["max_credential_age_days"], 90);
+}
+
+/// Exceptions through the CLI: refused without an owner who is a person or past the policy's
+/// longest term, granted with a scope in words, listed (expiring soon, withdrawn with --all),
+/// withdrawn, and every change in the audit trail.
+#[test]
+fn exceptions_are_granted_listed_withdrawn_and_audited() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("w.db");
+    let at = ["--as-of", "2026-12-01"];
+    let run = |args: &[&str]| warrant(&store, &[&at[..], args].concat());
+    let add = |owner: &str, expires: &str| {
+        run(&[
+            "exception",
+            "add",
+            "--rule",
+            "no-owner",
+            "--tag",
+            "team=data",
+            "--match",
+            "identity=arn:aws:iam::1:role/legacy",
+            "--reason",
+            "vendor migration",
+            "--expires",
+            expires,
+            "--by",
+            owner,
+            "--as",
+            "bob@example.com",
+        ])
+    };
+    let out = add("platform-team", "2026-12-20");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("is not an email address"),
+        "{}",
+        stderr(&out)
+    );
+    let out = add("alice@example.com", "2028-01-01");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("more than 365 days"),
+        "{}",
+        stderr(&out)
+    );
+
+    let out = add("alice@example.com", "2026-12-20");
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains("until 2026-12-20: rule no-owner and tag team=data, or identity arn:aws:iam::1:role/legacy (owner alice@example.com)"),
+        "{text}"
+    );
+    let id = text.split_whitespace().nth(1).unwrap().to_string();
+    assert!(id.starts_with("exc-"), "{text}");
+
+    let list = stdout(&run(&["exception", "list", "--expiring", "30d"]));
+    assert!(
+        list.contains(&id) && list.contains("expires in 19 days"),
+        "{list}"
+    );
+    assert!(stdout(&run(&["exception", "list", "--expiring", "7d"])).contains("0 exception(s)"));
+
+    let out = run(&["exception", "remove", &id, "--as", "carol@example.com"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&run(&["exception", "list"])).contains("0 exception(s)"));
+    let all: serde_json::Value =
+        serde_json::from_slice(&run(&["--format", "json", "exception", "list", "--all"]).stdout)
+            .unwrap();
+    assert_eq!(all[0]["withdrawn_by"], "carol@example.com");
+    assert_eq!(all[0]["owner"], "alice@example.com");
+
+    let audit = stdout(&run(&["audit"]));
+    assert!(
+        audit.contains("bob@example.com  exception.grant"),
+        "{audit}"
+    );
+    assert!(
+        audit.contains("carol@example.com  exception.withdraw"),
+        "{audit}"
+    );
+    assert!(audit.contains("2 change(s)."), "{audit}");
 }

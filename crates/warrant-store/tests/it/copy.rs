@@ -94,6 +94,24 @@ async fn populated(store: &Store) {
         }])
         .await
         .unwrap();
+    // Governance: an exception granted and withdrawn, so both tables hold rows.
+    let exception = warrant_store::ExceptionRow {
+        id: "exc-0123456789abcdef".into(),
+        owner: "alice@example.com".into(),
+        expires: t(20),
+        created: t(4),
+        data: r#"{"id":"exc-0123456789abcdef","reason":"vendor"}"#.into(),
+        removed_at: None,
+        removed_by: None,
+    };
+    store
+        .grant_exception(&exception, "bob@example.com", t(4))
+        .await
+        .unwrap();
+    store
+        .withdraw_exception(&exception.id, "carol@example.com", t(5))
+        .await
+        .unwrap();
 }
 
 /// Copies between two test databases and checks the result through the public API too.

@@ -19,5 +19,6 @@ mod pg;
 mod activity;
 mod copy;
 mod findings;
+mod governance;
 mod inventory;
 mod open;

@@ -1,0 +1,199 @@
+//! Governance records: exceptions (kept as the lifecycle engine's JSON, with the columns
+//! listings filter on) and the append-only audit trail every governance write adds to in its own
+//! transaction.
+
+use serde::Serialize;
+use sqlx::Row;
+use warrant_core::Timestamp;
+
+use crate::dialect;
+use crate::{Store, StoreError, WriteTx};
+
+/// An exception as stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ExceptionRow {
+    pub id: String,
+    pub owner: String,
+    pub expires: Timestamp,
+    pub created: Timestamp,
+    /// The exception as JSON, owned by the lifecycle engine.
+    pub data: String,
+    /// Withdrawn before it expired: when, and by whom.
+    pub removed_at: Option<Timestamp>,
+    pub removed_by: Option<String>,
+}
+
+/// One governance change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AuditEntry {
+    pub seq: i64,
+    pub at: Timestamp,
+    pub actor: String,
+    pub action: String,
+    pub subject: String,
+    /// The subject's state before and after, as JSON.
+    pub before: Option<String>,
+    pub after: Option<String>,
+}
+
+/// Appends one audit row inside `tx`.
+async fn audit(
+    tx: &mut WriteTx,
+    at: &str,
+    actor: &str,
+    action: &str,
+    subject: &str,
+    before: Option<&str>,
+    after: Option<&str>,
+) -> Result<(), StoreError> {
+    tx.query(
+        "INSERT INTO audit (at, actor, action, subject, before, after) VALUES (?, ?, ?, ?, ?, ?)",
+    )
+    .bind(at)
+    .bind(actor)
+    .bind(action)
+    .bind(subject)
+    .bind(before)
+    .bind(after)
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
+impl Store {
+    /// Records a granted exception and its audit row (`exception.grant` by `actor` at `at`), in
+    /// one transaction. Returns false, changing nothing, when an exception with its id exists.
+    pub async fn grant_exception(
+        &self,
+        row: &ExceptionRow,
+        actor: &str,
+        at: Timestamp,
+    ) -> Result<bool, StoreError> {
+        let at = dialect::timestamp(&at);
+        let mut tx = self.begin_write().await?;
+        let done = tx
+            .query(
+                "INSERT INTO exceptions (id, owner, expires, created, data) VALUES (?, ?, ?, ?, ?) \
+                 ON CONFLICT (id) DO NOTHING",
+            )
+            .bind(row.id.as_str())
+            .bind(row.owner.as_str())
+            .bind(dialect::timestamp(&row.expires))
+            .bind(dialect::timestamp(&row.created))
+            .bind(row.data.as_str())
+            .execute(tx.conn())
+            .await?;
+        let granted = done.rows_affected() > 0;
+        if granted {
+            audit(
+                &mut tx,
+                &at,
+                actor,
+                "exception.grant",
+                &row.id,
+                None,
+                Some(&row.data),
+            )
+            .await?;
+        }
+        tx.changes_inputs = granted;
+        tx.commit().await?;
+        Ok(granted)
+    }
+
+    /// Withdraws an exception before it expires (marked, never deleted) and records
+    /// `exception.withdraw`. Returns false when no exception in force has the id.
+    pub async fn withdraw_exception(
+        &self,
+        id: &str,
+        actor: &str,
+        at: Timestamp,
+    ) -> Result<bool, StoreError> {
+        let at = dialect::timestamp(&at);
+        let mut tx = self.begin_write().await?;
+        let done = tx
+            .query(
+                "UPDATE exceptions SET removed_at = ?, removed_by = ? \
+                 WHERE id = ? AND removed_at IS NULL",
+            )
+            .bind(&at)
+            .bind(actor)
+            .bind(id)
+            .execute(tx.conn())
+            .await?;
+        let withdrawn = done.rows_affected() > 0;
+        if withdrawn {
+            let data: String = tx
+                .query("SELECT data FROM exceptions WHERE id = ?")
+                .bind(id)
+                .fetch_one(tx.conn())
+                .await?
+                .try_get(0)?;
+            audit(
+                &mut tx,
+                &at,
+                actor,
+                "exception.withdraw",
+                id,
+                Some(&data),
+                None,
+            )
+            .await?;
+        }
+        tx.changes_inputs = withdrawn;
+        tx.commit().await?;
+        Ok(withdrawn)
+    }
+
+    /// Every exception ever granted, soonest to expire first.
+    pub async fn exceptions(&self) -> Result<Vec<ExceptionRow>, StoreError> {
+        let t = "exceptions";
+        let rows = self
+            .query(
+                "SELECT id, owner, expires, created, data, removed_at, removed_by \
+                 FROM exceptions ORDER BY expires, id",
+            )
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                let id: String = r.try_get(0)?;
+                Ok(ExceptionRow {
+                    owner: r.try_get(1)?,
+                    expires: dialect::parse_timestamp(t, &id, &r.try_get::<String, _>(2)?)?,
+                    created: dialect::parse_timestamp(t, &id, &r.try_get::<String, _>(3)?)?,
+                    data: r.try_get(4)?,
+                    removed_at: dialect::parse_opt_timestamp(t, &id, r.try_get(5)?)?,
+                    removed_by: r.try_get(6)?,
+                    id,
+                })
+            })
+            .collect()
+    }
+
+    /// The audit trail, oldest first.
+    pub async fn audit_log(&self) -> Result<Vec<AuditEntry>, StoreError> {
+        let rows = self
+            .query("SELECT seq, at, actor, action, subject, before, after FROM audit ORDER BY seq")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                let seq: i64 = r.try_get(0)?;
+                Ok(AuditEntry {
+                    at: dialect::parse_timestamp(
+                        "audit",
+                        &seq.to_string(),
+                        &r.try_get::<String, _>(1)?,
+                    )?,
+                    actor: r.try_get(2)?,
+                    action: r.try_get(3)?,
+                    subject: r.try_get(4)?,
+                    before: r.try_get(5)?,
+                    after: r.try_get(6)?,
+                    seq,
+                })
+            })
+            .collect()
+    }
+}
