@@ -91,19 +91,7 @@ pub async fn import_paths(
     progress.done(Phase::ReadingExports);
     cancel.check()?;
     let n_failed = imported.inputs.iter().filter(|i| i.error.is_some()).count();
-    let n_records = [
-        batch.identities.len(),
-        batch.credentials.len(),
-        batch.policies.len(),
-        batch.attachments.len(),
-        batch.trust_edges.len(),
-        batch.resources.len(),
-        batch.owners.len(),
-        batch.accounts.len(),
-    ]
-    .iter()
-    .sum::<usize>();
-    progress.phase(Phase::StoringInventory, Some(n_records as u64));
+    progress.phase(Phase::StoringInventory, Some(batch.n_records() as u64));
     let counts = (
         batch.identities.len(),
         batch.credentials.len(),

@@ -35,14 +35,19 @@ pub struct Inventory {
 
 impl Inventory {
     pub fn is_empty(&self) -> bool {
-        self.identities.is_empty()
-            && self.credentials.is_empty()
-            && self.policies.is_empty()
-            && self.attachments.is_empty()
-            && self.trust_edges.is_empty()
-            && self.resources.is_empty()
-            && self.owners.is_empty()
-            && self.accounts.is_empty()
+        self.n_records() == 0
+    }
+
+    /// Records of every kind (scopes are not records).
+    pub fn n_records(&self) -> usize {
+        self.identities.len()
+            + self.credentials.len()
+            + self.policies.len()
+            + self.attachments.len()
+            + self.trust_edges.len()
+            + self.resources.len()
+            + self.owners.len()
+            + self.accounts.len()
     }
 
     /// Appends another batch. Later records win over earlier ones with the same key when the

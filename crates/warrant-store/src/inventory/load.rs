@@ -69,26 +69,9 @@ fn decode<T: DeserializeOwned>(
     })
 }
 
-/// Records of every kind in `inv`.
-fn records(inv: &Inventory) -> u64 {
-    [
-        inv.identities.len(),
-        inv.credentials.len(),
-        inv.policies.len(),
-        inv.attachments.len(),
-        inv.trust_edges.len(),
-        inv.resources.len(),
-        inv.owners.len(),
-        inv.accounts.len(),
-    ]
-    .iter()
-    .map(|n| *n as u64)
-    .sum()
-}
-
 /// Reports the records loaded so far every [`LOAD_PROGRESS_STEP`].
 fn tick(inv: &Inventory, loaded: &(dyn Fn(u64) + Sync)) {
-    let n = records(inv);
+    let n = inv.n_records() as u64;
     if n.is_multiple_of(LOAD_PROGRESS_STEP) {
         loaded(n);
     }
@@ -193,7 +176,7 @@ impl Store {
             Ok(())
         })
         .await?;
-        loaded(records(&inv));
+        loaded(inv.n_records() as u64);
         for_each_row(
             conn,
             backend,
@@ -207,7 +190,7 @@ impl Store {
             },
         )
         .await?;
-        loaded(records(&inv));
+        loaded(inv.n_records() as u64);
         // A kind is matched on the stored JSON first (serde writes `"kind":"…"` without
         // spaces), so other policies are not even decoded; the decoded kind decides.
         let (policy_filter, policy_binds) = match policy_kind {
@@ -238,42 +221,42 @@ impl Store {
             },
         )
         .await?;
-        loaded(records(&inv));
+        loaded(inv.n_records() as u64);
         for_each_row(conn, backend, filter, &ATTACHMENTS, |key, data, _| {
             inv.attachments.push(decode(ATTACHMENTS.name, &key, &data)?);
             tick(&inv, loaded);
             Ok(())
         })
         .await?;
-        loaded(records(&inv));
+        loaded(inv.n_records() as u64);
         for_each_row(conn, backend, filter, &TRUST_EDGES, |key, data, _| {
             inv.trust_edges.push(decode(TRUST_EDGES.name, &key, &data)?);
             tick(&inv, loaded);
             Ok(())
         })
         .await?;
-        loaded(records(&inv));
+        loaded(inv.n_records() as u64);
         for_each_row(conn, backend, filter, &RESOURCES, |key, data, _| {
             inv.resources.push(decode(RESOURCES.name, &key, &data)?);
             tick(&inv, loaded);
             Ok(())
         })
         .await?;
-        loaded(records(&inv));
+        loaded(inv.n_records() as u64);
         for_each_row(conn, backend, filter, &OWNERS, |key, data, _| {
             inv.owners.push(decode(OWNERS.name, &key, &data)?);
             tick(&inv, loaded);
             Ok(())
         })
         .await?;
-        loaded(records(&inv));
+        loaded(inv.n_records() as u64);
         for_each_row(conn, backend, filter, &ACCOUNTS, |key, data, _| {
             inv.accounts.push(decode(ACCOUNTS.name, &key, &data)?);
             tick(&inv, loaded);
             Ok(())
         })
         .await?;
-        loaded(records(&inv));
+        loaded(inv.n_records() as u64);
         tx.commit().await?;
         Ok(inv)
     }
