@@ -37,7 +37,7 @@ pub struct AuditEntry {
 }
 
 /// Appends one audit row inside `tx`.
-async fn audit(
+pub(crate) async fn audit(
     tx: &mut WriteTx,
     at: &str,
     actor: &str,

@@ -48,6 +48,7 @@ mod findings;
 mod governance;
 mod inventory;
 mod migrations;
+mod remediation;
 mod usage;
 
 use std::path::{Path, PathBuf};
@@ -65,6 +66,7 @@ pub use findings::{
 };
 pub use governance::{AuditEntry, ExceptionRow};
 pub use inventory::{ImportStats, KindStats, StoredIdentity, StoredRecord};
+pub use remediation::{DecisionRow, JournalRow, PlanRow};
 pub use usage::{IngestedFile, SecretOccurrence};
 
 #[derive(Debug, thiserror::Error)]
@@ -93,6 +95,9 @@ pub enum StoreError {
     Unsupported(String),
     #[error("the copy differs from its source: {0}")]
     CopyMismatch(String),
+    /// Another writer got there first (two applies of one plan at once): nothing was written.
+    #[error("{0}")]
+    Conflict(String),
 }
 
 /// A handle on the store; cheap to clone.

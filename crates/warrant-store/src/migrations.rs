@@ -45,6 +45,10 @@ const SQLITE: &[(&str, &str)] = &[
         "0006_governance.sql",
         include_str!("../migrations/sqlite/0006_governance.sql"),
     ),
+    (
+        "0007_remediation.sql",
+        include_str!("../migrations/sqlite/0007_remediation.sql"),
+    ),
 ];
 
 /// The same schema for PostgreSQL.
@@ -72,6 +76,10 @@ const POSTGRES: &[(&str, &str)] = &[
     (
         "0006_governance.sql",
         include_str!("../migrations/postgres/0006_governance.sql"),
+    ),
+    (
+        "0007_remediation.sql",
+        include_str!("../migrations/postgres/0007_remediation.sql"),
     ),
 ];
 
@@ -180,6 +188,11 @@ mod tests {
                 6,
                 "governance",
                 "a99f143ef0b79ea667a104bbc0d2c8b8f4e6af0e88076204b60c2a3cf59b7d2607ac5d1dfcf4ca8b71ee4ec47714617d",
+            ),
+            (
+                7,
+                "remediation",
+                "fbe33edb608bb76653baa5f388d7b61c36b908c3fabefe621b956d2e8da0d478ff899a03363cc11695033595aad1e9ec",
             ),
         ];
         let migrations = Embedded::of(Backend::Sqlite).migrations().unwrap();

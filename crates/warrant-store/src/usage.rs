@@ -379,6 +379,16 @@ impl Store {
         Ok(())
     }
 
+    /// One identity's stored baseline, if it has one.
+    pub async fn baseline(&self, identity: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        let row = self
+            .query("SELECT data FROM baselines WHERE identity = ?")
+            .bind(identity)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| r.try_get(0)).transpose().map_err(Into::into)
+    }
+
     /// Every stored baseline as (identity, bytes).
     pub async fn baselines(&self) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
         let rows = self

@@ -112,6 +112,38 @@ async fn populated(store: &Store) {
         .withdraw_exception(&exception.id, "carol@example.com", t(5))
         .await
         .unwrap();
+    // Remediation: a plan, a decision on it and a journal record.
+    let plan = warrant_store::PlanRow {
+        id: "plan-0123456789abcdef".into(),
+        identity: "arn:aws:iam::123456789012:user/ci".into(),
+        action: "disable-key".into(),
+        requested_by: "alice@example.com".into(),
+        created: t(5),
+        required_approvals: 1,
+        data: r#"{"id":"plan-0123456789abcdef"}"#.into(),
+    };
+    store.save_plan(&plan).await.unwrap();
+    store
+        .decide_plan(&plan.id, "bob@example.com", t(5), "approve", Some("ok"))
+        .await
+        .unwrap();
+    store
+        .append_journal(
+            &warrant_store::JournalRow {
+                seq: 0,
+                plan: plan.id.clone(),
+                step: 0,
+                direction: "apply".into(),
+                state: "done".into(),
+                at: t(6),
+                actor: "bob@example.com".into(),
+                output: Some(r#"{"note":"already in place"}"#.into()),
+                error: None,
+            },
+            0,
+        )
+        .await
+        .unwrap();
 }
 
 /// Copies between two test databases and checks the result through the public API too.

@@ -380,6 +380,8 @@ async fn baselines_and_ingestion_checkpoints(db) {
             ("u1".to_string(), b"v2".to_vec())
         ]
     );
+    assert_eq!(store.baseline("u1").await.unwrap(), Some(b"v2".to_vec()));
+    assert_eq!(store.baseline("u9").await.unwrap(), None);
     let sha = "a".repeat(64);
     assert!(!store.ingested(&sha).await.unwrap());
     let first = IngestedFile {

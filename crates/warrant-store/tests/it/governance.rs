@@ -68,3 +68,68 @@ async fn exceptions_are_granted_once_withdrawn_by_mark_and_audited(db) {
     assert_eq!((audit[0].before.as_deref(), audit[0].after.as_deref()), (None, Some(r#"{"id":"exc-b"}"#)));
 }
 }
+
+fn plan(id: &str, created: u32) -> warrant_store::PlanRow {
+    warrant_store::PlanRow {
+        id: id.into(),
+        identity: "arn:aws:iam::123456789012:user/ci".into(),
+        action: "rotate-key".into(),
+        requested_by: "alice@example.com".into(),
+        created: t(created),
+        required_approvals: 1,
+        data: format!(r#"{{"id":"{id}"}}"#),
+    }
+}
+
+fn record(plan: &str, step: i64, state: &str) -> warrant_store::JournalRow {
+    warrant_store::JournalRow {
+        seq: 0,
+        plan: plan.into(),
+        step,
+        direction: "apply".into(),
+        state: state.into(),
+        at: t(3),
+        actor: "bob@example.com".into(),
+        output: (state == "done").then(|| r#"{"access_key_id":"AKIAEXAMPLE"}"#.to_string()),
+        error: None,
+    }
+}
+
+conformance! {
+/// Plans are stored once (their id is their content), found by prefix, and decided and applied
+/// only by appending; a journal append made against a stale end is refused, so two applies of
+/// one plan cannot interleave. Every write is audited and none changes the store's revision.
+#[tokio::test]
+async fn plans_decisions_and_journals_are_appended_and_audited(db) {
+    let store = db.open().await;
+    let revision = store.revision().await.unwrap();
+    assert!(store.save_plan(&plan("plan-aaaa000000000001", 1)).await.unwrap());
+    assert!(store.save_plan(&plan("plan-bbbb000000000002", 2)).await.unwrap());
+    assert!(!store.save_plan(&plan("plan-aaaa000000000001", 1)).await.unwrap());
+    let ids: Vec<String> = store.plans().await.unwrap().into_iter().map(|p| p.id).collect();
+    assert_eq!(ids, ["plan-bbbb000000000002", "plan-aaaa000000000001"], "newest first");
+    assert_eq!(store.plan("plan-aaaa000000000001").await.unwrap(), Some(plan("plan-aaaa000000000001", 1)));
+    assert_eq!(store.plans_with_prefix("plan-aa").await.unwrap().len(), 1);
+    assert_eq!(store.plans_with_prefix("plan-%").await.unwrap().len(), 2, "wildcards are not patterns");
+
+    store.decide_plan("plan-aaaa000000000001", "bob@example.com", t(2), "approve", Some("looks right")).await.unwrap();
+    let decisions = store.plan_decisions("plan-aaaa000000000001").await.unwrap();
+    assert_eq!(decisions.len(), 1);
+    assert_eq!(decisions[0].decision, "approve");
+    assert_eq!(decisions[0].reason.as_deref(), Some("looks right"));
+
+    let first = store.append_journal(&record("plan-aaaa000000000001", 0, "started"), 0).await.unwrap();
+    let second = store.append_journal(&record("plan-aaaa000000000001", 0, "done"), first).await.unwrap();
+    assert!(second > first);
+    // A second apply that read the journal before `second` was written.
+    let stale = store.append_journal(&record("plan-aaaa000000000001", 1, "started"), first).await;
+    assert!(matches!(stale, Err(warrant_store::StoreError::Conflict(_))), "{stale:?}");
+    let journal = store.plan_journal("plan-aaaa000000000001").await.unwrap();
+    assert_eq!(journal.iter().map(|r| r.state.as_str()).collect::<Vec<_>>(), ["started", "done"]);
+    assert_eq!(journal[1].output.as_deref(), Some(r#"{"access_key_id":"AKIAEXAMPLE"}"#));
+
+    let actions: Vec<String> = store.audit_log().await.unwrap().into_iter().map(|e| e.action).collect();
+    assert_eq!(actions, ["plan.propose", "plan.propose", "plan.approve", "plan.apply.started", "plan.apply.done"]);
+    assert_eq!(store.revision().await.unwrap(), revision, "plans are not inputs of an assessment");
+}
+}

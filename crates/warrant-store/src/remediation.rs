@@ -1,0 +1,301 @@
+//! Remediation records: plans (the lifecycle engine's JSON, content-addressed, never changed
+//! once stored), the decisions people make on them, and the journal of applying and undoing
+//! them. Decisions and journal records are only ever appended, each with its audit row in the
+//! same transaction; a plan's state is derived from them by the lifecycle engine.
+
+use serde::Serialize;
+use sqlx::Row;
+use sqlx::any::AnyRow;
+use warrant_core::Timestamp;
+
+use crate::dialect;
+use crate::governance::audit;
+use crate::{Store, StoreError};
+
+/// A plan as stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PlanRow {
+    pub id: String,
+    pub identity: String,
+    pub action: String,
+    pub requested_by: String,
+    pub created: Timestamp,
+    /// Approvals it needs (from the identity's tier when it was written).
+    pub required_approvals: i64,
+    /// The plan as JSON (warrant_lifecycle::Plan).
+    pub data: String,
+}
+
+/// A decision on a plan: `approve`, `reject`, or `waive` (approval waived by policy).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DecisionRow {
+    pub seq: i64,
+    pub plan: String,
+    pub decided_by: String,
+    pub at: Timestamp,
+    pub decision: String,
+    pub reason: Option<String>,
+}
+
+/// One journal record of applying (`apply`) or undoing (`undo`) a step.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct JournalRow {
+    pub seq: i64,
+    pub plan: String,
+    pub step: i64,
+    pub direction: String,
+    /// `started`, `done`, `waiting`, `failed`.
+    pub state: String,
+    pub at: Timestamp,
+    pub actor: String,
+    /// What the step produced, as JSON; never a secret.
+    pub output: Option<String>,
+    pub error: Option<String>,
+}
+
+const PLAN_COLUMNS: &str = "id, identity, action, requested_by, created, required_approvals, data";
+
+fn plan_row(r: &AnyRow) -> Result<PlanRow, StoreError> {
+    let id: String = r.try_get(0)?;
+    Ok(PlanRow {
+        identity: r.try_get(1)?,
+        action: r.try_get(2)?,
+        requested_by: r.try_get(3)?,
+        created: dialect::parse_timestamp("plans", &id, &r.try_get::<String, _>(4)?)?,
+        required_approvals: r.try_get(5)?,
+        data: r.try_get(6)?,
+        id,
+    })
+}
+
+impl Store {
+    /// Stores a plan and its audit row (`plan.propose`). Returns false, changing nothing, when
+    /// the plan is already stored (the same content is the same plan).
+    pub async fn save_plan(&self, row: &PlanRow) -> Result<bool, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let done = tx
+            .query(&format!(
+                "INSERT INTO plans ({PLAN_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?) \
+                 ON CONFLICT (id) DO NOTHING"
+            ))
+            .bind(row.id.as_str())
+            .bind(row.identity.as_str())
+            .bind(row.action.as_str())
+            .bind(row.requested_by.as_str())
+            .bind(dialect::timestamp(&row.created))
+            .bind(row.required_approvals)
+            .bind(row.data.as_str())
+            .execute(tx.conn())
+            .await?;
+        let saved = done.rows_affected() > 0;
+        if saved {
+            audit(
+                &mut tx,
+                &dialect::timestamp(&row.created),
+                &row.requested_by,
+                "plan.propose",
+                &row.id,
+                None,
+                Some(&row.data),
+            )
+            .await?;
+        }
+        // Plans are not inputs of an assessment: listings stay current.
+        tx.changes_inputs = false;
+        tx.commit().await?;
+        Ok(saved)
+    }
+
+    pub async fn plan(&self, id: &str) -> Result<Option<PlanRow>, StoreError> {
+        let row = self
+            .query(&format!("SELECT {PLAN_COLUMNS} FROM plans WHERE id = ?"))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(plan_row).transpose()
+    }
+
+    /// Plans whose id starts with `prefix` (people type the first few characters).
+    pub async fn plans_with_prefix(&self, prefix: &str) -> Result<Vec<PlanRow>, StoreError> {
+        // Ids are `plan-` and hex: a prefix with LIKE's wildcards matches nothing anyway.
+        let rows = self
+            .query(&format!(
+                "SELECT {PLAN_COLUMNS} FROM plans WHERE id LIKE ? ORDER BY id"
+            ))
+            .bind(format!("{}%", prefix.replace(['%', '_'], "")))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(plan_row).collect()
+    }
+
+    /// Every plan, newest first.
+    pub async fn plans(&self) -> Result<Vec<PlanRow>, StoreError> {
+        let rows = self
+            .query(&format!(
+                "SELECT {PLAN_COLUMNS} FROM plans ORDER BY created DESC, id"
+            ))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(plan_row).collect()
+    }
+
+    /// Appends a decision and its audit row (`plan.approve`, `plan.reject`, `plan.waive`).
+    pub async fn decide_plan(
+        &self,
+        plan: &str,
+        decided_by: &str,
+        at: Timestamp,
+        decision: &str,
+        reason: Option<&str>,
+    ) -> Result<(), StoreError> {
+        let at = dialect::timestamp(&at);
+        let mut tx = self.begin_write().await?;
+        tx.query(
+            "INSERT INTO plan_decisions (plan, decided_by, at, decision, reason) \
+             VALUES (?, ?, ?, ?, ?)",
+        )
+        .bind(plan)
+        .bind(decided_by)
+        .bind(&at)
+        .bind(decision)
+        .bind(reason)
+        .execute(tx.conn())
+        .await?;
+        let after = serde_json::json!({"decision": decision, "reason": reason}).to_string();
+        audit(
+            &mut tx,
+            &at,
+            decided_by,
+            &format!("plan.{decision}"),
+            plan,
+            None,
+            Some(&after),
+        )
+        .await?;
+        tx.changes_inputs = false;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The decisions on `plan`, in the order they were made.
+    pub async fn plan_decisions(&self, plan: &str) -> Result<Vec<DecisionRow>, StoreError> {
+        let rows = self
+            .query(
+                "SELECT seq, plan, decided_by, at, decision, reason FROM plan_decisions \
+                 WHERE plan = ? ORDER BY seq",
+            )
+            .bind(plan)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                let seq: i64 = r.try_get(0)?;
+                Ok(DecisionRow {
+                    plan: r.try_get(1)?,
+                    decided_by: r.try_get(2)?,
+                    at: dialect::parse_timestamp(
+                        "plan_decisions",
+                        &seq.to_string(),
+                        &r.try_get::<String, _>(3)?,
+                    )?,
+                    decision: r.try_get(4)?,
+                    reason: r.try_get(5)?,
+                    seq,
+                })
+            })
+            .collect()
+    }
+
+    /// Appends a journal record and its audit row (`plan.apply.done`, `plan.undo.started`, …),
+    /// provided the plan's journal still ends at `after_seq` (0: empty). Two applies of one plan
+    /// at once cannot both go on: the second finds the journal moved and gets
+    /// [`StoreError::Conflict`], having written nothing. Returns the new record's seq.
+    pub async fn append_journal(
+        &self,
+        row: &JournalRow,
+        after_seq: i64,
+    ) -> Result<i64, StoreError> {
+        let at = dialect::timestamp(&row.at);
+        let mut tx = self.begin_write().await?;
+        let last: Option<i64> = tx
+            .query("SELECT MAX(seq) FROM plan_journal WHERE plan = ?")
+            .bind(row.plan.as_str())
+            .fetch_one(tx.conn())
+            .await?
+            .try_get(0)?;
+        if last.unwrap_or(0) != after_seq {
+            return Err(StoreError::Conflict(format!(
+                "plan {} is being applied or rolled back by someone else (its journal moved on); nothing was changed by this run",
+                row.plan
+            )));
+        }
+        let seq: i64 = tx
+            .query(
+                "INSERT INTO plan_journal (plan, step, direction, state, at, actor, output, error) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq",
+            )
+            .bind(row.plan.as_str())
+            .bind(row.step)
+            .bind(row.direction.as_str())
+            .bind(row.state.as_str())
+            .bind(&at)
+            .bind(row.actor.as_str())
+            .bind(row.output.as_deref())
+            .bind(row.error.as_deref())
+            .fetch_one(tx.conn())
+            .await?
+            .try_get(0)?;
+        let after = serde_json::json!({
+            "step": row.step + 1,
+            "state": row.state,
+            "output": row.output.as_deref().and_then(|o| serde_json::from_str::<serde_json::Value>(o).ok()),
+            "error": row.error,
+        })
+        .to_string();
+        audit(
+            &mut tx,
+            &at,
+            &row.actor,
+            &format!("plan.{}.{}", row.direction, row.state),
+            &row.plan,
+            None,
+            Some(&after),
+        )
+        .await?;
+        tx.changes_inputs = false;
+        tx.commit().await?;
+        Ok(seq)
+    }
+
+    /// The journal of `plan`, in the order it was written.
+    pub async fn plan_journal(&self, plan: &str) -> Result<Vec<JournalRow>, StoreError> {
+        let rows = self
+            .query(
+                "SELECT seq, plan, step, direction, state, at, actor, output, error \
+                 FROM plan_journal WHERE plan = ? ORDER BY seq",
+            )
+            .bind(plan)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                let seq: i64 = r.try_get(0)?;
+                Ok(JournalRow {
+                    plan: r.try_get(1)?,
+                    step: r.try_get(2)?,
+                    direction: r.try_get(3)?,
+                    state: r.try_get(4)?,
+                    at: dialect::parse_timestamp(
+                        "plan_journal",
+                        &seq.to_string(),
+                        &r.try_get::<String, _>(5)?,
+                    )?,
+                    actor: r.try_get(6)?,
+                    output: r.try_get(7)?,
+                    error: r.try_get(8)?,
+                    seq,
+                })
+            })
+            .collect()
+    }
+}
