@@ -21,6 +21,7 @@ pub mod import;
 pub mod keys;
 pub mod lifecycle;
 pub mod query;
+pub mod remediation;
 pub mod scan;
 pub mod store;
 pub mod stream;

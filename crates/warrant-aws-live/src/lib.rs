@@ -260,6 +260,20 @@ pub async fn discover_with_config(
             inventory.credentials.push(credential);
         }
     }
+    // Every user's keys were listed: the keys are a complete snapshot of each account, so a
+    // key deleted since the last discovery is recorded as gone.
+    let accounts: Vec<String> = inventory
+        .scopes
+        .iter()
+        .filter(|s| s.source == warrant_connectors::aws::authorization_details::SOURCE)
+        .map(|s| s.scope.clone())
+        .collect();
+    for scope in accounts {
+        inventory.scopes.push(warrant_core::SourceScope {
+            source: warrant_connectors::aws::access_keys::SOURCE.to_string(),
+            scope,
+        });
+    }
 
     match credential_report(&iam).await {
         Ok(Some(csv)) => match warrant_connectors::aws::credential_report::parse(origin, &csv, ctx)

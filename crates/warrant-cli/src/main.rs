@@ -105,8 +105,12 @@ pub enum Command {
     Policy(cmd::policy::PolicyArgs),
     /// Exceptions to findings, each with a scope, an owner, a reason and an expiry: `exception add|list|remove`. Formats: table, json.
     Exception(cmd::exception::ExceptionArgs),
-    /// Every governance change (exceptions granted and withdrawn, …) with who, when, before and after. Formats: table, json.
+    /// Every governance change (exceptions, plans proposed, decided, applied and rolled back) with who, when, before and after. Formats: table, json.
     Audit(cmd::audit::AuditArgs),
+    /// Remediation as plan → approve → apply: `plan ACTION --identity ID`, `plan list|show|approve|reject|apply|rollback|import`. Formats: table, json.
+    Plan(cmd::plan::PlanArgs),
+    /// One plan for a suspected compromise: deactivate every key, revoke sessions, quarantine, rotate the secret holding its key, and list the consumers to tell. Formats: table, json.
+    Contain(cmd::plan::ContainArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions(cmd::completions::CompletionsArgs),
     /// Write man pages for warrant and every subcommand into a directory.

@@ -61,6 +61,8 @@ pub struct StepContext<'a> {
     /// The step was started before and the apply was interrupted: the executor finds out
     /// whether the call took effect rather than making it twice.
     pub resumed: bool,
+    /// When a resumed step was first started (what it made cannot be older).
+    pub started: Option<Timestamp>,
 }
 
 /// A provider's write side. Implementations make exactly the calls they are given; deciding
@@ -652,10 +654,19 @@ pub async fn run<E: Executor, J: Journal, P: Pace>(
             .map_err(|source| JournalError { step: i, source })?;
         let result = match &step.call {
             Call::Aws(call) => {
+                let first_started = records
+                    .iter()
+                    .find(|r| {
+                        r.step == i
+                            && r.direction == Direction::Apply
+                            && r.state == StepState::Started
+                    })
+                    .map(|r| r.at);
                 let ctx = StepContext {
                     outputs: &progress.outputs,
                     now: pace.now(),
                     resumed,
+                    started: if resumed { first_started } else { None },
                 };
                 executor.apply(call, ctx).await
             }
@@ -744,6 +755,7 @@ pub async fn rollback<E: Executor, J: Journal, P: Pace>(
                 outputs: &progress.outputs,
                 now: pace.now(),
                 resumed,
+                started: None,
             };
             match executor.apply(call, ctx).await {
                 Ok(Applied::Done(output)) => notes.extend(output.note),

@@ -26,5 +26,6 @@ pub use plan::{
     Step,
 };
 pub use policy::{
-    Criticality, GovernancePolicy, IdentityFacts, PolicyError, Selector, Thresholds, Tier,
+    Criticality, GovernancePolicy, IdentityFacts, PolicyError, Remediation, Selector, Thresholds,
+    Tier,
 };

@@ -91,7 +91,8 @@ pub enum AwsCall {
         key: KeyRef,
     },
     /// Moves the secret's `AWSCURRENT` label back to the version it had before the step at
-    /// `step` wrote a new one (`UpdateSecretVersionStage`); undoes a rotation's secret write.
+    /// `step` wrote a new one (`UpdateSecretVersionStage`); undoes a rotation's secret write. A
+    /// secret that step created is deleted instead, with a recovery window (`DeleteSecret`).
     RestoreSecretVersion {
         secret: String,
         step: usize,

@@ -237,6 +237,7 @@ pub struct GovernancePolicy {
     pub fallback_reviewer: Option<String>,
     /// The longest an exception may be granted for.
     pub max_exception_days: u32,
+    pub remediation: Remediation,
 }
 
 impl Default for GovernancePolicy {
@@ -246,6 +247,36 @@ impl Default for GovernancePolicy {
             tiers: Vec::new(),
             fallback_reviewer: None,
             max_exception_days: 365,
+            remediation: Remediation::default(),
+        }
+    }
+}
+
+/// `[remediation]`: how plans are written and applied.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Remediation {
+    /// The Secrets Manager secret a rotated key goes to when the user carries no
+    /// `warrant:secret` tag: `{user}` and `{account}` are replaced.
+    pub secret_name: Option<String>,
+    /// How long a rotation keeps the old key active when the new one is not used.
+    pub grace_hours: u32,
+    /// Provider calls per second while applying.
+    pub calls_per_second: u32,
+    /// Days a decommission plan has to be applied in.
+    pub decommission_days: u32,
+    /// Containment applies without a second person (break-glass); the waiver is recorded.
+    pub containment_without_approval: bool,
+}
+
+impl Default for Remediation {
+    fn default() -> Self {
+        Remediation {
+            secret_name: None,
+            grace_hours: 24,
+            calls_per_second: 5,
+            decommission_days: 30,
+            containment_without_approval: false,
         }
     }
 }
@@ -262,6 +293,8 @@ struct PolicyFile {
     fallback_reviewer: Option<String>,
     #[serde(default = "default_max_exception_days")]
     max_exception_days: u32,
+    #[serde(default)]
+    remediation: Remediation,
 }
 
 fn default_max_exception_days() -> u32 {
@@ -323,6 +356,20 @@ impl GovernancePolicy {
                 format!("`{reviewer}` is not an email address"),
             ));
         }
+        if file.remediation.calls_per_second == 0 {
+            return Err(error(
+                "remediation.calls_per_second".into(),
+                "must be at least 1".into(),
+            ));
+        }
+        if let Some(name) = &file.remediation.secret_name
+            && name.trim().is_empty()
+        {
+            return Err(error(
+                "remediation.secret_name".into(),
+                "must not be empty".into(),
+            ));
+        }
         let mut names = BTreeSet::new();
         let mut tiers = Vec::with_capacity(file.tiers.len());
         for (i, tier) in file.tiers.into_iter().enumerate() {
@@ -346,6 +393,7 @@ impl GovernancePolicy {
             tiers,
             fallback_reviewer: file.fallback_reviewer,
             max_exception_days: file.max_exception_days,
+            remediation: file.remediation,
         })
     }
 

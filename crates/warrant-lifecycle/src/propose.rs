@@ -270,14 +270,15 @@ fn rotate(subject: Subject<'_>, request: &Request, user: &str) -> Result<Vec<Ste
                 },
                 key_expect(user, old, true, None),
             ],
+            // The secret first: it never names a key that no longer exists.
             undo: vec![
-                aws(AwsCall::DeleteAccessKey {
-                    user: user.to_string(),
-                    key: KeyRef::CreatedByStep(0),
-                }),
                 aws(AwsCall::RestoreSecretVersion {
                     secret: secret.clone(),
                     step: 0,
+                }),
+                aws(AwsCall::DeleteAccessKey {
+                    user: user.to_string(),
+                    key: KeyRef::CreatedByStep(0),
                 }),
             ],
             reversible: true,
@@ -830,13 +831,13 @@ fn contain(subject: Subject<'_>, request: &Request, principal: &Principal) -> Ve
                 }),
                 expect: vec![Expect::KeySlotFree { user: user.clone() }],
                 undo: vec![
-                    aws(AwsCall::DeleteAccessKey {
-                        user: user.clone(),
-                        key: KeyRef::CreatedByStep(at),
-                    }),
                     aws(AwsCall::RestoreSecretVersion {
                         secret: secret.clone(),
                         step: at,
+                    }),
+                    aws(AwsCall::DeleteAccessKey {
+                        user: user.clone(),
+                        key: KeyRef::CreatedByStep(at),
                     }),
                 ],
                 reversible: true,

@@ -14,6 +14,7 @@ pub mod import;
 pub mod ingest;
 pub mod inventory;
 pub mod pipeline;
+pub mod plan;
 pub mod policy;
 pub mod rightsize;
 pub mod rules;
@@ -50,6 +51,8 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Policy(args) => policy::run(&app, args),
         Command::Exception(args) => exception::run(&app, args),
         Command::Audit(args) => audit::run(&app, args),
+        Command::Plan(args) => plan::run(&app, args),
+        Command::Contain(args) => plan::contain(&app, args),
         Command::Completions(_) | Command::Man(_) => Ok(crate::exit::OK),
     }
 }

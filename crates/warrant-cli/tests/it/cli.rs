@@ -634,7 +634,7 @@ fn each_command_accepts_exactly_the_formats_its_help_names() {
     let missing = dir.path().join("missing");
     let missing = missing.to_str().unwrap();
     let all = ["table", "json", "jsonl", "csv", "html", "sarif"];
-    let commands: [&[&str]; 16] = [
+    let commands: [&[&str]; 18] = [
         &["import", missing],
         &["discover", "aws", "--live"],
         &["inventory"],
@@ -650,6 +650,8 @@ fn each_command_accepts_exactly_the_formats_its_help_names() {
         &["policy", "check", missing],
         &["exception", "list"],
         &["audit"],
+        &["plan", "list"],
+        &["contain", "x", "--as", "ada@example.com"],
         &["config"],
     ];
     for command in commands {

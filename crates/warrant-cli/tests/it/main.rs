@@ -18,4 +18,5 @@ mod discover_live;
 mod hostile;
 mod postgres;
 mod posture_config;
+mod remediation_live;
 mod scan;

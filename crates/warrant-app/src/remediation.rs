@@ -1,0 +1,620 @@
+//! Remediation use cases: write a plan for an identity, decide on it, apply it through a
+//! provider's executor, roll it back — each step recorded in the store's append-only journal and
+//! audit trail. The executor comes from the front end (the CLI builds the AWS one), so this layer
+//! never reaches a provider itself and a server can drive the same calls.
+
+use std::collections::BTreeSet;
+
+use serde::Serialize;
+use warrant_core::{Attachment, Credential, FindingSource, Policy, Timestamp};
+use warrant_lifecycle::apply::{self, Journal, Outcome, Pace, RunReport};
+use warrant_lifecycle::propose::{self, ProposeError, Request, Subject};
+use warrant_lifecycle::{
+    Action, Approvals, Decision, Direction, Executor, GovernancePolicy, IdentityFacts, Plan,
+    PlanStatus, Progress, StepOutput, StepRecord, StepState,
+};
+use warrant_store::{DecisionRow, JournalRow, PlanRow, Store, StoreError};
+
+use crate::AppError;
+use crate::error::StoreContext;
+use crate::query::resolve_in;
+
+/// What a person asks a plan for.
+#[derive(Debug, Clone)]
+pub struct PlanRequest {
+    pub action: Action,
+    /// The identity, as `show` takes it (id, name or id suffix).
+    pub identity: String,
+    pub reason: Option<String>,
+    pub key: Option<String>,
+    pub secret: Option<String>,
+    pub policy: Option<String>,
+    pub grace_hours: Option<u32>,
+    /// Rightsize: usage since this instant.
+    pub usage_since: Timestamp,
+}
+
+/// A plan as the store holds it, with where it stands.
+#[derive(Debug, Clone, Serialize)]
+pub struct PlanView {
+    #[serde(flatten)]
+    pub plan: Plan,
+    pub status: PlanStatus,
+    pub required_approvals: u8,
+    pub approved_by: BTreeSet<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rejected_by: Option<String>,
+    /// Approval waived by policy (break-glass containment).
+    pub waived: bool,
+    pub decisions: Vec<DecisionRow>,
+    pub journal: Vec<JournalRow>,
+}
+
+impl PlanView {
+    pub fn progress(&self) -> Progress {
+        Progress::of(&self.plan, &records(&self.journal))
+    }
+}
+
+/// A run's result and the plan as it stands after it.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunResult {
+    pub report: RunReport,
+    pub plan: PlanView,
+}
+
+fn plan_error(e: ProposeError) -> AppError {
+    AppError::Invalid(e.to_string())
+}
+
+fn direction_name(d: Direction) -> &'static str {
+    match d {
+        Direction::Apply => "apply",
+        Direction::Undo => "undo",
+    }
+}
+
+fn state_name(s: StepState) -> &'static str {
+    match s {
+        StepState::Started => "started",
+        StepState::Done => "done",
+        StepState::Waiting => "waiting",
+        StepState::Failed => "failed",
+    }
+}
+
+/// The journal's rows as the lifecycle engine replays them (rows it cannot read are skipped:
+/// the schema's checks keep them to known values).
+fn records(rows: &[JournalRow]) -> Vec<StepRecord> {
+    rows.iter()
+        .filter_map(|r| {
+            let direction = match r.direction.as_str() {
+                "apply" => Direction::Apply,
+                "undo" => Direction::Undo,
+                _ => return None,
+            };
+            let state = match r.state.as_str() {
+                "started" => StepState::Started,
+                "done" => StepState::Done,
+                "waiting" => StepState::Waiting,
+                "failed" => StepState::Failed,
+                _ => return None,
+            };
+            Some(StepRecord {
+                step: usize::try_from(r.step).ok()?,
+                direction,
+                state,
+                at: r.at,
+                output: r
+                    .output
+                    .as_deref()
+                    .and_then(|o| serde_json::from_str::<StepOutput>(o).ok()),
+                error: r.error.clone(),
+            })
+        })
+        .collect()
+}
+
+fn decisions(rows: &[DecisionRow]) -> Vec<Decision> {
+    rows.iter()
+        .map(|d| Decision {
+            by: d.decided_by.clone(),
+            at: d.at,
+            approve: d.decision != "reject",
+            reason: d.reason.clone(),
+            waived: d.decision == "waive",
+        })
+        .collect()
+}
+
+/// The Secrets Manager secret a rotation writes to: the request's, the user's
+/// `warrant:secret` tag, or the policy's template.
+fn secret_for(
+    request: &PlanRequest,
+    policy: &GovernancePolicy,
+    identity: &warrant_core::Identity,
+) -> Option<String> {
+    request
+        .secret
+        .clone()
+        .or_else(|| identity.tags.get("warrant:secret").cloned())
+        .or_else(|| {
+            policy.remediation.secret_name.as_ref().map(|t| {
+                t.replace("{user}", &identity.name)
+                    .replace("{account}", identity.account.as_deref().unwrap_or(""))
+            })
+        })
+}
+
+/// Writes the plan `request` asks for, as `actor` at `now`, and stores it. The same plan asked
+/// for again (same content) is the same plan, stored once.
+pub async fn propose(
+    store: &Store,
+    policy: &GovernancePolicy,
+    request: &PlanRequest,
+    now: Timestamp,
+    actor: &str,
+) -> Result<PlanView, AppError> {
+    if !actor.contains('@') {
+        return Err(AppError::Invalid(format!(
+            "`{actor}` is not an email address: plans are requested by named people (--as EMAIL or WARRANT_USER)"
+        )));
+    }
+    let id = resolve_in(store, &request.identity).await?;
+    let inventory = store
+        .load_neighbourhood(&id)
+        .await
+        .context("loading the identity")?;
+    let identity = inventory
+        .identities
+        .iter()
+        .find(|i| i.id == id)
+        .ok_or_else(|| AppError::Invalid(format!("no identity `{id}` in the store")))?;
+    let credentials: Vec<&Credential> = inventory
+        .credentials
+        .iter()
+        .filter(|c| c.identity == id)
+        .collect();
+    let attachments: Vec<(&Attachment, Option<&Policy>)> = inventory
+        .attachments
+        .iter()
+        .filter(|a| a.identity == id)
+        .map(|a| (a, inventory.policies.iter().find(|p| p.id == a.policy)))
+        .collect();
+
+    let blast_radius = match store
+        .last_run(FindingSource::Posture)
+        .await
+        .context("reading the last assessment")?
+    {
+        Some(run) => store
+            .scored_identity(run.id, &id)
+            .await
+            .context("reading the identity's risk")?
+            .map_or(0.0, |(risk, _)| risk.blast_radius),
+        None => 0.0,
+    };
+    let facts = IdentityFacts {
+        tags: &identity.tags,
+        environment: identity.environment,
+        provider: identity.provider,
+        kind: identity.kind,
+        blast_radius,
+    };
+    let (_, thresholds) = policy.tier_for(&facts);
+    let required = thresholds.approvals;
+
+    let mut ask = Request::new(request.action, actor, now);
+    ask.reason = request
+        .reason
+        .clone()
+        .unwrap_or_else(|| format!("{} requested by {actor}", request.action));
+    ask.revision = store
+        .revision()
+        .await
+        .context("reading the store's revision")?;
+    ask.key = request.key.clone();
+    ask.secret = secret_for(request, policy, identity);
+    ask.grace_hours = request
+        .grace_hours
+        .unwrap_or(policy.remediation.grace_hours);
+    ask.policy = request.policy.clone();
+    if request.action == Action::Decommission {
+        ask.deadline_days = Some(policy.remediation.decommission_days);
+    }
+    if request.action == Action::Rightsize {
+        let sized = crate::query::rightsize(store, &id, request.usage_since).await?;
+        if sized.report.used.is_empty() {
+            return Err(AppError::Invalid(format!(
+                "no use of {id} recorded since {}: ingest its activity first (warrant ingest), or a right-sized policy would allow nothing",
+                request.usage_since.format("%Y-%m-%d")
+            )));
+        }
+        ask.document = Some(
+            serde_json::to_string(&sized.report.policy)
+                .map_err(|e| AppError::Invalid(format!("cannot write the policy: {e}")))?,
+        );
+    }
+    if request.action == Action::Contain {
+        ask.notify = consumers(store, &id).await?;
+    }
+    let plan = propose::propose(
+        Subject {
+            identity,
+            credentials: &credentials,
+            attachments: &attachments,
+        },
+        &ask,
+    )
+    .map_err(plan_error)?;
+    save(store, &plan, required).await?;
+    if request.action == Action::Contain && policy.remediation.containment_without_approval {
+        let existing = store
+            .plan_decisions(&plan.id)
+            .await
+            .context("reading the plan's decisions")?;
+        if existing.iter().all(|d| d.decision != "waive") {
+            store
+                .decide_plan(
+                    &plan.id,
+                    actor,
+                    now,
+                    "waive",
+                    Some("containment: approval waived by policy (remediation.containment_without_approval)"),
+                )
+                .await
+                .context("recording the waiver")?;
+        }
+    }
+    view(store, &plan.id).await
+}
+
+async fn save(store: &Store, plan: &Plan, required: u8) -> Result<bool, AppError> {
+    let row = PlanRow {
+        id: plan.id.clone(),
+        identity: plan.content.identity.clone(),
+        action: plan.content.action.to_string(),
+        requested_by: plan.content.requested_by.clone(),
+        created: plan.content.created,
+        required_approvals: i64::from(required),
+        data: serde_json::to_string(plan)
+            .map_err(|e| AppError::Invalid(format!("cannot record the plan: {e}")))?,
+    };
+    store.save_plan(&row).await.context("recording the plan")
+}
+
+/// The networks and user agents seen using an identity's credentials (from its behaviour
+/// baseline), to tell before cutting them off.
+async fn consumers(store: &Store, id: &str) -> Result<Vec<String>, AppError> {
+    let Some(bytes) = store
+        .baseline(id)
+        .await
+        .context("loading the identity's baseline")?
+    else {
+        return Ok(Vec::new());
+    };
+    let Ok(baseline) = warrant_activity::baseline::Baseline::from_bytes(&bytes) else {
+        return Ok(Vec::new());
+    };
+    let mut out: Vec<String> = baseline
+        .networks()
+        .iter()
+        .map(|(n, count)| format!("source {n} ({count} calls)"))
+        .collect();
+    out.extend(
+        baseline
+            .user_agents()
+            .iter()
+            .map(|(ua, count)| format!("user agent {ua} ({count} calls)")),
+    );
+    Ok(out)
+}
+
+/// Reads a plan file (as `plan show --format json` writes it), refusing one whose content does
+/// not hash to its id, and stores it.
+pub async fn import_plan(
+    store: &Store,
+    policy: &GovernancePolicy,
+    text: &str,
+    origin: &str,
+) -> Result<PlanView, AppError> {
+    let plan = Plan::from_json(text, origin).map_err(|e| AppError::Invalid(e.to_string()))?;
+    // Approvals come from the identity's tier now, not from the file.
+    let required = match store
+        .load_neighbourhood(&plan.content.identity)
+        .await
+        .context("loading the identity")?
+        .identities
+        .first()
+    {
+        Some(identity) => {
+            policy
+                .tier_for(&IdentityFacts {
+                    tags: &identity.tags,
+                    environment: identity.environment,
+                    provider: identity.provider,
+                    kind: identity.kind,
+                    blast_radius: 0.0,
+                })
+                .1
+                .approvals
+        }
+        None => policy.defaults.approvals,
+    };
+    save(store, &plan, required).await?;
+    view(store, &plan.id).await
+}
+
+/// Finds a plan by its id or a unique prefix of it.
+async fn find(store: &Store, wanted: &str) -> Result<PlanRow, AppError> {
+    let wanted = wanted.trim();
+    if let Some(row) = store.plan(wanted).await.context("loading the plan")? {
+        return Ok(row);
+    }
+    let prefix = if wanted.starts_with("plan-") {
+        wanted.to_string()
+    } else {
+        format!("plan-{wanted}")
+    };
+    let mut rows = store
+        .plans_with_prefix(&prefix)
+        .await
+        .context("loading plans")?;
+    match rows.len() {
+        1 => Ok(rows.remove(0)),
+        0 => Err(AppError::Invalid(format!(
+            "no plan `{wanted}` (try `warrant plan list`)"
+        ))),
+        n => Err(AppError::Invalid(format!(
+            "`{wanted}` is the start of {n} plans' ids; give more of it"
+        ))),
+    }
+}
+
+fn parse(row: &PlanRow) -> Result<Plan, AppError> {
+    // What the store holds was hashed when written; a row that no longer hashes to its id was
+    // changed behind Warrant's back and is not applied.
+    Plan::from_json(&row.data, &format!("stored plan {}", row.id))
+        .map_err(|e| AppError::Invalid(e.to_string()))
+}
+
+/// One plan with its decisions, journal and status.
+pub async fn view(store: &Store, wanted: &str) -> Result<PlanView, AppError> {
+    let row = find(store, wanted).await?;
+    let plan = parse(&row)?;
+    let decision_rows = store
+        .plan_decisions(&row.id)
+        .await
+        .context("loading the plan's decisions")?;
+    let journal = store
+        .plan_journal(&row.id)
+        .await
+        .context("loading the plan's journal")?;
+    let required = u8::try_from(row.required_approvals).unwrap_or(u8::MAX);
+    let approvals = Approvals::of(&decisions(&decision_rows), required);
+    let status = Progress::of(&plan, &records(&journal))
+        .status(approvals.approved(), approvals.rejected_by.is_some());
+    Ok(PlanView {
+        plan,
+        status,
+        required_approvals: required,
+        approved_by: approvals.approvers,
+        rejected_by: approvals.rejected_by,
+        waived: approvals.waived,
+        decisions: decision_rows,
+        journal,
+    })
+}
+
+/// Every plan, newest first, with its status.
+pub async fn list(store: &Store) -> Result<Vec<PlanView>, AppError> {
+    let rows = store.plans().await.context("loading plans")?;
+    let mut out = Vec::with_capacity(rows.len());
+    for row in rows {
+        out.push(view(store, &row.id).await?);
+    }
+    Ok(out)
+}
+
+/// Records `by`'s decision on a proposed plan (four eyes: never the requester's own).
+pub async fn decide(
+    store: &Store,
+    wanted: &str,
+    by: &str,
+    approve: bool,
+    reason: Option<&str>,
+    now: Timestamp,
+) -> Result<PlanView, AppError> {
+    let current = view(store, wanted).await?;
+    let approvals = Approvals {
+        approvers: current.approved_by.clone(),
+        rejected_by: current.rejected_by.clone(),
+        waived: current.waived,
+        required: current.required_approvals,
+    };
+    approvals
+        .may_decide(&current.plan, current.status, by)
+        .map_err(|e| AppError::Invalid(e.to_string()))?;
+    if !approve && reason.is_none_or(|r| r.trim().is_empty()) {
+        return Err(AppError::Invalid(
+            "a rejection needs a reason (--reason)".into(),
+        ));
+    }
+    store
+        .decide_plan(
+            &current.plan.id,
+            by,
+            now,
+            if approve { "approve" } else { "reject" },
+            reason,
+        )
+        .await
+        .context("recording the decision")?;
+    view(store, &current.plan.id).await
+}
+
+/// The store as the lifecycle engine's journal: each record appended only if the journal still
+/// ends where this run last saw it.
+struct StoreJournal<'a> {
+    store: &'a Store,
+    plan: String,
+    actor: String,
+    last_seq: i64,
+}
+
+impl Journal for StoreJournal<'_> {
+    type Error = StoreError;
+
+    async fn record(&mut self, record: StepRecord) -> Result<(), StoreError> {
+        let output = record
+            .output
+            .as_ref()
+            .map(serde_json::to_string)
+            .transpose()
+            .map_err(|e| StoreError::Unsupported(format!("cannot record a step's output: {e}")))?;
+        let row = JournalRow {
+            seq: 0,
+            plan: self.plan.clone(),
+            step: i64::try_from(record.step).unwrap_or(i64::MAX),
+            direction: direction_name(record.direction).into(),
+            state: state_name(record.state).into(),
+            at: record.at,
+            actor: self.actor.clone(),
+            output,
+            error: record.error,
+        };
+        self.last_seq = self.store.append_journal(&row, self.last_seq).await?;
+        Ok(())
+    }
+}
+
+/// The clock and the rate limit of a run.
+pub struct Paced<'a> {
+    pub clock: &'a (dyn Fn() -> Timestamp + Sync),
+    pub interval: std::time::Duration,
+}
+
+impl Pace for Paced<'_> {
+    fn now(&self) -> Timestamp {
+        (self.clock)()
+    }
+    async fn wait(&self) {
+        tokio::time::sleep(self.interval).await;
+    }
+}
+
+/// Applies an approved plan as `actor` (a dry run unless `dry_run` is false): checks the
+/// provider still looks as the plan expects, then applies step by step, recording each.
+pub async fn apply<E: Executor + Sync>(
+    store: &Store,
+    wanted: &str,
+    executor: &E,
+    actor: &str,
+    pace: &Paced<'_>,
+    dry_run: bool,
+) -> Result<RunResult, AppError> {
+    let current = view(store, wanted).await?;
+    match current.status {
+        PlanStatus::Proposed => {
+            return Err(AppError::Invalid(format!(
+                "plan {} needs {} approval(s) from someone other than {} before it is applied ({} so far): warrant plan approve {} --as EMAIL",
+                current.plan.id,
+                current.required_approvals,
+                current.plan.content.requested_by,
+                current.approved_by.len(),
+                current.plan.id
+            )));
+        }
+        PlanStatus::Rejected => {
+            return Err(AppError::Invalid(format!(
+                "plan {} was rejected by {}",
+                current.plan.id,
+                current.rejected_by.as_deref().unwrap_or("someone")
+            )));
+        }
+        PlanStatus::RollingBack | PlanStatus::RolledBack => {
+            return Err(AppError::Invalid(format!(
+                "plan {} is {}: write a new plan rather than apply this one again",
+                current.plan.id, current.status
+            )));
+        }
+        PlanStatus::Approved
+        | PlanStatus::Applying
+        | PlanStatus::Waiting
+        | PlanStatus::Failed
+        | PlanStatus::Applied => {}
+    }
+    if current.status == PlanStatus::Approved
+        && let Some(deadline) = current.plan.content.deadline
+        && (pace.clock)() > deadline
+    {
+        return Err(AppError::Invalid(format!(
+            "plan {} was to be applied by {}: the inventory may have changed since; write a new plan",
+            current.plan.id,
+            deadline.format("%Y-%m-%d")
+        )));
+    }
+    let so_far = records(&current.journal);
+    let mut journal = StoreJournal {
+        store,
+        plan: current.plan.id.clone(),
+        actor: actor.to_string(),
+        last_seq: current.journal.last().map_or(0, |r| r.seq),
+    };
+    let report = apply::run(
+        &current.plan,
+        &so_far,
+        executor,
+        &mut journal,
+        pace,
+        dry_run,
+    )
+    .await
+    .map_err(|e| AppError::Store {
+        context: "recording the apply (the step's call may have been made; apply again to resume)",
+        source: e.source,
+    })?;
+    let plan = view(store, &current.plan.id).await?;
+    Ok(RunResult { report, plan })
+}
+
+/// Undoes what an apply did, last step first.
+pub async fn rollback<E: Executor + Sync>(
+    store: &Store,
+    wanted: &str,
+    executor: &E,
+    actor: &str,
+    pace: &Paced<'_>,
+) -> Result<RunResult, AppError> {
+    let current = view(store, wanted).await?;
+    let progress = current.progress();
+    if progress.applied().next().is_none() {
+        return Err(AppError::Invalid(format!(
+            "plan {} has nothing applied to roll back (it is {})",
+            current.plan.id, current.status
+        )));
+    }
+    let so_far = records(&current.journal);
+    let mut journal = StoreJournal {
+        store,
+        plan: current.plan.id.clone(),
+        actor: actor.to_string(),
+        last_seq: current.journal.last().map_or(0, |r| r.seq),
+    };
+    let report = apply::rollback(&current.plan, &so_far, executor, &mut journal, pace)
+        .await
+        .map_err(|e| AppError::Store {
+            context: "recording the rollback (run it again to go on)",
+            source: e.source,
+        })?;
+    let plan = view(store, &current.plan.id).await?;
+    Ok(RunResult { report, plan })
+}
+
+/// Whether a run ended well (every step applied, or rolled back, or a dry run that would apply).
+pub fn succeeded(outcome: &Outcome) -> bool {
+    matches!(
+        outcome,
+        Outcome::Applied | Outcome::RolledBack { .. } | Outcome::WouldApply { .. }
+    )
+}
