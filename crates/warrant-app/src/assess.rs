@@ -10,8 +10,9 @@ use warrant_store::Store;
 
 use crate::error::StoreContext;
 use crate::import::{ImportOutcome, import_paths};
+use crate::lifecycle::PolicyGovernance;
 use crate::query::SavedIdentity;
-use crate::{AppError, Cancel, Phase, PostureConfig, Progress, Settings};
+use crate::{AppError, Cancel, Phase, Progress, Rules, Settings};
 
 /// Posture over the stored inventory.
 #[derive(Debug)]
@@ -28,7 +29,7 @@ pub struct Evaluation {
 /// Evaluates posture over the store's inventory at `now`.
 pub async fn evaluate(
     store: &Store,
-    posture: &PostureConfig,
+    rules: Rules<'_>,
     now: Timestamp,
     progress: &dyn Progress,
 ) -> Result<Evaluation, AppError> {
@@ -41,10 +42,11 @@ pub async fn evaluate(
         .await
         .context("counting the inventory")?;
     progress.phase(Phase::LoadingInventory, Some(records));
-    let inventory = store
+    let mut inventory = store
         .load_inventory_observed(&|n| progress.position(n))
         .await
         .context("loading the inventory")?;
+    crate::ownership::apply_owners(store, &mut inventory).await?;
     progress.done(Phase::LoadingInventory);
     let mut extra = Vec::new();
     for source in [FindingSource::Secret, FindingSource::Activity] {
@@ -55,10 +57,17 @@ pub async fn evaluate(
                 .context("loading findings")?,
         );
     }
+    let exceptions = crate::lifecycle::exceptions(store, now, chrono::Duration::zero()).await?;
+    let governance = PolicyGovernance::new(rules.governance, rules.posture, exceptions, now);
     progress.phase(Phase::Assessing, Some(inventory.identities.len() as u64));
-    let assessment = warrant_posture::assess_observed(&inventory, &extra, posture, now, &|n| {
-        progress.position(n)
-    });
+    let assessment = warrant_posture::assess_governed(
+        &inventory,
+        &extra,
+        rules.posture,
+        &governance,
+        now,
+        &|n| progress.position(n),
+    );
     progress.done(Phase::Assessing);
     let origins = inventory
         .identities
@@ -119,6 +128,18 @@ pub async fn save(
         .await
         .context("saving the assessment")?;
     progress.done(Phase::Saving);
+    // Leaked secrets and activity alerts are saved by their own runs; the exceptions this
+    // evaluation applied to them decide whether they are open.
+    let others: Vec<&Finding> = evaluation
+        .assessment
+        .findings
+        .iter()
+        .filter(|f| f.source != FindingSource::Posture)
+        .collect();
+    store
+        .apply_exceptions(&others)
+        .await
+        .context("applying exceptions to secret and activity findings")?;
     Ok(())
 }
 
@@ -144,7 +165,7 @@ pub async fn assess(
     let imported =
         import_paths(store, settings, fingerprinter, paths, now, progress, cancel).await?;
     cancel.check()?;
-    let mut evaluation = evaluate(store, settings.posture, now, progress).await?;
+    let mut evaluation = evaluate(store, settings.rules(), now, progress).await?;
     evaluation.inventory.policies = Vec::new();
     cancel.check()?;
     save(store, &evaluation, now, progress).await?;
@@ -157,7 +178,12 @@ pub async fn assess(
 /// One row per assessed identity, as the reports show them.
 pub fn identity_views(evaluation: &Evaluation) -> Vec<IdentityView> {
     let mut n_findings: HashMap<&str, usize> = HashMap::new();
-    for f in &evaluation.assessment.findings {
+    for f in evaluation
+        .assessment
+        .findings
+        .iter()
+        .filter(|f| f.exception.is_none())
+    {
         *n_findings.entry(f.identity.as_str()).or_default() += 1;
     }
     let last_used: HashMap<&str, _> = evaluation

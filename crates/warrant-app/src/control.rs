@@ -25,6 +25,8 @@ pub enum Phase {
     Assessing,
     /// Saving the assessment (items: findings and risk scores written).
     Saving,
+    /// Writing remediation plans (items: identity and action pairs).
+    Planning,
 }
 
 impl Phase {
@@ -44,6 +46,7 @@ impl Phase {
             Phase::Validating => "Validating with providers",
             Phase::Assessing => "Assessing",
             Phase::Saving => "Saving",
+            Phase::Planning => "Writing plans",
         }
     }
 }

@@ -20,8 +20,11 @@ pub mod error;
 pub mod import;
 pub mod keys;
 pub mod lifecycle;
+pub mod notify;
+pub mod ownership;
 pub mod query;
 pub mod remediation;
+pub mod review;
 pub mod scan;
 pub mod store;
 pub mod stream;
@@ -44,4 +47,24 @@ pub struct Settings<'a> {
     pub import: &'a ImportConfig,
     pub posture: &'a PostureConfig,
     pub activity: &'a ActivityConfig,
+    /// The governance policy, when the organisation has one: its tiers' thresholds replace
+    /// the posture configuration's, and exceptions apply.
+    pub governance: Option<&'a warrant_lifecycle::GovernancePolicy>,
+}
+
+impl<'a> Settings<'a> {
+    pub fn rules(&self) -> Rules<'a> {
+        Rules {
+            posture: self.posture,
+            governance: self.governance,
+        }
+    }
+}
+
+/// What posture judges by: the posture configuration and, when there is one, the governance
+/// policy (tiers and exceptions).
+#[derive(Debug, Clone, Copy)]
+pub struct Rules<'a> {
+    pub posture: &'a PostureConfig,
+    pub governance: Option<&'a warrant_lifecycle::GovernancePolicy>,
 }

@@ -3,8 +3,11 @@
 
 use chrono::Duration;
 use serde::Serialize;
-use warrant_core::Timestamp;
-use warrant_lifecycle::{Exception, ExceptionState, GovernancePolicy, NewException};
+use warrant_core::{ExceptionRef, Finding, Identity, Timestamp};
+use warrant_lifecycle::{
+    Exception, ExceptionState, GovernancePolicy, IdentityFacts, NewException, Thresholds,
+};
+use warrant_posture::{Governance, PostureConfig, TierRules};
 use warrant_store::{AuditEntry, ExceptionRow, Store};
 
 use crate::AppError;
@@ -119,4 +122,94 @@ pub async fn withdraw_exception(
 /// The audit trail of governance changes, oldest first.
 pub async fn audit(store: &Store) -> Result<Vec<AuditEntry>, AppError> {
     store.audit_log().await.context("loading the audit trail")
+}
+
+/// The governance policy and the exceptions in force, as posture asks about them: each
+/// identity's tier (its thresholds and requirements) and the exception covering a finding.
+/// Exceptions apply with or without a policy file; tiers only with one.
+pub struct PolicyGovernance {
+    policy: Option<(GovernancePolicy, Vec<TierRules>, TierRules)>,
+    exceptions: Vec<Exception>,
+    now: Timestamp,
+}
+
+fn tier_rules(name: &str, t: &Thresholds, posture: &PostureConfig) -> TierRules {
+    let mut config = posture.clone();
+    config.key_max_age_days = i64::from(t.max_credential_age_days);
+    config.secret_max_age_days = i64::from(t.rotation_days);
+    config.unused_days = i64::from(t.disable_after_inactive_days);
+    TierRules {
+        name: name.to_string(),
+        config,
+        delete_after_days: Some(i64::from(t.delete_after_inactive_days)),
+        require_owner: t.require_owner,
+        require_purpose: t.require_purpose,
+        require_expiry: t.require_expiry,
+        environments: t.environments.clone(),
+    }
+}
+
+impl PolicyGovernance {
+    /// `exceptions` as stored; those withdrawn or expired at `now` are left out.
+    pub fn new(
+        policy: Option<&GovernancePolicy>,
+        posture: &PostureConfig,
+        exceptions: Vec<ExceptionView>,
+        now: Timestamp,
+    ) -> PolicyGovernance {
+        PolicyGovernance {
+            policy: policy.map(|policy| {
+                (
+                    policy.clone(),
+                    policy
+                        .tiers
+                        .iter()
+                        .map(|t| tier_rules(&t.name, &t.thresholds, posture))
+                        .collect(),
+                    tier_rules("defaults", &policy.defaults, posture),
+                )
+            }),
+            exceptions: exceptions
+                .into_iter()
+                .filter(ExceptionView::in_force)
+                .map(|v| v.exception)
+                .collect(),
+            now,
+        }
+    }
+}
+
+impl Governance for PolicyGovernance {
+    fn tier(&self, identity: &Identity, blast_radius: f64) -> Option<&TierRules> {
+        let (policy, tiers, defaults) = self.policy.as_ref()?;
+        let facts = IdentityFacts {
+            tags: &identity.tags,
+            environment: identity.environment,
+            provider: identity.provider,
+            kind: identity.kind,
+            blast_radius,
+        };
+        match policy.tier_for(&facts).0 {
+            Some(tier) => policy
+                .tiers
+                .iter()
+                .position(|t| t.name == tier.name)
+                .and_then(|i| tiers.get(i)),
+            None => Some(defaults),
+        }
+    }
+
+    fn exception(&self, finding: &Finding, identity: Option<&Identity>) -> Option<ExceptionRef> {
+        let empty = std::collections::BTreeMap::new();
+        let tags = identity.map_or(&empty, |i| &i.tags);
+        self.exceptions
+            .iter()
+            .find(|e| e.covers(finding, tags, self.now))
+            .map(|e| ExceptionRef {
+                id: e.id.clone(),
+                owner: e.owner.clone(),
+                expires: e.expires,
+                reason: e.reason.clone(),
+            })
+    }
 }

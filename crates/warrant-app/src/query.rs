@@ -21,7 +21,7 @@ use warrant_store::{
 
 use crate::assess::{evaluate, identity_views};
 use crate::error::StoreContext;
-use crate::{AppError, PostureConfig, Progress};
+use crate::{AppError, Progress, Rules};
 
 /// Which instant a query is about: the one the caller asked for (`--as-of`), if any, and the
 /// current one otherwise.
@@ -201,7 +201,7 @@ pub struct Listed {
 /// first, with their risk as of `when`; counts every match.
 pub async fn each_identity<E: From<AppError>>(
     store: &Store,
-    posture: &PostureConfig,
+    rules: Rules<'_>,
     when: When,
     filter: &InventoryFilter,
     limit: Option<u64>,
@@ -232,7 +232,7 @@ pub async fn each_identity<E: From<AppError>>(
             .await
             .map_err(|stop| stop.into_caller("reading the saved assessment"))?,
         None => {
-            let evaluation = evaluate(store, posture, basis.as_of(), progress).await?;
+            let evaluation = evaluate(store, rules, basis.as_of(), progress).await?;
             for view in identity_views(&evaluation) {
                 emit(view)?;
             }
@@ -244,13 +244,13 @@ pub async fn each_identity<E: From<AppError>>(
 /// The stored identities with their risk as of `when`, riskiest first, filtered.
 pub async fn inventory(
     store: &Store,
-    posture: &PostureConfig,
+    rules: Rules<'_>,
     when: impl Into<When>,
     filter: &InventoryFilter,
     progress: &dyn Progress,
 ) -> Result<Vec<IdentityView>, AppError> {
     let mut views = Vec::new();
-    each_identity(store, posture, when.into(), filter, None, progress, |v| {
+    each_identity(store, rules, when.into(), filter, None, progress, |v| {
         views.push(v);
         Ok::<(), AppError>(())
     })
@@ -296,7 +296,7 @@ impl FindingsFilter {
 /// are left out.
 pub async fn each_finding<E: From<AppError>>(
     store: &Store,
-    posture: &PostureConfig,
+    rules: Rules<'_>,
     when: When,
     filter: &FindingsFilter,
     limit: Option<u64>,
@@ -318,7 +318,7 @@ pub async fn each_finding<E: From<AppError>>(
             .map_err(|stop| stop.into_caller("reading findings"))?;
         return Ok(Listed { basis, matched });
     }
-    let mut evaluation = evaluate(store, posture, basis.as_of(), progress).await?;
+    let mut evaluation = evaluate(store, rules, basis.as_of(), progress).await?;
     evaluation.inventory = Inventory::default();
     let accepted = store
         .finding_ids_with_status(FindingStatus::Accepted)
@@ -349,13 +349,13 @@ pub struct FindingsView {
 /// were read from (for SARIF).
 pub async fn findings(
     store: &Store,
-    posture: &PostureConfig,
+    rules: Rules<'_>,
     when: impl Into<When>,
     filter: &FindingsFilter,
     progress: &dyn Progress,
 ) -> Result<FindingsView, AppError> {
     let mut findings = Vec::new();
-    let listed = each_finding(store, posture, when.into(), filter, None, progress, |f| {
+    let listed = each_finding(store, rules, when.into(), filter, None, progress, |f| {
         findings.push(f);
         Ok::<(), AppError>(())
     })
@@ -531,7 +531,7 @@ pub async fn resolve_in(store: &Store, wanted: &str) -> Result<String, AppError>
 /// and the use observed since `usage_since`.
 pub async fn show(
     store: &Store,
-    posture: &PostureConfig,
+    rules: Rules<'_>,
     when: impl Into<When>,
     wanted: &str,
     usage_since: Timestamp,
@@ -539,10 +539,11 @@ pub async fn show(
 ) -> Result<IdentityDetail, AppError> {
     let when = when.into();
     let id = resolve_in(store, wanted).await?;
-    let neighbourhood = store
+    let mut neighbourhood = store
         .load_neighbourhood(&id)
         .await
         .context("loading the identity")?;
+    crate::ownership::apply_owners(store, &mut neighbourhood).await?;
     let privilege = warrant_posture::privilege_detail(&neighbourhood, &id);
     let (basis, run) = basis(store, when).await?;
     let saved = match run {
@@ -584,7 +585,7 @@ pub async fn show(
         None => {
             // Not in the saved run (or none is current): evaluate the whole store, since risk
             // flows through trust edges from identities anywhere in it.
-            let mut evaluation = evaluate(store, posture, basis.as_of(), progress).await?;
+            let mut evaluation = evaluate(store, rules, basis.as_of(), progress).await?;
             let assessment = evaluation
                 .assessment
                 .identities

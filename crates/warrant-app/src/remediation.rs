@@ -381,7 +381,6 @@ fn parse(row: &PlanRow) -> Result<Plan, AppError> {
 /// One plan with its decisions, journal and status.
 pub async fn view(store: &Store, wanted: &str) -> Result<PlanView, AppError> {
     let row = find(store, wanted).await?;
-    let plan = parse(&row)?;
     let decision_rows = store
         .plan_decisions(&row.id)
         .await
@@ -390,6 +389,15 @@ pub async fn view(store: &Store, wanted: &str) -> Result<PlanView, AppError> {
         .plan_journal(&row.id)
         .await
         .context("loading the plan's journal")?;
+    view_of(&row, decision_rows, journal)
+}
+
+fn view_of(
+    row: &PlanRow,
+    decision_rows: Vec<DecisionRow>,
+    journal: Vec<JournalRow>,
+) -> Result<PlanView, AppError> {
+    let plan = parse(row)?;
     let required = u8::try_from(row.required_approvals).unwrap_or(u8::MAX);
     let approvals = Approvals::of(&decisions(&decision_rows), required);
     let status = Progress::of(&plan, &records(&journal))
@@ -406,14 +414,35 @@ pub async fn view(store: &Store, wanted: &str) -> Result<PlanView, AppError> {
     })
 }
 
-/// Every plan, newest first, with its status.
+/// Every plan, newest first, with its status (three queries, whatever the number of plans).
 pub async fn list(store: &Store) -> Result<Vec<PlanView>, AppError> {
+    use std::collections::HashMap;
     let rows = store.plans().await.context("loading plans")?;
-    let mut out = Vec::with_capacity(rows.len());
-    for row in rows {
-        out.push(view(store, &row.id).await?);
+    let mut decided: HashMap<String, Vec<DecisionRow>> = HashMap::new();
+    for d in store
+        .all_plan_decisions()
+        .await
+        .context("loading decisions")?
+    {
+        decided.entry(d.plan.clone()).or_default().push(d);
     }
-    Ok(out)
+    let mut journals: HashMap<String, Vec<JournalRow>> = HashMap::new();
+    for j in store
+        .all_plan_journals()
+        .await
+        .context("loading journals")?
+    {
+        journals.entry(j.plan.clone()).or_default().push(j);
+    }
+    rows.iter()
+        .map(|row| {
+            view_of(
+                row,
+                decided.remove(&row.id).unwrap_or_default(),
+                journals.remove(&row.id).unwrap_or_default(),
+            )
+        })
+        .collect()
 }
 
 /// Records `by`'s decision on a proposed plan (four eyes: never the requester's own).
@@ -617,4 +646,198 @@ pub fn succeeded(outcome: &Outcome) -> bool {
         outcome,
         Outcome::Applied | Outcome::RolledBack { .. } | Outcome::WouldApply { .. }
     )
+}
+
+/// What proposing in bulk did.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Proposals {
+    /// Plans written, as (plan id, identity, action).
+    pub proposed: Vec<(String, String, Action)>,
+    /// How many of them were not stored before.
+    pub new: u64,
+    /// (identity, action, why no plan was written).
+    pub skipped: Vec<(String, Action, String)>,
+}
+
+/// Proposes a plan for every open finding a plan can fix (an old or leaked key is rotated, an
+/// unused key disabled, a machine's console password removed, an identity past its tier's
+/// decommission threshold decommissioned, an administrator right-sized from its use), one per
+/// identity and action, as `actor`. Plans are written from one load of the inventory and
+/// stored in one transaction; identities a plan cannot be written for are listed with why.
+pub async fn propose_from_findings(
+    store: &Store,
+    policy: &GovernancePolicy,
+    now: Timestamp,
+    actor: &str,
+    usage_since: Timestamp,
+    progress: &dyn crate::Progress,
+) -> Result<Proposals, AppError> {
+    use std::collections::{BTreeMap, HashMap};
+    if !actor.contains('@') {
+        return Err(AppError::Invalid(format!(
+            "`{actor}` is not an email address: plans are requested by named people (--as EMAIL or WARRANT_USER)"
+        )));
+    }
+    // What to do to whom, from the open findings (streamed: only the pairs are kept).
+    let mut wanted: BTreeMap<(String, Action), String> = BTreeMap::new();
+    let filter = warrant_store::FindingFilter {
+        status: Some(warrant_store::FindingStatus::Open),
+        ..Default::default()
+    };
+    store
+        .each_finding(&filter, None, |f| -> Result<(), StoreError> {
+            if let Some(action) = propose::action_for(&f.finding) {
+                wanted
+                    .entry((f.finding.identity.clone(), action))
+                    .or_insert_with(|| format!("{}: {}", f.finding.rule, f.finding.title));
+            }
+            Ok(())
+        })
+        .await
+        .context("reading open findings")?;
+    let mut out = Proposals::default();
+    // Registration asks too, once the organisation registers identities: a powerful shadow
+    // identity is suspended pending review, an expired registration decommissioned.
+    let approved = crate::ownership::approved(store).await?;
+    if wanted.is_empty() && approved.is_empty() {
+        return Ok(out);
+    }
+    progress.phase(crate::Phase::LoadingInventory, None);
+    // Plans need keys, console passwords, attachments and inline policies (to put them back),
+    // never managed policies' statements: those are most of a large inventory.
+    let mut inventory = store
+        .load_inventory_with_policies_of(warrant_core::PolicyKind::Inline)
+        .await
+        .context("loading the inventory")?;
+    crate::ownership::apply_owners(store, &mut inventory).await?;
+    progress.done(crate::Phase::LoadingInventory);
+    let index = inventory.index();
+    let blast: HashMap<String, f64> = match store
+        .last_run(FindingSource::Posture)
+        .await
+        .context("reading the last assessment")?
+    {
+        Some(_) => store
+            .latest_risks()
+            .await
+            .context("reading risks")?
+            .into_iter()
+            .map(|(id, r)| (id, r.blast_radius))
+            .collect(),
+        None => HashMap::new(),
+    };
+    if !approved.is_empty() {
+        for identity in &inventory.identities {
+            let (sanction, registration) =
+                warrant_lifecycle::register::sanction(identity, &approved);
+            let blast_radius = blast.get(&identity.id).copied().unwrap_or(0.0);
+            if let Some((action, why)) = warrant_lifecycle::register::registration_action(
+                &sanction,
+                registration,
+                blast_radius,
+                now,
+            ) {
+                wanted.entry((identity.id.clone(), action)).or_insert(why);
+            }
+        }
+    }
+    let revision = store
+        .revision()
+        .await
+        .context("reading the store's revision")?;
+    progress.phase(crate::Phase::Planning, Some(wanted.len() as u64));
+    let mut rows = Vec::new();
+    for (n, ((id, action), reason)) in wanted.into_iter().enumerate() {
+        if n % 1000 == 0 {
+            progress.position(n as u64);
+        }
+        let Some(identity) = index.identity_by_id.get(id.as_str()).copied() else {
+            continue;
+        };
+        let credentials: Vec<&Credential> = index
+            .credentials_by_identity
+            .get(id.as_str())
+            .cloned()
+            .unwrap_or_default();
+        let attachments: Vec<(&Attachment, Option<&Policy>)> = index
+            .attachments_by_identity
+            .get(id.as_str())
+            .map(|list| {
+                list.iter()
+                    .map(|a| (*a, index.policy_by_id.get(a.policy.as_str()).copied()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let request = PlanRequest {
+            action,
+            identity: id.clone(),
+            reason: Some(reason),
+            key: None,
+            secret: None,
+            policy: None,
+            grace_hours: None,
+            usage_since,
+        };
+        let mut ask = Request::new(action, actor, now);
+        ask.reason = request.reason.clone().unwrap_or_default();
+        ask.revision = revision;
+        ask.secret = secret_for(&request, policy, identity);
+        ask.grace_hours = policy.remediation.grace_hours;
+        if action == Action::Decommission {
+            ask.deadline_days = Some(policy.remediation.decommission_days);
+        }
+        if action == Action::Rightsize {
+            if propose::principal_of(identity).is_none() {
+                out.skipped.push((
+                    id,
+                    action,
+                    "right-sizing writes AWS IAM policies; change this identity's grants at its provider".into(),
+                ));
+                continue;
+            }
+            let sized = crate::query::rightsize(store, &id, usage_since).await?;
+            if sized.report.used.is_empty() {
+                out.skipped
+                    .push((id, action, "no recorded use to size a policy from".into()));
+                continue;
+            }
+            ask.document = serde_json::to_string(&sized.report.policy).ok();
+        }
+        let subject = Subject {
+            identity,
+            credentials: &credentials,
+            attachments: &attachments,
+        };
+        match propose::propose(subject, &ask) {
+            Ok(plan) => {
+                let required = policy
+                    .tier_for(&IdentityFacts {
+                        tags: &identity.tags,
+                        environment: identity.environment,
+                        provider: identity.provider,
+                        kind: identity.kind,
+                        blast_radius: blast.get(&id).copied().unwrap_or(0.0),
+                    })
+                    .1
+                    .approvals;
+                rows.push(PlanRow {
+                    id: plan.id.clone(),
+                    identity: id.clone(),
+                    action: action.to_string(),
+                    requested_by: actor.to_string(),
+                    created: now,
+                    required_approvals: i64::from(required),
+                    data: serde_json::to_string(&plan)
+                        .map_err(|e| AppError::Invalid(format!("cannot record a plan: {e}")))?,
+                });
+                out.proposed.push((plan.id, id, action));
+            }
+            Err(e) => out.skipped.push((id, action, e.to_string())),
+        }
+    }
+    progress.done(crate::Phase::Planning);
+    progress.phase(crate::Phase::Saving, Some(rows.len() as u64));
+    out.new = store.save_plans(&rows).await.context("recording plans")?;
+    progress.done(crate::Phase::Saving);
+    Ok(out)
 }

@@ -22,6 +22,8 @@ pub struct App {
     /// The instant `--as-of` asked for, if any.
     asked: Option<Timestamp>,
     runtime: tokio::runtime::Runtime,
+    /// Read on first use, so a command that does not assess never reads it.
+    governance: std::sync::OnceLock<Option<warrant_lifecycle::GovernancePolicy>>,
 }
 
 impl App {
@@ -48,6 +50,7 @@ impl App {
             clock,
             asked: global.as_of,
             runtime,
+            governance: std::sync::OnceLock::new(),
         })
     }
 
@@ -115,12 +118,62 @@ impl App {
     }
 
     /// The configuration the use cases read.
-    pub fn settings(&self) -> warrant_app::Settings<'_> {
-        warrant_app::Settings {
+    /// The governance policy: the configured file, else ./warrant-policy.toml when it exists,
+    /// else none (posture then judges by `[posture]` alone).
+    pub fn governance(&self) -> anyhow::Result<Option<&warrant_lifecycle::GovernancePolicy>> {
+        if let Some(loaded) = self.governance.get() {
+            return Ok(loaded.as_ref());
+        }
+        let path = self.config.governance_policy.clone().or_else(|| {
+            let default = PathBuf::from(crate::cmd::policy::DEFAULT_POLICY);
+            default.exists().then_some(default)
+        });
+        let policy = match path {
+            Some(path) => Some(crate::cmd::policy::load(Some(&path))?),
+            None => None,
+        };
+        Ok(self.governance.get_or_init(|| policy).as_ref())
+    }
+
+    pub fn settings(&self) -> anyhow::Result<warrant_app::Settings<'_>> {
+        Ok(warrant_app::Settings {
             import: &self.config.import,
             posture: &self.config.posture,
             activity: &self.config.activity,
+            governance: self.governance()?,
+        })
+    }
+
+    /// Sends `events` to the configured notification targets, saying on stderr what was
+    /// delivered and what failed (a failed notification does not fail the command).
+    pub fn notify(&self, events: &[warrant_notify::Event]) -> anyhow::Result<()> {
+        if self.config.notify.targets.is_empty() || events.is_empty() {
+            return Ok(());
         }
+        let notifier = warrant_notify::Notifier::new(&self.config.notify)
+            .context("setting up notifications")?;
+        let deliveries = self.block_on(warrant_app::notify::send(&notifier, events));
+        let delivered = deliveries.iter().filter(|d| d.is_delivered()).count();
+        for d in deliveries.iter().filter(|d| !d.is_delivered()) {
+            if let warrant_notify::Outcome::Failed { error } = &d.outcome {
+                eprintln!(
+                    "warning: notification to {} failed after {} attempt(s): {error}",
+                    d.target, d.attempts
+                );
+            }
+        }
+        if delivered > 0 {
+            eprintln!("Notified: {delivered} delivery(ies).");
+        }
+        Ok(())
+    }
+
+    /// What posture judges by: `[posture]` and the governance policy.
+    pub fn rules(&self) -> anyhow::Result<warrant_app::Rules<'_>> {
+        Ok(warrant_app::Rules {
+            posture: &self.config.posture,
+            governance: self.governance()?,
+        })
     }
 
     /// Progress of a use case on the terminal (a bar on stderr when it is one).

@@ -27,11 +27,17 @@ pub struct Config {
     /// File holding the key for secret fingerprints. Default: `fingerprint.key` beside the store.
     /// `WARRANT_FINGERPRINT_KEY` (64 hex digits) overrides it.
     pub fingerprint_key_file: Option<PathBuf>,
+    /// The governance policy (tiers, thresholds, exceptions' limits). Default:
+    /// ./warrant-policy.toml when it exists; without one, posture uses `[posture]` alone.
+    pub governance_policy: Option<PathBuf>,
     pub import: ImportConfig,
     /// Thresholds, sensitivity rules and rule overrides for posture assessment.
     pub posture: warrant_posture::PostureConfig,
     /// Activity: learning and detection windows, detection thresholds.
     pub activity: ActivityConfig,
+    /// Outbound notifications: `[[notify.targets]]` (Slack, Jira, generic webhooks) and the
+    /// events each receives.
+    pub notify: warrant_notify::NotifyConfig,
 }
 
 impl Default for Config {
@@ -40,9 +46,11 @@ impl Default for Config {
             version: CONFIG_VERSION,
             store: None,
             fingerprint_key_file: None,
+            governance_policy: None,
             import: ImportConfig::default(),
             posture: Default::default(),
             activity: ActivityConfig::default(),
+            notify: warrant_notify::NotifyConfig::default(),
         }
     }
 }
@@ -101,6 +109,12 @@ impl Config {
                 .map(|p| p.display().to_string())
                 .unwrap_or_else(|| "warrant.toml".into());
             anyhow::anyhow!("invalid configuration ({origin} or WARRANT_* environment): {error}")
+        })?;
+        config.notify.validate().map_err(|e| {
+            anyhow::anyhow!(
+                "invalid configuration ({}): {e}",
+                explicit.map_or_else(|| "warrant.toml".into(), |p| p.display().to_string())
+            )
         })?;
         if config.version != CONFIG_VERSION {
             bail!(

@@ -109,8 +109,14 @@ pub enum Command {
     Audit(cmd::audit::AuditArgs),
     /// Remediation as plan → approve → apply: `plan ACTION --identity ID`, `plan list|show|approve|reject|apply|rollback|import`. Formats: table, json.
     Plan(cmd::plan::PlanArgs),
+    /// Owners: `owner set ID EMAIL`, `owner clear ID`, `owner show ID` (every owner in force with its source, and the history). Formats: table, json.
+    Owner(cmd::owner::OwnerArgs),
+    /// Registrations of intended identities: `register add|approve|reject|withdraw|list|status`; matching identities are sanctioned, the rest shadow. Formats: table, json.
+    Register(cmd::register::RegisterArgs),
     /// One plan for a suspected compromise: deactivate every key, revoke sessions, quarantine, rotate the secret holding its key, and list the consumers to tell. Formats: table, json.
     Contain(cmd::plan::ContainArgs),
+    /// Access-review campaigns: `review start` (one item per identity in scope, assigned to its owner, with today's evidence), `review list|show|decide|close`, and `review report` (the auditor's evidence, also as CSV or HTML). Formats: table, json.
+    Review(cmd::review::ReviewArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions(cmd::completions::CompletionsArgs),
     /// Write man pages for warrant and every subcommand into a directory.

@@ -180,7 +180,19 @@ pub fn init_logging(verbose: u8, quiet: bool) {
     };
     let mut filter =
         EnvFilter::try_from_env("WARRANT_LOG").unwrap_or_else(|_| EnvFilter::new(default));
+    // A cap only ever lowers: a directive for a target also raises it above a quieter default
+    // (`aws_smithy_runtime=debug` under `warn` would print its debug lines), so a cap is added
+    // only when the filter would let more than it through.
+    let most = filter
+        .max_level_hint()
+        .unwrap_or(tracing_subscriber::filter::LevelFilter::TRACE);
     for cap in WIRE_LOG_CAPS {
+        let level = cap
+            .split_once('=')
+            .and_then(|(_, l)| l.parse::<tracing_subscriber::filter::LevelFilter>().ok());
+        if level.is_some_and(|l| l >= most) {
+            continue;
+        }
         if let Ok(directive) = cap.parse() {
             filter = filter.add_directive(directive);
         }
@@ -361,7 +373,8 @@ impl warrant_app::Progress for BarProgress {
             Phase::Scanning => "Secrets scanned.",
             Phase::Validating => "Secrets validated.",
             Phase::Assessing => "Posture assessed.",
-            Phase::Saving => "Assessment saved.",
+            Phase::Saving => "Saved.",
+            Phase::Planning => "Plans written.",
         };
         log_phase(self.started, what);
     }

@@ -163,6 +163,24 @@ pub struct Finding {
     pub tactics: Vec<Tactic>,
     /// Stable id of this finding: the same problem on the same identity keeps its id across runs.
     pub id: String,
+    /// The governance policy tier whose thresholds the identity was judged by (absent without
+    /// a governance policy).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tier: Option<String>,
+    /// The exception in force that covers this finding: it stays on record but counts neither
+    /// towards exposure nor among the open findings until the exception expires.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exception: Option<ExceptionRef>,
+}
+
+/// The exception covering a finding, as findings carry it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExceptionRef {
+    pub id: String,
+    /// Who answers for it (an email address).
+    pub owner: String,
+    pub expires: crate::Timestamp,
+    pub reason: String,
 }
 
 impl Finding {
@@ -193,6 +211,8 @@ impl Finding {
             attack: spec.techniques.to_vec(),
             tactics: spec.tactics.to_vec(),
             id: Finding::id_of(rule, identity, discriminator),
+            tier: None,
+            exception: None,
         }
     }
 

@@ -22,7 +22,7 @@ pub use access::{
 pub use attribute::AttributesExt;
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use entropy::shannon_entropy;
-pub use finding::{Finding, FindingSource, OwaspNhi, Severity};
+pub use finding::{ExceptionRef, Finding, FindingSource, OwaspNhi, Severity};
 pub use fingerprint::{
     FINGERPRINT_CREDENTIAL_ID_PREFIX, FINGERPRINT_PREFIX, Fingerprinter,
     credential_id_from_fingerprint, is_fingerprint, is_fingerprint_credential_id, redact,

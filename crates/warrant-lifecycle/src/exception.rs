@@ -180,7 +180,7 @@ impl NewException {
 }
 
 /// `name@domain.tld`, roughly: enough to refuse a team name or a typo.
-fn looks_like_email(text: &str) -> bool {
+pub(crate) fn looks_like_email(text: &str) -> bool {
     match text.split_once('@') {
         Some((local, domain)) => {
             !local.is_empty()

@@ -3,7 +3,10 @@
 //! grant to it — each with an owner, a reason and an expiry — and remediation: plans written
 //! from the inventory ([`propose`]), content-addressed ([`plan`]), approved by someone other
 //! than their requester and applied step by step through a provider's [`Executor`], with a
-//! journal that makes an interrupted apply resumable and an applied one reversible ([`apply`]).
+//! journal that makes an interrupted apply resumable and an applied one reversible ([`apply`]);
+//! and access reviews ([`review`]): campaigns over the identities a scope selects, each item
+//! assigned to its owner or the fallback reviewer, decided only by them (escalating when
+//! overdue), with decisions appended and never overwritten.
 //!
 //! No I/O, no clock: callers pass text they read and the instant they mean, and the executor,
 //! journal and pace that do the I/O. The store keeps exceptions, plans and journals; the
@@ -15,6 +18,8 @@ pub mod exception;
 pub mod plan;
 pub mod policy;
 pub mod propose;
+pub mod register;
+pub mod review;
 
 pub use apply::{
     Applied, ApprovalError, Approvals, Check, Decision, Direction, Executor, PlanStatus, Progress,
@@ -28,4 +33,7 @@ pub use plan::{
 pub use policy::{
     Criticality, GovernancePolicy, IdentityFacts, PolicyError, Remediation, Selector, Thresholds,
     Tier,
+};
+pub use review::{
+    Assignment, Authority, Condition, Counts, Evidence, ItemState, ReviewError, Scope, Verdict,
 };

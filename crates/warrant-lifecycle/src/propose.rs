@@ -999,3 +999,22 @@ pub fn policy_document(statements: &[Statement]) -> String {
         .collect();
     json!({"Version": "2012-10-17", "Statement": list}).to_string()
 }
+
+/// The action whose plan fixes what a finding reports, when a plan can (an owner, a purpose or
+/// trust in another account need a person, not a provider call).
+pub fn action_for(finding: &warrant_core::Finding) -> Option<Action> {
+    use warrant_core::{RuleId, Severity};
+    match finding.rule {
+        RuleId::AccessKeyOld | RuleId::LeakedSecret => Some(Action::RotateKey),
+        RuleId::CredentialUnused | RuleId::DisabledWithActiveCredentials => {
+            Some(Action::DisableKey)
+        }
+        RuleId::MachineConsolePassword | RuleId::MachinePasswordUsed => {
+            Some(Action::DeleteLoginProfile)
+        }
+        // Past the tier's decommission threshold (the finding is then high): decommission.
+        RuleId::IdentityUnused if finding.severity >= Severity::High => Some(Action::Decommission),
+        RuleId::AdminEquivalent | RuleId::WildcardPermissions => Some(Action::Rightsize),
+        _ => None,
+    }
+}

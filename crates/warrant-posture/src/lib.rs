@@ -23,6 +23,7 @@
 //!   weakness still ranks, a weak one with no power ranks low.
 
 pub mod config;
+pub mod governance;
 mod privilege;
 mod risk;
 pub mod rules;
@@ -38,7 +39,8 @@ use warrant_core::{
 };
 
 pub use config::{PostureConfig, SensitivityRule};
-pub use privilege::{github_summary, k8s_summary, privilege_detail};
+pub use governance::{Governance, NoGovernance, TierRules};
+pub use privilege::{github_summary, k8s_summary, privilege_detail, summarize_all};
 
 /// One identity's assessment.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -94,6 +96,27 @@ pub fn assess_observed(
     now: Timestamp,
     evaluated: &(dyn Fn(u64) + Sync),
 ) -> Assessment {
+    assess_governed(
+        inventory,
+        extra_findings,
+        config,
+        &NoGovernance,
+        now,
+        evaluated,
+    )
+}
+
+/// [`assess_observed`] under a governance policy: each identity is judged by its tier's
+/// thresholds and requirements (its findings name the tier), and findings an exception covers
+/// carry it and count towards no exposure.
+pub fn assess_governed(
+    inventory: &Inventory,
+    extra_findings: &[Finding],
+    config: &PostureConfig,
+    governance: &dyn Governance,
+    now: Timestamp,
+    evaluated: &(dyn Fn(u64) + Sync),
+) -> Assessment {
     let index = inventory.index();
     let privileges = privilege::summarize_all(&index);
 
@@ -142,14 +165,16 @@ pub fn assess_observed(
             }
         }
     }
-    let ctx = rules::Context {
+    let blast = risk::blast_all(inventory, &index, &privileges, config);
+    let shared = rules::Context {
         index: &index,
         config,
+        tier: None,
         now,
         privileges: &privileges,
-        our_accounts,
-        account_environment,
-        fingerprint_holders,
+        our_accounts: &our_accounts,
+        account_environment: &account_environment,
+        fingerprint_holders: &fingerprint_holders,
         directory_loaded: !inventory.owners.is_empty(),
     };
 
@@ -158,8 +183,20 @@ pub fn assess_observed(
         .identities
         .par_iter()
         .flat_map_iter(|identity| {
+            let blast_radius = blast.get(identity.id.as_str()).map_or(0.0, |b| b.0);
+            let tier = governance.tier(identity, blast_radius);
+            let ctx = rules::Context {
+                config: tier.map_or(config, |t| &t.config),
+                tier,
+                ..shared
+            };
             let mut emitter = rules::Emitter::new(config);
             rules::evaluate(identity, &ctx, &mut emitter);
+            if let Some(tier) = tier {
+                for f in &mut emitter.findings {
+                    f.tier = Some(tier.name.clone());
+                }
+            }
             let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
             if n.is_multiple_of(PROGRESS_STEP) {
                 evaluated(n);
@@ -183,8 +220,12 @@ pub fn assess_observed(
             .then_with(|| a.id.cmp(&b.id))
     });
     findings.dedup_by(|a, b| a.id == b.id);
+    for f in &mut findings {
+        let identity = index.identity_by_id.get(f.identity.as_str()).copied();
+        f.exception = governance.exception(f, identity);
+    }
 
-    let mut scores = risk::score_all(inventory, &index, &privileges, &findings, config);
+    let mut scores = risk::score_all(inventory, blast, &findings);
     let empty = Arc::new(PrivilegeSummary::default());
     let mut identities: Vec<IdentityAssessment> = inventory
         .identities

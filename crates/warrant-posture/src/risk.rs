@@ -231,13 +231,15 @@ fn own_blast(
     (total, components)
 }
 
-pub(crate) fn score_all(
-    inventory: &Inventory,
+/// Each identity's blast radius with its explanation: privilege × sensitivity × environment,
+/// then raised through trust to what it can become. Independent of findings, so governance
+/// tiers (which go by criticality) are known before the rules run.
+pub(crate) fn blast_all<'i>(
+    inventory: &'i Inventory,
     index: &InventoryIndex<'_>,
     privileges: &HashMap<String, Arc<PrivilegeSummary>>,
-    findings: &[Finding],
     config: &PostureConfig,
-) -> HashMap<String, RiskScore> {
+) -> HashMap<&'i str, (f64, Vec<RiskComponent>)> {
     let empty = PrivilegeSummary::default();
     let by_policy = policy_sensitivity(inventory, config);
     let mut blast: HashMap<&str, (f64, Vec<RiskComponent>)> = inventory
@@ -360,8 +362,18 @@ pub(crate) fn score_all(
         }
     }
 
+    blast
+}
+
+/// Blast radius and exposure into each identity's score. Findings covered by an exception in
+/// force do not count towards exposure.
+pub(crate) fn score_all(
+    inventory: &Inventory,
+    mut blast: HashMap<&str, (f64, Vec<RiskComponent>)>,
+    findings: &[Finding],
+) -> HashMap<String, RiskScore> {
     let mut by_identity: HashMap<&str, Vec<&Finding>> = HashMap::new();
-    for f in findings {
+    for f in findings.iter().filter(|f| f.exception.is_none()) {
         by_identity.entry(f.identity.as_str()).or_default().push(f);
     }
     inventory

@@ -519,3 +519,143 @@ proptest! {
         prop_assert!(m.score >= f.score - 1e-9);
     }
 }
+
+/// A governance policy as posture sees it: one tier for everything, and one exception.
+struct OneTier {
+    tier: warrant_posture::TierRules,
+    except: Option<(RuleId, String)>,
+}
+
+impl warrant_posture::Governance for OneTier {
+    fn tier(&self, _: &Identity, _: f64) -> Option<&warrant_posture::TierRules> {
+        Some(&self.tier)
+    }
+    fn exception(&self, finding: &Finding, _: Option<&Identity>) -> Option<ExceptionRef> {
+        self.except
+            .as_ref()
+            .filter(|(rule, identity)| finding.rule == *rule && finding.identity == *identity)
+            .map(|_| ExceptionRef {
+                id: "exc-0000000000000001".into(),
+                owner: "dana@acme.example".into(),
+                expires: now() + Duration::days(30),
+                reason: "migration".into(),
+            })
+    }
+}
+
+fn tier(config: PostureConfig) -> warrant_posture::TierRules {
+    warrant_posture::TierRules {
+        name: "strict".into(),
+        config,
+        delete_after_days: Some(180),
+        require_owner: true,
+        require_purpose: true,
+        require_expiry: false,
+        environments: vec![Environment::Staging],
+    }
+}
+
+#[test]
+fn a_tier_judges_by_its_thresholds_and_requirements_and_names_itself() {
+    let u = user("svc-sync");
+    let mut inventory = Inventory::default();
+    inventory
+        .credentials
+        .push(key("AKIAKEY0000000000001", &u, 60, Some(1)));
+    inventory.identities.push(u.clone());
+    let base = PostureConfig::default();
+    let plain = assess(&inventory, &[], &base, now());
+    assert!(
+        plain
+            .findings
+            .iter()
+            .all(|f| f.rule != RuleId::AccessKeyOld)
+    );
+    assert!(plain.findings.iter().all(|f| f.tier.is_none()));
+
+    let mut strict = base.clone();
+    strict.key_max_age_days = 30;
+    let governance = OneTier {
+        tier: tier(strict),
+        except: None,
+    };
+    let judged =
+        warrant_posture::assess_governed(&inventory, &[], &base, &governance, now(), &|_| {});
+    let rules: Vec<RuleId> = judged.findings.iter().map(|f| f.rule).collect();
+    assert!(rules.contains(&RuleId::AccessKeyOld), "{rules:?}");
+    assert!(rules.contains(&RuleId::NoPurpose), "{rules:?}");
+    assert!(rules.contains(&RuleId::EnvironmentNotAllowed), "{rules:?}");
+    assert!(
+        !rules.contains(&RuleId::NoExpiry),
+        "not required by this tier"
+    );
+    assert!(
+        judged
+            .findings
+            .iter()
+            .all(|f| f.tier.as_deref() == Some("strict"))
+    );
+}
+
+#[test]
+fn an_excepted_finding_is_kept_but_adds_no_exposure() {
+    let mut u = user("svc-sync");
+    u.owners.clear();
+    let inventory = Inventory {
+        identities: vec![u.clone()],
+        ..Inventory::default()
+    };
+    let base = PostureConfig::default();
+    let plain = assess(&inventory, &[], &base, now());
+    assert!(plain.identities[0].risk.exposure > 0.0);
+    let mut lenient = base.clone();
+    lenient.key_max_age_days = 90;
+    let mut t = tier(lenient);
+    t.require_purpose = false;
+    t.environments.clear();
+    let governance = OneTier {
+        tier: t,
+        except: Some((RuleId::NoOwner, u.id.clone())),
+    };
+    let judged =
+        warrant_posture::assess_governed(&inventory, &[], &base, &governance, now(), &|_| {});
+    let no_owner = judged
+        .findings
+        .iter()
+        .find(|f| f.rule == RuleId::NoOwner)
+        .expect("kept on record");
+    assert_eq!(
+        no_owner.exception.as_ref().map(|e| e.id.as_str()),
+        Some("exc-0000000000000001")
+    );
+    assert_eq!(judged.identities[0].risk.exposure, 0.0);
+}
+
+#[test]
+fn unused_past_the_tiers_decommission_threshold_is_more_severe() {
+    let mut u = user("svc-old");
+    u.last_used = days_ago(200);
+    let inventory = Inventory {
+        identities: vec![u],
+        ..Inventory::default()
+    };
+    let base = PostureConfig::default();
+    let plain = assess(&inventory, &[], &base, now());
+    let severity = |a: &warrant_posture::Assessment| {
+        a.findings
+            .iter()
+            .find(|f| f.rule == RuleId::IdentityUnused)
+            .map(|f| f.severity)
+    };
+    assert_eq!(severity(&plain), Some(Severity::Medium));
+    let mut t = tier(base.clone());
+    t.require_purpose = false;
+    t.environments.clear();
+    let governance = OneTier {
+        tier: t,
+        except: None,
+    };
+    let judged =
+        warrant_posture::assess_governed(&inventory, &[], &base, &governance, now(), &|_| {});
+    assert_eq!(severity(&judged), Some(Severity::High));
+}

@@ -15,7 +15,7 @@ use warrant_core::{OwaspNhi, Severity};
 
 use crate::{AssessmentDocument, IdentityView};
 
-const STYLE: &str = r#"
+pub(crate) const STYLE: &str = r#"
 body{font:14px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;background:#f6f7f9;color:#1d2330}
 header{background:#111827;color:#fff;padding:18px 28px}header h1{margin:0;font-size:20px}header p{margin:4px 0 0;color:#cbd5e1}
 main{padding:20px 28px;max-width:1400px}
@@ -192,7 +192,7 @@ fn rule_table(doc: &AssessmentDocument) -> Markup {
         n: usize,
     }
     let mut rows: BTreeMap<&str, Row<'_>> = BTreeMap::new();
-    for f in &doc.findings {
+    for f in doc.findings.iter().filter(|f| f.exception.is_none()) {
         let row = rows.entry(f.rule.as_str()).or_insert_with(|| Row {
             first: f,
             by_severity: BTreeMap::new(),
@@ -303,6 +303,12 @@ pub fn render(doc: &AssessmentDocument, max_identities: usize) -> String {
                                 }
                                 @if !f.tactics.is_empty() || !f.attack.is_empty() {
                                     p.muted { "MITRE ATT&CK: " (attack_line(f)) }
+                                }
+                                @if let Some(e) = &f.exception {
+                                    p.muted { "Covered by exception " code { (e.id) } " until " (e.expires.format("%Y-%m-%d")) " (owner " (e.owner) "): " (e.reason) ". Not counted in exposure or the totals." }
+                                }
+                                @if let Some(tier) = &f.tier {
+                                    p.muted { "Judged by governance tier " b { (tier) } "." }
                                 }
                                 p.muted { "rule " code title=(f.rule.spec().description) { (f.rule) } " · finding " code { (f.id) } }
                             }

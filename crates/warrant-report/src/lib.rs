@@ -4,6 +4,7 @@
 //! (`docs/assessment.schema.json`): add fields, never rename or remove them.
 
 pub mod html;
+pub mod review;
 pub mod sarif;
 pub mod table;
 
@@ -67,11 +68,19 @@ pub struct InputView {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Summary {
     pub identities: usize,
+    /// Findings no exception covers (what `by_severity` and `by_owasp` count).
     pub findings: usize,
+    /// Findings an exception in force covers: listed, counted apart.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub excepted: usize,
     pub by_severity: BTreeMap<Severity, usize>,
     pub by_owasp: BTreeMap<String, usize>,
     pub admin_equivalent: usize,
     pub without_owner: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 /// The whole result of `warrant assess`.
@@ -104,10 +113,11 @@ impl AssessmentDocument {
     ) -> AssessmentDocument {
         let mut summary = Summary {
             identities: identities.len(),
-            findings: findings.len(),
+            findings: findings.iter().filter(|f| f.exception.is_none()).count(),
+            excepted: findings.iter().filter(|f| f.exception.is_some()).count(),
             ..Summary::default()
         };
-        for finding in &findings {
+        for finding in findings.iter().filter(|f| f.exception.is_none()) {
             *summary.by_severity.entry(finding.severity).or_default() += 1;
             *summary
                 .by_owasp
@@ -130,9 +140,13 @@ impl AssessmentDocument {
         }
     }
 
-    /// Highest severity among the findings, if any.
+    /// Highest severity among the findings no exception covers, if any.
     pub fn max_severity(&self) -> Option<Severity> {
-        self.findings.iter().map(|f| f.severity).max()
+        self.findings
+            .iter()
+            .filter(|f| f.exception.is_none())
+            .map(|f| f.severity)
+            .max()
     }
 
     pub fn write_json(&self, out: &mut dyn Write) -> Result<(), ReportError> {

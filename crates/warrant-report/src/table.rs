@@ -149,16 +149,59 @@ pub fn assessment(doc: &AssessmentDocument, style: TableStyle, max_rows: usize) 
     );
     out.push_str(&identities(&top, style));
     out.push('\n');
-    let shown: Vec<Finding> = doc.findings.iter().take(max_rows).cloned().collect();
-    let _ = writeln!(
-        out,
-        "\nFindings (top {} of {}):",
-        shown.len(),
-        doc.findings.len()
-    );
+    let open: Vec<&Finding> = doc
+        .findings
+        .iter()
+        .filter(|f| f.exception.is_none())
+        .collect();
+    let shown: Vec<Finding> = open.iter().take(max_rows).map(|f| (*f).clone()).collect();
+    let _ = writeln!(out, "\nFindings (top {} of {}):", shown.len(), open.len());
     out.push_str(&findings(&shown, style));
     out.push('\n');
-    if doc.findings.len() > shown.len() || doc.identities.len() > top.len() {
+    let excepted: Vec<&Finding> = doc
+        .findings
+        .iter()
+        .filter(|f| f.exception.is_some())
+        .collect();
+    if !excepted.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nCovered by exceptions ({}; not counted above, back when the exception expires):",
+            excepted.len()
+        );
+        let mut table = new_table(style);
+        table.set_header(["rule", "identity", "exception", "until", "owner"]);
+        for f in excepted.iter().take(max_rows) {
+            if let Some(e) = &f.exception {
+                table.add_row(vec![
+                    Cell::new(f.rule),
+                    Cell::new(&f.identity),
+                    Cell::new(&e.id),
+                    Cell::new(e.expires.format("%Y-%m-%d")),
+                    Cell::new(&e.owner),
+                ]);
+            }
+        }
+        out.push_str(&table.to_string());
+        out.push('\n');
+    }
+    let tiers: std::collections::BTreeMap<&str, usize> = doc
+        .findings
+        .iter()
+        .filter_map(|f| f.tier.as_deref())
+        .fold(std::collections::BTreeMap::new(), |mut m, t| {
+            *m.entry(t).or_default() += 1;
+            m
+        });
+    if !tiers.is_empty() {
+        let list: Vec<String> = tiers.iter().map(|(t, n)| format!("{t} {n}")).collect();
+        let _ = writeln!(
+            out,
+            "\nJudged by the governance policy; findings per tier: {}.",
+            list.join(", ")
+        );
+    }
+    if open.len() > shown.len() || doc.identities.len() > top.len() {
         let _ = writeln!(
             out,
             "\nUse `warrant findings`, `warrant inventory` or `--format json|html` for everything."

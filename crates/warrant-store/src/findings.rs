@@ -188,6 +188,20 @@ fn encode_finding(f: &Finding) -> Result<String, StoreError> {
     })
 }
 
+/// How the note of a finding accepted by an exception starts (and how it is told apart from an
+/// acceptance made by hand).
+pub const EXCEPTION_NOTE: &str = "exception exc-";
+
+fn exception_note(e: &warrant_core::ExceptionRef) -> String {
+    format!(
+        "exception {} until {} (owner {}): {}",
+        e.id,
+        e.expires.format("%Y-%m-%d"),
+        e.owner,
+        e.reason
+    )
+}
+
 /// Opens or refreshes each finding. A resolved finding raised again reopens; open and accepted
 /// keep their status. Sightings only widen, so a back-dated run cannot break first <= last.
 /// Returns whether the set of open findings or their severities changed (a new finding, a
@@ -225,14 +239,19 @@ pub(crate) async fn upsert_findings<F: Borrow<Finding>>(
             })
         });
     }
-    const COLS: usize = 10;
+    const COLS: usize = 11;
     let mut done = 0u64;
     // Multi-row statements: hundreds of thousands of findings would otherwise cost as many
     // round trips to the database.
+    //
+    // A finding an exception covers is stored accepted, its note naming the exception; when no
+    // exception covers it any more (expired, withdrawn) it reopens. An acceptance made by hand
+    // (a note not starting with EXCEPTION_NOTE) is left as it is.
     for chunk in unique.chunks(MAX_BIND_PARAMS / COLS) {
+        let by_exception = format!("findings.status_note LIKE '{EXCEPTION_NOTE}%'");
         let sql = format!(
             "INSERT INTO findings (id, rule, identity, severity, owasp, source, data, \
-             first_seen, last_seen, status) VALUES {} \
+             first_seen, last_seen, status, status_note) VALUES {} \
              ON CONFLICT (id) DO UPDATE SET rule = excluded.rule, \
              identity = excluded.identity, severity = excluded.severity, \
              owasp = excluded.owasp, source = excluded.source, data = excluded.data, \
@@ -240,7 +259,15 @@ pub(crate) async fn upsert_findings<F: Borrow<Finding>>(
                  THEN excluded.first_seen ELSE findings.first_seen END, \
              last_seen = CASE WHEN excluded.last_seen > findings.last_seen \
                  THEN excluded.last_seen ELSE findings.last_seen END, \
-             status = CASE WHEN findings.status = 'resolved' THEN 'open' ELSE findings.status END, \
+             status = CASE \
+                 WHEN excluded.status = 'accepted' AND (findings.status <> 'accepted' OR {by_exception}) THEN 'accepted' \
+                 WHEN excluded.status = 'open' AND findings.status = 'accepted' AND {by_exception} THEN 'open' \
+                 WHEN findings.status = 'resolved' THEN 'open' \
+                 ELSE findings.status END, \
+             status_note = CASE \
+                 WHEN excluded.status = 'accepted' AND (findings.status <> 'accepted' OR {by_exception}) THEN excluded.status_note \
+                 WHEN excluded.status = 'open' AND findings.status = 'accepted' AND {by_exception} THEN NULL \
+                 ELSE findings.status_note END, \
              resolved_at = CASE WHEN findings.status = 'resolved' THEN NULL ELSE findings.resolved_at END",
             dialect::value_rows(chunk.len(), COLS)
         );
@@ -256,8 +283,15 @@ pub(crate) async fn upsert_findings<F: Borrow<Finding>>(
                 .bind(f.source.as_str())
                 .bind(encode_finding(f)?)
                 .bind(at)
-                .bind(at)
-                .bind(FindingStatus::Open.as_str());
+                .bind(at);
+            query = match &f.exception {
+                Some(e) => query
+                    .bind(FindingStatus::Accepted.as_str())
+                    .bind(exception_note(e)),
+                None => query
+                    .bind(FindingStatus::Open.as_str())
+                    .bind(None::<String>),
+            };
         }
         query.execute(tx.conn()).await?;
         done += chunk.len() as u64;
@@ -447,6 +481,67 @@ impl Store {
         tx.changes_inputs = resolved > 0;
         tx.commit().await?;
         Ok(resolved)
+    }
+
+    /// Brings open findings of other engines (leaked secrets, activity alerts) in line with the
+    /// exceptions an assessment applied: accepted with the exception's note when one covers
+    /// them, reopened when the exception that accepted them no longer does. Acceptances made by
+    /// hand are left alone; resolved findings too. Returns how many rows changed.
+    pub async fn apply_exceptions<F: Borrow<Finding>>(
+        &self,
+        findings: &[F],
+    ) -> Result<u64, StoreError> {
+        let mut tx = self.begin_write().await?;
+        // Only the findings an exception covers now or covered before need a statement.
+        let mut before: std::collections::HashMap<String, String> =
+            std::collections::HashMap::new();
+        for row in tx
+            .query(&format!(
+                "SELECT id, status_note FROM findings \
+                 WHERE status = 'accepted' AND status_note LIKE '{EXCEPTION_NOTE}%'"
+            ))
+            .fetch_all(tx.conn())
+            .await?
+        {
+            before.insert(row.try_get(0)?, row.try_get(1)?);
+        }
+        let mut changed = 0;
+        for f in findings {
+            let f: &Finding = f.borrow();
+            let note = f.exception.as_ref().map(exception_note);
+            if before.get(&f.id) == note.as_ref() || (note.is_none() && !before.contains_key(&f.id))
+            {
+                continue;
+            }
+            let done = match &f.exception {
+                Some(e) => {
+                    tx.query(&format!(
+                        "UPDATE findings SET status = 'accepted', status_note = ? \
+                         WHERE id = ? AND (status = 'open' OR (status = 'accepted' \
+                         AND status_note LIKE '{EXCEPTION_NOTE}%' AND status_note <> ?))"
+                    ))
+                    .bind(exception_note(e))
+                    .bind(f.id.as_str())
+                    .bind(exception_note(e))
+                    .execute(tx.conn())
+                    .await?
+                }
+                None => {
+                    tx.query(&format!(
+                        "UPDATE findings SET status = 'open', status_note = NULL \
+                         WHERE id = ? AND status = 'accepted' AND status_note LIKE '{EXCEPTION_NOTE}%'"
+                    ))
+                    .bind(f.id.as_str())
+                    .execute(tx.conn())
+                    .await?
+                }
+            };
+            changed += done.rows_affected();
+        }
+        // Derived from exceptions, whose own changes raised the revision already.
+        tx.changes_inputs = false;
+        tx.commit().await?;
+        Ok(changed)
     }
 
     /// Sets a finding's status by hand (typically `Accepted` with a note, or back to `Open`).

@@ -48,7 +48,9 @@ mod findings;
 mod governance;
 mod inventory;
 mod migrations;
+mod ownership;
 mod remediation;
+mod review;
 mod usage;
 
 use std::path::{Path, PathBuf};
@@ -62,11 +64,14 @@ pub use activity::{ActivityCount, ActivityWrites, AppliedEvent, ApplyOutcome, Le
 pub use copy::{CopyReport, TableCopy};
 pub use dialect::Backend;
 pub use findings::{
-    AssessmentId, FindingFilter, FindingStatus, SavedRun, ScoredIdentity, ScoredRow, StoredFinding,
+    AssessmentId, EXCEPTION_NOTE, FindingFilter, FindingStatus, SavedRun, ScoredIdentity,
+    ScoredRow, StoredFinding,
 };
 pub use governance::{AuditEntry, ExceptionRow};
 pub use inventory::{ImportStats, KindStats, StoredIdentity, StoredRecord};
+pub use ownership::{AssignmentRow, RegistrationRow};
 pub use remediation::{DecisionRow, JournalRow, PlanRow};
+pub use review::{CampaignCounts, CampaignRow, CloseOutcome, ReviewDecisionRow, ReviewItemRow};
 pub use usage::{IngestedFile, SecretOccurrence};
 
 #[derive(Debug, thiserror::Error)]

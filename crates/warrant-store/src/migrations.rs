@@ -49,6 +49,14 @@ const SQLITE: &[(&str, &str)] = &[
         "0007_remediation.sql",
         include_str!("../migrations/sqlite/0007_remediation.sql"),
     ),
+    (
+        "0008_reviews.sql",
+        include_str!("../migrations/sqlite/0008_reviews.sql"),
+    ),
+    (
+        "0009_ownership.sql",
+        include_str!("../migrations/sqlite/0009_ownership.sql"),
+    ),
 ];
 
 /// The same schema for PostgreSQL.
@@ -80,6 +88,14 @@ const POSTGRES: &[(&str, &str)] = &[
     (
         "0007_remediation.sql",
         include_str!("../migrations/postgres/0007_remediation.sql"),
+    ),
+    (
+        "0008_reviews.sql",
+        include_str!("../migrations/postgres/0008_reviews.sql"),
+    ),
+    (
+        "0009_ownership.sql",
+        include_str!("../migrations/postgres/0009_ownership.sql"),
     ),
 ];
 
@@ -193,6 +209,16 @@ mod tests {
                 7,
                 "remediation",
                 "fbe33edb608bb76653baa5f388d7b61c36b908c3fabefe621b956d2e8da0d478ff899a03363cc11695033595aad1e9ec",
+            ),
+            (
+                8,
+                "reviews",
+                "a5d1f9c9832f1dfdae3c4d951cc1f94f98079377d3b0946460144c77cfb350de05ca119792ed1d1dfa5d1d3227bc89ab",
+            ),
+            (
+                9,
+                "ownership",
+                "18758e6b741970017cbaf635df1451a2c8588d2f93239758aa5b01f63482f75f5049ba3f33dced2e498b7f56105d41c7",
             ),
         ];
         let migrations = Embedded::of(Backend::Sqlite).migrations().unwrap();

@@ -106,6 +106,78 @@ impl Store {
         Ok(saved)
     }
 
+    /// Stores many plans at once (proposals in bulk), each with its audit row, in one
+    /// transaction of multi-row statements. Plans already stored are left as they are.
+    /// Returns how many were new.
+    pub async fn save_plans(&self, rows: &[PlanRow]) -> Result<u64, StoreError> {
+        const COLS: usize = 7;
+        let mut tx = self.begin_write().await?;
+        let mut saved = 0u64;
+        for chunk in rows.chunks(crate::dialect::MAX_BIND_PARAMS / COLS) {
+            let ids: Vec<&str> = chunk.iter().map(|r| r.id.as_str()).collect();
+            let sql = format!(
+                "SELECT id FROM plans WHERE id IN ({})",
+                dialect::placeholders(ids.len())
+            );
+            let mut q = tx.query(&sql);
+            for id in &ids {
+                q = q.bind(*id);
+            }
+            let existing: std::collections::HashSet<String> = q
+                .fetch_all(tx.conn())
+                .await?
+                .iter()
+                .map(|r| r.try_get::<String, _>(0))
+                .collect::<Result<_, _>>()?;
+            let mut seen = std::collections::HashSet::new();
+            let new: Vec<&PlanRow> = chunk
+                .iter()
+                .filter(|r| !existing.contains(&r.id) && seen.insert(r.id.as_str()))
+                .collect();
+            if new.is_empty() {
+                continue;
+            }
+            let sql = format!(
+                "INSERT INTO plans ({PLAN_COLUMNS}) VALUES {}",
+                dialect::value_rows(new.len(), COLS)
+            );
+            let mut q = tx.query(&sql);
+            for r in &new {
+                q = q
+                    .bind(r.id.as_str())
+                    .bind(r.identity.as_str())
+                    .bind(r.action.as_str())
+                    .bind(r.requested_by.as_str())
+                    .bind(dialect::timestamp(&r.created))
+                    .bind(r.required_approvals)
+                    .bind(r.data.as_str());
+            }
+            q.execute(tx.conn()).await?;
+            // The audit rows hold the plan id, not its whole text again: `plan show` has it.
+            let sql = format!(
+                "INSERT INTO audit (at, actor, action, subject, before, after) VALUES {}",
+                dialect::value_rows(new.len(), 6)
+            );
+            let mut q = tx.query(&sql);
+            for r in &new {
+                q = q
+                    .bind(dialect::timestamp(&r.created))
+                    .bind(r.requested_by.as_str())
+                    .bind("plan.propose")
+                    .bind(r.id.as_str())
+                    .bind(None::<String>)
+                    .bind(
+                        serde_json::json!({"action": r.action, "identity": r.identity}).to_string(),
+                    );
+            }
+            q.execute(tx.conn()).await?;
+            saved += new.len() as u64;
+        }
+        tx.changes_inputs = false;
+        tx.commit().await?;
+        Ok(saved)
+    }
+
     pub async fn plan(&self, id: &str) -> Result<Option<PlanRow>, StoreError> {
         let row = self
             .query(&format!("SELECT {PLAN_COLUMNS} FROM plans WHERE id = ?"))
@@ -179,14 +251,28 @@ impl Store {
 
     /// The decisions on `plan`, in the order they were made.
     pub async fn plan_decisions(&self, plan: &str) -> Result<Vec<DecisionRow>, StoreError> {
-        let rows = self
-            .query(
-                "SELECT seq, plan, decided_by, at, decision, reason FROM plan_decisions \
-                 WHERE plan = ? ORDER BY seq",
-            )
-            .bind(plan)
-            .fetch_all(&self.pool)
-            .await?;
+        self.decisions_where(Some(plan)).await
+    }
+
+    /// Every decision on every plan, in the order they were made (for listings: one query).
+    pub async fn all_plan_decisions(&self) -> Result<Vec<DecisionRow>, StoreError> {
+        self.decisions_where(None).await
+    }
+
+    async fn decisions_where(&self, plan: Option<&str>) -> Result<Vec<DecisionRow>, StoreError> {
+        let sql = format!(
+            "SELECT seq, plan, decided_by, at, decision, reason FROM plan_decisions{} ORDER BY seq",
+            if plan.is_some() {
+                " WHERE plan = ?"
+            } else {
+                ""
+            }
+        );
+        let mut q = self.query(&sql);
+        if let Some(plan) = plan {
+            q = q.bind(plan);
+        }
+        let rows = q.fetch_all(&self.pool).await?;
         rows.iter()
             .map(|r| {
                 let seq: i64 = r.try_get(0)?;
@@ -269,14 +355,29 @@ impl Store {
 
     /// The journal of `plan`, in the order it was written.
     pub async fn plan_journal(&self, plan: &str) -> Result<Vec<JournalRow>, StoreError> {
-        let rows = self
-            .query(
-                "SELECT seq, plan, step, direction, state, at, actor, output, error \
-                 FROM plan_journal WHERE plan = ? ORDER BY seq",
-            )
-            .bind(plan)
-            .fetch_all(&self.pool)
-            .await?;
+        self.journal_where(Some(plan)).await
+    }
+
+    /// Every plan's journal, in the order written (for listings: one query).
+    pub async fn all_plan_journals(&self) -> Result<Vec<JournalRow>, StoreError> {
+        self.journal_where(None).await
+    }
+
+    async fn journal_where(&self, plan: Option<&str>) -> Result<Vec<JournalRow>, StoreError> {
+        let sql = format!(
+            "SELECT seq, plan, step, direction, state, at, actor, output, error \
+             FROM plan_journal{} ORDER BY seq",
+            if plan.is_some() {
+                " WHERE plan = ?"
+            } else {
+                ""
+            }
+        );
+        let mut q = self.query(&sql);
+        if let Some(plan) = plan {
+            q = q.bind(plan);
+        }
+        let rows = q.fetch_all(&self.pool).await?;
         rows.iter()
             .map(|r| {
                 let seq: i64 = r.try_get(0)?;

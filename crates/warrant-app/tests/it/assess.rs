@@ -60,7 +60,7 @@ async fn assess_finds_what_the_demo_organisation_plants_and_the_queries_agree() 
     // The saved run is what the queries read.
     let views = query::inventory(
         &store,
-        &config.posture,
+        config.settings().rules(),
         now(),
         &InventoryFilter::default(),
         &NoProgress,
@@ -70,7 +70,7 @@ async fn assess_finds_what_the_demo_organisation_plants_and_the_queries_agree() 
     assert_eq!(views.len(), assessed.evaluation.assessment.identities.len());
     let aws_only = query::inventory(
         &store,
-        &config.posture,
+        config.settings().rules(),
         now(),
         &InventoryFilter {
             provider: Some(Provider::Aws),
@@ -84,7 +84,7 @@ async fn assess_finds_what_the_demo_organisation_plants_and_the_queries_agree() 
 
     let listed = query::findings(
         &store,
-        &config.posture,
+        config.settings().rules(),
         now(),
         &FindingsFilter {
             source: Some(FindingSource::Posture),
@@ -104,7 +104,7 @@ async fn assess_finds_what_the_demo_organisation_plants_and_the_queries_agree() 
 
     let detail = query::show(
         &store,
-        &config.posture,
+        config.settings().rules(),
         now(),
         "legacy-report-runner",
         now() - chrono::Duration::days(90),
@@ -119,7 +119,7 @@ async fn assess_finds_what_the_demo_organisation_plants_and_the_queries_agree() 
     assert!(detail.stored.is_some());
     let missing = query::show(
         &store,
-        &config.posture,
+        config.settings().rules(),
         now(),
         "no-such-identity",
         now(),

@@ -28,6 +28,7 @@ impl Config {
             import: &self.import,
             posture: &self.posture,
             activity: &self.activity,
+            governance: None,
         }
     }
 }

@@ -43,7 +43,7 @@ pub fn run(app: &App, args: AssessArgs) -> anyhow::Result<u8> {
         mut evaluation,
     } = app.run(warrant_app::assess(
         &store,
-        app.settings(),
+        app.settings()?,
         &fingerprinter,
         &args.paths,
         app.now(),

@@ -51,7 +51,7 @@ pub fn run(app: &App, args: DiscoverArgs) -> anyhow::Result<u8> {
     let bar = output::progress(None, "Discovering AWS IAM");
     let discovered = app.run(warrant_app::discover::aws_live(
         &store,
-        app.settings(),
+        app.settings()?,
         &app.fingerprinter()?,
         &options,
         app.now(),

@@ -30,6 +30,10 @@ enum ExceptionCommand {
         /// Include expired and withdrawn exceptions.
         #[arg(long)]
         all: bool,
+        /// Tell each listed exception's owner it is expiring, through the `[notify]` targets
+        /// (with --expiring).
+        #[arg(long, requires = "expiring")]
+        notify: bool,
     },
     /// Withdraw an exception before it expires (recorded, never deleted).
     Remove {
@@ -137,7 +141,11 @@ pub fn run(app: &App, args: ExceptionArgs) -> anyhow::Result<u8> {
             );
             Ok(crate::exit::OK)
         }
-        ExceptionCommand::List { expiring, all } => {
+        ExceptionCommand::List {
+            expiring,
+            all,
+            notify,
+        } => {
             let format = output::choose(app.format, Format::Table, &[Format::Table, Format::Json])?;
             let store = app.open_existing_store()?;
             let soon = expiring.unwrap_or_else(|| chrono::Duration::days(30));
@@ -151,6 +159,14 @@ pub fn run(app: &App, args: ExceptionArgs) -> anyhow::Result<u8> {
                             && v.withdrawn_at.is_none()
                 })
                 .collect();
+            if notify {
+                if app.config.notify.targets.is_empty() {
+                    anyhow::bail!(
+                        "--notify needs notification targets: add [[notify.targets]] to warrant.toml"
+                    );
+                }
+                app.notify(&warrant_app::notify::exception_events(&views, app.now()))?;
+            }
             if format == Format::Json {
                 println!("{}", serde_json::to_string_pretty(&views)?);
                 return Ok(crate::exit::OK);

@@ -88,7 +88,7 @@ pub fn run(app: &App, args: FindingsArgs) -> anyhow::Result<u8> {
         // One document with a rule table and locations: built whole.
         let view = app.run(warrant_app::query::findings(
             &store,
-            &app.config.posture,
+            app.rules()?,
             app.when(),
             &filter,
             &app.progress(),
@@ -106,7 +106,7 @@ pub fn run(app: &App, args: FindingsArgs) -> anyhow::Result<u8> {
     let mut sink = pipeline::Sink::new(format, warrant_report::FindingsCsv::new)?;
     let listed = app.block_on(warrant_app::query::each_finding(
         &store,
-        &app.config.posture,
+        app.rules()?,
         app.when(),
         &filter,
         limit,

@@ -23,7 +23,7 @@ pub fn run(app: &App, args: ImportArgs) -> anyhow::Result<u8> {
     let fingerprinter = app.fingerprinter()?;
     let imported = app.run(warrant_app::import_paths(
         &store,
-        app.settings(),
+        app.settings()?,
         &fingerprinter,
         &args.paths,
         app.now(),

@@ -48,7 +48,7 @@ pub fn run(app: &App, args: InventoryArgs) -> anyhow::Result<u8> {
     let mut sink = crate::cmd::pipeline::Sink::new(format, warrant_report::IdentitiesCsv::new)?;
     let listed = app.block_on(warrant_app::query::each_identity(
         &store,
-        &app.config.posture,
+        app.rules()?,
         app.when(),
         &filter,
         limit,

@@ -13,9 +13,12 @@ pub mod findings;
 pub mod import;
 pub mod ingest;
 pub mod inventory;
+pub mod owner;
 pub mod pipeline;
 pub mod plan;
 pub mod policy;
+pub mod register;
+pub mod review;
 pub mod rightsize;
 pub mod rules;
 pub mod scan;
@@ -53,6 +56,9 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Audit(args) => audit::run(&app, args),
         Command::Plan(args) => plan::run(&app, args),
         Command::Contain(args) => plan::contain(&app, args),
+        Command::Owner(args) => owner::run(&app, args),
+        Command::Register(args) => register::run(&app, args),
+        Command::Review(args) => review::run(&app, args),
         Command::Completions(_) | Command::Man(_) => Ok(crate::exit::OK),
     }
 }

@@ -47,6 +47,21 @@ enum PlanCommand {
     Decommission(ActionArgs),
     /// One plan for a suspected compromise: see `warrant contain`.
     Contain(ActionArgs),
+    /// Propose a plan for every open finding a plan can fix (old or leaked keys rotated,
+    /// unused keys disabled, machines' console passwords removed, identities past their tier's
+    /// decommission threshold decommissioned, administrators right-sized from their use).
+    /// Formats: table, json.
+    Propose {
+        /// Who asks (the requester of every plan).
+        #[arg(long = "as", value_name = "EMAIL", env = "WARRANT_USER")]
+        actor: String,
+        /// Rightsize from use since this long ago.
+        #[arg(long, value_name = "WINDOW", default_value = "90d", value_parser = output::parse_window)]
+        since: chrono::Duration,
+        /// The governance policy (default: ./warrant-policy.toml when present).
+        #[arg(long, value_name = "FILE")]
+        policy: Option<PathBuf>,
+    },
     /// Plans, newest first, with their status. Formats: table, json.
     List,
     /// One plan: its steps as a diff, decisions, and what was applied. Formats: table, json
@@ -127,9 +142,9 @@ pub struct RunArgs {
     /// Provider calls per second (default: the policy's remediation.calls_per_second).
     #[arg(long, value_name = "N")]
     rate: Option<u32>,
-    /// Who applies.
+    /// Who applies (recorded with every step; needed with --yes).
     #[arg(long = "as", value_name = "EMAIL", env = "WARRANT_USER")]
-    actor: String,
+    actor: Option<String>,
     /// The governance policy (default: ./warrant-policy.toml when present).
     #[arg(long, value_name = "FILE")]
     policy: Option<PathBuf>,
@@ -184,6 +199,11 @@ pub fn run(app: &App, args: PlanArgs) -> anyhow::Result<u8> {
         PlanCommand::Quarantine(a) => action(Action::Quarantine, a),
         PlanCommand::Decommission(a) => action(Action::Decommission, a),
         PlanCommand::Contain(a) => action(Action::Contain, a),
+        PlanCommand::Propose {
+            actor,
+            since,
+            policy,
+        } => propose_all(app, &actor, since, policy.as_deref()),
         PlanCommand::List => list(app),
         PlanCommand::Show { plan } => show(app, &plan),
         PlanCommand::Approve(d) => decide(app, d, true),
@@ -258,6 +278,74 @@ fn propose(app: &App, action: Action, args: ActionArgs) -> anyhow::Result<u8> {
     } else {
         print_plan(&view);
     }
+    notify_plan(app, &store, &view)?;
+    Ok(crate::exit::OK)
+}
+
+/// Tells the identity's owner (through `[notify]` targets) where the plan stands.
+fn notify_plan(app: &App, store: &warrant_store::Store, view: &PlanView) -> anyhow::Result<()> {
+    if app.config.notify.targets.is_empty() {
+        return Ok(());
+    }
+    if let Some(event) = app.run(warrant_app::notify::plan_event(store, view, app.now()))? {
+        app.notify(&[event])?;
+    }
+    Ok(())
+}
+
+fn propose_all(
+    app: &App,
+    actor: &str,
+    since: chrono::Duration,
+    policy: Option<&std::path::Path>,
+) -> anyhow::Result<u8> {
+    let format = output::choose(app.format, Format::Table, &[Format::Table, Format::Json])?;
+    let policy = crate::cmd::policy::load(policy)?;
+    let store = app.open_existing_store()?;
+    let now = app.now();
+    let progress = app.progress();
+    let proposals = app.run(remediation::propose_from_findings(
+        &store,
+        &policy,
+        now,
+        actor,
+        now - since,
+        &progress,
+    ))?;
+    if format == Format::Json {
+        println!("{}", serde_json::to_string_pretty(&proposals)?);
+        return Ok(crate::exit::OK);
+    }
+    let mut by_action: std::collections::BTreeMap<Action, usize> = Default::default();
+    for (_, _, action) in &proposals.proposed {
+        *by_action.entry(*action).or_default() += 1;
+    }
+    println!(
+        "Proposed {} plan(s) ({} new) from open findings:",
+        proposals.proposed.len(),
+        proposals.new
+    );
+    for (action, n) in &by_action {
+        println!("  {action:<22} {n}");
+    }
+    if !proposals.skipped.is_empty() {
+        println!(
+            "\nNo plan for {} (identity, action):",
+            proposals.skipped.len()
+        );
+        for (identity, action, why) in proposals.skipped.iter().take(20) {
+            println!("  {action} on {identity}: {why}");
+        }
+        if proposals.skipped.len() > 20 {
+            println!(
+                "  … and {} more (--format json lists them all)",
+                proposals.skipped.len() - 20
+            );
+        }
+    }
+    println!(
+        "\nEach needs approval: warrant plan list, then warrant plan approve PLAN --as EMAIL."
+    );
     Ok(crate::exit::OK)
 }
 
@@ -321,11 +409,19 @@ fn decide(app: &App, args: DecideArgs, approve: bool) -> anyhow::Result<u8> {
             view.plan.id
         );
     }
+    notify_plan(app, &store, &view)?;
     Ok(crate::exit::OK)
 }
 
 fn run_plan(app: &App, args: RunArgs, rollback: bool) -> anyhow::Result<u8> {
     let format = output::choose(app.format, Format::Table, &[Format::Table, Format::Json])?;
+    let actor = match (&args.actor, args.yes) {
+        (Some(actor), _) => actor.clone(),
+        (None, false) => "dry-run".to_string(),
+        (None, true) => anyhow::bail!(
+            "who is making the changes? --as EMAIL (or WARRANT_USER): every step is recorded with its actor"
+        ),
+    };
     let policy = crate::cmd::policy::load(args.policy.as_deref())?;
     let store = app.open_existing_store()?;
     let options = warrant_aws_live::LiveOptions {
@@ -351,26 +447,20 @@ fn run_plan(app: &App, args: RunArgs, rollback: bool) -> anyhow::Result<u8> {
             );
         }
         app.run(remediation::rollback(
-            &store,
-            &args.plan,
-            &executor,
-            &args.actor,
-            &pace,
+            &store, &args.plan, &executor, &actor, &pace,
         ))?
     } else {
         app.run(remediation::apply(
-            &store,
-            &args.plan,
-            &executor,
-            &args.actor,
-            &pace,
-            !args.yes,
+            &store, &args.plan, &executor, &actor, &pace, !args.yes,
         ))?
     };
     if format == Format::Json {
         println!("{}", serde_json::to_string_pretty(&result)?);
     } else {
         print_run(&result);
+    }
+    if !rollback && args.yes {
+        notify_plan(app, &store, &result.plan)?;
     }
     Ok(
         if remediation::succeeded(&result.report.outcome)

@@ -71,6 +71,22 @@ fn check(app: &App, file: Option<PathBuf>) -> anyhow::Result<u8> {
     }
     println!("\nEvery other identity — the defaults");
     print_thresholds(&policy.defaults);
+    let r = &policy.remediation;
+    println!(
+        "\nRemediation: rotated keys go to {}; the old key stays {} h when the new one is unused; {} provider call(s) per second; decommission plans are due in {} days; containment {}.",
+        r.secret_name.as_deref().map_or_else(
+            || "the secret the user's warrant:secret tag names".to_string(),
+            |n| format!("secret {n}")
+        ),
+        r.grace_hours,
+        r.calls_per_second,
+        r.decommission_days,
+        if r.containment_without_approval {
+            "applies without approval (break-glass, recorded)"
+        } else {
+            "needs approval like any plan"
+        }
+    );
     println!(
         "\nExceptions last at most {} days; unowned reviews go to {}.",
         policy.max_exception_days,

@@ -28,7 +28,7 @@ pub fn run(app: &App, args: ShowArgs) -> anyhow::Result<u8> {
     let since = app.now() - args.usage_since;
     let detail = app.run(warrant_app::query::show(
         &store,
-        &app.config.posture,
+        app.rules()?,
         app.when(),
         &args.id,
         since,

@@ -217,7 +217,7 @@ fn rules_lists_every_engine_with_filters_and_formats() {
     let dir = tempfile::tempdir().unwrap();
     let store = dir.path().join("w.db");
     let all = rule_ids(&store, &[]);
-    assert_eq!(all.len(), 48);
+    assert_eq!(all.len(), 51);
     assert!(all.iter().any(|r| r == "no-owner"));
     assert!(all.iter().any(|r| r == "activity-privilege-change"));
     assert!(all.iter().any(|r| r == "leaked-secret"));
@@ -634,7 +634,7 @@ fn each_command_accepts_exactly_the_formats_its_help_names() {
     let missing = dir.path().join("missing");
     let missing = missing.to_str().unwrap();
     let all = ["table", "json", "jsonl", "csv", "html", "sarif"];
-    let commands: [&[&str]; 18] = [
+    let commands: [&[&str]; 19] = [
         &["import", missing],
         &["discover", "aws", "--live"],
         &["inventory"],
@@ -652,6 +652,7 @@ fn each_command_accepts_exactly_the_formats_its_help_names() {
         &["audit"],
         &["plan", "list"],
         &["contain", "x", "--as", "ada@example.com"],
+        &["review", "list"],
         &["config"],
     ];
     for command in commands {

@@ -459,6 +459,27 @@ registry! {
         description: "A machine user's console password has been used: a person is signing in as the machine identity.",
         remediation: "Find who signs in as it, give them their own access, and delete the machine user's login profile.",
     }
+    NoPurpose = "no-purpose" {
+        engine: Posture, owasp: Nhi1, related: [], severity: Low,
+        tactics: [], techniques: [],
+        title: "Identity has no documented purpose",
+        description: "The governance policy's tier requires a purpose (a `purpose` or `description` tag, label or annotation) and none is recorded, so nobody can tell whether the identity is still needed.",
+        remediation: "Record what the identity is for (a `purpose` tag), or decommission it if nobody knows.",
+    }
+    NoExpiry = "no-expiry" {
+        engine: Posture, owasp: Nhi1, related: [Nhi7], severity: Low,
+        tactics: [], techniques: [],
+        title: "Identity has no expiry",
+        description: "The governance policy's tier requires an expiry (an `expires` tag or a registration with one) and the identity has none, so it lives until someone remembers it.",
+        remediation: "Set an expiry date (an `expires` tag, or register the identity with `warrant register --expires`).",
+    }
+    EnvironmentNotAllowed = "environment-not-allowed" {
+        engine: Posture, owasp: Nhi8, related: [], severity: Medium,
+        tactics: [], techniques: [],
+        title: "Identity is in an environment its tier does not allow",
+        description: "The governance policy's tier lists the environments its identities may live in, and this identity's environment is not one of them.",
+        remediation: "Move the workload to an identity of the allowed environment, or correct the identity's environment tag.",
+    }
 
     ActivityPrivilegeChange = "activity-privilege-change" {
         engine: Activity, owasp: Nhi5, related: [], severity: High,
@@ -617,7 +638,7 @@ mod tests {
                 assert!(!spec.tactics.is_empty(), "{id}");
             }
         }
-        assert_eq!(of_engine(FindingSource::Posture).count(), 30);
+        assert_eq!(of_engine(FindingSource::Posture).count(), 33);
         assert_eq!(of_engine(FindingSource::Activity).count(), 17);
         assert_eq!(of_engine(FindingSource::Secret).count(), 1);
     }

@@ -18,15 +18,20 @@ use warrant_core::{
 };
 
 use crate::config::PostureConfig;
+use crate::governance::TierRules;
 
+/// What the rules read besides the identity: shared by every identity but `config` and
+/// `tier`, which are the identity's governance tier's when a policy applies.
+#[derive(Clone, Copy)]
 pub(crate) struct Context<'a> {
     pub index: &'a InventoryIndex<'a>,
     pub config: &'a PostureConfig,
+    pub tier: Option<&'a TierRules>,
     pub now: Timestamp,
     pub privileges: &'a HashMap<String, Arc<PrivilegeSummary>>,
-    pub our_accounts: HashSet<String>,
-    pub account_environment: HashMap<String, Environment>,
-    pub fingerprint_holders: HashMap<&'a str, Vec<&'a str>>,
+    pub our_accounts: &'a HashSet<String>,
+    pub account_environment: &'a HashMap<String, Environment>,
+    pub fingerprint_holders: &'a HashMap<&'a str, Vec<&'a str>>,
     pub directory_loaded: bool,
 }
 
@@ -179,6 +184,7 @@ pub(crate) fn evaluate(identity: &Identity, ctx: &Context<'_>, out: &mut Emitter
     }
 
     ownership::ownership(&subject, ctx, out);
+    ownership::requirements(&subject, ctx, out);
     ownership::unused(&subject, ctx, out);
     trust::trust_into(&subject, ctx, out);
     trust::third_party_apps(&subject, ctx, out);

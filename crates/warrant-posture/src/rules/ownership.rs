@@ -21,7 +21,9 @@ pub(super) fn ownership(subject: &Subject<'_>, ctx: &Context<'_>, out: &mut Emit
                 .attachments_by_identity
                 .contains_key(identity.id.as_str()));
     if !exempt_from_ownership {
-        if identity.owners.is_empty() {
+        // A tier that does not require an owner (say, sandbox) does not ask for one.
+        let required = ctx.tier.is_none_or(|t| t.require_owner);
+        if identity.owners.is_empty() && required {
             out.emit(
                 RuleId::NoOwner,
                 identity,
@@ -110,6 +112,60 @@ pub(super) fn ownership(subject: &Subject<'_>, ctx: &Context<'_>, out: &mut Emit
 }
 
 /// Identities and credentials nobody uses any more (NHI1).
+/// What the identity's governance tier requires of it: a purpose, an expiry, an allowed
+/// environment. Without a governance policy nothing is required here.
+pub(super) fn requirements(subject: &Subject<'_>, ctx: &Context<'_>, out: &mut Emitter<'_>) {
+    let Some(tier) = ctx.tier else { return };
+    let identity = subject.identity;
+    if subject.is_human || provider_managed(identity) {
+        return;
+    }
+    if tier.require_purpose
+        && identity
+            .purpose
+            .as_deref()
+            .is_none_or(|p| p.trim().is_empty())
+    {
+        out.emit(
+            RuleId::NoPurpose,
+            identity,
+            "",
+            None,
+            vec![format!(
+                "Tier {} requires a purpose; {} {} records none.",
+                tier.name, identity.kind, identity.name
+            )],
+        );
+    }
+    if tier.require_expiry && crate::governance::recorded_expiry(identity).is_none() {
+        out.emit(
+            RuleId::NoExpiry,
+            identity,
+            "",
+            None,
+            vec![format!(
+                "Tier {} requires an expiry; {} {} has no expires tag.",
+                tier.name, identity.kind, identity.name
+            )],
+        );
+    }
+    if !tier.environments.is_empty() && !tier.environments.contains(&identity.environment) {
+        let allowed: Vec<&str> = tier.environments.iter().map(|e| e.as_str()).collect();
+        out.emit(
+            RuleId::EnvironmentNotAllowed,
+            identity,
+            "",
+            None,
+            vec![format!(
+                "Tier {} allows {}; the identity is in {}.",
+                tier.name,
+                allowed.join(", "),
+                identity.environment
+            )],
+        );
+    }
+}
+
 pub(super) fn unused(subject: &Subject<'_>, ctx: &Context<'_>, out: &mut Emitter<'_>) {
     let identity = subject.identity;
     let config = ctx.config;
@@ -122,31 +178,41 @@ pub(super) fn unused(subject: &Subject<'_>, ctx: &Context<'_>, out: &mut Emitter
         && !provider_managed(identity)
         && !grace(identity.created)
     {
+        // Past the tier's decommission threshold, the same finding is more urgent.
+        let past_delete = |idle: i64| {
+            ctx.tier
+                .and_then(|t| t.delete_after_days.map(|d| (t, d)))
+                .filter(|(_, d)| idle > *d)
+        };
+        let escalate = |idle: i64, evidence: &mut Vec<String>| {
+            past_delete(idle).map(|(t, d)| {
+                evidence.push(format!(
+                    "Tier {} decommissions identities unused for {d} days.",
+                    t.name
+                ));
+                warrant_core::Severity::High
+            })
+        };
         match identity.last_used {
-            Some(last) if days(last, now) > config.unused_days => out.emit(
-                RuleId::IdentityUnused,
-                identity,
-                "",
-                None,
-                vec![format!(
+            Some(last) if days(last, now) > config.unused_days => {
+                let mut evidence = vec![format!(
                     "Last used {} ({} days before {}).",
                     date(last),
                     days(last, now),
                     date(now)
-                )],
-            ),
+                )];
+                let severity = escalate(days(last, now), &mut evidence);
+                out.emit(RuleId::IdentityUnused, identity, "", severity, evidence);
+            }
             None if identity
                 .created
                 .is_some_and(|c| days(c, now) > config.unused_days) =>
             {
                 let created = identity.created.map(date).unwrap_or_default();
-                out.emit(
-                    RuleId::IdentityUnused,
-                    identity,
-                    "",
-                    None,
-                    vec![format!("Never used since it was created on {created}.")],
-                );
+                let mut evidence = vec![format!("Never used since it was created on {created}.")];
+                let idle = identity.created.map_or(0, |c| days(c, now));
+                let severity = escalate(idle, &mut evidence);
+                out.emit(RuleId::IdentityUnused, identity, "", severity, evidence);
             }
             _ => {}
         }

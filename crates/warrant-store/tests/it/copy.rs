@@ -112,6 +112,33 @@ async fn populated(store: &Store) {
         .withdraw_exception(&exception.id, "carol@example.com", t(5))
         .await
         .unwrap();
+    // Ownership and registration: an assignment, a registration and a decision on it.
+    store
+        .assign_owner(
+            "u1",
+            "alice@example.com",
+            "bob@example.com",
+            t(5),
+            Some("lead"),
+        )
+        .await
+        .unwrap();
+    let registration = warrant_store::RegistrationRow {
+        id: "reg-0123456789abcdef".into(),
+        name: "svc-export".into(),
+        kind: "aws_user".into(),
+        owner: "alice@example.com".into(),
+        requested_by: "alice@example.com".into(),
+        created: t(5),
+        expires: Some(t(25)),
+        data: r#"{"id":"reg-0123456789abcdef"}"#.into(),
+        decision: None,
+    };
+    store.register(&registration).await.unwrap();
+    store
+        .decide_registration(&registration.id, "bob@example.com", t(5), "approve", None)
+        .await
+        .unwrap();
     // Remediation: a plan, a decision on it and a journal record.
     let plan = warrant_store::PlanRow {
         id: "plan-0123456789abcdef".into(),
@@ -142,6 +169,45 @@ async fn populated(store: &Store) {
             },
             0,
         )
+        .await
+        .unwrap();
+    // Reviews: a campaign with an item and a decision on it.
+    let campaign = warrant_store::CampaignRow {
+        id: "2026-Q4".into(),
+        scope: "tier=prod".into(),
+        due: chrono::NaiveDate::from_ymd_opt(2026, 12, 31).unwrap(),
+        fallback_reviewer: Some("secops@example.com".into()),
+        usage_since: t(1),
+        basis: "evaluated".into(),
+        started_by: "alice@example.com".into(),
+        started_at: t(6),
+        closed_by: None,
+        closed_at: None,
+    };
+    let item = warrant_store::ReviewItemRow {
+        campaign: campaign.id.clone(),
+        item: 1,
+        identity: "arn:aws:iam::123456789012:user/ci".into(),
+        name: "ci".into(),
+        reviewer: "bob@example.com".into(),
+        assigned: "owner (tag:owner)".into(),
+        evidence: r#"{"risk":1.5}"#.into(),
+    };
+    store.start_review(&campaign, &[item]).await.unwrap();
+    store
+        .record_review_decision(&warrant_store::ReviewDecisionRow {
+            seq: 0,
+            campaign: campaign.id.clone(),
+            item: 1,
+            decision: "disable".into(),
+            reason: None,
+            decided_by: "bob@example.com".into(),
+            authority: "assigned".into(),
+            at: t(7),
+            plan: Some(plan.id.clone()),
+            plan_error: None,
+            supersedes: None,
+        })
         .await
         .unwrap();
 }

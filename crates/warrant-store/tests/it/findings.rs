@@ -721,3 +721,62 @@ async fn findings_stream_most_severe_first_and_stop_at_a_limit(db) {
     assert_eq!(store.count_findings(&by_owasp).await.unwrap(), 2);
 }
 }
+
+fn excepted(mut f: Finding, id: &str) -> Finding {
+    f.exception = Some(warrant_core::ExceptionRef {
+        id: id.into(),
+        owner: "alice@example.com".into(),
+        expires: t(20),
+        reason: "vendor migration".into(),
+    });
+    f
+}
+
+conformance! {
+/// A finding an exception covers is stored accepted with a note naming the exception, reopens
+/// when no exception covers it, and follows a renewed exception; an acceptance made by hand is
+/// never reopened by a run. Other engines' findings follow through `apply_exceptions`.
+#[tokio::test]
+async fn exceptions_accept_and_reopen_findings_but_never_a_hand_acceptance(db) {
+    let store = db.open().await;
+    let old_key = finding(RuleId::AccessKeyOld, "u1", Severity::High);
+    let no_owner = finding(RuleId::NoOwner, "u2", Severity::Medium);
+    let leak = finding(RuleId::LeakedSecret, "u1", Severity::Critical);
+    store.save_assessment(t(1), FindingSource::Secret, std::slice::from_ref(&leak), NO_RISKS).await.unwrap();
+    store
+        .save_assessment(t(1), FindingSource::Posture, &[excepted(old_key.clone(), "exc-0000000000000001"), no_owner.clone()], NO_RISKS)
+        .await
+        .unwrap();
+    let k = status_of(&store, &old_key.id).await;
+    assert_eq!(k.status, FindingStatus::Accepted);
+    assert!(k.note.as_deref().unwrap().starts_with("exception exc-0000000000000001 until 2026-04-20"), "{:?}", k.note);
+    // By hand: no-owner accepted; a later run leaves it accepted whatever exceptions say.
+    store.set_finding_status(&no_owner.id, FindingStatus::Accepted, Some("known vendor")).await.unwrap();
+
+    // A renewed exception replaces the note; the finding stays accepted.
+    store
+        .save_assessment(t(2), FindingSource::Posture, &[excepted(old_key.clone(), "exc-0000000000000002"), no_owner.clone()], NO_RISKS)
+        .await
+        .unwrap();
+    let k = status_of(&store, &old_key.id).await;
+    assert_eq!(k.status, FindingStatus::Accepted);
+    assert!(k.note.as_deref().unwrap().contains("exc-0000000000000002"));
+
+    // Expired: raised without an exception, it is open again; the hand acceptance stays.
+    store
+        .save_assessment(t(3), FindingSource::Posture, &[old_key.clone(), no_owner.clone()], NO_RISKS)
+        .await
+        .unwrap();
+    let k = status_of(&store, &old_key.id).await;
+    assert_eq!((k.status, k.note), (FindingStatus::Open, None));
+    let o = status_of(&store, &no_owner.id).await;
+    assert_eq!((o.status, o.note.as_deref()), (FindingStatus::Accepted, Some("known vendor")));
+
+    // Other engines' findings.
+    assert_eq!(store.apply_exceptions(&[excepted(leak.clone(), "exc-0000000000000003")]).await.unwrap(), 1);
+    assert_eq!(status_of(&store, &leak.id).await.status, FindingStatus::Accepted);
+    assert_eq!(store.apply_exceptions(&[excepted(leak.clone(), "exc-0000000000000003")]).await.unwrap(), 0, "nothing to change");
+    assert_eq!(store.apply_exceptions(std::slice::from_ref(&leak)).await.unwrap(), 1);
+    assert_eq!(status_of(&store, &leak.id).await.status, FindingStatus::Open);
+}
+}

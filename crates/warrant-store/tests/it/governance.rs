@@ -133,3 +133,50 @@ async fn plans_decisions_and_journals_are_appended_and_audited(db) {
     assert_eq!(store.revision().await.unwrap(), revision, "plans are not inputs of an assessment");
 }
 }
+
+conformance! {
+/// Owner assignments are a history (the latest per identity is in force, a withdrawal is an
+/// empty owner), registrations are requested once and decided by appending; owners and
+/// approvals raise the revision (they change what an assessment reads), a request does not.
+#[tokio::test]
+async fn owners_are_a_history_and_registrations_are_decided_by_appending(db) {
+    let store = db.open().await;
+    let r0 = store.revision().await.unwrap();
+    store.assign_owner("u1", "dana@example.com", "bob@example.com", t(1), Some("team lead")).await.unwrap();
+    store.assign_owner("u1", "erin@example.com", "bob@example.com", t(2), None).await.unwrap();
+    store.assign_owner("u2", "", "bob@example.com", t(2), Some("back to the tag")).await.unwrap();
+    assert!(store.revision().await.unwrap() > r0);
+    let history = store.owner_history("u1").await.unwrap();
+    assert_eq!(history.iter().map(|a| a.owner.as_str()).collect::<Vec<_>>(), ["dana@example.com", "erin@example.com"]);
+    assert_eq!(history[0].reason.as_deref(), Some("team lead"));
+    let latest = store.latest_owner_assignments().await.unwrap();
+    assert_eq!(
+        latest.iter().map(|a| (a.identity.as_str(), a.owner.as_str())).collect::<Vec<_>>(),
+        [("u1", "erin@example.com"), ("u2", "")]
+    );
+
+    let row = warrant_store::RegistrationRow {
+        id: "reg-0000000000000001".into(),
+        name: "svc-export".into(),
+        kind: "aws_user".into(),
+        owner: "dana@example.com".into(),
+        requested_by: "dana@example.com".into(),
+        created: t(3),
+        expires: Some(t(28)),
+        data: r#"{"id":"reg-0000000000000001"}"#.into(),
+        decision: None,
+    };
+    let r1 = store.revision().await.unwrap();
+    assert!(store.register(&row).await.unwrap());
+    assert!(!store.register(&row).await.unwrap());
+    assert_eq!(store.revision().await.unwrap(), r1, "a request sanctions nothing");
+    assert_eq!(store.registrations().await.unwrap(), vec![row.clone()]);
+    store.decide_registration(&row.id, "bob@example.com", t(4), "approve", None).await.unwrap();
+    assert!(store.revision().await.unwrap() > r1);
+    let listed = store.registrations().await.unwrap();
+    assert_eq!(listed[0].decision, Some(("approve".to_string(), "bob@example.com".to_string())));
+
+    let actions: Vec<String> = store.audit_log().await.unwrap().into_iter().map(|e| e.action).collect();
+    assert_eq!(actions, ["owner.set", "owner.set", "owner.clear", "registration.request", "registration.approve"]);
+}
+}

@@ -22,3 +22,4 @@ mod findings;
 mod governance;
 mod inventory;
 mod open;
+mod review;

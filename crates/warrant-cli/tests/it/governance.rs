@@ -1,0 +1,622 @@
+#![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
+//! The governance policy and exceptions applied by `warrant assess` on the demo organisation:
+//! a covered finding carries its exception, leaves exposure, the totals and the open list, and
+//! comes back when the exception expires; tiers' thresholds and requirements judge their
+//! identities, and every finding names its tier.
+
+use std::path::Path;
+use std::process::Output;
+
+use crate::common::{demo_org, warrant_at};
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+const CI_DEPLOYER: &str = "arn:aws:iam::111111111111:user/ci-deployer";
+const LEGACY_RUNNER: &str = "arn:aws:iam::111111111111:role/legacy-report-runner";
+
+fn assess(dir: &Path, store: &Path, as_of: &str) -> serde_json::Value {
+    let demo = demo_org();
+    let out = warrant_at(
+        dir,
+        store,
+        &[
+            "--as-of",
+            as_of,
+            "assess",
+            demo.to_str().unwrap(),
+            "--format",
+            "json",
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    serde_json::from_str(&stdout(&out)).unwrap()
+}
+
+fn finding<'a>(doc: &'a serde_json::Value, rule: &str, identity: &str) -> &'a serde_json::Value {
+    doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"] == rule && f["identity"] == identity)
+        .unwrap_or_else(|| panic!("no {rule} on {identity}"))
+}
+
+fn exposure(doc: &serde_json::Value, identity: &str) -> f64 {
+    doc["identities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["id"] == identity)
+        .unwrap()["exposure"]
+        .as_f64()
+        .unwrap()
+}
+
+fn open_findings(dir: &Path, store: &Path, as_of: &str) -> Vec<(String, String)> {
+    let out = warrant_at(
+        dir,
+        store,
+        &["--as-of", as_of, "findings", "--format", "json"],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let list: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    list.as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["rule"].as_str().unwrap().to_string(),
+                f["identity"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn an_exception_covers_its_findings_until_it_expires() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("w.db");
+    let before = assess(dir.path(), &store, "2026-11-01");
+    assert!(finding(&before, "admin-equivalent", CI_DEPLOYER)["exception"].is_null());
+    let exposed = exposure(&before, CI_DEPLOYER);
+    assert!(exposed > 0.0);
+    let total = before["summary"]["findings"].as_u64().unwrap();
+
+    // One exception, two alternatives: a rule on one identity, or any no-owner on another.
+    let out = warrant_at(
+        dir.path(),
+        &store,
+        &[
+            "--as-of",
+            "2026-11-01",
+            "exception",
+            "add",
+            "--identity",
+            CI_DEPLOYER,
+            "--rule",
+            "admin-equivalent",
+            "--match",
+            &format!("identity={LEGACY_RUNNER},rule=no-owner"),
+            "--reason",
+            "break-glass deployer until the pipeline moves to OIDC",
+            "--expires",
+            "2026-12-31",
+            "--by",
+            "alice.chen@acme-analytics.example",
+            "--as",
+            "bob.kumar@acme-analytics.example",
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let exception = stdout(&out).split_whitespace().nth(1).unwrap().to_string();
+
+    let during = assess(dir.path(), &store, "2026-11-01");
+    let covered = finding(&during, "admin-equivalent", CI_DEPLOYER);
+    assert_eq!(covered["exception"]["id"], exception.as_str());
+    assert_eq!(
+        covered["exception"]["owner"],
+        "alice.chen@acme-analytics.example"
+    );
+    assert_eq!(
+        finding(&during, "no-owner", LEGACY_RUNNER)["exception"]["id"],
+        exception.as_str()
+    );
+    assert_eq!(during["summary"]["excepted"], 2);
+    assert_eq!(during["summary"]["findings"].as_u64().unwrap(), total - 2);
+    assert!(
+        exposure(&during, CI_DEPLOYER) < exposed,
+        "a covered finding leaves exposure"
+    );
+    let open = open_findings(dir.path(), &store, "2026-11-01");
+    assert!(!open.contains(&("admin-equivalent".into(), CI_DEPLOYER.into())));
+    assert!(open.contains(&(
+        "no-owner".into(),
+        "system:serviceaccount:payments:default".into()
+    )));
+    let table = stdout(&warrant_at(
+        dir.path(),
+        &store,
+        &[
+            "--as-of",
+            "2026-11-01",
+            "assess",
+            demo_org().to_str().unwrap(),
+        ],
+    ));
+    assert!(
+        table.contains("Covered by exceptions (2;") && table.contains(&exception),
+        "{table}"
+    );
+
+    // After it expires the findings are open again and count again.
+    let after = assess(dir.path(), &store, "2027-01-02");
+    assert!(finding(&after, "admin-equivalent", CI_DEPLOYER)["exception"].is_null());
+    assert!(after["summary"].get("excepted").is_none());
+    let open = open_findings(dir.path(), &store, "2027-01-02");
+    assert!(open.contains(&("admin-equivalent".into(), CI_DEPLOYER.into())));
+    assert!(open.contains(&("no-owner".into(), LEGACY_RUNNER.into())));
+}
+
+#[test]
+fn tiers_judge_their_identities_by_their_own_thresholds() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("w.db");
+    let without = assess(dir.path(), &store, "2026-11-01");
+    assert!(
+        without["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f.get("tier").is_none()),
+        "no policy, no tiers"
+    );
+    std::fs::write(
+        dir.path().join("warrant-policy.toml"),
+        r#"
+[defaults]
+rotation_days = 365
+
+[[tier]]
+name = "crown-jewels"
+match = { criticality = "critical", environment = "production" }
+require_purpose = true
+require_expiry = true
+
+[[tier]]
+name = "vendor-apps"
+match = { provider = "github" }
+require_owner = false
+require_purpose = true
+"#,
+    )
+    .unwrap();
+    let with = assess(dir.path(), &store, "2026-11-01");
+    let findings = with["findings"].as_array().unwrap();
+    assert!(
+        findings.iter().all(|f| f["tier"].is_string()),
+        "every finding names its tier"
+    );
+    // Critical production identities must record an expiry; the demo's record none.
+    let expiry: Vec<&serde_json::Value> = findings
+        .iter()
+        .filter(|f| f["rule"] == "no-expiry")
+        .collect();
+    assert!(!expiry.is_empty());
+    assert!(expiry.iter().all(|f| f["tier"] == "crown-jewels"));
+    // The vendor tier asks what each app is for; the demo's GitHub identities do not say.
+    assert!(
+        findings
+            .iter()
+            .any(|f| f["rule"] == "no-purpose" && f["tier"] == "vendor-apps")
+    );
+    // GitHub identities need no owner under this policy, unless the first tier (critical
+    // production) takes them: tiers are matched in order.
+    let no_owner = |doc: &serde_json::Value| -> Vec<(String, String)> {
+        doc["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["rule"] == "no-owner")
+            .map(|f| {
+                (
+                    f["identity"].as_str().unwrap().to_string(),
+                    f["tier"].as_str().unwrap_or("").to_string(),
+                )
+            })
+            .collect()
+    };
+    let (was, now) = (no_owner(&without), no_owner(&with));
+    assert!(now.iter().all(|(_, tier)| tier != "vendor-apps"), "{now:?}");
+    assert!(now.len() < was.len());
+    assert!(now.contains(&(
+        "github:acme-analytics/app/quickdeploy-ci".to_string(),
+        "crown-jewels".to_string()
+    )));
+    assert!(
+        !now.iter()
+            .any(|(i, _)| i == "github:acme-analytics/app/dependabot")
+    );
+    // A mistake in the policy stops the assessment, naming the file and the key.
+    std::fs::write(
+        dir.path().join("warrant-policy.toml"),
+        "[defaults]\nrotation_dayz = 30\n",
+    )
+    .unwrap();
+    let out = warrant_at(
+        dir.path(),
+        &store,
+        &["assess", demo_org().to_str().unwrap()],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("warrant-policy.toml") && stderr(&out).contains("rotation_dayz"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+/// A webhook receiver on loopback: answers 200 to every POST and keeps the bodies.
+fn receiver() -> (String, std::sync::mpsc::Receiver<String>) {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/hooks/warrant", listener.local_addr().unwrap());
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { return };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut length = 0usize;
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                    break;
+                }
+                let lower = line.to_ascii_lowercase();
+                if let Some(v) = lower.strip_prefix("content-length:") {
+                    length = v.trim().parse().unwrap_or(0);
+                }
+                if line == "\r\n" {
+                    break;
+                }
+            }
+            let mut body = vec![0; length];
+            reader.read_exact(&mut body).unwrap();
+            let _ = tx.send(String::from_utf8_lossy(&body).into_owned());
+            let _ = stream
+                .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+        }
+    });
+    (url, rx)
+}
+
+#[test]
+fn plans_and_expiring_exceptions_notify_their_owners_through_webhooks() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("w.db");
+    let (url, bodies) = receiver();
+    std::fs::write(
+        dir.path().join("warrant.toml"),
+        format!(
+            "version = 1\n[[notify.targets]]\nname = \"secops\"\nkind = \"webhook\"\nurl = \"{url}\"\n"
+        ),
+    )
+    .unwrap();
+    assess(dir.path(), &store, "2026-11-01");
+    let run = |args: &[&str]| {
+        let out = warrant_at(
+            dir.path(),
+            &store,
+            &[&["--as-of", "2026-11-01"][..], args].concat(),
+        );
+        assert!(out.status.success(), "{}", stderr(&out));
+        out
+    };
+    run(&[
+        "exception",
+        "add",
+        "--identity",
+        CI_DEPLOYER,
+        "--reason",
+        "pipeline migration",
+        "--expires",
+        "2026-11-20",
+        "--by",
+        "alice.chen@acme-analytics.example",
+        "--as",
+        "bob.kumar@acme-analytics.example",
+    ]);
+    let out = run(&["exception", "list", "--expiring", "30d", "--notify"]);
+    assert!(stderr(&out).contains("Notified: 1"), "{}", stderr(&out));
+    let body: serde_json::Value = serde_json::from_str(
+        &bodies
+            .recv_timeout(std::time::Duration::from_secs(10))
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(body["kind"], "exception.expiring");
+    assert_eq!(body["owner"], "alice.chen@acme-analytics.example");
+
+    run(&[
+        "plan",
+        "disable-key",
+        "--identity",
+        "svc-metrics-legacy",
+        "--as",
+        "bob.kumar@acme-analytics.example",
+    ]);
+    let body: serde_json::Value = serde_json::from_str(
+        &bodies
+            .recv_timeout(std::time::Duration::from_secs(10))
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(body["kind"], "plan.proposed");
+    assert_eq!(
+        body["identity"],
+        "arn:aws:iam::111111111111:user/svc-metrics-legacy"
+    );
+    assert!(
+        body["summary"]
+            .as_str()
+            .unwrap()
+            .contains("warrant plan approve")
+    );
+}
+
+#[test]
+fn plans_are_proposed_for_the_findings_a_plan_can_fix() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("w.db");
+    assess(dir.path(), &store, "2026-11-01");
+    let propose = || {
+        let out = warrant_at(
+            dir.path(),
+            &store,
+            &[
+                "--as-of",
+                "2026-11-01",
+                "plan",
+                "propose",
+                "--as",
+                "ada@acme-analytics.example",
+                "--format",
+                "json",
+            ],
+        );
+        assert!(out.status.success(), "{}", stderr(&out));
+        serde_json::from_str::<serde_json::Value>(&stdout(&out)).unwrap()
+    };
+    let first = propose();
+    let proposed: Vec<(String, String)> = first["proposed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p[1].as_str().unwrap().to_string(),
+                p[2].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert!(proposed.contains(&(
+        "arn:aws:iam::111111111111:user/svc-jenkins".into(),
+        "delete-login-profile".into()
+    )));
+    assert!(proposed.iter().any(|(_, a)| a == "disable-key"));
+    assert_eq!(first["new"].as_u64().unwrap() as usize, proposed.len());
+    // Without a secret to put a new key in, the old key's rotation is named, not planned.
+    assert!(
+        first["skipped"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s[1] == "rotate-key" && s[2].as_str().unwrap().contains("no secret"))
+    );
+    let again = propose();
+    assert_eq!(again["new"], 0, "the same plans are the same plans");
+    let list: serde_json::Value = serde_json::from_str(&stdout(&warrant_at(
+        dir.path(),
+        &store,
+        &["plan", "list", "--format", "json"],
+    )))
+    .unwrap();
+    assert_eq!(list.as_array().unwrap().len(), proposed.len());
+    assert!(
+        list.as_array()
+            .unwrap()
+            .iter()
+            .all(|p| p["status"] == "proposed")
+    );
+}
+
+#[test]
+fn owners_are_assigned_with_history_and_registrations_sanction_identities() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("w.db");
+    let before = assess(dir.path(), &store, "2026-11-01");
+    assert!(
+        before["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["rule"] == "no-owner" && f["identity"] == LEGACY_RUNNER)
+    );
+    let run = |args: &[&str]| {
+        let out = warrant_at(
+            dir.path(),
+            &store,
+            &[&["--as-of", "2026-11-01"][..], args].concat(),
+        );
+        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+        stdout(&out)
+    };
+    let refused = warrant_at(
+        dir.path(),
+        &store,
+        &[
+            "owner",
+            "set",
+            "legacy-report-runner",
+            "platform-team",
+            "--as",
+            "bob@acme-analytics.example",
+        ],
+    );
+    assert_eq!(refused.status.code(), Some(2));
+    run(&[
+        "owner",
+        "set",
+        "legacy-report-runner",
+        "carol.diaz@acme-analytics.example",
+        "--as",
+        "bob.kumar@acme-analytics.example",
+        "--reason",
+        "runs the reports",
+    ]);
+    run(&[
+        "owner",
+        "set",
+        "legacy-report-runner",
+        "dana.ng@acme-analytics.example",
+        "--as",
+        "bob.kumar@acme-analytics.example",
+    ]);
+    let view: serde_json::Value = serde_json::from_str(&run(&[
+        "owner",
+        "show",
+        "legacy-report-runner",
+        "--format",
+        "json",
+    ]))
+    .unwrap();
+    assert_eq!(view["owners"][0]["id"], "dana.ng@acme-analytics.example");
+    assert_eq!(
+        view["owners"][0]["source"],
+        "explicit:bob.kumar@acme-analytics.example"
+    );
+    assert_eq!(
+        view["history"].as_array().unwrap().len(),
+        2,
+        "changes are history, not overwrites"
+    );
+    // The assessment sees the owner.
+    let after = assess(dir.path(), &store, "2026-11-01");
+    assert!(
+        !after["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["rule"] == "no-owner" && f["identity"] == LEGACY_RUNNER)
+    );
+
+    // Registration: requested, refused to its requester, approved by another.
+    let out = run(&[
+        "register",
+        "add",
+        "--name",
+        "ci-deployer",
+        "--kind",
+        "aws_user",
+        "--account",
+        "111111111111",
+        "--owner",
+        "alice.chen@acme-analytics.example",
+        "--purpose",
+        "deploys the api",
+        "--environment",
+        "production",
+        "--expires",
+        "2026-11-20",
+        "--as",
+        "alice.chen@acme-analytics.example",
+    ]);
+    let id = out
+        .split_whitespace()
+        .nth(1)
+        .unwrap()
+        .trim_end_matches(':')
+        .to_string();
+    assert!(id.starts_with("reg-"), "{out}");
+    let own = warrant_at(
+        dir.path(),
+        &store,
+        &[
+            "--as-of",
+            "2026-11-01",
+            "register",
+            "approve",
+            &id,
+            "--as",
+            "alice.chen@acme-analytics.example",
+        ],
+    );
+    assert_eq!(own.status.code(), Some(2));
+    run(&[
+        "register",
+        "approve",
+        &id,
+        "--as",
+        "bob.kumar@acme-analytics.example",
+    ]);
+    let status: serde_json::Value =
+        serde_json::from_str(&run(&["register", "status", "--format", "json"])).unwrap();
+    let of = |identity: &str| {
+        status
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|v| v["identity"] == identity)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(of(CI_DEPLOYER)["registration"], "sanctioned");
+    assert_eq!(of(LEGACY_RUNNER)["registration"], "shadow");
+    // Past the registration's expiry its identity is proposed for decommissioning; powerful
+    // shadows for suspension.
+    let later = warrant_at(
+        dir.path(),
+        &store,
+        &[
+            "--as-of",
+            "2026-12-01",
+            "plan",
+            "propose",
+            "--as",
+            "ada@acme-analytics.example",
+            "--format",
+            "json",
+        ],
+    );
+    assert!(later.status.success(), "{}", stderr(&later));
+    let proposed: serde_json::Value = serde_json::from_str(&stdout(&later)).unwrap();
+    let actions: Vec<(String, String)> = proposed["proposed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p[1].as_str().unwrap().to_string(),
+                p[2].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert!(
+        actions.contains(&(CI_DEPLOYER.to_string(), "decommission".to_string())),
+        "{actions:?}"
+    );
+    assert!(
+        actions.iter().any(|(_, a)| a == "quarantine"),
+        "{actions:?}"
+    );
+    let audit = run(&["audit"]);
+    assert!(
+        audit.contains("owner.set") && audit.contains("registration.approve"),
+        "{audit}"
+    );
+}
