@@ -119,3 +119,55 @@ pub async fn send(notifier: &Notifier, events: &[Event]) -> Vec<Delivery> {
     }
     out
 }
+
+/// One event per reviewer: the items of a campaign they have to decide (at start), or a
+/// reminder of the pending ones with the overdue ones escalated (from `items`).
+pub fn review_events(
+    campaign: &crate::review::CampaignView,
+    items: &[crate::review::ItemView],
+    at: Timestamp,
+) -> Vec<Event> {
+    use warrant_lifecycle::review::ItemState;
+    let mut per: BTreeMap<(String, bool), usize> = BTreeMap::new();
+    for item in items {
+        match item.state {
+            ItemState::Pending => *per.entry((item.reviewer_now.clone(), false)).or_default() += 1,
+            ItemState::Overdue => *per.entry((item.reviewer_now.clone(), true)).or_default() += 1,
+            ItemState::Decided(_) => {}
+        }
+    }
+    per.into_iter()
+        .map(|((reviewer, overdue), n)| {
+            let mut details = BTreeMap::new();
+            details.insert("campaign".to_string(), campaign.name.clone());
+            details.insert("items".to_string(), n.to_string());
+            details.insert("due".to_string(), campaign.due.format("%Y-%m-%d").to_string());
+            Event {
+                kind: if overdue {
+                    EventKind::ReviewOverdue
+                } else {
+                    EventKind::ReviewAssigned
+                },
+                subject: format!("{}/{reviewer}/{}", campaign.name, if overdue { "overdue" } else { "pending" }),
+                identity: None,
+                owner: Some(reviewer.clone()),
+                title: if overdue {
+                    format!("Access review {}: {n} item(s) overdue, now yours", campaign.name)
+                } else {
+                    format!(
+                        "Access review {}: {n} item(s) to decide by {}",
+                        campaign.name,
+                        campaign.due.format("%Y-%m-%d")
+                    )
+                },
+                summary: format!(
+                    "See them with `warrant review show {} --reviewer {reviewer} --pending` and decide each with `warrant review decide`.",
+                    campaign.name
+                ),
+                link: None,
+                at,
+                details,
+            }
+        })
+        .collect()
+}

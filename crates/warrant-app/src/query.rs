@@ -641,6 +641,17 @@ pub async fn rightsize(
     since: Timestamp,
 ) -> Result<RightSized, AppError> {
     let id = resolve_in(store, wanted).await?;
+    rightsize_id(store, &id, since).await
+}
+
+/// [`rightsize`] for an identity named by its exact id (no look-up of every name: for callers
+/// that size many identities).
+pub async fn rightsize_id(
+    store: &Store,
+    id: &str,
+    since: Timestamp,
+) -> Result<RightSized, AppError> {
+    let id = id.to_string();
     let inventory = store
         .load_neighbourhood(&id)
         .await

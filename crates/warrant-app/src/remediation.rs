@@ -223,7 +223,7 @@ pub async fn propose(
         ask.deadline_days = Some(policy.remediation.decommission_days);
     }
     if request.action == Action::Rightsize {
-        let sized = crate::query::rightsize(store, &id, request.usage_since).await?;
+        let sized = crate::query::rightsize_id(store, &id, request.usage_since).await?;
         if sized.report.used.is_empty() {
             return Err(AppError::Invalid(format!(
                 "no use of {id} recorded since {}: ingest its activity first (warrant ingest), or a right-sized policy would allow nothing",
@@ -680,21 +680,23 @@ pub async fn propose_from_findings(
     }
     // What to do to whom, from the open findings (streamed: only the pairs are kept).
     let mut wanted: BTreeMap<(String, Action), String> = BTreeMap::new();
-    let filter = warrant_store::FindingFilter {
-        status: Some(warrant_store::FindingStatus::Open),
-        ..Default::default()
-    };
-    store
-        .each_finding(&filter, None, |f| -> Result<(), StoreError> {
-            if let Some(action) = propose::action_for(&f.finding) {
-                wanted
-                    .entry((f.finding.identity.clone(), action))
-                    .or_insert_with(|| format!("{}: {}", f.finding.rule, f.finding.title));
-            }
-            Ok(())
-        })
+    for (identity, rule, severity) in store
+        .open_finding_keys()
         .await
-        .context("reading open findings")?;
+        .context("reading open findings")?
+    {
+        let (Ok(rule), Ok(severity)) = (
+            rule.parse::<warrant_core::RuleId>(),
+            severity.parse::<warrant_core::Severity>(),
+        ) else {
+            continue;
+        };
+        if let Some(action) = propose::action_for_rule(rule, severity) {
+            wanted
+                .entry((identity, action))
+                .or_insert_with(|| format!("{} ({severity}): {}", rule, rule.spec().title));
+        }
+    }
     let mut out = Proposals::default();
     // Registration asks too, once the organisation registers identities: a powerful shadow
     // identity is suspended pending review, an expired registration decommissioned.
@@ -703,13 +705,13 @@ pub async fn propose_from_findings(
         return Ok(out);
     }
     progress.phase(crate::Phase::LoadingInventory, None);
-    // Plans need keys, console passwords, attachments and inline policies (to put them back),
-    // never managed policies' statements: those are most of a large inventory.
-    let mut inventory = store
-        .load_inventory_with_policies_of(warrant_core::PolicyKind::Inline)
+    // Plans need keys, console passwords and attachments; policies' statements (most of a
+    // large inventory) only to put an inline policy back, so the few plans that delete inline
+    // policies (decommission, rightsize) load their identity's neighbourhood instead.
+    let inventory = store
+        .load_identities_and_credentials()
         .await
         .context("loading the inventory")?;
-    crate::ownership::apply_owners(store, &mut inventory).await?;
     progress.done(crate::Phase::LoadingInventory);
     let index = inventory.index();
     let blast: HashMap<String, f64> = match store
@@ -741,6 +743,19 @@ pub async fn propose_from_findings(
             }
         }
     }
+    // Only identities with recorded use can be right-sized: one query instead of one per
+    // administrator.
+    let used: std::collections::HashSet<String> =
+        if wanted.keys().any(|(_, a)| *a == Action::Rightsize) {
+            store
+                .identities_used_since(usage_since)
+                .await
+                .context("reading recorded use")?
+                .into_iter()
+                .collect()
+        } else {
+            std::collections::HashSet::new()
+        };
     let revision = store
         .revision()
         .await
@@ -759,15 +774,45 @@ pub async fn propose_from_findings(
             .get(id.as_str())
             .cloned()
             .unwrap_or_default();
-        let attachments: Vec<(&Attachment, Option<&Policy>)> = index
-            .attachments_by_identity
-            .get(id.as_str())
-            .map(|list| {
-                list.iter()
-                    .map(|a| (*a, index.policy_by_id.get(a.policy.as_str()).copied()))
-                    .collect()
-            })
-            .unwrap_or_default();
+        if action == Action::Rightsize {
+            // Checked before anything is loaded: most administrators have no recorded use.
+            if propose::principal_of(identity).is_none() {
+                out.skipped.push((
+                    id,
+                    action,
+                    "right-sizing writes AWS IAM policies; change this identity's grants at its provider".into(),
+                ));
+                continue;
+            }
+            if !used.contains(&id) {
+                out.skipped
+                    .push((id, action, "no recorded use to size a policy from".into()));
+                continue;
+            }
+        }
+        let neighbourhood = if matches!(action, Action::Decommission | Action::Rightsize) {
+            Some(
+                store
+                    .load_neighbourhood(&id)
+                    .await
+                    .context("loading the identity's policies")?,
+            )
+        } else {
+            None
+        };
+        let attachments: Vec<(&Attachment, Option<&Policy>)> = match &neighbourhood {
+            Some(n) => n
+                .attachments
+                .iter()
+                .filter(|a| a.identity == id)
+                .map(|a| (a, n.policies.iter().find(|p| p.id == a.policy)))
+                .collect(),
+            None => index
+                .attachments_by_identity
+                .get(id.as_str())
+                .map(|list| list.iter().map(|a| (*a, None)).collect())
+                .unwrap_or_default(),
+        };
         let request = PlanRequest {
             action,
             identity: id.clone(),
@@ -787,15 +832,7 @@ pub async fn propose_from_findings(
             ask.deadline_days = Some(policy.remediation.decommission_days);
         }
         if action == Action::Rightsize {
-            if propose::principal_of(identity).is_none() {
-                out.skipped.push((
-                    id,
-                    action,
-                    "right-sizing writes AWS IAM policies; change this identity's grants at its provider".into(),
-                ));
-                continue;
-            }
-            let sized = crate::query::rightsize(store, &id, usage_since).await?;
+            let sized = crate::query::rightsize_id(store, &id, usage_since).await?;
             if sized.report.used.is_empty() {
                 out.skipped
                     .push((id, action, "no recorded use to size a policy from".into()));

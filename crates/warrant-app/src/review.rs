@@ -444,7 +444,7 @@ pub async fn start(
             })
             .collect();
         let usage = if identity.provider == Provider::Aws && used.contains(&identity.id) {
-            let sized = crate::query::rightsize(store, &identity.id, usage_since).await?;
+            let sized = crate::query::rightsize_id(store, &identity.id, usage_since).await?;
             let report = sized.report;
             let n_actions: usize = report.policy.statement.iter().map(|s| s.action.len()).sum();
             Some(UsageEvidence {

@@ -1003,8 +1003,16 @@ pub fn policy_document(statements: &[Statement]) -> String {
 /// The action whose plan fixes what a finding reports, when a plan can (an owner, a purpose or
 /// trust in another account need a person, not a provider call).
 pub fn action_for(finding: &warrant_core::Finding) -> Option<Action> {
+    action_for_rule(finding.rule, finding.severity)
+}
+
+/// [`action_for`] from a finding's rule and severity alone.
+pub fn action_for_rule(
+    rule: warrant_core::RuleId,
+    severity: warrant_core::Severity,
+) -> Option<Action> {
     use warrant_core::{RuleId, Severity};
-    match finding.rule {
+    match rule {
         RuleId::AccessKeyOld | RuleId::LeakedSecret => Some(Action::RotateKey),
         RuleId::CredentialUnused | RuleId::DisabledWithActiveCredentials => {
             Some(Action::DisableKey)
@@ -1013,7 +1021,7 @@ pub fn action_for(finding: &warrant_core::Finding) -> Option<Action> {
             Some(Action::DeleteLoginProfile)
         }
         // Past the tier's decommission threshold (the finding is then high): decommission.
-        RuleId::IdentityUnused if finding.severity >= Severity::High => Some(Action::Decommission),
+        RuleId::IdentityUnused if severity >= Severity::High => Some(Action::Decommission),
         RuleId::AdminEquivalent | RuleId::WildcardPermissions => Some(Action::Rightsize),
         _ => None,
     }

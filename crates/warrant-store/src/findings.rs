@@ -611,6 +611,18 @@ impl Store {
         Ok(())
     }
 
+    /// (identity, rule, severity) of every open finding, without decoding the findings: for
+    /// callers that act on many (bulk remediation proposals).
+    pub async fn open_finding_keys(&self) -> Result<Vec<(String, String, String)>, StoreError> {
+        let rows = self
+            .query("SELECT identity, rule, severity FROM findings WHERE status = 'open'")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
+            .collect()
+    }
+
     /// How many stored findings match `filter`.
     pub async fn count_findings(&self, filter: &FindingFilter) -> Result<u64, StoreError> {
         let (clause, binds) = filter.where_clause();

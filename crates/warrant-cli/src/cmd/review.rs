@@ -39,6 +39,10 @@ enum ReviewCommand {
         /// Only items not decided yet (overdue included).
         #[arg(long)]
         pending: bool,
+        /// Remind each reviewer of their pending items (overdue ones as escalated), through
+        /// the `[notify]` targets.
+        #[arg(long)]
+        notify: bool,
     },
     /// Record a decision on an item: keep (with --reason), rightsize, rotate, disable or
     /// decommission (each of these writes a remediation plan for approval). Formats: table,
@@ -90,6 +94,9 @@ struct StartArgs {
     /// The governance policy (default: ./warrant-policy.toml when present).
     #[arg(long, value_name = "FILE")]
     policy: Option<PathBuf>,
+    /// Tell each reviewer what they have to decide, through the `[notify]` targets.
+    #[arg(long)]
+    notify: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -138,7 +145,8 @@ pub fn run(app: &App, args: ReviewArgs) -> anyhow::Result<u8> {
             campaign,
             reviewer,
             pending,
-        } => show(app, &campaign, ItemFilter { reviewer, pending }),
+            notify,
+        } => show(app, &campaign, ItemFilter { reviewer, pending }, notify),
         ReviewCommand::Decide(decide) => run_decide(app, decide),
         ReviewCommand::Close {
             campaign,
@@ -172,6 +180,24 @@ fn run_start(app: &App, args: StartArgs) -> anyhow::Result<u8> {
         &args.actor,
         &app.progress(),
     ))?;
+    if args.notify {
+        if app.config.notify.targets.is_empty() {
+            anyhow::bail!(
+                "--notify needs notification targets: add [[notify.targets]] to warrant.toml"
+            );
+        }
+        let (campaign, items) = app.run(review::show(
+            &store,
+            &started.campaign.name,
+            app.now(),
+            &review::ItemFilter::default(),
+        ))?;
+        app.notify(&warrant_app::notify::review_events(
+            &campaign,
+            &items,
+            app.now(),
+        ))?;
+    }
     if format == Format::Json {
         println!("{}", serde_json::to_string_pretty(&started)?);
         return Ok(crate::exit::OK);
@@ -271,10 +297,22 @@ fn print_item(item: &ItemView) {
     println!("       {}", item.evidence.summary());
 }
 
-fn show(app: &App, campaign: &str, filter: ItemFilter) -> anyhow::Result<u8> {
+fn show(app: &App, campaign: &str, filter: ItemFilter, notify: bool) -> anyhow::Result<u8> {
     let format = table_or_json(app)?;
     let store = app.open_existing_store()?;
     let (campaign, items) = app.run(review::show(&store, campaign, app.now(), &filter))?;
+    if notify {
+        if app.config.notify.targets.is_empty() {
+            anyhow::bail!(
+                "--notify needs notification targets: add [[notify.targets]] to warrant.toml"
+            );
+        }
+        app.notify(&warrant_app::notify::review_events(
+            &campaign,
+            &items,
+            app.now(),
+        ))?;
+    }
     if format == Format::Json {
         let doc = serde_json::json!({ "campaign": campaign, "items": items });
         println!("{}", serde_json::to_string_pretty(&doc)?);

@@ -720,6 +720,12 @@ fn quiet_draws_no_progress_bars_on_a_terminal() {
 fn policy_check_refuses_mistakes_with_the_line_and_shows_the_tiers() {
     let dir = tempfile::tempdir().unwrap();
     let store = dir.path().join("w.db");
+    // The documented example is a valid policy.
+    let example =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/warrant-policy.toml");
+    let out = warrant(&store, &["policy", "check", example.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("crown-jewels"), "{}", stdout(&out));
     let bad = dir.path().join("bad.toml");
     std::fs::write(&bad, "[defaults]\nrotation_dayz = 30\n").unwrap();
     let out = warrant(&store, &["policy", "check", bad.to_str().unwrap()]);

@@ -367,6 +367,41 @@ fn plans_and_expiring_exceptions_notify_their_owners_through_webhooks() {
             .unwrap()
             .contains("warrant plan approve")
     );
+
+    // An access review tells each reviewer what they have to decide.
+    std::fs::write(
+        dir.path().join("warrant-policy.toml"),
+        "fallback_reviewer = \"security@acme-analytics.example\"\n",
+    )
+    .unwrap();
+    run(&[
+        "review",
+        "start",
+        "--name",
+        "2026-Q4",
+        "--scope",
+        "kind=aws_user",
+        "--due",
+        "2026-12-31",
+        "--as",
+        "bob.kumar@acme-analytics.example",
+        "--notify",
+    ]);
+    let mut kinds = Vec::new();
+    while let Ok(body) = bodies.recv_timeout(std::time::Duration::from_secs(3)) {
+        let body: serde_json::Value = serde_json::from_str(&body).unwrap();
+        kinds.push((
+            body["kind"].as_str().unwrap().to_string(),
+            body["owner"].as_str().unwrap_or("").to_string(),
+        ));
+    }
+    assert!(!kinds.is_empty());
+    assert!(
+        kinds
+            .iter()
+            .all(|(k, o)| k == "review.assigned" && o.contains('@')),
+        "{kinds:?}"
+    );
 }
 
 #[test]

@@ -113,7 +113,7 @@ fn decode_credential(
 impl Store {
     /// The current inventory: every record not marked removed. `scopes` is empty.
     pub async fn load_inventory(&self) -> Result<Inventory, StoreError> {
-        self.load(false, None, &|_| {}).await
+        self.load(false, None, false, &|_| {}).await
     }
 
     /// [`Store::load_inventory`], calling `loaded` with the number of records read so far every
@@ -123,12 +123,12 @@ impl Store {
         &self,
         loaded: &(dyn Fn(u64) + Sync),
     ) -> Result<Inventory, StoreError> {
-        self.load(false, None, loaded).await
+        self.load(false, None, false, loaded).await
     }
 
     /// Like [`Store::load_inventory`], including records marked removed.
     pub async fn load_inventory_including_removed(&self) -> Result<Inventory, StoreError> {
-        self.load(true, None, &|_| {}).await
+        self.load(true, None, false, &|_| {}).await
     }
 
     /// [`Store::load_inventory`] with only the policies of one kind (e.g. an agent's declared
@@ -138,7 +138,19 @@ impl Store {
         &self,
         kind: warrant_core::PolicyKind,
     ) -> Result<Inventory, StoreError> {
-        self.load(false, Some(kind), &|_| {}).await
+        self.load(false, Some(kind), false, &|_| {}).await
+    }
+
+    /// Identities, credentials and attachments only (no policies, trust, resources, owners or
+    /// accounts): what writing remediation plans for many identities reads.
+    pub async fn load_identities_and_credentials(&self) -> Result<Inventory, StoreError> {
+        self.load(
+            false,
+            Some(warrant_core::PolicyKind::McpTools),
+            true,
+            &|_| {},
+        )
+        .await
     }
 
     /// How many current (not removed) records the inventory tables hold together.
@@ -159,6 +171,7 @@ impl Store {
         &self,
         include_removed: bool,
         policy_kind: Option<warrant_core::PolicyKind>,
+        lean: bool,
         loaded: &(dyn Fn(u64) + Sync),
     ) -> Result<Inventory, StoreError> {
         let mut tx = self.backend.begin_read(&self.pool).await?;
@@ -229,6 +242,10 @@ impl Store {
         })
         .await?;
         loaded(inv.n_records() as u64);
+        if lean {
+            tx.commit().await?;
+            return Ok(inv);
+        }
         for_each_row(conn, backend, filter, &TRUST_EDGES, |key, data, _| {
             inv.trust_edges.push(decode(TRUST_EDGES.name, &key, &data)?);
             tick(&inv, loaded);
