@@ -655,3 +655,70 @@ fn owners_are_assigned_with_history_and_registrations_sanction_identities() {
         "{audit}"
     );
 }
+
+#[test]
+fn a_plan_file_is_taken_back_unless_it_was_edited() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("w.db");
+    assess(dir.path(), &store, "2026-11-01");
+    let out = warrant_at(
+        dir.path(),
+        &store,
+        &[
+            "--as-of",
+            "2026-11-01",
+            "plan",
+            "delete-login-profile",
+            "--identity",
+            "svc-jenkins",
+            "--as",
+            "ada@acme-analytics.example",
+            "--format",
+            "json",
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let id = serde_json::from_str::<serde_json::Value>(&stdout(&out)).unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let file = stdout(&warrant_at(
+        dir.path(),
+        &store,
+        &["plan", "show", &id, "--format", "json"],
+    ));
+    let path = dir.path().join("plan.json");
+    std::fs::write(&path, &file).unwrap();
+    let other = tempfile::tempdir().unwrap();
+    let other_store = other.path().join("w.db");
+    assess(other.path(), &other_store, "2026-11-01");
+    let out = warrant_at(
+        other.path(),
+        &other_store,
+        &["plan", "import", path.to_str().unwrap()],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains(&id));
+    // Edited after it was written: refused, naming the file.
+    std::fs::write(&path, file.replace("svc-jenkins", "svc-other")).unwrap();
+    let out = warrant_at(
+        other.path(),
+        &other_store,
+        &["plan", "import", path.to_str().unwrap()],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("plan.json") && stderr(&out).contains("changed after it was written"),
+        "{}",
+        stderr(&out)
+    );
+    // Not JSON at all: the line and column.
+    std::fs::write(&path, "{\n  \"id\": \"plan-1\",\n  oops\n}").unwrap();
+    let out = warrant_at(
+        other.path(),
+        &other_store,
+        &["plan", "import", path.to_str().unwrap()],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("line 3"), "{}", stderr(&out));
+}
