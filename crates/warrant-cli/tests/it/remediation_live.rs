@@ -389,3 +389,122 @@ async fn rotation_quarantine_decommission_and_drift_against_moto() {
         assert!(actions.contains(&expected), "{expected} in {actions:?}");
     }
 }
+
+/// An apply killed (SIGKILL) part-way resumes from what the store recorded and ends as an
+/// uninterrupted apply would.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_apply_killed_part_way_resumes_from_the_journal() {
+    let moto = MotoServer::start().expect("moto server (pip install 'moto[server]')");
+    let endpoint = moto.endpoint();
+    let iam = aws_sdk_iam::Client::new(&sdk(&endpoint).await);
+    iam.create_user().user_name("svc-old").send().await.unwrap();
+    iam.create_group()
+        .group_name("builders")
+        .send()
+        .await
+        .unwrap();
+    iam.create_group()
+        .group_name("readers")
+        .send()
+        .await
+        .unwrap();
+    for group in ["builders", "readers"] {
+        iam.add_user_to_group()
+            .user_name("svc-old")
+            .group_name(group)
+            .send()
+            .await
+            .unwrap();
+    }
+    for name in ["a", "b", "c"] {
+        iam.put_user_policy()
+            .user_name("svc-old")
+            .policy_name(name)
+            .policy_document(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}"#)
+            .send()
+            .await
+            .unwrap();
+    }
+    iam.create_access_key()
+        .user_name("svc-old")
+        .send()
+        .await
+        .unwrap();
+
+    let dir = tempfile::tempdir().unwrap();
+    let env = Env {
+        store: &dir.path().join("w.db"),
+        dir: dir.path(),
+        endpoint: endpoint.clone(),
+    };
+    env.discover();
+    let plan = env.plan(&["decommission", "--identity", "svc-old"]);
+    env.approve(&plan);
+
+    // One call a second, so the kill lands part-way.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_warrant"))
+        .current_dir(dir.path())
+        .arg("--store")
+        .arg(env.store)
+        .args([
+            "plan",
+            "apply",
+            &plan,
+            "--yes",
+            "--as",
+            "bob@acme.example",
+            "--rate",
+            "1",
+            "--endpoint-url",
+            &endpoint,
+        ])
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .spawn()
+        .unwrap();
+    // Killed once the journal shows a step applied (steps are a second apart, so the process
+    // is between two steps or inside the next call).
+    let status_of = || -> String {
+        let listed: serde_json::Value =
+            serde_json::from_str(&env.ok(&["plan", "list", "--format", "json"])).unwrap();
+        listed
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["id"] == plan.as_str())
+            .unwrap()["status"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while status_of() != "applying" {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the apply never started"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    child.kill().unwrap(); // SIGKILL on Unix
+    child.wait().unwrap();
+    let shown: serde_json::Value =
+        serde_json::from_str(&env.ok(&["plan", "show", &plan, "--format", "json"])).unwrap();
+    assert!(shown["id"] == plan.as_str());
+    assert_eq!(status_of(), "applying", "killed part-way");
+
+    let (resumed, report) = env.apply(&plan, &["--yes"]);
+    assert!(
+        resumed.status.success(),
+        "{}\n{}",
+        serde_json::to_string_pretty(&report).unwrap(),
+        String::from_utf8_lossy(&resumed.stderr)
+    );
+    assert_eq!(report["report"]["outcome"]["outcome"], "applied");
+    assert_eq!(report["plan"]["status"], "applied");
+    assert!(
+        iam.get_user().user_name("svc-old").send().await.is_err(),
+        "the user is deleted"
+    );
+}
