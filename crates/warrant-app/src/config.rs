@@ -11,11 +11,20 @@ pub use warrant_posture::PostureConfig;
 pub struct ImportConfig {
     /// Files larger than this many MiB are refused (named in the report).
     pub max_file_mib: u64,
+    /// Tag, label and annotation keys that name an identity's owner (compared without their
+    /// namespace, `acme.com/owner` → `owner`, and without case).
+    pub owner_keys: Vec<String>,
 }
 
 impl Default for ImportConfig {
     fn default() -> Self {
-        ImportConfig { max_file_mib: 512 }
+        ImportConfig {
+            max_file_mib: 512,
+            owner_keys: warrant_connectors::common::OWNER_KEYS
+                .iter()
+                .map(|k| k.to_string())
+                .collect(),
+        }
     }
 }
 

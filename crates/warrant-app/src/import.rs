@@ -28,6 +28,7 @@ pub struct ImportOutcome {
 pub fn import_context(fingerprinter: &Fingerprinter, settings: Settings<'_>) -> ImportContext {
     let mut ctx = ImportContext::new(fingerprinter.clone());
     ctx.max_file_bytes = settings.import.max_file_bytes();
+    ctx.owner_keys = settings.import.owner_keys.clone();
     ctx
 }
 

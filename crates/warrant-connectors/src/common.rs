@@ -54,8 +54,9 @@ pub fn parse_date(text: &str) -> Option<Timestamp> {
     None
 }
 
-/// Tag/label/annotation keys that name who is accountable for something.
-const OWNER_KEYS: &[&str] = &[
+/// Tag/label/annotation keys that name who is accountable for something, unless the import
+/// configuration names others (`[import] owner_keys`).
+pub const OWNER_KEYS: &[&str] = &[
     "owner",
     "owners",
     "owner-email",
@@ -95,10 +96,11 @@ fn bare_key(key: &str) -> String {
 }
 
 /// Owner references from tags, labels or annotations; `kind` prefixes the source (`tag`, `label`…).
-pub fn owners_from(map: &BTreeMap<String, String>, kind: &str) -> Vec<OwnerRef> {
+pub fn owners_from(map: &BTreeMap<String, String>, kind: &str, keys: &[String]) -> Vec<OwnerRef> {
     let mut owners = Vec::new();
     for (key, value) in map {
-        if OWNER_KEYS.contains(&bare_key(key).as_str()) {
+        let bare = bare_key(key);
+        if keys.iter().any(|k| k.eq_ignore_ascii_case(&bare)) {
             for part in value
                 .split([',', ';', ' '])
                 .map(str::trim)
@@ -283,11 +285,18 @@ mod tests {
         tags.insert("Owner".to_string(), "a@x.com, b@x.com".to_string());
         tags.insert("acme.com/team".to_string(), "payments".to_string());
         tags.insert("cost-center".to_string(), "42".to_string());
-        let owners: Vec<_> = owners_from(&tags, "tag")
+        let keys: Vec<String> = OWNER_KEYS.iter().map(|k| k.to_string()).collect();
+        let owners: Vec<_> = owners_from(&tags, "tag", &keys)
             .into_iter()
             .map(|o| o.id)
             .collect();
         assert_eq!(owners, ["a@x.com", "b@x.com", "payments"]);
+        // Configured keys replace the defaults.
+        let owners: Vec<_> = owners_from(&tags, "tag", &["Cost-Center".to_string()])
+            .into_iter()
+            .map(|o| o.id)
+            .collect();
+        assert_eq!(owners, ["42"]);
     }
 
     #[test]

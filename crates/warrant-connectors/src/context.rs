@@ -10,6 +10,8 @@ pub struct ImportContext {
     pub fingerprinter: Fingerprinter,
     /// Files larger than this are refused with an error naming the file.
     pub max_file_bytes: u64,
+    /// Tag, label and annotation keys (without their namespace, any case) that name an owner.
+    pub owner_keys: Vec<String>,
 }
 
 impl ImportContext {
@@ -19,6 +21,10 @@ impl ImportContext {
         ImportContext {
             fingerprinter,
             max_file_bytes: Self::DEFAULT_MAX_FILE_BYTES,
+            owner_keys: crate::common::OWNER_KEYS
+                .iter()
+                .map(|k| k.to_string())
+                .collect(),
         }
     }
 }

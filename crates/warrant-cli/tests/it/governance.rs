@@ -722,3 +722,36 @@ fn a_plan_file_is_taken_back_unless_it_was_edited() {
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("line 3"), "{}", stderr(&out));
 }
+
+#[test]
+fn owner_tag_keys_are_configurable() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("w.db");
+    let default = assess(dir.path(), &store, "2026-11-01");
+    let owned = |doc: &serde_json::Value| {
+        doc["identities"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["id"] == CI_DEPLOYER)
+            .unwrap()["owners"]
+            .clone()
+    };
+    assert_eq!(
+        owned(&default),
+        serde_json::json!(["alice.chen@acme-analytics.example"])
+    );
+    // Only a `steward` tag names owners here: the demo's `owner` tags no longer do.
+    let other = tempfile::tempdir().unwrap();
+    std::fs::write(
+        other.path().join("warrant.toml"),
+        "version = 1\n[import]\nowner_keys = [\"steward\"]\n",
+    )
+    .unwrap();
+    let configured = assess(other.path(), &other.path().join("w.db"), "2026-11-01");
+    assert_eq!(owned(&configured), serde_json::json!([]));
+    assert!(
+        configured["summary"]["without_owner"].as_u64().unwrap()
+            > default["summary"]["without_owner"].as_u64().unwrap()
+    );
+}

@@ -515,7 +515,7 @@ impl AuthorizationDetails {
             identity.account = account;
             identity.namespace = u.path.clone().filter(|p| p != "/");
             identity.created = u.create_date.as_deref().and_then(parse_date);
-            identity.owners = owners_from(&tags, "tag");
+            identity.owners = owners_from(&tags, "tag", &ctx.owner_keys);
             identity.purpose = purpose_from(&tags);
             identity.environment = environment_from(&tags);
             if let Some(status) = status_from(&tags) {
@@ -592,7 +592,7 @@ impl AuthorizationDetails {
                 .as_ref()
                 .and_then(|u| u.last_used_date.as_deref())
                 .and_then(parse_date);
-            identity.owners = owners_from(&tags, "tag");
+            identity.owners = owners_from(&tags, "tag", &ctx.owner_keys);
             identity.purpose = purpose_from(&tags)
                 .or_else(|| r.description.clone().filter(|d| !d.trim().is_empty()));
             identity.environment = environment_from(&tags);

@@ -295,8 +295,8 @@ pub fn parse(
                         .filter(|(k, _)| !k.starts_with("kubectl.kubernetes.io/"))
                         .map(|(k, v)| (k.clone(), v.clone())),
                 );
-                identity.owners = owners_from(&meta.labels, "label");
-                for owner in owners_from(&meta.annotations, "annotation") {
+                identity.owners = owners_from(&meta.labels, "label", &ctx.owner_keys);
+                for owner in owners_from(&meta.annotations, "annotation", &ctx.owner_keys) {
                     if !identity.owners.contains(&owner) {
                         identity.owners.push(owner);
                     }
