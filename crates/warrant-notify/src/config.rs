@@ -4,7 +4,7 @@
 //! [[notify.targets]]
 //! name = "secops-slack"
 //! kind = "slack"
-//! url = "https://hooks.slack.com/services/T000/B000/XXXX"
+//! url = "https://hooks.slack.com/services/T0EXAMPLE/B0EXAMPLE/example-webhook-path"
 //! events = ["plan.proposed", "plan.failed", "exception.expiring"]
 //!
 //! [[notify.targets]]

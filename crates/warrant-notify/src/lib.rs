@@ -11,7 +11,7 @@
 //!     [[targets]]
 //!     name = "secops"
 //!     kind = "slack"
-//!     url = "https://hooks.slack.com/services/T000/B000/XXXX"
+//!     url = "https://hooks.slack.com/services/T0EXAMPLE/B0EXAMPLE/example-webhook-path"
 //!     "#,
 //!     "warrant.toml",
 //! )?;

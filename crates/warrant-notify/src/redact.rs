@@ -62,7 +62,7 @@ mod tests {
         );
         assert_eq!(
             shown(
-                "https://hooks.slack.com/services/T000/B000/XXXX",
+                "https://hooks.slack.com/services/T0EXAMPLE/B0EXAMPLE/example-webhook-path",
                 TargetKind::Slack
             ),
             "https://hooks.slack.com/services/…"

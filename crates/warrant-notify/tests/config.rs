@@ -13,7 +13,7 @@ const EXAMPLE: &str = r#"
 [[targets]]
 name = "secops-slack"
 kind = "slack"
-url = "https://hooks.slack.com/services/T000/B000/XXXX"
+url = "https://hooks.slack.com/services/T0EXAMPLE/B0EXAMPLE/example-webhook-path"
 events = ["plan.proposed", "plan.failed", "exception.expiring"]
 
 [[targets]]
