@@ -60,6 +60,56 @@ pub(crate) async fn audit(
     Ok(())
 }
 
+/// What a decision table is: its name, the column naming what is decided, the audit action
+/// prefix (`plan` gives `plan.approve`), and whether its decisions change what an assessment
+/// reads (raising the store's revision).
+pub(crate) struct DecisionTable {
+    pub table: &'static str,
+    pub subject_column: &'static str,
+    pub audit_prefix: &'static str,
+    pub changes_inputs: bool,
+}
+
+/// Appends one decision (approve, reject, waive, withdraw…) and its audit row in one
+/// transaction.
+pub(crate) async fn append_decision(
+    store: &Store,
+    table: &DecisionTable,
+    subject: &str,
+    decided_by: &str,
+    at: Timestamp,
+    decision: &str,
+    reason: Option<&str>,
+) -> Result<(), StoreError> {
+    let at = dialect::timestamp(&at);
+    let mut tx = store.begin_write().await?;
+    tx.query(&format!(
+        "INSERT INTO {} ({}, decided_by, at, decision, reason) VALUES (?, ?, ?, ?, ?)",
+        table.table, table.subject_column
+    ))
+    .bind(subject)
+    .bind(decided_by)
+    .bind(&at)
+    .bind(decision)
+    .bind(reason)
+    .execute(tx.conn())
+    .await?;
+    let after = serde_json::json!({"decision": decision, "reason": reason}).to_string();
+    audit(
+        &mut tx,
+        &at,
+        decided_by,
+        &format!("{}.{decision}", table.audit_prefix),
+        subject,
+        None,
+        Some(&after),
+    )
+    .await?;
+    tx.changes_inputs = table.changes_inputs;
+    tx.commit().await?;
+    Ok(())
+}
+
 impl Store {
     /// Records a granted exception and its audit row (`exception.grant` by `actor` at `at`), in
     /// one transaction. Returns false, changing nothing, when an exception with its id exists.

@@ -9,7 +9,7 @@ use sqlx::any::AnyRow;
 use warrant_core::Timestamp;
 
 use crate::dialect;
-use crate::governance::audit;
+use crate::governance::{DecisionTable, append_decision, audit};
 use crate::{Store, StoreError};
 
 /// One explicit owner assignment.
@@ -188,33 +188,22 @@ impl Store {
         decision: &str,
         reason: Option<&str>,
     ) -> Result<(), StoreError> {
-        let at = dialect::timestamp(&at);
-        let mut tx = self.begin_write().await?;
-        tx.query(
-            "INSERT INTO registration_decisions (registration, decided_by, at, decision, reason) \
-             VALUES (?, ?, ?, ?, ?)",
-        )
-        .bind(id)
-        .bind(decided_by)
-        .bind(&at)
-        .bind(decision)
-        .bind(reason)
-        .execute(tx.conn())
-        .await?;
-        let after = serde_json::json!({"decision": decision, "reason": reason}).to_string();
-        audit(
-            &mut tx,
-            &at,
-            decided_by,
-            &format!("registration.{decision}"),
+        // An approval sanctions identities: what an assessment reads changes.
+        append_decision(
+            self,
+            &DecisionTable {
+                table: "registration_decisions",
+                subject_column: "registration",
+                audit_prefix: "registration",
+                changes_inputs: true,
+            },
             id,
-            None,
-            Some(&after),
+            decided_by,
+            at,
+            decision,
+            reason,
         )
-        .await?;
-        tx.changes_inputs = true;
-        tx.commit().await?;
-        Ok(())
+        .await
     }
 
     /// Every registration with its latest decision, oldest first.

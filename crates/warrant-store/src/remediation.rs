@@ -9,7 +9,7 @@ use sqlx::any::AnyRow;
 use warrant_core::Timestamp;
 
 use crate::dialect;
-use crate::governance::audit;
+use crate::governance::{DecisionTable, append_decision, audit};
 use crate::{Store, StoreError};
 
 /// A plan as stored.
@@ -220,33 +220,22 @@ impl Store {
         decision: &str,
         reason: Option<&str>,
     ) -> Result<(), StoreError> {
-        let at = dialect::timestamp(&at);
-        let mut tx = self.begin_write().await?;
-        tx.query(
-            "INSERT INTO plan_decisions (plan, decided_by, at, decision, reason) \
-             VALUES (?, ?, ?, ?, ?)",
-        )
-        .bind(plan)
-        .bind(decided_by)
-        .bind(&at)
-        .bind(decision)
-        .bind(reason)
-        .execute(tx.conn())
-        .await?;
-        let after = serde_json::json!({"decision": decision, "reason": reason}).to_string();
-        audit(
-            &mut tx,
-            &at,
-            decided_by,
-            &format!("plan.{decision}"),
+        // Decisions on plans are not inputs of an assessment.
+        append_decision(
+            self,
+            &DecisionTable {
+                table: "plan_decisions",
+                subject_column: "plan",
+                audit_prefix: "plan",
+                changes_inputs: false,
+            },
             plan,
-            None,
-            Some(&after),
+            decided_by,
+            at,
+            decision,
+            reason,
         )
-        .await?;
-        tx.changes_inputs = false;
-        tx.commit().await?;
-        Ok(())
+        .await
     }
 
     /// The decisions on `plan`, in the order they were made.
