@@ -7,12 +7,14 @@
 pub mod actions;
 pub mod attribution;
 pub mod baseline;
+pub mod creation;
 pub mod detect;
 pub mod event;
 pub mod ingest;
 pub mod rightsize;
 
 pub use attribution::{Attribution, Attributor, UsageAccumulator, usage_records};
+pub use creation::{Created, Creation, creation};
 pub use event::{Actor, Event, LogKind, Outcome, Principal, PrincipalKind};
 pub use ingest::{
     BadRecord, FileReport, IngestOptions, IngestReport, ingest_file, ingest_paths, ingest_reader,

@@ -19,10 +19,11 @@ use std::path::{Path, PathBuf};
 use warrant_activity::baseline::{Baseline, LearningWindow};
 use warrant_activity::detect::{Detector, Environments, IdentityContext};
 use warrant_activity::{
-    Attribution, Attributor, Event, FileReport, IngestOptions, IngestReport, UsageAccumulator,
+    Attribution, Attributor, Creation, Event, FileReport, IngestOptions, IngestReport,
+    UsageAccumulator, creation,
 };
 use warrant_core::{Finding, Inventory, Provider, Timestamp};
-use warrant_store::{ActivityWrites, ApplyOutcome, IngestedFile, LedgerKey, Store};
+use warrant_store::{ActivityWrites, ApplyOutcome, IngestedFile, LedgerKey, OwnerEvidence, Store};
 
 use crate::error::StoreContext;
 use crate::{ActivityConfig, AppError, Cancel, Phase, Progress};
@@ -427,11 +428,16 @@ struct Attributed {
     by_identity: HashMap<String, (Attribution, Vec<Event>)>,
     /// Events of principals outside the organisation's machine identities.
     outside: u64,
+    /// People creating identities or their keys, whoever the events are attributed to.
+    creations: Vec<Creation>,
 }
 
 fn group(events: impl Iterator<Item = (Attribution, Event)>) -> Attributed {
     let mut out = Attributed::default();
     for (attribution, event) in events {
+        if let Some(c) = creation(&event) {
+            out.creations.push(c);
+        }
         let Some(key) = attribution.usage_key() else {
             out.outside += 1;
             continue;
@@ -457,6 +463,7 @@ fn plan(
     let Attributed {
         by_identity,
         outside,
+        creations,
     } = attributed;
     let mut outcome = BatchOutcome {
         outside,
@@ -556,10 +563,31 @@ fn plan(
             writes.baselines.push((key.clone(), baseline.to_bytes()));
         }
     }
+    writes.owner_evidence = creator_evidence(inventory, creations);
     writes.usage = usage.into_records();
     outcome.usage_rows = writes.usage.len();
     writes.findings.clone_from(&outcome.alerts);
     (writes, outcome)
+}
+
+/// Owner evidence from creation events: the person, and the event as where it came from.
+/// The target keeps its logged ARN when the inventory does not list it (yet); owners are
+/// matched to identities again when they are read.
+fn creator_evidence(inventory: &Inventory, creations: Vec<Creation>) -> Vec<OwnerEvidence> {
+    let index = inventory.index();
+    creations
+        .into_iter()
+        .map(|c| OwnerEvidence {
+            identity: index
+                .identity_by_id
+                .get(c.target.as_str())
+                .map_or(c.target, |i| i.id.clone()),
+            owner: c.creator,
+            source: "creator".to_string(),
+            detail: format!("cloudtrail:{}:{}", c.action, c.event),
+            at: c.time,
+        })
+        .collect()
 }
 
 /// Remembers fully read files so a re-run skips them. Files with bad records are remembered too:

@@ -9,7 +9,7 @@ use warrant_core::{Inventory, OwnerRef, Timestamp};
 use warrant_lifecycle::register::{
     self, Assignment, NewRegistration, Registration, Sanction, effective_owners,
 };
-use warrant_store::{AssignmentRow, RegistrationRow, Store, StoreError};
+use warrant_store::{AssignmentRow, OwnerEvidence, RegistrationRow, Store, StoreError};
 
 use crate::AppError;
 use crate::error::StoreContext;
@@ -43,13 +43,14 @@ pub async fn set_owner(
     Ok(id)
 }
 
-/// An identity's owners in force (each with its source) and the history of explicit
-/// assignments.
+/// An identity's owners in force (each with its source), the history of explicit
+/// assignments, and the evidence of creators and CODEOWNERS.
 #[derive(Debug, Clone, Serialize)]
 pub struct OwnersView {
     pub identity: String,
     pub owners: Vec<OwnerRef>,
     pub history: Vec<AssignmentRow>,
+    pub evidence: Vec<OwnerEvidence>,
 }
 
 fn as_assignment(row: &AssignmentRow) -> Assignment {
@@ -60,6 +61,55 @@ fn as_assignment(row: &AssignmentRow) -> Assignment {
         at: row.at,
         reason: row.reason.clone(),
     }
+}
+
+/// How evidence finds its identity: by id, and an IAM user or role also by account, kind and
+/// name, since a logged ARN may leave out the IAM path the inventory's id has.
+fn evidence_key(id: &str) -> String {
+    let iam = || {
+        let mut parts = id.splitn(6, ':');
+        let service = parts.nth(2)?;
+        let account = parts.nth(1)?;
+        let (kind, rest) = parts.next()?.split_once('/')?;
+        let name = rest.rsplit('/').next()?;
+        (service == "iam" && matches!(kind, "user" | "role"))
+            .then(|| format!("iam:{account}:{kind}:{name}"))
+    };
+    iam().unwrap_or_else(|| id.to_string())
+}
+
+fn evidence_owner(e: &OwnerEvidence) -> OwnerRef {
+    OwnerRef {
+        id: e.owner.clone(),
+        source: format!("{}:{}", e.source, e.detail),
+    }
+}
+
+/// All owner evidence, by [`evidence_key`], oldest first.
+async fn evidence_by_key(store: &Store) -> Result<HashMap<String, Vec<OwnerEvidence>>, AppError> {
+    let mut out: HashMap<String, Vec<OwnerEvidence>> = HashMap::new();
+    for e in store
+        .owner_evidence(None)
+        .await
+        .context("loading owner evidence")?
+    {
+        out.entry(evidence_key(&e.identity)).or_default().push(e);
+    }
+    for rows in out.values_mut() {
+        rows.sort_by(|a, b| a.at.cmp(&b.at).then_with(|| a.detail.cmp(&b.detail)));
+    }
+    Ok(out)
+}
+
+/// What the provider records, then the evidence, each owner once, ranked by trust.
+fn with_evidence(
+    latest: Option<&Assignment>,
+    discovered: &[OwnerRef],
+    evidence: &[OwnerEvidence],
+) -> Vec<OwnerRef> {
+    let mut all = discovered.to_vec();
+    all.extend(evidence.iter().map(evidence_owner));
+    effective_owners(latest, &all)
 }
 
 pub async fn owners(store: &Store, wanted: &str) -> Result<OwnersView, AppError> {
@@ -78,15 +128,21 @@ pub async fn owners(store: &Store, wanted: &str) -> Result<OwnersView, AppError>
         .await
         .context("loading owner history")?;
     let latest = history.last().map(as_assignment);
+    let evidence = evidence_by_key(store)
+        .await?
+        .remove(&evidence_key(&id))
+        .unwrap_or_default();
     Ok(OwnersView {
-        owners: effective_owners(latest.as_ref(), &discovered),
+        owners: with_evidence(latest.as_ref(), &discovered, &evidence),
         identity: id,
         history,
+        evidence,
     })
 }
 
-/// Puts explicit owner assignments in force on a loaded inventory (before posture judges it,
-/// or `show` shows it): the assigned owner first, then what the provider records.
+/// Puts the owners in force on a loaded inventory (before posture judges it, or `show` shows
+/// it): an explicit assignment first, then what the provider records, then the people who
+/// created the identity or its keys, then the CODEOWNERS of repositories that use it.
 pub async fn apply_owners(store: &Store, inventory: &mut Inventory) -> Result<(), AppError> {
     let latest: HashMap<String, Assignment> = store
         .latest_owner_assignments()
@@ -95,12 +151,18 @@ pub async fn apply_owners(store: &Store, inventory: &mut Inventory) -> Result<()
         .iter()
         .map(|r| (r.identity.clone(), as_assignment(r)))
         .collect();
-    if latest.is_empty() {
+    let evidence = evidence_by_key(store).await?;
+    if latest.is_empty() && evidence.is_empty() {
         return Ok(());
     }
     for identity in &mut inventory.identities {
-        if let Some(a) = latest.get(&identity.id) {
-            identity.owners = effective_owners(Some(a), &identity.owners);
+        let assigned = latest.get(&identity.id);
+        let found = evidence
+            .get(&evidence_key(&identity.id))
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        if assigned.is_some() || !found.is_empty() {
+            identity.owners = with_evidence(assigned, &identity.owners, found);
         }
     }
     Ok(())
@@ -286,4 +348,29 @@ pub async fn sanctions(store: &Store, now: Timestamp) -> Result<Vec<SanctionView
             }
         })
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::evidence_key;
+
+    #[test]
+    fn evidence_finds_iam_identities_with_or_without_their_path() {
+        assert_eq!(
+            evidence_key("arn:aws:iam::111111111111:role/service/etl"),
+            evidence_key("arn:aws:iam::111111111111:role/etl")
+        );
+        assert_ne!(
+            evidence_key("arn:aws:iam::111111111111:role/etl"),
+            evidence_key("arn:aws:iam::111111111111:user/etl")
+        );
+        assert_ne!(
+            evidence_key("arn:aws:iam::111111111111:role/etl"),
+            evidence_key("arn:aws:iam::222222222222:role/etl")
+        );
+        assert_eq!(
+            evidence_key("system:serviceaccount:ns:etl"),
+            "system:serviceaccount:ns:etl"
+        );
+    }
 }

@@ -3,12 +3,14 @@
 //! secret to the identity it unlocks, recorded as occurrences and NHI2 findings.
 
 use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
 
 use warrant_core::{Fingerprinter, Inventory, Timestamp};
+use warrant_scan::codeowners::{Codeowners, workflow_roles};
 use warrant_scan::link::{Link, leak_findings, link};
 use warrant_scan::validate::{Validation, validate_report, validators_with_base};
 use warrant_scan::{Origin, RuleSet, ScanOptions, ScanReport, SecretFinding};
-use warrant_store::{SecretOccurrence, Store};
+use warrant_store::{OwnerEvidence, SecretOccurrence, Store};
 
 use crate::error::StoreContext;
 use crate::{AppError, Cancel, Phase, Progress};
@@ -77,6 +79,11 @@ pub async fn scan(
             .await
             .context("loading the inventory")?;
         links = record(store, &inventory, fingerprinter, &report.findings, now).await?;
+        let evidence = codeowners_evidence(&scanned_roots(options), &report.findings, &links, now);
+        store
+            .record_owner_evidence(&evidence, now)
+            .await
+            .context("saving owners from CODEOWNERS")?;
         // The working-tree paths were scanned whole: leaks no longer there are fixed.
         close_fixed(store, &options.paths, &report, &links, now).await?;
     }
@@ -86,6 +93,106 @@ pub async fn scan(
         links,
         validations,
     })
+}
+
+/// The repositories a scan read: directories it walked, and the git repositories of history
+/// and staged scans.
+fn scanned_roots(options: &ScanOptions) -> Vec<PathBuf> {
+    let mut roots: Vec<PathBuf> = options
+        .paths
+        .iter()
+        .filter(|p| p.is_dir())
+        .cloned()
+        .collect();
+    roots.extend(options.git_history.iter().cloned());
+    roots.extend(options.staged.iter().cloned());
+    roots.sort();
+    roots.dedup();
+    roots
+}
+
+/// A finding's path inside `root`, when it was found there (a working-tree file under the
+/// root, or a blob of the root's git history or index).
+fn path_in(origin: &Origin, root: &Path) -> Option<String> {
+    match origin {
+        Origin::File { path } => Path::new(path)
+            .strip_prefix(root)
+            .ok()
+            .map(|p| p.to_string_lossy().replace('\\', "/")),
+        Origin::Git { repo, path, .. } | Origin::Staged { repo, path } => {
+            (Path::new(repo) == root).then(|| path.clone())
+        }
+        Origin::Archive { container, .. } => path_in(container, root),
+        Origin::Stdin => None,
+    }
+}
+
+/// Owners from the CODEOWNERS of the repositories scanned: for each linked secret, the owners
+/// of the file it was found in (the code uses that identity), and for each AWS role a
+/// workflow assumes, the owners of the workflow.
+fn codeowners_evidence(
+    roots: &[PathBuf],
+    findings: &[SecretFinding],
+    links: &[Link],
+    now: Timestamp,
+) -> Vec<OwnerEvidence> {
+    let mut identities_of: HashMap<&str, Vec<&str>> = HashMap::new();
+    for l in links {
+        identities_of
+            .entry(l.fingerprint.as_str())
+            .or_default()
+            .push(l.identity.as_str());
+    }
+    let mut out = Vec::new();
+    for root in roots {
+        let codeowners = match Codeowners::find(root) {
+            Ok(Some(c)) => c,
+            Ok(None) => continue,
+            Err(error) => {
+                tracing::warn!(repository = %root.display(), %error, "The CODEOWNERS file could not be read.");
+                continue;
+            }
+        };
+        for (line, problem) in &codeowners.problems {
+            tracing::warn!(
+                "{}:{line}: {problem} (line skipped, as GitHub does)",
+                root.join(&codeowners.file).display()
+            );
+        }
+        let mut add = |identity: &str, path: &str| {
+            let Some(owned) = codeowners.owners_of(path) else {
+                return;
+            };
+            for owner in owned.owners {
+                out.push(OwnerEvidence {
+                    identity: identity.to_string(),
+                    owner: owner.clone(),
+                    source: "codeowners".to_string(),
+                    detail: format!(
+                        "{}:{}:{path}",
+                        root.join(&codeowners.file).display(),
+                        owned.line
+                    ),
+                    at: now,
+                });
+            }
+        };
+        for f in findings {
+            let Some(identities) = identities_of.get(f.fingerprint.as_str()) else {
+                continue;
+            };
+            let Some(path) = path_in(&f.origin, root) else {
+                continue;
+            };
+            for identity in identities {
+                add(identity, &path);
+            }
+        }
+        for role in workflow_roles(root) {
+            add(&role.role_arn, &role.file);
+        }
+    }
+    out
 }
 
 /// Where each secret was found, with the identity it unlocks when linked.

@@ -7,6 +7,7 @@
 
 pub mod allow;
 pub mod archive;
+pub mod codeowners;
 pub mod collect;
 pub mod engine;
 pub mod finding;

@@ -254,6 +254,9 @@ pub struct ActivityWrites {
     pub baselines: Vec<(String, Vec<u8>)>,
     /// Alerts to open or refresh (as [`Store::record_findings`]).
     pub findings: Vec<Finding>,
+    /// Owners the events show (people who created identities or their keys), as
+    /// [`Store::record_owner_evidence`].
+    pub owner_evidence: Vec<crate::OwnerEvidence>,
 }
 
 impl Store {
@@ -403,6 +406,7 @@ impl Store {
             &|_| {},
         )
         .await?;
+        crate::ownership::add_owner_evidence(&mut tx, &writes.owner_evidence, findings_at).await?;
         tx.commit().await?;
         Ok((outcome, planned))
     }

@@ -324,6 +324,19 @@ const TABLES: &[TableSpec] = &[
         generated_id: Some("seq"),
     },
     TableSpec {
+        name: "owner_evidence",
+        columns: &[
+            ("identity", Text),
+            ("owner", Text),
+            ("source", Text),
+            ("detail", Text),
+            ("at", Text),
+            ("recorded", Text),
+        ],
+        key: "identity, source, owner, detail",
+        generated_id: None,
+    },
+    TableSpec {
         name: "registrations",
         columns: &[
             ("id", Text),

@@ -69,7 +69,7 @@ pub use findings::{
 };
 pub use governance::{AuditEntry, ExceptionRow};
 pub use inventory::{ImportStats, KindStats, StoredIdentity, StoredRecord};
-pub use ownership::{AssignmentRow, RegistrationRow};
+pub use ownership::{AssignmentRow, OwnerEvidence, RegistrationRow};
 pub use remediation::{DecisionRow, JournalRow, PlanRow};
 pub use review::{CampaignCounts, CampaignRow, CloseOutcome, ReviewDecisionRow, ReviewItemRow};
 pub use usage::{IngestedFile, SecretOccurrence};

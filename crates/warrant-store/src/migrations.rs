@@ -57,6 +57,10 @@ const SQLITE: &[(&str, &str)] = &[
         "0009_ownership.sql",
         include_str!("../migrations/sqlite/0009_ownership.sql"),
     ),
+    (
+        "0010_owner_evidence.sql",
+        include_str!("../migrations/sqlite/0010_owner_evidence.sql"),
+    ),
 ];
 
 /// The same schema for PostgreSQL.
@@ -96,6 +100,10 @@ const POSTGRES: &[(&str, &str)] = &[
     (
         "0009_ownership.sql",
         include_str!("../migrations/postgres/0009_ownership.sql"),
+    ),
+    (
+        "0010_owner_evidence.sql",
+        include_str!("../migrations/postgres/0010_owner_evidence.sql"),
     ),
 ];
 
@@ -219,6 +227,11 @@ mod tests {
                 9,
                 "ownership",
                 "18758e6b741970017cbaf635df1451a2c8588d2f93239758aa5b01f63482f75f5049ba3f33dced2e498b7f56105d41c7",
+            ),
+            (
+                10,
+                "owner evidence",
+                "d71e490f34027f431ffe54861ac5556f04e447d1a18307822faaa0a8d47e36107f0b6e0349349625212a405f002bb9d5",
             ),
         ];
         let migrations = Embedded::of(Backend::Sqlite).migrations().unwrap();

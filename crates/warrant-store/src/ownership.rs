@@ -24,6 +24,22 @@ pub struct AssignmentRow {
     pub reason: Option<String>,
 }
 
+/// An owner found outside the inventory's own records: the person who created the identity
+/// or its key, or the CODEOWNERS of a repository that uses it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OwnerEvidence {
+    /// The identity's id (or its ARN as logged, when the inventory did not list it yet).
+    pub identity: String,
+    /// The person or team.
+    pub owner: String,
+    /// `creator` or `codeowners`.
+    pub source: String,
+    /// Where exactly: `cloudtrail:iam:CreateUser:EVENT-ID`, `codeowners:FILE:LINE:PATH`.
+    pub detail: String,
+    /// When the evidence dates from.
+    pub at: Timestamp,
+}
+
 /// A registration as stored.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RegistrationRow {
@@ -56,7 +72,91 @@ fn assignment(r: &AnyRow) -> Result<AssignmentRow, StoreError> {
     })
 }
 
+/// Adds owner evidence not held yet; returns how many rows were new.
+pub(crate) async fn add_owner_evidence(
+    tx: &mut crate::WriteTx,
+    rows: &[OwnerEvidence],
+    recorded: Timestamp,
+) -> Result<u64, StoreError> {
+    let recorded = dialect::timestamp(&recorded);
+    let mut added = 0;
+    for row in rows {
+        let done = tx
+            .query(
+                "INSERT INTO owner_evidence (identity, owner, source, detail, at, recorded) \
+                 VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (identity, source, owner, detail) DO NOTHING",
+            )
+            .bind(row.identity.as_str())
+            .bind(row.owner.as_str())
+            .bind(row.source.as_str())
+            .bind(row.detail.as_str())
+            .bind(dialect::timestamp(&row.at))
+            .bind(recorded.as_str())
+            .execute(tx.conn())
+            .await?;
+        added += done.rows_affected();
+    }
+    if added > 0 {
+        // Owners are what the ownership rules judge.
+        tx.changes_inputs = true;
+    }
+    Ok(added)
+}
+
+fn evidence(r: &AnyRow) -> Result<OwnerEvidence, StoreError> {
+    let identity: String = r.try_get(0)?;
+    let at: String = r.try_get(4)?;
+    Ok(OwnerEvidence {
+        owner: r.try_get(1)?,
+        source: r.try_get(2)?,
+        detail: r.try_get(3)?,
+        at: dialect::parse_timestamp("owner_evidence", &identity, &at)?,
+        identity,
+    })
+}
+
 impl Store {
+    /// Records owner evidence (kept alongside what was there: evidence is never overwritten).
+    /// Returns how many rows were new.
+    pub async fn record_owner_evidence(
+        &self,
+        rows: &[OwnerEvidence],
+        recorded: Timestamp,
+    ) -> Result<u64, StoreError> {
+        let mut tx = self.begin_write().await?;
+        // Raised below only if some evidence is new.
+        tx.changes_inputs = false;
+        let added = add_owner_evidence(&mut tx, rows, recorded).await?;
+        tx.commit().await?;
+        Ok(added)
+    }
+
+    /// Owner evidence, of one identity or of all, by identity then date.
+    pub async fn owner_evidence(
+        &self,
+        identity: Option<&str>,
+    ) -> Result<Vec<OwnerEvidence>, StoreError> {
+        const COLUMNS: &str = "SELECT identity, owner, source, detail, at FROM owner_evidence";
+        let rows = match identity {
+            Some(id) => {
+                self.query(&format!(
+                    "{COLUMNS} WHERE identity = ? ORDER BY identity, at, source, owner, detail"
+                ))
+                .bind(id)
+                .fetch_all(&self.pool)
+                .await?
+            }
+            None => {
+                self.query(&format!(
+                    "{COLUMNS} ORDER BY identity, at, source, owner, detail"
+                ))
+                .fetch_all(&self.pool)
+                .await?
+            }
+        };
+        rows.iter().map(evidence).collect()
+    }
+
     /// Records an explicit owner assignment (`owner.set`, or `owner.clear` for an empty
     /// owner) with the owner in force before it.
     pub async fn assign_owner(

@@ -33,7 +33,8 @@ enum OwnerCommand {
         #[arg(long)]
         reason: Option<String>,
     },
-    /// The owners in force with their sources, and the history of assignments. Formats: table, json.
+    /// The owners in force with their sources, the history of assignments, and the evidence
+    /// (creators from activity logs, CODEOWNERS of repositories using it). Formats: table, json.
     Show { identity: String },
 }
 
@@ -88,6 +89,18 @@ pub fn run(app: &App, args: OwnerArgs) -> anyhow::Result<u8> {
             }
             for o in &view.owners {
                 println!("  {}  (from {})", o.id, o.source);
+            }
+            if !view.evidence.is_empty() {
+                println!("Evidence (creators, CODEOWNERS):");
+                for e in &view.evidence {
+                    println!(
+                        "  {}  {}  {}  {}",
+                        e.at.format("%Y-%m-%d %H:%M UTC"),
+                        e.owner,
+                        e.source,
+                        e.detail
+                    );
+                }
             }
             if !view.history.is_empty() {
                 println!("History of explicit assignments:");

@@ -755,3 +755,189 @@ fn owner_tag_keys_are_configurable() {
             > default["summary"]["without_owner"].as_u64().unwrap()
     );
 }
+
+/// A CloudTrail record of an IAM call, as the trail delivers it.
+fn trail_record(
+    id: &str,
+    time: &str,
+    name: &str,
+    identity: serde_json::Value,
+    user_agent: &str,
+    request: serde_json::Value,
+) -> serde_json::Value {
+    serde_json::json!({
+        "eventVersion": "1.09",
+        "userIdentity": identity,
+        "eventTime": time,
+        "eventSource": "iam.amazonaws.com",
+        "eventName": name,
+        "awsRegion": "us-east-1",
+        "sourceIPAddress": "198.51.100.23",
+        "userAgent": user_agent,
+        "requestParameters": request,
+        "responseElements": null,
+        "requestID": format!("req-{id}"),
+        "eventID": id,
+        "readOnly": false,
+        "eventType": "AwsApiCall",
+        "managementEvent": true,
+        "recipientAccountId": "111111111111",
+        "eventCategory": "Management"
+    })
+}
+
+#[test]
+fn the_people_who_created_an_identity_or_its_key_are_its_owners_from_cloudtrail() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("w.db");
+    let before = assess(dir.path(), &store, "2026-11-01");
+    assert!(finding(&before, "no-owner", LEGACY_RUNNER)["rule"] == "no-owner");
+
+    const SSO_ROLE: &str = "AWSReservedSSO_PlatformAdmin_5c0ffee1d2e3f4a5";
+    let sso = |person: &str| {
+        serde_json::json!({
+            "type": "AssumedRole",
+            "principalId": format!("AROAEXAMPLESSOROLE01:{person}"),
+            "arn": format!("arn:aws:sts::111111111111:assumed-role/{SSO_ROLE}/{person}"),
+            "accountId": "111111111111",
+            "accessKeyId": "ASIAEXAMPLESESSION42",
+            "sessionContext": {
+                "sessionIssuer": {
+                    "type": "Role",
+                    "principalId": "AROAEXAMPLESSOROLE01",
+                    "arn": format!("arn:aws:iam::111111111111:role/aws-reserved/sso.amazonaws.com/{SSO_ROLE}"),
+                    "accountId": "111111111111",
+                    "userName": SSO_ROLE
+                },
+                "attributes": {"creationDate": "2026-10-20T09:00:00Z", "mfaAuthenticated": "false"}
+            }
+        })
+    };
+    let terraform = serde_json::json!({
+        "type": "AssumedRole",
+        "principalId": "AROAEXAMPLETERRAFRM1:GitHubActions",
+        "arn": "arn:aws:sts::111111111111:assumed-role/terraform-apply/GitHubActions",
+        "accountId": "111111111111",
+        "accessKeyId": "ASIAEXAMPLESESSION43",
+        "sessionContext": {"sessionIssuer": {
+            "type": "Role",
+            "arn": "arn:aws:iam::111111111111:role/terraform-apply",
+            "accountId": "111111111111",
+            "userName": "terraform-apply"
+        }}
+    });
+    let records = serde_json::json!({"Records": [
+            // A person (their SSO session, from the CLI) creates the role nobody owns.
+            trail_record(
+                "3f1c2a9e-0d4b-4e51-9a57-6b0c1d2e3f41",
+                "2026-10-20T09:12:44Z",
+                "CreateRole",
+                sso("dana.ng@acme-analytics.example"),
+                "aws-cli/2.17.40 md/awscrt#0.21.2 ua/2.0 os/linux#6.1 md/arch#x86_64 lang/python#3.11.9",
+                serde_json::json!({"roleName": "legacy-report-runner", "path": "/",
+                    "assumeRolePolicyDocument": "{\"Version\":\"2012-10-17\"}"}),
+            ),
+            // Another person adds a key to a user whose tag already names its owner.
+            trail_record(
+                "3f1c2a9e-0d4b-4e51-9a57-6b0c1d2e3f42",
+                "2026-10-21T14:02:10Z",
+                "CreateAccessKey",
+                sso("frank.li@acme-analytics.example"),
+                "aws-cli/2.17.40 md/awscrt#0.21.2 ua/2.0 os/linux#6.1 md/arch#x86_64 lang/python#3.11.9",
+                serde_json::json!({"userName": "ci-deployer"}),
+            ),
+            // A pipeline creating a user answers for nothing.
+            trail_record(
+                "3f1c2a9e-0d4b-4e51-9a57-6b0c1d2e3f43",
+                "2026-10-22T03:30:00Z",
+                "CreateUser",
+                terraform,
+                "APN/1.0 HashiCorp/1.0 Terraform/1.9.5 (+https://www.terraform.io) terraform-provider-aws/5.70.0",
+                serde_json::json!({"userName": "svc-payments-sync"}),
+            ),
+    ]});
+    // A failed attempt is not a creation.
+    let mut denied = trail_record(
+        "3f1c2a9e-0d4b-4e51-9a57-6b0c1d2e3f44",
+        "2026-10-22T08:00:00Z",
+        "CreateAccessKey",
+        sso("grace.kim@acme-analytics.example"),
+        "aws-cli/2.17.40",
+        serde_json::json!({"userName": "svc-payments-sync"}),
+    );
+    denied["errorCode"] = "AccessDenied".into();
+    let mut records = records;
+    records["Records"].as_array_mut().unwrap().push(denied);
+    let logs = dir.path().join("trail.json");
+    std::fs::write(&logs, serde_json::to_vec(&records).unwrap()).unwrap();
+    let out = warrant_at(dir.path(), &store, &["ingest", logs.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+
+    let show = |identity: &str| -> serde_json::Value {
+        let out = warrant_at(
+            dir.path(),
+            &store,
+            &["owner", "show", identity, "--format", "json"],
+        );
+        assert!(out.status.success(), "{}", stderr(&out));
+        serde_json::from_str(&stdout(&out)).unwrap()
+    };
+    let runner = show("legacy-report-runner");
+    assert_eq!(runner["owners"][0]["id"], "dana.ng@acme-analytics.example");
+    assert_eq!(
+        runner["owners"][0]["source"],
+        "creator:cloudtrail:iam:CreateRole:3f1c2a9e-0d4b-4e51-9a57-6b0c1d2e3f41"
+    );
+    assert_eq!(runner["evidence"][0]["at"], "2026-10-20T09:12:44Z");
+    // What the provider records outranks who created the key.
+    let deployer = show("ci-deployer");
+    let owners: Vec<(&str, &str)> = deployer["owners"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| (o["id"].as_str().unwrap(), o["source"].as_str().unwrap()))
+        .collect();
+    assert_eq!(owners[0].0, "alice.chen@acme-analytics.example");
+    assert_eq!(owners[1].0, "frank.li@acme-analytics.example");
+    assert!(
+        owners[1]
+            .1
+            .starts_with("creator:cloudtrail:iam:CreateAccessKey:")
+    );
+    let payments = show("svc-payments-sync");
+    assert!(payments["evidence"].as_array().unwrap().is_empty());
+
+    // The assessment sees the creator as the owner: the role is no longer unowned.
+    let after = assess(dir.path(), &store, "2026-11-01");
+    assert!(
+        !after["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["rule"] == "no-owner" && f["identity"] == LEGACY_RUNNER)
+    );
+    // An explicit assignment outranks the creator, who stays on record.
+    let out = warrant_at(
+        dir.path(),
+        &store,
+        &[
+            "owner",
+            "set",
+            "legacy-report-runner",
+            "carol.diaz@acme-analytics.example",
+            "--as",
+            "bob.kumar@acme-analytics.example",
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let runner = show("legacy-report-runner");
+    assert_eq!(
+        runner["owners"][0]["id"],
+        "carol.diaz@acme-analytics.example"
+    );
+    assert_eq!(runner["owners"][1]["id"], "dana.ng@acme-analytics.example");
+    // Ingesting the same trail again adds nothing.
+    let again = warrant_at(dir.path(), &store, &["ingest", logs.to_str().unwrap()]);
+    assert!(again.status.success(), "{}", stderr(&again));
+    assert_eq!(show("ci-deployer")["evidence"].as_array().unwrap().len(), 1);
+}

@@ -487,3 +487,122 @@ fn a_fixed_leak_closes_on_rescan_and_a_leak_can_be_accepted() {
     );
     assert_eq!(code(&out), 2, "an unknown id: {}", text(&out));
 }
+
+/// The CODEOWNERS of a repository that uses an identity own it: the owners of the file a
+/// leaked key of the identity sits in, and the owners of a workflow that assumes a role.
+/// They rank below the provider's tags, and they make an unowned role owned.
+#[test]
+fn codeowners_of_the_code_using_an_identity_are_its_owners() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join(".warrant/w.db");
+    let out = warrant_in(
+        dir.path(),
+        &store,
+        &["import", demo_org().to_str().unwrap()],
+        None,
+    );
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    let repo = dir.path().join("reports");
+    std::fs::create_dir_all(repo.join(".github/workflows")).unwrap();
+    std::fs::create_dir_all(repo.join("seed")).unwrap();
+    std::fs::write(
+        repo.join(".github/CODEOWNERS"),
+        "# Reporting\n*            @acme-analytics/reporting\n/seed/       @acme-analytics/data frank.li@acme-analytics.example\nnot-an-entry nobody\n",
+    )
+    .unwrap();
+    std::fs::write(
+        repo.join("seed/run.sh"),
+        format!(
+            "#!/bin/sh\nexport AWS_ACCESS_KEY_ID={KEY_ID}\nexport AWS_SECRET_ACCESS_KEY=Zk4Pq9Wm2Xv7Lr1Bt8Nc3Hy6Gd0Sf5Ja2Ue7ToQ\n"
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        repo.join(".github/workflows/nightly.yml"),
+        "on:\n  schedule: [{cron: '0 2 * * *'}]\njobs:\n  report:\n    runs-on: ubuntu-latest\n    permissions: {id-token: write}\n    steps:\n      - uses: aws-actions/configure-aws-credentials@v4\n        with:\n          role-to-assume: arn:aws:iam::111111111111:role/legacy-report-runner\n          aws-region: eu-west-1\n",
+    )
+    .unwrap();
+    let out = warrant_in(
+        dir.path(),
+        &store,
+        &["--format", "json", "scan", "--exit-zero", "reports"],
+        None,
+    );
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    // GitHub skips a line it cannot read; so does Warrant, and it says where.
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("CODEOWNERS:4:"),
+        "{}",
+        text(&out)
+    );
+
+    let show = |identity: &str| {
+        let out = warrant_in(
+            dir.path(),
+            &store,
+            &["owner", "show", identity, "--format", "json"],
+            None,
+        );
+        assert_eq!(code(&out), 0, "{}", text(&out));
+        json(&out)
+    };
+    let seeder = show(USER);
+    let owners: Vec<(String, String)> = seeder["owners"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| {
+            (
+                o["id"].as_str().unwrap().to_string(),
+                o["source"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let from_codeowners: Vec<&str> = owners
+        .iter()
+        .filter(|(_, source)| source.starts_with("codeowners:"))
+        .map(|(id, _)| id.as_str())
+        .collect();
+    assert_eq!(
+        from_codeowners,
+        ["@acme-analytics/data", "frank.li@acme-analytics.example"]
+    );
+    assert!(
+        owners
+            .iter()
+            .any(|(_, source)| source.ends_with(".github/CODEOWNERS:3:seed/run.sh")),
+        "{owners:?}"
+    );
+    assert!(
+        !owners[0].1.starts_with("codeowners:"),
+        "the provider's tag ranks first: {owners:?}"
+    );
+
+    let runner = show("legacy-report-runner");
+    assert_eq!(runner["owners"][0]["id"], "@acme-analytics/reporting");
+    assert!(
+        runner["owners"][0]["source"]
+            .as_str()
+            .unwrap()
+            .ends_with(".github/CODEOWNERS:2:.github/workflows/nightly.yml")
+    );
+    let out = warrant_in(
+        dir.path(),
+        &store,
+        &[
+            "--format",
+            "json",
+            "assess",
+            "--as-of",
+            "2026-11-01",
+            demo_org().to_str().unwrap(),
+        ],
+        None,
+    );
+    assert!(code(&out) <= 1, "{}", text(&out));
+    let unowned = json(&out)["findings"].as_array().unwrap().iter().any(|f| {
+        f["rule"] == "no-owner"
+            && f["identity"] == "arn:aws:iam::111111111111:role/legacy-report-runner"
+    });
+    assert!(!unowned, "the workflow's owners own the role it assumes");
+}

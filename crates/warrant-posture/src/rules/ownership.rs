@@ -30,7 +30,8 @@ pub(super) fn ownership(subject: &Subject<'_>, ctx: &Context<'_>, out: &mut Emit
                 "",
                 None,
                 vec![format!(
-                    "{} {} has no owner tag, label, annotation or directory record.",
+                    "{} {} has no owner: no assignment, owner tag, label or annotation, no creator \
+                     in the activity logs and no CODEOWNERS entry.",
                     identity.kind, identity.name
                 )],
             );

@@ -10,6 +10,7 @@
 //! keeps the test build small and fast (see the workspace Cargo.toml).
 
 mod archive_read;
+mod codeowners_props;
 mod engine_props;
 mod git_bench;
 mod git_corrupt;

@@ -335,6 +335,7 @@ fn writes_for(
         } else {
             vec![alert]
         },
+        owner_evidence: Vec::new(),
     }
 }
 

@@ -136,6 +136,19 @@ async fn populated(store: &Store) {
     };
     store.register(&registration).await.unwrap();
     store
+        .record_owner_evidence(
+            &[warrant_store::OwnerEvidence {
+                identity: "u1".into(),
+                owner: "carol@example.com".into(),
+                source: "creator".into(),
+                detail: "cloudtrail:iam:CreateUser:ev-1".into(),
+                at: t(4),
+            }],
+            t(5),
+        )
+        .await
+        .unwrap();
+    store
         .decide_registration(&registration.id, "bob@example.com", t(5), "approve", None)
         .await
         .unwrap();

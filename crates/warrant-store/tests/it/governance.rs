@@ -180,3 +180,39 @@ async fn owners_are_a_history_and_registrations_are_decided_by_appending(db) {
     assert_eq!(actions, ["owner.set", "owner.set", "owner.clear", "registration.request", "registration.approve"]);
 }
 }
+
+conformance! {
+/// Owner evidence (creators, CODEOWNERS) is added, never overwritten: the same evidence twice
+/// is one row; new evidence raises the revision, a repeat does not.
+#[tokio::test]
+async fn owner_evidence_is_kept_once_and_raises_the_revision(db) {
+    let store = db.open().await;
+    let creator = |owner: &str, event: &str, at| warrant_store::OwnerEvidence {
+        identity: "arn:aws:iam::111122223333:role/etl".into(),
+        owner: owner.into(),
+        source: "creator".into(),
+        detail: format!("cloudtrail:iam:CreateRole:{event}"),
+        at: t(at),
+    };
+    let codeowners = warrant_store::OwnerEvidence {
+        identity: "u2".into(),
+        owner: "@acme/platform".into(),
+        source: "codeowners".into(),
+        detail: ".github/CODEOWNERS:3:deploy/ci.yml".into(),
+        at: t(2),
+    };
+    let r0 = store.revision().await.unwrap();
+    let rows = [creator("dana@example.com", "e1", 1), codeowners.clone()];
+    assert_eq!(store.record_owner_evidence(&rows, t(3)).await.unwrap(), 2);
+    let r1 = store.revision().await.unwrap();
+    assert!(r1 > r0);
+    assert_eq!(store.record_owner_evidence(&rows, t(4)).await.unwrap(), 0);
+    assert_eq!(store.revision().await.unwrap(), r1, "nothing new, nothing to reassess");
+    assert_eq!(store.record_owner_evidence(&[creator("erin@example.com", "e2", 2)], t(4)).await.unwrap(), 1);
+    let of_role = store.owner_evidence(Some("arn:aws:iam::111122223333:role/etl")).await.unwrap();
+    assert_eq!(of_role.iter().map(|e| e.owner.as_str()).collect::<Vec<_>>(), ["dana@example.com", "erin@example.com"]);
+    assert_eq!(store.owner_evidence(None).await.unwrap().len(), 3);
+    let bad = warrant_store::OwnerEvidence { source: "guess".into(), ..codeowners };
+    assert!(store.record_owner_evidence(&[bad], t(5)).await.is_err(), "the source is checked");
+}
+}
