@@ -58,7 +58,18 @@ pub async fn evaluate(
         );
     }
     let exceptions = crate::lifecycle::exceptions(store, now, chrono::Duration::zero()).await?;
-    let governance = PolicyGovernance::new(rules.governance, rules.posture, exceptions, now);
+    let mut governance = PolicyGovernance::new(rules.governance, rules.posture, exceptions, now);
+    if governance.has_policy() {
+        let reviews = store
+            .last_reviews()
+            .await
+            .context("loading access reviews")?;
+        let first_seen = store
+            .identities_first_seen()
+            .await
+            .context("loading when identities were first seen")?;
+        governance = governance.with_reviews(reviews, first_seen);
+    }
     progress.phase(Phase::Assessing, Some(inventory.identities.len() as u64));
     let assessment = warrant_posture::assess_governed(
         &inventory,

@@ -1,14 +1,16 @@
 //! Governance use cases: exceptions granted under the governance policy, and the audit trail
 //! every governance change is written to.
 
+use std::collections::HashMap;
+
 use chrono::Duration;
 use serde::Serialize;
 use warrant_core::{ExceptionRef, Finding, Identity, Timestamp};
 use warrant_lifecycle::{
     Exception, ExceptionState, GovernancePolicy, IdentityFacts, NewException, Thresholds,
 };
-use warrant_posture::{Governance, PostureConfig, TierRules};
-use warrant_store::{AuditEntry, ExceptionRow, Store};
+use warrant_posture::{Governance, PostureConfig, ReviewRecord, TierRules};
+use warrant_store::{AuditEntry, ExceptionRow, LastReview, Store};
 
 use crate::AppError;
 use crate::error::StoreContext;
@@ -130,6 +132,10 @@ pub async fn audit(store: &Store) -> Result<Vec<AuditEntry>, AppError> {
 pub struct PolicyGovernance {
     policy: Option<(GovernancePolicy, Vec<TierRules>, TierRules)>,
     exceptions: Vec<Exception>,
+    /// Each reviewed identity's latest review, by identity id.
+    reviews: HashMap<String, ReviewRecord>,
+    /// When each identity was first imported.
+    first_seen: HashMap<String, Timestamp>,
     now: Timestamp,
 }
 
@@ -146,6 +152,8 @@ fn tier_rules(name: &str, t: &Thresholds, posture: &PostureConfig) -> TierRules 
         require_purpose: t.require_purpose,
         require_expiry: t.require_expiry,
         environments: t.environments.clone(),
+        review_every_days: Some(i64::from(t.review_every_days)),
+        review_on_privilege_change: t.review_on_privilege_change,
     }
 }
 
@@ -174,8 +182,51 @@ impl PolicyGovernance {
                 .filter(ExceptionView::in_force)
                 .map(|v| v.exception)
                 .collect(),
+            reviews: HashMap::new(),
+            first_seen: HashMap::new(),
             now,
         }
+    }
+
+    /// Whether a policy applies (tiers, and with them review cadence).
+    pub fn has_policy(&self) -> bool {
+        self.policy.is_some()
+    }
+
+    /// Adds the identities' latest reviews (`Store::last_reviews`) and when each was first
+    /// imported, which review cadence is judged by.
+    pub fn with_reviews(
+        mut self,
+        reviews: Vec<LastReview>,
+        first_seen: Vec<(String, Timestamp)>,
+    ) -> PolicyGovernance {
+        self.first_seen = first_seen.into_iter().collect();
+        /// The one field of the stored evidence read here.
+        #[derive(serde::Deserialize)]
+        struct Seen {
+            privilege: Privilege,
+        }
+        #[derive(serde::Deserialize)]
+        struct Privilege {
+            #[serde(default)]
+            holdings: Option<String>,
+        }
+        for r in reviews {
+            // Evidence that cannot be read still dates the review; only the change check
+            // needs what it held.
+            let holdings = serde_json::from_str::<Seen>(&r.evidence)
+                .ok()
+                .and_then(|s| s.privilege.holdings);
+            self.reviews.insert(
+                r.identity,
+                ReviewRecord {
+                    campaign: r.campaign,
+                    at: r.at,
+                    holdings,
+                },
+            );
+        }
+        self
     }
 }
 
@@ -197,6 +248,14 @@ impl Governance for PolicyGovernance {
                 .and_then(|i| tiers.get(i)),
             None => Some(defaults),
         }
+    }
+
+    fn last_review(&self, identity: &Identity) -> Option<&ReviewRecord> {
+        self.reviews.get(&identity.id)
+    }
+
+    fn known_since(&self, identity: &Identity) -> Option<Timestamp> {
+        self.first_seen.get(&identity.id).copied()
     }
 
     fn exception(&self, finding: &Finding, identity: Option<&Identity>) -> Option<ExceptionRef> {

@@ -477,10 +477,13 @@ pub async fn start(
             risk: posture_of.map_or(0.0, |p| p.risk),
             blast_radius,
             exposure: posture_of.map_or(0.0, |p| p.exposure),
-            privilege: posture_of
-                .and_then(|p| p.privilege.as_deref())
-                .map(PrivilegeEvidence::of)
-                .unwrap_or_default(),
+            privilege: PrivilegeEvidence {
+                holdings: Some(warrant_posture::holdings(&index, identity)),
+                ..posture_of
+                    .and_then(|p| p.privilege.as_deref())
+                    .map(PrivilegeEvidence::of)
+                    .unwrap_or_default()
+            },
             last_used: identity.last_used,
             credentials,
             usage,

@@ -695,6 +695,10 @@ pub struct PrivilegeEvidence {
     /// Services controlling identity, keys, secrets or the organisation it can reach.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub control_services: Vec<String>,
+    /// Fingerprint of the policies it held (`warrant_posture::holdings`): a later difference
+    /// is a privilege change since this review.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub holdings: Option<String>,
 }
 
 impl PrivilegeEvidence {
@@ -721,6 +725,7 @@ impl PrivilegeEvidence {
                 .filter(|s| warrant_core::CONTROL_SERVICES.contains(&s.as_str()))
                 .cloned()
                 .collect(),
+            holdings: None,
         }
     }
 

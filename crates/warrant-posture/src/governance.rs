@@ -2,7 +2,7 @@
 //! exceptions that cover findings. Posture does not read the policy itself (that is the
 //! lifecycle engine's); the application layer answers these questions for it.
 
-use warrant_core::{Environment, ExceptionRef, Finding, Identity};
+use warrant_core::{Environment, ExceptionRef, Finding, Identity, Timestamp};
 
 use crate::config::PostureConfig;
 
@@ -21,6 +21,20 @@ pub struct TierRules {
     pub require_expiry: bool,
     /// Environments its identities may be in (empty: any).
     pub environments: Vec<Environment>,
+    /// An access review is due this many days after the last one (or after creation).
+    pub review_every_days: Option<i64>,
+    /// A change of the policies an identity holds calls for a review at once.
+    pub review_on_privilege_change: bool,
+}
+
+/// An identity's latest access-review decision, as posture judges review cadence by it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReviewRecord {
+    /// The campaign it was decided in.
+    pub campaign: String,
+    pub at: Timestamp,
+    /// What it held when it was reviewed ([`crate::holdings`]), when the review recorded it.
+    pub holdings: Option<String>,
 }
 
 /// The governance questions posture asks, per identity and per finding.
@@ -32,6 +46,17 @@ pub trait Governance: Sync {
     /// The exception in force that covers `finding` (on `identity`, when it is in the
     /// inventory).
     fn exception(&self, finding: &Finding, identity: Option<&Identity>) -> Option<ExceptionRef>;
+
+    /// The identity's latest access-review decision, if it was ever reviewed.
+    fn last_review(&self, _identity: &Identity) -> Option<&ReviewRecord> {
+        None
+    }
+
+    /// Since when the organisation has known the identity (its first import). A review is due
+    /// a cadence after this, not after a creation that may predate any review process.
+    fn known_since(&self, _identity: &Identity) -> Option<Timestamp> {
+        None
+    }
 }
 
 /// No governance policy: the posture configuration decides, nothing is excepted.

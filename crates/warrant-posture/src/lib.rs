@@ -39,8 +39,10 @@ use warrant_core::{
 };
 
 pub use config::{PostureConfig, SensitivityRule};
-pub use governance::{Governance, NoGovernance, TierRules};
-pub use privilege::{github_summary, k8s_summary, privilege_detail, summarize_all};
+pub use governance::{Governance, NoGovernance, ReviewRecord, TierRules};
+pub use privilege::{
+    HOLDINGS_VERSION, github_summary, holdings, k8s_summary, privilege_detail, summarize_all,
+};
 
 /// One identity's assessment.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -170,6 +172,8 @@ pub fn assess_governed(
         index: &index,
         config,
         tier: None,
+        review: None,
+        known_since: None,
         now,
         privileges: &privileges,
         our_accounts: &our_accounts,
@@ -188,6 +192,8 @@ pub fn assess_governed(
             let ctx = rules::Context {
                 config: tier.map_or(config, |t| &t.config),
                 tier,
+                review: tier.and_then(|_| governance.last_review(identity)),
+                known_since: tier.and_then(|_| governance.known_since(identity)),
                 ..shared
             };
             let mut emitter = rules::Emitter::new(config);

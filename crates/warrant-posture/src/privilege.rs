@@ -432,6 +432,71 @@ pub fn summarize_all(index: &InventoryIndex<'_>) -> HashMap<String, Arc<Privileg
     out
 }
 
+/// A fingerprint of what an identity holds: the policies it holds (directly, through groups or
+/// bindings, with their scope), each policy's statements, and its permissions boundary. Any
+/// change of its privilege changes it; the same holdings give the same text on every machine.
+pub fn holdings(index: &InventoryIndex<'_>, identity: &Identity) -> String {
+    use sha2::{Digest, Sha256};
+    let mut held: Vec<&warrant_core::Attachment> = index
+        .attachments_by_identity
+        .get(identity.id.as_str())
+        .map(|v| v.to_vec())
+        .unwrap_or_default();
+    held.sort();
+    held.dedup();
+    let mut hash = Sha256::new();
+    let mut field = |bytes: &[u8]| {
+        hash.update((bytes.len() as u64).to_le_bytes());
+        hash.update(bytes);
+    };
+    for a in held {
+        field(a.policy.as_bytes());
+        field(a.via.as_deref().unwrap_or("").as_bytes());
+        field(a.scope.as_deref().unwrap_or("").as_bytes());
+        // The fields that decide what a statement grants, each written out, so a later
+        // change in how statements are serialised is no privilege change. `sid` is a label.
+        let statements = index
+            .policy_by_id
+            .get(a.policy.as_str())
+            .map_or(&[][..], |p| p.statements.as_slice());
+        field(&(statements.len() as u64).to_le_bytes());
+        for st in statements {
+            field(st.effect.as_str().as_bytes());
+            for list in [
+                &st.actions,
+                &st.not_actions,
+                &st.resources,
+                &st.not_resources,
+            ] {
+                field(&(list.len() as u64).to_le_bytes());
+                for item in list {
+                    field(item.as_bytes());
+                }
+            }
+            // serde_json's `Value` keeps object keys sorted: the same condition, the same text.
+            let conditions = st
+                .conditions
+                .as_ref()
+                .map(|c| c.to_string())
+                .unwrap_or_default();
+            field(conditions.as_bytes());
+        }
+    }
+    let boundary = identity
+        .attributes
+        .get(attribute::PERMISSIONS_BOUNDARY)
+        .map(|b| b.to_string())
+        .unwrap_or_default();
+    field(boundary.as_bytes());
+    let digest = hash.finalize();
+    let short = digest.get(..16).unwrap_or(&digest);
+    format!("{HOLDINGS_VERSION}:{}", hex::encode(short))
+}
+
+/// Prefix of [`holdings`] fingerprints; bumped whenever what they cover changes, so a
+/// fingerprint from an older scheme is not mistaken for a privilege change.
+pub const HOLDINGS_VERSION: &str = "h1";
+
 /// The full privilege of one identity, with every grant and resource (for `warrant show`).
 pub fn privilege_detail(inventory: &warrant_core::Inventory, id: &str) -> PrivilegeSummary {
     let index = inventory.index();

@@ -524,11 +524,19 @@ proptest! {
 struct OneTier {
     tier: warrant_posture::TierRules,
     except: Option<(RuleId, String)>,
+    review: Option<warrant_posture::ReviewRecord>,
+    known_since: Option<Timestamp>,
 }
 
 impl warrant_posture::Governance for OneTier {
     fn tier(&self, _: &Identity, _: f64) -> Option<&warrant_posture::TierRules> {
         Some(&self.tier)
+    }
+    fn last_review(&self, _: &Identity) -> Option<&warrant_posture::ReviewRecord> {
+        self.review.as_ref()
+    }
+    fn known_since(&self, _: &Identity) -> Option<Timestamp> {
+        self.known_since
     }
     fn exception(&self, finding: &Finding, _: Option<&Identity>) -> Option<ExceptionRef> {
         self.except
@@ -552,6 +560,8 @@ fn tier(config: PostureConfig) -> warrant_posture::TierRules {
         require_purpose: true,
         require_expiry: false,
         environments: vec![Environment::Staging],
+        review_every_days: None,
+        review_on_privilege_change: false,
     }
 }
 
@@ -578,6 +588,9 @@ fn a_tier_judges_by_its_thresholds_and_requirements_and_names_itself() {
     let governance = OneTier {
         tier: tier(strict),
         except: None,
+
+        review: None,
+        known_since: None,
     };
     let judged =
         warrant_posture::assess_governed(&inventory, &[], &base, &governance, now(), &|_| {});
@@ -616,6 +629,9 @@ fn an_excepted_finding_is_kept_but_adds_no_exposure() {
     let governance = OneTier {
         tier: t,
         except: Some((RuleId::NoOwner, u.id.clone())),
+
+        review: None,
+        known_since: None,
     };
     let judged =
         warrant_posture::assess_governed(&inventory, &[], &base, &governance, now(), &|_| {});
@@ -654,8 +670,95 @@ fn unused_past_the_tiers_decommission_threshold_is_more_severe() {
     let governance = OneTier {
         tier: t,
         except: None,
+
+        review: None,
+        known_since: None,
     };
     let judged =
         warrant_posture::assess_governed(&inventory, &[], &base, &governance, now(), &|_| {});
     assert_eq!(severity(&judged), Some(Severity::High));
+}
+
+#[test]
+fn reviews_are_due_on_the_tier_s_cadence_and_after_a_privilege_change() {
+    let u = user("svc-report");
+    let mut inventory = Inventory::default();
+    inventory.identities.push(u.clone());
+    let judge_known = |inventory: &Inventory,
+                       review: Option<warrant_posture::ReviewRecord>,
+                       on_change: bool,
+                       known_since: Option<Timestamp>| {
+        let mut t = tier(PostureConfig::default());
+        t.require_purpose = false;
+        t.environments.clear();
+        t.review_every_days = Some(90);
+        t.review_on_privilege_change = on_change;
+        let governance = OneTier {
+            tier: t,
+            except: None,
+            review,
+            known_since,
+        };
+        let base = PostureConfig::default();
+        warrant_posture::assess_governed(inventory, &[], &base, &governance, now(), &|_| {})
+            .findings
+            .into_iter()
+            .filter(|f| {
+                matches!(
+                    f.rule,
+                    RuleId::ReviewOverdue | RuleId::ReviewAfterPrivilegeChange
+                )
+            })
+            .map(|f| (f.rule, f.evidence.join(" ")))
+            .collect::<Vec<_>>()
+    };
+    let judge =
+        |inventory: &Inventory, review, on_change| judge_known(inventory, review, on_change, None);
+    // Created 400 days ago and never reviewed: overdue.
+    let never = judge(&inventory, None, true);
+    assert_eq!(never.len(), 1, "{never:?}");
+    assert_eq!(never[0].0, RuleId::ReviewOverdue);
+    assert!(never[0].1.contains("never reviewed"), "{never:?}");
+    // Imported ten days ago: the first review is due a cadence after that, not yet.
+    assert!(judge_known(&inventory, None, true, Some(now() - Duration::days(10))).is_empty());
+    let known_long = judge_known(&inventory, None, true, Some(now() - Duration::days(100)));
+    assert!(known_long[0].1.contains("known since"), "{known_long:?}");
+
+    let held = warrant_posture::holdings(&inventory.index(), &u);
+    let reviewed = |days: i64, holdings: &str| warrant_posture::ReviewRecord {
+        campaign: "2026-Q3".into(),
+        at: now() - Duration::days(days),
+        holdings: Some(holdings.to_string()),
+    };
+    assert!(judge(&inventory, Some(reviewed(30, &held)), true).is_empty());
+    let stale = judge(&inventory, Some(reviewed(120, &held)), true);
+    assert_eq!(stale.len(), 1);
+    assert!(stale[0].1.contains("2026-Q3"), "{stale:?}");
+
+    // A policy attached after the review changes what it holds.
+    inventory.policies.push(Policy {
+        id: "arn:aws:iam::aws:policy/ReadOnlyAccess".into(),
+        name: "ReadOnlyAccess".into(),
+        provider: Provider::Aws,
+        kind: PolicyKind::AwsManaged,
+        statements: Vec::new(),
+        provenance: Provenance::default(),
+    });
+    inventory.attachments.push(Attachment {
+        identity: u.id.clone(),
+        policy: "arn:aws:iam::aws:policy/ReadOnlyAccess".into(),
+        via: None,
+        scope: None,
+    });
+    let changed = judge(&inventory, Some(reviewed(30, &held)), true);
+    assert_eq!(
+        changed.iter().map(|(r, _)| *r).collect::<Vec<_>>(),
+        vec![RuleId::ReviewAfterPrivilegeChange]
+    );
+    assert!(judge(&inventory, Some(reviewed(30, &held)), false).is_empty());
+    // A fingerprint of another scheme says nothing about a change.
+    assert!(judge(&inventory, Some(reviewed(30, "h0:0123")), true).is_empty());
+    assert!(held.starts_with("h1:"));
+    // The same holdings give the same fingerprint; a different attachment a different one.
+    assert_ne!(warrant_posture::holdings(&inventory.index(), &u), held);
 }

@@ -71,7 +71,9 @@ pub use governance::{AuditEntry, ExceptionRow};
 pub use inventory::{ImportStats, KindStats, StoredIdentity, StoredRecord};
 pub use ownership::{AssignmentRow, OwnerEvidence, RegistrationRow};
 pub use remediation::{DecisionRow, JournalRow, PlanRow};
-pub use review::{CampaignCounts, CampaignRow, CloseOutcome, ReviewDecisionRow, ReviewItemRow};
+pub use review::{
+    CampaignCounts, CampaignRow, CloseOutcome, LastReview, ReviewDecisionRow, ReviewItemRow,
+};
 pub use usage::{IngestedFile, SecretOccurrence};
 
 #[derive(Debug, thiserror::Error)]

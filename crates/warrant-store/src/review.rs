@@ -13,6 +13,16 @@ use crate::dialect::{self, MAX_BIND_PARAMS};
 use crate::governance::audit;
 use crate::{Store, StoreError, WriteTx};
 
+/// An identity's latest review decision (see [`Store::last_reviews`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LastReview {
+    pub identity: String,
+    pub campaign: String,
+    pub at: Timestamp,
+    /// The item's evidence as JSON (warrant_lifecycle::review::Evidence).
+    pub evidence: String,
+}
+
 /// A campaign as stored.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CampaignRow {
@@ -531,5 +541,33 @@ impl Store {
             .fetch_all(&self.pool)
             .await?;
         rows.iter().map(|r| Ok(r.try_get(0)?)).collect()
+    }
+
+    /// Each reviewed identity's latest decision (an item expired unreviewed at close does not
+    /// count), by identity: the campaign, when, and the evidence the reviewer saw.
+    pub async fn last_reviews(&self) -> Result<Vec<LastReview>, StoreError> {
+        let rows = self
+            .query(
+                "SELECT i.identity, d.campaign, d.at, i.evidence FROM review_decisions d \
+                 JOIN review_items i ON i.campaign = d.campaign AND i.item = d.item \
+                 WHERE d.decision <> 'expired' ORDER BY i.identity, d.at DESC, d.seq DESC",
+            )
+            .fetch_all(&self.pool)
+            .await?;
+        let mut out: Vec<LastReview> = Vec::new();
+        for r in &rows {
+            let identity: String = r.try_get(0)?;
+            if out.last().is_some_and(|l| l.identity == identity) {
+                continue;
+            }
+            let at: String = r.try_get(2)?;
+            out.push(LastReview {
+                campaign: r.try_get(1)?,
+                at: dialect::parse_timestamp("review_decisions", &identity, &at)?,
+                evidence: r.try_get(3)?,
+                identity,
+            });
+        }
+        Ok(out)
     }
 }

@@ -217,7 +217,7 @@ fn rules_lists_every_engine_with_filters_and_formats() {
     let dir = tempfile::tempdir().unwrap();
     let store = dir.path().join("w.db");
     let all = rule_ids(&store, &[]);
-    assert_eq!(all.len(), 51);
+    assert_eq!(all.len(), 53);
     assert!(all.iter().any(|r| r == "no-owner"));
     assert!(all.iter().any(|r| r == "activity-privilege-change"));
     assert!(all.iter().any(|r| r == "leaked-secret"));

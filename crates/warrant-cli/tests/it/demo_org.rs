@@ -90,7 +90,13 @@ fn every_planted_problem_is_found_and_healthy_identities_are_clean() {
     assert_eq!(legacy["related"], serde_json::json!(["NHI7"]));
     // Every posture rule is exercised by the demo, but those only a governance policy's tier
     // turns on (tests/it/governance.rs and the posture crate's tests/rules.rs plant them).
-    let needs_a_policy = ["no-purpose", "no-expiry", "environment-not-allowed"];
+    let needs_a_policy = [
+        "no-purpose",
+        "no-expiry",
+        "environment-not-allowed",
+        "review-overdue",
+        "review-after-privilege-change",
+    ];
     let rules: Vec<&str> = warrant_posture::rules()
         .iter()
         .map(|r| r.id.as_str())

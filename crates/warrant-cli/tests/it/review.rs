@@ -408,3 +408,107 @@ fn every_review_command_has_help() {
     let help = ok(&warrant(&store, &["review", "report", "--help"]));
     assert!(help.contains("Formats: json, csv, html"), "{help}");
 }
+
+/// The policy's review cadence, judged by `assess`: an identity is due a review a cadence after
+/// its last one (or after it became known), and at once when the policies it holds change
+/// after its review.
+#[test]
+fn reviews_fall_due_on_the_cadence_and_after_a_privilege_change() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("w.db");
+    let org = dir.path().join("org");
+    copy_dir(&demo_org(), &org);
+    std::fs::write(
+        dir.path().join("warrant-policy.toml"),
+        "fallback_reviewer = \"secops@acme-analytics.example\"\n\n[defaults]\nreview_every_days = 60\n",
+    )
+    .unwrap();
+    const DEPLOYER: &str = "arn:aws:iam::111111111111:user/ci-deployer";
+    let at = |day: &str, args: &[&str]| -> Output {
+        warrant(&store, &[&["--as-of", day][..], args].concat())
+    };
+    let review_findings = |day: &str| -> Vec<(String, String)> {
+        let out = at(day, &["assess", "org", "--format", "json"]);
+        assert!(out.status.code().is_some_and(|c| c <= 1), "{}", ok(&out));
+        let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+        doc["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["rule"].as_str().is_some_and(|r| r.starts_with("review-")))
+            .map(|f| {
+                (
+                    f["rule"].as_str().unwrap().to_string(),
+                    f["identity"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    };
+    // Known since today: nothing is due yet, however old the identities are.
+    assert!(review_findings("2026-11-01").is_empty());
+
+    ok(&at(
+        "2026-12-01",
+        &[
+            "review",
+            "start",
+            "--name",
+            "2026-12",
+            "--scope",
+            "kind=aws_user",
+            "--due",
+            "2026-12-15",
+            "--as",
+            LEAD,
+        ],
+    ));
+    ok(&at(
+        "2026-12-01",
+        &[
+            "review",
+            "decide",
+            "2026-12",
+            "ci-deployer",
+            "keep",
+            "--reason",
+            "deploys production until the OIDC move",
+            "--as",
+            ALICE,
+        ],
+    ));
+
+    // Two months on: everything never reviewed is overdue; the deployer, reviewed a month ago,
+    // is not, and the same export re-imported is no privilege change.
+    let due = review_findings("2027-01-05");
+    assert!(due.iter().any(|(rule, _)| rule == "review-overdue"));
+    assert!(
+        due.iter().all(|(rule, _)| rule == "review-overdue"),
+        "{due:?}"
+    );
+    assert!(!due.iter().any(|(_, id)| id == DEPLOYER), "{due:?}");
+
+    // A policy attached to the deployer after its review calls for a review now.
+    let details = org.join("aws/prod/authorization-details.json");
+    let mut doc: Value = serde_json::from_slice(&std::fs::read(&details).unwrap()).unwrap();
+    let users = doc["UserDetailList"].as_array_mut().unwrap();
+    let deployer = users
+        .iter_mut()
+        .find(|u| u["UserName"] == "ci-deployer")
+        .unwrap();
+    deployer["AttachedManagedPolicies"]
+        .as_array_mut()
+        .unwrap()
+        .push(serde_json::json!({
+            "PolicyName": "IAMFullAccess",
+            "PolicyArn": "arn:aws:iam::aws:policy/IAMFullAccess"
+        }));
+    std::fs::write(&details, serde_json::to_vec_pretty(&doc).unwrap()).unwrap();
+    let changed = review_findings("2027-01-05");
+    assert!(
+        changed.contains(&(
+            "review-after-privilege-change".to_string(),
+            DEPLOYER.to_string()
+        )),
+        "{changed:?}"
+    );
+}

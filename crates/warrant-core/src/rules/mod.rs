@@ -480,6 +480,20 @@ registry! {
         description: "The governance policy's tier lists the environments its identities may live in, and this identity's environment is not one of them.",
         remediation: "Move the workload to an identity of the allowed environment, or correct the identity's environment tag.",
     }
+    ReviewOverdue = "review-overdue" {
+        engine: Posture, owasp: Nhi1, related: [], severity: Low,
+        tactics: [], techniques: [],
+        title: "Access review overdue",
+        description: "The governance policy's tier asks for an access review every so many days, and the identity's last review (or its creation, if it was never reviewed) is older than that: nobody has confirmed lately that it is still needed and rightly scoped.",
+        remediation: "Include it in an access-review campaign (`warrant review start --scope …`) and have its owner decide keep, rightsize, rotate, disable or decommission.",
+    }
+    ReviewAfterPrivilegeChange = "review-after-privilege-change" {
+        engine: Posture, owasp: Nhi5, related: [Nhi1], severity: Medium,
+        tactics: [], techniques: [],
+        title: "Privileges changed since the last review",
+        description: "The governance policy's tier asks for a review as soon as an identity's privileges change, and the policies it holds (attached, through groups or bindings, or their content) differ from what its last reviewer saw.",
+        remediation: "Review it again now: confirm the new privileges are intended (keep), or rightsize them.",
+    }
 
     ActivityPrivilegeChange = "activity-privilege-change" {
         engine: Activity, owasp: Nhi5, related: [], severity: High,

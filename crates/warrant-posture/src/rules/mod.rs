@@ -27,6 +27,10 @@ pub(crate) struct Context<'a> {
     pub index: &'a InventoryIndex<'a>,
     pub config: &'a PostureConfig,
     pub tier: Option<&'a TierRules>,
+    /// The identity's latest access review, when a tier applies and it was reviewed.
+    pub review: Option<&'a crate::ReviewRecord>,
+    /// Since when the identity has been known (its first import), when a tier applies.
+    pub known_since: Option<Timestamp>,
     pub now: Timestamp,
     pub privileges: &'a HashMap<String, Arc<PrivilegeSummary>>,
     pub our_accounts: &'a HashSet<String>,

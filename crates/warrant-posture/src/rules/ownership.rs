@@ -165,6 +165,76 @@ pub(super) fn requirements(subject: &Subject<'_>, ctx: &Context<'_>, out: &mut E
             )],
         );
     }
+    reviews(identity, tier, ctx, out);
+}
+
+/// Review cadence: a review due every so many days, and at once after a privilege change.
+fn reviews(
+    identity: &warrant_core::Identity,
+    tier: &crate::TierRules,
+    ctx: &Context<'_>,
+    out: &mut Emitter<'_>,
+) {
+    let review = ctx.review;
+    if let Some(every) = tier.review_every_days {
+        let (since, what) = match review {
+            Some(r) => (
+                Some(r.at),
+                format!("it was last reviewed on {} ({})", date(r.at), r.campaign),
+            ),
+            None => {
+                // Never reviewed: due a cadence after it was created or became known,
+                // whichever is later (an old identity imported today is not overdue today).
+                let start = match (identity.created, ctx.known_since) {
+                    (Some(c), Some(k)) => Some(c.max(k)),
+                    (c, k) => c.or(k),
+                };
+                let what = match (start, ctx.known_since) {
+                    (Some(s), Some(k)) if s == k => {
+                        format!("it was never reviewed and has been known since {}", date(k))
+                    }
+                    (Some(s), _) => format!("it was never reviewed and was created on {}", date(s)),
+                    (None, _) => String::new(),
+                };
+                (start, what)
+            }
+        };
+        if let Some(since) = since
+            && days(since, ctx.now) > every
+        {
+            out.emit(
+                RuleId::ReviewOverdue,
+                identity,
+                "",
+                None,
+                vec![format!(
+                    "Tier {} asks for an access review every {every} days; {what}, {} days ago.",
+                    tier.name,
+                    days(since, ctx.now)
+                )],
+            );
+        }
+    }
+    if tier.review_on_privilege_change
+        && let Some(r) = review
+        && let Some(seen) = &r.holdings
+        && seen.starts_with(&format!("{}:", crate::HOLDINGS_VERSION))
+        && *seen != crate::holdings(ctx.index, identity)
+    {
+        out.emit(
+            RuleId::ReviewAfterPrivilegeChange,
+            identity,
+            "",
+            None,
+            vec![format!(
+                "The policies it holds changed after its review on {} ({}); tier {} asks for a \
+                 review after every privilege change.",
+                date(r.at),
+                r.campaign,
+                tier.name
+            )],
+        );
+    }
 }
 
 pub(super) fn unused(subject: &Subject<'_>, ctx: &Context<'_>, out: &mut Emitter<'_>) {

@@ -417,6 +417,22 @@ impl Store {
         Ok(out)
     }
 
+    /// When each current identity was first imported, by id: how long Warrant has known it.
+    pub async fn identities_first_seen(&self) -> Result<Vec<(String, Timestamp)>, StoreError> {
+        let rows = self
+            .query("SELECT key, first_seen FROM identities WHERE removed_at IS NULL ORDER BY key")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                let key: String = r.try_get(0)?;
+                let first: String = r.try_get(1)?;
+                let at = dialect::parse_timestamp("identities", &key, &first)?;
+                Ok((key, at))
+            })
+            .collect()
+    }
+
     /// One identity with its history and credentials, removed or not; `None` if never seen.
     pub async fn identity(&self, id: &str) -> Result<Option<StoredIdentity>, StoreError> {
         let table = IDENTITIES.name;

@@ -245,6 +245,9 @@ async fn reimport_is_idempotent_and_keeps_first_seen(db) {
     assert_eq!(stored.credentials.len(), 2);
     assert_eq!(stored.credentials[0].first_seen, t(5));
     assert_eq!(store.identity("nobody").await.unwrap(), None);
+    let first_seen = store.identities_first_seen().await.unwrap();
+    assert_eq!(first_seen.len(), inv.identities.len());
+    assert!(first_seen.iter().all(|(_, at)| *at == t(5)));
 }
 }
 

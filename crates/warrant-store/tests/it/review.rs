@@ -129,6 +129,22 @@ async fn campaigns_items_and_decisions_are_appended_and_audited(db) {
     let closed = store.record_review_decision(&decision("2026-Q4", 3, "keep", Some(0))).await;
     assert!(matches!(closed, Err(StoreError::Conflict(_))), "{closed:?}");
 
+    // Each reviewed identity's latest decision with the evidence its reviewer saw; an item
+    // expired at close is no review.
+    let last = store.last_reviews().await.unwrap();
+    let seen: Vec<(&str, &str, &str)> = last
+        .iter()
+        .map(|l| (l.identity.as_str(), l.campaign.as_str(), l.evidence.as_str()))
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            ("arn:aws:iam::111122223333:user/svc-1", "2026-Q4", r#"{"risk":1}"#),
+            ("arn:aws:iam::111122223333:user/svc-2", "2026-Q4", r#"{"risk":2}"#),
+        ]
+    );
+    assert_eq!(last[0].at, t(2));
+
     let decisions = store.review_decisions("2026-Q4").await.unwrap();
     let summary: Vec<(i64, &str, Option<i64>, &str)> = decisions
         .iter()
