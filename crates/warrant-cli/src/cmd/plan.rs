@@ -137,8 +137,12 @@ pub struct DecideArgs {
 pub struct RunArgs {
     plan: String,
     /// Make the changes (without it: check the provider and show what would be done).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "dry_run")]
     yes: bool,
+    /// Only check the provider and show what would be done (the default; for scripts that
+    /// say so explicitly).
+    #[arg(long)]
+    dry_run: bool,
     /// Provider calls per second (default: the policy's remediation.calls_per_second).
     #[arg(long, value_name = "N")]
     rate: Option<u32>,
@@ -415,7 +419,9 @@ fn decide(app: &App, args: DecideArgs, approve: bool) -> anyhow::Result<u8> {
 
 fn run_plan(app: &App, args: RunArgs, rollback: bool) -> anyhow::Result<u8> {
     let format = output::choose(app.format, Format::Table, &[Format::Table, Format::Json])?;
-    let actor = match (&args.actor, args.yes) {
+    // `--dry-run` only says what is the default; clap refuses it beside `--yes`.
+    let make_changes = args.yes && !args.dry_run;
+    let actor = match (&args.actor, make_changes) {
         (Some(actor), _) => actor.clone(),
         (None, false) => "dry-run".to_string(),
         (None, true) => anyhow::bail!(
@@ -440,7 +446,7 @@ fn run_plan(app: &App, args: RunArgs, rollback: bool) -> anyhow::Result<u8> {
         interval: std::time::Duration::from_millis(1000 / u64::from(rate)),
     };
     let result = if rollback {
-        if !args.yes {
+        if !make_changes {
             anyhow::bail!(
                 "rollback changes the provider: add --yes to undo what plan {} applied",
                 args.plan
@@ -451,7 +457,12 @@ fn run_plan(app: &App, args: RunArgs, rollback: bool) -> anyhow::Result<u8> {
         ))?
     } else {
         app.run(remediation::apply(
-            &store, &args.plan, &executor, &actor, &pace, !args.yes,
+            &store,
+            &args.plan,
+            &executor,
+            &actor,
+            &pace,
+            !make_changes,
         ))?
     };
     if format == Format::Json {
@@ -459,7 +470,7 @@ fn run_plan(app: &App, args: RunArgs, rollback: bool) -> anyhow::Result<u8> {
     } else {
         print_run(&result);
     }
-    if !rollback && args.yes {
+    if !rollback && make_changes {
         notify_plan(app, &store, &result.plan)?;
     }
     Ok(

@@ -232,6 +232,12 @@ async fn rotation_quarantine_decommission_and_drift_against_moto() {
         String::from_utf8_lossy(&dry.stderr)
     );
     assert_eq!(report["report"]["outcome"]["outcome"], "would-apply");
+    // Saying so explicitly is the same dry run; with --yes it is a contradiction.
+    let (explicit, report) = env.apply(&plan, &["--dry-run"]);
+    assert!(explicit.status.success());
+    assert_eq!(report["report"]["outcome"]["outcome"], "would-apply");
+    let (both, _) = env.apply(&plan, &["--dry-run", "--yes"]);
+    assert_eq!(both.status.code(), Some(2));
     let keys = |user: &'static str| {
         let iam = iam.clone();
         async move {
