@@ -9,7 +9,7 @@ use warrant_core::{Inventory, OwnerRef, Timestamp};
 use warrant_lifecycle::register::{
     self, Assignment, NewRegistration, Registration, Sanction, effective_owners,
 };
-use warrant_store::{AssignmentRow, OwnerEvidence, RegistrationRow, Store, StoreError};
+use warrant_store::{AssignmentRow, AuditEntry, OwnerEvidence, RegistrationRow, Store, StoreError};
 
 use crate::AppError;
 use crate::error::StoreContext;
@@ -50,6 +50,8 @@ pub struct OwnersView {
     pub identity: String,
     pub owners: Vec<OwnerRef>,
     pub history: Vec<AssignmentRow>,
+    /// Changes of the owners the provider records (tags, labels), seen between imports.
+    pub provider_changes: Vec<AuditEntry>,
     pub evidence: Vec<OwnerEvidence>,
 }
 
@@ -132,10 +134,15 @@ pub async fn owners(store: &Store, wanted: &str) -> Result<OwnersView, AppError>
         .await?
         .remove(&evidence_key(&id))
         .unwrap_or_default();
+    let provider_changes = store
+        .audit_of(&id, "owner.provider")
+        .await
+        .context("loading owner changes")?;
     Ok(OwnersView {
         owners: with_evidence(latest.as_ref(), &discovered, &evidence),
         identity: id,
         history,
+        provider_changes,
         evidence,
     })
 }

@@ -36,6 +36,19 @@ pub struct AuditEntry {
     pub after: Option<String>,
 }
 
+fn audit_entry(r: &sqlx::any::AnyRow) -> Result<AuditEntry, StoreError> {
+    let seq: i64 = r.try_get(0)?;
+    Ok(AuditEntry {
+        at: dialect::parse_timestamp("audit", &seq.to_string(), &r.try_get::<String, _>(1)?)?,
+        actor: r.try_get(2)?,
+        action: r.try_get(3)?,
+        subject: r.try_get(4)?,
+        before: r.try_get(5)?,
+        after: r.try_get(6)?,
+        seq,
+    })
+}
+
 /// Appends one audit row inside `tx`.
 pub(crate) async fn audit(
     tx: &mut WriteTx,
@@ -221,29 +234,36 @@ impl Store {
             .collect()
     }
 
+    /// The audit rows about one subject whose action starts with `prefix` (`owner.`), oldest
+    /// first.
+    pub async fn audit_of(
+        &self,
+        subject: &str,
+        prefix: &str,
+    ) -> Result<Vec<AuditEntry>, StoreError> {
+        let rows = self
+            .query(
+                "SELECT seq, at, actor, action, subject, before, after FROM audit \
+                 WHERE subject = ? ORDER BY seq",
+            )
+            .bind(subject)
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows
+            .iter()
+            .map(audit_entry)
+            .collect::<Result<Vec<_>, _>>()?
+            .into_iter()
+            .filter(|e| e.action.starts_with(prefix))
+            .collect())
+    }
+
     /// The audit trail, oldest first.
     pub async fn audit_log(&self) -> Result<Vec<AuditEntry>, StoreError> {
         let rows = self
             .query("SELECT seq, at, actor, action, subject, before, after FROM audit ORDER BY seq")
             .fetch_all(&self.pool)
             .await?;
-        rows.iter()
-            .map(|r| {
-                let seq: i64 = r.try_get(0)?;
-                Ok(AuditEntry {
-                    at: dialect::parse_timestamp(
-                        "audit",
-                        &seq.to_string(),
-                        &r.try_get::<String, _>(1)?,
-                    )?,
-                    actor: r.try_get(2)?,
-                    action: r.try_get(3)?,
-                    subject: r.try_get(4)?,
-                    before: r.try_get(5)?,
-                    after: r.try_get(6)?,
-                    seq,
-                })
-            })
-            .collect()
+        rows.iter().map(audit_entry).collect()
     }
 }

@@ -90,6 +90,32 @@ pub fn run(app: &App, args: OwnerArgs) -> anyhow::Result<u8> {
             for o in &view.owners {
                 println!("  {}  (from {})", o.id, o.source);
             }
+            if !view.provider_changes.is_empty() {
+                println!("Changes of the provider's owners (tags, labels, annotations):");
+                let ids = |json: Option<&str>| -> String {
+                    let owners: Vec<warrant_core::OwnerRef> = json
+                        .and_then(|j| serde_json::from_str(j).ok())
+                        .unwrap_or_default();
+                    if owners.is_empty() {
+                        "none".to_string()
+                    } else {
+                        owners
+                            .iter()
+                            .map(|o| o.id.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    }
+                };
+                for c in &view.provider_changes {
+                    println!(
+                        "  {}  {} -> {}  ({})",
+                        c.at.format("%Y-%m-%d %H:%M UTC"),
+                        ids(c.before.as_deref()),
+                        ids(c.after.as_deref()),
+                        c.actor
+                    );
+                }
+            }
             if !view.evidence.is_empty() {
                 println!("Evidence (creators, CODEOWNERS):");
                 for e in &view.evidence {

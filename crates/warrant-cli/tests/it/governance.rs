@@ -941,3 +941,64 @@ fn the_people_who_created_an_identity_or_its_key_are_its_owners_from_cloudtrail(
     assert!(again.status.success(), "{}", stderr(&again));
     assert_eq!(show("ci-deployer")["evidence"].as_array().unwrap().len(), 1);
 }
+
+#[test]
+fn a_changed_owner_tag_is_history_not_an_overwrite() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("w.db");
+    let org = dir.path().join("org");
+    crate::common::copy_dir(&demo_org(), &org);
+    let assess_org = |as_of: &str| {
+        let out = warrant_at(
+            dir.path(),
+            &store,
+            &["--as-of", as_of, "assess", "org", "--format", "json"],
+        );
+        assert!(
+            out.status.code().is_some_and(|c| c <= 1),
+            "{}",
+            stderr(&out)
+        );
+    };
+    assess_org("2026-11-01");
+    let details = org.join("aws/prod/authorization-details.json");
+    let text = std::fs::read_to_string(&details).unwrap();
+    let mut doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let user = doc["UserDetailList"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .find(|u| u["UserName"] == "ci-deployer")
+        .unwrap();
+    for tag in user["Tags"].as_array_mut().unwrap() {
+        if tag["Key"] == "owner" {
+            tag["Value"] = "henry.adams@acme-analytics.example".into();
+        }
+    }
+    std::fs::write(&details, serde_json::to_vec_pretty(&doc).unwrap()).unwrap();
+    assess_org("2026-11-20");
+
+    let out = warrant_at(dir.path(), &store, &["owner", "show", "ci-deployer"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let table = stdout(&out);
+    assert!(
+        table.contains(
+            "2026-11-20 00:00 UTC  alice.chen@acme-analytics.example -> henry.adams@acme-analytics.example"
+        ),
+        "{table}"
+    );
+    let out = warrant_at(
+        dir.path(),
+        &store,
+        &["owner", "show", "ci-deployer", "--format", "json"],
+    );
+    let view: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(
+        view["owners"][0]["id"],
+        "henry.adams@acme-analytics.example"
+    );
+    assert_eq!(view["provider_changes"].as_array().unwrap().len(), 1);
+    // The change is in the audit trail with everything else.
+    let out = warrant_at(dir.path(), &store, &["audit", "--format", "json"]);
+    assert!(stdout(&out).contains("owner.provider"), "{}", stdout(&out));
+}

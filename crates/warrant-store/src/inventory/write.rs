@@ -49,6 +49,10 @@ async fn import_table(
         }
     }
 
+    if table.name == IDENTITIES.name {
+        record_owner_changes(tx, &upserts, &existing, at).await?;
+    }
+
     // New and changed rows: one multi-row upsert per chunk. `first_seen` is only written by
     // the INSERT branch, so an update keeps it.
     let mut cols: Vec<&str> = vec!["key"];
@@ -153,6 +157,70 @@ async fn import_table(
         }
     }
     Ok(stats)
+}
+
+/// The owners an identity record names (`owners` of its JSON), as JSON text for the audit;
+/// `None` when the record cannot be read.
+fn owners_json(data: &str) -> Option<String> {
+    let value: serde_json::Value = serde_json::from_str(data).ok()?;
+    Some(
+        value
+            .get("owners")
+            .cloned()
+            .unwrap_or(serde_json::Value::Array(Vec::new()))
+            .to_string(),
+    )
+}
+
+/// Ownership changes are history, not overwrites: for each changed identity whose owners (as
+/// its provider records them) differ from what the store held, an `owner.provider` audit row
+/// keeps the owners before and after. A new identity's first owners are not a change.
+async fn record_owner_changes(
+    tx: &mut WriteTx,
+    upserts: &[&Prepared],
+    existing: &HashMap<String, (String, bool)>,
+    at: &str,
+) -> Result<(), StoreError> {
+    let changed: Vec<&Prepared> = upserts
+        .iter()
+        .copied()
+        .filter(|r| existing.contains_key(&r.key))
+        .collect();
+    for chunk in changed.chunks(MAX_BIND_PARAMS) {
+        let sql = format!(
+            "SELECT key, data FROM identities WHERE key IN ({})",
+            dialect::placeholders(chunk.len())
+        );
+        let mut query = tx.query(&sql);
+        for row in chunk {
+            query = query.bind(row.key.as_str());
+        }
+        let mut before: HashMap<String, String> = HashMap::new();
+        for row in query.fetch_all(tx.conn()).await? {
+            let data: String = row.try_get(1)?;
+            if let Some(owners) = owners_json(&data) {
+                before.insert(row.try_get(0)?, owners);
+            }
+        }
+        for row in chunk {
+            let (Some(old), Some(new)) = (before.get(&row.key), owners_json(&row.data)) else {
+                continue;
+            };
+            if *old != new {
+                crate::governance::audit(
+                    tx,
+                    at,
+                    &format!("provider:{}", row.source),
+                    "owner.provider",
+                    &row.key,
+                    Some(old),
+                    Some(&new),
+                )
+                .await?;
+            }
+        }
+    }
+    Ok(())
 }
 
 impl Store {

@@ -216,3 +216,33 @@ async fn owner_evidence_is_kept_once_and_raises_the_revision(db) {
     assert!(store.record_owner_evidence(&[bad], t(5)).await.is_err(), "the source is checked");
 }
 }
+
+conformance! {
+/// Ownership changes are history: an import that changes the owners an identity's provider
+/// records adds an `owner.provider` audit row with the owners before and after; an unchanged
+/// re-import, another change to the identity, or a new identity adds none.
+#[tokio::test]
+async fn provider_owner_changes_are_audited_on_import(db) {
+    let store = db.open().await;
+    const ROLE: &str = "arn:aws:iam::111122223333:role/deployer";
+    let mut inventory = crate::inventory::realistic();
+    store.import(&inventory, t(1)).await.unwrap();
+    store.import(&inventory, t(2)).await.unwrap();
+    let role = inventory.identities.iter_mut().find(|i| i.id == ROLE).unwrap();
+    role.purpose = Some("deploys the web and api tiers".into());
+    store.import(&inventory, t(3)).await.unwrap();
+    assert!(store.audit_of(ROLE, "owner.").await.unwrap().is_empty());
+
+    let role = inventory.identities.iter_mut().find(|i| i.id == ROLE).unwrap();
+    role.owners = vec![warrant_core::OwnerRef { id: "bob@example.com".into(), source: "tag:owner".into() }];
+    store.import(&inventory, t(4)).await.unwrap();
+    let changes = store.audit_of(ROLE, "owner.").await.unwrap();
+    assert_eq!(changes.len(), 1);
+    let change = &changes[0];
+    assert_eq!((change.action.as_str(), change.at), ("owner.provider", t(4)));
+    assert_eq!(change.actor, "provider:aws-authorization-details");
+    assert!(change.before.as_deref().unwrap().contains("alice@example.com"));
+    assert!(change.after.as_deref().unwrap().contains("bob@example.com"));
+    assert!(store.audit_of(ROLE, "exception.").await.unwrap().is_empty());
+}
+}
