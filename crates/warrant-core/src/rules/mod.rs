@@ -652,7 +652,7 @@ mod tests {
                 assert!(!spec.tactics.is_empty(), "{id}");
             }
         }
-        assert_eq!(of_engine(FindingSource::Posture).count(), 33);
+        assert_eq!(of_engine(FindingSource::Posture).count(), 35);
         assert_eq!(of_engine(FindingSource::Activity).count(), 17);
         assert_eq!(of_engine(FindingSource::Secret).count(), 1);
     }
