@@ -30,7 +30,7 @@ if [ ! -f "$CORPUS/.complete" ]; then
              -print0 2>/dev/null)
   # Planted secrets (fabricated; valid format and checksum).
   mkdir -p "$CORPUS/planted"
-  printf 'export GITHUB_TOKEN=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\n' > "$CORPUS/planted/a.sh"
+  printf 'export GITHUB_TOKEN=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\n' > "$CORPUS/planted/a.sh"
   printf 'aws_access_key_id = AKIAQWERTYUIOPASDFGH\n' > "$CORPUS/planted/b.ini"
   printf 'SLACK=xoxb-123456789012-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx\n' > "$CORPUS/planted/c.env"
   printf '%s\n' '-----BEGIN OPENSSH PRIVATE KEY-----' \

@@ -46,7 +46,7 @@ if [ ! -f "$CORPUS/.complete" ]; then
   # Fabricated secrets in the formats every scanner claims to know (checksums valid where the
   # format has one). One per file, so "found" is counted per planted file.
   p="$CORPUS/planted"; mkdir -p "$p"
-  printf 'export GITHUB_TOKEN=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\n' > "$p/github.sh"
+  printf 'export GITHUB_TOKEN=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\n' > "$p/github.sh"
   printf '[default]\naws_access_key_id = AKIAQWERTYUIOPASDFGH\naws_secret_access_key = 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\n' > "$p/aws-credentials.ini"
   printf 'SLACK_BOT_TOKEN=xoxb-123456789012-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx\n' > "$p/slack.env"
   printf 'stripe.api_key = "sk_live_51HqLyjWDarjtT1zdp7dcXvBnQ2sRtUvWx9Yz0AbCdEfGhIjKlMnOpQrStUv"\n' > "$p/billing.py"

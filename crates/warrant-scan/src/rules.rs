@@ -30,6 +30,9 @@ pub enum Validator {
     /// A JSON Web Token: three base64url segments whose first decodes to a JSON object with an
     /// `alg` member (drops look-alike `eyJ…` strings that are not tokens).
     Jwt,
+    /// Letters and digits both: a random value of a mixed alphabet has them, an identifier or
+    /// a word does not. Keyword-context rules get it by default.
+    Mixed,
 }
 
 /// One detection rule.
@@ -42,8 +45,13 @@ pub struct Rule {
     /// Provider family (`aws`, `github`, `slack`, … or `generic`).
     pub provider: String,
     /// Rust `regex` syntax. The secret is the capture group named `secret`, else group 1, else
-    /// the whole match.
+    /// the whole match. Written from `context` when that is given instead.
+    #[serde(default)]
     pub pattern: String,
+    /// A keyword-context rule: the value's alphabet and length after a name holding one of
+    /// the keywords, in any common assignment syntax (see [`crate::context`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub context: Option<crate::context::ContextSpec>,
     /// Literal strings, matched ASCII-case-insensitively, at least one of which occurs in (or
     /// right before) every match. The prefilter runs the regex only near these. Required: a rule
     /// without keywords would have to run on every byte.
@@ -121,11 +129,26 @@ impl RuleSet {
             file: name.to_string(),
             message: e.to_string(),
         })?;
-        for rule in file.rules {
+        for mut rule in file.rules {
+            expand(name, &mut rule)?;
             check(name, &rule)?;
             self.rules.insert(rule.id.clone(), rule);
         }
         Ok(())
+    }
+
+    /// A set of one rule, as loaded (a context rule keeps its written pattern).
+    pub fn of(rule: Rule) -> RuleSet {
+        let mut set = RuleSet::default();
+        set.rules.insert(rule.id.clone(), rule);
+        set
+    }
+
+    /// The rules of one file alone, checked as `add_file` checks them.
+    pub fn from_file(name: &str, text: &str) -> Result<RuleSet, RuleError> {
+        let mut set = RuleSet::default();
+        set.add_file(name, text)?;
+        Ok(set)
     }
 
     pub fn len(&self) -> usize {
@@ -152,6 +175,34 @@ impl RuleSet {
 
 /// Largest `window` a rule may ask for: bounds the work one keyword hit can cause.
 pub const MAX_WINDOW: usize = 65536;
+
+/// Writes a context rule's pattern, and its defaults where the rule leaves them unset.
+fn expand(file: &str, rule: &mut Rule) -> Result<(), RuleError> {
+    let invalid = |message: String| RuleError::Invalid {
+        file: file.to_string(),
+        id: rule.id.clone(),
+        message,
+    };
+    match (&rule.context, rule.pattern.is_empty()) {
+        (Some(_), false) => Err(invalid(
+            "give either a pattern or a context, not both".into(),
+        )),
+        (None, true) => Err(invalid("needs a pattern (or a context)".into())),
+        (None, false) => Ok(()),
+        (Some(spec), true) => {
+            let spec = spec.clone();
+            rule.pattern = crate::context::pattern(&rule.keywords, &spec)
+                .map_err(|e| invalid(e.to_string()))?;
+            let (entropy, validator, window) = crate::context::defaults(&spec);
+            rule.entropy.get_or_insert(entropy);
+            if rule.validator.is_none() {
+                rule.validator = validator;
+            }
+            rule.window.get_or_insert(window);
+            Ok(())
+        }
+    }
+}
 
 fn check(file: &str, rule: &Rule) -> Result<(), RuleError> {
     let invalid = |message: &str| RuleError::Invalid {

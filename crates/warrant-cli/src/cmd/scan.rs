@@ -45,6 +45,15 @@ pub struct ScanArgs {
     /// Do not run this rule (repeatable).
     #[arg(long = "disable-rule", value_name = "ID")]
     pub disabled_rules: Vec<String>,
+    /// Instead of scanning, check the rules of the `--rules` files: each positive example
+    /// found by its rule (alone, inside other text, and beside every other rule), no negative
+    /// example found, every example holding a keyword. Exit 1 when one fails.
+    #[arg(long, requires = "rule_files")]
+    pub check_rules: bool,
+    /// Instead of scanning, list the rules in force (built-in and `--rules` files, minus
+    /// `--disable-rule`). Formats: table, json.
+    #[arg(long, conflicts_with = "check_rules")]
+    pub list_rules: bool,
     /// Honour .gitignore files while walking directories.
     #[arg(long)]
     pub gitignore: bool,
@@ -144,6 +153,12 @@ fn scan_options(args: &ScanArgs, reveal: bool) -> anyhow::Result<ScanOptions> {
 }
 
 pub fn run(app: &App, args: ScanArgs) -> anyhow::Result<u8> {
+    if args.check_rules {
+        return check_rules(&args);
+    }
+    if args.list_rules {
+        return list_rules(app, &args);
+    }
     let format = output::choose(
         app.format,
         Format::Table,
@@ -284,4 +299,81 @@ pub fn run(app: &App, args: ScanArgs) -> anyhow::Result<u8> {
     } else {
         crate::exit::FINDINGS
     })
+}
+
+/// The built-in rules with the `--rules` files over them, minus `--disable-rule`.
+fn rules_in_force(args: &ScanArgs) -> anyhow::Result<warrant_scan::RuleSet> {
+    let mut rules = warrant_scan::RuleSet::builtin()?;
+    for file in &args.rule_files {
+        let text = warrant_input::read_file_to_string(file, 16 << 20)?;
+        rules.add_file(&file.display().to_string(), &text)?;
+    }
+    for id in &args.disabled_rules {
+        if rules.remove(id).is_none() {
+            bail!("--disable-rule {id}: no such rule");
+        }
+    }
+    Ok(rules)
+}
+
+fn check_rules(args: &ScanArgs) -> anyhow::Result<u8> {
+    let all = rules_in_force(args)?;
+    let mut failed = 0usize;
+    for file in &args.rule_files {
+        let name = file.display().to_string();
+        let text = warrant_input::read_file_to_string(file, 16 << 20)?;
+        let own = warrant_scan::RuleSet::from_file(&name, &text)?;
+        let failures = warrant_scan::examples::example_failures(&own, &all)?;
+        if failures.is_empty() {
+            println!("{name}: {} rule(s), every example holds.", own.len());
+        } else {
+            println!("{name}: {} failure(s):", failures.len());
+            for f in &failures {
+                println!("  {f}");
+            }
+        }
+        failed += failures.len();
+    }
+    Ok(if failed == 0 {
+        crate::exit::OK
+    } else {
+        crate::exit::FINDINGS
+    })
+}
+
+fn list_rules(app: &App, args: &ScanArgs) -> anyhow::Result<u8> {
+    let format = output::choose(app.format, Format::Table, &[Format::Table, Format::Json])?;
+    let rules = rules_in_force(args)?;
+    if format == Format::Json {
+        let rows: Vec<serde_json::Value> = rules
+            .iter()
+            .map(|r| {
+                serde_json::json!({
+                    "id": r.id,
+                    "name": r.name,
+                    "provider": r.provider,
+                    "kind": r.kind,
+                    "confidence": r.confidence,
+                    "keywords": r.keywords,
+                    "context": r.context.is_some(),
+                    "references": r.references,
+                })
+            })
+            .collect();
+        println!("{}", serde_json::to_string_pretty(&rows)?);
+        return Ok(crate::exit::OK);
+    }
+    let providers: std::collections::BTreeSet<&str> =
+        rules.iter().map(|r| r.provider.as_str()).collect();
+    for r in rules.iter() {
+        println!(
+            "{:<44} {:<8} {:<16} {}",
+            r.id,
+            format!("{:?}", r.confidence).to_ascii_lowercase(),
+            r.kind.as_deref().unwrap_or("-"),
+            r.name
+        );
+    }
+    println!("{} rules, {} providers.", rules.len(), providers.len());
+    Ok(crate::exit::OK)
 }

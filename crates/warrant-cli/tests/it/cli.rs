@@ -841,3 +841,89 @@ fn exceptions_are_granted_listed_withdrawn_and_audited() {
     );
     assert!(audit.contains("2 change(s)."), "{audit}");
 }
+
+/// A user's rule file is checked the way CI checks the built-in rules: a context rule whose
+/// examples hold passes (exit 0); one whose negative example is found, or whose example holds
+/// no keyword, fails (exit 1) naming the rule and the example. `--list-rules` shows it in force.
+#[test]
+fn scan_check_rules_runs_a_rule_files_examples_through_the_engine() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("w.db");
+    let good = dir.path().join("good.toml");
+    std::fs::write(
+        &good,
+        r#"[[rule]]
+id = 'acme.token-context'
+name = 'Acme API token (by name)'
+provider = 'acme'
+kind = 'token'
+keywords = ['acme']
+confidence = 'medium'
+context = { charset = 'alnum', length = 40 }
+examples = [
+  'ACME_TOKEN=pX3q8Lm2Rz7Vt1Wn6Bc4Hy9Dj0Fs5GkA2uQe7Rox',
+  "acme:\n  api_key: \"pX3q8Lm2Rz7Vt1Wn6Bc4Hy9Dj0Fs5GkA2uQe7Rox\"\n",
+]
+negative_examples = ['ACME_TOKEN=${ACME_TOKEN}', 'ACME_TOKEN=your_acme_token_here_0000000000000000000']
+"#,
+    )
+    .unwrap();
+    let out = warrant(
+        &store,
+        &["scan", "--check-rules", "--rules", good.to_str().unwrap()],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    assert!(stdout(&out).contains("1 rule(s), every example holds"));
+
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(
+        &bad,
+        r#"[[rule]]
+id = 'acme.token-loose'
+name = 'Acme API token (loose)'
+provider = 'acme'
+keywords = ['acme']
+confidence = 'low'
+context = { charset = 'hex', length = 32 }
+examples = ['token: 9f2c4e7a1b3d5f6089a7c2e4b6d8f0a1']
+negative_examples = ['ACME_KEY=9f2c4e7a1b3d5f6089a7c2e4b6d8f0a1']
+"#,
+    )
+    .unwrap();
+    let out = warrant(
+        &store,
+        &["scan", "--check-rules", "--rules", bad.to_str().unwrap()],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains("acme.token-loose: example contains none of the keywords"),
+        "{text}"
+    );
+    assert!(
+        text.contains("acme.token-loose: negative example found: ACME_KEY="),
+        "{text}"
+    );
+
+    let out = warrant(
+        &store,
+        &[
+            "scan",
+            "--list-rules",
+            "--rules",
+            good.to_str().unwrap(),
+            "--format",
+            "json",
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let rows: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let mine = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == "acme.token-context")
+        .unwrap();
+    assert_eq!(mine["context"], true);
+    assert_eq!(mine["confidence"], "medium");
+}

@@ -13,7 +13,7 @@ use serde_json::Value;
 const KEY_ID: &str = "AKIAZP6WDFRWPBJ3NNUJ"; // svc-dev-seeder's key in the demo organisation
 const USER: &str = "arn:aws:iam::222222222222:user/svc-dev-seeder";
 // Fabricated, with a valid GitHub checksum.
-const GITHUB_TOKEN: &str = "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";
+const GITHUB_TOKEN: &str = "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";
 
 fn warrant_in(dir: &Path, store: &Path, args: &[&str], stdin: Option<&str>) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_warrant"))

@@ -5,7 +5,7 @@
 use proptest::prelude::*;
 use warrant_scan::{RuleSet, Scanner};
 
-const GH: &str = "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";
+const GH: &str = "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";
 
 fn scanner() -> &'static Scanner {
     static SCANNER: std::sync::OnceLock<Scanner> = std::sync::OnceLock::new();
@@ -24,7 +24,7 @@ pattern = '''\b(ghp_[A-Za-z0-9]{36})\b'''
 keywords = ["ghp_"]
 validator = "github-crc32"
 confidence = "high"
-examples = ["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"]
+examples = ["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"]
 "#,
     )
     .unwrap();

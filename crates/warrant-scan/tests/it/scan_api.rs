@@ -11,7 +11,7 @@ use warrant_core::Fingerprinter;
 use warrant_scan::allow::AllowlistConfig;
 use warrant_scan::{Allowlist, Baseline, Confidence, RuleSet, ScanOptions, ScanReport, output};
 
-const GH: &str = "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";
+const GH: &str = "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";
 const GH2: &str = "ghp_ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
 
 fn rules() -> RuleSet {
@@ -28,7 +28,7 @@ keywords = ["ghp_"]
 validator = "github-crc32"
 confidence = "high"
 references = ["https://docs.github.com/en/authentication"]
-examples = ["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"]
+examples = ["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"]
 
 [[rule]]
 id = "test.plain"
@@ -37,7 +37,7 @@ provider = "test"
 pattern = '''\b(tst_[A-Za-z0-9]{36})\b'''
 keywords = ["tst_"]
 confidence = "low"
-examples = ["tst_ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"]
+examples = ["tst_Qm7Rk2Zp9Lx4Vt8Wn3Bc6Hy1Dj5Fs0GaE2uK"]
 "#,
     )
     .unwrap();
@@ -102,8 +102,8 @@ fn walks_a_tree_and_finds_secrets_with_locations_and_no_raw_secret() {
     assert_eq!((f.line, f.column, f.end_line, f.end_column), (2, 7, 2, 46));
     assert_eq!(f.rule, "github.pat-classic");
     assert_eq!(f.confidence, Confidence::High);
-    assert_eq!(f.preview, "ghp_…Cm");
-    assert_eq!(f.snippet_redacted, "TOKEN=ghp_…Cm");
+    assert_eq!(f.preview, "ghp_…gY");
+    assert_eq!(f.snippet_redacted, "TOKEN=ghp_…gY");
     assert_eq!(f.fingerprint, fp().fingerprint(GH.as_bytes()));
     let all = serde_json::to_string(&report.findings).unwrap();
     assert!(!all.contains(GH), "raw secret serialised");
@@ -267,7 +267,7 @@ fn a_device_named_as_a_path_is_reported_not_read() {
 fn inline_markers_baselines_and_allowlists_suppress_and_are_counted() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
-    let tst = "tst_ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+    let tst = "tst_Qm7Rk2Zp9Lx4Vt8Wn3Bc6Hy1Dj5Fs0GaE2uK";
     write(
         root,
         "src/a.py",
@@ -318,7 +318,7 @@ fn disabled_and_extra_rules_change_the_rule_set() {
     write(
         root,
         "a.txt",
-        format!("{GH}\nmy_0123456789abcdef\n").as_bytes(),
+        format!("{GH}\nmy_8f3a1c9e2b7d4605\n").as_bytes(),
     );
     write(
         root,
@@ -330,7 +330,7 @@ provider = "user"
 pattern = '''\bmy_[0-9a-f]{16}\b'''
 keywords = ["my_"]
 confidence = "medium"
-examples = ["my_0123456789abcdef"]
+examples = ["my_8f3a1c9e2b7d4605"]
 "#,
     );
     let mut opts = options(&root.join("a.txt"));
@@ -383,7 +383,7 @@ fn sample_report() -> ScanReport {
     write(
         root,
         "deploy/a b.env",
-        b"X=1\nT=tst_ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789\n",
+        b"X=1\nT=tst_Qm7Rk2Zp9Lx4Vt8Wn3Bc6Hy1Dj5Fs0GaE2uK\n",
     );
     write(root, "big.txt", &vec![b'x'; 300]);
     let mut opts = options(root);
