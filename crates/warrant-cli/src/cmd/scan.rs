@@ -81,12 +81,17 @@ pub struct ScanArgs {
     /// Do not link findings to the inventory nor record them in the store.
     #[arg(long)]
     pub no_store: bool,
-    /// Ask the providers whether found secrets are live (GitHub, GitLab, OpenAI, Slack, Stripe).
-    /// Off by default: it sends each secret to its own provider, once, rate-limited.
+    /// Ask the providers whether found secrets are live, each through its read-only "who am I"
+    /// endpoint: Airtable, Anthropic, Asana, CircleCI, Cloudflare, DeepSeek, DigitalOcean,
+    /// Discord, Doppler, Figma, GitHub, GitLab, Groq, Heroku, Hugging Face, Linear, Mistral,
+    /// Netlify, Notion, npm, OpenAI, OpenRouter, Postman, Replicate, SendGrid, Slack, Stripe,
+    /// Telegram, Vercel, xAI. Off by default: it sends each secret to its own provider, once,
+    /// rate-limited.
     #[arg(long)]
     pub validate: bool,
     /// Send validation for PROVIDER to URL instead (https, or http to loopback), e.g. a test
-    /// double or an enterprise host: `github=https://github.example.com/api/v3`.
+    /// double or an enterprise host: `github=https://github.example.com/api/v3`. PROVIDER is the
+    /// lower-case name rule files use (`github`, `huggingface`, `circleci`, `xai`, …).
     #[arg(
         long = "validate-endpoint",
         value_name = "PROVIDER=URL",

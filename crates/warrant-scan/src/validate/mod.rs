@@ -3,10 +3,13 @@
 //!
 //! Each provider is a [`Validator`] whose base URL is configurable, so tests point it at a
 //! loopback server and nothing here needs a real provider. The raw secret comes only from
-//! [`ScanReport::revealed`] and is only ever put in the one request header the provider
-//! documents; verdicts and their details never hold it. Requests have a timeout, never follow
-//! redirects, and are rate-limited per provider; each distinct secret (by fingerprint) is asked
-//! about once.
+//! [`ScanReport::revealed`] and is only ever put where the provider documents it: one request
+//! header, or for Telegram (whose Bot API has no other form) the request path; verdicts and
+//! their details never hold it. Requests have a timeout, never follow redirects, and are
+//! rate-limited per provider; each distinct secret (by fingerprint) is asked about once.
+//!
+//! Each provider's check is a documented read-only "who am I" (or token-verify, or list-models)
+//! endpoint: [`HttpValidator`] builds the request, `judge.rs` reads the documented answers.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
@@ -80,7 +83,7 @@ pub trait Validator: Send + Sync {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ValidateError {
-    #[error("no validator for provider `{0}` (known: github, gitlab, openai, slack, stripe)")]
+    #[error("no validator for provider `{0}` (known: {known})", known = Provider::names())]
     UnknownProvider(String),
     #[error("base URL `{url}` for {provider}: {reason}")]
     BadBaseUrl {
@@ -98,15 +101,65 @@ pub enum Provider {
     OpenAi,
     Slack,
     Stripe,
+    Airtable,
+    Anthropic,
+    Asana,
+    CircleCi,
+    Cloudflare,
+    DeepSeek,
+    DigitalOcean,
+    Discord,
+    Doppler,
+    Figma,
+    Groq,
+    Heroku,
+    HuggingFace,
+    Linear,
+    Mistral,
+    Netlify,
+    Notion,
+    Npm,
+    OpenRouter,
+    Postman,
+    Replicate,
+    SendGrid,
+    Telegram,
+    Vercel,
+    XAi,
 }
 
 impl Provider {
-    pub const ALL: [Provider; 5] = [
+    pub const ALL: [Provider; 30] = [
         Provider::GitHub,
         Provider::GitLab,
         Provider::OpenAi,
         Provider::Slack,
         Provider::Stripe,
+        Provider::Airtable,
+        Provider::Anthropic,
+        Provider::Asana,
+        Provider::CircleCi,
+        Provider::Cloudflare,
+        Provider::DeepSeek,
+        Provider::DigitalOcean,
+        Provider::Discord,
+        Provider::Doppler,
+        Provider::Figma,
+        Provider::Groq,
+        Provider::Heroku,
+        Provider::HuggingFace,
+        Provider::Linear,
+        Provider::Mistral,
+        Provider::Netlify,
+        Provider::Notion,
+        Provider::Npm,
+        Provider::OpenRouter,
+        Provider::Postman,
+        Provider::Replicate,
+        Provider::SendGrid,
+        Provider::Telegram,
+        Provider::Vercel,
+        Provider::XAi,
     ];
 
     /// The provider name used in rule files and in base-URL overrides.
@@ -117,11 +170,41 @@ impl Provider {
             Provider::OpenAi => "openai",
             Provider::Slack => "slack",
             Provider::Stripe => "stripe",
+            Provider::Airtable => "airtable",
+            Provider::Anthropic => "anthropic",
+            Provider::Asana => "asana",
+            Provider::CircleCi => "circleci",
+            Provider::Cloudflare => "cloudflare",
+            Provider::DeepSeek => "deepseek",
+            Provider::DigitalOcean => "digitalocean",
+            Provider::Discord => "discord",
+            Provider::Doppler => "doppler",
+            Provider::Figma => "figma",
+            Provider::Groq => "groq",
+            Provider::Heroku => "heroku",
+            Provider::HuggingFace => "huggingface",
+            Provider::Linear => "linear",
+            Provider::Mistral => "mistral",
+            Provider::Netlify => "netlify",
+            Provider::Notion => "notion",
+            Provider::Npm => "npm",
+            Provider::OpenRouter => "openrouter",
+            Provider::Postman => "postman",
+            Provider::Replicate => "replicate",
+            Provider::SendGrid => "sendgrid",
+            Provider::Telegram => "telegram",
+            Provider::Vercel => "vercel",
+            Provider::XAi => "xai",
         }
     }
 
     pub fn from_name(name: &str) -> Option<Provider> {
         Provider::ALL.into_iter().find(|p| p.name() == name)
+    }
+
+    /// Every provider name, comma-separated, for messages.
+    pub fn names() -> String {
+        Provider::ALL.map(Provider::name).join(", ")
     }
 
     /// The real API's base URL.
@@ -132,12 +215,39 @@ impl Provider {
             Provider::OpenAi => "https://api.openai.com",
             Provider::Slack => "https://slack.com",
             Provider::Stripe => "https://api.stripe.com",
+            Provider::Airtable => "https://api.airtable.com",
+            Provider::Anthropic => "https://api.anthropic.com",
+            Provider::Asana => "https://app.asana.com",
+            Provider::CircleCi => "https://circleci.com",
+            Provider::Cloudflare => "https://api.cloudflare.com",
+            Provider::DeepSeek => "https://api.deepseek.com",
+            Provider::DigitalOcean => "https://api.digitalocean.com",
+            Provider::Discord => "https://discord.com",
+            Provider::Doppler => "https://api.doppler.com",
+            Provider::Figma => "https://api.figma.com",
+            Provider::Groq => "https://api.groq.com",
+            Provider::Heroku => "https://api.heroku.com",
+            Provider::HuggingFace => "https://huggingface.co",
+            Provider::Linear => "https://api.linear.app",
+            Provider::Mistral => "https://api.mistral.ai",
+            Provider::Netlify => "https://api.netlify.com",
+            Provider::Notion => "https://api.notion.com",
+            Provider::Npm => "https://registry.npmjs.org",
+            Provider::OpenRouter => "https://openrouter.ai",
+            Provider::Postman => "https://api.getpostman.com",
+            Provider::Replicate => "https://api.replicate.com",
+            Provider::SendGrid => "https://api.sendgrid.com",
+            Provider::Telegram => "https://api.telegram.org",
+            Provider::Vercel => "https://api.vercel.com",
+            Provider::XAi => "https://api.x.ai",
         }
     }
 
     /// Rule ids (see `rules/*.toml`) whose secrets the provider's check endpoint accepts.
-    /// Refresh tokens, client secrets, webhook URLs and app-level tokens are left out: the
-    /// endpoint would reject them even when live, and a false "invalid" is worse than none.
+    /// Refresh tokens, client secrets, webhook URLs, app-level and admin keys are left out: the
+    /// endpoint would reject them even when live, and a false "invalid" is worse than none. Where
+    /// one rule covers several token kinds and only some can be checked (Cloudflare's `cfk_` and
+    /// `cfat_`, Doppler's SCIM and audit tokens), the others get an unknown verdict unasked.
     pub fn rules(self) -> &'static [&'static str] {
         match self {
             Provider::GitHub => &[
@@ -166,6 +276,37 @@ impl Provider {
                 "stripe.test-secret-key",
                 "stripe.restricted-key",
             ],
+            Provider::Airtable => &["airtable.pat"],
+            Provider::Anthropic => &["anthropic.api-key"],
+            Provider::Asana => &["asana.pat"],
+            // Project tokens cannot read /me.
+            Provider::CircleCi => &["circleci.personal-token"],
+            Provider::Cloudflare => &["cloudflare.api-token", "cloudflare.scannable-token"],
+            Provider::DeepSeek => &["deepseek.api-key"],
+            Provider::DigitalOcean => &["digitalocean.pat", "digitalocean.oauth-token"],
+            Provider::Discord => &["discord.bot-token"],
+            Provider::Doppler => &["doppler.token"],
+            Provider::Figma => &["figma.pat"],
+            Provider::Groq => &["groq.api-key"],
+            Provider::Heroku => &["heroku.api-key", "heroku.api-token"],
+            // Legacy `api_org_` tokens are not user tokens and whoami may refuse them.
+            Provider::HuggingFace => &["huggingface.access-token"],
+            Provider::Linear => &["linear.api-key", "linear.oauth-token"],
+            Provider::Mistral => &["mistral.api-key"],
+            Provider::Netlify => &["netlify.pat"],
+            Provider::Notion => &[
+                "notion.integration-token",
+                "notion.integration-token-legacy",
+            ],
+            // `.npmrc` `_authToken`s may belong to any registry; only `npm_` tokens are npm's.
+            Provider::Npm => &["npm.access-token"],
+            Provider::OpenRouter => &["openrouter.api-key"],
+            Provider::Postman => &["postman.api-key"],
+            Provider::Replicate => &["replicate.api-token"],
+            Provider::SendGrid => &["sendgrid.api-key"],
+            Provider::Telegram => &["telegram.bot-token"],
+            Provider::Vercel => &["vercel.access-token"],
+            Provider::XAi => &["xai.api-key"],
         }
     }
 }
@@ -177,7 +318,7 @@ pub fn default_validators() -> Vec<Box<dyn Validator>> {
 }
 
 /// Validators for every built-in provider, with base URLs replaced per provider name
-/// (`github`, `gitlab`, `openai`, `slack`, `stripe`) from `overrides`.
+/// ([`Provider::name`]: `github`, `anthropic`, …) from `overrides`.
 pub fn validators_with_base(
     overrides: &BTreeMap<String, String>,
 ) -> Result<Vec<Box<dyn Validator>>, ValidateError> {
