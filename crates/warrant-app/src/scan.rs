@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use warrant_core::{Fingerprinter, Inventory, Timestamp};
 use warrant_scan::codeowners::{Codeowners, workflow_roles};
-use warrant_scan::link::{Link, leak_findings, link};
+use warrant_scan::link::{KEY_ID_KIND, Link, leak_findings, link, per_secret_ids};
 use warrant_scan::validate::{Validation, validate_report, validators_with_base};
 use warrant_scan::{Origin, RuleSet, ScanOptions, ScanReport, SecretFinding};
 use warrant_store::{OwnerEvidence, SecretOccurrence, Store};
@@ -28,7 +28,8 @@ pub struct ScanOutcome {
 }
 
 /// Scans what `options` names. With a `store`, the findings are linked to its inventory and
-/// recorded (where each secret was found, and an NHI2 finding per linked identity) at `now`.
+/// recorded (where each secret was found, and an NHI2 finding per identity and leaked
+/// credential) at `now`.
 /// With `validate` (base URLs replacing providers' real API endpoints, by provider name; empty
 /// for the real APIs), each distinct secret is checked with its provider: the raw values are
 /// kept in memory for that, and leave the report only when `options` asked to reveal them.
@@ -195,12 +196,11 @@ fn codeowners_evidence(
     out
 }
 
-/// Where each secret was found, with the identity it unlocks when linked.
+/// Where each secret was found, with the identity it unlocks when linked, and the credential
+/// it leaks unless it is only that credential's key id (alone no leak: the location does not
+/// keep the credential's finding open).
 fn occurrences(findings: &[SecretFinding], links: &[Link]) -> Vec<SecretOccurrence> {
-    let identity_of: HashMap<&str, &str> = links
-        .iter()
-        .map(|l| (l.fingerprint.as_str(), l.identity.as_str()))
-        .collect();
+    let link_of: HashMap<&str, &Link> = links.iter().map(|l| (l.fingerprint.as_str(), l)).collect();
     findings
         .iter()
         .map(|f| {
@@ -217,16 +217,21 @@ fn occurrences(findings: &[SecretFinding], links: &[Link]) -> Vec<SecretOccurren
                 column: u32::try_from(f.column).unwrap_or(u32::MAX),
                 author,
                 date,
-                identity: identity_of
+                identity: link_of
                     .get(f.fingerprint.as_str())
-                    .map(|s| s.to_string()),
+                    .map(|l| l.identity.clone()),
+                credential: link_of
+                    .get(f.fingerprint.as_str())
+                    .filter(|_| f.kind.as_deref() != Some(KEY_ID_KIND))
+                    .map(|l| l.credential.clone()),
             }
         })
         .collect()
 }
 
-/// Links findings to `inventory` and records occurrences and NHI2 findings (a partial run:
-/// findings open and refresh, none resolve).
+/// Links findings to `inventory` and records occurrences and NHI2 findings, one per identity
+/// and leaked credential (a partial run: findings open and refresh, none resolve but those a
+/// credential's finding supersedes: the per-secret findings earlier versions raised).
 pub async fn record(
     store: &Store,
     inventory: &Inventory,
@@ -239,17 +244,29 @@ pub async fn record(
         .record_secret_occurrences(&occurrences(findings, &links))
         .await
         .context("saving where secrets were found")?;
+    let raised = leak_findings(findings, &links);
     store
-        .record_findings(now, &leak_findings(findings, &links))
+        .record_findings(now, &raised)
         .await
         .context("saving leaked-secret findings")?;
+    let superseded = store
+        .resolve_findings(&per_secret_ids(&links, &raised), now)
+        .await
+        .context("resolving per-secret leaked-secret findings")?;
+    if superseded > 0 {
+        tracing::info!(
+            superseded,
+            "Leaked-secret findings raised per secret are now one per credential: the old ones are resolved."
+        );
+    }
     Ok(links)
 }
 
 /// After a complete scan of `rescanned` (working-tree files and directories), forgets the leak
 /// locations there that `report` no longer finds, and resolves the leaked-secret findings of
-/// secrets left with no location (the secret was removed everywhere it was found; if it is still
-/// in git history, a history scan finds it again). Returns how many findings were resolved.
+/// credentials left with no location of any of their secrets (removed everywhere they were
+/// found; if one is still in git history, a history scan finds it again). Returns how many
+/// findings were resolved.
 pub async fn close_fixed(
     store: &Store,
     rescanned: &[std::path::PathBuf],
@@ -270,11 +287,11 @@ pub async fn close_fixed(
         .prune_secret_occurrences(&roots, &occurrences(&report.findings, links), &unscanned)
         .await
         .context("forgetting fixed leak locations")?;
+    // A finding's id is made from its credential (or, for a location recorded before findings
+    // were per credential, the secret's fingerprint): what the store names for each gone leak.
     let ids: Vec<String> = gone
         .iter()
-        .map(|(fingerprint, identity)| {
-            warrant_core::Finding::id_of(warrant_core::RuleId::LeakedSecret, identity, fingerprint)
-        })
+        .map(|(leaked, identity)| warrant_scan::link::leaked_secret_id(identity, leaked))
         .collect();
     let resolved = store
         .resolve_findings(&ids, now)

@@ -30,6 +30,10 @@ pub const ALLOWED_TOOLS: &str = "allowed_tools";
 pub const CLASSIC: &str = "classic";
 /// Credential value: the scopes a token was granted, as the provider lists them.
 pub const SCOPES: &str = "scopes";
+/// Credential string: the keyed fingerprint of the last eight characters of a GitHub token
+/// ([`crate::fingerprint::github_token_last_eight_fingerprint`]), never the characters
+/// themselves: what links a token found in code to the credential authorization GitHub lists.
+pub const TOKEN_LAST_EIGHT_FINGERPRINT: &str = "token_last_eight_fingerprint";
 /// Credential flag: a legacy, never-expiring Kubernetes service-account token secret.
 pub const LEGACY: &str = "legacy";
 /// Credential flag: the secret is written in plain text in a config file.

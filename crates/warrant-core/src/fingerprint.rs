@@ -31,6 +31,27 @@ pub fn is_fingerprint_credential_id(id: &str) -> bool {
     id.starts_with(FINGERPRINT_CREDENTIAL_ID_PREFIX)
 }
 
+/// The fingerprint a GitHub token is linked by when the provider gives only its last eight
+/// characters (`token_last_eight` of the credential-authorizations API): the keyed fingerprint
+/// of the token's type prefix (`ghp_`) and those characters, in a namespace of its own so it
+/// never equals the fingerprint of a whole secret. Connectors store this, never the characters.
+pub fn github_token_last_eight_fingerprint(
+    fingerprinter: &Fingerprinter,
+    prefix: &str,
+    last_eight: &str,
+) -> String {
+    fingerprinter.fingerprint(format!("github-token-last-eight\0{prefix}\0{last_eight}").as_bytes())
+}
+
+/// The fingerprint of an SSH public key in `authorized_keys` form (`ssh-ed25519 AAAA… comment`):
+/// of its type and key only, so a comment or spacing does not change it. A deploy key's
+/// credential carries it, and a private key found in code is linked through the public key it
+/// holds.
+pub fn public_key_fingerprint(fingerprinter: &Fingerprinter, authorized_key: &str) -> String {
+    let key: Vec<&str> = authorized_key.split_ascii_whitespace().take(2).collect();
+    fingerprinter.fingerprint(key.join(" ").as_bytes())
+}
+
 #[derive(Clone)]
 pub struct Fingerprinter {
     key: Vec<u8>,
@@ -110,6 +131,27 @@ mod tests {
             "a bare fingerprint is not an id"
         );
         assert_eq!(a.len(), FINGERPRINT_PREFIX.len() + 32);
+    }
+
+    #[test]
+    fn part_fingerprints_have_their_own_namespace() {
+        let f = Fingerprinter::new(b"k");
+        let tail = github_token_last_eight_fingerprint(&f, "ghp_", "abcd1234");
+        assert!(is_fingerprint(&tail));
+        assert_ne!(tail, f.fingerprint(b"abcd1234"));
+        assert_ne!(tail, f.fingerprint(b"ghp_abcd1234"));
+        assert_ne!(
+            tail,
+            github_token_last_eight_fingerprint(&f, "gho_", "abcd1234")
+        );
+        assert_ne!(
+            tail,
+            github_token_last_eight_fingerprint(&f, "ghp_", "abcd1235")
+        );
+        assert_eq!(
+            public_key_fingerprint(&f, "ssh-ed25519  AAAAC3Nz deploy@ci\n"),
+            f.fingerprint(b"ssh-ed25519 AAAAC3Nz")
+        );
     }
 
     #[test]

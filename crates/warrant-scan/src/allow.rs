@@ -302,6 +302,7 @@ mod tests {
             preview: "…".into(),
             entropy: 4.0,
             snippet_redacted: "…".into(),
+            handles: Vec::new(),
         }
     }
 

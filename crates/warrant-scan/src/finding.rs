@@ -38,6 +38,11 @@ pub struct SecretFinding {
     pub entropy: f64,
     /// The line holding the secret, the secret replaced by its preview, at most 200 characters.
     pub snippet_redacted: String,
+    /// Keyed fingerprints of what ties the secret to its credential without being it (a GitHub
+    /// token's last eight characters, a private key's public key; [`crate::link::handles`]),
+    /// for linking in the process that scanned. Not serialised: reports stay as they were.
+    #[serde(skip)]
+    pub handles: Vec<String>,
 }
 
 impl SecretFinding {
@@ -67,6 +72,7 @@ impl SecretFinding {
             preview: preview.clone(),
             entropy: (m.entropy() * 100.0).round() / 100.0,
             snippet_redacted: snippet(data, m.secret_start, m.secret_end, &preview),
+            handles: crate::link::handles(secret, fingerprinter),
         }
     }
 }
@@ -259,6 +265,7 @@ mod tests {
             preview: "…".into(),
             entropy: 4.0,
             snippet_redacted: "…".into(),
+            handles: Vec::new(),
         }
     }
 

@@ -18,6 +18,7 @@ pub mod git;
 pub mod link;
 pub mod origin;
 pub mod output;
+pub mod public_key;
 pub mod rules;
 pub mod scan;
 pub mod validate;

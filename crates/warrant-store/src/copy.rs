@@ -152,6 +152,7 @@ const TABLES: &[TableSpec] = &[
             ("author", Text),
             ("committed", Text),
             ("identity", Text),
+            ("credential", Text),
         ],
         key: "fingerprint, path, git_commit, line, col",
         generated_id: None,

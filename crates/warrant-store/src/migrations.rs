@@ -61,6 +61,10 @@ const SQLITE: &[(&str, &str)] = &[
         "0010_owner_evidence.sql",
         include_str!("../migrations/sqlite/0010_owner_evidence.sql"),
     ),
+    (
+        "0011_leaked_credentials.sql",
+        include_str!("../migrations/sqlite/0011_leaked_credentials.sql"),
+    ),
 ];
 
 /// The same schema for PostgreSQL.
@@ -104,6 +108,10 @@ const POSTGRES: &[(&str, &str)] = &[
     (
         "0010_owner_evidence.sql",
         include_str!("../migrations/postgres/0010_owner_evidence.sql"),
+    ),
+    (
+        "0011_leaked_credentials.sql",
+        include_str!("../migrations/postgres/0011_leaked_credentials.sql"),
     ),
 ];
 
@@ -232,6 +240,11 @@ mod tests {
                 10,
                 "owner evidence",
                 "d71e490f34027f431ffe54861ac5556f04e447d1a18307822faaa0a8d47e36107f0b6e0349349625212a405f002bb9d5",
+            ),
+            (
+                11,
+                "leaked credentials",
+                "784338b767a3d5ab8b334c607a64d2c470c8e001b8f8178ebd33f5d37a7dd0608c6313f1028235e0564ff5eb49da2dd8",
             ),
         ];
         let migrations = Embedded::of(Backend::Sqlite).migrations().unwrap();

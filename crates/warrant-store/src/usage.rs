@@ -24,6 +24,10 @@ pub struct SecretOccurrence {
     pub date: Option<Timestamp>,
     /// The identity the secret unlocks, when the scanner could link it.
     pub identity: Option<String>,
+    /// The inventory credential the secret is part of, when linked and more than its key id:
+    /// the leaked-secret finding is the identity's and this credential's, fixed when no
+    /// location of the credential is left.
+    pub credential: Option<String>,
 }
 
 fn to_i64(n: u64) -> i64 {
@@ -141,6 +145,7 @@ impl Store {
                     earlier.author = o.author.clone().or(earlier.author.take());
                     earlier.date = o.date.or(earlier.date);
                     earlier.identity = o.identity.clone().or(earlier.identity.take());
+                    earlier.credential = o.credential.clone().or(earlier.credential.take());
                 }
                 None => {
                     index.insert(key, merged.len());
@@ -151,16 +156,17 @@ impl Store {
         let mut tx = self.begin_write().await?;
         // Where secrets were seen is shown beside an assessment, not read by it.
         tx.changes_inputs = false;
-        const COLS: usize = 9;
+        const COLS: usize = 10;
         for chunk in merged.chunks(MAX_BIND_PARAMS / COLS) {
             let sql = format!(
                 "INSERT INTO secret_occurrences (fingerprint, rule, path, git_commit, line, col, \
-                 author, committed, identity) VALUES {} \
+                 author, committed, identity, credential) VALUES {} \
                  ON CONFLICT (fingerprint, path, git_commit, line, col) DO UPDATE SET \
                  rule = excluded.rule, \
                  author = COALESCE(excluded.author, secret_occurrences.author), \
                  committed = COALESCE(excluded.committed, secret_occurrences.committed), \
-                 identity = COALESCE(excluded.identity, secret_occurrences.identity)",
+                 identity = COALESCE(excluded.identity, secret_occurrences.identity), \
+                 credential = COALESCE(excluded.credential, secret_occurrences.credential)",
                 dialect::value_rows(chunk.len(), COLS)
             );
             let mut query = tx.query(&sql);
@@ -174,7 +180,8 @@ impl Store {
                     .bind(i64::from(o.column))
                     .bind(o.author.as_deref())
                     .bind(o.date.as_ref().map(dialect::timestamp))
-                    .bind(o.identity.as_deref());
+                    .bind(o.identity.as_deref())
+                    .bind(o.credential.as_deref());
             }
             query.execute(tx.conn()).await?;
         }
@@ -187,8 +194,11 @@ impl Store {
     /// and that are not in `unscanned` (files the scan skipped). History locations are kept: a
     /// secret once committed stays in history until history is rewritten.
     ///
-    /// Returns the (fingerprint, identity) pairs left with no location at all, whose leak
-    /// findings are then fixed. One transaction.
+    /// Returns the leaks left with no location at all, whose findings are then fixed, as
+    /// (leaked, identity) pairs: `leaked` is the credential when the forgotten locations named
+    /// one (no location of any secret of it is left for the identity), else the secret's
+    /// fingerprint (no location of it is left: locations recorded before leaks were tied to
+    /// credentials, and key ids). One transaction.
     pub async fn prune_secret_occurrences(
         &self,
         roots: &[String],
@@ -215,67 +225,81 @@ impl Store {
         tx.changes_inputs = false;
         let rows = tx
             .query(
-                "SELECT fingerprint, path, line, col, identity FROM secret_occurrences \
-                 WHERE git_commit = ''",
+                "SELECT fingerprint, path, line, col, identity, credential \
+                 FROM secret_occurrences WHERE git_commit = ''",
             )
             .fetch_all(tx.conn())
             .await?;
-        let mut stale: Vec<(String, String, i64, i64, Option<String>)> = Vec::new();
+        /// A forgotten location: its key, and the identity and credential it was linked to.
+        struct Stale {
+            fingerprint: String,
+            path: String,
+            line: i64,
+            col: i64,
+            identity: Option<String>,
+            credential: Option<String>,
+        }
+        let mut stale: Vec<Stale> = Vec::new();
         for r in rows {
-            let (fingerprint, path, line, col, identity): (
-                String,
-                String,
-                i64,
-                i64,
-                Option<String>,
-            ) = (
-                r.try_get(0)?,
-                r.try_get(1)?,
-                r.try_get(2)?,
-                r.try_get(3)?,
-                r.try_get(4)?,
-            );
+            let row = Stale {
+                fingerprint: r.try_get(0)?,
+                path: r.try_get(1)?,
+                line: r.try_get(2)?,
+                col: r.try_get(3)?,
+                identity: r.try_get(4)?,
+                credential: r.try_get(5)?,
+            };
             let key = (
-                fingerprint.as_str(),
-                path.as_str(),
-                u32::try_from(line).unwrap_or(0),
-                u32::try_from(col).unwrap_or(0),
+                row.fingerprint.as_str(),
+                row.path.as_str(),
+                u32::try_from(row.line).unwrap_or(0),
+                u32::try_from(row.col).unwrap_or(0),
             );
-            if under(&path) && !unscanned.contains(path.as_str()) && !kept.contains(&key) {
-                stale.push((fingerprint, path, line, col, identity));
+            if under(&row.path) && !unscanned.contains(row.path.as_str()) && !kept.contains(&key) {
+                stale.push(row);
             }
         }
-        for (fingerprint, path, line, col, _) in &stale {
+        for row in &stale {
             tx.query(
                 "DELETE FROM secret_occurrences WHERE fingerprint = ? AND path = ? \
                  AND git_commit = '' AND line = ? AND col = ?",
             )
-            .bind(fingerprint.as_str())
-            .bind(path.as_str())
-            .bind(*line)
-            .bind(*col)
+            .bind(row.fingerprint.as_str())
+            .bind(row.path.as_str())
+            .bind(row.line)
+            .bind(row.col)
             .execute(tx.conn())
             .await?;
         }
-        let mut candidates: Vec<(String, String)> = stale
+        // (credential or fingerprint, identity, whether it is a credential)
+        let mut candidates: Vec<(String, String, bool)> = stale
             .into_iter()
-            .filter_map(|(fingerprint, _, _, _, identity)| Some((fingerprint, identity?)))
+            .filter_map(|row| {
+                let identity = row.identity?;
+                Some(match row.credential {
+                    Some(credential) => (credential, identity, true),
+                    None => (row.fingerprint, identity, false),
+                })
+            })
             .collect();
         candidates.sort();
         candidates.dedup();
         let mut gone = Vec::new();
-        for (fingerprint, identity) in candidates {
+        for (leaked, identity, is_credential) in candidates {
+            let sql = if is_credential {
+                "SELECT COUNT(*) FROM secret_occurrences WHERE credential = ? AND identity = ?"
+            } else {
+                "SELECT COUNT(*) FROM secret_occurrences WHERE fingerprint = ? AND identity = ?"
+            };
             let left: i64 = tx
-                .query(
-                    "SELECT COUNT(*) FROM secret_occurrences WHERE fingerprint = ? AND identity = ?",
-                )
-                .bind(fingerprint.as_str())
+                .query(sql)
+                .bind(leaked.as_str())
                 .bind(identity.as_str())
                 .fetch_one(tx.conn())
                 .await?
                 .try_get(0)?;
             if left == 0 {
-                gone.push((fingerprint, identity));
+                gone.push((leaked, identity));
             }
         }
         tx.commit().await?;
@@ -288,8 +312,9 @@ impl Store {
         identity: &str,
     ) -> Result<Vec<SecretOccurrence>, StoreError> {
         let rows = self.query(
-            "SELECT fingerprint, rule, path, git_commit, line, col, author, committed, identity \
-             FROM secret_occurrences WHERE identity = ? ORDER BY path, git_commit, line, col",
+            "SELECT fingerprint, rule, path, git_commit, line, col, author, committed, identity, \
+             credential FROM secret_occurrences WHERE identity = ? \
+             ORDER BY path, git_commit, line, col",
         )
         .bind(identity)
         .fetch_all(&self.pool)
@@ -311,6 +336,7 @@ impl Store {
                 author: r.try_get(6)?,
                 date,
                 identity: r.try_get(8)?,
+                credential: r.try_get(9)?,
                 fingerprint,
             });
         }

@@ -243,8 +243,8 @@ pub fn run(app: &App, args: ScanArgs) -> anyhow::Result<u8> {
             for l in links {
                 writeln!(
                     sink,
-                    "Linked: {} unlocks {} (by {}); see `warrant show {}`.",
-                    l.fingerprint, l.identity, l.by, l.identity
+                    "Linked: {} is part of credential {} of {} (by {}); see `warrant show {}`.",
+                    l.fingerprint, l.credential, l.identity, l.by, l.identity
                 )?;
             }
             for v in validations {

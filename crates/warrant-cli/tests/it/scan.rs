@@ -606,3 +606,220 @@ fn codeowners_of_the_code_using_an_identity_are_its_owners() {
     });
     assert!(!unowned, "the workflow's owners own the role it assumes");
 }
+
+/// Issue 12: a key id and its secret are one credential, and raise one finding, not one each;
+/// the same secret in a second file is that finding again. It is fixed when the secret is gone
+/// from every file, though the key id, which only names the key, is left behind.
+#[test]
+fn a_key_id_and_its_secret_are_one_leaked_credential() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("w.db");
+    let out = warrant_in(
+        dir.path(),
+        &store,
+        &["import", demo_org().to_str().unwrap()],
+        None,
+    );
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    let src = dir.path().join("src");
+    std::fs::create_dir(&src).unwrap();
+    const SECRET: &str = "GDmQx3NJhYPmnmzTQQaRXFMsvcnEVcaGA70+2PGF";
+    std::fs::write(
+        src.join("seed.sh"),
+        format!("export AWS_ACCESS_KEY_ID={KEY_ID}\nexport AWS_SECRET_ACCESS_KEY={SECRET}\n"),
+    )
+    .unwrap();
+    std::fs::write(
+        src.join("ci.env"),
+        format!("AWS_ACCESS_KEY_ID={KEY_ID}\nAWS_SECRET_ACCESS_KEY={SECRET}\n"),
+    )
+    .unwrap();
+    let scan = || {
+        let out = warrant_in(
+            dir.path(),
+            &store,
+            &["--format", "json", "scan", "--exit-zero", "src"],
+            None,
+        );
+        assert_eq!(code(&out), 0, "{}", text(&out));
+        json(&out)
+    };
+    let leaks = || -> Vec<Value> {
+        let out = warrant_in(
+            dir.path(),
+            &store,
+            &[
+                "--format",
+                "json",
+                "findings",
+                "--rule",
+                "leaked-secret",
+                "--identity",
+                USER,
+            ],
+            None,
+        );
+        assert_eq!(code(&out), 0, "{}", text(&out));
+        json(&out).as_array().unwrap().clone()
+    };
+    let doc = scan();
+    // Four pieces found (the key id and the secret, twice), each linked to the one key.
+    let links = doc["links"].as_array().unwrap();
+    assert_eq!(links.len(), 2, "one per distinct secret: {links:#?}");
+    assert!(
+        links
+            .iter()
+            .all(|l| l["identity"] == USER && l["credential"] == KEY_ID),
+        "{links:#?}"
+    );
+    let found = leaks();
+    assert_eq!(found.len(), 1, "one finding for one credential: {found:#?}");
+    let evidence = found[0]["evidence"].to_string();
+    assert!(evidence.contains(KEY_ID), "{evidence}");
+    assert!(evidence.contains("in 4 place(s)"), "{evidence}");
+    for place in [
+        "src/seed.sh:1",
+        "src/seed.sh:2",
+        "src/ci.env:1",
+        "src/ci.env:2",
+    ] {
+        assert!(evidence.contains(place), "{place}: {evidence}");
+    }
+    let id = found[0]["id"].as_str().unwrap().to_string();
+
+    // The secret removed from one file: still leaked, the same finding.
+    std::fs::write(src.join("ci.env"), format!("AWS_ACCESS_KEY_ID={KEY_ID}\n")).unwrap();
+    scan();
+    let found = leaks();
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert_eq!(
+        found[0]["id"],
+        id.as_str(),
+        "stable across runs, still open"
+    );
+
+    // Removed from the other file too, the key ids left in both: fixed.
+    std::fs::write(
+        src.join("seed.sh"),
+        format!("export AWS_ACCESS_KEY_ID={KEY_ID}\n"),
+    )
+    .unwrap();
+    scan();
+    let out = warrant_in(
+        dir.path(),
+        &store,
+        &["--format", "json", "findings", "--source", "secret"],
+        None,
+    );
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    let open = json(&out);
+    assert!(open.as_array().unwrap().is_empty(), "resolved: {open:#?}");
+}
+
+/// GitHub credentials link as the inventory lets them: a classic token by the last eight
+/// characters a credential authorization lists, a private key by the public key of a deploy
+/// key. A token GitHub did not list stays unlinked.
+#[test]
+fn github_tokens_and_deploy_keys_link_to_their_identities() {
+    // Fabricated, with valid GitHub checksums; only the first is authorized in the export.
+    const LISTED: &str = "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";
+    const UNLISTED: &str = "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";
+    // A throwaway key made for this test (`ssh-keygen -t ed25519 -N ''`) and its public key.
+    const DEPLOY_PRIVATE: &str = "-----BEGIN OPENSSH PRIVATE KEY-----
+b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW
+QyNTUxOQAAACD7z9oIphv7+LJxAkKGXm/adP/DWwgKlim3RMlxK5uLmwAAAJDkVrM/5Faz
+PwAAAAtzc2gtZWQyNTUxOQAAACD7z9oIphv7+LJxAkKGXm/adP/DWwgKlim3RMlxK5uLmw
+AAAEC+aQKxQ4k9+RrlmIt6fCD0pZayOm3CGHYir0VUnI3+LvvP2gimG/v4snECQoZeb9p0
+/8NbCAqWKbdEyXErm4ubAAAADXdhcnJhbnQtdGVzdHM=
+-----END OPENSSH PRIVATE KEY-----
+";
+    const DEPLOY_PUBLIC: &str =
+        "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPvP2gimG/v4snECQoZeb9p0/8NbCAqWKbdEyXErm4ub";
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("w.db");
+    let export = dir.path().join("github");
+    std::fs::create_dir(&export).unwrap();
+    std::fs::write(
+        export.join("orgs_acme_credential-authorizations.json"),
+        format!(
+            r#"[{{"login":"build-bot","credential_id":4242,"credential_type":"personal access token","token_last_eight":"{}","scopes":["repo"]}}]"#,
+            LISTED.get(LISTED.len() - 8..).unwrap()
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        export.join("repos_acme_api_keys.json"),
+        format!(r#"[{{"id":9001,"key":"{DEPLOY_PUBLIC}","title":"argo","read_only":true}}]"#),
+    )
+    .unwrap();
+    let out = warrant_in(
+        dir.path(),
+        &store,
+        &["import", export.to_str().unwrap()],
+        None,
+    );
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    let src = dir.path().join("src");
+    std::fs::create_dir(&src).unwrap();
+    std::fs::write(
+        src.join("release.env"),
+        format!("GH_TOKEN={LISTED}\nOTHER_TOKEN={UNLISTED}\n"),
+    )
+    .unwrap();
+    std::fs::write(src.join("deploy_key"), DEPLOY_PRIVATE).unwrap();
+    let out = warrant_in(
+        dir.path(),
+        &store,
+        &["--format", "json", "scan", "--exit-zero", "src"],
+        None,
+    );
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    let doc = json(&out);
+    let mut links: Vec<(String, String)> = doc["links"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            (
+                l["identity"].as_str().unwrap().to_string(),
+                l["by"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    links.sort();
+    assert_eq!(
+        links,
+        [
+            (
+                "github:acme/api/deploy-key/9001".to_string(),
+                "public key".to_string()
+            ),
+            (
+                "github:acme/credential/4242".to_string(),
+                "last eight characters".to_string()
+            ),
+        ],
+        "{doc:#}"
+    );
+    let out = warrant_in(
+        dir.path(),
+        &store,
+        &["--format", "json", "findings", "--rule", "leaked-secret"],
+        None,
+    );
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    let mut leaked: Vec<String> = json(&out)
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["identity"].as_str().unwrap().to_string())
+        .collect();
+    leaked.sort();
+    assert_eq!(
+        leaked,
+        [
+            "github:acme/api/deploy-key/9001",
+            "github:acme/credential/4242"
+        ]
+    );
+}

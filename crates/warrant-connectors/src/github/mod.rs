@@ -18,6 +18,10 @@ use crate::{ConnectorError, ImportContext};
 
 pub const SOURCE: &str = "github";
 
+/// The prefix of a classic personal access token, the one kind of token whose last eight
+/// characters the credential-authorizations API lists.
+pub const CLASSIC_TOKEN_PREFIX: &str = "ghp_";
+
 /// Which REST endpoint a file holds.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Endpoint {
@@ -476,6 +480,23 @@ pub fn parse(
                             .collect::<String>()
                     )
                 });
+                // A classic token's last eight characters (GitHub lists them for personal access
+                // tokens only) identify it: 2 random characters and its 6-character checksum.
+                // Kept as a keyed fingerprint, so the store holds no part of the token.
+                if let Some(last_eight) = auth.token_last_eight.as_deref().filter(|t| {
+                    classic && t.len() == 8 && t.bytes().all(|b| b.is_ascii_alphanumeric())
+                }) {
+                    credential.attributes.insert(
+                        attribute::TOKEN_LAST_EIGHT_FINGERPRINT.into(),
+                        Value::String(
+                            warrant_core::fingerprint::github_token_last_eight_fingerprint(
+                                &ctx.fingerprinter,
+                                CLASSIC_TOKEN_PREFIX,
+                                last_eight,
+                            ),
+                        ),
+                    );
+                }
                 credential.storage = Some("github".into());
                 credential
                     .attributes
@@ -524,11 +545,12 @@ pub fn parse(
                     id.clone(),
                     CredentialKind::DeployKey,
                 );
-                // A public key is not secret, but fingerprinting keeps records uniform.
-                credential.fingerprint = key
-                    .key
-                    .as_deref()
-                    .map(|k| ctx.fingerprinter.fingerprint(k.as_bytes()));
+                // A public key is not secret, but fingerprinting keeps records uniform; of its
+                // type and key only, so a private key found in code links through the public
+                // key it holds.
+                credential.fingerprint = key.key.as_deref().map(|k| {
+                    warrant_core::fingerprint::public_key_fingerprint(&ctx.fingerprinter, k)
+                });
                 credential.created = identity.created;
                 credential.last_rotated = identity.created;
                 credential.last_used = identity.last_used;
@@ -671,6 +693,62 @@ mod tests {
             })
         );
         assert_eq!(endpoint(Path::new("orgs_acme_members.json")), None);
+    }
+
+    #[test]
+    fn classic_tokens_keep_a_fingerprint_of_their_last_eight_characters_only() {
+        let json = r#"[
+          {"login":"bot","credential_id":1,"credential_type":"personal access token","token_last_eight":"Lo1bCm9z","scopes":["repo"]},
+          {"login":"bot","credential_id":2,"credential_type":"SSH key","scopes":[]},
+          {"login":"bot","credential_id":3,"credential_type":"personal access token","token_last_eight":"short","scopes":[]}
+        ]"#;
+        let fingerprinter = warrant_core::Fingerprinter::new(b"k");
+        let ctx = ImportContext::new(fingerprinter.clone());
+        let inv = parse(
+            Path::new("orgs_acme_credential-authorizations.json"),
+            json.as_bytes(),
+            &ctx,
+        )
+        .unwrap();
+        let handle = |i: usize| {
+            inv.credentials[i]
+                .attributes
+                .get(attribute::TOKEN_LAST_EIGHT_FINGERPRINT)
+                .cloned()
+        };
+        assert_eq!(
+            handle(0),
+            Some(Value::String(
+                warrant_core::fingerprint::github_token_last_eight_fingerprint(
+                    &fingerprinter,
+                    "ghp_",
+                    "Lo1bCm9z"
+                )
+            ))
+        );
+        assert_eq!(handle(1), None, "an SSH key has no token characters");
+        assert_eq!(handle(2), None, "not eight characters: not GitHub's field");
+        let stored = serde_json::to_string(&inv).unwrap();
+        assert!(
+            !stored.contains("Lo1bCm9z") && !stored.contains("o1bCm9"),
+            "{stored}"
+        );
+    }
+
+    #[test]
+    fn deploy_keys_are_fingerprinted_by_type_and_key_without_comment() {
+        let json = r#"[{"id":5,"key":"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKey deploy@ci","read_only":true}]"#;
+        let fingerprinter = warrant_core::Fingerprinter::new(b"k");
+        let ctx = ImportContext::new(fingerprinter.clone());
+        let inv = parse(Path::new("repos_acme_api_keys.json"), json.as_bytes(), &ctx).unwrap();
+        assert_eq!(
+            inv.credentials[0].fingerprint.as_deref(),
+            Some(
+                fingerprinter
+                    .fingerprint(b"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKey")
+                    .as_str()
+            )
+        );
     }
 
     #[test]

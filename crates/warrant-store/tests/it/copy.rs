@@ -53,6 +53,7 @@ async fn populated(store: &Store) {
             author: None,
             date: None,
             identity: Some("arn:aws:iam::111122223333:user/ci-bot".into()),
+            credential: Some("AKIA1".into()),
         }])
         .await
         .unwrap();

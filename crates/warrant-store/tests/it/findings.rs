@@ -296,6 +296,7 @@ async fn secret_occurrences_are_kept_once_and_listed_by_identity(db) {
         author: Some("dev@example.com".into()),
         date: Some(t(1)),
         identity: None,
+        credential: None,
     };
     store
         .record_secret_occurrences(std::slice::from_ref(&occ))
@@ -310,6 +311,7 @@ async fn secret_occurrences_are_kept_once_and_listed_by_identity(db) {
     );
     // Re-recorded once linked to an identity; the working-tree copy is a second location.
     occ.identity = Some("u1".into());
+    occ.credential = Some("AKIA1".into());
     let mut tree = occ.clone();
     tree.commit = None;
     tree.author = None;
@@ -544,6 +546,7 @@ async fn a_rescan_forgets_fixed_locations_and_names_secrets_left_nowhere(db) {
         author: None,
         date: None,
         identity: Some(identity.into()),
+        credential: None,
     };
     store
         .record_secret_occurrences(&[
@@ -591,6 +594,74 @@ async fn a_rescan_forgets_fixed_locations_and_names_secrets_left_nowhere(db) {
     assert_eq!(resolved, 1);
     assert_eq!(status_of(&store, &open.id).await.status, FindingStatus::Resolved);
     assert_eq!(status_of(&store, &accepted.id).await.status, FindingStatus::Accepted);
+}
+}
+
+conformance! {
+/// Issue 12: a leak is one credential's, whatever pieces of it were found: it is fixed when no
+/// location of any secret of the credential is left, and a key id left behind keeps nothing.
+#[tokio::test]
+async fn a_credential_leak_is_gone_when_none_of_its_secrets_is_left(db) {
+    let store = db.open().await;
+    let at = |fingerprint: &str, path: &str, credential: Option<&str>| SecretOccurrence {
+        fingerprint: fingerprint.into(),
+        rule: "aws.secret-access-key".into(),
+        path: path.into(),
+        commit: None,
+        line: 2,
+        column: 5,
+        author: None,
+        date: None,
+        identity: Some("u1".into()),
+        credential: credential.map(str::to_string),
+    };
+    store
+        .record_secret_occurrences(&[
+            // The key id names the credential; the secret is in two files.
+            at("fp1:keyid", "repo/a.sh", None),
+            at("fp1:secret", "repo/a.sh", Some("AKIA1")),
+            at("fp1:secret", "repo/b.sh", Some("AKIA1")),
+            // A location recorded before schema 11: no credential.
+            at("fp1:old", "repo/c.sh", None),
+        ])
+        .await
+        .unwrap();
+    // The secret is removed from a.sh; the key id stays there, and b.sh still holds the secret.
+    let gone = store
+        .prune_secret_occurrences(
+            &["repo".to_string()],
+            &[
+                at("fp1:keyid", "repo/a.sh", None),
+                at("fp1:secret", "repo/b.sh", Some("AKIA1")),
+                at("fp1:old", "repo/c.sh", None),
+            ],
+            &[],
+        )
+        .await
+        .unwrap();
+    assert!(gone.is_empty(), "{gone:?}");
+    // Gone from b.sh too: the credential's leak is fixed though its key id is still in a.sh.
+    let gone = store
+        .prune_secret_occurrences(
+            &["repo".to_string()],
+            &[
+                at("fp1:keyid", "repo/a.sh", None),
+                at("fp1:old", "repo/c.sh", None),
+            ],
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(gone, [("AKIA1".to_string(), "u1".to_string())]);
+    // The location without a credential is fixed by its fingerprint, as before.
+    let gone = store
+        .prune_secret_occurrences(&["repo/c.sh".to_string()], &[], &[])
+        .await
+        .unwrap();
+    assert_eq!(gone, [("fp1:old".to_string(), "u1".to_string())]);
+    let left = store.secret_occurrences_for_identity("u1").await.unwrap();
+    assert_eq!(left.len(), 1);
+    assert_eq!(left[0].fingerprint, "fp1:keyid");
 }
 }
 
