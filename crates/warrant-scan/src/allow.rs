@@ -303,6 +303,7 @@ mod tests {
             entropy: 4.0,
             snippet_redacted: "…".into(),
             handles: Vec::new(),
+            fixture: false,
         }
     }
 

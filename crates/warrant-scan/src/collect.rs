@@ -20,6 +20,8 @@ pub struct Filters {
     pub baseline: Option<Baseline>,
     /// Honour inline `warrant:allow` markers (on by default through [`Filters::new`]).
     pub inline: bool,
+    /// Paths of test material: findings there are flagged and one confidence level lower.
+    pub fixtures: crate::fixtures::FixturePaths,
 }
 
 impl Filters {
@@ -28,6 +30,7 @@ impl Filters {
             allowlist,
             baseline,
             inline: true,
+            fixtures: crate::fixtures::FixturePaths::defaults(),
         }
     }
 }
@@ -59,6 +62,7 @@ pub struct Collector<'a> {
     scanner: &'a Scanner,
     fingerprinter: &'a Fingerprinter,
     allowlist: Option<&'a Allowlist>,
+    fixtures: &'a crate::fixtures::FixturePaths,
     baseline: BTreeSet<(String, String)>,
     inline: bool,
     reveal: bool,
@@ -110,6 +114,7 @@ impl<'a> Collector<'a> {
             scanner,
             fingerprinter,
             allowlist: filters.allowlist.as_ref(),
+            fixtures: &filters.fixtures,
             baseline,
             inline: filters.inline,
             reveal,
@@ -213,7 +218,11 @@ impl BlobSink for Collector<'_> {
                 let Some(rule) = self.scanner.rules().get(m.rule) else {
                     continue;
                 };
-                let finding = SecretFinding::new(rule, origin, data, m, self.fingerprinter);
+                let mut finding = SecretFinding::new(rule, origin, data, m, self.fingerprinter);
+                if self.fixtures.matches(&finding.origin.display_path()) {
+                    finding.fixture = true;
+                    finding.confidence = finding.confidence.lower();
+                }
                 if let Some(reason) = self.suppression(&marks, &finding) {
                     suppressed.add(reason);
                     continue;

@@ -43,6 +43,9 @@ pub struct SecretFinding {
     /// for linking in the process that scanned. Not serialised: reports stay as they were.
     #[serde(skip)]
     pub handles: Vec<String>,
+    /// Found in test code or fixture data (`--fixture-path`): kept, one confidence level lower.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub fixture: bool,
 }
 
 impl SecretFinding {
@@ -73,6 +76,7 @@ impl SecretFinding {
             entropy: (m.entropy() * 100.0).round() / 100.0,
             snippet_redacted: snippet(data, m.secret_start, m.secret_end, &preview),
             handles: crate::link::handles(secret, fingerprinter),
+            fixture: false,
         }
     }
 }
@@ -266,6 +270,7 @@ mod tests {
             entropy: 4.0,
             snippet_redacted: "…".into(),
             handles: Vec::new(),
+            fixture: false,
         }
     }
 

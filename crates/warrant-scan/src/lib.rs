@@ -14,6 +14,7 @@ pub mod engine;
 pub mod examples;
 mod fake;
 pub mod finding;
+pub mod fixtures;
 pub mod git;
 pub mod link;
 pub mod origin;

@@ -441,6 +441,7 @@ mod tests {
             entropy: 4.0,
             snippet_redacted: String::new(),
             handles: handles(secret.as_bytes(), &fingerprinter),
+            fixture: false,
         }
     }
 

@@ -17,6 +17,16 @@ pub enum Confidence {
     High,
 }
 
+impl Confidence {
+    /// One level lower (low stays low).
+    pub fn lower(self) -> Confidence {
+        match self {
+            Confidence::High => Confidence::Medium,
+            Confidence::Medium | Confidence::Low => Confidence::Low,
+        }
+    }
+}
+
 /// Checksums some token formats carry; a match that fails its checksum is dropped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]

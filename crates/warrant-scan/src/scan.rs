@@ -55,6 +55,9 @@ pub struct ScanOptions {
     /// Baseline file of accepted findings.
     pub baseline: Option<PathBuf>,
     pub allowlist: Option<Allowlist>,
+    /// Globs of test code and fixture data, where findings are flagged one confidence level
+    /// lower; `None`: [`crate::fixtures::DEFAULT_FIXTURE_GLOBS`].
+    pub fixture_paths: Option<Vec<String>>,
     /// User rule files, added after (and overriding by id) the given rule set.
     pub extra_rule_files: Vec<PathBuf>,
     /// Rule ids to drop.
@@ -83,6 +86,7 @@ impl Default for ScanOptions {
             follow_symlinks: false,
             baseline: None,
             allowlist: None,
+            fixture_paths: None,
             extra_rule_files: Vec::new(),
             disabled_rules: Vec::new(),
             reveal_secrets: false,
@@ -286,7 +290,10 @@ pub fn scan_with_rules(
         Some(path) => Some(Baseline::load(path)?),
         None => None,
     };
-    let filters = Filters::new(options.allowlist.clone(), baseline);
+    let mut filters = Filters::new(options.allowlist.clone(), baseline);
+    if let Some(globs) = &options.fixture_paths {
+        filters.fixtures = crate::fixtures::FixturePaths::new(globs)?;
+    }
     let collector = Collector::new(
         &scanner,
         fingerprinter,

@@ -42,6 +42,14 @@ pub struct ScanArgs {
     /// Extra rule files (TOML, same shape as the built-in ones; same id overrides).
     #[arg(long = "rules", value_name = "FILE")]
     pub rule_files: Vec<PathBuf>,
+    /// Paths of test code and fixture data (glob, repeatable; replaces the defaults such as
+    /// `**/tests/**`, `**/*_test.go`, `**/fixtures/**`): findings there are kept, flagged and one
+    /// confidence level lower.
+    #[arg(long = "fixture-path", value_name = "GLOB")]
+    pub fixture_paths: Vec<String>,
+    /// Treat no path as test material (findings keep their rule's confidence everywhere).
+    #[arg(long, conflicts_with = "fixture_paths")]
+    pub no_fixture_paths: bool,
     /// Do not run this rule (repeatable).
     #[arg(long = "disable-rule", value_name = "ID")]
     pub disabled_rules: Vec<String>,
@@ -143,6 +151,13 @@ fn scan_options(args: &ScanArgs, reveal: bool) -> anyhow::Result<ScanOptions> {
         follow_symlinks: args.follow_symlinks,
         baseline: args.baseline.clone(),
         allowlist,
+        fixture_paths: if args.no_fixture_paths {
+            Some(Vec::new())
+        } else if args.fixture_paths.is_empty() {
+            None
+        } else {
+            Some(args.fixture_paths.clone())
+        },
         extra_rule_files: args.rule_files.clone(),
         disabled_rules: args.disabled_rules.clone(),
         reveal_secrets: reveal,

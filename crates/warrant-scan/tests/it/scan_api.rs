@@ -570,3 +570,76 @@ fn a_supplied_stream_is_scanned_once_as_stdin() {
     // The clone shares the stream, which the first scan consumed.
     assert!(run(&copy).findings.is_empty());
 }
+
+/// A secret in test code or fixture data is kept and flagged, one confidence level lower;
+/// configured globs replace the defaults, and an empty list turns the lowering off.
+#[test]
+fn findings_in_test_material_are_flagged_one_level_lower_not_hidden() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    write(root, "src/config.env", format!("TOKEN={GH}\n").as_bytes());
+    write(
+        root,
+        "tests/fixtures/config.env",
+        format!("TOKEN={GH}\n").as_bytes(),
+    );
+    write(root, "qa/seed.env", format!("TOKEN={GH}\n").as_bytes());
+    let by_path = |report: &ScanReport| -> Vec<(String, Confidence, bool)> {
+        let mut out: Vec<(String, Confidence, bool)> = report
+            .findings
+            .iter()
+            .map(|f| {
+                let path = f.origin.display_path();
+                let rel = path
+                    .rsplit_once(root.to_str().unwrap())
+                    .unwrap()
+                    .1
+                    .to_string();
+                (rel, f.confidence, f.fixture)
+            })
+            .collect();
+        out.sort();
+        out
+    };
+    let report = run(&options(root));
+    assert_eq!(
+        by_path(&report),
+        vec![
+            ("/qa/seed.env".into(), Confidence::High, false),
+            ("/src/config.env".into(), Confidence::High, false),
+            (
+                "/tests/fixtures/config.env".into(),
+                Confidence::Medium,
+                true
+            ),
+        ]
+    );
+    let mut json = Vec::new();
+    output::write_json(&report, &mut json).unwrap();
+    let json = String::from_utf8(json).unwrap();
+    assert_eq!(
+        json.matches("\"fixture\":true").count() + json.matches("\"fixture\": true").count(),
+        1,
+        "{json}"
+    );
+
+    let mut custom = options(root);
+    custom.fixture_paths = Some(vec!["**/qa/**".into()]);
+    let flagged: Vec<String> = by_path(&run(&custom))
+        .into_iter()
+        .filter(|(_, _, fixture)| *fixture)
+        .map(|(p, _, _)| p)
+        .collect();
+    assert_eq!(flagged, vec!["/qa/seed.env".to_string()]);
+
+    let mut none = options(root);
+    none.fixture_paths = Some(Vec::new());
+    assert!(
+        by_path(&run(&none))
+            .iter()
+            .all(|(_, c, f)| *c == Confidence::High && !f)
+    );
+    let mut bad = options(root);
+    bad.fixture_paths = Some(vec!["[".into()]);
+    assert!(warrant_scan::scan(&bad, &rules(), &fp(), &|_| {}).is_err());
+}
