@@ -187,7 +187,7 @@ pub fn pattern(keywords: &[String], spec: &ContextSpec) -> Result<String, Contex
     );
     // 2. The keyword as a parent key, the credential word as a child within four lines.
     let nested = format!(
-        "(?i:{keys}){ident}{{0,30}}[\"']?[ \\t]*[:=][ \\t]*[{{\\[]?[ \\t]*(?:\\r?\\n[^\\r\\n]{{0,160}}?){{0,4}}?(?:\\r?\\n)?[ \\t]*[\"']?{ident}{{0,20}}?(?i:{child}){ident}{{0,20}}?[\"']?[ \\t]*[:=][ \\t]*"
+        "(?i:{keys}){ident}{{0,30}}[\"']?[ \\t]*[:=][ \\t]*[{{\\[]?[ \\t]*(?:\\r?\\n[^\\r\\n]*?){{0,4}}?(?:\\r?\\n)?[ \\t]*[\"']?{ident}{{0,20}}?(?i:{child}){ident}{{0,20}}?[\"']?[ \\t]*[:=][ \\t]*"
     );
     let prefix = spec
         .prefix

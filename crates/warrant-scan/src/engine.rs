@@ -10,6 +10,8 @@ use regex_automata::meta;
 use regex_automata::util::captures::Captures;
 use regex_automata::{Input, PatternID};
 
+use std::sync::OnceLock;
+
 use warrant_core::shannon_entropy;
 
 use crate::rules::{Confidence, Rule, RuleError, RuleSet, Validator};
@@ -28,9 +30,12 @@ pub struct CompiledRule {
     pub provider: String,
     pub kind: Option<String>,
     pub confidence: Confidence,
-    regex: meta::Regex,
-    /// Capture group holding the secret: `secret`, else 1, else the whole match.
-    secret_group: usize,
+    pattern: String,
+    /// The regex and the capture group holding the secret (`secret`, else 1, else the whole
+    /// match), built the first time a keyword of the rule is seen: most of a large rule set
+    /// never fires on a given input, and building every regex up front cost seconds per run.
+    /// `None` when the pattern cannot be built (checked on load; size limits can still fail).
+    compiled: OnceLock<Option<(meta::Regex, usize)>>,
     entropy: Option<f64>,
     validator: Option<Validator>,
     /// `None`: the keyword's line (capped at [`LINE_WINDOW`]); `Some(n)`: `n` bytes each side.
@@ -81,7 +86,8 @@ impl Match {
 /// Reusable per-thread state; allocate one per worker with [`Scanner::scratch`].
 #[derive(Debug)]
 pub struct Scratch {
-    caps: Vec<Captures>,
+    /// Per rule, made when the rule first runs.
+    caps: Vec<Option<Captures>>,
     /// Per rule: the last window scanned and the end of the last match emitted.
     state: Vec<RuleState>,
     matches: Vec<Match>,
@@ -165,11 +171,7 @@ impl Scanner {
 
     pub fn scratch(&self) -> Scratch {
         Scratch {
-            caps: self
-                .rules
-                .iter()
-                .map(|r| r.regex.create_captures())
-                .collect(),
+            caps: (0..self.rules.len()).map(|_| None).collect(),
             state: vec![RuleState::default(); self.rules.len()],
             matches: Vec::new(),
         }
@@ -234,6 +236,10 @@ impl Scanner {
         ) else {
             return;
         };
+        let Some((regex, secret_group)) = rule.compiled() else {
+            return;
+        };
+        let caps = caps.get_or_insert_with(|| regex.create_captures());
         let (ws, we) = window(data, kw_start, kw_end, rule.window);
         if !state.touched {
             *state = RuleState {
@@ -253,7 +259,7 @@ impl Scanner {
         while at <= we {
             // The span bounds the search while look-around (`\b`) still sees the bytes outside.
             let input = Input::new(data).span(at..we);
-            rule.regex.search_captures(&input, caps);
+            regex.search_captures(&input, caps);
             let Some(whole) = caps.get_match() else {
                 break;
             };
@@ -263,7 +269,7 @@ impl Scanner {
                 continue;
             }
             let secret = caps
-                .get_group(rule.secret_group)
+                .get_group(*secret_group)
                 .unwrap_or_else(|| whole.span());
             let Some(bytes) = data.get(secret.start..secret.end) else {
                 continue;
@@ -300,20 +306,35 @@ impl Scanner {
     }
 }
 
-fn compile_rule(rule: &Rule) -> Result<CompiledRule, RuleError> {
+impl CompiledRule {
+    /// The rule's regex and secret group, built on first use.
+    fn compiled(&self) -> Option<&(meta::Regex, usize)> {
+        self.compiled
+            .get_or_init(|| match build_regex(&self.pattern) {
+                Ok(built) => Some(built),
+                Err(error) => {
+                    tracing::warn!(rule = %self.id, %error, "The rule's pattern cannot be built; it is skipped.");
+                    None
+                }
+            })
+            .as_ref()
+    }
+}
+
+fn build_regex(pattern: &str) -> Result<(meta::Regex, usize), String> {
     let regex = meta::Regex::builder()
         .syntax(regex_automata::util::syntax::Config::new().utf8(false))
         .configure(meta::Config::new().utf8_empty(false))
-        .build(&rule.pattern)
-        .map_err(|e| RuleError::Pattern {
-            file: "<rule set>".into(),
-            id: rule.id.clone(),
-            message: e.to_string(),
-        })?;
+        .build(pattern)
+        .map_err(|e| e.to_string())?;
     let secret_group = regex
         .group_info()
         .to_index(PatternID::ZERO, "secret")
         .unwrap_or(if regex.captures_len() > 1 { 1 } else { 0 });
+    Ok((regex, secret_group))
+}
+
+fn compile_rule(rule: &Rule) -> Result<CompiledRule, RuleError> {
     let multiline = rule.pattern.contains("(?s")
         || rule.pattern.contains("\\n")
         || rule.pattern.contains("\\r");
@@ -328,8 +349,8 @@ fn compile_rule(rule: &Rule) -> Result<CompiledRule, RuleError> {
         provider: rule.provider.clone(),
         kind: rule.kind.clone(),
         confidence: rule.confidence,
-        regex,
-        secret_group,
+        pattern: rule.pattern.clone(),
+        compiled: OnceLock::new(),
         entropy: rule.entropy,
         validator: rule.validator,
         window,

@@ -128,20 +128,52 @@ impl RuleSet {
     pub fn builtin() -> Result<RuleSet, RuleError> {
         let mut set = RuleSet::default();
         for (name, text) in BUILTIN {
-            set.add_file(name, text)?;
+            // Built-in patterns are compiled by CI (every rule's examples run through the
+            // engine); compiling a thousand regexes on every start only to check them cost
+            // seconds. The engine builds each on first use.
+            let before = set.len();
+            let file = RuleSet::parse(name, text, false)?;
+            let added = file.len();
+            set.rules.extend(file.rules);
+            // Two built-in files must not define one id: the later would silently win.
+            if set.len() != before + added {
+                return Err(RuleError::Invalid {
+                    file: (*name).to_string(),
+                    id: "*".into(),
+                    message: "redefines a rule id of another built-in file".into(),
+                });
+            }
         }
         Ok(set)
     }
 
     /// Adds (or overrides by id) the rules of one TOML file. `name` is used in errors.
     pub fn add_file(&mut self, name: &str, text: &str) -> Result<(), RuleError> {
+        self.add(name, text, true)
+    }
+
+    fn parse(name: &str, text: &str, check_patterns: bool) -> Result<RuleSet, RuleError> {
+        let mut set = RuleSet::default();
+        set.add(name, text, check_patterns)?;
+        Ok(set)
+    }
+
+    fn add(&mut self, name: &str, text: &str, check_patterns: bool) -> Result<(), RuleError> {
         let file: RuleFile = toml::from_str(text).map_err(|e| RuleError::Parse {
             file: name.to_string(),
             message: e.to_string(),
         })?;
+        let mut seen = std::collections::BTreeSet::new();
         for mut rule in file.rules {
+            if !seen.insert(rule.id.clone()) {
+                return Err(RuleError::Invalid {
+                    file: name.to_string(),
+                    id: rule.id.clone(),
+                    message: "defined twice in this file".into(),
+                });
+            }
             expand(name, &mut rule)?;
-            check(name, &rule)?;
+            check(name, &rule, check_patterns)?;
             self.rules.insert(rule.id.clone(), rule);
         }
         Ok(())
@@ -214,7 +246,7 @@ fn expand(file: &str, rule: &mut Rule) -> Result<(), RuleError> {
     }
 }
 
-fn check(file: &str, rule: &Rule) -> Result<(), RuleError> {
+fn check(file: &str, rule: &Rule, check_pattern: bool) -> Result<(), RuleError> {
     let invalid = |message: &str| RuleError::Invalid {
         file: file.to_string(),
         id: rule.id.clone(),
@@ -244,10 +276,40 @@ fn check(file: &str, rule: &Rule) -> Result<(), RuleError> {
     {
         return Err(invalid("entropy must be between 0 and 8 bits per byte"));
     }
+    if !check_pattern {
+        return Ok(());
+    }
     regex::Regex::new(&rule.pattern).map_err(|e| RuleError::Pattern {
         file: file.to_string(),
         id: rule.id.clone(),
         message: e.to_string(),
     })?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const RULE: &str = "[[rule]]\nid = 'a.b'\nname = 'x'\nprovider = 'a'\npattern = 'ab_[0-9]{8}'\nkeywords = ['ab_']\nconfidence = 'high'\nexamples = ['ab_19283746']\n";
+
+    #[test]
+    fn an_id_defined_twice_in_one_file_is_refused_and_a_later_file_overrides() {
+        let twice = format!("{RULE}\n{RULE}");
+        let err = RuleSet::from_file("dup.toml", &twice).unwrap_err();
+        assert!(err.to_string().contains("defined twice"), "{err}");
+        let mut set = RuleSet::from_file("one.toml", RULE).unwrap();
+        set.add_file("two.toml", &RULE.replace("'high'", "'low'"))
+            .unwrap();
+        assert_eq!(set.get("a.b").unwrap().confidence, Confidence::Low);
+    }
+
+    #[test]
+    fn built_in_files_define_each_id_once() {
+        let mut total = 0;
+        for (name, text) in BUILTIN {
+            total += RuleSet::parse(name, text, false).unwrap().len();
+        }
+        assert_eq!(RuleSet::builtin().unwrap().len(), total);
+    }
 }
