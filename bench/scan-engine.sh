@@ -32,7 +32,7 @@ if [ ! -f "$CORPUS/.complete" ]; then
   mkdir -p "$CORPUS/planted"
   printf 'export GITHUB_TOKEN=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\n' > "$CORPUS/planted/a.sh"
   printf 'aws_access_key_id = AKIAQWERTYUIOPASDFGH\n' > "$CORPUS/planted/b.ini"
-  printf 'SLACK=xoxb-123456789012-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx\n' > "$CORPUS/planted/c.env"
+  printf 'SLACK=xoxb-730492816253-4091827364519-Qm7RkZp9Lx4VtWn3Bc6Hy1Dj\n' > "$CORPUS/planted/c.env"
   printf '%s\n' '-----BEGIN OPENSSH PRIVATE KEY-----' \
     'b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW' \
     'QyNTUxOQAAACBxbd1Vd3q2nTgJ4S1mQ2k7XyVf0hV9mXrE5cK3fP6bWgAAAJgbE2EhGxNh' \

@@ -48,7 +48,7 @@ if [ ! -f "$CORPUS/.complete" ]; then
   p="$CORPUS/planted"; mkdir -p "$p"
   printf 'export GITHUB_TOKEN=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\n' > "$p/github.sh"
   printf '[default]\naws_access_key_id = AKIAQWERTYUIOPASDFGH\naws_secret_access_key = 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\n' > "$p/aws-credentials.ini"
-  printf 'SLACK_BOT_TOKEN=xoxb-123456789012-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx\n' > "$p/slack.env"
+  printf 'SLACK_BOT_TOKEN=xoxb-730492816253-4091827364519-Qm7RkZp9Lx4VtWn3Bc6Hy1Dj\n' > "$p/slack.env"
   printf 'stripe.api_key = "sk_live_51HqLyjWDarjtT1zdp7dcXvBnQ2sRtUvWx9Yz0AbCdEfGhIjKlMnOpQrStUv"\n' > "$p/billing.py"
   printf 'DATABASE_URL=postgres://orders:Xk9vQ2mLp7RtZs4W@db.internal.example:5432/orders\n' > "$p/db.env"
   printf 'SENDGRID_API_KEY=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\n' > "$p/mail.env"
