@@ -72,6 +72,17 @@ pub fn looks_fake(secret: &[u8], kind: Option<&str>) -> bool {
 /// A run of more than [`MAX_RUN`] identical alphanumerics, or of alphanumerics counting up or
 /// down by one (`0123456789`, `abcdefgh`).
 fn patterned(secret: &[u8]) -> bool {
+    // A run the value starts with is padding some formats carry (X's app-only bearer tokens
+    // begin with a run of `A`, base64 of leading zero bytes): judge what follows it.
+    let lead = secret
+        .iter()
+        .take_while(|&&b| secret.first() == Some(&b))
+        .count();
+    let secret = if lead > MAX_RUN {
+        secret.get(lead..).unwrap_or_default()
+    } else {
+        secret
+    };
     let mut same = 1;
     let mut up = 1;
     let mut down = 1;
@@ -125,6 +136,11 @@ mod tests {
         ] {
             assert!(!looks_fake(real.as_bytes(), Some("api-key")), "{real}");
         }
+        // Leading padding is judged by what follows it.
+        assert!(!looks_fake(
+            b"AAAAAAAAAAAAAAAAAAAAAMLh4QEAAAAAq7bJq%2FX9kZ3mWp0Lr5Tn8Vy2Gd4Hs6Jf1Ke",
+            Some("token")
+        ));
         assert!(!looks_fake(
             b"postgres://app:Xk9vQ2mLp7@db.example.com/app",
             Some("connection-uri")
