@@ -132,8 +132,7 @@ fn default_length() -> Length {
 }
 
 /// Words that name a credential in a child key under a provider's parent key.
-const CREDENTIAL_WORDS: &str =
-    "api_?key|apikey|key|token|secret|password|passwd|pass|pat|auth|credentials?|access_?token";
+const CREDENTIAL_WORDS: &str = "api_?key|apikey|key|token|secret|password|passwd|pass|pat|auth|credentials?|access_?token|authorization";
 
 fn alternation(words: &[String]) -> String {
     words
@@ -181,13 +180,21 @@ pub fn pattern(keywords: &[String], spec: &ContextSpec) -> Result<String, Contex
     } else {
         alternation(&spec.names)
     };
-    // 1. The name itself: KEY…NAME then an assignment in any of the common syntaxes.
+    // 1. The name itself: KEY…NAME then an assignment in any of the common syntaxes
+    //    (`name: Type = v` for annotated declarations included).
     let direct = format!(
-        "{name}[\"'`\\]]{{0,2}}(?:[ \\t]+(?i:value)[ \\t]*)?[ \\t]{{0,4}}(?:=>|:=|<-|=|:|\\(|,|>|[ \\t])[ \\t]{{0,4}}"
+        "{name}[\"'`\\]]{{0,2}}(?:[ \\t]+(?i:value)[ \\t]*)?[ \\t]{{0,4}}(?::[ \\t]*[A-Za-z_][A-Za-z0-9_.\\[\\]<>]{{0,30}}[ \\t]*=|=>|:=|<-|=|:|\\(|,|>|[ \\t])[ \\t]{{0,4}}"
     );
-    // 2. The keyword as a parent key, the credential word as a child within four lines.
+    // 2. The keyword as a parent — a key (`asana:`), a section (`[asana]`), a block
+    //    (`provider "ably" {`), a URL or a comment naming it — and the credential word as a
+    //    child key within four lines.
     let nested = format!(
-        "(?i:{keys}){ident}{{0,30}}[\"']?[ \\t]*[:=][ \\t]*[{{\\[]?[ \\t]*(?:\\r?\\n[^\\r\\n]*?){{0,4}}?(?:\\r?\\n)?[ \\t]*[\"']?{ident}{{0,20}}?(?i:{child}){ident}{{0,20}}?[\"']?[ \\t]*[:=][ \\t]*"
+        "(?i:{keys}){ident}{{0,30}}[\"'\\]]?[ \\t]*(?:[:=][ \\t]*)?[{{\\[]?[^\\r\\n]{{0,40}}?(?:\\r?\\n[^\\r\\n]*?){{0,4}}?(?:\\r?\\n)?[ \\t]*(?:-H[ \\t]+)?[\"']?{ident}{{0,20}}?(?i:{child}){ident}{{0,20}}?[\"']?[ \\t]*[:=][ \\t]*"
+    );
+    // 3. The name as a label and its value a line or two down (`- name: ASANA_PAT` then
+    //    `value: …` in Kubernetes, `variable "asana_pat" {` then `default = …` in Terraform).
+    let labelled = format!(
+        "{name}[\"'\\]]?[^\\r\\n]{{0,30}}?(?:\\r?\\n[^\\r\\n]*?){{0,2}}?\\r?\\n[ \\t]*-?[ \\t]*[\"']?(?i:value|default)[\"']?[ \\t]*[:=][ \\t]*"
     );
     let prefix = spec
         .prefix
@@ -203,7 +210,7 @@ pub fn pattern(keywords: &[String], spec: &ContextSpec) -> Result<String, Contex
         c => format!("{}{{{min},{max}}}", c.class()),
     };
     Ok(format!(
-        "(?:{direct}|{nested})(?:(?i:bearer|token|basic)[ \\t]+)?[\"'`]?(?P<secret>{prefix}{value}){}",
+        "(?:{direct}|{nested}|{labelled})(?:(?i:bearer|token|basic|app|api-?key|apikey|oauth|key|sso-key)[ \\t]+)?(?:(?i:token|key)=)?[\"'`]?(?P<secret>{prefix}{value}){}",
         spec.charset.boundary()
     ))
 }
@@ -267,6 +274,17 @@ mod tests {
             format!("{{\n  \"asana\": {{\n    \"pat\": \"{v}\"\n  }}\n}}"),
             format!("\"asana\": {{\"pat\": \"{v}\"}}"),
             format!("asana.access.token={v}"),
+            format!("    asana_token: str = \"{v}\""),
+            format!("[asana]\nendpoint = \"https://app.asana.com\"\ntoken = {v}\n"),
+            format!("provider \"asana\" {{\n  api_key = \"{v}\"\n}}"),
+            format!(
+                "variable \"asana_pat\" {{\n  type      = string\n  sensitive = true\n  default   = \"{v}\"\n}}"
+            ),
+            format!("        - name: ASANA_PAT\n          value: \"{v}\""),
+            format!(
+                "# smoke test against app.asana.com\ncurl -fsS \"https://app.asana.com/api/1.0/users/me\" \\\n  -H \"Authorization: Bearer {v}\""
+            ),
+            format!("GET https://app.asana.com/api/1.0/users/me\nAuthorization: Token token={v}\n"),
         ] {
             assert_eq!(secret(&p, &text).as_deref(), Some(v), "{text}");
         }
