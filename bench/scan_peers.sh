@@ -6,6 +6,7 @@
 # wall time, MB/s, peak RSS and how many of the planted secrets each tool reported.
 #
 #   bench/scan_peers.sh [CORPUS_MB]          (default 600)
+#   WARRANT_BIN=… BASELINE_BIN=… bench/scan_peers.sh   (prebuilt binaries; baseline beside)
 #
 # The corpus is kept in ${SCAN_CORPUS:-/work/bench-data/scan-corpus} and rebuilt only when missing.
 set -euo pipefail
@@ -64,8 +65,14 @@ corpus_mb=$(du -sbm "$CORPUS" | cut -f1)
 bytes=$(du -sb "$CORPUS" | cut -f1)
 echo "corpus: $CORPUS, $corpus_mb MB in $(find "$CORPUS" -type f | wc -l) files, $n_planted planted secrets; CPUs $CPUS"
 
-cargo build --release --locked -q -p warrant-cli
-WARRANT=${CARGO_TARGET_DIR:-target}/release/warrant
+# WARRANT_BIN=PATH measures that binary instead of building target/release/warrant;
+# BASELINE_BIN=PATH also measures an older build in the same run (per-byte cost of new rules).
+if [ -n "${WARRANT_BIN:-}" ]; then
+  WARRANT=$(realpath "$WARRANT_BIN")
+else
+  cargo build --release --locked -q -p warrant-cli
+  WARRANT=${CARGO_TARGET_DIR:-target}/release/warrant
+fi
 
 # found FILE: how many planted files a tool's output names.
 found() { local n=0; for f in "$CORPUS"/planted/*; do grep -q "planted/$(basename "$f")" "$1" && n=$((n + 1)); done; echo "$n"; }
@@ -105,6 +112,9 @@ PY
 
 export WARRANT_FINGERPRINT_KEY=00112233445566778899aabbccddeeff
 measure warrant "$OUT/warrant.jsonl" "$WARRANT" --format jsonl scan --no-store --exit-zero --threads 2 -o "$OUT/warrant.jsonl" "$CORPUS"
+if [ -n "${BASELINE_BIN:-}" ]; then
+  measure baseline "$OUT/baseline.jsonl" "$(realpath "$BASELINE_BIN")" --format jsonl scan --no-store --exit-zero --threads 2 -o "$OUT/baseline.jsonl" "$CORPUS"
+fi
 measure kingfisher "$OUT/kingfisher.json" "$KINGFISHER" scan "$CORPUS" --no-validate -j 2 --format json -o "$OUT/kingfisher.json"
 measure gitleaks "$OUT/gitleaks.json" env GOMAXPROCS=2 "$GITLEAKS" dir "$CORPUS" --no-banner --exit-code 0 -f json -r "$OUT/gitleaks.json"
 measure betterleaks "$OUT/betterleaks.json" env GOMAXPROCS=2 "$BETTERLEAKS" "$CORPUS" --no-banner --exit-code=0 -o "$OUT/betterleaks.json"
