@@ -8,7 +8,7 @@
 use aho_corasick::{AhoCorasick, AhoCorasickKind, Input as AcInput, MatchKind};
 use regex_automata::meta;
 use regex_automata::util::captures::Captures;
-use regex_automata::{Input, PatternID};
+use regex_automata::{Anchored, Input, PatternID};
 
 use std::sync::OnceLock;
 
@@ -40,6 +40,9 @@ pub struct CompiledRule {
     validator: Option<Validator>,
     /// `None`: the keyword's line (capped at [`LINE_WINDOW`]); `Some(n)`: `n` bytes each side.
     window: Option<usize>,
+    /// Every match starts at a keyword (keyword-context rules): searched forward from each
+    /// keyword hit, anchored, `window` bytes at most.
+    anchored: bool,
 }
 
 /// A compiled rule set: the prefilter automaton plus every rule's regex.
@@ -240,21 +243,38 @@ impl Scanner {
             return;
         };
         let caps = caps.get_or_insert_with(|| regex.create_captures());
-        let (ws, we) = window(data, kw_start, kw_end, rule.window);
         if !state.touched {
             *state = RuleState {
-                window_start: ws,
-                window_end: we,
+                window_start: 0,
+                window_end: 0,
                 emitted_end: 0,
                 touched: true,
             };
-        } else if ws >= state.window_start && we <= state.window_end {
+        }
+        if rule.anchored {
+            // The match starts at the keyword: one anchored search forward from it, instead of
+            // an unanchored one over the window on both sides.
+            if kw_start < state.emitted_end {
+                return;
+            }
+            let end = kw_start
+                .saturating_add(rule.window.unwrap_or(crate::context::CONTEXT_WINDOW))
+                .min(data.len());
+            let input = Input::new(data).span(kw_start..end).anchored(Anchored::Yes);
+            regex.search_captures(&input, caps);
+            if let Some(m) = accept(rule, rule_index, data, caps, *secret_group) {
+                state.emitted_end = m.end;
+                scratch.matches.push(m);
+            }
+            return;
+        }
+        let (ws, we) = window(data, kw_start, kw_end, rule.window);
+        if state.window_end > 0 && ws >= state.window_start && we <= state.window_end {
             // Another keyword inside a window this rule has already searched.
             return;
-        } else {
-            state.window_start = ws;
-            state.window_end = we;
         }
+        state.window_start = ws;
+        state.window_end = we;
         let mut at = ws;
         while at <= we {
             // The span bounds the search while look-around (`\b`) still sees the bytes outside.
@@ -268,42 +288,53 @@ impl Scanner {
             if ms < state.emitted_end {
                 continue;
             }
-            let secret = caps
-                .get_group(*secret_group)
-                .unwrap_or_else(|| whole.span());
-            let Some(bytes) = data.get(secret.start..secret.end) else {
-                continue;
-            };
-            if bytes.is_empty() {
-                continue;
+            if let Some(m) = accept(rule, rule_index, data, caps, *secret_group) {
+                state.emitted_end = m.end;
+                scratch.matches.push(m);
             }
-            let entropy = shannon_entropy(bytes);
-            if rule.entropy.is_some_and(|min| entropy < min) {
-                continue;
-            }
-            if let Some(v) = rule.validator
-                && !validate(v, bytes)
-            {
-                continue;
-            }
-            if crate::fake::looks_fake(bytes, rule.kind.as_deref()) {
-                continue;
-            }
-            state.emitted_end = me;
-            scratch.matches.push(Match {
-                rule: rule_index,
-                start: ms,
-                end: me,
-                secret_start: secret.start,
-                secret_end: secret.end,
-                line: 0,
-                column: 0,
-                end_line: 0,
-                end_column: 0,
-                entropy_milli: (entropy * 1000.0).round() as u32,
-            });
         }
     }
+}
+
+/// The match `caps` holds, if its secret passes the rule's entropy floor, validator and the
+/// placeholder checks.
+fn accept(
+    rule: &CompiledRule,
+    rule_index: usize,
+    data: &[u8],
+    caps: &Captures,
+    secret_group: usize,
+) -> Option<Match> {
+    let whole = caps.get_match()?;
+    let secret = caps.get_group(secret_group).unwrap_or_else(|| whole.span());
+    let bytes = data.get(secret.start..secret.end)?;
+    if bytes.is_empty() {
+        return None;
+    }
+    let entropy = shannon_entropy(bytes);
+    if rule.entropy.is_some_and(|min| entropy < min) {
+        return None;
+    }
+    if let Some(v) = rule.validator
+        && !validate(v, bytes)
+    {
+        return None;
+    }
+    if crate::fake::looks_fake(bytes, rule.kind.as_deref()) {
+        return None;
+    }
+    Some(Match {
+        rule: rule_index,
+        start: whole.start(),
+        end: whole.end(),
+        secret_start: secret.start,
+        secret_end: secret.end,
+        line: 0,
+        column: 0,
+        end_line: 0,
+        end_column: 0,
+        entropy_milli: (entropy * 1000.0).round() as u32,
+    })
 }
 
 impl CompiledRule {
@@ -354,6 +385,7 @@ fn compile_rule(rule: &Rule) -> Result<CompiledRule, RuleError> {
         entropy: rule.entropy,
         validator: rule.validator,
         window,
+        anchored: rule.context.is_some(),
     })
 }
 
