@@ -341,7 +341,7 @@ impl CompiledRule {
     /// The rule's regex and secret group, built on first use.
     fn compiled(&self) -> Option<&(meta::Regex, usize)> {
         self.compiled
-            .get_or_init(|| match build_regex(&self.pattern) {
+            .get_or_init(|| match build_regex(&self.pattern, self.anchored) {
                 Ok(built) => Some(built),
                 Err(error) => {
                     tracing::warn!(rule = %self.id, %error, "The rule's pattern cannot be built; it is skipped.");
@@ -352,10 +352,17 @@ impl CompiledRule {
     }
 }
 
-fn build_regex(pattern: &str) -> Result<(meta::Regex, usize), String> {
+fn build_regex(pattern: &str, anchored: bool) -> Result<(meta::Regex, usize), String> {
+    let mut config = meta::Config::new().utf8_empty(false);
+    if anchored {
+        // Anchored searches of at most a window: the bounded backtracker and the PikeVM do
+        // them well, and a lazy DFA per rule per thread would cost megabytes for a thousand
+        // rules.
+        config = config.hybrid(false).dfa(false);
+    }
     let regex = meta::Regex::builder()
         .syntax(regex_automata::util::syntax::Config::new().utf8(false))
-        .configure(meta::Config::new().utf8_empty(false))
+        .configure(config)
         .build(pattern)
         .map_err(|e| e.to_string())?;
     let secret_group = regex
