@@ -104,6 +104,9 @@ struct RuleState {
     window_start: usize,
     window_end: usize,
     emitted_end: usize,
+    /// End of the last keyword hit this rule ran for: a hit overlapping it (a run of `A`s
+    /// matching a keyword of `A`s at every position) is the same occurrence.
+    hit_end: usize,
     touched: bool,
 }
 
@@ -251,9 +254,14 @@ impl Scanner {
                 window_start: 0,
                 window_end: 0,
                 emitted_end: 0,
+                hit_end: 0,
                 touched: true,
             };
         }
+        if kw_start < state.hit_end {
+            return;
+        }
+        state.hit_end = kw_end;
         if rule.anchored {
             // The match starts at the keyword: one anchored search forward from it, instead of
             // an unanchored one over the window on both sides.
@@ -732,6 +740,28 @@ examples = ["sk-ant-abcde"]
         let got = found(&set, "x sk-ant-abcde y");
         assert_eq!(got.len(), 1);
         assert_eq!(got[0].0, "sk-ant-abcde");
+    }
+
+    #[test]
+    fn overlapping_hits_of_a_keyword_run_are_one_occurrence_and_later_tokens_still_found() {
+        let set = rules(
+            r#"[[rule]]
+id = "x.bearer"
+name = "bearer"
+provider = "x"
+pattern = '''(?:(?m:^)|[^A-Za-z0-9%])AAAAAAAAAAAAAAAAAAAAA(?P<secret>[B-Za-z0-9%][A-Za-z0-9%]{40,160})(?:[^A-Za-z0-9%]|(?m:$))'''
+keywords = ["AAAAAAAAAAAAAAAAAAAAA"]
+confidence = "high"
+examples = ["x"]
+"#,
+        );
+        // A base64 blob of zero bytes: thousands of overlapping keyword hits, no token.
+        let blob = "A".repeat(20_000);
+        let token = "AAAAAAAAAAAAAAAAAAAAAMLh4QEAAAAAq7bJq%2FX9kZ3mWp0Lr5Tn8Vy2Gd4Hs6Jf1Ke";
+        let text = format!("image = \"{blob}\"\nX_BEARER={token}\n");
+        let got = found(&set, &text);
+        assert_eq!(got.len(), 1, "{got:?}");
+        assert_eq!(got[0].1, 2);
     }
 
     #[test]
