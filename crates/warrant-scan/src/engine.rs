@@ -43,9 +43,11 @@ pub struct CompiledRule {
     validator: Option<Validator>,
     /// `None`: the keyword's line (capped at [`LINE_WINDOW`]); `Some(n)`: `n` bytes each side.
     window: Option<usize>,
-    /// Every match starts at a keyword (keyword-context rules): searched forward from each
-    /// keyword hit, anchored, `window` bytes at most.
+    /// Every match starts at a keyword (keyword-context rules, and `\b(KEYWORD…` patterns):
+    /// searched forward from each keyword hit, anchored, `window` bytes at most.
     anchored: bool,
+    /// A keyword-context rule (its default forward reach is the context window).
+    context: bool,
 }
 
 /// A compiled rule set: the prefilter automaton plus every rule's regex.
@@ -268,9 +270,12 @@ impl Scanner {
             if kw_start < state.emitted_end {
                 return;
             }
-            let end = kw_start
-                .saturating_add(rule.window.unwrap_or(crate::context::CONTEXT_WINDOW))
-                .min(data.len());
+            let forward = rule.window.unwrap_or(if rule.context {
+                crate::context::CONTEXT_WINDOW
+            } else {
+                LINE_WINDOW
+            });
+            let end = kw_start.saturating_add(forward).min(data.len());
             let input = Input::new(data).span(kw_start..end).anchored(Anchored::Yes);
             regex.search_captures(&input, caps);
             if let Some(m) = accept(rule, rule_index, data, caps, *secret_group) {
@@ -403,8 +408,31 @@ fn compile_rule(rule: &Rule) -> Result<CompiledRule, RuleError> {
         entropy: rule.entropy,
         validator: rule.validator,
         window,
-        anchored: rule.context.is_some(),
+        anchored: rule.context.is_some() || starts_with_keyword(rule),
+        context: rule.context.is_some(),
     })
+}
+
+/// Whether every match of a classic rule begins with one of its keywords: a pattern
+/// `\b(KEYWORD…` where every keyword is what follows the boundary (`\b(ghp_…`, `\b(SG\.…`).
+/// Such a rule can search forward from each keyword hit, anchored, like a context rule.
+fn starts_with_keyword(rule: &Rule) -> bool {
+    let Some(rest) = rule
+        .pattern
+        .strip_prefix("\\b(?P<secret>")
+        .or_else(|| rule.pattern.strip_prefix("\\b("))
+    else {
+        return false;
+    };
+    // An inline flag or an alternation at the start could put something else first.
+    if rest.starts_with('(') || rest.starts_with('[') {
+        return false;
+    }
+    !rule.keywords.is_empty()
+        && rule
+            .keywords
+            .iter()
+            .all(|k| rest.starts_with(k.as_str()) || rest.starts_with(regex::escape(k).as_str()))
 }
 
 /// The byte range a rule searches around a keyword at `start..end`.
@@ -740,6 +768,28 @@ examples = ["sk-ant-abcde"]
         let got = found(&set, "x sk-ant-abcde y");
         assert_eq!(got.len(), 1);
         assert_eq!(got[0].0, "sk-ant-abcde");
+    }
+
+    #[test]
+    fn patterns_that_begin_with_their_keyword_search_anchored() {
+        let builtin = RuleSet::builtin().unwrap();
+        let anchored = |id: &str| starts_with_keyword(builtin.get(id).unwrap());
+        assert!(anchored("github.pat-classic"));
+        assert!(anchored("sendgrid.api-key"));
+        // A keyword-led alternation, a context group, a boundary class: not provably first.
+        assert!(!anchored("twilio.api-key"));
+        assert!(!anchored("launchdarkly.access-token"));
+        let scanner = Scanner::new(&builtin).unwrap();
+        let n = scanner.rules().iter().filter(|r| r.anchored).count();
+        assert!(
+            n * 2 > scanner.rules().len(),
+            "{n} of {}",
+            scanner.rules().len()
+        );
+        // Anchored or not, a token is found where it is.
+        let text = "x = 1\nGITHUB_TOKEN=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\n";
+        let mut scratch = scanner.scratch();
+        assert_eq!(scanner.scan(text.as_bytes(), &mut scratch).len(), 1);
     }
 
     #[test]
