@@ -7,7 +7,8 @@
 //!
 //! - `name = "v"`, `name: v`, `name := v`, `name => 'v'`, `name <- "v"`, `"name": "v"`,
 //!   `NAME=v`, `export NAME=v`, `$env:NAME = "v"`, `ENV NAME v`, `setName("v")`,
-//!   `os.environ["NAME"] = "v"`, `<name>v</name>`, `<add key="Name" value="v"/>`,
+//!   `os.environ["NAME"] = "v"`, `ENV['NAME'] ||= 'v'`, `x.NAME ??= "v"`, `<name>v</name>`,
+//!   `<add key="Name" value="v"/>`,
 //!   `X-Name: v` and `Authorization`-style `Bearer v`, `?name=v&` in URLs;
 //! - the keyword as a parent key and the credential word as a child, within four lines
 //!   (YAML and JSON nesting: `asana:\n  token: v`, `"asana": {"pat": "v"}`).
@@ -183,7 +184,7 @@ pub fn pattern(keywords: &[String], spec: &ContextSpec) -> Result<String, Contex
     // 1. The name itself: KEY…NAME then an assignment in any of the common syntaxes
     //    (`name: Type = v` for annotated declarations included).
     let direct = format!(
-        "{name}[\"'`\\]]{{0,2}}(?:[ \\t]+(?i:value)[ \\t]*)?[ \\t]{{0,4}}(?::[ \\t]*[A-Za-z_][A-Za-z0-9_.\\[\\]<>]{{0,30}}[ \\t]*=|=>|:=|<-|=|:|\\(|,|>|[ \\t])[ \\t]{{0,4}}"
+        "{name}[\"'`\\]]{{0,2}}(?:[ \\t]+(?i:value)[ \\t]*)?[ \\t]{{0,4}}(?::[ \\t]*[A-Za-z_][A-Za-z0-9_.\\[\\]<>]{{0,30}}[ \\t]*=|\\|\\|=|\\?\\?=|=>|:=|<-|=|:|\\(|,|>|[ \\t])[ \\t]{{0,4}}"
     );
     // 2. The keyword as a parent — a key (`asana:`), a section (`[asana]`), a block
     //    (`provider "ably" {`), a URL or a comment naming it — and the credential word as a
@@ -275,6 +276,8 @@ mod tests {
             format!("\"asana\": {{\"pat\": \"{v}\"}}"),
             format!("asana.access.token={v}"),
             format!("    asana_token: str = \"{v}\""),
+            format!("ENV['ASANA_PAT'] ||= '{v}'"),
+            format!("process.env.ASANA_PAT ??= \"{v}\";"),
             format!("[asana]\nendpoint = \"https://app.asana.com\"\ntoken = {v}\n"),
             format!("provider \"asana\" {{\n  api_key = \"{v}\"\n}}"),
             format!(
