@@ -658,7 +658,7 @@ mod tests {
             .push(authorization("IN0jWHXy", "ghp_"));
         for other in [
             // The same token but its last eight characters.
-            "ghp_UmPu2FDherz96jb327kUXWbepGidXXXXXXXX",
+            "ghp_UmPu2FDherz96jb327kUXWbepGidq4Tz7Lmc",
             // One character of them.
             "ghp_UmPu2FDherz96jb327kUXWbepGidIN0jWHXz",
             // The same characters, another type of token.
