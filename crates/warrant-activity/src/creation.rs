@@ -9,6 +9,7 @@
 
 use serde::{Deserialize, Serialize};
 use warrant_core::Timestamp;
+use warrant_core::arn::IamPrincipal;
 
 use crate::event::{Actor, Event, LogKind, Outcome, PrincipalKind};
 
@@ -86,14 +87,7 @@ fn is_iam(arn: &str, kind: &str) -> bool {
 
 /// Whether two IAM ARNs name the same principal, ignoring the path one of them may lack.
 fn same_principal(a: &str, b: &str) -> bool {
-    fn key(arn: &str) -> Option<(&str, &str, &str)> {
-        let mut parts = arn.splitn(6, ':');
-        let account = parts.nth(4)?;
-        let resource = parts.next()?;
-        let (kind, rest) = resource.split_once('/')?;
-        Some((account, kind, rest.rsplit('/').next()?))
-    }
-    a == b || (key(a).is_some() && key(a) == key(b))
+    a == b || IamPrincipal::of(a).is_some_and(|p| IamPrincipal::of(b) == Some(p))
 }
 
 /// The person behind the call, if it was one.

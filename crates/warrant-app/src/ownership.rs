@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 
 use serde::Serialize;
+use warrant_core::arn::IamPrincipal;
 use warrant_core::{Inventory, OwnerRef, Timestamp};
 use warrant_lifecycle::register::{
     self, Assignment, NewRegistration, Registration, Sanction, effective_owners,
@@ -68,16 +69,10 @@ fn as_assignment(row: &AssignmentRow) -> Assignment {
 /// How evidence finds its identity: by id, and an IAM user or role also by account, kind and
 /// name, since a logged ARN may leave out the IAM path the inventory's id has.
 fn evidence_key(id: &str) -> String {
-    let iam = || {
-        let mut parts = id.splitn(6, ':');
-        let service = parts.nth(2)?;
-        let account = parts.nth(1)?;
-        let (kind, rest) = parts.next()?.split_once('/')?;
-        let name = rest.rsplit('/').next()?;
-        (service == "iam" && matches!(kind, "user" | "role"))
-            .then(|| format!("iam:{account}:{kind}:{name}"))
-    };
-    iam().unwrap_or_else(|| id.to_string())
+    match IamPrincipal::of(id) {
+        Some(p) => format!("iam:{}:{}:{}", p.account, p.kind, p.name),
+        None => id.to_string(),
+    }
 }
 
 fn evidence_owner(e: &OwnerEvidence) -> OwnerRef {

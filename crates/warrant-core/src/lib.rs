@@ -5,6 +5,7 @@
 //! these types; the store persists them; the posture engine reasons over them.
 
 pub mod access;
+pub mod arn;
 pub mod attribute;
 pub mod clock;
 pub mod entropy;
