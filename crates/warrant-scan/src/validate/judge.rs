@@ -122,6 +122,17 @@ fn unexpected_with(answer: &Answer, pointer: &str) -> Verdict {
 
 /// Whether the body has a non-null value at `pointer`: the field a documented success answer
 /// always carries. A 200 without it (a proxy's page, an API change) proves nothing.
+/// The commonest documented answer of a "who am I" endpoint: 200 with the account object
+/// (`present` is set), its name at `name` shown as `label NAME`; 401 for a dead credential;
+/// anything else unknown.
+fn who_am_i(answer: &Answer, present: &str, label: &str, name: &str) -> Verdict {
+    match answer.status {
+        200 if has(answer, present) => valid(labelled(answer, label, name).into_iter().collect()),
+        401 => Verdict::Invalid,
+        status => unexpected(status),
+    }
+}
+
 fn has(answer: &Answer, pointer: &str) -> bool {
     answer.body.pointer(pointer).is_some_and(|v| !v.is_null())
 }
@@ -319,24 +330,12 @@ fn judge_anthropic(answer: &Answer) -> Verdict {
 
 /// Asana `GET /api/1.0/users/me`: `{"data":{"gid","name","email",…}}`; 401 "Not Authorized".
 fn judge_asana(answer: &Answer) -> Verdict {
-    match answer.status {
-        200 if has(answer, "/data/gid") => {
-            valid(labelled(answer, "user", "/data/name").into_iter().collect())
-        }
-        401 => Verdict::Invalid,
-        status => unexpected(status),
-    }
+    who_am_i(answer, "/data/gid", "user", "/data/name")
 }
 
 /// CircleCI `GET /api/v2/me`: `{"id","login","name"}`; 401 "You must log in first."
 fn judge_circleci(answer: &Answer) -> Verdict {
-    match answer.status {
-        200 if has(answer, "/id") => {
-            valid(labelled(answer, "login", "/login").into_iter().collect())
-        }
-        401 => Verdict::Invalid,
-        status => unexpected(status),
-    }
+    who_am_i(answer, "/id", "login", "/login")
 }
 
 /// Cloudflare `GET /user/tokens/verify`: `{"success":true,"result":{"id","status":"active",
@@ -551,13 +550,7 @@ fn judge_notion(answer: &Answer) -> Verdict {
 
 /// npm `GET /-/whoami`: `{"username"}`; 401 for a token the registry does not know.
 fn judge_npm(answer: &Answer) -> Verdict {
-    match answer.status {
-        200 if has(answer, "/username") => {
-            valid(labelled(answer, "user", "/username").into_iter().collect())
-        }
-        401 => Verdict::Invalid,
-        status => unexpected(status),
-    }
+    who_am_i(answer, "/username", "user", "/username")
 }
 
 /// OpenRouter `GET /api/v1/key`: `{"data":{"label","usage","limit","is_free_tier"}}` (the label
