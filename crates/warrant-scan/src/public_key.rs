@@ -122,24 +122,21 @@ const OBJECT_IDENTIFIER: u8 = 0x06;
 /// 1.2.840.113549.1.1.1, rsaEncryption.
 const RSA_ENCRYPTION: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01];
 
+/// The next DER element if it has `tag`: its content and what follows it.
+fn element(data: &[u8], tag: u8) -> Option<(&[u8], &[u8])> {
+    let (found, content, rest) = der(data)?;
+    (found == tag).then_some((content, rest))
+}
+
 /// PKCS #1 `RSAPrivateKey`: version, modulus, public exponent, …; the SSH key is the type,
 /// the exponent and the modulus as `mpint`s, which DER integers already are (two's complement,
 /// minimal, big-endian).
 fn rsa_private_key(data: &[u8]) -> Option<String> {
-    let (tag, fields, _) = der(data)?;
-    if tag != SEQUENCE {
-        return None;
-    }
-    let (tag, _version, rest) = der(fields)?;
-    if tag != INTEGER {
-        return None;
-    }
-    let (tag, modulus, rest) = der(rest)?;
-    if tag != INTEGER {
-        return None;
-    }
-    let (tag, exponent, _) = der(rest)?;
-    if tag != INTEGER || modulus.len() < 64 || exponent.is_empty() {
+    let (fields, _) = element(data, SEQUENCE)?;
+    let (_version, rest) = element(fields, INTEGER)?;
+    let (modulus, rest) = element(rest, INTEGER)?;
+    let (exponent, _) = element(rest, INTEGER)?;
+    if modulus.len() < 64 || exponent.is_empty() {
         return None;
     }
     let mut blob = Vec::with_capacity(modulus.len() + exponent.len() + 24);
@@ -151,26 +148,14 @@ fn rsa_private_key(data: &[u8]) -> Option<String> {
 
 /// PKCS #8 `PrivateKeyInfo` holding an RSA key.
 fn pkcs8_rsa(data: &[u8]) -> Option<String> {
-    let (tag, fields, _) = der(data)?;
-    if tag != SEQUENCE {
+    let (fields, _) = element(data, SEQUENCE)?;
+    let (_version, rest) = element(fields, INTEGER)?;
+    let (algorithm, rest) = element(rest, SEQUENCE)?;
+    let (oid, _) = element(algorithm, OBJECT_IDENTIFIER)?;
+    if oid != RSA_ENCRYPTION {
         return None;
     }
-    let (tag, _version, rest) = der(fields)?;
-    if tag != INTEGER {
-        return None;
-    }
-    let (tag, algorithm, rest) = der(rest)?;
-    if tag != SEQUENCE {
-        return None;
-    }
-    let (tag, oid, _) = der(algorithm)?;
-    if tag != OBJECT_IDENTIFIER || oid != RSA_ENCRYPTION {
-        return None;
-    }
-    let (tag, key, _) = der(rest)?;
-    if tag != OCTET_STRING {
-        return None;
-    }
+    let (key, _) = element(rest, OCTET_STRING)?;
     rsa_private_key(key)
 }
 
