@@ -46,8 +46,6 @@ pub struct CompiledRule {
     /// Every match starts at a keyword (keyword-context rules, and `\b(KEYWORD…` patterns):
     /// searched forward from each keyword hit, anchored, `window` bytes at most.
     anchored: bool,
-    /// A keyword-context rule (its default forward reach is the context window).
-    context: bool,
 }
 
 /// A compiled rule set: the prefilter automaton plus every rule's regex.
@@ -270,11 +268,8 @@ impl Scanner {
             if kw_start < state.emitted_end {
                 return;
             }
-            let forward = rule.window.unwrap_or(if rule.context {
-                crate::context::CONTEXT_WINDOW
-            } else {
-                LINE_WINDOW
-            });
+            // Context rules carry their window (`context::CONTEXT_WINDOW` by default).
+            let forward = rule.window.unwrap_or(LINE_WINDOW);
             let end = kw_start.saturating_add(forward).min(data.len());
             let input = Input::new(data).span(kw_start..end).anchored(Anchored::Yes);
             regex.search_captures(&input, caps);
@@ -409,7 +404,6 @@ fn compile_rule(rule: &Rule) -> Result<CompiledRule, RuleError> {
         validator: rule.validator,
         window,
         anchored: rule.context.is_some() || starts_with_keyword(rule),
-        context: rule.context.is_some(),
     })
 }
 
