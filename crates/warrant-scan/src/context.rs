@@ -167,12 +167,14 @@ pub fn pattern(keywords: &[String], spec: &ContextSpec) -> Result<String, Contex
         return Err(ContextError::Length);
     }
     let keys = alternation(keywords);
+    // Fillers (the rest of a name, of a line) are unbounded: the window bounds the search, and
+    // counted repetitions (`{0,40}`) multiplied the lazy DFA's states until it gave up.
     let ident = r"[A-Za-z0-9_.\-]";
     let name = if spec.names.is_empty() {
-        format!("(?i:{keys}){ident}{{0,40}}?")
+        format!("(?i:{keys}){ident}*?")
     } else {
         format!(
-            "(?i:{keys}){ident}{{0,24}}?(?i:{}){ident}{{0,16}}?",
+            "(?i:{keys}){ident}*?(?i:{}){ident}*?",
             alternation(&spec.names)
         )
     };
@@ -184,18 +186,18 @@ pub fn pattern(keywords: &[String], spec: &ContextSpec) -> Result<String, Contex
     // 1. The name itself: KEY…NAME then an assignment in any of the common syntaxes
     //    (`name: Type = v` for annotated declarations included).
     let direct = format!(
-        "{name}[\"'`\\]]{{0,2}}(?:[ \\t]+(?i:value)[ \\t]*)?[ \\t]{{0,4}}(?::[ \\t]*[A-Za-z_][A-Za-z0-9_.\\[\\]<>]{{0,30}}[ \\t]*=|\\|\\|=|\\?\\?=|=>|:=|<-|=|:|\\(|,|>|[ \\t])[ \\t]{{0,4}}"
+        "{name}[\"'`\\]]{{0,2}}(?:[ \\t]+(?i:value)[ \\t]*)?[ \\t]{{0,4}}(?::[ \\t]*[A-Za-z_][A-Za-z0-9_.\\[\\]<>]*[ \\t]*=|\\|\\|=|\\?\\?=|=>|:=|<-|=|:|\\(|,|>|[ \\t])[ \\t]{{0,4}}"
     );
     // 2. The keyword as a parent — a key (`asana:`), a section (`[asana]`), a block
     //    (`provider "ably" {`), a URL or a comment naming it — and the credential word as a
     //    child key within four lines.
     let nested = format!(
-        "(?i:{keys}){ident}{{0,30}}[\"'\\]]?[ \\t]*(?:[:=][ \\t]*)?[{{\\[]?[^\\r\\n]{{0,40}}?(?:\\r?\\n[^\\r\\n]*?){{0,4}}?(?:\\r?\\n)?[ \\t]*(?:-H[ \\t]+)?[\"']?{ident}{{0,20}}?(?i:{child}){ident}{{0,20}}?[\"']?[ \\t]*[:=][ \\t]*"
+        "(?i:{keys}){ident}*[\"'\\]]?[ \\t]*(?:[:=][ \\t]*)?[{{\\[]?[^\\r\\n]*?(?:\\r?\\n[^\\r\\n]*?){{0,4}}?(?:\\r?\\n)?[ \\t]*(?:-H[ \\t]+)?[\"']?{ident}*?(?i:{child}){ident}*?[\"']?[ \\t]*[:=][ \\t]*"
     );
     // 3. The name as a label and its value a line or two down (`- name: ASANA_PAT` then
     //    `value: …` in Kubernetes, `variable "asana_pat" {` then `default = …` in Terraform).
     let labelled = format!(
-        "{name}[\"'\\]]?[^\\r\\n]{{0,30}}?(?:\\r?\\n[^\\r\\n]*?){{0,2}}?\\r?\\n[ \\t]*-?[ \\t]*[\"']?(?i:value|default)[\"']?[ \\t]*[:=][ \\t]*"
+        "{name}[\"'\\]]?[^\\r\\n]*?(?:\\r?\\n[^\\r\\n]*?){{0,2}}?\\r?\\n[ \\t]*-?[ \\t]*[\"']?(?i:value|default)[\"']?[ \\t]*[:=][ \\t]*"
     );
     let prefix = spec
         .prefix

@@ -20,7 +20,7 @@ use crate::rules::{Confidence, Rule, RuleError, RuleSet, Validator};
 /// with megabyte lines do not make every hit cost a megabyte of regex work).
 const LINE_WINDOW: usize = 4096;
 /// Lazy-DFA cache of each anchored rule, per thread.
-const ANCHORED_DFA_CACHE: usize = 64 * 1024;
+const ANCHORED_DFA_CACHE: usize = 512 * 1024;
 
 /// Window for rules whose pattern can cross lines but that declare no `window`.
 const MULTILINE_WINDOW: usize = 8192;
@@ -366,13 +366,23 @@ impl CompiledRule {
 fn build_regex(pattern: &str, anchored: bool) -> Result<(meta::Regex, usize), String> {
     let mut config = meta::Config::new().utf8_empty(false);
     if anchored {
-        // Anchored searches of at most a window: a small lazy-DFA cache per rule and thread is
-        // enough (the default 2 MiB each, for a thousand rules, cost hundreds of megabytes;
-        // no lazy DFA at all doubled the CPU time), and no full DFA is built.
+        // Anchored searches of at most a window: a smaller lazy-DFA cache per rule and thread
+        // than the default 2 MiB (which, for a thousand rules, cost hundreds of megabytes),
+        // and no full DFA. Not too small: the context rules' nested form needs thousands of
+        // states, and a cache cleared over and over makes the lazy DFA give up for a
+        // backtracker (64 KiB cost a sixth of the scan in one rule on real source trees).
+        // Caches grow only as states are made, so rules that never fire cost nothing.
         config = config.dfa(false).hybrid_cache_capacity(ANCHORED_DFA_CACHE);
     }
     let regex = meta::Regex::builder()
-        .syntax(regex_automata::util::syntax::Config::new().utf8(false))
+        // ASCII classes and word boundaries: tokens are ASCII, and a Unicode `\b` makes the
+        // lazy DFA give up at the first non-ASCII byte, falling back to a backtracker that cost
+        // a fifth of the scan on real source trees.
+        .syntax(
+            regex_automata::util::syntax::Config::new()
+                .utf8(false)
+                .unicode(false),
+        )
         .configure(config)
         .build(pattern)
         .map_err(|e| e.to_string())?;
@@ -408,16 +418,17 @@ fn compile_rule(rule: &Rule) -> Result<CompiledRule, RuleError> {
 }
 
 /// Whether every match of a classic rule begins with one of its keywords: a pattern
-/// `\b(KEYWORD…` where every keyword is what follows the boundary (`\b(ghp_…`, `\b(SG\.…`).
+/// `\bKEYWORD…` or `\b(KEYWORD…` where every keyword is what follows the boundary
+/// (`\b(ghp_…`, `\b(SG\.…`, `\bAAAA…`).
 /// Such a rule can search forward from each keyword hit, anchored, like a context rule.
 fn starts_with_keyword(rule: &Rule) -> bool {
-    let Some(rest) = rule
-        .pattern
-        .strip_prefix("\\b(?P<secret>")
-        .or_else(|| rule.pattern.strip_prefix("\\b("))
-    else {
+    let Some(rest) = rule.pattern.strip_prefix("\\b") else {
         return false;
     };
+    let rest = rest
+        .strip_prefix("(?P<secret>")
+        .or_else(|| rest.strip_prefix('('))
+        .unwrap_or(rest);
     // An inline flag or an alternation at the start could put something else first.
     if rest.starts_with('(') || rest.starts_with('[') {
         return false;

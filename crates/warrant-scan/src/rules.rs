@@ -279,11 +279,15 @@ fn check(file: &str, rule: &Rule, check_pattern: bool) -> Result<(), RuleError> 
     if !check_pattern {
         return Ok(());
     }
-    regex::Regex::new(&rule.pattern).map_err(|e| RuleError::Pattern {
-        file: file.to_string(),
-        id: rule.id.clone(),
-        message: e.to_string(),
-    })?;
+    // The same syntax the engine compiles with: bytes, ASCII classes and word boundaries.
+    regex::bytes::RegexBuilder::new(&rule.pattern)
+        .unicode(false)
+        .build()
+        .map_err(|e| RuleError::Pattern {
+            file: file.to_string(),
+            id: rule.id.clone(),
+            message: e.to_string(),
+        })?;
     Ok(())
 }
 
