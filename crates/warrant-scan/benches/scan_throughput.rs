@@ -88,10 +88,7 @@ fn keyword_hits(rules: &RuleSet, dir: &str) {
         .collect();
     keywords.sort();
     keywords.dedup();
-    let ac = aho_corasick::AhoCorasick::builder()
-        .ascii_case_insensitive(true)
-        .build(&keywords)
-        .unwrap();
+    let prefilter = warrant_scan::prefilter::Keywords::new(&keywords);
     let mut counts = vec![0u64; keywords.len()];
     let mut stack = vec![PathBuf::from(dir)];
     while let Some(p) = stack.pop() {
@@ -100,9 +97,7 @@ fn keyword_hits(rules: &RuleSet, dir: &str) {
                 stack.push(e.path());
             }
         } else if let Ok(data) = std::fs::read(&p) {
-            for m in ac.find_overlapping_iter(&data) {
-                counts[m.pattern().as_usize()] += 1;
-            }
+            prefilter.for_each(&data, |hit| counts[hit.keyword as usize] += 1);
         }
     }
     let mut ranked: Vec<(u64, &String)> = counts.iter().copied().zip(&keywords).collect();

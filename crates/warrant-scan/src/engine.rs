@@ -5,7 +5,6 @@
 //! The no-hit path does no allocation: the automaton streams over the bytes and all per-scan
 //! state lives in a reusable [`Scratch`].
 
-use aho_corasick::{AhoCorasick, AhoCorasickKind, Input as AcInput, MatchKind};
 use regex_automata::meta;
 use regex_automata::util::captures::Captures;
 use regex_automata::{Anchored, Input, PatternID};
@@ -51,8 +50,8 @@ pub struct CompiledRule {
 /// A compiled rule set: the prefilter automaton plus every rule's regex.
 #[derive(Debug)]
 pub struct Scanner {
-    ac: AhoCorasick,
-    /// For each automaton pattern (a distinct lower-cased keyword), the rules that own it.
+    keywords: crate::prefilter::Keywords,
+    /// For each prefilter keyword (a distinct lower-cased keyword), the rules that own it.
     keyword_rules: Vec<Box<[u32]>>,
     rules: Vec<CompiledRule>,
 }
@@ -144,23 +143,9 @@ impl Scanner {
                 }
             }
         }
-        let build = |kind| {
-            AhoCorasick::builder()
-                .ascii_case_insensitive(true)
-                .match_kind(MatchKind::Standard)
-                .kind(kind)
-                .build(&keywords)
-        };
-        // A DFA is the fastest search; fall back to the contiguous NFA if it would not fit.
-        let ac = build(Some(AhoCorasickKind::DFA))
-            .or_else(|_| build(None))
-            .map_err(|e| RuleError::Invalid {
-                file: "<rule set>".into(),
-                id: "*".into(),
-                message: format!("keyword automaton: {e}"),
-            })?;
+        let keywords = crate::prefilter::Keywords::new(&keywords);
         Ok(Scanner {
-            ac,
+            keywords,
             keyword_rules: keyword_rules
                 .into_iter()
                 .map(Vec::into_boxed_slice)
@@ -196,20 +181,16 @@ impl Scanner {
         for s in &mut scratch.state {
             s.touched = false;
         }
-        // Overlapping search so that a short keyword (`sk-`) does not hide a longer one that
-        // shares its start (`sk-ant-`).
-        let Ok(hits) = self.ac.try_find_overlapping_iter(AcInput::new(data)) else {
-            return &scratch.matches;
-        };
-        for hit in hits {
-            let Some(owners) = self.keyword_rules.get(hit.pattern().as_usize()) else {
-                continue;
+        // Every occurrence, overlapping ones included, so that a short keyword (`sk-`) does not
+        // hide a longer one that shares its start (`sk-ant-`).
+        self.keywords.for_each(data, |hit| {
+            let Some(owners) = self.keyword_rules.get(hit.keyword as usize) else {
+                return;
             };
             for &rule_index in owners.iter() {
-                let rule_index = rule_index as usize;
-                self.run_rule(data, rule_index, hit.start(), hit.end(), scratch);
+                self.run_rule(data, rule_index as usize, hit.start, hit.end, scratch);
             }
-        }
+        });
         let matches = &mut scratch.matches;
         if matches.len() > 1 {
             // Same secret span from several rules (a JWT seen by a generic and a bearer rule):

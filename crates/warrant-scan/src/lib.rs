@@ -19,6 +19,7 @@ pub mod git;
 pub mod link;
 pub mod origin;
 pub mod output;
+pub mod prefilter;
 pub mod public_key;
 pub mod rules;
 pub mod scan;
