@@ -17,8 +17,9 @@
 //!   the last ten bytes agree with some keyword of that bucket on every trigram, and only then
 //!   is the keyword itself compared.
 //!
-//! On real source trees about one byte in a thousand reaches the comparison, and the loop runs
-//! at about 600 MB/s per core.
+//! The top lanes of 8 positions are ANDed and a block is stepped through again only when one of
+//! them is open. On real source trees about one byte in a thousand reaches the comparison, and
+//! the filter runs at about 750 MB/s per core (`bench/scan_peers.sh` measures the whole scan).
 
 use std::collections::HashMap;
 
@@ -63,6 +64,21 @@ impl std::fmt::Debug for Keywords {
 const fn fold(byte: u8) -> usize {
     ((byte & 0x1F) | ((byte & 0x40) >> 1)) as usize
 }
+
+/// [`fold`] of every byte, as a lookup (cheaper per byte than its four operations).
+#[allow(
+    clippy::indexing_slicing,
+    reason = "a constant block, where `get_mut` is not available; `b` < 256"
+)]
+const FOLD: [u32; 256] = {
+    let mut table = [0u32; 256];
+    let mut b = 0;
+    while b < 256 {
+        table[b] = fold(b as u8) as u32;
+        b += 1;
+    }
+    table
+};
 
 /// Keywords of similar length share a bucket, so that short keywords (which constrain few
 /// lanes) do not loosen the check for long ones.
@@ -159,15 +175,26 @@ impl Keywords {
     pub fn for_each(&self, data: &[u8], mut hit: impl FnMut(Hit)) {
         // Before the first byte every lane is open: a keyword at the very start has nothing
         // before it to check.
-        let mut state = 0u64;
-        let mut index = 0usize;
-        for (i, &byte) in data.iter().enumerate() {
-            index = ((index << 6) | fold(byte)) & INDEX_MASK;
-            state = (state << 8) | self.table.get(index).copied().unwrap_or(0);
-            let open = !(state >> 56) as u8;
-            if open != 0 {
-                self.confirm(data, i + 1, open, &mut hit);
+        let mut state = Lanes::default();
+        let mut offset = 0;
+        // Blocks of 8 bytes: the top lanes of the block's positions are ANDed, and only a block
+        // where one of them is open is stepped through again position by position.
+        for block in data.chunks(8) {
+            let start = state;
+            let mut all = !0u64;
+            for &byte in block {
+                all &= state.step(&self.table, byte);
             }
+            if all >> 56 != 0xFF {
+                let mut again = start;
+                for (j, &byte) in block.iter().enumerate() {
+                    let open = !(again.step(&self.table, byte) >> 56) as u8;
+                    if open != 0 {
+                        self.confirm(data, offset + j + 1, open, &mut hit);
+                    }
+                }
+            }
+            offset += block.len();
         }
     }
 
@@ -207,6 +234,28 @@ impl Keywords {
                 });
             }
         }
+    }
+}
+
+/// The filter's state: the lanes, and the last two folded bytes.
+#[derive(Debug, Clone, Copy, Default)]
+struct Lanes {
+    lanes: u64,
+    before: u32,
+    last: u32,
+}
+
+impl Lanes {
+    /// Takes one byte; the new lanes.
+    #[inline(always)]
+    fn step(&mut self, table: &[u64], byte: u8) -> u64 {
+        // The index from the last three folded bytes kept apart, not shifted into one running
+        // value: that made a chain of dependent operations per byte and cost a quarter.
+        let folded = FOLD.get(usize::from(byte)).copied().unwrap_or(0);
+        let index = (self.before << 12) | (self.last << 6) | folded;
+        (self.before, self.last) = (self.last, folded);
+        self.lanes = (self.lanes << 8) | table.get(index as usize).copied().unwrap_or(0);
+        self.lanes
     }
 }
 
