@@ -1,8 +1,8 @@
-//! The detection engine: one Aho-Corasick automaton over every rule's keywords finds candidate
-//! positions; only the rules owning a hit keyword run their regex, and only on a bounded window
+//! The detection engine: one keyword prefilter over every rule's keywords
+//! ([`crate::prefilter`]) finds candidate positions; only the rules owning a hit keyword run their regex, and only on a bounded window
 //! around the hit. Entropy and checksum validators then drop look-alikes.
 //!
-//! The no-hit path does no allocation: the automaton streams over the bytes and all per-scan
+//! The no-hit path does no allocation: the prefilter streams over the bytes and all per-scan
 //! state lives in a reusable [`Scratch`].
 
 use regex_automata::meta;
