@@ -526,11 +526,13 @@ impl LineCursor {
     }
 }
 
-/// Runs a checksum validator on a secret.
+/// Runs a checksum or structure validator on a secret.
 pub fn validate(validator: Validator, secret: &[u8]) -> bool {
     match validator {
         Validator::GithubCrc32 | Validator::NpmCrc32 => crc32_base62_suffix(secret),
         Validator::Jwt => jwt_header(secret),
+        Validator::PypiMacaroon => crate::structure::pypi_macaroon(secret),
+        Validator::PemBody => crate::structure::pem_body(secret),
         Validator::Mixed => {
             secret.iter().any(u8::is_ascii_digit) && secret.iter().any(u8::is_ascii_alphabetic)
         }

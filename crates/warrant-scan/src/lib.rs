@@ -23,6 +23,7 @@ pub mod prefilter;
 pub mod public_key;
 pub mod rules;
 pub mod scan;
+mod structure;
 pub mod validate;
 pub mod walk;
 

@@ -27,7 +27,8 @@ impl Confidence {
     }
 }
 
-/// Checksums some token formats carry; a match that fails its checksum is dropped.
+/// Checksums and structure checks some token formats allow; a match that fails its check is
+/// dropped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Validator {
@@ -43,6 +44,14 @@ pub enum Validator {
     /// Letters and digits both: a random value of a mixed alphabet has them, an identifier or
     /// a word does not. Keyword-context rules get it by default.
     Mixed,
+    /// PyPI API tokens: `pypi-` + base64url of a libmacaroons v2 macaroon, parsed to its last
+    /// byte (location, identifier, caveats, 32-byte signature). A fabricated tail behind the
+    /// fixed `pypi-AgEIcHlwaS5vcmc` prefix does not parse.
+    PypiMacaroon,
+    /// PEM private keys: the body between BEGIN and END (real or `\n`-escaped newlines, header
+    /// lines left out) is base64 of the structure the label names (`openssh-key-v1\0`, or a DER
+    /// SEQUENCE). Placeholder and hand-typed bodies fail.
+    PemBody,
 }
 
 /// One detection rule.
