@@ -44,22 +44,19 @@ if [ ! -f "$CORPUS/.complete" ]; then
                 -o -name '*.toml' -o -name '*.json' -o -name '*.js' -o -name '*.txt' -o -name '*.hpp' \
                 -o -name '*.yml' -o -name '*.yaml' -o -name '*.cfg' -o -name '*.ini' \) \
              -print0 2>/dev/null)
-  # Fabricated secrets in the formats every scanner claims to know (checksums valid where the
-  # format has one). One per file, so "found" is counted per planted file.
-  p="$CORPUS/planted"; mkdir -p "$p"
-  printf 'export GITHUB_TOKEN=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\n' > "$p/github.sh"
-  printf '[default]\naws_access_key_id = AKIAQWERTYUIOPASDFGH\naws_secret_access_key = 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\n' > "$p/aws-credentials.ini"
-  printf 'SLACK_BOT_TOKEN=xoxb-730492816253-4091827364519-Qm7RkZp9Lx4VtWn3Bc6Hy1Dj\n' > "$p/slack.env"
-  printf 'stripe.api_key = "sk_live_51HqLyjWDarjtT1zdp7dcXvBnQ2sRtUvWx9Yz0AbCdEfGhIjKlMnOpQrStUv"\n' > "$p/billing.py"
-  printf 'DATABASE_URL=postgres://orders:Xk9vQ2mLp7RtZs4W@db.internal.example:5432/orders\n' > "$p/db.env"
-  printf 'SENDGRID_API_KEY=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\n' > "$p/mail.env"
-  printf '%s\n' '-----BEGIN RSA PRIVATE KEY-----' \
-    'MIIEpAIBAAKCAQEA3Tz2mr7SZiAMfQyuvBjM9Oi5ZVg2Q9tG8fS2ZtL6m4k3e1Ku' \
-    'b8yXkqJb0zq6rX8Gg1wV0nYtqzY5s9Lx2b5e6fH7sD8kJ3mN4pQ1rT5uV6wX7yZ8' \
-    'aB9cD0eF1gH2iJ3kL4mN5oP6qR7sT8uV9wX0yZ1aB2cD3eF4gH5iJ6kL7mN8oP9q' \
-    '-----END RSA PRIVATE KEY-----' > "$p/deploy_key.pem"
   touch "$CORPUS/.complete"
 fi
+# Fabricated secrets in the formats every scanner claims to know (checksums valid where the
+# format has one), written on every run. One per file, so "found" is counted per planted file.
+p="$CORPUS/planted"; mkdir -p "$p"
+printf 'export GITHUB_TOKEN=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\n' > "$p/github.sh"
+printf '[default]\naws_access_key_id = AKIAQWERTYUIOPASDFGH\naws_secret_access_key = 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\n' > "$p/aws-credentials.ini"
+printf 'SLACK_BOT_TOKEN=xoxb-730492816253-4091827364519-Qm7RkZp9Lx4VtWn3Bc6Hy1Dj\n' > "$p/slack.env"
+printf 'stripe.api_key = "sk_live_51HqLyjWDarjtT1zdp7dcXvBnQ2sRtUvWx9Yz0AbCdEfGhIjKlMnOpQrStUv"\n' > "$p/billing.py"
+printf 'DATABASE_URL=postgres://orders:Xk9vQ2mLp7RtZs4W@db.internal.example:5432/orders\n' > "$p/db.env"
+printf 'SENDGRID_API_KEY=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\n' > "$p/mail.env"
+# A real key, made for this run (a hand-typed body fails the scanners' structure checks).
+openssl genrsa -traditional 2048 2>/dev/null > "$p/deploy_key.pem"
 n_planted=$(ls "$CORPUS/planted" | wc -l)
 corpus_mb=$(du -sbm "$CORPUS" | cut -f1)
 bytes=$(du -sb "$CORPUS" | cut -f1)
