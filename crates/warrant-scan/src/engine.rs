@@ -315,6 +315,11 @@ fn accept(
     if crate::fake::looks_fake(bytes, rule.kind.as_deref()) {
         return None;
     }
+    // A generic assignment does not bring back a token its provider's rule dropped for a bad
+    // checksum (a `gho_…` with a broken CRC is a fabricated or mangled token).
+    if rule.provider == "generic" && fails_prefix_checksum(bytes) {
+        return None;
+    }
     Some(Match {
         rule: rule_index,
         start: whole.start(),
@@ -530,13 +535,23 @@ impl LineCursor {
 pub fn validate(validator: Validator, secret: &[u8]) -> bool {
     match validator {
         Validator::GithubCrc32 | Validator::NpmCrc32 => crc32_base62_suffix(secret),
-        Validator::Jwt => jwt_header(secret),
+        Validator::Jwt => jwt_header(secret) && !crate::structure::published_jwt(secret),
         Validator::PypiMacaroon => crate::structure::pypi_macaroon(secret),
         Validator::PemBody => crate::structure::pem_body(secret),
+        Validator::BasicCredentials => crate::structure::basic_credentials(secret),
         Validator::Mixed => {
             secret.iter().any(u8::is_ascii_digit) && secret.iter().any(u8::is_ascii_alphabetic)
         }
     }
+}
+
+/// A value that begins with a prefix whose format carries a CRC32 (GitHub's `gh?_` tokens,
+/// npm's `npm_`) and whose checksum fails.
+fn fails_prefix_checksum(secret: &[u8]) -> bool {
+    const CHECKSUMMED: [&[u8]; 6] = [b"ghp_", b"gho_", b"ghu_", b"ghs_", b"ghr_", b"npm_"];
+    CHECKSUMMED.iter().any(|p| secret.starts_with(p))
+        && secret.len() == 40
+        && !crc32_base62_suffix(secret)
 }
 
 const BASE62: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
@@ -650,6 +665,25 @@ examples = ["{GH}"]
                 )
             })
             .collect()
+    }
+
+    #[test]
+    fn a_generic_rule_does_not_report_a_token_whose_provider_checksum_fails() {
+        let set = rules(
+            r#"[[rule]]
+id = 'generic.token'
+name = 'x'
+provider = 'generic'
+pattern = 'token = "(?P<secret>[A-Za-z0-9_]{20,})"'
+keywords = ['token']
+confidence = 'low'
+examples = ['token = "q8WcR2vLm5TzXy7KpB3n"']
+"#,
+        );
+        let broken = format!("token = \"{}Z\"", &GH[..GH.len() - 1]);
+        assert!(found(&set, &broken).is_empty());
+        assert_eq!(found(&set, &format!("token = \"{GH}\"")).len(), 1);
+        assert_eq!(found(&set, "token = \"q8WcR2vLm5TzXy7KpB3n\"").len(), 1);
     }
 
     #[test]

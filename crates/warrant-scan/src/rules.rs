@@ -52,6 +52,8 @@ pub enum Validator {
     /// lines left out) is base64 of the structure the label names (`openssh-key-v1\0`, or a DER
     /// SEQUENCE). Placeholder and hand-typed bodies fail.
     PemBody,
+    /// HTTP Basic credentials: base64 of printable `user:password`.
+    BasicCredentials,
 }
 
 /// One detection rule.

@@ -232,6 +232,38 @@ fn der_sequence(der: &[u8], complete: bool) -> bool {
     !complete || len == content.len()
 }
 
+/// HTTP Basic credentials (RFC 7617): standard base64 of `user-id:password` in printable
+/// ASCII. Some providers put the key in the user part and leave the password empty, so either
+/// side may be empty, but not both, and at least 8 characters besides the colon. Random
+/// base64 after a `Basic` or under an `auth_header` name is not credentials.
+pub(crate) fn basic_credentials(secret: &[u8]) -> bool {
+    let Ok(decoded) = STANDARD.decode(secret) else {
+        return false;
+    };
+    let Some(colon) = decoded.iter().position(|&b| b == b':') else {
+        return false;
+    };
+    decoded.iter().all(|b| (0x20..0x7f).contains(b)) && decoded.len() > 8 && colon < 256
+}
+
+/// A JWT that a provider publishes to browsers by design, so not a leak: Supabase's `anon`
+/// key (`"role": "anon"`, issuer `supabase`), which only grants what row-level security
+/// allows anyone. Its `service_role` sibling is a secret and is not matched.
+pub(crate) fn published_jwt(secret: &[u8]) -> bool {
+    let mut parts = secret.split(|&b| b == b'.');
+    let (Some(_header), Some(payload)) = (parts.next(), parts.next()) else {
+        return false;
+    };
+    let Ok(claims) = URL_SAFE_NO_PAD.decode(payload.strip_suffix(b"=").unwrap_or(payload)) else {
+        return false;
+    };
+    let Ok(serde_json::Value::Object(claims)) = serde_json::from_slice(&claims) else {
+        return false;
+    };
+    claims.get("role").and_then(|r| r.as_str()) == Some("anon")
+        && claims.get("iss").and_then(|i| i.as_str()) == Some("supabase")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -516,5 +548,41 @@ Nwb/x+Na9z+tH9ksdJ/xzawuCo39fqzYJQtWPa4IcUY=
         assert!(!der_sequence(&[0x30, 0x82, 0x01], false));
         assert!(!der_sequence(&[0x31, 0x10], false));
         assert!(!der_sequence(&[], false));
+    }
+
+    #[test]
+    fn basic_credentials_are_base64_of_a_printable_pair() {
+        let enc = |t: &str| STANDARD.encode(t);
+        assert!(basic_credentials(enc("svc-export:4mQzR8kTfW2p").as_bytes()));
+        assert!(basic_credentials(enc("sk_live_K7r2Vx9QmLp4:").as_bytes()));
+        assert!(!basic_credentials(enc("no colon in this one").as_bytes()));
+        assert!(!basic_credentials(enc("a:b").as_bytes()));
+        assert!(!basic_credentials(b"VKQaFDTXGmQy4hhv3Lisbd1fZXqlQNP2"));
+        assert!(!basic_credentials(b"not base64!"));
+    }
+
+    #[test]
+    fn supabase_anon_keys_are_published_and_service_role_keys_are_not() {
+        let jwt = |claims: &str| {
+            format!(
+                "{}.{}.c2lnbmF0dXJl",
+                URL_SAFE_NO_PAD.encode(r#"{"alg":"HS256","typ":"JWT"}"#),
+                URL_SAFE_NO_PAD.encode(claims)
+            )
+        };
+        assert!(published_jwt(
+            jwt(
+                r#"{"iss":"supabase","ref":"qwhdkeuvmzpralxbtsoy","role":"anon","exp":2043600417}"#
+            )
+            .as_bytes()
+        ));
+        assert!(!published_jwt(
+            jwt(r#"{"iss":"supabase","ref":"qwhdkeuvmzpralxbtsoy","role":"service_role"}"#)
+                .as_bytes()
+        ));
+        assert!(!published_jwt(
+            jwt(r#"{"sub":"svc-billing","role":"anon"}"#).as_bytes()
+        ));
+        assert!(!published_jwt(b"eyJhbGciOiJIUzI1NiJ9"));
     }
 }
