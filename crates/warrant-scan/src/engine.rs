@@ -1,6 +1,7 @@
 //! The detection engine: one keyword prefilter over every rule's keywords
-//! ([`crate::prefilter`]) finds candidate positions; only the rules owning a hit keyword run their regex, and only on a bounded window
-//! around the hit. Entropy and checksum validators then drop look-alikes.
+//! ([`crate::prefilter`]) finds candidate positions; only the rules owning a hit keyword run
+//! their regex, and only on a bounded window around the hit. Entropy, checksum and structure
+//! validators then drop look-alikes.
 //!
 //! The no-hit path does no allocation: the prefilter streams over the bytes and all per-scan
 //! state lives in a reusable [`Scratch`].
