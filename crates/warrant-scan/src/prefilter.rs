@@ -179,23 +179,44 @@ impl Keywords {
         let mut offset = 0;
         // Blocks of 8 bytes: the top lanes of the block's positions are ANDed, and only a block
         // where one of them is open is stepped through again position by position.
-        for block in data.chunks(8) {
-            let start = state;
-            let mut all = !0u64;
-            for &byte in block {
-                all &= state.step(&self.table, byte);
+        let mut blocks = data.chunks_exact(8);
+        for block in blocks.by_ref() {
+            // A fixed-size block lets the compiler unroll the steps.
+            if let Ok(block) = <&[u8; 8]>::try_from(block) {
+                self.block(data, block, &mut state, &mut offset, &mut hit);
             }
-            if all >> 56 != 0xFF {
-                let mut again = start;
-                for (j, &byte) in block.iter().enumerate() {
-                    let open = !(again.step(&self.table, byte) >> 56) as u8;
-                    if open != 0 {
-                        self.confirm(data, offset + j + 1, open, &mut hit);
-                    }
+        }
+        // The last bytes, one block of one byte each.
+        for byte in blocks.remainder() {
+            self.block(data, &[*byte], &mut state, &mut offset, &mut hit);
+        }
+    }
+
+    /// One block of `N` bytes: stepped through again only when a top lane opened in it.
+    #[inline(always)]
+    fn block<const N: usize>(
+        &self,
+        data: &[u8],
+        block: &[u8; N],
+        state: &mut Lanes,
+        offset: &mut usize,
+        hit: &mut impl FnMut(Hit),
+    ) {
+        let start = *state;
+        let mut all = !0u64;
+        for &byte in block {
+            all &= state.step(&self.table, byte);
+        }
+        if all >> 56 != 0xFF {
+            let mut again = start;
+            for (j, &byte) in block.iter().enumerate() {
+                let open = !(again.step(&self.table, byte) >> 56) as u8;
+                if open != 0 {
+                    self.confirm(data, *offset + j + 1, open, hit);
                 }
             }
-            offset += block.len();
         }
+        *offset += block.len();
     }
 
     /// Compares the keywords of the `open` buckets that end at `end`.
