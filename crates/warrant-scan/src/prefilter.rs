@@ -123,6 +123,9 @@ impl Keywords {
         let mut table = vec![base; INDEX_MASK + 1].into_boxed_slice();
         let mut confirm: [HashMap<u32, Vec<u32>>; BUCKETS] = Default::default();
         let mut short = Vec::new();
+        // Bits to clear in every entry whose last two (last one) folded bytes are the index.
+        let mut any_first = vec![!0u64; FOLDED * FOLDED];
+        let mut any_first_two = vec![!0u64; FOLDED];
         for (id, k) in keywords.iter().enumerate() {
             if k.is_empty() {
                 continue;
@@ -145,14 +148,23 @@ impl Keywords {
                         .map(|&c| fold(c))
                 };
                 let (first, second, third) = (at(2), at(1), at(0).unwrap_or(0));
-                for x in first.map_or(0..FOLDED, |v| v..v + 1) {
-                    for y in second.map_or(0..FOLDED, |v| v..v + 1) {
-                        if let Some(entry) = table.get_mut((x << 12) | (y << 6) | third) {
-                            *entry &= clear;
-                        }
-                    }
+                // Trigrams reaching before the keyword's start match whatever comes first:
+                // gathered by their known bytes and applied to the table once at the end
+                // (writing 4,096 entries per keyword took most of the start-up).
+                let gathered = match (first, second) {
+                    (Some(x), Some(y)) => table.get_mut((x << 12) | (y << 6) | third),
+                    (None, Some(y)) => any_first.get_mut((y << 6) | third),
+                    (_, None) => any_first_two.get_mut(third),
+                };
+                if let Some(entry) = gathered {
+                    *entry &= clear;
                 }
             }
+        }
+        for (index, entry) in table.iter_mut().enumerate() {
+            let low12 = any_first.get(index & 0xFFF).copied().unwrap_or(!0);
+            let low6 = any_first_two.get(index & 0x3F).copied().unwrap_or(!0);
+            *entry &= low12 & low6;
         }
         Keywords {
             table,
