@@ -246,22 +246,57 @@ pub(crate) fn basic_credentials(secret: &[u8]) -> bool {
     decoded.iter().all(|b| (0x20..0x7f).contains(b)) && decoded.len() > 8 && colon < 256
 }
 
-/// A JWT that a provider publishes to browsers by design, so not a leak: Supabase's `anon`
-/// key (`"role": "anon"`, issuer `supabase`), which only grants what row-level security
-/// allows anyone. Its `service_role` sibling is a secret and is not matched.
-pub(crate) fn published_jwt(secret: &[u8]) -> bool {
+/// A JSON Web Token that is a credential: three base64url segments, the header a JSON object
+/// naming an `alg`, and not a token its provider publishes to browsers by design — Supabase's
+/// `anon` key (`"role": "anon"`, issuer `supabase`) only grants what row-level security allows
+/// anyone; its `service_role` sibling is a secret.
+pub(crate) fn jwt(secret: &[u8]) -> bool {
     let mut parts = secret.split(|&b| b == b'.');
-    let (Some(_header), Some(payload)) = (parts.next(), parts.next()) else {
+    let (Some(header), Some(payload), Some(_signature), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
         return false;
     };
-    let Ok(claims) = URL_SAFE_NO_PAD.decode(payload.strip_suffix(b"=").unwrap_or(payload)) else {
-        return false;
+    let json = |segment: &[u8]| match base64url_decode(segment)
+        .and_then(|bytes| serde_json::from_slice::<serde_json::Value>(&bytes).ok())
+    {
+        Some(serde_json::Value::Object(map)) => Some(map),
+        _ => None,
     };
-    let Ok(serde_json::Value::Object(claims)) = serde_json::from_slice(&claims) else {
+    if payload.is_empty() || !json(header).is_some_and(|h| h.contains_key("alg")) {
         return false;
-    };
-    claims.get("role").and_then(|r| r.as_str()) == Some("anon")
-        && claims.get("iss").and_then(|i| i.as_str()) == Some("supabase")
+    }
+    let published = json(payload).is_some_and(|claims| {
+        claims.get("role").and_then(|r| r.as_str()) == Some("anon")
+            && claims.get("iss").and_then(|i| i.as_str()) == Some("supabase")
+    });
+    !published
+}
+
+/// Base64url as tokens write it, leniently: `+`/`/` accepted too, stops at padding.
+fn base64url_decode(text: &[u8]) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(text.len() * 3 / 4);
+    let mut acc: u32 = 0;
+    let mut bits = 0;
+    for &c in text {
+        let v = match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'-' | b'+' => 62,
+            b'_' | b'/' => 63,
+            b'=' => break,
+            _ => return None,
+        };
+        acc = (acc << 6) | u32::from(v);
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+            acc &= (1 << bits) - 1;
+        }
+    }
+    Some(out)
 }
 
 #[cfg(test)]
@@ -563,26 +598,24 @@ Nwb/x+Na9z+tH9ksdJ/xzawuCo39fqzYJQtWPa4IcUY=
 
     #[test]
     fn supabase_anon_keys_are_published_and_service_role_keys_are_not() {
-        let jwt = |claims: &str| {
+        let token = |claims: &str| {
             format!(
                 "{}.{}.c2lnbmF0dXJl",
                 URL_SAFE_NO_PAD.encode(r#"{"alg":"HS256","typ":"JWT"}"#),
                 URL_SAFE_NO_PAD.encode(claims)
             )
         };
-        assert!(published_jwt(
-            jwt(
-                r#"{"iss":"supabase","ref":"qwhdkeuvmzpralxbtsoy","role":"anon","exp":2043600417}"#
-            )
-            .as_bytes()
+        assert!(!jwt(token(
+            r#"{"iss":"supabase","ref":"qwhdkeuvmzpralxbtsoy","role":"anon","exp":2043600417}"#
+        )
+        .as_bytes()));
+        assert!(jwt(token(
+            r#"{"iss":"supabase","ref":"qwhdkeuvmzpralxbtsoy","role":"service_role"}"#
+        )
+        .as_bytes()));
+        assert!(jwt(
+            token(r#"{"sub":"svc-billing","role":"anon"}"#).as_bytes()
         ));
-        assert!(!published_jwt(
-            jwt(r#"{"iss":"supabase","ref":"qwhdkeuvmzpralxbtsoy","role":"service_role"}"#)
-                .as_bytes()
-        ));
-        assert!(!published_jwt(
-            jwt(r#"{"sub":"svc-billing","role":"anon"}"#).as_bytes()
-        ));
-        assert!(!published_jwt(b"eyJhbGciOiJIUzI1NiJ9"));
+        assert!(!jwt(b"eyJhbGciOiJIUzI1NiJ9"));
     }
 }
