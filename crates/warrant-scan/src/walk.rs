@@ -187,7 +187,11 @@ fn scan_file(
     // Room for the whole file at once (a doubling buffer held a 200 MB file in 256 MiB after
     // copying it out of 128 MiB); bounded read: a file that grew since `metadata` still cannot
     // exceed the limit.
-    warrant_input::reserve_for(&file, options.max_file_size, buf);
+    // (`len` is within the limit here; asking `reserve_for` would stat the file again.)
+    buf.clear();
+    if let Ok(len) = usize::try_from(len) {
+        let _ = buf.try_reserve_exact(len);
+    }
     match warrant_input::read_into(file, options.max_file_size, buf) {
         Ok(()) => {
             stats.files.fetch_add(1, Ordering::Relaxed);
