@@ -53,6 +53,20 @@ pub enum AppError {
     /// The request cannot be carried out as given (a path that does not exist, nothing to do).
     #[error("{0}")]
     Invalid(String),
+    /// What the request names does not exist (a user, a token).
+    #[error("{0}")]
+    NotFound(String),
+    /// What the request would create exists already (a user of that name).
+    #[error("{0}")]
+    Conflict(String),
+    /// Sign-in refused: wrong credentials, a locked or disabled account, an unknown or expired
+    /// session or token. The message never says whether the user exists.
+    #[error("{0}")]
+    Unauthenticated(String),
+    /// A password could not be hashed, or the operating system gave no randomness for a token
+    /// or a salt.
+    #[error("{0}")]
+    Credential(String),
     /// The NATS JetStream consumer could not run (connection, stream, consumer, a failed
     /// batch).
     #[error(transparent)]

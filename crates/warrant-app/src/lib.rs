@@ -11,6 +11,7 @@
 //! The use cases run their CPU-bound steps (parsing, scanning, assessing) inline: a front end
 //! that serves other requests on the same runtime runs them on a blocking thread.
 
+pub mod accounts;
 pub mod activity;
 pub mod assess;
 pub mod config;
@@ -28,6 +29,7 @@ pub mod review;
 pub mod scan;
 pub mod store;
 pub mod stream;
+pub mod upload;
 
 pub use activity::{
     ActivityOutcome, BatchOutcome, ingest_paths, process_delivered, process_events,

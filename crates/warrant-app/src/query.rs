@@ -10,8 +10,8 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use warrant_core::{
-    Environment, Finding, FindingSource, Identity, IdentityKind, Inventory, OwaspNhi,
-    PrivilegeSummary, Provider, Severity, Timestamp, UsageRecord,
+    Environment, Finding, FindingSource, Identity, IdentityKind, IdentityStatus, Inventory,
+    OwaspNhi, PrivilegeSummary, Provider, Severity, Timestamp, UsageRecord,
 };
 use warrant_posture::IdentityAssessment;
 use warrant_report::IdentityView;
@@ -173,20 +173,223 @@ pub struct InventoryFilter {
     pub provider: Option<Provider>,
     pub kind: Option<IdentityKind>,
     pub environment: Option<Environment>,
+    pub status: Option<IdentityStatus>,
+    /// Only identities of this account (exactly as stored).
+    pub account: Option<String>,
+    /// Only identities with an owner reference containing this (ASCII case-insensitive).
+    pub owner: Option<String>,
     /// Only identities without an owner.
     pub no_owner: bool,
     /// Only identities with at least this risk (0–100).
     pub min_risk: f64,
+    /// Only identities with at most this risk.
+    pub max_risk: Option<f64>,
+    /// Only identities whose id or name contains this (ASCII case-insensitive).
+    pub search: Option<String>,
 }
 
 impl InventoryFilter {
+    /// Whether it admits every identity.
+    fn is_everything(&self) -> bool {
+        self.provider.is_none()
+            && self.kind.is_none()
+            && self.environment.is_none()
+            && self.status.is_none()
+            && self.account.is_none()
+            && self.owner.is_none()
+            && !self.no_owner
+            && self.min_risk <= 0.0
+            && self.max_risk.is_none()
+            && self.search.is_none()
+    }
+
     fn admits(&self, i: &IdentityView) -> bool {
+        let contains = |hay: &str, needle: &str| {
+            hay.to_ascii_lowercase()
+                .contains(&needle.to_ascii_lowercase())
+        };
         self.provider.is_none_or(|p| i.provider == p)
             && self.kind.is_none_or(|k| i.kind == k)
             && self.environment.is_none_or(|e| i.environment == e)
+            && self.status.is_none_or(|s| i.status == s)
+            && self
+                .account
+                .as_ref()
+                .is_none_or(|a| i.account.as_ref() == Some(a))
+            && self
+                .owner
+                .as_ref()
+                .is_none_or(|o| i.owners.iter().any(|x| contains(x, o)))
             && (!self.no_owner || i.owners.is_empty())
             && i.risk >= self.min_risk
+            && self.max_risk.is_none_or(|m| i.risk <= m)
+            && self
+                .search
+                .as_ref()
+                .is_none_or(|q| contains(&i.id, q) || contains(&i.name, q))
     }
+}
+
+/// How a page of identities is ordered (ties: by id).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IdentitySort {
+    /// Riskiest first unless ascending.
+    #[default]
+    Risk,
+    Name,
+    LastUsed,
+    Findings,
+}
+
+/// One page of identities, and how to ask for the next.
+#[derive(Debug)]
+pub struct IdentityPage {
+    pub items: Vec<IdentityView>,
+    /// Pass as `after` for the next page; `None` on the last one.
+    pub next: Option<String>,
+    /// Identities matching the filter, on every page together.
+    pub matched: u64,
+    pub basis: Basis,
+}
+
+/// Where a page ends: the last item's sort key and id, so the next page starts after it even
+/// when rows were added or removed in between (keyset, not offset).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct Cursor {
+    sort: IdentitySort,
+    descending: bool,
+    key: SortKey,
+    id: String,
+    /// Made by a page read in the store's own order (unrounded score, then id).
+    #[serde(default)]
+    store_order: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+enum SortKey {
+    Number(f64),
+    Text(String),
+    Time(Option<Timestamp>),
+}
+
+fn sort_key(view: &IdentityView, sort: IdentitySort) -> SortKey {
+    match sort {
+        // Rounded as every listing shows it, so equal-looking risks order by id.
+        IdentitySort::Risk => SortKey::Number((view.risk * 10.0).round() / 10.0),
+        IdentitySort::Name => SortKey::Text(view.name.to_ascii_lowercase()),
+        IdentitySort::LastUsed => SortKey::Time(view.last_used),
+        IdentitySort::Findings => SortKey::Number(view.n_findings as f64),
+    }
+}
+
+fn compare_keys(a: &SortKey, b: &SortKey) -> std::cmp::Ordering {
+    match (a, b) {
+        (SortKey::Number(x), SortKey::Number(y)) => x.total_cmp(y),
+        (SortKey::Text(x), SortKey::Text(y)) => x.cmp(y),
+        (SortKey::Time(x), SortKey::Time(y)) => x.cmp(y),
+        _ => std::cmp::Ordering::Equal,
+    }
+}
+
+/// Order of (key, id) pairs: by key (reversed when descending), then by id.
+fn compare(a: (&SortKey, &str), b: (&SortKey, &str), descending: bool) -> std::cmp::Ordering {
+    let by_key = compare_keys(a.0, b.0);
+    let by_key = if descending { by_key.reverse() } else { by_key };
+    by_key.then_with(|| a.1.cmp(b.1))
+}
+
+impl Cursor {
+    fn encode(&self) -> String {
+        hex::encode(serde_json::to_vec(self).unwrap_or_default())
+    }
+
+    fn decode(text: &str) -> Result<Cursor, AppError> {
+        let invalid = || AppError::Invalid(format!("`{text}` is not a cursor this listing gave"));
+        let bytes = hex::decode(text).map_err(|_| invalid())?;
+        serde_json::from_slice(&bytes).map_err(|_| invalid())
+    }
+}
+
+/// The page of at most `limit` identities matching `filter` that comes after `after` (a cursor
+/// a previous page returned; the first page without), in `sort` order.
+#[allow(
+    clippy::too_many_arguments,
+    reason = "one query's parameters, each named at the call"
+)]
+pub async fn identity_page(
+    store: &Store,
+    rules: Rules<'_>,
+    when: When,
+    filter: &InventoryFilter,
+    sort: IdentitySort,
+    descending: bool,
+    after: Option<&str>,
+    limit: usize,
+    progress: &dyn Progress,
+) -> Result<IdentityPage, AppError> {
+    let after = after.map(Cursor::decode).transpose()?;
+    if let Some(cursor) = &after
+        && (cursor.sort != sort || cursor.descending != descending)
+    {
+        return Err(AppError::Invalid(
+            "the cursor belongs to a listing in another order".into(),
+        ));
+    }
+    // The default listing of a saved assessment — everything, riskiest first — is read a page
+    // at a time from the store's index: the same cost at any depth of 100k identities.
+    let (basis_now, run) = basis(store, when).await?;
+    let plain = sort == IdentitySort::Risk
+        && descending
+        && filter.min_risk <= 0.0
+        && filter.max_risk.is_none()
+        && InventoryFilter {
+            min_risk: 0.0,
+            ..filter.clone()
+        }
+        .is_everything();
+    if let (Some(run), true) = (&run, plain) {
+        return saved_page(store, *run, basis_now, after.as_ref(), limit).await;
+    }
+    if after.as_ref().is_some_and(|c| c.store_order) {
+        return Err(AppError::Invalid(
+            "the assessment changed since this cursor was made: start from the first page".into(),
+        ));
+    }
+    let mut rows: Vec<(SortKey, IdentityView)> = Vec::new();
+    let listed = each_identity(store, rules, when, filter, None, progress, |view| {
+        let key = sort_key(&view, sort);
+        let later = after
+            .as_ref()
+            .is_none_or(|c| compare((&key, &view.id), (&c.key, &c.id), descending).is_gt());
+        if later {
+            rows.push((key, view));
+        }
+        Ok::<(), AppError>(())
+    })
+    .await?;
+    rows.sort_by(|a, b| compare((&a.0, &a.1.id), (&b.0, &b.1.id), descending));
+    let more = rows.len() > limit;
+    rows.truncate(limit);
+    let next = match rows.last() {
+        Some((key, view)) if more => Some(
+            Cursor {
+                sort,
+                descending,
+                key: key.clone(),
+                id: view.id.clone(),
+                store_order: false,
+            }
+            .encode(),
+        ),
+        _ => None,
+    };
+    Ok(IdentityPage {
+        items: rows.into_iter().map(|(_, v)| v).collect(),
+        next,
+        matched: listed.matched,
+        basis: listed.basis,
+    })
 }
 
 /// What a listing found: what it was computed from, and how many rows matched (a limited
@@ -398,6 +601,338 @@ pub async fn findings(
     })
 }
 
+/// A page of the saved assessment in the store's order (riskiest first, then by id).
+async fn saved_page(
+    store: &Store,
+    run: SavedRun,
+    basis: Basis,
+    after: Option<&Cursor>,
+    limit: usize,
+) -> Result<IdentityPage, AppError> {
+    let after = match after {
+        Some(Cursor {
+            key: SortKey::Number(score),
+            id,
+            store_order: true,
+            ..
+        }) => Some((*score, id.as_str())),
+        Some(_) => {
+            return Err(AppError::Invalid(
+                "the assessment changed since this cursor was made: start from the first page"
+                    .into(),
+            ));
+        }
+        None => None,
+    };
+    let want = u64::try_from(limit).unwrap_or(u64::MAX).saturating_add(1);
+    let rows = store
+        .scored_identity_page(run.id, 0.0, 100.0, after, want)
+        .await
+        .context("reading a page of the saved assessment")?;
+    let matched = store
+        .count_scored(run.id, 0.0, 100.0)
+        .await
+        .context("counting the saved assessment")?;
+    let more = rows.len() > limit;
+    let mut items = Vec::with_capacity(limit.min(rows.len()));
+    let mut last = None;
+    for row in rows.into_iter().take(limit) {
+        let mut saved = decode_saved(&row.identity, row.summary.as_deref())?;
+        saved.view.n_findings = usize::try_from(row.open_findings).unwrap_or(usize::MAX);
+        last = Some((row.score, row.identity));
+        items.push(saved.view);
+    }
+    let next = match last {
+        Some((score, id)) if more => Some(
+            Cursor {
+                sort: IdentitySort::Risk,
+                descending: true,
+                key: SortKey::Number(score),
+                id,
+                store_order: true,
+            }
+            .encode(),
+        ),
+        _ => None,
+    };
+    Ok(IdentityPage {
+        items,
+        next,
+        matched,
+        basis,
+    })
+}
+
+/// One page of open findings, and how to ask for the next.
+#[derive(Debug)]
+pub struct FindingPage {
+    pub findings: Vec<Finding>,
+    /// Pass as `after` for the next page; `None` on the last one.
+    pub next: Option<String>,
+    pub matched: u64,
+    pub basis: Basis,
+}
+
+/// The page of at most `limit` open findings matching `filter` after the one `after` names (a
+/// cursor a previous page returned), in [`each_finding`]'s order: most severe first, then by
+/// identity and rule.
+pub async fn finding_page(
+    store: &Store,
+    rules: Rules<'_>,
+    when: When,
+    filter: &FindingsFilter,
+    after: Option<&str>,
+    limit: usize,
+    progress: &dyn Progress,
+) -> Result<FindingPage, AppError> {
+    let after = after
+        .map(|c| {
+            hex::decode(c)
+                .ok()
+                .and_then(|b| String::from_utf8(b).ok())
+                .ok_or_else(|| {
+                    AppError::Invalid(format!("`{c}` is not a cursor this listing gave"))
+                })
+        })
+        .transpose()?;
+    // The order is total (severity, identity, rule, then id), so the position after the
+    // cursor's finding is well defined; a cursor whose finding was resolved since is refused
+    // rather than silently restarting.
+    let mut seen_cursor = after.is_none();
+    let mut findings = Vec::new();
+    let mut more = false;
+    let listed = each_finding(store, rules, when, filter, None, progress, |f| {
+        if !seen_cursor {
+            seen_cursor = after.as_deref() == Some(f.id.as_str());
+        } else if findings.len() < limit {
+            findings.push(f);
+        } else {
+            more = true;
+        }
+        Ok::<(), AppError>(())
+    })
+    .await?;
+    if !seen_cursor {
+        return Err(AppError::Invalid(
+            "the finding this cursor continues from is no longer open: start from the first page"
+                .into(),
+        ));
+    }
+    let next = match findings.last() {
+        Some(last) if more => Some(hex::encode(last.id.as_bytes())),
+        _ => None,
+    };
+    Ok(FindingPage {
+        findings,
+        next,
+        matched: listed.matched,
+        basis: listed.basis,
+    })
+}
+
+/// What the console's overview shows, aggregated in one pass over identities and one over
+/// findings (nothing is held per identity but the ten riskiest).
+#[derive(Debug, Clone)]
+pub struct Overview {
+    pub basis: Basis,
+    pub identities: u64,
+    /// Identities by kind, most common first.
+    pub by_kind: Vec<(IdentityKind, u64)>,
+    /// Identities by risk band: 0–20, 20–40, 40–60, 60–80, 80–100.
+    pub by_risk: [u64; 5],
+    pub admin_equivalent: u64,
+    pub without_owner: u64,
+    /// The ten riskiest identities.
+    pub riskiest: Vec<IdentityView>,
+    /// Owners by the risk of the identities they own (sum), with how many they own; top ten.
+    pub owners: Vec<(String, f64, u64)>,
+    /// Open findings by OWASP NHI risk, then severity.
+    pub findings: std::collections::BTreeMap<OwaspNhi, std::collections::BTreeMap<Severity, u64>>,
+    pub open_findings: u64,
+    /// The posture findings each of the latest saved assessments raised, oldest first.
+    pub trend: Vec<(Timestamp, u64)>,
+}
+
+/// How many riskiest identities and owners the overview lists.
+const OVERVIEW_TOP: usize = 10;
+/// How many saved assessments the overview's trend shows.
+const OVERVIEW_TREND: u64 = 30;
+
+/// The overview as of `when`.
+pub async fn overview(
+    store: &Store,
+    rules: Rules<'_>,
+    when: When,
+    progress: &dyn Progress,
+) -> Result<Overview, AppError> {
+    let mut kinds: HashMap<IdentityKind, u64> = HashMap::new();
+    let mut by_risk = [0u64; 5];
+    let (mut admin_equivalent, mut without_owner) = (0u64, 0u64);
+    let mut owners: HashMap<String, (f64, u64)> = HashMap::new();
+    let mut riskiest: Vec<IdentityView> = Vec::new();
+    let listed = each_identity(
+        store,
+        rules,
+        when,
+        &InventoryFilter::default(),
+        None,
+        progress,
+        |v| {
+            *kinds.entry(v.kind).or_default() += 1;
+            let band = ((v.risk / 20.0).floor().max(0.0) as usize).min(4);
+            if let Some(n) = by_risk.get_mut(band) {
+                *n += 1;
+            }
+            admin_equivalent += u64::from(v.admin_equivalent);
+            without_owner += u64::from(v.owners.is_empty());
+            for owner in &v.owners {
+                let entry = owners.entry(owner.clone()).or_default();
+                entry.0 += v.risk;
+                entry.1 += 1;
+            }
+            // Identities arrive riskiest first from a saved run, in any order when evaluated.
+            riskiest.push(v);
+            if riskiest.len() > 4 * OVERVIEW_TOP {
+                riskiest.sort_by(|a, b| b.risk.total_cmp(&a.risk).then_with(|| a.id.cmp(&b.id)));
+                riskiest.truncate(OVERVIEW_TOP);
+            }
+            Ok::<(), AppError>(())
+        },
+    )
+    .await?;
+    riskiest.sort_by(|a, b| b.risk.total_cmp(&a.risk).then_with(|| a.id.cmp(&b.id)));
+    riskiest.truncate(OVERVIEW_TOP);
+    let mut by_kind: Vec<(IdentityKind, u64)> = kinds.into_iter().collect();
+    by_kind.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.as_str().cmp(b.0.as_str())));
+    let mut owners: Vec<(String, f64, u64)> = owners
+        .into_iter()
+        .map(|(o, (risk, n))| (o, risk, n))
+        .collect();
+    owners.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    owners.truncate(OVERVIEW_TOP);
+    let mut findings: std::collections::BTreeMap<
+        OwaspNhi,
+        std::collections::BTreeMap<Severity, u64>,
+    > = std::collections::BTreeMap::new();
+    let mut open_findings = 0u64;
+    each_finding(
+        store,
+        rules,
+        when,
+        &FindingsFilter::default(),
+        None,
+        progress,
+        |f| {
+            *findings
+                .entry(f.owasp)
+                .or_default()
+                .entry(f.severity)
+                .or_default() += 1;
+            open_findings += 1;
+            Ok::<(), AppError>(())
+        },
+    )
+    .await?;
+    let trend = store
+        .run_history(FindingSource::Posture, OVERVIEW_TREND)
+        .await
+        .context("reading the assessment history")?;
+    Ok(Overview {
+        trend,
+        basis: listed.basis,
+        identities: listed.matched,
+        by_kind,
+        by_risk,
+        admin_equivalent,
+        without_owner,
+        riskiest,
+        owners,
+        findings,
+        open_findings,
+    })
+}
+
+/// Current identities and open findings by severity, counted in the store (for monitoring).
+#[derive(Debug, Clone, Default)]
+pub struct Counts {
+    pub identities: u64,
+    /// Open findings per severity, every severity present (zero when none).
+    pub open_findings: Vec<(Severity, u64)>,
+}
+
+/// [`Counts`], from the store's rows (not an evaluation): cheap enough to scrape.
+pub async fn counts(store: &Store) -> Result<Counts, AppError> {
+    let identities = store
+        .count_identities()
+        .await
+        .context("counting identities")?;
+    // At-least counts from the most severe down; each level is the difference.
+    let mut open_findings = Vec::new();
+    let mut above = 0u64;
+    for severity in Severity::ALL.iter().rev() {
+        let at_least = store
+            .count_findings(&FindingFilter {
+                status: Some(FindingStatus::Open),
+                min_severity: Some(*severity),
+                ..FindingFilter::default()
+            })
+            .await
+            .context("counting open findings")?;
+        open_findings.push((*severity, at_least.saturating_sub(above)));
+        above = at_least;
+    }
+    Ok(Counts {
+        identities,
+        open_findings,
+    })
+}
+
+/// Whether the store answers (a readiness probe).
+pub async fn ping(store: &Store) -> Result<(), AppError> {
+    store
+        .revision()
+        .await
+        .map(|_| ())
+        .context("reaching the store")
+}
+
+/// A page of where leaked secrets were found (fingerprints and places, never the secrets).
+#[derive(Debug)]
+pub struct SecretPage {
+    pub items: Vec<SecretOccurrence>,
+    /// Pass as `after` for the next page.
+    pub next: Option<String>,
+    pub total: u64,
+}
+
+/// Leak locations, linked ones first, `limit` at a time from the cursor `after`.
+pub async fn secrets(
+    store: &Store,
+    after: Option<&str>,
+    limit: usize,
+) -> Result<SecretPage, AppError> {
+    let offset = match after {
+        None => 0,
+        Some(text) => text
+            .strip_prefix("s")
+            .and_then(|n| n.parse::<u64>().ok())
+            .ok_or_else(|| {
+                AppError::Invalid(format!("`{text}` is not a cursor this listing gave"))
+            })?,
+    };
+    let limit = u64::try_from(limit).unwrap_or(u64::MAX);
+    let (items, total) = store
+        .secret_occurrences_page(offset, limit)
+        .await
+        .context("loading where secrets were found")?;
+    let end = offset.saturating_add(items.len() as u64);
+    Ok(SecretPage {
+        next: (end < total && !items.is_empty()).then(|| format!("s{end}")),
+        items,
+        total,
+    })
+}
+
 /// Sets a stored finding's status by hand: `Accepted` (a person decided to live with it; `note`
 /// says why, and later runs do not reopen it) or `Open` again. An unknown id is an error.
 pub async fn set_finding_status(
@@ -413,7 +948,7 @@ pub async fn set_finding_status(
     if found {
         Ok(())
     } else {
-        Err(AppError::Invalid(format!(
+        Err(AppError::NotFound(format!(
             "no finding has the id `{id}` (see `warrant findings --format json`)"
         )))
     }
@@ -503,7 +1038,7 @@ pub fn resolve<'a>(identities: &'a [(String, String)], wanted: &str) -> Result<&
         .collect();
     match candidates.as_slice() {
         [one] => Ok(one),
-        [] => Err(AppError::Invalid(format!(
+        [] => Err(AppError::NotFound(format!(
             "no identity `{wanted}` in the store (try `warrant inventory`)"
         ))),
         many => Err(AppError::Invalid(format!(

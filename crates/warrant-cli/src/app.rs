@@ -54,6 +54,14 @@ impl App {
         })
     }
 
+    /// The clock as a shareable handle (for the server, whose requests outlive a borrow).
+    pub fn shared_clock(&self) -> std::sync::Arc<dyn Clock> {
+        match self.asked {
+            Some(instant) => std::sync::Arc::new(FixedClock(instant)),
+            None => std::sync::Arc::new(SystemClock),
+        }
+    }
+
     pub fn now(&self) -> Timestamp {
         self.clock.now()
     }

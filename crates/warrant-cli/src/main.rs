@@ -117,6 +117,12 @@ pub enum Command {
     Contain(cmd::plan::ContainArgs),
     /// Access-review campaigns: `review start` (one item per identity in scope, assigned to its owner, with today's evidence), `review list|show|decide|close`, and `review report` (the auditor's evidence, also as CSV or HTML). Formats: table, json.
     Review(cmd::review::ReviewArgs),
+    /// Warrant's own users (who signs in to the server): `user add|list|disable|set-role|set-password`. Formats: table, json.
+    User(cmd::user::UserArgs),
+    /// API tokens scripts use in a user's name, each with a role and an expiry: `token create|list|revoke`. Formats: table, json.
+    Token(cmd::token::TokenArgs),
+    /// Run the Warrant server over the store: the REST API (`/api/v1`, OpenAPI at `/api/v1/openapi.json`), `/healthz`, `/readyz` and `/metrics`, until interrupted.
+    Serve(cmd::serve::ServeArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions(cmd::completions::CompletionsArgs),
     /// Write man pages for warrant and every subcommand into a directory.

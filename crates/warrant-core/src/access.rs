@@ -1,5 +1,7 @@
 //! What an identity can do, summarised provider-neutrally. Provider analysers (AWS IAM,
 //! Kubernetes RBAC, GitHub permissions) produce these; posture rules and risk scoring read them.
+//!
+//! Also what a person (or an API token) signed in to Warrant itself may do: its [`Role`].
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -127,5 +129,119 @@ impl PrivilegeSummary {
             .filter(|(_, n)| **n > 0)
             .map(|(level, _)| *level)
             .max()
+    }
+}
+
+/// What a user of Warrant itself (a person signed in to the server, or one of their API tokens)
+/// may do. Front ends decide which role each operation needs; the store keeps the role as
+/// [`Role::as_str`] text.
+///
+/// Ordered from least to most trusted, so `max`/`min` and sorting read naturally; the roles
+/// between viewer and admin are different duties, not a ladder (an approver is not a reviewer).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// Reads inventory, findings, reviews and plans; changes nothing.
+    Viewer,
+    /// Answers for identities: sees and acts on what they own.
+    Owner,
+    /// Decides access-review items.
+    Reviewer,
+    /// Approves or rejects remediation plans.
+    Approver,
+    /// Everything, including Warrant's own users and tokens.
+    Admin,
+}
+
+impl Role {
+    pub const ALL: [Role; 5] = [
+        Role::Viewer,
+        Role::Owner,
+        Role::Reviewer,
+        Role::Approver,
+        Role::Admin,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Viewer => "viewer",
+            Role::Owner => "owner",
+            Role::Reviewer => "reviewer",
+            Role::Approver => "approver",
+            Role::Admin => "admin",
+        }
+    }
+
+    /// The role a text names, ignoring case and surrounding space; `None` for anything else.
+    pub fn parse(s: &str) -> Option<Role> {
+        let wanted = s.trim();
+        Role::ALL
+            .into_iter()
+            .find(|role| role.as_str().eq_ignore_ascii_case(wanted))
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // `pad`, so tables can align it (`{:<9}`).
+        f.pad(self.as_str())
+    }
+}
+
+impl FromStr for Role {
+    type Err = UnknownValueError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Role::parse(s).ok_or_else(|| UnknownValueError {
+            what: "role",
+            value: s.to_string(),
+            expected: "viewer, owner, reviewer, approver, admin",
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roles_round_trip_through_text_and_json() {
+        for role in Role::ALL {
+            assert_eq!(Role::parse(role.as_str()), Some(role));
+            assert_eq!(role.to_string().parse::<Role>(), Ok(role));
+            let json = serde_json::to_string(&role).unwrap();
+            assert_eq!(json, format!("\"{}\"", role.as_str()));
+            assert_eq!(serde_json::from_str::<Role>(&json).unwrap(), role);
+        }
+    }
+
+    #[test]
+    fn role_parsing_ignores_case_and_space_only() {
+        assert_eq!(Role::parse("ADMIN"), Some(Role::Admin));
+        assert_eq!(Role::parse(" Approver "), Some(Role::Approver));
+        assert_eq!(Role::parse("root"), None);
+        assert_eq!(Role::parse(""), None);
+        assert_eq!(Role::parse("admins"), None);
+    }
+
+    #[test]
+    fn an_unknown_role_names_the_valid_ones() {
+        let error = "superuser".parse::<Role>().unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "unknown role `superuser`; expected one of: viewer, owner, reviewer, approver, admin"
+        );
+    }
+
+    #[test]
+    fn roles_order_from_least_to_most_trusted() {
+        let mut sorted = Role::ALL;
+        sorted.sort();
+        assert_eq!(sorted, Role::ALL);
+        assert_eq!(Role::ALL.iter().max(), Some(&Role::Admin));
+        assert_eq!(Role::ALL.iter().min(), Some(&Role::Viewer));
+        assert_eq!(format!("{:<8}|", Role::Owner), "owner   |");
     }
 }

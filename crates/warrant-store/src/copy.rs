@@ -387,6 +387,53 @@ const TABLES: &[TableSpec] = &[
         key: "identity",
         generated_id: None,
     },
+    TableSpec {
+        name: "platform_users",
+        columns: &[
+            ("username", Text),
+            ("display_name", Text),
+            ("role", Text),
+            ("password_hash", Text),
+            ("oidc_issuer", Text),
+            ("oidc_subject", Text),
+            ("created_at", Text),
+            ("disabled_at", Text),
+            ("failed_logins", Integer),
+            ("locked_until", Text),
+        ],
+        key: "username",
+        generated_id: None,
+    },
+    TableSpec {
+        name: "platform_sessions",
+        columns: &[
+            ("token_hash", Text),
+            ("username", Text),
+            ("created_at", Text),
+            ("last_seen_at", Text),
+            ("expires_at", Text),
+            ("ended_at", Text),
+        ],
+        key: "token_hash",
+        generated_id: None,
+    },
+    TableSpec {
+        name: "api_tokens",
+        columns: &[
+            ("id", Text),
+            ("token_hash", Text),
+            ("username", Text),
+            ("name", Text),
+            ("role", Text),
+            ("created_at", Text),
+            ("expires_at", Text),
+            ("last_used_at", Text),
+            ("revoked_at", Text),
+            ("revoked_by", Text),
+        ],
+        key: "id",
+        generated_id: None,
+    },
 ];
 
 /// An inventory table without typed columns.

@@ -693,6 +693,37 @@ impl Store {
         }))
     }
 
+    /// The latest `limit` runs of `source`, oldest first: when each assessed and how many
+    /// findings it raised (the trend of a posture over time).
+    pub async fn run_history(
+        &self,
+        source: FindingSource,
+        limit: u64,
+    ) -> Result<Vec<(Timestamp, u64)>, StoreError> {
+        let rows = self
+            .query(
+                "SELECT as_of, n_findings FROM assessments WHERE source = ? \
+                 ORDER BY id DESC LIMIT ?",
+            )
+            .bind(source.as_str())
+            .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+            .fetch_all(&self.pool)
+            .await?;
+        let mut out = rows
+            .iter()
+            .map(|row| {
+                let text: String = row.try_get(0)?;
+                let n: i64 = row.try_get(1)?;
+                Ok((
+                    dialect::parse_timestamp("assessments", source.as_str(), &text)?,
+                    u64::try_from(n).unwrap_or(0),
+                ))
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        out.reverse();
+        Ok(out)
+    }
+
     /// Calls `each` for every identity `run` scored with at least `min_score`, riskiest first
     /// then by id (the order of an assessment), one row at a time.
     pub async fn each_scored_identity<E: From<StoreError>>(
@@ -721,6 +752,68 @@ impl Store {
             })?;
         }
         Ok(())
+    }
+
+    /// One page of the identities `run` scored between `min_score` and `max_score`, in the
+    /// order of [`Store::each_scored_identity`], starting after `after` (a previous page's last
+    /// score and identity): at most `limit` rows, read through the `(assessment, score,
+    /// identity)` index, so a page costs the same at any depth of a large inventory.
+    pub async fn scored_identity_page(
+        &self,
+        run: AssessmentId,
+        min_score: f64,
+        max_score: f64,
+        after: Option<(f64, &str)>,
+        limit: u64,
+    ) -> Result<Vec<ScoredRow>, StoreError> {
+        let (after_score, after_id) = after.unwrap_or((f64::INFINITY, ""));
+        let rows = self
+            .query(
+                "SELECT r.identity, r.score, r.summary, \
+                 (SELECT COUNT(*) FROM findings f WHERE f.identity = r.identity AND f.status = 'open') \
+                 FROM risks r WHERE r.assessment = ? AND r.score >= ? AND r.score <= ? \
+                 AND (r.score < ? OR (r.score = ? AND r.identity > ?)) \
+                 ORDER BY r.score DESC, r.identity LIMIT ?",
+            )
+            .bind(run.0)
+            .bind(min_score)
+            .bind(max_score)
+            // Infinity is no SQL literal on every backend: the top of the scale stands for it.
+            .bind(after_score.min(f64::MAX))
+            .bind(after_score.min(f64::MAX))
+            .bind(after_id)
+            .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|row| {
+                let open: i64 = row.try_get(3)?;
+                Ok(ScoredRow {
+                    identity: row.try_get(0)?,
+                    score: row.try_get(1)?,
+                    summary: row.try_get(2)?,
+                    open_findings: u64::try_from(open).unwrap_or(0),
+                })
+            })
+            .collect()
+    }
+
+    /// How many identities `run` scored between `min_score` and `max_score`.
+    pub async fn count_scored(
+        &self,
+        run: AssessmentId,
+        min_score: f64,
+        max_score: f64,
+    ) -> Result<u64, StoreError> {
+        let n: i64 = self
+            .query("SELECT COUNT(*) FROM risks WHERE assessment = ? AND score >= ? AND score <= ?")
+            .bind(run.0)
+            .bind(min_score)
+            .bind(max_score)
+            .fetch_one(&self.pool)
+            .await?
+            .try_get(0)?;
+        Ok(u64::try_from(n).unwrap_or(0))
     }
 
     /// The risk `run` saved for one identity, if it scored it.

@@ -41,6 +41,7 @@
 //! and is merged into `last_used` on load, so it neither changes the hash nor is lowered by an
 //! import of an older source value.
 
+mod accounts;
 mod activity;
 mod copy;
 mod dialect;
@@ -60,6 +61,7 @@ use sqlx::query::Query;
 use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{Any, AnyConnection, AnyPool, ConnectOptions, Executor, Row, Transaction};
 
+pub use accounts::{ApiTokenRow, SessionRow, UserRow};
 pub use activity::{ActivityCount, ActivityWrites, AppliedEvent, ApplyOutcome, LedgerKey};
 pub use copy::{CopyReport, TableCopy};
 pub use dialect::Backend;
@@ -102,7 +104,9 @@ pub enum StoreError {
     Unsupported(String),
     #[error("the copy differs from its source: {0}")]
     CopyMismatch(String),
-    /// Another writer got there first (two applies of one plan at once): nothing was written.
+    /// The write contradicts what the store holds — another writer got there first (two
+    /// applies of one plan at once), or the record exists already (a user of that name):
+    /// nothing was written.
     #[error("{0}")]
     Conflict(String),
 }

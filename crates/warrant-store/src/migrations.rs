@@ -65,6 +65,10 @@ const SQLITE: &[(&str, &str)] = &[
         "0011_leaked_credentials.sql",
         include_str!("../migrations/sqlite/0011_leaked_credentials.sql"),
     ),
+    (
+        "0012_accounts.sql",
+        include_str!("../migrations/sqlite/0012_accounts.sql"),
+    ),
 ];
 
 /// The same schema for PostgreSQL.
@@ -112,6 +116,10 @@ const POSTGRES: &[(&str, &str)] = &[
     (
         "0011_leaked_credentials.sql",
         include_str!("../migrations/postgres/0011_leaked_credentials.sql"),
+    ),
+    (
+        "0012_accounts.sql",
+        include_str!("../migrations/postgres/0012_accounts.sql"),
     ),
 ];
 
@@ -245,6 +253,11 @@ mod tests {
                 11,
                 "leaked credentials",
                 "784338b767a3d5ab8b334c607a64d2c470c8e001b8f8178ebd33f5d37a7dd0608c6313f1028235e0564ff5eb49da2dd8",
+            ),
+            (
+                12,
+                "accounts",
+                "178ba9ae53a7b8b30a2409d79f7463c29faf2d352246d9ec8d2742aa1dd3d19bb350fa8ee0c783efea6a3b5af03b7623",
             ),
         ];
         let migrations = Embedded::of(Backend::Sqlite).migrations().unwrap();

@@ -306,6 +306,36 @@ impl Store {
         Ok(gone)
     }
 
+    /// A page of every leak location, linked ones first (by identity), then by path, commit
+    /// and position; `offset` rows skipped. With how many there are in all.
+    pub async fn secret_occurrences_page(
+        &self,
+        offset: u64,
+        limit: u64,
+    ) -> Result<(Vec<SecretOccurrence>, u64), StoreError> {
+        let total: i64 = self
+            .query("SELECT COUNT(*) FROM secret_occurrences")
+            .fetch_one(&self.pool)
+            .await?
+            .try_get(0)?;
+        let rows = self
+            .query(
+                "SELECT fingerprint, rule, path, git_commit, line, col, author, committed, identity, \
+                 credential FROM secret_occurrences \
+                 ORDER BY CASE WHEN identity IS NULL THEN 1 ELSE 0 END, identity, path, git_commit, \
+                 line, col, fingerprint LIMIT ? OFFSET ?",
+            )
+            .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+            .bind(i64::try_from(offset).unwrap_or(i64::MAX))
+            .fetch_all(&self.pool)
+            .await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in rows {
+            out.push(occurrence(&r)?);
+        }
+        Ok((out, u64::try_from(total).unwrap_or(0)))
+    }
+
     /// Leak locations linked to an identity, by path, commit and position.
     pub async fn secret_occurrences_for_identity(
         &self,
@@ -321,24 +351,7 @@ impl Store {
         .await?;
         let mut out = Vec::with_capacity(rows.len());
         for r in rows {
-            let fingerprint: String = r.try_get(0)?;
-            let commit: String = r.try_get(3)?;
-            let line: i64 = r.try_get(4)?;
-            let column: i64 = r.try_get(5)?;
-            let date =
-                dialect::parse_opt_timestamp("secret_occurrences", &fingerprint, r.try_get(7)?)?;
-            out.push(SecretOccurrence {
-                rule: r.try_get(1)?,
-                path: r.try_get(2)?,
-                commit: (!commit.is_empty()).then_some(commit),
-                line: u32::try_from(line).unwrap_or(0),
-                column: u32::try_from(column).unwrap_or(0),
-                author: r.try_get(6)?,
-                date,
-                identity: r.try_get(8)?,
-                credential: r.try_get(9)?,
-                fingerprint,
-            });
+            out.push(occurrence(&r)?);
         }
         Ok(out)
     }
@@ -490,4 +503,26 @@ pub struct IngestedFile<'a> {
     pub events: u64,
     pub size: Option<u64>,
     pub modified: Option<Timestamp>,
+}
+
+/// A `secret_occurrences` row (fingerprint, rule, path, git_commit, line, col, author,
+/// committed, identity, credential) as read.
+fn occurrence(r: &sqlx::any::AnyRow) -> Result<SecretOccurrence, StoreError> {
+    let fingerprint: String = r.try_get(0)?;
+    let commit: String = r.try_get(3)?;
+    let line: i64 = r.try_get(4)?;
+    let column: i64 = r.try_get(5)?;
+    let date = dialect::parse_opt_timestamp("secret_occurrences", &fingerprint, r.try_get(7)?)?;
+    Ok(SecretOccurrence {
+        rule: r.try_get(1)?,
+        path: r.try_get(2)?,
+        commit: (!commit.is_empty()).then_some(commit),
+        line: u32::try_from(line).unwrap_or(0),
+        column: u32::try_from(column).unwrap_or(0),
+        author: r.try_get(6)?,
+        date,
+        identity: r.try_get(8)?,
+        credential: r.try_get(9)?,
+        fingerprint,
+    })
 }

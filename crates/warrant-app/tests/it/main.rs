@@ -9,6 +9,7 @@
 )]
 //! The use cases on the demo organisation and small logs, against an in-memory store.
 
+mod accounts;
 mod activity;
 mod assess;
 mod common;

@@ -43,6 +43,7 @@ pub fn run(app: &App, args: InventoryArgs) -> anyhow::Result<u8> {
         environment: args.environment,
         no_owner: args.no_owner,
         min_risk: args.min_risk,
+        ..warrant_app::query::InventoryFilter::default()
     };
     let limit = crate::cmd::pipeline::listing_limit(args.limit, format);
     let mut sink = crate::cmd::pipeline::Sink::new(format, warrant_report::IdentitiesCsv::new)?;

@@ -22,8 +22,11 @@ pub mod review;
 pub mod rightsize;
 pub mod rules;
 pub mod scan;
+pub mod serve;
 pub mod show;
 pub mod store;
+pub mod token;
+pub mod user;
 
 use crate::app::App;
 use crate::{Cli, Command};
@@ -59,6 +62,9 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Owner(args) => owner::run(&app, args),
         Command::Register(args) => register::run(&app, args),
         Command::Review(args) => review::run(&app, args),
+        Command::User(args) => user::run(&app, args),
+        Command::Token(args) => token::run(&app, args),
+        Command::Serve(args) => serve::run(&app, args),
         Command::Completions(_) | Command::Man(_) => Ok(crate::exit::OK),
     }
 }

@@ -153,6 +153,16 @@ impl Store {
         .await
     }
 
+    /// How many current (not removed) identities the store holds.
+    pub async fn count_identities(&self) -> Result<u64, StoreError> {
+        let n: i64 = self
+            .query("SELECT COUNT(*) FROM identities WHERE removed_at IS NULL")
+            .fetch_one(&self.pool)
+            .await?
+            .try_get(0)?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
     /// How many current (not removed) records the inventory tables hold together.
     pub async fn count_current_records(&self) -> Result<u64, StoreError> {
         let mut total = 0u64;

@@ -224,6 +224,54 @@ async fn populated(store: &Store) {
         })
         .await
         .unwrap();
+    // Warrant's own users: a user with a session and an API token.
+    store
+        .add_user(
+            &warrant_store::UserRow {
+                username: "alice".into(),
+                display_name: Some("Alice".into()),
+                role: warrant_core::access::Role::Admin,
+                password_hash: Some("$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaA".into()),
+                oidc_issuer: Some("https://login.example.com".into()),
+                oidc_subject: Some("sub-1".into()),
+                created_at: t(7),
+                disabled_at: None,
+                failed_logins: 1,
+                locked_until: None,
+            },
+            "root",
+        )
+        .await
+        .unwrap();
+    store
+        .create_session(&warrant_store::SessionRow {
+            token_hash: "a".repeat(64),
+            username: "alice".into(),
+            created_at: t(7),
+            last_seen_at: t(7),
+            expires_at: t(8),
+            ended_at: None,
+        })
+        .await
+        .unwrap();
+    store
+        .create_api_token(
+            &warrant_store::ApiTokenRow {
+                id: "0a1b2c3d".into(),
+                token_hash: "b".repeat(64),
+                username: "alice".into(),
+                name: "ci".into(),
+                role: warrant_core::access::Role::Viewer,
+                created_at: t(7),
+                expires_at: t(20),
+                last_used_at: Some(t(8)),
+                revoked_at: None,
+                revoked_by: None,
+            },
+            "alice",
+        )
+        .await
+        .unwrap();
 }
 
 /// Copies between two test databases and checks the result through the public API too.

@@ -16,6 +16,7 @@
 mod backends;
 mod pg;
 
+mod accounts;
 mod activity;
 mod copy;
 mod findings;

@@ -1,0 +1,155 @@
+//! `/api/v1/imports` and `/api/v1/jobs`: uploading an export (or an archive of a directory of
+//! them) runs the same import as `warrant import`, then re-assesses and saves, as a job.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use utoipa::IntoParams;
+use warrant_app::{Cancel, NoProgress};
+
+use crate::auth::Caller;
+use crate::error::{ApiError, Problem};
+use crate::jobs::JobDto;
+use crate::state::ServerState;
+
+/// The largest upload accepted.
+pub const MAX_UPLOAD: usize = 256 * 1024 * 1024;
+
+/// Which file the body is.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ImportQuery {
+    /// The file's name as the provider's tool wrote it (`authorization-details.json`,
+    /// `credential-report.csv`, …), or the archive's name. Formats are recognised by content;
+    /// the name shows in reports.
+    pub name: String,
+}
+
+/// Uploads an export file, or a zip/tar/gzip archive of a directory of exports, and imports
+/// it as a job; the store is then assessed again.
+#[utoipa::path(post, path = "/api/v1/imports", tag = "imports", params(ImportQuery),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "The file's bytes"),
+    responses(
+        (status = 202, description = "The import runs; poll the job", body = JobDto,
+            headers(("location" = String, description = "The job's status resource"))),
+        (status = 400, description = "No name, or an empty body", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Role not allowed", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Larger than 256 MiB", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn create_import(
+    State(state): State<Arc<ServerState>>,
+    caller: Option<axum::Extension<Caller>>,
+    query: Result<Query<ImportQuery>, axum::extract::rejection::QueryRejection>,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+) -> Result<Response, ApiError> {
+    let Query(query) = query?;
+    let body = body.map_err(|e| ApiError::new(e.status(), e.body_text()))?;
+    let name = query.name.trim().to_string();
+    if name.is_empty() {
+        return Err(ApiError::bad_request("parameter `name` must name the file"));
+    }
+    if body.is_empty() {
+        return Err(ApiError::bad_request("the upload is empty"));
+    }
+    let who = caller.map_or_else(|| "anonymous".to_string(), |c| c.0.principal.username);
+    let job = state.jobs.start("import", &who, state.now());
+    let id = job.id.clone();
+    let task_state = state.clone();
+    tokio::spawn(async move {
+        let started = Instant::now();
+        let outcome = run_import(&task_state, &name, body.to_vec()).await;
+        let ok = outcome.is_ok();
+        task_state.jobs.finish(&id, task_state.now(), outcome);
+        task_state
+            .metrics
+            .job_finished("import", ok, started.elapsed().as_secs_f64());
+    });
+    let location = format!("/api/v1/jobs/{}", job.id);
+    let mut response = (StatusCode::ACCEPTED, Json(job)).into_response();
+    if let Ok(value) = HeaderValue::from_str(&location) {
+        response.headers_mut().insert(header::LOCATION, value);
+    }
+    Ok(response)
+}
+
+async fn run_import(
+    state: &ServerState,
+    name: &str,
+    data: Vec<u8>,
+) -> Result<serde_json::Value, String> {
+    let now = state.now();
+    let settings = state.settings();
+    let failed = |e: warrant_app::AppError| {
+        // The caller sees what a person can act on; internals go to the log.
+        match e {
+            warrant_app::AppError::Invalid(message) => message,
+            other => {
+                tracing::error!(error = %other, "import job failed");
+                "the import failed on the server's side; it has been logged".to_string()
+            }
+        }
+    };
+    let uploaded = warrant_app::upload::import_upload(
+        &state.store,
+        settings,
+        &state.fingerprinter,
+        name,
+        data,
+        now,
+        &NoProgress,
+        &Cancel::new(),
+    )
+    .await
+    .map_err(failed)?;
+    let evaluation = warrant_app::evaluate(&state.store, settings.rules(), now, &NoProgress)
+        .await
+        .map_err(failed)?;
+    warrant_app::save(&state.store, &evaluation, now, &NoProgress)
+        .await
+        .map_err(failed)?;
+    Ok(serde_json::json!({
+        "files": uploaded.files,
+        "identities_imported": uploaded.import.n_records,
+        "inputs": uploaded.import.inputs,
+        "notes": uploaded.import.notes,
+        "skipped": uploaded.skipped,
+        "assessed": true,
+    }))
+}
+
+/// One job's status.
+#[utoipa::path(get, path = "/api/v1/jobs/{id}", tag = "imports",
+    params(("id" = String, Path, description = "The job's id")),
+    responses(
+        (status = 200, description = "The job", body = JobDto),
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such job (or forgotten after a restart)", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn get_job(
+    State(state): State<Arc<ServerState>>,
+    id: Result<Path<String>, axum::extract::rejection::PathRejection>,
+) -> Result<Json<JobDto>, ApiError> {
+    let Path(id) = id?;
+    state
+        .jobs
+        .get(&id)
+        .map(Json)
+        .ok_or_else(|| ApiError::not_found(format!("no job has the id `{id}`")))
+}
+
+/// The latest jobs, newest first.
+#[utoipa::path(get, path = "/api/v1/jobs", tag = "imports",
+    responses(
+        (status = 200, description = "Jobs", body = Vec<JobDto>),
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn list_jobs(State(state): State<Arc<ServerState>>) -> Json<Vec<JobDto>> {
+    Json(state.jobs.list())
+}

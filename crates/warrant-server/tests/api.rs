@@ -1,0 +1,436 @@
+#![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
+#![allow(
+    clippy::disallowed_methods,
+    reason = "tests read their own fixtures and outputs"
+)]
+#![allow(clippy::indexing_slicing, reason = "tests index their own data")]
+//! The REST API over the assessed demo organisation: listings, filters, pagination, one
+//! identity, accepting findings, problem documents, probes, metrics and the OpenAPI document.
+
+mod common;
+
+use std::collections::BTreeSet;
+
+use common::{demo_server, segment};
+
+#[tokio::test]
+async fn probes_and_metrics_answer() {
+    let demo = demo_server().await;
+    assert_eq!(demo.get("/healthz").await.status, 200);
+    assert_eq!(demo.get("/readyz").await.status, 200);
+    demo.get("/api/v1/identities?limit=1").await;
+    let metrics = demo.get("/metrics").await;
+    assert_eq!(metrics.status, 200);
+    let text = metrics.text();
+    assert!(text.contains("warrant_identities 72"), "{text}");
+    assert!(
+        text.contains("warrant_open_findings{severity=\"critical\"}"),
+        "{text}"
+    );
+    assert!(
+        text.contains("warrant_http_request_duration_seconds_bucket{")
+            && text.contains("route=\"/api/v1/identities\""),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn identities_page_through_every_match_once_riskiest_first() {
+    let demo = demo_server().await;
+    let mut seen = Vec::new();
+    let mut risks = Vec::new();
+    let mut uri = "/api/v1/identities?limit=20".to_string();
+    let mut pages = 0;
+    loop {
+        let answer = demo.get(&uri).await;
+        assert_eq!(answer.status, 200, "{}", answer.text());
+        let page = answer.json();
+        assert_eq!(page["matched"], 72);
+        assert_eq!(page["basis"]["source"], "saved");
+        for item in page["items"].as_array().unwrap() {
+            seen.push(item["id"].as_str().unwrap().to_string());
+            risks.push(item["risk"].as_f64().unwrap());
+        }
+        pages += 1;
+        match page["next"].as_str() {
+            Some(next) => uri = format!("/api/v1/identities?limit=20&after={next}"),
+            None => break,
+        }
+    }
+    assert_eq!(pages, 4);
+    assert_eq!(seen.len(), 72);
+    assert_eq!(
+        seen.iter().collect::<BTreeSet<_>>().len(),
+        72,
+        "an identity repeated"
+    );
+    assert!(
+        risks.windows(2).all(|w| w[0] >= w[1]),
+        "not riskiest first: {risks:?}"
+    );
+}
+
+#[tokio::test]
+async fn identities_filter_search_and_sort() {
+    let demo = demo_server().await;
+    let aws = demo
+        .get("/api/v1/identities?provider=aws&limit=1000")
+        .await
+        .json();
+    let items = aws["items"].as_array().unwrap();
+    assert!(!items.is_empty() && items.len() < 72);
+    assert!(items.iter().all(|i| i["provider"] == "aws"));
+
+    let unowned = demo
+        .get("/api/v1/identities?no_owner=true&limit=1000")
+        .await
+        .json();
+    assert_eq!(unowned["matched"], 13);
+
+    let first = &items[0];
+    let name = first["name"].as_str().unwrap();
+    let found = demo
+        .get(&format!(
+            "/api/v1/identities?q={}",
+            segment(&name.to_uppercase())
+        ))
+        .await
+        .json();
+    assert!(
+        found["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["id"] == first["id"]),
+        "search is case-insensitive"
+    );
+
+    let by_name = demo
+        .get("/api/v1/identities?sort=name&limit=1000")
+        .await
+        .json();
+    let names: Vec<String> = by_name["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["name"].as_str().unwrap().to_ascii_lowercase())
+        .collect();
+    let mut sorted = names.clone();
+    sorted.sort();
+    assert_eq!(names, sorted);
+
+    // An HTML form sends its untouched fields empty: they filter nothing.
+    let form = demo
+        .get("/api/v1/identities?q=&kind=&provider=aws&status=&owner=&min_risk=&max_risk=&sort=&no_owner=&limit=1000")
+        .await;
+    assert_eq!(form.status, 200, "{}", form.text());
+    assert_eq!(form.json()["matched"], aws["matched"]);
+
+    let risky = demo
+        .get("/api/v1/identities?min_risk=50&max_risk=80&limit=1000")
+        .await
+        .json();
+    assert!(risky["items"].as_array().unwrap().iter().all(|i| {
+        let r = i["risk"].as_f64().unwrap();
+        (50.0..=80.0).contains(&r)
+    }));
+}
+
+#[tokio::test]
+async fn bad_input_is_a_problem_document_without_internals() {
+    let demo = demo_server().await;
+    for uri in [
+        "/api/v1/identities?provider=nowhere",
+        "/api/v1/identities?limit=0",
+        "/api/v1/identities?limit=100000",
+        "/api/v1/identities?min_risk=250",
+        "/api/v1/identities?sort=colour",
+        "/api/v1/identities?after=not-a-cursor",
+        "/api/v1/identities?limit=ten",
+        "/api/v1/findings?severity=apocalyptic",
+        "/api/v1/findings?after=00",
+        "/api/v1/alerts?severity=meh",
+    ] {
+        let answer = demo.get(uri).await;
+        assert_eq!(answer.status, 400, "{uri}: {}", answer.text());
+        assert_eq!(answer.content_type, "application/problem+json", "{uri}");
+        let problem = answer.json();
+        assert_eq!(problem["status"], 400);
+        assert_eq!(problem["title"], "Bad Request");
+        let detail = problem["detail"].as_str().unwrap();
+        assert!(
+            !detail.contains("SELECT") && !detail.contains("sqlite"),
+            "{detail}"
+        );
+    }
+    let missing = demo.get("/api/v1/nothing-here").await;
+    assert_eq!(missing.status, 404);
+    assert_eq!(missing.content_type, "application/problem+json");
+}
+
+#[tokio::test]
+async fn one_identity_with_its_graph_risk_and_findings() {
+    let demo = demo_server().await;
+    let list = demo.get("/api/v1/identities?limit=1").await.json();
+    let riskiest = list["items"][0]["id"].as_str().unwrap().to_string();
+    let answer = demo
+        .get(&format!("/api/v1/identities/{}", segment(&riskiest)))
+        .await;
+    assert_eq!(answer.status, 200, "{}", answer.text());
+    let detail = answer.json();
+    assert_eq!(detail["identity"]["id"], riskiest.as_str());
+    assert!(!detail["findings"].as_array().unwrap().is_empty());
+    assert!(!detail["risk"]["components"].as_array().unwrap().is_empty());
+    assert!(detail["risk"]["score"].as_f64().unwrap() > 0.0);
+    // Credentials carry fingerprints and previews only.
+    for c in detail["credentials"].as_array().unwrap() {
+        assert!(c.get("secret").is_none());
+    }
+    let unknown = demo
+        .get("/api/v1/identities/no-such-identity-anywhere")
+        .await;
+    assert_eq!(unknown.status, 404, "{}", unknown.text());
+    assert_eq!(unknown.content_type, "application/problem+json");
+}
+
+#[tokio::test]
+async fn findings_page_accept_with_a_reason_and_reopen() {
+    let demo = demo_server().await;
+    let all = demo.get("/api/v1/findings?limit=1000").await.json();
+    let total = all["matched"].as_u64().unwrap();
+    assert_eq!(all["items"].as_array().unwrap().len() as u64, total);
+    assert!(total >= 50);
+
+    // Pages of 10 give the same findings in the same order.
+    let mut paged = Vec::new();
+    let mut uri = "/api/v1/findings?limit=10".to_string();
+    loop {
+        let page = demo.get(&uri).await.json();
+        paged.extend(
+            page["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|f| f["id"].clone()),
+        );
+        match page["next"].as_str() {
+            Some(next) => uri = format!("/api/v1/findings?limit=10&after={next}"),
+            None => break,
+        }
+    }
+    let ids: Vec<_> = all["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["id"].clone())
+        .collect();
+    assert_eq!(paged, ids);
+
+    let critical = demo
+        .get("/api/v1/findings?severity=critical&limit=1000")
+        .await
+        .json();
+    assert!(
+        critical["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f["severity"] == "critical")
+    );
+
+    let id = ids[0].as_str().unwrap().to_string();
+    let no_reason = demo
+        .post(
+            &format!("/api/v1/findings/{}/accept", segment(&id)),
+            serde_json::json!({"reason": "  "}),
+        )
+        .await;
+    assert_eq!(no_reason.status, 400);
+    let malformed = demo
+        .post(
+            &format!("/api/v1/findings/{}/accept", segment(&id)),
+            serde_json::json!({"because": "x"}),
+        )
+        .await;
+    assert_eq!(malformed.status, 422);
+    assert_eq!(malformed.content_type, "application/problem+json");
+
+    let accepted = demo
+        .post(
+            &format!("/api/v1/findings/{}/accept", segment(&id)),
+            serde_json::json!({"reason": "break-glass role, reviewed quarterly"}),
+        )
+        .await;
+    assert_eq!(accepted.status, 204, "{}", accepted.text());
+    let after = demo.get("/api/v1/findings?limit=1000").await.json();
+    assert_eq!(after["matched"].as_u64().unwrap(), total - 1);
+    assert!(
+        !after["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["id"] == id.as_str())
+    );
+
+    let reopened = demo
+        .post(
+            &format!("/api/v1/findings/{}/reopen", segment(&id)),
+            serde_json::json!({}),
+        )
+        .await;
+    assert_eq!(reopened.status, 204);
+    let again = demo.get("/api/v1/findings?limit=1000").await.json();
+    assert_eq!(again["matched"].as_u64().unwrap(), total);
+}
+
+#[tokio::test]
+async fn the_openapi_document_describes_every_api_route() {
+    let demo = demo_server().await;
+    let answer = demo.get("/api/v1/openapi.json").await;
+    assert_eq!(answer.status, 200);
+    let doc = answer.json();
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
+    let documented: BTreeSet<(String, String)> = doc["paths"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .flat_map(|(path, item)| {
+            item.as_object()
+                .unwrap()
+                .keys()
+                .map(move |method| (method.to_uppercase(), path.clone()))
+        })
+        .collect();
+    let routed: BTreeSet<(String, String)> = warrant_server::API_ROUTES
+        .iter()
+        .filter(|r| r.documented)
+        .map(|r| (r.method.to_string(), r.path.to_string()))
+        .collect();
+    assert_eq!(documented, routed);
+}
+
+/// Polls a job until it ends.
+async fn finished_job(demo: &common::Demo, location: &str) -> serde_json::Value {
+    for _ in 0..600 {
+        let job = demo.get(location).await.json();
+        if job["state"] != "running" {
+            return job;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("the job at {location} did not finish");
+}
+
+async fn upload(demo: &common::Demo, name: &str, bytes: Vec<u8>) -> common::Answer {
+    common::send(
+        &demo.state,
+        axum::http::Request::post(format!("/api/v1/imports?name={}", segment(name)))
+            .header(
+                "authorization",
+                format!("Bearer {}", demo.token(warrant_app::accounts::Role::Admin)),
+            )
+            .header("content-type", "application/octet-stream")
+            .body(axum::body::Body::from(bytes))
+            .unwrap(),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn an_uploaded_export_is_imported_by_a_job_and_assessed() {
+    let demo = demo_server().await;
+    let file = common::demo_org().join("github/orgs_acme-analytics_installations.json");
+    let answer = upload(
+        &demo,
+        "orgs_acme-analytics_installations.json",
+        std::fs::read(&file).unwrap(),
+    )
+    .await;
+    assert_eq!(answer.status, 202, "{}", answer.text());
+    let location = answer.headers["location"].to_str().unwrap().to_string();
+    assert!(location.starts_with("/api/v1/jobs/"));
+    let job = finished_job(&demo, &location).await;
+    assert_eq!(job["state"], "succeeded", "{job}");
+    assert_eq!(job["kind"], "import");
+    assert_eq!(job["requested_by"], "admin@example.org");
+    let result = &job["result"];
+    assert_eq!(result["files"], 1);
+    assert_eq!(result["assessed"], true);
+    let inputs = result["inputs"].as_array().unwrap();
+    assert!(
+        inputs.iter().all(|i| i["path"]
+            .as_str()
+            .unwrap()
+            .starts_with("orgs_acme-analytics_installations.json!")),
+        "{inputs:?}"
+    );
+    assert!(
+        inputs.iter().any(|i| i["records"].as_u64().unwrap() > 0),
+        "{inputs:?}"
+    );
+    // Listed, and the listings still answer from a saved (current) assessment.
+    let jobs = demo.get("/api/v1/jobs").await.json();
+    assert_eq!(jobs[0]["id"], job["id"]);
+    let page = demo.get("/api/v1/identities?limit=1").await.json();
+    assert_eq!(page["basis"]["source"], "saved");
+    let metrics = demo.get("/metrics").await.text();
+    assert!(
+        metrics.contains(
+            "warrant_job_duration_seconds_count{kind=\"import\",outcome=\"succeeded\"} 1"
+        ),
+        "{metrics}"
+    );
+}
+
+#[tokio::test]
+async fn an_uploaded_archive_is_unpacked_inside_its_directory_only() {
+    let demo = demo_server().await;
+    let work = tempfile::tempdir().unwrap();
+    let archive = work.path().join("aws-dev.tar.gz");
+    // One member named to climb out of wherever it is unpacked.
+    let status = std::process::Command::new("tar")
+        .arg("-czPf")
+        .arg(&archive)
+        .arg("-C")
+        .arg(common::demo_org().join("aws"))
+        .arg("--transform=s,^dev/credential-report.csv,../../escaped/credential-report.csv,")
+        .arg("dev")
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let answer = upload(&demo, "aws-dev.tar.gz", std::fs::read(&archive).unwrap()).await;
+    assert_eq!(answer.status, 202, "{}", answer.text());
+    let job = finished_job(&demo, answer.headers["location"].to_str().unwrap()).await;
+    assert_eq!(job["state"], "succeeded", "{job}");
+    let inputs = job["result"]["inputs"].as_array().unwrap();
+    assert!(inputs.len() >= 2, "{inputs:?}");
+    for input in inputs {
+        let path = input["path"].as_str().unwrap();
+        assert!(
+            path.starts_with("aws-dev.tar.gz!") && !path.contains(".."),
+            "{path}"
+        );
+    }
+    assert!(inputs.iter().any(|i| {
+        i["path"]
+            .as_str()
+            .unwrap()
+            .ends_with("escaped/credential-report.csv")
+    }));
+
+    let empty = upload(&demo, "nothing.json", Vec::new()).await;
+    assert_eq!(empty.status, 400);
+    let garbage = upload(
+        &demo,
+        "garbage.tar.gz",
+        vec![0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3, 1, 2, 3],
+    )
+    .await;
+    assert_eq!(garbage.status, 202);
+    let failed = finished_job(&demo, garbage.headers["location"].to_str().unwrap()).await;
+    assert_eq!(failed["state"], "failed", "{failed}");
+    assert!(
+        failed["error"].as_str().unwrap().contains("garbage.tar.gz"),
+        "{failed}"
+    );
+}

@@ -1,0 +1,286 @@
+//! What the server tests share: the demo organisation assessed into a fresh store, and a way to
+//! send a request to the router without a socket.
+
+#![allow(dead_code, reason = "each test binary uses part of it")]
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{Request, Response};
+use chrono::TimeZone;
+use http_body_util::BodyExt;
+use tower::ServiceExt;
+use warrant_app::accounts::{self, Role};
+use warrant_app::{ActivityConfig, Cancel, ImportConfig, NoProgress, PostureConfig, Settings};
+use warrant_core::{Fingerprinter, FixedClock, Timestamp};
+use warrant_server::{ServerConfig, ServerState};
+use warrant_store::Store;
+
+pub fn demo_org() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples/demo-org")
+}
+
+/// The demo organisation's assessment date.
+pub fn now() -> Timestamp {
+    chrono::Utc.with_ymd_and_hms(2026, 11, 1, 0, 0, 0).unwrap()
+}
+
+/// A server over the demo organisation, with one user and API token per role.
+pub struct Demo {
+    pub state: Arc<ServerState>,
+    pub tokens: BTreeMap<Role, String>,
+}
+
+/// Every role's user's password.
+pub const PASSWORD: &str = "correct horse battery staple";
+
+pub async fn demo_server() -> Demo {
+    let state = demo_state().await;
+    let mut tokens = BTreeMap::new();
+    for role in Role::ALL {
+        let username = format!("{role}@example.org");
+        accounts::add_user(&state.store, &username, None, role, Some(PASSWORD), now())
+            .await
+            .unwrap();
+        let (token, _) = accounts::create_token(
+            &state.store,
+            &username,
+            "tests",
+            role,
+            now() + chrono::Duration::days(30),
+            now(),
+        )
+        .await
+        .unwrap();
+        tokens.insert(role, token);
+    }
+    Demo { state, tokens }
+}
+
+impl Demo {
+    pub fn token(&self, role: Role) -> &str {
+        &self.tokens[&role]
+    }
+
+    /// `GET uri` as an admin.
+    pub async fn get(&self, uri: &str) -> Answer {
+        self.get_as(Role::Admin, uri).await
+    }
+
+    pub async fn get_as(&self, role: Role, uri: &str) -> Answer {
+        send(
+            &self.state,
+            Request::get(uri)
+                .header("authorization", format!("Bearer {}", self.token(role)))
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+    }
+
+    /// `POST uri` with a JSON body, as an admin.
+    pub async fn post(&self, uri: &str, body: serde_json::Value) -> Answer {
+        self.post_as(Role::Admin, uri, body).await
+    }
+
+    pub async fn post_as(&self, role: Role, uri: &str, body: serde_json::Value) -> Answer {
+        send(
+            &self.state,
+            Request::post(uri)
+                .header("authorization", format!("Bearer {}", self.token(role)))
+                .header("content-type", "application/json")
+                .body(Body::from(body.to_string()))
+                .unwrap(),
+        )
+        .await
+    }
+}
+
+/// A server over a store holding the demo organisation, assessed and saved as `assess` does.
+pub async fn demo_state() -> Arc<ServerState> {
+    let store = Store::open_url("sqlite::memory:").await.unwrap();
+    let (import, posture, activity) = (
+        ImportConfig::default(),
+        PostureConfig::default(),
+        ActivityConfig::default(),
+    );
+    let settings = Settings {
+        import: &import,
+        posture: &posture,
+        activity: &activity,
+        governance: None,
+    };
+    warrant_app::assess(
+        &store,
+        settings,
+        &Fingerprinter::new(b"warrant-server-test-key"),
+        &[demo_org()],
+        now(),
+        &NoProgress,
+        &Cancel::new(),
+    )
+    .await
+    .unwrap();
+    Arc::new(ServerState::new(
+        store,
+        ServerConfig {
+            import,
+            posture,
+            activity,
+            governance: None,
+            fingerprinter: Fingerprinter::new(b"warrant-server-test-key"),
+        },
+        Arc::new(FixedClock(now())),
+    ))
+}
+
+pub struct Answer {
+    pub status: u16,
+    pub content_type: String,
+    pub headers: axum::http::HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl Answer {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+}
+
+pub async fn send(state: &Arc<ServerState>, request: Request<Body>) -> Answer {
+    let response: Response<Body> = warrant_server::router(state.clone())
+        .oneshot(request)
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let content_type = headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .unwrap()
+        .to_bytes()
+        .to_vec();
+    Answer {
+        status,
+        content_type,
+        headers,
+        body,
+    }
+}
+
+pub async fn get(state: &Arc<ServerState>, uri: &str) -> Answer {
+    send(state, Request::get(uri).body(Body::empty()).unwrap()).await
+}
+
+pub async fn post_json(state: &Arc<ServerState>, uri: &str, body: serde_json::Value) -> Answer {
+    send(
+        state,
+        Request::post(uri)
+            .header("content-type", "application/json")
+            .body(Body::from(body.to_string()))
+            .unwrap(),
+    )
+    .await
+}
+
+/// `text` percent-encoded as one path segment.
+pub fn segment(text: &str) -> String {
+    text.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+/// The server listening on a free loopback port (for tests that drive it from outside the
+/// process: a browser, a fuzzer); it shuts down when this is stopped or dropped.
+pub struct Listening {
+    /// `http://127.0.0.1:PORT`, without a trailing slash.
+    pub base: String,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+}
+
+/// Serves `state` on `127.0.0.1:0` from a spawned task.
+pub async fn listen(state: Arc<ServerState>) -> Listening {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(warrant_server::serve(listener, state, async {
+        let _ = stopped.await;
+    }));
+    Listening {
+        base,
+        stop: Some(stop),
+        task: Some(task),
+    }
+}
+
+impl Listening {
+    /// `path` on this server.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// Shuts the server down and waits for it; fails the test if serving failed.
+    pub async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            task.await.unwrap().unwrap();
+        }
+    }
+}
+
+impl Drop for Listening {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+/// The first of `names` found on `PATH` (or given as an absolute path), for a test that runs an
+/// outside program. When none is there the test skips with a message, except under CI (`CI`
+/// set), where a missing program is a failure, as for PostgreSQL (`scripts/test` installs it).
+pub fn required_program(names: &[&str], what: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let found = names.iter().find_map(|name| {
+        let name = std::path::Path::new(name);
+        if name.is_absolute() {
+            return name.is_file().then(|| name.to_path_buf());
+        }
+        std::env::split_paths(&path)
+            .map(|dir| dir.join(name))
+            .find(|candidate| candidate.is_file())
+    });
+    if found.is_none() {
+        let message = format!(
+            "{what} is not installed ({} not on PATH; scripts/test installs it)",
+            names.join(", ")
+        );
+        if std::env::var_os("CI").is_some() {
+            panic!("{message}: it is required under CI");
+        }
+        eprintln!("SKIPPED: {message}");
+    }
+    found
+}

@@ -1,0 +1,230 @@
+#![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
+#![allow(
+    clippy::disallowed_methods,
+    reason = "tests read their own fixtures and outputs"
+)]
+#![allow(clippy::indexing_slicing, reason = "tests index their own data")]
+//! The console's pages as HTML: what they show, that they are escaped and carry no inline
+//! script or style, the security headers, and that no secret of the demo organisation reaches
+//! any page or API response.
+
+mod common;
+
+use common::{Demo, demo_server, segment};
+use warrant_app::accounts::Role;
+
+/// Secret values the demo organisation's files hold in plaintext (a Kubernetes secret and an
+/// MCP client configuration's token): stored only as fingerprints, so never shown.
+const DEMO_SECRETS: &[&str] = &[
+    "ghp_7RyCUgVBYwOxqKk1rqiC0CWbYOjVcl6V7RyC",
+    "bm90LWEtcmVhbC1wYXNzd29yZA==",
+    "not-a-real-password",
+];
+
+fn assert_clean_html(uri: &str, html: &str) {
+    let lower = html.to_ascii_lowercase();
+    // Every script comes from a file; no attribute runs code or sets a style.
+    for (at, _) in lower.match_indices("<script") {
+        let tag_end = lower[at..].find('>').map_or(lower.len(), |e| at + e);
+        assert!(lower[at..tag_end].contains(" src="), "{uri}: inline script");
+    }
+    for forbidden in [
+        " style=",
+        " onclick=",
+        " onload=",
+        " onerror=",
+        "javascript:",
+    ] {
+        assert!(!lower.contains(forbidden), "{uri}: contains {forbidden}");
+    }
+}
+
+async fn page(demo: &Demo, uri: &str) -> String {
+    let answer = demo.get(uri).await;
+    assert_eq!(answer.status, 200, "{uri}: {}", answer.text());
+    assert!(answer.content_type.starts_with("text/html"), "{uri}");
+    let csp = answer.headers["content-security-policy"].to_str().unwrap();
+    assert!(
+        csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"),
+        "{csp}"
+    );
+    assert_eq!(answer.headers["x-content-type-options"], "nosniff");
+    assert_eq!(answer.headers["x-frame-options"], "DENY");
+    let html = answer.text();
+    assert_clean_html(uri, &html);
+    html
+}
+
+#[tokio::test]
+async fn overview_shows_the_aggregates_as_charts() {
+    let demo = demo_server().await;
+    let html = page(&demo, "/").await;
+    assert!(html.contains("<svg class=\"chart\""), "no chart");
+    assert!(html.contains("Riskiest identities"));
+    assert!(html.contains(">72<"), "identity count");
+    assert!(html.contains("NHI"), "OWASP chart");
+    assert!(
+        html.contains("class=\"trend-point\""),
+        "trend of the saved assessments"
+    );
+}
+
+#[tokio::test]
+async fn inventory_filters_paginates_and_exports_the_view() {
+    let demo = demo_server().await;
+    let html = page(&demo, "/inventory?provider=aws&limit=5").await;
+    assert!(html.contains("identities match"));
+    assert!(html.contains("rel=\"next\""), "no next page link");
+    assert_eq!(
+        html.matches("<tr>").count(),
+        1 + 5,
+        "header row and five identities"
+    );
+    let csv = demo.get("/inventory.csv?provider=aws").await;
+    assert_eq!(csv.status, 200);
+    assert!(csv.content_type.starts_with("text/csv"));
+    let text = csv.text();
+    let rows = text.lines().count() - 1;
+    let api = demo
+        .get("/api/v1/identities?provider=aws&limit=1")
+        .await
+        .json();
+    assert_eq!(
+        rows as u64,
+        api["matched"].as_u64().unwrap(),
+        "the CSV has every match"
+    );
+    assert!(text.lines().skip(1).all(|l| l.contains(",aws,")));
+}
+
+#[tokio::test]
+async fn input_is_escaped_wherever_it_is_shown() {
+    let demo = demo_server().await;
+    let hostile = "<script>alert(1)</script>\"><img src=x>";
+    let html = page(
+        &demo,
+        &format!(
+            "/inventory?q={}&owner={}",
+            segment(hostile),
+            segment(hostile)
+        ),
+    )
+    .await;
+    assert!(
+        !html.contains("<script>alert(1)"),
+        "search reflected unescaped"
+    );
+    assert!(!html.contains("<img src=x>"));
+    assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+    let login = demo.get(&format!("/login?next={}", segment(hostile))).await;
+    assert!(!login.text().contains("<script>alert(1)"));
+}
+
+#[tokio::test]
+async fn an_identity_page_draws_its_blast_radius_graph() {
+    let demo = demo_server().await;
+    let list = demo.get("/api/v1/identities?limit=1").await.json();
+    let id = list["items"][0]["id"].as_str().unwrap().to_string();
+    let html = page(&demo, &format!("/identities/{}", segment(&id))).await;
+    assert!(html.contains("<svg class=\"graph\""), "no graph");
+    assert!(html.contains("Why this risk"));
+    assert!(html.contains("Timeline"));
+    // An admin can accept findings from the page; a viewer sees no such form.
+    assert!(html.contains("hx-post=\"/findings/"));
+    let as_viewer = demo
+        .get_as(Role::Viewer, &format!("/identities/{}", segment(&id)))
+        .await;
+    assert!(!as_viewer.text().contains("hx-post=\"/findings/"));
+}
+
+#[tokio::test]
+async fn no_secret_reaches_any_page_or_response() {
+    let demo = demo_server().await;
+    let mut bodies = Vec::new();
+    for uri in [
+        "/",
+        "/inventory?limit=1000",
+        "/findings?limit=1000",
+        "/alerts",
+        "/inventory.csv",
+        "/secrets?limit=1000",
+        "/api/v1/secrets?limit=1000",
+        "/api/v1/identities?limit=1000",
+        "/api/v1/findings?limit=1000",
+        "/api/v1/alerts?all=true",
+    ] {
+        bodies.push((uri.to_string(), demo.get(uri).await.text()));
+    }
+    let all = demo.get("/api/v1/identities?limit=1000").await.json();
+    for item in all["items"].as_array().unwrap() {
+        let id = segment(item["id"].as_str().unwrap());
+        for uri in [
+            format!("/api/v1/identities/{id}"),
+            format!("/identities/{id}"),
+        ] {
+            let answer = demo.get(&uri).await;
+            assert_eq!(answer.status, 200, "{uri}");
+            bodies.push((uri, answer.text()));
+        }
+    }
+    for (uri, body) in &bodies {
+        for secret in DEMO_SECRETS {
+            assert!(!body.contains(secret), "{uri} shows a secret");
+        }
+    }
+}
+
+/// A leaked key pair of a demo identity (its key id is in the demo's credential report).
+const LEAKED_SECRET: &str = "q8Vd2LrN7xKp4ZtWm9BsYc3HfJ6gE1uA5oRiTnXe";
+
+#[tokio::test]
+async fn secrets_show_where_each_leak_is_and_what_it_unlocks() {
+    let demo = demo_server().await;
+    let file = format!(
+        "aws_access_key_id = AKIAZP6WDFRWPBJ3NNUJ\naws_secret_access_key = {LEAKED_SECRET}\n"
+    );
+    let answer = common::send(
+        &demo.state,
+        axum::http::Request::post("/api/v1/imports?name=deploy.env")
+            .header(
+                "authorization",
+                format!("Bearer {}", demo.token(Role::Admin)),
+            )
+            .body(axum::body::Body::from(file))
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(answer.status, 202, "{}", answer.text());
+    let location = answer.headers["location"].to_str().unwrap().to_string();
+    for _ in 0..600 {
+        if demo.get(&location).await.json()["state"] != "running" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let job = demo.get(&location).await;
+    assert_eq!(job.json()["state"], "succeeded", "{}", job.text());
+    assert!(!job.text().contains(LEAKED_SECRET));
+
+    let api = demo.get("/api/v1/secrets?limit=2").await.json();
+    let total = api["total"].as_u64().unwrap();
+    assert!(total > 0, "the demo organisation has leaks");
+    let items = api["items"].as_array().unwrap();
+    assert!(
+        items
+            .iter()
+            .all(|s| s["fingerprint"].as_str().unwrap().starts_with("fp1:"))
+    );
+    assert!(
+        items.iter().any(|s| s["identity"].is_string()),
+        "linked leaks come first"
+    );
+    if total > 2 {
+        assert!(api["next"].is_string());
+    }
+    let html = page(&demo, "/secrets").await;
+    assert!(html.contains("Leaked secrets") && html.contains("fp1:"));
+    assert!(!html.contains(LEAKED_SECRET) && !api.to_string().contains(LEAKED_SECRET));
+    let bad = demo.get("/api/v1/secrets?after=nope").await;
+    assert_eq!(bad.status, 400);
+}
