@@ -830,7 +830,7 @@ pub async fn decide(
             Ok(view) => plan = Some(view),
             // The request cannot be carried out (another provider, no key, no recorded use):
             // the decision stands, and says why no plan was written.
-            Err(AppError::Invalid(why)) => plan_error = Some(why),
+            Err(AppError::Invalid(why) | AppError::NotFound(why)) => plan_error = Some(why),
             Err(other) => return Err(other),
         }
     }

@@ -126,7 +126,7 @@ async fn assess_finds_what_the_demo_organisation_plants_and_the_queries_agree() 
         &NoProgress,
     )
     .await;
-    assert!(matches!(missing, Err(AppError::Invalid(_))));
+    assert!(matches!(missing, Err(AppError::NotFound(_))));
 
     let rightsized = query::rightsize(
         &store,
