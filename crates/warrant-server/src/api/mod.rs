@@ -20,6 +20,7 @@ use warrant_core::{
 };
 use warrant_store::FindingStatus;
 
+use crate::auth::Caller;
 use crate::error::{ApiError, Problem};
 use crate::state::ServerState;
 use dto::{
@@ -330,23 +331,32 @@ pub struct AcceptRequest {
     ))]
 pub async fn accept_finding(
     State(state): Shared,
+    caller: Option<axum::Extension<Caller>>,
     id: Result<Path<String>, axum::extract::rejection::PathRejection>,
     body: Result<Json<AcceptRequest>, axum::extract::rejection::JsonRejection>,
 ) -> Result<StatusCode, ApiError> {
     let Path(id) = id?;
     let Json(body) = body?;
-    accept(&state, &id, &body.reason).await?;
+    accept(&state, caller.as_ref().map(|c| &c.0), &id, &body.reason).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-pub async fn accept(state: &ServerState, id: &str, reason: &str) -> Result<(), ApiError> {
+/// Accepts finding `id` for `reason`; the note kept with it names who accepted it.
+pub async fn accept(
+    state: &ServerState,
+    caller: Option<&Caller>,
+    id: &str,
+    reason: &str,
+) -> Result<(), ApiError> {
     let reason = reason.trim();
     if reason.is_empty() {
         return Err(ApiError::bad_request(
             "a reason is required to accept a finding",
         ));
     }
-    query::set_finding_status(&state.store, id, FindingStatus::Accepted, Some(reason)).await?;
+    let by = caller.map_or("an unknown caller", |c| c.principal.username.as_str());
+    let note = format!("{reason} (accepted by {by})");
+    query::set_finding_status(&state.store, id, FindingStatus::Accepted, Some(&note)).await?;
     Ok(())
 }
 

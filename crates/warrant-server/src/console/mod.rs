@@ -780,7 +780,7 @@ pub async fn accept(
     Path(id): Path<String>,
     Form(form): Form<AcceptForm>,
 ) -> Response {
-    match api::accept(&state, &id, &form.reason).await {
+    match api::accept(&state, caller(&who), &id, &form.reason).await {
         Ok(()) => Html(
             html! {
                 tr class="accepted" { td colspan="6" { "Accepted: " (form.reason.trim()) } }
