@@ -1055,6 +1055,15 @@ pub fn resolve<'a>(identities: &'a [(String, String)], wanted: &str) -> Result<&
 
 /// Resolves a name a person typed (see [`resolve`]) against the store's current identities.
 pub async fn resolve_in(store: &Store, wanted: &str) -> Result<String, AppError> {
+    // An exact id (what the API and the console pass) is one index lookup; names and id
+    // suffixes need every identity's name.
+    if store
+        .has_identity(wanted)
+        .await
+        .context("looking up the identity")?
+    {
+        return Ok(wanted.to_string());
+    }
     let names = store
         .identity_names()
         .await

@@ -153,6 +153,16 @@ impl Store {
         .await
     }
 
+    /// Whether a current identity has exactly this id (one index lookup).
+    pub async fn has_identity(&self, id: &str) -> Result<bool, StoreError> {
+        let row = self
+            .query("SELECT 1 FROM identities WHERE key = ? AND removed_at IS NULL")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.is_some())
+    }
+
     /// How many current (not removed) identities the store holds.
     pub async fn count_identities(&self) -> Result<u64, StoreError> {
         let n: i64 = self
