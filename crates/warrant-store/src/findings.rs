@@ -805,6 +805,16 @@ impl Store {
         min_score: f64,
         max_score: f64,
     ) -> Result<u64, StoreError> {
+        let everything = min_score <= 0.0 && max_score >= 100.0;
+        if everything
+            && let Some(n) = self
+                .scored_counts
+                .lock()
+                .ok()
+                .and_then(|c| c.get(&run.0).copied())
+        {
+            return Ok(n);
+        }
         let n: i64 = self
             .query("SELECT COUNT(*) FROM risks WHERE assessment = ? AND score >= ? AND score <= ?")
             .bind(run.0)
@@ -813,7 +823,11 @@ impl Store {
             .fetch_one(&self.pool)
             .await?
             .try_get(0)?;
-        Ok(u64::try_from(n).unwrap_or(0))
+        let n = u64::try_from(n).unwrap_or(0);
+        if everything && let Ok(mut counts) = self.scored_counts.lock() {
+            counts.insert(run.0, n);
+        }
+        Ok(n)
     }
 
     /// The risk `run` saved for one identity, if it scored it.

@@ -116,6 +116,10 @@ pub enum StoreError {
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    /// How many identities each saved run scored, once counted: a run's rows are written once,
+    /// in the transaction that saves it, so the count never changes (listings ask for it on
+    /// every page).
+    scored_counts: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<i64, u64>>>,
 }
 
 /// Applied to each new SQLite connection: WAL lets readers run beside the one writer,
@@ -263,7 +267,11 @@ impl Store {
         // On PostgreSQL the migrator holds an advisory lock, so processes starting together
         // apply each migration once.
         migrations::migrator(backend).await?.run(&pool).await?;
-        Ok(Store { pool, backend })
+        Ok(Store {
+            pool,
+            backend,
+            scored_counts: Default::default(),
+        })
     }
 
     /// The database this store lives in.

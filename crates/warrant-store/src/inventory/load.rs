@@ -374,23 +374,54 @@ impl Store {
             .await?;
         }
         // Edges into it carry its key in `identity`; edges out of it start their key with its
-        // id and the separator (see `prepare`), compared by characters on both backends.
+        // id and the separator (see `prepare`).
         let from = format!("{id}{}", super::prepare::KEY_SEP);
-        let n_chars = from.chars().count().to_string();
-        let trust =
-            format!("{current} AND (identity = ? OR substr(key, 1, CAST(? AS INTEGER)) = ?)");
-        for_each_row_bound(
-            conn,
-            backend,
-            &trust,
-            &[id, &n_chars, &from],
-            &TRUST_EDGES,
-            |key, data, _| {
-                inv.trust_edges.push(decode(TRUST_EDGES.name, &key, &data)?);
-                Ok(())
-            },
-        )
-        .await?;
+        let mut push_edge = |key: String, data: String| -> Result<(), StoreError> {
+            inv.trust_edges.push(decode(TRUST_EDGES.name, &key, &data)?);
+            Ok(())
+        };
+        match backend {
+            // SQLite compares keys byte by byte: the edges out are one range of the primary
+            // key (the separator is followed by the next character up), read through its
+            // index instead of a scan of every edge.
+            Backend::Sqlite => {
+                let upper = format!("{id}{}", '\u{20}');
+                let into = format!("{current} AND identity = ?");
+                let out = format!(
+                    "{current} AND key >= ? AND key < ? AND (identity IS NULL OR identity <> ?)"
+                );
+                for_each_row_bound(conn, backend, &into, &[id], &TRUST_EDGES, |k, d, _| {
+                    push_edge(k, d)
+                })
+                .await?;
+                for_each_row_bound(
+                    conn,
+                    backend,
+                    &out,
+                    &[&from, &upper, id],
+                    &TRUST_EDGES,
+                    |k, d, _| push_edge(k, d),
+                )
+                .await?;
+            }
+            // PostgreSQL orders text by the database's collation, which need not be byte
+            // order: the prefix is compared by characters.
+            Backend::Postgres => {
+                let n_chars = from.chars().count().to_string();
+                let trust = format!(
+                    "{current} AND (identity = ? OR substr(key, 1, CAST(? AS INTEGER)) = ?)"
+                );
+                for_each_row_bound(
+                    conn,
+                    backend,
+                    &trust,
+                    &[id, &n_chars, &from],
+                    &TRUST_EDGES,
+                    |k, d, _| push_edge(k, d),
+                )
+                .await?;
+            }
+        }
         for chunk in owners.chunks(dialect::MAX_BIND_PARAMS / 2) {
             let filter = format!(
                 "{current} AND key IN ({})",
