@@ -196,17 +196,9 @@ pub async fn post_json(state: &Arc<ServerState>, uri: &str, body: serde_json::Va
     .await
 }
 
-/// `text` percent-encoded as one path segment.
+/// `text` percent-encoded as one path segment (or query value).
 pub fn segment(text: &str) -> String {
-    text.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
+    warrant_server::console::encode(text)
 }
 
 /// The server listening on a free loopback port (for tests that drive it from outside the
