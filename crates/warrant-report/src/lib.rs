@@ -247,6 +247,16 @@ pub fn write_rules_csv(
 }
 
 /// Identities as CSV, one row at a time.
+/// Text from input as a CSV cell a spreadsheet shows instead of running: a leading `=`, `+`,
+/// `-`, `@`, tab or carriage return starts a formula, so such a value gets a `'` in front.
+fn spreadsheet_safe(text: &str) -> String {
+    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{text}")
+    } else {
+        text.to_string()
+    }
+}
+
 pub struct IdentitiesCsv<W: Write> {
     writer: csv::Writer<W>,
 }
@@ -276,14 +286,14 @@ impl<W: Write> IdentitiesCsv<W> {
 
     pub fn row(&mut self, i: &IdentityView) -> Result<(), ReportError> {
         self.writer.write_record([
-            i.id.clone(),
+            spreadsheet_safe(&i.id),
             i.kind.to_string(),
             i.provider.to_string(),
-            i.name.clone(),
-            i.account.clone().unwrap_or_default(),
+            spreadsheet_safe(&i.name),
+            spreadsheet_safe(i.account.as_deref().unwrap_or_default()),
             i.environment.to_string(),
             i.status.to_string(),
-            i.owners.join(";"),
+            spreadsheet_safe(&i.owners.join(";")),
             format!("{:.1}", i.risk),
             format!("{:.1}", i.blast_radius),
             format!("{:.1}", i.exposure),
@@ -425,6 +435,19 @@ pub(crate) mod fixtures {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn input_text_cannot_become_a_spreadsheet_formula() {
+        assert_eq!(
+            super::spreadsheet_safe("=HYPERLINK(\"x\")"),
+            "'=HYPERLINK(\"x\")"
+        );
+        assert_eq!(super::spreadsheet_safe("@sum"), "'@sum");
+        assert_eq!(
+            super::spreadsheet_safe("arn:aws:iam::1:role/a"),
+            "arn:aws:iam::1:role/a"
+        );
+    }
+
     use super::*;
 
     /// A streamed listing is byte for byte the pretty-printed array: 0, 1 and several items,

@@ -486,55 +486,44 @@ fn inventory_body(q: &IdentityQuery, p: &IdentityPageDto) -> Markup {
     }
 }
 
-/// `GET /inventory.csv`: every identity matching the filters (not only one page).
+/// `GET /inventory.csv`: every identity matching the filters, in the view's order (not only
+/// one page), written as `warrant inventory --format csv` writes it.
 pub async fn inventory_csv(
     State(state): Shared,
     who: Who,
     query: Result<Query<IdentityQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
-    let mut q = match query {
+    let q = match query {
         Ok(Query(q)) => q,
         Err(e) => return error_page(&who, e.into()),
     };
-    let mut out = String::from(
-        "id,name,kind,provider,account,environment,status,owners,risk,blast_radius,exposure,admin_equivalent,open_findings,last_used\n",
-    );
-    q.limit = Some(api::MAX_LIMIT);
-    q.after = None;
-    loop {
-        let p = match api::identity_page(&state, &q).await {
-            Ok(p) => p,
-            Err(e) => return error_page(&who, e),
-        };
-        for i in &p.items {
-            let row = [
-                i.id.clone(),
-                i.name.clone(),
-                i.kind.clone(),
-                i.provider.clone(),
-                i.account.clone().unwrap_or_default(),
-                i.environment.clone(),
-                i.status.clone(),
-                i.owners.join(" "),
-                format!("{:.1}", i.risk),
-                format!("{:.1}", i.blast_radius),
-                format!("{:.1}", i.exposure),
-                i.admin_equivalent.to_string(),
-                i.open_findings.to_string(),
-                i.last_used.map(|t| t.to_rfc3339()).unwrap_or_default(),
-            ];
-            out.push_str(
-                &row.iter()
-                    .map(|c| csv_field(c))
-                    .collect::<Vec<_>>()
-                    .join(","),
-            );
-            out.push('\n');
-        }
-        match p.next {
-            Some(next) => q.after = Some(next),
-            None => break,
-        }
+    let (filter, (sort, descending)) = match (q.filter(), q.order()) {
+        (Ok(f), Ok(o)) => (f, o),
+        (Err(e), _) | (_, Err(e)) => return error_page(&who, e),
+    };
+    let page = match query::identity_page(
+        &state.store,
+        state.rules(),
+        state.when(),
+        &filter,
+        sort,
+        descending,
+        None,
+        usize::MAX,
+        &NoProgress,
+    )
+    .await
+    {
+        Ok(p) => p,
+        Err(e) => return error_page(&who, e.into()),
+    };
+    let mut out = Vec::new();
+    let written = warrant_report::IdentitiesCsv::new(&mut out).and_then(|mut csv| {
+        page.items.iter().try_for_each(|v| csv.row(v))?;
+        csv.finish()
+    });
+    if written.is_err() {
+        return error_page(&who, ApiError::internal());
     }
     let mut response = out.into_response();
     let headers = response.headers_mut();
@@ -547,20 +536,6 @@ pub async fn inventory_csv(
         HeaderValue::from_static("attachment; filename=\"warrant-inventory.csv\""),
     );
     response
-}
-
-/// One CSV field: quoted when needed, and never a formula a spreadsheet would run.
-fn csv_field(text: &str) -> String {
-    let text = if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{text}")
-    } else {
-        text.to_string()
-    };
-    if text.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", text.replace('"', "\"\""))
-    } else {
-        text
-    }
 }
 
 // ---- One identity ----
