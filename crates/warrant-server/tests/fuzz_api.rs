@@ -46,6 +46,10 @@ async fn the_api_answers_as_its_openapi_document_says() {
         .args(["--max-examples", EXAMPLES_PER_OPERATION])
         .args(["--generation-database", "none"])
         .args(["--request-timeout", "10"])
+        // A generator health check, not a finding about the API: with some seeds, too many
+        // generated `{id}` path segments are dropped before sending (one CI run failed on it
+        // while every request sent passed); the checks above still judge every answer.
+        .arg("--suppress-health-check=filter_too_much")
         // One worker: schemathesis's generator (hypothesis) parses Python source with `ast`,
         // which CPython 3.11 does not do safely from two threads at once ("AST constructor
         // recursion depth mismatch", reported as a runtime error of the run).
