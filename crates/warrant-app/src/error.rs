@@ -59,6 +59,10 @@ pub enum AppError {
     /// What the request would create exists already (a user of that name).
     #[error("{0}")]
     Conflict(String),
+    /// The person acting may not do this (decide an item assigned to someone else, approve
+    /// their own plan): who they are is known, and the answer does not depend on retrying.
+    #[error("{0}")]
+    Forbidden(String),
     /// Sign-in refused: wrong credentials, a locked or disabled account, an unknown or expired
     /// session or token. The message never says whether the user exists.
     #[error("{0}")]

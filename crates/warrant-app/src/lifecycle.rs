@@ -7,10 +7,10 @@ use chrono::Duration;
 use serde::Serialize;
 use warrant_core::{ExceptionRef, Finding, Identity, Timestamp};
 use warrant_lifecycle::{
-    Exception, ExceptionState, GovernancePolicy, IdentityFacts, NewException, Thresholds,
+    Exception, ExceptionState, GovernancePolicy, IdentityFacts, Match, NewException, Thresholds,
 };
 use warrant_posture::{Governance, PostureConfig, ReviewRecord, TierRules};
-use warrant_store::{AuditEntry, ExceptionRow, LastReview, Store};
+use warrant_store::{AuditEntry, ExceptionRow, FindingFilter, FindingStatus, LastReview, Store};
 
 use crate::AppError;
 use crate::error::StoreContext;
@@ -62,6 +62,63 @@ pub async fn grant_exception(
         .grant_exception(&row, &exception.created_by, now)
         .await
         .context("recording the exception")?;
+    Ok(exception)
+}
+
+/// Accepts one finding's risk until `expires`, as `actor` who answers for it: grants an
+/// exception for that identity and rule (so later assessments keep it accepted until the
+/// exception ends, then reopen it) and marks the finding accepted under it at once.
+pub async fn accept_until(
+    store: &Store,
+    policy: &GovernancePolicy,
+    finding: &str,
+    reason: &str,
+    expires: Timestamp,
+    now: Timestamp,
+    actor: &str,
+) -> Result<Exception, AppError> {
+    let wanted = FindingFilter {
+        id: Some(finding.to_string()),
+        ..FindingFilter::default()
+    };
+    let Some(stored) = store
+        .findings(&wanted)
+        .await
+        .context("reading the finding")?
+        .into_iter()
+        .next()
+    else {
+        return Err(AppError::NotFound(format!(
+            "no finding has the id `{finding}`"
+        )));
+    };
+    if stored.status == FindingStatus::Resolved {
+        return Err(AppError::Invalid(format!(
+            "finding {finding} is resolved: there is no risk left to accept"
+        )));
+    }
+    let request = NewException {
+        matches: vec![Match {
+            identity: Some(stored.finding.identity.clone()),
+            rule: Some(stored.finding.rule),
+            tags: std::collections::BTreeMap::new(),
+        }],
+        reason: reason.to_string(),
+        owner: actor.to_string(),
+        expires,
+    };
+    let exception = grant_exception(store, policy, request, now, actor).await?;
+    let mut covered = stored.finding;
+    covered.exception = Some(ExceptionRef {
+        id: exception.id.clone(),
+        owner: exception.owner.clone(),
+        expires: exception.expires,
+        reason: exception.reason.clone(),
+    });
+    store
+        .apply_exceptions(std::slice::from_ref(&covered))
+        .await
+        .context("accepting the finding under its exception")?;
     Ok(exception)
 }
 

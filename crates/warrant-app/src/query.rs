@@ -490,6 +490,7 @@ impl FindingsFilter {
             min_severity: self.severity,
             rule: self.rule.map(|r| r.as_str().to_string()),
             owasp: self.owasp.map(|o| o.code().to_string()),
+            ..FindingFilter::default()
         }
     }
 }
@@ -983,7 +984,7 @@ pub async fn alerts(store: &Store, filter: &AlertsFilter) -> Result<Vec<StoredFi
         status: (!filter.all).then_some(FindingStatus::Open),
         min_severity: filter.severity,
         rule: filter.detection.clone(),
-        owasp: None,
+        ..FindingFilter::default()
     };
     store.findings(&query).await.context("loading alerts")
 }

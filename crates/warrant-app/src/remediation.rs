@@ -362,7 +362,7 @@ async fn find(store: &Store, wanted: &str) -> Result<PlanRow, AppError> {
         .context("loading plans")?;
     match rows.len() {
         1 => Ok(rows.remove(0)),
-        0 => Err(AppError::Invalid(format!(
+        0 => Err(AppError::NotFound(format!(
             "no plan `{wanted}` (try `warrant plan list`)"
         ))),
         n => Err(AppError::Invalid(format!(
@@ -463,7 +463,13 @@ pub async fn decide(
     };
     approvals
         .may_decide(&current.plan, current.status, by)
-        .map_err(|e| AppError::Invalid(e.to_string()))?;
+        .map_err(|e| match e {
+            // Four eyes: the requester is known and may never approve their own plan.
+            warrant_lifecycle::apply::ApprovalError::OwnApproval(_) => {
+                AppError::Forbidden(e.to_string())
+            }
+            other => AppError::Invalid(other.to_string()),
+        })?;
     if !approve && reason.is_none_or(|r| r.trim().is_empty()) {
         return Err(AppError::Invalid(
             "a rejection needs a reason (--reason)".into(),

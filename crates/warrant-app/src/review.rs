@@ -646,7 +646,7 @@ async fn campaign(store: &Store, name: &str) -> Result<CampaignRow, AppError> {
         .await
         .context("reading the review campaign")?
         .ok_or_else(|| {
-            AppError::Invalid(format!(
+            AppError::NotFound(format!(
                 "no review campaign `{}` (see `warrant review list`)",
                 name.trim()
             ))
@@ -744,7 +744,9 @@ async fn find_item(
             .review_item(&campaign.id, n)
             .await
             .context("reading the item")?
-            .ok_or_else(|| AppError::Invalid(format!("campaign {} has no item {n}", campaign.id)));
+            .ok_or_else(|| {
+                AppError::NotFound(format!("campaign {} has no item {n}", campaign.id))
+            });
     }
     let rows = store
         .review_items(&campaign.id)
@@ -756,7 +758,7 @@ async fn find_item(
         .collect();
     let id = crate::query::resolve(&names, wanted)
         .map_err(|_| {
-            AppError::Invalid(format!(
+            AppError::NotFound(format!(
                 "campaign {} has no item for `{wanted}` (give the item's number, see `warrant review show {}`)",
                 campaign.id, campaign.id
             ))
@@ -764,7 +766,7 @@ async fn find_item(
         .to_string();
     rows.into_iter()
         .find(|r| r.identity == id)
-        .ok_or_else(|| AppError::Invalid(format!("campaign {} has no item for {id}", campaign.id)))
+        .ok_or_else(|| AppError::NotFound(format!("campaign {} has no item for {id}", campaign.id)))
 }
 
 /// Records `actor`'s decision on an item at `now`. A decision other than `keep` writes a
@@ -805,7 +807,11 @@ pub async fn decide(
         latest: latest_verdict.zip(latest.map(|d| d.decided_by.as_str())),
         supersede: request.supersede,
     };
-    let authority = review::authorize(&context, &actor, now).map_err(invalid)?;
+    let authority = review::authorize(&context, &actor, now).map_err(|e| match e {
+        // Someone else's item: who is asking is known, and no retry changes the answer.
+        ReviewError::NotReviewer { .. } => AppError::Forbidden(e.to_string()),
+        other => invalid(other),
+    })?;
 
     let mut plan = None;
     let mut plan_error = None;

@@ -34,6 +34,12 @@ pub enum Action {
     Read,
     /// Accept a finding's risk or reopen it.
     TriageFindings,
+    /// Decide access-review items (the use case further checks the item is the caller's).
+    DecideReviews,
+    /// Approve or reject remediation plans (never one's own), grant and withdraw exceptions.
+    Approve,
+    /// Apply remediation plans to the provider, or roll them back.
+    ApplyPlans,
     /// Import exports into the inventory.
     Import,
     /// Manage the platform's users and tokens.
@@ -45,6 +51,8 @@ pub fn allows(role: Role, action: Action) -> bool {
     match action {
         Action::Public | Action::Read => true,
         Action::TriageFindings => matches!(role, Role::Reviewer | Role::Approver | Role::Admin),
+        Action::DecideReviews => role != Role::Viewer,
+        Action::Approve | Action::ApplyPlans => matches!(role, Role::Approver | Role::Admin),
         Action::Import | Action::Administer => role == Role::Admin,
     }
 }
@@ -95,6 +103,22 @@ pub const API_ROUTES: &[Route] = &[
     ),
     api("GET", "/api/v1/alerts", Action::Read),
     api("GET", "/api/v1/secrets", Action::Read),
+    api("GET", "/api/v1/reviews", Action::Read),
+    api("GET", "/api/v1/reviews/{name}", Action::Read),
+    api(
+        "POST",
+        "/api/v1/reviews/{name}/items/{item}/decision",
+        Action::DecideReviews,
+    ),
+    api("GET", "/api/v1/plans", Action::Read),
+    api("GET", "/api/v1/plans/{id}", Action::Read),
+    api("POST", "/api/v1/plans/{id}/approve", Action::Approve),
+    api("POST", "/api/v1/plans/{id}/reject", Action::Approve),
+    api("POST", "/api/v1/plans/{id}/apply", Action::ApplyPlans),
+    api("POST", "/api/v1/plans/{id}/rollback", Action::ApplyPlans),
+    api("GET", "/api/v1/exceptions", Action::Read),
+    api("POST", "/api/v1/exceptions", Action::Approve),
+    api("DELETE", "/api/v1/exceptions/{id}", Action::Approve),
     api("POST", "/api/v1/imports", Action::Import),
     api("GET", "/api/v1/jobs", Action::Read),
     api("GET", "/api/v1/jobs/{id}", Action::Read),
@@ -113,6 +137,17 @@ pub const API_ROUTES: &[Route] = &[
     other("POST", "/findings/{id}/accept", Action::TriageFindings),
     other("GET", "/alerts", Action::Read),
     other("GET", "/secrets", Action::Read),
+    other("GET", "/reviews", Action::Read),
+    other(
+        "POST",
+        "/reviews/{name}/items/{item}",
+        Action::DecideReviews,
+    ),
+    other("GET", "/approvals", Action::Read),
+    other("GET", "/plans/{id}", Action::Read),
+    other("POST", "/plans/{id}/approve", Action::Approve),
+    other("POST", "/plans/{id}/reject", Action::Approve),
+    other("POST", "/plans/{id}/apply", Action::ApplyPlans),
     other("GET", "/login", Action::Public),
     other("POST", "/login", Action::Public),
     other("POST", "/logout", Action::Read),

@@ -86,6 +86,7 @@ impl From<AppError> for ApiError {
             AppError::Invalid(message) => ApiError::bad_request(message),
             AppError::NotFound(message) => ApiError::not_found(message),
             AppError::Conflict(message) => ApiError::new(StatusCode::CONFLICT, message),
+            AppError::Forbidden(message) => ApiError::new(StatusCode::FORBIDDEN, message),
             AppError::Unauthenticated(message) => ApiError::new(StatusCode::UNAUTHORIZED, message),
             AppError::Cancelled => ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "cancelled"),
             other => {

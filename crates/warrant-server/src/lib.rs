@@ -40,6 +40,35 @@ pub fn router(state: Arc<ServerState>) -> Router {
             )),
         )
         .route("/api/v1/secrets", get(api::list_secrets))
+        .route("/api/v1/reviews", get(api::lifecycle::list_campaigns))
+        .route("/api/v1/reviews/{name}", get(api::lifecycle::get_campaign))
+        .route(
+            "/api/v1/reviews/{name}/items/{item}/decision",
+            post(api::lifecycle::decide_item),
+        )
+        .route("/api/v1/plans", get(api::lifecycle::list_plans))
+        .route("/api/v1/plans/{id}", get(api::lifecycle::get_plan))
+        .route(
+            "/api/v1/plans/{id}/approve",
+            post(api::lifecycle::approve_plan),
+        )
+        .route(
+            "/api/v1/plans/{id}/reject",
+            post(api::lifecycle::reject_plan),
+        )
+        .route("/api/v1/plans/{id}/apply", post(api::lifecycle::apply_plan))
+        .route(
+            "/api/v1/plans/{id}/rollback",
+            post(api::lifecycle::rollback_plan),
+        )
+        .route(
+            "/api/v1/exceptions",
+            get(api::lifecycle::list_exceptions).post(api::lifecycle::grant_exception),
+        )
+        .route(
+            "/api/v1/exceptions/{id}",
+            axum::routing::delete(api::lifecycle::withdraw_exception),
+        )
         .route("/api/v1/jobs", get(api::imports::list_jobs))
         .route("/api/v1/jobs/{id}", get(api::imports::get_job))
         .route(
@@ -62,6 +91,16 @@ pub fn router(state: Arc<ServerState>) -> Router {
         .route("/findings/{id}/accept", post(console::accept))
         .route("/alerts", get(console::alerts))
         .route("/secrets", get(console::secrets))
+        .route("/reviews", get(console::lifecycle::reviews))
+        .route(
+            "/reviews/{name}/items/{item}",
+            post(console::lifecycle::decide),
+        )
+        .route("/approvals", get(console::lifecycle::approvals))
+        .route("/plans/{id}", get(console::lifecycle::plan))
+        .route("/plans/{id}/approve", post(console::lifecycle::approve))
+        .route("/plans/{id}/reject", post(console::lifecycle::reject))
+        .route("/plans/{id}/apply", post(console::lifecycle::apply))
         .route("/login", get(console::login_page).post(console::login))
         .route("/logout", post(console::logout))
         .route("/assets/{name}", get(console::asset))

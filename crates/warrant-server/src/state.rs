@@ -19,6 +19,8 @@ pub struct ServerConfig {
     pub activity: ActivityConfig,
     pub governance: Option<GovernancePolicy>,
     pub fingerprinter: Fingerprinter,
+    /// How plan applies reach AWS (endpoint, region, profile; the SDK's usual chain otherwise).
+    pub aws: warrant_aws_live::LiveOptions,
 }
 
 /// The server's shared state; handlers get it as `State<Arc<ServerState>>`.
@@ -29,6 +31,7 @@ pub struct ServerState {
     pub activity: ActivityConfig,
     pub governance: Option<GovernancePolicy>,
     pub fingerprinter: Fingerprinter,
+    pub aws: warrant_aws_live::LiveOptions,
     pub clock: Arc<dyn Clock>,
     pub jobs: Jobs,
     pub metrics: Metrics,
@@ -51,6 +54,7 @@ impl ServerState {
             activity: config.activity,
             governance: config.governance,
             fingerprinter: config.fingerprinter,
+            aws: config.aws,
             clock,
             jobs: Jobs::default(),
             metrics: Metrics::new(),

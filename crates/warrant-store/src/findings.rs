@@ -79,6 +79,8 @@ pub struct StoredFinding {
 /// Which stored findings to return; `None` fields do not filter.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct FindingFilter {
+    /// Only the finding with this id.
+    pub id: Option<String>,
     pub identity: Option<String>,
     pub source: Option<FindingSource>,
     pub status: Option<FindingStatus>,
@@ -101,6 +103,7 @@ impl FindingFilter {
                 binds.push(value.to_string());
             }
         };
+        equal("id", self.id.as_deref());
         equal("identity", self.identity.as_deref());
         equal("source", self.source.map(FindingSource::as_str));
         equal("status", self.status.map(FindingStatus::as_str));

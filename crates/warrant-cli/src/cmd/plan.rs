@@ -170,6 +170,16 @@ pub struct AwsTarget {
     profile: Option<String>,
 }
 
+impl AwsTarget {
+    pub fn options(&self) -> warrant_aws_live::LiveOptions {
+        warrant_aws_live::LiveOptions {
+            endpoint_url: self.endpoint_url.clone(),
+            region: self.region.clone(),
+            profile: self.profile.clone(),
+        }
+    }
+}
+
 /// `warrant contain ID`.
 #[derive(Debug, clap::Args)]
 pub struct ContainArgs {
@@ -430,11 +440,7 @@ fn run_plan(app: &App, args: RunArgs, rollback: bool) -> anyhow::Result<u8> {
     };
     let policy = crate::cmd::policy::load(args.policy.as_deref())?;
     let store = app.open_existing_store()?;
-    let options = warrant_aws_live::LiveOptions {
-        endpoint_url: args.aws.endpoint_url,
-        region: args.aws.region,
-        profile: args.aws.profile,
-    };
+    let options = args.aws.options();
     let executor = app.block_on(warrant_aws_write::AwsExecutor::from_options(&options));
     let rate = args
         .rate

@@ -13,6 +13,9 @@ pub struct ServeArgs {
     /// front before opening it to a network).
     #[arg(long, env = "WARRANT_LISTEN", default_value = "127.0.0.1:8080")]
     pub listen: String,
+    /// Where approved plans applied from the server reach AWS.
+    #[command(flatten)]
+    pub aws: crate::cmd::plan::AwsTarget,
 }
 
 pub fn run(app: &App, args: ServeArgs) -> anyhow::Result<u8> {
@@ -23,6 +26,7 @@ pub fn run(app: &App, args: ServeArgs) -> anyhow::Result<u8> {
         activity: app.config.activity.clone(),
         governance: app.governance()?.cloned(),
         fingerprinter: app.fingerprinter()?,
+        aws: args.aws.options(),
     };
     let state = Arc::new(ServerState::new(store, config, app.shared_clock()));
     app.block_on(async {

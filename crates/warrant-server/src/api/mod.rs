@@ -4,6 +4,7 @@
 
 pub mod dto;
 pub mod imports;
+pub mod lifecycle;
 pub mod session;
 
 use std::sync::Arc;
@@ -28,7 +29,7 @@ use dto::{
 };
 
 /// A query value that may be sent empty (an HTML form's untouched field): empty is absent.
-fn empty_as_none<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+pub(crate) fn empty_as_none<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
 where
     D: serde::Deserializer<'de>,
     T: std::str::FromStr,
@@ -314,6 +315,11 @@ pub async fn finding_page(
 pub struct AcceptRequest {
     /// Why the risk is accepted (required; kept with the finding and in the audit trail).
     pub reason: String,
+    /// Until when (`YYYY-MM-DD` or RFC 3339; at most the governance policy's exception limit):
+    /// an exception for this identity and rule is granted, and the finding reopens when it
+    /// ends. Without it the acceptance stands until someone reopens it.
+    #[serde(default)]
+    pub expires: Option<String>,
 }
 
 /// Accepts a finding's risk: later assessments keep it accepted, out of the open findings.
@@ -322,7 +328,7 @@ pub struct AcceptRequest {
     request_body = AcceptRequest,
     responses(
         (status = 204, description = "Accepted"),
-        (status = 400, description = "No reason", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "No reason, or an expiry in the past, malformed or beyond the policy's limit", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such finding", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "JSON without a reason", body = Problem, content_type = "application/problem+json"),
@@ -337,16 +343,25 @@ pub async fn accept_finding(
 ) -> Result<StatusCode, ApiError> {
     let Path(id) = id?;
     let Json(body) = body?;
-    accept(&state, caller.as_ref().map(|c| &c.0), &id, &body.reason).await?;
+    accept(
+        &state,
+        caller.as_ref().map(|c| &c.0),
+        &id,
+        &body.reason,
+        body.expires.as_deref(),
+    )
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Accepts finding `id` for `reason`; the note kept with it names who accepted it.
+/// Accepts finding `id` for `reason`, until `expires` when given; the note kept with it names
+/// who accepted it.
 pub async fn accept(
     state: &ServerState,
     caller: Option<&Caller>,
     id: &str,
     reason: &str,
+    expires: Option<&str>,
 ) -> Result<(), ApiError> {
     let reason = reason.trim();
     if reason.is_empty() {
@@ -354,7 +369,24 @@ pub async fn accept(
             "a reason is required to accept a finding",
         ));
     }
-    let by = caller.map_or("an unknown caller", |c| c.principal.username.as_str());
+    let Some(caller) = caller else {
+        return Err(ApiError::unauthenticated());
+    };
+    let by = caller.principal.username.as_str();
+    if let Some(expires) = expires.map(str::trim).filter(|e| !e.is_empty()) {
+        let until = lifecycle::parse_expiry("expires", expires)?;
+        warrant_app::lifecycle::accept_until(
+            &state.store,
+            &lifecycle::policy(state),
+            id,
+            reason,
+            until,
+            state.now(),
+            by,
+        )
+        .await?;
+        return Ok(());
+    }
     let note = format!("{reason} (accepted by {by})");
     query::set_finding_status(&state.store, id, FindingStatus::Accepted, Some(&note)).await?;
     Ok(())
@@ -471,7 +503,11 @@ pub async fn secret_page(
     info(title = "Warrant", description = "Non-human identity security: inventory, risk, findings and alerts."),
     paths(list_identities, get_identity, list_findings, accept_finding, reopen_finding, list_alerts,
         session::login, session::me, session::logout,
-        imports::create_import, imports::get_job, imports::list_jobs, list_secrets),
+        imports::create_import, imports::get_job, imports::list_jobs, list_secrets,
+        lifecycle::list_campaigns, lifecycle::get_campaign, lifecycle::decide_item,
+        lifecycle::list_plans, lifecycle::get_plan, lifecycle::approve_plan,
+        lifecycle::reject_plan, lifecycle::apply_plan, lifecycle::rollback_plan,
+        lifecycle::list_exceptions, lifecycle::grant_exception, lifecycle::withdraw_exception),
     components(schemas(Problem)),
     modifiers(&Security),
     tags(
@@ -481,6 +517,9 @@ pub async fn secret_page(
         (name = "secrets", description = "Where leaked secrets were found"),
         (name = "session", description = "Signing in and out"),
         (name = "imports", description = "Uploading exports, and the jobs that import them"),
+        (name = "reviews", description = "Access-review campaigns: owners decide their identities"),
+        (name = "plans", description = "Remediation plans: approve (four eyes), apply, roll back"),
+        (name = "exceptions", description = "Time-limited exceptions to findings"),
     ),
     security(("bearer" = []), ("session" = []))
 )]

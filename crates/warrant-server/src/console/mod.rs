@@ -4,6 +4,7 @@
 //! (maud escapes every interpolation).
 
 pub mod charts;
+pub mod lifecycle;
 
 use std::sync::Arc;
 
@@ -77,6 +78,8 @@ fn page(title: &str, caller: Option<&Caller>, current: &str, body: Markup) -> Ht
         ("/findings", "Findings"),
         ("/alerts", "Alerts"),
         ("/secrets", "Secrets"),
+        ("/reviews", "Reviews"),
+        ("/approvals", "Approvals"),
     ];
     Html(
         html! {
@@ -677,6 +680,8 @@ fn findings_table(findings: &[FindingDto], can_triage: bool) -> Markup {
                                     hx-target="closest tr" hx-swap="outerHTML" {
                                     label for=(format!("reason-{}", encode(&f.id))) class="visually-hidden" { "Reason for accepting" }
                                     input id=(format!("reason-{}", encode(&f.id))) name="reason" required placeholder="reason";
+                                    label for=(format!("until-{}", encode(&f.id))) { "until" }
+                                    input id=(format!("until-{}", encode(&f.id))) name="expires" type="date" title="Leave empty to accept until someone reopens it";
                                     button type="submit" { "Accept" }
                                 }
                             }
@@ -746,6 +751,9 @@ pub async fn findings(
 #[derive(Debug, Deserialize)]
 pub struct AcceptForm {
     pub reason: String,
+    /// Until when (a day); empty: until reopened.
+    #[serde(default)]
+    pub expires: Option<String>,
 }
 
 /// `POST /findings/{id}/accept` (htmx): accepts and returns the row's replacement.
@@ -755,10 +763,18 @@ pub async fn accept(
     Path(id): Path<String>,
     Form(form): Form<AcceptForm>,
 ) -> Response {
-    match api::accept(&state, caller(&who), &id, &form.reason).await {
+    let until = form
+        .expires
+        .as_deref()
+        .map(str::trim)
+        .filter(|e| !e.is_empty());
+    match api::accept(&state, caller(&who), &id, &form.reason, until).await {
         Ok(()) => Html(
             html! {
-                tr class="accepted" { td colspan="6" { "Accepted: " (form.reason.trim()) } }
+                tr class="accepted" { td colspan="6" {
+                    "Accepted: " (form.reason.trim())
+                    @if let Some(day) = until { " — until " (day) ", then it reopens" }
+                } }
             }
             .into_string(),
         )
@@ -767,16 +783,55 @@ pub async fn accept(
     }
 }
 
-/// `GET /alerts`.
-pub async fn alerts(State(state): Shared, who: Who) -> Response {
-    let filter = query::AlertsFilter::default();
+/// Which alerts the alerts page shows.
+#[derive(Debug, Default, Deserialize)]
+pub struct AlertsForm {
+    pub severity: Option<String>,
+    pub detection: Option<String>,
+}
+
+/// `GET /alerts`: open activity alerts, filtered; triage roles accept them as findings.
+pub async fn alerts(
+    State(state): Shared,
+    who: Who,
+    query: Result<Query<AlertsForm>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    let q = match query {
+        Ok(Query(q)) => q,
+        Err(e) => return error_page(&who, e.into()),
+    };
+    let severity = match q.severity.as_deref().filter(|s| !s.is_empty()) {
+        None => None,
+        Some(s) => match s.parse::<warrant_core::Severity>() {
+            Ok(s) => Some(s),
+            Err(e) => {
+                return error_page(&who, ApiError::bad_request(format!("`severity`: {e}")));
+            }
+        },
+    };
+    let filter = query::AlertsFilter {
+        severity,
+        detection: q.detection.clone().filter(|d| !d.is_empty()),
+        ..query::AlertsFilter::default()
+    };
+    let can_triage = caller(&who).is_some_and(|c| {
+        crate::auth::allows(c.principal.role, crate::auth::Action::TriageFindings)
+    });
     match query::alerts(&state.store, &filter).await {
         Ok(alerts) => {
             let items: Vec<FindingDto> = alerts.into_iter().map(FindingDto::from).collect();
             let body = html! {
                 h1 { "Alerts" }
+                form class="filters" method="get" action="/alerts" role="search" {
+                    (select("severity", "At least", q.severity.as_deref(), &["critical", "high", "medium", "low", "info"]))
+                    div class="field" {
+                        label for="detection" { "Detection" }
+                        input id="detection" name="detection" value=(q.detection.clone().unwrap_or_default());
+                    }
+                    button type="submit" { "Apply" }
+                }
                 p class="count" { (items.len()) " open alerts from activity." }
-                (findings_table(&items, false))
+                (findings_table(&items, can_triage))
             };
             page("Alerts", caller(&who), "/alerts", body).into_response()
         }

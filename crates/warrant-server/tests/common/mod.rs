@@ -64,16 +64,47 @@ impl Demo {
         &self.tokens[&role]
     }
 
+    /// Adds the user `username` with `role` and returns an API token acting as them.
+    pub async fn add_user(&self, username: &str, role: Role) -> String {
+        accounts::add_user(
+            &self.state.store,
+            username,
+            None,
+            role,
+            Some(PASSWORD),
+            now(),
+        )
+        .await
+        .unwrap();
+        accounts::create_token(
+            &self.state.store,
+            username,
+            "tests",
+            role,
+            now() + chrono::Duration::days(30),
+            now(),
+        )
+        .await
+        .unwrap()
+        .0
+    }
+
     /// `GET uri` as an admin.
     pub async fn get(&self, uri: &str) -> Answer {
         self.get_as(Role::Admin, uri).await
     }
 
     pub async fn get_as(&self, role: Role, uri: &str) -> Answer {
+        let token = self.token(role).to_string();
+        self.get_with(&token, uri).await
+    }
+
+    /// `GET uri` with the API token `token`.
+    pub async fn get_with(&self, token: &str, uri: &str) -> Answer {
         send(
             &self.state,
             Request::get(uri)
-                .header("authorization", format!("Bearer {}", self.token(role)))
+                .header("authorization", format!("Bearer {token}"))
                 .body(Body::empty())
                 .unwrap(),
         )
@@ -86,10 +117,16 @@ impl Demo {
     }
 
     pub async fn post_as(&self, role: Role, uri: &str, body: serde_json::Value) -> Answer {
+        let token = self.token(role).to_string();
+        self.post_with(&token, uri, body).await
+    }
+
+    /// `POST uri` with a JSON body and the API token `token`.
+    pub async fn post_with(&self, token: &str, uri: &str, body: serde_json::Value) -> Answer {
         send(
             &self.state,
             Request::post(uri)
-                .header("authorization", format!("Bearer {}", self.token(role)))
+                .header("authorization", format!("Bearer {token}"))
                 .header("content-type", "application/json")
                 .body(Body::from(body.to_string()))
                 .unwrap(),
@@ -131,6 +168,7 @@ pub async fn demo_state() -> Arc<ServerState> {
             activity,
             governance: None,
             fingerprinter: Fingerprinter::new(b"warrant-server-test-key"),
+            aws: Default::default(),
         },
         Arc::new(FixedClock(now())),
     ))

@@ -1,0 +1,400 @@
+#![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
+#![allow(
+    clippy::disallowed_methods,
+    reason = "tests read their own fixtures and outputs"
+)]
+#![allow(clippy::indexing_slicing, reason = "tests index their own data")]
+//! The lifecycle over HTTP on the demo organisation: an owner decides their own review items
+//! (and only theirs), the decision's plan waits in the approvals inbox, its requester cannot
+//! approve it, another approver can; exceptions are granted and withdrawn; a finding accepted
+//! until a day becomes an exception that expires.
+
+mod common;
+
+use common::{Demo, demo_server, now, segment};
+use warrant_app::accounts::Role;
+use warrant_app::query::When;
+use warrant_app::review::StartRequest;
+use warrant_lifecycle::GovernancePolicy;
+
+const ALICE: &str = "alice.chen@acme-analytics.example";
+const FRANK: &str = "frank.li@acme-analytics.example";
+const SECOPS: &str = "secops@acme-analytics.example";
+
+/// Opens campaign `2026-Q4` over every AWS identity, as the admin.
+async fn open_campaign(demo: &Demo) {
+    let policy = GovernancePolicy {
+        fallback_reviewer: Some(SECOPS.to_string()),
+        ..GovernancePolicy::default()
+    };
+    let request = StartRequest {
+        name: "2026-Q4".into(),
+        scope: "provider=aws".parse().unwrap(),
+        due: chrono::NaiveDate::from_ymd_opt(2026, 11, 30).unwrap(),
+        usage_window: chrono::Duration::days(90),
+    };
+    warrant_app::review::start(
+        &demo.state.store,
+        &demo.state.posture,
+        &policy,
+        &request,
+        When {
+            asked: None,
+            now: now(),
+        },
+        "admin@example.org",
+        &warrant_app::NoProgress,
+    )
+    .await
+    .unwrap();
+}
+
+#[tokio::test]
+async fn an_owner_decides_their_items_and_an_approver_other_than_the_requester_approves_the_plan() {
+    let demo = demo_server().await;
+    open_campaign(&demo).await;
+    let alice = demo.add_user(ALICE, Role::Owner).await;
+    let frank = demo.add_user(FRANK, Role::Owner).await;
+
+    let campaigns = demo.get("/api/v1/reviews").await;
+    assert_eq!(campaigns.status, 200, "{}", campaigns.text());
+    let campaign = &campaigns.json()[0];
+    assert_eq!(campaign["name"], "2026-Q4");
+    assert_eq!(campaign["status"], "open");
+    assert!(campaign["items"].as_u64().unwrap() > 5);
+    assert_eq!(campaign["decided"], 0);
+
+    // Alice's inbox holds her items only.
+    let mine = demo
+        .get_with(&alice, "/api/v1/reviews/2026-Q4?reviewer=me&pending=true")
+        .await;
+    assert_eq!(mine.status, 200, "{}", mine.text());
+    let items = mine.json()["items"].as_array().unwrap().clone();
+    assert!(!items.is_empty(), "alice owns AWS identities in the demo");
+    assert!(items.iter().all(|i| i["reviewer_now"] == ALICE));
+    let item = items[0]["item"].as_i64().unwrap();
+    let identity = items[0]["identity"].as_str().unwrap().to_string();
+
+    // Someone else's item: Frank is an owner, but not this item's reviewer.
+    let uri = format!("/api/v1/reviews/2026-Q4/items/{item}/decision");
+    let body =
+        serde_json::json!({"verdict": "decommission", "reason": "not used since the migration"});
+    let refused = demo.post_with(&frank, &uri, body.clone()).await;
+    assert_eq!(refused.status, 403, "{}", refused.text());
+    assert_eq!(refused.content_type, "application/problem+json");
+    assert!(
+        refused.text().contains("may not decide"),
+        "{}",
+        refused.text()
+    );
+    // A viewer's role does not decide reviews at all.
+    let viewer = demo.post_as(Role::Viewer, &uri, body.clone()).await;
+    assert_eq!(viewer.status, 403);
+    // Keeping access needs a reason.
+    let bare = demo
+        .post_with(&alice, &uri, serde_json::json!({"verdict": "keep"}))
+        .await;
+    assert_eq!(bare.status, 400, "{}", bare.text());
+    let unknown = demo
+        .post_with(&alice, &uri, serde_json::json!({"verdict": "shrug"}))
+        .await;
+    assert_eq!(unknown.status, 400, "{}", unknown.text());
+
+    let decided = demo.post_with(&alice, &uri, body.clone()).await;
+    assert_eq!(decided.status, 201, "{}", decided.text());
+    let decided = decided.json();
+    assert_eq!(decided["item"]["state"], "decided");
+    assert_eq!(decided["item"]["decision"]["decided_by"], ALICE);
+    // Decided once: a second decision needs `supersede`.
+    let again = demo.post_with(&alice, &uri, body).await;
+    assert_eq!(again.status, 400, "{}", again.text());
+
+    // The decision's plan (when the identity's provider can carry it out) waits for an
+    // approver; Alice, its requester, may not approve it even with an approver's role.
+    let plan = decided["plan"].clone();
+    let plan_id = match plan["id"].as_str() {
+        Some(id) => id.to_string(),
+        None => {
+            // No plan for this identity (e.g. nothing to disable): write one directly.
+            let ask = warrant_app::remediation::PlanRequest {
+                action: warrant_lifecycle::Action::Quarantine,
+                identity: identity.clone(),
+                reason: Some("review 2026-Q4".into()),
+                key: None,
+                secret: None,
+                policy: None,
+                grace_hours: None,
+                usage_since: now() - chrono::Duration::days(90),
+            };
+            warrant_app::remediation::propose(
+                &demo.state.store,
+                &GovernancePolicy::default(),
+                &ask,
+                now(),
+                ALICE,
+            )
+            .await
+            .unwrap()
+            .plan
+            .id
+        }
+    };
+    let waiting = demo.get("/api/v1/plans?status=proposed").await;
+    assert_eq!(waiting.status, 200);
+    let listed = waiting.json();
+    let ours = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["id"] == plan_id.as_str())
+        .expect("the plan waits for approval")
+        .clone();
+    assert_eq!(ours["requested_by"], ALICE);
+    assert!(!ours["steps"].as_array().unwrap().is_empty());
+    assert!(ours["steps"][0]["before"].is_string() && ours["steps"][0]["after"].is_string());
+
+    let alice_approver = demo
+        .add_user("alice.approver@acme-analytics.example", Role::Approver)
+        .await;
+    let approve = format!("/api/v1/plans/{plan_id}/approve");
+    // The owner's role does not approve.
+    let by_owner = demo
+        .post_with(&alice, &approve, serde_json::json!({}))
+        .await;
+    assert_eq!(by_owner.status, 403);
+    // Reject without a reason: refused.
+    let reject = format!("/api/v1/plans/{plan_id}/reject");
+    let no_reason = demo
+        .post_as(Role::Approver, &reject, serde_json::json!({}))
+        .await;
+    assert_eq!(no_reason.status, 400, "{}", no_reason.text());
+    // Another approver approves.
+    let approved = demo
+        .post_with(
+            &alice_approver,
+            &approve,
+            serde_json::json!({"reason": "agreed"}),
+        )
+        .await;
+    assert_eq!(approved.status, 200, "{}", approved.text());
+    assert_eq!(approved.json()["status"], "approved");
+    assert_eq!(
+        approved.json()["approved_by"][0],
+        "alice.approver@acme-analytics.example"
+    );
+    let shown = demo.get(&format!("/api/v1/plans/{plan_id}")).await;
+    assert_eq!(shown.json()["decisions"][0]["decision"], "approve");
+    assert_eq!(
+        demo.get("/api/v1/plans/plan-0000000000000000").await.status,
+        404
+    );
+
+    // The campaign counts the decision; the console's inboxes show it.
+    let campaigns = demo.get("/api/v1/reviews").await.json();
+    assert_eq!(campaigns[0]["decided"], 1);
+    let page = demo.get_with(&alice, "/reviews").await;
+    assert_eq!(page.status, 200);
+    assert!(page.text().contains("Waiting for you"));
+    let approvals = demo.get_as(Role::Approver, "/approvals").await;
+    assert_eq!(approvals.status, 200);
+    assert!(approvals.text().contains(&plan_id), "approved plan listed");
+    let plan_page = demo.get(&format!("/plans/{plan_id}")).await;
+    assert_eq!(plan_page.status, 200);
+    assert!(plan_page.text().contains("What it changes"));
+}
+
+#[tokio::test]
+async fn a_requester_never_approves_their_own_plan() {
+    let demo = demo_server().await;
+    let identity = demo
+        .get("/api/v1/identities?provider=aws&kind=aws_role&limit=1")
+        .await
+        .json()["items"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let ask = warrant_app::remediation::PlanRequest {
+        action: warrant_lifecycle::Action::Quarantine,
+        identity,
+        reason: Some("suspicious use".into()),
+        key: None,
+        secret: None,
+        policy: None,
+        grace_hours: None,
+        usage_since: now() - chrono::Duration::days(90),
+    };
+    let plan = warrant_app::remediation::propose(
+        &demo.state.store,
+        &GovernancePolicy::default(),
+        &ask,
+        now(),
+        "approver@example.org",
+    )
+    .await
+    .unwrap()
+    .plan
+    .id;
+    let own = demo
+        .post_as(
+            Role::Approver,
+            &format!("/api/v1/plans/{plan}/approve"),
+            serde_json::json!({}),
+        )
+        .await;
+    assert_eq!(own.status, 403, "{}", own.text());
+    assert!(
+        own.text().contains("approver@example.org"),
+        "{}",
+        own.text()
+    );
+    // The inbox does not offer the requester the button.
+    let inbox = demo.get_as(Role::Approver, "/approvals").await.text();
+    assert!(inbox.contains("Your request: someone else approves it."));
+    // An unapproved plan is not applied.
+    let apply = demo
+        .post(
+            &format!("/api/v1/plans/{plan}/apply"),
+            serde_json::json!({"dry_run": true}),
+        )
+        .await;
+    assert_eq!(apply.status, 400, "{}", apply.text());
+    let rejected = demo
+        .post(
+            &format!("/api/v1/plans/{plan}/reject"),
+            serde_json::json!({"reason": "not without evidence"}),
+        )
+        .await;
+    assert_eq!(rejected.status, 200, "{}", rejected.text());
+    assert_eq!(rejected.json()["status"], "rejected");
+}
+
+#[tokio::test]
+async fn exceptions_are_granted_listed_and_withdrawn_and_a_finding_accepted_until_a_day_reopens_after()
+ {
+    let demo = demo_server().await;
+    let grant = demo
+        .post(
+            "/api/v1/exceptions",
+            serde_json::json!({
+                "rule": "access-key-old",
+                "tags": {"team": "data"},
+                "reason": "vendor rotates these in January",
+                "expires": "2026-12-31",
+            }),
+        )
+        .await;
+    assert_eq!(grant.status, 201, "{}", grant.text());
+    let exception = grant.json();
+    assert_eq!(exception["owner"], "admin@example.org");
+    assert_eq!(exception["state"], "active");
+    let id = exception["id"].as_str().unwrap().to_string();
+    for (body, why) in [
+        (
+            serde_json::json!({"reason": "x", "expires": "2026-12-31"}),
+            "no scope",
+        ),
+        (
+            serde_json::json!({"rule": "access-key-old", "reason": "x", "expires": "2026-10-01"}),
+            "expired",
+        ),
+        (
+            serde_json::json!({"rule": "access-key-old", "reason": "x", "expires": "2030-01-01"}),
+            "beyond the policy's limit",
+        ),
+        (
+            serde_json::json!({"rule": "no-such-rule", "reason": "x", "expires": "2026-12-31"}),
+            "unknown rule",
+        ),
+        (
+            serde_json::json!({"rule": "access-key-old", "reason": "x", "expires": "soon"}),
+            "not a date",
+        ),
+    ] {
+        let answer = demo.post("/api/v1/exceptions", body).await;
+        assert_eq!(answer.status, 400, "{why}: {}", answer.text());
+        assert_eq!(answer.content_type, "application/problem+json");
+    }
+    let viewer = demo
+        .post_as(
+            Role::Viewer,
+            "/api/v1/exceptions",
+            serde_json::json!({"rule": "access-key-old", "reason": "x", "expires": "2026-12-31"}),
+        )
+        .await;
+    assert_eq!(viewer.status, 403);
+    let listed = demo.get("/api/v1/exceptions").await.json();
+    assert!(
+        listed
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["id"] == id.as_str())
+    );
+    let withdrawn = common::send(
+        &demo.state,
+        axum::http::Request::delete(format!("/api/v1/exceptions/{id}"))
+            .header(
+                "authorization",
+                format!("Bearer {}", demo.token(Role::Admin)),
+            )
+            .body(axum::body::Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(withdrawn.status, 204, "{}", withdrawn.text());
+    let listed = demo.get("/api/v1/exceptions").await.json();
+    let gone = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["id"] == id.as_str())
+        .unwrap();
+    assert_eq!(gone["state"], "withdrawn");
+    assert_eq!(gone["withdrawn_by"], "admin@example.org");
+
+    // Accepting a finding until a day: out of the open findings now, covered by an exception
+    // for that identity and rule that ends that day.
+    let findings = demo.get("/api/v1/findings?limit=1").await.json();
+    let finding = findings["items"][0].clone();
+    let fid = finding["id"].as_str().unwrap();
+    let before = findings["matched"].as_u64().unwrap();
+    let uri = format!("/api/v1/findings/{}/accept", segment(fid));
+    let past = demo
+        .post_as(
+            Role::Reviewer,
+            &uri,
+            serde_json::json!({"reason": "x", "expires": "2026-01-01"}),
+        )
+        .await;
+    assert_eq!(past.status, 400, "{}", past.text());
+    let accepted = demo
+        .post_as(
+            Role::Reviewer,
+            &uri,
+            serde_json::json!({"reason": "decommissioned with the old cluster", "expires": "2026-11-30"}),
+        )
+        .await;
+    assert_eq!(accepted.status, 204, "{}", accepted.text());
+    let after = demo.get("/api/v1/findings?limit=1").await.json();
+    assert_eq!(after["matched"].as_u64().unwrap(), before - 1);
+    let listed = demo.get("/api/v1/exceptions").await.json();
+    let covering = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["reason"] == "decommissioned with the old cluster")
+        .expect("an exception for the accepted finding");
+    assert_eq!(covering["owner"], "reviewer@example.org");
+    assert!(
+        covering["expires"]
+            .as_str()
+            .unwrap()
+            .starts_with("2026-11-30")
+    );
+    let scope = covering["scope"].as_str().unwrap();
+    assert!(
+        scope.contains(finding["identity"].as_str().unwrap()),
+        "{scope}"
+    );
+    assert!(scope.contains(finding["rule"].as_str().unwrap()), "{scope}");
+}
