@@ -109,9 +109,14 @@ pub async fn save(
     // Each identity's row as the reports show it, so listings can answer from the store.
     let summaries = identity_views(evaluation)
         .into_iter()
-        .map(|view| {
+        .zip(&evaluation.assessment.identities)
+        .map(|(view, assessed)| {
             let location = evaluation.origins.get(&view.id).cloned();
-            serde_json::to_string(&SavedIdentity { view, location })
+            serde_json::to_string(&SavedIdentity {
+                view,
+                location,
+                tier: assessed.tier.clone(),
+            })
         })
         .collect::<Result<Vec<String>, _>>()
         .map_err(|e| AppError::Invalid(format!("cannot save an identity's summary: {e}")))?;

@@ -5,7 +5,7 @@
 //! read changed) and the caller asked for its instant or none. Otherwise they evaluate posture
 //! over the stored inventory afresh, as `assess` would without saving, and say why ([`Basis`]).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
@@ -16,7 +16,8 @@ use warrant_core::{
 use warrant_posture::IdentityAssessment;
 use warrant_report::IdentityView;
 use warrant_store::{
-    FindingFilter, FindingStatus, SavedRun, SecretOccurrence, Store, StoredFinding, StoredIdentity,
+    FindingFilter, FindingStatus, SavedRun, SecretOccurrence, Store, StoreError, StoredFinding,
+    StoredIdentity,
 };
 
 use crate::assess::{evaluate, identity_views};
@@ -152,6 +153,10 @@ pub(crate) struct SavedIdentity {
     pub view: IdentityView,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub location: Option<String>,
+    /// The governance policy tier it was judged by (summaries saved before tiers were kept
+    /// have none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tier: Option<String>,
 }
 
 fn decode_saved(identity: &str, summary: Option<&str>) -> Result<SavedIdentity, AppError> {
@@ -186,6 +191,12 @@ pub struct InventoryFilter {
     pub max_risk: Option<f64>,
     /// Only identities whose id or name contains this (ASCII case-insensitive).
     pub search: Option<String>,
+    /// Only identities judged by this governance policy tier (`defaults`: no tier matched).
+    pub tier: Option<String>,
+    /// Only identities with an open finding of this OWASP NHI risk.
+    pub owasp: Option<OwaspNhi>,
+    /// Only identities an approved registration sanctions (`true`), or only shadow ones.
+    pub sanctioned: Option<bool>,
 }
 
 impl InventoryFilter {
@@ -201,6 +212,30 @@ impl InventoryFilter {
             && self.min_risk <= 0.0
             && self.max_risk.is_none()
             && self.search.is_none()
+            && self.tier.is_none()
+            && self.owasp.is_none()
+            && self.sanctioned.is_none()
+    }
+
+    /// Whether `i`, judged by `tier`, passes; `facts` answers the filters that need more than
+    /// the row (open findings by OWASP risk, registrations).
+    fn admits_with(&self, i: &IdentityView, tier: Option<&str>, facts: &Facts) -> bool {
+        self.admits(i)
+            && self
+                .tier
+                .as_deref()
+                .is_none_or(|t| tier.unwrap_or(DEFAULT_TIER).eq_ignore_ascii_case(t))
+            && facts
+                .owasp
+                .as_ref()
+                .is_none_or(|ids| ids.contains(i.id.as_str()))
+            && self.sanctioned.is_none_or(|wanted| {
+                let sanctioned = facts
+                    .approved
+                    .iter()
+                    .any(|r| r.matches_parts(i.kind, &i.name, i.account.as_deref()));
+                sanctioned == wanted
+            })
     }
 
     fn admits(&self, i: &IdentityView) -> bool {
@@ -227,6 +262,48 @@ impl InventoryFilter {
                 .search
                 .as_ref()
                 .is_none_or(|q| contains(&i.id, q) || contains(&i.name, q))
+    }
+}
+
+/// The tier name of identities no policy tier matches.
+pub const DEFAULT_TIER: &str = "defaults";
+
+/// What the filters beyond an identity's row need, read once per listing.
+#[derive(Debug, Default)]
+struct Facts {
+    /// Identities with an open finding of the OWASP risk asked for.
+    owasp: Option<HashSet<String>>,
+    /// Approved registrations, when sanctioned/shadow is asked for.
+    approved: Vec<warrant_lifecycle::register::Registration>,
+}
+
+impl Facts {
+    async fn for_filter(
+        store: &Store,
+        filter: &InventoryFilter,
+        run: Option<&SavedRun>,
+    ) -> Result<Facts, AppError> {
+        let mut facts = Facts::default();
+        if let (Some(owasp), Some(_)) = (filter.owasp, run) {
+            let open = FindingFilter {
+                status: Some(FindingStatus::Open),
+                owasp: Some(owasp.code().to_string()),
+                ..FindingFilter::default()
+            };
+            let mut ids = HashSet::new();
+            store
+                .each_finding(&open, None, |f| {
+                    ids.insert(f.finding.identity);
+                    Ok::<(), StoreError>(())
+                })
+                .await
+                .context("reading open findings")?;
+            facts.owasp = Some(ids);
+        }
+        if filter.sanctioned.is_some() {
+            facts.approved = crate::ownership::approved(store).await?;
+        }
+        Ok(facts)
     }
 }
 
@@ -413,8 +490,9 @@ pub async fn each_identity<E: From<AppError>>(
 ) -> Result<Listed, E> {
     let (basis, run) = basis(store, when).await?;
     let mut matched = 0u64;
-    let mut emit = |view: IdentityView| -> Result<(), E> {
-        if filter.admits(&view) {
+    let facts = Facts::for_filter(store, filter, run.as_ref()).await?;
+    let mut emit = |view: IdentityView, tier: Option<&str>| -> Result<(), E> {
+        if filter.admits_with(&view, tier, &facts) {
             if limit.is_none_or(|l| matched < l) {
                 each(view)?;
             }
@@ -430,14 +508,41 @@ pub async fn each_identity<E: From<AppError>>(
                 let mut saved = decode_saved(&row.identity, row.summary.as_deref())
                     .map_err(|e| Stop::Caller(E::from(e)))?;
                 saved.view.n_findings = usize::try_from(row.open_findings).unwrap_or(usize::MAX);
-                emit(saved.view).map_err(Stop::Caller)
+                emit(saved.view, saved.tier.as_deref()).map_err(Stop::Caller)
             })
             .await
             .map_err(|stop| stop.into_caller("reading the saved assessment"))?,
         None => {
             let evaluation = evaluate(store, rules, basis.as_of(), progress).await?;
-            for view in identity_views(&evaluation) {
-                emit(view)?;
+            let facts = Facts {
+                owasp: filter.owasp.map(|o| {
+                    evaluation
+                        .assessment
+                        .findings
+                        .iter()
+                        .filter(|f| f.exception.is_none() && f.owasp == o)
+                        .map(|f| f.identity.clone())
+                        .collect()
+                }),
+                approved: facts.approved.clone(),
+            };
+            let mut emit = |view: IdentityView, tier: Option<&str>| -> Result<(), E> {
+                if filter.admits_with(&view, tier, &facts) {
+                    if limit.is_none_or(|l| matched < l) {
+                        each(view)?;
+                    }
+                    matched += 1;
+                }
+                Ok(())
+            };
+            let tiers: Vec<Option<String>> = evaluation
+                .assessment
+                .identities
+                .iter()
+                .map(|i| i.tier.clone())
+                .collect();
+            for (view, tier) in identity_views(&evaluation).into_iter().zip(tiers) {
+                emit(view, tier.as_deref())?;
             }
         }
     }
@@ -1101,8 +1206,9 @@ pub async fn show(
     };
     let (assessment, findings) = match saved {
         Some((_, risk, summary)) => {
-            let view = decode_saved(&id, summary.as_deref())?.view;
+            let SavedIdentity { view, tier, .. } = decode_saved(&id, summary.as_deref())?;
             let assessment = IdentityAssessment {
+                tier,
                 id: view.id,
                 kind: view.kind,
                 provider: view.provider,

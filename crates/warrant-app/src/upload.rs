@@ -12,6 +12,7 @@ use warrant_scan::archive::{ArchiveLimits, is_archive, scan_archive};
 use warrant_scan::origin::{BlobSink, Origin};
 use warrant_store::Store;
 
+use crate::error::StoreContext;
 use crate::import::{ImportOutcome, import_paths};
 use crate::{AppError, Cancel, Progress, Settings};
 
@@ -184,6 +185,126 @@ pub async fn import_upload(
         files,
         skipped,
     })
+}
+
+/// What scanning an upload found.
+#[derive(Debug, Default, serde::Serialize)]
+pub struct ScanUploadOutcome {
+    /// Leaked secrets found (each a place; several places may hold one secret).
+    pub findings: usize,
+    /// Distinct secrets, by fingerprint.
+    pub secrets: usize,
+    /// Findings per rule.
+    pub by_rule: std::collections::BTreeMap<String, usize>,
+    /// Findings linked to an identity of the inventory.
+    pub linked: usize,
+    /// The identities whose secrets leaked.
+    pub identities: Vec<String>,
+    pub files_scanned: u64,
+    pub bytes_scanned: u64,
+    /// Members or files not scanned, each naming `upload!member` and why.
+    pub skipped: Vec<String>,
+}
+
+/// `origin` with the temporary file's path replaced by the upload's name.
+fn rebased(origin: Origin, file: &str, name: &str) -> Origin {
+    match origin {
+        Origin::File { path } if path == file => Origin::File {
+            path: name.to_string(),
+        },
+        Origin::Archive { container, member } => Origin::Archive {
+            container: Box::new(rebased(*container, file, name)),
+            member,
+        },
+        other => other,
+    }
+}
+
+/// Scans `data`, uploaded under `name` (a file, or an archive the scanner opens member by
+/// member within its limits), for leaked secrets; links each to the identity it unlocks and
+/// records where it was found — as the upload and member, never a server path — with its
+/// NHI2 finding. Keeps fingerprints and redacted previews only, as every scan does.
+pub async fn scan_upload(
+    store: &Store,
+    fingerprinter: &Fingerprinter,
+    name: &str,
+    data: Vec<u8>,
+    now: Timestamp,
+    cancel: &Cancel,
+) -> Result<ScanUploadOutcome, AppError> {
+    let io = |context: &str, source: std::io::Error| AppError::Io {
+        context: format!("{context} for the upload {name}"),
+        source,
+    };
+    if data.is_empty() {
+        return Err(AppError::Invalid(format!("the upload {name} is empty")));
+    }
+    let dir = tempfile::Builder::new()
+        .prefix("warrant-scan-")
+        .tempdir()
+        .map_err(|e| io("creating a temporary directory", e))?;
+    let file = dir.path().join(
+        safe_relative(name)
+            .and_then(|p| p.file_name().map(PathBuf::from))
+            .unwrap_or_else(|| PathBuf::from("upload")),
+    );
+    std::fs::write(&file, &data).map_err(|e| io("writing the upload", e))?;
+    drop(data);
+    let mut options = warrant_scan::ScanOptions {
+        paths: vec![file.clone()],
+        ..warrant_scan::ScanOptions::default()
+    };
+    options.open_archives(ArchiveLimits::default());
+    cancel.check()?;
+    let keyed = fingerprinter.clone();
+    // The scan is CPU-bound and synchronous: off the async workers.
+    let report = tokio::task::spawn_blocking(move || -> Result<_, AppError> {
+        let rules = warrant_scan::RuleSet::builtin().map_err(warrant_scan::ScanError::from)?;
+        Ok(warrant_scan::scan_with_rules(
+            &options, &rules, &keyed, None,
+        )?)
+    })
+    .await
+    .map_err(|e| AppError::Invalid(format!("the scan of {name} stopped: {e}")))??;
+    let path = file.to_string_lossy().into_owned();
+    let mut findings = report.findings;
+    for f in &mut findings {
+        f.origin = rebased(f.origin.clone(), &path, name);
+    }
+    cancel.check()?;
+    let inventory = store
+        .load_inventory()
+        .await
+        .context("loading the inventory")?;
+    let links = crate::scan::record(store, &inventory, fingerprinter, &findings, now).await?;
+    let mut outcome = ScanUploadOutcome {
+        findings: findings.len(),
+        files_scanned: report.files_scanned,
+        bytes_scanned: report.bytes_scanned,
+        ..ScanUploadOutcome::default()
+    };
+    let mut secrets = std::collections::BTreeSet::new();
+    for f in &findings {
+        *outcome.by_rule.entry(f.rule.clone()).or_default() += 1;
+        secrets.insert(f.fingerprint.clone());
+    }
+    outcome.secrets = secrets.len();
+    outcome.linked = links.len();
+    outcome.identities = links.iter().map(|l| l.identity.clone()).collect();
+    outcome.identities.sort();
+    outcome.identities.dedup();
+    outcome.skipped = report
+        .skipped
+        .into_iter()
+        .map(|s| {
+            format!(
+                "{}: {}",
+                rebased(s.origin, &path, name).display_path(),
+                s.reason
+            )
+        })
+        .collect();
+    Ok(outcome)
 }
 
 #[cfg(test)]

@@ -185,12 +185,16 @@ impl Registration {
     /// Whether a discovered identity is the one registered: same kind and name (names compare
     /// without case), and the same account when the registration names one.
     pub fn matches(&self, identity: &Identity) -> bool {
+        self.matches_parts(identity.kind, &identity.name, identity.account.as_deref())
+    }
+
+    /// [`Registration::matches`] on the parts it compares (for listings that hold a summary
+    /// rather than the identity).
+    pub fn matches_parts(&self, kind: IdentityKind, name: &str, account: Option<&str>) -> bool {
         let r = &self.request;
-        identity.kind == r.kind
-            && identity.name.eq_ignore_ascii_case(&r.name)
-            && r.account
-                .as_deref()
-                .is_none_or(|a| identity.account.as_deref() == Some(a))
+        kind == r.kind
+            && name.eq_ignore_ascii_case(&r.name)
+            && r.account.as_deref().is_none_or(|a| account == Some(a))
     }
 }
 

@@ -57,6 +57,9 @@ pub struct IdentityAssessment {
     pub status: IdentityStatus,
     pub owners: Vec<String>,
     pub risk: RiskScore,
+    /// The governance policy tier it was judged by (absent without a policy).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tier: Option<String>,
     /// Shared between identities holding the same policies; compact (no grant or resource
     /// lists) — see [`privilege_detail`] for one identity's full detail.
     pub privilege: Arc<PrivilegeSummary>,
@@ -231,12 +234,24 @@ pub fn assess_governed(
         f.exception = governance.exception(f, identity);
     }
 
+    // Tiers are matched again here, cheaply, rather than carried out of the parallel loop.
+    let tiers: Vec<Option<String>> = inventory
+        .identities
+        .iter()
+        .map(|identity| {
+            let blast_radius = blast.get(identity.id.as_str()).map_or(0.0, |b| b.0);
+            governance
+                .tier(identity, blast_radius)
+                .map(|t| t.name.clone())
+        })
+        .collect();
     let mut scores = risk::score_all(inventory, blast, &findings);
     let empty = Arc::new(PrivilegeSummary::default());
     let mut identities: Vec<IdentityAssessment> = inventory
         .identities
         .iter()
-        .map(|identity| IdentityAssessment {
+        .zip(tiers)
+        .map(|(identity, tier)| IdentityAssessment {
             id: identity.id.clone(),
             kind: identity.kind,
             provider: identity.provider,
@@ -247,6 +262,7 @@ pub fn assess_governed(
             owners: identity.owners.iter().map(|o| o.id.clone()).collect(),
             // Moved, not copied: at 100k identities the explanations take over 100 MB.
             risk: scores.remove(&identity.id).unwrap_or_default(),
+            tier,
             privilege: Arc::clone(privileges.get(&identity.id).unwrap_or(&empty)),
         })
         .collect();

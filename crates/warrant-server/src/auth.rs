@@ -40,7 +40,7 @@ pub enum Action {
     Approve,
     /// Apply remediation plans to the provider, or roll them back.
     ApplyPlans,
-    /// Import exports into the inventory.
+    /// Import exports into the inventory, or scan uploads for leaked secrets.
     Import,
     /// Manage the platform's users and tokens.
     Administer,
@@ -120,6 +120,7 @@ pub const API_ROUTES: &[Route] = &[
     api("POST", "/api/v1/exceptions", Action::Approve),
     api("DELETE", "/api/v1/exceptions/{id}", Action::Approve),
     api("POST", "/api/v1/imports", Action::Import),
+    api("POST", "/api/v1/scans", Action::Import),
     api("GET", "/api/v1/jobs", Action::Read),
     api("GET", "/api/v1/jobs/{id}", Action::Read),
     api("POST", "/api/v1/session", Action::Public),

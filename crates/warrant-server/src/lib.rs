@@ -39,6 +39,12 @@ pub fn router(state: Arc<ServerState>) -> Router {
                 api::imports::MAX_UPLOAD,
             )),
         )
+        .route(
+            "/api/v1/scans",
+            post(api::imports::create_scan).layer(axum::extract::DefaultBodyLimit::max(
+                api::imports::MAX_UPLOAD,
+            )),
+        )
         .route("/api/v1/secrets", get(api::list_secrets))
         .route("/api/v1/reviews", get(api::lifecycle::list_campaigns))
         .route("/api/v1/reviews/{name}", get(api::lifecycle::get_campaign))

@@ -322,9 +322,19 @@ async fn finished_job(demo: &common::Demo, location: &str) -> serde_json::Value 
 }
 
 async fn upload(demo: &common::Demo, name: &str, bytes: Vec<u8>) -> common::Answer {
+    upload_to(
+        demo,
+        &format!("/api/v1/imports?name={}", segment(name)),
+        bytes,
+    )
+    .await
+}
+
+/// `POST uri` with `bytes` as an admin.
+async fn upload_to(demo: &common::Demo, uri: &str, bytes: Vec<u8>) -> common::Answer {
     common::send(
         &demo.state,
-        axum::http::Request::post(format!("/api/v1/imports?name={}", segment(name)))
+        axum::http::Request::post(uri)
             .header(
                 "authorization",
                 format!("Bearer {}", demo.token(warrant_app::accounts::Role::Admin)),
@@ -433,4 +443,214 @@ async fn an_uploaded_archive_is_unpacked_inside_its_directory_only() {
         failed["error"].as_str().unwrap().contains("garbage.tar.gz"),
         "{failed}"
     );
+}
+
+#[tokio::test]
+async fn identities_filter_by_tier_owasp_risk_and_registration() {
+    let policy = warrant_lifecycle::GovernancePolicy::from_toml(
+        &std::fs::read_to_string(common::demo_org().join("../warrant-policy.toml")).unwrap(),
+        "examples/warrant-policy.toml",
+    )
+    .unwrap();
+    let state = common::demo_state_with(Some(policy)).await;
+    let demo = common::Demo::with_tokens(state).await;
+    let all = demo.get("/api/v1/identities?limit=1000").await.json();
+    let total = all["matched"].as_u64().unwrap();
+    let production = demo
+        .get("/api/v1/identities?tier=production&limit=1000")
+        .await
+        .json();
+    let crown = demo
+        .get("/api/v1/identities?tier=crown-jewels&limit=1000")
+        .await
+        .json();
+    let defaults = demo
+        .get("/api/v1/identities?tier=defaults&limit=1000")
+        .await
+        .json();
+    let sandbox = demo
+        .get("/api/v1/identities?tier=sandbox&limit=1000")
+        .await
+        .json();
+    let counted: Vec<u64> = [&production, &crown, &defaults, &sandbox]
+        .iter()
+        .map(|p| p["matched"].as_u64().unwrap())
+        .collect();
+    assert!(counted[0] > 0 && counted[2] > 0, "{counted:?}");
+    assert_eq!(
+        counted.iter().sum::<u64>(),
+        total,
+        "every identity has one tier"
+    );
+    for item in production["items"].as_array().unwrap() {
+        assert_eq!(item["environment"], "production", "{item}");
+    }
+    assert_eq!(
+        demo.get("/api/v1/identities?tier=no-such-tier")
+            .await
+            .json()["matched"],
+        0
+    );
+
+    // OWASP: exactly the identities with an open finding of that risk.
+    let nhi7 = demo
+        .get("/api/v1/identities?owasp=NHI7&limit=1000")
+        .await
+        .json();
+    let findings = demo
+        .get("/api/v1/findings?owasp=NHI7&limit=1000")
+        .await
+        .json();
+    let mut expected: Vec<&str> = findings["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["identity"].as_str().unwrap())
+        .collect();
+    expected.sort_unstable();
+    expected.dedup();
+    let mut got: Vec<&str> = nhi7["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["id"].as_str().unwrap())
+        .collect();
+    got.sort_unstable();
+    assert!(!got.is_empty());
+    assert_eq!(got, expected);
+    assert_eq!(demo.get("/api/v1/identities?owasp=NHI99").await.status, 400);
+
+    // Registration: one approved registration sanctions one identity; the rest are shadow.
+    let first = &all["items"][0];
+    let kind: warrant_core::IdentityKind = first["kind"].as_str().unwrap().parse().unwrap();
+    let registration = warrant_app::ownership::register(
+        &demo.state.store,
+        warrant_lifecycle::register::NewRegistration {
+            name: first["name"].as_str().unwrap().to_string(),
+            kind,
+            account: first["account"].as_str().map(str::to_string),
+            owner: "dana.ng@acme-analytics.example".into(),
+            purpose: "nightly exports".into(),
+            scope: None,
+            environment: first["environment"].as_str().unwrap().parse().unwrap(),
+            expires: None,
+        },
+        "dana.ng@acme-analytics.example",
+        common::now(),
+    )
+    .await
+    .unwrap();
+    warrant_app::ownership::decide_registration(
+        &demo.state.store,
+        &registration.id,
+        "erin.fox@acme-analytics.example",
+        "approve",
+        None,
+        common::now(),
+    )
+    .await
+    .unwrap();
+    let sanctioned = demo
+        .get("/api/v1/identities?registration=sanctioned")
+        .await
+        .json();
+    assert_eq!(sanctioned["matched"], 1, "{sanctioned}");
+    assert_eq!(sanctioned["items"][0]["id"], first["id"]);
+    let shadow = demo
+        .get("/api/v1/identities?registration=shadow&limit=1")
+        .await
+        .json();
+    assert_eq!(shadow["matched"].as_u64().unwrap(), total - 1);
+    assert_eq!(
+        demo.get("/api/v1/identities?registration=maybe")
+            .await
+            .status,
+        400
+    );
+
+    // The console's inventory offers the same filters.
+    let page = demo.get("/inventory?tier=production&owasp=NHI7").await;
+    assert_eq!(page.status, 200);
+    assert!(
+        page.text().contains(r#"<option value="crown-jewels">"#),
+        "tiers listed"
+    );
+}
+
+#[tokio::test]
+async fn an_uploaded_repository_is_scanned_by_a_job_and_its_leak_linked_to_the_identity() {
+    let demo = demo_server().await;
+    // A repository archive with a key pair of a demo identity (its key id is in the demo's
+    // credential report) in a nested path.
+    const SECRET: &str = "h3Kp9WqZ2vLm7XbN4cRt8YsF1gJd6uAe5oTiBnQx";
+    let work = tempfile::tempdir().unwrap();
+    let repo = work.path().join("deploy-tools");
+    std::fs::create_dir_all(repo.join("config")).unwrap();
+    std::fs::write(
+        repo.join("config/prod.env"),
+        format!("aws_access_key_id = AKIAZP6WDFRWPBJ3NNUJ\naws_secret_access_key = {SECRET}\n"),
+    )
+    .unwrap();
+    std::fs::write(repo.join("README.md"), "Deploy tooling.\n").unwrap();
+    let archive = work.path().join("deploy-tools.tar.gz");
+    let status = std::process::Command::new("tar")
+        .arg("-czf")
+        .arg(&archive)
+        .arg("-C")
+        .arg(work.path())
+        .arg("deploy-tools")
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let answer = upload_to(
+        &demo,
+        "/api/v1/scans?name=deploy-tools.tar.gz",
+        std::fs::read(&archive).unwrap(),
+    )
+    .await;
+    assert_eq!(answer.status, 202, "{}", answer.text());
+    let job = finished_job(&demo, answer.headers["location"].to_str().unwrap()).await;
+    assert_eq!(job["state"], "succeeded", "{job}");
+    assert_eq!(job["kind"], "scan");
+    let result = &job["result"];
+    assert!(result["findings"].as_u64().unwrap() >= 1, "{result}");
+    assert!(result["linked"].as_u64().unwrap() >= 1, "{result}");
+    let identities = result["identities"].as_array().unwrap();
+    assert!(!identities.is_empty(), "{result}");
+    assert!(!job.to_string().contains(SECRET));
+
+    // The leak is listed where it was found — the upload and member, no server path — and
+    // what it unlocks.
+    let secrets = demo.get("/api/v1/secrets?limit=1000").await.json();
+    let ours: Vec<&serde_json::Value> = secrets["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["path"].as_str().unwrap().contains("deploy-tools.tar.gz"))
+        .collect();
+    assert!(!ours.is_empty(), "{secrets}");
+    for s in &ours {
+        let path = s["path"].as_str().unwrap();
+        assert!(path.starts_with("deploy-tools.tar.gz!"), "{path}");
+        assert!(path.ends_with("config/prod.env"), "{path}");
+        assert!(!path.contains("warrant-scan-"), "{path}");
+    }
+    assert!(ours.iter().any(|s| identities.contains(&s["identity"])));
+    assert!(!secrets.to_string().contains(SECRET));
+
+    // Viewers do not upload; an empty upload is refused.
+    let viewer = common::send(
+        &demo.state,
+        axum::http::Request::post("/api/v1/scans?name=x.env")
+            .header(
+                "authorization",
+                format!("Bearer {}", demo.token(warrant_app::accounts::Role::Viewer)),
+            )
+            .body(axum::body::Body::from("a=b"))
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(viewer.status, 403);
+    let empty = upload_to(&demo, "/api/v1/scans?name=x.env", Vec::new()).await;
+    assert_eq!(empty.status, 400);
 }

@@ -24,6 +24,15 @@ pub struct InventoryArgs {
     /// Only identities with at least this risk (0–100).
     #[arg(long, default_value_t = 0.0)]
     pub min_risk: f64,
+    /// Only identities judged by this governance policy tier (`defaults`: no tier matched).
+    #[arg(long)]
+    pub tier: Option<String>,
+    /// Only identities with an open finding of this OWASP NHI risk (NHI1 … NHI10).
+    #[arg(long, value_parser = |s: &str| s.parse::<warrant_core::OwaspNhi>().map_err(|e| e.to_string()))]
+    pub owasp: Option<warrant_core::OwaspNhi>,
+    /// Only identities an approved registration sanctions, or only shadow ones.
+    #[arg(long, value_parser = ["sanctioned", "shadow"])]
+    pub registration: Option<String>,
     /// List at most N identities, riskiest first (0: all). The table shows 100 unless told;
     /// the other formats list every identity, streamed.
     #[arg(long, value_name = "N")]
@@ -43,6 +52,9 @@ pub fn run(app: &App, args: InventoryArgs) -> anyhow::Result<u8> {
         environment: args.environment,
         no_owner: args.no_owner,
         min_risk: args.min_risk,
+        tier: args.tier,
+        owasp: args.owasp,
+        sanctioned: args.registration.map(|r| r == "sanctioned"),
         ..warrant_app::query::InventoryFilter::default()
     };
     let limit = crate::cmd::pipeline::listing_limit(args.limit, format);

@@ -97,6 +97,51 @@ fn reimport_is_idempotent_and_outputs_agree() {
     );
     let identities: serde_json::Value = serde_json::from_slice(&inventory.stdout).unwrap();
     assert_eq!(identities.as_array().unwrap().len(), 122);
+    // Filtered by OWASP risk, posture evaluated afresh: exactly the identities with such a finding.
+    let by_risk = warrant(
+        &store,
+        &[
+            "inventory",
+            "--format",
+            "json",
+            "--as-of",
+            "2026-11-01",
+            "--owasp",
+            "NHI5",
+        ],
+    );
+    assert!(by_risk.status.success(), "{}", stderr(&by_risk));
+    let by_risk: serde_json::Value = serde_json::from_slice(&by_risk.stdout).unwrap();
+    let findings = warrant(
+        &store,
+        &[
+            "findings",
+            "--format",
+            "json",
+            "--as-of",
+            "2026-11-01",
+            "--owasp",
+            "NHI5",
+        ],
+    );
+    let findings: serde_json::Value = serde_json::from_slice(&findings.stdout).unwrap();
+    let mut expected: Vec<&str> = findings
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["identity"].as_str().unwrap())
+        .collect();
+    expected.sort_unstable();
+    expected.dedup();
+    let mut listed: Vec<&str> = by_risk
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["id"].as_str().unwrap())
+        .collect();
+    listed.sort_unstable();
+    assert!(!listed.is_empty());
+    assert_eq!(listed, expected);
     let show = warrant(&store, &["show", "obama", "--as-of", "2026-11-01"]);
     let text = stdout(&show);
     assert!(show.status.success(), "{}", stderr(&show));

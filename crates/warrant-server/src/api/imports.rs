@@ -1,5 +1,7 @@
-//! `/api/v1/imports` and `/api/v1/jobs`: uploading an export (or an archive of a directory of
-//! them) runs the same import as `warrant import`, then re-assesses and saves, as a job.
+//! `/api/v1/imports`, `/api/v1/scans` and `/api/v1/jobs`: uploading an export (or an archive of
+//! a directory of them) runs the same import as `warrant import`, then re-assesses and saves;
+//! uploading a file or archive to scan looks for leaked secrets as `warrant scan` does. Both
+//! run as jobs.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -7,8 +9,7 @@ use std::time::Instant;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use serde::Deserialize;
 use utoipa::IntoParams;
 use warrant_app::{Cancel, NoProgress};
@@ -71,12 +72,7 @@ pub async fn create_import(
             .metrics
             .job_finished("import", ok, started.elapsed().as_secs_f64());
     });
-    let location = format!("/api/v1/jobs/{}", job.id);
-    let mut response = (StatusCode::ACCEPTED, Json(job)).into_response();
-    if let Ok(value) = HeaderValue::from_str(&location) {
-        response.headers_mut().insert(header::LOCATION, value);
-    }
-    Ok(response)
+    Ok(crate::api::lifecycle::accepted(job))
 }
 
 async fn run_import(
@@ -86,16 +82,7 @@ async fn run_import(
 ) -> Result<serde_json::Value, String> {
     let now = state.now();
     let settings = state.settings();
-    let failed = |e: warrant_app::AppError| {
-        // The caller sees what a person can act on; internals go to the log.
-        match e {
-            warrant_app::AppError::Invalid(message) => message,
-            other => {
-                tracing::error!(error = %other, "import job failed");
-                "the import failed on the server's side; it has been logged".to_string()
-            }
-        }
-    };
+    let failed = job_error;
     let uploaded = warrant_app::upload::import_upload(
         &state.store,
         settings,
@@ -122,6 +109,71 @@ async fn run_import(
         "skipped": uploaded.skipped,
         "assessed": true,
     }))
+}
+
+/// Uploads a file, or a zip/tar/gzip archive of a repository or directory, and scans it for
+/// leaked secrets as a job: each found secret is linked to the identity it unlocks and
+/// recorded (fingerprint, redacted preview and place — the upload and member — only).
+#[utoipa::path(post, path = "/api/v1/scans", tag = "imports", params(ImportQuery),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "The file's bytes"),
+    responses(
+        (status = 202, description = "The scan runs; poll the job", body = JobDto,
+            headers(("location" = String, description = "The job's status resource"))),
+        (status = 400, description = "No name, or an empty body", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Role not allowed", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Larger than 256 MiB", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn create_scan(
+    State(state): State<Arc<ServerState>>,
+    caller: Option<axum::Extension<Caller>>,
+    query: Result<Query<ImportQuery>, axum::extract::rejection::QueryRejection>,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+) -> Result<Response, ApiError> {
+    let Query(query) = query?;
+    let body = body.map_err(|e| ApiError::new(e.status(), e.body_text()))?;
+    let name = query.name.trim().to_string();
+    if name.is_empty() {
+        return Err(ApiError::bad_request("parameter `name` must name the file"));
+    }
+    if body.is_empty() {
+        return Err(ApiError::bad_request("the upload is empty"));
+    }
+    let who = caller.map_or_else(|| "anonymous".to_string(), |c| c.0.principal.username);
+    let job = state.jobs.start("scan", &who, state.now());
+    let id = job.id.clone();
+    let task_state = state.clone();
+    tokio::spawn(async move {
+        let started = Instant::now();
+        let outcome = warrant_app::upload::scan_upload(
+            &task_state.store,
+            &task_state.fingerprinter,
+            &name,
+            body.to_vec(),
+            task_state.now(),
+            &Cancel::new(),
+        )
+        .await
+        .map_err(job_error)
+        .and_then(|o| serde_json::to_value(o).map_err(|e| e.to_string()));
+        let ok = outcome.is_ok();
+        task_state.jobs.finish(&id, task_state.now(), outcome);
+        task_state
+            .metrics
+            .job_finished("scan", ok, started.elapsed().as_secs_f64());
+    });
+    Ok(crate::api::lifecycle::accepted(job))
+}
+
+/// What a failed job tells its caller: what a person can act on; internals go to the log.
+fn job_error(e: warrant_app::AppError) -> String {
+    match e {
+        warrant_app::AppError::Invalid(message) => message,
+        other => {
+            tracing::error!(error = %other, "job failed");
+            "the job failed on the server's side; it has been logged".to_string()
+        }
+    }
 }
 
 /// One job's status.

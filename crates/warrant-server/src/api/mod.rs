@@ -110,6 +110,12 @@ pub struct IdentityQuery {
     pub max_risk: Option<f64>,
     /// Text in the id or name.
     pub q: Option<String>,
+    /// Governance policy tier (`defaults`: identities no tier matched).
+    pub tier: Option<String>,
+    /// Only identities with an open finding of this OWASP NHI risk (`NHI1` … `NHI10`).
+    pub owasp: Option<String>,
+    /// `sanctioned` (an approved registration matches) or `shadow` (none does).
+    pub registration: Option<String>,
     /// `risk` (default), `name`, `last_used` or `findings`.
     pub sort: Option<String>,
     /// `desc` (default for risk and findings) or `asc`.
@@ -134,6 +140,18 @@ impl IdentityQuery {
             min_risk: risk("min_risk", self.min_risk)?.unwrap_or(0.0),
             max_risk: risk("max_risk", self.max_risk)?,
             search: self.q.clone().filter(|q| !q.is_empty()),
+            tier: self.tier.clone().filter(|t| !t.trim().is_empty()),
+            owasp: parse::<OwaspNhi>("owasp", self.owasp.as_deref())?,
+            sanctioned: match self.registration.as_deref().map(str::trim) {
+                None | Some("") => None,
+                Some("sanctioned") => Some(true),
+                Some("shadow") => Some(false),
+                Some(other) => {
+                    return Err(ApiError::bad_request(format!(
+                        "parameter `registration`: `{other}` is not sanctioned or shadow"
+                    )));
+                }
+            },
         })
     }
 
@@ -503,7 +521,7 @@ pub async fn secret_page(
     info(title = "Warrant", description = "Non-human identity security: inventory, risk, findings and alerts."),
     paths(list_identities, get_identity, list_findings, accept_finding, reopen_finding, list_alerts,
         session::login, session::me, session::logout,
-        imports::create_import, imports::get_job, imports::list_jobs, list_secrets,
+        imports::create_import, imports::create_scan, imports::get_job, imports::list_jobs, list_secrets,
         lifecycle::list_campaigns, lifecycle::get_campaign, lifecycle::decide_item,
         lifecycle::list_plans, lifecycle::get_plan, lifecycle::approve_plan,
         lifecycle::reject_plan, lifecycle::apply_plan, lifecycle::rollback_plan,
@@ -516,7 +534,7 @@ pub async fn secret_page(
         (name = "alerts", description = "Activity alerts"),
         (name = "secrets", description = "Where leaked secrets were found"),
         (name = "session", description = "Signing in and out"),
-        (name = "imports", description = "Uploading exports, and the jobs that import them"),
+        (name = "imports", description = "Uploading exports to import and files to scan for secrets, and the jobs that do it"),
         (name = "reviews", description = "Access-review campaigns: owners decide their identities"),
         (name = "plans", description = "Remediation plans: approve (four eyes), apply, roll back"),
         (name = "exceptions", description = "Time-limited exceptions to findings"),

@@ -388,6 +388,9 @@ fn filters_query(q: &IdentityQuery) -> String {
     add("status", q.status.clone());
     add("account", q.account.clone());
     add("owner", q.owner.clone());
+    add("tier", q.tier.clone());
+    add("owasp", q.owasp.clone());
+    add("registration", q.registration.clone());
     add("no_owner", q.no_owner.filter(|b| *b).map(|_| "true".into()));
     add("min_risk", q.min_risk.map(|r| r.to_string()));
     add("max_risk", q.max_risk.map(|r| r.to_string()));
@@ -412,7 +415,7 @@ pub async fn inventory(
             "Inventory",
             caller(&who),
             "/inventory",
-            inventory_body(&q, &p),
+            inventory_body(&q, &p, &tiers(&state)),
         )
         .into_response(),
         Err(e) => error_page(&who, e),
@@ -433,7 +436,23 @@ fn select(name: &str, label: &str, current: Option<&str>, values: &[&str]) -> Ma
     }
 }
 
-fn inventory_body(q: &IdentityQuery, p: &IdentityPageDto) -> Markup {
+/// The governance policy's tier names, and `defaults` (what no tier matched).
+fn tiers(state: &ServerState) -> Vec<String> {
+    let mut names: Vec<String> = state
+        .governance
+        .iter()
+        .flat_map(|g| g.tiers.iter().map(|t| t.name.clone()))
+        .collect();
+    names.push(query::DEFAULT_TIER.to_string());
+    names
+}
+
+fn inventory_body(q: &IdentityQuery, p: &IdentityPageDto, tiers: &[String]) -> Markup {
+    let tiers: Vec<&str> = tiers.iter().map(String::as_str).collect();
+    let owasp: Vec<&str> = warrant_core::OwaspNhi::ALL
+        .iter()
+        .map(|o| o.code())
+        .collect();
     let kinds: Vec<&str> = warrant_core::IdentityKind::ALL
         .iter()
         .map(|k| k.as_str())
@@ -457,6 +476,9 @@ fn inventory_body(q: &IdentityQuery, p: &IdentityPageDto) -> Markup {
             (select("kind", "Kind", q.kind.as_deref(), &kinds))
             (select("provider", "Provider", q.provider.as_deref(), &providers))
             (select("status", "Status", q.status.as_deref(), &statuses))
+            (select("tier", "Tier", q.tier.as_deref(), &tiers))
+            (select("owasp", "OWASP NHI", q.owasp.as_deref(), &owasp))
+            (select("registration", "Registration", q.registration.as_deref(), &["sanctioned", "shadow"]))
             div class="field" {
                 label for="owner" { "Owner" }
                 input id="owner" name="owner" value=(q.owner.clone().unwrap_or_default());

@@ -37,26 +37,32 @@ pub struct Demo {
 pub const PASSWORD: &str = "correct horse battery staple";
 
 pub async fn demo_server() -> Demo {
-    let state = demo_state().await;
-    let mut tokens = BTreeMap::new();
-    for role in Role::ALL {
-        let username = format!("{role}@example.org");
-        accounts::add_user(&state.store, &username, None, role, Some(PASSWORD), now())
+    Demo::with_tokens(demo_state().await).await
+}
+
+impl Demo {
+    /// `state` with one user and API token per role.
+    pub async fn with_tokens(state: Arc<ServerState>) -> Demo {
+        let mut tokens = BTreeMap::new();
+        for role in Role::ALL {
+            let username = format!("{role}@example.org");
+            accounts::add_user(&state.store, &username, None, role, Some(PASSWORD), now())
+                .await
+                .unwrap();
+            let (token, _) = accounts::create_token(
+                &state.store,
+                &username,
+                "tests",
+                role,
+                now() + chrono::Duration::days(30),
+                now(),
+            )
             .await
             .unwrap();
-        let (token, _) = accounts::create_token(
-            &state.store,
-            &username,
-            "tests",
-            role,
-            now() + chrono::Duration::days(30),
-            now(),
-        )
-        .await
-        .unwrap();
-        tokens.insert(role, token);
+            tokens.insert(role, token);
+        }
+        Demo { state, tokens }
     }
-    Demo { state, tokens }
 }
 
 impl Demo {
@@ -137,6 +143,13 @@ impl Demo {
 
 /// A server over a store holding the demo organisation, assessed and saved as `assess` does.
 pub async fn demo_state() -> Arc<ServerState> {
+    demo_state_with(None).await
+}
+
+/// [`demo_state`] judged by a governance policy.
+pub async fn demo_state_with(
+    governance: Option<warrant_lifecycle::GovernancePolicy>,
+) -> Arc<ServerState> {
     let store = Store::open_url("sqlite::memory:").await.unwrap();
     let (import, posture, activity) = (
         ImportConfig::default(),
@@ -147,7 +160,7 @@ pub async fn demo_state() -> Arc<ServerState> {
         import: &import,
         posture: &posture,
         activity: &activity,
-        governance: None,
+        governance: governance.as_ref(),
     };
     warrant_app::assess(
         &store,
@@ -166,7 +179,7 @@ pub async fn demo_state() -> Arc<ServerState> {
             import,
             posture,
             activity,
-            governance: None,
+            governance,
             fingerprinter: Fingerprinter::new(b"warrant-server-test-key"),
             aws: Default::default(),
         },
