@@ -11,6 +11,7 @@ pub mod console;
 pub mod error;
 pub mod jobs;
 pub mod metrics;
+pub mod ratelimit;
 pub mod state;
 
 use std::sync::Arc;
@@ -81,7 +82,11 @@ pub fn router(state: Arc<ServerState>) -> Router {
             "/api/v1/session",
             post(api::session::login)
                 .get(api::session::me)
-                .delete(api::session::logout),
+                .delete(api::session::logout)
+                .layer(axum::middleware::from_fn_with_state(
+                    state.clone(),
+                    ratelimit::sign_in,
+                )),
         )
         .route("/api/v1/openapi.json", get(api::openapi));
     Router::new()
@@ -107,7 +112,12 @@ pub fn router(state: Arc<ServerState>) -> Router {
         .route("/plans/{id}/approve", post(console::lifecycle::approve))
         .route("/plans/{id}/reject", post(console::lifecycle::reject))
         .route("/plans/{id}/apply", post(console::lifecycle::apply))
-        .route("/login", get(console::login_page).post(console::login))
+        .route(
+            "/login",
+            get(console::login_page).post(console::login).layer(
+                axum::middleware::from_fn_with_state(state.clone(), ratelimit::sign_in),
+            ),
+        )
         .route("/logout", post(console::logout))
         .route("/assets/{name}", get(console::asset))
         .fallback(not_found)
@@ -178,7 +188,9 @@ pub async fn serve(
     state: Arc<ServerState>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state))
+    // The client's address keys the sign-in rate limit.
+    let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await
 }

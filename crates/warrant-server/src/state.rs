@@ -37,6 +37,8 @@ pub struct ServerState {
     pub metrics: Metrics,
     /// Session timeouts and sign-in lockout.
     pub sessions: SessionPolicy,
+    /// Sign-in attempts per client address.
+    pub sign_ins: crate::ratelimit::SignInLimiter,
 }
 
 impl std::fmt::Debug for ServerState {
@@ -59,6 +61,7 @@ impl ServerState {
             jobs: Jobs::default(),
             metrics: Metrics::new(),
             sessions: SessionPolicy::default(),
+            sign_ins: Default::default(),
         }
     }
 

@@ -264,3 +264,34 @@ async fn bad_tokens_are_no_one() {
         assert_eq!(answer.status, 401, "{token}");
     }
 }
+
+#[tokio::test]
+async fn sign_in_attempts_from_one_address_are_rate_limited() {
+    let demo = demo_server().await;
+    // Different accounts, so no account's lockout is what stops them.
+    for n in 0..warrant_server::ratelimit::ATTEMPTS_PER_MINUTE {
+        let answer = login(&demo, &format!("nobody-{n}@example.org"), "guess").await;
+        assert_eq!(answer.status, 401, "attempt {n}");
+    }
+    let limited = login(&demo, "admin@example.org", PASSWORD).await;
+    assert_eq!(limited.status, 429, "{}", limited.text());
+    assert_eq!(limited.content_type, "application/problem+json");
+    let wait: u64 = limited.headers["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&wait), "{wait}");
+    // The console's sign-in form is the same door.
+    let form = send(
+        &demo.state,
+        Request::post("/login")
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(Body::from("username=admin%40example.org&password=x"))
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(form.status, 429);
+    // Requests that are not sign-ins are not counted.
+    assert_eq!(demo.get("/api/v1/identities?limit=1").await.status, 200);
+}

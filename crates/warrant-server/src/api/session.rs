@@ -72,6 +72,7 @@ pub fn session_cookie(token: Option<&str>, max_age_seconds: i64) -> String {
     responses(
         (status = 201, description = "Signed in; the session cookie is set", body = SessionDto),
         (status = 401, description = "Wrong credentials or a locked account", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many sign-in attempts from this address; see Retry-After", body = Problem, content_type = "application/problem+json"),
         (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "JSON without a username or password", body = Problem, content_type = "application/problem+json"),
