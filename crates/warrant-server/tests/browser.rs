@@ -56,7 +56,9 @@ async fn the_console_works_in_a_real_browser() {
     let identity = inventory_filters_and_opens_an_identity(b, &demo, &shots).await;
     reviewer_accepts_a_finding(b, &demo, &server, &identity, &shots).await;
     signing_out_ends_the_session(b, &server).await;
-    viewer_cannot_triage(b, &demo, &server).await;
+    let plans = propose_two_plans(&demo).await;
+    approver_approves_in_the_inbox(b, &demo, &server, &plans[0], &shots).await;
+    viewer_cannot_triage(b, &demo, &server, &plans[1]).await;
 
     browser.close().await;
     server.stop().await;
@@ -438,9 +440,90 @@ async fn signing_out_ends_the_session(b: &Client, server: &Listening) {
     );
 }
 
+/// Two quarantine plans an owner asked for, waiting for an approver.
+async fn propose_two_plans(demo: &Demo) -> Vec<String> {
+    let roles = demo
+        .get("/api/v1/identities?provider=aws&kind=aws_role&limit=2")
+        .await
+        .json();
+    let mut plans = Vec::new();
+    for item in roles["items"].as_array().unwrap() {
+        let ask = warrant_app::remediation::PlanRequest {
+            action: warrant_lifecycle::Action::Quarantine,
+            identity: item["id"].as_str().unwrap().to_string(),
+            reason: Some("access review: not used by its team".into()),
+            key: None,
+            secret: None,
+            policy: None,
+            grace_hours: None,
+            usage_since: common::now() - chrono::Duration::days(90),
+        };
+        let view = warrant_app::remediation::propose(
+            &demo.state.store,
+            &warrant_lifecycle::GovernancePolicy::default(),
+            &ask,
+            common::now(),
+            "owner@example.org",
+        )
+        .await
+        .unwrap();
+        plans.push(view.plan.id);
+    }
+    assert_eq!(plans.len(), 2);
+    plans
+}
+
+/// The approver opens the approvals inbox, sees the plan's change on its page, approves it with
+/// the inbox's button (htmx) and signs out.
+async fn approver_approves_in_the_inbox(
+    b: &Client,
+    demo: &Demo,
+    server: &Listening,
+    plan: &str,
+    shots: &Screenshots,
+) {
+    step("the approver signs in and opens the approvals inbox");
+    sign_in_with_form(b, "approver@example.org").await;
+    wait_for_path(b, "/").await;
+    b.goto(&server.url(&format!("/plans/{plan}")))
+        .await
+        .unwrap();
+    wait_for_path(b, &format!("/plans/{plan}")).await;
+    let changes = b
+        .find_all(Locator::Css("table.findings tbody tr"))
+        .await
+        .unwrap();
+    assert!(!changes.is_empty(), "the plan's page lists no step");
+    let text = main_text(b).await;
+    assert!(text.contains("What it changes"), "{text}");
+    shots.take(b, "plan").await;
+    check_page(b, "plan").await;
+    b.goto(&server.url("/approvals")).await.unwrap();
+    wait_for_path(b, "/approvals").await;
+    shots.take(b, "approvals").await;
+    check_page(b, "approvals").await;
+
+    step("the approver approves the plan with the inbox's button");
+    let button = b
+        .find(Locator::Css(&format!(
+            "form[hx-post='/plans/{plan}/approve'] button"
+        )))
+        .await
+        .unwrap();
+    button.click().await.unwrap();
+    eventually("the plan to be approved", || async {
+        Ok(demo.get(&format!("/api/v1/plans/{plan}")).await.json()["status"] == "approved")
+    })
+    .await;
+    let approved = demo.get(&format!("/api/v1/plans/{plan}")).await.json();
+    assert_eq!(approved["approved_by"][0], "approver@example.org");
+    drain_console(b).await;
+    signing_out_ends_the_session(b, server).await;
+}
+
 /// A viewer sees no Accept form, and a hand-made request with their valid CSRF token is refused
-/// for their role (403), not for the token.
-async fn viewer_cannot_triage(b: &Client, demo: &Demo, server: &Listening) {
+/// for their role (403), not for the token; the same for an approver's action.
+async fn viewer_cannot_triage(b: &Client, demo: &Demo, server: &Listening, plan: &str) {
     let first = demo.get("/api/v1/findings?limit=1").await.json();
     let identity = first["items"][0]["identity"].as_str().unwrap().to_string();
     let finding = segment(first["items"][0]["id"].as_str().unwrap());
@@ -494,6 +577,19 @@ async fn viewer_cannot_triage(b: &Client, demo: &Demo, server: &Listening) {
     assert!(
         open_finding_ids(demo, identity).await.contains(&finding),
         "the finding is no longer open after the viewer's attempt"
+    );
+
+    step("the viewer's POST to approve a plan (an approver's action) is refused with 403");
+    let (status, body) = fetch(b, "POST", &format!("/plans/{plan}/approve"), &token, "").await;
+    assert_eq!(status, 403, "a viewer approved a plan: {body}");
+    assert!(
+        body.contains("your role does not allow"),
+        "refused for another reason: {body}"
+    );
+    drain_console(b).await;
+    assert_eq!(
+        demo.get(&format!("/api/v1/plans/{plan}")).await.json()["status"],
+        "proposed"
     );
 
     step("the same CSRF token is good: the viewer may sign out with it");
