@@ -23,3 +23,4 @@ mod posture_config;
 mod remediation_live;
 mod review;
 mod scan;
+mod serve_live;

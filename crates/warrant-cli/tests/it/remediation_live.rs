@@ -8,7 +8,7 @@ use std::process::{Command, Output};
 
 use warrant_aws_live::testing::MotoServer;
 
-async fn sdk(endpoint: &str) -> aws_config::SdkConfig {
+pub(crate) async fn sdk(endpoint: &str) -> aws_config::SdkConfig {
     warrant_aws_live::config_loader()
         .endpoint_url(endpoint)
         .region(aws_config::Region::new("us-east-1"))
