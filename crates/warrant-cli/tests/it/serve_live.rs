@@ -1,3 +1,4 @@
+#![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
 //! `warrant serve` in front of moto server (a real AWS API emulator on loopback): a plan written
 //! with the CLI is approved, applied and rolled back through the REST API, as jobs, by another
 //! person's API token; the change is checked through the official SDK.
