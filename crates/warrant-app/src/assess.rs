@@ -132,7 +132,7 @@ pub async fn save(
         })
         .collect();
     progress.phase(Phase::Saving, Some((posture.len() + scored.len()) as u64));
-    store
+    let run = store
         .save_run(
             now,
             FindingSource::Posture,
@@ -143,6 +143,17 @@ pub async fn save(
         )
         .await
         .context("saving the assessment")?;
+    // What an overview shows of these identities, counted now rather than on every view.
+    let mut aggregates = crate::query::RunAggregates::default();
+    for view in identity_views(evaluation) {
+        aggregates.add(&view);
+    }
+    let aggregates = serde_json::to_string(&aggregates.finish())
+        .map_err(|e| AppError::Invalid(format!("cannot save the run's aggregates: {e}")))?;
+    store
+        .set_run_aggregates(run, &aggregates)
+        .await
+        .context("saving the assessment's aggregates")?;
     progress.done(Phase::Saving);
     // Leaked secrets and activity alerts are saved by their own runs; the exceptions this
     // evaluation applied to them decide whether they are open.

@@ -836,8 +836,8 @@ pub async fn finding_page(
     })
 }
 
-/// What the console's overview shows, aggregated in one pass over identities and one over
-/// findings (nothing is held per identity but the ten riskiest).
+/// What the console's overview shows: from a saved run's aggregates, or aggregated in one pass
+/// over identities and one over findings (nothing is held per identity but the ten riskiest).
 #[derive(Debug, Clone)]
 pub struct Overview {
     pub basis: Basis,
@@ -864,17 +864,126 @@ const OVERVIEW_TOP: usize = 10;
 /// How many saved assessments the overview's trend shows.
 const OVERVIEW_TREND: u64 = 30;
 
-/// The overview as of `when`.
+/// What an overview shows of a run's identities: counted once when the run is saved, or while
+/// streaming identities when there is no saved run to read them from.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub(crate) struct RunAggregates {
+    identities: u64,
+    by_kind: Vec<(IdentityKind, u64)>,
+    by_risk: [u64; 5],
+    admin_equivalent: u64,
+    without_owner: u64,
+    /// Owner, summed risk, identities owned: the top ten once finished.
+    owners: Vec<(String, f64, u64)>,
+    #[serde(skip)]
+    kinds: HashMap<IdentityKind, u64>,
+    #[serde(skip)]
+    owned: HashMap<String, (f64, u64)>,
+}
+
+impl RunAggregates {
+    pub(crate) fn add(&mut self, v: &IdentityView) {
+        self.identities += 1;
+        *self.kinds.entry(v.kind).or_default() += 1;
+        let band = ((v.risk / 20.0).floor().max(0.0) as usize).min(4);
+        if let Some(n) = self.by_risk.get_mut(band) {
+            *n += 1;
+        }
+        self.admin_equivalent += u64::from(v.admin_equivalent);
+        self.without_owner += u64::from(v.owners.is_empty());
+        for owner in &v.owners {
+            let entry = self.owned.entry(owner.clone()).or_default();
+            entry.0 += v.risk;
+            entry.1 += 1;
+        }
+    }
+
+    /// Sorted and cut to what the overview lists.
+    pub(crate) fn finish(mut self) -> RunAggregates {
+        let mut by_kind: Vec<(IdentityKind, u64)> = self.kinds.drain().collect();
+        by_kind.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.as_str().cmp(b.0.as_str())));
+        let mut owners: Vec<(String, f64, u64)> = self
+            .owned
+            .drain()
+            // Rounded as shown: sums in another order differ in the last bits.
+            .map(|(o, (risk, n))| (o, (risk * 10.0).round() / 10.0, n))
+            .collect();
+        owners.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        owners.truncate(OVERVIEW_TOP);
+        RunAggregates {
+            by_kind,
+            owners,
+            ..self
+        }
+    }
+}
+
+/// The overview as of `when`. From a current saved run it reads the aggregates kept with the
+/// run, the top of its risk index and a count of open findings grouped in the store: the same
+/// few queries at any size. Otherwise it counts while streaming the identities.
 pub async fn overview(
     store: &Store,
     rules: Rules<'_>,
     when: When,
     progress: &dyn Progress,
 ) -> Result<Overview, AppError> {
-    let mut kinds: HashMap<IdentityKind, u64> = HashMap::new();
-    let mut by_risk = [0u64; 5];
-    let (mut admin_equivalent, mut without_owner) = (0u64, 0u64);
-    let mut owners: HashMap<String, (f64, u64)> = HashMap::new();
+    let trend = store
+        .run_history(FindingSource::Posture, OVERVIEW_TREND)
+        .await
+        .context("reading the assessment history")?;
+    if let (basis_now, Some(run)) = basis(store, when).await?
+        && let Some(text) = store
+            .run_aggregates(run.id)
+            .await
+            .context("reading the assessment's aggregates")?
+    {
+        let aggregates: RunAggregates =
+            serde_json::from_str(&text).map_err(|e| AppError::Store {
+                context: "reading the assessment's aggregates",
+                source: warrant_store::StoreError::Corrupt {
+                    table: "assessments",
+                    key: run.id.0.to_string(),
+                    message: e.to_string(),
+                },
+            })?;
+        let riskiest = saved_page(store, run, basis_now, None, OVERVIEW_TOP)
+            .await?
+            .items;
+        let mut findings: std::collections::BTreeMap<
+            OwaspNhi,
+            std::collections::BTreeMap<Severity, u64>,
+        > = std::collections::BTreeMap::new();
+        let mut open_findings = 0u64;
+        for (owasp, severity, n) in store
+            .open_findings_by_owasp_and_severity()
+            .await
+            .context("counting open findings")?
+        {
+            // The schema's checks keep both to known values; anything else is not counted.
+            if let (Ok(owasp), Ok(severity)) = (owasp.parse::<OwaspNhi>(), severity.parse()) {
+                *findings
+                    .entry(owasp)
+                    .or_default()
+                    .entry(severity)
+                    .or_default() += n;
+                open_findings += n;
+            }
+        }
+        return Ok(Overview {
+            trend,
+            basis: basis_now,
+            identities: aggregates.identities,
+            by_kind: aggregates.by_kind,
+            by_risk: aggregates.by_risk,
+            admin_equivalent: aggregates.admin_equivalent,
+            without_owner: aggregates.without_owner,
+            riskiest,
+            owners: aggregates.owners,
+            findings,
+            open_findings,
+        });
+    }
+    let mut aggregates = RunAggregates::default();
     let mut riskiest: Vec<IdentityView> = Vec::new();
     let listed = each_identity(
         store,
@@ -884,18 +993,7 @@ pub async fn overview(
         None,
         progress,
         |v| {
-            *kinds.entry(v.kind).or_default() += 1;
-            let band = ((v.risk / 20.0).floor().max(0.0) as usize).min(4);
-            if let Some(n) = by_risk.get_mut(band) {
-                *n += 1;
-            }
-            admin_equivalent += u64::from(v.admin_equivalent);
-            without_owner += u64::from(v.owners.is_empty());
-            for owner in &v.owners {
-                let entry = owners.entry(owner.clone()).or_default();
-                entry.0 += v.risk;
-                entry.1 += 1;
-            }
+            aggregates.add(&v);
             // Identities arrive riskiest first from a saved run, in any order when evaluated.
             riskiest.push(v);
             if riskiest.len() > 4 * OVERVIEW_TOP {
@@ -908,14 +1006,7 @@ pub async fn overview(
     .await?;
     riskiest.sort_by(|a, b| b.risk.total_cmp(&a.risk).then_with(|| a.id.cmp(&b.id)));
     riskiest.truncate(OVERVIEW_TOP);
-    let mut by_kind: Vec<(IdentityKind, u64)> = kinds.into_iter().collect();
-    by_kind.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.as_str().cmp(b.0.as_str())));
-    let mut owners: Vec<(String, f64, u64)> = owners
-        .into_iter()
-        .map(|(o, (risk, n))| (o, risk, n))
-        .collect();
-    owners.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-    owners.truncate(OVERVIEW_TOP);
+    let aggregates = aggregates.finish();
     let mut findings: std::collections::BTreeMap<
         OwaspNhi,
         std::collections::BTreeMap<Severity, u64>,
@@ -939,20 +1030,16 @@ pub async fn overview(
         },
     )
     .await?;
-    let trend = store
-        .run_history(FindingSource::Posture, OVERVIEW_TREND)
-        .await
-        .context("reading the assessment history")?;
     Ok(Overview {
         trend,
         basis: listed.basis,
         identities: listed.matched,
-        by_kind,
-        by_risk,
-        admin_equivalent,
-        without_owner,
+        by_kind: aggregates.by_kind,
+        by_risk: aggregates.by_risk,
+        admin_equivalent: aggregates.admin_equivalent,
+        without_owner: aggregates.without_owner,
         riskiest,
-        owners,
+        owners: aggregates.owners,
         findings,
         open_findings,
     })

@@ -103,6 +103,7 @@ const TABLES: &[TableSpec] = &[
             ("as_of", Text),
             ("n_findings", Integer),
             ("revision", Integer),
+            ("aggregates", Text),
         ],
         key: "id",
         generated_id: Some("id"),

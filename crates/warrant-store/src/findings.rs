@@ -696,6 +696,61 @@ impl Store {
         }))
     }
 
+    /// Keeps `aggregates` (JSON the caller defines) with `run`.
+    pub async fn set_run_aggregates(
+        &self,
+        run: AssessmentId,
+        aggregates: &str,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.begin_write().await?;
+        // A run's own record: what an assessment reads is unchanged, so the run stays current.
+        tx.changes_inputs = false;
+        tx.query("UPDATE assessments SET aggregates = ? WHERE id = ?")
+            .bind(aggregates)
+            .bind(run.0)
+            .execute(tx.conn())
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The aggregates kept with `run`, if any.
+    pub async fn run_aggregates(&self, run: AssessmentId) -> Result<Option<String>, StoreError> {
+        let row = self
+            .query("SELECT aggregates FROM assessments WHERE id = ?")
+            .bind(run.0)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(match row {
+            Some(row) => row.try_get(0)?,
+            None => None,
+        })
+    }
+
+    /// Open findings counted by OWASP NHI risk and severity (codes and names as stored).
+    pub async fn open_findings_by_owasp_and_severity(
+        &self,
+    ) -> Result<Vec<(String, String, u64)>, StoreError> {
+        let rows = self
+            .query(
+                "SELECT owasp, severity, COUNT(*) FROM findings WHERE status = ? \
+                 GROUP BY owasp, severity",
+            )
+            .bind(FindingStatus::Open.as_str())
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|row| {
+                let n: i64 = row.try_get(2)?;
+                Ok((
+                    row.try_get(0)?,
+                    row.try_get(1)?,
+                    u64::try_from(n).unwrap_or(0),
+                ))
+            })
+            .collect()
+    }
+
     /// The latest `limit` runs of `source`, oldest first: when each assessed and how many
     /// findings it raised (the trend of a posture over time).
     pub async fn run_history(

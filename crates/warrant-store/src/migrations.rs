@@ -69,6 +69,10 @@ const SQLITE: &[(&str, &str)] = &[
         "0012_accounts.sql",
         include_str!("../migrations/sqlite/0012_accounts.sql"),
     ),
+    (
+        "0013_run_aggregates.sql",
+        include_str!("../migrations/sqlite/0013_run_aggregates.sql"),
+    ),
 ];
 
 /// The same schema for PostgreSQL.
@@ -120,6 +124,10 @@ const POSTGRES: &[(&str, &str)] = &[
     (
         "0012_accounts.sql",
         include_str!("../migrations/postgres/0012_accounts.sql"),
+    ),
+    (
+        "0013_run_aggregates.sql",
+        include_str!("../migrations/postgres/0013_run_aggregates.sql"),
     ),
 ];
 
@@ -258,6 +266,11 @@ mod tests {
                 12,
                 "accounts",
                 "178ba9ae53a7b8b30a2409d79f7463c29faf2d352246d9ec8d2742aa1dd3d19bb350fa8ee0c783efea6a3b5af03b7623",
+            ),
+            (
+                13,
+                "run aggregates",
+                "dda5e310ea2942a12576be1e47e8ef54ad45a4e33eb0ef2a463dae283464497461291ad3b1ce1cbccd2a68e809f6da47",
             ),
         ];
         let migrations = Embedded::of(Backend::Sqlite).migrations().unwrap();

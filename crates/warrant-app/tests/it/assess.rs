@@ -177,3 +177,62 @@ async fn an_import_of_a_missing_path_is_refused() {
         "{result:?}"
     );
 }
+
+#[tokio::test]
+async fn the_overview_from_a_saved_runs_aggregates_matches_one_counted_afresh() {
+    let store = store().await;
+    let config = config();
+    warrant_app::assess(
+        &store,
+        config.settings(),
+        &fingerprinter(),
+        &[demo_org()],
+        now(),
+        &NoProgress,
+        &Cancel::new(),
+    )
+    .await
+    .unwrap();
+    let rules = config.settings().rules();
+    let saved = query::overview(
+        &store,
+        rules,
+        query::When {
+            asked: None,
+            now: now(),
+        },
+        &NoProgress,
+    )
+    .await
+    .unwrap();
+    assert!(
+        matches!(saved.basis, query::Basis::Saved { .. }),
+        "{:?}",
+        saved.basis
+    );
+    // A second later posture is evaluated again: the same counts, streamed.
+    let fresh = query::overview(
+        &store,
+        rules,
+        (now() + chrono::Duration::seconds(1)).into(),
+        &NoProgress,
+    )
+    .await
+    .unwrap();
+    assert!(
+        matches!(fresh.basis, query::Basis::Evaluated { .. }),
+        "{:?}",
+        fresh.basis
+    );
+    assert!(saved.identities > 50);
+    assert_eq!(saved.identities, fresh.identities);
+    assert_eq!(saved.by_kind, fresh.by_kind);
+    assert_eq!(saved.by_risk, fresh.by_risk);
+    assert_eq!(saved.admin_equivalent, fresh.admin_equivalent);
+    assert_eq!(saved.without_owner, fresh.without_owner);
+    assert_eq!(saved.owners, fresh.owners);
+    assert_eq!(saved.findings, fresh.findings);
+    assert_eq!(saved.open_findings, fresh.open_findings);
+    let ids = |o: &query::Overview| o.riskiest.iter().map(|v| v.id.clone()).collect::<Vec<_>>();
+    assert_eq!(ids(&saved), ids(&fresh));
+}
