@@ -163,10 +163,19 @@ pub struct LoginForm {
     pub next: Option<String>,
 }
 
-/// Only a path on this server: never an open redirect.
+/// Only a path on this server: never an open redirect. Printable ASCII only: browsers drop
+/// tabs and newlines from URLs (`/<TAB>/evil.example` would become `//evil.example`), and a
+/// `Location` header cannot carry anything else.
 fn safe_next(next: Option<&str>) -> String {
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_string(),
+        Some(n)
+            if n.starts_with('/')
+                && !n.starts_with("//")
+                && !n.contains('\\')
+                && n.bytes().all(|b| b.is_ascii_graphic()) =>
+        {
+            n.to_string()
+        }
         _ => "/".to_string(),
     }
 }
