@@ -11,6 +11,7 @@ pub mod console;
 pub mod error;
 pub mod jobs;
 pub mod metrics;
+pub mod oidc;
 pub mod state;
 
 use std::sync::Arc;
@@ -64,6 +65,8 @@ pub fn router(state: Arc<ServerState>) -> Router {
         .route("/secrets", get(console::secrets))
         .route("/login", get(console::login_page).post(console::login))
         .route("/logout", post(console::logout))
+        .route("/auth/oidc/login", get(oidc::login))
+        .route(oidc::CALLBACK_PATH, get(oidc::callback))
         .route("/assets/{name}", get(console::asset))
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(

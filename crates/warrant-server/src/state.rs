@@ -11,6 +11,7 @@ use warrant_store::Store;
 
 use crate::jobs::Jobs;
 use crate::metrics::Metrics;
+use crate::oidc::Oidc;
 
 /// What the use cases read: the configuration sections and the fingerprint key.
 pub struct ServerConfig {
@@ -19,6 +20,8 @@ pub struct ServerConfig {
     pub activity: ActivityConfig,
     pub governance: Option<GovernancePolicy>,
     pub fingerprinter: Fingerprinter,
+    /// Single sign-on, when `[server.oidc]` is configured (discovered before serving).
+    pub oidc: Option<Oidc>,
 }
 
 /// The server's shared state; handlers get it as `State<Arc<ServerState>>`.
@@ -34,6 +37,7 @@ pub struct ServerState {
     pub metrics: Metrics,
     /// Session timeouts and sign-in lockout.
     pub sessions: SessionPolicy,
+    pub oidc: Option<Oidc>,
 }
 
 impl std::fmt::Debug for ServerState {
@@ -55,6 +59,7 @@ impl ServerState {
             jobs: Jobs::default(),
             metrics: Metrics::new(),
             sessions: SessionPolicy::default(),
+            oidc: config.oidc,
         }
     }
 

@@ -37,7 +37,12 @@ pub struct Demo {
 pub const PASSWORD: &str = "correct horse battery staple";
 
 pub async fn demo_server() -> Demo {
-    let state = demo_state().await;
+    demo_server_with(None).await
+}
+
+/// [`demo_server`] with single sign-on through `oidc`.
+pub async fn demo_server_with(oidc: Option<warrant_server::oidc::Oidc>) -> Demo {
+    let state = demo_state_with(oidc).await;
     let mut tokens = BTreeMap::new();
     for role in Role::ALL {
         let username = format!("{role}@example.org");
@@ -100,6 +105,11 @@ impl Demo {
 
 /// A server over a store holding the demo organisation, assessed and saved as `assess` does.
 pub async fn demo_state() -> Arc<ServerState> {
+    demo_state_with(None).await
+}
+
+/// [`demo_state`] with single sign-on through `oidc`.
+pub async fn demo_state_with(oidc: Option<warrant_server::oidc::Oidc>) -> Arc<ServerState> {
     let store = Store::open_url("sqlite::memory:").await.unwrap();
     let (import, posture, activity) = (
         ImportConfig::default(),
@@ -131,6 +141,7 @@ pub async fn demo_state() -> Arc<ServerState> {
             activity,
             governance: None,
             fingerprinter: Fingerprinter::new(b"warrant-server-test-key"),
+            oidc,
         },
         Arc::new(FixedClock(now())),
     ))
@@ -213,6 +224,12 @@ pub struct Listening {
 /// Serves `state` on `127.0.0.1:0` from a spawned task.
 pub async fn listen(state: Arc<ServerState>) -> Listening {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    serve_on(listener, state)
+}
+
+/// Serves `state` on `listener` (bound beforehand, when its address must be known before the
+/// state is made) from a spawned task.
+pub fn serve_on(listener: tokio::net::TcpListener, state: Arc<ServerState>) -> Listening {
     let base = format!("http://{}", listener.local_addr().unwrap());
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let task = tokio::spawn(warrant_server::serve(listener, state, async {
