@@ -543,6 +543,20 @@ async fn sign_in_flows() {
     );
     assert!(!Browser::session_cookie_set(&refused));
 
+    // Audited as password sign-ins are: each session's start, and the one link.
+    let audit = warrant_app::lifecycle::audit(&state.store).await.unwrap();
+    let count = |action: &str| {
+        audit
+            .iter()
+            .filter(|e| e.action == action && e.subject == "reviewer@example.org")
+            .count()
+    };
+    assert_eq!(count("session.start"), 3, "three sign-ins as alice");
+    assert_eq!(count("user.link_oidc"), 1);
+    assert!(audit.iter().all(|e| e.subject != "nobody@example.org"
+        && e.subject != "admin@example.org"
+        || e.action != "session.start"));
+
     // No code or token the provider handed out ever appears in a page of Warrant.
     let tokens = provider.tokens.lock().unwrap().clone();
     assert!(
