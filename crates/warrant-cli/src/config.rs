@@ -38,6 +38,17 @@ pub struct Config {
     /// Outbound notifications: `[[notify.targets]]` (Slack, Jira, generic webhooks) and the
     /// events each receives.
     pub notify: warrant_notify::NotifyConfig,
+    /// `warrant serve`: `[server.oidc]` for single sign-on.
+    pub server: ServerSection,
+}
+
+/// `[server]`: settings of `warrant serve`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerSection {
+    /// Single sign-on with an OpenID Connect provider; none by default. The client secret is
+    /// better set as `WARRANT_SERVER__OIDC__CLIENT_SECRET` than written in the file.
+    pub oidc: Option<warrant_server::oidc::OidcConfig>,
 }
 
 impl Default for Config {
@@ -51,6 +62,7 @@ impl Default for Config {
             posture: Default::default(),
             activity: ActivityConfig::default(),
             notify: warrant_notify::NotifyConfig::default(),
+            server: ServerSection::default(),
         }
     }
 }
@@ -140,6 +152,38 @@ mod tests {
         let text = Config::default().to_toml().unwrap();
         let parsed: Config = toml::from_str(&text).unwrap();
         assert_eq!(parsed.version, CONFIG_VERSION);
+    }
+
+    #[test]
+    fn oidc_is_off_by_default_and_its_secret_is_never_printed() {
+        use warrant_server::oidc::UsernameClaim;
+        assert!(Config::default().server.oidc.is_none());
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("warrant.toml");
+        std::fs::write(
+            &path,
+            "version = 1\n[server.oidc]\nissuer = \"https://sso.example.org\"\n\
+             client_id = \"warrant\"\nclient_secret = \"in-the-file\"\n\
+             redirect_url = \"https://warrant.example.org/auth/oidc/callback\"\n\
+             display_name = \"Acme SSO\"\n",
+        )
+        .unwrap();
+        let config = Config::load(Some(&path)).unwrap();
+        let oidc = config.server.oidc.as_ref().unwrap();
+        assert_eq!(oidc.client_secret.as_deref(), Some("in-the-file"));
+        assert_eq!(oidc.scopes, ["openid", "email", "profile"]);
+        assert_eq!(oidc.username_claim, UsernameClaim::Email);
+        assert_eq!(oidc.display_name, "Acme SSO");
+        assert!(!format!("{oidc:?}").contains("in-the-file"));
+        // `warrant config` prints the section without the secret.
+        let text = config.to_toml().unwrap();
+        assert!(text.contains("[server.oidc]"), "{text}");
+        assert!(!text.contains("in-the-file"), "{text}");
+
+        let err = load_error(
+            "version = 1\n[server.oidc]\nissuer = \"https://x\"\nclient_id = \"w\"\nredirect_url = \"https://w/auth/oidc/callback\"\nusername_claim = \"upn\"\n",
+        );
+        assert!(err.contains("upn"), "{err}");
     }
 
     #[test]

@@ -152,6 +152,8 @@ pub const API_ROUTES: &[Route] = &[
     other("GET", "/login", Action::Public),
     other("POST", "/login", Action::Public),
     other("POST", "/logout", Action::Read),
+    other("GET", "/auth/oidc/login", Action::Public),
+    other("GET", "/auth/oidc/callback", Action::Public),
     other("GET", "/assets/{name}", Action::Public),
 ];
 
@@ -172,13 +174,18 @@ pub fn csrf_token(session_token: &str) -> String {
 
 /// The session cookie's value in `headers`, if any.
 pub fn session_cookie(headers: &HeaderMap) -> Option<String> {
+    cookie(headers, SESSION_COOKIE)
+}
+
+/// The value of the cookie `wanted` in `headers`, if any.
+pub fn cookie(headers: &HeaderMap, wanted: &str) -> Option<String> {
     headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == SESSION_COOKIE)
+        .find(|(name, _)| *name == wanted)
         .map(|(_, value)| value.to_string())
 }
 

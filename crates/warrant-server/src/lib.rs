@@ -11,6 +11,7 @@ pub mod console;
 pub mod error;
 pub mod jobs;
 pub mod metrics;
+pub mod oidc;
 pub mod ratelimit;
 pub mod state;
 
@@ -119,6 +120,8 @@ pub fn router(state: Arc<ServerState>) -> Router {
             ),
         )
         .route("/logout", post(console::logout))
+        .route("/auth/oidc/login", get(oidc::login))
+        .route(oidc::CALLBACK_PATH, get(oidc::callback))
         .route("/assets/{name}", get(console::asset))
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(

@@ -11,6 +11,7 @@ use warrant_store::Store;
 
 use crate::jobs::Jobs;
 use crate::metrics::Metrics;
+use crate::oidc::Oidc;
 
 /// What the use cases read: the configuration sections and the fingerprint key.
 pub struct ServerConfig {
@@ -21,6 +22,8 @@ pub struct ServerConfig {
     pub fingerprinter: Fingerprinter,
     /// How plan applies reach AWS (endpoint, region, profile; the SDK's usual chain otherwise).
     pub aws: warrant_aws_live::LiveOptions,
+    /// Single sign-on, when `[server.oidc]` is configured (discovered before serving).
+    pub oidc: Option<Oidc>,
 }
 
 /// The server's shared state; handlers get it as `State<Arc<ServerState>>`.
@@ -39,6 +42,7 @@ pub struct ServerState {
     pub sessions: SessionPolicy,
     /// Sign-in attempts per client address.
     pub sign_ins: crate::ratelimit::SignInLimiter,
+    pub oidc: Option<Oidc>,
 }
 
 impl std::fmt::Debug for ServerState {
@@ -62,6 +66,7 @@ impl ServerState {
             metrics: Metrics::new(),
             sessions: SessionPolicy::default(),
             sign_ins: Default::default(),
+            oidc: config.oidc,
         }
     }
 

@@ -10,7 +10,7 @@
 
 mod common;
 
-use common::{Demo, demo_server, segment};
+use common::{Demo, PASSWORD, demo_server, segment, send};
 use warrant_app::accounts::Role;
 
 /// Secret values the demo organisation's files hold in plaintext (a Kubernetes secret and an
@@ -118,6 +118,39 @@ async fn input_is_escaped_wherever_it_is_shown() {
     assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
     let login = demo.get(&format!("/login?next={}", segment(hostile))).await;
     assert!(!login.text().contains("<script>alert(1)"));
+}
+
+#[tokio::test]
+async fn signing_in_goes_on_only_to_a_path_of_this_server() {
+    let demo = demo_server().await;
+    for (next, expected) in [
+        ("/findings?severity=high", "/findings?severity=high"),
+        ("https://evil.example/", "/"),
+        ("//evil.example/", "/"),
+        ("/\\evil.example/", "/"),
+        // Browsers drop tabs and newlines from URLs: `//evil.example`.
+        ("/\t/evil.example/", "/"),
+        ("/\n/evil.example/", "/"),
+        // Not a valid Location header either.
+        ("/caf\u{e9}", "/"),
+    ] {
+        let form = format!(
+            "username={}&password={}&next={}",
+            segment("viewer@example.org"),
+            segment(PASSWORD),
+            segment(next)
+        );
+        let answer = send(
+            &demo.state,
+            axum::http::Request::post("/login")
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(axum::body::Body::from(form))
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(answer.status, 303, "{next:?}: {}", answer.text());
+        assert_eq!(answer.headers["location"], expected, "{next:?}");
+    }
 }
 
 #[tokio::test]

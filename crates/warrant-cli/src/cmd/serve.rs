@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use anyhow::Context;
+use warrant_server::oidc::Oidc;
 use warrant_server::{ServerConfig, ServerState};
 
 use crate::app::App;
@@ -20,6 +21,12 @@ pub struct ServeArgs {
 
 pub fn run(app: &App, args: ServeArgs) -> anyhow::Result<u8> {
     let store = app.open_store()?;
+    // The provider is asked once, before serving: a wrong issuer stops the start, naming it,
+    // rather than failing each person's sign-in later.
+    let oidc = match app.config.server.oidc.clone() {
+        Some(config) => Some(app.block_on(Oidc::discover(config))?),
+        None => None,
+    };
     let config = ServerConfig {
         import: app.config.import.clone(),
         posture: app.config.posture.clone(),
@@ -27,6 +34,7 @@ pub fn run(app: &App, args: ServeArgs) -> anyhow::Result<u8> {
         governance: app.governance()?.cloned(),
         fingerprinter: app.fingerprinter()?,
         aws: args.aws.options(),
+        oidc,
     };
     let state = Arc::new(ServerState::new(store, config, app.shared_clock()));
     app.block_on(async {

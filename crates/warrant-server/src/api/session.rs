@@ -10,7 +10,8 @@ use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use warrant_app::accounts::{self, Principal, Via};
+use warrant_app::accounts::{self, NewSession, Principal, Via};
+use warrant_core::Timestamp;
 
 use crate::auth::{Caller, SESSION_COOKIE, csrf_token};
 use crate::error::{ApiError, Problem};
@@ -96,11 +97,16 @@ pub async fn sign_in(
 ) -> Result<(SessionDto, String), ApiError> {
     let now = state.now();
     let new = accounts::login(&state.store, username, password, now, &state.sessions).await?;
-    let max_age = (new.expires_at - now).num_seconds().max(0);
     Ok((
         dto(&new.principal, Some(&new.token), Some(new.expires_at)),
-        session_cookie(Some(&new.token), max_age),
+        new_session_cookie(&new, now),
     ))
+}
+
+/// The session cookie for a session opened at `now` (password or single sign-on alike).
+pub fn new_session_cookie(new: &NewSession, now: Timestamp) -> String {
+    let max_age = (new.expires_at - now).num_seconds().max(0);
+    session_cookie(Some(&new.token), max_age)
 }
 
 pub fn set_cookie(response: &mut Response, cookie: &str) {

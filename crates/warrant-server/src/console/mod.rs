@@ -166,15 +166,37 @@ pub struct LoginForm {
     pub next: Option<String>,
 }
 
-/// Only a path on this server: never an open redirect.
-fn safe_next(next: Option<&str>) -> String {
+/// Only a path on this server: never an open redirect. Printable ASCII only: browsers drop
+/// tabs and newlines from URLs (`/<TAB>/evil.example` would become `//evil.example`), and a
+/// `Location` header cannot carry anything else.
+pub(crate) fn safe_next(next: Option<&str>) -> String {
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_string(),
+        Some(n)
+            if n.starts_with('/')
+                && !n.starts_with("//")
+                && !n.contains('\\')
+                && n.bytes().all(|b| b.is_ascii_graphic()) =>
+        {
+            n.to_string()
+        }
         _ => "/".to_string(),
     }
 }
 
-fn login_form(next: &str, error: Option<&str>, username: &str) -> Html<String> {
+/// The sign-in page: the password form and, when single sign-on is configured, a plain link
+/// to it (works without JavaScript).
+pub(crate) fn login_form(
+    state: &ServerState,
+    next: &str,
+    error: Option<&str>,
+    username: &str,
+) -> Html<String> {
+    let sso = state.oidc.as_ref().map(|oidc| {
+        (
+            format!("/auth/oidc/login?next={}", encode(next)),
+            oidc.display_name(),
+        )
+    });
     page(
         "Sign in",
         None,
@@ -184,6 +206,10 @@ fn login_form(next: &str, error: Option<&str>, username: &str) -> Html<String> {
                 h1 { "Sign in to Warrant" }
                 @if let Some(e) = error {
                     p class="error" role="alert" { (e) }
+                }
+                @if let Some((href, name)) = &sso {
+                    a class="sso" href=(href) { "Sign in with " (name) }
+                    p class="hint or" { "or with a Warrant password:" }
                 }
                 form method="post" action="/login" {
                     input type="hidden" name="next" value=(next);
@@ -198,9 +224,36 @@ fn login_form(next: &str, error: Option<&str>, username: &str) -> Html<String> {
     )
 }
 
+/// After single sign-on: the browser goes on to `next` from this page rather than through a
+/// redirect, because the provider started the navigation: a browser does not send a
+/// SameSite=Strict cookie (the session's) along a redirect chain another site started, and the
+/// first page would look signed out. A refresh from this page is a same-site navigation.
+pub(crate) fn signed_in_page(next: &str) -> Html<String> {
+    let next = safe_next(Some(next));
+    Html(
+        html! {
+            (DOCTYPE)
+            html lang="en" {
+                head {
+                    meta charset="utf-8";
+                    meta http-equiv="refresh" content={ "0;url=" (next) };
+                    title { "Signed in · Warrant" }
+                    link rel="stylesheet" href="/assets/warrant.css";
+                }
+                body {
+                    main id="main" {
+                        p { "Signed in. " a href=(next) { "Continue" } }
+                    }
+                }
+            }
+        }
+        .into_string(),
+    )
+}
+
 /// `GET /login`.
-pub async fn login_page(Query(q): Query<LoginQuery>) -> Html<String> {
-    login_form(&safe_next(q.next.as_deref()), None, "")
+pub async fn login_page(State(state): Shared, Query(q): Query<LoginQuery>) -> Html<String> {
+    login_form(&state, &safe_next(q.next.as_deref()), None, "")
 }
 
 /// `POST /login` (a plain form: signing in works without JavaScript).
@@ -214,7 +267,7 @@ pub async fn login(State(state): Shared, Form(form): Form<LoginForm>) -> Respons
         }
         Err(e) => {
             let mut response =
-                login_form(&next, e.detail.as_deref(), &form.username).into_response();
+                login_form(&state, &next, e.detail.as_deref(), &form.username).into_response();
             *response.status_mut() = e.status;
             response
         }

@@ -40,6 +40,11 @@ pub async fn demo_server() -> Demo {
     Demo::with_tokens(demo_state().await).await
 }
 
+/// [`demo_server`] with single sign-on through `oidc`.
+pub async fn demo_server_with(oidc: Option<warrant_server::oidc::Oidc>) -> Demo {
+    Demo::with_tokens(demo_state_configured(None, oidc).await).await
+}
+
 impl Demo {
     /// `state` with one user and API token per role.
     pub async fn with_tokens(state: Arc<ServerState>) -> Demo {
@@ -143,12 +148,20 @@ impl Demo {
 
 /// A server over a store holding the demo organisation, assessed and saved as `assess` does.
 pub async fn demo_state() -> Arc<ServerState> {
-    demo_state_with(None).await
+    demo_state_configured(None, None).await
 }
 
 /// [`demo_state`] judged by a governance policy.
 pub async fn demo_state_with(
     governance: Option<warrant_lifecycle::GovernancePolicy>,
+) -> Arc<ServerState> {
+    demo_state_configured(governance, None).await
+}
+
+/// [`demo_state`] with a governance policy and single sign-on through `oidc`.
+pub async fn demo_state_configured(
+    governance: Option<warrant_lifecycle::GovernancePolicy>,
+    oidc: Option<warrant_server::oidc::Oidc>,
 ) -> Arc<ServerState> {
     let store = Store::open_url("sqlite::memory:").await.unwrap();
     let (import, posture, activity) = (
@@ -182,6 +195,7 @@ pub async fn demo_state_with(
             governance,
             fingerprinter: Fingerprinter::new(b"warrant-server-test-key"),
             aws: Default::default(),
+            oidc,
         },
         Arc::new(FixedClock(now())),
     ))
@@ -264,6 +278,12 @@ pub struct Listening {
 /// Serves `state` on `127.0.0.1:0` from a spawned task.
 pub async fn listen(state: Arc<ServerState>) -> Listening {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    serve_on(listener, state)
+}
+
+/// Serves `state` on `listener` (bound beforehand, when its address must be known before the
+/// state is made) from a spawned task.
+pub fn serve_on(listener: tokio::net::TcpListener, state: Arc<ServerState>) -> Listening {
     let base = format!("http://{}", listener.local_addr().unwrap());
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let task = tokio::spawn(warrant_server::serve(listener, state, async {
