@@ -11,13 +11,14 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 use warrant_core::{
     Environment, Finding, FindingSource, Identity, IdentityKind, IdentityStatus, Inventory,
-    OwaspNhi, PrivilegeSummary, Provider, Severity, Timestamp, UsageRecord,
+    OwaspNhi, PrincipalKind, PrivilegeSummary, Provider, Severity, Timestamp, TrustKind,
+    UsageRecord,
 };
 use warrant_posture::IdentityAssessment;
 use warrant_report::IdentityView;
 use warrant_store::{
     FindingFilter, FindingStatus, SavedRun, SecretOccurrence, Store, StoreError, StoredFinding,
-    StoredIdentity,
+    StoredIdentity, TrustDirection, TrustWalk,
 };
 
 use crate::assess::{evaluate, identity_views};
@@ -1203,6 +1204,185 @@ pub struct IdentityDetail {
     /// Observed use since `usage_since`.
     pub usage: Vec<UsageRecord>,
     pub usage_since: Timestamp,
+    /// Who can become it and whom it can become, transitively, within [`CHAIN_MAX_HOPS`] and
+    /// [`CHAIN_MAX_PRINCIPALS`].
+    pub chains: TrustChains,
+}
+
+/// Hops a trust chain of an identity's detail follows at most.
+pub const CHAIN_MAX_HOPS: usize = 4;
+
+/// Principals each direction of an identity's trust chains reaches at most: a hub trusted by
+/// thousands must not turn one page view into a walk of the whole graph.
+pub const CHAIN_MAX_PRINCIPALS: usize = 30;
+
+/// One principal on a trust chain.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChainHop {
+    /// An identity id, or an account id, federated provider, service principal or `*`.
+    pub id: String,
+    pub principal: PrincipalKind,
+    /// Its kind, when the inventory holds it as an identity.
+    pub kind: Option<IdentityKind>,
+    /// Its name, when the inventory holds it as an identity.
+    pub name: Option<String>,
+    /// Its risk (0–100) as of the basis, when it was assessed.
+    pub risk: Option<f64>,
+    /// How the hop before it can become it; `None` on a chain's first hop.
+    pub via: Option<TrustKind>,
+}
+
+/// Principals each able to become the next.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrustChain {
+    pub hops: Vec<ChainHop>,
+}
+
+/// An identity's who-can-become-whom chains. Each principal reached is on one chain, by one of
+/// its shortest routes (so cycles end where they close); chains that another extends are left
+/// out; shortest chains first.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TrustChains {
+    /// Who can become the identity: chains ending at it.
+    pub inward: Vec<TrustChain>,
+    /// Whom it can become: chains starting at it.
+    pub outward: Vec<TrustChain>,
+    /// Whether the bounds left principals out.
+    pub truncated: bool,
+}
+
+impl TrustChains {
+    /// Every principal on the chains, the identity included, once each.
+    pub fn principals(&self) -> Vec<&str> {
+        let mut ids: Vec<&str> = self
+            .inward
+            .iter()
+            .chain(&self.outward)
+            .flat_map(|c| c.hops.iter().map(|h| h.id.as_str()))
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        ids
+    }
+
+    fn hops_mut(&mut self) -> impl Iterator<Item = &mut ChainHop> {
+        self.inward
+            .iter_mut()
+            .chain(self.outward.iter_mut())
+            .flat_map(|c| c.hops.iter_mut())
+    }
+
+    /// Sets each hop's risk from `risk` (by identity id).
+    fn set_risks(&mut self, risk: impl Fn(&str) -> Option<f64>) {
+        for hop in self.hops_mut() {
+            hop.risk = risk(&hop.id);
+        }
+    }
+}
+
+/// What one direction's walk reached, as chains of bare hops (no names or risks yet).
+fn chains_of(root: &str, walk: &TrustWalk, direction: TrustDirection) -> Vec<TrustChain> {
+    // Each principal's step toward the root: (the principal nearer the root, its kind, the
+    // edge's kind).
+    let mut step: HashMap<&str, (&str, PrincipalKind, TrustKind)> = HashMap::new();
+    let mut order: Vec<&str> = Vec::new();
+    for (_, edge) in &walk.reached {
+        let (far, near, kind) = match direction {
+            TrustDirection::Outward => (&edge.to, &edge.from, PrincipalKind::Identity),
+            TrustDirection::Inward => (&edge.from, &edge.to, edge.from_kind),
+        };
+        step.insert(far, (near, kind, edge.kind));
+        order.push(far);
+    }
+    let nearer: std::collections::HashSet<&str> = step.values().map(|s| s.0).collect();
+    let hop = |id: &str, principal: PrincipalKind, via: Option<TrustKind>| ChainHop {
+        id: id.to_string(),
+        principal,
+        kind: None,
+        name: None,
+        risk: None,
+        via,
+    };
+    let mut chains: Vec<TrustChain> = order
+        .iter()
+        .filter(|id| !nearer.contains(*id))
+        .map(|leaf| {
+            // From the far end toward the root: the walk reached each principal from one it
+            // had reached before, so this ends at the root (the length check only guards).
+            let mut path: Vec<(&str, PrincipalKind, Option<TrustKind>)> = Vec::new();
+            let mut at = *leaf;
+            while let Some((near, kind, via)) = step.get(at)
+                && path.len() <= walk.reached.len()
+            {
+                path.push((at, *kind, Some(*via)));
+                at = near;
+            }
+            path.push((root, PrincipalKind::Identity, None));
+            let hops = match direction {
+                // Root first: each hop is reached by the edge recorded with it.
+                TrustDirection::Outward => path
+                    .iter()
+                    .rev()
+                    .map(|(id, principal, via)| hop(id, *principal, *via))
+                    .collect(),
+                // Far end first: each hop is reached by the edge of the hop before it.
+                TrustDirection::Inward => {
+                    let mut previous = None;
+                    path.iter()
+                        .map(|(id, principal, via)| {
+                            let h = hop(id, *principal, previous);
+                            previous = *via;
+                            h
+                        })
+                        .collect()
+                }
+            };
+            TrustChain { hops }
+        })
+        .collect();
+    chains.sort_by(|a, b| {
+        a.hops.len().cmp(&b.hops.len()).then_with(|| {
+            let ids = |c: &TrustChain| c.hops.iter().map(|h| h.id.clone()).collect::<Vec<_>>();
+            ids(a).cmp(&ids(b))
+        })
+    });
+    chains
+}
+
+/// Walks `id`'s trust chains both ways within the bounds, with each identity's kind and name.
+async fn trust_chains(store: &Store, id: &str) -> Result<TrustChains, AppError> {
+    let mut chains = TrustChains::default();
+    for direction in [TrustDirection::Inward, TrustDirection::Outward] {
+        let walk = store
+            .trust_walk(id, direction, CHAIN_MAX_HOPS, CHAIN_MAX_PRINCIPALS)
+            .await
+            .context("walking its trust chains")?;
+        chains.truncated |= walk.truncated;
+        let found = chains_of(id, &walk, direction);
+        match direction {
+            TrustDirection::Inward => chains.inward = found,
+            TrustDirection::Outward => chains.outward = found,
+        }
+    }
+    let ids: Vec<String> = chains
+        .principals()
+        .into_iter()
+        .map(str::to_string)
+        .collect();
+    let known: HashMap<String, Identity> = store
+        .current_identities(&ids)
+        .await
+        .context("loading the identities on its trust chains")?
+        .into_iter()
+        .map(|i| (i.id.clone(), i))
+        .collect();
+    for hop in chains.hops_mut() {
+        if let Some(identity) = known.get(&hop.id) {
+            hop.kind = Some(identity.kind);
+            hop.name = Some(identity.name.clone());
+        }
+    }
+    Ok(chains)
 }
 
 impl IdentityDetail {
@@ -1281,6 +1461,7 @@ pub async fn show(
         .await
         .context("loading the identity")?;
     crate::ownership::apply_owners(store, &mut neighbourhood).await?;
+    let mut chains = trust_chains(store, &id).await?;
     let privilege = warrant_posture::privilege_detail(&neighbourhood, &id);
     let (basis, run) = basis(store, when).await?;
     let saved = match run {
@@ -1292,7 +1473,19 @@ pub async fn show(
         None => None,
     };
     let (assessment, findings) = match saved {
-        Some((_, risk, summary)) => {
+        Some((run, risk, summary)) => {
+            let principals: Vec<String> = chains
+                .principals()
+                .into_iter()
+                .map(str::to_string)
+                .collect();
+            let scores: HashMap<String, f64> = store
+                .scores_of(run.id, &principals)
+                .await
+                .context("loading the risks of its trust chains")?
+                .into_iter()
+                .collect();
+            chains.set_risks(|id| scores.get(id).copied());
             let SavedIdentity { view, tier, .. } = decode_saved(&id, summary.as_deref())?;
             let assessment = IdentityAssessment {
                 tier,
@@ -1331,6 +1524,13 @@ pub async fn show(
                 .find(|a| a.id == id)
                 .cloned()
                 .ok_or_else(|| AppError::Invalid(format!("{id} was not assessed")))?;
+            let scores: HashMap<&str, f64> = evaluation
+                .assessment
+                .identities
+                .iter()
+                .map(|a| (a.id.as_str(), a.risk.score))
+                .collect();
+            chains.set_risks(|id| scores.get(id).copied());
             let findings = std::mem::take(&mut evaluation.assessment.findings)
                 .into_iter()
                 .filter(|f| f.identity == id)
@@ -1358,6 +1558,7 @@ pub async fn show(
         leaks,
         usage,
         usage_since,
+        chains,
     })
 }
 

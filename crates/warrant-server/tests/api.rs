@@ -193,6 +193,154 @@ async fn one_identity_with_its_graph_risk_and_findings() {
     assert_eq!(unknown.content_type, "application/problem+json");
 }
 
+/// The ids, and how each was reached, along one chain of the API's answer.
+fn chain_hops(chain: &serde_json::Value) -> Vec<(String, Option<String>)> {
+    chain["hops"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| {
+            (
+                h["id"].as_str().unwrap().to_string(),
+                h["via"].as_str().map(str::to_string),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn one_identity_with_its_trust_chains_in_and_out() {
+    use common::{CHAIN_ADMIN, CHAIN_BOT, CHAIN_BREAK_GLASS, CHAIN_CI, CHAIN_DEPLOYER};
+    let dir = tempfile::tempdir().unwrap();
+    let demo = common::server_over(common::trust_chain_state(dir.path()).await).await;
+    let get = |id: &str| {
+        let uri = format!("/api/v1/identities/{}", segment(id));
+        let demo = &demo;
+        async move {
+            let answer = demo.get(&uri).await;
+            assert_eq!(answer.status, 200, "{uri}: {}", answer.text());
+            answer.json()
+        }
+    };
+    let hop = |id: &str, via: Option<&str>| (id.to_string(), via.map(str::to_string));
+
+    // The service account becomes its IRSA role, which becomes the administrator role, which
+    // becomes the break-glass role: three hops, and the cycle back to prod-admin ends there.
+    let bot = get(CHAIN_BOT).await;
+    let out = bot["chains_out"].as_array().unwrap();
+    assert_eq!(out.len(), 1, "{out:?}");
+    assert_eq!(
+        chain_hops(&out[0]),
+        [
+            hop(CHAIN_BOT, None),
+            hop(CHAIN_DEPLOYER, Some("assume_role_with_web_identity")),
+            hop(CHAIN_ADMIN, Some("assume_role")),
+            hop(CHAIN_BREAK_GLASS, Some("assume_role")),
+        ]
+    );
+    let hops = out[0]["hops"].as_array().unwrap();
+    assert_eq!(hops[0]["kind"], "k8s_service_account");
+    assert_eq!(hops[2]["name"], "prod-admin");
+    assert_eq!(hops[2]["principal"], "identity");
+    // Each identity carries its saved risk.
+    let risks: Vec<f64> = hops.iter().map(|h| h["risk"].as_f64().unwrap()).collect();
+    assert!(risks[2] > 0.0, "{risks:?}");
+    assert_eq!(risks[0], bot["identity"]["risk"].as_f64().unwrap());
+    assert_eq!(bot["chains_in"], serde_json::json!([]));
+    assert_eq!(bot["chains_truncated"], false);
+
+    // Who can become the administrator: break-glass directly, the user and the service
+    // account through deployer; shortest first.
+    let admin = get(CHAIN_ADMIN).await;
+    let inward: Vec<_> = admin["chains_in"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(chain_hops)
+        .collect();
+    assert_eq!(
+        inward,
+        [
+            vec![
+                hop(CHAIN_BREAK_GLASS, None),
+                hop(CHAIN_ADMIN, Some("assume_role"))
+            ],
+            vec![
+                hop(CHAIN_CI, None),
+                hop(CHAIN_DEPLOYER, Some("assume_role")),
+                hop(CHAIN_ADMIN, Some("assume_role")),
+            ],
+            vec![
+                hop(CHAIN_BOT, None),
+                hop(CHAIN_DEPLOYER, Some("assume_role_with_web_identity")),
+                hop(CHAIN_ADMIN, Some("assume_role")),
+            ],
+        ]
+    );
+    let outward: Vec<_> = admin["chains_out"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(chain_hops)
+        .collect();
+    assert_eq!(
+        outward,
+        [vec![
+            hop(CHAIN_ADMIN, None),
+            hop(CHAIN_BREAK_GLASS, Some("assume_role"))
+        ]]
+    );
+    // The one-hop edges are still listed as they were.
+    assert_eq!(admin["trust_in"].as_array().unwrap().len(), 2);
+
+    // A principal outside the inventory ends a chain, with what it is and no name or risk.
+    let demo_role = get("arn:aws:iam::111111111111:role/orders-api").await;
+    let service = demo_role["chains_in"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|c| c["hops"].as_array().unwrap())
+        .find(|h| h["principal"] == "service")
+        .unwrap_or_else(|| panic!("{}", demo_role["chains_in"]));
+    assert_eq!(service["id"], "ecs-tasks.amazonaws.com");
+    assert!(service["kind"].is_null() && service["name"].is_null() && service["risk"].is_null());
+
+    // The OpenAPI document describes hops as they are sent: every field a property, the
+    // required ones present, null only where nullable.
+    let doc = demo.get("/api/v1/openapi.json").await.json();
+    let schema = &doc["components"]["schemas"]["ChainHopDto"];
+    let required: BTreeSet<&str> = schema["required"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r.as_str().unwrap())
+        .collect();
+    let sent = [&bot, &admin, &demo_role]
+        .into_iter()
+        .flat_map(|d| {
+            let chains = d["chains_in"].as_array().unwrap();
+            chains.iter().chain(d["chains_out"].as_array().unwrap())
+        })
+        .flat_map(|c| c["hops"].as_array().unwrap());
+    for hop in sent {
+        let fields = hop.as_object().unwrap();
+        assert!(required.iter().all(|r| fields.contains_key(*r)), "{hop}");
+        for (name, value) in fields {
+            let types = &schema["properties"][name.as_str()]["type"];
+            assert!(!types.is_null(), "{name} is not in the schema");
+            let nullable = types.as_array().is_some_and(|t| t.contains(&"null".into()));
+            assert!(!value.is_null() || nullable, "{name} is sent null: {types}");
+        }
+    }
+    let detail = &doc["components"]["schemas"]["IdentityDetailDto"]["required"];
+    for field in ["chains_in", "chains_out", "chains_truncated"] {
+        assert!(
+            detail.as_array().unwrap().contains(&field.into()),
+            "{field}"
+        );
+    }
+}
+
 #[tokio::test]
 async fn findings_page_accept_with_a_reason_and_reopen() {
     let demo = demo_server().await;

@@ -171,6 +171,61 @@ async fn an_identity_page_draws_its_blast_radius_graph() {
 }
 
 #[tokio::test]
+async fn an_identity_page_draws_and_lists_its_trust_chains() {
+    use common::{CHAIN_ADMIN, CHAIN_BOT, CHAIN_BREAK_GLASS, CHAIN_CI, CHAIN_DEPLOYER};
+    let dir = tempfile::tempdir().unwrap();
+    let demo = common::server_over(common::trust_chain_state(dir.path()).await).await;
+    let link = |id: &str| format!("href=\"/identities/{}\"", segment(id));
+
+    let html = page(&demo, &format!("/identities/{}", segment(CHAIN_ADMIN))).await;
+    // Drawn: the user and the service account two hops to the left, joined hop to hop, each a
+    // link coloured by its risk, in a frame that scrolls rather than shrinks.
+    assert!(
+        html.contains(">can become it, 2 hops</text>"),
+        "no second column in"
+    );
+    assert!(html.contains("class=\"edge edge-chain\""), "no chain edge");
+    assert!(html.contains("graph-frame graph-frame-wide"));
+    for id in [CHAIN_CI, CHAIN_BOT, CHAIN_DEPLOYER, CHAIN_BREAK_GLASS] {
+        assert!(html.contains(&link(id)), "no link to {id}");
+    }
+    assert!(
+        html.matches("<g class=\"node risk-").count() >= 5,
+        "chain nodes are not coloured by risk"
+    );
+    // Listed as text, for readers without the picture.
+    assert!(html.contains("Who can become whom"));
+    assert!(html.contains("Who can become it"));
+    let list = &html[html.find("id=\"chains\"").unwrap()..];
+    let ci = list.find("ci-bot</a>").expect("ci-bot listed");
+    let deployer = list[ci..]
+        .find("deployer</a>")
+        .expect("deployer after ci-bot")
+        + ci;
+    assert!(
+        list[ci..deployer].contains("assume role"),
+        "{}",
+        &list[ci..deployer]
+    );
+    assert!(list.contains("<strong>prod-admin</strong>"));
+
+    // Three hops out from the service account, each further column to the right.
+    let bot = page(&demo, &format!("/identities/{}", segment(CHAIN_BOT))).await;
+    assert!(
+        bot.contains(">can become, 2 hops</text>") && bot.contains(">can become, 3 hops</text>")
+    );
+    assert!(bot.contains("Whom it can become"));
+    assert!(bot.contains("assume role with web identity"));
+    assert!(bot.contains(&link(CHAIN_BREAK_GLASS)));
+
+    // Trust of one hop keeps the graph at its usual width.
+    let id = "arn:aws:iam::111111111111:role/reporting-etl";
+    let plain = page(&demo, &format!("/identities/{}", segment(id))).await;
+    assert!(!plain.contains("graph-frame-wide"));
+    assert!(!plain.contains("edge-chain"));
+}
+
+#[tokio::test]
 async fn no_secret_reaches_any_page_or_response() {
     let demo = demo_server().await;
     let mut bodies = Vec::new();

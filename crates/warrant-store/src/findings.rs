@@ -910,6 +910,32 @@ impl Store {
         Ok(Some((risk, row.try_get(1)?)))
     }
 
+    /// The overall score `run` saved for each of `identities` it scored, in identity order: a
+    /// few identities' scores (e.g. the chains on an identity's page) in one query per
+    /// [`MAX_BIND_PARAMS`] of them.
+    pub async fn scores_of(
+        &self,
+        run: AssessmentId,
+        identities: &[String],
+    ) -> Result<Vec<(String, f64)>, StoreError> {
+        let mut out = Vec::new();
+        for chunk in identities.chunks(MAX_BIND_PARAMS - 1) {
+            let sql = format!(
+                "SELECT identity, score FROM risks WHERE assessment = ? AND identity IN ({})",
+                dialect::placeholders(chunk.len())
+            );
+            let mut query = self.query(&sql).bind(run.0);
+            for id in chunk {
+                query = query.bind(id.as_str());
+            }
+            for row in query.fetch_all(&self.pool).await? {
+                out.push((row.try_get(0)?, row.try_get(1)?));
+            }
+        }
+        out.sort_by(|a: &(String, f64), b| a.0.cmp(&b.0));
+        Ok(out)
+    }
+
     /// The latest risk score of every identity ever scored, by identity id.
     pub async fn latest_risks(&self) -> Result<Vec<(String, RiskScore)>, StoreError> {
         let mut out = Vec::new();

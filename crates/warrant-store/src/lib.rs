@@ -70,7 +70,9 @@ pub use findings::{
     ScoredRow, StoredFinding,
 };
 pub use governance::{AuditEntry, ExceptionRow};
-pub use inventory::{ImportStats, KindStats, StoredIdentity, StoredRecord};
+pub use inventory::{
+    ImportStats, KindStats, StoredIdentity, StoredRecord, TrustDirection, TrustWalk,
+};
 pub use ownership::{AssignmentRow, OwnerEvidence, RegistrationRow};
 pub use remediation::{DecisionRow, JournalRow, PlanRow};
 pub use review::{

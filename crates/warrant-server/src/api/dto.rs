@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
-use warrant_app::query::{Basis, IdentityDetail};
+use warrant_app::query::{Basis, IdentityDetail, TrustChain};
 use warrant_core::Finding;
 use warrant_report::IdentityView;
 use warrant_store::{SecretOccurrence, StoredFinding};
@@ -127,6 +127,48 @@ pub struct TrustDto {
     pub from_kind: String,
     pub to: String,
     pub kind: String,
+}
+
+/// One principal on a who-can-become-whom chain.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ChainHopDto {
+    /// An identity id, or an account id, federated provider, service principal or `*`.
+    pub id: String,
+    /// `identity`, `account`, `federated`, `service` or `anyone`.
+    pub principal: String,
+    /// Its identity kind, when the inventory holds it.
+    pub kind: Option<String>,
+    /// Its name, when the inventory holds it.
+    pub name: Option<String>,
+    /// Its risk, 0–100, when assessed.
+    pub risk: Option<f64>,
+    /// How the hop before it can become it (`assume_role`, …); null on the first hop.
+    pub via: Option<String>,
+}
+
+/// Principals each able to become the next, in that order.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TrustChainDto {
+    pub hops: Vec<ChainHopDto>,
+}
+
+impl From<&TrustChain> for TrustChainDto {
+    fn from(chain: &TrustChain) -> TrustChainDto {
+        TrustChainDto {
+            hops: chain
+                .hops
+                .iter()
+                .map(|h| ChainHopDto {
+                    id: h.id.clone(),
+                    principal: h.principal.as_str().to_string(),
+                    kind: h.kind.map(|k| k.as_str().to_string()),
+                    name: h.name.clone(),
+                    risk: h.risk.map(round),
+                    via: h.via.map(|v| v.as_str().to_string()),
+                })
+                .collect(),
+        }
+    }
 }
 
 /// An owner reference with where the claim came from.
@@ -315,6 +357,13 @@ pub struct IdentityDetailDto {
     pub trust_in: Vec<TrustDto>,
     /// Whom this identity can become (or reach).
     pub trust_out: Vec<TrustDto>,
+    /// Who can become this identity, transitively: chains ending at it, shortest first, each
+    /// principal on one of its shortest chains (at most 4 hops and 30 principals).
+    pub chains_in: Vec<TrustChainDto>,
+    /// Whom this identity can become, transitively: chains starting at it (bounded likewise).
+    pub chains_out: Vec<TrustChainDto>,
+    /// Whether the bounds left principals off the chains.
+    pub chains_truncated: bool,
     pub risk: RiskDto,
     pub privilege: PrivilegeDto,
     pub findings: Vec<FindingDto>,
@@ -415,6 +464,9 @@ impl From<IdentityDetail> for IdentityDetailDto {
                 .filter(|e| e.from == d.id)
                 .map(trust)
                 .collect(),
+            chains_in: d.chains.inward.iter().map(TrustChainDto::from).collect(),
+            chains_out: d.chains.outward.iter().map(TrustChainDto::from).collect(),
+            chains_truncated: d.chains.truncated,
             risk: RiskDto {
                 score: round(a.risk.score),
                 blast_radius: round(a.risk.blast_radius),

@@ -2,9 +2,11 @@
 //! JavaScript, under a CSP that allows no inline script or style, and stay accessible (each has
 //! a title and a text alternative beside it).
 
+use std::collections::HashMap;
+
 use maud::{Markup, html};
 
-use crate::api::dto::IdentityDetailDto;
+use crate::api::dto::{ChainHopDto, IdentityDetailDto, TrustChainDto};
 
 /// A colour for a risk score (0–100), from calm to alarming.
 pub fn risk_class(risk: f64) -> &'static str {
@@ -177,18 +179,120 @@ const LABEL_MAX: usize = 26;
 /// How many nodes a column shows before summarising the rest.
 const COLUMN_MAX: usize = 14;
 
-/// The blast-radius graph of one identity: who can become it → it → its credentials, policies
-/// and the identities it can become → the resources it reaches. Nodes link to their identity's
-/// page where they are identities.
+/// A column of the graph.
+struct Column {
+    heading: String,
+    nodes: Vec<Node>,
+}
+
+/// An edge from node `from.1` of column `from.0` to node `to.1` of column `to.0`.
+struct Edge {
+    from: (usize, usize),
+    to: (usize, usize),
+    class: &'static str,
+}
+
+/// Columns of chain principals beyond the first hop, nearest first: each principal at its
+/// distance (hop index) with the principal one hop nearer the identity, in chain order.
+fn deeper_hops(chains: &[TrustChainDto], inward: bool) -> Vec<Vec<(&ChainHopDto, &str)>> {
+    let mut columns: Vec<Vec<(&ChainHopDto, &str)>> = Vec::new();
+    for chain in chains {
+        let n = chain.hops.len();
+        for (i, hop) in chain.hops.iter().enumerate() {
+            // Inward chains end at the identity, outward ones start at it.
+            let (depth, nearer) = if inward {
+                (n - 1 - i, chain.hops.get(i + 1))
+            } else {
+                (i, i.checked_sub(1).and_then(|p| chain.hops.get(p)))
+            };
+            let Some(nearer) = nearer.filter(|_| depth >= 2) else {
+                continue;
+            };
+            if columns.len() < depth - 1 {
+                columns.resize_with(depth - 1, Vec::new);
+            }
+            if let Some(column) = columns.get_mut(depth - 2)
+                && !column.iter().any(|(h, _)| h.id == hop.id)
+            {
+                column.push((hop, nearer.id.as_str()));
+            }
+        }
+    }
+    columns
+}
+
+/// Orders each column of [`deeper_hops`] by where the principal one hop nearer stands in the
+/// column before (`first` for the first), so chain edges cross as little as they can.
+fn order_by_nearer(columns: &mut [Vec<(&ChainHopDto, &str)>], first: Vec<&str>) {
+    let mut previous: Vec<String> = first.into_iter().map(str::to_string).collect();
+    for column in columns.iter_mut() {
+        column.sort_by_key(|(_, nearer)| {
+            previous
+                .iter()
+                .position(|p| p == nearer)
+                .unwrap_or(usize::MAX)
+        });
+        previous = column.iter().map(|(h, _)| h.id.clone()).collect();
+    }
+}
+
+/// A chain principal's node: coloured by its risk when assessed, linked when it is an identity
+/// of the inventory.
+fn hop_node(hop: &ChainHopDto, inward: bool, link: &impl Fn(&str) -> String) -> Node {
+    let label = hop.name.clone().unwrap_or_else(|| hop.id.clone());
+    let risk = hop
+        .risk
+        .map(|r| format!(", risk {r:.1}"))
+        .unwrap_or_default();
+    let kind = hop
+        .kind
+        .as_deref()
+        .unwrap_or(&hop.principal)
+        .replace('_', " ");
+    let via = hop.via.as_deref().unwrap_or("become");
+    Node {
+        label: short(&label, LABEL_MAX),
+        detail: if inward {
+            format!("{} ({kind}{risk}) can become the next hop", hop.id)
+        } else {
+            format!("{} ({kind}{risk}), reached by {via}", hop.id)
+        },
+        class: hop.risk.map_or("node-principal", risk_class),
+        link: hop.kind.is_some().then(|| link(&hop.id)),
+    }
+}
+
+/// The blast-radius graph of one identity: who can become it (chains of several hops reach
+/// further left) → it → its credentials, policies and the identities it can become (chains
+/// continue right) → the resources it reaches. Nodes link to their identity's page where they
+/// are identities; principals on chains are coloured by their risk.
 pub fn blast_radius(detail: &IdentityDetailDto, link: impl Fn(&str) -> String) -> Markup {
     let me = &detail.identity;
+    // The one-hop nodes are on chains too: their names and risks come from there.
+    let on_chains: HashMap<&str, &ChainHopDto> = detail
+        .chains_in
+        .iter()
+        .chain(&detail.chains_out)
+        .flat_map(|c| &c.hops)
+        .map(|h| (h.id.as_str(), h))
+        .collect();
+    let class_of = |id: &str| {
+        on_chains
+            .get(id)
+            .and_then(|h| h.risk)
+            .map_or("node-principal", risk_class)
+    };
+    let label_of = |id: &str| {
+        let name = on_chains.get(id).and_then(|h| h.name.as_deref());
+        short(name.unwrap_or(id), LABEL_MAX)
+    };
     let incoming: Vec<Node> = detail
         .trust_in
         .iter()
         .map(|t| Node {
-            label: short(&t.from, LABEL_MAX),
+            label: label_of(&t.from),
             detail: format!("{} ({}) can {} this identity", t.from, t.from_kind, t.kind),
-            class: "node-principal",
+            class: class_of(&t.from),
             link: (t.from_kind == "identity" || t.from.starts_with("arn:")).then(|| link(&t.from)),
         })
         .collect();
@@ -223,10 +327,11 @@ pub fn blast_radius(detail: &IdentityDetailDto, link: impl Fn(&str) -> String) -
         class: "node-policy",
         link: None,
     }));
+    let first_out = middle.len();
     middle.extend(detail.trust_out.iter().map(|t| Node {
-        label: short(&t.to, LABEL_MAX),
+        label: label_of(&t.to),
         detail: format!("this identity can {} {}", t.kind, t.to),
-        class: "node-principal",
+        class: class_of(&t.to),
         link: Some(link(&t.to)),
     }));
     let outgoing: Vec<Node> = detail
@@ -246,54 +351,156 @@ pub fn blast_radius(detail: &IdentityDetailDto, link: impl Fn(&str) -> String) -
         class: risk_class(me.risk),
         link: None,
     };
-    let columns = [incoming, vec![centre], middle, outgoing];
+
+    // Columns left to right: the farthest who-can-become-it hops first, …, the identity, what
+    // it holds, whom it can become further away, what it reaches.
+    let mut deeper_in = deeper_hops(&detail.chains_in, true);
+    let mut deeper_out = deeper_hops(&detail.chains_out, false);
+    order_by_nearer(
+        &mut deeper_in,
+        detail.trust_in.iter().map(|t| t.from.as_str()).collect(),
+    );
+    order_by_nearer(
+        &mut deeper_out,
+        detail.trust_out.iter().map(|t| t.to.as_str()).collect(),
+    );
+    let mut columns: Vec<Column> = Vec::new();
+    for (d, hops) in deeper_in.iter().enumerate().rev() {
+        columns.push(Column {
+            heading: format!("can become it, {} hops", d + 2),
+            nodes: hops.iter().map(|(h, _)| hop_node(h, true, &link)).collect(),
+        });
+    }
+    let in1 = columns.len();
+    columns.push(Column {
+        heading: "can become it".into(),
+        nodes: incoming,
+    });
+    let centre_col = columns.len();
+    columns.push(Column {
+        heading: "identity".into(),
+        nodes: vec![centre],
+    });
+    let middle_col = columns.len();
+    columns.push(Column {
+        heading: "credentials, policies, can become".into(),
+        nodes: middle,
+    });
+    for (d, hops) in deeper_out.iter().enumerate() {
+        columns.push(Column {
+            heading: format!("can become, {} hops", d + 2),
+            nodes: hops
+                .iter()
+                .map(|(h, _)| hop_node(h, false, &link))
+                .collect(),
+        });
+    }
+    let reach_col = columns.len();
+    columns.push(Column {
+        heading: "can reach".into(),
+        nodes: outgoing,
+    });
+
+    // Where each principal stands, to draw chain edges hop to hop.
+    let index = |col: usize, id: &str| -> Option<usize> {
+        if col == in1 {
+            detail.trust_in.iter().position(|t| t.from == id)
+        } else if col == middle_col {
+            (detail.trust_out.iter().position(|t| t.to == id)).map(|i| first_out + i)
+        } else {
+            let hops = if col < in1 {
+                deeper_in.get(in1 - col - 1)
+            } else {
+                deeper_out.get(col - middle_col - 1)
+            };
+            hops.and_then(|h| h.iter().position(|(hop, _)| hop.id == id))
+        }
+    };
+    let fan = |col: usize| {
+        0..columns
+            .get(col)
+            .map_or(0, |c| c.nodes.len().min(COLUMN_MAX + 1))
+    };
+    let mut edges: Vec<Edge> = Vec::new();
+    edges.extend(fan(in1).map(|i| Edge {
+        from: (in1, i),
+        to: (centre_col, 0),
+        class: "edge",
+    }));
+    edges.extend(fan(middle_col).map(|i| Edge {
+        from: (centre_col, 0),
+        to: (middle_col, i),
+        class: "edge",
+    }));
+    edges.extend(fan(reach_col).map(|i| Edge {
+        from: (centre_col, 0),
+        to: (reach_col, i),
+        class: "edge edge-reach",
+    }));
+    for (d, hops) in deeper_in.iter().enumerate() {
+        let col = in1 - d - 1;
+        for (i, (_, nearer)) in hops.iter().enumerate() {
+            if let Some(j) = index(col + 1, nearer) {
+                edges.push(Edge {
+                    from: (col, i),
+                    to: (col + 1, j),
+                    class: "edge edge-chain",
+                });
+            }
+        }
+    }
+    for (d, hops) in deeper_out.iter().enumerate() {
+        let col = middle_col + d + 1;
+        for (i, (_, nearer)) in hops.iter().enumerate() {
+            if let Some(j) = index(col - 1, nearer) {
+                edges.push(Edge {
+                    from: (col - 1, j),
+                    to: (col, i),
+                    class: "edge edge-chain",
+                });
+            }
+        }
+    }
+
     const COL_W: usize = 250;
     const NODE_W: usize = 210;
     const ROW_H: usize = 34;
     let rows = columns
         .iter()
-        .map(|c| c.len().min(COLUMN_MAX + 1))
+        .map(|c| c.nodes.len().min(COLUMN_MAX + 1))
         .max()
         .unwrap_or(1)
         .max(1);
     let height = rows * ROW_H + 40;
     let width = COL_W * columns.len();
-    // Positions of the shown nodes: (x, y) of each node's centre-left, per column.
-    let place = |col: usize, i: usize, n: usize| -> (usize, usize) {
+    // Positions of the shown nodes: (x, y) of each node's centre-left, per column; nodes past
+    // the cap share the summary's row.
+    let place = |col: usize, i: usize| -> (usize, usize) {
+        let n = columns.get(col).map_or(1, |c| c.nodes.len());
         let shown = n.clamp(1, COLUMN_MAX + 1);
         let top = (height - 40 - shown * ROW_H) / 2 + 30;
-        (col * COL_W + 10, top + i * ROW_H + ROW_H / 2)
+        (
+            col * COL_W + 10,
+            top + i.min(COLUMN_MAX) * ROW_H + ROW_H / 2,
+        )
     };
-    let headings = [
-        "can become it",
-        "identity",
-        "credentials, policies, can become",
-        "can reach",
-    ];
-    let centre_at = place(1, 0, 1);
     html! {
         svg class="graph" role="img" viewBox=(format!("0 0 {width} {height}")) width=(width) height=(height)
             aria-labelledby="graph-title" {
             title id="graph-title" { "Blast radius of " (me.name) }
-            @for (col, heading) in headings.iter().enumerate() {
-                text x=(col * COL_W + 10) y="16" class="graph-heading" { (heading) }
+            @for (col, column) in columns.iter().enumerate() {
+                text x=(col * COL_W + 10) y="16" class="graph-heading" { (column.heading) }
             }
             // Edges first, under the nodes.
-            @for (col, nodes) in columns.iter().enumerate() {
-                @for i in 0..nodes.len().min(COLUMN_MAX + 1) {
-                    @let (x, y) = place(col, i, nodes.len());
-                    @if col == 0 {
-                        line x1=(x + NODE_W) y1=(y) x2=(centre_at.0) y2=(centre_at.1) class="edge" {}
-                    } @else if col == 2 {
-                        line x1=(centre_at.0 + NODE_W) y1=(centre_at.1) x2=(x) y2=(y) class="edge" {}
-                    } @else if col == 3 {
-                        line x1=(centre_at.0 + NODE_W) y1=(centre_at.1) x2=(x) y2=(y) class="edge edge-reach" {}
-                    }
-                }
+            @for edge in &edges {
+                @let (x1, y1) = place(edge.from.0, edge.from.1);
+                @let (x2, y2) = place(edge.to.0, edge.to.1);
+                line x1=(x1 + NODE_W) y1=(y1) x2=(x2) y2=(y2) class=(edge.class) {}
             }
-            @for (col, nodes) in columns.iter().enumerate() {
+            @for (col, column) in columns.iter().enumerate() {
+                @let nodes = &column.nodes;
                 @for (i, node) in nodes.iter().take(COLUMN_MAX).enumerate() {
-                    @let (x, y) = place(col, i, nodes.len());
+                    @let (x, y) = place(col, i);
                     @let body = html! {
                         g class=(format!("node {}", node.class)) tabindex="0" {
                             title { (node.detail) }
@@ -308,10 +515,20 @@ pub fn blast_radius(detail: &IdentityDetailDto, link: impl Fn(&str) -> String) -
                     }
                 }
                 @if nodes.len() > COLUMN_MAX {
-                    @let (x, y) = place(col, COLUMN_MAX, nodes.len());
+                    @let (x, y) = place(col, COLUMN_MAX);
                     text x=(x + 8) y=(y + 4) class="graph-more" { "… and " (nodes.len() - COLUMN_MAX) " more" }
                 }
             }
         }
     }
+}
+
+/// Whether the graph has columns beyond the usual four (trust chains of several hops), and so
+/// is wider than a page.
+pub fn is_wide(detail: &IdentityDetailDto) -> bool {
+    detail
+        .chains_in
+        .iter()
+        .chain(&detail.chains_out)
+        .any(|c| c.hops.len() > 2)
 }

@@ -18,7 +18,9 @@ use warrant_app::NoProgress;
 use warrant_app::accounts;
 use warrant_app::query::{self, Overview};
 
-use crate::api::dto::{FindingDto, IdentityDetailDto, IdentityPageDto, IdentitySummary};
+use crate::api::dto::{
+    FindingDto, IdentityDetailDto, IdentityPageDto, IdentitySummary, TrustChainDto,
+};
 use crate::api::{self, FindingQuery, IdentityQuery};
 use crate::auth::{Caller, csrf_token};
 use crate::error::ApiError;
@@ -659,7 +661,34 @@ fn identity_body(d: &IdentityDetailDto, can_triage: bool) -> Markup {
         section aria-labelledby="graph" {
             h2 id="graph" { "Blast radius" }
             p class="hint" { "Who can become this identity, what it holds, and what it can reach. Identities are links; hover or focus a node for details." }
-            div class="graph-frame" { (charts::blast_radius(d, identity_href)) }
+            div class=(if charts::is_wide(d) { "graph-frame graph-frame-wide" } else { "graph-frame" }) {
+                (charts::blast_radius(d, identity_href))
+            }
+        }
+        section aria-labelledby="chains" {
+            h2 id="chains" { "Who can become whom" }
+            @if d.chains_in.is_empty() && d.chains_out.is_empty() {
+                p { "No principal can become this identity, and it can become no identity." }
+            }
+            @if !d.chains_in.is_empty() {
+                h3 { "Who can become it" }
+                ol class="chains" {
+                    @for c in &d.chains_in { li { (chain_text(c, &i.id)) } }
+                }
+            }
+            @if !d.chains_out.is_empty() {
+                h3 { "Whom it can become" }
+                ol class="chains" {
+                    @for c in &d.chains_out { li { (chain_text(c, &i.id)) } }
+                }
+            }
+            @if d.chains_truncated {
+                p class="hint" {
+                    "Chains stop at " (warrant_app::query::CHAIN_MAX_HOPS) " hops and "
+                    (warrant_app::query::CHAIN_MAX_PRINCIPALS)
+                    " principals each way; more principals lie beyond."
+                }
+            }
         }
         section aria-labelledby="risk" {
             h2 id="risk" { "Why this risk" }
@@ -695,6 +724,31 @@ fn identity_body(d: &IdentityDetailDto, can_triage: bool) -> Markup {
             ol class="timeline" {
                 @for (when, what) in timeline(d) {
                     li { time datetime=(when.to_rfc3339()) { (when.format("%Y-%m-%d")) } " " (what) }
+                }
+            }
+        }
+    }
+}
+
+/// A chain as text: each principal (a link where it is an identity of the inventory, with its
+/// risk) and, between them, how one becomes the next.
+fn chain_text(chain: &TrustChainDto, me: &str) -> Markup {
+    html! {
+        @for (n, hop) in chain.hops.iter().enumerate() {
+            @if let (true, Some(via)) = (n > 0, &hop.via) {
+                " → " span class="chain-via" { (via.replace('_', " ")) } " → "
+            }
+            @let label = hop.name.clone().unwrap_or_else(|| hop.id.clone());
+            span class="chain-hop" title=(hop.id) {
+                @if hop.id == me {
+                    strong { (label) }
+                } @else if hop.kind.is_some() {
+                    a href=(identity_href(&hop.id)) { (label) }
+                } @else {
+                    (label) " " small { "(" (hop.principal) ")" }
+                }
+                @if let Some(risk) = hop.risk {
+                    " " span class=(format!("pill {}", risk_class(risk))) { "risk " (format!("{risk:.1}")) }
                 }
             }
         }

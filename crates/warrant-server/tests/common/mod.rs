@@ -40,9 +40,14 @@ pub async fn demo_server() -> Demo {
     Demo::with_tokens(demo_state().await).await
 }
 
+/// A server over `state`, with one user and API token per role.
+pub async fn server_over(state: Arc<ServerState>) -> Demo {
+    Demo::with_tokens(state).await
+}
+
 /// [`demo_server`] with single sign-on through `oidc`.
 pub async fn demo_server_with(oidc: Option<warrant_server::oidc::Oidc>) -> Demo {
-    Demo::with_tokens(demo_state_configured(None, oidc).await).await
+    Demo::with_tokens(demo_state_configured(&[demo_org()], None, oidc).await).await
 }
 
 impl Demo {
@@ -148,18 +153,26 @@ impl Demo {
 
 /// A server over a store holding the demo organisation, assessed and saved as `assess` does.
 pub async fn demo_state() -> Arc<ServerState> {
-    demo_state_configured(None, None).await
+    assessed_state(&[demo_org()]).await
+}
+
+/// A server over a store holding the exports under `paths`, assessed and saved as `assess`
+/// does.
+pub async fn assessed_state(paths: &[PathBuf]) -> Arc<ServerState> {
+    demo_state_configured(paths, None, None).await
 }
 
 /// [`demo_state`] judged by a governance policy.
 pub async fn demo_state_with(
     governance: Option<warrant_lifecycle::GovernancePolicy>,
 ) -> Arc<ServerState> {
-    demo_state_configured(governance, None).await
+    demo_state_configured(&[demo_org()], governance, None).await
 }
 
-/// [`demo_state`] with a governance policy and single sign-on through `oidc`.
+/// The exports under `paths` assessed with a governance policy, served with single sign-on
+/// through `oidc`.
 pub async fn demo_state_configured(
+    paths: &[PathBuf],
     governance: Option<warrant_lifecycle::GovernancePolicy>,
     oidc: Option<warrant_server::oidc::Oidc>,
 ) -> Arc<ServerState> {
@@ -179,7 +192,7 @@ pub async fn demo_state_configured(
         &store,
         settings,
         &Fingerprinter::new(b"warrant-server-test-key"),
-        &[demo_org()],
+        paths,
         now(),
         &NoProgress,
         &Cancel::new(),
@@ -346,4 +359,127 @@ pub fn required_program(names: &[&str], what: &str) -> Option<PathBuf> {
         eprintln!("SKIPPED: {message}");
     }
     found
+}
+
+/// Ids of [`write_trust_chain_org`]'s identities.
+pub const CHAIN_BOT: &str = "system:serviceaccount:delivery:release-bot";
+pub const CHAIN_CI: &str = "arn:aws:iam::444455556666:user/ci-bot";
+pub const CHAIN_DEPLOYER: &str = "arn:aws:iam::444455556666:role/deployer";
+pub const CHAIN_ADMIN: &str = "arn:aws:iam::444455556666:role/prod-admin";
+pub const CHAIN_BREAK_GLASS: &str = "arn:aws:iam::444455556666:role/break-glass";
+
+/// Writes under `dir` exports in the providers' own formats whose trust forms chains of
+/// several hops (the demo organisation's are one hop): a Kubernetes service account's IRSA
+/// role `deployer`, which the user `ci-bot` may also assume, can assume `prod-admin`
+/// (administrator), which can assume `break-glass`, which trusts `prod-admin` back (a cycle).
+pub fn write_trust_chain_org(dir: &std::path::Path) {
+    let trust = |principals: &[&str]| {
+        serde_json::json!({
+            "Version": "2012-10-17",
+            "Statement": [{
+                "Effect": "Allow",
+                "Principal": {"AWS": principals},
+                "Action": "sts:AssumeRole"
+            }]
+        })
+    };
+    let assume = |target: &str| {
+        serde_json::json!([{
+            "PolicyName": "assume",
+            "PolicyDocument": {
+                "Version": "2012-10-17",
+                "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": target}]
+            }
+        }])
+    };
+    let role = |name: &str, trusted: &[&str], inline: serde_json::Value, managed: &[&str]| {
+        serde_json::json!({
+            "Path": "/",
+            "RoleName": name,
+            "RoleId": format!("AROACHAIN{}", name.to_uppercase().replace('-', "")),
+            "Arn": format!("arn:aws:iam::444455556666:role/{name}"),
+            "CreateDate": "2025-01-10T09:00:00Z",
+            "AssumeRolePolicyDocument": trust(trusted),
+            "InstanceProfileList": [],
+            "RolePolicyList": inline,
+            "AttachedManagedPolicies": managed.iter().map(|arn| serde_json::json!({
+                "PolicyName": arn.rsplit('/').next().unwrap(),
+                "PolicyArn": arn
+            })).collect::<Vec<_>>(),
+            "Tags": [{"Key": "owner", "Value": "platform@example.org"}]
+        })
+    };
+    let admin = "arn:aws:iam::aws:policy/AdministratorAccess";
+    let details = serde_json::json!({
+        "UserDetailList": [{
+            "Path": "/",
+            "UserName": "ci-bot",
+            "UserId": "AIDACHAINCIBOT0000001",
+            "Arn": CHAIN_CI,
+            "CreateDate": "2025-01-10T09:00:00Z",
+            "GroupList": [],
+            "AttachedManagedPolicies": [],
+            "UserPolicyList": assume(CHAIN_DEPLOYER),
+            "Tags": [{"Key": "owner", "Value": "platform@example.org"}]
+        }],
+        "GroupDetailList": [],
+        "RoleDetailList": [
+            role("deployer", &[CHAIN_CI], assume(CHAIN_ADMIN), &[]),
+            role("prod-admin", &[CHAIN_DEPLOYER, CHAIN_BREAK_GLASS], serde_json::json!([]), &[admin]),
+            role("break-glass", &[CHAIN_ADMIN], assume(CHAIN_ADMIN), &[]),
+        ],
+        "Policies": [{
+            "PolicyName": "AdministratorAccess",
+            "PolicyId": "ANPAIWMBCKSKIEE64ZLYK",
+            "Arn": admin,
+            "Path": "/",
+            "DefaultVersionId": "v1",
+            "AttachmentCount": 1,
+            "PermissionsBoundaryUsageCount": 0,
+            "IsAttachable": true,
+            "CreateDate": "2015-02-06T18:39:46Z",
+            "UpdateDate": "2015-02-06T18:39:46Z",
+            "PolicyVersionList": [{
+                "Document": {
+                    "Version": "2012-10-17",
+                    "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]
+                },
+                "VersionId": "v1",
+                "IsDefaultVersion": true,
+                "CreateDate": "2015-02-06T18:39:46Z"
+            }]
+        }]
+    });
+    let kubernetes = serde_json::json!({
+        "apiVersion": "v1",
+        "kind": "List",
+        "metadata": {"resourceVersion": ""},
+        "items": [{
+            "apiVersion": "v1",
+            "kind": "ServiceAccount",
+            "metadata": {
+                "name": "release-bot",
+                "namespace": "delivery",
+                "uid": "0b7c2d4e-0000-4000-8000-00000000c4a1",
+                "resourceVersion": "100001",
+                "creationTimestamp": "2025-01-10T09:00:00Z",
+                "labels": {"team": "platform"},
+                "annotations": {"eks.amazonaws.com/role-arn": CHAIN_DEPLOYER}
+            }
+        }]
+    });
+    for (path, value) in [
+        ("aws/chain/authorization-details.json", details),
+        ("kubernetes/delivery-eks.json", kubernetes),
+    ] {
+        let path = dir.join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, serde_json::to_vec_pretty(&value).unwrap()).unwrap();
+    }
+}
+
+/// A server over the demo organisation and [`write_trust_chain_org`]'s exports (in `dir`).
+pub async fn trust_chain_state(dir: &std::path::Path) -> Arc<ServerState> {
+    write_trust_chain_org(dir);
+    assessed_state(&[demo_org(), dir.to_path_buf()]).await
 }

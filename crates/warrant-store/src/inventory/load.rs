@@ -57,7 +57,7 @@ async fn for_each_row_bound(
     Ok(())
 }
 
-fn decode<T: DeserializeOwned>(
+pub(super) fn decode<T: DeserializeOwned>(
     table: &'static str,
     key: &str,
     data: &str,
@@ -441,6 +441,35 @@ impl Store {
         }
         tx.commit().await?;
         Ok(inv)
+    }
+
+    /// The current identities among `ids`, in id order (ids that are none are left out).
+    pub async fn current_identities(&self, ids: &[String]) -> Result<Vec<Identity>, StoreError> {
+        let mut ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let mut out = Vec::new();
+        let mut tx = self.backend.begin_read(&self.pool).await?;
+        for chunk in ids.chunks(dialect::MAX_BIND_PARAMS) {
+            let filter = format!(
+                " WHERE removed_at IS NULL AND key IN ({})",
+                dialect::placeholders(chunk.len())
+            );
+            for_each_row_bound(
+                &mut tx,
+                self.backend,
+                &filter,
+                chunk,
+                &IDENTITIES,
+                |key, data, activity| {
+                    out.push(decode_identity(&key, &data, activity)?);
+                    Ok(())
+                },
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(out)
     }
 
     /// The id and name of every current identity, in id order, reading one record at a time:

@@ -3,10 +3,12 @@
 //! How records get their snapshot scope is documented on the crate ("Record scopes").
 //!
 //! Split by stage: `prepare` turns a batch into rows (keys, scopes, JSON, hashes), `write`
-//! imports them and raises last use, `load` reads the graph back.
+//! imports them and raises last use, `load` reads the graph back, `walk` follows trust edges a
+//! few hops from one identity.
 
 mod load;
 mod prepare;
+mod walk;
 mod write;
 
 use std::fmt;
@@ -14,6 +16,7 @@ use std::fmt;
 use serde::Serialize;
 use warrant_core::{Credential, Identity, Timestamp};
 
+pub use walk::{TrustDirection, TrustWalk};
 pub(crate) use write::raise_last_used;
 
 /// Per-kind outcome of an import.

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use chrono::{Duration, TimeZone, Utc};
 use proptest::prelude::*;
 use warrant_core::*;
-use warrant_store::{Backend, Store, StoreError};
+use warrant_store::{Backend, Store, StoreError, TrustDirection, TrustWalk};
 
 fn t(day: u32) -> Timestamp {
     Utc.with_ymd_and_hms(2026, 3, day, 12, 0, 0)
@@ -752,5 +752,109 @@ async fn an_inventory_can_be_loaded_with_the_policies_of_one_kind(db) {
     assert_eq!(tools.identities, whole.identities);
     assert_eq!(tools.attachments, whole.attachments);
     assert_eq!(tools.credentials, whole.credentials);
+}
+}
+
+conformance! {
+/// An identity's page walks who-can-become-whom a few hops out and in: each principal once by
+/// a shortest chain, so a cycle ends where it closes; an id that merely starts with another's
+/// is not it; the depth and principal bounds cut the walk and say so.
+#[tokio::test]
+async fn trust_chains_are_walked_a_bounded_number_of_hops(db) {
+    let store = db.open().await;
+    let id = |name: &str| format!("arn:aws:iam::111122223333:{name}");
+    let mut inv = Inventory::default();
+    inv.identities.push(Identity::new(id("user/ci"), IdentityKind::AwsUser, Provider::Aws, "ci"));
+    for role in ["a", "ab", "b", "c", "d"] {
+        inv.identities.push(Identity::new(
+            id(&format!("role/{role}")),
+            IdentityKind::AwsRole,
+            Provider::Aws,
+            role,
+        ));
+    }
+    let edge = |from: &str, from_kind: PrincipalKind, to: &str| TrustEdge {
+        from: from.into(),
+        from_kind,
+        to: to.into(),
+        kind: TrustKind::AssumeRole,
+        conditions: None,
+        provenance: prov("aws-authorization-details"),
+    };
+    let identity = PrincipalKind::Identity;
+    inv.trust_edges = vec![
+        edge(&id("user/ci"), identity, &id("role/a")),
+        edge(&id("role/a"), identity, &id("role/b")),
+        edge(&id("role/b"), identity, &id("role/c")),
+        // Back to the start of the chain: a cycle.
+        edge(&id("role/c"), identity, &id("role/a")),
+        edge(&id("role/c"), identity, &id("role/d")),
+        // Out of `role/ab`, whose id starts with `role/a`'s.
+        edge(&id("role/ab"), identity, &id("role/d")),
+        edge("999988887777", PrincipalKind::Account, &id("role/a")),
+        edge("ecs-tasks.amazonaws.com", PrincipalKind::Service, &id("role/b")),
+    ];
+    store.import(&inv, t(5)).await.unwrap();
+    let hops = |walk: &TrustWalk| -> Vec<(usize, String, String)> {
+        walk.reached
+            .iter()
+            .map(|(depth, e)| (*depth, e.from.clone(), e.to.clone()))
+            .collect()
+    };
+
+    let out = store
+        .trust_walk(&id("user/ci"), TrustDirection::Outward, 4, 60)
+        .await
+        .unwrap();
+    assert_eq!(
+        hops(&out),
+        [
+            (1, id("user/ci"), id("role/a")),
+            (2, id("role/a"), id("role/b")),
+            (3, id("role/b"), id("role/c")),
+            (4, id("role/c"), id("role/d")),
+        ]
+    );
+    assert!(!out.truncated);
+
+    let into = store
+        .trust_walk(&id("role/a"), TrustDirection::Inward, 4, 60)
+        .await
+        .unwrap();
+    assert_eq!(
+        hops(&into),
+        [
+            (1, "999988887777".to_string(), id("role/a")),
+            (1, id("role/c"), id("role/a")),
+            (1, id("user/ci"), id("role/a")),
+            (2, id("role/b"), id("role/c")),
+            (3, "ecs-tasks.amazonaws.com".to_string(), id("role/b")),
+        ]
+    );
+    assert!(!into.truncated);
+
+    // Bounds: two hops, or two principals, leave `role/c` and beyond unreached.
+    for (depth, most) in [(2, 60), (4, 2)] {
+        let cut = store
+            .trust_walk(&id("user/ci"), TrustDirection::Outward, depth, most)
+            .await
+            .unwrap();
+        assert_eq!(hops(&cut), hops(&out)[..2], "{depth} hops, {most} principals");
+        assert!(cut.truncated, "{depth} hops, {most} principals");
+    }
+
+    // Nothing trusts or is trusted by an id no identity has.
+    let none = store
+        .trust_walk(&id("role/zz"), TrustDirection::Inward, 4, 60)
+        .await
+        .unwrap();
+    assert_eq!(none, TrustWalk::default());
+
+    let known = store
+        .current_identities(&[id("role/d"), "999988887777".into(), id("user/ci")])
+        .await
+        .unwrap();
+    let names: Vec<&str> = known.iter().map(|i| i.name.as_str()).collect();
+    assert_eq!(names, ["d", "ci"]);
 }
 }
