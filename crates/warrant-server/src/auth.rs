@@ -90,6 +90,7 @@ const fn other(method: &'static str, path: &'static str, action: Action) -> Rout
 pub const API_ROUTES: &[Route] = &[
     api("GET", "/api/v1/identities", Action::Read),
     api("GET", "/api/v1/identities/{id}", Action::Read),
+    api("GET", "/api/v1/identities/{id}/rightsize", Action::Read),
     api("GET", "/api/v1/findings", Action::Read),
     api(
         "POST",

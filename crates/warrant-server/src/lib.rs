@@ -31,6 +31,10 @@ pub fn router(state: Arc<ServerState>) -> Router {
     let api = Router::new()
         .route("/api/v1/identities", get(api::list_identities))
         .route("/api/v1/identities/{id}", get(api::get_identity))
+        .route(
+            "/api/v1/identities/{id}/rightsize",
+            get(api::rightsize_identity),
+        )
         .route("/api/v1/findings", get(api::list_findings))
         .route("/api/v1/findings/{id}/accept", post(api::accept_finding))
         .route("/api/v1/findings/{id}/reopen", post(api::reopen_finding))

@@ -802,3 +802,26 @@ async fn an_uploaded_repository_is_scanned_by_a_job_and_its_leak_linked_to_the_i
     let empty = upload_to(&demo, "/api/v1/scans?name=x.env", Vec::new()).await;
     assert_eq!(empty.status, 400);
 }
+
+#[tokio::test]
+async fn an_identity_is_right_sized_granted_against_used() {
+    let demo = demo_server().await;
+    let page = demo
+        .get("/api/v1/identities?provider=aws&kind=aws_role&limit=1")
+        .await
+        .json();
+    let id = page["items"][0]["id"].as_str().unwrap();
+    let sized = demo
+        .get(&format!("/api/v1/identities/{}/rightsize", segment(id)))
+        .await;
+    assert_eq!(sized.status, 200, "{}", sized.text());
+    let sized = sized.json();
+    assert_eq!(sized["identity"], id);
+    assert!(sized["granted_actions"].as_u64().unwrap() > 0, "{sized}");
+    assert!(!sized["summary"].as_str().unwrap().is_empty());
+    assert!(sized["policy"]["Version"].is_string(), "{sized}");
+    let unknown = demo
+        .get("/api/v1/identities/arn%3Aaws%3Aiam%3A%3A1%3Arole%2Fnope/rightsize")
+        .await;
+    assert_eq!(unknown.status, 404, "{}", unknown.text());
+}

@@ -258,6 +258,70 @@ pub async fn identity_detail(state: &ServerState, id: &str) -> Result<IdentityDe
     Ok(IdentityDetailDto::from(detail))
 }
 
+/// Granted versus used for one identity, and the least-privilege policy its use needs.
+#[derive(Debug, serde::Serialize, ToSchema)]
+pub struct RightSizeDto {
+    pub identity: String,
+    /// Usage read from this instant on.
+    pub since: chrono::DateTime<chrono::Utc>,
+    /// Usage records read (none: nothing ingested in the window, and nothing to size by).
+    pub usage_records: usize,
+    /// Concrete actions its policies allow, and in how many services.
+    pub granted_actions: usize,
+    pub granted_services: usize,
+    /// Granted actions called successfully, with their call counts.
+    pub used: std::collections::BTreeMap<String, u64>,
+    /// Granted services never used.
+    pub unused_services: Vec<String>,
+    pub unused_actions: usize,
+    /// Granted but unused actions per service.
+    pub unused_actions_by_service: std::collections::BTreeMap<String, usize>,
+    /// Calls refused, per action.
+    pub denied: std::collections::BTreeMap<String, u64>,
+    /// The least-privilege policy document covering the observed use (IAM JSON).
+    #[schema(value_type = Object)]
+    pub policy: serde_json::Value,
+    /// Caveats of the generated policy.
+    pub notes: Vec<String>,
+    /// One line: "uses 7 of 2,300 granted actions in 3 of 40 services".
+    pub summary: String,
+}
+
+/// Right-sizing: what the identity is granted against what it used (last 90 days), with the
+/// least-privilege policy that covers its use.
+#[utoipa::path(get, path = "/api/v1/identities/{id}/rightsize", tag = "identities",
+    params(("id" = String, Path, description = "The identity's id (percent-encoded), name or id suffix")),
+    responses(
+        (status = 200, description = "Granted versus used", body = RightSizeDto),
+        (status = 400, description = "Ambiguous identity", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such identity", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn rightsize_identity(
+    State(state): Shared,
+    id: Result<Path<String>, axum::extract::rejection::PathRejection>,
+) -> Result<Json<RightSizeDto>, ApiError> {
+    let Path(id) = id?;
+    let since = state.now() - chrono::Duration::days(USAGE_DAYS);
+    let sized = query::rightsize(&state.store, &id, since).await?;
+    let r = sized.report;
+    Ok(Json(RightSizeDto {
+        identity: r.identity,
+        since,
+        usage_records: sized.usage.len(),
+        granted_actions: r.granted_actions,
+        granted_services: r.granted_services,
+        used: r.used,
+        unused_services: r.unused_services,
+        unused_actions: r.unused_actions,
+        unused_actions_by_service: r.unused_actions_by_service,
+        denied: r.denied,
+        policy: serde_json::to_value(&r.policy).unwrap_or_default(),
+        notes: r.notes,
+        summary: r.summary,
+    }))
+}
+
 /// Filters and page of `GET /api/v1/findings`.
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -519,7 +583,7 @@ pub async fn secret_page(
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Warrant", description = "Non-human identity security: inventory, risk, findings and alerts."),
-    paths(list_identities, get_identity, list_findings, accept_finding, reopen_finding, list_alerts,
+    paths(list_identities, get_identity, rightsize_identity, list_findings, accept_finding, reopen_finding, list_alerts,
         session::login, session::me, session::logout,
         imports::create_import, imports::create_scan, imports::get_job, imports::list_jobs, list_secrets,
         lifecycle::list_campaigns, lifecycle::get_campaign, lifecycle::decide_item,
