@@ -3,7 +3,8 @@
 # statements (bench/gen_org.py, real export formats) assessed into a SQLite store, `warrant serve`
 # on loopback, and `oha` (crates.io; installed when missing) sending CONCURRENCY parallel requests
 # for DURATION to each endpoint: the inventory list (API and console page, first page and a page
-# deep in the list) and one identity (API and console page). Prints requests per second, p50 and
+# deep in the list, one filtered listing), the console's overview, and one identity (API and
+# console page). Prints requests per second, p50 and
 # p99 latency per endpoint and the server's peak RSS.
 #
 #   bench/server_load.sh [IDENTITIES] [STATEMENTS]     (default 100000 1000000)
@@ -27,7 +28,7 @@ fi
 command -v oha >/dev/null || { echo "installing oha (crates.io)"; cargo install oha --locked; }
 [ -d "$org" ] || python3 bench/gen_org.py "$org" --identities "$identities" --statements "$statements"
 export WARRANT_FINGERPRINT_KEY=00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff
-if [ ! -f "$store.assessed" ] || [ "$org" -nt "$store.assessed" ]; then
+if [ ! -f "$store.assessed" ] || [ "$org" -nt "$store.assessed" ] || [ "$bin" -nt "$store.assessed" ]; then
   rm -f "$store" "$store-wal" "$store-shm"
   echo "assessing $org into $store"
   "$bin" --store "$store" --as-of 2026-11-01 assess "$org" --format json > /dev/null
@@ -71,6 +72,8 @@ PY
 measure "GET /api/v1/identities (first page of 50)" "$base/api/v1/identities?limit=50"
 measure "GET /api/v1/identities (1000 rows deep)" "$base/api/v1/identities?limit=50&after=$after"
 measure "GET /inventory (console page)" "$base/inventory"
+measure "GET /api/v1/identities?owasp=NHI5 (filtered)" "$base/api/v1/identities?limit=50&owasp=NHI5"
+measure "GET / (console overview)" "$base/"
 measure "GET /api/v1/identities/{id}" "$base/api/v1/identities/$id"
 measure "GET /identities/{id} (console page)" "$base/identities/$id"
 printf 'server peak RSS: %s MiB\n' "$(awk '/VmHWM/ {printf "%.0f", $2 / 1024}' "/proc/$pid/status")"
