@@ -110,3 +110,29 @@ impl Jobs {
             .collect()
     }
 }
+
+/// Starts `work` as a job of `kind` requested by `who`: it runs in the background, its outcome
+/// and duration are recorded (and counted in the metrics); returns the job as it starts.
+pub fn spawn<F>(
+    state: &std::sync::Arc<crate::state::ServerState>,
+    kind: &'static str,
+    who: &str,
+    work: impl FnOnce(std::sync::Arc<crate::state::ServerState>) -> F,
+) -> JobDto
+where
+    F: std::future::Future<Output = Result<serde_json::Value, String>> + Send + 'static,
+{
+    let job = state.jobs.start(kind, who, state.now());
+    let id = job.id.clone();
+    let task = state.clone();
+    let running = work(state.clone());
+    tokio::spawn(async move {
+        let started = std::time::Instant::now();
+        let outcome = running.await;
+        let ok = outcome.is_ok();
+        task.jobs.finish(&id, task.now(), outcome);
+        task.metrics
+            .job_finished(kind, ok, started.elapsed().as_secs_f64());
+    });
+    job
+}

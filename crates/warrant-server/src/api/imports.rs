@@ -4,7 +4,6 @@
 //! run as jobs.
 
 use std::sync::Arc;
-use std::time::Instant;
 
 use axum::Json;
 use axum::body::Bytes;
@@ -32,6 +31,23 @@ pub struct ImportQuery {
     pub name: String,
 }
 
+/// The upload's name and bytes, or a 400 when either is missing.
+fn upload(
+    query: Result<Query<ImportQuery>, axum::extract::rejection::QueryRejection>,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+) -> Result<(String, Bytes), ApiError> {
+    let Query(query) = query?;
+    let body = body.map_err(|e| ApiError::new(e.status(), e.body_text()))?;
+    let name = query.name.trim().to_string();
+    if name.is_empty() {
+        return Err(ApiError::bad_request("parameter `name` must name the file"));
+    }
+    if body.is_empty() {
+        return Err(ApiError::bad_request("the upload is empty"));
+    }
+    Ok((name, body))
+}
+
 /// Uploads an export file, or a zip/tar/gzip archive of a directory of exports, and imports
 /// it as a job; the store is then assessed again.
 #[utoipa::path(post, path = "/api/v1/imports", tag = "imports", params(ImportQuery),
@@ -50,27 +66,10 @@ pub async fn create_import(
     query: Result<Query<ImportQuery>, axum::extract::rejection::QueryRejection>,
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Result<Response, ApiError> {
-    let Query(query) = query?;
-    let body = body.map_err(|e| ApiError::new(e.status(), e.body_text()))?;
-    let name = query.name.trim().to_string();
-    if name.is_empty() {
-        return Err(ApiError::bad_request("parameter `name` must name the file"));
-    }
-    if body.is_empty() {
-        return Err(ApiError::bad_request("the upload is empty"));
-    }
+    let (name, body) = upload(query, body)?;
     let who = caller.map_or_else(|| "anonymous".to_string(), |c| c.0.principal.username);
-    let job = state.jobs.start("import", &who, state.now());
-    let id = job.id.clone();
-    let task_state = state.clone();
-    tokio::spawn(async move {
-        let started = Instant::now();
-        let outcome = run_import(&task_state, &name, body.to_vec()).await;
-        let ok = outcome.is_ok();
-        task_state.jobs.finish(&id, task_state.now(), outcome);
-        task_state
-            .metrics
-            .job_finished("import", ok, started.elapsed().as_secs_f64());
+    let job = crate::jobs::spawn(&state, "import", &who, move |task| async move {
+        run_import(&task, &name, body.to_vec()).await
     });
     Ok(crate::api::lifecycle::accepted(job))
 }
@@ -130,37 +129,20 @@ pub async fn create_scan(
     query: Result<Query<ImportQuery>, axum::extract::rejection::QueryRejection>,
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Result<Response, ApiError> {
-    let Query(query) = query?;
-    let body = body.map_err(|e| ApiError::new(e.status(), e.body_text()))?;
-    let name = query.name.trim().to_string();
-    if name.is_empty() {
-        return Err(ApiError::bad_request("parameter `name` must name the file"));
-    }
-    if body.is_empty() {
-        return Err(ApiError::bad_request("the upload is empty"));
-    }
+    let (name, body) = upload(query, body)?;
     let who = caller.map_or_else(|| "anonymous".to_string(), |c| c.0.principal.username);
-    let job = state.jobs.start("scan", &who, state.now());
-    let id = job.id.clone();
-    let task_state = state.clone();
-    tokio::spawn(async move {
-        let started = Instant::now();
-        let outcome = warrant_app::upload::scan_upload(
-            &task_state.store,
-            &task_state.fingerprinter,
+    let job = crate::jobs::spawn(&state, "scan", &who, move |task| async move {
+        warrant_app::upload::scan_upload(
+            &task.store,
+            &task.fingerprinter,
             &name,
             body.to_vec(),
-            task_state.now(),
+            task.now(),
             &Cancel::new(),
         )
         .await
         .map_err(job_error)
-        .and_then(|o| serde_json::to_value(o).map_err(|e| e.to_string()));
-        let ok = outcome.is_ok();
-        task_state.jobs.finish(&id, task_state.now(), outcome);
-        task_state
-            .metrics
-            .job_finished("scan", ok, started.elapsed().as_secs_f64());
+        .and_then(|o| serde_json::to_value(o).map_err(|e| e.to_string()))
     });
     Ok(crate::api::lifecycle::accepted(job))
 }

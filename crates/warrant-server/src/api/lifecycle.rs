@@ -8,7 +8,6 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::Instant;
 
 use axum::Json;
 use axum::extract::{Path, Query, State};
@@ -682,17 +681,10 @@ pub async fn start_run(
         Run::Apply { dry_run: false } => "plan-apply",
         Run::Rollback => "plan-rollback",
     };
-    let job = state.jobs.start(kind, &actor, state.now());
-    let job_id = job.id.clone();
-    let task = state.clone();
     let plan_id = current.plan.id.clone();
-    tokio::spawn(async move {
-        let started = Instant::now();
-        let outcome = run_plan(&task, &plan_id, &actor, run).await;
-        let ok = outcome.is_ok();
-        task.jobs.finish(&job_id, task.now(), outcome);
-        task.metrics
-            .job_finished(kind, ok, started.elapsed().as_secs_f64());
+    let who = actor.clone();
+    let job = crate::jobs::spawn(&state, kind, &who, move |task| async move {
+        run_plan(&task, &plan_id, &actor, run).await
     });
     Ok(accepted(job))
 }
