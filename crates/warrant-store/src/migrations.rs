@@ -73,6 +73,10 @@ const SQLITE: &[(&str, &str)] = &[
         "0013_run_aggregates.sql",
         include_str!("../migrations/sqlite/0013_run_aggregates.sql"),
     ),
+    (
+        "0014_findings_by_status.sql",
+        include_str!("../migrations/sqlite/0014_findings_by_status.sql"),
+    ),
 ];
 
 /// The same schema for PostgreSQL.
@@ -128,6 +132,10 @@ const POSTGRES: &[(&str, &str)] = &[
     (
         "0013_run_aggregates.sql",
         include_str!("../migrations/postgres/0013_run_aggregates.sql"),
+    ),
+    (
+        "0014_findings_by_status.sql",
+        include_str!("../migrations/postgres/0014_findings_by_status.sql"),
     ),
 ];
 
@@ -271,6 +279,11 @@ mod tests {
                 13,
                 "run aggregates",
                 "dda5e310ea2942a12576be1e47e8ef54ad45a4e33eb0ef2a463dae283464497461291ad3b1ce1cbccd2a68e809f6da47",
+            ),
+            (
+                14,
+                "findings by status",
+                "2ca9b34694c901ea6062a96879576a2cf75745f3d0c781bc6f56ce1837ebeedf0f4eafbfd8ec926e9a421bdf0861e1c1",
             ),
         ];
         let migrations = Embedded::of(Backend::Sqlite).migrations().unwrap();
