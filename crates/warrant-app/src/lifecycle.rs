@@ -172,7 +172,7 @@ pub async fn withdraw_exception(
     if done {
         Ok(())
     } else {
-        Err(AppError::Invalid(format!(
+        Err(AppError::NotFound(format!(
             "no exception in force has the id `{id}` (see `warrant exception list --all`)"
         )))
     }

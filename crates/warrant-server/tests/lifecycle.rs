@@ -342,6 +342,18 @@ async fn exceptions_are_granted_listed_and_withdrawn_and_a_finding_accepted_unti
     )
     .await;
     assert_eq!(withdrawn.status, 204, "{}", withdrawn.text());
+    let again = common::send(
+        &demo.state,
+        axum::http::Request::delete(format!("/api/v1/exceptions/{id}"))
+            .header(
+                "authorization",
+                format!("Bearer {}", demo.token(Role::Admin)),
+            )
+            .body(axum::body::Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(again.status, 404, "withdrawn once: {}", again.text());
     let listed = demo.get("/api/v1/exceptions").await.json();
     let gone = listed
         .as_array()

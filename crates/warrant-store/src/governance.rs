@@ -177,11 +177,12 @@ impl Store {
         let done = tx
             .query(
                 "UPDATE exceptions SET removed_at = ?, removed_by = ? \
-                 WHERE id = ? AND removed_at IS NULL",
+                 WHERE id = ? AND removed_at IS NULL AND expires > ?",
             )
             .bind(&at)
             .bind(actor)
             .bind(id)
+            .bind(&at)
             .execute(tx.conn())
             .await?;
         let withdrawn = done.rows_affected() > 0;

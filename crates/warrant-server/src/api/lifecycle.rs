@@ -748,6 +748,9 @@ async fn run_plan(
 
 // ---------------------------------------------------------------- exceptions
 
+/// How close to its end an exception in force is listed as `expiring`.
+const EXPIRING_SOON: chrono::Duration = chrono::Duration::days(30);
+
 /// An exception: findings it covers stay on record but are not open until it ends.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ExceptionDto {
@@ -804,8 +807,7 @@ pub async fn list_exceptions(State(state): Shared) -> Result<Json<Vec<ExceptionD
 
 pub async fn exceptions(state: &ServerState) -> Result<Vec<ExceptionDto>, ApiError> {
     let views =
-        warrant_app::lifecycle::exceptions(&state.store, state.now(), chrono::Duration::days(30))
-            .await?;
+        warrant_app::lifecycle::exceptions(&state.store, state.now(), EXPIRING_SOON).await?;
     Ok(views.into_iter().map(ExceptionDto::from).collect())
 }
 
@@ -880,12 +882,14 @@ pub async fn grant_exception(
         &actor,
     )
     .await?;
-    let granted = exceptions(&state)
-        .await?
-        .into_iter()
-        .find(|e| e.id == exception.id)
-        .ok_or_else(|| ApiError::not_found("the exception was not recorded"))?;
-    Ok((StatusCode::CREATED, Json(granted)))
+    let granted = ExceptionView {
+        scope: exception.scope(),
+        state: exception.state(now, EXPIRING_SOON),
+        exception,
+        withdrawn_at: None,
+        withdrawn_by: None,
+    };
+    Ok((StatusCode::CREATED, Json(granted.into())))
 }
 
 #[utoipa::path(delete, path = "/api/v1/exceptions/{id}", tag = "exceptions",
@@ -903,15 +907,6 @@ pub async fn withdraw_exception(
     id: Result<Path<String>, axum::extract::rejection::PathRejection>,
 ) -> Result<StatusCode, ApiError> {
     let Path(id) = id?;
-    let in_force = exceptions(&state)
-        .await?
-        .iter()
-        .any(|e| e.id == id && matches!(e.state.as_str(), "active" | "expiring"));
-    if !in_force {
-        return Err(ApiError::not_found(format!(
-            "no exception in force has the id `{id}`"
-        )));
-    }
     warrant_app::lifecycle::withdraw_exception(&state.store, &id, state.now(), &actor(&who)?)
         .await?;
     Ok(StatusCode::NO_CONTENT)
