@@ -575,7 +575,6 @@ pub async fn decide_plan(
     approve: bool,
     reason: Option<&str>,
 ) -> Result<PlanDto, ApiError> {
-    view(state, id).await?;
     let decided =
         remediation::decide(&state.store, id, actor, approve, reason, state.now()).await?;
     Ok(decided.into())
