@@ -162,6 +162,8 @@ mod tests {
             region: Some("us-east-1".into()),
             read_only: Some(false),
             console: false,
+            subject: None,
+            facts: Default::default(),
         }
     }
 

@@ -104,4 +104,83 @@ pub struct Event {
     pub read_only: Option<bool>,
     /// Interactive use: AWS console sign-in / console session, browser user agent.
     pub console: bool,
+    /// The machine identity the call changes, when that is not the actor: an access key
+    /// created *for* a user, a token requested for a service account, an app installed.
+    /// Such events belong to that identity's timeline whoever the actor is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject: Option<Principal>,
+    /// What the request asked for and the response said, reduced to the facts detections
+    /// read (bounded: never whole bodies).
+    #[serde(default, skip_serializing_if = "Facts::is_empty")]
+    pub facts: Facts,
+}
+
+/// Facts taken from a request or response body: named values, few and short.
+///
+/// Bounded so that a hostile or huge body cannot grow an event: at most [`Facts::MAX`]
+/// entries of at most [`Facts::MAX_VALUE`] bytes each; more is dropped, longer is cut at a
+/// character boundary.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Facts(Vec<(String, String)>);
+
+impl Facts {
+    /// Entries kept at most.
+    pub const MAX: usize = 32;
+    /// Bytes kept of one value at most.
+    pub const MAX_VALUE: usize = 512;
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Adds `key = value` (a key may repeat: a list is several entries); ignored once full.
+    pub fn push(&mut self, key: &str, value: &str) {
+        if self.0.len() >= Self::MAX {
+            return;
+        }
+        let mut end = value.len().min(Self::MAX_VALUE);
+        while !value.is_char_boundary(end) {
+            end -= 1;
+        }
+        self.0.push((key.to_string(), value[..end].to_string()));
+    }
+
+    /// The first value of `key`.
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Every value of `key`, in the order pushed.
+    pub fn all<'a>(&'a self, key: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.0
+            .iter()
+            .filter(move |(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Facts;
+
+    #[test]
+    fn facts_are_bounded() {
+        let mut f = Facts::default();
+        for i in 0..100 {
+            f.push("k", &i.to_string());
+        }
+        assert_eq!(f.all("k").count(), Facts::MAX);
+        let mut f = Facts::default();
+        f.push("long", &"é".repeat(Facts::MAX_VALUE));
+        let v = f.get("long").unwrap_or_default();
+        assert!(v.len() <= Facts::MAX_VALUE && v.chars().all(|c| c == 'é'));
+    }
 }

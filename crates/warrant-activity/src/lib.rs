@@ -15,7 +15,7 @@ pub mod rightsize;
 
 pub use attribution::{Attribution, Attributor, UsageAccumulator, usage_records};
 pub use creation::{Created, Creation, creation};
-pub use event::{Actor, Event, LogKind, Outcome, Principal, PrincipalKind};
+pub use event::{Actor, Event, Facts, LogKind, Outcome, Principal, PrincipalKind};
 pub use ingest::{
     BadRecord, FileReport, IngestOptions, IngestReport, ingest_file, ingest_paths, ingest_reader,
 };

@@ -420,6 +420,8 @@ mod tests {
             region: None,
             read_only: Some(true),
             console: false,
+            subject: None,
+            facts: Default::default(),
         }
     }
 

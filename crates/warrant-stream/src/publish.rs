@@ -224,6 +224,8 @@ mod tests {
             region: None,
             read_only: None,
             console: false,
+            subject: None,
+            facts: Default::default(),
         }
     }
 

@@ -182,6 +182,8 @@ fn make_events(n: usize) -> Vec<Event> {
             region: Some("eu-west-1".into()),
             read_only: Some(true),
             console: false,
+            subject: None,
+            facts: Default::default(),
         })
         .collect()
 }

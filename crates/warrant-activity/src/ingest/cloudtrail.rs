@@ -11,7 +11,7 @@ use super::classify::{UserAgentClass, aws_actor_classified};
 use super::de::{Opt, Str, content_id, lenient_bool, lenient_object, parse_time};
 use super::frame::{Direct, Input};
 use crate::actions::cloudtrail_action;
-use crate::event::{Event, LogKind, Outcome, Principal, PrincipalKind};
+use crate::event::{Event, Facts, LogKind, Outcome, Principal, PrincipalKind};
 
 #[derive(Deserialize)]
 struct Record<'a> {
@@ -283,6 +283,8 @@ impl CloudTrail {
             region: r.aws_region.owned(),
             read_only: r.read_only,
             console,
+            subject: None,
+            facts: Facts::default(),
         });
         Ok(())
     }

@@ -5,7 +5,7 @@ use serde::Deserialize;
 use super::Emit;
 use super::classify::github_actor;
 use super::de::{Opt, Str, content_id, from_millis, parse_time};
-use crate::event::{Event, LogKind, Outcome, Principal, PrincipalKind};
+use crate::event::{Event, Facts, LogKind, Outcome, Principal, PrincipalKind};
 
 #[derive(Deserialize)]
 struct Entry<'a> {
@@ -115,6 +115,8 @@ pub(crate) fn parse(bytes: &[u8], out: &mut Emit<'_>) -> Result<(), String> {
         region: None,
         read_only,
         console: false,
+        subject: None,
+        facts: Facts::default(),
     });
     Ok(())
 }

@@ -7,7 +7,7 @@ use serde::Deserialize;
 use super::Emit;
 use super::classify::k8s_actor;
 use super::de::{Opt, Str, content_id, parse_time};
-use crate::event::{Event, LogKind, Outcome, Principal, PrincipalKind};
+use crate::event::{Event, Facts, LogKind, Outcome, Principal, PrincipalKind};
 
 #[derive(Deserialize)]
 struct AuditEvent<'a> {
@@ -156,6 +156,8 @@ pub(crate) fn parse(bytes: &[u8], cluster: Option<&str>, out: &mut Emit<'_>) -> 
         region: cluster.map(str::to_string),
         read_only: Some(matches!(verb, "get" | "list" | "watch")),
         console: false,
+        subject: None,
+        facts: Facts::default(),
     });
     Ok(())
 }

@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use super::Emit;
 use super::de::{Opt, from_nanos};
-use crate::event::{Actor, Event, LogKind, Outcome, Principal, PrincipalKind};
+use crate::event::{Actor, Event, Facts, LogKind, Outcome, Principal, PrincipalKind};
 
 #[derive(Deserialize)]
 struct Export<'a> {
@@ -189,6 +189,8 @@ pub(crate) fn parse(bytes: &[u8], out: &mut Emit<'_>) -> Result<(), String> {
                     region: None,
                     read_only: None,
                     console: false,
+                    subject: None,
+                    facts: Facts::default(),
                 });
             }
         }

@@ -33,6 +33,8 @@ fn event(n: u32, time: DateTime<Utc>, action: &str, ip: &str, ua: &str) -> Event
         region: Some("eu-west-1".into()),
         read_only: None,
         console: false,
+        subject: None,
+        facts: Default::default(),
     }
 }
 

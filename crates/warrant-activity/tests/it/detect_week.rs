@@ -168,6 +168,8 @@ impl Gen {
             region: Some("eu-west-1".into()),
             read_only: None,
             console: false,
+            subject: None,
+            facts: Default::default(),
         }
     }
 
@@ -978,6 +980,8 @@ fn simple(n: u64, time: DateTime<Utc>, action: &str, ip: &str) -> Event {
         region: None,
         read_only: None,
         console: false,
+        subject: None,
+        facts: Default::default(),
     }
 }
 

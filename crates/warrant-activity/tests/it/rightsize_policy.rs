@@ -58,6 +58,8 @@ fn event(n: u32, action: &str, resources: &[&str], outcome: Outcome) -> Event {
         region: Some("eu-west-1".into()),
         read_only: None,
         console: false,
+        subject: None,
+        facts: Default::default(),
     }
 }
 
