@@ -1169,17 +1169,70 @@ pub struct AlertsFilter {
     pub all: bool,
 }
 
+impl AlertsFilter {
+    fn stored(&self) -> FindingFilter {
+        FindingFilter {
+            identity: self.identity.clone(),
+            source: Some(FindingSource::Activity),
+            status: (!self.all).then_some(FindingStatus::Open),
+            min_severity: self.severity,
+            rule: self.detection.clone(),
+            ..FindingFilter::default()
+        }
+    }
+}
+
 /// Activity alerts in the store (from ingestion and stream consumers).
 pub async fn alerts(store: &Store, filter: &AlertsFilter) -> Result<Vec<StoredFinding>, AppError> {
-    let query = FindingFilter {
-        identity: filter.identity.clone(),
-        source: Some(FindingSource::Activity),
-        status: (!filter.all).then_some(FindingStatus::Open),
-        min_severity: filter.severity,
-        rule: filter.detection.clone(),
-        ..FindingFilter::default()
-    };
-    store.findings(&query).await.context("loading alerts")
+    store
+        .findings(&filter.stored())
+        .await
+        .context("loading alerts")
+}
+
+/// A page of activity alerts.
+#[derive(Debug)]
+pub struct AlertPage {
+    pub items: Vec<StoredFinding>,
+    /// Pass as `after` for the next page; `None` on the last one.
+    pub next: Option<String>,
+    /// Alerts matching the filter, on every page.
+    pub matched: u64,
+}
+
+/// At most `limit` alerts matching `filter` after the one `after` names (an alert id a previous
+/// page returned as `next`), most severe first as [`alerts`] lists them. The database reads
+/// only the page: an alert resolved since the previous page does not move the next one.
+pub async fn alert_page(
+    store: &Store,
+    filter: &AlertsFilter,
+    after: Option<&str>,
+    limit: usize,
+) -> Result<AlertPage, AppError> {
+    let stored = filter.stored();
+    let limit = u64::try_from(limit).unwrap_or(u64::MAX);
+    let (items, more) = store
+        .findings_after(&stored, after, limit)
+        .await
+        .context("loading alerts")?
+        .ok_or_else(|| {
+            AppError::Invalid(format!(
+                "`{}` is not a cursor this listing gave",
+                after.unwrap_or_default()
+            ))
+        })?;
+    let matched = store
+        .count_findings(&stored)
+        .await
+        .context("counting alerts")?;
+    let next = more
+        .then(|| items.last().map(|f| f.finding.id.clone()))
+        .flatten();
+    Ok(AlertPage {
+        items,
+        next,
+        matched,
+    })
 }
 
 /// Everything known about one identity.

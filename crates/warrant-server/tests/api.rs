@@ -71,6 +71,112 @@ async fn identities_page_through_every_match_once_riskiest_first() {
 }
 
 #[tokio::test]
+async fn alerts_page_through_every_match_once_most_severe_first() {
+    let demo = demo_server().await;
+    // A demo service user turns off audit logging and configuration recording: each call
+    // is an alert whatever the baseline says.
+    let records: Vec<serde_json::Value> = [
+        ("cloudtrail.amazonaws.com", "StopLogging"),
+        ("cloudtrail.amazonaws.com", "DeleteTrail"),
+        ("config.amazonaws.com", "StopConfigurationRecorder"),
+        ("config.amazonaws.com", "DeleteDeliveryChannel"),
+    ]
+    .iter()
+    .enumerate()
+    .map(|(i, (source, name))| {
+        serde_json::json!({
+            "eventVersion": "1.09",
+            "userIdentity": {
+                "type": "IAMUser",
+                "principalId": "AIDAZP6WDFRWMETRICS1",
+                "arn": "arn:aws:iam::111111111111:user/svc-metrics-export",
+                "accountId": "111111111111",
+                "accessKeyId": "AKIAZP6WDFRWMETRICS1",
+                "userName": "svc-metrics-export"
+            },
+            "eventTime": format!("2026-10-20T03:1{i}:00Z"),
+            "eventSource": source,
+            "eventName": name,
+            "awsRegion": "eu-west-1",
+            "sourceIPAddress": "203.0.113.40",
+            "userAgent": "aws-cli/2.17.2 Python/3.12.4 Linux/6.8.0 exe/x86_64.ubuntu.24",
+            "requestParameters": {"name": "org-trail"},
+            "responseElements": null,
+            "eventID": format!("5d0c4e8a-7a51-4f0e-9c1b-00000000000{i}"),
+            "readOnly": false,
+            "eventType": "AwsApiCall",
+            "managementEvent": true,
+            "recipientAccountId": "111111111111",
+            "eventCategory": "Management"
+        })
+    })
+    .collect();
+    let trail = serde_json::to_vec(&serde_json::json!({ "Records": records })).unwrap();
+    let answer = upload(&demo, "trail.json", trail).await;
+    assert_eq!(answer.status, 202, "{}", answer.text());
+    let location = answer.headers["location"].to_str().unwrap().to_string();
+    let job = finished_job(&demo, &location).await;
+    assert_eq!(job["state"], "succeeded", "{job}");
+
+    let everything = demo.get("/api/v1/alerts?all=true&limit=1000").await.json();
+    let matched = everything["matched"].as_u64().unwrap();
+    assert!(matched >= 3, "the demo organisation's logs raise alerts");
+    assert_eq!(
+        everything["items"].as_array().unwrap().len() as u64,
+        matched
+    );
+    assert!(everything["next"].is_null());
+
+    let rank = |s: &str| {
+        ["critical", "high", "medium", "low", "info"]
+            .iter()
+            .position(|x| *x == s)
+    };
+    let mut seen = Vec::new();
+    let mut uri = "/api/v1/alerts?all=true&limit=2".to_string();
+    loop {
+        let answer = demo.get(&uri).await;
+        assert_eq!(answer.status, 200, "{}", answer.text());
+        let page = answer.json();
+        assert_eq!(page["matched"].as_u64(), Some(matched));
+        let items = page["items"].as_array().unwrap();
+        assert!(items.len() <= 2);
+        for item in items {
+            seen.push((
+                rank(item["severity"].as_str().unwrap()),
+                item["id"].as_str().unwrap().to_string(),
+            ));
+        }
+        match page["next"].as_str() {
+            Some(next) => uri = format!("/api/v1/alerts?all=true&limit=2&after={next}"),
+            None => break,
+        }
+    }
+    let all: Vec<&str> = everything["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        seen.iter().map(|(_, id)| id.as_str()).collect::<Vec<_>>(),
+        all
+    );
+    assert!(
+        seen.windows(2).all(|w| w[0].0 <= w[1].0),
+        "not most severe first"
+    );
+
+    // The console pages the same way.
+    let page = demo.get("/alerts?limit=1").await;
+    assert_eq!(page.status, 200);
+    assert!(page.text().contains("rel=\"next\""));
+
+    let bad = demo.get("/api/v1/alerts?after=nothing-like-it").await;
+    assert_eq!(bad.status, 400, "{}", bad.text());
+}
+
+#[tokio::test]
 async fn identities_filter_search_and_sort() {
     let demo = demo_server().await;
     let aws = demo

@@ -614,6 +614,55 @@ impl Store {
         Ok(())
     }
 
+    /// At most `limit` stored findings matching `filter`, in [`Store::findings`]' order,
+    /// starting after the finding `after` names, and whether more follow. The position is a
+    /// key (severity, identity, rule, id), not an offset, so a page reads only its own rows
+    /// and a finding resolved since the previous page does not shift the next one. `None`
+    /// when no finding has the id `after`.
+    pub async fn findings_after(
+        &self,
+        filter: &FindingFilter,
+        after: Option<&str>,
+        limit: u64,
+    ) -> Result<Option<(Vec<StoredFinding>, bool)>, StoreError> {
+        let (mut clause, mut binds) = filter.where_clause();
+        if let Some(after) = after {
+            let known = self
+                .query("SELECT 1 FROM findings WHERE id = ?")
+                .bind(after)
+                .fetch_optional(&self.pool)
+                .await?;
+            if known.is_none() {
+                return Ok(None);
+            }
+            // Row values compare lexicographically on both backends.
+            clause.push_str(&format!(
+                " AND ({SEVERITY_ORDER}, identity, rule, id) > \
+                 (SELECT {SEVERITY_ORDER}, identity, rule, id FROM findings WHERE id = ?)"
+            ));
+            binds.push(after.to_string());
+        }
+        let take = limit.min(i64::MAX as u64 - 1) + 1;
+        let sql = format!(
+            "SELECT id, data, first_seen, last_seen, status, status_note, resolved_at \
+             FROM findings{clause} ORDER BY {SEVERITY_ORDER}, identity, rule, id LIMIT {take}"
+        );
+        let mut q = self.query(&sql);
+        for b in &binds {
+            q = q.bind(b.as_str());
+        }
+        let rows = q.fetch_all(&self.pool).await?;
+        let more = rows.len() as u64 > limit;
+        let mut out = Vec::with_capacity(rows.len());
+        for row in rows
+            .iter()
+            .take(usize::try_from(limit).unwrap_or(usize::MAX))
+        {
+            out.push(decode_finding_row(row)?);
+        }
+        Ok(Some((out, more)))
+    }
+
     /// (identity, rule, severity) of every open finding, without decoding the findings: for
     /// callers that act on many (bulk remediation proposals).
     pub async fn open_finding_keys(&self) -> Result<Vec<(String, String, String)>, StoreError> {

@@ -336,10 +336,14 @@ pub struct FindingPageDto {
     pub basis: BasisDto,
 }
 
-/// Activity alerts.
+/// A page of activity alerts.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct AlertListDto {
+pub struct AlertPageDto {
     pub items: Vec<FindingDto>,
+    /// Pass as `after` for the next page; null on the last one.
+    pub next: Option<String>,
+    /// Alerts matching the filters, on every page.
+    pub matched: u64,
 }
 
 /// Everything known about one identity.

@@ -25,7 +25,7 @@ use crate::auth::Caller;
 use crate::error::{ApiError, Problem};
 use crate::state::ServerState;
 use dto::{
-    AlertListDto, FindingDto, FindingPageDto, IdentityDetailDto, IdentityPageDto, IdentitySummary,
+    AlertPageDto, FindingDto, FindingPageDto, IdentityDetailDto, IdentityPageDto, IdentitySummary,
 };
 
 /// A query value that may be sent empty (an HTML form's untouched field): empty is absent.
@@ -505,30 +505,52 @@ pub struct AlertQuery {
     /// Include resolved and accepted alerts.
     #[serde(default, deserialize_with = "empty_as_none")]
     pub all: Option<bool>,
+    /// Page size, 1–1000 (default 50).
+    #[serde(default, deserialize_with = "empty_as_none")]
+    pub limit: Option<usize>,
+    /// The `next` cursor of the previous page.
+    pub after: Option<String>,
 }
 
-/// Lists activity alerts.
+impl AlertQuery {
+    pub fn filter(&self) -> Result<AlertsFilter, ApiError> {
+        Ok(AlertsFilter {
+            identity: self.identity.clone().filter(|i| !i.is_empty()),
+            severity: parse::<Severity>("severity", self.severity.as_deref())?,
+            detection: self.detection.clone().filter(|d| !d.is_empty()),
+            all: self.all.unwrap_or(false),
+        })
+    }
+}
+
+/// Lists activity alerts, most severe first, a page at a time.
 #[utoipa::path(get, path = "/api/v1/alerts", tag = "alerts", params(AlertQuery),
     responses(
-        (status = 200, description = "Alerts, most severe first", body = AlertListDto),
+        (status = 200, description = "A page of alerts, most severe first", body = AlertPageDto),
         (status = 400, description = "A parameter is malformed", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn list_alerts(
     State(state): Shared,
     query: Result<Query<AlertQuery>, axum::extract::rejection::QueryRejection>,
-) -> Result<Json<AlertListDto>, ApiError> {
+) -> Result<Json<AlertPageDto>, ApiError> {
     let Query(query) = query?;
-    let filter = AlertsFilter {
-        identity: query.identity.filter(|i| !i.is_empty()),
-        severity: parse::<Severity>("severity", query.severity.as_deref())?,
-        detection: query.detection.filter(|d| !d.is_empty()),
-        all: query.all.unwrap_or(false),
-    };
-    let alerts = query::alerts(&state.store, &filter).await?;
-    Ok(Json(AlertListDto {
-        items: alerts.into_iter().map(FindingDto::from).collect(),
-    }))
+    Ok(Json(alert_page(&state, &query).await?))
+}
+
+pub async fn alert_page(state: &ServerState, query: &AlertQuery) -> Result<AlertPageDto, ApiError> {
+    let page = query::alert_page(
+        &state.store,
+        &query.filter()?,
+        query.after.as_deref().filter(|a| !a.is_empty()),
+        page_limit(query.limit)?,
+    )
+    .await?;
+    Ok(AlertPageDto {
+        items: page.items.into_iter().map(FindingDto::from).collect(),
+        next: page.next,
+        matched: page.matched,
+    })
 }
 
 /// Page of `GET /api/v1/secrets`.

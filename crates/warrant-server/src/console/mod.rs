@@ -912,43 +912,29 @@ pub async fn accept(
     }
 }
 
-/// Which alerts the alerts page shows.
-#[derive(Debug, Default, Deserialize)]
-pub struct AlertsForm {
-    pub severity: Option<String>,
-    pub detection: Option<String>,
-}
-
-/// `GET /alerts`: open activity alerts, filtered; triage roles accept them as findings.
+/// `GET /alerts`: open activity alerts, filtered, a page at a time; triage roles accept them
+/// as findings.
 pub async fn alerts(
     State(state): Shared,
     who: Who,
-    query: Result<Query<AlertsForm>, axum::extract::rejection::QueryRejection>,
+    query: Result<Query<api::AlertQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
     let q = match query {
         Ok(Query(q)) => q,
         Err(e) => return error_page(&who, e.into()),
     };
-    let severity = match q.severity.as_deref().filter(|s| !s.is_empty()) {
-        None => None,
-        Some(s) => match s.parse::<warrant_core::Severity>() {
-            Ok(s) => Some(s),
-            Err(e) => {
-                return error_page(&who, ApiError::bad_request(format!("`severity`: {e}")));
-            }
-        },
-    };
-    let filter = query::AlertsFilter {
-        severity,
-        detection: q.detection.clone().filter(|d| !d.is_empty()),
-        ..query::AlertsFilter::default()
-    };
     let can_triage = caller(&who).is_some_and(|c| {
         crate::auth::allows(c.principal.role, crate::auth::Action::TriageFindings)
     });
-    match query::alerts(&state.store, &filter).await {
-        Ok(alerts) => {
-            let items: Vec<FindingDto> = alerts.into_iter().map(FindingDto::from).collect();
+    match api::alert_page(&state, &q).await {
+        Ok(p) => {
+            let mut kept = Vec::new();
+            for (name, value) in [("severity", &q.severity), ("detection", &q.detection)] {
+                if let Some(v) = value.as_ref().filter(|v| !v.is_empty()) {
+                    kept.push(format!("{name}={}", encode(v)));
+                }
+            }
+            let kept = kept.join("&");
             let body = html! {
                 h1 { "Alerts" }
                 form class="filters" method="get" action="/alerts" role="search" {
@@ -959,12 +945,17 @@ pub async fn alerts(
                     }
                     button type="submit" { "Apply" }
                 }
-                p class="count" { (items.len()) " open alerts from activity." }
-                (findings_table(&items, can_triage))
+                p class="count" { (p.matched) " open alerts from activity." }
+                (findings_table(&p.items, can_triage))
+                nav class="pages" aria-label="Pages" {
+                    @if let Some(next) = &p.next {
+                        a href=(format!("/alerts?{kept}&after={}", encode(next))) rel="next" { "Next page »" }
+                    }
+                }
             };
             page("Alerts", caller(&who), "/alerts", body).into_response()
         }
-        Err(e) => error_page(&who, e.into()),
+        Err(e) => error_page(&who, e),
     }
 }
 

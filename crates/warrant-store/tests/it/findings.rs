@@ -790,6 +790,53 @@ async fn findings_stream_most_severe_first_and_stop_at_a_limit(db) {
         ..FindingFilter::default()
     };
     assert_eq!(store.count_findings(&by_owasp).await.unwrap(), 2);
+
+    // Pages continue after a key, in the same order, even once the key's finding is resolved.
+    let page = |after: Option<String>, limit: u64| {
+        let store = &store;
+        async move {
+            let (items, more) = store
+                .findings_after(&FindingFilter::default(), after.as_deref(), limit)
+                .await
+                .unwrap()
+                .unwrap();
+            let ids: Vec<String> = items.iter().map(|f| f.finding.id.clone()).collect();
+            (items, ids, more)
+        }
+    };
+    let (first, first_ids, more) = page(None, 2).await;
+    assert!(more);
+    assert_eq!(
+        first
+            .iter()
+            .map(|f| (f.finding.severity, f.finding.identity.clone()))
+            .collect::<Vec<_>>(),
+        expected[..2]
+    );
+    let last_of_first = first_ids[1].clone();
+    store
+        .set_finding_status(&last_of_first, FindingStatus::Resolved, None)
+        .await
+        .unwrap();
+    let (second, _, more) = page(Some(last_of_first), 2).await;
+    assert!(more);
+    assert_eq!(
+        second
+            .iter()
+            .map(|f| (f.finding.severity, f.finding.identity.clone()))
+            .collect::<Vec<_>>(),
+        expected[2..4]
+    );
+    let (third, _, more) = page(Some(second[1].finding.id.clone()), 2).await;
+    assert!(!more);
+    assert_eq!(third.len(), 1);
+    assert!(
+        store
+            .findings_after(&FindingFilter::default(), Some("no-such-finding"), 2)
+            .await
+            .unwrap()
+            .is_none()
+    );
 }
 }
 
