@@ -445,6 +445,92 @@ pub async fn list(store: &Store) -> Result<Vec<PlanView>, AppError> {
         .collect()
 }
 
+/// Which plans a [`page`] lists.
+#[derive(Debug, Clone, Default)]
+pub struct PlanFilter {
+    /// Only plans in one of these states (none: every state).
+    pub statuses: Vec<PlanStatus>,
+    /// Only plans for this identity (its id, exactly).
+    pub identity: Option<String>,
+}
+
+/// A page of plans.
+#[derive(Debug)]
+pub struct PlanPage {
+    pub items: Vec<PlanView>,
+    /// Pass as `after` for the next page; `None` on the last one.
+    pub next: Option<String>,
+}
+
+/// At most `limit` plans matching `filter`, newest first as [`list`] orders them, after the
+/// plan `after` names (a `next` a previous page returned). Plans are read from the store a
+/// chunk at a time with the decisions and journals of that chunk only, because a plan's
+/// status is worked out from them rather than stored.
+pub async fn page(
+    store: &Store,
+    filter: &PlanFilter,
+    after: Option<&str>,
+    limit: usize,
+) -> Result<PlanPage, AppError> {
+    use std::collections::HashMap;
+    let chunk = u64::try_from(limit.saturating_mul(2).max(64)).unwrap_or(u64::MAX);
+    let mut cursor = after.map(str::to_string);
+    let mut items = Vec::new();
+    let mut more = false;
+    'chunks: loop {
+        let rows = store
+            .plans_after(filter.identity.as_deref(), cursor.as_deref(), chunk)
+            .await
+            .context("loading plans")?
+            .ok_or_else(|| {
+                AppError::Invalid(format!(
+                    "`{}` is not a cursor this listing gave",
+                    cursor.as_deref().unwrap_or_default()
+                ))
+            })?;
+        let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
+        let mut decided: HashMap<String, Vec<DecisionRow>> = HashMap::new();
+        for d in store
+            .plan_decisions_of(&ids)
+            .await
+            .context("loading decisions")?
+        {
+            decided.entry(d.plan.clone()).or_default().push(d);
+        }
+        let mut journals: HashMap<String, Vec<JournalRow>> = HashMap::new();
+        for j in store
+            .plan_journals_of(&ids)
+            .await
+            .context("loading journals")?
+        {
+            journals.entry(j.plan.clone()).or_default().push(j);
+        }
+        for row in &rows {
+            let view = view_of(
+                row,
+                decided.remove(&row.id).unwrap_or_default(),
+                journals.remove(&row.id).unwrap_or_default(),
+            )?;
+            if !filter.statuses.is_empty() && !filter.statuses.contains(&view.status) {
+                continue;
+            }
+            if items.len() == limit {
+                more = true;
+                break 'chunks;
+            }
+            items.push(view);
+        }
+        if (rows.len() as u64) < chunk {
+            break;
+        }
+        cursor = rows.last().map(|r| r.id.clone());
+    }
+    let next = more
+        .then(|| items.last().map(|v| v.plan.id.clone()))
+        .flatten();
+    Ok(PlanPage { items, next })
+}
+
 /// Records `by`'s decision on a proposed plan (four eyes: never the requester's own).
 pub async fn decide(
     store: &Store,

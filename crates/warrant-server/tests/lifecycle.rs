@@ -142,7 +142,7 @@ async fn an_owner_decides_their_items_and_an_approver_other_than_the_requester_a
     let waiting = demo.get("/api/v1/plans?status=proposed").await;
     assert_eq!(waiting.status, 200);
     let listed = waiting.json();
-    let ours = listed
+    let ours = listed["items"]
         .as_array()
         .unwrap()
         .iter()
@@ -409,4 +409,115 @@ async fn exceptions_are_granted_listed_and_withdrawn_and_a_finding_accepted_unti
         "{scope}"
     );
     assert!(scope.contains(finding["rule"].as_str().unwrap()), "{scope}");
+}
+
+#[tokio::test]
+async fn plans_page_newest_first_by_status_in_the_api_and_the_approvals_inbox() {
+    let demo = demo_server().await;
+    let identity = demo
+        .get("/api/v1/identities?provider=aws&kind=aws_role&limit=1")
+        .await
+        .json()["items"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // More plans than one inbox page holds, written a minute apart.
+    let mut written = Vec::new();
+    for i in 0..53 {
+        let ask = warrant_app::remediation::PlanRequest {
+            action: warrant_lifecycle::Action::Quarantine,
+            identity: identity.clone(),
+            reason: Some(format!("case {i}")),
+            key: None,
+            secret: None,
+            policy: None,
+            grace_hours: None,
+            usage_since: now() - chrono::Duration::days(90),
+        };
+        let plan = warrant_app::remediation::propose(
+            &demo.state.store,
+            &GovernancePolicy::default(),
+            &ask,
+            now() + chrono::Duration::minutes(i),
+            ALICE,
+        )
+        .await
+        .unwrap()
+        .plan
+        .id;
+        written.push(plan);
+    }
+    let rejected = demo
+        .post(
+            &format!("/api/v1/plans/{}/reject", written[52]),
+            serde_json::json!({"reason": "duplicate"}),
+        )
+        .await;
+    assert_eq!(rejected.status, 200, "{}", rejected.text());
+
+    // Newest first, each once, a page at a time.
+    let mut seen = Vec::new();
+    let mut uri = "/api/v1/plans?limit=20".to_string();
+    loop {
+        let page = demo.get(&uri).await;
+        assert_eq!(page.status, 200, "{}", page.text());
+        let page = page.json();
+        let items = page["items"].as_array().unwrap();
+        assert!(items.len() <= 20);
+        seen.extend(items.iter().map(|p| p["id"].as_str().unwrap().to_string()));
+        match page["next"].as_str() {
+            Some(next) => uri = format!("/api/v1/plans?limit=20&after={next}"),
+            None => break,
+        }
+    }
+    let newest_first: Vec<String> = written.iter().rev().cloned().collect();
+    assert_eq!(seen, newest_first);
+
+    // A status filter pages over the plans in that status only.
+    let proposed = demo
+        .get("/api/v1/plans?status=proposed&limit=52")
+        .await
+        .json();
+    assert_eq!(proposed["items"].as_array().unwrap().len(), 52);
+    assert!(proposed["next"].is_null());
+    let first = demo
+        .get("/api/v1/plans?status=proposed&limit=1")
+        .await
+        .json();
+    assert_eq!(first["items"][0]["id"], written[51].as_str());
+    let both = demo
+        .get("/api/v1/plans?status=rejected,proposed&limit=1")
+        .await
+        .json();
+    assert_eq!(both["items"][0]["id"], written[52].as_str());
+    for bad in [
+        "/api/v1/plans?status=pending",
+        "/api/v1/plans?after=plan-0000000000000000",
+        "/api/v1/plans?limit=0",
+    ] {
+        let answer = demo.get(bad).await;
+        assert_eq!(answer.status, 400, "{bad}: {}", answer.text());
+        assert_eq!(answer.content_type, "application/problem+json");
+    }
+
+    // The inbox shows a page of each section and moves each on its own.
+    let inbox = demo.get_as(Role::Approver, "/approvals").await.text();
+    assert!(inbox.contains("Other plans (1)"), "one rejected plan");
+    assert!(
+        !inbox.contains("Waiting for approval ("),
+        "52 do not fit one page"
+    );
+    assert_eq!(
+        inbox.matches("case ").count(),
+        51,
+        "a page of 50 waiting plans and the rejected one"
+    );
+    let next = format!("/approvals?waiting={}#waiting", written[2]);
+    assert!(inbox.contains(&next), "{inbox}");
+    let second = demo.get_as(Role::Approver, &next).await.text();
+    assert!(second.contains("« First page"));
+    for plan in &written[..2] {
+        assert!(second.contains(plan.as_str()));
+    }
+    assert!(!second.contains(written[3].as_str()));
 }

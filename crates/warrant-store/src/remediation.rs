@@ -238,9 +238,57 @@ impl Store {
         .await
     }
 
+    /// At most `limit` plans, newest first (then by id) as [`Store::plans`] lists them, for
+    /// `identity` when given, starting after the plan `after` names. The position is a key
+    /// (created, id), so a page reads only its own rows. `None` when no plan has the id `after`.
+    pub async fn plans_after(
+        &self,
+        identity: Option<&str>,
+        after: Option<&str>,
+        limit: u64,
+    ) -> Result<Option<Vec<PlanRow>>, StoreError> {
+        let mut sql = format!("SELECT {PLAN_COLUMNS} FROM plans WHERE 1 = 1");
+        let mut binds: Vec<String> = Vec::new();
+        if let Some(identity) = identity {
+            sql.push_str(" AND identity = ?");
+            binds.push(identity.to_string());
+        }
+        if let Some(after) = after {
+            let Some(row) = self
+                .query("SELECT created FROM plans WHERE id = ?")
+                .bind(after)
+                .fetch_optional(&self.pool)
+                .await?
+            else {
+                return Ok(None);
+            };
+            let created: String = row.try_get(0)?;
+            sql.push_str(" AND (created < ? OR (created = ? AND id > ?))");
+            binds.extend([created.clone(), created, after.to_string()]);
+        }
+        sql.push_str(&format!(
+            " ORDER BY created DESC, id LIMIT {}",
+            limit.min(i64::MAX as u64)
+        ));
+        let mut q = self.query(&sql);
+        for b in &binds {
+            q = q.bind(b.as_str());
+        }
+        let rows = q.fetch_all(&self.pool).await?;
+        Ok(Some(rows.iter().map(plan_row).collect::<Result<_, _>>()?))
+    }
+
     /// The decisions on `plan`, in the order they were made.
     pub async fn plan_decisions(&self, plan: &str) -> Result<Vec<DecisionRow>, StoreError> {
-        self.decisions_where(Some(plan)).await
+        self.decisions_where(Some(&[plan])).await
+    }
+
+    /// The decisions on each of `plans`, in the order they were made (for a page: one query).
+    pub async fn plan_decisions_of(&self, plans: &[&str]) -> Result<Vec<DecisionRow>, StoreError> {
+        if plans.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.decisions_where(Some(plans)).await
     }
 
     /// Every decision on every plan, in the order they were made (for listings: one query).
@@ -248,18 +296,19 @@ impl Store {
         self.decisions_where(None).await
     }
 
-    async fn decisions_where(&self, plan: Option<&str>) -> Result<Vec<DecisionRow>, StoreError> {
+    async fn decisions_where(
+        &self,
+        plans: Option<&[&str]>,
+    ) -> Result<Vec<DecisionRow>, StoreError> {
         let sql = format!(
             "SELECT seq, plan, decided_by, at, decision, reason FROM plan_decisions{} ORDER BY seq",
-            if plan.is_some() {
-                " WHERE plan = ?"
-            } else {
-                ""
-            }
+            plans
+                .map(|p| format!(" WHERE plan IN ({})", dialect::placeholders(p.len())))
+                .unwrap_or_default()
         );
         let mut q = self.query(&sql);
-        if let Some(plan) = plan {
-            q = q.bind(plan);
+        for plan in plans.unwrap_or_default() {
+            q = q.bind(*plan);
         }
         let rows = q.fetch_all(&self.pool).await?;
         rows.iter()
@@ -344,7 +393,15 @@ impl Store {
 
     /// The journal of `plan`, in the order it was written.
     pub async fn plan_journal(&self, plan: &str) -> Result<Vec<JournalRow>, StoreError> {
-        self.journal_where(Some(plan)).await
+        self.journal_where(Some(&[plan])).await
+    }
+
+    /// The journals of each of `plans`, in the order written (for a page: one query).
+    pub async fn plan_journals_of(&self, plans: &[&str]) -> Result<Vec<JournalRow>, StoreError> {
+        if plans.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.journal_where(Some(plans)).await
     }
 
     /// Every plan's journal, in the order written (for listings: one query).
@@ -352,19 +409,17 @@ impl Store {
         self.journal_where(None).await
     }
 
-    async fn journal_where(&self, plan: Option<&str>) -> Result<Vec<JournalRow>, StoreError> {
+    async fn journal_where(&self, plans: Option<&[&str]>) -> Result<Vec<JournalRow>, StoreError> {
         let sql = format!(
             "SELECT seq, plan, step, direction, state, at, actor, output, error \
              FROM plan_journal{} ORDER BY seq",
-            if plan.is_some() {
-                " WHERE plan = ?"
-            } else {
-                ""
-            }
+            plans
+                .map(|p| format!(" WHERE plan IN ({})", dialect::placeholders(p.len())))
+                .unwrap_or_default()
         );
         let mut q = self.query(&sql);
-        if let Some(plan) = plan {
-            q = q.bind(plan);
+        for plan in plans.unwrap_or_default() {
+            q = q.bind(*plan);
         }
         let rows = q.fetch_all(&self.pool).await?;
         rows.iter()

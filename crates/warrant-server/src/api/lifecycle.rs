@@ -17,9 +17,11 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use warrant_app::lifecycle::ExceptionView;
-use warrant_app::remediation::{self, Paced, PlanView};
+use warrant_app::remediation::{self, Paced, PlanFilter, PlanView};
 use warrant_app::review::{self, CampaignView, ItemFilter, ItemView};
-use warrant_lifecycle::{ExceptionState, GovernancePolicy, Match, NewException, Verdict};
+use warrant_lifecycle::{
+    ExceptionState, GovernancePolicy, Match, NewException, PlanStatus, Verdict,
+};
 
 use super::empty_as_none;
 use crate::auth::Caller;
@@ -445,44 +447,101 @@ impl From<PlanView> for PlanDto {
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct PlanQuery {
-    /// Only plans in this status (`proposed`, `approved`, `applied`, …).
+    /// Only plans in this status (`proposed`, `approved`, `applied`, …); several separated by
+    /// commas.
     pub status: Option<String>,
     /// Only plans for this identity (its id, exactly).
     pub identity: Option<String>,
+    /// Page size, 1–1000 (default 50).
+    #[serde(default, deserialize_with = "empty_as_none")]
+    pub limit: Option<usize>,
+    /// The `next` cursor of the previous page.
+    pub after: Option<String>,
 }
 
-/// Lists remediation plans, newest first.
+/// Every state a plan can be in.
+const PLAN_STATUSES: [PlanStatus; 9] = [
+    PlanStatus::Proposed,
+    PlanStatus::Rejected,
+    PlanStatus::Approved,
+    PlanStatus::Applying,
+    PlanStatus::Waiting,
+    PlanStatus::Failed,
+    PlanStatus::Applied,
+    PlanStatus::RollingBack,
+    PlanStatus::RolledBack,
+];
+
+impl PlanQuery {
+    pub fn filter(&self) -> Result<PlanFilter, ApiError> {
+        let mut statuses = Vec::new();
+        for wanted in self
+            .status
+            .as_deref()
+            .unwrap_or_default()
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
+            let status = PLAN_STATUSES
+                .into_iter()
+                .find(|s| s.as_str() == wanted)
+                .ok_or_else(|| {
+                    let known: Vec<&str> = PLAN_STATUSES.iter().map(|s| s.as_str()).collect();
+                    ApiError::bad_request(format!(
+                        "`status`: `{wanted}` is not a plan status (one of {})",
+                        known.join(", ")
+                    ))
+                })?;
+            statuses.push(status);
+        }
+        Ok(PlanFilter {
+            statuses,
+            identity: self
+                .identity
+                .as_deref()
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_string),
+        })
+    }
+}
+
+/// A page of plans.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PlanPageDto {
+    pub items: Vec<PlanDto>,
+    /// Pass as `after` for the next page; null on the last one.
+    pub next: Option<String>,
+}
+
+/// Lists remediation plans, newest first, a page at a time.
 #[utoipa::path(get, path = "/api/v1/plans", tag = "plans", params(PlanQuery),
     responses(
-        (status = 200, description = "Plans", body = Vec<PlanDto>),
+        (status = 200, description = "A page of plans", body = PlanPageDto),
+        (status = 400, description = "A parameter is malformed", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn list_plans(
     State(state): Shared,
     query: Result<Query<PlanQuery>, axum::extract::rejection::QueryRejection>,
-) -> Result<Json<Vec<PlanDto>>, ApiError> {
+) -> Result<Json<PlanPageDto>, ApiError> {
     let Query(query) = query?;
     Ok(Json(plans(&state, &query).await?))
 }
 
-pub async fn plans(state: &ServerState, query: &PlanQuery) -> Result<Vec<PlanDto>, ApiError> {
-    let status = query
-        .status
-        .as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty());
-    let identity = query
-        .identity
-        .as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty());
-    Ok(remediation::list(&state.store)
-        .await?
-        .into_iter()
-        .filter(|v| status.is_none_or(|s| v.status.to_string() == s))
-        .filter(|v| identity.is_none_or(|i| v.plan.content.identity == i))
-        .map(PlanDto::from)
-        .collect())
+pub async fn plans(state: &ServerState, query: &PlanQuery) -> Result<PlanPageDto, ApiError> {
+    let page = remediation::page(
+        &state.store,
+        &query.filter()?,
+        query.after.as_deref().filter(|a| !a.is_empty()),
+        super::page_limit(query.limit)?,
+    )
+    .await?;
+    Ok(PlanPageDto {
+        items: page.items.into_iter().map(PlanDto::from).collect(),
+        next: page.next,
+    })
 }
 
 /// One plan, with the change each step makes.

@@ -62,7 +62,7 @@ where
         .transpose()
 }
 
-fn page_limit(limit: Option<usize>) -> Result<usize, ApiError> {
+pub(crate) fn page_limit(limit: Option<usize>) -> Result<usize, ApiError> {
     match limit.unwrap_or(DEFAULT_LIMIT) {
         0 => Err(ApiError::bad_request(
             "parameter `limit` must be at least 1",

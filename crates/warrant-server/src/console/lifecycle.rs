@@ -4,7 +4,7 @@
 //! makes. Decisions post small htmx forms through the same functions as the API.
 
 use axum::Form;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::response::{Html, IntoResponse, Response};
 use maud::{Markup, html};
 use serde::Deserialize;
@@ -224,9 +224,30 @@ fn plans_table(plans: &[PlanDto], me: &str, can_approve: bool, can_apply: bool) 
 
 /// `GET /approvals`: plans waiting for approval (never shown as approvable to their
 /// requester), plans ready to apply, recent plans and the exceptions in force.
-pub async fn approvals(State(state): Shared, who: Who) -> Response {
-    let all = match lifecycle::plans(&state, &PlanQuery::default()).await {
-        Ok(p) => p,
+pub async fn approvals(
+    State(state): Shared,
+    who: Who,
+    query: Result<Query<ApprovalsQuery>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    let q = match query {
+        Ok(Query(q)) => q,
+        Err(e) => return error_page(&who, e.into()),
+    };
+    let sections = async {
+        Ok::<_, crate::error::ApiError>((
+            section(&state, &q, "waiting", "proposed").await?,
+            section(&state, &q, "ready", "approved,waiting,failed,applying").await?,
+            section(
+                &state,
+                &q,
+                "done",
+                "rejected,applied,rolling-back,rolled-back",
+            )
+            .await?,
+        ))
+    };
+    let (waiting, ready, done) = match sections.await {
+        Ok(s) => s,
         Err(e) => return error_page(&who, e),
     };
     let exceptions = match lifecycle::exceptions(&state).await {
@@ -235,14 +256,6 @@ pub async fn approvals(State(state): Shared, who: Who) -> Response {
     };
     let me = me(&who);
     let (can_approve, can_apply) = (may(&who, Action::Approve), may(&who, Action::ApplyPlans));
-    let (waiting, rest): (Vec<PlanDto>, Vec<PlanDto>) =
-        all.into_iter().partition(|p| p.status == "proposed");
-    let (ready, done): (Vec<PlanDto>, Vec<PlanDto>) = rest.into_iter().partition(|p| {
-        matches!(
-            p.status.as_str(),
-            "approved" | "waiting" | "failed" | "applying"
-        )
-    });
     let in_force: Vec<_> = exceptions
         .iter()
         .filter(|e| matches!(e.state.as_str(), "active" | "expiring"))
@@ -251,18 +264,21 @@ pub async fn approvals(State(state): Shared, who: Who) -> Response {
         h1 { "Approvals" }
         p class="hint" { "Nothing changes in a provider without a plan that someone other than its requester approved. Applying is a dry run unless you choose Apply." }
         section aria-labelledby="waiting" {
-            h2 id="waiting" { "Waiting for approval (" (waiting.len()) ")" }
-            @if waiting.is_empty() { p class="count" { "No plan is waiting." } }
-            @else { (plans_table(&waiting, &me, can_approve, can_apply)) }
+            h2 id="waiting" { "Waiting for approval" (waiting.count()) }
+            @if waiting.items.is_empty() { p class="count" { "No plan is waiting." } }
+            @else { (plans_table(&waiting.items, &me, can_approve, can_apply)) }
+            (waiting.pages("waiting"))
         }
         section aria-labelledby="ready" {
-            h2 id="ready" { "Approved, to apply (" (ready.len()) ")" }
-            @if ready.is_empty() { p class="count" { "No approved plan is waiting to be applied." } }
-            @else { (plans_table(&ready, &me, can_approve, can_apply)) }
+            h2 id="ready" { "Approved, to apply" (ready.count()) }
+            @if ready.items.is_empty() { p class="count" { "No approved plan is waiting to be applied." } }
+            @else { (plans_table(&ready.items, &me, can_approve, can_apply)) }
+            (ready.pages("ready"))
         }
         section aria-labelledby="done" {
-            h2 id="done" { "Other plans (" (done.len()) ")" }
-            @if !done.is_empty() { (plans_table(&done, &me, can_approve, can_apply)) }
+            h2 id="done" { "Other plans" (done.count()) }
+            @if !done.items.is_empty() { (plans_table(&done.items, &me, can_approve, can_apply)) }
+            (done.pages("done"))
         }
         section aria-labelledby="exceptions" {
             h2 id="exceptions" { "Exceptions in force (" (in_force.len()) ")" }
@@ -288,6 +304,96 @@ pub async fn approvals(State(state): Shared, who: Who) -> Response {
         }
     };
     page("Approvals", caller(&who), "/approvals", body).into_response()
+}
+
+/// Plans shown per section of the approvals inbox.
+const APPROVALS_PAGE: usize = 50;
+
+/// The page of section `key` (plans in `statuses`) the inbox's query asks for.
+async fn section(
+    state: &crate::state::ServerState,
+    q: &ApprovalsQuery,
+    key: &str,
+    statuses: &str,
+) -> Result<Section, crate::error::ApiError> {
+    let after = match key {
+        "waiting" => &q.waiting,
+        "ready" => &q.ready,
+        _ => &q.done,
+    };
+    let wanted = PlanQuery {
+        status: Some(statuses.to_string()),
+        after: after.clone(),
+        limit: Some(APPROVALS_PAGE),
+        ..PlanQuery::default()
+    };
+    let p = lifecycle::plans(state, &wanted).await?;
+    Ok(Section {
+        first: after.as_deref().is_none_or(str::is_empty),
+        more: p.next.map(|next| q.with(key, &next)),
+        items: p.items,
+    })
+}
+
+/// Where each section of the approvals inbox starts (each pages on its own).
+#[derive(Debug, Default, Deserialize)]
+pub struct ApprovalsQuery {
+    pub waiting: Option<String>,
+    pub ready: Option<String>,
+    pub done: Option<String>,
+}
+
+impl ApprovalsQuery {
+    /// The inbox's address with section `key` moved on to `next`, the others kept.
+    fn with(&self, key: &str, next: &str) -> String {
+        let mut parts = Vec::new();
+        for (name, value) in [
+            ("waiting", &self.waiting),
+            ("ready", &self.ready),
+            ("done", &self.done),
+        ] {
+            let value = if name == key {
+                Some(next)
+            } else {
+                value.as_deref().filter(|v| !v.is_empty())
+            };
+            if let Some(v) = value {
+                parts.push(format!("{name}={}", encode(v)));
+            }
+        }
+        format!("/approvals?{}#{key}", parts.join("&"))
+    }
+}
+
+/// One section's page of plans.
+struct Section {
+    items: Vec<PlanDto>,
+    /// Whether this is the section's first page.
+    first: bool,
+    /// The address of its next page.
+    more: Option<String>,
+}
+
+impl Section {
+    /// The count after the heading, when this page holds the whole section.
+    fn count(&self) -> String {
+        if self.first && self.more.is_none() {
+            format!(" ({})", self.items.len())
+        } else {
+            String::new()
+        }
+    }
+
+    fn pages(&self, key: &str) -> Markup {
+        html! {
+            @if self.more.is_some() || !self.first {
+                nav class="pages" aria-label=(format!("Pages of {key} plans")) {
+                    @if !self.first { a href=(format!("/approvals#{key}")) { "« First page" } " " }
+                    @if let Some(next) = &self.more { a href=(next) rel="next" { "Next page »" } }
+                }
+            }
+        }
+    }
 }
 
 /// `GET /plans/{id}`: the plan, the change each step makes, who decided and how far it went.

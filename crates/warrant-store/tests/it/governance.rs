@@ -111,12 +111,28 @@ async fn plans_decisions_and_journals_are_appended_and_audited(db) {
     assert_eq!(store.plan("plan-aaaa000000000001").await.unwrap(), Some(plan("plan-aaaa000000000001", 1)));
     assert_eq!(store.plans_with_prefix("plan-aa").await.unwrap().len(), 1);
     assert_eq!(store.plans_with_prefix("plan-%").await.unwrap().len(), 2, "wildcards are not patterns");
+    // Pages continue after a key in the same order; plans of one instant go by id.
+    assert!(store.save_plan(&plan("plan-cccc000000000003", 2)).await.unwrap());
+    let page = |after: Option<&'static str>, limit: u64| {
+        let store = &store;
+        async move {
+            store.plans_after(None, after, limit).await.unwrap().unwrap().into_iter().map(|p| p.id).collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(page(None, 2).await, ["plan-bbbb000000000002", "plan-cccc000000000003"]);
+    assert_eq!(page(Some("plan-bbbb000000000002"), 2).await, ["plan-cccc000000000003", "plan-aaaa000000000001"]);
+    assert_eq!(page(Some("plan-cccc000000000003"), 2).await, ["plan-aaaa000000000001"]);
+    assert!(store.plans_after(Some("nobody"), None, 5).await.unwrap().unwrap().is_empty());
+    assert!(store.plans_after(None, Some("plan-ffff000000000000"), 5).await.unwrap().is_none());
 
     store.decide_plan("plan-aaaa000000000001", "bob@example.com", t(2), "approve", Some("looks right")).await.unwrap();
     let decisions = store.plan_decisions("plan-aaaa000000000001").await.unwrap();
     assert_eq!(decisions.len(), 1);
     assert_eq!(decisions[0].decision, "approve");
     assert_eq!(decisions[0].reason.as_deref(), Some("looks right"));
+    let of_page = store.plan_decisions_of(&["plan-aaaa000000000001", "plan-bbbb000000000002"]).await.unwrap();
+    assert_eq!(of_page, decisions);
+    assert!(store.plan_decisions_of(&["plan-bbbb000000000002"]).await.unwrap().is_empty());
 
     let first = store.append_journal(&record("plan-aaaa000000000001", 0, "started"), 0).await.unwrap();
     let second = store.append_journal(&record("plan-aaaa000000000001", 0, "done"), first).await.unwrap();
@@ -127,9 +143,10 @@ async fn plans_decisions_and_journals_are_appended_and_audited(db) {
     let journal = store.plan_journal("plan-aaaa000000000001").await.unwrap();
     assert_eq!(journal.iter().map(|r| r.state.as_str()).collect::<Vec<_>>(), ["started", "done"]);
     assert_eq!(journal[1].output.as_deref(), Some(r#"{"access_key_id":"AKIAEXAMPLE"}"#));
+    assert_eq!(store.plan_journals_of(&["plan-aaaa000000000001", "plan-cccc000000000003"]).await.unwrap(), journal);
 
     let actions: Vec<String> = store.audit_log().await.unwrap().into_iter().map(|e| e.action).collect();
-    assert_eq!(actions, ["plan.propose", "plan.propose", "plan.approve", "plan.apply.started", "plan.apply.done"]);
+    assert_eq!(actions, ["plan.propose", "plan.propose", "plan.propose", "plan.approve", "plan.apply.started", "plan.apply.done"]);
     assert_eq!(store.revision().await.unwrap(), revision, "plans are not inputs of an assessment");
 }
 }
