@@ -623,21 +623,7 @@ async fn tally(
             .await
             .context("reading the campaign's decisions")?,
     );
-    let mut counts = Counts {
-        items: usize::try_from(n_items).unwrap_or(usize::MAX),
-        ..Counts::default()
-    };
-    for history in decisions.values() {
-        if let Some(latest) = history.last() {
-            counts.decided += 1;
-            *counts.by_verdict.entry(verdict_of(latest)?).or_default() += 1;
-        }
-    }
-    counts.pending = counts.items.saturating_sub(counts.decided);
-    if review::is_overdue(campaign.due, now) {
-        counts.overdue = counts.pending;
-    }
-    Ok(counts)
+    counts_of(campaign, &decisions, n_items, now)
 }
 
 async fn campaign(store: &Store, name: &str) -> Result<CampaignRow, AppError> {
@@ -706,6 +692,122 @@ pub async fn show(
         })
         .collect();
     Ok((CampaignView::new(row, counts), items))
+}
+
+/// A page of a campaign's items.
+#[derive(Debug)]
+pub struct ItemPage {
+    pub items: Vec<ItemView>,
+    /// Pass as `after` for the next page (an item number); `None` on the last one.
+    pub next: Option<i64>,
+}
+
+/// A campaign as of `now` and at most `limit` of its items matching `filter` numbered above
+/// `after`, in item order. Items are read from the store a chunk at a time (and only the
+/// page's evidence decoded); the counts come from the decisions alone, so a campaign of 100k
+/// identities answers a page without reading them all.
+pub async fn show_page(
+    store: &Store,
+    name: &str,
+    now: Timestamp,
+    filter: &ItemFilter,
+    after: Option<i64>,
+    limit: usize,
+) -> Result<(CampaignView, ItemPage), AppError> {
+    let row = campaign(store, name).await?;
+    let mut decisions = by_item(
+        store
+            .review_decisions(&row.id)
+            .await
+            .context("reading the campaign's decisions")?,
+    );
+    let n_items = store
+        .review_campaigns()
+        .await
+        .context("reading review campaigns")?
+        .into_iter()
+        .find(|c| c.campaign.id == row.id)
+        .map_or(0, |c| c.items);
+    let counts = counts_of(&row, &decisions, n_items, now)?;
+    let reviewer = filter
+        .reviewer
+        .as_deref()
+        .map(str::trim)
+        .filter(|r| !r.is_empty());
+    // Once the campaign is overdue its pending items are with the fallback reviewer, whoever
+    // they were assigned to: the store cannot narrow by assignee for that reviewer.
+    let with_fallback = review::is_overdue(row.due, now)
+        && row
+            .fallback_reviewer
+            .as_deref()
+            .zip(reviewer)
+            .is_some_and(|(f, r)| f.eq_ignore_ascii_case(r));
+    let narrowed = reviewer.filter(|_| !with_fallback);
+    let chunk = u64::try_from(limit.saturating_mul(2).max(64)).unwrap_or(u64::MAX);
+    let mut cursor = after.unwrap_or(0);
+    let mut items = Vec::new();
+    let mut more = false;
+    'chunks: loop {
+        let rows = store
+            .review_items_after(&row.id, narrowed, cursor, chunk)
+            .await
+            .context("reading the campaign's items")?;
+        let fetched = rows.len() as u64;
+        for item in rows {
+            cursor = item.item;
+            let latest = decisions
+                .get(&item.item)
+                .and_then(|h| h.last())
+                .map(verdict_of)
+                .transpose()?;
+            let state = ItemState::of(latest, row.due, now);
+            if filter.pending && !state.is_pending() {
+                continue;
+            }
+            let now_with =
+                review::reviewer_now(&item.reviewer, row.fallback_reviewer.as_deref(), state);
+            if reviewer.is_some_and(|r| {
+                !item.reviewer.eq_ignore_ascii_case(r) && !now_with.eq_ignore_ascii_case(r)
+            }) {
+                continue;
+            }
+            if items.len() == limit {
+                more = true;
+                break 'chunks;
+            }
+            let history = decisions.remove(&item.item).unwrap_or_default();
+            items.push(item_view(&row, item, history, now)?);
+        }
+        if fetched < chunk {
+            break;
+        }
+    }
+    let next = more.then(|| items.last().map(|i| i.item)).flatten();
+    Ok((CampaignView::new(row, counts), ItemPage { items, next }))
+}
+
+/// A campaign's counts from its decisions and its number of items.
+fn counts_of(
+    campaign: &CampaignRow,
+    decisions: &HashMap<i64, Vec<ReviewDecisionRow>>,
+    n_items: u64,
+    now: Timestamp,
+) -> Result<Counts, AppError> {
+    let mut counts = Counts {
+        items: usize::try_from(n_items).unwrap_or(usize::MAX),
+        ..Counts::default()
+    };
+    for history in decisions.values() {
+        if let Some(latest) = history.last() {
+            counts.decided += 1;
+            *counts.by_verdict.entry(verdict_of(latest)?).or_default() += 1;
+        }
+    }
+    counts.pending = counts.items.saturating_sub(counts.decided);
+    if review::is_overdue(campaign.due, now) {
+        counts.overdue = counts.pending;
+    }
+    Ok(counts)
 }
 
 async fn items(

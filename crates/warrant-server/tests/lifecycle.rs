@@ -521,3 +521,111 @@ async fn plans_page_newest_first_by_status_in_the_api_and_the_approvals_inbox() 
     }
     assert!(!second.contains(written[3].as_str()));
 }
+
+#[tokio::test]
+async fn review_items_page_in_item_order_and_the_inbox_pages_across_them() {
+    let demo = demo_server().await;
+    // Every identity, already overdue: the fallback reviewer holds every pending item.
+    let policy = GovernancePolicy {
+        fallback_reviewer: Some(SECOPS.to_string()),
+        ..GovernancePolicy::default()
+    };
+    let request = StartRequest {
+        name: "2026-late".into(),
+        scope: "all".parse().unwrap(),
+        due: chrono::NaiveDate::from_ymd_opt(2026, 10, 15).unwrap(),
+        usage_window: chrono::Duration::days(90),
+    };
+    warrant_app::review::start(
+        &demo.state.store,
+        &demo.state.posture,
+        &policy,
+        &request,
+        When {
+            asked: None,
+            now: now() - chrono::Duration::days(30),
+        },
+        "admin@example.org",
+        &warrant_app::NoProgress,
+    )
+    .await
+    .unwrap();
+
+    let whole = demo
+        .get("/api/v1/reviews/2026-late?limit=1000")
+        .await
+        .json();
+    let total = whole["campaign"]["items"].as_u64().unwrap();
+    assert!(total > 50, "{total} items: more than an inbox page");
+    assert_eq!(whole["items"].as_array().unwrap().len() as u64, total);
+    assert!(whole["next"].is_null());
+
+    let mut numbers = Vec::new();
+    let mut uri = "/api/v1/reviews/2026-late?limit=7".to_string();
+    loop {
+        let page = demo.get(&uri).await;
+        assert_eq!(page.status, 200, "{}", page.text());
+        let page = page.json();
+        assert_eq!(page["campaign"]["items"].as_u64(), Some(total));
+        let items = page["items"].as_array().unwrap();
+        assert!(items.len() <= 7);
+        numbers.extend(items.iter().map(|i| i["item"].as_i64().unwrap()));
+        match page["next"].as_str() {
+            Some(next) => uri = format!("/api/v1/reviews/2026-late?limit=7&after={next}"),
+            None => break,
+        }
+    }
+    assert_eq!(numbers, (1..=total as i64).collect::<Vec<_>>());
+
+    // Alice's own items, a page at a time, are the ones assigned to her.
+    let alice = demo.add_user(ALICE, Role::Owner).await;
+    let assigned: Vec<i64> = whole["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["reviewer"] == ALICE)
+        .map(|i| i["item"].as_i64().unwrap())
+        .collect();
+    assert!(assigned.len() >= 2);
+    let mut hers = Vec::new();
+    let mut uri = "/api/v1/reviews/2026-late?reviewer=me&pending=true&limit=1".to_string();
+    loop {
+        let page = demo.get_with(&alice, &uri).await.json();
+        hers.extend(
+            page["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|i| i["item"].as_i64().unwrap()),
+        );
+        match page["next"].as_str() {
+            Some(next) => {
+                uri = format!(
+                    "/api/v1/reviews/2026-late?reviewer=me&pending=true&limit=1&after={next}"
+                )
+            }
+            None => break,
+        }
+    }
+    assert_eq!(hers, assigned);
+    let bad = demo.get("/api/v1/reviews/2026-late?after=seven").await;
+    assert_eq!(bad.status, 400, "{}", bad.text());
+
+    // The fallback reviewer's inbox: a page of 50, then the rest.
+    let secops = demo.add_user(SECOPS, Role::Reviewer).await;
+    let inbox = demo.get_with(&secops, "/reviews").await.text();
+    assert_eq!(
+        inbox.matches("name=\"verdict\"").count(),
+        50,
+        "a page of items"
+    );
+    let next = "/reviews?after=2026-late%2F50";
+    assert!(inbox.contains(next), "{inbox}");
+    let rest = demo.get_with(&secops, next).await.text();
+    assert_eq!(rest.matches("name=\"verdict\"").count() as u64, total - 50);
+    assert!(rest.contains("« First page") && !rest.contains("rel=\"next\""));
+    assert_eq!(
+        demo.get_with(&secops, "/reviews?after=nope/3").await.status,
+        400
+    );
+}

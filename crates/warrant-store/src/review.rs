@@ -312,6 +312,33 @@ impl Store {
         rows.iter().map(item_row).collect()
     }
 
+    /// At most `limit` of a campaign's items numbered above `after`, in item order, assigned
+    /// to `reviewer` (ASCII case ignored) when given: a page reads only its own rows.
+    pub async fn review_items_after(
+        &self,
+        campaign: &str,
+        reviewer: Option<&str>,
+        after: i64,
+        limit: u64,
+    ) -> Result<Vec<ReviewItemRow>, StoreError> {
+        let sql = format!(
+            "SELECT {ITEM_COLUMNS} FROM review_items WHERE campaign = ? AND item > ?{} \
+             ORDER BY item LIMIT {}",
+            if reviewer.is_some() {
+                " AND LOWER(reviewer) = LOWER(?)"
+            } else {
+                ""
+            },
+            limit.min(i64::MAX as u64)
+        );
+        let mut q = self.query(&sql).bind(campaign).bind(after);
+        if let Some(reviewer) = reviewer {
+            q = q.bind(reviewer);
+        }
+        let rows = q.fetch_all(&self.pool).await?;
+        rows.iter().map(item_row).collect()
+    }
+
     pub async fn review_item(
         &self,
         campaign: &str,

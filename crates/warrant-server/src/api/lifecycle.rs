@@ -186,7 +186,10 @@ impl From<ItemView> for ReviewItemDto {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CampaignDetailDto {
     pub campaign: CampaignDto,
+    /// A page of its items, in item order.
     pub items: Vec<ReviewItemDto>,
+    /// Pass as `after` for the next page; null on the last one.
+    pub next: Option<String>,
 }
 
 /// Which items of a campaign to list.
@@ -198,6 +201,24 @@ pub struct ItemQuery {
     /// Only items still to decide (overdue included).
     #[serde(default, deserialize_with = "empty_as_none")]
     pub pending: Option<bool>,
+    /// Page size, 1–1000 (default 50).
+    #[serde(default, deserialize_with = "empty_as_none")]
+    pub limit: Option<usize>,
+    /// The `next` cursor of the previous page.
+    pub after: Option<String>,
+}
+
+/// An item cursor (`next` of a page: an item number).
+fn item_cursor(after: Option<&str>) -> Result<Option<i64>, ApiError> {
+    after
+        .map(str::trim)
+        .filter(|a| !a.is_empty())
+        .map(|a| {
+            a.parse::<i64>().ok().filter(|n| *n >= 0).ok_or_else(|| {
+                ApiError::bad_request(format!("`{a}` is not a cursor this listing gave"))
+            })
+        })
+        .transpose()
 }
 
 /// Lists review campaigns, newest first.
@@ -233,22 +254,31 @@ pub async fn get_campaign(
         Some("me") => Some(actor(&who)?),
         Some(other) => Some(other.to_string()),
     };
+    let filter = ItemFilter {
+        reviewer,
+        pending: query.pending.unwrap_or(false),
+    };
+    let after = item_cursor(query.after.as_deref())?;
+    let limit = super::page_limit(query.limit)?;
     Ok(Json(
-        campaign_detail(&state, &name, reviewer, query.pending.unwrap_or(false)).await?,
+        campaign_detail(&state, &name, &filter, after, limit).await?,
     ))
 }
 
+/// A page of campaign `name`'s items matching `filter`, after item `after`.
 pub async fn campaign_detail(
     state: &ServerState,
     name: &str,
-    reviewer: Option<String>,
-    pending: bool,
+    filter: &ItemFilter,
+    after: Option<i64>,
+    limit: usize,
 ) -> Result<CampaignDetailDto, ApiError> {
-    let filter = ItemFilter { reviewer, pending };
-    let (campaign, items) = review::show(&state.store, name, state.now(), &filter).await?;
+    let (campaign, page) =
+        review::show_page(&state.store, name, state.now(), filter, after, limit).await?;
     Ok(CampaignDetailDto {
         campaign: campaign.into(),
-        items: items.into_iter().map(ReviewItemDto::from).collect(),
+        items: page.items.into_iter().map(ReviewItemDto::from).collect(),
+        next: page.next.map(|n| n.to_string()),
     })
 }
 

@@ -71,20 +71,31 @@ fn item_row(campaign: &str, i: &ReviewItemDto, can_decide: bool) -> Markup {
 }
 
 /// `GET /reviews`: what the signed-in user is to decide, and every campaign's progress.
-pub async fn reviews(State(state): Shared, who: Who) -> Response {
+pub async fn reviews(
+    State(state): Shared,
+    who: Who,
+    query: Result<Query<ReviewsQuery>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    let q = match query {
+        Ok(Query(q)) => q,
+        Err(e) => return error_page(&who, e.into()),
+    };
     let campaigns = match warrant_app::review::list(&state.store, state.now()).await {
         Ok(c) => c,
         Err(e) => return error_page(&who, e.into()),
     };
     let me = me(&who);
     let can_decide = may(&who, Action::DecideReviews);
-    let mut mine: Vec<(String, ReviewItemDto)> = Vec::new();
-    for c in campaigns.iter().filter(|c| c.status == "open") {
-        match lifecycle::campaign_detail(&state, &c.name, Some(me.clone()), true).await {
-            Ok(detail) => mine.extend(detail.items.into_iter().map(|i| (c.name.clone(), i))),
-            Err(e) => return error_page(&who, e),
-        }
-    }
+    let open: Vec<&str> = campaigns
+        .iter()
+        .filter(|c| c.status == "open")
+        .map(|c| c.name.as_str())
+        .collect();
+    let (mine, next) = match inbox(&state, &open, &me, q.after.as_deref()).await {
+        Ok(page) => page,
+        Err(e) => return error_page(&who, e),
+    };
+    let first = q.after.as_deref().is_none_or(str::is_empty);
     let campaigns: Vec<CampaignDto> = campaigns.into_iter().map(CampaignDto::from).collect();
     let body = html! {
         h1 { "Access reviews" }
@@ -93,13 +104,24 @@ pub async fn reviews(State(state): Shared, who: Who) -> Response {
             @if mine.is_empty() {
                 p class="count" { "Nothing to decide: no pending item of an open campaign is assigned to you." }
             } @else {
-                p class="count" { (mine.len()) " items to decide. Every decision but keep writes a remediation plan for an approver." }
+                p class="count" {
+                    @if first && next.is_none() { (mine.len()) " items to decide. " }
+                    "Every decision but keep writes a remediation plan for an approver."
+                }
                 table class="findings" {
                     thead { tr {
                         th scope="col" { "Item" } th scope="col" { "Identity" } th scope="col" { "Evidence" }
                         th scope="col" { "State" } th scope="col" { "Decision" }
                     } }
                     tbody { @for (c, i) in &mine { (item_row(c, i, can_decide)) } }
+                }
+            }
+            @if next.is_some() || !first {
+                nav class="pages" aria-label="Pages of your items" {
+                    @if !first { a href="/reviews" { "« First page" } " " }
+                    @if let Some(next) = &next {
+                        a href=(format!("/reviews?after={}", encode(next))) rel="next" { "Next page »" }
+                    }
                 }
             }
         }
@@ -127,6 +149,62 @@ pub async fn reviews(State(state): Shared, who: Who) -> Response {
         }
     };
     page("Reviews", caller(&who), "/reviews", body).into_response()
+}
+
+/// Where the reviews inbox starts: `CAMPAIGN/ITEM`, the `next` of the previous page.
+#[derive(Debug, Default, Deserialize)]
+pub struct ReviewsQuery {
+    pub after: Option<String>,
+}
+
+/// Items shown per page of the reviews inbox.
+const INBOX_PAGE: usize = 50;
+
+/// A page of `me`'s pending items across the `open` campaigns (in that order), after the
+/// `CAMPAIGN/ITEM` cursor `after`, and the cursor of the next page.
+async fn inbox(
+    state: &crate::state::ServerState,
+    open: &[&str],
+    me: &str,
+    after: Option<&str>,
+) -> Result<(Vec<(String, ReviewItemDto)>, Option<String>), crate::error::ApiError> {
+    let bad = || crate::error::ApiError::bad_request("`after` is not a cursor this page gave");
+    let start = match after.filter(|a| !a.is_empty()) {
+        None => None,
+        Some(a) => {
+            let (campaign, item) = a.rsplit_once('/').ok_or_else(bad)?;
+            let item = item.parse::<i64>().map_err(|_| bad())?;
+            let at = open.iter().position(|c| *c == campaign).ok_or_else(bad)?;
+            Some((at, item))
+        }
+    };
+    let filter = warrant_app::review::ItemFilter {
+        reviewer: Some(me.to_string()),
+        pending: true,
+    };
+    let mut mine: Vec<(String, ReviewItemDto)> = Vec::new();
+    let first = start.map_or(0, |(at, _)| at);
+    for (at, campaign) in open.iter().enumerate().skip(first) {
+        let after = start.filter(|(s, _)| *s == at).map(|(_, item)| item);
+        let room = INBOX_PAGE - mine.len();
+        // With the page full, one more item anywhere means a next page.
+        let detail =
+            lifecycle::campaign_detail(state, campaign, &filter, after, room.max(1)).await?;
+        if room == 0 {
+            if !detail.items.is_empty() {
+                let last = mine.last().map(|(c, i)| format!("{c}/{}", i.item));
+                return Ok((mine, last));
+            }
+            continue;
+        }
+        let more = detail.next.is_some();
+        mine.extend(detail.items.into_iter().map(|i| (campaign.to_string(), i)));
+        if more {
+            let last = mine.last().map(|(c, i)| format!("{c}/{}", i.item));
+            return Ok((mine, last));
+        }
+    }
+    Ok((mine, None))
 }
 
 #[derive(Debug, Deserialize)]

@@ -197,6 +197,11 @@ async fn large_campaigns_open_and_close_in_one_transaction_each(db) {
     let items: Vec<ReviewItemRow> = (1..=10_000).map(item).collect();
     assert!(store.start_review(&campaign("big"), &items).await.unwrap());
     assert_eq!(store.review_items("big").await.unwrap().len(), 10_000);
+    // A page reads from a key: item numbers above the cursor, optionally one assignee's.
+    let page: Vec<i64> = store.review_items_after("big", None, 9_997, 10).await.unwrap().iter().map(|i| i.item).collect();
+    assert_eq!(page, [9_998, 9_999, 10_000]);
+    assert_eq!(store.review_items_after("big", Some("ANA@example.com"), 0, 2).await.unwrap().len(), 2, "case aside");
+    assert!(store.review_items_after("big", Some("bo@example.com"), 0, 2).await.unwrap().is_empty());
     assert_eq!(
         store.close_review("big", "lead@example.com", t(3), true, "pending").await.unwrap(),
         CloseOutcome::Closed { expired: 10_000 }
