@@ -130,6 +130,53 @@ pub async fn exceptions(
     soon: Duration,
 ) -> Result<Vec<ExceptionView>, AppError> {
     let rows = store.exceptions().await.context("loading exceptions")?;
+    views(rows, now, soon)
+}
+
+/// A page of exceptions.
+#[derive(Debug)]
+pub struct ExceptionPage {
+    pub items: Vec<ExceptionView>,
+    /// Pass as `after` for the next page; `None` on the last one.
+    pub next: Option<String>,
+}
+
+/// At most `limit` exceptions as of `now`, soonest to expire first as [`exceptions`] lists
+/// them, after the one `after` names (a `next` of a previous page); only those in force
+/// (neither withdrawn nor expired) when `in_force`.
+pub async fn exception_page(
+    store: &Store,
+    now: Timestamp,
+    soon: Duration,
+    in_force: bool,
+    after: Option<&str>,
+    limit: usize,
+) -> Result<ExceptionPage, AppError> {
+    let take = u64::try_from(limit).unwrap_or(u64::MAX).saturating_add(1);
+    let mut rows = store
+        .exceptions_after(in_force.then_some(&now), after, take)
+        .await
+        .context("loading exceptions")?
+        .ok_or_else(|| {
+            AppError::Invalid(format!(
+                "`{}` is not a cursor this listing gave",
+                after.unwrap_or_default()
+            ))
+        })?;
+    let more = rows.len() > limit;
+    rows.truncate(limit);
+    let items = views(rows, now, soon)?;
+    let next = more
+        .then(|| items.last().map(|v| v.exception.id.clone()))
+        .flatten();
+    Ok(ExceptionPage { items, next })
+}
+
+fn views(
+    rows: Vec<warrant_store::ExceptionRow>,
+    now: Timestamp,
+    soon: Duration,
+) -> Result<Vec<ExceptionView>, AppError> {
     rows.into_iter()
         .map(|row| {
             let exception: Exception =

@@ -324,7 +324,7 @@ async fn exceptions_are_granted_listed_and_withdrawn_and_a_finding_accepted_unti
     assert_eq!(viewer.status, 403);
     let listed = demo.get("/api/v1/exceptions").await.json();
     assert!(
-        listed
+        listed["items"]
             .as_array()
             .unwrap()
             .iter()
@@ -354,8 +354,17 @@ async fn exceptions_are_granted_listed_and_withdrawn_and_a_finding_accepted_unti
     )
     .await;
     assert_eq!(again.status, 404, "withdrawn once: {}", again.text());
+    let in_force = demo.get("/api/v1/exceptions?in_force=true").await.json();
+    assert!(
+        in_force["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|e| e["id"] != id.as_str()),
+        "a withdrawn exception is not in force"
+    );
     let listed = demo.get("/api/v1/exceptions").await.json();
-    let gone = listed
+    let gone = listed["items"]
         .as_array()
         .unwrap()
         .iter()
@@ -390,7 +399,7 @@ async fn exceptions_are_granted_listed_and_withdrawn_and_a_finding_accepted_unti
     let after = demo.get("/api/v1/findings?limit=1").await.json();
     assert_eq!(after["matched"].as_u64().unwrap(), before - 1);
     let listed = demo.get("/api/v1/exceptions").await.json();
-    let covering = listed
+    let covering = listed["items"]
         .as_array()
         .unwrap()
         .iter()
@@ -409,6 +418,58 @@ async fn exceptions_are_granted_listed_and_withdrawn_and_a_finding_accepted_unti
         "{scope}"
     );
     assert!(scope.contains(finding["rule"].as_str().unwrap()), "{scope}");
+
+    // A page at a time, soonest to expire first; the inbox pages the ones in force.
+    for day in 1..=55 {
+        let granted = demo
+            .post(
+                "/api/v1/exceptions",
+                serde_json::json!({
+                    "rule": "access-key-old",
+                    "tags": {"team": format!("t{day}")},
+                    "reason": format!("batch {day}"),
+                    "expires": format!("2026-12-{:02}", day % 28 + 1),
+                }),
+            )
+            .await;
+        assert_eq!(granted.status, 201, "{}", granted.text());
+    }
+    let everything = demo.get("/api/v1/exceptions?limit=1000").await.json();
+    let all: Vec<String> = everything["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(all.len(), 57);
+    let mut paged = Vec::new();
+    let mut expiries = Vec::new();
+    let mut uri = "/api/v1/exceptions?limit=10".to_string();
+    loop {
+        let page = demo.get(&uri).await.json();
+        for e in page["items"].as_array().unwrap() {
+            paged.push(e["id"].as_str().unwrap().to_string());
+            expiries.push(e["expires"].as_str().unwrap().to_string());
+        }
+        match page["next"].as_str() {
+            Some(next) => uri = format!("/api/v1/exceptions?limit=10&after={next}"),
+            None => break,
+        }
+    }
+    assert_eq!(paged, all);
+    assert!(expiries.windows(2).all(|w| w[0] <= w[1]));
+    let bad = demo.get("/api/v1/exceptions?after=exc-nothing").await;
+    assert_eq!(bad.status, 400, "{}", bad.text());
+    let inbox = demo.get_as(Role::Approver, "/approvals").await.text();
+    assert!(
+        inbox.contains("/approvals?exceptions="),
+        "56 in force: more than a page"
+    );
+    assert_eq!(
+        inbox.matches("batch ").count(),
+        49,
+        "a page of 50 with the accepted one"
+    );
 }
 
 #[tokio::test]

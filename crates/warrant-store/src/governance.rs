@@ -211,7 +211,6 @@ impl Store {
 
     /// Every exception ever granted, soonest to expire first.
     pub async fn exceptions(&self) -> Result<Vec<ExceptionRow>, StoreError> {
-        let t = "exceptions";
         let rows = self
             .query(
                 "SELECT id, owner, expires, created, data, removed_at, removed_by \
@@ -219,22 +218,73 @@ impl Store {
             )
             .fetch_all(&self.pool)
             .await?;
-        rows.iter()
-            .map(|r| {
-                let id: String = r.try_get(0)?;
-                Ok(ExceptionRow {
-                    owner: r.try_get(1)?,
-                    expires: dialect::parse_timestamp(t, &id, &r.try_get::<String, _>(2)?)?,
-                    created: dialect::parse_timestamp(t, &id, &r.try_get::<String, _>(3)?)?,
-                    data: r.try_get(4)?,
-                    removed_at: dialect::parse_opt_timestamp(t, &id, r.try_get(5)?)?,
-                    removed_by: r.try_get(6)?,
-                    id,
-                })
-            })
-            .collect()
+        exception_rows(&rows)
     }
 
+    /// At most `limit` exceptions, soonest to expire first as [`Store::exceptions`] lists
+    /// them, after the one `after` names; only those in force at `in_force_at` (not withdrawn,
+    /// not yet expired) when given. `None` when no exception has the id `after`.
+    pub async fn exceptions_after(
+        &self,
+        in_force_at: Option<&Timestamp>,
+        after: Option<&str>,
+        limit: u64,
+    ) -> Result<Option<Vec<ExceptionRow>>, StoreError> {
+        let mut sql = String::from(
+            "SELECT id, owner, expires, created, data, removed_at, removed_by \
+             FROM exceptions WHERE 1 = 1",
+        );
+        let mut binds = Vec::new();
+        if let Some(at) = in_force_at {
+            // Timestamps are stored in one format that sorts as text.
+            sql.push_str(" AND removed_at IS NULL AND expires > ?");
+            binds.push(dialect::timestamp(at));
+        }
+        if let Some(after) = after {
+            let Some(row) = self
+                .query("SELECT expires FROM exceptions WHERE id = ?")
+                .bind(after)
+                .fetch_optional(&self.pool)
+                .await?
+            else {
+                return Ok(None);
+            };
+            let expires: String = row.try_get(0)?;
+            sql.push_str(" AND (expires > ? OR (expires = ? AND id > ?))");
+            binds.extend([expires.clone(), expires, after.to_string()]);
+        }
+        sql.push_str(&format!(
+            " ORDER BY expires, id LIMIT {}",
+            limit.min(i64::MAX as u64)
+        ));
+        let mut q = self.query(&sql);
+        for b in &binds {
+            q = q.bind(b.as_str());
+        }
+        let rows = q.fetch_all(&self.pool).await?;
+        exception_rows(&rows).map(Some)
+    }
+}
+
+fn exception_rows(rows: &[sqlx::any::AnyRow]) -> Result<Vec<ExceptionRow>, StoreError> {
+    let t = "exceptions";
+    rows.iter()
+        .map(|r| {
+            let id: String = r.try_get(0)?;
+            Ok(ExceptionRow {
+                owner: r.try_get(1)?,
+                expires: dialect::parse_timestamp(t, &id, &r.try_get::<String, _>(2)?)?,
+                created: dialect::parse_timestamp(t, &id, &r.try_get::<String, _>(3)?)?,
+                data: r.try_get(4)?,
+                removed_at: dialect::parse_opt_timestamp(t, &id, r.try_get(5)?)?,
+                removed_by: r.try_get(6)?,
+                id,
+            })
+        })
+        .collect()
+}
+
+impl Store {
     /// The audit rows about one subject whose action starts with `prefix` (`owner.`), oldest
     /// first.
     pub async fn audit_of(

@@ -883,20 +883,60 @@ impl From<ExceptionView> for ExceptionDto {
     }
 }
 
-/// Lists exceptions, soonest to expire first.
-#[utoipa::path(get, path = "/api/v1/exceptions", tag = "exceptions",
-    responses(
-        (status = 200, description = "Exceptions", body = Vec<ExceptionDto>),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
-    ))]
-pub async fn list_exceptions(State(state): Shared) -> Result<Json<Vec<ExceptionDto>>, ApiError> {
-    Ok(Json(exceptions(&state).await?))
+/// Which exceptions to list.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ExceptionQuery {
+    /// Only exceptions in force now (neither withdrawn nor expired).
+    #[serde(default, deserialize_with = "empty_as_none")]
+    pub in_force: Option<bool>,
+    /// Page size, 1–1000 (default 50).
+    #[serde(default, deserialize_with = "empty_as_none")]
+    pub limit: Option<usize>,
+    /// The `next` cursor of the previous page.
+    pub after: Option<String>,
 }
 
-pub async fn exceptions(state: &ServerState) -> Result<Vec<ExceptionDto>, ApiError> {
-    let views =
-        warrant_app::lifecycle::exceptions(&state.store, state.now(), EXPIRING_SOON).await?;
-    Ok(views.into_iter().map(ExceptionDto::from).collect())
+/// A page of exceptions.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ExceptionPageDto {
+    pub items: Vec<ExceptionDto>,
+    /// Pass as `after` for the next page; null on the last one.
+    pub next: Option<String>,
+}
+
+/// Lists exceptions, soonest to expire first, a page at a time.
+#[utoipa::path(get, path = "/api/v1/exceptions", tag = "exceptions", params(ExceptionQuery),
+    responses(
+        (status = 200, description = "A page of exceptions", body = ExceptionPageDto),
+        (status = 400, description = "A parameter is malformed", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn list_exceptions(
+    State(state): Shared,
+    query: Result<Query<ExceptionQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<ExceptionPageDto>, ApiError> {
+    let Query(query) = query?;
+    Ok(Json(exceptions(&state, &query).await?))
+}
+
+pub async fn exceptions(
+    state: &ServerState,
+    query: &ExceptionQuery,
+) -> Result<ExceptionPageDto, ApiError> {
+    let page = warrant_app::lifecycle::exception_page(
+        &state.store,
+        state.now(),
+        EXPIRING_SOON,
+        query.in_force.unwrap_or(false),
+        query.after.as_deref().filter(|a| !a.is_empty()),
+        super::page_limit(query.limit)?,
+    )
+    .await?;
+    Ok(ExceptionPageDto {
+        items: page.items.into_iter().map(ExceptionDto::from).collect(),
+        next: page.next,
+    })
 }
 
 /// What an exception covers, why, and until when.

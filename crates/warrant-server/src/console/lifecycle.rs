@@ -328,16 +328,21 @@ pub async fn approvals(
         Ok(s) => s,
         Err(e) => return error_page(&who, e),
     };
-    let exceptions = match lifecycle::exceptions(&state).await {
-        Ok(e) => e,
+    let wanted = lifecycle::ExceptionQuery {
+        in_force: Some(true),
+        limit: Some(APPROVALS_PAGE),
+        after: q.exceptions.clone(),
+    };
+    let in_force = match lifecycle::exceptions(&state, &wanted).await {
+        Ok(p) => Section {
+            first: q.exceptions.as_deref().is_none_or(str::is_empty),
+            more: p.next.map(|next| q.with("exceptions", &next)),
+            items: p.items,
+        },
         Err(e) => return error_page(&who, e),
     };
     let me = me(&who);
     let (can_approve, can_apply) = (may(&who, Action::Approve), may(&who, Action::ApplyPlans));
-    let in_force: Vec<_> = exceptions
-        .iter()
-        .filter(|e| matches!(e.state.as_str(), "active" | "expiring"))
-        .collect();
     let body = html! {
         h1 { "Approvals" }
         p class="hint" { "Nothing changes in a provider without a plan that someone other than its requester approved. Applying is a dry run unless you choose Apply." }
@@ -359,8 +364,8 @@ pub async fn approvals(
             (done.pages("done"))
         }
         section aria-labelledby="exceptions" {
-            h2 id="exceptions" { "Exceptions in force (" (in_force.len()) ")" }
-            @if in_force.is_empty() { p class="count" { "No exception is in force." } }
+            h2 id="exceptions" { "Exceptions in force" (in_force.count()) }
+            @if in_force.items.is_empty() { p class="count" { "No exception is in force." } }
             @else {
                 table {
                     thead { tr {
@@ -368,7 +373,7 @@ pub async fn approvals(
                         th scope="col" { "Owner" } th scope="col" { "Expires" } th scope="col" { "Granted by" }
                     } }
                     tbody {
-                        @for e in &in_force {
+                        @for e in &in_force.items {
                             tr {
                                 td class="id" { (e.id) } td { (e.scope) } td { (e.reason) } td { (e.owner) }
                                 td { (e.expires.format("%Y-%m-%d").to_string())
@@ -379,6 +384,7 @@ pub async fn approvals(
                     }
                 }
             }
+            (in_force.pages("exceptions"))
         }
     };
     page("Approvals", caller(&who), "/approvals", body).into_response()
@@ -393,7 +399,7 @@ async fn section(
     q: &ApprovalsQuery,
     key: &str,
     statuses: &str,
-) -> Result<Section, crate::error::ApiError> {
+) -> Result<Section<PlanDto>, crate::error::ApiError> {
     let after = match key {
         "waiting" => &q.waiting,
         "ready" => &q.ready,
@@ -419,6 +425,7 @@ pub struct ApprovalsQuery {
     pub waiting: Option<String>,
     pub ready: Option<String>,
     pub done: Option<String>,
+    pub exceptions: Option<String>,
 }
 
 impl ApprovalsQuery {
@@ -429,6 +436,7 @@ impl ApprovalsQuery {
             ("waiting", &self.waiting),
             ("ready", &self.ready),
             ("done", &self.done),
+            ("exceptions", &self.exceptions),
         ] {
             let value = if name == key {
                 Some(next)
@@ -443,16 +451,16 @@ impl ApprovalsQuery {
     }
 }
 
-/// One section's page of plans.
-struct Section {
-    items: Vec<PlanDto>,
+/// One section's page (of plans or exceptions).
+struct Section<T> {
+    items: Vec<T>,
     /// Whether this is the section's first page.
     first: bool,
     /// The address of its next page.
     more: Option<String>,
 }
 
-impl Section {
+impl<T> Section<T> {
     /// The count after the heading, when this page holds the whole section.
     fn count(&self) -> String {
         if self.first && self.more.is_none() {
@@ -465,7 +473,7 @@ impl Section {
     fn pages(&self, key: &str) -> Markup {
         html! {
             @if self.more.is_some() || !self.first {
-                nav class="pages" aria-label=(format!("Pages of {key} plans")) {
+                nav class="pages" aria-label=(format!("Pages of {key}")) {
                     @if !self.first { a href=(format!("/approvals#{key}")) { "« First page" } " " }
                     @if let Some(next) = &self.more { a href=(next) rel="next" { "Next page »" } }
                 }

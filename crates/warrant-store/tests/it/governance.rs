@@ -48,6 +48,13 @@ async fn exceptions_are_granted_once_withdrawn_by_mark_and_audited(db) {
     let withdrawn = &store.exceptions().await.unwrap()[0];
     assert_eq!(withdrawn.removed_at, Some(t(3)));
     assert_eq!(withdrawn.removed_by.as_deref(), Some("carol@example.com"));
+    // Pages from a key; "in force" leaves out the withdrawn and the expired.
+    let ids = |rows: Option<Vec<warrant_store::ExceptionRow>>| rows.unwrap().into_iter().map(|r| r.id).collect::<Vec<_>>();
+    assert_eq!(ids(store.exceptions_after(None, None, 1).await.unwrap()), ["exc-a"]);
+    assert_eq!(ids(store.exceptions_after(None, Some("exc-a"), 5).await.unwrap()), ["exc-b"]);
+    assert_eq!(ids(store.exceptions_after(Some(&t(5)), None, 5).await.unwrap()), ["exc-b"]);
+    assert!(ids(store.exceptions_after(Some(&t(20)), None, 5).await.unwrap()).is_empty(), "expired at 20");
+    assert!(store.exceptions_after(None, Some("exc-none"), 5).await.unwrap().is_none());
 
     let audit = store.audit_log().await.unwrap();
     let summary: Vec<(&str, &str, &str)> = audit
