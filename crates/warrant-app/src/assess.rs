@@ -106,29 +106,36 @@ pub async fn save(
         .iter()
         .filter(|f| f.source == FindingSource::Posture)
         .collect();
-    // Each identity's row as the reports show it, so listings can answer from the store.
-    let summaries = identity_views(evaluation)
+    // Each identity's row as the reports show it, so listings can answer from the store, and
+    // the facets they filter by.
+    let mut summaries = Vec::with_capacity(evaluation.assessment.identities.len());
+    let mut facets = Vec::with_capacity(evaluation.assessment.identities.len());
+    for (view, assessed) in identity_views(evaluation)
         .into_iter()
         .zip(&evaluation.assessment.identities)
-        .map(|(view, assessed)| {
-            let location = evaluation.origins.get(&view.id).cloned();
+    {
+        facets.push(crate::query::Facets::of(&view));
+        let location = evaluation.origins.get(&view.id).cloned();
+        summaries.push(
             serde_json::to_string(&SavedIdentity {
                 view,
                 location,
                 tier: assessed.tier.clone(),
             })
-        })
-        .collect::<Result<Vec<String>, _>>()
-        .map_err(|e| AppError::Invalid(format!("cannot save an identity's summary: {e}")))?;
+            .map_err(|e| AppError::Invalid(format!("cannot save an identity's summary: {e}")))?,
+        );
+    }
     let scored: Vec<warrant_store::ScoredIdentity<'_>> = evaluation
         .assessment
         .identities
         .iter()
         .zip(&summaries)
-        .map(|(i, summary)| warrant_store::ScoredIdentity {
+        .zip(&facets)
+        .map(|((i, summary), f)| warrant_store::ScoredIdentity {
             identity: i.id.as_str(),
             risk: &i.risk,
             summary: Some(summary.as_str()),
+            facets: Some(f.scored(i.tier.as_deref())),
         })
         .collect();
     progress.phase(Phase::Saving, Some((posture.len() + scored.len()) as u64));

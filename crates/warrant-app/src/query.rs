@@ -201,23 +201,6 @@ pub struct InventoryFilter {
 }
 
 impl InventoryFilter {
-    /// Whether it admits every identity.
-    fn is_everything(&self) -> bool {
-        self.provider.is_none()
-            && self.kind.is_none()
-            && self.environment.is_none()
-            && self.status.is_none()
-            && self.account.is_none()
-            && self.owner.is_none()
-            && !self.no_owner
-            && self.min_risk <= 0.0
-            && self.max_risk.is_none()
-            && self.search.is_none()
-            && self.tier.is_none()
-            && self.owasp.is_none()
-            && self.sanctioned.is_none()
-    }
-
     /// Whether `i`, judged by `tier`, passes; `facts` answers the filters that need more than
     /// the row (open findings by OWASP risk, registrations).
     fn admits_with(&self, i: &IdentityView, tier: Option<&str>, facts: &Facts) -> bool {
@@ -268,6 +251,76 @@ impl InventoryFilter {
 
 /// The tier name of identities no policy tier matches.
 pub const DEFAULT_TIER: &str = "defaults";
+
+/// The name `value` has on the wire (its serde form), which summaries and the store's facet
+/// columns hold.
+fn wire<T: Serialize>(value: &T) -> String {
+    serde_json::to_value(value)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
+}
+
+/// An identity's facets as a saved run stores them for filtered listings.
+#[derive(Debug, Clone)]
+pub(crate) struct Facets {
+    provider: String,
+    kind: String,
+    environment: String,
+    status: String,
+    account: Option<String>,
+    owned: bool,
+}
+
+impl Facets {
+    pub(crate) fn of(view: &IdentityView) -> Facets {
+        Facets {
+            provider: wire(&view.provider),
+            kind: wire(&view.kind),
+            environment: wire(&view.environment),
+            status: wire(&view.status),
+            account: view.account.clone(),
+            owned: !view.owners.is_empty(),
+        }
+    }
+
+    pub(crate) fn scored<'a>(&'a self, tier: Option<&'a str>) -> warrant_store::ScoredFacets<'a> {
+        warrant_store::ScoredFacets {
+            provider: &self.provider,
+            kind: &self.kind,
+            environment: &self.environment,
+            status: &self.status,
+            account: self.account.as_deref(),
+            tier,
+            owned: self.owned,
+        }
+    }
+}
+
+impl InventoryFilter {
+    /// The same filter over a saved run's facet columns, when every part of it has one (a
+    /// search, an owner's name or sanctioned/shadow need the summaries).
+    fn scored(&self) -> Option<warrant_store::ScoredFilter> {
+        if self.owner.is_some() || self.search.is_some() || self.sanctioned.is_some() {
+            return None;
+        }
+        Some(warrant_store::ScoredFilter {
+            min_score: self.min_risk,
+            max_score: self.max_risk,
+            provider: self.provider.as_ref().map(wire),
+            kind: self.kind.as_ref().map(wire),
+            environment: self.environment.as_ref().map(wire),
+            status: self.status.as_ref().map(wire),
+            account: self.account.clone(),
+            owned: self.no_owner.then_some(false),
+            tier: self.tier.as_ref().map(|t| warrant_store::TierFilter {
+                name: t.clone(),
+                untiered: t.eq_ignore_ascii_case(DEFAULT_TIER),
+            }),
+            owasp: self.owasp.map(|o| o.code().to_string()),
+        })
+    }
+}
 
 /// What the filters beyond an identity's row need, read once per listing.
 #[derive(Debug, Default)]
@@ -414,20 +467,15 @@ pub async fn identity_page(
             "the cursor belongs to a listing in another order".into(),
         ));
     }
-    // The default listing of a saved assessment — everything, riskiest first — is read a page
-    // at a time from the store's index: the same cost at any depth of 100k identities.
+    // A listing of a saved assessment riskiest first, filtered by what the run keeps in
+    // indexed columns, is read a page at a time from the store: the same cost at any depth of
+    // 100k identities.
     let (basis_now, run) = basis(store, when).await?;
-    let plain = sort == IdentitySort::Risk
-        && descending
-        && filter.min_risk <= 0.0
-        && filter.max_risk.is_none()
-        && InventoryFilter {
-            min_risk: 0.0,
-            ..filter.clone()
-        }
-        .is_everything();
-    if let (Some(run), true) = (&run, plain) {
-        return saved_page(store, *run, basis_now, after.as_ref(), limit).await;
+    let indexed = (sort == IdentitySort::Risk && descending)
+        .then(|| filter.scored())
+        .flatten();
+    if let (Some(run), Some(scored)) = (&run, &indexed) {
+        return saved_page(store, *run, basis_now, scored, after.as_ref(), limit).await;
     }
     if after.as_ref().is_some_and(|c| c.store_order) {
         return Err(AppError::Invalid(
@@ -713,6 +761,7 @@ async fn saved_page(
     store: &Store,
     run: SavedRun,
     basis: Basis,
+    filter: &warrant_store::ScoredFilter,
     after: Option<&Cursor>,
     limit: usize,
 ) -> Result<IdentityPage, AppError> {
@@ -733,11 +782,11 @@ async fn saved_page(
     };
     let want = u64::try_from(limit).unwrap_or(u64::MAX).saturating_add(1);
     let rows = store
-        .scored_identity_page(run.id, 0.0, 100.0, after, want)
+        .scored_identity_page(run.id, filter, after, want)
         .await
         .context("reading a page of the saved assessment")?;
     let matched = store
-        .count_scored(run.id, 0.0, 100.0)
+        .count_scored(run.id, filter)
         .await
         .context("counting the saved assessment")?;
     let more = rows.len() > limit;
@@ -947,9 +996,16 @@ pub async fn overview(
                     message: e.to_string(),
                 },
             })?;
-        let riskiest = saved_page(store, run, basis_now, None, OVERVIEW_TOP)
-            .await?
-            .items;
+        let riskiest = saved_page(
+            store,
+            run,
+            basis_now,
+            &warrant_store::ScoredFilter::default(),
+            None,
+            OVERVIEW_TOP,
+        )
+        .await?
+        .items;
         let mut findings: std::collections::BTreeMap<
             OwaspNhi,
             std::collections::BTreeMap<Severity, u64>,

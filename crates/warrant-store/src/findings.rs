@@ -140,6 +140,129 @@ pub struct ScoredIdentity<'a> {
     /// How the run reported the identity, as JSON the caller owns (stored as is, returned by
     /// [`Store::each_scored_identity`]).
     pub summary: Option<&'a str>,
+    /// What listings filter it by ([`ScoredFilter`]); without them the filters never match it.
+    pub facets: Option<ScoredFacets<'a>>,
+}
+
+/// What inventory listings filter a saved run's identities by, kept in columns beside the
+/// summary so that a filter reads an index rather than every summary.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ScoredFacets<'a> {
+    pub provider: &'a str,
+    pub kind: &'a str,
+    pub environment: &'a str,
+    pub status: &'a str,
+    pub account: Option<&'a str>,
+    /// The governance policy tier it was judged by (`None`: the defaults).
+    pub tier: Option<&'a str>,
+    /// Whether it has an owner.
+    pub owned: bool,
+}
+
+/// Which identities of a saved run a listing wants (every field narrows; the default admits
+/// every identity). Values compare exactly, as [`ScoredFacets`] stored them.
+#[derive(Debug, Clone, Default)]
+pub struct ScoredFilter {
+    pub min_score: f64,
+    pub max_score: Option<f64>,
+    pub provider: Option<String>,
+    pub kind: Option<String>,
+    pub environment: Option<String>,
+    pub status: Option<String>,
+    pub account: Option<String>,
+    /// Whether it has an owner.
+    pub owned: Option<bool>,
+    /// Its tier, ASCII case aside.
+    pub tier: Option<TierFilter>,
+    /// Only identities with an open finding of this OWASP NHI risk (`NHI5`).
+    pub owasp: Option<String>,
+}
+
+/// A wanted tier, and whether identities judged by the defaults (no tier stored) are it.
+#[derive(Debug, Clone)]
+pub struct TierFilter {
+    pub name: String,
+    pub untiered: bool,
+}
+
+impl ScoredFilter {
+    /// Whether it admits every identity (the total is then cached per run).
+    fn is_everything(&self) -> bool {
+        self.min_score <= 0.0
+            && self.max_score.is_none_or(|m| m >= 100.0)
+            && self.provider.is_none()
+            && self.kind.is_none()
+            && self.environment.is_none()
+            && self.status.is_none()
+            && self.account.is_none()
+            && self.owned.is_none()
+            && self.tier.is_none()
+            && self.owasp.is_none()
+    }
+
+    /// The conditions on `risks r` after its run, and their binds (as text or numbers).
+    fn where_clause(&self) -> (String, Vec<Bind>) {
+        let mut sql = String::from(" AND r.score >= ?");
+        let mut binds = vec![Bind::Real(self.min_score)];
+        if let Some(max) = self.max_score {
+            sql.push_str(" AND r.score <= ?");
+            binds.push(Bind::Real(max));
+        }
+        for (column, value) in [
+            ("provider", &self.provider),
+            ("kind", &self.kind),
+            ("environment", &self.environment),
+            ("status", &self.status),
+            ("account", &self.account),
+        ] {
+            if let Some(value) = value {
+                sql.push_str(&format!(" AND r.{column} = ?"));
+                binds.push(Bind::Text(value.clone()));
+            }
+        }
+        if let Some(owned) = self.owned {
+            sql.push_str(" AND r.owned = ?");
+            binds.push(Bind::Int(i64::from(owned)));
+        }
+        if let Some(tier) = &self.tier {
+            sql.push_str(if tier.untiered {
+                " AND (r.tier IS NULL OR LOWER(r.tier) = LOWER(?))"
+            } else {
+                " AND LOWER(r.tier) = LOWER(?)"
+            });
+            binds.push(Bind::Text(tier.name.clone()));
+        }
+        if let Some(owasp) = &self.owasp {
+            sql.push_str(
+                " AND r.identity IN (SELECT f.identity FROM findings f \
+                 WHERE f.status = 'open' AND f.owasp = ?)",
+            );
+            binds.push(Bind::Text(owasp.clone()));
+        }
+        (sql, binds)
+    }
+}
+
+fn bind_all<'q>(
+    mut q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>,
+    binds: &'q [Bind],
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments> {
+    for b in binds {
+        q = match b {
+            Bind::Text(t) => q.bind(t.as_str()),
+            Bind::Real(r) => q.bind(*r),
+            Bind::Int(i) => q.bind(*i),
+        };
+    }
+    q
+}
+
+/// A value bound into a query built at run time.
+#[derive(Debug, Clone)]
+enum Bind {
+    Text(String),
+    Real(f64),
+    Int(i64),
 }
 
 /// One identity of a saved run, riskiest first (see [`Store::each_scored_identity`]).
@@ -311,15 +434,19 @@ async fn upsert_risks(
     written: &(dyn Fn(u64) + Sync),
 ) -> Result<(), StoreError> {
     let unique = dialect::last_per_key(scored, |s| s.identity);
-    const COLS: usize = 7;
+    const COLS: usize = 14;
     let mut done = 0u64;
     for chunk in unique.chunks(MAX_BIND_PARAMS / COLS) {
         let sql = format!(
-            "INSERT INTO risks (identity, assessment, score, blast_radius, exposure, data, summary) \
+            "INSERT INTO risks (identity, assessment, score, blast_radius, exposure, data, summary, \
+             provider, kind, environment, status, account, tier, owned) \
              VALUES {} ON CONFLICT (identity) DO UPDATE SET \
              assessment = excluded.assessment, score = excluded.score, \
              blast_radius = excluded.blast_radius, exposure = excluded.exposure, \
-             data = excluded.data, summary = excluded.summary",
+             data = excluded.data, summary = excluded.summary, \
+             provider = excluded.provider, kind = excluded.kind, \
+             environment = excluded.environment, status = excluded.status, \
+             account = excluded.account, tier = excluded.tier, owned = excluded.owned",
             dialect::value_rows(chunk.len(), COLS)
         );
         let mut query = tx.query(&sql);
@@ -338,6 +465,15 @@ async fn upsert_risks(
                 .bind(risk.exposure)
                 .bind(data)
                 .bind(scored.summary);
+            let f = scored.facets;
+            query = query
+                .bind(f.map(|f| f.provider))
+                .bind(f.map(|f| f.kind))
+                .bind(f.map(|f| f.environment))
+                .bind(f.map(|f| f.status))
+                .bind(f.and_then(|f| f.account))
+                .bind(f.and_then(|f| f.tier))
+                .bind(f.map(|f| i64::from(f.owned)));
         }
         query.execute(tx.conn()).await?;
         done += chunk.len() as u64;
@@ -371,6 +507,7 @@ impl Store {
                 identity: identity.as_ref(),
                 risk: risk.borrow(),
                 summary: None,
+                facets: None,
             })
             .collect();
         self.save_run(as_of, source, None, findings, &scored, &|_| {})
@@ -868,23 +1005,22 @@ impl Store {
     pub async fn scored_identity_page(
         &self,
         run: AssessmentId,
-        min_score: f64,
-        max_score: f64,
+        filter: &ScoredFilter,
         after: Option<(f64, &str)>,
         limit: u64,
     ) -> Result<Vec<ScoredRow>, StoreError> {
         let (after_score, after_id) = after.unwrap_or((f64::INFINITY, ""));
-        let rows = self
-            .query(
-                "SELECT r.identity, r.score, r.summary, \
-                 (SELECT COUNT(*) FROM findings f WHERE f.identity = r.identity AND f.status = 'open') \
-                 FROM risks r WHERE r.assessment = ? AND r.score >= ? AND r.score <= ? \
-                 AND (r.score < ? OR (r.score = ? AND r.identity > ?)) \
-                 ORDER BY r.score DESC, r.identity LIMIT ?",
-            )
-            .bind(run.0)
-            .bind(min_score)
-            .bind(max_score)
+        let (clause, binds) = filter.where_clause();
+        let sql = format!(
+            "SELECT r.identity, r.score, r.summary, \
+             (SELECT COUNT(*) FROM findings f WHERE f.identity = r.identity AND f.status = 'open') \
+             FROM risks r WHERE r.assessment = ?{clause} \
+             AND (r.score < ? OR (r.score = ? AND r.identity > ?)) \
+             ORDER BY r.score DESC, r.identity LIMIT ?"
+        );
+        let mut q = self.query(&sql).bind(run.0);
+        q = bind_all(q, &binds);
+        let rows = q
             // Infinity is no SQL literal on every backend: the top of the scale stands for it.
             .bind(after_score.min(f64::MAX))
             .bind(after_score.min(f64::MAX))
@@ -905,14 +1041,13 @@ impl Store {
             .collect()
     }
 
-    /// How many identities `run` scored between `min_score` and `max_score`.
+    /// How many identities `run` scored that `filter` admits.
     pub async fn count_scored(
         &self,
         run: AssessmentId,
-        min_score: f64,
-        max_score: f64,
+        filter: &ScoredFilter,
     ) -> Result<u64, StoreError> {
-        let everything = min_score <= 0.0 && max_score >= 100.0;
+        let everything = filter.is_everything();
         if everything
             && let Some(n) = self
                 .scored_counts
@@ -922,14 +1057,10 @@ impl Store {
         {
             return Ok(n);
         }
-        let n: i64 = self
-            .query("SELECT COUNT(*) FROM risks WHERE assessment = ? AND score >= ? AND score <= ?")
-            .bind(run.0)
-            .bind(min_score)
-            .bind(max_score)
-            .fetch_one(&self.pool)
-            .await?
-            .try_get(0)?;
+        let (clause, binds) = filter.where_clause();
+        let sql = format!("SELECT COUNT(*) FROM risks r WHERE r.assessment = ?{clause}");
+        let q = bind_all(self.query(&sql).bind(run.0), &binds);
+        let n: i64 = q.fetch_one(&self.pool).await?.try_get(0)?;
         let n = u64::try_from(n).unwrap_or(0);
         if everything && let Ok(mut counts) = self.scored_counts.lock() {
             counts.insert(run.0, n);

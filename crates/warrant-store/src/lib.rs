@@ -66,8 +66,8 @@ pub use activity::{ActivityCount, ActivityWrites, AppliedEvent, ApplyOutcome, Le
 pub use copy::{CopyReport, TableCopy};
 pub use dialect::Backend;
 pub use findings::{
-    AssessmentId, EXCEPTION_NOTE, FindingFilter, FindingStatus, SavedRun, ScoredIdentity,
-    ScoredRow, StoredFinding,
+    AssessmentId, EXCEPTION_NOTE, FindingFilter, FindingStatus, SavedRun, ScoredFacets,
+    ScoredFilter, ScoredIdentity, ScoredRow, StoredFinding, TierFilter,
 };
 pub use governance::{AuditEntry, ExceptionRow};
 pub use inventory::{

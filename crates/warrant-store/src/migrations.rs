@@ -77,6 +77,10 @@ const SQLITE: &[(&str, &str)] = &[
         "0014_findings_by_status.sql",
         include_str!("../migrations/sqlite/0014_findings_by_status.sql"),
     ),
+    (
+        "0015_scored_facets.sql",
+        include_str!("../migrations/sqlite/0015_scored_facets.sql"),
+    ),
 ];
 
 /// The same schema for PostgreSQL.
@@ -137,6 +141,10 @@ const POSTGRES: &[(&str, &str)] = &[
         "0014_findings_by_status.sql",
         include_str!("../migrations/postgres/0014_findings_by_status.sql"),
     ),
+    (
+        "0015_scored_facets.sql",
+        include_str!("../migrations/postgres/0015_scored_facets.sql"),
+    ),
 ];
 
 /// The embedded files of one backend, as a source sqlx's [`Migrator`] resolves.
@@ -189,6 +197,77 @@ pub(crate) async fn migrator(backend: Backend) -> Result<Migrator, sqlx::migrate
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A store saved before schema 15 gets its runs' facets from their summaries, so filtered
+    /// listings of the run it already has work without assessing again.
+    #[tokio::test]
+    async fn schema_15_takes_the_facets_of_saved_runs_from_their_summaries() {
+        sqlx::any::install_default_drivers();
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("old.db").display());
+        let pool = sqlx::AnyPool::connect(&url).await.unwrap();
+        Migrator::new(Embedded(&SQLITE[..14]))
+            .await
+            .unwrap()
+            .run(&pool)
+            .await
+            .unwrap();
+        for sql in [
+            "INSERT INTO assessments (id, source, as_of, n_findings) VALUES (1, 'posture', '2026-11-01T00:00:00.000000Z', 0)",
+            r#"INSERT INTO risks (identity, assessment, score, blast_radius, exposure, data, summary) VALUES
+               ('r1', 1, 50, 50, 50, '{}', '{"provider":"aws","kind":"aws_role","environment":"production","status":"active","account":"1111","owners":["ana"],"tier":"crown"}'),
+               ('r2', 1, 40, 40, 40, '{}', '{"provider":"github","kind":"github_app","environment":"unknown","status":"inactive","owners":[]}'),
+               ('r3', 1, 30, 30, 30, '{}', NULL)"#,
+        ] {
+            sqlx::query(sql).execute(&pool).await.unwrap();
+        }
+        Migrator::new(Embedded(SQLITE))
+            .await
+            .unwrap()
+            .run(&pool)
+            .await
+            .unwrap();
+        let rows = sqlx::query(
+            "SELECT identity, provider, kind, environment, status, account, tier, owned \
+             FROM risks ORDER BY identity",
+        )
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+        use sqlx::Row;
+        let got: Vec<Vec<Option<String>>> = rows
+            .iter()
+            .map(|r| {
+                let mut out: Vec<Option<String>> = (0..7).map(|i| r.try_get(i).unwrap()).collect();
+                out.push(
+                    r.try_get::<Option<i64>, _>(7)
+                        .unwrap()
+                        .map(|n| n.to_string()),
+                );
+                out
+            })
+            .collect();
+        let some = |v: &[&str]| v.iter().map(|s| Some(s.to_string())).collect::<Vec<_>>();
+        assert_eq!(
+            got[0],
+            some(&[
+                "r1",
+                "aws",
+                "aws_role",
+                "production",
+                "active",
+                "1111",
+                "crown",
+                "1"
+            ])
+        );
+        let mut r2 = some(&["r2", "github", "github_app", "unknown", "inactive"]);
+        r2.extend([None, None, Some("0".into())]);
+        assert_eq!(got[1], r2);
+        let mut r3 = some(&["r3"]);
+        r3.extend([None, None, None, None, None, None, None]);
+        assert_eq!(got[2], r3);
+    }
 
     /// Each list names every file of its directory, so a new migration cannot be forgotten.
     #[test]
@@ -284,6 +363,11 @@ mod tests {
                 14,
                 "findings by status",
                 "2ca9b34694c901ea6062a96879576a2cf75745f3d0c781bc6f56ce1837ebeedf0f4eafbfd8ec926e9a421bdf0861e1c1",
+            ),
+            (
+                15,
+                "scored facets",
+                "6682a8abd542527f2d0327973660fd1420998690aaf8bccd2b14b70b4a548496e21d70b2e33f0673a99c15abd0e183be",
             ),
         ];
         let migrations = Embedded::of(Backend::Sqlite).migrations().unwrap();

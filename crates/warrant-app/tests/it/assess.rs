@@ -236,3 +236,113 @@ async fn the_overview_from_a_saved_runs_aggregates_matches_one_counted_afresh() 
     let ids = |o: &query::Overview| o.riskiest.iter().map(|v| v.id.clone()).collect::<Vec<_>>();
     assert_eq!(ids(&saved), ids(&fresh));
 }
+
+/// A filtered listing read from the saved run's facet columns lists what evaluating afresh
+/// lists, for every filter those columns answer.
+#[tokio::test]
+async fn filtered_listings_of_the_saved_run_match_a_fresh_evaluation() {
+    use warrant_app::query::{IdentitySort, When};
+    use warrant_core::{Environment, IdentityKind, IdentityStatus, OwaspNhi};
+    let store = store().await;
+    let config = config();
+    warrant_app::assess(
+        &store,
+        config.settings(),
+        &fingerprinter(),
+        &[demo_org()],
+        now(),
+        &NoProgress,
+        &Cancel::new(),
+    )
+    .await
+    .unwrap();
+    let list = |filter: InventoryFilter, when: When| {
+        let (store, config) = (&store, &config);
+        async move {
+            let page = query::identity_page(
+                store,
+                config.settings().rules(),
+                when,
+                &filter,
+                IdentitySort::Risk,
+                true,
+                None,
+                1000,
+                &NoProgress,
+            )
+            .await
+            .unwrap();
+            let ids: BTreeSet<String> = page.items.iter().map(|i| i.id.clone()).collect();
+            (page.basis, page.matched, ids)
+        }
+    };
+    let everyone = list(InventoryFilter::default(), When::from(now())).await.2;
+    let account = everyone
+        .iter()
+        .find_map(|id| {
+            id.strip_prefix("arn:aws:iam::")
+                .and_then(|r| r.split(':').next())
+        })
+        .unwrap()
+        .to_string();
+    let filters = [
+        InventoryFilter {
+            provider: Some(Provider::Aws),
+            ..InventoryFilter::default()
+        },
+        InventoryFilter {
+            kind: Some(IdentityKind::AwsRole),
+            ..InventoryFilter::default()
+        },
+        InventoryFilter {
+            environment: Some(Environment::Production),
+            ..InventoryFilter::default()
+        },
+        InventoryFilter {
+            status: Some(IdentityStatus::Dormant),
+            ..InventoryFilter::default()
+        },
+        InventoryFilter {
+            account: Some(account),
+            ..InventoryFilter::default()
+        },
+        InventoryFilter {
+            no_owner: true,
+            ..InventoryFilter::default()
+        },
+        InventoryFilter {
+            tier: Some("defaults".into()),
+            ..InventoryFilter::default()
+        },
+        InventoryFilter {
+            owasp: Some(OwaspNhi::Nhi5),
+            ..InventoryFilter::default()
+        },
+        InventoryFilter {
+            min_risk: 50.0,
+            max_risk: Some(80.0),
+            ..InventoryFilter::default()
+        },
+        InventoryFilter {
+            provider: Some(Provider::Aws),
+            environment: Some(Environment::Production),
+            min_risk: 20.0,
+            ..InventoryFilter::default()
+        },
+    ];
+    let fresh_at = When::from(now() + chrono::Duration::seconds(1));
+    for filter in filters {
+        let (saved_basis, saved_n, saved) = list(filter.clone(), When::from(now())).await;
+        let (fresh_basis, fresh_n, fresh) = list(filter.clone(), fresh_at).await;
+        assert!(
+            matches!(saved_basis, query::Basis::Saved { .. }),
+            "{filter:?}"
+        );
+        assert!(
+            matches!(fresh_basis, query::Basis::Evaluated { .. }),
+            "{filter:?}"
+        );
+        assert!(!saved.is_empty(), "{filter:?} matches some demo identity");
+        assert_eq!((saved_n, &saved), (fresh_n, &fresh), "{filter:?}");
+    }
+}

@@ -687,6 +687,7 @@ async fn a_saved_run_stays_current_until_an_input_changes(db) {
         identity: "u1",
         risk: &r,
         summary: Some(r#"{"name":"u1"}"#),
+        facets: None,
     }];
     let run = store
         .save_run(
@@ -837,6 +838,88 @@ async fn findings_stream_most_severe_first_and_stop_at_a_limit(db) {
             .unwrap()
             .is_none()
     );
+}
+}
+
+conformance! {
+/// A saved run's facets filter its pages and counts in the database: exact facets, an owner,
+/// a tier (the defaults being no tier), an open finding's OWASP risk, a risk range.
+#[tokio::test]
+async fn saved_identities_filter_by_their_facets(db) {
+    use warrant_store::{ScoredFacets, ScoredFilter, ScoredIdentity, TierFilter};
+    let store = db.open().await;
+    let risks: Vec<RiskScore> = [90.0, 70.0, 50.0, 30.0].into_iter().map(risk).collect();
+    let facet = |provider, kind, owned, tier| ScoredFacets {
+        provider,
+        kind,
+        environment: "production",
+        status: "active",
+        account: Some("111122223333"),
+        tier,
+        owned,
+    };
+    let facets = [
+        facet("aws", "aws_role", true, Some("Crown-Jewels")),
+        facet("aws", "aws_user", false, None),
+        facet("kubernetes", "k8s_service_account", false, None),
+        facet("aws", "aws_role", true, None),
+    ];
+    let ids = ["a", "b", "c", "d"];
+    let scored: Vec<ScoredIdentity<'_>> = (0..4)
+        .map(|i| ScoredIdentity {
+            identity: ids[i],
+            risk: &risks[i],
+            summary: Some("{}"),
+            facets: Some(facets[i]),
+        })
+        .collect();
+    let open = finding(RuleId::NoOwner, "b", Severity::Medium);
+    let run = store
+        .save_run(t(1), FindingSource::Posture, None, std::slice::from_ref(&open), &scored, &|_| {})
+        .await
+        .unwrap();
+    let listed = |filter: ScoredFilter| {
+        let store = &store;
+        async move {
+            let page: Vec<String> = store
+                .scored_identity_page(run, &filter, None, 10)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|r| r.identity)
+                .collect();
+            assert_eq!(store.count_scored(run, &filter).await.unwrap(), page.len() as u64);
+            page
+        }
+    };
+    assert_eq!(listed(ScoredFilter::default()).await, ["a", "b", "c", "d"]);
+    let roles = ScoredFilter { kind: Some("aws_role".into()), ..ScoredFilter::default() };
+    assert_eq!(listed(roles).await, ["a", "d"]);
+    let aws_unowned = ScoredFilter {
+        provider: Some("aws".into()),
+        owned: Some(false),
+        ..ScoredFilter::default()
+    };
+    assert_eq!(listed(aws_unowned).await, ["b"]);
+    let tier = |name: &str, untiered| ScoredFilter {
+        tier: Some(TierFilter { name: name.into(), untiered }),
+        ..ScoredFilter::default()
+    };
+    assert_eq!(listed(tier("crown-jewels", false)).await, ["a"]);
+    assert_eq!(listed(tier("defaults", true)).await, ["b", "c", "d"]);
+    let owasp = ScoredFilter { owasp: Some(open.owasp.code().into()), ..ScoredFilter::default() };
+    assert_eq!(listed(owasp).await, ["b"]);
+    let band = ScoredFilter { min_score: 40.0, max_score: Some(80.0), ..ScoredFilter::default() };
+    assert_eq!(listed(band).await, ["b", "c"]);
+    let elsewhere = ScoredFilter { account: Some("999".into()), ..ScoredFilter::default() };
+    assert!(listed(elsewhere).await.is_empty());
+    // A page continues after a key within the filter.
+    let roles = ScoredFilter { kind: Some("aws_role".into()), ..ScoredFilter::default() };
+    let after = store
+        .scored_identity_page(run, &roles, Some((90.0, "a")), 10)
+        .await
+        .unwrap();
+    assert_eq!(after.iter().map(|r| r.identity.as_str()).collect::<Vec<_>>(), ["d"]);
 }
 }
 
