@@ -269,7 +269,8 @@ pub(crate) struct Facets {
     environment: String,
     status: String,
     account: Option<String>,
-    owned: bool,
+    owners: String,
+    name: String,
 }
 
 impl Facets {
@@ -280,7 +281,13 @@ impl Facets {
             environment: wire(&view.environment),
             status: wire(&view.status),
             account: view.account.clone(),
-            owned: !view.owners.is_empty(),
+            owners: view
+                .owners
+                .iter()
+                .map(|o| o.to_ascii_lowercase().replace('\n', " "))
+                .collect::<Vec<_>>()
+                .join("\n"),
+            name: view.name.to_ascii_lowercase(),
         }
     }
 
@@ -292,16 +299,18 @@ impl Facets {
             status: &self.status,
             account: self.account.as_deref(),
             tier,
-            owned: self.owned,
+            owned: !self.owners.is_empty(),
+            owners: &self.owners,
+            name: &self.name,
         }
     }
 }
 
 impl InventoryFilter {
-    /// The same filter over a saved run's facet columns, when every part of it has one (a
-    /// search, an owner's name or sanctioned/shadow need the summaries).
+    /// The same filter over a saved run's facet columns, when every part of it has one
+    /// (sanctioned/shadow needs the registrations).
     fn scored(&self) -> Option<warrant_store::ScoredFilter> {
-        if self.owner.is_some() || self.search.is_some() || self.sanctioned.is_some() {
+        if self.sanctioned.is_some() {
             return None;
         }
         Some(warrant_store::ScoredFilter {
@@ -318,6 +327,8 @@ impl InventoryFilter {
                 untiered: t.eq_ignore_ascii_case(DEFAULT_TIER),
             }),
             owasp: self.owasp.map(|o| o.code().to_string()),
+            search: self.search.clone(),
+            owner: self.owner.clone(),
         })
     }
 }
@@ -471,11 +482,18 @@ pub async fn identity_page(
     // indexed columns, is read a page at a time from the store: the same cost at any depth of
     // 100k identities.
     let (basis_now, run) = basis(store, when).await?;
-    let indexed = (sort == IdentitySort::Risk && descending)
-        .then(|| filter.scored())
-        .flatten();
-    if let (Some(run), Some(scored)) = (&run, &indexed) {
-        return saved_page(store, *run, basis_now, scored, after.as_ref(), limit).await;
+    let by = match sort {
+        IdentitySort::Risk => Some(warrant_store::ScoredSort::Score),
+        IdentitySort::Name => Some(warrant_store::ScoredSort::Name),
+        IdentitySort::LastUsed | IdentitySort::Findings => None,
+    };
+    let indexed = by.zip(filter.scored());
+    if let (Some(run), Some((by, scored))) = (&run, &indexed) {
+        let order = warrant_store::ScoredOrder {
+            by: *by,
+            descending,
+        };
+        return saved_page(store, *run, basis_now, scored, order, after.as_ref(), limit).await;
     }
     if after.as_ref().is_some_and(|c| c.store_order) {
         return Err(AppError::Invalid(
@@ -762,16 +780,33 @@ async fn saved_page(
     run: SavedRun,
     basis: Basis,
     filter: &warrant_store::ScoredFilter,
+    order: warrant_store::ScoredOrder,
     after: Option<&Cursor>,
     limit: usize,
 ) -> Result<IdentityPage, AppError> {
+    use warrant_store::{ScoredKey, ScoredSort};
+    let sort = match order.by {
+        ScoredSort::Score => IdentitySort::Risk,
+        ScoredSort::Name => IdentitySort::Name,
+    };
     let after = match after {
         Some(Cursor {
-            key: SortKey::Number(score),
+            key,
             id,
             store_order: true,
             ..
-        }) => Some((*score, id.as_str())),
+        }) => Some((
+            match (key, order.by) {
+                (SortKey::Number(score), ScoredSort::Score) => ScoredKey::Score(*score),
+                (SortKey::Text(name), ScoredSort::Name) => ScoredKey::Name(name.clone()),
+                _ => {
+                    return Err(AppError::Invalid(
+                        "the cursor belongs to a listing in another order".into(),
+                    ));
+                }
+            },
+            id.as_str(),
+        )),
         Some(_) => {
             return Err(AppError::Invalid(
                 "the assessment changed since this cursor was made: start from the first page"
@@ -782,7 +817,13 @@ async fn saved_page(
     };
     let want = u64::try_from(limit).unwrap_or(u64::MAX).saturating_add(1);
     let rows = store
-        .scored_identity_page(run.id, filter, after, want)
+        .scored_identity_page(
+            run.id,
+            filter,
+            order,
+            after.as_ref().map(|(k, id)| (k, *id)),
+            want,
+        )
         .await
         .context("reading a page of the saved assessment")?;
     let matched = store
@@ -795,15 +836,19 @@ async fn saved_page(
     for row in rows.into_iter().take(limit) {
         let mut saved = decode_saved(&row.identity, row.summary.as_deref())?;
         saved.view.n_findings = usize::try_from(row.open_findings).unwrap_or(usize::MAX);
-        last = Some((row.score, row.identity));
+        let key = match order.by {
+            ScoredSort::Score => SortKey::Number(row.score),
+            ScoredSort::Name => SortKey::Text(saved.view.name.to_ascii_lowercase()),
+        };
+        last = Some((key, row.identity));
         items.push(saved.view);
     }
     let next = match last {
-        Some((score, id)) if more => Some(
+        Some((key, id)) if more => Some(
             Cursor {
-                sort: IdentitySort::Risk,
-                descending: true,
-                key: SortKey::Number(score),
+                sort,
+                descending: order.descending,
+                key,
                 id,
                 store_order: true,
             }
@@ -1001,6 +1046,10 @@ pub async fn overview(
             run,
             basis_now,
             &warrant_store::ScoredFilter::default(),
+            warrant_store::ScoredOrder {
+                by: warrant_store::ScoredSort::Score,
+                descending: true,
+            },
             None,
             OVERVIEW_TOP,
         )

@@ -144,6 +144,8 @@ const TABLES: &[TableSpec] = &[
             ("account", Text),
             ("tier", Text),
             ("owned", Integer),
+            ("owners", Text),
+            ("name", Text),
         ],
         key: "identity",
         generated_id: None,

@@ -157,6 +157,10 @@ pub struct ScoredFacets<'a> {
     pub tier: Option<&'a str>,
     /// Whether it has an owner.
     pub owned: bool,
+    /// Its owner references, ASCII-lowercased, one per line.
+    pub owners: &'a str,
+    /// Its name, ASCII-lowercased.
+    pub name: &'a str,
 }
 
 /// Which identities of a saved run a listing wants (every field narrows; the default admits
@@ -176,6 +180,48 @@ pub struct ScoredFilter {
     pub tier: Option<TierFilter>,
     /// Only identities with an open finding of this OWASP NHI risk (`NHI5`).
     pub owasp: Option<String>,
+    /// Only identities whose id or name contains this, ASCII case aside.
+    pub search: Option<String>,
+    /// Only identities with an owner reference containing this, ASCII case aside.
+    pub owner: Option<String>,
+}
+
+/// How a saved run's identities are listed; ties go by identity, ascending.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ScoredOrder {
+    pub by: ScoredSort,
+    pub descending: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ScoredSort {
+    /// By risk score.
+    #[default]
+    Score,
+    /// By name, ASCII case aside.
+    Name,
+}
+
+/// Where a page of a saved run ends: the last row's key in the listing's order, and its id.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ScoredKey {
+    Score(f64),
+    Name(String),
+}
+
+/// `needle` as a LIKE pattern matching it anywhere, ASCII-lowercased, with LIKE's own
+/// characters escaped (by `\`).
+fn contains_pattern(needle: &str) -> String {
+    let mut out = String::with_capacity(needle.len() + 2);
+    out.push('%');
+    for c in needle.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c.to_ascii_lowercase());
+    }
+    out.push('%');
+    out
 }
 
 /// A wanted tier, and whether identities judged by the defaults (no tier stored) are it.
@@ -198,6 +244,8 @@ impl ScoredFilter {
             && self.owned.is_none()
             && self.tier.is_none()
             && self.owasp.is_none()
+            && self.search.is_none()
+            && self.owner.is_none()
     }
 
     /// The conditions on `risks r` after its run, and their binds (as text or numbers).
@@ -238,6 +286,19 @@ impl ScoredFilter {
                  WHERE f.status = 'open' AND f.owasp = ?)",
             );
             binds.push(Bind::Text(owasp.clone()));
+        }
+        if let Some(search) = &self.search {
+            sql.push_str(
+                " AND (LOWER(r.identity) LIKE ? ESCAPE '\\' OR r.name LIKE ? ESCAPE '\\')",
+            );
+            let pattern = contains_pattern(search);
+            binds.push(Bind::Text(pattern.clone()));
+            binds.push(Bind::Text(pattern));
+        }
+        if let Some(owner) = &self.owner {
+            // One owner per line: a needle with no line break matches within one owner.
+            sql.push_str(" AND r.owners LIKE ? ESCAPE '\\'");
+            binds.push(Bind::Text(contains_pattern(&owner.replace('\n', ""))));
         }
         (sql, binds)
     }
@@ -434,19 +495,20 @@ async fn upsert_risks(
     written: &(dyn Fn(u64) + Sync),
 ) -> Result<(), StoreError> {
     let unique = dialect::last_per_key(scored, |s| s.identity);
-    const COLS: usize = 14;
+    const COLS: usize = 16;
     let mut done = 0u64;
     for chunk in unique.chunks(MAX_BIND_PARAMS / COLS) {
         let sql = format!(
             "INSERT INTO risks (identity, assessment, score, blast_radius, exposure, data, summary, \
-             provider, kind, environment, status, account, tier, owned) \
+             provider, kind, environment, status, account, tier, owned, owners, name) \
              VALUES {} ON CONFLICT (identity) DO UPDATE SET \
              assessment = excluded.assessment, score = excluded.score, \
              blast_radius = excluded.blast_radius, exposure = excluded.exposure, \
              data = excluded.data, summary = excluded.summary, \
              provider = excluded.provider, kind = excluded.kind, \
              environment = excluded.environment, status = excluded.status, \
-             account = excluded.account, tier = excluded.tier, owned = excluded.owned",
+             account = excluded.account, tier = excluded.tier, owned = excluded.owned, \
+             owners = excluded.owners, name = excluded.name",
             dialect::value_rows(chunk.len(), COLS)
         );
         let mut query = tx.query(&sql);
@@ -473,7 +535,9 @@ async fn upsert_risks(
                 .bind(f.map(|f| f.status))
                 .bind(f.and_then(|f| f.account))
                 .bind(f.and_then(|f| f.tier))
-                .bind(f.map(|f| i64::from(f.owned)));
+                .bind(f.map(|f| i64::from(f.owned)))
+                .bind(f.map(|f| f.owners))
+                .bind(f.map(|f| f.name));
         }
         query.execute(tx.conn()).await?;
         done += chunk.len() as u64;
@@ -1006,25 +1070,39 @@ impl Store {
         &self,
         run: AssessmentId,
         filter: &ScoredFilter,
-        after: Option<(f64, &str)>,
+        order: ScoredOrder,
+        after: Option<(&ScoredKey, &str)>,
         limit: u64,
     ) -> Result<Vec<ScoredRow>, StoreError> {
-        let (after_score, after_id) = after.unwrap_or((f64::INFINITY, ""));
-        let (clause, binds) = filter.where_clause();
+        let (clause, mut binds) = filter.where_clause();
+        let (column, direction, beyond) = match (order.by, order.descending) {
+            (ScoredSort::Score, true) => ("r.score", "DESC", "<"),
+            (ScoredSort::Score, false) => ("r.score", "ASC", ">"),
+            (ScoredSort::Name, true) => ("COALESCE(r.name, '')", "DESC", "<"),
+            (ScoredSort::Name, false) => ("COALESCE(r.name, '')", "ASC", ">"),
+        };
+        let mut keyset = String::new();
+        if let Some((key, id)) = after {
+            let key = match (key, order.by) {
+                (ScoredKey::Score(n), ScoredSort::Score) => Bind::Real(*n),
+                (ScoredKey::Name(t), ScoredSort::Name) => Bind::Text(t.clone()),
+                _ => {
+                    return Err(StoreError::Unsupported(
+                        "a page key of another order".into(),
+                    ));
+                }
+            };
+            keyset = format!(" AND ({column} {beyond} ? OR ({column} = ? AND r.identity > ?))");
+            binds.extend([key.clone(), key, Bind::Text(id.to_string())]);
+        }
         let sql = format!(
             "SELECT r.identity, r.score, r.summary, \
              (SELECT COUNT(*) FROM findings f WHERE f.identity = r.identity AND f.status = 'open') \
-             FROM risks r WHERE r.assessment = ?{clause} \
-             AND (r.score < ? OR (r.score = ? AND r.identity > ?)) \
-             ORDER BY r.score DESC, r.identity LIMIT ?"
+             FROM risks r WHERE r.assessment = ?{clause}{keyset} \
+             ORDER BY {column} {direction}, r.identity LIMIT ?"
         );
-        let mut q = self.query(&sql).bind(run.0);
-        q = bind_all(q, &binds);
+        let q = bind_all(self.query(&sql).bind(run.0), &binds);
         let rows = q
-            // Infinity is no SQL literal on every backend: the top of the scale stands for it.
-            .bind(after_score.min(f64::MAX))
-            .bind(after_score.min(f64::MAX))
-            .bind(after_id)
             .bind(i64::try_from(limit).unwrap_or(i64::MAX))
             .fetch_all(&self.pool)
             .await?;

@@ -67,7 +67,8 @@ pub use copy::{CopyReport, TableCopy};
 pub use dialect::Backend;
 pub use findings::{
     AssessmentId, EXCEPTION_NOTE, FindingFilter, FindingStatus, SavedRun, ScoredFacets,
-    ScoredFilter, ScoredIdentity, ScoredRow, StoredFinding, TierFilter,
+    ScoredFilter, ScoredIdentity, ScoredKey, ScoredOrder, ScoredRow, ScoredSort, StoredFinding,
+    TierFilter,
 };
 pub use governance::{AuditEntry, ExceptionRow};
 pub use inventory::{

@@ -215,8 +215,8 @@ mod tests {
         for sql in [
             "INSERT INTO assessments (id, source, as_of, n_findings) VALUES (1, 'posture', '2026-11-01T00:00:00.000000Z', 0)",
             r#"INSERT INTO risks (identity, assessment, score, blast_radius, exposure, data, summary) VALUES
-               ('r1', 1, 50, 50, 50, '{}', '{"provider":"aws","kind":"aws_role","environment":"production","status":"active","account":"1111","owners":["ana"],"tier":"crown"}'),
-               ('r2', 1, 40, 40, 40, '{}', '{"provider":"github","kind":"github_app","environment":"unknown","status":"inactive","owners":[]}'),
+               ('r1', 1, 50, 50, 50, '{}', '{"provider":"aws","kind":"aws_role","name":"Deploy","environment":"production","status":"active","account":"1111","owners":["Ana","team-data"],"tier":"crown"}'),
+               ('r2', 1, 40, 40, 40, '{}', '{"provider":"github","kind":"github_app","name":"CI-bot","environment":"unknown","status":"inactive","owners":[]}'),
                ('r3', 1, 30, 30, 30, '{}', NULL)"#,
         ] {
             sqlx::query(sql).execute(&pool).await.unwrap();
@@ -228,8 +228,8 @@ mod tests {
             .await
             .unwrap();
         let rows = sqlx::query(
-            "SELECT identity, provider, kind, environment, status, account, tier, owned \
-             FROM risks ORDER BY identity",
+            "SELECT identity, provider, kind, environment, status, account, tier, \
+             CAST(owned AS TEXT), owners, name FROM risks ORDER BY identity",
         )
         .fetch_all(&pool)
         .await
@@ -237,36 +237,42 @@ mod tests {
         use sqlx::Row;
         let got: Vec<Vec<Option<String>>> = rows
             .iter()
-            .map(|r| {
-                let mut out: Vec<Option<String>> = (0..7).map(|i| r.try_get(i).unwrap()).collect();
-                out.push(
-                    r.try_get::<Option<i64>, _>(7)
-                        .unwrap()
-                        .map(|n| n.to_string()),
-                );
-                out
-            })
+            .map(|r| (0..10).map(|i| r.try_get(i).unwrap()).collect())
             .collect();
-        let some = |v: &[&str]| v.iter().map(|s| Some(s.to_string())).collect::<Vec<_>>();
+        let row = |v: [Option<&str>; 10]| v.map(|c| c.map(str::to_string)).to_vec();
         assert_eq!(
             got[0],
-            some(&[
-                "r1",
-                "aws",
-                "aws_role",
-                "production",
-                "active",
-                "1111",
-                "crown",
-                "1"
+            row([
+                Some("r1"),
+                Some("aws"),
+                Some("aws_role"),
+                Some("production"),
+                Some("active"),
+                Some("1111"),
+                Some("crown"),
+                Some("1"),
+                Some("ana\nteam-data"),
+                Some("deploy"),
             ])
         );
-        let mut r2 = some(&["r2", "github", "github_app", "unknown", "inactive"]);
-        r2.extend([None, None, Some("0".into())]);
-        assert_eq!(got[1], r2);
-        let mut r3 = some(&["r3"]);
-        r3.extend([None, None, None, None, None, None, None]);
-        assert_eq!(got[2], r3);
+        assert_eq!(
+            got[1],
+            row([
+                Some("r2"),
+                Some("github"),
+                Some("github_app"),
+                Some("unknown"),
+                Some("inactive"),
+                None,
+                None,
+                Some("0"),
+                None,
+                Some("ci-bot"),
+            ])
+        );
+        let mut untouched = [None; 10];
+        untouched[0] = Some("r3");
+        assert_eq!(got[2], row(untouched));
     }
 
     /// Each list names every file of its directory, so a new migration cannot be forgotten.
@@ -367,7 +373,7 @@ mod tests {
             (
                 15,
                 "scored facets",
-                "6682a8abd542527f2d0327973660fd1420998690aaf8bccd2b14b70b4a548496e21d70b2e33f0673a99c15abd0e183be",
+                "37f40d7cbad8c5ada26ef2a15659bc70d283169e0c5d04d0cd9a4c00e1121abb9aeeaa22ee64490b2203a29f0177f8b5",
             ),
         ];
         let migrations = Embedded::of(Backend::Sqlite).migrations().unwrap();

@@ -256,7 +256,7 @@ async fn filtered_listings_of_the_saved_run_match_a_fresh_evaluation() {
     )
     .await
     .unwrap();
-    let list = |filter: InventoryFilter, when: When| {
+    let ordered = |filter: InventoryFilter, when: When, sort: IdentitySort, descending: bool| {
         let (store, config) = (&store, &config);
         async move {
             let page = query::identity_page(
@@ -264,17 +264,25 @@ async fn filtered_listings_of_the_saved_run_match_a_fresh_evaluation() {
                 config.settings().rules(),
                 when,
                 &filter,
-                IdentitySort::Risk,
-                true,
+                sort,
+                descending,
                 None,
                 1000,
                 &NoProgress,
             )
             .await
             .unwrap();
-            let ids: BTreeSet<String> = page.items.iter().map(|i| i.id.clone()).collect();
+            let ids: Vec<String> = page.items.iter().map(|i| i.id.clone()).collect();
             (page.basis, page.matched, ids)
         }
+    };
+    let list = |filter: InventoryFilter, when: When| async move {
+        let (basis, matched, ids) = ordered(filter, when, IdentitySort::Risk, true).await;
+        (
+            basis,
+            matched,
+            ids.into_iter().collect::<BTreeSet<String>>(),
+        )
     };
     let everyone = list(InventoryFilter::default(), When::from(now())).await.2;
     let account = everyone
@@ -329,6 +337,18 @@ async fn filtered_listings_of_the_saved_run_match_a_fresh_evaluation() {
             min_risk: 20.0,
             ..InventoryFilter::default()
         },
+        InventoryFilter {
+            search: Some("DEPLOY".into()),
+            ..InventoryFilter::default()
+        },
+        InventoryFilter {
+            search: Some("111111111111".into()),
+            ..InventoryFilter::default()
+        },
+        InventoryFilter {
+            owner: Some("Alice".into()),
+            ..InventoryFilter::default()
+        },
     ];
     let fresh_at = When::from(now() + chrono::Duration::seconds(1));
     for filter in filters {
@@ -344,5 +364,18 @@ async fn filtered_listings_of_the_saved_run_match_a_fresh_evaluation() {
         );
         assert!(!saved.is_empty(), "{filter:?} matches some demo identity");
         assert_eq!((saved_n, &saved), (fresh_n, &fresh), "{filter:?}");
+        // By name either way, the order itself agrees (ties by id on both paths).
+        for descending in [false, true] {
+            let saved = ordered(
+                filter.clone(),
+                When::from(now()),
+                IdentitySort::Name,
+                descending,
+            )
+            .await;
+            let fresh = ordered(filter.clone(), fresh_at, IdentitySort::Name, descending).await;
+            assert!(matches!(saved.0, query::Basis::Saved { .. }));
+            assert_eq!((saved.1, saved.2), (fresh.1, fresh.2), "{filter:?} by name");
+        }
     }
 }

@@ -1,6 +1,6 @@
 -- Schema 15: a saved run keeps, beside each identity's summary, the facets inventory listings
--- filter by (provider, kind, environment, status, account, tier, whether it has an owner), so a
--- filtered listing of 100k identities reads an index instead of decoding every summary.
+-- filter and sort by (provider, kind, environment, status, account, tier, owners, name), so a
+-- filtered or searched listing of 100k identities reads an index instead of every summary.
 -- Rows saved before schema 15 take them from their summary here; a NULL tier is the defaults.
 
 ALTER TABLE risks ADD COLUMN provider TEXT COLLATE "C";    -- aws, kubernetes, github, …
@@ -10,6 +10,8 @@ ALTER TABLE risks ADD COLUMN status TEXT COLLATE "C";      -- active, inactive, 
 ALTER TABLE risks ADD COLUMN account TEXT COLLATE "C";     -- account, cluster or organisation
 ALTER TABLE risks ADD COLUMN tier TEXT COLLATE "C";        -- governance policy tier it was judged by; NULL: defaults
 ALTER TABLE risks ADD COLUMN owned BIGINT CHECK (owned IN (0, 1)); -- 1 when it has an owner
+ALTER TABLE risks ADD COLUMN owners TEXT COLLATE "C";      -- its owner references, ASCII-lowercased, one per line (substring search)
+ALTER TABLE risks ADD COLUMN name TEXT COLLATE "C";        -- its name, ASCII-lowercased (search and sort)
 
 UPDATE risks SET
     provider = summary::json ->> 'provider',
@@ -18,8 +20,11 @@ UPDATE risks SET
     status = summary::json ->> 'status',
     account = summary::json ->> 'account',
     tier = summary::json ->> 'tier',
-    owned = CASE WHEN json_array_length(COALESCE(summary::json -> 'owners', '[]'::json)) > 0 THEN 1 ELSE 0 END
+    owned = CASE WHEN json_array_length(COALESCE(summary::json -> 'owners', '[]'::json)) > 0 THEN 1 ELSE 0 END,
+    owners = (SELECT string_agg(LOWER(o), E'\n') FROM json_array_elements_text(COALESCE(summary::json -> 'owners', '[]'::json)) AS o),
+    name = LOWER(summary::json ->> 'name')
 WHERE summary IS NOT NULL;
 
 CREATE INDEX risks_assessment_provider_kind ON risks (assessment, provider, kind, score DESC, identity);
 CREATE INDEX risks_assessment_environment_status ON risks (assessment, environment, status);
+CREATE INDEX risks_assessment_name ON risks (assessment, name, identity);

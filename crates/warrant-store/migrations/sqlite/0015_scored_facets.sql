@@ -1,6 +1,6 @@
 -- Schema 15: a saved run keeps, beside each identity's summary, the facets inventory listings
--- filter by (provider, kind, environment, status, account, tier, whether it has an owner), so a
--- filtered listing of 100k identities reads an index instead of decoding every summary.
+-- filter and sort by (provider, kind, environment, status, account, tier, owners, name), so a
+-- filtered or searched listing of 100k identities reads an index instead of every summary.
 -- Rows saved before schema 15 take them from their summary here; a NULL tier is the defaults.
 
 ALTER TABLE risks ADD COLUMN provider TEXT;          -- aws, kubernetes, github, …
@@ -10,6 +10,8 @@ ALTER TABLE risks ADD COLUMN status TEXT;            -- active, inactive, …
 ALTER TABLE risks ADD COLUMN account TEXT;           -- account, cluster or organisation
 ALTER TABLE risks ADD COLUMN tier TEXT;              -- governance policy tier it was judged by; NULL: defaults
 ALTER TABLE risks ADD COLUMN owned INTEGER CHECK (owned IN (0, 1)); -- 1 when it has an owner
+ALTER TABLE risks ADD COLUMN owners TEXT;            -- its owner references, ASCII-lowercased, one per line (substring search)
+ALTER TABLE risks ADD COLUMN name TEXT;              -- its name, ASCII-lowercased (search and sort)
 
 UPDATE risks SET
     provider = json_extract(summary, '$.provider'),
@@ -18,8 +20,11 @@ UPDATE risks SET
     status = json_extract(summary, '$.status'),
     account = json_extract(summary, '$.account'),
     tier = json_extract(summary, '$.tier'),
-    owned = CASE WHEN json_array_length(summary, '$.owners') > 0 THEN 1 ELSE 0 END
+    owned = CASE WHEN json_array_length(summary, '$.owners') > 0 THEN 1 ELSE 0 END,
+    owners = (SELECT group_concat(LOWER(value), char(10)) FROM json_each(summary, '$.owners')),
+    name = LOWER(json_extract(summary, '$.name'))
 WHERE summary IS NOT NULL;
 
 CREATE INDEX risks_assessment_provider_kind ON risks (assessment, provider, kind, score DESC, identity);
 CREATE INDEX risks_assessment_environment_status ON risks (assessment, environment, status);
+CREATE INDEX risks_assessment_name ON risks (assessment, name, identity);

@@ -846,23 +846,27 @@ conformance! {
 /// a tier (the defaults being no tier), an open finding's OWASP risk, a risk range.
 #[tokio::test]
 async fn saved_identities_filter_by_their_facets(db) {
-    use warrant_store::{ScoredFacets, ScoredFilter, ScoredIdentity, TierFilter};
+    use warrant_store::{
+        ScoredFacets, ScoredFilter, ScoredIdentity, ScoredKey, ScoredOrder, ScoredSort, TierFilter,
+    };
     let store = db.open().await;
     let risks: Vec<RiskScore> = [90.0, 70.0, 50.0, 30.0].into_iter().map(risk).collect();
-    let facet = |provider, kind, owned, tier| ScoredFacets {
+    let facet = |provider, kind, owners: &'static str, tier, name| ScoredFacets {
         provider,
         kind,
         environment: "production",
         status: "active",
         account: Some("111122223333"),
         tier,
-        owned,
+        owned: !owners.is_empty(),
+        owners,
+        name,
     };
     let facets = [
-        facet("aws", "aws_role", true, Some("Crown-Jewels")),
-        facet("aws", "aws_user", false, None),
-        facet("kubernetes", "k8s_service_account", false, None),
-        facet("aws", "aws_role", true, None),
+        facet("aws", "aws_role", "ana@example.com\nteam-data", Some("Crown-Jewels"), "deploy"),
+        facet("aws", "aws_user", "", None, "backup_100%"),
+        facet("kubernetes", "k8s_service_account", "", None, "argo"),
+        facet("aws", "aws_role", "bo@example.com", None, "ci"),
     ];
     let ids = ["a", "b", "c", "d"];
     let scored: Vec<ScoredIdentity<'_>> = (0..4)
@@ -882,7 +886,7 @@ async fn saved_identities_filter_by_their_facets(db) {
         let store = &store;
         async move {
             let page: Vec<String> = store
-                .scored_identity_page(run, &filter, None, 10)
+                .scored_identity_page(run, &filter, ScoredOrder { by: ScoredSort::Score, descending: true }, None, 10)
                 .await
                 .unwrap()
                 .into_iter()
@@ -913,13 +917,44 @@ async fn saved_identities_filter_by_their_facets(db) {
     assert_eq!(listed(band).await, ["b", "c"]);
     let elsewhere = ScoredFilter { account: Some("999".into()), ..ScoredFilter::default() };
     assert!(listed(elsewhere).await.is_empty());
-    // A page continues after a key within the filter.
+    // Search in ids and names, owners by substring within one owner; LIKE's characters are
+    // plain characters.
+    let search = |q: &str| ScoredFilter { search: Some(q.into()), ..ScoredFilter::default() };
+    assert_eq!(listed(search("ARGO")).await, ["c"]);
+    assert_eq!(listed(search("100%")).await, ["b"]);
+    assert_eq!(listed(search("_")).await, ["b"]);
+    assert_eq!(listed(search("a")).await, ["a", "b", "c"], "an id or a name holds an a");
+    let owner = |o: &str| ScoredFilter { owner: Some(o.into()), ..ScoredFilter::default() };
+    assert_eq!(listed(owner("TEAM-data")).await, ["a"]);
+    assert_eq!(listed(owner("@example.com")).await, ["a", "d"]);
+    assert!(listed(owner("com\nteam")).await.is_empty(), "not across two owners");
+    // A page continues after a key within the filter, in either order, by score or name.
     let roles = ScoredFilter { kind: Some("aws_role".into()), ..ScoredFilter::default() };
-    let after = store
-        .scored_identity_page(run, &roles, Some((90.0, "a")), 10)
-        .await
-        .unwrap();
-    assert_eq!(after.iter().map(|r| r.identity.as_str()).collect::<Vec<_>>(), ["d"]);
+    let page = |order: ScoredOrder, after: Option<(ScoredKey, &'static str)>| {
+        let (store, roles) = (&store, &roles);
+        async move {
+            store
+                .scored_identity_page(run, roles, order, after.as_ref().map(|(k, id)| (k, *id)), 10)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|r| r.identity)
+                .collect::<Vec<_>>()
+        }
+    };
+    let by = |by, descending| ScoredOrder { by, descending };
+    assert_eq!(page(by(ScoredSort::Score, true), Some((ScoredKey::Score(90.0), "a"))).await, ["d"]);
+    assert_eq!(page(by(ScoredSort::Score, false), None).await, ["d", "a"]);
+    assert_eq!(page(by(ScoredSort::Name, false), None).await, ["d", "a"], "ci before deploy");
+    assert_eq!(page(by(ScoredSort::Name, true), None).await, ["a", "d"]);
+    assert_eq!(page(by(ScoredSort::Name, false), Some((ScoredKey::Name("ci".into()), "d"))).await, ["a"]);
+    assert!(
+        store
+            .scored_identity_page(run, &roles, by(ScoredSort::Name, false), Some((&ScoredKey::Score(1.0), "a")), 10)
+            .await
+            .is_err(),
+        "a key of another order"
+    );
 }
 }
 
