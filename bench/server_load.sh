@@ -3,8 +3,8 @@
 # statements (bench/gen_org.py, real export formats) assessed into a SQLite store, `warrant serve`
 # on loopback, and `oha` (crates.io; installed when missing) sending CONCURRENCY parallel requests
 # for DURATION to each endpoint: the inventory list (API and console page, first page and a page
-# deep in the list, one filtered listing), the console's overview, and one identity (API and
-# console page). Prints requests per second, p50 and
+# deep in the list, filtered, searched and sorted listings), the console's overview, and one
+# identity (API and console page). Prints requests per second, p50 and
 # p99 latency per endpoint and the server's peak RSS.
 #
 #   bench/server_load.sh [IDENTITIES] [STATEMENTS]     (default 100000 1000000)
@@ -61,8 +61,9 @@ measure() {
   oha -z "$duration" -c "$concurrency" --no-tui --output-format json -H "$auth" "$url" > "$out/oha.json"
   report "$label"
 }
-# Listings a filter narrows are evaluated row by row over the saved summaries: one client, a few
-# requests, so a slow answer is measured rather than timed out.
+# Listings in an order the saved run keeps no column for (last used, open findings) are
+# evaluated row by row over the saved summaries: one client, a few requests, so a slow answer is
+# measured rather than timed out.
 measure_alone() {
   local label=$1 url=$2
   oha -n 5 -c 1 --no-tui --output-format json -H "$auth" "$url" > "$out/oha.json"
@@ -83,8 +84,11 @@ PY
 measure "GET /api/v1/identities (first page of 50)" "$base/api/v1/identities?limit=50"
 measure "GET /api/v1/identities (1000 rows deep)" "$base/api/v1/identities?limit=50&after=$after"
 measure "GET /inventory (console page)" "$base/inventory"
-measure_alone "GET /api/v1/identities?owasp=NHI5 (1 client)" "$base/api/v1/identities?limit=50&owasp=NHI5"
-measure_alone "GET /api/v1/identities?kind=aws_role (1 client)" "$base/api/v1/identities?limit=50&kind=aws_role"
+measure "GET /api/v1/identities?kind=aws_role" "$base/api/v1/identities?limit=50&kind=aws_role"
+measure "GET /api/v1/identities?owasp=NHI5" "$base/api/v1/identities?limit=50&owasp=NHI5"
+measure "GET /api/v1/identities?q=svc (search)" "$base/api/v1/identities?limit=50&q=svc"
+measure "GET /inventory?sort=name" "$base/inventory?sort=name"
+measure_alone "GET /api/v1/identities?sort=last_used (1 client)" "$base/api/v1/identities?limit=50&sort=last_used"
 measure "GET / (console overview)" "$base/"
 measure "GET /api/v1/identities/{id}" "$base/api/v1/identities/$id"
 measure "GET /identities/{id} (console page)" "$base/identities/$id"

@@ -232,26 +232,15 @@ pub struct TierFilter {
 }
 
 impl ScoredFilter {
-    /// Whether it admits every identity (the total is then cached per run).
-    fn is_everything(&self) -> bool {
-        self.min_score <= 0.0
-            && self.max_score.is_none_or(|m| m >= 100.0)
-            && self.provider.is_none()
-            && self.kind.is_none()
-            && self.environment.is_none()
-            && self.status.is_none()
-            && self.account.is_none()
-            && self.owned.is_none()
-            && self.tier.is_none()
-            && self.owasp.is_none()
-            && self.search.is_none()
-            && self.owner.is_none()
-    }
-
     /// The conditions on `risks r` after its run, and their binds (as text or numbers).
     fn where_clause(&self) -> (String, Vec<Bind>) {
-        let mut sql = String::from(" AND r.score >= ?");
-        let mut binds = vec![Bind::Real(self.min_score)];
+        let mut sql = String::new();
+        let mut binds = Vec::new();
+        // No bound at the bottom of the scale: the planner is then free to read a facet's index.
+        if self.min_score > 0.0 {
+            sql.push_str(" AND r.score >= ?");
+            binds.push(Bind::Real(self.min_score));
+        }
         if let Some(max) = self.max_score {
             sql.push_str(" AND r.score <= ?");
             binds.push(Bind::Real(max));
@@ -281,9 +270,11 @@ impl ScoredFilter {
             binds.push(Bind::Text(tier.name.clone()));
         }
         if let Some(owasp) = &self.owasp {
+            // Checked per row in the listing's order (one index probe each) rather than as a
+            // list of every identity with such a finding, which a planner may sort instead.
             sql.push_str(
-                " AND r.identity IN (SELECT f.identity FROM findings f \
-                 WHERE f.status = 'open' AND f.owasp = ?)",
+                " AND EXISTS (SELECT 1 FROM findings f WHERE f.identity = r.identity \
+                 AND f.status = 'open' AND f.owasp = ?)",
             );
             binds.push(Bind::Text(owasp.clone()));
         }
@@ -335,6 +326,9 @@ pub struct ScoredRow {
     /// Its open findings now (of every source).
     pub open_findings: u64,
 }
+
+/// Counts of filtered listings kept at most (see [`Store::count_scored`]).
+const SCORED_COUNTS_KEPT: usize = 1024;
 
 /// Severity as a sort key, most severe first.
 const SEVERITY_ORDER: &str = "CASE severity WHEN 'critical' THEN 0 WHEN 'high' THEN 1 \
@@ -1078,8 +1072,10 @@ impl Store {
         let (column, direction, beyond) = match (order.by, order.descending) {
             (ScoredSort::Score, true) => ("r.score", "DESC", "<"),
             (ScoredSort::Score, false) => ("r.score", "ASC", ">"),
-            (ScoredSort::Name, true) => ("COALESCE(r.name, '')", "DESC", "<"),
-            (ScoredSort::Name, false) => ("COALESCE(r.name, '')", "ASC", ">"),
+            // Every row a listing reads has a name (runs saved without facets are not listed
+            // from the store), so the name index orders the page.
+            (ScoredSort::Name, true) => ("r.name", "DESC", "<"),
+            (ScoredSort::Name, false) => ("r.name", "ASC", ">"),
         };
         let mut keyset = String::new();
         if let Some((key, id)) = after {
@@ -1119,19 +1115,21 @@ impl Store {
             .collect()
     }
 
-    /// How many identities `run` scored that `filter` admits.
+    /// How many identities `run` scored that `filter` admits. A run's rows are written once,
+    /// and the open findings an OWASP filter reads change only with the store's revision, which
+    /// makes the run stale for listings: so the count of a filter is kept per run once counted
+    /// (listings ask for it on every page).
     pub async fn count_scored(
         &self,
         run: AssessmentId,
         filter: &ScoredFilter,
     ) -> Result<u64, StoreError> {
-        let everything = filter.is_everything();
-        if everything
-            && let Some(n) = self
-                .scored_counts
-                .lock()
-                .ok()
-                .and_then(|c| c.get(&run.0).copied())
+        let key = (run.0, format!("{filter:?}"));
+        if let Some(n) = self
+            .scored_counts
+            .lock()
+            .ok()
+            .and_then(|c| c.get(&key).copied())
         {
             return Ok(n);
         }
@@ -1140,8 +1138,12 @@ impl Store {
         let q = bind_all(self.query(&sql).bind(run.0), &binds);
         let n: i64 = q.fetch_one(&self.pool).await?.try_get(0)?;
         let n = u64::try_from(n).unwrap_or(0);
-        if everything && let Ok(mut counts) = self.scored_counts.lock() {
-            counts.insert(run.0, n);
+        if let Ok(mut counts) = self.scored_counts.lock() {
+            // Bounded: a long-running server sees many searches.
+            if counts.len() >= SCORED_COUNTS_KEPT {
+                counts.clear();
+            }
+            counts.insert(key, n);
         }
         Ok(n)
     }

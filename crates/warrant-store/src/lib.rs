@@ -119,10 +119,10 @@ pub enum StoreError {
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
-    /// How many identities each saved run scored, once counted: a run's rows are written once,
-    /// in the transaction that saves it, so the count never changes (listings ask for it on
-    /// every page).
-    scored_counts: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<i64, u64>>>,
+    /// How many identities of a saved run each listing filter admits, once counted (see
+    /// [`Store::count_scored`]).
+    #[allow(clippy::type_complexity)]
+    scored_counts: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<(i64, String), u64>>>,
 }
 
 /// Applied to each new SQLite connection: WAL lets readers run beside the one writer,

@@ -373,7 +373,7 @@ mod tests {
             (
                 15,
                 "scored facets",
-                "37f40d7cbad8c5ada26ef2a15659bc70d283169e0c5d04d0cd9a4c00e1121abb9aeeaa22ee64490b2203a29f0177f8b5",
+                "85515d54d895cd94f25b8453779a1f02cdd0408f4a90f884d76433d633fd7836bcea741725adb8e8f1344e064a1fa47d",
             ),
         ];
         let migrations = Embedded::of(Backend::Sqlite).migrations().unwrap();

@@ -26,5 +26,8 @@ UPDATE risks SET
 WHERE summary IS NOT NULL;
 
 CREATE INDEX risks_assessment_provider_kind ON risks (assessment, provider, kind, score DESC, identity);
+CREATE INDEX risks_assessment_kind ON risks (assessment, kind, score DESC, identity);
 CREATE INDEX risks_assessment_environment_status ON risks (assessment, environment, status);
 CREATE INDEX risks_assessment_name ON risks (assessment, name, identity);
+-- Identities with an open finding of one OWASP risk, from the index alone.
+CREATE INDEX findings_status_owasp_identity ON findings (status, owasp, identity);
