@@ -5,9 +5,11 @@ use std::collections::HashMap;
 use foldhash::fast::RandomState as FoldHash;
 
 use serde::Deserialize;
+use serde_json::value::RawValue;
 
 use super::Emit;
 use super::classify::{UserAgentClass, aws_actor_classified};
+use super::cloudtrail_facts::{self, needs_facts};
 use super::de::{Opt, Str, content_id, lenient_bool, lenient_object, parse_time};
 use super::frame::{Direct, Input};
 use crate::actions::cloudtrail_action;
@@ -60,6 +62,8 @@ struct Record<'a> {
     response: Option<ResponseElements<'a>>,
     #[serde(borrow, default)]
     resources: Option<Vec<Resource<'a>>>,
+    #[serde(rename = "vpcEndpointId", borrow, default)]
+    vpc_endpoint: Opt<'a>,
     #[serde(
         rename = "sessionCredentialFromConsole",
         default,
@@ -102,6 +106,10 @@ struct SessionContext<'a> {
         deserialize_with = "lenient_object"
     )]
     issuer: Option<Issuer<'a>>,
+    /// Present when the session's credentials were delivered to an EC2 instance by its
+    /// metadata service (`1.0` for IMDSv1, `2.0` for IMDSv2).
+    #[serde(rename = "ec2RoleDelivery", borrow, default)]
+    ec2_role_delivery: Opt<'a>,
 }
 
 #[derive(Deserialize)]
@@ -113,31 +121,114 @@ struct Issuer<'a> {
 }
 
 #[derive(Deserialize)]
-struct RequestParameters<'a> {
+pub(crate) struct RequestParameters<'a> {
     #[serde(rename = "bucketName", borrow, default)]
-    bucket_name: Opt<'a>,
+    pub bucket_name: Opt<'a>,
     #[serde(borrow, default)]
-    key: Opt<'a>,
+    pub key: Opt<'a>,
     #[serde(rename = "roleName", borrow, default)]
-    role_name: Opt<'a>,
+    pub role_name: Opt<'a>,
     #[serde(rename = "roleArn", borrow, default)]
-    role_arn: Opt<'a>,
+    pub role_arn: Opt<'a>,
     #[serde(rename = "userName", borrow, default)]
-    user_name: Opt<'a>,
+    pub user_name: Opt<'a>,
     #[serde(rename = "groupName", borrow, default)]
-    group_name: Opt<'a>,
+    pub group_name: Opt<'a>,
     #[serde(rename = "policyArn", borrow, default)]
-    policy_arn: Opt<'a>,
+    pub policy_arn: Opt<'a>,
     #[serde(rename = "functionName", borrow, default)]
-    function_name: Opt<'a>,
+    pub function_name: Opt<'a>,
     #[serde(rename = "secretId", borrow, default)]
-    secret_id: Opt<'a>,
+    pub secret_id: Opt<'a>,
+    /// The fields below are kept for the facts of a few actions (`super::cloudtrail_facts`).
+    /// Nested values are kept as raw, borrowed JSON: capturing them costs what skipping
+    /// them would, and they are parsed only for the actions that need them.
+    /// A JSON document in a string.
+    #[serde(rename = "policyDocument", borrow, default)]
+    pub policy_document: Opt<'a>,
+    #[serde(rename = "accessKeyId", borrow, default)]
+    pub access_key_id: Opt<'a>,
+    #[serde(borrow, default)]
+    pub status: Opt<'a>,
+    #[serde(rename = "createVolumePermission", borrow, default)]
+    pub create_volume_permission: Option<&'a RawValue>,
+    #[serde(rename = "launchPermission", borrow, default)]
+    pub launch_permission: Option<&'a RawValue>,
+    #[serde(rename = "attributeName", borrow, default)]
+    pub attribute_name: Opt<'a>,
+    #[serde(rename = "valuesToAdd", borrow, default)]
+    pub values_to_add: Option<&'a RawValue>,
+    #[serde(rename = "valuesToRemove", borrow, default)]
+    pub values_to_remove: Option<&'a RawValue>,
+    #[serde(rename = "VersioningConfiguration", borrow, default)]
+    pub versioning: Option<&'a RawValue>,
+    #[serde(rename = "BucketLoggingStatus", borrow, default)]
+    pub logging: Option<&'a RawValue>,
+    #[serde(rename = "PublicAccessBlockConfiguration", borrow, default)]
+    pub public_access_block: Option<&'a RawValue>,
+    #[serde(rename = "LifecycleConfiguration", borrow, default)]
+    pub lifecycle: Option<&'a RawValue>,
+    #[serde(rename = "eventSelectors", borrow, default)]
+    pub event_selectors: Option<&'a RawValue>,
+    #[serde(rename = "advancedEventSelectors", borrow, default)]
+    pub advanced_event_selectors: Option<&'a RawValue>,
+    #[serde(
+        rename = "isMultiRegionTrail",
+        default,
+        deserialize_with = "lenient_bool"
+    )]
+    pub multi_region: Option<bool>,
+    #[serde(
+        rename = "includeGlobalServiceEvents",
+        default,
+        deserialize_with = "lenient_bool"
+    )]
+    pub global_events: Option<bool>,
+    #[serde(default, deserialize_with = "lenient_bool")]
+    pub enable: Option<bool>,
+    #[serde(borrow, default)]
+    pub action: Opt<'a>,
+    #[serde(borrow, default)]
+    pub workflow: Option<&'a RawValue>,
+    #[serde(rename = "Workflow", borrow, default)]
+    pub workflow_capitalised: Option<&'a RawValue>,
+    #[serde(
+        rename = "deletionProtection",
+        default,
+        deserialize_with = "lenient_bool"
+    )]
+    pub deletion_protection: Option<bool>,
+    #[serde(rename = "backupRetentionPeriod", borrow, default)]
+    pub backup_retention: Opt<'a>,
+    #[serde(
+        rename = "skipFinalSnapshot",
+        default,
+        deserialize_with = "lenient_bool"
+    )]
+    pub skip_final_snapshot: Option<bool>,
+    #[serde(
+        rename = "deleteAutomatedBackups",
+        default,
+        deserialize_with = "lenient_bool"
+    )]
+    pub delete_automated_backups: Option<bool>,
+    #[serde(
+        rename = "publiclyAccessible",
+        default,
+        deserialize_with = "lenient_bool"
+    )]
+    pub publicly_accessible: Option<bool>,
+    #[serde(rename = "pendingWindowInDays", borrow, default)]
+    pub pending_window_days: Opt<'a>,
 }
 
 #[derive(Deserialize)]
-struct ResponseElements<'a> {
+pub(crate) struct ResponseElements<'a> {
     #[serde(rename = "ConsoleLogin", borrow, default)]
     console_login: Opt<'a>,
+    /// `CreateAccessKey`'s new key.
+    #[serde(rename = "accessKey", borrow, default)]
+    pub access_key: Option<&'a RawValue>,
 }
 
 #[derive(Deserialize)]
@@ -152,7 +243,7 @@ struct Resource<'a> {
 pub(crate) struct CloudTrail {
     /// foldhash (randomly seeded) hashes these short keys several times faster than SipHash,
     /// twice per event.
-    actions: HashMap<String, HashMap<String, String, FoldHash>, FoldHash>,
+    actions: HashMap<String, HashMap<String, Mapped, FoldHash>, FoldHash>,
     /// User agent → its class; at most `USER_AGENTS_CACHED` entries, so a file of all-distinct
     /// agents cannot grow it without bound.
     user_agents: HashMap<String, UserAgentClass, FoldHash>,
@@ -160,17 +251,28 @@ pub(crate) struct CloudTrail {
 
 const USER_AGENTS_CACHED: usize = 4096;
 
+/// An event name's action, and whether its bodies are read for facts.
+#[derive(Clone)]
+struct Mapped {
+    action: String,
+    facts: bool,
+}
+
 impl CloudTrail {
-    fn action(&mut self, source: &str, name: &str) -> String {
+    fn action(&mut self, source: &str, name: &str) -> Mapped {
         if let Some(found) = self.actions.get(source).and_then(|m| m.get(name)) {
             return found.clone();
         }
         let action = cloudtrail_action(source, name);
+        let mapped = Mapped {
+            facts: needs_facts(&action),
+            action,
+        };
         self.actions
             .entry(source.to_string())
             .or_default()
-            .insert(name.to_string(), action.clone());
-        action
+            .insert(name.to_string(), mapped.clone());
+        mapped
     }
 
     fn user_agent_class(&mut self, ua: &str) -> UserAgentClass {
@@ -230,7 +332,10 @@ impl CloudTrail {
     fn emit(&mut self, r: &Record<'_>, bytes: &[u8], out: &mut Emit<'_>) -> Result<(), String> {
         let time = parse_time(&r.event_time.0)
             .ok_or_else(|| format!("eventTime {:?} is not an RFC 3339 time", r.event_time.0))?;
-        let action = self.action(&r.event_source.0, &r.event_name.0);
+        let Mapped {
+            action,
+            facts: gated,
+        } = self.action(&r.event_source.0, &r.event_name.0);
         let principal = match &r.user_identity {
             Some(identity) => principal(identity, &r.recipient_account),
             None => principal(&UserIdentity::default(), &r.recipient_account),
@@ -268,6 +373,30 @@ impl CloudTrail {
             .event_id
             .owned()
             .unwrap_or_else(|| content_id("cloudtrail", bytes));
+        let mut facts = Facts::default();
+        let mut subject = None;
+        if gated {
+            cloudtrail_facts::extract(
+                &r.event_name.0,
+                &action,
+                r.request.as_ref(),
+                r.response.as_ref(),
+                &mut facts,
+            );
+            subject = cloudtrail_facts::subject(&action, r.request.as_ref(), &facts, &principal);
+        }
+        // Instance-profile credentials: where they were used from is what tells theft.
+        if let Some(delivery) = r
+            .user_identity
+            .as_ref()
+            .and_then(|u| u.session_context.as_ref())
+            .and_then(|s| s.ec2_role_delivery.as_deref())
+        {
+            facts.push("session.ec2_role_delivery", delivery);
+            if let Some(endpoint) = r.vpc_endpoint.as_deref() {
+                facts.push("vpc_endpoint", endpoint);
+            }
+        }
         out.event(Event {
             id,
             time,
@@ -283,8 +412,8 @@ impl CloudTrail {
             region: r.aws_region.owned(),
             read_only: r.read_only,
             console,
-            subject: None,
-            facts: Facts::default(),
+            subject,
+            facts,
         });
         Ok(())
     }
