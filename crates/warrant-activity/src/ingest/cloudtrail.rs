@@ -247,6 +247,8 @@ pub(crate) struct CloudTrail {
     /// User agent → its class; at most `USER_AGENTS_CACHED` entries, so a file of all-distinct
     /// agents cannot grow it without bound.
     user_agents: HashMap<String, UserAgentClass, FoldHash>,
+    /// The policy analyser's verdicts on documents this file wrote.
+    policy_verdicts: cloudtrail_facts::PolicyVerdicts,
 }
 
 const USER_AGENTS_CACHED: usize = 4096;
@@ -381,6 +383,7 @@ impl CloudTrail {
                 &action,
                 r.request.as_ref(),
                 r.response.as_ref(),
+                &mut self.policy_verdicts,
                 &mut facts,
             );
             subject = cloudtrail_facts::subject(&action, r.request.as_ref(), &facts, &principal);

@@ -27,6 +27,9 @@
 //! | `rds.skip_final_snapshot`, `rds.delete_automated_backups`, `rds.deletion_protection`, `rds.backup_retention`, `rds.publicly_accessible` | the request's values | RDS delete, modify and restore calls |
 //! | `kms.pending_days` | days before the key is deleted | `ScheduleKeyDeletion` |
 
+use std::collections::HashMap;
+use std::hash::BuildHasher;
+
 use serde_json::Value;
 use serde_json::value::RawValue;
 
@@ -133,12 +136,39 @@ fn flag(facts: &mut Facts, key: &str, value: Option<bool>) {
     }
 }
 
+/// Verdicts of the policy analyser on documents seen in one file, by the document's hash:
+/// the analysis costs tens of microseconds and the same document recurs (every apply of the
+/// same infrastructure code writes it again). At most [`PolicyVerdicts::MAX`] entries.
+#[derive(Default)]
+pub(crate) struct PolicyVerdicts {
+    seen: HashMap<u64, Option<(bool, bool)>>,
+    hasher: foldhash::fast::RandomState,
+}
+
+impl PolicyVerdicts {
+    const MAX: usize = 1024;
+
+    /// `(administrator-equivalent, escalation path)`, `None` when the document does not parse.
+    fn of(&mut self, document: &str) -> Option<(bool, bool)> {
+        let key = self.hasher.hash_one(document);
+        if let Some(found) = self.seen.get(&key) {
+            return *found;
+        }
+        let verdict = analyse_policy(document);
+        if self.seen.len() < Self::MAX {
+            self.seen.insert(key, verdict);
+        }
+        verdict
+    }
+}
+
 /// Facts of one gated call.
 pub(crate) fn extract(
     event_name: &str,
     action: &str,
     request: Option<&RequestParameters<'_>>,
     response: Option<&ResponseElements<'_>>,
+    verdicts: &mut PolicyVerdicts,
     facts: &mut Facts,
 ) {
     let short = action.split_once(':').map_or(action, |(_, name)| name);
@@ -208,8 +238,11 @@ pub(crate) fn extract(
             if let Some(arn) = p.policy_arn.as_deref() {
                 facts.push("policy.arn", arn);
             }
-            if let Some(document) = p.policy_document.as_deref() {
-                analyse_policy(document, facts);
+            if let Some((admin, escalation)) =
+                p.policy_document.as_deref().and_then(|d| verdicts.of(d))
+            {
+                flag(facts, "policy.admin", Some(admin));
+                flag(facts, "policy.escalation", Some(escalation));
             }
         }
         "UpdateAssumeRolePolicy" => {
@@ -314,13 +347,11 @@ pub(crate) fn extract(
 
 /// Whether an inline policy is administrator-equivalent or opens a privilege-escalation path,
 /// judged by the same analyser posture uses.
-fn analyse_policy(document: &str, facts: &mut Facts) {
+fn analyse_policy(document: &str) -> Option<(bool, bool)> {
     if document.len() > MAX_BODY {
-        return;
+        return None;
     }
-    let Ok(statements) = warrant_aws_policy::parse_policy_document_str(document) else {
-        return;
-    };
+    let statements = warrant_aws_policy::parse_policy_document_str(document).ok()?;
     let policy = warrant_core::Policy {
         id: "request#inline".to_string(),
         name: "request".to_string(),
@@ -336,12 +367,7 @@ fn analyse_policy(document: &str, facts: &mut Facts) {
         scope: None,
     };
     let summary = warrant_aws_policy::summarize(&[(&attachment, &policy)], None);
-    flag(facts, "policy.admin", Some(summary.admin_equivalent));
-    flag(
-        facts,
-        "policy.escalation",
-        Some(!summary.escalations.is_empty()),
-    );
+    Some((summary.admin_equivalent, !summary.escalations.is_empty()))
 }
 
 /// Who a trust policy lets assume the role.
@@ -553,18 +579,14 @@ mod tests {
 
     #[test]
     fn inline_policies_are_analysed() {
-        let mut facts = Facts::default();
-        analyse_policy(
-            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#,
-            &mut facts,
-        );
-        assert_eq!(facts.get("policy.admin"), Some("true"));
-        let mut facts = Facts::default();
-        analyse_policy(
-            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*"}]}"#,
-            &mut facts,
-        );
-        assert_eq!(facts.get("policy.admin"), Some("false"));
-        assert_eq!(facts.get("policy.escalation"), Some("false"));
+        let mut verdicts = PolicyVerdicts::default();
+        let admin = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#;
+        // `*` on `*` is administrator access, and every escalation path too.
+        assert_eq!(verdicts.of(admin), Some((true, true)));
+        assert_eq!(verdicts.of(admin), Some((true, true)));
+        let narrow = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*"}]}"#;
+        assert_eq!(verdicts.of(narrow), Some((false, false)));
+        assert_eq!(verdicts.of("not json"), None);
+        assert_eq!(verdicts.seen.len(), 3);
     }
 }
