@@ -4,7 +4,10 @@ use std::collections::HashMap;
 
 use foldhash::fast::RandomState as FoldHash;
 
+use std::fmt;
+
 use serde::Deserialize;
+use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde_json::value::RawValue;
 
 use super::Emit;
@@ -120,106 +123,273 @@ struct Issuer<'a> {
     user_name: Opt<'a>,
 }
 
-#[derive(Deserialize)]
+/// The request fields read for every event (resources), and, boxed and allocated only when a
+/// record has one of them, the fields read for the facts of a few actions
+/// (`super::cloudtrail_facts`). Hand-written rather than derived so that the rare fields cost
+/// ordinary records one pointer, not a few hundred bytes built, moved and dropped per record.
+#[derive(Default)]
 pub(crate) struct RequestParameters<'a> {
-    #[serde(rename = "bucketName", borrow, default)]
     pub bucket_name: Opt<'a>,
-    #[serde(borrow, default)]
     pub key: Opt<'a>,
-    #[serde(rename = "roleName", borrow, default)]
     pub role_name: Opt<'a>,
-    #[serde(rename = "roleArn", borrow, default)]
     pub role_arn: Opt<'a>,
-    #[serde(rename = "userName", borrow, default)]
     pub user_name: Opt<'a>,
-    #[serde(rename = "groupName", borrow, default)]
     pub group_name: Opt<'a>,
-    #[serde(rename = "policyArn", borrow, default)]
     pub policy_arn: Opt<'a>,
-    #[serde(rename = "functionName", borrow, default)]
     pub function_name: Opt<'a>,
-    #[serde(rename = "secretId", borrow, default)]
     pub secret_id: Opt<'a>,
-    /// The fields below are kept for the facts of a few actions (`super::cloudtrail_facts`).
-    /// Nested values are kept as raw, borrowed JSON: capturing them costs what skipping
-    /// them would, and they are parsed only for the actions that need them.
+    pub facts: Option<Box<FactFields<'a>>>,
+}
+
+/// Request fields only facts read. Nested values are kept as raw, borrowed JSON: capturing
+/// them costs what skipping them would, and they are parsed only for the actions that need
+/// them.
+#[derive(Default)]
+pub(crate) struct FactFields<'a> {
     /// A JSON document in a string.
-    #[serde(rename = "policyDocument", borrow, default)]
     pub policy_document: Opt<'a>,
-    #[serde(rename = "accessKeyId", borrow, default)]
     pub access_key_id: Opt<'a>,
-    #[serde(borrow, default)]
     pub status: Opt<'a>,
-    #[serde(rename = "createVolumePermission", borrow, default)]
     pub create_volume_permission: Option<&'a RawValue>,
-    #[serde(rename = "launchPermission", borrow, default)]
     pub launch_permission: Option<&'a RawValue>,
-    #[serde(rename = "attributeName", borrow, default)]
     pub attribute_name: Opt<'a>,
-    #[serde(rename = "valuesToAdd", borrow, default)]
     pub values_to_add: Option<&'a RawValue>,
-    #[serde(rename = "valuesToRemove", borrow, default)]
     pub values_to_remove: Option<&'a RawValue>,
-    #[serde(rename = "VersioningConfiguration", borrow, default)]
     pub versioning: Option<&'a RawValue>,
-    #[serde(rename = "BucketLoggingStatus", borrow, default)]
     pub logging: Option<&'a RawValue>,
-    #[serde(rename = "PublicAccessBlockConfiguration", borrow, default)]
     pub public_access_block: Option<&'a RawValue>,
-    #[serde(rename = "LifecycleConfiguration", borrow, default)]
     pub lifecycle: Option<&'a RawValue>,
-    #[serde(rename = "eventSelectors", borrow, default)]
     pub event_selectors: Option<&'a RawValue>,
-    #[serde(rename = "advancedEventSelectors", borrow, default)]
     pub advanced_event_selectors: Option<&'a RawValue>,
-    #[serde(
-        rename = "isMultiRegionTrail",
-        default,
-        deserialize_with = "lenient_bool"
-    )]
     pub multi_region: Option<bool>,
-    #[serde(
-        rename = "includeGlobalServiceEvents",
-        default,
-        deserialize_with = "lenient_bool"
-    )]
     pub global_events: Option<bool>,
-    #[serde(default, deserialize_with = "lenient_bool")]
     pub enable: Option<bool>,
-    #[serde(borrow, default)]
     pub action: Opt<'a>,
-    #[serde(borrow, default)]
     pub workflow: Option<&'a RawValue>,
-    #[serde(rename = "Workflow", borrow, default)]
     pub workflow_capitalised: Option<&'a RawValue>,
-    #[serde(
-        rename = "deletionProtection",
-        default,
-        deserialize_with = "lenient_bool"
-    )]
     pub deletion_protection: Option<bool>,
-    #[serde(rename = "backupRetentionPeriod", borrow, default)]
     pub backup_retention: Opt<'a>,
-    #[serde(
-        rename = "skipFinalSnapshot",
-        default,
-        deserialize_with = "lenient_bool"
-    )]
     pub skip_final_snapshot: Option<bool>,
-    #[serde(
-        rename = "deleteAutomatedBackups",
-        default,
-        deserialize_with = "lenient_bool"
-    )]
     pub delete_automated_backups: Option<bool>,
-    #[serde(
-        rename = "publiclyAccessible",
-        default,
-        deserialize_with = "lenient_bool"
-    )]
     pub publicly_accessible: Option<bool>,
-    #[serde(rename = "pendingWindowInDays", borrow, default)]
     pub pending_window_days: Opt<'a>,
+}
+
+impl<'a> RequestParameters<'a> {
+    fn facts_mut(&mut self) -> &mut FactFields<'a> {
+        self.facts.get_or_insert_with(Box::default)
+    }
+}
+
+/// A request field name, as the record spells it.
+enum RequestKey {
+    BucketName,
+    Key,
+    RoleName,
+    RoleArn,
+    UserName,
+    GroupName,
+    PolicyArn,
+    FunctionName,
+    SecretId,
+    PolicyDocument,
+    AccessKeyId,
+    Status,
+    CreateVolumePermission,
+    LaunchPermission,
+    AttributeName,
+    ValuesToAdd,
+    ValuesToRemove,
+    Versioning,
+    Logging,
+    PublicAccessBlock,
+    Lifecycle,
+    EventSelectors,
+    AdvancedEventSelectors,
+    MultiRegion,
+    GlobalEvents,
+    Enable,
+    Action,
+    Workflow,
+    WorkflowCapitalised,
+    DeletionProtection,
+    BackupRetention,
+    SkipFinalSnapshot,
+    DeleteAutomatedBackups,
+    PubliclyAccessible,
+    PendingWindowDays,
+    Other,
+}
+
+impl RequestKey {
+    fn of(name: &str) -> RequestKey {
+        match name {
+            "bucketName" => RequestKey::BucketName,
+            "key" => RequestKey::Key,
+            "roleName" => RequestKey::RoleName,
+            "roleArn" => RequestKey::RoleArn,
+            "userName" => RequestKey::UserName,
+            "groupName" => RequestKey::GroupName,
+            "policyArn" => RequestKey::PolicyArn,
+            "functionName" => RequestKey::FunctionName,
+            "secretId" => RequestKey::SecretId,
+            "policyDocument" => RequestKey::PolicyDocument,
+            "accessKeyId" => RequestKey::AccessKeyId,
+            "status" => RequestKey::Status,
+            "createVolumePermission" => RequestKey::CreateVolumePermission,
+            "launchPermission" => RequestKey::LaunchPermission,
+            "attributeName" => RequestKey::AttributeName,
+            "valuesToAdd" => RequestKey::ValuesToAdd,
+            "valuesToRemove" => RequestKey::ValuesToRemove,
+            "VersioningConfiguration" => RequestKey::Versioning,
+            "BucketLoggingStatus" => RequestKey::Logging,
+            "PublicAccessBlockConfiguration" => RequestKey::PublicAccessBlock,
+            "LifecycleConfiguration" => RequestKey::Lifecycle,
+            "eventSelectors" => RequestKey::EventSelectors,
+            "advancedEventSelectors" => RequestKey::AdvancedEventSelectors,
+            "isMultiRegionTrail" => RequestKey::MultiRegion,
+            "includeGlobalServiceEvents" => RequestKey::GlobalEvents,
+            "enable" => RequestKey::Enable,
+            "action" => RequestKey::Action,
+            "workflow" => RequestKey::Workflow,
+            "Workflow" => RequestKey::WorkflowCapitalised,
+            "deletionProtection" => RequestKey::DeletionProtection,
+            "backupRetentionPeriod" => RequestKey::BackupRetention,
+            "skipFinalSnapshot" => RequestKey::SkipFinalSnapshot,
+            "deleteAutomatedBackups" => RequestKey::DeleteAutomatedBackups,
+            "publiclyAccessible" => RequestKey::PubliclyAccessible,
+            "pendingWindowInDays" => RequestKey::PendingWindowDays,
+            _ => RequestKey::Other,
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for RequestKey {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = RequestKey;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a field name")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<RequestKey, E> {
+                Ok(RequestKey::of(v))
+            }
+        }
+        d.deserialize_identifier(V)
+    }
+}
+
+/// [`lenient_bool`] as a value type, for `MapAccess::next_value`.
+struct LenientBool(Option<bool>);
+
+impl<'de> Deserialize<'de> for LenientBool {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        lenient_bool(d).map(LenientBool)
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for RequestParameters<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
+            type Value = RequestParameters<'a>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("request parameters")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut out = RequestParameters::default();
+                while let Some(key) = map.next_key::<RequestKey>()? {
+                    match key {
+                        RequestKey::BucketName => out.bucket_name = map.next_value()?,
+                        RequestKey::Key => out.key = map.next_value()?,
+                        RequestKey::RoleName => out.role_name = map.next_value()?,
+                        RequestKey::RoleArn => out.role_arn = map.next_value()?,
+                        RequestKey::UserName => out.user_name = map.next_value()?,
+                        RequestKey::GroupName => out.group_name = map.next_value()?,
+                        RequestKey::PolicyArn => out.policy_arn = map.next_value()?,
+                        RequestKey::FunctionName => out.function_name = map.next_value()?,
+                        RequestKey::SecretId => out.secret_id = map.next_value()?,
+                        RequestKey::PolicyDocument => {
+                            out.facts_mut().policy_document = map.next_value()?;
+                        }
+                        RequestKey::AccessKeyId => {
+                            out.facts_mut().access_key_id = map.next_value()?
+                        }
+                        RequestKey::Status => out.facts_mut().status = map.next_value()?,
+                        RequestKey::CreateVolumePermission => {
+                            out.facts_mut().create_volume_permission = map.next_value()?;
+                        }
+                        RequestKey::LaunchPermission => {
+                            out.facts_mut().launch_permission = map.next_value()?;
+                        }
+                        RequestKey::AttributeName => {
+                            out.facts_mut().attribute_name = map.next_value()?;
+                        }
+                        RequestKey::ValuesToAdd => {
+                            out.facts_mut().values_to_add = map.next_value()?
+                        }
+                        RequestKey::ValuesToRemove => {
+                            out.facts_mut().values_to_remove = map.next_value()?;
+                        }
+                        RequestKey::Versioning => out.facts_mut().versioning = map.next_value()?,
+                        RequestKey::Logging => out.facts_mut().logging = map.next_value()?,
+                        RequestKey::PublicAccessBlock => {
+                            out.facts_mut().public_access_block = map.next_value()?;
+                        }
+                        RequestKey::Lifecycle => out.facts_mut().lifecycle = map.next_value()?,
+                        RequestKey::EventSelectors => {
+                            out.facts_mut().event_selectors = map.next_value()?;
+                        }
+                        RequestKey::AdvancedEventSelectors => {
+                            out.facts_mut().advanced_event_selectors = map.next_value()?;
+                        }
+                        RequestKey::MultiRegion => {
+                            out.facts_mut().multi_region = map.next_value::<LenientBool>()?.0;
+                        }
+                        RequestKey::GlobalEvents => {
+                            out.facts_mut().global_events = map.next_value::<LenientBool>()?.0;
+                        }
+                        RequestKey::Enable => {
+                            out.facts_mut().enable = map.next_value::<LenientBool>()?.0;
+                        }
+                        RequestKey::Action => out.facts_mut().action = map.next_value()?,
+                        RequestKey::Workflow => out.facts_mut().workflow = map.next_value()?,
+                        RequestKey::WorkflowCapitalised => {
+                            out.facts_mut().workflow_capitalised = map.next_value()?;
+                        }
+                        RequestKey::DeletionProtection => {
+                            out.facts_mut().deletion_protection =
+                                map.next_value::<LenientBool>()?.0;
+                        }
+                        RequestKey::BackupRetention => {
+                            out.facts_mut().backup_retention = map.next_value()?;
+                        }
+                        RequestKey::SkipFinalSnapshot => {
+                            out.facts_mut().skip_final_snapshot =
+                                map.next_value::<LenientBool>()?.0;
+                        }
+                        RequestKey::DeleteAutomatedBackups => {
+                            out.facts_mut().delete_automated_backups =
+                                map.next_value::<LenientBool>()?.0;
+                        }
+                        RequestKey::PubliclyAccessible => {
+                            out.facts_mut().publicly_accessible =
+                                map.next_value::<LenientBool>()?.0;
+                        }
+                        RequestKey::PendingWindowDays => {
+                            out.facts_mut().pending_window_days = map.next_value()?;
+                        }
+                        RequestKey::Other => {
+                            map.next_value::<IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(out)
+            }
+        }
+        d.deserialize_map(V(std::marker::PhantomData))
+    }
 }
 
 #[derive(Deserialize)]

@@ -33,7 +33,7 @@ use std::hash::BuildHasher;
 use serde_json::Value;
 use serde_json::value::RawValue;
 
-use super::cloudtrail::{RequestParameters, ResponseElements};
+use super::cloudtrail::{FactFields, RequestParameters, ResponseElements};
 use crate::event::{Facts, Principal, PrincipalKind};
 
 /// Nested bodies larger than this are not parsed for facts (CloudTrail records are at most a
@@ -175,9 +175,11 @@ pub(crate) fn extract(
     if !short.eq_ignore_ascii_case(event_name) {
         facts.push("call", event_name);
     }
-    let Some(p) = request else {
+    let Some(request) = request else {
         return;
     };
+    let none = FactFields::default();
+    let p = request.facts.as_deref().unwrap_or(&none);
     match short {
         "ModifySnapshotAttribute" | "ModifyImageAttribute" => {
             let permission =
@@ -230,12 +232,12 @@ pub(crate) fn extract(
             flag(facts, "rds.publicly_accessible", p.publicly_accessible);
         }
         "AttachUserPolicy" | "AttachRolePolicy" | "AttachGroupPolicy" => {
-            if let Some(arn) = p.policy_arn.as_deref() {
+            if let Some(arn) = request.policy_arn.as_deref() {
                 facts.push("policy.arn", arn);
             }
         }
         "PutUserPolicy" | "PutRolePolicy" | "PutGroupPolicy" | "CreatePolicyVersion" => {
-            if let Some(arn) = p.policy_arn.as_deref() {
+            if let Some(arn) = request.policy_arn.as_deref() {
                 facts.push("policy.arn", arn);
             }
             if let Some((admin, escalation)) =
@@ -438,7 +440,7 @@ fn whole_bucket(rule: &Value) -> bool {
 
 /// What a trail records after `PutEventSelectors`: management events at all, and which of
 /// reads and writes.
-fn selector_facts(p: &RequestParameters<'_>, facts: &mut Facts) {
+fn selector_facts(p: &FactFields<'_>, facts: &mut Facts) {
     if let Some(Value::Array(selectors)) = parse(p.event_selectors) {
         let management: Vec<&Value> = selectors
             .iter()
