@@ -65,8 +65,6 @@ struct Record<'a> {
     response: Option<ResponseElements<'a>>,
     #[serde(borrow, default)]
     resources: Option<Vec<Resource<'a>>>,
-    #[serde(rename = "vpcEndpointId", borrow, default)]
-    vpc_endpoint: Opt<'a>,
     #[serde(
         rename = "sessionCredentialFromConsole",
         default,
@@ -558,17 +556,21 @@ impl CloudTrail {
             );
             subject = cloudtrail_facts::subject(&action, r.request.as_ref(), &facts, &principal);
         }
-        // Instance-profile credentials: where they were used from is what tells theft.
+        // Instance-profile credentials are what theft detections look for. Their session is
+        // named after the instance (`i-…`), which the principal already carries; only a
+        // session named otherwise needs the delivery recorded, so ordinary instance calls
+        // allocate nothing more.
         if let Some(delivery) = r
             .user_identity
             .as_ref()
             .and_then(|u| u.session_context.as_ref())
             .and_then(|s| s.ec2_role_delivery.as_deref())
+            && !principal
+                .session
+                .as_deref()
+                .is_some_and(|s| s.starts_with("i-"))
         {
             facts.push("session.ec2_role_delivery", delivery);
-            if let Some(endpoint) = r.vpc_endpoint.as_deref() {
-                facts.push("vpc_endpoint", endpoint);
-            }
         }
         out.event(Event {
             id,

@@ -25,6 +25,7 @@
 //! | `workflow.status` | e.g. `SUPPRESSED` | Security Hub `BatchUpdateFindings` |
 //! | `macie.status` | e.g. `PAUSED` | `UpdateMacieSession` |
 //! | `rds.skip_final_snapshot`, `rds.delete_automated_backups`, `rds.deletion_protection`, `rds.backup_retention`, `rds.publicly_accessible` | the request's values | RDS delete, modify and restore calls |
+//! | `session.ec2_role_delivery` | `1.0`/`2.0`, for instance-profile credentials whose session is not named `i-…` | `userIdentity.sessionContext.ec2RoleDelivery` |
 //! | `kms.pending_days` | days before the key is deleted | `ScheduleKeyDeletion` |
 
 use std::collections::HashMap;

@@ -104,7 +104,8 @@ fn instance_credentials_outside(input: &Input) -> Vec<Finding> {
     // Session → (events, why).
     let mut outside: BTreeMap<String, (Vec<&Event>, BTreeSet<String>)> = BTreeMap::new();
     for event in input.events.iter().copied() {
-        if !instance_credentials(event) || event.facts.get("vpc_endpoint").is_some() {
+        // Calls through a VPC endpoint come from a private address, which `public_ip` refuses.
+        if !instance_credentials(event) {
             continue;
         }
         let Some(source) = event.source_ip.as_deref() else {
@@ -277,7 +278,8 @@ fn console_from_keys(input: &Input) -> Vec<Finding> {
 
 /// One role session's credentials (`ASIA…`) used from two public networks within
 /// `session_networks_minutes`: a session lives on one machine, so a second network means a
-/// copy of its credentials. Lambda functions and calls through VPC endpoints are left out.
+/// copy of its credentials. Lambda functions and calls from private addresses (VPC endpoints)
+/// are left out.
 pub(super) fn session_two_networks(input: &Input) -> Vec<Finding> {
     if input.changes {
         return Vec::new();
@@ -288,7 +290,7 @@ pub(super) fn session_two_networks(input: &Input) -> Vec<Finding> {
         let Some(credential) = event.principal.credential.as_deref() else {
             continue;
         };
-        if !credential.starts_with("ASIA") || event.facts.get("vpc_endpoint").is_some() {
+        if !credential.starts_with("ASIA") {
             continue;
         }
         if event
