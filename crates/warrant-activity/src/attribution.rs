@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
 use warrant_core::{IdentityKind, Inventory, UsageRecord};
 
-use crate::event::{Event, Outcome, PrincipalKind};
+use crate::event::{Event, Outcome, Principal, PrincipalKind};
 
 /// Where an event's principal stands relative to the inventory.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -134,7 +134,19 @@ impl Attributor {
     }
 
     pub fn attribute(&self, event: &Event) -> Attribution {
-        let p = &event.principal;
+        self.attribute_principal(&event.principal, &event.resources)
+    }
+
+    /// The identity an event changes ([`Event::subject`]), when it names one and that is an
+    /// identity of the organisation (known or shadow) other than the caller's own.
+    pub fn attribute_subject(&self, event: &Event) -> Option<Attribution> {
+        let subject = event.subject.as_ref()?;
+        let attribution = self.attribute_principal(subject, &event.resources);
+        let key = attribution.usage_key()?;
+        (self.attribute(event).usage_key().as_deref() != Some(key.as_str())).then_some(attribution)
+    }
+
+    fn attribute_principal(&self, p: &Principal, resources: &[String]) -> Attribution {
         let kind = p.kind.unwrap_or(PrincipalKind::Unknown);
         let name = p.name.as_deref().unwrap_or("");
         match kind {
@@ -174,7 +186,7 @@ impl Attributor {
             PrincipalKind::GitHubApp => {
                 let org = p.account.as_deref().unwrap_or("");
                 if name == "github-actions" {
-                    let repo = event.resources.first().map(String::as_str);
+                    let repo = resources.first().map(String::as_str);
                     for scope in repo.into_iter().chain([org]) {
                         if let Some(id) = self.known(&format!("github:{scope}/actions")) {
                             return Attribution::Known(id);

@@ -359,11 +359,10 @@ where
 {
     let attributed = {
         let attributor = Attributor::new(inventory);
-        group(
-            events
-                .into_iter()
-                .map(|event| (attributor.attribute(&event), event)),
-        )
+        group(events.into_iter().map(|event| {
+            let changed = attributor.attribute_subject(&event);
+            (attributor.attribute(&event), changed, event)
+        }))
     };
     let keys: Vec<String> = attributed.by_identity.keys().cloned().collect();
     let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
@@ -388,9 +387,12 @@ pub async fn process_delivered(
     now: Timestamp,
     events: &[Event],
 ) -> Result<(ApplyOutcome, BatchOutcome), AppError> {
-    let attributions: Vec<Attribution> = {
+    let (attributions, changed): (Vec<Attribution>, Vec<Option<Attribution>>) = {
         let attributor = Attributor::new(inventory);
-        events.iter().map(|e| attributor.attribute(e)).collect()
+        events
+            .iter()
+            .map(|e| (attributor.attribute(e), attributor.attribute_subject(e)))
+            .unzip()
     };
     let ledger: Vec<LedgerKey> = events
         .iter()
@@ -410,12 +412,13 @@ pub async fn process_delivered(
         .record_activity(&ledger, &keys, now, |admitted, stored| {
             // Only the events new to the ledger: a redelivered event was counted, learned and
             // judged when it first came.
-            let attributed = group(
-                admitted
-                    .applied_indices
-                    .iter()
-                    .filter_map(|&i| Some((attributions.get(i)?.clone(), events.get(i)?.clone()))),
-            );
+            let attributed = group(admitted.applied_indices.iter().filter_map(|&i| {
+                Some((
+                    attributions.get(i)?.clone(),
+                    changed.get(i)?.clone(),
+                    events.get(i)?.clone(),
+                ))
+            }));
             plan(inventory, config, attributed, stored)
         })
         .await
@@ -430,13 +433,26 @@ struct Attributed {
     outside: u64,
     /// People creating identities or their keys, whoever the events are attributed to.
     creations: Vec<Creation>,
+    /// Events that change an identity other than their caller's (a key created for it, a
+    /// policy attached to it), by that identity's usage key: its alerts, whoever the caller
+    /// (a person included), but never its usage, last use or baseline.
+    changes: HashMap<String, (Attribution, Vec<Event>)>,
 }
 
-fn group(events: impl Iterator<Item = (Attribution, Event)>) -> Attributed {
+fn group(events: impl Iterator<Item = (Attribution, Option<Attribution>, Event)>) -> Attributed {
     let mut out = Attributed::default();
-    for (attribution, event) in events {
+    for (attribution, changed, event) in events {
         if let Some(c) = creation(&event) {
             out.creations.push(c);
+        }
+        if let Some(changed) = changed
+            && let Some(key) = changed.usage_key()
+        {
+            out.changes
+                .entry(key)
+                .or_insert_with(|| (changed, Vec::new()))
+                .1
+                .push(event.clone());
         }
         let Some(key) = attribution.usage_key() else {
             out.outside += 1;
@@ -464,6 +480,7 @@ fn plan(
         by_identity,
         outside,
         creations,
+        changes,
     } = attributed;
     let mut outcome = BatchOutcome {
         outside,
@@ -561,6 +578,24 @@ fn plan(
                 baseline.observe(event);
             }
             writes.baselines.push((key.clone(), baseline.to_bytes()));
+        }
+        let mut keys: Vec<&String> = changes.keys().collect();
+        keys.sort();
+        for key in keys {
+            let Some((attribution, events)) = changes.get(key) else {
+                continue;
+            };
+            let context = match attribution {
+                Attribution::Known(id) => match index.identity_by_id.get(id.as_str()) {
+                    Some(identity) => IdentityContext::from_identity(identity),
+                    None => IdentityContext::unknown(id),
+                },
+                Attribution::Shadow(_) => IdentityContext::unknown(key),
+                Attribution::Outside(_) => continue,
+            };
+            outcome
+                .alerts
+                .extend(detector.detect_changes(&context, events));
         }
     }
     writes.owner_evidence = creator_evidence(inventory, creations);

@@ -53,6 +53,7 @@ const PRIVESC_PERSIST: &[Tactic] = &[Tactic::PrivilegeEscalation, Tactic::Persis
 const EVASION: &[Tactic] = &[Tactic::DefenseEvasion];
 const CRED: &[Tactic] = &[Tactic::CredentialAccess];
 const EXFIL: &[Tactic] = &[Tactic::Exfiltration];
+const IMPACT: &[Tactic] = &[Tactic::Impact];
 
 macro_rules! entry {
     ($action:literal, $cat:ident, $sev:ident, $always:literal, $tactics:expr, [$($t:literal),*], $effect:literal) => {
@@ -79,6 +80,15 @@ pub const SENSITIVE_ACTIONS: &[SensitiveAction] = &[
         PERSIST,
         ["T1098.001"],
         "creates a long-lived access key for an IAM user"
+    ),
+    entry!(
+        "iam:UpdateAccessKey",
+        PrivilegeChange,
+        Medium,
+        false,
+        PERSIST,
+        ["T1098.001"],
+        "reactivates an IAM user's access key"
     ),
     entry!(
         "iam:CreateLoginProfile",
@@ -423,6 +433,105 @@ pub const SENSITIVE_ACTIONS: &[SensitiveAction] = &[
         ["T1666"],
         "takes the account out of its organisation and its guardrails"
     ),
+    entry!(
+        "guardduty:CreateFilter",
+        DefenseEvasion,
+        High,
+        false,
+        EVASION,
+        ["T1562.001"],
+        "creates a GuardDuty filter that archives matching findings"
+    ),
+    entry!(
+        "guardduty:UpdateFilter",
+        DefenseEvasion,
+        High,
+        false,
+        EVASION,
+        ["T1562.001"],
+        "makes a GuardDuty filter archive matching findings"
+    ),
+    entry!(
+        "securityhub:BatchUpdateFindings",
+        DefenseEvasion,
+        High,
+        false,
+        EVASION,
+        ["T1562.001"],
+        "suppresses Security Hub findings"
+    ),
+    entry!(
+        "macie2:DisableMacie",
+        DefenseEvasion,
+        High,
+        true,
+        EVASION,
+        ["T1562.001"],
+        "disables Macie"
+    ),
+    entry!(
+        "macie2:UpdateMacieSession",
+        DefenseEvasion,
+        High,
+        false,
+        EVASION,
+        ["T1562.001"],
+        "pauses Macie"
+    ),
+    entry!(
+        "wafv2:DeleteWebACL",
+        DefenseEvasion,
+        High,
+        false,
+        EVASION,
+        ["T1562.007"],
+        "deletes a WAF web ACL"
+    ),
+    entry!(
+        "wafv2:DeleteRuleGroup",
+        DefenseEvasion,
+        High,
+        false,
+        EVASION,
+        ["T1562.007"],
+        "deletes a WAF rule group"
+    ),
+    entry!(
+        "wafv2:DisassociateWebACL",
+        DefenseEvasion,
+        High,
+        false,
+        EVASION,
+        ["T1562.007"],
+        "detaches a WAF web ACL from the resource it protects"
+    ),
+    entry!(
+        "config:DeleteConfigRule",
+        DefenseEvasion,
+        Medium,
+        false,
+        EVASION,
+        ["T1562.001"],
+        "deletes an AWS Config rule"
+    ),
+    entry!(
+        "s3:PutBucketLogging",
+        DefenseEvasion,
+        High,
+        false,
+        EVASION,
+        ["T1562.008"],
+        "turns off a bucket's server access logging"
+    ),
+    entry!(
+        "s3:PutEncryptionConfiguration",
+        DefenseEvasion,
+        Medium,
+        false,
+        EVASION,
+        ["T1562.001"],
+        "removes a bucket's default encryption"
+    ),
     // Credential access.
     entry!(
         "secretsmanager:GetSecretValue",
@@ -534,13 +643,13 @@ pub const SENSITIVE_ACTIONS: &[SensitiveAction] = &[
         "changes a bucket ACL"
     ),
     entry!(
-        "s3:DeleteBucketPublicAccessBlock",
+        "s3:PutBucketPublicAccessBlock",
         Exfiltration,
         High,
         false,
         &[Tactic::Exfiltration, Tactic::DefenseEvasion],
         ["T1537", "T1562.007"],
-        "removes a bucket's public access block"
+        "removes or weakens a bucket's public access block"
     ),
     entry!(
         "s3:PutReplicationConfiguration",
@@ -552,13 +661,22 @@ pub const SENSITIVE_ACTIONS: &[SensitiveAction] = &[
         "replicates a bucket elsewhere"
     ),
     entry!(
-        "s3:PutBucketReplication",
+        "rds:StartExportTask",
         Exfiltration,
         Medium,
         false,
         EXFIL,
         ["T1537"],
-        "replicates a bucket elsewhere"
+        "exports a database snapshot to S3"
+    ),
+    entry!(
+        "rds:RestoreDBInstanceFromDBSnapshot",
+        Exfiltration,
+        High,
+        false,
+        EXFIL,
+        ["T1537"],
+        "restores a snapshot as a publicly accessible database"
     ),
     entry!(
         "ec2:AuthorizeSecurityGroupIngress",
@@ -713,6 +831,87 @@ pub const SENSITIVE_ACTIONS: &[SensitiveAction] = &[
         &[Tactic::Impact],
         ["T1496"],
         "accepts a foundation model's offer"
+    ),
+    entry!(
+        "rds:DeleteDBInstance",
+        Sensitive,
+        High,
+        false,
+        IMPACT,
+        ["T1485", "T1490"],
+        "deletes a database instance without a final snapshot"
+    ),
+    entry!(
+        "rds:DeleteDBCluster",
+        Sensitive,
+        High,
+        false,
+        IMPACT,
+        ["T1485", "T1490"],
+        "deletes a database cluster without a final snapshot"
+    ),
+    entry!(
+        "rds:DeleteDBSnapshot",
+        Sensitive,
+        High,
+        false,
+        IMPACT,
+        ["T1490"],
+        "deletes a database snapshot"
+    ),
+    entry!(
+        "rds:DeleteDBClusterSnapshot",
+        Sensitive,
+        High,
+        false,
+        IMPACT,
+        ["T1490"],
+        "deletes a database cluster snapshot"
+    ),
+    entry!(
+        "rds:DeleteDBInstanceAutomatedBackup",
+        Sensitive,
+        High,
+        false,
+        IMPACT,
+        ["T1490"],
+        "deletes a database's retained automated backups"
+    ),
+    entry!(
+        "rds:ModifyDBInstance",
+        Sensitive,
+        High,
+        false,
+        IMPACT,
+        ["T1490"],
+        "turns off a database's deletion protection or automated backups"
+    ),
+    entry!(
+        "rds:ModifyDBCluster",
+        Sensitive,
+        High,
+        false,
+        IMPACT,
+        ["T1490"],
+        "turns off a database cluster's deletion protection or automated backups"
+    ),
+    entry!(
+        "s3:PutBucketVersioning",
+        Sensitive,
+        High,
+        false,
+        IMPACT,
+        ["T1490"],
+        "suspends a bucket's versioning, so overwritten and deleted objects cannot be recovered"
+    ),
+    entry!(
+        "s3:PutLifecycleConfiguration",
+        Sensitive,
+        High,
+        false,
+        IMPACT,
+        ["T1485"],
+        "sets a lifecycle rule that expires every object of a bucket"
     ),
     entry!(
         "kms:ScheduleKeyDeletion",
@@ -940,15 +1139,10 @@ mod tests {
                 "{}",
                 s.action
             );
-            // Two S3 calls are listed under their CloudTrail event names, which differ from the IAM
-            // actions (s3:PutBucketPublicAccessBlock, s3:PutReplicationConfiguration).
-            if catalogue.index_of(s.action).is_none()
-                && ![
-                    "s3:DeleteBucketPublicAccessBlock",
-                    "s3:PutBucketReplication",
-                ]
-                .contains(&s.action)
-            {
+            // Every entry is an IAM action: events are looked up by the action CloudTrail's event
+            // maps to (`DeleteBucketPublicAccessBlock` is `s3:PutBucketPublicAccessBlock`), so an
+            // entry named after an event could never fire.
+            if catalogue.index_of(s.action).is_none() {
                 missing.push(s.action);
             }
         }

@@ -6,7 +6,9 @@
 //! `tactics`), and repeats the tactics as a readable evidence sentence starting with
 //! [`TACTICS_PREFIX`]. Rule ids and their metadata are registered in `warrant_core::rules`.
 
+mod batch;
 pub mod catalog;
+mod judge;
 pub mod rules;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -21,6 +23,7 @@ use warrant_core::{
 use crate::baseline::Baseline;
 use crate::event::{Event, Principal};
 
+pub use batch::{detect_batch, group_by_identity, group_changes};
 pub use catalog::{
     Category, GITHUB_SENSITIVE_ACTIONS, KUBERNETES_SENSITIVE_ACTIONS, SENSITIVE_ACTIONS,
     SensitiveAction, all_sensitive_actions, sensitive_action,
@@ -68,8 +71,11 @@ pub struct DetectConfig {
     /// Off-schedule: hours of the week within this many hours of a learned active hour count as
     /// on schedule…
     pub off_schedule_tolerance_hours: usize,
-    /// …and at least this many calls outside the schedule raise a finding.
+    /// …and at least this many calls outside the schedule raise a finding…
     pub off_schedule_min_events: u64,
+    /// …unless the identity was active in at least this many of the day's 24 hours: it runs
+    /// around the clock and has no schedule to depart from.
+    pub off_schedule_around_the_clock_hours: usize,
     /// New network / new client: skipped for identities whose baseline already has more than
     /// this many distinct networks (or client families), where novelty means little.
     pub novelty_max_known: u64,
@@ -78,6 +84,63 @@ pub struct DetectConfig {
     pub reuse_min_sources: usize,
     /// Dormant: no activity for this many days before the window.
     pub dormant_days: i64,
+    /// Principals that are AWS itself acting through a role it owns (service-linked roles):
+    /// their calls are the service's normal work and are not reported by the sensitive-action
+    /// detections. Glob patterns (`*`, `?`, case-insensitive) matched against the role ARN and
+    /// the role name.
+    pub service_principals: Vec<String>,
+    /// Substrings of user agents (case-insensitive) of tools made for testing or abusing
+    /// stolen credentials; a call from one is reported whatever it is.
+    pub offensive_user_agents: Vec<String>,
+    /// Networks (CIDR) inside the cloud provider or the organisation, e.g. AWS's published
+    /// ranges or the NAT gateways' addresses: instance credentials used from a public address
+    /// outside them are reported. Empty (the default) leaves that judgement to stronger signs.
+    pub cloud_networks: Vec<String>,
+    /// One session's credentials used from two public networks within this many minutes.
+    pub session_networks_minutes: i64,
+}
+
+/// AWS service-linked roles: created and used by AWS services, in `/aws-service-role/`.
+pub const DEFAULT_SERVICE_PRINCIPALS: &[&str] = &[
+    "arn:aws*:iam::*:role/aws-service-role/*",
+    "AWSServiceRoleFor*",
+];
+
+/// Tools whose user agents mark key validation or cloud exploitation (they name themselves).
+pub const DEFAULT_OFFENSIVE_USER_AGENTS: &[&str] = &[
+    "trufflehog",
+    "pacu",
+    "scoutsuite",
+    "scout suite",
+    "cloudfox",
+    "enumerate-iam",
+    "weirdaal",
+    "aws_consoler",
+    "cloudsploit-scan",
+    "kali",
+    "parrot",
+];
+
+impl DetectConfig {
+    /// Whether the principal is an AWS service acting through its service-linked role.
+    pub fn is_service_principal(&self, principal: &Principal) -> bool {
+        let candidates = [principal.arn.as_deref(), principal.name.as_deref()];
+        self.service_principals.iter().any(|pattern| {
+            candidates
+                .iter()
+                .flatten()
+                .any(|c| warrant_aws_policy::catalog::glob_match_ci(pattern, c))
+        })
+    }
+
+    /// The offensive tool a user agent names, if any.
+    pub fn offensive_tool(&self, user_agent: &str) -> Option<&str> {
+        let lower = user_agent.to_ascii_lowercase();
+        self.offensive_user_agents
+            .iter()
+            .find(|tool| !tool.is_empty() && lower.contains(&tool.to_ascii_lowercase()))
+            .map(String::as_str)
+    }
 }
 
 impl Default for DetectConfig {
@@ -97,9 +160,20 @@ impl Default for DetectConfig {
             secret_burst_factor: 5.0,
             off_schedule_tolerance_hours: 1,
             off_schedule_min_events: 3,
+            off_schedule_around_the_clock_hours: 20,
             novelty_max_known: 16,
             reuse_min_sources: 3,
             dormant_days: 90,
+            service_principals: DEFAULT_SERVICE_PRINCIPALS
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
+            offensive_user_agents: DEFAULT_OFFENSIVE_USER_AGENTS
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
+            cloud_networks: Vec::new(),
+            session_networks_minutes: 10,
         }
     }
 }
@@ -250,6 +324,24 @@ impl Detector {
         baseline: Option<&Baseline>,
         events: &[Event],
     ) -> Vec<Finding> {
+        self.run(context, baseline, events, false)
+    }
+
+    /// Findings for the identity `context` from calls other principals made *to* it (an
+    /// access key created for it, a policy attached to it), whoever made them: only the
+    /// sensitive-action detections run, each finding names the callers, and nothing is
+    /// judged against the identity's own baseline.
+    pub fn detect_changes(&self, context: &IdentityContext, events: &[Event]) -> Vec<Finding> {
+        self.run(context, None, events, true)
+    }
+
+    fn run(
+        &self,
+        context: &IdentityContext,
+        baseline: Option<&Baseline>,
+        events: &[Event],
+        changes: bool,
+    ) -> Vec<Finding> {
         let empty = Baseline::new(&context.id);
         let baseline = baseline.unwrap_or(&empty);
         let mut sorted: Vec<&Event> = events.iter().collect();
@@ -267,10 +359,14 @@ impl Detector {
                 .map(|e| catalog::sensitive_action(crate::baseline::iam_action(&e.action)))
                 .collect(),
             events: &sorted,
+            changes,
         };
         let mut findings = Vec::new();
         for (rule, run) in rules::RULE_FNS {
             if self.config.disabled_rules.iter().any(|d| d == rule) {
+                continue;
+            }
+            if changes && !rules::CATALOGUE_RULES.contains(rule) {
                 continue;
             }
             let mut found = run(&input);

@@ -4,10 +4,15 @@ use std::collections::HashMap;
 
 use foldhash::fast::RandomState as FoldHash;
 
+use std::fmt;
+
 use serde::Deserialize;
+use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
+use serde_json::value::RawValue;
 
 use super::Emit;
 use super::classify::{UserAgentClass, aws_actor_classified};
+use super::cloudtrail_facts::{self, needs_facts};
 use super::de::{Opt, Str, content_id, lenient_bool, lenient_object, parse_time};
 use super::frame::{Direct, Input};
 use crate::actions::cloudtrail_action;
@@ -102,6 +107,10 @@ struct SessionContext<'a> {
         deserialize_with = "lenient_object"
     )]
     issuer: Option<Issuer<'a>>,
+    /// Present when the session's credentials were delivered to an EC2 instance by its
+    /// metadata service (`1.0` for IMDSv1, `2.0` for IMDSv2).
+    #[serde(rename = "ec2RoleDelivery", borrow, default)]
+    ec2_role_delivery: Opt<'a>,
 }
 
 #[derive(Deserialize)]
@@ -112,32 +121,282 @@ struct Issuer<'a> {
     user_name: Opt<'a>,
 }
 
-#[derive(Deserialize)]
-struct RequestParameters<'a> {
-    #[serde(rename = "bucketName", borrow, default)]
-    bucket_name: Opt<'a>,
-    #[serde(borrow, default)]
-    key: Opt<'a>,
-    #[serde(rename = "roleName", borrow, default)]
-    role_name: Opt<'a>,
-    #[serde(rename = "roleArn", borrow, default)]
-    role_arn: Opt<'a>,
-    #[serde(rename = "userName", borrow, default)]
-    user_name: Opt<'a>,
-    #[serde(rename = "groupName", borrow, default)]
-    group_name: Opt<'a>,
-    #[serde(rename = "policyArn", borrow, default)]
-    policy_arn: Opt<'a>,
-    #[serde(rename = "functionName", borrow, default)]
-    function_name: Opt<'a>,
-    #[serde(rename = "secretId", borrow, default)]
-    secret_id: Opt<'a>,
+/// The request fields read for every event (resources), and, boxed and allocated only when a
+/// record has one of them, the fields read for the facts of a few actions
+/// (`super::cloudtrail_facts`). Hand-written rather than derived so that the rare fields cost
+/// ordinary records one pointer, not a few hundred bytes built, moved and dropped per record.
+#[derive(Default)]
+pub(crate) struct RequestParameters<'a> {
+    pub bucket_name: Opt<'a>,
+    pub key: Opt<'a>,
+    pub role_name: Opt<'a>,
+    pub role_arn: Opt<'a>,
+    pub user_name: Opt<'a>,
+    pub group_name: Opt<'a>,
+    pub policy_arn: Opt<'a>,
+    pub function_name: Opt<'a>,
+    pub secret_id: Opt<'a>,
+    pub facts: Option<Box<FactFields<'a>>>,
+}
+
+/// Request fields only facts read. Nested values are kept as raw, borrowed JSON: capturing
+/// them costs what skipping them would, and they are parsed only for the actions that need
+/// them.
+#[derive(Default)]
+pub(crate) struct FactFields<'a> {
+    /// A JSON document in a string.
+    pub policy_document: Opt<'a>,
+    pub access_key_id: Opt<'a>,
+    pub status: Opt<'a>,
+    pub create_volume_permission: Option<&'a RawValue>,
+    pub launch_permission: Option<&'a RawValue>,
+    pub attribute_name: Opt<'a>,
+    pub values_to_add: Option<&'a RawValue>,
+    pub values_to_remove: Option<&'a RawValue>,
+    pub versioning: Option<&'a RawValue>,
+    pub logging: Option<&'a RawValue>,
+    pub public_access_block: Option<&'a RawValue>,
+    pub lifecycle: Option<&'a RawValue>,
+    pub event_selectors: Option<&'a RawValue>,
+    pub advanced_event_selectors: Option<&'a RawValue>,
+    pub multi_region: Option<bool>,
+    pub global_events: Option<bool>,
+    pub enable: Option<bool>,
+    pub action: Opt<'a>,
+    pub workflow: Option<&'a RawValue>,
+    pub workflow_capitalised: Option<&'a RawValue>,
+    pub deletion_protection: Option<bool>,
+    pub backup_retention: Opt<'a>,
+    pub skip_final_snapshot: Option<bool>,
+    pub delete_automated_backups: Option<bool>,
+    pub publicly_accessible: Option<bool>,
+    pub pending_window_days: Opt<'a>,
+}
+
+impl<'a> RequestParameters<'a> {
+    fn facts_mut(&mut self) -> &mut FactFields<'a> {
+        self.facts.get_or_insert_with(Box::default)
+    }
+}
+
+/// A request field name, as the record spells it.
+enum RequestKey {
+    BucketName,
+    Key,
+    RoleName,
+    RoleArn,
+    UserName,
+    GroupName,
+    PolicyArn,
+    FunctionName,
+    SecretId,
+    PolicyDocument,
+    AccessKeyId,
+    Status,
+    CreateVolumePermission,
+    LaunchPermission,
+    AttributeName,
+    ValuesToAdd,
+    ValuesToRemove,
+    Versioning,
+    Logging,
+    PublicAccessBlock,
+    Lifecycle,
+    EventSelectors,
+    AdvancedEventSelectors,
+    MultiRegion,
+    GlobalEvents,
+    Enable,
+    Action,
+    Workflow,
+    WorkflowCapitalised,
+    DeletionProtection,
+    BackupRetention,
+    SkipFinalSnapshot,
+    DeleteAutomatedBackups,
+    PubliclyAccessible,
+    PendingWindowDays,
+    Other,
+}
+
+impl RequestKey {
+    fn of(name: &str) -> RequestKey {
+        match name {
+            "bucketName" => RequestKey::BucketName,
+            "key" => RequestKey::Key,
+            "roleName" => RequestKey::RoleName,
+            "roleArn" => RequestKey::RoleArn,
+            "userName" => RequestKey::UserName,
+            "groupName" => RequestKey::GroupName,
+            "policyArn" => RequestKey::PolicyArn,
+            "functionName" => RequestKey::FunctionName,
+            "secretId" => RequestKey::SecretId,
+            "policyDocument" => RequestKey::PolicyDocument,
+            "accessKeyId" => RequestKey::AccessKeyId,
+            "status" => RequestKey::Status,
+            "createVolumePermission" => RequestKey::CreateVolumePermission,
+            "launchPermission" => RequestKey::LaunchPermission,
+            "attributeName" => RequestKey::AttributeName,
+            "valuesToAdd" => RequestKey::ValuesToAdd,
+            "valuesToRemove" => RequestKey::ValuesToRemove,
+            "VersioningConfiguration" => RequestKey::Versioning,
+            "BucketLoggingStatus" => RequestKey::Logging,
+            "PublicAccessBlockConfiguration" => RequestKey::PublicAccessBlock,
+            "LifecycleConfiguration" => RequestKey::Lifecycle,
+            "eventSelectors" => RequestKey::EventSelectors,
+            "advancedEventSelectors" => RequestKey::AdvancedEventSelectors,
+            "isMultiRegionTrail" => RequestKey::MultiRegion,
+            "includeGlobalServiceEvents" => RequestKey::GlobalEvents,
+            "enable" => RequestKey::Enable,
+            "action" => RequestKey::Action,
+            "workflow" => RequestKey::Workflow,
+            "Workflow" => RequestKey::WorkflowCapitalised,
+            "deletionProtection" => RequestKey::DeletionProtection,
+            "backupRetentionPeriod" => RequestKey::BackupRetention,
+            "skipFinalSnapshot" => RequestKey::SkipFinalSnapshot,
+            "deleteAutomatedBackups" => RequestKey::DeleteAutomatedBackups,
+            "publiclyAccessible" => RequestKey::PubliclyAccessible,
+            "pendingWindowInDays" => RequestKey::PendingWindowDays,
+            _ => RequestKey::Other,
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for RequestKey {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = RequestKey;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a field name")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<RequestKey, E> {
+                Ok(RequestKey::of(v))
+            }
+        }
+        d.deserialize_identifier(V)
+    }
+}
+
+/// [`lenient_bool`] as a value type, for `MapAccess::next_value`.
+struct LenientBool(Option<bool>);
+
+impl<'de> Deserialize<'de> for LenientBool {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        lenient_bool(d).map(LenientBool)
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for RequestParameters<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
+            type Value = RequestParameters<'a>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("request parameters")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut out = RequestParameters::default();
+                while let Some(key) = map.next_key::<RequestKey>()? {
+                    match key {
+                        RequestKey::BucketName => out.bucket_name = map.next_value()?,
+                        RequestKey::Key => out.key = map.next_value()?,
+                        RequestKey::RoleName => out.role_name = map.next_value()?,
+                        RequestKey::RoleArn => out.role_arn = map.next_value()?,
+                        RequestKey::UserName => out.user_name = map.next_value()?,
+                        RequestKey::GroupName => out.group_name = map.next_value()?,
+                        RequestKey::PolicyArn => out.policy_arn = map.next_value()?,
+                        RequestKey::FunctionName => out.function_name = map.next_value()?,
+                        RequestKey::SecretId => out.secret_id = map.next_value()?,
+                        RequestKey::PolicyDocument => {
+                            out.facts_mut().policy_document = map.next_value()?;
+                        }
+                        RequestKey::AccessKeyId => {
+                            out.facts_mut().access_key_id = map.next_value()?
+                        }
+                        RequestKey::Status => out.facts_mut().status = map.next_value()?,
+                        RequestKey::CreateVolumePermission => {
+                            out.facts_mut().create_volume_permission = map.next_value()?;
+                        }
+                        RequestKey::LaunchPermission => {
+                            out.facts_mut().launch_permission = map.next_value()?;
+                        }
+                        RequestKey::AttributeName => {
+                            out.facts_mut().attribute_name = map.next_value()?;
+                        }
+                        RequestKey::ValuesToAdd => {
+                            out.facts_mut().values_to_add = map.next_value()?
+                        }
+                        RequestKey::ValuesToRemove => {
+                            out.facts_mut().values_to_remove = map.next_value()?;
+                        }
+                        RequestKey::Versioning => out.facts_mut().versioning = map.next_value()?,
+                        RequestKey::Logging => out.facts_mut().logging = map.next_value()?,
+                        RequestKey::PublicAccessBlock => {
+                            out.facts_mut().public_access_block = map.next_value()?;
+                        }
+                        RequestKey::Lifecycle => out.facts_mut().lifecycle = map.next_value()?,
+                        RequestKey::EventSelectors => {
+                            out.facts_mut().event_selectors = map.next_value()?;
+                        }
+                        RequestKey::AdvancedEventSelectors => {
+                            out.facts_mut().advanced_event_selectors = map.next_value()?;
+                        }
+                        RequestKey::MultiRegion => {
+                            out.facts_mut().multi_region = map.next_value::<LenientBool>()?.0;
+                        }
+                        RequestKey::GlobalEvents => {
+                            out.facts_mut().global_events = map.next_value::<LenientBool>()?.0;
+                        }
+                        RequestKey::Enable => {
+                            out.facts_mut().enable = map.next_value::<LenientBool>()?.0;
+                        }
+                        RequestKey::Action => out.facts_mut().action = map.next_value()?,
+                        RequestKey::Workflow => out.facts_mut().workflow = map.next_value()?,
+                        RequestKey::WorkflowCapitalised => {
+                            out.facts_mut().workflow_capitalised = map.next_value()?;
+                        }
+                        RequestKey::DeletionProtection => {
+                            out.facts_mut().deletion_protection =
+                                map.next_value::<LenientBool>()?.0;
+                        }
+                        RequestKey::BackupRetention => {
+                            out.facts_mut().backup_retention = map.next_value()?;
+                        }
+                        RequestKey::SkipFinalSnapshot => {
+                            out.facts_mut().skip_final_snapshot =
+                                map.next_value::<LenientBool>()?.0;
+                        }
+                        RequestKey::DeleteAutomatedBackups => {
+                            out.facts_mut().delete_automated_backups =
+                                map.next_value::<LenientBool>()?.0;
+                        }
+                        RequestKey::PubliclyAccessible => {
+                            out.facts_mut().publicly_accessible =
+                                map.next_value::<LenientBool>()?.0;
+                        }
+                        RequestKey::PendingWindowDays => {
+                            out.facts_mut().pending_window_days = map.next_value()?;
+                        }
+                        RequestKey::Other => {
+                            map.next_value::<IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(out)
+            }
+        }
+        d.deserialize_map(V(std::marker::PhantomData))
+    }
 }
 
 #[derive(Deserialize)]
-struct ResponseElements<'a> {
+pub(crate) struct ResponseElements<'a> {
     #[serde(rename = "ConsoleLogin", borrow, default)]
     console_login: Opt<'a>,
+    /// `CreateAccessKey`'s new key.
+    #[serde(rename = "accessKey", borrow, default)]
+    pub access_key: Option<&'a RawValue>,
 }
 
 #[derive(Deserialize)]
@@ -152,25 +411,38 @@ struct Resource<'a> {
 pub(crate) struct CloudTrail {
     /// foldhash (randomly seeded) hashes these short keys several times faster than SipHash,
     /// twice per event.
-    actions: HashMap<String, HashMap<String, String, FoldHash>, FoldHash>,
+    actions: HashMap<String, HashMap<String, Mapped, FoldHash>, FoldHash>,
     /// User agent → its class; at most `USER_AGENTS_CACHED` entries, so a file of all-distinct
     /// agents cannot grow it without bound.
     user_agents: HashMap<String, UserAgentClass, FoldHash>,
+    /// The policy analyser's verdicts on documents this file wrote.
+    policy_verdicts: cloudtrail_facts::PolicyVerdicts,
 }
 
 const USER_AGENTS_CACHED: usize = 4096;
 
+/// An event name's action, and whether its bodies are read for facts.
+#[derive(Clone)]
+struct Mapped {
+    action: String,
+    facts: bool,
+}
+
 impl CloudTrail {
-    fn action(&mut self, source: &str, name: &str) -> String {
+    fn action(&mut self, source: &str, name: &str) -> Mapped {
         if let Some(found) = self.actions.get(source).and_then(|m| m.get(name)) {
             return found.clone();
         }
         let action = cloudtrail_action(source, name);
+        let mapped = Mapped {
+            facts: needs_facts(&action),
+            action,
+        };
         self.actions
             .entry(source.to_string())
             .or_default()
-            .insert(name.to_string(), action.clone());
-        action
+            .insert(name.to_string(), mapped.clone());
+        mapped
     }
 
     fn user_agent_class(&mut self, ua: &str) -> UserAgentClass {
@@ -230,7 +502,10 @@ impl CloudTrail {
     fn emit(&mut self, r: &Record<'_>, bytes: &[u8], out: &mut Emit<'_>) -> Result<(), String> {
         let time = parse_time(&r.event_time.0)
             .ok_or_else(|| format!("eventTime {:?} is not an RFC 3339 time", r.event_time.0))?;
-        let action = self.action(&r.event_source.0, &r.event_name.0);
+        let Mapped {
+            action,
+            facts: gated,
+        } = self.action(&r.event_source.0, &r.event_name.0);
         let principal = match &r.user_identity {
             Some(identity) => principal(identity, &r.recipient_account),
             None => principal(&UserIdentity::default(), &r.recipient_account),
@@ -268,6 +543,35 @@ impl CloudTrail {
             .event_id
             .owned()
             .unwrap_or_else(|| content_id("cloudtrail", bytes));
+        let mut facts = Facts::default();
+        let mut subject = None;
+        if gated {
+            cloudtrail_facts::extract(
+                &r.event_name.0,
+                &action,
+                r.request.as_ref(),
+                r.response.as_ref(),
+                &mut self.policy_verdicts,
+                &mut facts,
+            );
+            subject = cloudtrail_facts::subject(&action, r.request.as_ref(), &facts, &principal);
+        }
+        // Instance-profile credentials are what theft detections look for. Their session is
+        // named after the instance (`i-…`), which the principal already carries; only a
+        // session named otherwise needs the delivery recorded, so ordinary instance calls
+        // allocate nothing more.
+        if let Some(delivery) = r
+            .user_identity
+            .as_ref()
+            .and_then(|u| u.session_context.as_ref())
+            .and_then(|s| s.ec2_role_delivery.as_deref())
+            && !principal
+                .session
+                .as_deref()
+                .is_some_and(|s| s.starts_with("i-"))
+        {
+            facts.push("session.ec2_role_delivery", delivery);
+        }
         out.event(Event {
             id,
             time,
@@ -283,8 +587,8 @@ impl CloudTrail {
             region: r.aws_region.owned(),
             read_only: r.read_only,
             console,
-            subject: None,
-            facts: Facts::default(),
+            subject,
+            facts,
         });
         Ok(())
     }

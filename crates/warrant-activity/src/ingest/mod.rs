@@ -12,6 +12,7 @@
 
 mod classify;
 mod cloudtrail;
+mod cloudtrail_facts;
 mod de;
 mod frame;
 mod github;

@@ -154,3 +154,50 @@ fn usage_folds_per_identity_action_and_resource() {
         "people are not NHI usage"
     );
 }
+
+/// A person's `CreateAccessKey` for a service user: the event's subject is the user, whose
+/// inventory identity it is attributed to (the caller's own attribution is unchanged), with
+/// the new key among its facts; an ordinary call carries neither.
+#[test]
+fn changes_are_attributed_to_the_identity_they_change() {
+    let records = r#"{"Records":[
+      {"eventVersion":"1.09","userIdentity":{"type":"AssumedRole","principalId":"AROAEXAMPLE:dana@acme.example","arn":"arn:aws:sts::111122223333:assumed-role/AWSReservedSSO_Admin_0123456789abcdef/dana@acme.example","accountId":"111122223333","accessKeyId":"ASIAEXAMPLE000000001","sessionContext":{"sessionIssuer":{"type":"Role","arn":"arn:aws:iam::111122223333:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_Admin_0123456789abcdef","userName":"AWSReservedSSO_Admin_0123456789abcdef"}}},
+       "eventTime":"2026-12-03T16:20:11Z","eventSource":"iam.amazonaws.com","eventName":"CreateAccessKey","awsRegion":"us-east-1","sourceIPAddress":"198.51.100.7","userAgent":"Mozilla/5.0 (X11; Linux x86_64)",
+       "requestParameters":{"userName":"legacy-etl"},"responseElements":{"accessKey":{"accessKeyId":"AKIAEXAMPLENEWKEY001","status":"Active","userName":"legacy-etl","createDate":"Dec 3, 2026 4:20:11 PM"}},
+       "eventID":"0d1c2b3a-0000-4000-8000-000000000001","readOnly":false,"eventType":"AwsApiCall","recipientAccountId":"111122223333"},
+      {"eventVersion":"1.09","userIdentity":{"type":"IAMUser","arn":"arn:aws:iam::111122223333:user/legacy-etl","accountId":"111122223333","accessKeyId":"AKIAEXAMPLEOLDKEY001","userName":"legacy-etl"},
+       "eventTime":"2026-12-03T16:21:00Z","eventSource":"s3.amazonaws.com","eventName":"GetObject","awsRegion":"us-east-1","sourceIPAddress":"198.51.100.8","userAgent":"aws-cli/2.15.30",
+       "requestParameters":{"bucketName":"etl-in","key":"a.csv","versioning":""},"responseElements":null,
+       "eventID":"0d1c2b3a-0000-4000-8000-000000000002","readOnly":true,"eventType":"AwsApiCall","recipientAccountId":"111122223333"}
+    ]}"#;
+    let mut events = Vec::new();
+    let report = ingest_reader(
+        "changes.json",
+        records.as_bytes(),
+        &IngestOptions::default(),
+        &mut |e| events.push(e),
+    );
+    assert_eq!(report.bad_count, 0, "{:?}", report.bad);
+    let [create, read] = events.as_slice() else {
+        panic!("{events:?}")
+    };
+    let subject = create.subject.as_ref().unwrap();
+    assert_eq!(
+        subject.arn.as_deref(),
+        Some("arn:aws:iam::111122223333:user/legacy-etl")
+    );
+    assert_eq!(create.facts.get("key.id"), Some("AKIAEXAMPLENEWKEY001"));
+    assert!(read.subject.is_none() && read.facts.is_empty());
+    let attributor = Attributor::new(&inventory());
+    assert_eq!(
+        attributor.attribute_subject(create),
+        Some(Attribution::Known(
+            "arn:aws:iam::111122223333:user/legacy-etl".into()
+        ))
+    );
+    assert!(matches!(
+        attributor.attribute(create),
+        Attribution::Shadow(_)
+    ));
+    assert_eq!(attributor.attribute_subject(read), None);
+}

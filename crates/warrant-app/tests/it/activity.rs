@@ -222,3 +222,55 @@ fn the_batch_step_is_send() {
     let outcome = runtime.block_on(future).unwrap();
     assert_eq!(outcome.attributed, 0);
 }
+
+/// A person attaching AdministratorAccess to the demo's config-loader role: the alert lands on
+/// the role (issue 14), while the role gets no usage or last use from a call it did not make.
+#[tokio::test]
+async fn a_change_made_to_an_identity_by_a_person_is_its_alert_not_its_usage() {
+    let store = demo_store().await;
+    let inventory = store.load_inventory().await.unwrap();
+    let record = json!({"Records": [{
+        "eventVersion": "1.09",
+        "userIdentity": {
+            "type": "AssumedRole",
+            "principalId": "AROAEXAMPLESSO:dana@acme.example",
+            "arn": "arn:aws:sts::111111111111:assumed-role/AWSReservedSSO_Admin_0123456789abcdef/dana@acme.example",
+            "accountId": "111111111111",
+            "sessionContext": {"sessionIssuer": {"type": "Role", "userName": "AWSReservedSSO_Admin_0123456789abcdef",
+                "arn": "arn:aws:iam::111111111111:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_Admin_0123456789abcdef"}}
+        },
+        "eventTime": "2026-10-31T16:20:11Z",
+        "eventSource": "iam.amazonaws.com",
+        "eventName": "AttachRolePolicy",
+        "awsRegion": "us-east-1",
+        "sourceIPAddress": "198.51.100.7",
+        "userAgent": "Mozilla/5.0 (X11; Linux x86_64) Firefox/133.0",
+        "requestParameters": {"roleName": "config-loader", "policyArn": "arn:aws:iam::aws:policy/AdministratorAccess"},
+        "responseElements": null,
+        "eventID": "00000000-0000-4000-8000-00000000c0de",
+        "eventType": "AwsApiCall",
+        "recipientAccountId": "111111111111"
+    }]})
+    .to_string();
+    let mut events: Vec<Event> = Vec::new();
+    warrant_activity::ingest::ingest_reader(
+        "change.json",
+        record.as_bytes(),
+        &IngestOptions::default(),
+        &mut |e| events.push(e),
+    );
+    let batch = warrant_app::process_events(&store, &inventory, &config().activity, now(), events)
+        .await
+        .unwrap();
+    let on_role: Vec<_> = batch.alerts.iter().filter(|a| a.identity == ROLE).collect();
+    assert!(
+        on_role
+            .iter()
+            .any(|a| a.rule.as_str() == "activity-privilege-change"
+                && a.severity == warrant_core::Severity::Critical),
+        "{:?}",
+        batch.alerts
+    );
+    assert!(!batch.identities.contains(ROLE));
+    assert!(store.usage_for(ROLE, None).await.unwrap().is_empty());
+}

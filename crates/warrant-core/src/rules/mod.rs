@@ -506,17 +506,17 @@ registry! {
     ActivityDefenseEvasion = "activity-defense-evasion" {
         engine: Activity, owasp: Nhi5, related: [], severity: High,
         tactics: [DefenseEvasion],
-        techniques: ["T1070", "T1562.001", "T1562.008", "T1666"],
+        techniques: ["T1070", "T1562.001", "T1562.007", "T1562.008", "T1666"],
         title: "Defence evasion",
-        description: "Logging or security tooling turned off or altered.",
+        description: "Logging or security tooling turned off or altered: trails stopped or narrowed, GuardDuty, Security Hub, Macie, Config or WAF disabled, findings archived or suppressed, bucket logging or encryption removed.",
         remediation: "Restore the logging or security control at once, find what else the caller did while it was off, rotate the caller's credentials, and deny these actions with a service control policy.",
     }
     ActivityCredentialAccess = "activity-credential-access" {
         engine: Activity, owasp: Nhi5, related: [], severity: High,
-        tactics: [CredentialAccess],
-        techniques: ["T1528", "T1552", "T1552.007", "T1555.006"],
+        tactics: [CredentialAccess, Discovery, InitialAccess, LateralMovement, DefenseEvasion],
+        techniques: ["T1078.004", "T1087.004", "T1528", "T1550.001", "T1552", "T1552.005", "T1552.007", "T1555.006"],
         title: "Credential access",
-        description: "Secrets or passwords read for the first time, or in a burst far above the identity's habit.",
+        description: "Secrets or passwords read for the first time or in a burst far above the identity's habit; instance credentials used from outside the cloud; keys validated by offensive tooling; keys turned into console sessions.",
         remediation: "Check which secrets were read and whether the identity needs them; rotate any secret read without a reason, and scope secret access to the named secrets the workload uses.",
     }
     ActivityExfiltration = "activity-exfiltration" {
@@ -530,9 +530,9 @@ registry! {
     ActivitySensitiveAction = "activity-sensitive-action" {
         engine: Activity, owasp: Nhi5, related: [], severity: Medium,
         tactics: [Execution, Persistence, CredentialAccess, LateralMovement, DefenseEvasion, Exfiltration, Impact],
-        techniques: ["T1021.008", "T1059", "T1485", "T1496", "T1546", "T1552.005", "T1578.002", "T1609", "T1648", "T1651"],
+        techniques: ["T1021.008", "T1059", "T1485", "T1490", "T1496", "T1546", "T1552.005", "T1578.002", "T1609", "T1648", "T1651"],
         title: "First use of a sensitive action",
-        description: "First use of remote execution, lateral movement, destruction or resource-hijacking calls.",
+        description: "First use of remote execution, lateral movement or resource-hijacking calls; data destruction and recovery inhibition (databases, snapshots and backups deleted, deletion protection or versioning turned off, buckets set to expire, keys scheduled for deletion).",
         remediation: "Confirm the call was intended by the identity's owner; if not, contain the affected resources, rotate the caller's credentials, and remove the permission if the workload does not need it.",
     }
     ActivityVolumeSpike = "activity-volume-spike" {
@@ -707,9 +707,14 @@ mod tests {
             min_severity: Some(Severity::Medium),
             ..RuleFilter::default()
         });
+        // Credential access counts: validating a stolen key with GetCallerIdentity is discovery.
         assert_eq!(
             discovery,
-            [RuleId::ActivityFailureBurst, RuleId::ActivityDiscoveryBurst]
+            [
+                RuleId::ActivityCredentialAccess,
+                RuleId::ActivityFailureBurst,
+                RuleId::ActivityDiscoveryBurst
+            ]
         );
         let critical = ids(RuleFilter {
             min_severity: Some(Severity::Critical),

@@ -240,10 +240,31 @@ pub(super) fn off_schedule(input: &Input) -> Vec<Finding> {
     if n == 0 {
         return Vec::new();
     }
+    // Hours of the day the identity was active in, on any day of the week.
+    let mut by_hour_of_day = [0u64; 24];
+    for (bucket, count) in profile.iter().enumerate() {
+        if let Some(slot) = by_hour_of_day.get_mut(bucket % 24) {
+            *slot += count;
+        }
+    }
+    let hours_of_day = by_hour_of_day.iter().filter(|c| **c > 0).count();
+    // A job that runs around the clock has no schedule to depart from.
+    if hours_of_day >= input.config.off_schedule_around_the_clock_hours {
+        return Vec::new();
+    }
+    // A baseline shorter than a week has not seen every day of the week: judging by hour of
+    // the week would call a five-minute job's first Sunday "off schedule". Until it has, only
+    // the hour of the day is judged.
+    let whole_week = input.baseline.span_days() >= 7.0;
     let expected = |bucket: usize| {
         (0..=2 * tolerance).any(|offset| {
-            let b = (bucket + n + offset - tolerance) % n;
-            profile.get(b).is_some_and(|c| *c > 0)
+            if whole_week {
+                let b = (bucket + n + offset - tolerance) % n;
+                profile.get(b).is_some_and(|c| *c > 0)
+            } else {
+                let h = (bucket % 24 + 24 + offset - tolerance) % 24;
+                by_hour_of_day.get(h).is_some_and(|c| *c > 0)
+            }
         })
     };
     let off: Vec<&&Event> = input
@@ -274,7 +295,14 @@ pub(super) fn off_schedule(input: &Input) -> Vec<Finding> {
             "Off-schedule hours (UTC): {}.",
             examples(hour_names.iter().map(String::as_str), 6)
         ),
-        format!("The baseline was active in {active} of the week's 168 hours."),
+        format!(
+            "The baseline was active in {active} of the week's 168 hours ({hours_of_day} of the day's 24){}.",
+            if whole_week {
+                ""
+            } else {
+                "; it spans less than a week, so only the hour of the day was judged"
+            }
+        ),
         format!("Actions off schedule: {}.", examples(actions, 5)),
     ];
     vec![make(

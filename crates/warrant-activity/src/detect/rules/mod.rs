@@ -6,6 +6,7 @@ mod burst;
 mod deviation;
 mod misuse;
 mod sensitive;
+mod theft;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -27,6 +28,7 @@ use deviation::{new_network, new_user_agent, off_schedule, volume_spike};
 pub(crate) use misuse::shadow_identity;
 use misuse::{console_use, credential_reuse, cross_environment, dormant_active, undeclared_tool};
 use sensitive::sensitive;
+use theft::{session_two_networks, theft};
 
 pub const PRIVILEGE_CHANGE: RuleId = RuleId::ActivityPrivilegeChange;
 pub const DEFENSE_EVASION: RuleId = RuleId::ActivityDefenseEvasion;
@@ -62,7 +64,18 @@ pub(crate) struct Input<'a> {
     pub events: &'a [&'a Event],
     /// The catalogue entry of each event's action, aligned with `events`.
     pub sensitive: Vec<Option<&'static SensitiveAction>>,
+    /// The events are calls other principals made to this identity, not its own calls.
+    pub changes: bool,
 }
+
+/// The rules that report catalogued calls; the only ones run over changes made to an identity.
+pub(crate) const CATALOGUE_RULES: &[RuleId] = &[
+    PRIVILEGE_CHANGE,
+    DEFENSE_EVASION,
+    CREDENTIAL_ACCESS,
+    EXFILTRATION,
+    SENSITIVE_ACTION,
+];
 
 type RuleFn = fn(&Input) -> Vec<Finding>;
 
@@ -72,7 +85,9 @@ pub(crate) const RULE_FNS: &[(RuleId, RuleFn)] = &[
     }),
     (DEFENSE_EVASION, |i| sensitive(i, Category::DefenseEvasion)),
     (CREDENTIAL_ACCESS, |i| {
-        sensitive(i, Category::CredentialAccess)
+        let mut found = sensitive(i, Category::CredentialAccess);
+        found.extend(theft(i));
+        found
     }),
     (EXFILTRATION, |i| sensitive(i, Category::Exfiltration)),
     (SENSITIVE_ACTION, |i| sensitive(i, Category::Sensitive)),
@@ -82,7 +97,11 @@ pub(crate) const RULE_FNS: &[(RuleId, RuleFn)] = &[
     (OFF_SCHEDULE, off_schedule),
     (FAILURE_BURST, failure_burst),
     (DISCOVERY_BURST, discovery_burst),
-    (CREDENTIAL_REUSE, credential_reuse),
+    (CREDENTIAL_REUSE, |i| {
+        let mut found = credential_reuse(i);
+        found.extend(session_two_networks(i));
+        found
+    }),
     (CONSOLE_USE, console_use),
     (CROSS_ENVIRONMENT, cross_environment),
     (DORMANT_ACTIVE, dormant_active),

@@ -2,16 +2,34 @@
 //! access, exfiltration and other high-impact actions.
 
 use super::*;
+use crate::detect::judge::{Judgement, judge};
+
+/// How the caller of a change is named in evidence.
+fn caller(principal: &Principal) -> String {
+    let name = principal
+        .arn
+        .as_deref()
+        .or(principal.name.as_deref())
+        .unwrap_or("an unknown principal");
+    match principal.session.as_deref() {
+        Some(session) => format!("{name} (session {session})"),
+        None => name.to_string(),
+    }
+}
 
 pub(super) fn sensitive(input: &Input, category: Category) -> Vec<Finding> {
     let mut by_action: BTreeMap<&'static str, Vec<&Event>> = BTreeMap::new();
     let mut entries: BTreeMap<&'static str, &'static SensitiveAction> = BTreeMap::new();
+    let mut judged: BTreeMap<&'static str, Vec<Judgement>> = BTreeMap::new();
     for (event, entry) in input.events.iter().zip(&input.sensitive) {
         if let Some(entry) = entry
             && entry.category == category
+            && !input.config.is_service_principal(&event.principal)
+            && let Some(judgement) = judge(entry, event)
         {
             by_action.entry(entry.action).or_default().push(event);
             entries.insert(entry.action, entry);
+            judged.entry(entry.action).or_default().push(judgement);
         }
     }
     let mut findings = Vec::new();
@@ -19,9 +37,23 @@ pub(super) fn sensitive(input: &Input, category: Category) -> Vec<Finding> {
         let Some(entry) = entries.get(action).copied() else {
             continue;
         };
+        let judgements = judged.remove(action).unwrap_or_default();
+        let always = entry.always || judgements.iter().any(|j| j.always);
+        let top_severity = judgements
+            .iter()
+            .map(|j| j.severity)
+            .max()
+            .unwrap_or(entry.severity);
+        let mut notes: Vec<String> = judgements.into_iter().filter_map(|j| j.note).collect();
+        notes.sort();
+        notes.dedup();
         let total = events.len() as u64;
-        let denied = events.iter().filter(|e| is_failure(e)).count() as u64;
-        let known = input.baseline.actions().contains(action);
+        // Any error means the call did not take effect, whatever the error code.
+        let failed = events
+            .iter()
+            .filter(|e| e.outcome != Outcome::Success)
+            .count() as u64;
+        let known = !input.changes && input.baseline.actions().contains(action);
         let mut burst = None;
         if known && category == Category::CredentialAccess {
             let learned_days = input.baseline.daily_volume().periods.max(1);
@@ -37,27 +69,36 @@ pub(super) fn sensitive(input: &Input, category: Category) -> Vec<Finding> {
                 burst = Some((day, n, mean));
             }
         }
-        if known && !entry.always && burst.is_none() {
+        if known && !always && burst.is_none() {
             continue;
         }
         let (Some(first), Some(last)) = (events.first(), events.last()) else {
             continue;
         };
         let mut evidence = vec![format!(
-            "{action} ({}) was called {} between {} and {} ({} succeeded, {} denied or failed).",
+            "{action} ({}) was called {} between {} and {} ({} succeeded, {} refused or failed).",
             entry.effect,
             plural(total, "time", "times"),
             when(&first.time),
             when(&last.time),
-            thousands(total - denied),
-            thousands(denied),
+            thousands(total - failed),
+            thousands(failed),
         )];
+        evidence.extend(notes.into_iter().take(3));
+        if input.changes {
+            let callers: BTreeSet<String> = events.iter().map(|e| caller(&e.principal)).collect();
+            evidence.push(format!(
+                "The calls changed this identity; they were made by {}.",
+                examples(callers.iter().map(String::as_str), 3)
+            ));
+        }
         match burst {
             Some((day, n, mean)) => evidence.push(format!(
                 "On {} it was called {} times against a learned mean of {mean:.1} a day.",
                 day_label(day),
                 thousands(n),
             )),
+            None if input.changes => {}
             None if known => evidence.push(format!(
                 "This action is raised every time, even though the identity has called it before ({} in its baseline).",
                 thousands(input.baseline.actions().count(action).unwrap_or(0)),
@@ -90,7 +131,7 @@ pub(super) fn sensitive(input: &Input, category: Category) -> Vec<Finding> {
             ));
         }
         let machine = input.context.actor != ActorKind::Human;
-        if machine && category == Category::PrivilegeChange {
+        if machine && category == Category::PrivilegeChange && !input.changes {
             evidence.push(format!(
                 "The caller is a {} identity ({}), which should not change IAM at run time.",
                 if input.context.actor == ActorKind::Machine {
@@ -101,12 +142,12 @@ pub(super) fn sensitive(input: &Input, category: Category) -> Vec<Finding> {
                 input.context.kind,
             ));
         }
-        let mut severity = entry.severity;
-        if denied == total {
+        let mut severity = top_severity;
+        if failed == total {
             severity = step_down(severity);
-            evidence.push("Every attempt was refused: an attempt still shows intent.".to_string());
+            evidence.push("Every attempt was refused or failed, so nothing changed: an attempt still shows intent.".to_string());
         }
-        if input.context.actor == ActorKind::Human && !entry.always {
+        if input.context.actor == ActorKind::Human && !always {
             severity = step_down(severity);
         }
         let (title, remediation) = match category {
@@ -131,12 +172,20 @@ pub(super) fn sensitive(input: &Input, category: Category) -> Vec<Finding> {
                 "Confirm the call was intended by the identity's owner; if not, contain the affected resources, rotate the caller's credentials, and remove the permission if the workload does not need it.",
             ),
         };
+        let (title, discriminator) = if input.changes {
+            (
+                format!("{title} (made to this identity)"),
+                format!("to:{action}"),
+            )
+        } else {
+            (title, action.to_string())
+        };
         findings.push(make(
             category.rule(),
             title,
             severity,
             &input.context.id,
-            action,
+            &discriminator,
             evidence,
             entry.tactics,
             entry.techniques,
