@@ -133,8 +133,35 @@ impl Attributor {
         }
     }
 
+    /// The identity an event belongs to: its actor when that is a machine identity (known
+    /// or shadow); otherwise, when the event changes a machine identity (its `subject`: a
+    /// token requested for a service account, cluster-admin bound to one, an app installed or
+    /// a key created by a person), that identity, so changes made *to* an NHI by people or
+    /// control-plane components land on the NHI's timeline instead of being dropped.
     pub fn attribute(&self, event: &Event) -> Attribution {
-        let p = &event.principal;
+        let actor = self.attribute_principal(&event.principal, event);
+        if matches!(actor, Attribution::Outside(_))
+            && let Some(subject) = self.attribute_subject(event)
+        {
+            return subject;
+        }
+        actor
+    }
+
+    /// The machine identity an event changes, when it names one that is not the actor
+    /// (`None` for the actor itself or for a subject outside the organisation's NHIs).
+    pub fn attribute_subject(&self, event: &Event) -> Option<Attribution> {
+        let subject = event.subject.as_ref()?;
+        if subject.name.is_some() && subject.name == event.principal.name {
+            return None;
+        }
+        match self.attribute_principal(subject, event) {
+            Attribution::Outside(_) => None,
+            a => Some(a),
+        }
+    }
+
+    fn attribute_principal(&self, p: &crate::event::Principal, event: &Event) -> Attribution {
         let kind = p.kind.unwrap_or(PrincipalKind::Unknown);
         let name = p.name.as_deref().unwrap_or("");
         match kind {
@@ -190,6 +217,22 @@ impl Attributor {
             }
             PrincipalKind::GitHubToken | PrincipalKind::GitHubUser => {
                 let org = p.account.as_deref().unwrap_or("");
+                if let Some(key) = p
+                    .credential
+                    .as_deref()
+                    .and_then(|c| c.strip_prefix("deploy-key:"))
+                {
+                    if let Some(owner) = self.by_credential.get(&format!("github:deploy-key/{key}"))
+                    {
+                        return Attribution::Known(owner.clone());
+                    }
+                    let repo = event.resources.first().map_or(org, String::as_str);
+                    let id = format!("github:{repo}/deploy-key/{key}");
+                    return match self.known(&id) {
+                        Some(id) => Attribution::Known(id),
+                        None => Attribution::Shadow(id),
+                    };
+                }
                 if let Some(token) = &p.credential {
                     for candidate in [
                         format!("github:pat/{token}"),
@@ -217,6 +260,26 @@ impl Attributor {
                 match by_name.or(by_id) {
                     Some(id) => Attribution::Known(id),
                     None => Attribution::Shadow(format!("agent:{name}")),
+                }
+            }
+            PrincipalKind::OktaUser => Attribution::Outside(format!("okta-user:{name}")),
+            PrincipalKind::OktaApp | PrincipalKind::OktaApiToken => {
+                // Okta ids (`0oa…` apps, `00T…` tokens) are unique across orgs.
+                let what = if kind == PrincipalKind::OktaApp {
+                    "app"
+                } else {
+                    "api-token"
+                };
+                let handle = p.credential.as_deref().unwrap_or(name);
+                let id = format!("okta:{what}/{handle}");
+                match self
+                    .by_credential
+                    .get(&id)
+                    .cloned()
+                    .or_else(|| self.known(&id))
+                {
+                    Some(id) => Attribution::Known(id),
+                    None => Attribution::Shadow(id),
                 }
             }
             PrincipalKind::Unknown => match &p.arn {

@@ -7,6 +7,7 @@
 //! [`TACTICS_PREFIX`]. Rule ids and their metadata are registered in `warrant_core::rules`.
 
 pub mod catalog;
+pub mod kubernetes;
 pub mod rules;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -42,6 +43,11 @@ pub struct DetectConfig {
     /// Rule ids not to run; each must be a registered activity rule.
     #[serde(deserialize_with = "activity_rule_list")]
     pub disabled_rules: Vec<RuleId>,
+    /// Kubernetes control-plane identities (user names; `*` matches any run of characters)
+    /// whose calls the single-event detections do not report: controllers creating pods
+    /// from workloads, kubelets requesting tokens, role aggregation. Setting the list
+    /// replaces the default ([`kubernetes::DEFAULT_SYSTEM_IDENTITIES`]).
+    pub kubernetes_system_identities: Vec<String>,
     /// Baseline-relative detections (new network, new user agent, off-schedule, volume spike,
     /// discovery burst novelty) need at least this many learned events…
     pub min_baseline_events: u64,
@@ -84,6 +90,10 @@ impl Default for DetectConfig {
     fn default() -> DetectConfig {
         DetectConfig {
             disabled_rules: Vec::new(),
+            kubernetes_system_identities: kubernetes::DEFAULT_SYSTEM_IDENTITIES
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
             min_baseline_events: 50,
             min_baseline_days: 5.0,
             spike_min_events: 1_000,
@@ -264,7 +274,7 @@ impl Detector {
                 && baseline.span_days() >= self.config.min_baseline_days,
             sensitive: sorted
                 .iter()
-                .map(|e| catalog::sensitive_action(crate::baseline::iam_action(&e.action)))
+                .map(|e| catalog::sensitive_event(e, &self.config.kubernetes_system_identities))
                 .collect(),
             events: &sorted,
         };

@@ -20,7 +20,12 @@ pub(super) fn sensitive(input: &Input, category: Category) -> Vec<Finding> {
             continue;
         };
         let total = events.len() as u64;
-        let denied = events.iter().filter(|e| is_failure(e)).count() as u64;
+        // Any failure counts as one here (a failed StopLogging is not "1 succeeded"),
+        // whatever the error: refused, unauthenticated, invalid or conflicting.
+        let denied = events
+            .iter()
+            .filter(|e| e.outcome != Outcome::Success)
+            .count() as u64;
         let known = input.baseline.actions().contains(action);
         let mut burst = None;
         if known && category == Category::CredentialAccess {
@@ -66,6 +71,29 @@ pub(super) fn sensitive(input: &Input, category: Category) -> Vec<Finding> {
                 evidence.push(format!("This identity had never called {action} before."));
                 evidence.push(baseline_sentence(input));
             }
+        }
+        // What the requests asked for, when the detection judged their content.
+        let facts: BTreeSet<String> = events
+            .iter()
+            .flat_map(|e| e.facts.iter())
+            .filter(|(k, _)| *k != "object.kind")
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
+        if !facts.is_empty() {
+            evidence.push(format!(
+                "Request details: {}.",
+                examples(facts.iter().map(String::as_str), 6)
+            ));
+        }
+        let subjects: BTreeSet<&str> = events
+            .iter()
+            .filter_map(|e| e.subject.as_ref()?.name.as_deref())
+            .collect();
+        if !subjects.is_empty() {
+            evidence.push(format!(
+                "It changes the machine identity {}.",
+                examples(subjects, 3)
+            ));
         }
         let resources: BTreeSet<&str> = events
             .iter()
