@@ -6,6 +6,7 @@
 //! `tactics`), and repeats the tactics as a readable evidence sentence starting with
 //! [`TACTICS_PREFIX`]. Rule ids and their metadata are registered in `warrant_core::rules`.
 
+mod batch;
 pub mod catalog;
 pub mod kubernetes;
 pub mod rules;
@@ -22,6 +23,7 @@ use warrant_core::{
 use crate::baseline::Baseline;
 use crate::event::{Event, Principal};
 
+pub use batch::{detect_batch, group_by_identity};
 pub use catalog::{
     Category, GITHUB_SENSITIVE_ACTIONS, KUBERNETES_SENSITIVE_ACTIONS, SENSITIVE_ACTIONS,
     SensitiveAction, all_sensitive_actions, sensitive_action,

@@ -12,6 +12,7 @@
 mod detect_snapshot;
 mod detect_stratus;
 mod detect_week;
+mod detection_corpus;
 mod ingest_attribution;
 mod ingest_formats;
 mod ingest_proptest;
