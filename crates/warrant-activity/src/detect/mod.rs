@@ -267,30 +267,66 @@ impl Detector {
         let mut sorted: Vec<&Event> = events.iter().collect();
         sorted.sort_by(|a, b| a.time.cmp(&b.time).then_with(|| a.id.cmp(&b.id)));
         sorted.dedup_by(|a, b| a.id == b.id && !a.id.is_empty());
-        let input = rules::Input {
-            config: &self.config,
-            environments: &self.environments,
-            context,
-            baseline,
-            mature: baseline.events() >= self.config.min_baseline_events
-                && baseline.span_days() >= self.config.min_baseline_days,
-            sensitive: sorted
-                .iter()
-                .map(|e| catalog::sensitive_event(e, &self.config.kubernetes_system_identities))
-                .collect(),
-            events: &sorted,
-        };
+        // Changes made *to* this identity by someone else (a person binding a role to it,
+        // requesting its token) are judged by the catalogue; they say nothing of how the
+        // identity itself behaves, so behaviour rules (console use, novelty, volume) skip them.
+        let own: Vec<&Event> = sorted
+            .iter()
+            .copied()
+            .filter(|e| !changed_by_someone_else(e))
+            .collect();
+        let mature = baseline.events() >= self.config.min_baseline_events
+            && baseline.span_days() >= self.config.min_baseline_days;
+        let input = |events| self.input(context, baseline, mature, events);
+        let every = input(&sorted);
+        let behaviour = input(&own);
         let mut findings = Vec::new();
         for (rule, run) in rules::RULE_FNS {
             if self.config.disabled_rules.iter().any(|d| d == rule) {
                 continue;
             }
-            let mut found = run(&input);
+            let catalogue = rules::CATALOGUE_RULES.contains(rule);
+            let mut found = run(if catalogue { &every } else { &behaviour });
             found.sort_by(|a, b| a.id.cmp(&b.id));
             findings.extend(found);
         }
         findings
     }
+}
+
+impl Detector {
+    fn input<'a>(
+        &'a self,
+        context: &'a IdentityContext,
+        baseline: &'a Baseline,
+        mature: bool,
+        events: &'a [&'a Event],
+    ) -> rules::Input<'a> {
+        rules::Input {
+            config: &self.config,
+            environments: &self.environments,
+            context,
+            baseline,
+            mature,
+            sensitive: events
+                .iter()
+                .map(|e| catalog::sensitive_event(e, &self.config.kubernetes_system_identities))
+                .collect(),
+            events,
+        }
+    }
+}
+
+/// Whether the event is on an identity's timeline because it changes that identity (its
+/// `subject`) while a person or an outside principal made the call.
+fn changed_by_someone_else(event: &Event) -> bool {
+    use crate::event::PrincipalKind as K;
+    event.subject.is_some()
+        && match event.principal.kind {
+            Some(K::KubernetesUser | K::OktaUser | K::Unknown) | None => true,
+            Some(K::GitHubUser) => event.principal.credential.is_none(),
+            _ => false,
+        }
 }
 
 /// A finding for a principal that acted but is not in the inventory (a shadow identity).
