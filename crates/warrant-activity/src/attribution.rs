@@ -152,7 +152,11 @@ impl Attributor {
     /// (`None` for the actor itself or for a subject outside the organisation's NHIs).
     pub fn attribute_subject(&self, event: &Event) -> Option<Attribution> {
         let subject = event.subject.as_ref()?;
-        if subject.name.is_some() && subject.name == event.principal.name {
+        let actor = &event.principal;
+        if subject.kind == actor.kind
+            && subject.name == actor.name
+            && subject.credential == actor.credential
+        {
             return None;
         }
         match self.attribute_principal(subject, event) {
