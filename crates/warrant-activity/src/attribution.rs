@@ -139,13 +139,12 @@ impl Attributor {
     /// a key created by a person), that identity, so changes made *to* an NHI by people or
     /// control-plane components land on the NHI's timeline instead of being dropped.
     pub fn attribute(&self, event: &Event) -> Attribution {
-        let actor = self.attribute_principal(&event.principal, event);
-        if matches!(actor, Attribution::Outside(_))
+        if is_change_by_outsider(event)
             && let Some(subject) = self.attribute_subject(event)
         {
             return subject;
         }
-        actor
+        self.attribute_principal(&event.principal, event)
     }
 
     /// The machine identity an event changes, when it names one that is not the actor
@@ -295,6 +294,28 @@ impl Attributor {
             },
         }
     }
+}
+
+/// Whether a principal can never be one of the organisation's machine identities, whatever
+/// the inventory: a person's Kubernetes, GitHub or Okta account, an AWS service acting for
+/// itself, an unnamed caller. Such principals' events are [`Attribution::Outside`].
+pub fn is_outside_principal(p: &crate::event::Principal) -> bool {
+    match p.kind {
+        Some(
+            PrincipalKind::KubernetesUser | PrincipalKind::OktaUser | PrincipalKind::AwsService,
+        ) => true,
+        Some(PrincipalKind::GitHubUser) => p.credential.is_none(),
+        Some(PrincipalKind::Unknown) | None => p.arn.is_none(),
+        _ => false,
+    }
+}
+
+/// Whether the event belongs to its `subject`'s timeline only because someone outside the
+/// machine identities changed it (a person binding a role to a service account, installing
+/// an app). Such an event is not the subject's own use: it counts towards neither its usage,
+/// its last use nor its behaviour baseline, only towards the detections of changes.
+pub fn is_change_by_outsider(event: &Event) -> bool {
+    event.subject.is_some() && is_outside_principal(&event.principal)
 }
 
 /// The usage an event adds for `identity` (an identity id or `shadow:KEY`): one record per

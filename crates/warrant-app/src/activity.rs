@@ -492,7 +492,10 @@ fn plan(
             let Some((attribution, events)) = by_identity.get(key) else {
                 continue;
             };
-            for event in events {
+            // A change made to the identity by a person (a role bound to it, its token
+            // requested) is on its timeline for detection, but is not its own use.
+            let own = |e: &&Event| !warrant_activity::attribution::is_change_by_outsider(e);
+            for event in events.iter().filter(own) {
                 usage.add(event, key);
             }
             // Each identity's detection window ends at its own newest event: logs of different
@@ -501,6 +504,7 @@ fn plan(
             let Some(newest) = events.iter().map(|e| e.time).max() else {
                 continue;
             };
+            let newest_own = events.iter().filter(own).map(|e| e.time).max();
             let window_start = newest - chrono::Duration::hours(window_hours);
             let learning = LearningWindow {
                 start: window_start - chrono::Duration::days(learning_days),
@@ -515,7 +519,9 @@ fn plan(
                 Attribution::Known(id) => {
                     outcome.attributed += events.len() as u64;
                     outcome.identities.insert(id.clone());
-                    writes.last_used.push((id.clone(), None, newest));
+                    if let Some(used) = newest_own {
+                        writes.last_used.push((id.clone(), None, used));
+                    }
                     match index.identity_by_id.get(id.as_str()) {
                         Some(identity) => {
                             let mut context = IdentityContext::from_identity(identity);
@@ -549,7 +555,11 @@ fn plan(
                 .get(key)
                 .cloned()
                 .unwrap_or_else(|| Baseline::new(key));
-            for event in events.iter().filter(|e| learning.contains(&e.time)) {
+            for event in events
+                .iter()
+                .filter(own)
+                .filter(|e| learning.contains(&e.time))
+            {
                 baseline.observe(event);
             }
             outcome
@@ -557,7 +567,7 @@ fn plan(
                 .extend(detector.detect(&context, Some(&baseline), &window));
             // What the window showed is normal from now on, unless someone acts on the alerts;
             // the next run compares against it.
-            for event in &window {
+            for event in window.iter().filter(own) {
                 baseline.observe(event);
             }
             writes.baselines.push((key.clone(), baseline.to_bytes()));

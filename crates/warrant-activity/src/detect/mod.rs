@@ -273,7 +273,7 @@ impl Detector {
         let own: Vec<&Event> = sorted
             .iter()
             .copied()
-            .filter(|e| !changed_by_someone_else(e))
+            .filter(|e| !crate::attribution::is_change_by_outsider(e))
             .collect();
         let mature = baseline.events() >= self.config.min_baseline_events
             && baseline.span_days() >= self.config.min_baseline_days;
@@ -315,18 +315,6 @@ impl Detector {
             events,
         }
     }
-}
-
-/// Whether the event is on an identity's timeline because it changes that identity (its
-/// `subject`) while a person or an outside principal made the call.
-fn changed_by_someone_else(event: &Event) -> bool {
-    use crate::event::PrincipalKind as K;
-    event.subject.is_some()
-        && match event.principal.kind {
-            Some(K::KubernetesUser | K::OktaUser | K::Unknown) | None => true,
-            Some(K::GitHubUser) => event.principal.credential.is_none(),
-            _ => false,
-        }
 }
 
 /// A finding for a principal that acted but is not in the inventory (a shadow identity).
@@ -402,6 +390,20 @@ mod tests {
     fn config_defaults_fill_missing_keys_and_unknown_keys_fail() {
         let c: DetectConfig = serde_json::from_str(r#"{"dormant_days": 30}"#).unwrap();
         assert_eq!(c.dormant_days, 30);
+        assert!(
+            c.kubernetes_system_identities
+                .iter()
+                .any(|p| p == "system:node:*")
+        );
+        // Setting the system identities replaces the default list.
+        let c: DetectConfig = serde_json::from_str(
+            r#"{"kubernetes_system_identities": ["system:serviceaccount:ops:*"]}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            c.kubernetes_system_identities,
+            ["system:serviceaccount:ops:*"]
+        );
         assert_eq!(
             c.failure_burst_min,
             DetectConfig::default().failure_burst_min
