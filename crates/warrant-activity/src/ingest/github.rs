@@ -185,3 +185,54 @@ fn subject_of(e: &Entry<'_>, action: &str, org: Option<&str>) -> Option<Principa
         _ => None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn one(json: &str) -> Event {
+        let mut events = Vec::new();
+        let mut sink = |e| events.push(e);
+        let mut emit = Emit {
+            sink: &mut sink,
+            events: 0,
+            skipped: 0,
+            bad: Vec::new(),
+        };
+        parse(json.as_bytes(), &mut emit).unwrap();
+        events.pop().unwrap()
+    }
+
+    #[test]
+    fn changes_to_apps_tokens_keys_and_secrets_name_their_subject() {
+        let e = one(
+            r#"{"action":"integration_installation.create","actor":"ana","org":"acme","integration":"ship-it","@timestamp":1793800000000}"#,
+        );
+        assert_eq!(e.principal.kind, Some(PrincipalKind::GitHubUser));
+        let s = e.subject.unwrap();
+        assert_eq!(s.kind, Some(PrincipalKind::GitHubApp));
+        assert_eq!(s.name.as_deref(), Some("ship-it"));
+        // In token events the token id is the token the event is about, not the caller's.
+        let e = one(
+            r#"{"action":"personal_access_token.access_granted","actor":"ana","org":"acme","user":"bob","token_id":77,"@timestamp":1793800000000}"#,
+        );
+        assert_eq!(e.principal.kind, Some(PrincipalKind::GitHubUser));
+        assert_eq!(e.principal.credential, None);
+        assert_eq!(e.subject.unwrap().credential.as_deref(), Some("77"));
+        let e = one(
+            r#"{"action":"public_key.create","actor":"ana","org":"acme","repo":"acme/api","public_key_id":5,"@timestamp":1793800000000}"#,
+        );
+        assert_eq!(
+            e.subject.unwrap().credential.as_deref(),
+            Some("deploy-key:5")
+        );
+        let e = one(
+            r#"{"action":"repo.update_actions_secret","actor":"ana","org":"acme","repo":"acme/api","name":"TOKEN","@timestamp":1793800000000}"#,
+        );
+        assert_eq!(e.subject.unwrap().name.as_deref(), Some("github-actions"));
+        let e = one(
+            r#"{"action":"repo.create","actor":"ana","org":"acme","name":"x","@timestamp":1793800000000}"#,
+        );
+        assert!(e.subject.is_none());
+    }
+}

@@ -509,3 +509,99 @@ fn pod_facts(spec: &Spec, facts: &mut Facts, depth: u8) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn one(json: &str) -> Event {
+        let mut events = Vec::new();
+        let mut sink = |e| events.push(e);
+        let mut emit = Emit {
+            sink: &mut sink,
+            events: 0,
+            skipped: 0,
+            bad: Vec::new(),
+        };
+        parse(json.as_bytes(), None, &mut emit).unwrap();
+        events.pop().unwrap()
+    }
+
+    fn record(verb: &str, resource: &str, sub: &str, body: &str, code: u16) -> String {
+        format!(
+            r#"{{"auditID":"a1","stage":"ResponseComplete","verb":"{verb}","user":{{"username":"system:serviceaccount:ci:bot"}},
+            "objectRef":{{"resource":"{resource}","subresource":"{sub}","namespace":"ns","name":"obj"}},
+            "responseStatus":{{"code":{code}}},"stageTimestamp":"2026-11-03T14:00:00Z",
+            "requestObject":{body},"responseObject":{{"kind":"Status","code":{code}}}}}"#
+        )
+    }
+
+    #[test]
+    fn workload_templates_give_pod_facts() {
+        let body = r#"{"kind":"CronJob","spec":{"jobTemplate":{"spec":{"template":{"spec":{
+            "hostPID":true,"hostNetwork":"true",
+            "containers":[{"securityContext":{"privileged":true,"capabilities":{"add":["SYS_ADMIN"]}}}],
+            "volumes":[{"hostPath":{"path":"/etc"}},{"emptyDir":{}}]}}}}}}"#;
+        let e = one(&record("create", "cronjobs", "", body, 403));
+        assert_eq!(e.facts.get("object.kind"), Some("CronJob"));
+        assert_eq!(e.facts.get("pod.privileged"), Some("true"));
+        assert_eq!(e.facts.get("pod.host_pid"), Some("true"));
+        assert_eq!(e.facts.get("pod.host_network"), Some("true"));
+        assert_eq!(e.facts.get("pod.capability"), Some("SYS_ADMIN"));
+        assert_eq!(e.facts.get("pod.host_path"), Some("/etc"));
+        assert_eq!(e.outcome, Outcome::Denied);
+    }
+
+    #[test]
+    fn rbac_bodies_give_rules_bindings_and_subjects() {
+        let role = r#"{"kind":"ClusterRole","rules":[
+            {"apiGroups":["*"],"resources":["*"],"verbs":["*"]},
+            {"apiGroups":[""],"resources":["pods"],"verbs":["get","list"]},
+            {"apiGroups":[""],"resources":["serviceaccounts"],"verbs":["impersonate"]}]}"#;
+        let e = one(&record("create", "clusterroles", "", role, 201));
+        let rules: Vec<&str> = e.facts.all("role.rule").collect();
+        assert_eq!(rules, ["*:*", "impersonate:serviceaccounts"]);
+        let binding = r#"{"kind":"ClusterRoleBinding","roleRef":{"kind":"ClusterRole","name":"cluster-admin"},
+            "subjects":[{"kind":"Group","name":"ops"},{"kind":"ServiceAccount","name":"agent","namespace":"mon"}]}"#;
+        let e = one(&record("create", "clusterrolebindings", "", binding, 201));
+        assert_eq!(
+            e.facts.get("binding.role"),
+            Some("ClusterRole/cluster-admin")
+        );
+        let subject = e.subject.unwrap();
+        assert_eq!(
+            subject.name.as_deref(),
+            Some("system:serviceaccount:mon:agent")
+        );
+    }
+
+    #[test]
+    fn token_requests_name_their_service_account_and_other_bodies_are_not_read() {
+        let token = r#"{"kind":"TokenRequest","spec":{"expirationSeconds":7200,"boundObjectRef":{"kind":"Pod","name":"p"}}}"#;
+        let e = one(&record("create", "serviceaccounts", "token", token, 201));
+        assert_eq!(
+            e.subject.and_then(|s| s.name),
+            Some("system:serviceaccount:ns:obj".to_string())
+        );
+        assert_eq!(e.facts.get("token.expiration_seconds"), Some("7200"));
+        assert_eq!(e.facts.get("token.bound_kind"), Some("Pod"));
+        // A ConfigMap's body is never parsed, whatever it holds.
+        let e = one(&record(
+            "create",
+            "configmaps",
+            "",
+            r#"{"kind":"ConfigMap","spec":{"hostPID":true}}"#,
+            201,
+        ));
+        assert!(e.facts.is_empty());
+        // A body of an unexpected shape gives no facts, not a bad record.
+        let e = one(&record(
+            "create",
+            "pods",
+            "",
+            r#"{"kind":"Pod","spec":[1,2]}"#,
+            201,
+        ));
+        assert!(e.facts.get("pod.privileged").is_none());
+    }
+}
