@@ -818,6 +818,33 @@ pub const KUBERNETES_SENSITIVE_ACTIONS: &[SensitiveAction] = &[
         "binds a cluster role its author does not hold"
     ),
     entry!(
+        "create:nodes/proxy",
+        Sensitive,
+        High,
+        false,
+        &[Tactic::Execution],
+        ["T1609"],
+        "calls a kubelet's API through the API server (it runs commands in any pod of the node)"
+    ),
+    entry!(
+        "patch:pods/ephemeralcontainers",
+        Sensitive,
+        High,
+        false,
+        &[Tactic::Execution],
+        ["T1609"],
+        "adds a debugging container to a running pod"
+    ),
+    entry!(
+        "update:pods/ephemeralcontainers",
+        Sensitive,
+        High,
+        false,
+        &[Tactic::Execution],
+        ["T1609"],
+        "adds a debugging container to a running pod"
+    ),
+    entry!(
         "update:certificatesigningrequests/approval",
         CredentialAccess,
         Medium,
@@ -1213,6 +1240,78 @@ pub const GITHUB_SENSITIVE_ACTIONS: &[SensitiveAction] = &[
         ["T1562.001"],
         "lets any OAuth app reach the organisation's data (third-party access restrictions off)"
     ),
+    entry!(
+        "business.update_saml_provider_settings",
+        PrivilegeChange,
+        High,
+        false,
+        PRIVESC_PERSIST,
+        ["T1484.002"],
+        "changes which identity provider the enterprise trusts for single sign-on"
+    ),
+    entry!(
+        "hook.config_changed",
+        Sensitive,
+        Medium,
+        false,
+        &[Tactic::Persistence, Tactic::Exfiltration],
+        ["T1546"],
+        "changes where a webhook delivers events (URL, secret, content type)"
+    ),
+    entry!(
+        "repo.destroy",
+        Sensitive,
+        High,
+        false,
+        &[Tactic::Impact],
+        ["T1485"],
+        "deletes a repository"
+    ),
+    entry!(
+        "repo.transfer_outgoing",
+        Exfiltration,
+        High,
+        false,
+        EXFIL,
+        ["T1567.001"],
+        "transfers a repository out of the organisation"
+    ),
+    entry!(
+        "migration.create",
+        Exfiltration,
+        High,
+        false,
+        EXFIL,
+        ["T1567.001"],
+        "exports repositories into a migration archive"
+    ),
+    entry!(
+        "dependabot_alerts.disable",
+        DefenseEvasion,
+        Medium,
+        true,
+        EVASION,
+        ["T1562.001"],
+        "turns Dependabot alerts off for the organisation's repositories"
+    ),
+    entry!(
+        "dependabot_security_updates.disable",
+        DefenseEvasion,
+        Medium,
+        true,
+        EVASION,
+        ["T1562.001"],
+        "turns Dependabot security updates off for the organisation's repositories"
+    ),
+    entry!(
+        "repository_vulnerability_alerts.disable",
+        DefenseEvasion,
+        Medium,
+        true,
+        EVASION,
+        ["T1562.001"],
+        "turns vulnerability alerts off for a repository"
+    ),
 ];
 
 /// Sensitive Okta System Log event types, done by an API token or a service app (or to one).
@@ -1342,6 +1441,78 @@ pub const OKTA_SENSITIVE_ACTIONS: &[SensitiveAction] = &[
         EVASION,
         ["T1556"],
         "deletes a rule of an Okta policy"
+    ),
+    entry!(
+        "system.idp.lifecycle.create",
+        PrivilegeChange,
+        High,
+        false,
+        PRIVESC_PERSIST,
+        ["T1484.002"],
+        "adds an identity provider that Okta trusts to sign users in"
+    ),
+    entry!(
+        "system.idp.lifecycle.update",
+        PrivilegeChange,
+        High,
+        false,
+        PRIVESC_PERSIST,
+        ["T1484.002"],
+        "changes an identity provider Okta trusts"
+    ),
+    entry!(
+        "user.account.reset_password",
+        PrivilegeChange,
+        Medium,
+        false,
+        PERSIST,
+        ["T1098"],
+        "resets a user's password"
+    ),
+    entry!(
+        "zone.update",
+        DefenseEvasion,
+        Medium,
+        false,
+        EVASION,
+        ["T1562.007"],
+        "changes a network zone (the addresses policies trust or block)"
+    ),
+    entry!(
+        "zone.deactivate",
+        DefenseEvasion,
+        High,
+        false,
+        EVASION,
+        ["T1562.007"],
+        "deactivates a network zone"
+    ),
+    entry!(
+        "zone.delete",
+        DefenseEvasion,
+        High,
+        false,
+        EVASION,
+        ["T1562.007"],
+        "deletes a network zone"
+    ),
+    entry!(
+        "system.log_stream.lifecycle.deactivate",
+        DefenseEvasion,
+        High,
+        true,
+        EVASION,
+        ["T1562.008"],
+        "stops streaming the System Log to its destination"
+    ),
+    entry!(
+        "system.log_stream.lifecycle.delete",
+        DefenseEvasion,
+        High,
+        true,
+        EVASION,
+        ["T1562.008"],
+        "deletes a System Log stream"
     ),
 ];
 

@@ -277,7 +277,15 @@ pub fn classify(event: &Event) -> Result<Option<&'static SensitiveAction>, ()> {
         .any(|k| facts.get(k) == Some("true"))
             || facts.all("pod.host_path").any(sensitive_host_path)
             || facts.all("pod.capability").any(dangerous_capability);
-        return Ok(privileged.then_some(&PRIVILEGED_WORKLOAD));
+        if privileged {
+            return Ok(Some(&PRIVILEGED_WORKLOAD));
+        }
+        // A debugging container is execution in a running pod, privileged or not.
+        return if resource == "pods/ephemeralcontainers" {
+            Err(())
+        } else {
+            Ok(None)
+        };
     }
     if write && matches!(resource, "roles" | "clusterroles") {
         if !has_body {
