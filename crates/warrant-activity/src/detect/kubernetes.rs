@@ -54,7 +54,7 @@ pub const CLUSTER_ADMIN_BINDING: SensitiveAction = content!(
     Critical,
     PRIVESC_PERSIST,
     ["T1098.006"],
-    "binds cluster-admin to a service account, or a role to anonymous or every authenticated caller"
+    "binds cluster-admin, or binds a role to anonymous or every authenticated caller"
 );
 pub const ADMISSION_WEBHOOK: SensitiveAction = content!(
     "kubernetes:admission-webhook-created",
@@ -192,8 +192,15 @@ const SENSITIVE_HOST_PATHS: &[&str] = &[
     "/var/lib/etcd",
 ];
 
+/// Log directories collectors read, below the sensitive paths above.
+const LOG_PATHS: &[&str] = &["/var/lib/docker/containers", "/var/log"];
+
 fn sensitive_host_path(path: &str) -> bool {
     let path = path.trim_end_matches('/');
+    let under = |p: &str| path == p || path.strip_prefix(p).is_some_and(|r| r.starts_with('/'));
+    if LOG_PATHS.iter().any(|p| under(p)) {
+        return false;
+    }
     path.is_empty()
         || SENSITIVE_HOST_PATHS.iter().any(|p| {
             path == *p
@@ -300,10 +307,9 @@ pub fn classify(event: &Event) -> Result<Option<&'static SensitiveAction>, ()> {
         if !has_body {
             return Err(());
         }
-        let cluster_admin = facts.get("binding.role") == Some("ClusterRole/cluster-admin")
-            && facts
-                .all("binding.subject")
-                .any(|s| s.starts_with("ServiceAccount:"));
+        // cluster-admin granted to anyone by a machine identity (or to a service account by
+        // anyone: a person's binding reaches here only through its service-account subject).
+        let cluster_admin = facts.get("binding.role") == Some("ClusterRole/cluster-admin");
         let everyone = facts.all("binding.subject").any(|s| EVERYONE.contains(&s));
         return Ok((cluster_admin || everyone).then_some(&CLUSTER_ADMIN_BINDING));
     }
@@ -360,6 +366,8 @@ mod tests {
         assert!(sensitive_host_path("/var/run/docker.sock"));
         assert!(sensitive_host_path("/etc/"));
         assert!(!sensitive_host_path("/var/log"));
+        assert!(!sensitive_host_path("/var/lib/docker/containers"));
+        assert!(sensitive_host_path("/var/lib/docker"));
         assert!(!sensitive_host_path("/etcetera"));
         assert!(dangerous_capability("CAP_SYS_ADMIN"));
         assert!(dangerous_capability("net_admin"));

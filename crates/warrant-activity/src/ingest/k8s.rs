@@ -154,12 +154,17 @@ pub(crate) fn parse(bytes: &[u8], cluster: Option<&str>, out: &mut Emit<'_>) -> 
             subject = Some(service_account(ns, name));
         }
         if body_wanted(verb, resource, subresource) {
-            // The response is the object as stored (after defaults, or after a patch whose
-            // request body is only the difference); the request is all a Metadata-or-Request
-            // level policy keeps.
-            // A failed call's response is a `Status`, not the object: then the request says
-            // what was attempted.
-            let body = [e.response_object, e.request_object]
+            // A create or update is judged by what the caller sent (not by what admission
+            // webhooks added, such as a mesh's init container); a patch sends only the
+            // difference, so the response (the object as stored) comes first for it. A failed
+            // call's response is a `Status`, not the object: then the request says what was
+            // attempted.
+            let order = if verb == "patch" {
+                [e.response_object, e.request_object]
+            } else {
+                [e.request_object, e.response_object]
+            };
+            let body = order
                 .into_iter()
                 .flatten()
                 .filter_map(|raw| serde_json::from_str::<Body>(raw.get()).ok())
