@@ -1540,8 +1540,9 @@ pub fn sensitive_event(
                 return None;
             }
             match super::kubernetes::classify(event) {
-                Ok(judged) => judged,
-                Err(()) => sensitive_action(&event.action),
+                super::kubernetes::Judgement::Report(entry) => Some(entry),
+                super::kubernetes::Judgement::Harmless => None,
+                super::kubernetes::Judgement::ByAction => sensitive_action(&event.action),
             }
         }
         LogKind::OktaSystemLog => OKTA_SENSITIVE_ACTIONS

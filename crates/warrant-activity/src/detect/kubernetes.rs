@@ -240,11 +240,31 @@ const CLIENT_SIGNERS: &[&str] = &[
     "kubernetes.io/legacy-unknown",
 ];
 
-/// The content-judged entry an event matches; `Ok(None)` when the body was read and shows
-/// nothing to report, `Err(())` when there is no body to judge (the caller falls back to the
-/// action catalogue).
-#[allow(clippy::result_unit_err)]
-pub fn classify(event: &Event) -> Result<Option<&'static SensitiveAction>, ()> {
+/// What a Kubernetes event's content says.
+#[derive(Debug, Clone, Copy)]
+pub enum Judgement {
+    /// The request matches a content-judged entry.
+    Report(&'static SensitiveAction),
+    /// The request was read and shows nothing to report.
+    Harmless,
+    /// Nothing to judge by content (no body kept, or not a request judged here): the action
+    /// catalogue decides.
+    ByAction,
+}
+
+/// Judges a Kubernetes event by what it asked for.
+pub fn classify(event: &Event) -> Judgement {
+    match judge(event) {
+        Ok(Some(entry)) => Judgement::Report(entry),
+        Ok(None) => Judgement::Harmless,
+        Err(NoBody) => Judgement::ByAction,
+    }
+}
+
+/// No body to judge by.
+struct NoBody;
+
+fn judge(event: &Event) -> Result<Option<&'static SensitiveAction>, NoBody> {
     let (verb, resource) = event.action.split_once(':').unwrap_or(("", ""));
     let write = matches!(verb, "create" | "update" | "patch");
     let facts = &event.facts;
@@ -272,7 +292,7 @@ pub fn classify(event: &Event) -> Result<Option<&'static SensitiveAction>, ()> {
     let has_body = facts.get("object.kind").is_some();
     if write && WORKLOADS.contains(&resource) {
         if !has_body {
-            return Err(());
+            return Err(NoBody);
         }
         let privileged = [
             "pod.privileged",
@@ -289,14 +309,14 @@ pub fn classify(event: &Event) -> Result<Option<&'static SensitiveAction>, ()> {
         }
         // A debugging container is execution in a running pod, privileged or not.
         return if resource == "pods/ephemeralcontainers" {
-            Err(())
+            Err(NoBody)
         } else {
             Ok(None)
         };
     }
     if write && matches!(resource, "roles" | "clusterroles") {
         if !has_body {
-            return Err(());
+            return Err(NoBody);
         }
         return Ok(facts
             .all("role.rule")
@@ -305,7 +325,7 @@ pub fn classify(event: &Event) -> Result<Option<&'static SensitiveAction>, ()> {
     }
     if write && matches!(resource, "rolebindings" | "clusterrolebindings") {
         if !has_body {
-            return Err(());
+            return Err(NoBody);
         }
         // cluster-admin granted to anyone by a machine identity (or to a service account by
         // anyone: a person's binding reaches here only through its service-account subject).
@@ -315,7 +335,7 @@ pub fn classify(event: &Event) -> Result<Option<&'static SensitiveAction>, ()> {
     }
     if resource == "certificatesigningrequests/approval" && write {
         if !has_body {
-            return Err(());
+            return Err(NoBody);
         }
         let approved = facts.all("csr.condition").any(|c| c == "Approved");
         let client = facts
@@ -325,7 +345,7 @@ pub fn classify(event: &Event) -> Result<Option<&'static SensitiveAction>, ()> {
     }
     if verb == "create" && resource == "serviceaccounts/token" {
         if !has_body {
-            return Err(());
+            return Err(NoBody);
         }
         let bound = facts
             .get("token.bound_kind")
@@ -337,7 +357,7 @@ pub fn classify(event: &Event) -> Result<Option<&'static SensitiveAction>, ()> {
             .unwrap_or(3600);
         return Ok((!bound || seconds > 86_400).then_some(&TOKEN_REQUESTED));
     }
-    Err(())
+    Err(NoBody)
 }
 
 #[cfg(test)]
