@@ -535,13 +535,16 @@ fn plan(
                 }
                 Attribution::Shadow(_) => {
                     outcome.shadow += events.len() as u64;
-                    if let Some(first) = events.first() {
+                    // Only its own calls show an unknown identity acting; changes made to it
+                    // by people (an app installed, a token granted) do not.
+                    let acted: Vec<Event> = events.iter().filter(own).cloned().collect();
+                    if let Some(first) = acted.first() {
                         outcome
                             .alerts
                             .push(warrant_activity::detect::shadow_identity_finding(
                                 key,
                                 &first.principal,
-                                events,
+                                &acted,
                             ));
                     }
                     // An unknown principal's behaviour still matters (often more): it gets the
