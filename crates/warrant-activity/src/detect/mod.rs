@@ -25,8 +25,8 @@ use crate::event::{Event, Principal};
 
 pub use batch::{detect_batch, group_by_identity};
 pub use catalog::{
-    Category, GITHUB_SENSITIVE_ACTIONS, KUBERNETES_SENSITIVE_ACTIONS, SENSITIVE_ACTIONS,
-    SensitiveAction, all_sensitive_actions, sensitive_action,
+    Category, GITHUB_SENSITIVE_ACTIONS, KUBERNETES_SENSITIVE_ACTIONS, OKTA_SENSITIVE_ACTIONS,
+    SENSITIVE_ACTIONS, SensitiveAction, all_sensitive_actions, sensitive_action, sensitive_event,
 };
 pub use rules::all_rules;
 
