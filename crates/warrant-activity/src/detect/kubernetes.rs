@@ -266,6 +266,11 @@ struct NoBody;
 
 fn judge(event: &Event) -> Result<Option<&'static SensitiveAction>, NoBody> {
     let (verb, resource) = event.action.split_once(':').unwrap_or(("", ""));
+    if verb == "get" && resource == "secrets" && reads_own_namespace(event) {
+        // A workload reading a Secret of its own namespace is how Secrets are meant to be
+        // used; reading another namespace's is not.
+        return Ok(None);
+    }
     let write = matches!(verb, "create" | "update" | "patch");
     let facts = &event.facts;
     if verb == "create"
@@ -358,6 +363,24 @@ fn judge(event: &Event) -> Result<Option<&'static SensitiveAction>, NoBody> {
         return Ok((!bound || seconds > 86_400).then_some(&TOKEN_REQUESTED));
     }
     Err(NoBody)
+}
+
+/// Whether a service account's call is on an object of its own namespace (`NS/…`).
+fn reads_own_namespace(event: &Event) -> bool {
+    let Some(own) = event
+        .principal
+        .name
+        .as_deref()
+        .and_then(|n| n.strip_prefix("system:serviceaccount:"))
+        .and_then(|rest| rest.split(':').next())
+    else {
+        return false;
+    };
+    event
+        .resources
+        .first()
+        .and_then(|r| r.split_once('/'))
+        .is_some_and(|(namespace, _)| namespace == own)
 }
 
 #[cfg(test)]
