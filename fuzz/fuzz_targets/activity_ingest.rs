@@ -13,6 +13,7 @@ fuzz_target!(|data: &[u8]| {
         Some(LogKind::KubernetesAudit),
         Some(LogKind::GitHubAudit),
         Some(LogKind::OtelGenAi),
+        Some(LogKind::OktaSystemLog),
     ];
     for format in forced {
         let options = IngestOptions {

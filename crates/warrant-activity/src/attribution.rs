@@ -133,6 +133,9 @@ impl Attributor {
         }
     }
 
+    /// The identity that made the call: known, shadow, or outside the machine identities (a
+    /// person, an AWS service). What the call changes in *another* identity is that
+    /// identity's too, whoever made it: see [`Attributor::attribute_subject`].
     pub fn attribute(&self, event: &Event) -> Attribution {
         self.attribute_principal(&event.principal, &event.resources)
     }
@@ -202,6 +205,22 @@ impl Attributor {
             }
             PrincipalKind::GitHubToken | PrincipalKind::GitHubUser => {
                 let org = p.account.as_deref().unwrap_or("");
+                if let Some(key) = p
+                    .credential
+                    .as_deref()
+                    .and_then(|c| c.strip_prefix("deploy-key:"))
+                {
+                    if let Some(owner) = self.by_credential.get(&format!("github:deploy-key/{key}"))
+                    {
+                        return Attribution::Known(owner.clone());
+                    }
+                    let repo = resources.first().map_or(org, String::as_str);
+                    let id = format!("github:{repo}/deploy-key/{key}");
+                    return match self.known(&id) {
+                        Some(id) => Attribution::Known(id),
+                        None => Attribution::Shadow(id),
+                    };
+                }
                 if let Some(token) = &p.credential {
                     for candidate in [
                         format!("github:pat/{token}"),
@@ -229,6 +248,26 @@ impl Attributor {
                 match by_name.or(by_id) {
                     Some(id) => Attribution::Known(id),
                     None => Attribution::Shadow(format!("agent:{name}")),
+                }
+            }
+            PrincipalKind::OktaUser => Attribution::Outside(format!("okta-user:{name}")),
+            PrincipalKind::OktaApp | PrincipalKind::OktaApiToken => {
+                // Okta ids (`0oa…` apps, `00T…` tokens) are unique across orgs.
+                let what = if kind == PrincipalKind::OktaApp {
+                    "app"
+                } else {
+                    "api-token"
+                };
+                let handle = p.credential.as_deref().unwrap_or(name);
+                let id = format!("okta:{what}/{handle}");
+                match self
+                    .by_credential
+                    .get(&id)
+                    .cloned()
+                    .or_else(|| self.known(&id))
+                {
+                    Some(id) => Attribution::Known(id),
+                    None => Attribution::Shadow(id),
                 }
             }
             PrincipalKind::Unknown => match &p.arn {

@@ -11,6 +11,8 @@ pub enum LogKind {
     KubernetesAudit,
     GitHubAudit,
     OtelGenAi,
+    /// Okta System Log (`/api/v1/logs` LogEvents).
+    OktaSystemLog,
 }
 
 /// Who is behind a call, as far as the event shows.
@@ -56,6 +58,13 @@ pub enum PrincipalKind {
     GitHubApp,
     GitHubToken,
     Agent,
+    /// An Okta person (`actor.type` `User`).
+    OktaUser,
+    /// An Okta application or OAuth client acting with its own credential (service apps,
+    /// `PublicClientApp`, `AppInstance`).
+    OktaApp,
+    /// An Okta API token (SSWS) acting.
+    OktaApiToken,
     Unknown,
 }
 

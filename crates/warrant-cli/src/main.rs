@@ -89,7 +89,7 @@ pub enum Command {
     Rules(cmd::rules::RulesArgs),
     /// Scan files, standard input, git history or staged changes for leaked secrets, linked to the identities they unlock. Formats: table, json, jsonl, sarif.
     Scan(cmd::scan::ScanArgs),
-    /// Ingest activity logs (CloudTrail, Kubernetes audit, GitHub audit, OTLP agent spans): usage, last-used, baselines, alerts. Formats: table, json.
+    /// Ingest activity logs (CloudTrail, Kubernetes audit, GitHub audit, Okta System Log, OTLP agent spans): usage, last-used, baselines, alerts. Formats: table, json.
     Ingest(cmd::ingest::IngestArgs),
     /// Consume activity events from NATS JetStream into the store, exactly once each: usage, last-used, baselines, alerts. Formats: table, json.
     Consume(cmd::consume::ConsumeArgs),

@@ -130,12 +130,11 @@ pub fn k8s_summary(policies: &[(&Attachment, &Policy)]) -> PrivilegeSummary {
                     .push(format!("{label} can read secrets {where_}."));
             }
             let has_verb = |v: &str| statement.actions.iter().any(|a| a == v || a == "*");
-            let on = |r: &str| {
-                statement
-                    .resources
-                    .iter()
-                    .any(|x| x == r || x == "*/*" || x == "/*")
-            };
+            // A verb escalates only on the resources it applies to: `*` on secrets is not
+            // impersonation, `bind` on configmaps grants nothing.
+            let on = |r: &str| k8s_rule_covers(&statement.resources, r, false);
+            // Impersonation and role grants may be limited to named objects; still a path.
+            let on_named = |r: &str| k8s_rule_covers(&statement.resources, r, true);
             let mut escalate = |technique: &str, explanation: &str| {
                 summary.escalations.push(Escalation {
                     technique: technique.to_string(),
@@ -148,13 +147,18 @@ pub fn k8s_summary(policies: &[(&Attachment, &Policy)]) -> PrivilegeSummary {
                 });
             };
             if (has_verb("bind") || has_verb("escalate"))
-                && (on("rbac.authorization.k8s.io/roles")
-                    || on("rbac.authorization.k8s.io/clusterroles")
-                    || on("rbac.authorization.k8s.io/*"))
+                && (on_named("rbac.authorization.k8s.io/roles")
+                    || on_named("rbac.authorization.k8s.io/clusterroles"))
             {
                 escalate("k8s-bind-escalate", "Can grant roles beyond its own");
             }
-            if has_verb("impersonate") {
+            if has_verb("impersonate")
+                && (on_named("/users")
+                    || on_named("/groups")
+                    || on_named("/serviceaccounts")
+                    || on_named("authentication.k8s.io/userextras")
+                    || on_named("authentication.k8s.io/uids"))
+            {
                 escalate(
                     "k8s-impersonate",
                     "Can impersonate other users, groups or service accounts",
@@ -205,6 +209,25 @@ pub fn k8s_summary(policies: &[(&Attachment, &Policy)]) -> PrivilegeSummary {
     summary.escalations.sort();
     summary.escalations.dedup();
     summary
+}
+
+/// Whether RBAC resources (`GROUP/RESOURCE[/NAME]`, `*` for any group or resource) cover
+/// `target` (`GROUP/RESOURCE`, the core group empty). With `named`, a grant on named objects
+/// of the resource counts; without, only the resource itself (the connector writes names
+/// and subresources alike as `RESOURCE/…`, and `pods/exec` is not `pods`).
+fn k8s_rule_covers(resources: &[String], target: &str, named: bool) -> bool {
+    let (group, resource) = target.split_once('/').unwrap_or(("", target));
+    resources.iter().any(|r| {
+        let (g, rest) = r.split_once('/').unwrap_or(("", r));
+        let group_ok = g == group || g == "*";
+        let resource_ok = rest == "*"
+            || rest == resource
+            || (named
+                && rest
+                    .strip_prefix(resource)
+                    .is_some_and(|tail| tail.starts_with('/')));
+        group_ok && resource_ok
+    })
 }
 
 fn github_level(level: &str) -> Option<AccessLevel> {
@@ -535,5 +558,73 @@ fn summarize_identity(
                 .map_or(0, Vec::len),
         ),
         _ => PrivilegeSummary::default(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use warrant_core::{Provenance, Statement};
+
+    fn escalations(verbs: &[&str], resources: &[&str]) -> Vec<String> {
+        let attachment = Attachment {
+            identity: "system:serviceaccount:ci:deployer".into(),
+            policy: "k8s:c/clusterrole/r".into(),
+            via: Some("clusterrolebinding:r".into()),
+            scope: None,
+        };
+        let policy = Policy {
+            id: "k8s:c/clusterrole/r".into(),
+            name: "r".into(),
+            provider: Provider::Kubernetes,
+            kind: PolicyKind::K8sClusterRole,
+            statements: vec![Statement {
+                sid: None,
+                effect: Effect::Allow,
+                actions: verbs.iter().map(|v| v.to_string()).collect(),
+                not_actions: vec![],
+                resources: resources.iter().map(|r| r.to_string()).collect(),
+                not_resources: vec![],
+                conditions: None,
+            }],
+            provenance: Provenance::default(),
+        };
+        k8s_summary(&[(&attachment, &policy)])
+            .escalations
+            .into_iter()
+            .map(|e| e.technique)
+            .collect()
+    }
+
+    #[test]
+    fn escalation_verbs_count_only_on_the_resources_they_apply_to() {
+        // Everything on secrets reads secrets; it does not impersonate or grant roles.
+        assert!(escalations(&["*"], &["/secrets"]).is_empty());
+        assert!(escalations(&["bind", "escalate"], &["/configmaps"]).is_empty());
+        assert_eq!(
+            escalations(&["impersonate"], &["/serviceaccounts"]),
+            ["k8s-impersonate"]
+        );
+        assert_eq!(
+            escalations(&["impersonate"], &["/users/alice"]),
+            ["k8s-impersonate"]
+        );
+        assert_eq!(
+            escalations(&["bind"], &["rbac.authorization.k8s.io/clusterroles"]),
+            ["k8s-bind-escalate"]
+        );
+        assert_eq!(
+            escalations(&["escalate"], &["rbac.authorization.k8s.io/*"]),
+            ["k8s-bind-escalate"]
+        );
+        // A subresource is not its resource: exec on pods is not creating pods.
+        assert_eq!(
+            escalations(&["create"], &["/pods/exec"]),
+            ["k8s-exec-or-token"]
+        );
+        let all = escalations(&["*"], &["*/*"]);
+        for technique in ["k8s-impersonate", "k8s-bind-escalate", "k8s-create-pods"] {
+            assert!(all.iter().any(|t| t == technique), "{technique} in {all:?}");
+        }
     }
 }

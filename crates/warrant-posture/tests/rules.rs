@@ -762,3 +762,41 @@ fn reviews_are_due_on_the_tier_s_cadence_and_after_a_privilege_change() {
     // The same holdings give the same fingerprint; a different attachment a different one.
     assert_ne!(warrant_posture::holdings(&inventory.index(), &u), held);
 }
+
+/// A legacy service-account token Secret never expires: insecure authentication (NHI4) and a
+/// long-lived secret (NHI7) at once.
+#[test]
+fn a_legacy_service_account_token_is_also_a_long_lived_secret() {
+    let mut sa = Identity::new(
+        "system:serviceaccount:ci:deployer",
+        IdentityKind::K8sServiceAccount,
+        Provider::Kubernetes,
+        "deployer",
+    );
+    sa.created = days_ago(400);
+    sa.last_used = days_ago(1);
+    sa.owners = vec![OwnerRef {
+        id: "dana@acme.example".into(),
+        source: "annotation:owner".into(),
+    }];
+    let mut token = Credential::new(
+        "k8s-secret:ci/deployer-token",
+        sa.id.clone(),
+        CredentialKind::ServiceAccountToken,
+    );
+    token.storage = Some("k8s-secret:ci/deployer-token".into());
+    token
+        .attributes
+        .insert(attribute::LEGACY.into(), serde_json::Value::Bool(true));
+    let mut inv = base();
+    inv.identities.push(sa);
+    inv.credentials.push(token);
+    let a = assess(&inv, &[], &PostureConfig::default(), now());
+    let finding = a
+        .findings
+        .iter()
+        .find(|f| f.rule == RuleId::LegacySaToken)
+        .expect("legacy token finding");
+    assert_eq!(finding.owasp, OwaspNhi::Nhi4);
+    assert_eq!(finding.related, [OwaspNhi::Nhi7]);
+}

@@ -1017,6 +1017,42 @@ pub const KUBERNETES_SENSITIVE_ACTIONS: &[SensitiveAction] = &[
         "binds a cluster role its author does not hold"
     ),
     entry!(
+        "create:nodes/proxy",
+        Sensitive,
+        High,
+        false,
+        &[Tactic::Execution],
+        ["T1609"],
+        "calls a kubelet's API through the API server (it runs commands in any pod of the node)"
+    ),
+    entry!(
+        "patch:pods/ephemeralcontainers",
+        Sensitive,
+        High,
+        false,
+        &[Tactic::Execution],
+        ["T1609"],
+        "adds a debugging container to a running pod"
+    ),
+    entry!(
+        "update:pods/ephemeralcontainers",
+        Sensitive,
+        High,
+        false,
+        &[Tactic::Execution],
+        ["T1609"],
+        "adds a debugging container to a running pod"
+    ),
+    entry!(
+        "update:certificatesigningrequests/approval",
+        CredentialAccess,
+        Medium,
+        false,
+        CRED,
+        ["T1649"],
+        "approves or denies a certificate signing request (the log did not keep which signer)"
+    ),
+    entry!(
         "delete:events",
         DefenseEvasion,
         Medium,
@@ -1092,14 +1128,627 @@ pub const GITHUB_SENSITIVE_ACTIONS: &[SensitiveAction] = &[
         ["T1546"],
         "adds a webhook that receives repository events"
     ),
+    // Apps.
+    entry!(
+        "integration_installation.create",
+        PrivilegeChange,
+        High,
+        false,
+        PERSIST,
+        ["T1098"],
+        "installs a GitHub App on the organisation"
+    ),
+    entry!(
+        "integration_installation.version_updated",
+        PrivilegeChange,
+        High,
+        false,
+        PRIVESC_PERSIST,
+        ["T1098"],
+        "accepts wider permissions for an installed GitHub App"
+    ),
+    entry!(
+        "integration_installation.repositories_added",
+        PrivilegeChange,
+        Medium,
+        false,
+        PRIVESC_PERSIST,
+        ["T1098"],
+        "gives an installed GitHub App more repositories"
+    ),
+    entry!(
+        "integration.create",
+        PrivilegeChange,
+        Medium,
+        false,
+        PERSIST,
+        ["T1098"],
+        "registers a GitHub App owned by the organisation"
+    ),
+    entry!(
+        "integration.transfer",
+        PrivilegeChange,
+        High,
+        false,
+        PERSIST,
+        ["T1098"],
+        "transfers a GitHub App to another owner"
+    ),
+    entry!(
+        "oauth_application.create",
+        PrivilegeChange,
+        Medium,
+        false,
+        PERSIST,
+        ["T1098"],
+        "registers an OAuth app owned by the organisation"
+    ),
+    // Tokens and keys.
+    entry!(
+        "personal_access_token.request_created",
+        PrivilegeChange,
+        Medium,
+        false,
+        PERSIST,
+        ["T1098.001"],
+        "asks for a fine-grained personal access token to reach the organisation"
+    ),
+    entry!(
+        "personal_access_token.access_granted",
+        PrivilegeChange,
+        High,
+        false,
+        PERSIST,
+        ["T1098.001"],
+        "lets a fine-grained personal access token reach the organisation"
+    ),
+    entry!(
+        "org_credential_authorization.grant",
+        PrivilegeChange,
+        Medium,
+        false,
+        PERSIST,
+        ["T1098.001"],
+        "authorises a token or SSH key for the organisation's SAML single sign-on"
+    ),
+    entry!(
+        "public_key.create",
+        PrivilegeChange,
+        High,
+        false,
+        PERSIST,
+        ["T1098.004"],
+        "adds a deploy key (an SSH key with repository access)"
+    ),
+    // Secrets and workflows.
+    entry!(
+        "org.create_actions_secret",
+        Sensitive,
+        Medium,
+        false,
+        &[Tactic::Persistence, Tactic::Execution],
+        ["T1072"],
+        "creates an organisation-wide Actions secret that workflows receive"
+    ),
+    entry!(
+        "org.update_actions_secret",
+        Sensitive,
+        High,
+        false,
+        &[Tactic::Persistence, Tactic::Execution],
+        ["T1072"],
+        "replaces an organisation-wide Actions secret that workflows receive"
+    ),
+    entry!(
+        "repo.create_actions_secret",
+        Sensitive,
+        Medium,
+        false,
+        &[Tactic::Persistence, Tactic::Execution],
+        ["T1072"],
+        "creates a repository Actions secret"
+    ),
+    entry!(
+        "repo.update_actions_secret",
+        Sensitive,
+        Medium,
+        false,
+        &[Tactic::Persistence, Tactic::Execution],
+        ["T1072"],
+        "replaces a repository Actions secret"
+    ),
+    entry!(
+        "environment.update_actions_secret",
+        Sensitive,
+        Medium,
+        false,
+        &[Tactic::Persistence, Tactic::Execution],
+        ["T1072"],
+        "replaces a deployment environment's Actions secret"
+    ),
+    entry!(
+        "org.register_self_hosted_runner",
+        Sensitive,
+        High,
+        false,
+        &[Tactic::Execution, Tactic::Persistence],
+        ["T1072"],
+        "registers a self-hosted runner that receives the organisation's workflow jobs and secrets"
+    ),
+    entry!(
+        "repo.register_self_hosted_runner",
+        Sensitive,
+        High,
+        false,
+        &[Tactic::Execution, Tactic::Persistence],
+        ["T1072"],
+        "registers a self-hosted runner that receives a repository's workflow jobs and secrets"
+    ),
+    entry!(
+        "environment.remove_protection_rule",
+        DefenseEvasion,
+        High,
+        false,
+        EVASION,
+        ["T1562.001"],
+        "removes a deployment environment's protection rule (required reviewers, wait timer)"
+    ),
+    // Code protections.
+    entry!(
+        "repository_ruleset.destroy",
+        DefenseEvasion,
+        High,
+        false,
+        EVASION,
+        ["T1562.001"],
+        "deletes a repository ruleset"
+    ),
+    entry!(
+        "repository_secret_scanning.disable",
+        DefenseEvasion,
+        High,
+        true,
+        EVASION,
+        ["T1562.001"],
+        "turns secret scanning off for a repository"
+    ),
+    entry!(
+        "repository_secret_scanning_push_protection.disable",
+        DefenseEvasion,
+        High,
+        true,
+        EVASION,
+        ["T1562.001"],
+        "turns secret-scanning push protection off for a repository"
+    ),
+    entry!(
+        "secret_scanning.disable",
+        DefenseEvasion,
+        High,
+        true,
+        EVASION,
+        ["T1562.001"],
+        "turns secret scanning off for the organisation's repositories"
+    ),
+    entry!(
+        "secret_scanning_new_repos.disable",
+        DefenseEvasion,
+        Medium,
+        true,
+        EVASION,
+        ["T1562.001"],
+        "stops enabling secret scanning on new repositories"
+    ),
+    entry!(
+        "org.secret_scanning_push_protection_disable",
+        DefenseEvasion,
+        High,
+        true,
+        EVASION,
+        ["T1562.001"],
+        "turns secret-scanning push protection off for the organisation"
+    ),
+    entry!(
+        "secret_scanning_push_protection.bypass",
+        DefenseEvasion,
+        High,
+        true,
+        EVASION,
+        ["T1562.001"],
+        "pushes a secret past push protection"
+    ),
+    // Network and authentication settings.
+    entry!(
+        "ip_allow_list.disable",
+        DefenseEvasion,
+        High,
+        true,
+        EVASION,
+        ["T1562.007"],
+        "turns the IP allow list off"
+    ),
+    entry!(
+        "ip_allow_list.disable_for_installed_apps",
+        DefenseEvasion,
+        High,
+        true,
+        EVASION,
+        ["T1562.007"],
+        "stops applying the IP allow list to installed GitHub Apps"
+    ),
+    entry!(
+        "ip_allow_list_entry.create",
+        DefenseEvasion,
+        Medium,
+        false,
+        EVASION,
+        ["T1562.007"],
+        "adds a network to the IP allow list"
+    ),
+    entry!(
+        "org.disable_saml",
+        DefenseEvasion,
+        Critical,
+        true,
+        EVASION,
+        ["T1556"],
+        "turns SAML single sign-on off for the organisation"
+    ),
+    entry!(
+        "business.disable_saml",
+        DefenseEvasion,
+        Critical,
+        true,
+        EVASION,
+        ["T1556"],
+        "turns SAML single sign-on off for the enterprise"
+    ),
+    entry!(
+        "org.disable_two_factor_requirement",
+        DefenseEvasion,
+        Critical,
+        true,
+        EVASION,
+        ["T1556.006"],
+        "stops requiring two-factor authentication in the organisation"
+    ),
+    entry!(
+        "business.disable_two_factor_requirement",
+        DefenseEvasion,
+        Critical,
+        true,
+        EVASION,
+        ["T1556.006"],
+        "stops requiring two-factor authentication in the enterprise"
+    ),
+    entry!(
+        "org.update_saml_provider_settings",
+        PrivilegeChange,
+        High,
+        false,
+        PRIVESC_PERSIST,
+        ["T1484.002"],
+        "changes which identity provider the organisation trusts for single sign-on"
+    ),
+    entry!(
+        "org.disable_oauth_app_restrictions",
+        DefenseEvasion,
+        High,
+        true,
+        EVASION,
+        ["T1562.001"],
+        "lets any OAuth app reach the organisation's data (third-party access restrictions off)"
+    ),
+    entry!(
+        "business.update_saml_provider_settings",
+        PrivilegeChange,
+        High,
+        false,
+        PRIVESC_PERSIST,
+        ["T1484.002"],
+        "changes which identity provider the enterprise trusts for single sign-on"
+    ),
+    entry!(
+        "hook.config_changed",
+        Sensitive,
+        Medium,
+        false,
+        &[Tactic::Persistence, Tactic::Exfiltration],
+        ["T1546"],
+        "changes where a webhook delivers events (URL, secret, content type)"
+    ),
+    entry!(
+        "repo.destroy",
+        Sensitive,
+        High,
+        false,
+        &[Tactic::Impact],
+        ["T1485"],
+        "deletes a repository"
+    ),
+    entry!(
+        "repo.transfer_outgoing",
+        Exfiltration,
+        High,
+        false,
+        EXFIL,
+        ["T1567.001"],
+        "transfers a repository out of the organisation"
+    ),
+    entry!(
+        "migration.create",
+        Exfiltration,
+        High,
+        false,
+        EXFIL,
+        ["T1567.001"],
+        "exports repositories into a migration archive"
+    ),
+    entry!(
+        "dependabot_alerts.disable",
+        DefenseEvasion,
+        Medium,
+        true,
+        EVASION,
+        ["T1562.001"],
+        "turns Dependabot alerts off for the organisation's repositories"
+    ),
+    entry!(
+        "dependabot_security_updates.disable",
+        DefenseEvasion,
+        Medium,
+        true,
+        EVASION,
+        ["T1562.001"],
+        "turns Dependabot security updates off for the organisation's repositories"
+    ),
+    entry!(
+        "repository_vulnerability_alerts.disable",
+        DefenseEvasion,
+        Medium,
+        true,
+        EVASION,
+        ["T1562.001"],
+        "turns vulnerability alerts off for a repository"
+    ),
 ];
 
-/// Every sensitive action of every platform.
+/// Sensitive Okta System Log event types, done by an API token or a service app (or to one).
+pub const OKTA_SENSITIVE_ACTIONS: &[SensitiveAction] = &[
+    entry!(
+        "system.api_token.create",
+        PrivilegeChange,
+        High,
+        true,
+        PERSIST,
+        ["T1098.001"],
+        "creates an Okta API token, which acts with its creator's admin rights"
+    ),
+    entry!(
+        "app.oauth2.client.privilege.grant",
+        PrivilegeChange,
+        Critical,
+        true,
+        PRIVESC_PERSIST,
+        ["T1098.003"],
+        "grants an Okta admin role to an OAuth client (service app)"
+    ),
+    entry!(
+        "app.oauth2.credentials.lifecycle.create",
+        PrivilegeChange,
+        High,
+        false,
+        PERSIST,
+        ["T1098.001"],
+        "adds a client secret or key to an OAuth client"
+    ),
+    entry!(
+        "iam.resourceset.bindings.add",
+        PrivilegeChange,
+        High,
+        false,
+        PRIVESC_PERSIST,
+        ["T1098.003"],
+        "assigns a custom Okta admin role over a resource set"
+    ),
+    entry!(
+        "user.account.privilege.grant",
+        PrivilegeChange,
+        High,
+        false,
+        PRIVESC_PERSIST,
+        ["T1098.003"],
+        "grants an Okta admin role to a user"
+    ),
+    entry!(
+        "group.privilege.grant",
+        PrivilegeChange,
+        High,
+        false,
+        PRIVESC_PERSIST,
+        ["T1098.003"],
+        "grants an Okta admin role to a group"
+    ),
+    entry!(
+        "user.mfa.factor.reset_all",
+        PrivilegeChange,
+        High,
+        false,
+        &[Tactic::DefenseEvasion, Tactic::Persistence],
+        ["T1556.006"],
+        "removes every MFA factor of a user"
+    ),
+    entry!(
+        "user.mfa.factor.deactivate",
+        PrivilegeChange,
+        High,
+        false,
+        &[Tactic::DefenseEvasion, Tactic::Persistence],
+        ["T1556.006"],
+        "removes an MFA factor of a user"
+    ),
+    entry!(
+        "policy.lifecycle.update",
+        DefenseEvasion,
+        High,
+        false,
+        EVASION,
+        ["T1556"],
+        "changes an Okta policy (sign-on, MFA, password)"
+    ),
+    entry!(
+        "policy.lifecycle.deactivate",
+        DefenseEvasion,
+        High,
+        false,
+        EVASION,
+        ["T1556"],
+        "deactivates an Okta policy"
+    ),
+    entry!(
+        "policy.lifecycle.delete",
+        DefenseEvasion,
+        High,
+        false,
+        EVASION,
+        ["T1556"],
+        "deletes an Okta policy"
+    ),
+    entry!(
+        "policy.rule.update",
+        DefenseEvasion,
+        High,
+        false,
+        EVASION,
+        ["T1556"],
+        "changes a rule of an Okta policy"
+    ),
+    entry!(
+        "policy.rule.deactivate",
+        DefenseEvasion,
+        High,
+        false,
+        EVASION,
+        ["T1556"],
+        "deactivates a rule of an Okta policy"
+    ),
+    entry!(
+        "policy.rule.delete",
+        DefenseEvasion,
+        High,
+        false,
+        EVASION,
+        ["T1556"],
+        "deletes a rule of an Okta policy"
+    ),
+    entry!(
+        "system.idp.lifecycle.create",
+        PrivilegeChange,
+        High,
+        false,
+        PRIVESC_PERSIST,
+        ["T1484.002"],
+        "adds an identity provider that Okta trusts to sign users in"
+    ),
+    entry!(
+        "system.idp.lifecycle.update",
+        PrivilegeChange,
+        High,
+        false,
+        PRIVESC_PERSIST,
+        ["T1484.002"],
+        "changes an identity provider Okta trusts"
+    ),
+    entry!(
+        "user.account.reset_password",
+        PrivilegeChange,
+        Medium,
+        false,
+        PERSIST,
+        ["T1098"],
+        "resets a user's password"
+    ),
+    entry!(
+        "zone.update",
+        DefenseEvasion,
+        Medium,
+        false,
+        EVASION,
+        ["T1562.007"],
+        "changes a network zone (the addresses policies trust or block)"
+    ),
+    entry!(
+        "zone.deactivate",
+        DefenseEvasion,
+        High,
+        false,
+        EVASION,
+        ["T1562.007"],
+        "deactivates a network zone"
+    ),
+    entry!(
+        "zone.delete",
+        DefenseEvasion,
+        High,
+        false,
+        EVASION,
+        ["T1562.007"],
+        "deletes a network zone"
+    ),
+    entry!(
+        "system.log_stream.lifecycle.deactivate",
+        DefenseEvasion,
+        High,
+        true,
+        EVASION,
+        ["T1562.008"],
+        "stops streaming the System Log to its destination"
+    ),
+    entry!(
+        "system.log_stream.lifecycle.delete",
+        DefenseEvasion,
+        High,
+        true,
+        EVASION,
+        ["T1562.008"],
+        "deletes a System Log stream"
+    ),
+];
+
+/// Every sensitive action of every platform, the Kubernetes ones judged by content included.
 pub fn all_sensitive_actions() -> impl Iterator<Item = &'static SensitiveAction> {
     SENSITIVE_ACTIONS
         .iter()
         .chain(KUBERNETES_SENSITIVE_ACTIONS)
         .chain(GITHUB_SENSITIVE_ACTIONS)
+        .chain(OKTA_SENSITIVE_ACTIONS)
+        .chain(super::kubernetes::CONTENT_ACTIONS)
+}
+
+/// The catalogue entry an event matches, judged by its action and, for Kubernetes, by what
+/// the request asked for; `None` for the normal work of the configured Kubernetes system
+/// identities.
+pub fn sensitive_event(
+    event: &crate::event::Event,
+    system_identities: &[String],
+) -> Option<&'static SensitiveAction> {
+    use crate::event::LogKind;
+    match event.log {
+        LogKind::KubernetesAudit => {
+            if super::kubernetes::is_system_identity(event, system_identities) {
+                return None;
+            }
+            match super::kubernetes::classify(event) {
+                super::kubernetes::Judgement::Report(entry) => Some(entry),
+                super::kubernetes::Judgement::Harmless => None,
+                super::kubernetes::Judgement::ByAction => sensitive_action(&event.action),
+            }
+        }
+        LogKind::OktaSystemLog => OKTA_SENSITIVE_ACTIONS
+            .iter()
+            .find(|s| s.action == event.action),
+        _ => sensitive_action(crate::baseline::iam_action(&event.action)),
+    }
 }
 
 /// The catalogue entry for an action (case-insensitive): IAM, Kubernetes or GitHub.
@@ -1150,6 +1799,8 @@ mod tests {
         for s in KUBERNETES_SENSITIVE_ACTIONS
             .iter()
             .chain(GITHUB_SENSITIVE_ACTIONS)
+            .chain(OKTA_SENSITIVE_ACTIONS)
+            .chain(super::super::kubernetes::CONTENT_ACTIONS)
         {
             assert!(seen.insert(s.action.to_ascii_lowercase()), "{}", s.action);
             assert!(

@@ -9,6 +9,7 @@
 mod batch;
 pub mod catalog;
 mod judge;
+pub mod kubernetes;
 pub mod rules;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -25,8 +26,8 @@ use crate::event::{Event, Principal};
 
 pub use batch::{detect_batch, group_by_identity, group_changes};
 pub use catalog::{
-    Category, GITHUB_SENSITIVE_ACTIONS, KUBERNETES_SENSITIVE_ACTIONS, SENSITIVE_ACTIONS,
-    SensitiveAction, all_sensitive_actions, sensitive_action,
+    Category, GITHUB_SENSITIVE_ACTIONS, KUBERNETES_SENSITIVE_ACTIONS, OKTA_SENSITIVE_ACTIONS,
+    SENSITIVE_ACTIONS, SensitiveAction, all_sensitive_actions, sensitive_action, sensitive_event,
 };
 pub use rules::all_rules;
 
@@ -45,6 +46,11 @@ pub struct DetectConfig {
     /// Rule ids not to run; each must be a registered activity rule.
     #[serde(deserialize_with = "activity_rule_list")]
     pub disabled_rules: Vec<RuleId>,
+    /// Kubernetes control-plane identities (user names; `*` matches any run of characters)
+    /// whose calls the single-event detections do not report: controllers creating pods
+    /// from workloads, kubelets requesting tokens, role aggregation. Setting the list
+    /// replaces the default ([`kubernetes::DEFAULT_SYSTEM_IDENTITIES`]).
+    pub kubernetes_system_identities: Vec<String>,
     /// Baseline-relative detections (new network, new user agent, off-schedule, volume spike,
     /// discovery burst novelty) need at least this many learned events…
     pub min_baseline_events: u64,
@@ -147,6 +153,10 @@ impl Default for DetectConfig {
     fn default() -> DetectConfig {
         DetectConfig {
             disabled_rules: Vec::new(),
+            kubernetes_system_identities: kubernetes::DEFAULT_SYSTEM_IDENTITIES
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
             min_baseline_events: 50,
             min_baseline_days: 5.0,
             spike_min_events: 1_000,
@@ -356,7 +366,7 @@ impl Detector {
                 && baseline.span_days() >= self.config.min_baseline_days,
             sensitive: sorted
                 .iter()
-                .map(|e| catalog::sensitive_action(crate::baseline::iam_action(&e.action)))
+                .map(|e| catalog::sensitive_event(e, &self.config.kubernetes_system_identities))
                 .collect(),
             events: &sorted,
             changes,
@@ -450,6 +460,20 @@ mod tests {
     fn config_defaults_fill_missing_keys_and_unknown_keys_fail() {
         let c: DetectConfig = serde_json::from_str(r#"{"dormant_days": 30}"#).unwrap();
         assert_eq!(c.dormant_days, 30);
+        assert!(
+            c.kubernetes_system_identities
+                .iter()
+                .any(|p| p == "system:node:*")
+        );
+        // Setting the system identities replaces the default list.
+        let c: DetectConfig = serde_json::from_str(
+            r#"{"kubernetes_system_identities": ["system:serviceaccount:ops:*"]}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            c.kubernetes_system_identities,
+            ["system:serviceaccount:ops:*"]
+        );
         assert_eq!(
             c.failure_burst_min,
             DetectConfig::default().failure_burst_min

@@ -8,7 +8,7 @@ pub(crate) fn is_browser(ua: &str) -> bool {
 }
 
 /// Tools that drive cloud APIs from scripts and pipelines.
-fn is_automation_tool(ua: &str) -> bool {
+pub(crate) fn is_automation_tool(ua: &str) -> bool {
     const MARKERS: &[&str] = &[
         "aws-cli/",
         "Boto3/",

@@ -17,6 +17,7 @@ mod de;
 mod frame;
 mod github;
 mod k8s;
+mod okta;
 mod otel;
 
 use std::fmt;
@@ -191,6 +192,10 @@ struct Sniff {
     timestamp: Option<serde::de::IgnoredAny>,
     #[serde(rename = "_document_id")]
     document_id: Option<serde::de::IgnoredAny>,
+    #[serde(rename = "eventType")]
+    event_type: Option<serde::de::IgnoredAny>,
+    published: Option<serde::de::IgnoredAny>,
+    uuid: Option<serde::de::IgnoredAny>,
 }
 
 fn sniff(bytes: &[u8]) -> Option<LogKind> {
@@ -209,6 +214,9 @@ fn sniff(bytes: &[u8]) -> Option<LogKind> {
         && (s.actor.is_some() || s.timestamp.is_some() || s.document_id.is_some())
     {
         Some(LogKind::GitHubAudit)
+    } else if s.event_type.is_some() && (s.published.is_some() || s.uuid.is_some()) {
+        // Okta LogEvent: `eventType` with `published` and `uuid`.
+        Some(LogKind::OktaSystemLog)
     } else {
         None
     }
@@ -219,6 +227,7 @@ enum Parser {
     Kubernetes,
     GitHub,
     Otel,
+    Okta,
 }
 
 impl Parser {
@@ -228,6 +237,7 @@ impl Parser {
             LogKind::KubernetesAudit => Parser::Kubernetes,
             LogKind::GitHubAudit => Parser::GitHub,
             LogKind::OtelGenAi => Parser::Otel,
+            LogKind::OktaSystemLog => Parser::Okta,
         }
     }
 
@@ -242,6 +252,7 @@ impl Parser {
             Parser::Kubernetes => k8s::parse(bytes, options.kubernetes_cluster.as_deref(), out),
             Parser::GitHub => github::parse(bytes, out),
             Parser::Otel => otel::parse(bytes, out),
+            Parser::Okta => okta::parse(bytes, out),
         }
     }
 }
@@ -385,7 +396,7 @@ fn run<R: Read>(
         report.bad.clear();
         report.bad_count = 0;
         report.not_ingested = Some(format!(
-            "not an activity log: none of the first {} records is CloudTrail, Kubernetes audit, GitHub audit or OTLP spans",
+            "not an activity log: none of the first {} records is CloudTrail, Kubernetes audit, GitHub audit, Okta System Log or OTLP spans",
             report.records
         ));
     }

@@ -201,3 +201,41 @@ fn changes_are_attributed_to_the_identity_they_change() {
     ));
     assert_eq!(attributor.attribute_subject(read), None);
 }
+
+/// Changes made *to* machine identities land on those identities (whoever made them), and
+/// the caller's attribution stays the caller's.
+#[test]
+fn changes_to_machine_identities_are_attributed_to_them() {
+    let lines = [
+        // A person binds cluster-admin to an inventoried service account.
+        r#"{"kind":"Event","apiVersion":"audit.k8s.io/v1","auditID":"x1","stage":"ResponseComplete","verb":"create","user":{"username":"ana@corp.test"},"objectRef":{"resource":"clusterrolebindings","name":"b"},"responseStatus":{"code":201},"stageTimestamp":"2026-11-03T14:00:00Z","requestObject":{"kind":"ClusterRoleBinding","roleRef":{"kind":"ClusterRole","name":"cluster-admin"},"subjects":[{"kind":"ServiceAccount","name":"billing-worker","namespace":"payments"}]}}"#,
+        // A service account does the same: its own call, and a change to the worker.
+        r#"{"kind":"Event","apiVersion":"audit.k8s.io/v1","auditID":"x2","stage":"ResponseComplete","verb":"create","user":{"username":"system:serviceaccount:ci:bot"},"objectRef":{"resource":"clusterrolebindings","name":"b"},"responseStatus":{"code":201},"stageTimestamp":"2026-11-03T14:00:00Z","requestObject":{"kind":"ClusterRoleBinding","roleRef":{"kind":"ClusterRole","name":"cluster-admin"},"subjects":[{"kind":"ServiceAccount","name":"billing-worker","namespace":"payments"}]}}"#,
+        // A person reads a ConfigMap: nobody's NHI.
+        r#"{"kind":"Event","apiVersion":"audit.k8s.io/v1","auditID":"x3","stage":"ResponseComplete","verb":"get","user":{"username":"ana@corp.test"},"objectRef":{"resource":"configmaps","name":"c"},"responseStatus":{"code":200},"stageTimestamp":"2026-11-03T14:00:00Z"}"#,
+    ];
+    let body = lines.join("\n");
+    let mut events = Vec::new();
+    ingest_reader(
+        "k8s",
+        body.as_bytes(),
+        &IngestOptions::default(),
+        &mut |e| events.push(e),
+    );
+    let a = Attributor::new(&inventory());
+    let got: Vec<Attribution> = events.iter().map(|e| a.attribute(e)).collect();
+    assert_eq!(
+        got,
+        [
+            Attribution::Outside("k8s-user:ana@corp.test".into()),
+            Attribution::Shadow("system:serviceaccount:ci:bot".into()),
+            Attribution::Outside("k8s-user:ana@corp.test".into()),
+        ]
+    );
+    let worker = Some(Attribution::Known(
+        "system:serviceaccount:payments:billing-worker".into(),
+    ));
+    assert_eq!(a.attribute_subject(&events[0]), worker);
+    assert_eq!(a.attribute_subject(&events[1]), worker);
+    assert_eq!(a.attribute_subject(&events[2]), None);
+}

@@ -16,6 +16,7 @@ mod detect_week;
 mod detection_corpus;
 mod ingest_attribution;
 mod ingest_formats;
+mod ingest_okta_proptest;
 mod ingest_proptest;
 mod ingest_shared;
 mod rightsize_policy;

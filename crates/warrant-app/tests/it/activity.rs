@@ -274,3 +274,36 @@ async fn a_change_made_to_an_identity_by_a_person_is_its_alert_not_its_usage() {
     assert!(!batch.identities.contains(ROLE));
     assert!(store.usage_for(ROLE, None).await.unwrap().is_empty());
 }
+
+/// A person binding cluster-admin to a service account: the alert lands on the service
+/// account, which did not act itself, so it gets no usage, no last use and no "unknown
+/// identity acting" alert.
+#[tokio::test]
+async fn a_change_made_to_a_service_account_by_a_person_alerts_on_it_without_counting_as_its_use() {
+    let store = demo_store().await;
+    let line = r#"{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"RequestResponse","auditID":"5b0e7c1d-4a2f-4e55-9d61-0c8e2f7a9b13","stage":"ResponseComplete","verb":"create","user":{"username":"jordan.reyes@corp.example","groups":["system:authenticated"]},"sourceIPs":["192.0.2.44"],"userAgent":"kubectl/v1.30.2 (linux/amd64) kubernetes/9f3c1a2","objectRef":{"resource":"clusterrolebindings","name":"metrics-agent-admin","apiGroup":"rbac.authorization.k8s.io","apiVersion":"v1"},"responseStatus":{"metadata":{},"code":201},"requestObject":{"kind":"ClusterRoleBinding","apiVersion":"rbac.authorization.k8s.io/v1","metadata":{"name":"metrics-agent-admin"},"roleRef":{"apiGroup":"rbac.authorization.k8s.io","kind":"ClusterRole","name":"cluster-admin"},"subjects":[{"kind":"ServiceAccount","name":"metrics-agent","namespace":"monitoring"}]},"requestReceivedTimestamp":"2026-10-31T14:02:12.482913Z","stageTimestamp":"2026-10-31T14:02:12.512913Z"}"#;
+    let mut events: Vec<Event> = Vec::new();
+    warrant_activity::ingest::ingest_reader(
+        "audit.jsonl",
+        line.as_bytes(),
+        &IngestOptions::default(),
+        &mut |e| events.push(e),
+    );
+    assert_eq!(events.len(), 1);
+    let inventory = store.load_inventory().await.unwrap();
+    let config = config();
+    let batch = warrant_app::process_events(&store, &inventory, &config.activity, now(), events)
+        .await
+        .unwrap();
+    let sa = "shadow:system:serviceaccount:monitoring:metrics-agent";
+    // The caller is a person: outside the machine identities, not a shadow one.
+    assert_eq!((batch.shadow, batch.outside), (0, 1));
+    let rules: Vec<String> = batch
+        .alerts
+        .iter()
+        .filter(|a| a.identity == sa)
+        .map(|a| a.rule.to_string())
+        .collect();
+    assert_eq!(rules, ["activity-privilege-change"], "{:#?}", batch.alerts);
+    assert_eq!(batch.usage_rows, 0);
+}

@@ -11,7 +11,8 @@ use crate::output::{self, Format};
 #[derive(Debug, clap::Args)]
 pub struct IngestArgs {
     /// Log files or directories: CloudTrail (delivery files, .json.gz, AWSLogs trees, arrays,
-    /// JSONL), Kubernetes audit JSONL, GitHub audit log exports, OTLP JSON GenAI spans.
+    /// JSONL), Kubernetes audit JSONL, GitHub audit log exports, Okta System Log exports
+    /// (`/api/v1/logs` JSON arrays or JSONL), OTLP JSON GenAI spans.
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<PathBuf>,
     /// Exit with code 1 when an alert is at or above this severity.

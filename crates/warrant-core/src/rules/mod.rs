@@ -498,23 +498,23 @@ registry! {
     ActivityPrivilegeChange = "activity-privilege-change" {
         engine: Activity, owasp: Nhi5, related: [], severity: High,
         tactics: [PrivilegeEscalation, Persistence, DefenseEvasion],
-        techniques: ["T1078.004", "T1098", "T1098.001", "T1098.003", "T1098.004", "T1098.006", "T1136.003", "T1484.002", "T1556.006"],
+        techniques: ["T1078.004", "T1098", "T1098.001", "T1098.003", "T1098.004", "T1098.006", "T1136.003", "T1484.002", "T1556.006", "T1610", "T1611"],
         title: "Privilege change or persistence",
-        description: "IAM or RBAC changes that persist access or escalate privilege: new keys, users, login profiles, policies, role bindings.",
+        description: "IAM or RBAC changes that persist access or escalate privilege: new keys, users, login profiles, policies, role bindings, tokens and app grants; workloads that run privileged or reach into their host.",
         remediation: "Confirm the change was intended; if not, revert it, rotate the caller's credentials, and take access-management rights away from identities that do not manage access.",
     }
     ActivityDefenseEvasion = "activity-defense-evasion" {
         engine: Activity, owasp: Nhi5, related: [], severity: High,
         tactics: [DefenseEvasion],
-        techniques: ["T1070", "T1562.001", "T1562.007", "T1562.008", "T1666"],
+        techniques: ["T1070", "T1556", "T1556.006", "T1562.001", "T1562.007", "T1562.008", "T1666"],
         title: "Defence evasion",
-        description: "Logging or security tooling turned off or altered: trails stopped or narrowed, GuardDuty, Security Hub, Macie, Config or WAF disabled, findings archived or suppressed, bucket logging or encryption removed.",
+        description: "Logging or security tooling turned off or altered: trails stopped or narrowed, GuardDuty, Security Hub, Macie, Config or WAF disabled, findings archived or suppressed, bucket logging or encryption removed; authentication requirements (SSO, two-factor, sign-on policies), network allow lists or code protections (branch protection, secret scanning) weakened.",
         remediation: "Restore the logging or security control at once, find what else the caller did while it was off, rotate the caller's credentials, and deny these actions with a service control policy.",
     }
     ActivityCredentialAccess = "activity-credential-access" {
         engine: Activity, owasp: Nhi5, related: [], severity: High,
         tactics: [CredentialAccess, Discovery, InitialAccess, LateralMovement, DefenseEvasion],
-        techniques: ["T1078.004", "T1087.004", "T1528", "T1550.001", "T1552", "T1552.005", "T1552.007", "T1555.006"],
+        techniques: ["T1078.004", "T1087.004", "T1528", "T1550.001", "T1552", "T1552.005", "T1552.007", "T1555.006", "T1649"],
         title: "Credential access",
         description: "Secrets or passwords read for the first time or in a burst far above the identity's habit; instance credentials used from outside the cloud; keys validated by offensive tooling; keys turned into console sessions.",
         remediation: "Check which secrets were read and whether the identity needs them; rotate any secret read without a reason, and scope secret access to the named secrets the workload uses.",
@@ -530,7 +530,7 @@ registry! {
     ActivitySensitiveAction = "activity-sensitive-action" {
         engine: Activity, owasp: Nhi5, related: [], severity: Medium,
         tactics: [Execution, Persistence, CredentialAccess, LateralMovement, DefenseEvasion, Exfiltration, Impact],
-        techniques: ["T1021.008", "T1059", "T1485", "T1490", "T1496", "T1546", "T1552.005", "T1578.002", "T1609", "T1648", "T1651"],
+        techniques: ["T1021.008", "T1059", "T1072", "T1485", "T1490", "T1496", "T1546", "T1552.005", "T1557", "T1578.002", "T1609", "T1648", "T1651"],
         title: "First use of a sensitive action",
         description: "First use of remote execution, lateral movement or resource-hijacking calls; data destruction and recovery inhibition (databases, snapshots and backups deleted, deletion protection or versioning turned off, buckets set to expire, keys scheduled for deletion).",
         remediation: "Confirm the call was intended by the identity's owner; if not, contain the affected resources, rotate the caller's credentials, and remove the permission if the workload does not need it.",

@@ -108,6 +108,29 @@ pub(super) fn sensitive(input: &Input, category: Category) -> Vec<Finding> {
                 evidence.push(baseline_sentence(input));
             }
         }
+        // What the requests asked for, when the detection judged their content.
+        let facts: BTreeSet<String> = events
+            .iter()
+            .flat_map(|e| e.facts.iter())
+            .filter(|(k, _)| *k != "object.kind")
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
+        if !facts.is_empty() {
+            evidence.push(format!(
+                "Request details: {}.",
+                examples(facts.iter().map(String::as_str), 6)
+            ));
+        }
+        let subjects: BTreeSet<&str> = events
+            .iter()
+            .filter_map(|e| e.subject.as_ref()?.name.as_deref())
+            .collect();
+        if !subjects.is_empty() {
+            evidence.push(format!(
+                "It changes the machine identity {}.",
+                examples(subjects, 3)
+            ));
+        }
         let resources: BTreeSet<&str> = events
             .iter()
             .flat_map(|e| e.resources.iter().map(String::as_str))
