@@ -79,16 +79,6 @@ pub(crate) const CATALOGUE_RULES: &[RuleId] = &[
 
 type RuleFn = fn(&Input) -> Vec<Finding>;
 
-/// The rules that judge single events by the catalogue: they see changes made to the
-/// identity by others too, the behaviour rules only the identity's own calls.
-pub(crate) const CATALOGUE_RULES: &[RuleId] = &[
-    PRIVILEGE_CHANGE,
-    DEFENSE_EVASION,
-    CREDENTIAL_ACCESS,
-    EXFILTRATION,
-    SENSITIVE_ACTION,
-];
-
 pub(crate) const RULE_FNS: &[(RuleId, RuleFn)] = &[
     (PRIVILEGE_CHANGE, |i| {
         sensitive(i, Category::PrivilegeChange)
