@@ -280,7 +280,11 @@ fn rules_lists_every_engine_with_filters_and_formats() {
     );
     assert_eq!(
         rule_ids(&store, &["--tactic", "discovery", "--severity", "medium"]),
-        ["activity-failure-burst", "activity-discovery-burst"]
+        [
+            "activity-credential-access",
+            "activity-failure-burst",
+            "activity-discovery-burst"
+        ]
     );
     let critical = rule_ids(&store, &["--engine", "posture", "--severity", "critical"]);
     assert!(critical.contains(&"trust-anyone".to_string()));
