@@ -23,14 +23,26 @@ const SECOPS: &str = "secops@acme-analytics.example";
 
 /// Opens campaign `2026-Q4` over every AWS identity, as the admin.
 async fn open_campaign(demo: &Demo) {
+    start_campaign(demo, "2026-Q4", "provider=aws", (2026, 11, 30), now()).await;
+}
+
+/// Opens campaign `name` over `scope`, due on `due`, at `at`, with SecOps as the fallback
+/// reviewer.
+async fn start_campaign(
+    demo: &Demo,
+    name: &str,
+    scope: &str,
+    due: (i32, u32, u32),
+    at: chrono::DateTime<chrono::Utc>,
+) {
     let policy = GovernancePolicy {
         fallback_reviewer: Some(SECOPS.to_string()),
         ..GovernancePolicy::default()
     };
     let request = StartRequest {
-        name: "2026-Q4".into(),
-        scope: "provider=aws".parse().unwrap(),
-        due: chrono::NaiveDate::from_ymd_opt(2026, 11, 30).unwrap(),
+        name: name.into(),
+        scope: scope.parse().unwrap(),
+        due: chrono::NaiveDate::from_ymd_opt(due.0, due.1, due.2).unwrap(),
         usage_window: chrono::Duration::days(90),
     };
     warrant_app::review::start(
@@ -40,7 +52,7 @@ async fn open_campaign(demo: &Demo) {
         &request,
         When {
             asked: None,
-            now: now(),
+            now: at,
         },
         "admin@example.org",
         &warrant_app::NoProgress,
@@ -587,30 +599,8 @@ async fn plans_page_newest_first_by_status_in_the_api_and_the_approvals_inbox() 
 async fn review_items_page_in_item_order_and_the_inbox_pages_across_them() {
     let demo = demo_server().await;
     // Every identity, already overdue: the fallback reviewer holds every pending item.
-    let policy = GovernancePolicy {
-        fallback_reviewer: Some(SECOPS.to_string()),
-        ..GovernancePolicy::default()
-    };
-    let request = StartRequest {
-        name: "2026-late".into(),
-        scope: "all".parse().unwrap(),
-        due: chrono::NaiveDate::from_ymd_opt(2026, 10, 15).unwrap(),
-        usage_window: chrono::Duration::days(90),
-    };
-    warrant_app::review::start(
-        &demo.state.store,
-        &demo.state.posture,
-        &policy,
-        &request,
-        When {
-            asked: None,
-            now: now() - chrono::Duration::days(30),
-        },
-        "admin@example.org",
-        &warrant_app::NoProgress,
-    )
-    .await
-    .unwrap();
+    let a_month_ago = now() - chrono::Duration::days(30);
+    start_campaign(&demo, "2026-late", "all", (2026, 10, 15), a_month_ago).await;
 
     let whole = demo
         .get("/api/v1/reviews/2026-late?limit=1000")

@@ -180,19 +180,8 @@ async fn an_import_of_a_missing_path_is_refused() {
 
 #[tokio::test]
 async fn the_overview_from_a_saved_runs_aggregates_matches_one_counted_afresh() {
-    let store = store().await;
+    let store = assessed_demo().await;
     let config = config();
-    warrant_app::assess(
-        &store,
-        config.settings(),
-        &fingerprinter(),
-        &[demo_org()],
-        now(),
-        &NoProgress,
-        &Cancel::new(),
-    )
-    .await
-    .unwrap();
     let rules = config.settings().rules();
     let saved = query::overview(
         &store,
@@ -243,19 +232,8 @@ async fn the_overview_from_a_saved_runs_aggregates_matches_one_counted_afresh() 
 async fn filtered_listings_of_the_saved_run_match_a_fresh_evaluation() {
     use warrant_app::query::{IdentitySort, When};
     use warrant_core::{Environment, IdentityKind, IdentityStatus, OwaspNhi};
-    let store = store().await;
+    let store = assessed_demo().await;
     let config = config();
-    warrant_app::assess(
-        &store,
-        config.settings(),
-        &fingerprinter(),
-        &[demo_org()],
-        now(),
-        &NoProgress,
-        &Cancel::new(),
-    )
-    .await
-    .unwrap();
     let ordered = |filter: InventoryFilter, when: When, sort: IdentitySort, descending: bool| {
         let (store, config) = (&store, &config);
         async move {
@@ -378,4 +356,21 @@ async fn filtered_listings_of_the_saved_run_match_a_fresh_evaluation() {
             assert_eq!((saved.1, saved.2), (fresh.1, fresh.2), "{filter:?} by name");
         }
     }
+}
+
+/// A store with the demo organisation imported and assessed (its run saved).
+async fn assessed_demo() -> warrant_store::Store {
+    let store = store().await;
+    warrant_app::assess(
+        &store,
+        config().settings(),
+        &fingerprinter(),
+        &[demo_org()],
+        now(),
+        &NoProgress,
+        &Cancel::new(),
+    )
+    .await
+    .unwrap();
+    store
 }
