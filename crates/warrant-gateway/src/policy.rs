@@ -979,3 +979,86 @@ pub fn diff(old: &PolicyEngine, new: &PolicyEngine) -> PolicyDiff {
         may_widen,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// Differential: the sliced sets decide every call as the whole set does.
+    #[test]
+    fn slices_decide_as_the_whole_set() {
+        let policies = r#"
+            permit (principal, action == Action::"tools/call", resource == Tool::"a::x") when { context.args has n && context.args.n > 1 };
+            forbid (principal, action == Action::"tools/call", resource == Tool::"a::x") when { context.args has n && context.args.n > 5 };
+            permit (principal, action in [Action::"tools/call", Action::"tools/list"], resource in Server::"b");
+            forbid (principal, action, resource is Tool) unless { principal.owner_active };
+            @approval forbid (principal, action == Action::"tools/call", resource == Tool::"b::y") when { context.args has n };
+            permit (principal, action, resource == Server::"a");
+        "#;
+        let engine = PolicyEngine::load(
+            Some(&Source::new("s", "type Args = { n?: Long };")),
+            &[Source::new("p", policies)],
+        )
+        .unwrap();
+        let targets = [
+            Target::Tool(ToolRef::new("a", "x")),
+            Target::Tool(ToolRef::new("b", "y")),
+            Target::Tool(ToolRef::new("b", "z")),
+            Target::Tool(ToolRef::new("c", "x")),
+            Target::Server("a".to_string()),
+            Target::Server("b".to_string()),
+        ];
+        let mut compared = 0;
+        for active in [true, false] {
+            let agent = Agent {
+                id: "g".into(),
+                name: "g".into(),
+                owner: "o".into(),
+                owner_active: active,
+                tier: "t".into(),
+                risk: 1,
+            };
+            for target in &targets {
+                for method in [Method::ToolsCall, Method::ToolsList] {
+                    for n in [json!({}), json!({"n": 0}), json!({"n": 3}), json!({"n": 9})] {
+                        let call = Call {
+                            agent: &agent,
+                            method,
+                            target,
+                            arguments: &n,
+                            taint: &TaintState::new(),
+                            task: None,
+                            now: DateTime::UNIX_EPOCH,
+                            source: None,
+                        };
+                        let args = CedarValue::from_arguments(&n).unwrap();
+                        let (request, entities, resource) = engine.request(&call, &args).unwrap();
+                        let slice = engine.slice_for(method, &resource).unwrap();
+                        let whole =
+                            engine
+                                .authorizer
+                                .is_authorized(&request, &engine.all, &entities);
+                        let sliced = engine
+                            .authorizer
+                            .is_authorized(&request, &slice.all, &entities);
+                        assert_eq!(
+                            whole.decision(),
+                            sliced.decision(),
+                            "{target:?} {method:?} {n}"
+                        );
+                        let reasons = |r: &cedar_policy::Response| {
+                            let mut ids: Vec<String> =
+                                r.diagnostics().reason().map(ToString::to_string).collect();
+                            ids.sort();
+                            ids
+                        };
+                        assert_eq!(reasons(&whole), reasons(&sliced));
+                        compared += 1;
+                    }
+                }
+            }
+        }
+        assert_eq!(compared, 96);
+    }
+}
