@@ -7,6 +7,7 @@
 pub mod access;
 pub mod arn;
 pub mod attribute;
+pub mod canonical;
 pub mod clock;
 pub mod entropy;
 pub mod finding;
@@ -21,6 +22,7 @@ pub use access::{
     AccessLevel, CONTROL_SERVICES, Escalation, Grant, PrivilegeSummary, ResourceAccess,
 };
 pub use attribute::AttributesExt;
+pub use canonical::canonical_json;
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use entropy::shannon_entropy;
 pub use finding::{ExceptionRef, Finding, FindingSource, OwaspNhi, Severity};

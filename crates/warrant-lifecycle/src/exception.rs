@@ -204,7 +204,8 @@ impl Exception {
             self.created,
             self.created_by
         ]);
-        let digest: [u8; 32] = Sha256::digest(canonical.to_string().as_bytes()).into();
+        let digest: [u8; 32] =
+            Sha256::digest(warrant_core::canonical_json(&canonical).as_bytes()).into();
         format!("exc-{}", hex::encode(digest.get(..8).unwrap_or_default()))
     }
 

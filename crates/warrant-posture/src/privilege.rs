@@ -496,11 +496,12 @@ pub fn holdings(index: &InventoryIndex<'_>, identity: &Identity) -> String {
                     field(item.as_bytes());
                 }
             }
-            // serde_json's `Value` keeps object keys sorted: the same condition, the same text.
+            // Keys sorted whatever order the source wrote them in: the same condition, the
+            // same text.
             let conditions = st
                 .conditions
                 .as_ref()
-                .map(|c| c.to_string())
+                .map(warrant_core::canonical_json)
                 .unwrap_or_default();
             field(conditions.as_bytes());
         }
@@ -508,7 +509,7 @@ pub fn holdings(index: &InventoryIndex<'_>, identity: &Identity) -> String {
     let boundary = identity
         .attributes
         .get(attribute::PERMISSIONS_BOUNDARY)
-        .map(|b| b.to_string())
+        .map(warrant_core::canonical_json)
         .unwrap_or_default();
     field(boundary.as_bytes());
     let digest = hash.finalize();
