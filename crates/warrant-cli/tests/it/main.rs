@@ -16,7 +16,6 @@ mod common;
 mod consume;
 mod demo_org;
 mod discover_live;
-mod gateway;
 mod governance;
 mod hostile;
 mod postgres;
