@@ -22,7 +22,8 @@ use warrant_activity::{
     Attribution, Attributor, Creation, Event, FileReport, IngestOptions, IngestReport,
     UsageAccumulator, creation,
 };
-use warrant_core::{Finding, Inventory, Provider, Timestamp};
+use warrant_core::inventory::InventoryIndex;
+use warrant_core::{Finding, Identity, Inventory, Provider, Timestamp};
 use warrant_store::{ActivityWrites, ApplyOutcome, IngestedFile, LedgerKey, OwnerEvidence, Store};
 
 use crate::error::StoreContext;
@@ -534,13 +535,7 @@ fn plan(
                     outcome.identities.insert(id.clone());
                     writes.last_used.push((id.clone(), None, newest));
                     match index.identity_by_id.get(id.as_str()) {
-                        Some(identity) => {
-                            let mut context = IdentityContext::from_identity(identity);
-                            context.declare_tools_from(
-                                index.policies_of(id).into_iter().map(|(_, p)| p),
-                            );
-                            context
-                        }
+                        Some(identity) => inventory_context(&index, identity),
                         None => IdentityContext::unknown(id),
                     }
                 }
@@ -587,7 +582,7 @@ fn plan(
             };
             let context = match attribution {
                 Attribution::Known(id) => match index.identity_by_id.get(id.as_str()) {
-                    Some(identity) => IdentityContext::from_identity(identity),
+                    Some(identity) => inventory_context(&index, identity),
                     None => IdentityContext::unknown(id),
                 },
                 Attribution::Shadow(_) => IdentityContext::unknown(key),
@@ -603,6 +598,21 @@ fn plan(
     outcome.usage_rows = writes.usage.len();
     writes.findings.clone_from(&outcome.alerts);
     (writes, outcome)
+}
+
+/// What detection knows of an inventoried identity: its attributes, the tools its policies
+/// grant and the credentials the inventory holds for it.
+fn inventory_context(index: &InventoryIndex<'_>, identity: &Identity) -> IdentityContext {
+    let mut context = IdentityContext::from_identity(identity);
+    context.declare_tools_from(index.policies_of(&identity.id).into_iter().map(|(_, p)| p));
+    context.with_credentials(
+        index
+            .credentials_by_identity
+            .get(identity.id.as_str())
+            .into_iter()
+            .flatten()
+            .copied(),
+    )
 }
 
 /// Owner evidence from creation events: the person, and the event as where it came from.

@@ -17,8 +17,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 use warrant_core::attribute;
 use warrant_core::{
-    ActorKind, Effect, Environment, Finding, Identity, IdentityKind, IdentityStatus, Policy,
-    PolicyKind, RuleId, Timestamp,
+    ActorKind, Credential, Effect, Environment, Finding, Identity, IdentityKind, IdentityStatus,
+    Policy, PolicyKind, RuleId, Timestamp,
 };
 
 use crate::baseline::Baseline;
@@ -201,6 +201,11 @@ pub struct IdentityContext {
     pub status: IdentityStatus,
     /// Last use known before the detection window (the inventory's or the store's).
     pub last_used: Option<Timestamp>,
+    /// The credentials the inventory holds for the identity; `None` when it is not known
+    /// (a shadow identity, or a caller that did not look), and then no credential is judged
+    /// unregistered.
+    #[serde(default)]
+    pub credentials: Option<Vec<Credential>>,
 }
 
 impl IdentityContext {
@@ -214,6 +219,7 @@ impl IdentityContext {
             declared_tools: None,
             status: IdentityStatus::Active,
             last_used: None,
+            credentials: None,
         }
     }
 
@@ -240,7 +246,19 @@ impl IdentityContext {
             declared_tools,
             status: identity.status,
             last_used: identity.last_used,
+            credentials: None,
         }
+    }
+
+    /// Records the credentials the inventory holds for the identity (see
+    /// [`IdentityContext::credentials`]).
+    #[must_use]
+    pub fn with_credentials<'a>(
+        mut self,
+        credentials: impl IntoIterator<Item = &'a Credential>,
+    ) -> IdentityContext {
+        self.credentials = Some(credentials.into_iter().cloned().collect());
+        self
     }
 }
 

@@ -800,6 +800,25 @@ fn incidents() -> Vec<Incident> {
             },
         },
         Incident {
+            name: "own-key-unregistered",
+            base: daytime,
+            rule: rules::UNREGISTERED_CREDENTIAL,
+            tactic: "persistence",
+            inject: |g, spec, ctx, out| {
+                // The inventory knows the user's first key; a second appears at 3 a.m.
+                let mut known = warrant_core::Credential::new(
+                    "AKIAEXAMPLEFIRSTKEY1",
+                    spec.id.clone(),
+                    warrant_core::CredentialKind::AccessKey,
+                );
+                known.created = Some(detection_day(0, 9) - Duration::days(200));
+                *ctx = ctx.clone().with_credentials([&known]);
+                let mut e = g.event(spec, detection_day(3, 3), "iam:CreateAccessKey");
+                e.facts.push("key.id", "AKIAEXAMPLESECONDKY2");
+                out.push(e);
+            },
+        },
+        Incident {
             name: "agent-shell",
             base: Profile::Agent,
             rule: rules::UNDECLARED_TOOL,

@@ -573,3 +573,85 @@ fn bad_input_to_ingest_exits_2_naming_each_file_and_keeps_the_good_log() {
     let out = warrant(&store, &["ingest", logs.to_str().unwrap()]);
     ok(&out);
 }
+
+/// A person creates two access keys for the demo's `svc-jenkins`: one the inventory already
+/// holds (its import came after the call) and one it does not. Only the second is a credential
+/// nobody registered, raised on the user whoever made the call.
+#[test]
+fn a_key_created_for_a_machine_user_that_the_inventory_lacks_is_an_alert_on_the_user() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("w.db");
+    let logs = dir.path().join("logs");
+    std::fs::create_dir_all(&logs).unwrap();
+    let create = |n: usize, time: &str, key: &str| {
+        json!({
+            "eventVersion": "1.09",
+            "userIdentity": {
+                "type": "AssumedRole",
+                "principalId": "AROAADMINEXAMPLE:dana.ng@acme-analytics.example",
+                "arn": "arn:aws:sts::111111111111:assumed-role/AWSReservedSSO_Admin_0123/dana.ng@acme-analytics.example",
+                "accountId": "111111111111",
+                "accessKeyId": "ASIAEXAMPLEKEY000077",
+                "sessionContext": {
+                    "sessionIssuer": {"type": "Role", "principalId": "AROAADMINEXAMPLE",
+                        "arn": "arn:aws:iam::111111111111:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_Admin_0123",
+                        "accountId": "111111111111", "userName": "AWSReservedSSO_Admin_0123"},
+                    "attributes": {"creationDate": time, "mfaAuthenticated": "false"}
+                }
+            },
+            "eventTime": time,
+            "eventSource": "iam.amazonaws.com",
+            "eventName": "CreateAccessKey",
+            "awsRegion": "us-east-1",
+            "sourceIPAddress": "203.0.113.40",
+            "userAgent": "aws-cli/2.17.0 Python/3.11.8 Linux/6.1 exe/x86_64.ubuntu.22",
+            "requestParameters": {"userName": "svc-jenkins"},
+            "responseElements": {"accessKey": {
+                "userName": "svc-jenkins", "accessKeyId": key, "status": "Active",
+                "createDate": "Nov 20, 2026, 10:30:00 AM"}},
+            "requestID": format!("req-{n}"),
+            "eventID": format!("00000000-0000-4000-9000-{n:012}"),
+            "readOnly": false,
+            "eventType": "AwsApiCall",
+            "managementEvent": true,
+            "recipientAccountId": "111111111111"
+        })
+    };
+    let records = vec![
+        create(1, "2026-09-17T09:00:00Z", "AKIA0WVHO7K5MZCZPS1U"),
+        create(2, "2026-11-20T10:30:00Z", "AKIA0WVHO7K5NEWKEY77"),
+    ];
+    std::fs::write(
+        logs.join("trail.json"),
+        serde_json::to_vec(&json!({"Records": records})).unwrap(),
+    )
+    .unwrap();
+    ok(&warrant(&store, &["import", demo_org().to_str().unwrap()]));
+    let out = ok(&warrant(
+        &store,
+        &["--format", "json", "ingest", logs.to_str().unwrap()],
+    ));
+    let doc: Value = serde_json::from_str(&out).unwrap();
+    let user = "arn:aws:iam::111111111111:user/svc-jenkins";
+    let unregistered: Vec<&Value> = doc["alerts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["rule"] == "activity-unregistered-credential")
+        .collect();
+    assert_eq!(unregistered.len(), 1, "{:#}", doc["alerts"]);
+    let alert = unregistered[0];
+    assert_eq!(alert["identity"], user);
+    let evidence = alert["evidence"].to_string();
+    assert!(evidence.contains("AKIA0WVHO7K5NEWKEY77"), "{evidence}");
+    assert!(!evidence.contains("AKIA0WVHO7K5MZCZPS1U"), "{evidence}");
+    assert!(
+        evidence.contains("dana.ng@acme-analytics.example"),
+        "{evidence}"
+    );
+    assert_eq!(alert["owasp"], "NHI7", "{alert:#}");
+    assert!(
+        alert["attack"].to_string().contains("T1098.001"),
+        "{alert:#}"
+    );
+}

@@ -621,6 +621,13 @@ registry! {
         description: "Activity by a principal that is not in the inventory.",
         remediation: "Find the principal's owner and import its source, or disable the principal if nobody claims it.",
     }
+    ActivityUnregisteredCredential = "activity-unregistered-credential" {
+        engine: Activity, owasp: Nhi7, related: [Nhi1], severity: Medium,
+        tactics: [Persistence], techniques: ["T1098.001"],
+        title: "New credential the inventory does not hold",
+        description: "A long-lived credential was created for an inventoried machine identity and no import or registration accounts for it.",
+        remediation: "Ask the identity's owner whether the credential is wanted; record it (import the provider's listing again) if so, otherwise deactivate and delete it and find who created it.",
+    }
     LeakedSecret = "leaked-secret" {
         engine: Secret, owasp: Nhi2, related: [], severity: Critical,
         tactics: [CredentialAccess], techniques: ["T1552.001"],
@@ -653,7 +660,7 @@ mod tests {
             }
         }
         assert_eq!(of_engine(FindingSource::Posture).count(), 35);
-        assert_eq!(of_engine(FindingSource::Activity).count(), 17);
+        assert_eq!(of_engine(FindingSource::Activity).count(), 18);
         assert_eq!(of_engine(FindingSource::Secret).count(), 1);
     }
 

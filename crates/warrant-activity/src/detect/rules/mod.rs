@@ -7,6 +7,7 @@ mod deviation;
 mod misuse;
 mod sensitive;
 mod theft;
+mod unregistered;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -29,6 +30,7 @@ pub(crate) use misuse::shadow_identity;
 use misuse::{console_use, credential_reuse, cross_environment, dormant_active, undeclared_tool};
 use sensitive::sensitive;
 use theft::{session_two_networks, theft};
+use unregistered::unregistered_credential;
 
 pub const PRIVILEGE_CHANGE: RuleId = RuleId::ActivityPrivilegeChange;
 pub const DEFENSE_EVASION: RuleId = RuleId::ActivityDefenseEvasion;
@@ -47,6 +49,7 @@ pub const CROSS_ENVIRONMENT: RuleId = RuleId::ActivityCrossEnvironment;
 pub const DORMANT_ACTIVE: RuleId = RuleId::ActivityDormantActive;
 pub const UNDECLARED_TOOL: RuleId = RuleId::ActivityAgentUndeclaredTool;
 pub const SHADOW_IDENTITY: RuleId = RuleId::ActivityShadowIdentity;
+pub const UNREGISTERED_CREDENTIAL: RuleId = RuleId::ActivityUnregisteredCredential;
 
 /// Every activity rule, in registry order (their metadata is in `warrant_core::rules`).
 pub fn all_rules() -> impl Iterator<Item = RuleId> {
@@ -68,13 +71,15 @@ pub(crate) struct Input<'a> {
     pub changes: bool,
 }
 
-/// The rules that report catalogued calls; the only ones run over changes made to an identity.
+/// The rules that judge single calls (the catalogued ones, and credentials created); the only
+/// ones run over changes made to an identity.
 pub(crate) const CATALOGUE_RULES: &[RuleId] = &[
     PRIVILEGE_CHANGE,
     DEFENSE_EVASION,
     CREDENTIAL_ACCESS,
     EXFILTRATION,
     SENSITIVE_ACTION,
+    UNREGISTERED_CREDENTIAL,
 ];
 
 type RuleFn = fn(&Input) -> Vec<Finding>;
@@ -106,7 +111,21 @@ pub(crate) const RULE_FNS: &[(RuleId, RuleFn)] = &[
     (CROSS_ENVIRONMENT, cross_environment),
     (DORMANT_ACTIVE, dormant_active),
     (UNDECLARED_TOOL, undeclared_tool),
+    (UNREGISTERED_CREDENTIAL, unregistered_credential),
 ];
+
+/// How the caller of a change is named in evidence.
+pub(super) fn caller(principal: &Principal) -> String {
+    let name = principal
+        .arn
+        .as_deref()
+        .or(principal.name.as_deref())
+        .unwrap_or("an unknown principal");
+    match principal.session.as_deref() {
+        Some(session) => format!("{name} (session {session})"),
+        None => name.to_string(),
+    }
+}
 
 /// `50000` → `50,000`.
 pub(crate) fn thousands(n: u64) -> String {

@@ -4,19 +4,6 @@
 use super::*;
 use crate::detect::judge::{Judgement, judge};
 
-/// How the caller of a change is named in evidence.
-fn caller(principal: &Principal) -> String {
-    let name = principal
-        .arn
-        .as_deref()
-        .or(principal.name.as_deref())
-        .unwrap_or("an unknown principal");
-    match principal.session.as_deref() {
-        Some(session) => format!("{name} (session {session})"),
-        None => name.to_string(),
-    }
-}
-
 pub(super) fn sensitive(input: &Input, category: Category) -> Vec<Finding> {
     let mut by_action: BTreeMap<&'static str, Vec<&Event>> = BTreeMap::new();
     let mut entries: BTreeMap<&'static str, &'static SensitiveAction> = BTreeMap::new();
