@@ -104,6 +104,14 @@ pub struct DetectConfig {
     pub cloud_networks: Vec<String>,
     /// One session's credentials used from two public networks within this many minutes.
     pub session_networks_minutes: i64,
+    /// Bucket emptied: at least this many object deletions in one bucket within an hour…
+    pub bucket_delete_min: u64,
+    /// …or this many deletions of object versions (permanent: no delete marker to remove)…
+    pub bucket_version_delete_min: u64,
+    /// …spread over at least this many top-level prefixes when the identity has no baseline
+    /// (a clean-up job works on one scratch prefix); with one, `spike_factor` times the
+    /// identity's daily mean of deletions.
+    pub bucket_delete_min_prefixes: usize,
 }
 
 /// AWS service-linked roles: created and used by AWS services, in `/aws-service-role/`.
@@ -184,6 +192,9 @@ impl Default for DetectConfig {
                 .collect(),
             cloud_networks: Vec::new(),
             session_networks_minutes: 10,
+            bucket_delete_min: 200,
+            bucket_version_delete_min: 100,
+            bucket_delete_min_prefixes: 3,
         }
     }
 }

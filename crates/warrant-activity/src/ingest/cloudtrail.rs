@@ -171,6 +171,8 @@ pub(crate) struct FactFields<'a> {
     pub delete_automated_backups: Option<bool>,
     pub publicly_accessible: Option<bool>,
     pub pending_window_days: Opt<'a>,
+    /// S3 `DeleteObject` of one version (a permanent delete).
+    pub version_id: Opt<'a>,
 }
 
 impl<'a> RequestParameters<'a> {
@@ -216,6 +218,7 @@ enum RequestKey {
     DeleteAutomatedBackups,
     PubliclyAccessible,
     PendingWindowDays,
+    VersionId,
     Other,
 }
 
@@ -257,6 +260,7 @@ impl RequestKey {
             "deleteAutomatedBackups" => RequestKey::DeleteAutomatedBackups,
             "publiclyAccessible" => RequestKey::PubliclyAccessible,
             "pendingWindowInDays" => RequestKey::PendingWindowDays,
+            "versionId" => RequestKey::VersionId,
             _ => RequestKey::Other,
         }
     }
@@ -377,6 +381,9 @@ impl<'de: 'a, 'a> Deserialize<'de> for RequestParameters<'a> {
                         }
                         RequestKey::PendingWindowDays => {
                             out.facts_mut().pending_window_days = map.next_value()?;
+                        }
+                        RequestKey::VersionId => {
+                            out.facts_mut().version_id = map.next_value()?;
                         }
                         RequestKey::Other => {
                             map.next_value::<IgnoredAny>()?;

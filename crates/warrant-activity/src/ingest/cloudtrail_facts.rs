@@ -27,6 +27,7 @@
 //! | `rds.skip_final_snapshot`, `rds.delete_automated_backups`, `rds.deletion_protection`, `rds.backup_retention`, `rds.publicly_accessible` | the request's values | RDS delete, modify and restore calls |
 //! | `session.ec2_role_delivery` | `1.0`/`2.0`, for instance-profile credentials whose session is not named `i-…` | `userIdentity.sessionContext.ec2RoleDelivery` |
 //! | `kms.pending_days` | days before the key is deleted | `ScheduleKeyDeletion` |
+//! | `object.version_deleted` | `true` when one version was deleted (no delete marker left to undo) | S3 `DeleteObject` with a `versionId` |
 
 use std::collections::HashMap;
 use std::hash::BuildHasher;
@@ -87,6 +88,7 @@ const GATED: &[&str] = &[
     "securityhub:BatchUpdateFindings",
     "macie2:UpdateMacieSession",
     "kms:ScheduleKeyDeletion",
+    "s3:DeleteObject",
 ];
 
 /// Whether the action's request and response are read for facts (case-insensitive: the
@@ -343,6 +345,9 @@ pub(crate) fn extract(
             if let Some(days) = p.pending_window_days.as_deref() {
                 facts.push("kms.pending_days", days);
             }
+        }
+        "DeleteObject" if p.version_id.as_deref().is_some_and(|v| !v.is_empty()) => {
+            facts.push("object.version_deleted", "true");
         }
         _ => {}
     }

@@ -3,6 +3,7 @@
 //! network, hour), so a re-run over the same events gives the same ids.
 
 mod burst;
+mod destruction;
 mod deviation;
 mod misuse;
 mod sensitive;
@@ -25,6 +26,7 @@ use crate::baseline::{
 use crate::event::{Actor, Event, Outcome, Principal};
 
 use burst::{discovery_burst, failure_burst};
+use destruction::bucket_emptied;
 use deviation::{new_network, new_user_agent, off_schedule, volume_spike};
 pub(crate) use misuse::shadow_identity;
 use misuse::{console_use, credential_reuse, cross_environment, dormant_active, undeclared_tool};
@@ -95,7 +97,11 @@ pub(crate) const RULE_FNS: &[(RuleId, RuleFn)] = &[
         found
     }),
     (EXFILTRATION, |i| sensitive(i, Category::Exfiltration)),
-    (SENSITIVE_ACTION, |i| sensitive(i, Category::Sensitive)),
+    (SENSITIVE_ACTION, |i| {
+        let mut found = sensitive(i, Category::Sensitive);
+        found.extend(bucket_emptied(i));
+        found
+    }),
     (VOLUME_SPIKE, volume_spike),
     (NEW_NETWORK, new_network),
     (NEW_USER_AGENT, new_user_agent),
