@@ -170,6 +170,11 @@ impl Attributor {
                 if let Some(arn) = &p.arn {
                     return match self.aws_arn(arn, p.account.as_deref()) {
                         Some(id) => Attribution::Known(id),
+                        // IAM Identity Center creates these roles for people's permission
+                        // sets: a person signed in, not a machine identity nobody listed.
+                        None if is_identity_center_role(arn) => {
+                            Attribution::Outside(format!("aws-sso:{arn}"))
+                        }
                         None => Attribution::Shadow(arn.clone()),
                     };
                 }
@@ -363,4 +368,14 @@ impl UsageAccumulator {
         rows.sort_by(|a, b| a.0.cmp(&b.0));
         rows.into_iter().map(|(_, r)| r).collect()
     }
+}
+
+/// A role IAM Identity Center manages for a permission set (`/aws-reserved/sso.amazonaws.com/`,
+/// `AWSReservedSSO_…`): assumed by people signing in, never by workloads.
+fn is_identity_center_role(arn: &str) -> bool {
+    arn.contains(":role/aws-reserved/sso.amazonaws.com/")
+        || arn
+            .rsplit('/')
+            .next()
+            .is_some_and(|name| name.starts_with("AWSReservedSSO_"))
 }

@@ -195,9 +195,11 @@ fn changes_are_attributed_to_the_identity_they_change() {
             "arn:aws:iam::111122223333:user/legacy-etl".into()
         ))
     );
+    // The caller is a person through an IAM Identity Center permission set: outside the
+    // machine identities, not a shadow one.
     assert!(matches!(
         attributor.attribute(create),
-        Attribution::Shadow(_)
+        Attribution::Outside(_)
     ));
     assert_eq!(attributor.attribute_subject(read), None);
 }

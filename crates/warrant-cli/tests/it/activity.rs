@@ -654,4 +654,13 @@ fn a_key_created_for_a_machine_user_that_the_inventory_lacks_is_an_alert_on_the_
         alert["attack"].to_string().contains("T1098.001"),
         "{alert:#}"
     );
+    // The caller is a person through an IAM Identity Center permission set, not a machine
+    // identity missing from the inventory.
+    let shadow: Vec<&Value> = doc["alerts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["rule"] == "activity-shadow-identity")
+        .collect();
+    assert!(shadow.is_empty(), "{shadow:#?}");
 }
