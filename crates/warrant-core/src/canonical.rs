@@ -12,7 +12,17 @@ pub fn canonical_json(value: &Value) -> String {
     sorted(value).to_string()
 }
 
-fn sorted(value: &Value) -> Value {
+/// Serialises a JSON value with every object's keys sorted (`#[serde(serialize_with = …)]`):
+/// reports and snapshots read the same however serde_json was built.
+pub fn serialize_sorted<S: serde::Serializer>(
+    value: &Value,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serde::Serialize::serialize(&sorted(value), serializer)
+}
+
+/// A copy of `value` with every object's keys sorted, at every depth.
+pub fn sorted(value: &Value) -> Value {
     match value {
         Value::Object(map) => {
             let mut entries: Vec<(&String, &Value)> = map.iter().collect();

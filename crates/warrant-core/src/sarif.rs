@@ -62,8 +62,9 @@ impl Log {
 
     /// The log as a JSON value, keys sorted.
     pub fn to_json(&self) -> Value {
-        // Serialising these types cannot fail: every map key is a string.
-        serde_json::to_value(self).unwrap_or(Value::Null)
+        // Serialising these types cannot fail: every map key is a string. Sorted here, not by
+        // serde_json's map, which keeps field order when a crate enables `preserve_order`.
+        crate::canonical::sorted(&serde_json::to_value(self).unwrap_or(Value::Null))
     }
 }
 

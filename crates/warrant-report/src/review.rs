@@ -125,7 +125,8 @@ pub struct ReviewReportItem {
     pub superseded: Vec<PriorDecision>,
     /// The evidence in one line.
     pub evidence_summary: String,
-    /// The evidence captured when the campaign opened.
+    /// The evidence captured when the campaign opened (keys sorted when written).
+    #[serde(serialize_with = "warrant_core::canonical::serialize_sorted")]
     pub evidence: serde_json::Value,
 }
 
