@@ -121,6 +121,10 @@ pub enum Command {
     User(cmd::user::UserArgs),
     /// API tokens scripts use in a user's name, each with a role and an expiry: `token create|list|revoke`. Formats: table, json.
     Token(cmd::token::TokenArgs),
+    /// The MCP gateway's Cedar policies: `gateway policy check` validates them against the gateway schema, `gateway policy diff OLD NEW` says whether a change can only narrow access. `--config` names gateway.toml here. Formats: table, json.
+    Gateway(cmd::gateway::GatewayArgs),
+    /// Just-in-time task tokens for agents: `jit keygen|grant|attenuate|verify|inspect` (Biscuit, bound to an agent, a task, tools, argument constraints and an expiry). Formats: table, json.
+    Jit(cmd::jit::JitArgs),
     /// Run the Warrant server over the store: the REST API (`/api/v1`, OpenAPI at `/api/v1/openapi.json`), `/healthz`, `/readyz` and `/metrics`, until interrupted.
     Serve(cmd::serve::ServeArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).

@@ -10,9 +10,11 @@ pub mod consume;
 pub mod discover;
 pub mod exception;
 pub mod findings;
+pub mod gateway;
 pub mod import;
 pub mod ingest;
 pub mod inventory;
+pub mod jit;
 pub mod owner;
 pub mod pipeline;
 pub mod plan;
@@ -38,8 +40,15 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Man(args) => return completions::man(args),
         _ => {}
     }
+    // The gateway's commands read gateway.toml (the global `--config`), not warrant.toml, and
+    // need no store.
+    let command = match cli.command {
+        Command::Gateway(args) => return gateway::run(&cli.global, args),
+        Command::Jit(args) => return jit::run(&cli.global, args),
+        other => other,
+    };
     let app = App::new(&cli.global)?;
-    match cli.command {
+    match command {
         Command::Import(args) => import::run(&app, args),
         Command::Discover(args) => discover::run(&app, args),
         Command::Inventory(args) => inventory::run(&app, args),
@@ -65,6 +74,8 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::User(args) => user::run(&app, args),
         Command::Token(args) => token::run(&app, args),
         Command::Serve(args) => serve::run(&app, args),
-        Command::Completions(_) | Command::Man(_) => Ok(crate::exit::OK),
+        Command::Completions(_) | Command::Man(_) | Command::Gateway(_) | Command::Jit(_) => {
+            Ok(crate::exit::OK)
+        }
     }
 }

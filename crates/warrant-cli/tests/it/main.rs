@@ -16,6 +16,7 @@ mod common;
 mod consume;
 mod demo_org;
 mod discover_live;
+mod gateway;
 mod governance;
 mod hostile;
 mod postgres;

@@ -1,0 +1,243 @@
+//! `warrant gateway policy check|diff`: the gateway's Cedar policies, validated against its
+//! schema, and whether a change can only narrow access. The proxy itself is not built yet
+//! (issue 15); these commands need no store.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use warrant_gateway::policy::{PolicyDiff, diff};
+use warrant_gateway::{GatewayConfig, PolicyEngine, PolicyError, Source};
+
+use crate::GlobalArgs;
+use crate::output::{self, Format};
+
+/// Where the configuration is looked for when `--config` names none.
+pub const DEFAULT_CONFIG: &str = "gateway.toml";
+
+#[derive(Debug, clap::Args)]
+pub struct GatewayArgs {
+    #[command(subcommand)]
+    command: GatewayCommand,
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum GatewayCommand {
+    /// The gateway's Cedar policies: `policy check` validates them against the schema, `policy
+    /// diff OLD NEW` says whether a change can only narrow access.
+    Policy(PolicyArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct PolicyArgs {
+    #[command(subcommand)]
+    command: PolicyCommand,
+}
+
+/// Which policies and schema to read: `--schema`/`--policies`, or those gateway.toml names
+/// (the global `--config`, default ./gateway.toml).
+#[derive(Debug, clap::Args)]
+struct PolicyFiles {
+    /// The operator's schema extension (Cedar schema syntax, defining `type Args = {…}`).
+    /// Default: the one gateway.toml names, else an empty `Args`.
+    #[arg(long, value_name = "FILE")]
+    schema: Option<PathBuf>,
+    /// Policy files (Cedar), instead of those gateway.toml names. Repeat or separate with commas.
+    #[arg(long, value_name = "FILE", value_delimiter = ',')]
+    policies: Vec<PathBuf>,
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum PolicyCommand {
+    /// Validate the policies against the gateway's schema (strict mode) and list every problem
+    /// as FILE:LINE:COLUMN. Uses `--config gateway.toml` (default ./gateway.toml) unless
+    /// `--policies` is given. Exit code 1 when a policy is invalid. Formats: table, json.
+    Check {
+        #[command(flatten)]
+        files: PolicyFiles,
+    },
+    /// Compare two policy files (or directories of *.cedar files): added, removed and changed
+    /// policies, and whether the change can only narrow access. The comparison is structural
+    /// (permits only removed, forbids only added or hardened); a change it cannot prove narrowing
+    /// is listed as "may widen" — Cedar's symbolic analysis (cedar-policy-symcc with the cvc5
+    /// solver) is not used. Exit code 1 when the change may widen. Formats: table, json.
+    Diff {
+        /// The policies before the change.
+        #[arg(value_name = "OLD")]
+        old: PathBuf,
+        /// The policies after the change.
+        #[arg(value_name = "NEW")]
+        new: PathBuf,
+        /// The schema extension both are validated against.
+        #[arg(long, value_name = "FILE")]
+        schema: Option<PathBuf>,
+    },
+}
+
+pub fn run(global: &GlobalArgs, args: GatewayArgs) -> anyhow::Result<u8> {
+    let GatewayCommand::Policy(policy) = args.command;
+    match policy.command {
+        PolicyCommand::Check { files } => check(global, &files),
+        PolicyCommand::Diff { old, new, schema } => run_diff(global, &old, &new, schema.as_deref()),
+    }
+}
+
+fn read_source(path: &Path) -> anyhow::Result<Source> {
+    let text = warrant_input::read_file_to_string(path, warrant_input::SMALL_FILE_LIMIT)
+        .with_context(|| format!("reading {}", path.display()))?;
+    Ok(Source::new(path.display().to_string(), text))
+}
+
+/// A file, or every `*.cedar` file of a directory in name order.
+fn read_policies(path: &Path) -> anyhow::Result<Vec<Source>> {
+    if !path.is_dir() {
+        return Ok(vec![read_source(path)?]);
+    }
+    let mut files: Vec<PathBuf> = std::fs::read_dir(path)
+        .with_context(|| format!("listing {}", path.display()))?
+        .filter_map(|entry| entry.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "cedar"))
+        .collect();
+    files.sort();
+    files.iter().map(|f| read_source(f)).collect()
+}
+
+/// The gateway configuration the global `--config` names (or ./gateway.toml).
+pub fn load_config(global: &GlobalArgs) -> anyhow::Result<Option<(PathBuf, GatewayConfig)>> {
+    let path = global
+        .config
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(DEFAULT_CONFIG));
+    if global.config.is_none() && !path.exists() {
+        return Ok(None);
+    }
+    let text = warrant_input::read_file_to_string(&path, warrant_input::SMALL_FILE_LIMIT)
+        .with_context(|| format!("reading the gateway configuration {}", path.display()))?;
+    let config = GatewayConfig::from_toml(&text, &path.display().to_string())?;
+    Ok(Some((path, config)))
+}
+
+fn check(global: &GlobalArgs, files: &PolicyFiles) -> anyhow::Result<u8> {
+    let format = output::choose(global.format, Format::Table, &[Format::Table, Format::Json])?;
+    let (schema_path, policy_paths) = if files.policies.is_empty() {
+        let Some((path, config)) = load_config(global)? else {
+            anyhow::bail!(
+                "no policies to check: name them with --policies FILE, or a gateway configuration with --config (default ./{DEFAULT_CONFIG})"
+            );
+        };
+        let resolve = |p: &Path| GatewayConfig::resolve(&path, p);
+        (
+            files
+                .schema
+                .clone()
+                .or_else(|| config.policy.schema.as_deref().map(resolve)),
+            config.policy.files.iter().map(|p| resolve(p)).collect(),
+        )
+    } else {
+        (files.schema.clone(), files.policies.clone())
+    };
+    let schema = schema_path.as_deref().map(read_source).transpose()?;
+    let mut sources = Vec::new();
+    for path in &policy_paths {
+        sources.extend(read_policies(path)?);
+    }
+    let result = PolicyEngine::load(schema.as_ref(), &sources);
+    let names: Vec<String> = sources.iter().map(|s| s.name.clone()).collect();
+    match result {
+        Ok(engine) => {
+            if format == Format::Json {
+                let doc = serde_json::json!({
+                    "valid": true, "policies": engine.len(), "files": names, "problems": [],
+                });
+                println!("{}", serde_json::to_string_pretty(&doc)?);
+            } else {
+                println!(
+                    "{} polic{} in {} file(s) valid against the gateway schema{}.",
+                    engine.len(),
+                    if engine.len() == 1 { "y" } else { "ies" },
+                    names.len(),
+                    schema
+                        .as_ref()
+                        .map(|s| format!(" and {}", s.name))
+                        .unwrap_or_default()
+                );
+            }
+            Ok(crate::exit::OK)
+        }
+        Err(PolicyError::Invalid { problems }) => {
+            if format == Format::Json {
+                let doc = serde_json::json!({
+                    "valid": false, "files": names, "problems": problems,
+                });
+                println!("{}", serde_json::to_string_pretty(&doc)?);
+            } else {
+                for problem in &problems {
+                    println!("{problem}");
+                }
+                eprintln!("{} problem(s): the policies are not valid.", problems.len());
+            }
+            Ok(crate::exit::FINDINGS)
+        }
+    }
+}
+
+fn run_diff(
+    global: &GlobalArgs,
+    old: &Path,
+    new: &Path,
+    schema: Option<&Path>,
+) -> anyhow::Result<u8> {
+    let format = output::choose(global.format, Format::Table, &[Format::Table, Format::Json])?;
+    let schema = schema.map(read_source).transpose()?;
+    let load = |path: &Path| -> anyhow::Result<PolicyEngine> {
+        let sources = read_policies(path)?;
+        PolicyEngine::load(schema.as_ref(), &sources)
+            .with_context(|| format!("{} is not valid", path.display()))
+    };
+    let (before, after) = (load(old)?, load(new)?);
+    let result = diff(&before, &after);
+    if format == Format::Json {
+        println!("{}", serde_json::to_string_pretty(&result)?);
+    } else {
+        print_diff(&result);
+    }
+    Ok(if result.narrows_only {
+        crate::exit::OK
+    } else {
+        crate::exit::FINDINGS
+    })
+}
+
+fn print_diff(d: &PolicyDiff) {
+    for p in &d.added {
+        println!(
+            "+ {} ({}{})",
+            p.name,
+            p.effect,
+            if p.approval { ", @approval" } else { "" }
+        );
+    }
+    for p in &d.removed {
+        println!(
+            "- {} ({}{})",
+            p.name,
+            p.effect,
+            if p.approval { ", @approval" } else { "" }
+        );
+    }
+    for (old, new) in &d.changed {
+        println!("~ {} ({} → {})", old.name, old.effect, new.effect);
+    }
+    if d.added.is_empty() && d.removed.is_empty() && d.changed.is_empty() {
+        println!("No policy changed.");
+    }
+    if d.narrows_only {
+        println!("Narrows only: permits were only removed and forbids only added or hardened.");
+    } else {
+        println!(
+            "May widen access (not proven either way without Cedar's symbolic analysis, which is not used):"
+        );
+        for why in &d.may_widen {
+            println!("  {why}");
+        }
+    }
+}

@@ -1,0 +1,363 @@
+#![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
+//! `warrant gateway policy check|diff` and `warrant jit grant → verify`, through the binary.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn warrant(cwd: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_warrant"))
+        .args(args)
+        .env_remove("WARRANT_CONFIG")
+        .env_remove("WARRANT_JIT_KEY_FILE")
+        .env("NO_COLOR", "1")
+        .current_dir(cwd)
+        .output()
+        .expect("the warrant binary runs")
+}
+
+fn docs() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../docs")
+        .canonicalize()
+        .unwrap()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn write_config(dir: &Path, policies: &str) -> PathBuf {
+    std::fs::copy(
+        docs().join("gateway.cedarschema"),
+        dir.join("args.cedarschema"),
+    )
+    .unwrap();
+    std::fs::write(dir.join("policies.cedar"), policies).unwrap();
+    let config = dir.join("gateway.toml");
+    std::fs::write(
+        &config,
+        "version = 1\n[[upstream]]\nname = \"github\"\nurl = \"http://127.0.0.1:9/mcp\"\n[policy]\nschema = \"args.cedarschema\"\nfiles = [\"policies.cedar\"]\n[tokens]\nroot_key_file = \"root.key\"\n",
+    )
+    .unwrap();
+    config
+}
+
+#[test]
+fn policy_check_accepts_the_documented_examples() {
+    let dir = tempfile::tempdir().unwrap();
+    let examples = std::fs::read_to_string(docs().join("gateway-policies.cedar")).unwrap();
+    write_config(dir.path(), &examples);
+    let out = warrant(
+        dir.path(),
+        &["gateway", "policy", "check", "--config", "gateway.toml"],
+    );
+    assert!(
+        out.status.success(),
+        "{}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    assert!(
+        text(&out.stdout).contains("8 policies in 1 file(s) valid"),
+        "{}",
+        text(&out.stdout)
+    );
+
+    // The same files named directly, as JSON.
+    let out = warrant(
+        dir.path(),
+        &[
+            "gateway",
+            "policy",
+            "check",
+            "--schema",
+            "args.cedarschema",
+            "--policies",
+            "policies.cedar",
+            "--format",
+            "json",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["valid"], true);
+    assert_eq!(doc["policies"], 8);
+}
+
+#[test]
+fn policy_check_names_the_file_and_position_of_a_type_error() {
+    let dir = tempfile::tempdir().unwrap();
+    // `amount` is a Long in the schema: comparing it with a string is a type error on line 3.
+    write_config(
+        dir.path(),
+        "permit (principal, action == Action::\"tools/list\", resource);\npermit (principal, action == Action::\"tools/call\", resource)\nwhen { context.args has amount && context.args.amount == \"big\" };\n",
+    );
+    let out = warrant(
+        dir.path(),
+        &["gateway", "policy", "check", "--config", "gateway.toml"],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("policies.cedar:3:"), "{stdout}");
+    assert!(text(&out.stderr).contains("not valid"));
+
+    let out = warrant(
+        dir.path(),
+        &[
+            "gateway",
+            "policy",
+            "check",
+            "--policies",
+            "policies.cedar",
+            "--schema",
+            "args.cedarschema",
+            "-f",
+            "json",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["valid"], false);
+    assert_eq!(doc["problems"][0]["line"], 3);
+    assert_eq!(doc["problems"][0]["file"], "policies.cedar");
+
+    // An unknown key in gateway.toml is an error (exit 2) naming it.
+    std::fs::write(
+        dir.path().join("bad.toml"),
+        "version = 1\n[policy]\nfile = [\"x\"]\n",
+    )
+    .unwrap();
+    let out = warrant(
+        dir.path(),
+        &["gateway", "policy", "check", "--config", "bad.toml"],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("unknown field `file`"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn policy_diff_tells_narrowing_from_widening() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = "@id(\"p\") permit (principal, action, resource);\n";
+    std::fs::write(dir.path().join("old.cedar"), base).unwrap();
+    std::fs::write(
+        dir.path().join("narrower.cedar"),
+        format!(
+            "{base}@id(\"f\") forbid (principal, action, resource) when {{ context.hour > 22 }};\n"
+        ),
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("empty.cedar"), "").unwrap();
+    let out = warrant(
+        dir.path(),
+        &["gateway", "policy", "diff", "old.cedar", "narrower.cedar"],
+    );
+    assert!(
+        out.status.success(),
+        "{}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    assert!(text(&out.stdout).contains("+ f (forbid)"));
+    assert!(text(&out.stdout).contains("Narrows only"));
+    let out = warrant(
+        dir.path(),
+        &["gateway", "policy", "diff", "narrower.cedar", "old.cedar"],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stdout).contains("May widen"),
+        "{}",
+        text(&out.stdout)
+    );
+    let out = warrant(
+        dir.path(),
+        &[
+            "gateway",
+            "policy",
+            "diff",
+            "empty.cedar",
+            "old.cedar",
+            "-f",
+            "json",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["narrows_only"], false);
+}
+
+#[test]
+fn jit_grant_then_verify() {
+    let dir = tempfile::tempdir().unwrap();
+    write_config(dir.path(), "permit (principal, action, resource);\n");
+    let out = warrant(dir.path(), &["jit", "keygen", "root.key"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = warrant(dir.path(), &["jit", "keygen", "root.key"]);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "a root key is never overwritten"
+    );
+
+    let out = warrant(
+        dir.path(),
+        &[
+            "jit",
+            "grant",
+            "--agent",
+            "triage-bot",
+            "--task",
+            "triage ticket 123",
+            "--tools",
+            "github::get_issue,github::add_comment",
+            "--args",
+            "repo=acme/api",
+            "--ttl",
+            "15m",
+            "--as-of",
+            "2026-12-07T09:00:00Z",
+            "--config",
+            "gateway.toml",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let token = text(&out.stdout).trim().to_string();
+    assert!(
+        text(&out.stderr).contains("Revocation id: "),
+        "{}",
+        text(&out.stderr)
+    );
+
+    let verify = |tool: &str, args: &str, at: &str, extra: &[&str]| {
+        let mut argv = vec![
+            "jit",
+            "verify",
+            token.as_str(),
+            "--agent",
+            "triage-bot",
+            "--tool",
+            tool,
+            "--call-args",
+            args,
+            "--as-of",
+            at,
+            "--config",
+            "gateway.toml",
+        ];
+        argv.extend_from_slice(extra);
+        warrant(dir.path(), &argv)
+    };
+    let ok = verify(
+        "github::get_issue",
+        r#"{"repo":"acme/api"}"#,
+        "2026-12-07T09:10:00Z",
+        &[],
+    );
+    assert!(
+        ok.status.success(),
+        "{}{}",
+        text(&ok.stdout),
+        text(&ok.stderr)
+    );
+    assert!(text(&ok.stdout).contains("triage ticket 123"));
+
+    let wrong_tool = verify(
+        "github::delete_repo",
+        r#"{"repo":"acme/api"}"#,
+        "2026-12-07T09:10:00Z",
+        &[],
+    );
+    assert_eq!(wrong_tool.status.code(), Some(1));
+    assert!(text(&wrong_tool.stdout).contains("does not allow the tool github::delete_repo"));
+    let expired = verify(
+        "github::get_issue",
+        r#"{"repo":"acme/api"}"#,
+        "2026-12-07T09:16:00Z",
+        &[],
+    );
+    assert_eq!(expired.status.code(), Some(1));
+    assert!(text(&expired.stdout).contains("expired"));
+
+    // Revoked by the id `inspect` shows.
+    let inspect = warrant(dir.path(), &["jit", "inspect", &token, "-f", "json"]);
+    assert!(inspect.status.success());
+    let doc: serde_json::Value = serde_json::from_slice(&inspect.stdout).unwrap();
+    let id = doc["revocation_ids"][0].as_str().unwrap().to_string();
+    assert!(doc["blocks"][0].as_str().unwrap().contains("triage-bot"));
+    std::fs::write(dir.path().join("revoked.txt"), format!("{id}\n")).unwrap();
+    let revoked = verify(
+        "github::get_issue",
+        r#"{"repo":"acme/api"}"#,
+        "2026-12-07T09:10:00Z",
+        &["--revoked", "revoked.txt"],
+    );
+    assert_eq!(revoked.status.code(), Some(1));
+    assert!(text(&revoked.stdout).contains("revoked"));
+
+    // Attenuated for a sub-agent: narrower, never wider.
+    let out = warrant(
+        dir.path(),
+        &[
+            "jit",
+            "attenuate",
+            &token,
+            "--tools",
+            "github::get_issue,github::delete_repo",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let narrowed = text(&out.stdout).trim().to_string();
+    let out = warrant(
+        dir.path(),
+        &[
+            "jit",
+            "verify",
+            &narrowed,
+            "--agent",
+            "triage-bot",
+            "--tool",
+            "github::delete_repo",
+            "--call-args",
+            r#"{"repo":"acme/api"}"#,
+            "--as-of",
+            "2026-12-07T09:10:00Z",
+            "--key",
+            "root.key",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+}
+
+#[test]
+fn jit_grant_refuses_a_ttl_over_the_maximum_and_bad_constraints() {
+    let dir = tempfile::tempdir().unwrap();
+    assert!(
+        warrant(dir.path(), &["jit", "keygen", "k"])
+            .status
+            .success()
+    );
+    let grant = |ttl: &str, args: &str| {
+        warrant(
+            dir.path(),
+            &[
+                "jit", "grant", "--agent", "a", "--task", "t", "--tools", "s::t", "--args", args,
+                "--ttl", ttl, "--key", "k",
+            ],
+        )
+    };
+    let out = grant("2h", "repo=acme/api");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("longer than"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = grant("15m", "no-equals-sign");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("not an argument constraint"));
+}

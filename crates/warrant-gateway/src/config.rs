@@ -1,0 +1,327 @@
+//! `gateway.toml`: the upstream servers, tool labels, policy files, approval settings and the
+//! task tokens' root key. Parsed from text (the binary reads the file); unknown keys are errors
+//! naming the key and its line, so a typo never silently disables a control.
+//!
+//! ```toml
+//! version = 1
+//!
+//! [[upstream]]
+//! name = "github"
+//! url = "http://127.0.0.1:8081/mcp"      # Streamable HTTP
+//!
+//! [[upstream]]
+//! name = "fs"
+//! command = ["mcp-server-filesystem", "/workspace"]   # stdio, spawned by the gateway
+//!
+//! [tools."web::fetch"]
+//! labels = ["untrusted_input"]
+//!
+//! [policy]
+//! schema = "gateway.cedarschema"          # optional: the `Args` type
+//! files = ["policies/base.cedar"]
+//!
+//! [approval]
+//! timeout = "5m"
+//! approvers = ["secops@example.com"]
+//!
+//! [tokens]
+//! root_key_file = "jit-root.key"
+//! ```
+//!
+//! Paths are relative to the configuration file's directory.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::duration;
+use crate::taint::Label;
+
+/// The only configuration version this build reads.
+pub const VERSION: u32 = 1;
+
+/// Why a configuration was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{file}: {message}")]
+    Syntax { file: String, message: String },
+    #[error("{file}: {message}")]
+    Invalid { file: String, message: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GatewayConfig {
+    pub version: u32,
+    #[serde(default, rename = "upstream")]
+    pub upstreams: Vec<Upstream>,
+    /// `server::tool` → its labels.
+    #[serde(default)]
+    pub tools: BTreeMap<String, ToolConfig>,
+    #[serde(default)]
+    pub policy: PolicyConfig,
+    #[serde(default)]
+    pub approval: ApprovalConfig,
+    #[serde(default)]
+    pub tokens: TokensConfig,
+}
+
+/// An upstream MCP server: exactly one of `url` (Streamable HTTP) or `command` (stdio).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Upstream {
+    /// The server's name: tools are `name::tool` in policies.
+    pub name: String,
+    pub url: Option<String>,
+    /// The program and its arguments.
+    pub command: Option<Vec<String>>,
+    /// Environment variables given to a stdio server (it gets no others).
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
+}
+
+/// How the gateway reaches an upstream.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Transport<'a> {
+    StreamableHttp {
+        url: &'a str,
+    },
+    Stdio {
+        program: &'a str,
+        args: &'a [String],
+    },
+}
+
+impl Upstream {
+    pub fn transport(&self) -> Option<Transport<'_>> {
+        match (&self.url, &self.command) {
+            (Some(url), None) => Some(Transport::StreamableHttp { url }),
+            (None, Some(command)) => command
+                .split_first()
+                .map(|(program, args)| Transport::Stdio { program, args }),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ToolConfig {
+    #[serde(default)]
+    pub labels: BTreeSet<Label>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PolicyConfig {
+    /// The operator's schema extension (Cedar schema syntax, defining `type Args`).
+    pub schema: Option<PathBuf>,
+    #[serde(default)]
+    pub files: Vec<PathBuf>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApprovalConfig {
+    /// How long a held call waits for a decision before it is denied (`90s`, `5m`, `1h`).
+    #[serde(default = "default_timeout")]
+    pub timeout: String,
+    /// Who may approve (Warrant users); empty means any approver role.
+    #[serde(default)]
+    pub approvers: Vec<String>,
+}
+
+fn default_timeout() -> String {
+    "5m".to_string()
+}
+
+impl Default for ApprovalConfig {
+    fn default() -> Self {
+        ApprovalConfig {
+            timeout: default_timeout(),
+            approvers: Vec::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TokensConfig {
+    /// The file holding the root key (hex Ed25519 private key).
+    pub root_key_file: Option<PathBuf>,
+    /// The longest lifetime `jit grant` mints (default 1h).
+    pub max_ttl: Option<String>,
+}
+
+impl GatewayConfig {
+    /// Parses and checks a configuration; `file` names it in errors.
+    pub fn from_toml(text: &str, file: &str) -> Result<GatewayConfig, ConfigError> {
+        let config: GatewayConfig = toml::from_str(text).map_err(|e| ConfigError::Syntax {
+            file: file.to_string(),
+            message: e.to_string().trim_end().to_string(),
+        })?;
+        config.check(file)?;
+        Ok(config)
+    }
+
+    fn check(&self, file: &str) -> Result<(), ConfigError> {
+        let invalid = |message: String| ConfigError::Invalid {
+            file: file.to_string(),
+            message,
+        };
+        if self.version != VERSION {
+            return Err(invalid(format!(
+                "version {} is not supported (this build reads version {VERSION})",
+                self.version
+            )));
+        }
+        let mut names = BTreeSet::new();
+        for upstream in &self.upstreams {
+            if upstream.name.is_empty() || upstream.name.contains("::") {
+                return Err(invalid(format!(
+                    "upstream name `{}` must be non-empty and contain no `::`",
+                    upstream.name
+                )));
+            }
+            if !names.insert(upstream.name.as_str()) {
+                return Err(invalid(format!(
+                    "two upstreams are named `{}`",
+                    upstream.name
+                )));
+            }
+            if upstream.transport().is_none() {
+                return Err(invalid(format!(
+                    "upstream `{}` needs exactly one of `url` (Streamable HTTP) or `command` (stdio, non-empty)",
+                    upstream.name
+                )));
+            }
+            if upstream.url.is_some() && !upstream.env.is_empty() {
+                return Err(invalid(format!(
+                    "upstream `{}`: `env` applies to stdio upstreams only",
+                    upstream.name
+                )));
+            }
+        }
+        for tool in self.tools.keys() {
+            if tool
+                .split_once("::")
+                .is_none_or(|(s, t)| s.is_empty() || t.is_empty())
+            {
+                return Err(invalid(format!(
+                    "tool `{tool}` must be named `server::tool`"
+                )));
+            }
+        }
+        duration::parse_seconds(&self.approval.timeout)
+            .map_err(|e| invalid(format!("approval.timeout: {e}")))?;
+        if let Some(ttl) = &self.tokens.max_ttl {
+            duration::parse_seconds(ttl).map_err(|e| invalid(format!("tokens.max_ttl: {e}")))?;
+        }
+        Ok(())
+    }
+
+    /// The labels of `server::tool` (none when it is not configured).
+    pub fn labels(&self, qualified_tool: &str) -> BTreeSet<Label> {
+        self.tools
+            .get(qualified_tool)
+            .map(|t| t.labels.clone())
+            .unwrap_or_default()
+    }
+
+    /// A path of this configuration resolved against the file's directory.
+    pub fn resolve(config_file: &Path, path: &Path) -> PathBuf {
+        match config_file.parent() {
+            Some(dir) if path.is_relative() => dir.join(path),
+            _ => path.to_path_buf(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const EXAMPLE: &str = r#"
+version = 1
+[[upstream]]
+name = "github"
+url = "http://127.0.0.1:8081/mcp"
+[[upstream]]
+name = "fs"
+command = ["mcp-server-filesystem", "/workspace"]
+env = { HOME = "/nonexistent" }
+[tools."web::fetch"]
+labels = ["untrusted_input"]
+[tools."crm::lookup"]
+labels = ["sensitive_data"]
+[policy]
+schema = "gateway.cedarschema"
+files = ["policies/base.cedar"]
+[approval]
+timeout = "2m"
+[tokens]
+root_key_file = "jit-root.key"
+"#;
+
+    #[test]
+    fn reads_the_documented_example() {
+        let config = GatewayConfig::from_toml(EXAMPLE, "gateway.toml").unwrap();
+        assert_eq!(config.upstreams.len(), 2);
+        assert_eq!(
+            config.upstreams[1].transport(),
+            Some(Transport::Stdio {
+                program: "mcp-server-filesystem",
+                args: &["/workspace".to_string()]
+            })
+        );
+        assert!(config.labels("web::fetch").contains(&Label::UntrustedInput));
+        assert!(config.labels("web::other").is_empty());
+    }
+
+    #[test]
+    fn unknown_fields_are_named() {
+        let error = GatewayConfig::from_toml(
+            "version = 1\n[[upstream]]\nname = \"a\"\nurl = \"http://x\"\nurll = \"typo\"\n",
+            "g.toml",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(error.contains("unknown field `urll`"), "{error}");
+        assert!(error.contains("g.toml"), "{error}");
+        assert!(error.contains("line 5"), "{error}");
+        let error = GatewayConfig::from_toml(
+            "version = 1\n[tools.\"a::b\"]\nlabels = [\"secret\"]\n",
+            "g.toml",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(error.contains("unknown variant `secret`"), "{error}");
+    }
+
+    #[test]
+    fn refuses_inconsistent_upstreams() {
+        for (text, needle) in [
+            ("version = 1\n[[upstream]]\nname = \"a\"\n", "exactly one"),
+            (
+                "version = 1\n[[upstream]]\nname = \"a\"\nurl = \"u\"\ncommand = [\"x\"]\n",
+                "exactly one",
+            ),
+            (
+                "version = 1\n[[upstream]]\nname = \"a\"\ncommand = []\n",
+                "exactly one",
+            ),
+            ("version = 2\n", "version 2"),
+            ("version = 1\n[tools.fetch]\n", "server::tool"),
+            (
+                "version = 1\n[approval]\ntimeout = \"soon\"\n",
+                "approval.timeout",
+            ),
+        ] {
+            let error = GatewayConfig::from_toml(text, "g.toml")
+                .unwrap_err()
+                .to_string();
+            assert!(error.contains(needle), "{text}: {error}");
+        }
+    }
+}

@@ -1,0 +1,1064 @@
+//! The decision: Cedar policies over an agent's call.
+//!
+//! **Approval.** One policy set; a `forbid` annotated `@approval` means "not without a human": a
+//! call it matches is held for approval instead of denied, provided that, without the `@approval`
+//! policies, the call would be allowed. Any other forbid that matches denies. `@approval` on a
+//! `permit` is refused by `load`.
+//!
+//! **Reasons.** `@reason("…")` on a policy is the text an agent sees when that policy denies or
+//! holds its call; `@id("…")` names the policy in reasons, `check` and `diff` (otherwise it is
+//! `FILE#N`, its place in its file).
+//!
+//! **Failing closed.** Cedar skips a policy whose evaluation errors (an argument of the wrong
+//! type): for a permit that is safe, for a forbid it would let the call through. A forbid that
+//! errors therefore denies the call, naming the policy; so do arguments that cannot be converted
+//! (`args`).
+//!
+//! **`tools/list`.** [`PolicyEngine::visible_tools`] evaluates `tools/call` for each tool with the
+//! context *unknown* (Cedar 4's partial evaluation, `is_authorized_partial`): a tool is hidden
+//! only when the decision is Deny whatever the arguments, taint, task or time (no permit can
+//! apply, or a forbid applies regardless). Policies that read the context leave residuals, and
+//! the tool stays listed; its calls are decided one by one.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::net::IpAddr;
+use std::str::FromStr;
+
+use cedar_policy::{
+    ActionConstraint, Authorizer, Context, Effect, Entities, Entity, EntityId, EntityTypeName,
+    EntityUid, Policy, PolicyId, PolicySet, RequestBuilder, ResourceConstraint,
+    RestrictedExpression, Schema, ValidationMode, Validator,
+};
+use chrono::{DateTime, Timelike, Utc};
+use serde::Serialize;
+
+use crate::args::CedarValue;
+use crate::schema::{BASE_SCHEMA, DEFAULT_EXTENSION};
+use crate::taint::{Label, TaintState, TaintVerdict};
+
+/// A named text: a policy file or the operator's schema.
+#[derive(Debug, Clone)]
+pub struct Source {
+    pub name: String,
+    pub text: String,
+}
+
+impl Source {
+    pub fn new(name: impl Into<String>, text: impl Into<String>) -> Source {
+        Source {
+            name: name.into(),
+            text: text.into(),
+        }
+    }
+}
+
+/// One problem in a policy or schema file, with its position when Cedar gives one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PolicyProblem {
+    pub file: String,
+    /// 1-based; `None` when the problem has no position (e.g. a duplicate `@id`).
+    pub line: Option<usize>,
+    pub column: Option<usize>,
+    pub policy: Option<String>,
+    pub message: String,
+}
+
+impl std::fmt::Display for PolicyProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.file)?;
+        if let (Some(line), Some(column)) = (self.line, self.column) {
+            write!(f, ":{line}:{column}")?;
+        }
+        if let Some(policy) = &self.policy {
+            write!(f, " (policy {policy})")?;
+        }
+        write!(f, ": {}", self.message)
+    }
+}
+
+/// Why policies could not be loaded: every problem found, not only the first.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum PolicyError {
+    #[error("{}", render(problems))]
+    Invalid { problems: Vec<PolicyProblem> },
+}
+
+fn render(problems: &[PolicyProblem]) -> String {
+    problems
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// An agent as the policy sees it (from Warrant's inventory).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct Agent {
+    pub id: String,
+    pub name: String,
+    pub owner: String,
+    pub owner_active: bool,
+    pub tier: String,
+    pub risk: i64,
+}
+
+/// A tool of an upstream server, with its labels from the configuration.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ToolRef {
+    pub server: String,
+    pub name: String,
+    pub labels: BTreeSet<Label>,
+}
+
+impl ToolRef {
+    pub fn new(server: &str, name: &str) -> ToolRef {
+        ToolRef {
+            server: server.to_string(),
+            name: name.to_string(),
+            labels: BTreeSet::new(),
+        }
+    }
+
+    #[must_use]
+    pub fn with_labels(mut self, labels: impl IntoIterator<Item = Label>) -> ToolRef {
+        self.labels.extend(labels);
+        self
+    }
+
+    /// `server::tool`, the Cedar id of the tool.
+    pub fn qualified(&self) -> String {
+        format!("{}::{}", self.server, self.name)
+    }
+}
+
+/// What a method acts on.
+#[derive(Debug, Clone)]
+pub enum Target {
+    Tool(ToolRef),
+    Server(String),
+    Resource { server: String, uri: String },
+    Prompt { server: String, name: String },
+}
+
+/// The MCP methods the policy decides.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Method {
+    ToolsCall,
+    ToolsList,
+    ResourcesList,
+    ResourcesRead,
+    PromptsList,
+    PromptsGet,
+}
+
+impl Method {
+    pub const ALL: [Method; 6] = [
+        Method::ToolsCall,
+        Method::ToolsList,
+        Method::ResourcesList,
+        Method::ResourcesRead,
+        Method::PromptsList,
+        Method::PromptsGet,
+    ];
+
+    /// The MCP method name, which is also the Cedar action id.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::ToolsCall => "tools/call",
+            Method::ToolsList => "tools/list",
+            Method::ResourcesList => "resources/list",
+            Method::ResourcesRead => "resources/read",
+            Method::PromptsList => "prompts/list",
+            Method::PromptsGet => "prompts/get",
+        }
+    }
+}
+
+/// One call to decide.
+#[derive(Debug, Clone)]
+pub struct Call<'a> {
+    pub agent: &'a Agent,
+    pub method: Method,
+    pub target: &'a Target,
+    /// The call's `arguments` (a JSON object, or null).
+    pub arguments: &'a serde_json::Value,
+    pub taint: &'a TaintState,
+    pub task: Option<&'a str>,
+    pub now: DateTime<Utc>,
+    pub source: Option<IpAddr>,
+}
+
+/// What the gateway does with a call.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "decision", rename_all = "snake_case")]
+pub enum Decision {
+    Allow,
+    /// Refused; `reason` is safe to show the agent.
+    Deny {
+        reason: String,
+        policy: Option<String>,
+    },
+    /// Held until a human approves this exact call.
+    RequireApproval {
+        reason: String,
+        policy: Option<String>,
+    },
+}
+
+/// What the engine keeps about each policy.
+#[derive(Debug, Clone)]
+struct PolicyInfo {
+    name: String,
+    reason: Option<String>,
+    approval: bool,
+    effect: Effect,
+}
+
+/// A loaded, validated policy set, ready to decide.
+#[derive(Debug)]
+pub struct PolicyEngine {
+    schema: Schema,
+    /// Every policy (for `summaries` and `diff`; decisions use the slices).
+    all: PolicySet,
+    info: HashMap<PolicyId, PolicyInfo>,
+    authorizer: Authorizer,
+    types: Types,
+    actions: HashMap<Method, EntityUid>,
+    /// Per method and exact resource, the policies that can apply to it (see [`Slice`]).
+    slices: HashMap<(Method, EntityUid), Slice>,
+    /// Per method, the policies that apply to resources no policy names exactly.
+    generic: HashMap<Method, Slice>,
+}
+
+/// The policies that can apply to one (method, resource): those whose scope names that action
+/// (or any) and that resource exactly, or no single resource. Cedar evaluates every policy of a
+/// set; a policy whose scope says `resource == Tool::"x"` is false for any other resource before
+/// its conditions run, so leaving it out changes no decision (nor any error). With 1,000
+/// policies mostly about one tool each, a call evaluates a dozen instead of a thousand.
+/// The sets are built once, at load: memory grows with the number of policies naming no single
+/// resource times the number of resources named.
+#[derive(Debug, Default)]
+struct Slice {
+    all: PolicySet,
+    /// `all` without the `@approval` forbids: whether approval could allow a held call.
+    hard: PolicySet,
+}
+
+impl Slice {
+    fn add(&mut self, policy: &Policy, approval: bool) {
+        // Ids are unique in the engine's set, so neither add can clash.
+        let _ = self.all.add(policy.clone());
+        if !approval {
+            let _ = self.hard.add(policy.clone());
+        }
+    }
+}
+
+#[derive(Debug)]
+struct Types {
+    agent: EntityTypeName,
+    server: EntityTypeName,
+    tool: EntityTypeName,
+    resource: EntityTypeName,
+    prompt: EntityTypeName,
+}
+
+/// A policy as `diff` compares it: its name, effect, approval flag and its meaning without
+/// annotations.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PolicySummary {
+    pub name: String,
+    pub effect: &'static str,
+    pub approval: bool,
+    /// The policy's Cedar text.
+    pub text: String,
+    #[serde(skip)]
+    body: String,
+}
+
+fn type_name(name: &str) -> Result<EntityTypeName, PolicyError> {
+    EntityTypeName::from_str(name).map_err(|e| internal(&e.to_string()))
+}
+
+fn internal(message: &str) -> PolicyError {
+    PolicyError::Invalid {
+        problems: vec![PolicyProblem {
+            file: "(gateway schema)".to_string(),
+            line: None,
+            column: None,
+            policy: None,
+            message: message.to_string(),
+        }],
+    }
+}
+
+/// 1-based line and column (in characters) of a byte offset.
+fn position(text: &str, offset: usize) -> (usize, usize) {
+    let before = text.get(..offset.min(text.len())).unwrap_or(text);
+    let line = before.matches('\n').count() + 1;
+    let column = before
+        .rsplit('\n')
+        .next()
+        .map_or(0, |last| last.chars().count())
+        + 1;
+    (line, column)
+}
+
+/// The problems of a Cedar diagnostic, one per labelled span (or one without a position).
+fn problems_of(
+    diagnostic: &dyn miette::Diagnostic,
+    file: &str,
+    text: &str,
+    shift: usize,
+    policy: Option<String>,
+) -> Vec<PolicyProblem> {
+    let mut message = diagnostic.to_string();
+    if let Some(help) = diagnostic.help() {
+        message = format!("{message} ({help})");
+    }
+    let offsets: Vec<usize> = diagnostic
+        .labels()
+        .map(|labels| labels.map(|l| l.offset()).collect())
+        .unwrap_or_default();
+    let at = |offset: Option<usize>| {
+        let (line, column) = match offset.and_then(|o| o.checked_sub(shift)) {
+            Some(o) => {
+                let (l, c) = position(text, o);
+                (Some(l), Some(c))
+            }
+            None => (None, None),
+        };
+        PolicyProblem {
+            file: file.to_string(),
+            line,
+            column,
+            policy: policy.clone(),
+            message: message.clone(),
+        }
+    };
+    match offsets.first() {
+        Some(first) => vec![at(Some(*first))],
+        None => vec![at(None)],
+    }
+}
+
+/// The policy's meaning without annotations, for comparisons.
+fn body_of(policy: &Policy) -> String {
+    match policy.to_json() {
+        Ok(mut json) => {
+            if let Some(map) = json.as_object_mut() {
+                map.remove("annotations");
+            }
+            json.to_string()
+        }
+        Err(_) => policy.to_string(),
+    }
+}
+
+impl PolicyEngine {
+    /// Parses the operator's schema extension (`type Args = …`) and the policy files, and
+    /// validates every policy against the schema (strict mode). Every problem is reported.
+    pub fn load(schema: Option<&Source>, policies: &[Source]) -> Result<PolicyEngine, PolicyError> {
+        let default = Source::new("(default schema)", DEFAULT_EXTENSION);
+        let extension = schema.unwrap_or(&default);
+        let combined = format!("{BASE_SCHEMA}\n{}", extension.text);
+        let shift = BASE_SCHEMA.len() + 1;
+        let schema = match Schema::from_cedarschema_str(&combined) {
+            Ok((schema, _warnings)) => schema,
+            Err(error) => {
+                return Err(PolicyError::Invalid {
+                    problems: problems_of(&error, &extension.name, &extension.text, shift, None),
+                });
+            }
+        };
+
+        let mut problems = Vec::new();
+        let mut all = PolicySet::new();
+        let mut info = HashMap::new();
+        // Which file each policy came from, for validation errors.
+        let mut origin: HashMap<PolicyId, usize> = HashMap::new();
+        for (index, source) in policies.iter().enumerate() {
+            let parsed = match PolicySet::from_str(&source.text) {
+                Ok(parsed) => parsed,
+                Err(errors) => {
+                    for error in errors.iter() {
+                        problems.extend(problems_of(error, &source.name, &source.text, 0, None));
+                    }
+                    continue;
+                }
+            };
+            if parsed.templates().next().is_some() {
+                problems.push(PolicyProblem {
+                    file: source.name.clone(),
+                    line: None,
+                    column: None,
+                    policy: None,
+                    message: "templates (policies with ?principal or ?resource) are not supported by the gateway".to_string(),
+                });
+            }
+            // Parsed ids are policy0, policy1, … in file order.
+            let mut parsed: Vec<&Policy> = parsed.policies().collect();
+            parsed.sort_by_key(|p| {
+                p.id()
+                    .to_string()
+                    .trim_start_matches("policy")
+                    .parse::<usize>()
+                    .unwrap_or(usize::MAX)
+            });
+            for (n, policy) in parsed.into_iter().enumerate() {
+                let name = policy
+                    .annotation("id")
+                    .map_or_else(|| format!("{}#{}", source.name, n + 1), str::to_string);
+                let id = PolicyId::new(&name);
+                let approval = policy.annotation("approval").is_some();
+                let effect = policy.effect();
+                if approval && effect == Effect::Permit {
+                    problems.push(PolicyProblem {
+                        file: source.name.clone(),
+                        line: None,
+                        column: None,
+                        policy: Some(name.clone()),
+                        message: "@approval only applies to forbid policies (a permit cannot hold a call)".to_string(),
+                    });
+                }
+                let renamed = policy.new_id(id.clone());
+                if all.add(renamed.clone()).is_err() {
+                    problems.push(PolicyProblem {
+                        file: source.name.clone(),
+                        line: None,
+                        column: None,
+                        policy: Some(name.clone()),
+                        message: format!("another policy already has the id `{name}`"),
+                    });
+                    continue;
+                }
+                origin.insert(id.clone(), index);
+                info.insert(
+                    id,
+                    PolicyInfo {
+                        name,
+                        reason: policy.annotation("reason").map(str::to_string),
+                        approval,
+                        effect,
+                    },
+                );
+            }
+        }
+
+        let validator = Validator::new(schema.clone());
+        let result = validator.validate(&all, ValidationMode::Strict);
+        for error in result.validation_errors() {
+            let id = error.policy_id();
+            let (file, text) = origin
+                .get(id)
+                .and_then(|i| policies.get(*i))
+                .map_or(("(unknown)", ""), |s| (s.name.as_str(), s.text.as_str()));
+            problems.extend(problems_of(error, file, text, 0, Some(id.to_string())));
+        }
+        if !problems.is_empty() {
+            return Err(PolicyError::Invalid { problems });
+        }
+
+        let types = Types {
+            agent: type_name("Agent")?,
+            server: type_name("Server")?,
+            tool: type_name("Tool")?,
+            resource: type_name("Resource")?,
+            prompt: type_name("Prompt")?,
+        };
+        let action_type = type_name("Action")?;
+        let actions = Method::ALL
+            .iter()
+            .map(|m| {
+                (
+                    *m,
+                    EntityUid::from_type_name_and_id(
+                        action_type.clone(),
+                        EntityId::new(m.as_str()),
+                    ),
+                )
+            })
+            .collect();
+        let (slices, generic) = slice(&all, &info, &actions);
+        Ok(PolicyEngine {
+            schema,
+            all,
+            info,
+            authorizer: Authorizer::new(),
+            types,
+            actions,
+            slices,
+            generic,
+        })
+    }
+
+    /// How many policies are loaded.
+    pub fn len(&self) -> usize {
+        self.info.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.info.is_empty()
+    }
+
+    /// The schema policies were validated against.
+    pub fn schema(&self) -> &Schema {
+        &self.schema
+    }
+
+    /// Every policy, sorted by name, as `diff` compares them.
+    pub fn summaries(&self) -> Vec<PolicySummary> {
+        let mut out: Vec<PolicySummary> = self
+            .all
+            .policies()
+            .filter_map(|p| {
+                let info = self.info.get(p.id())?;
+                Some(PolicySummary {
+                    name: info.name.clone(),
+                    effect: match info.effect {
+                        Effect::Permit => "permit",
+                        Effect::Forbid => "forbid",
+                    },
+                    approval: info.approval,
+                    text: p.to_string(),
+                    body: body_of(p),
+                })
+            })
+            .collect();
+        out.sort_by(|a, b| a.name.cmp(&b.name));
+        out
+    }
+
+    fn uid(&self, kind: &EntityTypeName, id: &str) -> EntityUid {
+        EntityUid::from_type_name_and_id(kind.clone(), EntityId::new(id))
+    }
+
+    fn agent_entity(&self, agent: &Agent) -> Result<Entity, String> {
+        let attrs = HashMap::from([
+            (
+                "id".to_string(),
+                RestrictedExpression::new_string(agent.id.clone()),
+            ),
+            (
+                "name".to_string(),
+                RestrictedExpression::new_string(agent.name.clone()),
+            ),
+            (
+                "owner".to_string(),
+                RestrictedExpression::new_string(agent.owner.clone()),
+            ),
+            (
+                "owner_active".to_string(),
+                RestrictedExpression::new_bool(agent.owner_active),
+            ),
+            (
+                "tier".to_string(),
+                RestrictedExpression::new_string(agent.tier.clone()),
+            ),
+            (
+                "risk".to_string(),
+                RestrictedExpression::new_long(agent.risk),
+            ),
+        ]);
+        Entity::new(
+            self.uid(&self.types.agent, &agent.id),
+            attrs,
+            HashSet::new(),
+        )
+        .map_err(|e| e.to_string())
+    }
+
+    /// The target's entities (it and its server) and its uid.
+    fn target_entities(&self, target: &Target) -> Result<(EntityUid, Vec<Entity>), String> {
+        let server_of = |name: &str| self.uid(&self.types.server, name);
+        let string = |s: &str| RestrictedExpression::new_string(s.to_string());
+        let (uid, server, attrs) = match target {
+            Target::Server(name) => {
+                let uid = server_of(name);
+                return Ok((uid.clone(), vec![Entity::with_uid(uid)]));
+            }
+            Target::Tool(tool) => (
+                self.uid(&self.types.tool, &tool.qualified()),
+                tool.server.as_str(),
+                HashMap::from([
+                    ("server".to_string(), string(&tool.server)),
+                    ("name".to_string(), string(&tool.name)),
+                    (
+                        "labels".to_string(),
+                        RestrictedExpression::new_set(
+                            tool.labels.iter().map(|l| string(l.as_str())),
+                        ),
+                    ),
+                ]),
+            ),
+            Target::Resource { server, uri } => (
+                self.uid(&self.types.resource, &format!("{server}::{uri}")),
+                server.as_str(),
+                HashMap::from([
+                    ("server".to_string(), string(server)),
+                    ("uri".to_string(), string(uri)),
+                ]),
+            ),
+            Target::Prompt { server, name } => (
+                self.uid(&self.types.prompt, &format!("{server}::{name}")),
+                server.as_str(),
+                HashMap::from([
+                    ("server".to_string(), string(server)),
+                    ("name".to_string(), string(name)),
+                ]),
+            ),
+        };
+        let server_uid = server_of(server);
+        let entity = Entity::new(uid.clone(), attrs, HashSet::from([server_uid.clone()]))
+            .map_err(|e| e.to_string())?;
+        Ok((uid, vec![entity, Entity::with_uid(server_uid)]))
+    }
+
+    fn context(&self, call: &Call<'_>, args: &CedarValue) -> Result<Context, String> {
+        let mut pairs = vec![
+            ("args".to_string(), args.to_restricted()),
+            (
+                "taint".to_string(),
+                RestrictedExpression::new_set(
+                    call.taint
+                        .labels()
+                        .map(|l| RestrictedExpression::new_string(l.as_str().to_string())),
+                ),
+            ),
+            (
+                "time".to_string(),
+                RestrictedExpression::new_long(call.now.timestamp()),
+            ),
+            (
+                "hour".to_string(),
+                RestrictedExpression::new_long(i64::from(call.now.hour())),
+            ),
+        ];
+        if let Some(task) = call.task {
+            pairs.push((
+                "task".to_string(),
+                RestrictedExpression::new_string(task.to_string()),
+            ));
+        }
+        if let Some(source) = call.source {
+            pairs.push((
+                "source".to_string(),
+                RestrictedExpression::new_ip(source.to_string()),
+            ));
+        }
+        Context::from_pairs(pairs).map_err(|e| e.to_string())
+    }
+
+    fn name(&self, id: &PolicyId) -> String {
+        self.info
+            .get(id)
+            .map_or_else(|| id.to_string(), |i| i.name.clone())
+    }
+
+    fn reason(&self, id: &PolicyId, default: String) -> String {
+        self.info
+            .get(id)
+            .and_then(|i| i.reason.clone())
+            .unwrap_or(default)
+    }
+
+    /// Decides one call: the policies, then (for an allowed `tools/call`) the Rule of Two.
+    pub fn decide(&self, call: &Call<'_>) -> Decision {
+        let deny = |reason: String| Decision::Deny {
+            reason,
+            policy: None,
+        };
+        let args = match CedarValue::from_arguments(call.arguments) {
+            Ok(args) => args,
+            Err(error) => return deny(error.to_string()),
+        };
+        let request = match self.request(call, &args) {
+            Ok(request) => request,
+            Err(error) => return deny(format!("the call could not be evaluated: {error}")),
+        };
+        let (request, entities, resource) = request;
+        let Some(slice) = self.slice_for(call.method, &resource) else {
+            return deny(format!("no action for {}", call.method.as_str()));
+        };
+        let response = self
+            .authorizer
+            .is_authorized(&request, &slice.all, &entities);
+
+        let mut errored: Vec<(String, String)> = response
+            .diagnostics()
+            .errors()
+            .filter_map(|e| {
+                let cedar_policy::AuthorizationError::PolicyEvaluationError(error) = e;
+                let id = error.policy_id();
+                let forbid = self
+                    .info
+                    .get(id)
+                    .is_some_and(|i| i.effect == Effect::Forbid);
+                forbid.then(|| (self.name(id), e.to_string()))
+            })
+            .collect();
+        errored.sort();
+        if let Some((name, error)) = errored.into_iter().next() {
+            return Decision::Deny {
+                reason: format!(
+                    "policy `{name}` could not be evaluated on this call, so the call is denied: {error}"
+                ),
+                policy: Some(name),
+            };
+        }
+
+        let target = describe(call.target);
+        let decision = if response.decision() == cedar_policy::Decision::Allow {
+            Decision::Allow
+        } else {
+            let mut reasons: Vec<&PolicyId> = response.diagnostics().reason().collect();
+            reasons.sort_by_key(|id| self.name(id));
+            let hard = reasons
+                .iter()
+                .find(|id| self.info.get(id).is_some_and(|i| !i.approval));
+            let held = reasons
+                .iter()
+                .find(|id| self.info.get(id).is_some_and(|i| i.approval));
+            match (hard, held) {
+                (Some(id), _) => Decision::Deny {
+                    reason: self.reason(
+                        id,
+                        format!(
+                            "{} on {target} is denied by policy `{}`",
+                            call.method.as_str(),
+                            self.name(id)
+                        ),
+                    ),
+                    policy: Some(self.name(id)),
+                },
+                (None, Some(id)) => {
+                    let without = self
+                        .authorizer
+                        .is_authorized(&request, &slice.hard, &entities);
+                    if without.decision() == cedar_policy::Decision::Allow {
+                        Decision::RequireApproval {
+                            reason: self.reason(
+                                id,
+                                format!(
+                                    "{} on {target} needs approval (policy `{}`)",
+                                    call.method.as_str(),
+                                    self.name(id)
+                                ),
+                            ),
+                            policy: Some(self.name(id)),
+                        }
+                    } else {
+                        deny(not_permitted(call, &target))
+                    }
+                }
+                (None, None) => deny(not_permitted(call, &target)),
+            }
+        };
+        if decision != Decision::Allow || call.method != Method::ToolsCall {
+            return decision;
+        }
+        match (call.target, call.taint) {
+            (Target::Tool(tool), taint) => match taint.check(&tool.labels) {
+                TaintVerdict::Allowed => Decision::Allow,
+                TaintVerdict::RequiresApproval { reason } => Decision::RequireApproval {
+                    reason,
+                    policy: None,
+                },
+            },
+            _ => Decision::Allow,
+        }
+    }
+
+    fn request(
+        &self,
+        call: &Call<'_>,
+        args: &CedarValue,
+    ) -> Result<(cedar_policy::Request, Entities, EntityUid), String> {
+        let agent = self.agent_entity(call.agent)?;
+        let principal = agent.uid();
+        let (resource, mut entities) = self.target_entities(call.target)?;
+        let resource_uid = resource.clone();
+        entities.push(agent);
+        let action = self.action(call.method)?;
+        let context = self.context(call, args)?;
+        let request = cedar_policy::Request::new(principal, action, resource, context, None)
+            .map_err(|e| e.to_string())?;
+        let entities = Entities::from_entities(entities, None).map_err(|e| e.to_string())?;
+        Ok((request, entities, resource_uid))
+    }
+
+    /// The policies that can apply to `method` on `resource`.
+    fn slice_for(&self, method: Method, resource: &EntityUid) -> Option<&Slice> {
+        self.slices
+            .get(&(method, resource.clone()))
+            .or_else(|| self.generic.get(&method))
+    }
+
+    fn action(&self, method: Method) -> Result<EntityUid, String> {
+        self.actions
+            .get(&method)
+            .cloned()
+            .ok_or_else(|| format!("no action for {}", method.as_str()))
+    }
+
+    /// The tools `agent` may see in `tools/list`: those some call could be allowed for (see the
+    /// module's documentation). `@approval` forbids do not hide a tool: a human may allow it.
+    pub fn visible_tools<'t>(&self, agent: &Agent, tools: &'t [ToolRef]) -> Vec<&'t ToolRef> {
+        let Ok(agent_entity) = self.agent_entity(agent) else {
+            return Vec::new();
+        };
+        let Ok(action) = self.action(Method::ToolsCall) else {
+            return Vec::new();
+        };
+        tools
+            .iter()
+            .filter(|tool| {
+                let Ok((resource, mut entities)) =
+                    self.target_entities(&Target::Tool((*tool).clone()))
+                else {
+                    return false;
+                };
+                entities.push(agent_entity.clone());
+                let Ok(entities) = Entities::from_entities(entities, None) else {
+                    return false;
+                };
+                let Some(slice) = self.slice_for(Method::ToolsCall, &resource) else {
+                    return false;
+                };
+                let request = RequestBuilder::default()
+                    .principal(agent_entity.uid())
+                    .action(action.clone())
+                    .resource(resource)
+                    .build();
+                let response =
+                    self.authorizer
+                        .is_authorized_partial(&request, &slice.hard, &entities);
+                response.decision() != Some(cedar_policy::Decision::Deny)
+            })
+            .collect()
+    }
+}
+
+type Slices = (HashMap<(Method, EntityUid), Slice>, HashMap<Method, Slice>);
+
+/// Splits the policies by the method and exact resource their scope names (see [`Slice`]).
+fn slice(
+    all: &PolicySet,
+    info: &HashMap<PolicyId, PolicyInfo>,
+    actions: &HashMap<Method, EntityUid>,
+) -> Slices {
+    let mut slices: HashMap<(Method, EntityUid), Slice> = HashMap::new();
+    let mut generic: HashMap<Method, Slice> = HashMap::new();
+    let mut policies: Vec<&Policy> = all.policies().collect();
+    policies.sort_by_key(|p| p.id().to_string());
+    for (method, action) in actions {
+        // The schema declares no action groups, so `action in [A, B]` holds for exactly A and B.
+        let applies = |p: &Policy| match p.action_constraint() {
+            ActionConstraint::Any => true,
+            ActionConstraint::Eq(uid) => &uid == action,
+            ActionConstraint::In(uids) => uids.contains(action),
+        };
+        let approval = |p: &Policy| info.get(p.id()).is_some_and(|i| i.approval);
+        let for_method: Vec<&&Policy> = policies.iter().filter(|p| applies(p)).collect();
+        let shared: Vec<&&Policy> = for_method
+            .iter()
+            .filter(|p| !matches!(p.resource_constraint(), ResourceConstraint::Eq(_)))
+            .copied()
+            .collect();
+        let mut base = Slice::default();
+        for p in &shared {
+            base.add(p, approval(p));
+        }
+        for p in &for_method {
+            if let ResourceConstraint::Eq(uid) = p.resource_constraint() {
+                let entry = slices.entry((*method, uid)).or_insert_with(|| {
+                    let mut fresh = Slice::default();
+                    for q in &shared {
+                        fresh.add(q, approval(q));
+                    }
+                    fresh
+                });
+                entry.add(p, approval(p));
+            }
+        }
+        generic.insert(*method, base);
+    }
+    (slices, generic)
+}
+
+fn describe(target: &Target) -> String {
+    match target {
+        Target::Tool(tool) => format!("tool {}", tool.qualified()),
+        Target::Server(name) => format!("server {name}"),
+        Target::Resource { server, uri } => format!("resource {uri} of {server}"),
+        Target::Prompt { server, name } => format!("prompt {server}::{name}"),
+    }
+}
+
+fn not_permitted(call: &Call<'_>, target: &str) -> String {
+    format!(
+        "no policy allows agent {} to {} {target}",
+        call.agent.id,
+        call.method.as_str()
+    )
+}
+
+/// Whether a change of policies can only narrow access.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PolicyDiff {
+    pub added: Vec<PolicySummary>,
+    pub removed: Vec<PolicySummary>,
+    /// (old, new) pairs with the same name and a different meaning or effect.
+    pub changed: Vec<(PolicySummary, PolicySummary)>,
+    /// True when the change provably only narrows: permits were only removed and forbids only
+    /// added (or turned from `@approval` to outright), which holds whatever the requests.
+    pub narrows_only: bool,
+    /// The policies that may widen access (added or changed permits, removed or weakened
+    /// forbids): the change *may* widen; proving it does not needs a solver (`cedar-policy-symcc`).
+    pub may_widen: Vec<String>,
+}
+
+/// Compares two policy sets structurally. Sound but incomplete: `narrows_only` is never true
+/// for a change that can widen, but a rewrite that narrows (e.g. a tightened `when`) is reported
+/// in `may_widen`, since deciding it needs symbolic analysis.
+pub fn diff(old: &PolicyEngine, new: &PolicyEngine) -> PolicyDiff {
+    let old_policies = old.summaries();
+    let new_policies = new.summaries();
+    let by_name = |list: &[PolicySummary]| -> BTreeMap<String, PolicySummary> {
+        list.iter().map(|p| (p.name.clone(), p.clone())).collect()
+    };
+    let (old_names, new_names) = (by_name(&old_policies), by_name(&new_policies));
+    let same = |a: &PolicySummary, b: &PolicySummary| {
+        a.body == b.body && a.effect == b.effect && a.approval == b.approval
+    };
+    let added: Vec<PolicySummary> = new_policies
+        .iter()
+        .filter(|p| !old_names.contains_key(&p.name))
+        .cloned()
+        .collect();
+    let removed: Vec<PolicySummary> = old_policies
+        .iter()
+        .filter(|p| !new_names.contains_key(&p.name))
+        .cloned()
+        .collect();
+    let changed: Vec<(PolicySummary, PolicySummary)> = old_policies
+        .iter()
+        .filter_map(|o| {
+            let n = new_names.get(&o.name)?;
+            (!same(o, n)).then(|| (o.clone(), n.clone()))
+        })
+        .collect();
+
+    // By meaning, whatever the names: every new permit must have been an old permit, and every
+    // old forbid must still be there, at least as strong.
+    let mut may_widen = Vec::new();
+    for p in new_policies.iter().filter(|p| p.effect == "permit") {
+        if !old_policies
+            .iter()
+            .any(|o| o.effect == "permit" && o.body == p.body)
+        {
+            may_widen.push(format!("permit `{}` is new or changed", p.name));
+        }
+    }
+    for o in old_policies.iter().filter(|o| o.effect == "forbid") {
+        let kept = new_policies
+            .iter()
+            .any(|n| n.effect == "forbid" && n.body == o.body && (o.approval || !n.approval));
+        if !kept {
+            may_widen.push(format!(
+                "forbid `{}` was removed, changed or weakened to @approval",
+                o.name
+            ));
+        }
+    }
+    PolicyDiff {
+        narrows_only: may_widen.is_empty(),
+        added,
+        removed,
+        changed,
+        may_widen,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// Differential: the sliced sets decide every call as the whole set does.
+    #[test]
+    fn slices_decide_as_the_whole_set() {
+        let policies = r#"
+            permit (principal, action == Action::"tools/call", resource == Tool::"a::x") when { context.args has n && context.args.n > 1 };
+            forbid (principal, action == Action::"tools/call", resource == Tool::"a::x") when { context.args has n && context.args.n > 5 };
+            permit (principal, action in [Action::"tools/call", Action::"tools/list"], resource in Server::"b");
+            forbid (principal, action, resource is Tool) unless { principal.owner_active };
+            @approval forbid (principal, action == Action::"tools/call", resource == Tool::"b::y") when { context.args has n };
+            permit (principal, action, resource == Server::"a");
+        "#;
+        let engine = PolicyEngine::load(
+            Some(&Source::new("s", "type Args = { n?: Long };")),
+            &[Source::new("p", policies)],
+        )
+        .unwrap();
+        let targets = [
+            Target::Tool(ToolRef::new("a", "x")),
+            Target::Tool(ToolRef::new("b", "y")),
+            Target::Tool(ToolRef::new("b", "z")),
+            Target::Tool(ToolRef::new("c", "x")),
+            Target::Server("a".to_string()),
+            Target::Server("b".to_string()),
+        ];
+        let mut compared = 0;
+        for active in [true, false] {
+            let agent = Agent {
+                id: "g".into(),
+                name: "g".into(),
+                owner: "o".into(),
+                owner_active: active,
+                tier: "t".into(),
+                risk: 1,
+            };
+            for target in &targets {
+                for method in [Method::ToolsCall, Method::ToolsList] {
+                    for n in [json!({}), json!({"n": 0}), json!({"n": 3}), json!({"n": 9})] {
+                        let call = Call {
+                            agent: &agent,
+                            method,
+                            target,
+                            arguments: &n,
+                            taint: &TaintState::new(),
+                            task: None,
+                            now: DateTime::UNIX_EPOCH,
+                            source: None,
+                        };
+                        let args = CedarValue::from_arguments(&n).unwrap();
+                        let (request, entities, resource) = engine.request(&call, &args).unwrap();
+                        let slice = engine.slice_for(method, &resource).unwrap();
+                        let whole =
+                            engine
+                                .authorizer
+                                .is_authorized(&request, &engine.all, &entities);
+                        let sliced = engine
+                            .authorizer
+                            .is_authorized(&request, &slice.all, &entities);
+                        assert_eq!(
+                            whole.decision(),
+                            sliced.decision(),
+                            "{target:?} {method:?} {n}"
+                        );
+                        let reasons = |r: &cedar_policy::Response| {
+                            let mut ids: Vec<String> =
+                                r.diagnostics().reason().map(ToString::to_string).collect();
+                            ids.sort();
+                            ids
+                        };
+                        assert_eq!(reasons(&whole), reasons(&sliced));
+                        compared += 1;
+                    }
+                }
+            }
+        }
+        assert_eq!(compared, 96);
+    }
+}
