@@ -262,13 +262,13 @@ fn rules_lists_every_engine_with_filters_and_formats() {
     let dir = tempfile::tempdir().unwrap();
     let store = dir.path().join("w.db");
     let all = rule_ids(&store, &[]);
-    assert_eq!(all.len(), 53);
+    assert_eq!(all.len(), 54);
     assert!(all.iter().any(|r| r == "no-owner"));
     assert!(all.iter().any(|r| r == "activity-privilege-change"));
     assert!(all.iter().any(|r| r == "leaked-secret"));
 
     assert_eq!(rule_ids(&store, &["--engine", "secret"]), ["leaked-secret"]);
-    assert_eq!(rule_ids(&store, &["--engine", "activity"]).len(), 17);
+    assert_eq!(rule_ids(&store, &["--engine", "activity"]).len(), 18);
     // Related risks count: the legacy token is NHI4 first and NHI7 as well.
     let nhi7 = rule_ids(&store, &["--owasp", "nhi7"]);
     assert!(nhi7.contains(&"legacy-sa-token".to_string()));
