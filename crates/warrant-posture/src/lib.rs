@@ -42,6 +42,7 @@ pub use config::{PostureConfig, SensitivityRule};
 pub use governance::{Governance, NoGovernance, ReviewRecord, TierRules};
 pub use privilege::{
     HOLDINGS_VERSION, github_summary, holdings, k8s_summary, privilege_detail, summarize_all,
+    summarize_all_at,
 };
 
 /// One identity's assessment.
@@ -123,7 +124,7 @@ pub fn assess_governed(
     evaluated: &(dyn Fn(u64) + Sync),
 ) -> Assessment {
     let index = inventory.index();
-    let privileges = privilege::summarize_all(&index);
+    let privileges = privilege::summarize_all_at(&index, Some(now));
 
     let mut our_accounts: HashSet<String> = inventory
         .accounts

@@ -144,6 +144,7 @@ pub fn k8s_summary(policies: &[(&Attachment, &Policy)]) -> PrivilegeSummary {
                         .map(|v| format!("{v} {}", statement.resources.join(",")))
                         .collect(),
                     explanation: format!("{explanation} ({label}, {where_})"),
+                    ..Default::default()
                 });
             };
             if (has_verb("bind") || has_verb("escalate"))
@@ -305,6 +306,7 @@ pub fn github_summary(policies: &[(&Attachment, &Policy)]) -> PrivilegeSummary {
                         technique: "github-workflows-write".into(),
                         actions: vec![action.clone()],
                         explanation: "Can change CI workflows, which run with the repository's secrets and OIDC trust.".into(),
+                        ..Default::default()
                     });
                 }
                 if permission == "scope:repo" {
@@ -375,8 +377,18 @@ pub fn mcp_summary(identity: &Identity, n_credentials: usize) -> PrivilegeSummar
 }
 
 /// Privilege of every identity, keyed by identity id. AWS policies are expanded once each, and
-/// identities holding the same set of policies share one summary.
+/// identities holding the same set of policies share one summary. Date conditions stay
+/// undecided; [`summarize_all_at`] decides them.
 pub fn summarize_all(index: &InventoryIndex<'_>) -> HashMap<String, Arc<PrivilegeSummary>> {
+    summarize_all_at(index, None)
+}
+
+/// [`summarize_all`] as of `now`: AWS date conditions (`aws:CurrentTime`,
+/// `aws:TokenIssueTime`) are decided against it.
+pub fn summarize_all_at(
+    index: &InventoryIndex<'_>,
+    now: Option<warrant_core::Timestamp>,
+) -> HashMap<String, Arc<PrivilegeSummary>> {
     let inventory = index.inventory;
     let aws_policies: Vec<&Policy> = inventory
         .policies
@@ -395,6 +407,9 @@ pub fn summarize_all(index: &InventoryIndex<'_>) -> HashMap<String, Arc<Privileg
     // Compact: grant and resource lists for 100k identities would cost gigabytes; `show` asks
     // for one identity's detail through `privilege_detail`.
     let mut analyzer = warrant_aws_policy::Analyzer::new().compact();
+    if let Some(now) = now {
+        analyzer = analyzer.at(now);
+    }
     for (id, analysis) in analyses {
         analyzer.insert(id, analysis);
     }
