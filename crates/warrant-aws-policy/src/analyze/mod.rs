@@ -394,7 +394,7 @@ impl ActionTarget {
 /// question (posture's graph), not a policy's.
 fn pattern_reaches(pattern: &str, target: ActionTarget) -> bool {
     let p = pattern.trim();
-    if !p.contains(['*', '?']) {
+    if !p.contains(['*', '?']) && !p.contains("${") {
         return false;
     }
     if p == "*" {

@@ -124,7 +124,13 @@ pub(super) fn analyze_statement(statement: &Statement, compact: bool) -> Stateme
     }
     let all_resources =
         !statement.not_resources.is_empty() || statement.resources.iter().any(|r| r.trim() == "*");
-    let wildcard_resources = all_resources || statement.resources.iter().any(|r| r.contains('*'));
+    // A policy variable (`${aws:username}`) stands for whoever holds the policy, so like a
+    // wildcard it reaches a principal no ARN names.
+    let wildcard_resources = all_resources
+        || statement
+            .resources
+            .iter()
+            .any(|r| r.contains('*') || r.contains("${"));
 
     let full = set.count() == c.len();
     let mut per_service: BTreeMap<String, AccessLevel> = BTreeMap::new();

@@ -1,0 +1,114 @@
+#![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::disallowed_methods, reason = "tests read their own fixtures")]
+#![allow(
+    clippy::indexing_slicing,
+    reason = "tests, examples and benchmarks index their own data"
+)]
+//! The privilege-escalation lab (`tests/data/privesc-lab`, written by its `generate.py`): one
+//! principal per technique and not-exploitable look-alikes, in the real
+//! `get-account-authorization-details` shape, read through the real connector. Every
+//! expectation of `expect.toml` must hold exactly: every technique found, no look-alike
+//! flagged.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use warrant_connectors::{ImportContext, aws};
+use warrant_core::{Confidence, Fingerprinter, Inventory};
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Expected {
+    techniques: BTreeSet<String>,
+    #[serde(default)]
+    low_confidence: BTreeSet<String>,
+    #[serde(default)]
+    admin: bool,
+    #[serde(default)]
+    reaches_admin_in: Option<usize>,
+}
+
+fn lab_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/privesc-lab")
+}
+
+fn lab() -> (Inventory, BTreeMap<String, Expected>) {
+    let path = lab_dir().join("authorization-details.json");
+    let bytes = std::fs::read(&path).unwrap();
+    let ctx = ImportContext::new(Fingerprinter::new(b"lab"));
+    let inventory = aws::authorization_details::parse(Path::new(&path), &bytes, &ctx).unwrap();
+    let expect: BTreeMap<String, Expected> =
+        toml::from_str(&std::fs::read_to_string(lab_dir().join("expect.toml")).unwrap()).unwrap();
+    (inventory, expect)
+}
+
+fn now() -> warrant_core::Timestamp {
+    chrono::DateTime::parse_from_rfc3339("2026-11-01T00:00:00Z")
+        .unwrap()
+        .with_timezone(&chrono::Utc)
+}
+
+#[test]
+fn every_technique_is_found_and_no_look_alike_is_flagged() {
+    let (inventory, expect) = lab();
+    let index = inventory.index();
+    let privileges = warrant_posture::summarize_all_at(&index, Some(now()));
+    let mut failures = Vec::new();
+    for (principal, expected) in &expect {
+        let Some(summary) = privileges.get(principal) else {
+            failures.push(format!("{principal}: not in the inventory"));
+            continue;
+        };
+        let found: BTreeSet<String> = summary
+            .escalations
+            .iter()
+            .map(|e| e.technique.clone())
+            .collect();
+        // An administrator needs no escalation: what its policies would also allow is not
+        // asserted.
+        if !expected.admin && found != expected.techniques {
+            failures.push(format!(
+                "{principal}: expected {:?}, found {:?}",
+                expected.techniques, found
+            ));
+        }
+        let low: BTreeSet<String> = summary
+            .escalations
+            .iter()
+            .filter(|e| e.confidence == Confidence::Low)
+            .map(|e| e.technique.clone())
+            .collect();
+        if !expected.admin && low != expected.low_confidence {
+            failures.push(format!(
+                "{principal}: low confidence expected {:?}, found {:?}",
+                expected.low_confidence, low
+            ));
+        }
+        if summary.admin_equivalent != expected.admin {
+            failures.push(format!(
+                "{principal}: administrator {} expected {}",
+                summary.admin_equivalent, expected.admin
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+
+    // The lab covers the whole catalogue: every technique has a principal that must show it.
+    let covered: BTreeSet<&str> = expect
+        .values()
+        .flat_map(|e| e.techniques.iter().map(String::as_str))
+        .collect();
+    let missing: Vec<&str> = warrant_aws_policy::analyze::techniques()
+        .iter()
+        .map(|t| t.name.as_str())
+        .filter(|t| !covered.contains(t))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "techniques without a lab principal: {missing:?}"
+    );
+    // And every family has look-alikes.
+    let negatives = expect.keys().filter(|p| p.contains("/neg-")).count();
+    assert!(negatives >= 15, "{negatives} look-alikes");
+}
