@@ -24,6 +24,7 @@
 
 pub mod config;
 pub mod governance;
+mod paths;
 mod privilege;
 mod risk;
 pub mod rules;
@@ -40,9 +41,10 @@ use warrant_core::{
 
 pub use config::{PostureConfig, SensitivityRule};
 pub use governance::{Governance, NoGovernance, ReviewRecord, TierRules};
+pub use paths::{AdminPath, admin_paths};
 pub use privilege::{
-    HOLDINGS_VERSION, github_summary, holdings, k8s_summary, privilege_detail, summarize_all,
-    summarize_all_at,
+    HOLDINGS_VERSION, ReachMap, admin_groups, github_summary, holdings, k8s_summary,
+    privilege_detail, summarize_all, summarize_all_at, summarize_all_with_reach,
 };
 
 /// One identity's assessment.

@@ -112,3 +112,52 @@ fn every_technique_is_found_and_no_look_alike_is_flagged() {
     let negatives = expect.keys().filter(|p| p.contains("/neg-")).count();
     assert!(negatives >= 15, "{negatives} look-alikes");
 }
+
+#[test]
+fn shortest_paths_to_administrator_follow_trust_pass_role_groups_and_credentials() {
+    let (inventory, expect) = lab();
+    let index = inventory.index();
+    let (privileges, reach) = warrant_posture::summarize_all_with_reach(&index, Some(now()));
+    let groups = warrant_posture::admin_groups(&index);
+    assert!(
+        groups.contains("arn:aws:iam::111122223333:group/lab-admins"),
+        "{groups:?}"
+    );
+    let paths = warrant_posture::admin_paths(&index, &privileges, &reach, &groups);
+    let mut failures = Vec::new();
+    for (principal, expected) in &expect {
+        let found = paths.get(principal).map(|p| p.steps);
+        // Look-alikes reach nothing; positives whose target the lab holds name their steps.
+        let wanted = match expected.reaches_admin_in {
+            Some(n) => Some(n),
+            None if expected.techniques.is_empty() => None,
+            None => found,
+        };
+        if found != wanted {
+            failures.push(format!(
+                "{principal}: reaches administrator in {found:?}, expected {wanted:?} ({:?})",
+                paths.get(principal).map(|p| p.sentence())
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    let two = &paths["arn:aws:iam::111122223333:user/lab/chain-two-hops"];
+    assert_eq!(
+        two.path,
+        [
+            "arn:aws:iam::111122223333:user/lab/chain-two-hops",
+            "assume-role (trusted by name)",
+            "arn:aws:iam::111122223333:role/lab-deploy",
+            "assume-role (trusted by name)",
+            "arn:aws:iam::111122223333:role/lab-break-glass (administrator)",
+        ]
+    );
+    let named = &paths["arn:aws:iam::111122223333:user/lab/chain-passrole-named"];
+    assert_eq!(named.techniques, ["passrole-lambda"]);
+    assert_eq!(
+        named.admin,
+        "arn:aws:iam::111122223333:role/lab-lambda-admin"
+    );
+    let key = &paths["arn:aws:iam::111122223333:user/lab/chain-access-key-named"];
+    assert_eq!(key.techniques, ["create-access-key"]);
+}

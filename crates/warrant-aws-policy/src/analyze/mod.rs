@@ -30,6 +30,7 @@ pub use escalation::{
 };
 use escalation::{PASS_ROLE, SECRET_ACTIONS, SELF_GRANT};
 pub use statement::PolicyAnalysis;
+// `Reach` is defined below, beside the evaluator that builds it.
 use statement::StatementAnalysis;
 
 /// Shares policy expansions between the many identities that hold the same policies.
@@ -93,6 +94,26 @@ impl Analyzer {
         policies: &[(&Attachment, &Policy)],
         boundary: Option<&Policy>,
     ) -> PrivilegeSummary {
+        self.summarize_inner(policies, boundary, false).0
+    }
+
+    /// [`Analyzer::summarize`] plus what the identity can reach, named resource by named
+    /// resource, through techniques that lead to another principal (see [`Reach`]): the
+    /// edges of an escalation graph the inventory resolves.
+    pub fn summarize_with_reach(
+        &self,
+        policies: &[(&Attachment, &Policy)],
+        boundary: Option<&Policy>,
+    ) -> (PrivilegeSummary, Vec<Reach>) {
+        self.summarize_inner(policies, boundary, true)
+    }
+
+    fn summarize_inner(
+        &self,
+        policies: &[(&Attachment, &Policy)],
+        boundary: Option<&Policy>,
+        want_reach: bool,
+    ) -> (PrivilegeSummary, Vec<Reach>) {
         let c = catalog();
         let mut allowed = c.empty_set();
         let mut allowed_everywhere = c.empty_set();
@@ -262,6 +283,7 @@ impl Analyzer {
                 .filter(|s| s.scope.as_ref().is_some_and(|sc| sc.escalation_relevant))
                 .collect(),
             allowed_wildcard: &allowed_wildcard,
+            allowed: &allowed,
             now: self.now,
         };
         let self_granting: Vec<&str> = SELF_GRANT
@@ -271,7 +293,7 @@ impl Analyzer {
                 c.index_of(a).is_some_and(|i| {
                     allowed_everywhere.contains(i)
                         && paths
-                            .support(i, a, target_of(a, Target::CustomerPolicy), &[])
+                            .support(i, a, target_of(a, Target::CustomerPolicy), &[], false)
                             .is_some_and(|s| s.caveats.is_empty())
                 })
             })
@@ -284,6 +306,11 @@ impl Analyzer {
             ));
         }
         summary.escalations = paths.escalations(techniques());
+        let reach = if want_reach {
+            paths.reach(techniques())
+        } else {
+            Vec::new()
+        };
 
         for action in SECRET_ACTIONS {
             if let Some(i) = c.index_of(action) {
@@ -307,7 +334,7 @@ impl Analyzer {
                 service,
             })
             .collect();
-        summary
+        (summary, reach)
     }
 
     /// The allowed-action set of policies alone (used for boundaries).
@@ -345,6 +372,27 @@ impl Analyzer {
 #[derive(Debug, Clone)]
 struct Support {
     caveats: Vec<String>,
+    /// The resource patterns it is allowed on (as written, `*` included).
+    patterns: Vec<String>,
+}
+
+/// One way an identity can act on other principals, as far as its policies tell: the graph
+/// edges of escalation. The inventory decides which principals `targets` name (exact ARNs
+/// included, which the per-identity technique list leaves out) and whether they are stronger.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reach {
+    /// A technique name, or `assume-role` for `sts:AssumeRole`.
+    pub technique: String,
+    pub family: Option<Family>,
+    /// The action whose resources name the principals reached (`iam:PassRole`,
+    /// `iam:CreateAccessKey`, `sts:AssumeRole` …).
+    pub action: String,
+    /// Resource patterns of that action: roles, users or groups.
+    pub targets: Vec<String>,
+    /// For pass-role techniques: services the role must trust (empty: any service).
+    pub passed_to: Vec<String>,
+    pub confidence: Confidence,
+    pub caveats: Vec<String>,
 }
 
 /// The target an action of a technique must reach: `iam:PassRole` a role, the technique's IAM
@@ -392,9 +440,9 @@ impl ActionTarget {
 /// Whether a resource pattern of an allow can reach what the action must act on. Exact ARNs
 /// are not claimed here: whether one names an existing, stronger principal is the inventory's
 /// question (posture's graph), not a policy's.
-fn pattern_reaches(pattern: &str, target: ActionTarget) -> bool {
+fn pattern_reaches(pattern: &str, target: ActionTarget, exact_ok: bool) -> bool {
     let p = pattern.trim();
-    if !p.contains(['*', '?']) && !p.contains("${") {
+    if !exact_ok && !p.contains(['*', '?']) && !p.contains("${") {
         return false;
     }
     if p == "*" {
@@ -426,6 +474,8 @@ struct PathEvaluator<'a> {
     /// Allowed on some wildcard resource after whole-resource denies and the boundary: a
     /// prefilter, since no path uses an action outside it.
     allowed_wildcard: &'a ActionSet,
+    /// Allowed on some resource (exact ARNs included), after the same.
+    allowed: &'a ActionSet,
     now: Option<DateTime<Utc>>,
 }
 
@@ -438,8 +488,14 @@ impl PathEvaluator<'_> {
         name: &str,
         target: ActionTarget,
         passed_to: &[String],
+        exact_ok: bool,
     ) -> Option<Support> {
-        if !self.allowed_wildcard.contains(i) {
+        let prefilter = if exact_ok {
+            self.allowed
+        } else {
+            self.allowed_wildcard
+        };
+        if !prefilter.contains(i) {
             return None;
         }
         let ctx = RequestContext {
@@ -465,7 +521,7 @@ impl PathEvaluator<'_> {
                     .resources
                     .iter()
                     .map(String::as_str)
-                    .filter(|p| pattern_reaches(p, target))
+                    .filter(|p| pattern_reaches(p, target, exact_ok))
                     .map(|p| if p.trim() == "*" { everything } else { p })
                     .collect()
             } else {
@@ -517,15 +573,130 @@ impl PathEvaluator<'_> {
             if blocked {
                 continue;
             }
-            let better = match &best {
-                None => true,
-                Some(b) => caveats.len() < b.caveats.len(),
-            };
-            if better {
-                best = Some(Support { caveats });
+            let patterns: Vec<String> = scope
+                .resources
+                .iter()
+                .filter(|p| scope.not_resources.is_empty() && pattern_reaches(p, target, exact_ok))
+                .cloned()
+                .collect();
+            match &mut best {
+                None => {
+                    best = Some(Support {
+                        caveats,
+                        patterns: if patterns.is_empty() {
+                            vec!["*".to_string()]
+                        } else {
+                            patterns
+                        },
+                    })
+                }
+                Some(b) => {
+                    // Patterns add up across statements; the surest statement's caveats stand.
+                    if caveats.len() < b.caveats.len() {
+                        b.caveats = caveats;
+                    }
+                    if patterns.is_empty() {
+                        b.patterns.push("*".to_string());
+                    }
+                    b.patterns.extend(patterns);
+                }
             }
         }
         best
+    }
+
+    /// The graph edges: for techniques that lead to another principal, the patterns of the
+    /// principals they reach (exact ARNs too); plus `sts:AssumeRole`.
+    fn reach(&self, techniques: &[Technique]) -> Vec<Reach> {
+        let c = catalog();
+        let mut out = Vec::new();
+        fn key_action(t: &Technique) -> Option<&str> {
+            match t.family {
+                Family::PassRole => Some(PASS_ROLE),
+                Family::Credentials | Family::Group => t.all.first().map(String::as_str),
+                Family::Trust => t
+                    .all
+                    .iter()
+                    .map(String::as_str)
+                    .find(|a| a.eq_ignore_ascii_case("iam:UpdateAssumeRolePolicy")),
+                _ => None,
+            }
+        }
+        for t in techniques {
+            let Some(key) = key_action(t) else { continue };
+            let Some(key_index) = c.index_of(key) else {
+                continue;
+            };
+            let passed_to: &[String] = if key == PASS_ROLE { &t.passed_to } else { &[] };
+            let Some(key_support) =
+                self.support(key_index, key, target_of(key, t.target), passed_to, true)
+            else {
+                continue;
+            };
+            let mut caveats = key_support.caveats;
+            let mut complete = true;
+            for action in t.required().filter(|a| !a.eq_ignore_ascii_case(key)) {
+                let support = c
+                    .index_of(action)
+                    .and_then(|i| self.support(i, action, target_of(action, t.target), &[], false));
+                match support {
+                    Some(s) => caveats.extend(s.caveats),
+                    None => {
+                        complete = false;
+                        break;
+                    }
+                }
+            }
+            if !complete {
+                continue;
+            }
+            if !t.any.is_empty() {
+                let best = t
+                    .any
+                    .iter()
+                    .filter_map(|a| {
+                        let i = c.index_of(a)?;
+                        self.support(i, a, target_of(a, t.target), &[], false)
+                    })
+                    .min_by_key(|s| s.caveats.len());
+                match best {
+                    Some(s) => caveats.extend(s.caveats),
+                    None => continue,
+                }
+            }
+            caveats.dedup();
+            out.push(Reach {
+                technique: t.name.clone(),
+                family: Some(t.family),
+                action: key.to_string(),
+                targets: key_support.patterns,
+                passed_to: t.passed_to.clone(),
+                confidence: if caveats.is_empty() {
+                    Confidence::High
+                } else {
+                    Confidence::Low
+                },
+                caveats,
+            });
+        }
+        if let Some(i) = c.index_of("sts:AssumeRole")
+            && let Some(s) = self.support(i, "sts:AssumeRole", ActionTarget::Role, &[], true)
+        {
+            out.push(Reach {
+                technique: "assume-role".to_string(),
+                family: None,
+                action: "sts:AssumeRole".to_string(),
+                targets: s.patterns,
+                passed_to: Vec::new(),
+                confidence: if s.caveats.is_empty() {
+                    Confidence::High
+                } else {
+                    Confidence::Low
+                },
+                caveats: s.caveats,
+            });
+        }
+        out
     }
 
     fn escalations(&self, techniques: &[Technique]) -> Vec<Escalation> {
@@ -539,7 +710,7 @@ impl PathEvaluator<'_> {
                 } else {
                     &[]
                 };
-                self.support(i, action, target_of(action, t.target), passed_to)
+                self.support(i, action, target_of(action, t.target), passed_to, false)
             };
             let mut actions = Vec::new();
             let mut caveats = Vec::new();
