@@ -126,7 +126,34 @@ pub fn assess_governed(
     evaluated: &(dyn Fn(u64) + Sync),
 ) -> Assessment {
     let index = inventory.index();
-    let privileges = privilege::summarize_all_at(&index, Some(now));
+    let (mut privileges, reach) = privilege::summarize_all_with_reach(&index, Some(now));
+    let admin_paths = paths::admin_paths(
+        &index,
+        &privileges,
+        &reach,
+        &privilege::admin_groups(&index),
+    );
+    drop(reach);
+    // A path through other principals is the escalation that matters most: first in the list,
+    // with its steps as evidence. (A self-grant is already listed as its technique.)
+    for (id, path) in &admin_paths {
+        if path.admin == *id {
+            continue;
+        }
+        if let Some(summary) = privileges.get_mut(id) {
+            Arc::make_mut(summary).escalations.insert(
+                0,
+                warrant_core::Escalation {
+                    technique: paths::PATH_TO_ADMIN.to_string(),
+                    actions: path.techniques.clone(),
+                    explanation: path.sentence(),
+                    confidence: path.confidence,
+                    caveats: Vec::new(),
+                    path: path.path.clone(),
+                },
+            );
+        }
+    }
 
     let mut our_accounts: HashSet<String> = inventory
         .accounts
@@ -173,7 +200,7 @@ pub fn assess_governed(
             }
         }
     }
-    let blast = risk::blast_all(inventory, &index, &privileges, config);
+    let blast = risk::blast_all(inventory, &index, &privileges, &admin_paths, config);
     let shared = rules::Context {
         index: &index,
         config,

@@ -25,6 +25,9 @@ use warrant_core::{
     inventory::InventoryIndex,
 };
 
+/// The technique name of an escalation through other principals (its `path` lists the steps).
+pub const PATH_TO_ADMIN: &str = "path-to-admin";
+
 /// Paths longer than this are not searched: real chains are short, and the bound keeps the
 /// search linear in the inventory.
 pub const MAX_STEPS: usize = 6;
