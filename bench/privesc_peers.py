@@ -49,10 +49,11 @@ def cloudsplaining_flags(findings):
 
 
 def main():
-    expect_path, warrant_path, cs_path = sys.argv[1:4]
+    expect_path, warrant_path, cs_path, cs_all_path = sys.argv[1:5]
     expect = tomllib.load(open(expect_path, "rb"))
     warrant = warrant_flags(json.load(open(warrant_path)))
     cs = cloudsplaining_flags(json.load(open(cs_path)))
+    cs_all = cloudsplaining_flags(json.load(open(cs_all_path)))
 
     by_technique = defaultdict(list)
     look_alikes = []
@@ -64,33 +65,36 @@ def main():
         if "/neg-" in principal:
             look_alikes.append(principal)
 
-    print(f"{'technique':38} {'principals':>10} {'Warrant':>8} {'Cloudsplaining':>15}")
-    w_total = c_total = n_total = 0
+    print(f"{'technique':38} {'principals':>10} {'Warrant':>8} {'CS default':>11} {'CS -aR':>8}")
+    totals = [0, 0, 0, 0]
+    full = [0, 0, 0]
     for t in sorted(by_technique):
         principals = by_technique[t]
         w = sum(1 for p in principals if t in warrant.get(p, ()) or "*admin*" in warrant.get(p, ()))
         c = sum(1 for p in principals if p in cs)
+        a = sum(1 for p in principals if p in cs_all)
         n = len(principals)
-        w_total += w
-        c_total += c
-        n_total += n
-        print(f"{t:38} {n:>10} {w:>4}/{n:<3} {c:>11}/{n:<3}")
-    print(f"{'recall (technique × principal)':38} {n_total:>10} {w_total / n_total:>8.0%} {c_total / n_total:>15.0%}")
-    techniques_w = sum(1 for t, ps in by_technique.items() if all(t in warrant.get(p, ()) or "*admin*" in warrant.get(p, ()) for p in ps))
-    techniques_c = sum(1 for t, ps in by_technique.items() if all(p in cs for p in ps))
-    print(f"{'techniques fully found':38} {len(by_technique):>10} {techniques_w:>4}/{len(by_technique):<3} {techniques_c:>11}/{len(by_technique):<3}")
+        for i, v in enumerate([n, w, c, a]):
+            totals[i] += v
+        for i, v in enumerate([w, c, a]):
+            full[i] += v == n
+        print(f"{t:38} {n:>10} {w:>4}/{n:<3} {c:>7}/{n:<3} {a:>4}/{n:<3}")
+    n_total = totals[0]
+    print(f"{'recall (technique × principal)':38} {n_total:>10} {totals[1] / n_total:>8.0%} {totals[2] / n_total:>11.0%} {totals[3] / n_total:>8.0%}")
+    k = len(by_technique)
+    print(f"{'techniques fully found':38} {k:>10} {full[0]:>4}/{k:<3} {full[1]:>7}/{k:<3} {full[2]:>4}/{k:<3}")
     print()
-    print(f"{'look-alike (not exploitable)':38} {'':>10} {'Warrant':>8} {'Cloudsplaining':>15}")
-    fp_w = fp_c = 0
+    print(f"{'look-alike (not exploitable)':38} {'':>10} {'Warrant':>8} {'CS default':>11} {'CS -aR':>8}")
+    fp = [0, 0, 0]
     for p in sorted(look_alikes):
-        w = bool(warrant.get(p))
-        c = p in cs
-        fp_w += w
-        fp_c += c
+        flags = [bool(warrant.get(p)), p in cs, p in cs_all]
+        for i, f in enumerate(flags):
+            fp[i] += f
         name = p.rsplit("/", 1)[-1]
-        print(f"{name:38} {'':>10} {'FP' if w else 'ok':>8} {'FP' if c else 'ok':>15}")
+        w, c, a = ("FP" if f else "ok" for f in flags)
+        print(f"{name:38} {'':>10} {w:>8} {c:>11} {a:>8}")
     n = len(look_alikes)
-    print(f"{'false positives':38} {n:>10} {fp_w:>4}/{n:<3} {fp_c:>11}/{n:<3}")
+    print(f"{'false positives':38} {n:>10} {fp[0]:>4}/{n:<3} {fp[1]:>7}/{n:<3} {fp[2]:>4}/{n:<3}")
     # Principals with no expected technique that only a path makes dangerous are not scored.
 
 

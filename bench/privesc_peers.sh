@@ -26,6 +26,13 @@ rm -rf "$OUT/export" && mkdir -p "$OUT/export"
 cp "$LAB/authorization-details.json" "$OUT/export/"
 rm -f "$OUT/warrant.db"
 "$WARRANT_BIN" --store "$OUT/warrant.db" --as-of 2026-11-01 assess "$OUT/export" --format json > "$OUT/warrant.json"
-rm -rf "$OUT/cloudsplaining" && mkdir -p "$OUT/cloudsplaining"
-"$OUT/venv/bin/cloudsplaining" scan -i "$OUT/export/authorization-details.json" -o "$OUT/cloudsplaining" -s > "$OUT/cloudsplaining.log" 2>&1
-python3 bench/privesc_peers.py "$LAB/expect.toml" "$OUT/warrant.json" "$OUT/cloudsplaining/iam-findings-authorization-details.json"
+# Cloudsplaining twice: as it runs by default (only actions allowed on `*` count), and with
+# --flag-all-risky-actions (resource constraints and conditions ignored), its most lenient mode.
+for mode in default all-risky; do
+  flag=""; [ "$mode" = all-risky ] && flag=-aR
+  rm -rf "$OUT/cloudsplaining-$mode" && mkdir -p "$OUT/cloudsplaining-$mode"
+  "$OUT/venv/bin/cloudsplaining" scan $flag -i "$OUT/export/authorization-details.json" -o "$OUT/cloudsplaining-$mode" -s > "$OUT/cloudsplaining-$mode.log" 2>&1
+done
+python3 bench/privesc_peers.py "$LAB/expect.toml" "$OUT/warrant.json" \
+  "$OUT/cloudsplaining-default/iam-findings-authorization-details.json" \
+  "$OUT/cloudsplaining-all-risky/iam-findings-authorization-details.json"

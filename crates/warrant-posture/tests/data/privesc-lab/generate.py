@@ -12,12 +12,20 @@ transitive graph (trust chains, pass-role into a stronger role, group membership
 Run it again after changing a principal: `python3 generate.py` (deterministic output).
 """
 
+import base64
+import hashlib
 import json
 import pathlib
 
 ACCOUNT = "111122223333"
 CREATED = "2026-01-15T09:00:00Z"
 HERE = pathlib.Path(__file__).parent
+
+
+def aws_id(prefix, name):
+    """A unique id in AWS's shape (prefix + 17 characters), stable for a name."""
+    digest = base64.b32encode(hashlib.sha256(name.encode()).digest()).decode()
+    return prefix + digest[:17]
 
 
 def arn(kind, name):
@@ -58,7 +66,7 @@ def managed(name, document, aws=False):
     policies.append(
         {
             "PolicyName": name,
-            "PolicyId": "ANPA" + name.upper().replace("-", "")[:17].ljust(17, "X"),
+            "PolicyId": aws_id("ANPA", name),
             "Arn": policy_arn,
             "Path": "/",
             "DefaultVersionId": "v1",
@@ -84,7 +92,7 @@ def user(name, techniques, statements=(), attached=(), groups_=(), boundary=None
     u = {
         "Path": "/lab/",
         "UserName": name,
-        "UserId": "AIDA" + name.upper().replace("-", "")[:17].ljust(17, "X"),
+        "UserId": aws_id("AIDA", name),
         "Arn": arn("user", f"lab/{name}"),
         "CreateDate": CREATED,
         "GroupList": list(groups_),
@@ -114,7 +122,7 @@ def role(name, trust, attached=(), statements=(), techniques=(), reach=None):
     r = {
         "Path": "/",
         "RoleName": name,
-        "RoleId": "AROA" + name.upper().replace("-", "")[:17].ljust(17, "X"),
+        "RoleId": aws_id("AROA", name),
         "Arn": arn("role", name),
         "CreateDate": CREATED,
         "AssumeRolePolicyDocument": doc(*trust),
@@ -190,7 +198,7 @@ groups.append(
     {
         "Path": "/",
         "GroupName": "lab-admins",
-        "GroupId": "AGPALABADMINSXXXXXXXX",
+        "GroupId": aws_id("AGPA", "lab-admins"),
         "Arn": arn("group", "lab-admins"),
         "CreateDate": CREATED,
         "GroupPolicyList": [],
@@ -310,7 +318,7 @@ groups.append(
     {
         "Path": "/",
         "GroupName": "lab-no-remote-commands",
-        "GroupId": "AGPALABNOREMOTEXXXXXX",
+        "GroupId": aws_id("AGPA", "lab-no-remote-commands"),
         "Arn": arn("group", "lab-no-remote-commands"),
         "CreateDate": CREATED,
         "GroupPolicyList": [
