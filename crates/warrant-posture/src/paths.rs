@@ -74,11 +74,31 @@ pub fn admin_paths(
     admin_groups: &HashSet<String>,
 ) -> HashMap<String, AdminPath> {
     let inventory = index.inventory;
+    // AWS identities, and GitHub identities that can change CI workflows (a workflow can take
+    // any role whose trust admits the repository's OIDC subject).
     let aws: Vec<&Identity> = inventory
         .identities
         .iter()
-        .filter(|i| i.provider == Provider::Aws)
+        .filter(|i| {
+            i.provider == Provider::Aws
+                || (i.provider == Provider::GitHub
+                    && privileges.get(&i.id).is_some_and(|p| {
+                        p.escalations
+                            .iter()
+                            .any(|e| e.technique == GITHUB_WORKFLOWS_WRITE)
+                    }))
+        })
         .collect();
+    // Roles GitHub Actions can assume, with the `sub` patterns their trust admits (empty: any).
+    let mut github_trust: HashMap<&str, Vec<String>> = HashMap::new();
+    for edge in &inventory.trust_edges {
+        if edge.from_kind == PrincipalKind::Federated && edge.from.ends_with(GITHUB_OIDC_HOST) {
+            github_trust
+                .entry(edge.to.as_str())
+                .or_default()
+                .extend(subject_patterns(edge.conditions.as_ref()));
+        }
+    }
     // Trust, by who is trusted.
     let mut trusted_by_identity: HashMap<&str, Vec<(&str, bool)>> = HashMap::new();
     let mut trusted_by_account: HashMap<&str, Vec<&str>> = HashMap::new();
@@ -183,6 +203,9 @@ pub fn admin_paths(
                     found = Some((role, "assume-role (trusted by name)".into(), confidence));
                     break;
                 }
+            }
+            if found.is_none() && x.provider == Provider::GitHub {
+                found = github_workflow_step(index, x, &frontier, &github_trust);
             }
             if found.is_none()
                 && let Some(entries) = reach.get(&x.id)
@@ -330,6 +353,73 @@ pub fn admin_paths(
     out
 }
 
+/// The technique GitHub summaries report for write access to CI workflows.
+const GITHUB_WORKFLOWS_WRITE: &str = "github-workflows-write";
+const GITHUB_OIDC_HOST: &str = "token.actions.githubusercontent.com";
+
+/// The `sub` values a trust condition admits (`StringLike`/`StringEquals` on `…:sub`).
+fn subject_patterns(conditions: Option<&serde_json::Value>) -> Vec<String> {
+    let mut out = Vec::new();
+    let Some(serde_json::Value::Object(operators)) = conditions else {
+        return out;
+    };
+    for keys in operators.values() {
+        let serde_json::Value::Object(keys) = keys else {
+            continue;
+        };
+        for (key, value) in keys {
+            if key.ends_with(":sub") {
+                match value {
+                    serde_json::Value::String(v) => out.push(v.clone()),
+                    serde_json::Value::Array(items) => {
+                        out.extend(items.iter().filter_map(|v| v.as_str().map(str::to_string)))
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+    out
+}
+
+/// A GitHub identity that writes workflows in organisation `org` becomes a frontier role whose
+/// trust admits a repository of `org` (or any subject). With access to selected repositories
+/// only, which ones the export does not say: the step has low confidence.
+fn github_workflow_step<'a>(
+    index: &InventoryIndex<'a>,
+    x: &Identity,
+    frontier: &[&'a str],
+    github_trust: &HashMap<&'a str, Vec<String>>,
+) -> Option<(&'a str, String, Confidence)> {
+    let org = x.account.as_deref()?.to_ascii_lowercase();
+    let all_repos = index.policies_of(&x.id).iter().any(|(_, p)| {
+        p.statements
+            .iter()
+            .any(|s| s.resources.iter().any(|r| r == "*"))
+    });
+    let repo_of_org = format!("repo:{org}/x:ref:refs/heads/main");
+    frontier.iter().copied().find_map(|role| {
+        let subjects = github_trust.get(role)?;
+        let admits = subjects.is_empty()
+            || subjects.iter().any(|p| {
+                let p = p.to_ascii_lowercase();
+                // A pattern for the organisation's repositories, or for any subject.
+                p.starts_with(&format!("repo:{org}/")) || glob_match_ci(&p, &repo_of_org)
+            });
+        admits.then(|| {
+            (
+                role,
+                format!("{GITHUB_WORKFLOWS_WRITE} (OIDC trust)"),
+                if all_repos {
+                    Confidence::High
+                } else {
+                    Confidence::Low
+                },
+            )
+        })
+    })
+}
+
 fn same_account(index: &InventoryIndex<'_>, role: &str, account: &str) -> bool {
     index
         .identity_by_id
@@ -345,4 +435,103 @@ fn matches_any(patterns: &[String], arn: &str) -> bool {
             p.eq_ignore_ascii_case(arn)
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use warrant_core::{
+        Attachment, Effect, Inventory, Policy, PolicyKind, Provenance, Statement, TrustEdge,
+        TrustKind,
+    };
+
+    fn policy(id: &str, provider: Provider, actions: &[&str], resources: &[&str]) -> Policy {
+        Policy {
+            id: id.into(),
+            name: id.into(),
+            provider,
+            kind: PolicyKind::Inline,
+            statements: vec![Statement {
+                sid: None,
+                effect: Effect::Allow,
+                actions: actions.iter().map(|a| a.to_string()).collect(),
+                not_actions: vec![],
+                resources: resources.iter().map(|r| r.to_string()).collect(),
+                not_resources: vec![],
+                conditions: None,
+            }],
+            provenance: Provenance::default(),
+        }
+    }
+
+    /// A GitHub App of `org` with workflow write on `repos`, and an administrator role that
+    /// GitHub Actions of `acme`'s repositories may assume.
+    fn inventory(org: &str, repos: &str) -> Inventory {
+        let mut inv = Inventory::default();
+        let mut role = Identity::new(
+            "arn:aws:iam::111122223333:role/deploy",
+            IdentityKind::AwsRole,
+            Provider::Aws,
+            "deploy",
+        );
+        role.account = Some("111122223333".into());
+        let mut app = Identity::new(
+            "github:acme/app/ci",
+            IdentityKind::GitHubApp,
+            Provider::GitHub,
+            "ci",
+        );
+        app.account = Some(org.into());
+        inv.policies
+            .push(policy("admin", Provider::Aws, &["*"], &["*"]));
+        inv.policies.push(policy(
+            "ci-permissions",
+            Provider::GitHub,
+            &["workflows:write", "contents:write"],
+            &[repos],
+        ));
+        for (identity, policy) in [(&role.id, "admin"), (&app.id, "ci-permissions")] {
+            inv.attachments.push(Attachment {
+                identity: identity.clone(),
+                policy: policy.into(),
+                via: None,
+                scope: None,
+            });
+        }
+        inv.trust_edges.push(TrustEdge {
+            from: "arn:aws:iam::111122223333:oidc-provider/token.actions.githubusercontent.com"
+                .into(),
+            from_kind: PrincipalKind::Federated,
+            to: role.id.clone(),
+            kind: TrustKind::AssumeRoleWithWebIdentity,
+            conditions: Some(serde_json::json!({
+                "StringLike": {"token.actions.githubusercontent.com:sub": "repo:acme/*"}
+            })),
+            provenance: Provenance::default(),
+        });
+        inv.identities.push(role);
+        inv.identities.push(app);
+        inv
+    }
+
+    fn paths_of(inv: &Inventory) -> HashMap<String, AdminPath> {
+        let index = inv.index();
+        let (privileges, reach) = crate::privilege::summarize_all_with_reach(&index, None);
+        admin_paths(&index, &privileges, &reach, &HashSet::new())
+    }
+
+    #[test]
+    fn workflow_write_reaches_roles_that_trust_the_organisations_repositories() {
+        let inv = inventory("acme", "*");
+        let paths = paths_of(&inv);
+        let path = &paths["github:acme/app/ci"];
+        assert_eq!(path.steps, 1);
+        assert_eq!(path.admin, "arn:aws:iam::111122223333:role/deploy");
+        assert_eq!(path.confidence, Confidence::High);
+        // Selected repositories only: which ones is not known, so the path is uncertain.
+        let selected = paths_of(&inventory("acme", "github:acme/selected"));
+        assert_eq!(selected["github:acme/app/ci"].confidence, Confidence::Low);
+        // Another organisation's workflows are not admitted by the trust.
+        assert!(paths_of(&inventory("other", "*")).is_empty());
+    }
 }
