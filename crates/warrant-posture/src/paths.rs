@@ -89,6 +89,25 @@ pub fn admin_paths(
                     }))
         })
         .collect();
+    // Kubernetes identities and what their RBAC lets them become.
+    let k8s_moves: HashMap<&str, Vec<K8sMove>> = inventory
+        .identities
+        .iter()
+        .filter(|i| i.provider == Provider::Kubernetes)
+        .filter_map(|i| {
+            let moves = k8s_moves_of(index, i);
+            (!moves.is_empty()).then_some((i.id.as_str(), moves))
+        })
+        .collect();
+    let aws: Vec<&Identity> = aws
+        .into_iter()
+        .chain(
+            inventory
+                .identities
+                .iter()
+                .filter(|i| k8s_moves.contains_key(i.id.as_str())),
+        )
+        .collect();
     // Roles GitHub Actions can assume, with the `sub` patterns their trust admits (empty: any).
     let mut github_trust: HashMap<&str, Vec<String>> = HashMap::new();
     for edge in &inventory.trust_edges {
@@ -169,6 +188,11 @@ pub fn admin_paths(
                 _ => {}
             }
         }
+        let k8s_frontier: Vec<&Identity> = frontier
+            .iter()
+            .filter_map(|id| index.identity_by_id.get(id).copied())
+            .filter(|i| i.provider == Provider::Kubernetes)
+            .collect();
         let mut next_frontier = Vec::new();
         for x in &aws {
             if reached.contains_key(x.id.as_str()) {
@@ -203,6 +227,11 @@ pub fn admin_paths(
                     found = Some((role, "assume-role (trusted by name)".into(), confidence));
                     break;
                 }
+            }
+            if found.is_none()
+                && let Some(moves) = k8s_moves.get(x.id.as_str())
+            {
+                found = k8s_step(x, moves, layer, &k8s_frontier);
             }
             if found.is_none() && x.provider == Provider::GitHub {
                 found = github_workflow_step(index, x, &frontier, &github_trust);
@@ -351,6 +380,98 @@ pub fn admin_paths(
         );
     }
     out
+}
+
+/// One way a Kubernetes identity becomes another: the technique, and the namespace it
+/// applies in (`None`: every namespace).
+#[derive(Debug, Clone)]
+struct K8sMove {
+    technique: &'static str,
+    namespace: Option<String>,
+}
+
+/// What RBAC lets a Kubernetes identity become: run pods (as any service account of the
+/// namespace), exec into them or mint their tokens, read the secrets that hold their tokens,
+/// impersonate, or bind itself any role (cluster-wide: an administrator in one step).
+fn k8s_moves_of(index: &InventoryIndex<'_>, identity: &Identity) -> Vec<K8sMove> {
+    use crate::privilege::k8s_rule_covers as covers;
+    let mut moves = Vec::new();
+    for (attachment, policy) in index.policies_of(&identity.id) {
+        if policy.provider != Provider::Kubernetes {
+            continue;
+        }
+        for st in policy
+            .statements
+            .iter()
+            .filter(|s| s.effect == warrant_core::Effect::Allow)
+        {
+            let has = |v: &str| st.actions.iter().any(|a| a == v || a == "*");
+            let r = &st.resources;
+            let mut add = |technique: &'static str| {
+                moves.push(K8sMove {
+                    technique,
+                    namespace: attachment.scope.clone(),
+                })
+            };
+            if has("create") && covers(r, "/pods", false) {
+                add("k8s-create-pods");
+            }
+            if has("create")
+                && (covers(r, "/pods/exec", false) || covers(r, "/serviceaccounts/token", true))
+            {
+                add("k8s-exec-or-token");
+            }
+            if (has("get") || has("list") || has("watch")) && covers(r, "/secrets", true) {
+                add("k8s-read-secrets");
+            }
+            if has("impersonate")
+                && (covers(r, "/serviceaccounts", true) || covers(r, "/users", true))
+            {
+                add("k8s-impersonate");
+            }
+            if (has("bind") || has("escalate"))
+                && attachment.scope.is_none()
+                && covers(r, "rbac.authorization.k8s.io/clusterroles", true)
+            {
+                add("k8s-bind-escalate");
+            }
+        }
+    }
+    moves
+}
+
+fn k8s_step<'a>(
+    x: &'a Identity,
+    moves: &[K8sMove],
+    layer: usize,
+    frontier: &[&'a Identity],
+) -> Option<(&'a str, String, Confidence)> {
+    if layer == 0
+        && let Some(m) = moves.iter().find(|m| m.technique == "k8s-bind-escalate")
+    {
+        return Some((x.id.as_str(), m.technique.to_string(), Confidence::High));
+    }
+    for m in moves {
+        let target = frontier.iter().find(|t| {
+            t.id != x.id
+                && t.account == x.account
+                && (t.kind == IdentityKind::K8sServiceAccount || m.technique == "k8s-impersonate")
+                && m.namespace
+                    .as_ref()
+                    .is_none_or(|ns| t.namespace.as_ref() == Some(ns))
+        });
+        if let Some(target) = target {
+            // Reading secrets yields tokens only where service-account token secrets exist,
+            // which the RBAC export does not show.
+            let confidence = if m.technique == "k8s-read-secrets" {
+                Confidence::Low
+            } else {
+                Confidence::High
+            };
+            return Some((target.id.as_str(), m.technique.to_string(), confidence));
+        }
+    }
+    None
 }
 
 /// The technique GitHub summaries report for write access to CI workflows.
@@ -533,5 +654,53 @@ mod tests {
         assert_eq!(selected["github:acme/app/ci"].confidence, Confidence::Low);
         // Another organisation's workflows are not admitted by the trust.
         assert!(paths_of(&inventory("other", "*")).is_empty());
+    }
+
+    fn k8s_inventory(pods_namespace: &str) -> Inventory {
+        let mut inv = Inventory::default();
+        for (ns, name) in [("prod", "admin"), ("ci", "deployer")] {
+            let mut sa = Identity::new(
+                format!("system:serviceaccount:{ns}:{name}"),
+                IdentityKind::K8sServiceAccount,
+                Provider::Kubernetes,
+                name,
+            );
+            sa.account = Some("c1".into());
+            sa.namespace = Some(ns.into());
+            inv.identities.push(sa);
+        }
+        let mut admin = policy("cluster-admin", Provider::Kubernetes, &["*"], &["*/*"]);
+        admin.kind = PolicyKind::K8sClusterRole;
+        let mut pods = policy(
+            "run-pods",
+            Provider::Kubernetes,
+            &["create", "get"],
+            &["/pods"],
+        );
+        pods.kind = PolicyKind::K8sRole;
+        inv.attachments.push(Attachment {
+            identity: "system:serviceaccount:prod:admin".into(),
+            policy: admin.id.clone(),
+            via: Some("clusterrolebinding:admin".into()),
+            scope: None,
+        });
+        inv.attachments.push(Attachment {
+            identity: "system:serviceaccount:ci:deployer".into(),
+            policy: pods.id.clone(),
+            via: Some("rolebinding:run-pods".into()),
+            scope: Some(pods_namespace.into()),
+        });
+        inv.policies.extend([admin, pods]);
+        inv
+    }
+
+    #[test]
+    fn creating_pods_where_a_privileged_service_account_lives_is_a_path() {
+        let paths = paths_of(&k8s_inventory("prod"));
+        let path = &paths["system:serviceaccount:ci:deployer"];
+        assert_eq!(path.techniques, ["k8s-create-pods"]);
+        assert_eq!(path.admin, "system:serviceaccount:prod:admin");
+        // Pods in its own namespace run as its own namespace's accounts only.
+        assert!(paths_of(&k8s_inventory("ci")).is_empty());
     }
 }

@@ -216,7 +216,7 @@ pub fn k8s_summary(policies: &[(&Attachment, &Policy)]) -> PrivilegeSummary {
 /// `target` (`GROUP/RESOURCE`, the core group empty). With `named`, a grant on named objects
 /// of the resource counts; without, only the resource itself (the connector writes names
 /// and subresources alike as `RESOURCE/…`, and `pods/exec` is not `pods`).
-fn k8s_rule_covers(resources: &[String], target: &str, named: bool) -> bool {
+pub(crate) fn k8s_rule_covers(resources: &[String], target: &str, named: bool) -> bool {
     let (group, resource) = target.split_once('/').unwrap_or(("", target));
     resources.iter().any(|r| {
         let (g, rest) = r.split_once('/').unwrap_or(("", r));
