@@ -148,7 +148,16 @@ pub fn assess_governed(
                     actions: path.techniques.clone(),
                     explanation: path.sentence(),
                     confidence: path.confidence,
-                    caveats: Vec::new(),
+                    caveats: if path.confidence == warrant_core::Confidence::Low {
+                        vec![
+                            "A step rests on what the exports do not show: a condition not \
+                             decided statically, service-account token secrets, or which \
+                             repositories a GitHub identity holds."
+                                .to_string(),
+                        ]
+                    } else {
+                        Vec::new()
+                    },
                     path: path.path.clone(),
                 },
             );

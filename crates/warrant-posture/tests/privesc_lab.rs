@@ -161,3 +161,39 @@ fn shortest_paths_to_administrator_follow_trust_pass_role_groups_and_credentials
     let key = &paths["arn:aws:iam::111122223333:user/lab/chain-access-key-named"];
     assert_eq!(key.techniques, ["create-access-key"]);
 }
+
+#[test]
+fn a_path_is_the_first_escalation_of_the_finding_and_raises_blast_radius() {
+    let (inventory, _) = lab();
+    let assessment = warrant_posture::assess(
+        &inventory,
+        &[],
+        &warrant_posture::PostureConfig::default(),
+        now(),
+    );
+    let two_hops = "arn:aws:iam::111122223333:user/lab/chain-two-hops";
+    let finding = assessment
+        .findings
+        .iter()
+        .find(|f| f.identity == two_hops && f.rule == warrant_core::RuleId::PrivilegeEscalation)
+        .expect("a privilege-escalation finding");
+    assert!(
+        finding.evidence[0].starts_with("path-to-admin (assume-role (trusted by name) + "),
+        "{:?}",
+        finding.evidence
+    );
+    assert!(finding.evidence[0].contains("lab-break-glass (administrator)"));
+    let blast = |id: &str| {
+        assessment
+            .identities
+            .iter()
+            .find(|i| i.id == id)
+            .map(|i| i.risk.blast_radius)
+            .unwrap()
+    };
+    // Holding no policy at all, it has nearly an administrator's blast radius; a look-alike
+    // trusted only by a read-only role does not.
+    // An administrator in an unknown environment, two steps away: 100 × 0.85 × 0.95².
+    assert!(blast(two_hops) > 75.0, "{}", blast(two_hops));
+    assert!(blast("arn:aws:iam::111122223333:user/lab/chain-trusted-weak") < 50.0);
+}

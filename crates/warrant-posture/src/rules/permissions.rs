@@ -58,7 +58,12 @@ pub(super) fn permissions(subject: &Subject<'_>, ctx: &Context<'_>, out: &mut Em
                         );
                         // Never a silent allow: say what the path rests on.
                         if e.confidence == warrant_core::Confidence::Low {
-                            line.push_str(&format!(" Low confidence: {}", e.caveats.join(" ")));
+                            line.push_str(" Low confidence");
+                            if e.caveats.is_empty() {
+                                line.push('.');
+                            } else {
+                                line.push_str(&format!(": {}", e.caveats.join(" ")));
+                            }
                         }
                         line
                     })
