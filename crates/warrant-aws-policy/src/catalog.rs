@@ -378,6 +378,11 @@ impl ActionSet {
         self.words.iter().all(|w| *w == 0)
     }
 
+    /// Whether the two sets share an action.
+    pub fn intersects(&self, other: &ActionSet) -> bool {
+        self.words.iter().zip(&other.words).any(|(a, b)| a & b != 0)
+    }
+
     pub fn iter(&self) -> impl Iterator<Item = usize> + '_ {
         self.words.iter().enumerate().flat_map(|(wi, &word)| {
             let mut w = word;

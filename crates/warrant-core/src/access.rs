@@ -61,13 +61,40 @@ pub struct Grant {
 }
 
 /// A way an identity could raise its own privileges.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Default, Serialize, Deserialize)]
 pub struct Escalation {
     /// Short name, e.g. `passrole-compute`, `create-access-key`.
     pub technique: String,
     /// The allowed actions that together enable it.
     pub actions: Vec<String>,
     pub explanation: String,
+    /// `low` when the path rests on conditions the analyser could not decide (stored data from
+    /// before this field reads as `high`).
+    #[serde(default, skip_serializing_if = "Confidence::is_high")]
+    pub confidence: Confidence,
+    /// Why confidence is low, or what else the path needs (one sentence each).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub caveats: Vec<String>,
+    /// For a path through other identities: each step, identity → how → identity …
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub path: Vec<String>,
+}
+
+/// How sure an escalation is: `high` when every permission it uses is allowed outright.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Confidence {
+    #[default]
+    High,
+    Low,
+}
+
+impl Confidence {
+    pub fn is_high(&self) -> bool {
+        *self == Confidence::High
+    }
 }
 
 /// Access to a resource (or resource pattern) at a level.

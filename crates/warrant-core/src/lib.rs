@@ -19,7 +19,7 @@ pub mod rules;
 pub mod sarif;
 
 pub use access::{
-    AccessLevel, CONTROL_SERVICES, Escalation, Grant, PrivilegeSummary, ResourceAccess,
+    AccessLevel, CONTROL_SERVICES, Confidence, Escalation, Grant, PrivilegeSummary, ResourceAccess,
 };
 pub use attribute::AttributesExt;
 pub use canonical::canonical_json;

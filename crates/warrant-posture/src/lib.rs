@@ -24,6 +24,7 @@
 
 pub mod config;
 pub mod governance;
+mod paths;
 mod privilege;
 mod risk;
 pub mod rules;
@@ -40,8 +41,10 @@ use warrant_core::{
 
 pub use config::{PostureConfig, SensitivityRule};
 pub use governance::{Governance, NoGovernance, ReviewRecord, TierRules};
+pub use paths::{AdminPath, admin_paths};
 pub use privilege::{
-    HOLDINGS_VERSION, github_summary, holdings, k8s_summary, privilege_detail, summarize_all,
+    HOLDINGS_VERSION, ReachMap, admin_groups, github_summary, holdings, k8s_summary,
+    privilege_detail, summarize_all, summarize_all_at, summarize_all_with_reach,
 };
 
 /// One identity's assessment.
@@ -123,7 +126,43 @@ pub fn assess_governed(
     evaluated: &(dyn Fn(u64) + Sync),
 ) -> Assessment {
     let index = inventory.index();
-    let privileges = privilege::summarize_all(&index);
+    let (mut privileges, reach) = privilege::summarize_all_with_reach(&index, Some(now));
+    let admin_paths = paths::admin_paths(
+        &index,
+        &privileges,
+        &reach,
+        &privilege::admin_groups(&index),
+    );
+    drop(reach);
+    // A path through other principals is the escalation that matters most: first in the list,
+    // with its steps as evidence. (A self-grant is already listed as its technique.)
+    for (id, path) in &admin_paths {
+        if path.admin == *id {
+            continue;
+        }
+        if let Some(summary) = privileges.get_mut(id) {
+            Arc::make_mut(summary).escalations.insert(
+                0,
+                warrant_core::Escalation {
+                    technique: paths::PATH_TO_ADMIN.to_string(),
+                    actions: path.techniques.clone(),
+                    explanation: path.sentence(),
+                    confidence: path.confidence,
+                    caveats: if path.confidence == warrant_core::Confidence::Low {
+                        vec![
+                            "A step rests on what the exports do not show: a condition not \
+                             decided statically, service-account token secrets, or which \
+                             repositories a GitHub identity holds."
+                                .to_string(),
+                        ]
+                    } else {
+                        Vec::new()
+                    },
+                    path: path.path.clone(),
+                },
+            );
+        }
+    }
 
     let mut our_accounts: HashSet<String> = inventory
         .accounts
@@ -170,7 +209,7 @@ pub fn assess_governed(
             }
         }
     }
-    let blast = risk::blast_all(inventory, &index, &privileges, config);
+    let blast = risk::blast_all(inventory, &index, &privileges, &admin_paths, config);
     let shared = rules::Context {
         index: &index,
         config,

@@ -144,6 +144,7 @@ pub fn k8s_summary(policies: &[(&Attachment, &Policy)]) -> PrivilegeSummary {
                         .map(|v| format!("{v} {}", statement.resources.join(",")))
                         .collect(),
                     explanation: format!("{explanation} ({label}, {where_})"),
+                    ..Default::default()
                 });
             };
             if (has_verb("bind") || has_verb("escalate"))
@@ -215,7 +216,7 @@ pub fn k8s_summary(policies: &[(&Attachment, &Policy)]) -> PrivilegeSummary {
 /// `target` (`GROUP/RESOURCE`, the core group empty). With `named`, a grant on named objects
 /// of the resource counts; without, only the resource itself (the connector writes names
 /// and subresources alike as `RESOURCE/…`, and `pods/exec` is not `pods`).
-fn k8s_rule_covers(resources: &[String], target: &str, named: bool) -> bool {
+pub(crate) fn k8s_rule_covers(resources: &[String], target: &str, named: bool) -> bool {
     let (group, resource) = target.split_once('/').unwrap_or(("", target));
     resources.iter().any(|r| {
         let (g, rest) = r.split_once('/').unwrap_or(("", r));
@@ -305,6 +306,7 @@ pub fn github_summary(policies: &[(&Attachment, &Policy)]) -> PrivilegeSummary {
                         technique: "github-workflows-write".into(),
                         actions: vec![action.clone()],
                         explanation: "Can change CI workflows, which run with the repository's secrets and OIDC trust.".into(),
+                        ..Default::default()
                     });
                 }
                 if permission == "scope:repo" {
@@ -375,8 +377,30 @@ pub fn mcp_summary(identity: &Identity, n_credentials: usize) -> PrivilegeSummar
 }
 
 /// Privilege of every identity, keyed by identity id. AWS policies are expanded once each, and
-/// identities holding the same set of policies share one summary.
+/// identities holding the same set of policies share one summary. Date conditions stay
+/// undecided; [`summarize_all_at`] decides them.
 pub fn summarize_all(index: &InventoryIndex<'_>) -> HashMap<String, Arc<PrivilegeSummary>> {
+    summarize_all_at(index, None)
+}
+
+/// [`summarize_all`] as of `now`: AWS date conditions (`aws:CurrentTime`,
+/// `aws:TokenIssueTime`) are decided against it.
+pub fn summarize_all_at(
+    index: &InventoryIndex<'_>,
+    now: Option<warrant_core::Timestamp>,
+) -> HashMap<String, Arc<PrivilegeSummary>> {
+    summarize_all_with_reach(index, now).0
+}
+
+/// What each AWS identity's policies reach, for the escalation graph (`paths`), by identity.
+pub type ReachMap = HashMap<String, Arc<Vec<warrant_aws_policy::Reach>>>;
+
+/// [`summarize_all_at`] plus what each AWS identity's policies reach (only identities that
+/// reach something have an entry).
+pub fn summarize_all_with_reach(
+    index: &InventoryIndex<'_>,
+    now: Option<warrant_core::Timestamp>,
+) -> (HashMap<String, Arc<PrivilegeSummary>>, ReachMap) {
     let inventory = index.inventory;
     let aws_policies: Vec<&Policy> = inventory
         .policies
@@ -395,6 +419,9 @@ pub fn summarize_all(index: &InventoryIndex<'_>) -> HashMap<String, Arc<Privileg
     // Compact: grant and resource lists for 100k identities would cost gigabytes; `show` asks
     // for one identity's detail through `privilege_detail`.
     let mut analyzer = warrant_aws_policy::Analyzer::new().compact();
+    if let Some(now) = now {
+        analyzer = analyzer.at(now);
+    }
     for (id, analysis) in analyses {
         analyzer.insert(id, analysis);
     }
@@ -433,26 +460,90 @@ pub fn summarize_all(index: &InventoryIndex<'_>) -> HashMap<String, Arc<Privileg
         groups.entry(key).or_default().push(identity);
     }
     let groups: Vec<(Key, Vec<&Identity>)> = groups.into_iter().collect();
-    let computed: Vec<(Vec<String>, PrivilegeSummary)> = groups
+    type Computed = (
+        Vec<String>,
+        PrivilegeSummary,
+        Vec<warrant_aws_policy::Reach>,
+    );
+    let computed: Vec<Computed> = groups
         .par_iter()
         .map(|(_, members)| {
             let Some(first) = members.first() else {
-                return (Vec::new(), PrivilegeSummary::default());
+                return (Vec::new(), PrivilegeSummary::default(), Vec::new());
             };
             // Members share provider, held policies and boundary (the group key), so the first
             // member's summary is everyone's.
-            let summary = summarize_identity(first, index, &analyzer);
-            (members.iter().map(|m| m.id.clone()).collect(), summary)
+            let (summary, reach) = if first.provider == Provider::Aws {
+                summarize_aws(first, index, &analyzer)
+            } else {
+                (summarize_identity(first, index, &analyzer), Vec::new())
+            };
+            (
+                members.iter().map(|m| m.id.clone()).collect(),
+                summary,
+                reach,
+            )
         })
         .collect();
     let mut out = HashMap::with_capacity(inventory.identities.len());
-    for (ids, summary) in computed {
+    let mut reaches = HashMap::new();
+    for (ids, summary, reach) in computed {
         let shared = Arc::new(summary);
+        let reach = (!reach.is_empty()).then(|| Arc::new(reach));
         for id in ids {
+            if let Some(reach) = &reach {
+                reaches.insert(id.clone(), Arc::clone(reach));
+            }
             out.insert(id, Arc::clone(&shared));
         }
     }
-    out
+    (out, reaches)
+}
+
+/// Groups whose policies alone make their members administrators, by group ARN (AWS groups
+/// are not identities; their policies reach members through `group:ARN` attachments).
+pub fn admin_groups(index: &InventoryIndex<'_>) -> std::collections::HashSet<String> {
+    let mut by_group: BTreeMap<&str, Vec<&warrant_core::Attachment>> = BTreeMap::new();
+    for a in &index.inventory.attachments {
+        if let Some(group) = a.via.as_deref().and_then(|v| v.strip_prefix("group:")) {
+            let held = by_group.entry(group).or_default();
+            if !held.iter().any(|h| h.policy == a.policy) {
+                held.push(a);
+            }
+        }
+    }
+    let analyzer = warrant_aws_policy::Analyzer::new().compact();
+    by_group
+        .into_iter()
+        .filter(|(_, held)| {
+            let policies: Vec<(&warrant_core::Attachment, &Policy)> = held
+                .iter()
+                .filter_map(|a| {
+                    index
+                        .policy_by_id
+                        .get(a.policy.as_str())
+                        .filter(|p| p.provider == Provider::Aws)
+                        .map(|p| (*a, *p))
+                })
+                .collect();
+            !policies.is_empty() && analyzer.summarize(&policies, None).admin_equivalent
+        })
+        .map(|(group, _)| group.to_string())
+        .collect()
+}
+
+fn summarize_aws(
+    identity: &Identity,
+    index: &InventoryIndex<'_>,
+    analyzer: &warrant_aws_policy::Analyzer,
+) -> (PrivilegeSummary, Vec<warrant_aws_policy::Reach>) {
+    let held = index.policies_of(&identity.id);
+    let boundary = identity
+        .attributes
+        .get(attribute::PERMISSIONS_BOUNDARY)
+        .and_then(|b| b.as_str())
+        .and_then(|b| index.policy_by_id.get(b).copied());
+    analyzer.summarize_with_reach(&held, boundary)
 }
 
 /// A fingerprint of what an identity holds: the policies it holds (directly, through groups or

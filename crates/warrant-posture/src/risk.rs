@@ -238,6 +238,7 @@ pub(crate) fn blast_all<'i>(
     inventory: &'i Inventory,
     index: &InventoryIndex<'_>,
     privileges: &HashMap<String, Arc<PrivilegeSummary>>,
+    admin_paths: &HashMap<String, crate::paths::AdminPath>,
     config: &PostureConfig,
 ) -> HashMap<&'i str, (f64, Vec<RiskComponent>)> {
     let empty = PrivilegeSummary::default();
@@ -300,6 +301,37 @@ pub(crate) fn blast_all<'i>(
         })
         .filter(|(id, account)| account.is_some() || direct.contains_key(id))
         .collect();
+    // An identity that can make itself or become an administrator has, N steps away, an
+    // administrator's blast radius (in its own environment), discounted 5% a step as trust is.
+    for identity in &inventory.identities {
+        let Some(path) = admin_paths.get(&identity.id) else {
+            continue;
+        };
+        let Some(entry) = blast.get_mut(identity.id.as_str()) else {
+            continue;
+        };
+        let admin = (90.0
+            * (0.8 + 0.08 * (Sensitivity::Critical.weight() - 1.0))
+            * environment_factor(identity.environment))
+        .clamp(0.0, 100.0);
+        // A path resting on undecided conditions counts for less, not nothing.
+        let certainty = if path.confidence == warrant_core::Confidence::Low {
+            0.8
+        } else {
+            1.0
+        };
+        let reached =
+            admin * certainty * 0.95f64.powi(i32::try_from(path.steps).unwrap_or(i32::MAX));
+        if reached > entry.0 + 0.01 {
+            entry.1.push(RiskComponent {
+                factor: "blast_radius".into(),
+                label: "escalation path".into(),
+                points: reached - entry.0,
+                explanation: path.sentence(),
+            });
+            entry.0 = reached;
+        }
+    }
     let own: HashMap<&str, f64> = blast.iter().map(|(id, b)| (*id, b.0)).collect();
     let mut effective = own.clone();
     let mut inherited_from: HashMap<&str, &str> = HashMap::new();

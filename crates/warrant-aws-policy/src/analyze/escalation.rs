@@ -1,4 +1,11 @@
-//! Known AWS privilege-escalation paths and the action lists that make a policy dangerous.
+//! Known AWS privilege-escalation techniques (a catalogue kept as data in
+//! `data/escalation-techniques.toml`) and the action lists that make a policy dangerous.
+
+use std::sync::OnceLock;
+
+use serde::Deserialize;
+
+use crate::catalog::catalog;
 
 /// Actions that let a principal attach or write arbitrary policies, i.e. become administrator.
 pub(super) const SELF_GRANT: &[&str] = &[
@@ -20,165 +27,229 @@ pub(super) const SECRET_ACTIONS: &[&str] = &[
     "sts:GetFederationToken",
 ];
 
-pub(super) struct Technique {
-    pub(super) name: &'static str,
-    /// All of these are needed…
-    pub(super) all: &'static [&'static str],
-    /// …plus at least one of these (when not empty).
-    pub(super) any: &'static [&'static str],
-    pub(super) explanation: &'static str,
+pub(super) const PASS_ROLE: &str = "iam:PassRole";
+
+const TECHNIQUES_TOML: &str = include_str!("../../data/escalation-techniques.toml");
+
+/// A family of techniques: what kind of step the escalation takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Family {
+    /// Grants itself (or anyone) permissions by writing or attaching policies.
+    SelfGrant,
+    /// Creates credentials for another principal.
+    Credentials,
+    /// Changes who a role trusts (trust policies, identity providers).
+    Trust,
+    /// Changes group membership.
+    Group,
+    /// Removes or replaces a permissions boundary.
+    Boundary,
+    /// Starts new compute that runs as a role it passes.
+    PassRole,
+    /// Takes over a resource that already runs as a role.
+    ExistingResource,
 }
 
-/// Known AWS privilege-escalation paths (facts as published by cloud security research).
-pub(super) const ESCALATIONS: &[Technique] = &[
-    Technique {
-        name: "create-policy-version",
-        all: &["iam:CreatePolicyVersion"],
-        any: &[],
-        explanation: "Can publish a new default version of a managed policy it holds, with any permissions.",
-    },
-    Technique {
-        name: "set-default-policy-version",
-        all: &["iam:SetDefaultPolicyVersion"],
-        any: &[],
-        explanation: "Can switch a managed policy to an older, possibly broader, version.",
-    },
-    Technique {
-        name: "create-access-key",
-        all: &["iam:CreateAccessKey"],
-        any: &[],
-        explanation: "Can create access keys for other users and act as them.",
-    },
-    Technique {
-        name: "create-login-profile",
-        all: &["iam:CreateLoginProfile"],
-        any: &[],
-        explanation: "Can give other users a console password and sign in as them.",
-    },
-    Technique {
-        name: "update-login-profile",
-        all: &["iam:UpdateLoginProfile"],
-        any: &[],
-        explanation: "Can reset other users' console passwords and sign in as them.",
-    },
-    Technique {
-        name: "attach-policy",
-        all: &[],
-        any: &[
-            "iam:AttachUserPolicy",
-            "iam:AttachGroupPolicy",
-            "iam:AttachRolePolicy",
-        ],
-        explanation: "Can attach any managed policy (such as AdministratorAccess) to principals.",
-    },
-    Technique {
-        name: "put-inline-policy",
-        all: &[],
-        any: &[
-            "iam:PutUserPolicy",
-            "iam:PutGroupPolicy",
-            "iam:PutRolePolicy",
-        ],
-        explanation: "Can write inline policies with any permissions onto principals.",
-    },
-    Technique {
-        name: "add-user-to-group",
-        all: &["iam:AddUserToGroup"],
-        any: &[],
-        explanation: "Can add users to any group, including administrator groups.",
-    },
-    Technique {
-        name: "update-assume-role-policy",
-        all: &["iam:UpdateAssumeRolePolicy", "sts:AssumeRole"],
-        any: &[],
-        explanation: "Can rewrite a role's trust policy to trust itself, then assume the role.",
-    },
-    Technique {
-        name: "passrole-ec2",
-        all: &["iam:PassRole", "ec2:RunInstances"],
-        any: &[],
-        explanation: "Can launch an instance with a more privileged role and use its credentials.",
-    },
-    Technique {
-        name: "passrole-lambda",
-        all: &["iam:PassRole", "lambda:CreateFunction"],
-        any: &[
-            "lambda:InvokeFunction",
-            "lambda:CreateEventSourceMapping",
-            "lambda:AddPermission",
-        ],
-        explanation: "Can create a Lambda function running as a more privileged role and invoke it.",
-    },
-    Technique {
-        name: "passrole-cloudformation",
-        all: &["iam:PassRole", "cloudformation:CreateStack"],
-        any: &[],
-        explanation: "Can create a CloudFormation stack that runs as a more privileged role.",
-    },
-    Technique {
-        name: "passrole-glue",
-        all: &["iam:PassRole", "glue:CreateDevEndpoint"],
-        any: &[],
-        explanation: "Can create a Glue development endpoint with a more privileged role and log in to it.",
-    },
-    Technique {
-        name: "passrole-datapipeline",
-        all: &[
-            "iam:PassRole",
-            "datapipeline:CreatePipeline",
-            "datapipeline:PutPipelineDefinition",
-        ],
-        any: &[],
-        explanation: "Can run a Data Pipeline with a more privileged role.",
-    },
-    Technique {
-        name: "passrole-sagemaker",
-        all: &[
-            "iam:PassRole",
-            "sagemaker:CreateNotebookInstance",
-            "sagemaker:CreatePresignedNotebookInstanceUrl",
-        ],
-        any: &[],
-        explanation: "Can create a SageMaker notebook with a more privileged role and open it.",
-    },
-    Technique {
-        name: "passrole-ecs",
-        all: &["iam:PassRole", "ecs:RunTask"],
-        any: &["ecs:RegisterTaskDefinition"],
-        explanation: "Can run an ECS task with a more privileged task role.",
-    },
-    Technique {
-        name: "passrole-codebuild",
-        all: &[
-            "iam:PassRole",
-            "codebuild:CreateProject",
-            "codebuild:StartBuild",
-        ],
-        any: &[],
-        explanation: "Can run a CodeBuild project with a more privileged service role.",
-    },
-    Technique {
-        name: "lambda-update-code",
-        all: &["lambda:UpdateFunctionCode"],
-        any: &[],
-        explanation: "Can replace the code of existing functions and act as their execution roles.",
-    },
-    Technique {
-        name: "glue-update-endpoint",
-        all: &["glue:UpdateDevEndpoint"],
-        any: &[],
-        explanation: "Can add its SSH key to existing Glue endpoints and use their roles.",
-    },
-    Technique {
-        name: "ssm-command",
-        all: &[],
-        any: &["ssm:SendCommand", "ssm:StartSession"],
-        explanation: "Can run commands on managed instances and use their instance-profile credentials.",
-    },
-    Technique {
-        name: "ec2-instance-connect",
-        all: &["ec2-instance-connect:SendSSHPublicKey"],
-        any: &[],
-        explanation: "Can push an SSH key to instances and use their instance-profile credentials.",
-    },
-];
+/// What the IAM actions of a technique must be able to reach for it to be a path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Target {
+    /// Any resource pattern with a wildcard.
+    #[default]
+    Any,
+    /// A customer-managed policy: AWS-managed policies cannot be changed by anyone.
+    CustomerPolicy,
+    /// A user other than the caller: a resource scoped to `${aws:username}` is only itself.
+    OtherUser,
+}
+
+/// One technique as the catalogue describes it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Technique {
+    pub name: String,
+    pub family: Family,
+    /// All of these are needed…
+    #[serde(default)]
+    pub all: Vec<String>,
+    /// …plus at least one of these (when not empty).
+    #[serde(default)]
+    pub any: Vec<String>,
+    #[serde(default)]
+    pub target: Target,
+    /// `iam:PassRole` on some role is needed too.
+    #[serde(default)]
+    pub pass_role: bool,
+    /// The `iam:PassedToService` values the pass is made to; empty when not known for sure.
+    #[serde(default)]
+    pub passed_to: Vec<String>,
+    /// Needs a resource that already exists and runs as a role.
+    #[serde(default)]
+    pub existing_resource: bool,
+    pub explanation: String,
+    pub references: Vec<String>,
+}
+
+impl Technique {
+    /// Every action that must be allowed, `iam:PassRole` included when the technique passes a
+    /// role.
+    pub fn required(&self) -> impl Iterator<Item = &str> {
+        self.pass_role
+            .then_some(PASS_ROLE)
+            .into_iter()
+            .chain(self.all.iter().map(String::as_str))
+    }
+
+    /// Every action the technique names.
+    pub fn actions(&self) -> impl Iterator<Item = &str> {
+        self.required().chain(self.any.iter().map(String::as_str))
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CatalogueFile {
+    technique: Vec<Technique>,
+}
+
+/// Why the embedded technique catalogue is unusable (a build-time fact: the tests check it).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TechniqueCatalogueError {
+    #[error("escalation-techniques.toml does not parse: {0}")]
+    Toml(String),
+    #[error("technique {technique}: {message}")]
+    Invalid { technique: String, message: String },
+}
+
+/// Parses and checks a technique catalogue: names unique, every action in the action catalogue,
+/// something required, references present.
+pub fn parse_techniques(text: &str) -> Result<Vec<Technique>, TechniqueCatalogueError> {
+    let file: CatalogueFile =
+        toml::from_str(text).map_err(|e| TechniqueCatalogueError::Toml(e.to_string()))?;
+    let c = catalog();
+    let mut seen = std::collections::HashSet::new();
+    for t in &file.technique {
+        let invalid = |message: String| TechniqueCatalogueError::Invalid {
+            technique: t.name.clone(),
+            message,
+        };
+        if !seen.insert(t.name.as_str()) {
+            return Err(invalid("named twice".into()));
+        }
+        if t.all.is_empty() && t.any.is_empty() {
+            return Err(invalid("needs no action".into()));
+        }
+        if t.references.is_empty() {
+            return Err(invalid("has no reference".into()));
+        }
+        if !t.passed_to.is_empty() && !t.pass_role {
+            return Err(invalid("names passed_to without pass_role".into()));
+        }
+        if let Some(unknown) = t.actions().find(|a| c.index_of(a).is_none()) {
+            return Err(invalid(format!("{unknown} is not in the action catalogue")));
+        }
+    }
+    Ok(file.technique)
+}
+
+/// The compiled-in technique catalogue. An invalid catalogue is a build defect the tests
+/// catch; should one ship anyway, analysis goes on with no techniques rather than panicking.
+pub fn techniques() -> &'static [Technique] {
+    static TECHNIQUES: OnceLock<Vec<Technique>> = OnceLock::new();
+    TECHNIQUES.get_or_init(|| parse_techniques(TECHNIQUES_TOML).unwrap_or_default())
+}
+
+/// Every action some technique (or the self-grant list) names, as a set.
+pub(super) fn technique_action_set() -> &'static crate::catalog::ActionSet {
+    static SET: OnceLock<crate::catalog::ActionSet> = OnceLock::new();
+    SET.get_or_init(|| {
+        let c = catalog();
+        let mut set = c.empty_set();
+        let named = techniques()
+            .iter()
+            .flat_map(|t| t.actions())
+            .chain(SELF_GRANT.iter().copied());
+        for action in named {
+            if let Some(i) = c.index_of(action) {
+                set.insert(i);
+            }
+        }
+        set
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_shipped_catalogue_is_valid_and_names_only_known_actions() {
+        let parsed = parse_techniques(TECHNIQUES_TOML).unwrap();
+        assert_eq!(parsed.len(), techniques().len());
+        assert!(parsed.len() >= 45, "{}", parsed.len());
+        // Names that findings and exceptions already carry stay.
+        for old in [
+            "create-policy-version",
+            "attach-policy",
+            "passrole-lambda",
+            "passrole-ec2",
+            "lambda-update-code",
+            "ssm-command",
+            "update-assume-role-policy",
+        ] {
+            assert!(parsed.iter().any(|t| t.name == old), "{old}");
+        }
+        for family in [
+            Family::SelfGrant,
+            Family::Credentials,
+            Family::Trust,
+            Family::Group,
+            Family::Boundary,
+            Family::PassRole,
+            Family::ExistingResource,
+        ] {
+            assert!(parsed.iter().any(|t| t.family == family), "{family:?}");
+        }
+        for t in &parsed {
+            assert_eq!(
+                t.pass_role,
+                t.family == Family::PassRole,
+                "{}: pass_role and the pass-role family go together",
+                t.name
+            );
+            assert!(t.references.iter().all(|r| r.starts_with("https://")));
+        }
+    }
+
+    #[test]
+    fn unknown_actions_and_duplicates_are_rejected() {
+        let bad = r#"
+[[technique]]
+name = "x"
+family = "self-grant"
+all = ["iam:MakeMeAdmin"]
+explanation = "."
+references = ["https://example.com"]
+"#;
+        assert!(matches!(
+            parse_techniques(bad),
+            Err(TechniqueCatalogueError::Invalid { .. })
+        ));
+        let twice = r#"
+[[technique]]
+name = "x"
+family = "self-grant"
+all = ["iam:AttachUserPolicy"]
+explanation = "."
+references = ["https://example.com"]
+[[technique]]
+name = "x"
+family = "self-grant"
+all = ["iam:AttachUserPolicy"]
+explanation = "."
+references = ["https://example.com"]
+"#;
+        assert!(parse_techniques(twice).is_err());
+    }
+}

@@ -1,25 +1,37 @@
 //! Effective privilege of an identity from the policies it holds.
 //!
 //! Evaluation follows IAM's logic where it can be decided statically: an action is allowed when an
-//! `Allow` statement covers it and no unconditional `Deny` on every resource removes it; a
-//! permissions boundary intersects. Where it cannot be decided (conditions, resource-scoped
-//! denies) the analysis errs towards "allowed", because under-reporting privilege is the worse
-//! mistake for a security tool; such cases set `conditional`.
+//! `Allow` statement covers it and no `Deny` on every resource removes it; a permissions boundary
+//! intersects. Conditions are decided where the answer does not depend on the request (dates
+//! against the assessment time, see `condition.rs`): an allow whose condition cannot hold counts
+//! for nothing, a deny whose condition always holds counts in full. Where it cannot be decided
+//! the analysis errs towards "allowed", because under-reporting privilege is the worse mistake
+//! for a security tool; such cases set `conditional`, and escalation paths that rest on them
+//! carry low confidence and the reason.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
+use chrono::{DateTime, Utc};
 use warrant_core::{
-    AccessLevel, Attachment, Effect, Escalation, Grant, Policy, PrivilegeSummary, ResourceAccess,
+    AccessLevel, Attachment, Confidence, Effect, Escalation, Grant, Policy, PrivilegeSummary,
+    ResourceAccess,
 };
 
-use crate::catalog::{ActionSet, catalog};
+use crate::catalog::{ActionSet, catalog, glob_match_ci};
 
+pub mod condition;
 mod escalation;
 mod statement;
 
-use escalation::{ESCALATIONS, SECRET_ACTIONS, SELF_GRANT};
+use condition::{RequestContext, Verdict};
+pub use escalation::{
+    Family, Target, Technique, TechniqueCatalogueError, parse_techniques, techniques,
+};
+use escalation::{PASS_ROLE, SECRET_ACTIONS, SELF_GRANT};
 pub use statement::PolicyAnalysis;
+// `Reach` is defined below, beside the evaluator that builds it.
+use statement::StatementAnalysis;
 
 /// Shares policy expansions between the many identities that hold the same policies.
 #[derive(Debug, Default)]
@@ -28,6 +40,8 @@ pub struct Analyzer {
     /// Leave out per-statement grants and per-resource access (for bulk assessments of many
     /// identities, where those lists would cost gigabytes and only `show` needs them).
     compact: bool,
+    /// The assessment time, against which date conditions are decided (`None`: undecided).
+    now: Option<DateTime<Utc>>,
 }
 
 impl Analyzer {
@@ -45,7 +59,14 @@ impl Analyzer {
         Analyzer {
             cache,
             compact: false,
+            now: None,
         }
+    }
+
+    /// Decides date conditions (`aws:CurrentTime`, `aws:TokenIssueTime`) as of `now`.
+    pub fn at(mut self, now: DateTime<Utc>) -> Analyzer {
+        self.now = Some(now);
+        self
     }
 
     /// Summaries without grant and resource lists; everything else is the same.
@@ -73,6 +94,26 @@ impl Analyzer {
         policies: &[(&Attachment, &Policy)],
         boundary: Option<&Policy>,
     ) -> PrivilegeSummary {
+        self.summarize_inner(policies, boundary, false).0
+    }
+
+    /// [`Analyzer::summarize`] plus what the identity can reach, named resource by named
+    /// resource, through techniques that lead to another principal (see [`Reach`]): the
+    /// edges of an escalation graph the inventory resolves.
+    pub fn summarize_with_reach(
+        &self,
+        policies: &[(&Attachment, &Policy)],
+        boundary: Option<&Policy>,
+    ) -> (PrivilegeSummary, Vec<Reach>) {
+        self.summarize_inner(policies, boundary, true)
+    }
+
+    fn summarize_inner(
+        &self,
+        policies: &[(&Attachment, &Policy)],
+        boundary: Option<&Policy>,
+        want_reach: bool,
+    ) -> (PrivilegeSummary, Vec<Reach>) {
         let c = catalog();
         let mut allowed = c.empty_set();
         let mut allowed_everywhere = c.empty_set();
@@ -83,8 +124,20 @@ impl Analyzer {
         let mut resource_levels: BTreeMap<(String, String), AccessLevel> = BTreeMap::new();
         let mut admin_statements = Vec::new();
 
+        let mut analyses = Vec::with_capacity(policies.len());
+        let whole_statement = RequestContext {
+            now: self.now,
+            action: None,
+            passed_to: &[],
+            deny: false,
+        };
+        let whole_deny = RequestContext {
+            deny: true,
+            ..whole_statement
+        };
         for (attachment, policy) in policies {
             let analysis = self.analysis(policy);
+            analyses.push(Arc::clone(&analysis));
             for (n, s) in analysis.statements.iter().enumerate() {
                 // Only evidence sentences need the label; most statements produce none.
                 let text = s.text.as_deref();
@@ -104,12 +157,28 @@ impl Analyzer {
                         admin: s.admin,
                     });
                 }
+                let verdict = s
+                    .scope
+                    .as_ref()
+                    .and_then(|scope| scope.conditions.as_ref())
+                    .map(|c| {
+                        let ctx = if s.effect == Effect::Deny {
+                            &whole_deny
+                        } else {
+                            &whole_statement
+                        };
+                        condition::evaluate(c, ctx)
+                    });
                 match s.effect {
                     Effect::Deny => {
-                        if s.unconditional && s.all_resources {
+                        let applies = s.unconditional || verdict == Some(Verdict::Holds);
+                        if applies && s.all_resources {
                             s.set.union_into(&mut denied);
                         }
                     }
+                    // A condition that cannot hold at the assessment time (a date passed)
+                    // allows nothing.
+                    Effect::Allow if verdict == Some(Verdict::Fails) => {}
                     Effect::Allow => {
                         s.set.union_into(&mut allowed);
                         if s.all_resources {
@@ -207,12 +276,26 @@ impl Analyzer {
                 ));
             }
         }
+        let paths = PathEvaluator {
+            statements: analyses
+                .iter()
+                .flat_map(|a| a.statements.iter())
+                .filter(|s| s.scope.as_ref().is_some_and(|sc| sc.escalation_relevant))
+                .collect(),
+            allowed_wildcard: &allowed_wildcard,
+            allowed: &allowed,
+            now: self.now,
+        };
         let self_granting: Vec<&str> = SELF_GRANT
             .iter()
             .copied()
             .filter(|a| {
-                c.index_of(a)
-                    .is_some_and(|i| allowed_everywhere.contains(i))
+                c.index_of(a).is_some_and(|i| {
+                    allowed_everywhere.contains(i)
+                        && paths
+                            .support(i, a, target_of(a, Target::CustomerPolicy), &[], false)
+                            .is_some_and(|s| s.caveats.is_empty())
+                })
             })
             .collect();
         if !self_granting.is_empty() {
@@ -222,28 +305,12 @@ impl Analyzer {
                 self_granting.join(", ")
             ));
         }
-
-        for technique in ESCALATIONS {
-            let present = |a: &str| c.index_of(a).is_some_and(|i| allowed_wildcard.contains(i));
-            let all_needed = technique.all.iter().all(|a| present(a));
-            let any_ok = technique.any.is_empty() || technique.any.iter().any(|a| present(a));
-            if all_needed && any_ok {
-                let mut actions: Vec<String> =
-                    technique.all.iter().map(|a| a.to_string()).collect();
-                actions.extend(
-                    technique
-                        .any
-                        .iter()
-                        .filter(|a| present(a))
-                        .map(|a| a.to_string()),
-                );
-                summary.escalations.push(Escalation {
-                    technique: technique.name.to_string(),
-                    actions,
-                    explanation: technique.explanation.to_string(),
-                });
-            }
-        }
+        summary.escalations = paths.escalations(techniques());
+        let reach = if want_reach {
+            paths.reach(techniques())
+        } else {
+            Vec::new()
+        };
 
         for action in SECRET_ACTIONS {
             if let Some(i) = c.index_of(action) {
@@ -267,7 +334,7 @@ impl Analyzer {
                 service,
             })
             .collect();
-        summary
+        (summary, reach)
     }
 
     /// The allowed-action set of policies alone (used for boundaries).
@@ -300,6 +367,414 @@ impl Analyzer {
     }
 }
 
+/// How one action of a technique is allowed: outright (no caveats) or under conditions that
+/// could not be decided (the caveats say which).
+#[derive(Debug, Clone)]
+struct Support {
+    caveats: Vec<String>,
+    /// The resource patterns it is allowed on (as written, `*` included).
+    patterns: Vec<String>,
+}
+
+/// One way an identity can act on other principals, as far as its policies tell: the graph
+/// edges of escalation. The inventory decides which principals `targets` name (exact ARNs
+/// included, which the per-identity technique list leaves out) and whether they are stronger.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reach {
+    /// A technique name, or `assume-role` for `sts:AssumeRole`.
+    pub technique: String,
+    pub family: Option<Family>,
+    /// The action whose resources name the principals reached (`iam:PassRole`,
+    /// `iam:CreateAccessKey`, `sts:AssumeRole` …).
+    pub action: String,
+    /// Resource patterns of that action: roles, users or groups.
+    pub targets: Vec<String>,
+    /// For pass-role techniques: services the role must trust (empty: any service).
+    pub passed_to: Vec<String>,
+    pub confidence: Confidence,
+    pub caveats: Vec<String>,
+}
+
+/// The target an action of a technique must reach: `iam:PassRole` a role, the technique's IAM
+/// actions its target, other services' actions any wildcard resource.
+fn target_of(action: &str, technique_target: Target) -> ActionTarget {
+    if action.eq_ignore_ascii_case(PASS_ROLE) {
+        ActionTarget::Role
+    } else if action.to_ascii_lowercase().starts_with("iam:") {
+        match technique_target {
+            Target::Any => ActionTarget::Any,
+            Target::CustomerPolicy
+                if action.eq_ignore_ascii_case("iam:CreatePolicyVersion")
+                    || action.eq_ignore_ascii_case("iam:SetDefaultPolicyVersion") =>
+            {
+                ActionTarget::CustomerPolicy
+            }
+            Target::CustomerPolicy => ActionTarget::Any,
+            Target::OtherUser => ActionTarget::OtherUser,
+        }
+    } else {
+        ActionTarget::Any
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ActionTarget {
+    Any,
+    Role,
+    CustomerPolicy,
+    OtherUser,
+}
+
+impl ActionTarget {
+    /// Every resource of the kind, as a pattern.
+    fn everything(self) -> &'static str {
+        match self {
+            ActionTarget::Any => "*",
+            ActionTarget::Role => "arn:aws:iam::*:role/*",
+            ActionTarget::CustomerPolicy => "arn:aws:iam::*:policy/*",
+            ActionTarget::OtherUser => "arn:aws:iam::*:user/*",
+        }
+    }
+}
+
+/// Whether a resource pattern of an allow can reach what the action must act on. Exact ARNs
+/// are not claimed here: whether one names an existing, stronger principal is the inventory's
+/// question (posture's graph), not a policy's.
+fn pattern_reaches(pattern: &str, target: ActionTarget, exact_ok: bool) -> bool {
+    let p = pattern.trim();
+    if !exact_ok && !p.contains(['*', '?']) && !p.contains("${") {
+        return false;
+    }
+    if p == "*" {
+        return true;
+    }
+    let lower = p.to_ascii_lowercase();
+    // Policy variables scope a resource to the caller itself.
+    let self_scoped = lower.contains("${aws:username}") || lower.contains("${aws:userid}");
+    let resource = lower.splitn(6, ':').nth(5).unwrap_or("");
+    let service = lower.split(':').nth(2).unwrap_or("");
+    match target {
+        ActionTarget::Any => true,
+        ActionTarget::OtherUser => !self_scoped,
+        // `arn:aws:iam::aws:policy/…` is AWS's namespace: nobody can change those policies.
+        ActionTarget::CustomerPolicy => {
+            let account = lower.split(':').nth(4).unwrap_or("");
+            account != "aws" && (service == "iam" || service == "*")
+        }
+        ActionTarget::Role => {
+            (service == "iam" || service.contains('*'))
+                && (resource.starts_with("role/") || resource.starts_with('*'))
+        }
+    }
+}
+
+/// Evaluates techniques against the statements that name their actions.
+struct PathEvaluator<'a> {
+    statements: Vec<&'a StatementAnalysis>,
+    /// Allowed on some wildcard resource after whole-resource denies and the boundary: a
+    /// prefilter, since no path uses an action outside it.
+    allowed_wildcard: &'a ActionSet,
+    /// Allowed on some resource (exact ARNs included), after the same.
+    allowed: &'a ActionSet,
+    now: Option<DateTime<Utc>>,
+}
+
+impl PathEvaluator<'_> {
+    /// How action `i` (`name`) is allowed on a target it can use, after denies; `None` when it
+    /// is not. `passed_to` is the service a role is passed to, for `iam:PassRole`.
+    fn support(
+        &self,
+        i: usize,
+        name: &str,
+        target: ActionTarget,
+        passed_to: &[String],
+        exact_ok: bool,
+    ) -> Option<Support> {
+        let prefilter = if exact_ok {
+            self.allowed
+        } else {
+            self.allowed_wildcard
+        };
+        if !prefilter.contains(i) {
+            return None;
+        }
+        let ctx = RequestContext {
+            now: self.now,
+            action: Some(name),
+            passed_to,
+            deny: false,
+        };
+        let deny_ctx = RequestContext { deny: true, ..ctx };
+        let mut best: Option<Support> = None;
+        for allow in &self.statements {
+            if allow.effect != Effect::Allow || !allow.set.contains(i) {
+                continue;
+            }
+            let Some(scope) = allow.scope.as_deref() else {
+                continue;
+            };
+            // `*` stands for every resource the action can act on, so that a Deny on, say,
+            // `arn:aws:iam::*:role/*` is seen to cover an allow of iam:PassRole on `*`.
+            let everything = target.everything();
+            let usable: Vec<&str> = if scope.not_resources.is_empty() {
+                scope
+                    .resources
+                    .iter()
+                    .map(String::as_str)
+                    .filter(|p| pattern_reaches(p, target, exact_ok))
+                    .map(|p| if p.trim() == "*" { everything } else { p })
+                    .collect()
+            } else {
+                vec![everything]
+            };
+            if usable.is_empty() {
+                continue;
+            }
+            let mut caveats = Vec::new();
+            match scope
+                .conditions
+                .as_ref()
+                .map(|c| condition::evaluate(c, &ctx))
+            {
+                None | Some(Verdict::Holds) => {}
+                Some(Verdict::Fails) => continue,
+                Some(Verdict::Unknown(reasons)) => caveats.push(format!(
+                    "{name} is allowed only under conditions not decided here: {}.",
+                    reasons.join("; ")
+                )),
+            }
+            let mut blocked = false;
+            for deny in &self.statements {
+                if deny.effect != Effect::Deny || !deny.set.contains(i) {
+                    continue;
+                }
+                let Some(deny_scope) = deny.scope.as_deref() else {
+                    continue;
+                };
+                if !deny_covers(deny_scope, &usable) {
+                    continue;
+                }
+                match deny_scope
+                    .conditions
+                    .as_ref()
+                    .map(|c| condition::evaluate(c, &deny_ctx))
+                {
+                    None | Some(Verdict::Holds) => {
+                        blocked = true;
+                        break;
+                    }
+                    Some(Verdict::Fails) => {}
+                    Some(Verdict::Unknown(reasons)) => caveats.push(format!(
+                        "a Deny of {name} may apply: {}.",
+                        reasons.join("; ")
+                    )),
+                }
+            }
+            if blocked {
+                continue;
+            }
+            let patterns: Vec<String> = scope
+                .resources
+                .iter()
+                .filter(|p| scope.not_resources.is_empty() && pattern_reaches(p, target, exact_ok))
+                .cloned()
+                .collect();
+            match &mut best {
+                None => {
+                    best = Some(Support {
+                        caveats,
+                        patterns: if patterns.is_empty() {
+                            vec!["*".to_string()]
+                        } else {
+                            patterns
+                        },
+                    })
+                }
+                Some(b) => {
+                    // Patterns add up across statements; the surest statement's caveats stand.
+                    if caveats.len() < b.caveats.len() {
+                        b.caveats = caveats;
+                    }
+                    if patterns.is_empty() {
+                        b.patterns.push("*".to_string());
+                    }
+                    b.patterns.extend(patterns);
+                }
+            }
+        }
+        best
+    }
+
+    /// The graph edges: for techniques that lead to another principal, the patterns of the
+    /// principals they reach (exact ARNs too); plus `sts:AssumeRole`.
+    fn reach(&self, techniques: &[Technique]) -> Vec<Reach> {
+        let c = catalog();
+        let mut out = Vec::new();
+        fn key_action(t: &Technique) -> Option<&str> {
+            match t.family {
+                Family::PassRole => Some(PASS_ROLE),
+                Family::Credentials | Family::Group => t.all.first().map(String::as_str),
+                Family::Trust => t
+                    .all
+                    .iter()
+                    .map(String::as_str)
+                    .find(|a| a.eq_ignore_ascii_case("iam:UpdateAssumeRolePolicy")),
+                _ => None,
+            }
+        }
+        for t in techniques {
+            let Some(key) = key_action(t) else { continue };
+            let Some(key_index) = c.index_of(key) else {
+                continue;
+            };
+            let passed_to: &[String] = if key == PASS_ROLE { &t.passed_to } else { &[] };
+            let Some(key_support) =
+                self.support(key_index, key, target_of(key, t.target), passed_to, true)
+            else {
+                continue;
+            };
+            let mut caveats = key_support.caveats;
+            let mut complete = true;
+            for action in t.required().filter(|a| !a.eq_ignore_ascii_case(key)) {
+                let support = c
+                    .index_of(action)
+                    .and_then(|i| self.support(i, action, target_of(action, t.target), &[], false));
+                match support {
+                    Some(s) => caveats.extend(s.caveats),
+                    None => {
+                        complete = false;
+                        break;
+                    }
+                }
+            }
+            if !complete {
+                continue;
+            }
+            if !t.any.is_empty() {
+                let best = t
+                    .any
+                    .iter()
+                    .filter_map(|a| {
+                        let i = c.index_of(a)?;
+                        self.support(i, a, target_of(a, t.target), &[], false)
+                    })
+                    .min_by_key(|s| s.caveats.len());
+                match best {
+                    Some(s) => caveats.extend(s.caveats),
+                    None => continue,
+                }
+            }
+            caveats.dedup();
+            out.push(Reach {
+                technique: t.name.clone(),
+                family: Some(t.family),
+                action: key.to_string(),
+                targets: key_support.patterns,
+                passed_to: t.passed_to.clone(),
+                confidence: if caveats.is_empty() {
+                    Confidence::High
+                } else {
+                    Confidence::Low
+                },
+                caveats,
+            });
+        }
+        if let Some(i) = c.index_of("sts:AssumeRole")
+            && let Some(s) = self.support(i, "sts:AssumeRole", ActionTarget::Role, &[], true)
+        {
+            out.push(Reach {
+                technique: "assume-role".to_string(),
+                family: None,
+                action: "sts:AssumeRole".to_string(),
+                targets: s.patterns,
+                passed_to: Vec::new(),
+                confidence: if s.caveats.is_empty() {
+                    Confidence::High
+                } else {
+                    Confidence::Low
+                },
+                caveats: s.caveats,
+            });
+        }
+        out
+    }
+
+    fn escalations(&self, techniques: &[Technique]) -> Vec<Escalation> {
+        let c = catalog();
+        let mut out = Vec::new();
+        for t in techniques {
+            let support = |action: &str| {
+                let i = c.index_of(action)?;
+                let passed_to: &[String] = if action.eq_ignore_ascii_case(PASS_ROLE) {
+                    &t.passed_to
+                } else {
+                    &[]
+                };
+                self.support(i, action, target_of(action, t.target), passed_to, false)
+            };
+            let mut actions = Vec::new();
+            let mut caveats = Vec::new();
+            let mut found = true;
+            for action in t.required() {
+                match support(action) {
+                    Some(s) => {
+                        actions.push(action.to_string());
+                        caveats.extend(s.caveats);
+                    }
+                    None => {
+                        found = false;
+                        break;
+                    }
+                }
+            }
+            if !found {
+                continue;
+            }
+            if !t.any.is_empty() {
+                let supported: Vec<(&String, Support)> = t
+                    .any
+                    .iter()
+                    .filter_map(|a| support(a).map(|s| (a, s)))
+                    .collect();
+                let Some(fewest) = supported.iter().map(|(_, s)| s.caveats.len()).min() else {
+                    continue;
+                };
+                actions.extend(supported.iter().map(|(a, _)| (*a).clone()));
+                // One way in suffices: the surest one decides.
+                if let Some((_, s)) = supported.iter().find(|(_, s)| s.caveats.len() == fewest) {
+                    caveats.extend(s.caveats.iter().cloned());
+                }
+            }
+            caveats.dedup();
+            out.push(Escalation {
+                technique: t.name.clone(),
+                actions,
+                explanation: t.explanation.clone(),
+                confidence: if caveats.is_empty() {
+                    Confidence::High
+                } else {
+                    Confidence::Low
+                },
+                caveats,
+                path: Vec::new(),
+            });
+        }
+        out
+    }
+}
+
+/// Whether a Deny's resources cover every pattern an allow can use.
+fn deny_covers(deny: &statement::StatementScope, usable: &[&str]) -> bool {
+    if !deny.not_resources.is_empty() {
+        return usable
+            .iter()
+            .all(|p| !deny.not_resources.iter().any(|n| glob_match_ci(n, p)));
+    }
+    usable
+        .iter()
+        .all(|p| deny.resources.iter().any(|d| glob_match_ci(d, p)))
+}
+
 fn statement_label(policy: &Policy, sid: Option<&str>, n: usize) -> String {
     match sid {
         Some(sid) if !sid.is_empty() => format!("Policy {} (statement {sid})", policy.name),
@@ -320,7 +795,6 @@ pub fn summarize(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::catalog::glob_match_ci;
     use proptest::prelude::*;
     use warrant_core::{PolicyKind, Provenance, Provider, Statement};
 
@@ -418,6 +892,192 @@ mod tests {
             &["arn:aws:iam::1:role/exact"],
         )]);
         assert!(scoped.escalations.is_empty());
+    }
+
+    fn techniques_of(policies: &[Policy], now: &str) -> Vec<Escalation> {
+        let attached: Vec<Attachment> = policies.iter().map(attach).collect();
+        let held: Vec<(&Attachment, &Policy)> = attached.iter().zip(policies).collect();
+        let now = DateTime::parse_from_rfc3339(now)
+            .unwrap()
+            .with_timezone(&Utc);
+        Analyzer::new().at(now).summarize(&held, None).escalations
+    }
+
+    fn names(escalations: &[Escalation]) -> Vec<&str> {
+        escalations.iter().map(|e| e.technique.as_str()).collect()
+    }
+
+    fn with_condition(mut s: Statement, condition: serde_json::Value) -> Statement {
+        s.conditions = Some(condition);
+        s
+    }
+
+    const NOW: &str = "2026-11-01T00:00:00Z";
+
+    #[test]
+    fn aws_managed_policies_cannot_be_rewritten() {
+        let managed = policy(
+            "p",
+            vec![stmt(
+                Effect::Allow,
+                &["iam:CreatePolicyVersion"],
+                &["arn:aws:iam::aws:policy/*"],
+            )],
+        );
+        let e = techniques_of(&[managed], NOW);
+        assert!(e.is_empty(), "{e:?}");
+        let customer = policy(
+            "p",
+            vec![stmt(
+                Effect::Allow,
+                &["iam:CreatePolicyVersion"],
+                &["arn:aws:iam::111122223333:policy/*"],
+            )],
+        );
+        assert_eq!(
+            names(&techniques_of(&[customer], NOW)),
+            ["create-policy-version"]
+        );
+    }
+
+    #[test]
+    fn credentials_for_itself_are_not_another_principal() {
+        let own = policy(
+            "p",
+            vec![stmt(
+                Effect::Allow,
+                &["iam:CreateAccessKey"],
+                &["arn:aws:iam::*:user/${aws:username}"],
+            )],
+        );
+        assert!(techniques_of(&[own], NOW).is_empty());
+        let others = policy(
+            "p",
+            vec![stmt(
+                Effect::Allow,
+                &["iam:CreateAccessKey"],
+                &["arn:aws:iam::*:user/*"],
+            )],
+        );
+        assert_eq!(names(&techniques_of(&[others], NOW)), ["create-access-key"]);
+    }
+
+    #[test]
+    fn a_deny_in_another_policy_cancels_the_path() {
+        let allow = policy(
+            "allow",
+            vec![stmt(
+                Effect::Allow,
+                &[
+                    "iam:PassRole",
+                    "lambda:CreateFunction",
+                    "lambda:InvokeFunction",
+                ],
+                &["*"],
+            )],
+        );
+        let deny = policy(
+            "deny",
+            vec![stmt(
+                Effect::Deny,
+                &["iam:PassRole"],
+                &["arn:aws:iam::*:role/*"],
+            )],
+        );
+        assert_eq!(
+            names(&techniques_of(std::slice::from_ref(&allow), NOW)),
+            ["passrole-lambda"]
+        );
+        assert!(techniques_of(&[allow, deny], NOW).is_empty());
+    }
+
+    #[test]
+    fn passed_to_service_must_match_the_technique() {
+        let ec2_only = policy(
+            "p",
+            vec![
+                with_condition(
+                    stmt(Effect::Allow, &["iam:PassRole"], &["*"]),
+                    serde_json::json!({"StringEquals": {"iam:PassedToService": "ec2.amazonaws.com"}}),
+                ),
+                stmt(
+                    Effect::Allow,
+                    &[
+                        "lambda:CreateFunction",
+                        "lambda:InvokeFunction",
+                        "ec2:RunInstances",
+                    ],
+                    &["*"],
+                ),
+            ],
+        );
+        assert_eq!(names(&techniques_of(&[ec2_only], NOW)), ["passrole-ec2"]);
+    }
+
+    #[test]
+    fn expired_allows_grant_nothing_and_undecided_ones_lower_confidence() {
+        let expired = policy(
+            "p",
+            vec![with_condition(
+                stmt(Effect::Allow, &["iam:AttachRolePolicy"], &["*"]),
+                serde_json::json!({"DateLessThan": {"aws:CurrentTime": "2025-01-01T00:00:00Z"}}),
+            )],
+        );
+        let p = expired.clone();
+        let s = Analyzer::new()
+            .at(DateTime::parse_from_rfc3339(NOW)
+                .unwrap()
+                .with_timezone(&Utc))
+            .summarize(&[(&attach(&p), &p)], None);
+        assert!(!s.admin_equivalent);
+        assert!(s.escalations.is_empty());
+        assert_eq!(s.n_actions(), 0);
+
+        let mfa = policy(
+            "p",
+            vec![with_condition(
+                stmt(Effect::Allow, &["iam:AttachRolePolicy"], &["*"]),
+                serde_json::json!({"Bool": {"aws:MultiFactorAuthPresent": "true"}}),
+            )],
+        );
+        let p = mfa.clone();
+        let s = summarize(&[(&attach(&p), &p)], None);
+        // Not silently an administrator: a path with low confidence that says why.
+        assert!(!s.admin_equivalent);
+        let e = &s.escalations[0];
+        assert_eq!(e.technique, "attach-policy");
+        assert_eq!(e.confidence, Confidence::Low);
+        assert!(e.caveats[0].contains("MFA"), "{:?}", e.caveats);
+    }
+
+    #[test]
+    fn every_technique_is_found_from_its_own_actions_alone() {
+        for t in techniques() {
+            let actions: Vec<&str> = t
+                .required()
+                .chain(t.any.iter().take(1).map(String::as_str))
+                .collect();
+            let p = policy("p", vec![stmt(Effect::Allow, &actions, &["*"])]);
+            let found = techniques_of(&[p], NOW);
+            assert!(
+                found.iter().any(|e| e.technique == t.name),
+                "{}: {:?}",
+                t.name,
+                names(&found)
+            );
+            // Without its first required action it is not.
+            let missing: Vec<&str> = actions.iter().skip(1).copied().collect();
+            if !missing.is_empty() && t.any.is_empty() {
+                let p = policy("p", vec![stmt(Effect::Allow, &missing, &["*"])]);
+                let found = techniques_of(&[p], NOW);
+                assert!(
+                    !found.iter().any(|e| e.technique == t.name),
+                    "{} without {}",
+                    t.name,
+                    actions[0]
+                );
+            }
+        }
     }
 
     #[test]

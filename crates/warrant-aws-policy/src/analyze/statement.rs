@@ -30,6 +30,19 @@ pub(super) struct StatementAnalysis {
     pub(super) wildcard_actions: bool,
     /// `None` only in compact analyses, for statements no evidence quotes.
     pub(super) text: Option<Box<StatementText>>,
+    /// Resources and conditions, kept (compact analyses too) for statements that name an
+    /// action of an escalation technique or carry conditions: escalation paths and condition
+    /// verdicts read them at summary time.
+    pub(super) scope: Option<Box<StatementScope>>,
+}
+
+#[derive(Debug, Clone)]
+pub(super) struct StatementScope {
+    pub(super) resources: Box<[String]>,
+    pub(super) not_resources: Box<[String]>,
+    pub(super) conditions: Option<serde_json::Value>,
+    /// Names an action some technique needs.
+    pub(super) escalation_relevant: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -111,7 +124,13 @@ pub(super) fn analyze_statement(statement: &Statement, compact: bool) -> Stateme
     }
     let all_resources =
         !statement.not_resources.is_empty() || statement.resources.iter().any(|r| r.trim() == "*");
-    let wildcard_resources = all_resources || statement.resources.iter().any(|r| r.contains('*'));
+    // A policy variable (`${aws:username}`) stands for whoever holds the policy, so like a
+    // wildcard it reaches a principal no ARN names.
+    let wildcard_resources = all_resources
+        || statement
+            .resources
+            .iter()
+            .any(|r| r.contains('*') || r.contains("${"));
 
     let full = set.count() == c.len();
     let mut per_service: BTreeMap<String, AccessLevel> = BTreeMap::new();
@@ -153,7 +172,17 @@ pub(super) fn analyze_statement(statement: &Statement, compact: bool) -> Stateme
             sid: statement.sid.clone(),
         })
     });
+    let escalation_relevant = set.intersects(super::escalation::technique_action_set());
+    let scope = (escalation_relevant || statement.conditions.is_some()).then(|| {
+        Box::new(StatementScope {
+            resources: statement.resources.clone().into_boxed_slice(),
+            not_resources: statement.not_resources.clone().into_boxed_slice(),
+            conditions: statement.conditions.clone(),
+            escalation_relevant,
+        })
+    });
     StatementAnalysis {
+        scope,
         effect: statement.effect,
         n_actions: set.count() + inferred.len(),
         admin,
@@ -196,6 +225,15 @@ impl StatementSet {
             StatementSet::Sparse(set.iter().filter_map(|i| u32::try_from(i).ok()).collect())
         } else {
             StatementSet::Dense(set)
+        }
+    }
+
+    pub(super) fn contains(&self, index: usize) -> bool {
+        match self {
+            StatementSet::Sparse(indices) => u32::try_from(index)
+                .map(|i| indices.binary_search(&i).is_ok())
+                .unwrap_or(false),
+            StatementSet::Dense(set) => set.contains(index),
         }
     }
 

@@ -50,12 +50,22 @@ pub(super) fn permissions(subject: &Subject<'_>, ctx: &Context<'_>, out: &mut Em
                     .iter()
                     .take(6)
                     .map(|e| {
-                        format!(
+                        let mut line = format!(
                             "{} ({}): {}",
                             e.technique,
                             e.actions.join(" + "),
                             e.explanation
-                        )
+                        );
+                        // Never a silent allow: say what the path rests on.
+                        if e.confidence == warrant_core::Confidence::Low {
+                            line.push_str(" Low confidence");
+                            if e.caveats.is_empty() {
+                                line.push('.');
+                            } else {
+                                line.push_str(&format!(": {}", e.caveats.join(" ")));
+                            }
+                        }
+                        line
                     })
                     .collect(),
             );
