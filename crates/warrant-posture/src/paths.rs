@@ -429,6 +429,14 @@ fn k8s_moves_of(index: &InventoryIndex<'_>, identity: &Identity) -> Vec<K8sMove>
             {
                 add("k8s-impersonate");
             }
+            // The kubelet API behind `nodes/proxy` runs commands in any pod on the node
+            // (exec over a GET upgrade): any service account whose pods run there.
+            if (has("get") || has("create"))
+                && attachment.scope.is_none()
+                && covers(r, "/nodes/proxy", true)
+            {
+                add("k8s-nodes-proxy");
+            }
             if (has("bind") || has("escalate"))
                 && attachment.scope.is_none()
                 && covers(r, "rbac.authorization.k8s.io/clusterroles", true)
@@ -462,8 +470,9 @@ fn k8s_step<'a>(
         });
         if let Some(target) = target {
             // Reading secrets yields tokens only where service-account token secrets exist,
-            // which the RBAC export does not show.
-            let confidence = if m.technique == "k8s-read-secrets" {
+            // and a node proxy reaches only accounts with a running pod: neither shows in the
+            // RBAC export.
+            let confidence = if matches!(m.technique, "k8s-read-secrets" | "k8s-nodes-proxy") {
                 Confidence::Low
             } else {
                 Confidence::High
@@ -702,5 +711,33 @@ mod tests {
         assert_eq!(path.admin, "system:serviceaccount:prod:admin");
         // Pods in its own namespace run as its own namespace's accounts only.
         assert!(paths_of(&k8s_inventory("ci")).is_empty());
+    }
+
+    /// `nodes/proxy` reaches the kubelet of every node, so any running pod's account: a path
+    /// of low confidence (which accounts have pods running is not in the export). Held in one
+    /// namespace it grants nothing (nodes are cluster-scoped), and `list` alone is not exec.
+    #[test]
+    fn node_proxy_cluster_wide_is_a_low_confidence_path() {
+        let with = |verbs: &[&str], scope: Option<&str>| {
+            let mut inv = k8s_inventory("ci");
+            inv.attachments
+                .retain(|a| a.identity != "system:serviceaccount:ci:deployer");
+            let mut proxy = policy("node-proxy", Provider::Kubernetes, verbs, &["/nodes/proxy"]);
+            proxy.kind = PolicyKind::K8sClusterRole;
+            inv.attachments.push(Attachment {
+                identity: "system:serviceaccount:ci:deployer".into(),
+                policy: proxy.id.clone(),
+                via: Some("clusterrolebinding:node-proxy".into()),
+                scope: scope.map(str::to_string),
+            });
+            inv.policies.push(proxy);
+            paths_of(&inv)
+        };
+        let paths = with(&["get"], None);
+        let path = &paths["system:serviceaccount:ci:deployer"];
+        assert_eq!(path.techniques, ["k8s-nodes-proxy"]);
+        assert_eq!(path.confidence, Confidence::Low);
+        assert!(with(&["get"], Some("ci")).is_empty());
+        assert!(with(&["list"], None).is_empty());
     }
 }

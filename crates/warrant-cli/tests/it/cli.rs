@@ -276,7 +276,10 @@ fn rules_lists_every_engine_with_filters_and_formats() {
     assert!(!nhi7.contains(&"no-owner".to_string()));
     assert_eq!(
         rule_ids(&store, &["--technique", "T1098"]),
-        ["activity-privilege-change", "activity-unregistered-credential"]
+        [
+            "activity-privilege-change",
+            "activity-unregistered-credential"
+        ]
     );
     assert_eq!(
         rule_ids(&store, &["--tactic", "discovery", "--severity", "medium"]),
