@@ -334,4 +334,136 @@ mod tests {
         let plain = json!({"Bool": {"aws:SecureTransport": "false"}});
         assert_eq!(evaluate(&plain, &deny), Verdict::Fails);
     }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        fn json() -> impl Strategy<Value = Value> {
+            let leaf = prop_oneof![
+                Just(Value::Null),
+                any::<bool>().prop_map(Value::Bool),
+                any::<i64>().prop_map(|n| json!(n)),
+                "[ -~]{0,24}".prop_map(Value::String),
+                prop_oneof![
+                    Just("2026-11-01T00:00:00Z"),
+                    Just("2024-01-01"),
+                    Just("lambda.amazonaws.com"),
+                    Just("arn:aws:iam::aws:policy/AdministratorAccess"),
+                ]
+                .prop_map(|s| Value::String(s.to_string())),
+            ];
+            leaf.prop_recursive(3, 24, 4, |inner| {
+                prop_oneof![
+                    prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+                    prop::collection::btree_map(key(), inner, 0..4)
+                        .prop_map(|m| Value::Object(m.into_iter().collect())),
+                ]
+            })
+        }
+
+        /// Operators and keys IAM knows, and some it does not.
+        fn key() -> impl Strategy<Value = String> {
+            prop_oneof![
+                Just("StringEquals"),
+                Just("StringLike"),
+                Just("StringNotEquals"),
+                Just("ArnLike"),
+                Just("DateLessThan"),
+                Just("DateGreaterThan"),
+                Just("Bool"),
+                Just("ForAnyValue:StringLike"),
+                Just("StringEqualsIfExists"),
+                Just("Null"),
+                Just("aws:CurrentTime"),
+                Just("aws:TokenIssueTime"),
+                Just("iam:PassedToService"),
+                Just("iam:PolicyARN"),
+                Just("aws:MultiFactorAuthPresent"),
+                Just("aws:SecureTransport"),
+                Just("aws:username"),
+                Just("x:unknown"),
+            ]
+            .prop_map(str::to_string)
+        }
+
+        fn contexts() -> impl Strategy<Value = (Option<&'static str>, bool, bool)> {
+            (
+                prop_oneof![
+                    Just(None),
+                    Just(Some("iam:PassRole")),
+                    Just(Some("iam:AttachUserPolicy")),
+                    Just(Some("s3:GetObject")),
+                ],
+                any::<bool>(),
+                any::<bool>(),
+            )
+        }
+
+        fn kind(v: &Verdict) -> u8 {
+            match v {
+                Verdict::Holds => 0,
+                Verdict::Fails => 1,
+                Verdict::Unknown(_) => 2,
+            }
+        }
+
+        proptest! {
+            /// Any JSON at all gives a verdict, never a panic; an undecided one says why.
+            #[test]
+            fn any_block_gets_a_verdict((action, deny, dated) in contexts(), block in json()) {
+                let lambda = ["lambda.amazonaws.com".to_string()];
+                let ctx = RequestContext {
+                    now: if dated { at("2026-11-01T00:00:00Z") } else { None },
+                    action,
+                    passed_to: &lambda,
+                    deny,
+                };
+                if let Verdict::Unknown(reasons) = evaluate(&block, &ctx) {
+                    prop_assert!(!reasons.is_empty());
+                }
+            }
+
+            /// Conditions are ANDed: one more never turns a failing block into a holding or
+            /// undecided one, and the order the operators are written in does not matter.
+            #[test]
+            fn more_conditions_only_narrow_and_order_does_not_matter(
+                (action, deny, dated) in contexts(),
+                a in prop::collection::btree_map(key(), json(), 1..4),
+                b in prop::collection::btree_map(key(), json(), 1..4),
+            ) {
+                let lambda = ["lambda.amazonaws.com".to_string()];
+                let ctx = RequestContext {
+                    now: if dated { at("2026-11-01T00:00:00Z") } else { None },
+                    action,
+                    passed_to: &lambda,
+                    deny,
+                };
+                let first: Value = Value::Object(a.clone().into_iter().collect());
+                let mut both = a.clone();
+                for (k, v) in b {
+                    both.entry(k).or_insert(v);
+                }
+                let forward: Value = Value::Object(both.clone().into_iter().collect());
+                let backward: Value = Value::Object(both.into_iter().rev().collect());
+                let alone = evaluate(&first, &ctx);
+                let joined = evaluate(&forward, &ctx);
+                if alone == Verdict::Fails {
+                    prop_assert_eq!(&joined, &Verdict::Fails);
+                }
+                prop_assert_eq!(kind(&joined), kind(&evaluate(&backward, &ctx)));
+            }
+
+            /// `DateLessThan aws:CurrentTime` holds exactly when the assessment is earlier.
+            #[test]
+            fn current_time_compares_like_dates(days in -4000i64..4000) {
+                let now = at("2026-11-01T00:00:00Z").unwrap_or_default();
+                let limit = now + chrono::Duration::days(days);
+                let block = json!({"DateLessThan": {"aws:CurrentTime": limit.to_rfc3339()}});
+                let ctx = RequestContext { now: Some(now), ..Default::default() };
+                let want = if now < limit { Verdict::Holds } else { Verdict::Fails };
+                prop_assert_eq!(evaluate(&block, &ctx), want);
+            }
+        }
+    }
 }
