@@ -285,32 +285,44 @@ mod tests {
 
     #[test]
     fn slack_plan_proposed() {
-        insta::assert_json_snapshot!(slack(&plan_proposed()));
+        insta::with_settings!({sort_maps => true}, {
+            insta::assert_json_snapshot!(slack(&plan_proposed()));
+        });
     }
 
     #[test]
     fn slack_hostile_text_and_link() {
-        insta::assert_json_snapshot!(slack(&exception_expiring()));
+        insta::with_settings!({sort_maps => true}, {
+            insta::assert_json_snapshot!(slack(&exception_expiring()));
+        });
     }
 
     #[test]
     fn generic_plan_proposed() {
-        insta::assert_json_snapshot!(generic(&plan_proposed()));
+        insta::with_settings!({sort_maps => true}, {
+            insta::assert_json_snapshot!(generic(&plan_proposed()));
+        });
     }
 
     #[test]
     fn generic_leaves_out_empty_keys() {
-        insta::assert_json_snapshot!(generic(&exception_expiring()));
+        insta::with_settings!({sort_maps => true}, {
+            insta::assert_json_snapshot!(generic(&exception_expiring()));
+        });
     }
 
     #[test]
     fn jira_plan_proposed() {
-        insta::assert_json_snapshot!(jira(&plan_proposed(), "SEC", "Task"));
+        insta::with_settings!({sort_maps => true}, {
+            insta::assert_json_snapshot!(jira(&plan_proposed(), "SEC", "Task"));
+        });
     }
 
     #[test]
     fn jira_hostile_text_and_link() {
-        insta::assert_json_snapshot!(jira(&exception_expiring(), "SEC", "Bug"));
+        insta::with_settings!({sort_maps => true}, {
+            insta::assert_json_snapshot!(jira(&exception_expiring(), "SEC", "Bug"));
+        });
     }
 
     #[test]

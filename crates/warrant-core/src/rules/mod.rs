@@ -703,7 +703,13 @@ mod tests {
             technique: "T1098".parse().ok(),
             ..RuleFilter::default()
         });
-        assert_eq!(parent, [RuleId::ActivityPrivilegeChange]);
+        assert_eq!(
+            parent,
+            [
+                RuleId::ActivityPrivilegeChange,
+                RuleId::ActivityUnregisteredCredential
+            ]
+        );
         let sub = ids(RuleFilter {
             technique: "T1552.001".parse().ok(),
             ..RuleFilter::default()
