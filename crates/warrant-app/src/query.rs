@@ -1620,8 +1620,9 @@ pub async fn show(
         .context("loading the identity")?;
     crate::ownership::apply_owners(store, &mut neighbourhood).await?;
     let mut chains = trust_chains(store, &id).await?;
-    let privilege = warrant_posture::privilege_detail(&neighbourhood, &id);
     let (basis, run) = basis(store, when).await?;
+    // Conditions are decided at the instant the rest of the answer is for, as `assess` does.
+    let privilege = warrant_posture::privilege_detail_at(&neighbourhood, &id, Some(basis.as_of()));
     let saved = match run {
         Some(run) => store
             .scored_identity(run.id, &id)

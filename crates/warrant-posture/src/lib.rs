@@ -44,7 +44,8 @@ pub use governance::{Governance, NoGovernance, ReviewRecord, TierRules};
 pub use paths::{AdminPath, admin_paths};
 pub use privilege::{
     HOLDINGS_VERSION, ReachMap, admin_groups, github_summary, holdings, k8s_summary,
-    privilege_detail, summarize_all, summarize_all_at, summarize_all_with_reach,
+    privilege_detail, privilege_detail_at, summarize_all, summarize_all_at,
+    summarize_all_with_reach,
 };
 
 /// One identity's assessment.

@@ -614,11 +614,23 @@ pub const HOLDINGS_VERSION: &str = "h1";
 
 /// The full privilege of one identity, with every grant and resource (for `warrant show`).
 pub fn privilege_detail(inventory: &warrant_core::Inventory, id: &str) -> PrivilegeSummary {
+    privilege_detail_at(inventory, id, None)
+}
+
+/// [`privilege_detail`] with date conditions decided at `now` (the assessment time), as
+/// [`summarize_all_at`] decides them; `None` leaves them undecided (low confidence).
+pub fn privilege_detail_at(
+    inventory: &warrant_core::Inventory,
+    id: &str,
+    now: Option<warrant_core::Timestamp>,
+) -> PrivilegeSummary {
     let index = inventory.index();
+    let mut analyzer = warrant_aws_policy::Analyzer::new();
+    if let Some(now) = now {
+        analyzer = analyzer.at(now);
+    }
     match index.identity_by_id.get(id) {
-        Some(identity) => {
-            summarize_identity(identity, &index, &warrant_aws_policy::Analyzer::new())
-        }
+        Some(identity) => summarize_identity(identity, &index, &analyzer),
         None => PrivilegeSummary::default(),
     }
 }
@@ -718,5 +730,56 @@ mod tests {
         for technique in ["k8s-impersonate", "k8s-bind-escalate", "k8s-create-pods"] {
             assert!(all.iter().any(|t| t == technique), "{technique} in {all:?}");
         }
+    }
+
+    /// `warrant show` decides date conditions at the assessment time, like `assess`: an allow
+    /// that expired is no escalation then, and without a time it stays low confidence.
+    #[test]
+    fn detail_at_an_instant_decides_date_conditions() {
+        let document = serde_json::json!({"Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow",
+            "Action": "iam:CreatePolicyVersion",
+            "Resource": "arn:aws:iam::111122223333:policy/*",
+            "Condition": {"DateLessThan": {"aws:CurrentTime": "2024-01-01T00:00:00Z"}}
+        }]});
+        let policy = Policy {
+            id: "arn:aws:iam::111122223333:policy/temporary-grant".into(),
+            name: "temporary-grant".into(),
+            provider: Provider::Aws,
+            kind: PolicyKind::CustomerManaged,
+            statements: warrant_aws_policy::parse_policy_document(&document).unwrap_or_default(),
+            provenance: Provenance::default(),
+        };
+        let id = "arn:aws:iam::111122223333:user/svc-build";
+        let mut identity = Identity::new(
+            id,
+            warrant_core::IdentityKind::AwsUser,
+            Provider::Aws,
+            "svc-build",
+        );
+        identity.account = Some("111122223333".into());
+        let mut inventory = warrant_core::Inventory::default();
+        inventory.identities.push(identity);
+        inventory.attachments.push(Attachment {
+            identity: id.into(),
+            policy: policy.id.clone(),
+            via: None,
+            scope: None,
+        });
+        inventory.policies.push(policy);
+        let undecided = privilege_detail(&inventory, id);
+        assert!(
+            undecided
+                .escalations
+                .iter()
+                .any(|e| e.technique == "create-policy-version"),
+            "{:?}",
+            undecided.escalations
+        );
+        let now = chrono::DateTime::parse_from_rfc3339("2026-11-01T00:00:00Z")
+            .map(|t| t.with_timezone(&chrono::Utc))
+            .ok();
+        let decided = privilege_detail_at(&inventory, id, now);
+        assert!(decided.escalations.is_empty(), "{:?}", decided.escalations);
     }
 }
