@@ -115,7 +115,7 @@ pub fn admin_paths(
             github_trust
                 .entry(edge.to.as_str())
                 .or_default()
-                .extend(subject_patterns(edge.conditions.as_ref()));
+                .extend(crate::rules::subject_conditions(edge.conditions.as_ref()));
         }
     }
     // Trust, by who is trusted.
@@ -486,31 +486,6 @@ fn k8s_step<'a>(
 /// The technique GitHub summaries report for write access to CI workflows.
 const GITHUB_WORKFLOWS_WRITE: &str = "github-workflows-write";
 const GITHUB_OIDC_HOST: &str = "token.actions.githubusercontent.com";
-
-/// The `sub` values a trust condition admits (`StringLike`/`StringEquals` on `…:sub`).
-fn subject_patterns(conditions: Option<&serde_json::Value>) -> Vec<String> {
-    let mut out = Vec::new();
-    let Some(serde_json::Value::Object(operators)) = conditions else {
-        return out;
-    };
-    for keys in operators.values() {
-        let serde_json::Value::Object(keys) = keys else {
-            continue;
-        };
-        for (key, value) in keys {
-            if key.ends_with(":sub") {
-                match value {
-                    serde_json::Value::String(v) => out.push(v.clone()),
-                    serde_json::Value::Array(items) => {
-                        out.extend(items.iter().filter_map(|v| v.as_str().map(str::to_string)))
-                    }
-                    _ => {}
-                }
-            }
-        }
-    }
-    out
-}
 
 /// A GitHub identity that writes workflows in organisation `org` becomes a frontier role whose
 /// trust admits a repository of `org` (or any subject). With access to selected repositories

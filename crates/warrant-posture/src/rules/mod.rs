@@ -8,6 +8,8 @@ mod reuse;
 mod rotation;
 mod trust;
 
+pub(crate) use trust::subject_conditions;
+
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 

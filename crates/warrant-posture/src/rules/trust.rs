@@ -213,8 +213,9 @@ pub(super) fn third_party_apps(subject: &Subject<'_>, ctx: &Context<'_>, out: &m
     }
 }
 
-/// Values of `…:sub` conditions in an AWS trust condition block.
-fn subject_conditions(conditions: Option<&serde_json::Value>) -> Vec<String> {
+/// Values of `…:sub` conditions in an AWS trust condition block (the subjects an OIDC trust
+/// admits).
+pub(crate) fn subject_conditions(conditions: Option<&serde_json::Value>) -> Vec<String> {
     let mut values = Vec::new();
     let Some(serde_json::Value::Object(operators)) = conditions else {
         return values;
