@@ -400,6 +400,27 @@ mod tests {
             )
         }
 
+        /// A request for `action`, an allow's or a deny's, at the assessment time or none;
+        /// roles are passed to Lambda.
+        fn context(
+            action: Option<&'static str>,
+            deny: bool,
+            dated: bool,
+        ) -> RequestContext<'static> {
+            static PASSED_TO: std::sync::LazyLock<Vec<String>> =
+                std::sync::LazyLock::new(|| vec!["lambda.amazonaws.com".to_string()]);
+            RequestContext {
+                now: if dated {
+                    at("2026-11-01T00:00:00Z")
+                } else {
+                    None
+                },
+                action,
+                passed_to: &PASSED_TO,
+                deny,
+            }
+        }
+
         fn kind(v: &Verdict) -> u8 {
             match v {
                 Verdict::Holds => 0,
@@ -412,13 +433,7 @@ mod tests {
             /// Any JSON at all gives a verdict, never a panic; an undecided one says why.
             #[test]
             fn any_block_gets_a_verdict((action, deny, dated) in contexts(), block in json()) {
-                let lambda = ["lambda.amazonaws.com".to_string()];
-                let ctx = RequestContext {
-                    now: if dated { at("2026-11-01T00:00:00Z") } else { None },
-                    action,
-                    passed_to: &lambda,
-                    deny,
-                };
+                let ctx = context(action, deny, dated);
                 if let Verdict::Unknown(reasons) = evaluate(&block, &ctx) {
                     prop_assert!(!reasons.is_empty());
                 }
@@ -432,13 +447,7 @@ mod tests {
                 a in prop::collection::btree_map(key(), json(), 1..4),
                 b in prop::collection::btree_map(key(), json(), 1..4),
             ) {
-                let lambda = ["lambda.amazonaws.com".to_string()];
-                let ctx = RequestContext {
-                    now: if dated { at("2026-11-01T00:00:00Z") } else { None },
-                    action,
-                    passed_to: &lambda,
-                    deny,
-                };
+                let ctx = context(action, deny, dated);
                 let first: Value = Value::Object(a.clone().into_iter().collect());
                 let mut both = a.clone();
                 for (k, v) in b {

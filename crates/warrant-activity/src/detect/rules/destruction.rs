@@ -29,28 +29,29 @@ struct Window<'a> {
     prefixes: BTreeMap<&'a str, u64>,
 }
 
+/// What one deletion adds to a window: (version deleted, bulk request, top-level prefix).
+fn traits<'a>(event: &Event, key: &'a str) -> (bool, bool, &'a str) {
+    (
+        event.facts.get("object.version_deleted") == Some("true"),
+        event.facts.get("call") == Some("DeleteObjects"),
+        key.split_once('/').map_or("", |(p, _)| p),
+    )
+}
+
 impl<'a> Window<'a> {
-    fn add(&mut self, event: &'a Event, key: &'a str) {
+    fn add(&mut self, event: &Event, key: &'a str) {
+        let (version, bulk, prefix) = traits(event, key);
         self.deletes += 1;
-        if event.facts.get("object.version_deleted") == Some("true") {
-            self.versions += 1;
-        }
-        if event.facts.get("call") == Some("DeleteObjects") {
-            self.bulk += 1;
-        }
-        let prefix = key.split_once('/').map_or("", |(p, _)| p);
+        self.versions += u64::from(version);
+        self.bulk += u64::from(bulk);
         *self.prefixes.entry(prefix).or_insert(0) += 1;
     }
 
-    fn remove(&mut self, event: &'a Event, key: &'a str) {
+    fn remove(&mut self, event: &Event, key: &'a str) {
+        let (version, bulk, prefix) = traits(event, key);
         self.deletes = self.deletes.saturating_sub(1);
-        if event.facts.get("object.version_deleted") == Some("true") {
-            self.versions = self.versions.saturating_sub(1);
-        }
-        if event.facts.get("call") == Some("DeleteObjects") {
-            self.bulk = self.bulk.saturating_sub(1);
-        }
-        let prefix = key.split_once('/').map_or("", |(p, _)| p);
+        self.versions = self.versions.saturating_sub(u64::from(version));
+        self.bulk = self.bulk.saturating_sub(u64::from(bulk));
         if let Some(n) = self.prefixes.get_mut(prefix) {
             *n -= 1;
             if *n == 0 {

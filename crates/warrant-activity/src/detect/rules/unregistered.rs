@@ -60,7 +60,10 @@ fn created(event: &Event) -> Option<(CredentialKind, &'static str, Option<&str>)
 fn held(credentials: &[Credential], kind: CredentialKind, id: Option<&str>, at: Timestamp) -> bool {
     credentials.iter().any(|c| {
         if let Some(id) = id
-            && (c.id == id || c.id.ends_with(&format!("/{id}")))
+            && (c.id == id
+                || c.id
+                    .strip_suffix(id)
+                    .is_some_and(|rest| rest.ends_with('/')))
         {
             return true;
         }
