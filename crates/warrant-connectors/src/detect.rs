@@ -18,6 +18,7 @@ pub enum FileFormat {
     AwsCredentialReport,
     AwsAccessKeys,
     AwsOrganizationsAccounts,
+    AwsOrganizationsScps,
     KubernetesList,
     GitHubOrgDirectory,
     McpConfig,
@@ -32,6 +33,7 @@ impl FileFormat {
             FileFormat::AwsCredentialReport => "aws-credential-report",
             FileFormat::AwsAccessKeys => "aws-access-keys",
             FileFormat::AwsOrganizationsAccounts => "aws-organizations-accounts",
+            FileFormat::AwsOrganizationsScps => "aws-organizations-scps",
             FileFormat::KubernetesList => "kubernetes-list",
             FileFormat::GitHubOrgDirectory => "github-rest",
             FileFormat::McpConfig => "mcp-config",
@@ -52,6 +54,7 @@ impl FileFormat {
             FileFormat::AwsOrganizationsAccounts => {
                 |p, b, c| crate::aws::organizations::parse(p, &b, c)
             }
+            FileFormat::AwsOrganizationsScps => |p, b, c| crate::aws::scps::parse(p, &b, c),
             FileFormat::KubernetesList => |p, b, c| crate::k8s::parse(p, &b, c),
             FileFormat::GitHubOrgDirectory => |p, b, c| crate::github::parse(p, &b, c),
             FileFormat::McpConfig => |p, b, c| crate::mcp::parse(p, &b, c),
@@ -126,6 +129,9 @@ pub fn sniff(path: &Path, head: &[u8]) -> Option<FileFormat> {
         }
         if top("Accounts") && (anywhere("JoinedTimestamp") || anywhere("Arn")) {
             return Some(FileFormat::AwsOrganizationsAccounts);
+        }
+        if top("ServiceControlPolicies") {
+            return Some(FileFormat::AwsOrganizationsScps);
         }
         if top("mcpServers") {
             return Some(FileFormat::McpConfig);

@@ -365,6 +365,50 @@ user("chain-access-key-named", [], [allow("iam:CreateAccessKey", arn("user", "la
 user("chain-trusted-weak", [])
 role("lab-reader", [trust_principal(arn("user", "lab/chain-trusted-weak"))], attached=[READ_ONLY])
 
+# --- a named sensitive capability ------------------------------------------------------------
+# `prod-secrets` (the test configures it): secretsmanager:GetSecretValue on prod/* secrets.
+PROD_SECRETS = f"arn:aws:secretsmanager:eu-west-1:{ACCOUNT}:secret:prod/*"
+user("cap-trusted-user", [])
+expect[arn("user", "lab/cap-trusted-user")]["reaches_capability_in"] = 1
+role(
+    "lab-prod-secrets-reader",
+    [trust_principal(arn("user", "lab/cap-trusted-user"))],
+    statements=[allow(["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"], PROD_SECRETS)],
+)
+expect[arn("role", "lab-prod-secrets-reader")]["holds_capability"] = True
+# Two hops: a pass-role user whose Lambda role may assume the reader role.
+user(
+    "cap-passrole-two-hops",
+    [],
+    [allow("iam:PassRole", arn("role", "lab-secrets-lambda")), allow(["lambda:CreateFunction", "lambda:InvokeFunction"])],
+)
+expect[arn("user", "lab/cap-passrole-two-hops")]["reaches_capability_in"] = 2
+role(
+    "lab-secrets-lambda",
+    [trust_service("lambda.amazonaws.com")],
+    statements=[allow("sts:AssumeRole", arn("role", "lab-prod-secrets-reader-2"))],
+)
+expect[arn("role", "lab-secrets-lambda")]["reaches_capability_in"] = 1
+role(
+    "lab-prod-secrets-reader-2",
+    [trust_principal(arn("role", "lab-secrets-lambda"))],
+    statements=[allow("secretsmanager:GetSecretValue", "*")],
+)
+expect[arn("role", "lab-prod-secrets-reader-2")]["holds_capability"] = True
+# Look-alikes: the trusted role reads other secrets, or may not read prod's.
+user("cap-neg-trusted-staging", [])
+role(
+    "lab-staging-secrets-reader",
+    [trust_principal(arn("user", "lab/cap-neg-trusted-staging"))],
+    statements=[allow("secretsmanager:GetSecretValue", f"arn:aws:secretsmanager:eu-west-1:{ACCOUNT}:secret:staging/*")],
+)
+user("cap-neg-trusted-denied", [])
+role(
+    "lab-secrets-reader-denied-prod",
+    [trust_principal(arn("user", "lab/cap-neg-trusted-denied"))],
+    statements=[allow("secretsmanager:GetSecretValue"), deny("secretsmanager:*", "arn:aws:secretsmanager:*:*:secret:prod/*")],
+)
+
 details = {
     "UserDetailList": users,
     "GroupDetailList": groups,
@@ -377,7 +421,8 @@ lines = [
     "# What each principal of authorization-details.json can do (written by generate.py).",
     "# techniques: the exact escalation techniques Warrant must report ([] for look-alikes);",
     "# low_confidence: those that rest on an undecided condition; admin: administrator",
-    "# already; reaches_admin_in: steps of the shortest path to an administrator.",
+    "# already; reaches_admin_in: steps of the shortest path to an administrator;",
+    "# holds_capability / reaches_capability_in: the `prod-secrets` capability, held or reached.",
     "",
 ]
 for principal in sorted(expect):
@@ -391,6 +436,10 @@ for principal in sorted(expect):
         lines.append("admin = true")
     if "reaches_admin_in" in e:
         lines.append(f"reaches_admin_in = {e['reaches_admin_in']}")
+    if e.get("holds_capability"):
+        lines.append("holds_capability = true")
+    if "reaches_capability_in" in e:
+        lines.append(f"reaches_capability_in = {e['reaches_capability_in']}")
     lines.append("")
 (HERE / "expect.toml").write_text("\n".join(lines))
 print(f"{len(users)} users, {len(roles)} roles, {len(groups)} groups, {len(policies)} managed policies")
