@@ -476,6 +476,11 @@ pub struct Resource {
     pub sensitivity: Sensitivity,
     pub tags: BTreeMap<String, String>,
     pub provenance: Provenance,
+    /// The identity it runs as: a Lambda function's execution role, a stack's service role, an
+    /// instance's profile (`arn:aws:iam::A:instance-profile/N`, which names its role in the
+    /// IAM export). Who can change what runs there can act as that identity.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub runs_as: Option<String>,
 }
 
 closed_enum!(

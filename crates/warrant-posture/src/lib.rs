@@ -22,6 +22,7 @@
 //! - **score** = blast radius × (0.3 + 0.7 × exposure / 100): a powerful identity with no known
 //!   weakness still ranks, a weak one with no power ranks low.
 
+mod compute;
 pub mod config;
 pub mod governance;
 mod paths;

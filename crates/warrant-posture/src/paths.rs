@@ -213,6 +213,12 @@ fn shortest_paths(
     }
     let mut groups: Vec<&str> = admin_groups.iter().map(String::as_str).collect();
     groups.sort_unstable();
+    // Functions, stacks and instances that run as a role: taking one over is a step to it.
+    let compute = crate::compute::ComputeIndex::new(index);
+    let resource_kind: HashMap<&str, &str> = warrant_aws_policy::analyze::techniques()
+        .iter()
+        .filter_map(|t| Some((t.name.as_str(), t.resource_kind.as_deref()?)))
+        .collect();
     let self_grant: HashSet<&str> = warrant_aws_policy::analyze::techniques()
         .iter()
         .filter(|t| t.family == Family::SelfGrant)
@@ -354,6 +360,14 @@ fn shortest_paths(
                         {
                             groups.iter().find(|g| matches_any(&r.targets, g)).copied()
                         }
+                        (Some(Family::ExistingResource), technique) => resource_kind
+                            .get(technique)
+                            .and_then(|kind| {
+                                compute
+                                    .reachable(kind, account, &r.targets)
+                                    .find(|c| c.role != x.id && frontier_set.contains(c.role))
+                            })
+                            .map(|c| c.role),
                         _ => None,
                     };
                     if let Some(target) = hit {

@@ -512,6 +512,7 @@ pub fn summarize_all_with_reach(
             out.insert(id, Arc::clone(&shared));
         }
     }
+    drop_unusable_resource_techniques(index, &mut out, &reaches);
     (out, reaches)
 }
 
@@ -680,6 +681,17 @@ pub fn privilege_detail_at(
         analyzer = analyzer.at(now);
     }
     match index.identity_by_id.get(id) {
+        // As the assessment does: existing-resource techniques go through resources that exist.
+        Some(identity) if identity.provider == Provider::Aws => {
+            let (summary, reach) = summarize_aws(identity, &index, &analyzer);
+            let mut privileges = HashMap::from([(identity.id.clone(), Arc::new(summary))]);
+            let reaches = HashMap::from([(identity.id.clone(), Arc::new(reach))]);
+            drop_unusable_resource_techniques(&index, &mut privileges, &reaches);
+            privileges
+                .remove(&identity.id)
+                .map(Arc::unwrap_or_clone)
+                .unwrap_or_default()
+        }
         Some(identity) => summarize_identity(identity, &index, &analyzer),
         None => PrivilegeSummary::default(),
     }
@@ -712,6 +724,60 @@ fn summarize_identity(
                 .map_or(0, Vec::len),
         ),
         _ => PrivilegeSummary::default(),
+    }
+}
+
+/// Existing-resource techniques (updating a function's code, a stack, an instance's user data
+/// …) need a resource that runs as a role. Where an imported listing covers that kind of
+/// resource in the identity's account and the permission names none that runs as another
+/// identity, the technique is no path, and is dropped from the identity's escalations.
+pub(crate) fn drop_unusable_resource_techniques(
+    index: &warrant_core::inventory::InventoryIndex<'_>,
+    privileges: &mut HashMap<String, Arc<warrant_core::PrivilegeSummary>>,
+    reach: &ReachMap,
+) {
+    let inventory = index.inventory;
+    if inventory.resources.is_empty() {
+        return;
+    }
+    let compute = crate::compute::ComputeIndex::new(index);
+    let resource_kind: HashMap<&str, &str> = warrant_aws_policy::analyze::techniques()
+        .iter()
+        .filter_map(|t| Some((t.name.as_str(), t.resource_kind.as_deref()?)))
+        .collect();
+    for identity in inventory
+        .identities
+        .iter()
+        .filter(|i| i.provider == Provider::Aws)
+    {
+        let Some(account) = identity.account.as_deref() else {
+            continue;
+        };
+        let Some(summary) = privileges.get(&identity.id) else {
+            continue;
+        };
+        let unusable = |technique: &str| {
+            let Some(kind) = resource_kind.get(technique) else {
+                return false;
+            };
+            if !compute.is_listed(kind, account) {
+                return false;
+            }
+            let patterns = reach
+                .get(&identity.id)
+                .and_then(|r| r.iter().find(|r| r.technique == technique))
+                .map_or(&[][..], |r| r.targets.as_slice());
+            !compute
+                .reachable(kind, account, patterns)
+                .any(|c| c.role != identity.id)
+        };
+        if summary.escalations.iter().any(|e| unusable(&e.technique))
+            && let Some(summary) = privileges.get_mut(&identity.id)
+        {
+            Arc::make_mut(summary)
+                .escalations
+                .retain(|e| !unusable(&e.technique));
+        }
     }
 }
 

@@ -6,7 +6,8 @@
 )]
 //! The privilege-escalation lab (`tests/data/privesc-lab`, written by its `generate.py`): one
 //! principal per technique and not-exploitable look-alikes, in the real
-//! `get-account-authorization-details` shape, read through the real connector. Every
+//! `get-account-authorization-details` shape (with `lambda list-functions` and `ec2
+//! describe-instances` listings of what runs as which role), read through the real connectors. Every
 //! expectation of `expect.toml` must hold exactly: every technique found, no look-alike
 //! flagged.
 
@@ -53,7 +54,19 @@ fn lab() -> (Inventory, BTreeMap<String, Expected>) {
     let path = lab_dir().join("authorization-details.json");
     let bytes = std::fs::read(&path).unwrap();
     let ctx = ImportContext::new(Fingerprinter::new(b"lab"));
-    let inventory = aws::authorization_details::parse(Path::new(&path), &bytes, &ctx).unwrap();
+    let mut inventory = aws::authorization_details::parse(Path::new(&path), &bytes, &ctx).unwrap();
+    // What runs as which role: the functions and instances existing-resource paths go through.
+    for (file, listing) in [
+        (
+            "lambda-functions.json",
+            aws::compute::Listing::LambdaFunctions,
+        ),
+        ("ec2-instances.json", aws::compute::Listing::Ec2Instances),
+    ] {
+        let path = lab_dir().join(file);
+        let bytes = std::fs::read(&path).unwrap();
+        inventory.extend(aws::compute::parse(&path, &bytes, listing, &ctx).unwrap());
+    }
     let expect: BTreeMap<String, Expected> =
         toml::from_str(&std::fs::read_to_string(lab_dir().join("expect.toml")).unwrap()).unwrap();
     (inventory, expect)
@@ -176,6 +189,20 @@ fn shortest_paths_to_administrator_follow_trust_pass_role_groups_and_credentials
     );
     let key = &paths["arn:aws:iam::111122223333:user/lab/chain-access-key-named"];
     assert_eq!(key.techniques, ["create-access-key"]);
+    // Through resources that exist: a named function running as an administrator role, and an
+    // instance whose profile holds one.
+    let function = &paths["arn:aws:iam::111122223333:user/lab/chain-update-named-function"];
+    assert_eq!(function.techniques, ["lambda-update-code"]);
+    assert_eq!(
+        function.admin,
+        "arn:aws:iam::111122223333:role/lab-lambda-admin"
+    );
+    let instance = &paths["arn:aws:iam::111122223333:user/lab/chain-ssm-named-instance"];
+    assert_eq!(instance.techniques, ["ssm-command"]);
+    assert_eq!(
+        instance.admin,
+        "arn:aws:iam::111122223333:role/lab-ec2-admin"
+    );
 }
 
 #[test]

@@ -795,6 +795,52 @@ impl PathEvaluator<'_> {
         })
     }
 
+    /// An existing-resource technique's edge: the resources its actions may act on, exact
+    /// ARNs included (an inventory listing of the resources decides which exist and what
+    /// they run as). The first needed action's patterns name them.
+    fn existing_resource_reach(&self, t: &Technique) -> Option<Reach> {
+        let c = catalog();
+        let on_resources = |action: &str| {
+            c.index_of(action)
+                .and_then(|i| self.support(i, action, ActionTarget::Any, &[], true))
+        };
+        let mut key: Option<(&str, Vec<String>)> = None;
+        let mut caveats = Vec::new();
+        for action in t.required() {
+            let support = on_resources(action)?;
+            caveats.extend(support.caveats);
+            if key.is_none() {
+                key = Some((action, support.patterns));
+            }
+        }
+        if !t.any.is_empty() {
+            let (action, support) = t
+                .any
+                .iter()
+                .filter_map(|a| on_resources(a).map(|s| (a.as_str(), s)))
+                .min_by_key(|(_, s)| s.caveats.len())?;
+            caveats.extend(support.caveats);
+            if key.is_none() {
+                key = Some((action, support.patterns));
+            }
+        }
+        let (action, targets) = key?;
+        caveats.dedup();
+        Some(Reach {
+            technique: t.name.clone(),
+            family: Some(t.family),
+            action: action.to_string(),
+            targets,
+            passed_to: Vec::new(),
+            confidence: if caveats.is_empty() {
+                Confidence::High
+            } else {
+                Confidence::Low
+            },
+            caveats,
+        })
+    }
+
     /// The graph edges: for techniques that lead to another principal, the patterns of the
     /// principals they reach (exact ARNs too); plus `sts:AssumeRole`.
     fn reach(&self, techniques: &[Technique]) -> Vec<Reach> {
@@ -813,6 +859,10 @@ impl PathEvaluator<'_> {
             }
         }
         for t in techniques {
+            if t.family == Family::ExistingResource {
+                out.extend(self.existing_resource_reach(t));
+                continue;
+            }
             let Some(key) = key_action(t) else { continue };
             let Some(key_index) = c.index_of(key) else {
                 continue;
