@@ -355,19 +355,23 @@ impl Analyzer {
                 ));
             }
         }
-        let paths = PathEvaluator {
-            statements: analyses
+        // The statements an evaluator reads: the identity's that `keep` accepts, and the SCPs'
+        // denies (an SCP's allows grant nothing; its denies cancel like the identity's own).
+        let evaluated = |keep: fn(&StatementAnalysis) -> bool| -> Vec<&StatementAnalysis> {
+            analyses
                 .iter()
                 .flat_map(|a| a.statements.iter())
-                .filter(|s| s.scope.as_ref().is_some_and(|sc| sc.escalation_relevant))
-                // An SCP's allows grant nothing; its denies cancel like the identity's own.
+                .filter(|s| keep(s))
                 .chain(
                     scp_analyses
                         .iter()
                         .flat_map(|a| a.statements.iter())
                         .filter(|s| s.effect == Effect::Deny && s.scope.is_some()),
                 )
-                .collect(),
+                .collect()
+        };
+        let paths = PathEvaluator {
+            statements: evaluated(|s| s.scope.as_ref().is_some_and(|sc| sc.escalation_relevant)),
             allowed_wildcard: &allowed_wildcard,
             allowed: &allowed,
             now: self.now,
@@ -400,17 +404,7 @@ impl Analyzer {
         if want_reach && !self.capabilities.is_empty() {
             // Capability actions are rarely a technique's: read every statement kept.
             let all = PathEvaluator {
-                statements: analyses
-                    .iter()
-                    .flat_map(|a| a.statements.iter())
-                    .filter(|s| s.scope.is_some())
-                    .chain(
-                        scp_analyses
-                            .iter()
-                            .flat_map(|a| a.statements.iter())
-                            .filter(|s| s.effect == Effect::Deny && s.scope.is_some()),
-                    )
-                    .collect(),
+                statements: evaluated(|s| s.scope.is_some()),
                 ..paths
             };
             reach.extend(self.capabilities.iter().filter_map(|cap| all.holds(cap)));
