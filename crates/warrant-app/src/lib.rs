@@ -18,6 +18,7 @@ pub mod config;
 pub mod control;
 pub mod discover;
 pub mod error;
+pub mod gateway;
 pub mod import;
 pub mod keys;
 pub mod lifecycle;

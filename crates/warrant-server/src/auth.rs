@@ -36,7 +36,8 @@ pub enum Action {
     TriageFindings,
     /// Decide access-review items (the use case further checks the item is the caller's).
     DecideReviews,
-    /// Approve or reject remediation plans (never one's own), grant and withdraw exceptions.
+    /// Approve or reject remediation plans (never one's own), grant and withdraw exceptions,
+    /// approve or deny agents' tool calls the gateway holds.
     Approve,
     /// Apply remediation plans to the provider, or roll them back.
     ApplyPlans,
@@ -88,6 +89,17 @@ const fn other(method: &'static str, path: &'static str, action: Action) -> Rout
 
 /// Every route the router serves.
 pub const API_ROUTES: &[Route] = &[
+    api("GET", "/api/v1/gateway/approvals", Action::Read),
+    api(
+        "POST",
+        "/api/v1/gateway/approvals/{id}/approve",
+        Action::Approve,
+    ),
+    api(
+        "POST",
+        "/api/v1/gateway/approvals/{id}/deny",
+        Action::Approve,
+    ),
     api("GET", "/api/v1/identities", Action::Read),
     api("GET", "/api/v1/identities/{id}", Action::Read),
     api("GET", "/api/v1/identities/{id}/rightsize", Action::Read),

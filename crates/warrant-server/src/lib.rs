@@ -81,6 +81,18 @@ pub fn router(state: Arc<ServerState>) -> Router {
             "/api/v1/exceptions/{id}",
             axum::routing::delete(api::lifecycle::withdraw_exception),
         )
+        .route(
+            "/api/v1/gateway/approvals",
+            get(api::gateway::list_approvals),
+        )
+        .route(
+            "/api/v1/gateway/approvals/{id}/approve",
+            post(api::gateway::approve),
+        )
+        .route(
+            "/api/v1/gateway/approvals/{id}/deny",
+            post(api::gateway::deny),
+        )
         .route("/api/v1/jobs", get(api::imports::list_jobs))
         .route("/api/v1/jobs/{id}", get(api::imports::get_job))
         .route(

@@ -680,3 +680,101 @@ async fn review_items_page_in_item_order_and_the_inbox_pages_across_them() {
         400
     );
 }
+
+/// The gateway's held calls over the API: everyone signed in sees them; approvers (not owners
+/// or viewers) approve, deny with a note, and decide each once.
+#[tokio::test]
+async fn held_tool_calls_are_listed_and_decided_once_by_approvers() {
+    let demo = demo_server().await;
+    let held = |id: &str, minutes: i64| warrant_store::ApprovalRow {
+        id: id.into(),
+        agent: "agent:pay-bot".into(),
+        task: Some("refund order 9".into()),
+        tool: "payments::refund".into(),
+        arguments_sha256: "ab".repeat(32),
+        arguments_view: r#"{"amount":250,"order":"9"}"#.into(),
+        taint: vec!["untrusted_input".into()],
+        reason: "refunds over 100 need approval".into(),
+        requested_at: now(),
+        expires_at: now() + chrono::Duration::minutes(minutes),
+        status: warrant_store::ApprovalStatus::Pending,
+        decided_at: None,
+        decided_by: None,
+        note: None,
+    };
+    let store = &demo.state.store;
+    store.request_approval(&held("h1", 5)).await.unwrap();
+    store.request_approval(&held("h2", 5)).await.unwrap();
+    store.request_approval(&held("h3", -1)).await.unwrap();
+
+    let listed = demo.get("/api/v1/gateway/approvals?status=pending").await;
+    assert_eq!(listed.status, 200, "{}", listed.text());
+    let items = listed.json();
+    assert_eq!(items.as_array().unwrap().len(), 2, "h3 has expired");
+    assert_eq!(items[0]["tool"], "payments::refund");
+    assert_eq!(items[0]["arguments"]["amount"], 250);
+    let expired = demo.get("/api/v1/gateway/approvals?status=expired").await;
+    assert_eq!(expired.json()[0]["id"], "h3");
+    assert_eq!(
+        demo.get("/api/v1/gateway/approvals?status=maybe")
+            .await
+            .status,
+        400
+    );
+
+    let approve = "/api/v1/gateway/approvals/h1/approve";
+    assert_eq!(
+        demo.post_as(Role::Viewer, approve, serde_json::json!({}))
+            .await
+            .status,
+        403
+    );
+    let no_note = demo
+        .post_as(
+            Role::Approver,
+            "/api/v1/gateway/approvals/h2/deny",
+            serde_json::json!({}),
+        )
+        .await;
+    assert_eq!(no_note.status, 400, "{}", no_note.text());
+    let approved = demo
+        .post_as(Role::Approver, approve, serde_json::json!({"note": "ok"}))
+        .await;
+    assert_eq!(approved.status, 200, "{}", approved.text());
+    assert_eq!(approved.json()["status"], "approved");
+    assert_eq!(
+        demo.post_as(Role::Approver, approve, serde_json::json!({}))
+            .await
+            .status,
+        409
+    );
+    let late = demo
+        .post_as(
+            Role::Approver,
+            "/api/v1/gateway/approvals/h3/approve",
+            serde_json::json!({}),
+        )
+        .await;
+    assert_eq!(late.status, 409, "{}", late.text());
+    assert_eq!(
+        demo.post_as(
+            Role::Approver,
+            "/api/v1/gateway/approvals/nope/approve",
+            serde_json::json!({})
+        )
+        .await
+        .status,
+        404
+    );
+    let denied = demo
+        .post_as(
+            Role::Approver,
+            "/api/v1/gateway/approvals/h2/deny",
+            serde_json::json!({"note": "refund the card on file instead"}),
+        )
+        .await;
+    assert_eq!(denied.json()["status"], "denied");
+    // The gateway reads the decision from the store.
+    let stored = store.approval("h1").await.unwrap().unwrap();
+    assert_eq!(stored.status, warrant_store::ApprovalStatus::Approved);
+}

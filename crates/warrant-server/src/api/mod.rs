@@ -3,6 +3,7 @@
 //! [`dto`] type; authorization happens before it runs ([`crate::auth`]).
 
 pub mod dto;
+pub mod gateway;
 pub mod imports;
 pub mod lifecycle;
 pub mod session;
@@ -611,7 +612,8 @@ pub async fn secret_page(
         lifecycle::list_campaigns, lifecycle::get_campaign, lifecycle::decide_item,
         lifecycle::list_plans, lifecycle::get_plan, lifecycle::approve_plan,
         lifecycle::reject_plan, lifecycle::apply_plan, lifecycle::rollback_plan,
-        lifecycle::list_exceptions, lifecycle::grant_exception, lifecycle::withdraw_exception),
+        lifecycle::list_exceptions, lifecycle::grant_exception, lifecycle::withdraw_exception,
+        gateway::list_approvals, gateway::approve, gateway::deny),
     components(schemas(Problem)),
     modifiers(&Security),
     tags(
@@ -624,6 +626,7 @@ pub async fn secret_page(
         (name = "reviews", description = "Access-review campaigns: owners decide their identities"),
         (name = "plans", description = "Remediation plans: approve (four eyes), apply, roll back"),
         (name = "exceptions", description = "Time-limited exceptions to findings"),
+        (name = "gateway", description = "Agents' tool calls the MCP gateway holds for a person's approval"),
     ),
     security(("bearer" = []), ("session" = []))
 )]
