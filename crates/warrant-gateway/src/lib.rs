@@ -7,6 +7,9 @@
 //!   source address. A call is allowed, denied with a reason, or held for a human's approval.
 //! - [`taint`]: the Rule of Two over the labels of the tools a task has used.
 //! - [`token`]: just-in-time task tokens (Biscuit): mint, attenuate offline, verify on a call.
+//! - [`pinning`]: upstream tools hashed and pinned on approval (a later change blocks them), and
+//!   their descriptions read for poisoning (hidden characters, instructions to the model,
+//!   credential references, shadowed tools).
 //! - [`config`]: the `gateway.toml` model.
 //!
 //! Files, clocks and networks belong to the caller: sources come in as text, time as an argument,
@@ -15,6 +18,7 @@
 pub mod args;
 pub mod config;
 pub mod duration;
+pub mod pinning;
 pub mod policy;
 pub mod schema;
 pub mod taint;
