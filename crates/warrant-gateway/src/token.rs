@@ -363,6 +363,52 @@ impl TokenAuthority {
     }
 }
 
+impl TokenAuthority {
+    /// Authenticates a token before any call is known (the gateway's `Authorization` check):
+    /// its signature, its revocation ids and the authority block's expiry. The agent and task
+    /// come from the authority block only. Each call is still checked with [`Self::verify`],
+    /// which applies every block's checks (tools, arguments, an attenuated earlier expiry).
+    pub fn authenticate(
+        &self,
+        token: &str,
+        now: DateTime<Utc>,
+        revoked: &BTreeSet<String>,
+    ) -> Result<VerifiedToken, TokenError> {
+        let biscuit = Biscuit::from_base64(token.trim(), self.root.public())
+            .map_err(|e| TokenError::Invalid(e.to_string()))?;
+        let revocation_ids = hex_ids(biscuit.revocation_identifiers());
+        if let Some(id) = revocation_ids.iter().find(|id| revoked.contains(*id)) {
+            return Err(TokenError::Revoked { id: id.clone() });
+        }
+        // No `authorize`: without a call, the call checks cannot hold. Queries read the
+        // authority block's facts only, which the root key signed.
+        let mut authorizer = AuthorizerBuilder::new().build(&biscuit).map_err(build)?;
+        let refused = |e: biscuit_auth::error::Token| TokenError::Refused(e.to_string());
+        let agent: Vec<(String,)> = authorizer.query("data($a) <- agent($a)").map_err(refused)?;
+        let task: Vec<(String,)> = authorizer.query("data($t) <- task($t)").map_err(refused)?;
+        let expires: Vec<(std::time::SystemTime,)> = authorizer
+            .query("data($e) <- expires($e)")
+            .map_err(refused)?;
+        let (Some((agent,)), Some((task,)), Some((expires,))) = (
+            agent.into_iter().next(),
+            task.into_iter().next(),
+            expires.into_iter().next(),
+        ) else {
+            return Err(TokenError::Refused(
+                "the token names no agent, task or expiry".to_string(),
+            ));
+        };
+        if DateTime::<Utc>::from(expires) < now {
+            return Err(TokenError::Expired);
+        }
+        Ok(VerifiedToken {
+            agent,
+            task,
+            revocation_ids,
+        })
+    }
+}
+
 /// The clearest error for the first failed check.
 fn explain(checks: &[FailedCheck], agent: &str, tool: &str) -> TokenError {
     let rules: Vec<&str> = checks

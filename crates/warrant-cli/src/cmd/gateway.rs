@@ -1,10 +1,13 @@
-//! `warrant gateway policy check|diff`: the gateway's Cedar policies, validated against its
-//! schema, and whether a change can only narrow access. The proxy itself is not built yet
-//! (issue 15); these commands need no store.
+//! `warrant gateway [serve]`: the MCP gateway (`warrant_gateway_proxy`) in front of the
+//! upstream MCP servers gateway.toml names, until interrupted. `warrant gateway policy
+//! check|diff`: the gateway's Cedar policies, validated against its schema, and whether a
+//! change can only narrow access. None of them needs a store.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use anyhow::Context;
+use warrant_core::clock::{Clock, FixedClock, SystemClock};
 use warrant_gateway::policy::{PolicyDiff, diff};
 use warrant_gateway::{GatewayConfig, PolicyEngine, PolicyError, Source};
 
@@ -15,13 +18,31 @@ use crate::output::{self, Format};
 pub const DEFAULT_CONFIG: &str = "gateway.toml";
 
 #[derive(Debug, clap::Args)]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct GatewayArgs {
     #[command(subcommand)]
-    command: GatewayCommand,
+    command: Option<GatewayCommand>,
+    /// Without a subcommand: run the gateway (as `gateway serve`).
+    #[command(flatten)]
+    serve: ServeArgs,
+}
+
+#[derive(Debug, Clone, clap::Args)]
+struct ServeArgs {
+    /// Address and port to listen on. Default: gateway.toml's `server.listen`, else
+    /// 127.0.0.1:8700 (loopback: put a TLS-terminating proxy in front before opening it).
+    #[arg(long, value_name = "ADDR")]
+    listen: Option<String>,
 }
 
 #[derive(Debug, clap::Subcommand)]
 enum GatewayCommand {
+    /// Run the MCP gateway (also what bare `warrant gateway --config gateway.toml` does): each
+    /// upstream of gateway.toml is served as a Streamable HTTP endpoint at /mcp/NAME; agents
+    /// authenticate with a task token (`warrant jit grant`) as `Authorization: Bearer`; every
+    /// call is decided by the Cedar policies, the token, the Rule of Two and, when a policy
+    /// says so, a human's approval. `-v` logs each decision. Stops on Ctrl-C or SIGTERM.
+    Serve(ServeArgs),
     /// The gateway's Cedar policies: `policy check` validates them against the schema, `policy
     /// diff OLD NEW` says whether a change can only narrow access.
     Policy(PolicyArgs),
@@ -74,11 +95,59 @@ enum PolicyCommand {
 }
 
 pub fn run(global: &GlobalArgs, args: GatewayArgs) -> anyhow::Result<u8> {
-    let GatewayCommand::Policy(policy) = args.command;
+    let policy = match args.command {
+        None => return serve(global, &args.serve),
+        Some(GatewayCommand::Serve(serve_args)) => return serve(global, &serve_args),
+        Some(GatewayCommand::Policy(policy)) => policy,
+    };
     match policy.command {
         PolicyCommand::Check { files } => check(global, &files),
         PolicyCommand::Diff { old, new, schema } => run_diff(global, &old, &new, schema.as_deref()),
     }
+}
+
+fn serve(global: &GlobalArgs, args: &ServeArgs) -> anyhow::Result<u8> {
+    let Some((path, config)) = load_config(global)? else {
+        anyhow::bail!(
+            "no gateway configuration: pass --config gateway.toml (default ./{DEFAULT_CONFIG})"
+        );
+    };
+    let listen = args
+        .listen
+        .clone()
+        .unwrap_or_else(|| config.server.listen.clone());
+    let servers: Vec<String> = config.upstreams.iter().map(|u| u.name.clone()).collect();
+    let clock: Arc<dyn Clock> = match global.as_of {
+        Some(instant) => Arc::new(FixedClock(instant)),
+        None => Arc::new(SystemClock),
+    };
+    let options = warrant_gateway_proxy::Options {
+        // Stdio upstreams get PATH and their own `env` only.
+        path: std::env::var_os("PATH"),
+        env: Box::new(|name| std::env::var(name).ok()),
+        clock,
+    };
+    let gateway = warrant_gateway_proxy::build(&path, config, options)
+        .with_context(|| format!("starting the gateway of {}", path.display()))?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind(&listen)
+            .await
+            .with_context(|| format!("listening on {listen}"))?;
+        let address = listener.local_addr().context("reading the bound address")?;
+        eprintln!("Warrant's MCP gateway is serving (Ctrl-C to stop):");
+        for server in &servers {
+            eprintln!("  http://{address}/mcp/{server}");
+        }
+        Arc::new(gateway)
+            .serve(listener, crate::cmd::serve::shutdown())
+            .await
+            .context("serving")
+    })?;
+    Ok(crate::exit::OK)
 }
 
 fn read_source(path: &Path) -> anyhow::Result<Source> {

@@ -361,3 +361,129 @@ fn jit_grant_refuses_a_ttl_over_the_maximum_and_bad_constraints() {
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("not an argument constraint"));
 }
+
+/// Kills the served gateway when the test ends, whatever the outcome.
+struct Served(std::process::Child);
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// `warrant gateway --config gateway.toml` serves each upstream at /mcp/NAME: no token is a
+/// 401 with a challenge, a task token from `jit grant` is accepted, and an unreachable
+/// upstream is a clear JSON-RPC error while the gateway keeps serving.
+#[test]
+fn gateway_serves_with_task_tokens_through_the_binary() {
+    use std::io::BufRead as _;
+
+    let dir = tempfile::tempdir().unwrap();
+    write_config(
+        dir.path(),
+        "permit (principal, action == Action::\"tools/list\", resource);\n",
+    );
+    assert!(
+        warrant(dir.path(), &["jit", "keygen", "root.key"])
+            .status
+            .success()
+    );
+    let out = warrant(
+        dir.path(),
+        &[
+            "jit",
+            "grant",
+            "--agent",
+            "triage-bot",
+            "--task",
+            "t",
+            "--tools",
+            "github::get_issue",
+            "--config",
+            "gateway.toml",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let token = text(&out.stdout).trim().to_string();
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_warrant"))
+        .args([
+            "gateway",
+            "--config",
+            "gateway.toml",
+            "--listen",
+            "127.0.0.1:0",
+        ])
+        .env_remove("WARRANT_CONFIG")
+        .env("NO_COLOR", "1")
+        .current_dir(dir.path())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let served = Served(child);
+    let mut endpoint = None;
+    for line in std::io::BufReader::new(stderr).lines() {
+        let line = line.unwrap();
+        if let Some(url) = line.trim().strip_prefix("http://") {
+            endpoint = Some(format!("http://{url}"));
+            break;
+        }
+    }
+    let endpoint = endpoint.expect("the gateway prints its endpoints");
+    assert!(endpoint.ends_with("/mcp/github"), "{endpoint}");
+
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let post = |token: Option<&str>, body: serde_json::Value| {
+        let mut request = agent
+            .post(&endpoint)
+            .header("content-type", "application/json");
+        if let Some(token) = token {
+            request = request.header("authorization", format!("Bearer {token}"));
+        }
+        let mut response = request.send(body.to_string()).unwrap();
+        let challenge = response
+            .headers()
+            .get("www-authenticate")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        let text = response.body_mut().read_to_string().unwrap();
+        (
+            response.status().as_u16(),
+            challenge,
+            serde_json::from_str::<serde_json::Value>(&text).unwrap_or_default(),
+        )
+    };
+    let list = serde_json::json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list"});
+    let (status, challenge, _) = post(None, list.clone());
+    assert_eq!(status, 401);
+    assert!(challenge.unwrap().contains("resource_metadata="));
+
+    let ping = serde_json::json!({"jsonrpc": "2.0", "id": 2, "method": "ping"});
+    let (status, _, body) = post(Some(&token), ping);
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["result"], serde_json::json!({}));
+
+    // Nothing listens on the upstream's port: a JSON-RPC error naming it, and the next request
+    // is still served.
+    let (status, _, body) = post(Some(&token), list);
+    assert_eq!(status, 200, "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("upstream `github` is unavailable"),
+        "{body}"
+    );
+    let (status, _, _) = post(
+        Some(&token),
+        serde_json::json!({"jsonrpc": "2.0", "id": 3, "method": "ping"}),
+    );
+    assert_eq!(status, 200);
+    drop(served);
+}
