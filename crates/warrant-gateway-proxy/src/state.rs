@@ -250,3 +250,66 @@ impl State {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn the_static_directory_merges_a_json_file_under_the_toml_table() {
+        let mut agents = BTreeMap::new();
+        agents.insert(
+            "bot".to_string(),
+            AgentConfig {
+                name: None,
+                owner: "alice@example.com".into(),
+                owner_active: true,
+                tier: "production".into(),
+                risk: 10,
+            },
+        );
+        let mut directory = StaticDirectory::new(agents);
+        directory
+            .merge_json(
+                r#"{"bot": {"owner": "mallory@example.com"}, "crawler": {"name": "Crawler", "risk": 80}}"#,
+            )
+            .unwrap();
+        let bot = directory.agent("bot").await.unwrap().unwrap();
+        assert_eq!(bot.owner, "alice@example.com", "the TOML table wins");
+        assert_eq!(bot.name, "bot");
+        let crawler = directory.agent("crawler").await.unwrap().unwrap();
+        assert_eq!(
+            (crawler.name.as_str(), crawler.risk, crawler.owner_active),
+            ("Crawler", 80, false)
+        );
+        assert!(directory.agent("nobody").await.unwrap().is_none());
+        assert!(
+            directory.merge_json(r#"{"x": {"rsk": 1}}"#).is_err(),
+            "unknown keys are errors"
+        );
+    }
+
+    #[tokio::test]
+    async fn approvals_are_decided_once() {
+        let queue = MemoryApprovalQueue::default();
+        let request = ApprovalRequest {
+            id: "h".into(),
+            agent: "bot".into(),
+            task: None,
+            tool: "p::refund".into(),
+            arguments: serde_json::json!({"amount": 500}),
+            reason: "big".into(),
+            policy: None,
+        };
+        assert_eq!(queue.status("h").await.unwrap(), None);
+        assert_eq!(queue.submit(request.clone()).await.unwrap(), "h");
+        assert_eq!(queue.submit(request).await.unwrap(), "h");
+        assert_eq!(queue.pending().len(), 1);
+        assert!(queue.decide("h", false).await.unwrap());
+        assert!(!queue.decide("h", true).await.unwrap(), "a decision stands");
+        assert_eq!(
+            queue.status("h").await.unwrap(),
+            Some(ApprovalStatus::Denied)
+        );
+    }
+}
