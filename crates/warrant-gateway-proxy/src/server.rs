@@ -3,10 +3,11 @@
 //!
 //! Each request is authenticated, parsed, decided with the pure core (`warrant_gateway`) and,
 //! when allowed, forwarded upstream with the gateway's own credential. Both protocol styles are
-//! served: 2025-11-25 (`initialize`, then `Mcp-Session-Id`) and stateless requests without a
-//! handshake (2026-07-28 style; `Mcp-Method`/`Mcp-Name` headers are checked against the body when
-//! present). A session only remembers its agent and protocol version: taint is per task, not per
-//! transport session.
+//! served: 2025-11-25 (`initialize`, then `Mcp-Session-Id`) and 2026-07-28 (stateless:
+//! `server/discover`, no session, `Mcp-Method`/`Mcp-Name` headers checked against the body,
+//! results stamped with `resultType` and, for lists, `cacheScope: "private"` since they are
+//! filtered per agent). A request without a handshake is accepted either way. A session only
+//! remembers its agent and server: taint is per task, not per transport session.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::net::SocketAddr;
@@ -34,6 +35,11 @@ use crate::upstream::{Upstream, UpstreamError};
 
 /// Protocol versions with an `initialize` handshake this gateway answers, newest first.
 const HANDSHAKE_VERSIONS: [&str; 4] = ["2025-11-25", "2025-06-18", "2025-03-26", "2024-11-05"];
+/// The stateless protocol version (no handshake; `server/discover`; results say their type).
+const MODERN_VERSION: &str = "2026-07-28";
+/// The `_meta` key prefix of the protocol's own per-request fields (protocol version, client
+/// info and capabilities in 2026-07-28 requests): the gateway's upstream connection has its own.
+const PROTOCOL_META_PREFIX: &str = "io.modelcontextprotocol/";
 /// How many sessions one gateway keeps; the oldest is dropped beyond it (sessions are cheap to
 /// re-create, and a client cannot grow memory without bound).
 const MAX_SESSIONS: usize = 10_000;
@@ -134,6 +140,48 @@ pub fn canonical_json(value: &Value) -> String {
 pub fn approval_id(agent: &str, task: Option<&str>, tool: &str, arguments: &Value) -> String {
     let text = canonical_json(&json!([agent, task, tool, canonical_json(arguments)]));
     hex::encode(Sha256::digest(text.as_bytes()))
+}
+
+/// Whether a request speaks 2026-07-28 (by its header or its `_meta`).
+fn is_modern(headers: &HeaderMap, params: &Value) -> bool {
+    header_text(headers, "mcp-protocol-version") == Some(MODERN_VERSION)
+        || params
+            .pointer("/_meta/io.modelcontextprotocol~1protocolVersion")
+            .and_then(Value::as_str)
+            == Some(MODERN_VERSION)
+}
+
+/// The params sent upstream: without the agent's per-request protocol fields, which belong to
+/// the agent's connection to the gateway, not the gateway's to the upstream.
+fn upstream_params(mut params: Value) -> Value {
+    if let Some(object) = params.as_object_mut() {
+        let empty = match object.get_mut("_meta").and_then(Value::as_object_mut) {
+            Some(meta) => {
+                meta.retain(|key, _| !key.starts_with(PROTOCOL_META_PREFIX));
+                meta.is_empty()
+            }
+            None => false,
+        };
+        if empty {
+            object.remove("_meta");
+        }
+    }
+    params
+}
+
+/// What a 2026-07-28 result must say about itself: its type and, for lists, how it may be
+/// cached. Lists are filtered per agent, so only the requesting client may cache them.
+fn stamp_modern(method: &str, result: &mut Value) {
+    let Some(object) = result.as_object_mut() else {
+        return;
+    };
+    object
+        .entry("resultType")
+        .or_insert_with(|| Value::from("complete"));
+    if method.ends_with("/list") {
+        object.insert("cacheScope".to_string(), Value::from("private"));
+        object.entry("ttlMs").or_insert_with(|| Value::from(0));
+    }
 }
 
 fn header_text<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
@@ -679,6 +727,25 @@ impl Gateway {
         });
         (result, session)
     }
+
+    fn discover(server: &str) -> Value {
+        let mut versions = vec![MODERN_VERSION];
+        versions.extend(HANDSHAKE_VERSIONS);
+        json!({
+            "resultType": "complete",
+            "supportedVersions": versions,
+            "capabilities": { "tools": {}, "resources": {}, "prompts": {} },
+            "instructions": "Calls pass through Warrant's gateway: each is authorized on its arguments; a refusal's message says why.",
+            "ttlMs": 0,
+            "cacheScope": "private",
+            "_meta": {
+                "io.modelcontextprotocol/serverInfo": {
+                    "name": format!("warrant-gateway/{server}"),
+                    "version": env!("CARGO_PKG_VERSION"),
+                }
+            },
+        })
+    }
 }
 
 fn describe(target: &Target) -> String {
@@ -886,6 +953,10 @@ async fn mcp_post(
         return StatusCode::ACCEPTED.into_response();
     };
 
+    let modern = is_modern(&headers, &params);
+    if method == "server/discover" {
+        return jsonrpc::result(&id, Gateway::discover(&server));
+    }
     if method == "initialize" {
         let (result, session) = gateway.initialize(&principal, &server, &params);
         let mut response = jsonrpc::result(&id, result);
@@ -895,10 +966,15 @@ async fn mcp_post(
         return response;
     }
     match gateway
-        .dispatch(&principal, &server, method, params, source)
+        .dispatch(&principal, &server, method, upstream_params(params), source)
         .await
     {
-        Outcome::Result(result) => jsonrpc::result(&id, result),
+        Outcome::Result(mut result) => {
+            if modern {
+                stamp_modern(method, &mut result);
+            }
+            jsonrpc::result(&id, result)
+        }
         Outcome::Error(error) => jsonrpc::error(&id, &error),
         Outcome::Unauthorized(error) => gateway.unauthorized(&headers, &server, &error),
     }

@@ -867,9 +867,9 @@ async fn fronts_the_official_time_server_over_stdio() {
     assert_eq!(error_of(&refused).0, warrant_gateway_proxy::jsonrpc::DENIED);
 }
 
-fn run_python_agent(url: &str, token: &str, calls: &[(&str, Value)]) -> Value {
+fn run_python_agent(url: &str, token: &str, era: &str, calls: &[(&str, Value)]) -> Value {
     let mut command = Command::new("python3");
-    command.arg(data("agent.py")).arg(url).arg(token);
+    command.arg(data("agent.py")).arg(url).arg(token).arg(era);
     for (tool, args) in calls {
         command.arg(tool).arg(args.to_string());
     }
@@ -889,33 +889,37 @@ async fn the_official_python_client_is_allowed_and_denied() {
     }
     let h = start(1 << 20).await;
     let token = h.token("bot", "py", &["rust::echo", "rust::fs_write"]);
-    let url = h.url("rust");
-    let out = tokio::task::spawn_blocking(move || {
-        run_python_agent(
-            &url,
-            &token,
-            &[
-                ("echo", json!({"text": "from python"})),
-                (
-                    "fs_write",
-                    json!({"path": "/etc/cron.d/x", "content": "boom"}),
-                ),
-            ],
-        )
-    })
-    .await
-    .unwrap();
-    assert_eq!(out["server"], "warrant-gateway/rust");
-    assert_eq!(out["tools"], json!(["echo", "fs_write"]));
-    assert_eq!(out["calls"][0]["text"], json!(["from python"]));
-    assert_eq!(
-        out["calls"][1]["error"]["code"],
-        warrant_gateway_proxy::jsonrpc::DENIED
-    );
-    assert_eq!(
-        out["calls"][1]["error"]["message"],
-        "fs_write may only write under /workspace"
-    );
+    for (era, version) in [("handshake", "2025-11-25"), ("modern", "2026-07-28")] {
+        let url = h.url("rust");
+        let token = token.clone();
+        let out = tokio::task::spawn_blocking(move || {
+            run_python_agent(
+                &url,
+                &token,
+                era,
+                &[
+                    ("echo", json!({"text": "from python"})),
+                    (
+                        "fs_write",
+                        json!({"path": "/etc/cron.d/x", "content": "boom"}),
+                    ),
+                ],
+            )
+        })
+        .await
+        .unwrap();
+        assert_eq!(out["protocol_version"], version, "{out}");
+        assert_eq!(out["tools"], json!(["echo", "fs_write"]));
+        assert_eq!(out["calls"][0]["text"], json!(["from python"]));
+        assert_eq!(
+            out["calls"][1]["error"]["code"],
+            warrant_gateway_proxy::jsonrpc::DENIED
+        );
+        assert_eq!(
+            out["calls"][1]["error"]["message"],
+            "fs_write may only write under /workspace"
+        );
+    }
 }
 
 #[tokio::test]
@@ -949,5 +953,86 @@ async fn a_stdio_upstream_gets_path_and_its_env_only() {
             launcher || name == "PATH" || name == "GREETING",
             "the upstream saw {name}: {names:?}"
         );
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The official Rust SDK as the agent: the 2025-11-25 handshake, and 2026-07-28 (stateless,
+// `server/discover`, no session).
+
+async fn rmcp_agent(
+    url: &str,
+    token: &str,
+    modern: bool,
+) -> rmcp::service::RunningService<rmcp::RoleClient, ()> {
+    use rmcp::ServiceExt as _;
+    use rmcp::service::{ClientLifecycleMode, ClientServiceExt as _};
+    use rmcp::transport::StreamableHttpClientTransport;
+    use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
+
+    let config = StreamableHttpClientTransportConfig::with_uri(url).auth_header(token);
+    let transport = StreamableHttpClientTransport::from_config(config);
+    if modern {
+        ().serve_with_lifecycle(
+            transport,
+            ClientLifecycleMode::Discover {
+                preferred_versions: vec![rmcp::model::ProtocolVersion::V_2026_07_28],
+            },
+        )
+        .await
+        .unwrap()
+    } else {
+        ().serve(transport).await.unwrap()
+    }
+}
+
+#[tokio::test]
+async fn the_rust_sdk_client_speaks_both_protocol_eras_through_the_gateway() {
+    let h = start(1 << 20).await;
+    let token = h.token("bot", "sdk", ALL_RUST);
+    for modern in [false, true] {
+        let agent = rmcp_agent(&h.url("rust"), &token, modern).await;
+        let expected = if modern { "2026-07-28" } else { "2025-11-25" };
+        assert_eq!(
+            agent
+                .peer()
+                .peer_info()
+                .map(|i| i.protocol_version.to_string())
+                .as_deref(),
+            Some(expected)
+        );
+        let tools: BTreeSet<String> = agent
+            .peer()
+            .list_all_tools()
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|t| t.name.to_string())
+            .collect();
+        assert!(
+            tools.contains("echo") && !tools.contains("secret_tool"),
+            "{tools:?}"
+        );
+        let mut call = CallToolRequestParams::new("echo");
+        call.arguments = json!({"text": "via rmcp"}).as_object().cloned();
+        let result = agent.peer().call_tool(call).await.unwrap();
+        assert_eq!(
+            serde_json::to_value(&result.content).unwrap()[0]["text"],
+            "via rmcp",
+            "modern: {modern}"
+        );
+        let mut call = CallToolRequestParams::new("fs_write");
+        call.arguments = json!({"path": "/etc/passwd"}).as_object().cloned();
+        match agent.peer().call_tool(call).await {
+            Err(rmcp::service::ServiceError::McpError(error)) => {
+                assert_eq!(
+                    i64::from(error.code.0),
+                    warrant_gateway_proxy::jsonrpc::DENIED
+                );
+                assert_eq!(error.message, "fs_write may only write under /workspace");
+            }
+            other => panic!("expected a denial (modern: {modern}), got {other:?}"),
+        }
+        let _ = agent.cancel().await;
     }
 }

@@ -1,7 +1,9 @@
 """An agent driven by the official MCP Python SDK, through the Warrant gateway.
 
-Usage: agent.py URL TOKEN TOOL ARGS_JSON [TOOL ARGS_JSON ...]
-Prints one JSON document: the tools listed and, per call, its text or its error.
+Usage: agent.py URL TOKEN ERA TOOL ARGS_JSON [TOOL ARGS_JSON ...]
+ERA is `handshake` (2025-11-25 `initialize`) or `modern` (2026-07-28 `server/discover`).
+Prints one JSON document: the protocol version, the tools listed and, per call, its text or
+its error.
 """
 
 import asyncio
@@ -15,15 +17,18 @@ from mcp.shared.exceptions import MCPError
 
 
 async def main() -> None:
-    url, token, rest = sys.argv[1], sys.argv[2], sys.argv[3:]
+    url, token, era, rest = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
     calls = list(zip(rest[0::2], rest[1::2]))
     out = {"tools": [], "calls": []}
     async with create_mcp_http_client(headers={"Authorization": f"Bearer {token}"}) as http:
         async with streamable_http_client(url, http_client=http) as streams:
             read, write = streams[0], streams[1]
             async with ClientSession(read, write) as session:
-                init = await session.initialize()
-                out["server"] = init.server_info.name
+                if era == "modern":
+                    await session.discover()
+                else:
+                    await session.initialize()
+                out["protocol_version"] = session.protocol_version
                 listed = await session.list_tools()
                 out["tools"] = sorted(t.name for t in listed.tools)
                 for tool, args in calls:
