@@ -40,6 +40,9 @@ const MODERN_VERSION: &str = "2026-07-28";
 /// The `_meta` key prefix of the protocol's own per-request fields (protocol version, client
 /// info and capabilities in 2026-07-28 requests): the gateway's upstream connection has its own.
 const PROTOCOL_META_PREFIX: &str = "io.modelcontextprotocol/";
+/// How long a client may take to send its request body: a slow client then gets HTTP 408 and
+/// holds no connection slot longer.
+const BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 /// How many sessions one gateway keeps; the oldest is dropped beyond it (sessions are cheap to
 /// re-create, and a client cannot grow memory without bound).
 const MAX_SESSIONS: usize = 10_000;
@@ -797,7 +800,21 @@ async fn read_body(body: Body, headers: &HeaderMap, limit: usize) -> Result<Byte
     if declared.is_some_and(|n| n > limit as u64) {
         return Err(too_large());
     }
-    match axum::body::to_bytes(body, limit).await {
+    let Ok(read) = tokio::time::timeout(BODY_TIMEOUT, axum::body::to_bytes(body, limit)).await
+    else {
+        return Err(jsonrpc::error_with_status(
+            StatusCode::REQUEST_TIMEOUT,
+            &Value::Null,
+            &RpcError::new(
+                jsonrpc::INVALID_REQUEST,
+                format!(
+                    "the request body did not arrive within {} s",
+                    BODY_TIMEOUT.as_secs()
+                ),
+            ),
+        ));
+    };
+    match read {
         Ok(bytes) => Ok(bytes),
         Err(error) => {
             let over = std::error::Error::source(&error)

@@ -54,7 +54,60 @@ fn tool(name: &'static str, description: &'static str, properties: Value) -> Too
 
 impl ServerHandler for TestUpstream {
     fn get_info(&self) -> ServerConfig {
-        ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
+        ServerConfig::new(
+            ServerCapabilities::builder()
+                .enable_tools()
+                .enable_resources()
+                .enable_prompts()
+                .build(),
+        )
+    }
+
+    async fn list_resources(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<rmcp::model::ListResourcesResult, ErrorData> {
+        Ok(serde_json::from_value(json!({"resources": [
+            {"uri": "file:///workspace/readme.md", "name": "readme"},
+            {"uri": "file:///etc/shadow", "name": "shadow"},
+        ]}))
+        .unwrap())
+    }
+
+    async fn read_resource(
+        &self,
+        request: rmcp::model::ReadResourceRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<rmcp::model::ReadResourceResponse, ErrorData> {
+        let result: rmcp::model::ReadResourceResult = serde_json::from_value(json!({
+            "contents": [{"uri": request.uri, "text": format!("contents of {}", request.uri)}]
+        }))
+        .unwrap();
+        Ok(result.into())
+    }
+
+    async fn list_prompts(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<rmcp::model::ListPromptsResult, ErrorData> {
+        Ok(
+            serde_json::from_value(json!({"prompts": [{"name": "greet"}, {"name": "jailbreak"}]}))
+                .unwrap(),
+        )
+    }
+
+    async fn get_prompt(
+        &self,
+        request: rmcp::model::GetPromptRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<rmcp::model::GetPromptResponse, ErrorData> {
+        let result: rmcp::model::GetPromptResult = serde_json::from_value(json!({
+            "messages": [{"role": "user", "content": {"type": "text", "text": format!("prompt {}", request.name)}}]
+        }))
+        .unwrap();
+        Ok(result.into())
     }
 
     async fn list_tools(
@@ -1035,4 +1088,59 @@ async fn the_rust_sdk_client_speaks_both_protocol_eras_through_the_gateway() {
         }
         let _ = agent.cancel().await;
     }
+}
+
+#[tokio::test]
+async fn resources_and_prompts_are_decided_too() {
+    let h = start(1 << 20).await;
+    let token = h.token("bot", "t", ALL_RUST);
+    let listed = h.rpc("rust", &token, "resources/list", json!({})).await;
+    assert_eq!(
+        listed["result"]["resources"].as_array().map(Vec::len),
+        Some(2),
+        "{listed}"
+    );
+    let read = h
+        .rpc(
+            "rust",
+            &token,
+            "resources/read",
+            json!({"uri": "file:///workspace/readme.md"}),
+        )
+        .await;
+    assert_eq!(
+        read["result"]["contents"][0]["text"], "contents of file:///workspace/readme.md",
+        "{read}"
+    );
+    let refused = h
+        .rpc(
+            "rust",
+            &token,
+            "resources/read",
+            json!({"uri": "file:///etc/shadow"}),
+        )
+        .await;
+    let (code, message) = error_of(&refused);
+    assert_eq!(code, warrant_gateway_proxy::jsonrpc::DENIED);
+    assert!(message.contains("no policy allows agent bot"), "{message}");
+
+    let prompts = h.rpc("rust", &token, "prompts/list", json!({})).await;
+    assert_eq!(
+        prompts["result"]["prompts"].as_array().map(Vec::len),
+        Some(2),
+        "{prompts}"
+    );
+    let greet = h
+        .rpc("rust", &token, "prompts/get", json!({"name": "greet"}))
+        .await;
+    assert_eq!(
+        greet["result"]["messages"][0]["content"]["text"], "prompt greet",
+        "{greet}"
+    );
+    let refused = h
+        .rpc("rust", &token, "prompts/get", json!({"name": "jailbreak"}))
+        .await;
+    assert_eq!(error_of(&refused).0, warrant_gateway_proxy::jsonrpc::DENIED);
+    let missing = h.rpc("rust", &token, "prompts/get", json!({})).await;
+    assert_eq!(error_of(&missing).0, -32602);
 }
