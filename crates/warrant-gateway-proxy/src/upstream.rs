@@ -20,6 +20,9 @@ use serde_json::Value;
 
 /// How long connecting and the MCP handshake may take.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long one forwarded request may take: a hung upstream must not hold the agent (and its
+/// connection) forever. Generous, since a tool may legitimately run for minutes.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(300);
 
 /// How to reach an upstream.
 #[derive(Clone)]
@@ -197,7 +200,17 @@ impl Upstream {
     }
 
     /// Sends one MCP request (`method` with its JSON `params`) and returns the JSON result.
-    pub async fn request(&self, method: &str, params_value: Value) -> Result<Value, UpstreamError> {
+    pub async fn request(&self, method: &str, params: Value) -> Result<Value, UpstreamError> {
+        match tokio::time::timeout(REQUEST_TIMEOUT, self.forward(method, params)).await {
+            Ok(result) => result,
+            Err(_) => Err(self.unavailable(format!(
+                "no answer to {method} within {} s",
+                REQUEST_TIMEOUT.as_secs()
+            ))),
+        }
+    }
+
+    async fn forward(&self, method: &str, params_value: Value) -> Result<Value, UpstreamError> {
         let connection = self.connection().await?;
         let peer = connection.peer().clone();
         let result = match method {
