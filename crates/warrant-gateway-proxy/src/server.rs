@@ -56,6 +56,49 @@ pub struct Gateway {
     pub(crate) upstreams: BTreeMap<String, Upstream>,
     pub(crate) clock: Arc<dyn Clock>,
     sessions: Mutex<Sessions>,
+    /// One lock per task with labelled calls in flight (see `TaskGuard`).
+    task_locks: TaskLocks,
+}
+
+type TaskLocks = Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>;
+
+/// Holds a task's lock from the taint check to the taint record of a labelled call, so two
+/// concurrent calls of one task cannot both pass the Rule of Two against the same old taint
+/// (within this process; a shared store needs its own). Unlabelled calls neither read nor
+/// change taint and are not serialised. Dropping it forgets the lock when no one else waits.
+struct TaskGuard<'a> {
+    locks: &'a TaskLocks,
+    key: String,
+    guard: Option<tokio::sync::OwnedMutexGuard<()>>,
+}
+
+impl<'a> TaskGuard<'a> {
+    async fn acquire(locks: &'a TaskLocks, key: &str) -> TaskGuard<'a> {
+        let lock = locks
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .entry(key.to_string())
+            .or_default()
+            .clone();
+        TaskGuard {
+            locks,
+            key: key.to_string(),
+            guard: Some(lock.lock_owned().await),
+        }
+    }
+}
+
+impl Drop for TaskGuard<'_> {
+    fn drop(&mut self) {
+        self.guard = None;
+        let mut locks = self.locks.lock().unwrap_or_else(PoisonError::into_inner);
+        if locks
+            .get(&self.key)
+            .is_some_and(|lock| Arc::strong_count(lock) == 1)
+        {
+            locks.remove(&self.key);
+        }
+    }
 }
 
 #[derive(Default)]
@@ -208,6 +251,7 @@ impl Gateway {
             upstreams,
             clock,
             sessions: Mutex::new(Sessions::default()),
+            task_locks: Mutex::new(HashMap::new()),
         }
     }
 
@@ -623,6 +667,12 @@ impl Gateway {
         let agent = match self.agent(&principal.agent).await {
             Ok(agent) => agent,
             Err(error) => return error.into(),
+        };
+        let _task_guard = match &principal.task_key {
+            Some(key) if !tool.labels.is_empty() => {
+                Some(TaskGuard::acquire(&self.task_locks, key).await)
+            }
+            _ => None,
         };
         let mut taint = match self.taint(principal).await {
             Ok(taint) => taint,

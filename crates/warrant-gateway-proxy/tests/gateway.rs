@@ -699,6 +699,19 @@ async fn taint_blocks_the_third_leg() {
         error_of(&h.call(&child, "send", json!({})).await).0,
         warrant_gateway_proxy::jsonrpc::APPROVAL_REQUIRED
     );
+    // Two legs sent at once on a task that holds the third: one goes through, the other is
+    // held, never both against the same old taint.
+    let racing = h.token("bot", "race", ALL_RUST);
+    text_of(&h.call(&racing, "crm", json!({})).await);
+    let (fetch, send) = tokio::join!(
+        h.call(&racing, "fetch", json!({})),
+        h.call(&racing, "send", json!({}))
+    );
+    let held = [&fetch, &send]
+        .iter()
+        .filter(|r| r["error"]["code"] == warrant_gateway_proxy::jsonrpc::APPROVAL_REQUIRED)
+        .count();
+    assert_eq!(held, 1, "{fetch} {send}");
     // Another task has no taint.
     let fresh = h.token("bot", "mail", ALL_RUST);
     assert_eq!(
