@@ -230,6 +230,22 @@ fn stamp_modern(method: &str, result: &mut Value) {
     }
 }
 
+/// A credential without a task of its own (an OAuth access token, once accepted) takes the task
+/// an `X-Warrant-Task` header names, keyed under the agent so agents cannot share a task's
+/// state. A task token's own task always wins: the header could otherwise start a fresh, clean
+/// taint whenever the agent liked.
+fn apply_task_header(principal: &mut Principal, headers: &HeaderMap) {
+    if principal.task_key.is_some() {
+        return;
+    }
+    if let Some(task) = header_text(headers, "x-warrant-task").map(str::trim)
+        && !task.is_empty()
+    {
+        principal.task_key = Some(format!("agent:{}:task:{task}", principal.agent));
+        principal.task = Some(task.to_string());
+    }
+}
+
 fn header_text<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
     headers.get(name).and_then(|v| v.to_str().ok())
 }
@@ -903,13 +919,14 @@ async fn mcp_post(
         )
             .into_response();
     }
-    let principal = match gateway.authenticate(&headers).await {
+    let mut principal = match gateway.authenticate(&headers).await {
         Ok(principal) => principal,
         Err(error) => {
             tracing::info!(server = %server, %source, error = %error, "unauthenticated request");
             return gateway.unauthorized(&headers, &server, &error);
         }
     };
+    apply_task_header(&mut principal, &headers);
     let bytes = match read_body(body, &headers, gateway.config.server.max_body_bytes).await {
         Ok(bytes) => bytes,
         Err(response) => return response,
@@ -1117,6 +1134,29 @@ async fn resource_metadata_server(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_task_header_never_overrides_a_task_token() {
+        let mut headers = HeaderMap::new();
+        headers.insert("x-warrant-task", HeaderValue::from_static("ticket-9"));
+        let mut from_token = Principal {
+            agent: "bot".into(),
+            task: Some("t".into()),
+            task_key: Some("task-token:abc".into()),
+            token: None,
+            revocation_ids: Vec::new(),
+        };
+        apply_task_header(&mut from_token, &headers);
+        assert_eq!(from_token.task_key.as_deref(), Some("task-token:abc"));
+        let mut without = Principal {
+            task: None,
+            task_key: None,
+            ..from_token
+        };
+        apply_task_header(&mut without, &headers);
+        assert_eq!(without.task.as_deref(), Some("ticket-9"));
+        assert_eq!(without.task_key.as_deref(), Some("agent:bot:task:ticket-9"));
+    }
 
     #[test]
     fn approval_ids_ignore_key_order_only() {
