@@ -399,6 +399,18 @@ risk = 40
     }
 
     #[test]
+    fn reads_the_example_in_the_docs() {
+        let text = include_str!("../../../docs/gateway.example.toml");
+        let config = GatewayConfig::from_toml(text, "docs/gateway.example.toml").unwrap();
+        assert_eq!(config.upstreams.len(), 3);
+        assert_eq!(
+            config.upstreams[2].auth_header_env.as_deref(),
+            Some("GITHUB_MCP_TOKEN")
+        );
+        assert_eq!(config.agents["triage-bot"].tier, "production");
+    }
+
+    #[test]
     fn server_defaults_to_loopback() {
         let config = GatewayConfig::from_toml("version = 1\n", "g.toml").unwrap();
         assert_eq!(config.server.listen, DEFAULT_LISTEN);
