@@ -21,9 +21,10 @@ if ! [ -x "$OUT/venv/bin/cloudsplaining" ]; then
 fi
 echo "Cloudsplaining $("$OUT/venv/bin/pip" show cloudsplaining | sed -n 's/^Version: //p'); Warrant $("$WARRANT_BIN" --version | awk '{print $2}')"
 
-# The lab directory holds the export only (expect.toml and generate.py are not exports).
+# The lab's exports (expect.toml and generate.py are not): the IAM export both tools read, and
+# the compute listings (what runs as which role) that only Warrant reads.
 rm -rf "$OUT/export" && mkdir -p "$OUT/export"
-cp "$LAB/authorization-details.json" "$OUT/export/"
+cp "$LAB"/*.json "$OUT/export/"
 rm -f "$OUT/warrant.db"
 "$WARRANT_BIN" --store "$OUT/warrant.db" --as-of 2026-11-01 assess "$OUT/export" --format json > "$OUT/warrant.json"
 # Cloudsplaining twice: as it runs by default (only actions allowed on `*` count), and with

@@ -301,6 +301,21 @@ pub async fn discover_with_config(
                 &accounts,
                 &provenance,
             ));
+            // Service control policies limit every principal of the member accounts.
+            match service_control_policies(&organizations, &accounts).await {
+                Ok(bundle) => {
+                    match warrant_connectors::aws::scps::to_inventory(Path::new(&location), &bundle)
+                    {
+                        Ok(scps) => inventory.extend(scps),
+                        Err(e) => outcome
+                            .warnings
+                            .push(format!("service control policies not read: {e}")),
+                    }
+                }
+                Err(e) => outcome
+                    .warnings
+                    .push(format!("service control policies unknown: {e}")),
+            }
         }
         Err(e) => outcome.warnings.push(format!(
             "organisation accounts unknown (not a management account?): {e}"
@@ -511,6 +526,99 @@ async fn credential_report(iam: &aws_sdk_iam::Client) -> Result<Option<Vec<u8>>,
         tokio::time::sleep(Duration::from_secs(2)).await;
     }
     Ok(None)
+}
+
+/// The organisation's SCPs with their targets, the tree above each account, and the
+/// management account: what `scripts/export-aws-scps.sh` writes, through the SDK.
+async fn service_control_policies(
+    organizations: &aws_sdk_organizations::Client,
+    accounts: &warrant_connectors::aws::organizations::ListAccounts,
+) -> Result<warrant_connectors::aws::scps::ScpBundle, LiveError> {
+    use aws_sdk_organizations::types::PolicyType;
+    use warrant_connectors::aws::scps::{PolicySummary, ScpBundle, ScpEntry, ScpTarget};
+
+    let organization = organizations
+        .describe_organization()
+        .send()
+        .await
+        .map_err(|e| call_error("organizations:DescribeOrganization", e))?;
+    let management_account_id = organization
+        .organization()
+        .and_then(|o| o.master_account_id())
+        .map(str::to_string);
+    let mut policies = Vec::new();
+    let mut pages = organizations
+        .list_policies()
+        .filter(PolicyType::ServiceControlPolicy)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| call_error("organizations:ListPolicies", e))?;
+        for summary in page.policies() {
+            let Some(id) = summary.id() else { continue };
+            let described = organizations
+                .describe_policy()
+                .policy_id(id)
+                .send()
+                .await
+                .map_err(|e| call_error("organizations:DescribePolicy", e))?;
+            let Some(content) = described.policy().and_then(|p| p.content()) else {
+                continue;
+            };
+            let mut targets = Vec::new();
+            let mut target_pages = organizations
+                .list_targets_for_policy()
+                .policy_id(id)
+                .into_paginator()
+                .send();
+            while let Some(page) = target_pages.next().await {
+                let page = page.map_err(|e| call_error("organizations:ListTargetsForPolicy", e))?;
+                targets.extend(page.targets().iter().filter_map(|t| {
+                    Some(ScpTarget {
+                        target_id: t.target_id()?.to_string(),
+                        r#type: t.r#type().map(|k| k.as_str().to_string()),
+                    })
+                }));
+            }
+            policies.push(ScpEntry {
+                policy_summary: PolicySummary {
+                    id: id.to_string(),
+                    arn: opt(summary.arn()),
+                    name: opt(summary.name()),
+                    r#type: summary.r#type().map(|k| k.as_str().to_string()),
+                    aws_managed: summary.aws_managed(),
+                },
+                content: content.to_string(),
+                targets,
+            });
+        }
+    }
+    // Walk up from each account; OUs shared by several accounts are asked about once.
+    let mut parents = std::collections::BTreeMap::new();
+    for account in &accounts.accounts {
+        let mut child = account.id.clone();
+        while !parents.contains_key(&child) {
+            let found = organizations
+                .list_parents()
+                .child_id(&child)
+                .send()
+                .await
+                .map_err(|e| call_error("organizations:ListParents", e))?;
+            let Some(parent) = found.parents().first().and_then(|p| p.id()) else {
+                break;
+            };
+            parents.insert(child.clone(), parent.to_string());
+            if parent.starts_with("r-") {
+                break;
+            }
+            child = parent.to_string();
+        }
+    }
+    Ok(ScpBundle {
+        management_account_id,
+        parents,
+        service_control_policies: policies,
+    })
 }
 
 async fn list_accounts(

@@ -205,3 +205,116 @@ async fn discovers_users_roles_policies_keys_and_their_last_use() {
         outcome.warnings
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn discovers_service_control_policies_and_where_they_apply() {
+    use aws_sdk_organizations::types::{OrganizationFeatureSet, PolicyType};
+    let moto = MotoServer::start().expect("moto server (pip install 'moto[server]')");
+    moto.reset().unwrap();
+    let endpoint = moto.endpoint();
+    let admin = client_config(&endpoint, "testing", "testing").await;
+    let org = aws_sdk_organizations::Client::new(&admin);
+    org.create_organization()
+        .feature_set(OrganizationFeatureSet::All)
+        .send()
+        .await
+        .unwrap();
+    let root = org.list_roots().send().await.unwrap().roots()[0]
+        .id()
+        .unwrap()
+        .to_string();
+    let ou = org
+        .create_organizational_unit()
+        .parent_id(&root)
+        .name("prod")
+        .send()
+        .await
+        .unwrap()
+        .organizational_unit()
+        .unwrap()
+        .id()
+        .unwrap()
+        .to_string();
+    let member = org
+        .create_account()
+        .email("prod@acme.example")
+        .account_name("acme-prod")
+        .send()
+        .await
+        .unwrap()
+        .create_account_status()
+        .unwrap()
+        .account_id()
+        .unwrap()
+        .to_string();
+    org.move_account()
+        .account_id(&member)
+        .source_parent_id(&root)
+        .destination_parent_id(&ou)
+        .send()
+        .await
+        .unwrap();
+    let policy = org
+        .create_policy()
+        .name("no-keys")
+        .description("guardrail")
+        .r#type(PolicyType::ServiceControlPolicy)
+        .content(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"iam:CreateAccessKey","Resource":"*"}]}"#)
+        .send()
+        .await
+        .unwrap()
+        .policy()
+        .unwrap()
+        .policy_summary()
+        .unwrap()
+        .id()
+        .unwrap()
+        .to_string();
+    org.attach_policy()
+        .policy_id(&policy)
+        .target_id(&ou)
+        .send()
+        .await
+        .unwrap();
+
+    let ctx = ImportContext::new(Fingerprinter::new(b"test"));
+    let outcome = discover_with_config(&admin, &format!("api:aws:{endpoint}"), &ctx)
+        .await
+        .unwrap();
+    let inv = &outcome.inventory;
+    assert!(
+        !outcome
+            .warnings
+            .iter()
+            .any(|w| w.contains("service control")),
+        "{:?}",
+        outcome.warnings
+    );
+    let guardrail = inv
+        .policies
+        .iter()
+        .find(|p| p.name == "no-keys")
+        .expect("the SCP is discovered");
+    assert_eq!(guardrail.kind, warrant_core::PolicyKind::ServiceControl);
+    assert_eq!(guardrail.statements[0].actions, ["iam:CreateAccessKey"]);
+    let on_member: Vec<(&str, Option<&str>)> = inv
+        .attachments
+        .iter()
+        .filter(|a| a.identity == warrant_core::scp_holder(&member))
+        .map(|a| (a.policy.as_str(), a.via.as_deref()))
+        .collect();
+    let at_ou = warrant_core::scp_via(1, &ou);
+    assert!(
+        on_member
+            .iter()
+            .any(|(p, via)| *p == guardrail.id && *via == Some(at_ou.as_str())),
+        "{on_member:?}"
+    );
+    // The management account is not limited.
+    let management = outcome.account.as_deref().unwrap();
+    assert!(
+        !inv.attachments
+            .iter()
+            .any(|a| a.identity == warrant_core::scp_holder(management))
+    );
+}

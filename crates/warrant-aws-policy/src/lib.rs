@@ -13,6 +13,6 @@ pub mod analyze;
 pub mod catalog;
 pub mod document;
 
-pub use analyze::{Analyzer, PolicyAnalysis, Reach, summarize};
+pub use analyze::{Analyzer, Capability, HOLDS_CAPABILITY, PolicyAnalysis, Reach, summarize};
 pub use catalog::{ActionCatalog, ActionSet, catalog, infer_level};
 pub use document::{PolicyParseError, parse_policy_document, parse_policy_document_str};

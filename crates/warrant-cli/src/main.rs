@@ -46,7 +46,7 @@ pub struct Cli {
     pub command: Command,
 }
 
-#[derive(Debug, clap::Args)]
+#[derive(Debug, Clone, clap::Args)]
 pub struct GlobalArgs {
     /// The store: a SQLite file (created on first use) or a URL, `sqlite://PATH` or `postgres://USER:PASSWORD@HOST/DB`.
     #[arg(long, global = true, env = "WARRANT_STORE", value_name = "PATH|URL")]

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 use warrant_core::Inventory;
 
+use crate::aws::compute::Listing;
 use crate::{ConnectorError, ImportContext};
 
 /// Every file format Warrant can import.
@@ -18,6 +19,8 @@ pub enum FileFormat {
     AwsCredentialReport,
     AwsAccessKeys,
     AwsOrganizationsAccounts,
+    AwsOrganizationsScps,
+    AwsCompute(crate::aws::compute::Listing),
     KubernetesList,
     GitHubOrgDirectory,
     McpConfig,
@@ -32,6 +35,14 @@ impl FileFormat {
             FileFormat::AwsCredentialReport => "aws-credential-report",
             FileFormat::AwsAccessKeys => "aws-access-keys",
             FileFormat::AwsOrganizationsAccounts => "aws-organizations-accounts",
+            FileFormat::AwsOrganizationsScps => "aws-organizations-scps",
+            FileFormat::AwsCompute(listing) => match listing {
+                Listing::LambdaFunctions => "aws-lambda-functions",
+                Listing::CloudFormationStacks => "aws-cloudformation-stacks",
+                Listing::Ec2Instances => "aws-ec2-instances",
+                Listing::CodeBuildProjects => "aws-codebuild-projects",
+                Listing::GlueJobs => "aws-glue-jobs",
+            },
             FileFormat::KubernetesList => "kubernetes-list",
             FileFormat::GitHubOrgDirectory => "github-rest",
             FileFormat::McpConfig => "mcp-config",
@@ -51,6 +62,22 @@ impl FileFormat {
             FileFormat::AwsAccessKeys => |p, b, c| crate::aws::access_keys::parse(p, &b, c),
             FileFormat::AwsOrganizationsAccounts => {
                 |p, b, c| crate::aws::organizations::parse(p, &b, c)
+            }
+            FileFormat::AwsOrganizationsScps => |p, b, c| crate::aws::scps::parse(p, &b, c),
+            FileFormat::AwsCompute(Listing::LambdaFunctions) => {
+                |p, b, c| crate::aws::compute::parse(p, &b, Listing::LambdaFunctions, c)
+            }
+            FileFormat::AwsCompute(Listing::CloudFormationStacks) => {
+                |p, b, c| crate::aws::compute::parse(p, &b, Listing::CloudFormationStacks, c)
+            }
+            FileFormat::AwsCompute(Listing::Ec2Instances) => {
+                |p, b, c| crate::aws::compute::parse(p, &b, Listing::Ec2Instances, c)
+            }
+            FileFormat::AwsCompute(Listing::CodeBuildProjects) => {
+                |p, b, c| crate::aws::compute::parse(p, &b, Listing::CodeBuildProjects, c)
+            }
+            FileFormat::AwsCompute(Listing::GlueJobs) => {
+                |p, b, c| crate::aws::compute::parse(p, &b, Listing::GlueJobs, c)
             }
             FileFormat::KubernetesList => |p, b, c| crate::k8s::parse(p, &b, c),
             FileFormat::GitHubOrgDirectory => |p, b, c| crate::github::parse(p, &b, c),
@@ -126,6 +153,24 @@ pub fn sniff(path: &Path, head: &[u8]) -> Option<FileFormat> {
         }
         if top("Accounts") && (anywhere("JoinedTimestamp") || anywhere("Arn")) {
             return Some(FileFormat::AwsOrganizationsAccounts);
+        }
+        if top("Functions") && anywhere("FunctionArn") {
+            return Some(FileFormat::AwsCompute(Listing::LambdaFunctions));
+        }
+        if top("Stacks") && anywhere("StackId") {
+            return Some(FileFormat::AwsCompute(Listing::CloudFormationStacks));
+        }
+        if top("Reservations") && anywhere("InstanceId") {
+            return Some(FileFormat::AwsCompute(Listing::Ec2Instances));
+        }
+        if top("projects") && anywhere("serviceRole") {
+            return Some(FileFormat::AwsCompute(Listing::CodeBuildProjects));
+        }
+        if top("Jobs") && anywhere("Role") && anywhere("Name") {
+            return Some(FileFormat::AwsCompute(Listing::GlueJobs));
+        }
+        if top("ServiceControlPolicies") {
+            return Some(FileFormat::AwsOrganizationsScps);
         }
         if top("mcpServers") {
             return Some(FileFormat::McpConfig);

@@ -182,6 +182,7 @@ proptest! {
         let _ = aws::credential_report::parse(p, &bytes, &c);
         let _ = aws::access_keys::parse(p, &bytes, &c);
         let _ = aws::organizations::parse(p, &bytes, &c);
+        let _ = aws::scps::parse(p, &bytes, &c);
         let _ = warrant_connectors::k8s::parse(p, &bytes, &c);
         let _ = warrant_connectors::mcp::parse(p, &bytes, &c);
         let _ = warrant_connectors::directory::parse_okta(p, &bytes, &c);
@@ -196,7 +197,18 @@ proptest! {
         let _ = aws::authorization_details::parse(Path::new("x"), text.as_bytes(), &c);
         let _ = warrant_connectors::mcp::parse(Path::new("x"), text.as_bytes(), &c);
         let _ = warrant_connectors::k8s::parse(Path::new("x"), text.as_bytes(), &c);
+        let _ = aws::scps::parse(Path::new("x"), text.as_bytes(), &c);
     }
+}
+
+#[test]
+fn a_service_control_policies_bundle_is_recognised_by_its_keys() {
+    let json = br#"{"ManagementAccountId": "333333333333", "Parents": {},
+        "ServiceControlPolicies": []}"#;
+    assert_eq!(
+        warrant_connectors::sniff(Path::new("anything.json"), json).map(|f| f.name()),
+        Some("aws-organizations-scps")
+    );
 }
 
 #[test]

@@ -331,6 +331,8 @@ closed_enum!(
         CustomerManaged => "customer_managed",
         Inline => "inline",
         PermissionsBoundary => "permissions_boundary",
+        // An AWS Organizations service control policy: it grants nothing, it limits.
+        ServiceControl => "service_control",
         K8sRole => "k8s_role",
         K8sClusterRole => "k8s_cluster_role",
         GitHubPermissions => "github_permissions",
@@ -385,6 +387,24 @@ pub struct Attachment {
     pub via: Option<String>,
     /// Restricts the policy to a scope, e.g. a Kubernetes namespace for a RoleBinding.
     pub scope: Option<String>,
+}
+
+/// Service control policies limit every principal of an AWS account. They are attachments
+/// whose holder is the account ([`scp_holder`]) and whose `via` names the level of the
+/// organisation tree they are attached at ([`scp_via`]): level 0 is the root, the account
+/// itself the deepest. An action is possible only when every level allows it.
+pub fn scp_holder(account: &str) -> String {
+    format!("account:{account}")
+}
+
+/// The `via` of a service control policy attached at `level` on `target` (root, OU, account).
+pub fn scp_via(level: usize, target: &str) -> String {
+    format!("scp:{level}:{target}")
+}
+
+/// The level of a service control policy attachment's `via`.
+pub fn scp_level(via: &str) -> Option<usize> {
+    via.strip_prefix("scp:")?.split(':').next()?.parse().ok()
 }
 
 closed_enum!(
@@ -456,6 +476,11 @@ pub struct Resource {
     pub sensitivity: Sensitivity,
     pub tags: BTreeMap<String, String>,
     pub provenance: Provenance,
+    /// The identity it runs as: a Lambda function's execution role, a stack's service role, an
+    /// instance's profile (`arn:aws:iam::A:instance-profile/N`, which names its role in the
+    /// IAM export). Who can change what runs there can act as that identity.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub runs_as: Option<String>,
 }
 
 closed_enum!(

@@ -32,6 +32,10 @@ pub struct PostureConfig {
     pub trusted_github_apps: Vec<String>,
     /// Resource sensitivity by pattern (`*` wildcards) on resource ids/ARNs.
     pub sensitivity: Vec<SensitivityRule>,
+    /// Named sensitive capabilities (`[[posture.capability]]`): who can reach one through
+    /// other principals is reported as a privilege-escalation path, like administrator.
+    #[serde(rename = "capability", deserialize_with = "capability_list")]
+    pub capabilities: Vec<CapabilityRule>,
     /// Rule ids to skip; each must be a registered posture rule.
     #[serde(deserialize_with = "posture_rule_list")]
     pub disabled_rules: Vec<RuleId>,
@@ -48,6 +52,82 @@ fn posture_rule_map<'de, D: serde::Deserializer<'de>>(
     d: D,
 ) -> Result<BTreeMap<RuleId, Severity>, D::Error> {
     rule_map_of(FindingSource::Posture, d)
+}
+
+/// ```toml
+/// [[posture.capability]]
+/// name = "prod-secrets"
+/// actions = ["secretsmanager:GetSecretValue", "ssm:GetParameter*"]
+/// resources = ["arn:aws:secretsmanager:*:*:secret:prod/*", "arn:aws:ssm:*:*:parameter/prod/*"]
+/// level = "critical"   # how much reaching it weighs in blast radius (default critical)
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CapabilityRule {
+    pub name: String,
+    /// AWS action patterns (`service:Action`, `*` wildcards).
+    pub actions: Vec<String>,
+    /// Resource ARN patterns (`*` wildcards).
+    pub resources: Vec<String>,
+    #[serde(default = "critical")]
+    pub level: Sensitivity,
+}
+
+fn critical() -> Sensitivity {
+    Sensitivity::Critical
+}
+
+impl CapabilityRule {
+    pub fn to_capability(&self) -> warrant_aws_policy::Capability {
+        warrant_aws_policy::Capability {
+            name: self.name.clone(),
+            actions: self.actions.clone(),
+            resources: self.resources.clone(),
+        }
+    }
+}
+
+/// Capabilities with a name each, and actions that name something: a typo would otherwise
+/// make a capability nobody holds, and its paths would silently never show.
+fn capability_list<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Vec<CapabilityRule>, D::Error> {
+    use serde::de::Error;
+    let rules = Vec::<CapabilityRule>::deserialize(d)?;
+    let mut names = std::collections::BTreeSet::new();
+    for rule in &rules {
+        if rule.name.trim().is_empty() {
+            return Err(D::Error::custom("a capability needs a name"));
+        }
+        if !names.insert(rule.name.as_str()) {
+            return Err(D::Error::custom(format!(
+                "capability {:?} is defined twice",
+                rule.name
+            )));
+        }
+        if rule.resources.is_empty() {
+            return Err(D::Error::custom(format!(
+                "capability {:?} names no resources (use \"*\" for all)",
+                rule.name
+            )));
+        }
+        if rule.actions.is_empty() {
+            return Err(D::Error::custom(format!(
+                "capability {:?} names no actions",
+                rule.name
+            )));
+        }
+        let catalog = warrant_aws_policy::catalog();
+        for action in &rule.actions {
+            if !catalog.expand_into(action, &mut catalog.empty_set()) {
+                return Err(D::Error::custom(format!(
+                    "capability {:?}: {action:?} is no AWS action",
+                    rule.name
+                )));
+            }
+        }
+    }
+    Ok(rules)
 }
 
 /// `[[posture.sensitivity]] pattern = "arn:aws:s3:::*customer*" level = "critical"`.
@@ -128,6 +208,7 @@ impl Default for PostureConfig {
                     level: Sensitivity::High,
                 },
             ],
+            capabilities: Vec::new(),
             disabled_rules: Vec::new(),
             severity: BTreeMap::new(),
         }

@@ -22,6 +22,7 @@
 //! - **score** = blast radius × (0.3 + 0.7 × exposure / 100): a powerful identity with no known
 //!   weakness still ranks, a weak one with no power ranks low.
 
+mod compute;
 pub mod config;
 pub mod governance;
 mod paths;
@@ -36,12 +37,12 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use warrant_core::{
     Environment, Finding, IdentityKind, IdentityStatus, Inventory, PrivilegeSummary, Provider,
-    RiskScore, Timestamp,
+    RiskScore, Sensitivity, Timestamp,
 };
 
-pub use config::{PostureConfig, SensitivityRule};
+pub use config::{CapabilityRule, PostureConfig, SensitivityRule};
 pub use governance::{Governance, NoGovernance, ReviewRecord, TierRules};
-pub use paths::{AdminPath, admin_paths};
+pub use paths::{AdminPath, admin_paths, capability_paths};
 pub use privilege::{
     HOLDINGS_VERSION, ReachMap, admin_groups, github_summary, holdings, k8s_summary,
     privilege_detail, privilege_detail_at, summarize_all, summarize_all_at,
@@ -127,25 +128,48 @@ pub fn assess_governed(
     evaluated: &(dyn Fn(u64) + Sync),
 ) -> Assessment {
     let index = inventory.index();
-    let (mut privileges, reach) = privilege::summarize_all_with_reach(&index, Some(now));
-    let admin_paths = paths::admin_paths(
-        &index,
-        &privileges,
-        &reach,
-        &privilege::admin_groups(&index),
-    );
+    let capabilities: Vec<warrant_aws_policy::Capability> = config
+        .capabilities
+        .iter()
+        .map(config::CapabilityRule::to_capability)
+        .collect();
+    let (mut privileges, reach) =
+        privilege::summarize_all_with_reach(&index, Some(now), &capabilities);
+    let admin_groups = privilege::admin_groups(&index);
+    let admin_paths = paths::admin_paths(&index, &privileges, &reach, &admin_groups);
+    // Paths to a named capability matter for identities that cannot become administrators
+    // (an administrator's path says it all).
+    let capability_paths: Vec<(Sensitivity, HashMap<String, paths::AdminPath>)> = config
+        .capabilities
+        .iter()
+        .map(|rule| {
+            let mut found =
+                paths::capability_paths(&index, &privileges, &reach, &admin_groups, &rule.name);
+            found.retain(|id, _| {
+                !admin_paths.contains_key(id)
+                    && !privileges.get(id).is_some_and(|p| p.admin_equivalent)
+            });
+            (rule.level, found)
+        })
+        .collect();
     drop(reach);
     // A path through other principals is the escalation that matters most: first in the list,
     // with its steps as evidence. (A self-grant is already listed as its technique.)
-    for (id, path) in &admin_paths {
-        if path.admin == *id {
-            continue;
-        }
+    let through_others = admin_paths
+        .iter()
+        .filter(|(id, path)| path.admin != **id)
+        .map(|(id, path)| (id, path, paths::PATH_TO_ADMIN))
+        .chain(capability_paths.iter().rev().flat_map(|(_, found)| {
+            found
+                .iter()
+                .map(|(id, path)| (id, path, paths::PATH_TO_CAPABILITY))
+        }));
+    for (id, path, technique) in through_others {
         if let Some(summary) = privileges.get_mut(id) {
             Arc::make_mut(summary).escalations.insert(
                 0,
                 warrant_core::Escalation {
-                    technique: paths::PATH_TO_ADMIN.to_string(),
+                    technique: technique.to_string(),
                     actions: path.techniques.clone(),
                     explanation: path.sentence(),
                     confidence: path.confidence,
@@ -210,7 +234,14 @@ pub fn assess_governed(
             }
         }
     }
-    let blast = risk::blast_all(inventory, &index, &privileges, &admin_paths, config);
+    let blast = risk::blast_all(
+        inventory,
+        &index,
+        &privileges,
+        &admin_paths,
+        &capability_paths,
+        config,
+    );
     let shared = rules::Context {
         index: &index,
         config,

@@ -28,16 +28,22 @@ use warrant_core::{
 /// The technique name of an escalation through other principals (its `path` lists the steps).
 pub const PATH_TO_ADMIN: &str = "path-to-admin";
 
+/// The technique name of a way, through other principals, to a named sensitive capability
+/// (`[[posture.capability]]`) the identity does not hold itself.
+pub const PATH_TO_CAPABILITY: &str = "path-to-capability";
+
 /// Paths longer than this are not searched: real chains are short, and the bound keeps the
 /// search linear in the inventory.
 pub const MAX_STEPS: usize = 6;
 
-/// The shortest way one identity becomes an administrator.
+/// The shortest way one identity becomes an administrator, or reaches a named capability.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AdminPath {
     pub steps: usize,
-    /// The administrator (identity or group ARN) at the end.
+    /// The administrator or capability holder (identity or group ARN) at the end.
     pub admin: String,
+    /// The capability sought (`None`: administrator).
+    pub capability: Option<String>,
     /// identity, step, identity, step, … administrator.
     pub path: Vec<String>,
     /// The technique of each step.
@@ -48,8 +54,12 @@ pub struct AdminPath {
 impl AdminPath {
     /// One sentence for evidence.
     pub fn sentence(&self) -> String {
+        let goal = match &self.capability {
+            None => "administrator".to_string(),
+            Some(name) => format!("capability {name}"),
+        };
         format!(
-            "Reaches administrator in {} step{}: {}.",
+            "Reaches {goal} in {} step{}: {}.",
             self.steps,
             if self.steps == 1 { "" } else { "s" },
             self.path.join(" → ")
@@ -72,6 +82,31 @@ pub fn admin_paths(
     privileges: &HashMap<String, Arc<PrivilegeSummary>>,
     reach: &HashMap<String, Arc<Vec<Reach>>>,
     admin_groups: &HashSet<String>,
+) -> HashMap<String, AdminPath> {
+    shortest_paths(index, privileges, reach, admin_groups, None)
+}
+
+/// Shortest paths to the named capability (as `reach` reports its holders, see
+/// [`warrant_aws_policy::HOLDS_CAPABILITY`]) for every identity that does not hold it itself.
+/// An administrator holds every capability, so paths to one count too.
+pub fn capability_paths(
+    index: &InventoryIndex<'_>,
+    privileges: &HashMap<String, Arc<PrivilegeSummary>>,
+    reach: &HashMap<String, Arc<Vec<Reach>>>,
+    admin_groups: &HashSet<String>,
+    capability: &str,
+) -> HashMap<String, AdminPath> {
+    shortest_paths(index, privileges, reach, admin_groups, Some(capability))
+}
+
+/// The search behind [`admin_paths`] and [`capability_paths`]: `capability` `None` seeks
+/// administrators only.
+fn shortest_paths(
+    index: &InventoryIndex<'_>,
+    privileges: &HashMap<String, Arc<PrivilegeSummary>>,
+    reach: &HashMap<String, Arc<Vec<Reach>>>,
+    admin_groups: &HashSet<String>,
+    capability: Option<&str>,
 ) -> HashMap<String, AdminPath> {
     let inventory = index.inventory;
     // AWS identities, and GitHub identities that can change CI workflows (a workflow can take
@@ -140,25 +175,50 @@ pub fn admin_paths(
         }
     }
 
+    let is_admin = |id: &str| privileges.get(id).is_some_and(|p| p.admin_equivalent);
+    // How surely an identity holds the capability itself.
+    let holds = |id: &str| -> Option<Confidence> {
+        let name = capability?;
+        reach
+            .get(id)?
+            .iter()
+            .filter(|r| {
+                r.technique == warrant_aws_policy::HOLDS_CAPABILITY
+                    && r.targets.iter().any(|t| t == name)
+            })
+            .map(|r| r.confidence)
+            .min()
+    };
     let mut reached: HashMap<&str, Step<'_>> = HashMap::new();
-    let mut frontier: Vec<&str> = aws
-        .iter()
-        .filter(|i| privileges.get(&i.id).is_some_and(|p| p.admin_equivalent))
-        .map(|i| i.id.as_str())
-        .collect();
-    for id in &frontier {
-        reached.insert(
-            id,
-            Step {
-                steps: 0,
-                next: id,
-                technique: String::new(),
-                confidence: Confidence::High,
-            },
-        );
+    let mut frontier: Vec<&str> = Vec::new();
+    for identity in &aws {
+        let id = identity.id.as_str();
+        let confidence = if is_admin(id) {
+            Some(Confidence::High)
+        } else {
+            holds(id)
+        };
+        if let Some(confidence) = confidence {
+            frontier.push(id);
+            reached.insert(
+                id,
+                Step {
+                    steps: 0,
+                    next: id,
+                    technique: String::new(),
+                    confidence,
+                },
+            );
+        }
     }
     let mut groups: Vec<&str> = admin_groups.iter().map(String::as_str).collect();
     groups.sort_unstable();
+    // Functions, stacks and instances that run as a role: taking one over is a step to it.
+    let compute = crate::compute::ComputeIndex::new(index);
+    let resource_kind: HashMap<&str, &str> = warrant_aws_policy::analyze::techniques()
+        .iter()
+        .filter_map(|t| Some((t.name.as_str(), t.resource_kind.as_deref()?)))
+        .collect();
     let self_grant: HashSet<&str> = warrant_aws_policy::analyze::techniques()
         .iter()
         .filter(|t| t.family == Family::SelfGrant)
@@ -300,6 +360,14 @@ pub fn admin_paths(
                         {
                             groups.iter().find(|g| matches_any(&r.targets, g)).copied()
                         }
+                        (Some(Family::ExistingResource), technique) => resource_kind
+                            .get(technique)
+                            .and_then(|kind| {
+                                compute
+                                    .reachable(kind, account, &r.targets)
+                                    .find(|c| c.role != x.id && frontier_set.contains(c.role))
+                            })
+                            .map(|c| c.role),
                         _ => None,
                     };
                     if let Some(target) = hit {
@@ -365,14 +433,23 @@ pub fn admin_paths(
                 break;
             }
         }
+        // The end holds the capability itself unless it is (or made itself) an administrator.
+        let end_is_admin = capability.is_none()
+            || admin == *id
+            || is_admin(&admin)
+            || !reached.contains_key(admin.as_str());
         if let Some(last) = path.last_mut() {
-            last.push_str(" (administrator)");
+            match capability {
+                Some(name) if !end_is_admin => last.push_str(&format!(" (holds {name})")),
+                _ => last.push_str(" (administrator)"),
+            }
         }
         out.insert(
             (*id).to_string(),
             AdminPath {
                 steps: step.steps,
                 admin,
+                capability: capability.map(str::to_string),
                 path,
                 techniques,
                 confidence: step.confidence,
@@ -621,7 +698,7 @@ mod tests {
 
     fn paths_of(inv: &Inventory) -> HashMap<String, AdminPath> {
         let index = inv.index();
-        let (privileges, reach) = crate::privilege::summarize_all_with_reach(&index, None);
+        let (privileges, reach) = crate::privilege::summarize_all_with_reach(&index, None, &[]);
         admin_paths(&index, &privileges, &reach, &HashSet::new())
     }
 

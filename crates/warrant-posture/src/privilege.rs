@@ -389,7 +389,7 @@ pub fn summarize_all_at(
     index: &InventoryIndex<'_>,
     now: Option<warrant_core::Timestamp>,
 ) -> HashMap<String, Arc<PrivilegeSummary>> {
-    summarize_all_with_reach(index, now).0
+    summarize_all_with_reach(index, now, &[]).0
 }
 
 /// What each AWS identity's policies reach, for the escalation graph (`paths`), by identity.
@@ -400,6 +400,7 @@ pub type ReachMap = HashMap<String, Arc<Vec<warrant_aws_policy::Reach>>>;
 pub fn summarize_all_with_reach(
     index: &InventoryIndex<'_>,
     now: Option<warrant_core::Timestamp>,
+    capabilities: &[warrant_aws_policy::Capability],
 ) -> (HashMap<String, Arc<PrivilegeSummary>>, ReachMap) {
     let inventory = index.inventory;
     let aws_policies: Vec<&Policy> = inventory
@@ -407,18 +408,29 @@ pub fn summarize_all_with_reach(
         .iter()
         .filter(|p| p.provider == Provider::Aws)
         .collect();
+    // Statements naming a capability's actions keep their resources, which compact analyses
+    // otherwise drop.
+    let keep = (!capabilities.is_empty()).then(|| {
+        let mut set = warrant_aws_policy::catalog().empty_set();
+        for capability in capabilities {
+            set.union_with(&capability.action_set());
+        }
+        set
+    });
     let analyses: Vec<(String, warrant_aws_policy::PolicyAnalysis)> = aws_policies
         .par_iter()
         .map(|p| {
             (
                 p.id.clone(),
-                warrant_aws_policy::PolicyAnalysis::new_compact(p),
+                warrant_aws_policy::PolicyAnalysis::new_compact_keeping(p, keep.as_ref()),
             )
         })
         .collect();
     // Compact: grant and resource lists for 100k identities would cost gigabytes; `show` asks
     // for one identity's detail through `privilege_detail`.
-    let mut analyzer = warrant_aws_policy::Analyzer::new().compact();
+    let mut analyzer = warrant_aws_policy::Analyzer::new()
+        .compact()
+        .with_capabilities(capabilities.to_vec());
     if let Some(now) = now {
         analyzer = analyzer.at(now);
     }
@@ -426,10 +438,11 @@ pub fn summarize_all_with_reach(
         analyzer.insert(id, analysis);
     }
 
-    // Group identities by what they hold.
+    // Group identities by what they hold (and the account whose SCPs limit them).
     type Key = (
         Provider,
         Vec<(String, Option<String>, Option<String>)>,
+        Option<String>,
         Option<String>,
     );
     let mut groups: HashMap<Key, Vec<&Identity>> = HashMap::new();
@@ -453,9 +466,11 @@ pub fn summarize_all_with_reach(
                 identity.provider,
                 vec![(identity.id.clone(), None, None)],
                 None,
+                None,
             )
         } else {
-            (identity.provider, held, boundary)
+            let limited_in = scp_account(index, identity).map(str::to_string);
+            (identity.provider, held, boundary, limited_in)
         };
         groups.entry(key).or_default().push(identity);
     }
@@ -497,6 +512,7 @@ pub fn summarize_all_with_reach(
             out.insert(id, Arc::clone(&shared));
         }
     }
+    drop_unusable_resource_techniques(index, &mut out, &reaches);
     (out, reaches)
 }
 
@@ -543,7 +559,42 @@ fn summarize_aws(
         .get(attribute::PERMISSIONS_BOUNDARY)
         .and_then(|b| b.as_str())
         .and_then(|b| index.policy_by_id.get(b).copied());
-    analyzer.summarize_with_reach(&held, boundary)
+    analyzer.summarize_with_reach_under(&held, boundary, &scp_levels(index, identity))
+}
+
+/// The account whose service control policies limit an AWS identity, when the inventory
+/// holds any for it. Service-linked roles are never limited by SCPs.
+fn scp_account<'i>(index: &InventoryIndex<'i>, identity: &'i Identity) -> Option<&'i str> {
+    if identity.provider != Provider::Aws || identity.id.contains(":role/aws-service-role/") {
+        return None;
+    }
+    let account = identity.account.as_deref()?;
+    index
+        .attachments_by_identity
+        .contains_key(warrant_core::scp_holder(account).as_str())
+        .then_some(account)
+}
+
+/// The SCPs limiting an identity, by level of the organisation tree (root first).
+fn scp_levels<'i>(index: &InventoryIndex<'i>, identity: &'i Identity) -> Vec<Vec<&'i Policy>> {
+    let Some(account) = scp_account(index, identity) else {
+        return Vec::new();
+    };
+    let mut levels: BTreeMap<usize, Vec<&Policy>> = BTreeMap::new();
+    for a in index
+        .attachments_by_identity
+        .get(warrant_core::scp_holder(account).as_str())
+        .into_iter()
+        .flatten()
+    {
+        if let (Some(level), Some(policy)) = (
+            a.via.as_deref().and_then(warrant_core::scp_level),
+            index.policy_by_id.get(a.policy.as_str()),
+        ) {
+            levels.entry(level).or_default().push(policy);
+        }
+    }
+    levels.into_values().collect()
 }
 
 /// A fingerprint of what an identity holds: the policies it holds (directly, through groups or
@@ -630,6 +681,17 @@ pub fn privilege_detail_at(
         analyzer = analyzer.at(now);
     }
     match index.identity_by_id.get(id) {
+        // As the assessment does: existing-resource techniques go through resources that exist.
+        Some(identity) if identity.provider == Provider::Aws => {
+            let (summary, reach) = summarize_aws(identity, &index, &analyzer);
+            let mut privileges = HashMap::from([(identity.id.clone(), Arc::new(summary))]);
+            let reaches = HashMap::from([(identity.id.clone(), Arc::new(reach))]);
+            drop_unusable_resource_techniques(&index, &mut privileges, &reaches);
+            privileges
+                .remove(&identity.id)
+                .map(Arc::unwrap_or_clone)
+                .unwrap_or_default()
+        }
         Some(identity) => summarize_identity(identity, &index, &analyzer),
         None => PrivilegeSummary::default(),
     }
@@ -650,7 +712,7 @@ fn summarize_identity(
                 .get(attribute::PERMISSIONS_BOUNDARY)
                 .and_then(|b| b.as_str())
                 .and_then(|b| index.policy_by_id.get(b).copied());
-            analyzer.summarize(&held, boundary)
+            analyzer.summarize_under(&held, boundary, &scp_levels(index, identity))
         }
         Provider::Kubernetes => k8s_summary(&held),
         Provider::GitHub => github_summary(&held),
@@ -662,6 +724,60 @@ fn summarize_identity(
                 .map_or(0, Vec::len),
         ),
         _ => PrivilegeSummary::default(),
+    }
+}
+
+/// Existing-resource techniques (updating a function's code, a stack, an instance's user data
+/// …) need a resource that runs as a role. Where an imported listing covers that kind of
+/// resource in the identity's account and the permission names none that runs as another
+/// identity, the technique is no path, and is dropped from the identity's escalations.
+pub(crate) fn drop_unusable_resource_techniques(
+    index: &warrant_core::inventory::InventoryIndex<'_>,
+    privileges: &mut HashMap<String, Arc<warrant_core::PrivilegeSummary>>,
+    reach: &ReachMap,
+) {
+    let inventory = index.inventory;
+    if inventory.resources.is_empty() {
+        return;
+    }
+    let compute = crate::compute::ComputeIndex::new(index);
+    let resource_kind: HashMap<&str, &str> = warrant_aws_policy::analyze::techniques()
+        .iter()
+        .filter_map(|t| Some((t.name.as_str(), t.resource_kind.as_deref()?)))
+        .collect();
+    for identity in inventory
+        .identities
+        .iter()
+        .filter(|i| i.provider == Provider::Aws)
+    {
+        let Some(account) = identity.account.as_deref() else {
+            continue;
+        };
+        let Some(summary) = privileges.get(&identity.id) else {
+            continue;
+        };
+        let unusable = |technique: &str| {
+            let Some(kind) = resource_kind.get(technique) else {
+                return false;
+            };
+            if !compute.is_listed(kind, account) {
+                return false;
+            }
+            let patterns = reach
+                .get(&identity.id)
+                .and_then(|r| r.iter().find(|r| r.technique == technique))
+                .map_or(&[][..], |r| r.targets.as_slice());
+            !compute
+                .reachable(kind, account, patterns)
+                .any(|c| c.role != identity.id)
+        };
+        if summary.escalations.iter().any(|e| unusable(&e.technique))
+            && let Some(summary) = privileges.get_mut(&identity.id)
+        {
+            Arc::make_mut(summary)
+                .escalations
+                .retain(|e| !unusable(&e.technique));
+        }
     }
 }
 

@@ -239,6 +239,7 @@ pub(crate) fn blast_all<'i>(
     index: &InventoryIndex<'_>,
     privileges: &HashMap<String, Arc<PrivilegeSummary>>,
     admin_paths: &HashMap<String, crate::paths::AdminPath>,
+    capability_paths: &[(Sensitivity, HashMap<String, crate::paths::AdminPath>)],
     config: &PostureConfig,
 ) -> HashMap<&'i str, (f64, Vec<RiskComponent>)> {
     let empty = PrivilegeSummary::default();
@@ -302,16 +303,25 @@ pub(crate) fn blast_all<'i>(
         .filter(|(id, account)| account.is_some() || direct.contains_key(id))
         .collect();
     // An identity that can make itself or become an administrator has, N steps away, an
-    // administrator's blast radius (in its own environment), discounted 5% a step as trust is.
-    for identity in &inventory.identities {
-        let Some(path) = admin_paths.get(&identity.id) else {
+    // administrator's blast radius (in its own environment), discounted 5% a step as trust is;
+    // one that reaches a named capability, that capability's (weighed by its level).
+    let all_paths = admin_paths
+        .iter()
+        .map(|(id, path)| (id, path, Sensitivity::Critical))
+        .chain(
+            capability_paths
+                .iter()
+                .flat_map(|(level, found)| found.iter().map(|(id, path)| (id, path, *level))),
+        );
+    for (id, path, level) in all_paths {
+        let Some(identity) = index.identity_by_id.get(id.as_str()) else {
             continue;
         };
-        let Some(entry) = blast.get_mut(identity.id.as_str()) else {
+        let Some(entry) = blast.get_mut(id.as_str()) else {
             continue;
         };
-        let admin = (90.0
-            * (0.8 + 0.08 * (Sensitivity::Critical.weight() - 1.0))
+        let goal = (90.0
+            * (0.8 + 0.08 * (level.weight() - 1.0))
             * environment_factor(identity.environment))
         .clamp(0.0, 100.0);
         // A path resting on undecided conditions counts for less, not nothing.
@@ -321,7 +331,7 @@ pub(crate) fn blast_all<'i>(
             1.0
         };
         let reached =
-            admin * certainty * 0.95f64.powi(i32::try_from(path.steps).unwrap_or(i32::MAX));
+            goal * certainty * 0.95f64.powi(i32::try_from(path.steps).unwrap_or(i32::MAX));
         if reached > entry.0 + 0.01 {
             entry.1.push(RiskComponent {
                 factor: "blast_radius".into(),

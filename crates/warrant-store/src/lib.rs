@@ -46,6 +46,7 @@ mod activity;
 mod copy;
 mod dialect;
 mod findings;
+mod gateway;
 mod governance;
 mod inventory;
 mod migrations;
@@ -70,6 +71,7 @@ pub use findings::{
     ScoredFilter, ScoredIdentity, ScoredKey, ScoredOrder, ScoredRow, ScoredSort, StoredFinding,
     TierFilter,
 };
+pub use gateway::{ApprovalRow, ApprovalStatus, GrantRow, RevocationRow};
 pub use governance::{AuditEntry, ExceptionRow};
 pub use inventory::{
     ImportStats, KindStats, StoredIdentity, StoredRecord, TrustDirection, TrustWalk,

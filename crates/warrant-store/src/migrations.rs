@@ -81,6 +81,10 @@ const SQLITE: &[(&str, &str)] = &[
         "0015_scored_facets.sql",
         include_str!("../migrations/sqlite/0015_scored_facets.sql"),
     ),
+    (
+        "0016_gateway.sql",
+        include_str!("../migrations/sqlite/0016_gateway.sql"),
+    ),
 ];
 
 /// The same schema for PostgreSQL.
@@ -144,6 +148,10 @@ const POSTGRES: &[(&str, &str)] = &[
     (
         "0015_scored_facets.sql",
         include_str!("../migrations/postgres/0015_scored_facets.sql"),
+    ),
+    (
+        "0016_gateway.sql",
+        include_str!("../migrations/postgres/0016_gateway.sql"),
     ),
 ];
 
@@ -374,6 +382,11 @@ mod tests {
                 15,
                 "scored facets",
                 "85515d54d895cd94f25b8453779a1f02cdd0408f4a90f884d76433d633fd7836bcea741725adb8e8f1344e064a1fa47d",
+            ),
+            (
+                16,
+                "gateway",
+                "5cc919e46a19808b2b8b4aa37cc345ae412b842caaffd9f525d7b5b334c69ec5d7ecfad3ea1f074a9d8c2407b5dcb97f",
             ),
         ];
         let migrations = Embedded::of(Backend::Sqlite).migrations().unwrap();

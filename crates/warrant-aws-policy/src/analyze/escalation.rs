@@ -87,6 +87,10 @@ pub struct Technique {
     /// Needs a resource that already exists and runs as a role.
     #[serde(default)]
     pub existing_resource: bool,
+    /// For existing-resource techniques: the kind of resource taken over, as connectors name
+    /// resource kinds (`lambda-function`, `ec2-instance`, `cloudformation-stack` …).
+    #[serde(default)]
+    pub resource_kind: Option<String>,
     pub explanation: String,
     pub references: Vec<String>,
 }
@@ -145,6 +149,11 @@ pub fn parse_techniques(text: &str) -> Result<Vec<Technique>, TechniqueCatalogue
         }
         if !t.passed_to.is_empty() && !t.pass_role {
             return Err(invalid("names passed_to without pass_role".into()));
+        }
+        if t.family == Family::ExistingResource && t.resource_kind.is_none() {
+            return Err(invalid(
+                "takes over an existing resource of no resource_kind".into(),
+            ));
         }
         if let Some(unknown) = t.actions().find(|a| c.index_of(a).is_none()) {
             return Err(invalid(format!("{unknown} is not in the action catalogue")));

@@ -42,7 +42,34 @@ pub struct Analyzer {
     compact: bool,
     /// The assessment time, against which date conditions are decided (`None`: undecided).
     now: Option<DateTime<Utc>>,
+    /// Sensitive capabilities whose holders [`Analyzer::summarize_with_reach`] reports.
+    capabilities: Arc<[Capability]>,
 }
+
+/// A named sensitive capability: any of `actions` on any of `resources` (patterns with `*`),
+/// e.g. reading the production secrets. The escalation graph finds who can reach a holder.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Capability {
+    pub name: String,
+    pub actions: Vec<String>,
+    pub resources: Vec<String>,
+}
+
+impl Capability {
+    /// The catalogue actions its patterns name.
+    pub fn action_set(&self) -> ActionSet {
+        let c = catalog();
+        let mut set = c.empty_set();
+        for pattern in &self.actions {
+            c.expand_into(pattern, &mut set);
+        }
+        set
+    }
+}
+
+/// The [`Reach`] technique of an identity that holds a [`Capability`] itself; its `targets`
+/// name the capability.
+pub const HOLDS_CAPABILITY: &str = "holds-capability";
 
 impl Analyzer {
     pub fn new() -> Analyzer {
@@ -58,14 +85,21 @@ impl Analyzer {
             .collect();
         Analyzer {
             cache,
-            compact: false,
-            now: None,
+            ..Analyzer::default()
         }
     }
 
     /// Decides date conditions (`aws:CurrentTime`, `aws:TokenIssueTime`) as of `now`.
     pub fn at(mut self, now: DateTime<Utc>) -> Analyzer {
         self.now = Some(now);
+        self
+    }
+
+    /// Reports, in [`Analyzer::summarize_with_reach`], which of these capabilities an identity
+    /// holds itself (as [`HOLDS_CAPABILITY`] entries). Compact analyses must keep the
+    /// capabilities' statements ([`PolicyAnalysis::new_compact_keeping`]).
+    pub fn with_capabilities(mut self, capabilities: Vec<Capability>) -> Analyzer {
+        self.capabilities = capabilities.into();
         self
     }
 
@@ -94,7 +128,7 @@ impl Analyzer {
         policies: &[(&Attachment, &Policy)],
         boundary: Option<&Policy>,
     ) -> PrivilegeSummary {
-        self.summarize_inner(policies, boundary, false).0
+        self.summarize_inner(policies, boundary, &[], false).0
     }
 
     /// [`Analyzer::summarize`] plus what the identity can reach, named resource by named
@@ -105,13 +139,38 @@ impl Analyzer {
         policies: &[(&Attachment, &Policy)],
         boundary: Option<&Policy>,
     ) -> (PrivilegeSummary, Vec<Reach>) {
-        self.summarize_inner(policies, boundary, true)
+        self.summarize_inner(policies, boundary, &[], true)
+    }
+
+    /// [`Analyzer::summarize_with_reach`] in an account that service control policies limit:
+    /// `scps` holds the policies attached at each level of the organisation tree (root first).
+    /// Every level must allow an action, as a boundary must; their denies cancel paths as the
+    /// identity's own do.
+    pub fn summarize_with_reach_under(
+        &self,
+        policies: &[(&Attachment, &Policy)],
+        boundary: Option<&Policy>,
+        scps: &[Vec<&Policy>],
+    ) -> (PrivilegeSummary, Vec<Reach>) {
+        self.summarize_inner(policies, boundary, scps, true)
+    }
+
+    /// [`Analyzer::summarize`] under service control policies (see
+    /// [`Analyzer::summarize_with_reach_under`]).
+    pub fn summarize_under(
+        &self,
+        policies: &[(&Attachment, &Policy)],
+        boundary: Option<&Policy>,
+        scps: &[Vec<&Policy>],
+    ) -> PrivilegeSummary {
+        self.summarize_inner(policies, boundary, scps, false).0
     }
 
     fn summarize_inner(
         &self,
         policies: &[(&Attachment, &Policy)],
         boundary: Option<&Policy>,
+        scps: &[Vec<&Policy>],
         want_reach: bool,
     ) -> (PrivilegeSummary, Vec<Reach>) {
         let c = catalog();
@@ -253,6 +312,26 @@ impl Analyzer {
                 admin_statements.clear();
             }
         }
+        // Service control policies: each level of the tree limits like a boundary. A guardrail
+        // denying a few actions leaves an administrator one (`near_everything` below decides).
+        let scp_analyses: Vec<Arc<PolicyAnalysis>> = scps
+            .iter()
+            .flatten()
+            .map(|policy| self.analysis(policy))
+            .collect();
+        for level in scps.iter().filter(|level| !level.is_empty()) {
+            let empty = Attachment {
+                identity: String::new(),
+                policy: String::new(),
+                via: None,
+                scope: None,
+            };
+            let held: Vec<(&Attachment, &Policy)> = level.iter().map(|p| (&empty, *p)).collect();
+            let limit = self.summarize_sets(&held);
+            for set in [&mut allowed, &mut allowed_everywhere, &mut allowed_wildcard] {
+                set.intersect_with(&limit);
+            }
+        }
 
         for level in AccessLevel::ALL {
             let mut n = c
@@ -276,12 +355,23 @@ impl Analyzer {
                 ));
             }
         }
-        let paths = PathEvaluator {
-            statements: analyses
+        // The statements an evaluator reads: the identity's that `keep` accepts, and the SCPs'
+        // denies (an SCP's allows grant nothing; its denies cancel like the identity's own).
+        let evaluated = |keep: fn(&StatementAnalysis) -> bool| -> Vec<&StatementAnalysis> {
+            analyses
                 .iter()
                 .flat_map(|a| a.statements.iter())
-                .filter(|s| s.scope.as_ref().is_some_and(|sc| sc.escalation_relevant))
-                .collect(),
+                .filter(|s| keep(s))
+                .chain(
+                    scp_analyses
+                        .iter()
+                        .flat_map(|a| a.statements.iter())
+                        .filter(|s| s.effect == Effect::Deny && s.scope.is_some()),
+                )
+                .collect()
+        };
+        let paths = PathEvaluator {
+            statements: evaluated(|s| s.scope.as_ref().is_some_and(|sc| sc.escalation_relevant)),
             allowed_wildcard: &allowed_wildcard,
             allowed: &allowed,
             now: self.now,
@@ -306,11 +396,19 @@ impl Analyzer {
             ));
         }
         summary.escalations = paths.escalations(techniques());
-        let reach = if want_reach {
+        let mut reach = if want_reach {
             paths.reach(techniques())
         } else {
             Vec::new()
         };
+        if want_reach && !self.capabilities.is_empty() {
+            // Capability actions are rarely a technique's: read every statement kept.
+            let all = PathEvaluator {
+                statements: evaluated(|s| s.scope.is_some()),
+                ..paths
+            };
+            reach.extend(self.capabilities.iter().filter_map(|cap| all.holds(cap)));
+        }
 
         for action in SECRET_ACTIONS {
             if let Some(i) = c.index_of(action) {
@@ -468,6 +566,14 @@ fn pattern_reaches(pattern: &str, target: ActionTarget, exact_ok: bool) -> bool 
     }
 }
 
+/// Which resources an allow must reach: a technique's target kind (exact ARNs counted when the
+/// flag is set), or a capability's resource patterns.
+#[derive(Debug, Clone, Copy)]
+enum Over<'a> {
+    Target(ActionTarget, bool),
+    Resources(&'a [String]),
+}
+
 /// Evaluates techniques against the statements that name their actions.
 struct PathEvaluator<'a> {
     statements: Vec<&'a StatementAnalysis>,
@@ -490,10 +596,20 @@ impl PathEvaluator<'_> {
         passed_to: &[String],
         exact_ok: bool,
     ) -> Option<Support> {
-        let prefilter = if exact_ok {
-            self.allowed
-        } else {
-            self.allowed_wildcard
+        self.support_over(i, name, passed_to, Over::Target(target, exact_ok))
+    }
+
+    /// [`PathEvaluator::support`] on the resources `over` says.
+    fn support_over(
+        &self,
+        i: usize,
+        name: &str,
+        passed_to: &[String],
+        over: Over<'_>,
+    ) -> Option<Support> {
+        let prefilter = match over {
+            Over::Target(_, false) => self.allowed_wildcard,
+            Over::Target(_, true) | Over::Resources(_) => self.allowed,
         };
         if !prefilter.contains(i) {
             return None;
@@ -513,19 +629,42 @@ impl PathEvaluator<'_> {
             let Some(scope) = allow.scope.as_deref() else {
                 continue;
             };
-            // `*` stands for every resource the action can act on, so that a Deny on, say,
-            // `arn:aws:iam::*:role/*` is seen to cover an allow of iam:PassRole on `*`.
-            let everything = target.everything();
-            let usable: Vec<&str> = if scope.not_resources.is_empty() {
-                scope
-                    .resources
+            let usable: Vec<&str> = match over {
+                Over::Target(target, exact_ok) => {
+                    // `*` stands for every resource the action can act on, so that a Deny on,
+                    // say, `arn:aws:iam::*:role/*` is seen to cover an allow of iam:PassRole
+                    // on `*`.
+                    let everything = target.everything();
+                    if scope.not_resources.is_empty() {
+                        scope
+                            .resources
+                            .iter()
+                            .map(String::as_str)
+                            .filter(|p| pattern_reaches(p, target, exact_ok))
+                            .map(|p| if p.trim() == "*" { everything } else { p })
+                            .collect()
+                    } else {
+                        vec![everything]
+                    }
+                }
+                // The capability's resources the allow covers, and the allow's resources
+                // that lie within the capability's.
+                Over::Resources(wanted) if scope.not_resources.is_empty() => wanted
                     .iter()
+                    .filter(|w| scope.resources.iter().any(|p| glob_match_ci(p, w)))
+                    .chain(
+                        scope
+                            .resources
+                            .iter()
+                            .filter(|p| wanted.iter().any(|w| glob_match_ci(w, p))),
+                    )
                     .map(String::as_str)
-                    .filter(|p| pattern_reaches(p, target, exact_ok))
-                    .map(|p| if p.trim() == "*" { everything } else { p })
-                    .collect()
-            } else {
-                vec![everything]
+                    .collect(),
+                Over::Resources(wanted) => wanted
+                    .iter()
+                    .filter(|w| !scope.not_resources.iter().any(|n| glob_match_ci(n, w)))
+                    .map(String::as_str)
+                    .collect(),
             };
             if usable.is_empty() {
                 continue;
@@ -573,12 +712,17 @@ impl PathEvaluator<'_> {
             if blocked {
                 continue;
             }
-            let patterns: Vec<String> = scope
-                .resources
-                .iter()
-                .filter(|p| scope.not_resources.is_empty() && pattern_reaches(p, target, exact_ok))
-                .cloned()
-                .collect();
+            let patterns: Vec<String> = match over {
+                Over::Target(target, exact_ok) => scope
+                    .resources
+                    .iter()
+                    .filter(|p| {
+                        scope.not_resources.is_empty() && pattern_reaches(p, target, exact_ok)
+                    })
+                    .cloned()
+                    .collect(),
+                Over::Resources(_) => usable.iter().map(|p| (*p).to_string()).collect(),
+            };
             match &mut best {
                 None => {
                     best = Some(Support {
@@ -605,6 +749,92 @@ impl PathEvaluator<'_> {
         best
     }
 
+    /// Whether the identity holds `capability` itself: the surest of its actions allowed on
+    /// some of its resources, after denies and the boundary.
+    fn holds(&self, capability: &Capability) -> Option<Reach> {
+        let c = catalog();
+        let mut best: Option<(usize, Support)> = None;
+        let mut wanted = capability.action_set();
+        wanted.intersect_with(self.allowed);
+        for i in wanted.iter() {
+            let Some(s) =
+                self.support_over(i, c.name(i), &[], Over::Resources(&capability.resources))
+            else {
+                continue;
+            };
+            let sure = s.caveats.is_empty();
+            if best
+                .as_ref()
+                .is_none_or(|(_, b)| s.caveats.len() < b.caveats.len())
+            {
+                best = Some((i, s));
+            }
+            if sure {
+                break;
+            }
+        }
+        let (i, support) = best?;
+        Some(Reach {
+            technique: HOLDS_CAPABILITY.to_string(),
+            family: None,
+            action: c.name(i).to_string(),
+            targets: vec![capability.name.clone()],
+            passed_to: Vec::new(),
+            confidence: if support.caveats.is_empty() {
+                Confidence::High
+            } else {
+                Confidence::Low
+            },
+            caveats: support.caveats,
+        })
+    }
+
+    /// An existing-resource technique's edge: the resources its actions may act on, exact
+    /// ARNs included (an inventory listing of the resources decides which exist and what
+    /// they run as). The first needed action's patterns name them.
+    fn existing_resource_reach(&self, t: &Technique) -> Option<Reach> {
+        let c = catalog();
+        let on_resources = |action: &str| {
+            c.index_of(action)
+                .and_then(|i| self.support(i, action, ActionTarget::Any, &[], true))
+        };
+        let mut key: Option<(&str, Vec<String>)> = None;
+        let mut caveats = Vec::new();
+        for action in t.required() {
+            let support = on_resources(action)?;
+            caveats.extend(support.caveats);
+            if key.is_none() {
+                key = Some((action, support.patterns));
+            }
+        }
+        if !t.any.is_empty() {
+            let (action, support) = t
+                .any
+                .iter()
+                .filter_map(|a| on_resources(a).map(|s| (a.as_str(), s)))
+                .min_by_key(|(_, s)| s.caveats.len())?;
+            caveats.extend(support.caveats);
+            if key.is_none() {
+                key = Some((action, support.patterns));
+            }
+        }
+        let (action, targets) = key?;
+        caveats.dedup();
+        Some(Reach {
+            technique: t.name.clone(),
+            family: Some(t.family),
+            action: action.to_string(),
+            targets,
+            passed_to: Vec::new(),
+            confidence: if caveats.is_empty() {
+                Confidence::High
+            } else {
+                Confidence::Low
+            },
+            caveats,
+        })
+    }
+
     /// The graph edges: for techniques that lead to another principal, the patterns of the
     /// principals they reach (exact ARNs too); plus `sts:AssumeRole`.
     fn reach(&self, techniques: &[Technique]) -> Vec<Reach> {
@@ -623,6 +853,10 @@ impl PathEvaluator<'_> {
             }
         }
         for t in techniques {
+            if t.family == Family::ExistingResource {
+                out.extend(self.existing_resource_reach(t));
+                continue;
+            }
             let Some(key) = key_action(t) else { continue };
             let Some(key_index) = c.index_of(key) else {
                 continue;
@@ -1196,6 +1430,144 @@ mod tests {
                     conditions: None,
                 }
             })
+    }
+
+    /// Every catalogued technique with its own positive principal (just what it needs, on
+    /// every resource) and negatives: each needed action missing in turn, the key action
+    /// denied, and every allow expired.
+    #[test]
+    fn every_technique_has_a_positive_and_negative_principals() {
+        let now: DateTime<Utc> = "2026-11-01T00:00:00Z".parse().expect("date");
+        let past = serde_json::json!({"DateLessThan": {"aws:CurrentTime": "2025-06-30T00:00:00Z"}});
+        let found = |statements: Vec<Statement>, name: &str| {
+            let p = policy("p", statements);
+            Analyzer::new()
+                .at(now)
+                .summarize(&[(&attach(&p), &p)], None)
+                .escalations
+                .iter()
+                .any(|e| e.technique == name)
+        };
+        let mut failures = Vec::new();
+        for t in techniques() {
+            let needed: Vec<&str> = t
+                .required()
+                .chain(t.any.first().map(String::as_str))
+                .collect();
+            if !found(vec![stmt(Effect::Allow, &needed, &["*"])], &t.name) {
+                failures.push(format!("{}: its positive principal is not found", t.name));
+            }
+            for missing in &needed {
+                let rest: Vec<&str> = needed.iter().copied().filter(|a| a != missing).collect();
+                // Another variant of the same technique may need only the rest.
+                let variant_fits = techniques().iter().any(|v| {
+                    v.name == t.name
+                        && v.required().all(|a| rest.contains(&a))
+                        && (v.any.is_empty() || v.any.iter().any(|a| rest.contains(&a.as_str())))
+                });
+                if !rest.is_empty()
+                    && !variant_fits
+                    && found(vec![stmt(Effect::Allow, &rest, &["*"])], &t.name)
+                {
+                    failures.push(format!("{}: found without {missing}", t.name));
+                }
+            }
+            let denied = vec![
+                stmt(Effect::Allow, &needed, &["*"]),
+                stmt(Effect::Deny, &needed[..1], &["*"]),
+            ];
+            if found(denied, &t.name) {
+                failures.push(format!(
+                    "{}: found although {} is denied",
+                    t.name, needed[0]
+                ));
+            }
+            let mut expired = stmt(Effect::Allow, &needed, &["*"]);
+            expired.conditions = Some(past.clone());
+            if found(vec![expired], &t.name) {
+                failures.push(format!("{}: found although its allow expired", t.name));
+            }
+        }
+        assert!(failures.is_empty(), "{}", failures.join("\n"));
+    }
+
+    fn prod_secrets() -> Capability {
+        Capability {
+            name: "prod-secrets".into(),
+            actions: vec!["secretsmanager:GetSecretValue".into()],
+            resources: vec!["arn:aws:secretsmanager:*:*:secret:prod/*".into()],
+        }
+    }
+
+    /// What a compact analyzer (the bulk assessment's) says about holding `prod-secrets`.
+    fn holds_prod_secrets(statements: Vec<Statement>, boundary: Option<&Policy>) -> Option<Reach> {
+        let p = policy("p", statements);
+        let keep = prod_secrets().action_set();
+        let mut analyzer = Analyzer::new()
+            .compact()
+            .with_capabilities(vec![prod_secrets()]);
+        analyzer.insert(
+            p.id.clone(),
+            PolicyAnalysis::new_compact_keeping(&p, Some(&keep)),
+        );
+        let (_, reach) = analyzer.summarize_with_reach(&[(&attach(&p), &p)], boundary);
+        reach.into_iter().find(|r| r.technique == HOLDS_CAPABILITY)
+    }
+
+    #[test]
+    fn a_capability_is_held_on_its_resources_and_not_elsewhere() {
+        let get = ["secretsmanager:GetSecretValue"];
+        let held = holds_prod_secrets(vec![stmt(Effect::Allow, &get, &["*"])], None)
+            .expect("every secret includes prod's");
+        assert_eq!(held.targets, ["prod-secrets"]);
+        assert_eq!(held.confidence, Confidence::High);
+        // Narrower than the capability but inside it: still held.
+        let inside = ["arn:aws:secretsmanager:eu-west-1:111122223333:secret:prod/db-AbCdEf"];
+        assert!(holds_prod_secrets(vec![stmt(Effect::Allow, &get, &inside)], None).is_some());
+        let staging = ["arn:aws:secretsmanager:*:*:secret:staging/*"];
+        assert!(holds_prod_secrets(vec![stmt(Effect::Allow, &get, &staging)], None).is_none());
+        // Another action on the same secrets is not the capability.
+        let describe = ["secretsmanager:DescribeSecret"];
+        assert!(holds_prod_secrets(vec![stmt(Effect::Allow, &describe, &["*"])], None).is_none());
+    }
+
+    #[test]
+    fn denies_boundaries_and_conditions_decide_whether_a_capability_is_held() {
+        let get = ["secretsmanager:GetSecretValue"];
+        let prod = ["arn:aws:secretsmanager:*:*:secret:prod/*"];
+        let denied = vec![
+            stmt(Effect::Allow, &get, &["*"]),
+            stmt(Effect::Deny, &["secretsmanager:*"], &prod),
+        ];
+        assert!(holds_prod_secrets(denied, None).is_none());
+        // A deny elsewhere leaves prod's secrets readable.
+        let denied_elsewhere = vec![
+            stmt(Effect::Allow, &get, &["*"]),
+            stmt(
+                Effect::Deny,
+                &get,
+                &["arn:aws:secretsmanager:*:*:secret:staging/*"],
+            ),
+        ];
+        assert!(holds_prod_secrets(denied_elsewhere, None).is_some());
+        let boundary = policy("b", vec![stmt(Effect::Allow, &["s3:*"], &["*"])]);
+        assert!(
+            holds_prod_secrets(vec![stmt(Effect::Allow, &get, &["*"])], Some(&boundary)).is_none()
+        );
+        let mut mfa = stmt(Effect::Allow, &get, &prod);
+        mfa.conditions = Some(serde_json::json!({"Bool": {"aws:MultiFactorAuthPresent": "true"}}));
+        let low = holds_prod_secrets(vec![mfa], None).expect("held under a condition");
+        assert_eq!(low.confidence, Confidence::Low);
+        assert!(!low.caveats.is_empty());
+        let mut expired = stmt(Effect::Allow, &get, &prod);
+        expired.conditions =
+            Some(serde_json::json!({"DateLessThan": {"aws:CurrentTime": "2001-01-01T00:00:00Z"}}));
+        let p = policy("p", vec![expired]);
+        let analyzer = Analyzer::new()
+            .at("2026-11-01T00:00:00Z".parse().expect("date"))
+            .with_capabilities(vec![prod_secrets()]);
+        let (_, reach) = analyzer.summarize_with_reach(&[(&attach(&p), &p)], None);
+        assert!(reach.iter().all(|r| r.technique != HOLDS_CAPABILITY));
     }
 
     proptest! {

@@ -79,11 +79,17 @@ impl PolicyAnalysis {
     /// For a compact [`Analyzer`] only: a million statements' copied action and resource
     /// lists would cost gigabytes that compact summaries never read.
     pub fn new_compact(policy: &Policy) -> PolicyAnalysis {
+        PolicyAnalysis::new_compact_keeping(policy, None)
+    }
+
+    /// [`PolicyAnalysis::new_compact`] that also keeps the resources of statements naming any
+    /// action of `keep` (a sensitive capability's), which compact analyses otherwise drop.
+    pub fn new_compact_keeping(policy: &Policy, keep: Option<&ActionSet>) -> PolicyAnalysis {
         PolicyAnalysis {
             statements: policy
                 .statements
                 .iter()
-                .map(|s| analyze_statement(s, true))
+                .map(|s| analyze_statement_keeping(s, true, keep))
                 .collect(),
             compact: true,
         }
@@ -92,6 +98,15 @@ impl PolicyAnalysis {
 
 /// Expands one statement. `compact` leaves out the text of statements no evidence quotes.
 pub(super) fn analyze_statement(statement: &Statement, compact: bool) -> StatementAnalysis {
+    analyze_statement_keeping(statement, compact, None)
+}
+
+/// [`analyze_statement`], keeping the scope of a statement that names an action of `keep`.
+fn analyze_statement_keeping(
+    statement: &Statement,
+    compact: bool,
+    keep: Option<&ActionSet>,
+) -> StatementAnalysis {
     let c = catalog();
     let mut set = c.empty_set();
     let mut inferred = Vec::new();
@@ -173,7 +188,8 @@ pub(super) fn analyze_statement(statement: &Statement, compact: bool) -> Stateme
         })
     });
     let escalation_relevant = set.intersects(super::escalation::technique_action_set());
-    let scope = (escalation_relevant || statement.conditions.is_some()).then(|| {
+    let kept = keep.is_some_and(|k| set.intersects(k));
+    let scope = (escalation_relevant || kept || statement.conditions.is_some()).then(|| {
         Box::new(StatementScope {
             resources: statement.resources.clone().into_boxed_slice(),
             not_resources: statement.not_resources.clone().into_boxed_slice(),

@@ -1,6 +1,8 @@
-//! `warrant jit keygen|grant|attenuate|verify|inspect`: just-in-time task tokens (Biscuit) bound
-//! to an agent, a task, tools, argument constraints and an expiry. Revocation lists live in the
-//! store once the gateway lands (issue 15); `verify --revoked FILE` checks a list of ids today.
+//! `warrant jit keygen|grant|attenuate|verify|inspect|revoke|grants`: just-in-time task tokens
+//! (Biscuit) bound to an agent, a task, tools, argument constraints and an expiry. `grant`
+//! records what it minted in the store (never the token), `revoke` adds a token's revocation
+//! ids to the store's list, which every gateway sharing the store checks on each call, and
+//! `verify` checks that list too.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -60,6 +62,9 @@ enum JitCommand {
         ttl: String,
         #[command(flatten)]
         key: KeyArg,
+        /// Who mints it, for the record (default: WARRANT_USER, else the login name).
+        #[arg(long = "as", value_name = "EMAIL", env = "WARRANT_USER")]
+        actor: Option<String>,
     },
     /// Narrow a token for a sub-agent, offline (no key): fewer tools, more argument constraints,
     /// an earlier expiry. A token can never be widened. Formats: table, json.
@@ -89,11 +94,40 @@ enum JitCommand {
         /// The call's arguments (a JSON object).
         #[arg(long = "call-args", value_name = "JSON", default_value = "{}")]
         call_args: String,
-        /// A file of revoked ids, one hex id a line.
+        /// A file of revoked ids, one hex id a line (the store's revocations are checked too).
         #[arg(long, value_name = "FILE")]
         revoked: Option<PathBuf>,
         #[command(flatten)]
         key: KeyArg,
+    },
+    /// Revoke a token at once, for every gateway sharing the store: all its blocks (and so
+    /// every token attenuated from it), or the revocation ids given with --id. Audited.
+    /// Formats: table, json.
+    Revoke {
+        /// The token (`-` reads it from standard input); or give --id instead.
+        #[arg(value_name = "TOKEN", required_unless_present = "ids")]
+        token: Option<String>,
+        /// Revocation ids (hex, from `grant` or `inspect`), comma-separated.
+        #[arg(
+            long = "id",
+            value_name = "IDS",
+            value_delimiter = ',',
+            conflicts_with = "token"
+        )]
+        ids: Vec<String>,
+        /// Why, for the audit trail.
+        #[arg(long, value_name = "TEXT")]
+        reason: String,
+        /// Who revokes it (default: WARRANT_USER).
+        #[arg(long = "as", value_name = "EMAIL", env = "WARRANT_USER")]
+        actor: String,
+    },
+    /// The task tokens minted, with how they were used: exit code 1 when one expired unused or
+    /// was used for calls outside its grant (`--fail-on-misuse`). Formats: table, json.
+    Grants {
+        /// Exit 1 when a token expired without a single call, or was refused a call.
+        #[arg(long)]
+        fail_on_misuse: bool,
     },
     /// Show a token's blocks (Datalog) and revocation ids, without checking its signature.
     /// Formats: table, json.
@@ -116,6 +150,7 @@ pub fn run(global: &GlobalArgs, args: JitArgs) -> anyhow::Result<u8> {
             args,
             ttl,
             key,
+            actor,
         } => {
             let format = output::choose(global.format, Format::Table, &formats)?;
             let authority = authority(global, &key)?;
@@ -136,6 +171,7 @@ pub fn run(global: &GlobalArgs, args: JitArgs) -> anyhow::Result<u8> {
                 expires: now + Duration::seconds(seconds),
             };
             let minted = authority.mint(&grant)?;
+            record_grant(global, &grant, &minted, now, actor)?;
             print_minted(format, &minted, Some(&grant))?;
             Ok(crate::exit::OK)
         }
@@ -170,21 +206,105 @@ pub fn run(global: &GlobalArgs, args: JitArgs) -> anyhow::Result<u8> {
             let authority = authority(global, &key)?;
             let arguments: serde_json::Value =
                 serde_json::from_str(&call_args).context("--call-args must be a JSON object")?;
-            let revoked = revoked
+            let token = read_token(&token)?;
+            let mut revoked = revoked
                 .as_deref()
                 .map(read_revoked)
                 .transpose()?
                 .unwrap_or_default();
+            revoked.extend(stored_revocations(global, &token)?);
             verify(
-                format,
-                &authority,
-                &read_token(&token)?,
-                &agent,
-                &tool,
-                &arguments,
-                now,
-                &revoked,
+                format, &authority, &token, &agent, &tool, &arguments, now, &revoked,
             )
+        }
+        JitCommand::Revoke {
+            token,
+            ids,
+            reason,
+            actor,
+        } => {
+            let format = output::choose(global.format, Format::Table, &formats)?;
+            let ids = match token {
+                Some(token) => token::revocation_ids(&read_token(&token)?)?,
+                None => ids,
+            };
+            anyhow::ensure!(
+                ids.iter()
+                    .all(|id| !id.is_empty() && id.bytes().all(|b| b.is_ascii_hexdigit())),
+                "revocation ids are hex (from `warrant jit grant` or `inspect`)"
+            );
+            let app = store_app(global)?;
+            let store = app.open_store()?;
+            let newly = app.block_on(store.revoke_tokens(&ids, &actor, &reason, now))?;
+            if format == Format::Json {
+                let doc = serde_json::json!({"revoked": newly, "already_revoked": ids.iter().filter(|i| !newly.contains(i)).collect::<Vec<_>>()});
+                println!("{}", serde_json::to_string_pretty(&doc)?);
+            } else {
+                for id in &ids {
+                    let state = if newly.contains(id) {
+                        "revoked"
+                    } else {
+                        "already revoked"
+                    };
+                    println!("{id}  {state}");
+                }
+            }
+            Ok(crate::exit::OK)
+        }
+        JitCommand::Grants { fail_on_misuse } => {
+            let format = output::choose(global.format, Format::Table, &formats)?;
+            let app = store_app(global)?;
+            let store = app.open_existing_store()?;
+            let grants = app.block_on(store.grants(None))?;
+            let misuse = |g: &warrant_store::GrantRow| -> Option<&'static str> {
+                if g.refused > 0 {
+                    Some("used outside its grant")
+                } else if g.uses == 0 && g.expires_at <= now {
+                    Some("expired unused")
+                } else {
+                    None
+                }
+            };
+            if format == Format::Json {
+                let rows: Vec<serde_json::Value> = grants
+                    .iter()
+                    .map(|g| {
+                        serde_json::json!({
+                            "id": g.id, "agent": g.agent, "task": g.task,
+                            "grant": serde_json::from_str::<serde_json::Value>(&g.grant_json).unwrap_or(serde_json::Value::Null),
+                            "issued_at": g.issued_at, "expires_at": g.expires_at, "issued_by": g.issued_by,
+                            "uses": g.uses, "refused": g.refused,
+                            "first_used_at": g.first_used_at, "last_used_at": g.last_used_at,
+                            "misuse": misuse(g),
+                        })
+                    })
+                    .collect();
+                println!("{}", serde_json::to_string_pretty(&rows)?);
+            } else {
+                println!(
+                    "{:<18} {:<24} {:<28} {:>5} {:>8}  {:<20} NOTE",
+                    "ID", "AGENT", "TASK", "USES", "REFUSED", "EXPIRES"
+                );
+                for g in &grants {
+                    let id: String = g.id.chars().take(16).collect();
+                    println!(
+                        "{:<18} {:<24} {:<28} {:>5} {:>8}  {:<20} {}",
+                        id,
+                        g.agent,
+                        g.task,
+                        g.uses,
+                        g.refused,
+                        g.expires_at.format("%Y-%m-%d %H:%M:%S"),
+                        misuse(g).unwrap_or("")
+                    );
+                }
+            }
+            let misused = grants.iter().any(|g| misuse(g).is_some());
+            Ok(if fail_on_misuse && misused {
+                crate::exit::FINDINGS
+            } else {
+                crate::exit::OK
+            })
         }
         JitCommand::Inspect { token } => {
             let format = output::choose(global.format, Format::Table, &formats)?;
@@ -206,6 +326,62 @@ pub fn run(global: &GlobalArgs, args: JitArgs) -> anyhow::Result<u8> {
             Ok(crate::exit::OK)
         }
     }
+}
+
+/// The application over Warrant's store. For `jit` and `gateway` commands `--config` names
+/// gateway.toml, so Warrant's own settings come from ./warrant.toml and WARRANT_* variables.
+pub(crate) fn store_app(global: &GlobalArgs) -> anyhow::Result<crate::app::App> {
+    let warrant = GlobalArgs {
+        config: None,
+        ..global.clone()
+    };
+    crate::app::App::new(&warrant)
+}
+
+/// Records a minted token in the store: what it allows and its revocation ids, never the
+/// token itself.
+fn record_grant(
+    global: &GlobalArgs,
+    grant: &Grant,
+    minted: &MintedToken,
+    now: DateTime<Utc>,
+    actor: Option<String>,
+) -> anyhow::Result<()> {
+    let Some(id) = minted.revocation_ids.first() else {
+        anyhow::bail!("the minted token has no revocation id");
+    };
+    let issued_by = actor
+        .or_else(|| std::env::var("USER").ok())
+        .unwrap_or_else(|| "unknown".to_string());
+    let app = store_app(global)?;
+    let store = app.open_store()?;
+    let row = warrant_store::GrantRow {
+        id: id.clone(),
+        agent: grant.agent.clone(),
+        task: grant.task.clone(),
+        grant_json: serde_json::to_string(grant)?,
+        revocation_ids: minted.revocation_ids.clone(),
+        issued_at: now,
+        expires_at: grant.expires,
+        issued_by,
+        uses: 0,
+        refused: 0,
+        first_used_at: None,
+        last_used_at: None,
+    };
+    app.block_on(store.record_grant(&row))
+        .context("recording the grant in the store")
+}
+
+/// The token's revocation ids the store has revoked (none when there is no store yet).
+fn stored_revocations(global: &GlobalArgs, token: &str) -> anyhow::Result<BTreeSet<String>> {
+    let app = store_app(global)?;
+    if !app.store_exists() {
+        return Ok(BTreeSet::new());
+    }
+    let store = app.open_store()?;
+    let ids = token::revocation_ids(token)?;
+    Ok(app.block_on(store.revoked_among(&ids))?)
 }
 
 #[allow(clippy::too_many_arguments)]

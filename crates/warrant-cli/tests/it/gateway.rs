@@ -487,3 +487,140 @@ fn gateway_serves_with_task_tokens_through_the_binary() {
     assert_eq!(status, 200);
     drop(served);
 }
+
+/// `jit grant` records the grant in the store (never the token); `jit revoke` revokes it for
+/// every gateway sharing the store, and `verify` sees it with no file of ids; `jit grants`
+/// names a token that expired unused.
+#[test]
+fn jit_revoke_goes_through_the_store_and_grants_show_unused_tokens() {
+    let dir = tempfile::tempdir().unwrap();
+    write_config(dir.path(), "permit (principal, action, resource);\n");
+    assert!(
+        warrant(dir.path(), &["jit", "keygen", "root.key"])
+            .status
+            .success()
+    );
+    let mint = |task: &str| {
+        let out = warrant(
+            dir.path(),
+            &[
+                "jit",
+                "grant",
+                "--agent",
+                "triage-bot",
+                "--task",
+                task,
+                "--tools",
+                "github::get_issue",
+                "--ttl",
+                "15m",
+                "--as-of",
+                "2026-12-07T09:00:00Z",
+                "--config",
+                "gateway.toml",
+                "--as",
+                "dana@example.com",
+            ],
+        );
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        text(&out.stdout).trim().to_string()
+    };
+    let token = mint("triage ticket 123");
+    let _unused = mint("triage ticket 124");
+    let verify = |at: &str| {
+        warrant(
+            dir.path(),
+            &[
+                "jit",
+                "verify",
+                &token,
+                "--agent",
+                "triage-bot",
+                "--tool",
+                "github::get_issue",
+                "--as-of",
+                at,
+                "--config",
+                "gateway.toml",
+            ],
+        )
+    };
+    assert!(verify("2026-12-07T09:05:00Z").status.success());
+
+    let revoke = warrant(
+        dir.path(),
+        &[
+            "jit",
+            "revoke",
+            &token,
+            "--reason",
+            "ticket closed",
+            "--as",
+            "dana@example.com",
+            "-f",
+            "json",
+        ],
+    );
+    assert!(revoke.status.success(), "{}", text(&revoke.stderr));
+    let doc: serde_json::Value = serde_json::from_slice(&revoke.stdout).unwrap();
+    assert_eq!(doc["revoked"].as_array().unwrap().len(), 1);
+    let refused = verify("2026-12-07T09:06:00Z");
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(
+        text(&refused.stdout).contains("revoked"),
+        "{}",
+        text(&refused.stdout)
+    );
+    let again = warrant(
+        dir.path(),
+        &[
+            "jit",
+            "revoke",
+            &token,
+            "--reason",
+            "twice",
+            "--as",
+            "dana@example.com",
+        ],
+    );
+    assert!(text(&again.stdout).contains("already revoked"));
+    let bad = warrant(
+        dir.path(),
+        &[
+            "jit", "revoke", "--id", "not-hex!", "--reason", "x", "--as", "d",
+        ],
+    );
+    assert_eq!(bad.status.code(), Some(2));
+
+    let grants = warrant(
+        dir.path(),
+        &[
+            "jit",
+            "grants",
+            "-f",
+            "json",
+            "--as-of",
+            "2026-12-07T10:00:00Z",
+            "--fail-on-misuse",
+        ],
+    );
+    assert_eq!(grants.status.code(), Some(1), "{}", text(&grants.stderr));
+    let rows: serde_json::Value = serde_json::from_slice(&grants.stdout).unwrap();
+    let rows = rows.as_array().unwrap();
+    assert_eq!(rows.len(), 2);
+    assert!(rows.iter().all(|r| r["issued_by"] == "dana@example.com"));
+    assert!(
+        rows.iter().all(|r| r["misuse"] == "expired unused"),
+        "{rows:?}"
+    );
+    // The store holds no token.
+    let store = std::fs::read(dir.path().join(".warrant/warrant.db")).unwrap();
+    let needle = &token.as_bytes()[..40];
+    assert!(!store.windows(needle.len()).any(|w| w == needle));
+    let audit = warrant(dir.path(), &["audit", "-f", "json"]);
+    assert!(
+        text(&audit.stdout).contains("gateway.revoke"),
+        "{}",
+        text(&audit.stdout)
+    );
+}

@@ -1,12 +1,16 @@
 //! AWS exports: `get-account-authorization-details` ([`authorization_details::parse`]),
 //! `get-credential-report` CSV ([`credential_report::parse`]), `list-access-keys`
-//! ([`access_keys::parse`]) and `organizations list-accounts` ([`organizations::parse`]), plus
+//! ([`access_keys::parse`]), `organizations list-accounts` ([`organizations::parse`]) and the
+//! service control policies bundle ([`scps::parse`]), the compute listings whose resources run as
+//! roles ([`compute::parse`]: Lambda, CloudFormation, EC2, CodeBuild, Glue), plus
 //! [`reconcile`], which joins what these files say about the same users and keys.
 
 pub mod access_keys;
 pub mod authorization_details;
+pub mod compute;
 pub mod credential_report;
 pub mod organizations;
+pub mod scps;
 
 use std::collections::HashMap;
 

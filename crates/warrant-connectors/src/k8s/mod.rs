@@ -422,6 +422,7 @@ pub fn parse(
                         sensitivity: Sensitivity::High,
                         tags: meta.labels.clone(),
                         provenance: provenance.clone(),
+                        runs_as: None,
                     });
                 }
             }

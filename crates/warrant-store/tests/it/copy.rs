@@ -272,6 +272,57 @@ async fn populated(store: &Store) {
         )
         .await
         .unwrap();
+    // The gateway's shared state.
+    store
+        .record_grant(&warrant_store::GrantRow {
+            id: "aa01".into(),
+            agent: "agent:triage".into(),
+            task: "triage 123".into(),
+            grant_json: r#"{"tools":["github::get_issue"]}"#.into(),
+            revocation_ids: vec!["aa01".into()],
+            issued_at: t(7),
+            expires_at: t(8),
+            issued_by: "alice".into(),
+            uses: 0,
+            refused: 0,
+            first_used_at: None,
+            last_used_at: None,
+        })
+        .await
+        .unwrap();
+    store.record_grant_use("aa01", true, t(7)).await.unwrap();
+    store
+        .revoke_tokens(&["aa01".into()], "alice", "done", t(8))
+        .await
+        .unwrap();
+    store
+        .add_taint(
+            "triage 123",
+            &["untrusted_input".into()],
+            "web::fetch",
+            t(7),
+        )
+        .await
+        .unwrap();
+    store
+        .request_approval(&warrant_store::ApprovalRow {
+            id: "h1".into(),
+            agent: "agent:pay".into(),
+            task: None,
+            tool: "payments::refund".into(),
+            arguments_sha256: "c".repeat(64),
+            arguments_view: r#"{"amount":250}"#.into(),
+            taint: vec![],
+            reason: "over 100".into(),
+            requested_at: t(7),
+            expires_at: t(9),
+            status: warrant_store::ApprovalStatus::Pending,
+            decided_at: None,
+            decided_by: None,
+            note: None,
+        })
+        .await
+        .unwrap();
 }
 
 /// Copies between two test databases and checks the result through the public API too.

@@ -157,6 +157,7 @@ pub(crate) fn realistic() -> Inventory {
         sensitivity: Sensitivity::High,
         tags: BTreeMap::new(),
         provenance: prov("aws-authorization-details"),
+        runs_as: None,
     };
     let owner = Owner {
         id: "alice@example.com".into(),

@@ -20,6 +20,7 @@ mod accounts;
 mod activity;
 mod copy;
 mod findings;
+mod gateway;
 mod governance;
 mod inventory;
 mod open;

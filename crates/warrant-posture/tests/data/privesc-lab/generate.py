@@ -118,7 +118,7 @@ def user(name, techniques, statements=(), attached=(), groups_=(), boundary=None
     expect[u["Arn"]] = entry
 
 
-def role(name, trust, attached=(), statements=(), techniques=(), reach=None):
+def role(name, trust, attached=(), statements=(), techniques=(), reach=None, profiles=()):
     r = {
         "Path": "/",
         "RoleName": name,
@@ -126,7 +126,17 @@ def role(name, trust, attached=(), statements=(), techniques=(), reach=None):
         "Arn": arn("role", name),
         "CreateDate": CREATED,
         "AssumeRolePolicyDocument": doc(*trust),
-        "InstanceProfileList": [],
+        "InstanceProfileList": [
+            {
+                "Path": "/",
+                "InstanceProfileName": p,
+                "InstanceProfileId": aws_id("AIPA", p),
+                "Arn": arn("instance-profile", p),
+                "CreateDate": CREATED,
+                "Roles": [],
+            }
+            for p in profiles
+        ],
         "RolePolicyList": (
             [{"PolicyName": f"{name}-inline", "PolicyDocument": doc(*statements)}]
             if statements
@@ -169,7 +179,8 @@ READ_ONLY = managed(
 # The privileged roles the lab's paths end in: an administrator role trusted by a compute
 # service, as a real account has for its deployment and job services.
 for svc in ["lambda", "ec2", "ecs-tasks", "sagemaker", "glue", "codebuild", "cloudformation", "states"]:
-    role(f"lab-{svc.replace('-', '')}-admin", [trust_service(f"{svc}.amazonaws.com")], attached=[ADMIN])
+    profiles = ["lab-ec2-admin-profile"] if svc == "ec2" else []
+    role(f"lab-{svc.replace('-', '')}-admin", [trust_service(f"{svc}.amazonaws.com")], attached=[ADMIN], profiles=profiles)
     expect[arn("role", f"lab-{svc.replace('-', '')}-admin")] = {"techniques": [], "admin": True}
 
 # --- self-grant ---------------------------------------------------------------------------
@@ -365,6 +376,88 @@ user("chain-access-key-named", [], [allow("iam:CreateAccessKey", arn("user", "la
 user("chain-trusted-weak", [])
 role("lab-reader", [trust_principal(arn("user", "lab/chain-trusted-weak"))], attached=[READ_ONLY])
 
+# --- a named sensitive capability ------------------------------------------------------------
+# `prod-secrets` (the test configures it): secretsmanager:GetSecretValue on prod/* secrets.
+PROD_SECRETS = f"arn:aws:secretsmanager:eu-west-1:{ACCOUNT}:secret:prod/*"
+user("cap-trusted-user", [])
+expect[arn("user", "lab/cap-trusted-user")]["reaches_capability_in"] = 1
+role(
+    "lab-prod-secrets-reader",
+    [trust_principal(arn("user", "lab/cap-trusted-user"))],
+    statements=[allow(["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"], PROD_SECRETS)],
+)
+expect[arn("role", "lab-prod-secrets-reader")]["holds_capability"] = True
+# Two hops: a pass-role user whose Lambda role may assume the reader role.
+user(
+    "cap-passrole-two-hops",
+    [],
+    [allow("iam:PassRole", arn("role", "lab-secrets-lambda")), allow(["lambda:CreateFunction", "lambda:InvokeFunction"])],
+)
+expect[arn("user", "lab/cap-passrole-two-hops")]["reaches_capability_in"] = 2
+role(
+    "lab-secrets-lambda",
+    [trust_service("lambda.amazonaws.com")],
+    statements=[allow("sts:AssumeRole", arn("role", "lab-prod-secrets-reader-2"))],
+)
+expect[arn("role", "lab-secrets-lambda")]["reaches_capability_in"] = 1
+role(
+    "lab-prod-secrets-reader-2",
+    [trust_principal(arn("role", "lab-secrets-lambda"))],
+    statements=[allow("secretsmanager:GetSecretValue", "*")],
+)
+expect[arn("role", "lab-prod-secrets-reader-2")]["holds_capability"] = True
+# Look-alikes: the trusted role reads other secrets, or may not read prod's.
+user("cap-neg-trusted-staging", [])
+role(
+    "lab-staging-secrets-reader",
+    [trust_principal(arn("user", "lab/cap-neg-trusted-staging"))],
+    statements=[allow("secretsmanager:GetSecretValue", f"arn:aws:secretsmanager:eu-west-1:{ACCOUNT}:secret:staging/*")],
+)
+user("cap-neg-trusted-denied", [])
+role(
+    "lab-secrets-reader-denied-prod",
+    [trust_principal(arn("user", "lab/cap-neg-trusted-denied"))],
+    statements=[allow("secretsmanager:GetSecretValue"), deny("secretsmanager:*", "arn:aws:secretsmanager:*:*:secret:prod/*")],
+)
+
+# --- existing resources, from the compute listings -------------------------------------------
+# lambda-functions.json (`aws lambda list-functions`) and ec2-instances.json (`aws ec2
+# describe-instances`): what runs as which role. A permission naming one exact function or
+# instance is a path when that resource runs as an administrator; naming none that exists, or
+# only one running as a weak role, is not.
+REGION = "eu-west-1"
+ADMIN_FN = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:lab-admin-fn"
+REPORT_FN = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:lab-report-fn"
+ADMIN_INSTANCE = f"arn:aws:ec2:{REGION}:{ACCOUNT}:instance/i-0ab12cd34ef56a001"
+functions = {
+    "Functions": [
+        {"FunctionName": "lab-admin-fn", "FunctionArn": ADMIN_FN, "Runtime": "python3.12",
+         "Role": arn("role", "lab-lambda-admin"), "Handler": "app.handler"},
+        {"FunctionName": "lab-report-fn", "FunctionArn": REPORT_FN, "Runtime": "python3.12",
+         "Role": arn("role", "lab-reader"), "Handler": "app.handler"},
+    ]
+}
+instances = {
+    "Reservations": [
+        {
+            "ReservationId": "r-0lab0000000000001",
+            "OwnerId": ACCOUNT,
+            "Groups": [],
+            "Instances": [
+                {"InstanceId": "i-0ab12cd34ef56a001", "InstanceType": "t3.micro",
+                 "Placement": {"AvailabilityZone": f"{REGION}a"},
+                 "IamInstanceProfile": {"Arn": arn("instance-profile", "lab-ec2-admin-profile"), "Id": aws_id("AIPA", "lab-ec2-admin-profile")},
+                 "State": {"Code": 16, "Name": "running"},
+                 "Tags": [{"Key": "Name", "Value": "lab-bastion"}]},
+            ],
+        }
+    ]
+}
+user("chain-update-named-function", [], [allow("lambda:UpdateFunctionCode", ADMIN_FN)], reach=1)
+user("chain-ssm-named-instance", ["ssm-command"], [allow("ssm:SendCommand", [ADMIN_INSTANCE, "arn:aws:ssm:*:*:document/AWS-RunShellScript"])], reach=1)
+user("neg-update-weak-function", [], [allow(["lambda:UpdateFunctionCode", "lambda:UpdateFunctionConfiguration"], REPORT_FN)])
+user("neg-lambda-update-code-no-such-function", [], [allow("lambda:UpdateFunctionCode", f"arn:aws:lambda:*:{ACCOUNT}:function:retired-*")])
+
 details = {
     "UserDetailList": users,
     "GroupDetailList": groups,
@@ -372,12 +465,15 @@ details = {
     "Policies": policies,
 }
 (HERE / "authorization-details.json").write_text(json.dumps(details, indent=2) + "\n")
+(HERE / "lambda-functions.json").write_text(json.dumps(functions, indent=2) + "\n")
+(HERE / "ec2-instances.json").write_text(json.dumps(instances, indent=2) + "\n")
 
 lines = [
     "# What each principal of authorization-details.json can do (written by generate.py).",
     "# techniques: the exact escalation techniques Warrant must report ([] for look-alikes);",
     "# low_confidence: those that rest on an undecided condition; admin: administrator",
-    "# already; reaches_admin_in: steps of the shortest path to an administrator.",
+    "# already; reaches_admin_in: steps of the shortest path to an administrator;",
+    "# holds_capability / reaches_capability_in: the `prod-secrets` capability, held or reached.",
     "",
 ]
 for principal in sorted(expect):
@@ -391,6 +487,10 @@ for principal in sorted(expect):
         lines.append("admin = true")
     if "reaches_admin_in" in e:
         lines.append(f"reaches_admin_in = {e['reaches_admin_in']}")
+    if e.get("holds_capability"):
+        lines.append("holds_capability = true")
+    if "reaches_capability_in" in e:
+        lines.append(f"reaches_capability_in = {e['reaches_capability_in']}")
     lines.append("")
 (HERE / "expect.toml").write_text("\n".join(lines))
 print(f"{len(users)} users, {len(roles)} roles, {len(groups)} groups, {len(policies)} managed policies")

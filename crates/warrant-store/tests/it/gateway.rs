@@ -1,0 +1,135 @@
+//! The MCP gateway's shared state: revocations every gateway sees at once, grants and their
+//! uses, taint that only accumulates, and held calls decided once, each decision audited.
+#![allow(clippy::unwrap_used)]
+
+use chrono::{TimeZone, Utc};
+use warrant_core::Timestamp;
+use warrant_store::{ApprovalRow, ApprovalStatus, GrantRow, StoreError};
+
+fn t(minute: u32) -> Timestamp {
+    Utc.with_ymd_and_hms(2026, 12, 7, 9, minute, 0)
+        .single()
+        .unwrap()
+}
+
+fn grant(id: &str) -> GrantRow {
+    GrantRow {
+        id: id.into(),
+        agent: "agent:triage-bot".into(),
+        task: "triage ticket 123".into(),
+        grant_json: r#"{"tools":["github::get_issue"]}"#.into(),
+        revocation_ids: vec![id.into(), format!("{id}b1")],
+        issued_at: t(0),
+        expires_at: t(15),
+        issued_by: "dana@example.com".into(),
+        uses: 0,
+        refused: 0,
+        first_used_at: None,
+        last_used_at: None,
+    }
+}
+
+fn held(id: &str) -> ApprovalRow {
+    ApprovalRow {
+        id: id.into(),
+        agent: "agent:pay-bot".into(),
+        task: Some("refund order 9".into()),
+        tool: "payments::refund".into(),
+        arguments_sha256: "ab".repeat(32),
+        arguments_view: r#"{"amount":250,"card":"4111…[redacted]"}"#.into(),
+        taint: vec!["untrusted_input".into()],
+        reason: "refunds over 100 need approval".into(),
+        requested_at: t(1),
+        expires_at: t(6),
+        status: ApprovalStatus::Pending,
+        decided_at: None,
+        decided_by: None,
+        note: None,
+    }
+}
+
+conformance! {
+/// A revocation is seen by every reader at once, revoking twice changes nothing, and each is
+/// audited; grants count their uses and refusals and are found by any block's id.
+#[tokio::test]
+async fn revocations_and_grants_are_shared(db) {
+    let store = db.open().await;
+    let revision = store.revision().await.unwrap();
+    store.record_grant(&grant("aa01")).await.unwrap();
+    assert!(matches!(store.record_grant(&grant("aa01")).await, Err(StoreError::Conflict(_))));
+    store.record_grant_use("aa01", true, t(2)).await.unwrap();
+    store.record_grant_use("aa01", true, t(3)).await.unwrap();
+    store.record_grant_use("aa01", false, t(4)).await.unwrap();
+    store.record_grant_use("unknown", true, t(4)).await.unwrap();
+    let g = store.grant_of("aa01b1").await.unwrap().unwrap();
+    assert_eq!((g.uses, g.refused), (2, 1));
+    assert_eq!(g.first_used_at, Some(t(2)));
+    assert_eq!(g.last_used_at, Some(t(4)));
+    assert!(store.grant_of("aa0").await.unwrap().is_none(), "ids match whole");
+    assert_eq!(store.grants(Some(t(15))).await.unwrap().len(), 1);
+    assert!(store.grants(Some(t(14))).await.unwrap().is_empty());
+
+    let ids = vec!["aa01b1".to_string(), "ff99".to_string()];
+    assert!(store.revoked_among(&ids).await.unwrap().is_empty());
+    let newly = store.revoke_tokens(&["aa01b1".into()], "dana@example.com", "task done", t(5)).await.unwrap();
+    assert_eq!(newly, ["aa01b1"]);
+    assert!(store.revoke_tokens(&["aa01b1".into()], "dana@example.com", "again", t(6)).await.unwrap().is_empty());
+    let revoked = store.revoked_among(&ids).await.unwrap();
+    assert_eq!(revoked.into_iter().collect::<Vec<_>>(), ["aa01b1"]);
+    let listed = store.revocations().await.unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].reason, "task done");
+    let audit = store.audit_log().await.unwrap();
+    assert!(audit.iter().any(|e| e.action == "gateway.revoke" && e.subject == "aa01b1"));
+    assert_eq!(store.revision().await.unwrap(), revision, "no assessment input changed");
+}
+}
+
+conformance! {
+/// Taint labels only accumulate, per task.
+#[tokio::test]
+async fn taint_accumulates_per_task(db) {
+    let store = db.open().await;
+    let after = store.add_taint("task-1", &["untrusted_input".into()], "web::fetch", t(1)).await.unwrap();
+    assert_eq!(after.into_iter().collect::<Vec<_>>(), ["untrusted_input"]);
+    let after = store
+        .add_taint("task-1", &["sensitive_data".into(), "untrusted_input".into()], "db::query", t(2))
+        .await
+        .unwrap();
+    assert_eq!(after.into_iter().collect::<Vec<_>>(), ["sensitive_data", "untrusted_input"]);
+    assert!(store.taint_of("task-2").await.unwrap().is_empty());
+}
+}
+
+conformance! {
+/// A held call is asked once, decided once (audited with its arguments' digest, never the
+/// arguments), and a pending one past its deadline can no longer be approved.
+#[tokio::test]
+async fn held_calls_are_decided_once(db) {
+    let store = db.open().await;
+    let first = store.request_approval(&held("h1")).await.unwrap();
+    assert_eq!(first.status, ApprovalStatus::Pending);
+    let again = store.request_approval(&ApprovalRow { reason: "other".into(), ..held("h1") }).await.unwrap();
+    assert_eq!(again.reason, "refunds over 100 need approval", "the same call asks once");
+    store.request_approval(&held("h2")).await.unwrap();
+    assert_eq!(store.approvals(Some(ApprovalStatus::Pending)).await.unwrap().len(), 2);
+
+    let decided = store.decide_approval("h1", true, "secops@example.com", Some("ok"), t(2)).await.unwrap().unwrap();
+    assert_eq!(decided.status, ApprovalStatus::Approved);
+    let twice = store.decide_approval("h1", false, "secops@example.com", None, t(3)).await;
+    assert!(matches!(twice, Err(StoreError::Conflict(ref m)) if m.contains("approved")), "{twice:?}");
+    assert!(store.decide_approval("nope", true, "secops@example.com", None, t(3)).await.unwrap().is_none());
+    // h2 waited past its deadline.
+    let late = store.decide_approval("h2", true, "secops@example.com", None, t(7)).await;
+    assert!(matches!(late, Err(StoreError::Conflict(ref m)) if m.contains("expired")), "{late:?}");
+    let h2 = store.approval("h2").await.unwrap().unwrap();
+    assert_eq!(h2.status_at(t(7)), ApprovalStatus::Expired);
+    assert_eq!(h2.status_at(t(5)), ApprovalStatus::Pending);
+    assert_eq!(store.approval("h1").await.unwrap().unwrap().decided_by.as_deref(), Some("secops@example.com"));
+
+    let audit = store.audit_log().await.unwrap();
+    let entry = audit.iter().find(|e| e.action == "gateway.approve").unwrap();
+    let after = entry.after.as_deref().unwrap();
+    assert!(after.contains(&"ab".repeat(32)) && !after.contains("4111"), "{after}");
+}
+}
