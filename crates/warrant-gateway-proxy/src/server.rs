@@ -690,7 +690,7 @@ impl Gateway {
             }
             _ => None,
         };
-        let mut taint = match self.taint(principal).await {
+        let taint = match self.taint(principal).await {
             Ok(taint) => taint,
             Err(error) => return error.into(),
         };
@@ -762,11 +762,13 @@ impl Gateway {
                 // labels join the task's taint.
                 if let Some(key) = &principal.task_key
                     && !tool.labels.is_empty()
+                    && let Err(e) = self
+                        .state
+                        .taint
+                        .record(key, &qualified, &tool.labels, now)
+                        .await
                 {
-                    taint.record(&tool.labels);
-                    if let Err(e) = self.state.taint.save(key, &taint).await {
-                        tracing::error!(task = %key, error = %e, "taint not saved");
-                    }
+                    tracing::error!(task = %key, error = %e, "taint not recorded");
                 }
                 Outcome::Result(result)
             }

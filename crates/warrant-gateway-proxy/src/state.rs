@@ -9,9 +9,10 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, PoisonError};
 
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use warrant_gateway::config::AgentConfig;
-use warrant_gateway::{Agent, TaintState};
+use warrant_gateway::{Agent, Label, TaintState};
 
 /// A boxed, sendable future.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -27,13 +28,17 @@ pub trait AgentDirectory: Send + Sync {
     fn agent<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Option<Agent>, StateError>>;
 }
 
-/// The taint (labels of the tools used) of each task, keyed by task key.
+/// The taint (labels of the tools used) of each task, keyed by task key. Taint only
+/// accumulates: a call adds its tool's labels, nothing removes them (as in the store).
 pub trait TaintStore: Send + Sync {
     fn load<'a>(&'a self, task: &'a str) -> BoxFuture<'a, Result<TaintState, StateError>>;
-    fn save<'a>(
+    /// Adds the labels of `tool` (`server::tool`), called at `at`, to the task's taint.
+    fn record<'a>(
         &'a self,
         task: &'a str,
-        state: &'a TaintState,
+        tool: &'a str,
+        labels: &'a BTreeSet<Label>,
+        at: DateTime<Utc>,
     ) -> BoxFuture<'a, Result<(), StateError>>;
 }
 
@@ -135,12 +140,17 @@ impl TaintStore for MemoryTaintStore {
         Box::pin(std::future::ready(Ok(state)))
     }
 
-    fn save<'a>(
+    fn record<'a>(
         &'a self,
         task: &'a str,
-        state: &'a TaintState,
+        _tool: &'a str,
+        labels: &'a BTreeSet<Label>,
+        _at: DateTime<Utc>,
     ) -> BoxFuture<'a, Result<(), StateError>> {
-        lock(&self.tasks).insert(task.to_string(), state.clone());
+        lock(&self.tasks)
+            .entry(task.to_string())
+            .or_default()
+            .record(labels);
         Box::pin(std::future::ready(Ok(())))
     }
 }

@@ -3,13 +3,17 @@
 //! check|diff`: the gateway's Cedar policies, validated against its schema, and whether a
 //! change can only narrow access. None of them needs a store.
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::Context;
-use warrant_core::clock::{Clock, FixedClock, SystemClock};
 use warrant_gateway::policy::{PolicyDiff, diff};
 use warrant_gateway::{GatewayConfig, PolicyEngine, PolicyError, Source};
+use warrant_gateway::{Label, TaintState};
+use warrant_gateway_proxy::{
+    BoxFuture, MemoryApprovalQueue, RevocationList, State, StateError, TaintStore,
+};
 
 use crate::GlobalArgs;
 use crate::output::{self, Format};
@@ -117,28 +121,34 @@ fn serve(global: &GlobalArgs, args: &ServeArgs) -> anyhow::Result<u8> {
         .clone()
         .unwrap_or_else(|| config.server.listen.clone());
     let servers: Vec<String> = config.upstreams.iter().map(|u| u.name.clone()).collect();
-    let clock: Arc<dyn Clock> = match global.as_of {
-        Some(instant) => Arc::new(FixedClock(instant)),
-        None => Arc::new(SystemClock),
+    // Warrant's store (from ./warrant.toml or --store), shared with `warrant jit`: revocations
+    // and taint are what every gateway process on it agrees on.
+    let app = crate::cmd::jit::store_app(global)?;
+    let store = Arc::new(StoreState(app.open_store()?));
+    let state = State {
+        agents: Arc::new(warrant_gateway_proxy::load::directory(&path, &config)?),
+        taint: store.clone(),
+        revocations: store,
+        // Held calls stay in this process until the approvals inbox reads the store's.
+        approvals: Arc::new(MemoryApprovalQueue::default()),
     };
     let options = warrant_gateway_proxy::Options {
         // Stdio upstreams get PATH and their own `env` only.
         path: std::env::var_os("PATH"),
         env: Box::new(|name| std::env::var(name).ok()),
-        clock,
+        clock: app.shared_clock(),
     };
-    let gateway = warrant_gateway_proxy::build(&path, config, options)
+    let gateway = warrant_gateway_proxy::build_with_state(&path, config, state, options)
         .with_context(|| format!("starting the gateway of {}", path.display()))?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("starting the async runtime")?;
-    runtime.block_on(async {
+    app.block_on(async {
         let listener = tokio::net::TcpListener::bind(&listen)
             .await
             .with_context(|| format!("listening on {listen}"))?;
         let address = listener.local_addr().context("reading the bound address")?;
-        eprintln!("Warrant's MCP gateway is serving (Ctrl-C to stop):");
+        eprintln!(
+            "Warrant's MCP gateway is serving (revocations and taint in {}; Ctrl-C to stop):",
+            app.store_display()
+        );
         for server in &servers {
             eprintln!("  http://{address}/mcp/{server}");
         }
@@ -148,6 +158,58 @@ fn serve(global: &GlobalArgs, args: &ServeArgs) -> anyhow::Result<u8> {
             .context("serving")
     })?;
     Ok(crate::exit::OK)
+}
+
+/// The store's gateway state behind the proxy's traits.
+struct StoreState(warrant_store::Store);
+
+fn state_error(error: impl std::fmt::Display) -> StateError {
+    StateError(error.to_string())
+}
+
+impl RevocationList for StoreState {
+    fn revoked_among<'a>(
+        &'a self,
+        ids: &'a [String],
+    ) -> BoxFuture<'a, Result<BTreeSet<String>, StateError>> {
+        Box::pin(async move { self.0.revoked_among(ids).await.map_err(state_error) })
+    }
+}
+
+impl TaintStore for StoreState {
+    fn load<'a>(&'a self, task: &'a str) -> BoxFuture<'a, Result<TaintState, StateError>> {
+        Box::pin(async move {
+            let mut labels = BTreeSet::new();
+            for text in self.0.taint_of(task).await.map_err(state_error)? {
+                // A label this build does not know is an error, not less taint.
+                let label: Label = serde_json::from_value(serde_json::Value::String(text.clone()))
+                    .map_err(|_| {
+                        StateError(format!("unknown taint label `{text}` in the store"))
+                    })?;
+                labels.insert(label);
+            }
+            let mut state = TaintState::new();
+            state.record(&labels);
+            Ok(state)
+        })
+    }
+
+    fn record<'a>(
+        &'a self,
+        task: &'a str,
+        tool: &'a str,
+        labels: &'a BTreeSet<Label>,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> BoxFuture<'a, Result<(), StateError>> {
+        Box::pin(async move {
+            let labels: Vec<String> = labels.iter().map(|l| l.as_str().to_string()).collect();
+            self.0
+                .add_taint(task, &labels, tool, at)
+                .await
+                .map(|_| ())
+                .map_err(state_error)
+        })
+    }
 }
 
 fn read_source(path: &Path) -> anyhow::Result<Source> {

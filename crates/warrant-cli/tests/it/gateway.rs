@@ -373,8 +373,9 @@ impl Drop for Served {
 }
 
 /// `warrant gateway --config gateway.toml` serves each upstream at /mcp/NAME: no token is a
-/// 401 with a challenge, a task token from `jit grant` is accepted, and an unreachable
-/// upstream is a clear JSON-RPC error while the gateway keeps serving.
+/// 401 with a challenge, a task token from `jit grant` is accepted, an unreachable upstream is
+/// a clear JSON-RPC error while the gateway keeps serving, and `jit revoke` reaches it through
+/// the store.
 #[test]
 fn gateway_serves_with_task_tokens_through_the_binary() {
     use std::io::BufRead as _;
@@ -485,6 +486,27 @@ fn gateway_serves_with_task_tokens_through_the_binary() {
         serde_json::json!({"jsonrpc": "2.0", "id": 3, "method": "ping"}),
     );
     assert_eq!(status, 200);
+
+    // `jit revoke` writes the store the gateway reads: the running gateway refuses the token.
+    let revoke = warrant(
+        dir.path(),
+        &[
+            "jit",
+            "revoke",
+            &token,
+            "--reason",
+            "done",
+            "--as",
+            "dana@example.com",
+        ],
+    );
+    assert!(revoke.status.success(), "{}", text(&revoke.stderr));
+    let (status, challenge, body) = post(
+        Some(&token),
+        serde_json::json!({"jsonrpc": "2.0", "id": 4, "method": "ping"}),
+    );
+    assert_eq!(status, 401, "{body}");
+    assert!(challenge.unwrap().contains("invalid_token"));
     drop(served);
 }
 
@@ -623,4 +645,111 @@ fn jit_revoke_goes_through_the_store_and_grants_show_unused_tokens() {
         "{}",
         text(&audit.stdout)
     );
+}
+
+/// Taint recorded by `warrant gateway` lives in the store: two labelled legs through the
+/// official `mcp-server-time` (stdio), and the third is held for approval.
+#[test]
+fn gateway_keeps_taint_in_the_store() {
+    use std::io::BufRead as _;
+
+    let installed = Command::new("mcp-server-time")
+        .arg("--help")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !installed {
+        let message = "mcp-server-time is not installed: pip install mcp-server-time";
+        if std::env::var_os("CI").is_some() {
+            panic!("{message} (required under CI)");
+        }
+        eprintln!("skipped: {message}");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("policies.cedar"),
+        "permit (principal, action in [Action::\"tools/list\", Action::\"tools/call\"], resource);\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("gateway.toml"),
+        "version = 1\n[[upstream]]\nname = \"time\"\ncommand = [\"mcp-server-time\", \"--local-timezone\", \"UTC\"]\n[tools.\"time::get_current_time\"]\nlabels = [\"untrusted_input\", \"sensitive_data\"]\n[tools.\"time::convert_time\"]\nlabels = [\"external_action\"]\n[policy]\nfiles = [\"policies.cedar\"]\n[tokens]\nroot_key_file = \"root.key\"\n",
+    )
+    .unwrap();
+    assert!(
+        warrant(dir.path(), &["jit", "keygen", "root.key"])
+            .status
+            .success()
+    );
+    let out = warrant(
+        dir.path(),
+        &[
+            "jit",
+            "grant",
+            "--agent",
+            "bot",
+            "--task",
+            "t",
+            "--tools",
+            "time::get_current_time,time::convert_time",
+            "--config",
+            "gateway.toml",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let token = text(&out.stdout).trim().to_string();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_warrant"))
+        .args([
+            "gateway",
+            "--config",
+            "gateway.toml",
+            "--listen",
+            "127.0.0.1:0",
+        ])
+        .env_remove("WARRANT_CONFIG")
+        .current_dir(dir.path())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let served = Served(child);
+    let endpoint = std::io::BufReader::new(stderr)
+        .lines()
+        .map_while(Result::ok)
+        .find_map(|line| {
+            line.trim()
+                .strip_prefix("http://")
+                .map(|rest| format!("http://{rest}"))
+        })
+        .expect("the gateway prints its endpoints");
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let call = |tool: &str, arguments: serde_json::Value| -> serde_json::Value {
+        let body = serde_json::json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call",
+            "params": {"name": tool, "arguments": arguments}});
+        let mut response = agent
+            .post(&endpoint)
+            .header("authorization", format!("Bearer {token}"))
+            .header("content-type", "application/json")
+            .send(body.to_string())
+            .unwrap();
+        serde_json::from_str(&response.body_mut().read_to_string().unwrap()).unwrap()
+    };
+    let now = call("get_current_time", serde_json::json!({"timezone": "UTC"}));
+    assert!(now["result"].is_object(), "{now}");
+    let held = call(
+        "convert_time",
+        serde_json::json!({"source_timezone": "UTC", "time": "12:00", "target_timezone": "UTC"}),
+    );
+    assert_eq!(held["error"]["code"], -32004, "{held}");
+    assert!(
+        held["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("Rule of Two")
+    );
+    drop(served);
 }
