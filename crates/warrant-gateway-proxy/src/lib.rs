@@ -51,7 +51,7 @@ pub mod upstream;
 pub use load::{LoadError, Options, build, build_with_state};
 pub use server::{Gateway, approval_id};
 pub use state::{
-    AgentDirectory, ApprovalQueue, ApprovalRequest, ApprovalStatus, BoxFuture, MemoryApprovalQueue,
-    MemoryRevocationList, MemoryTaintStore, RevocationList, State, StateError, StaticDirectory,
-    TaintStore,
+    AgentDirectory, ApprovalQueue, ApprovalRequest, ApprovalStatus, BoxFuture, GrantUses,
+    MemoryApprovalQueue, MemoryGrantUses, MemoryRevocationList, MemoryTaintStore, RevocationList,
+    State, StateError, StaticDirectory, TaintStore,
 };

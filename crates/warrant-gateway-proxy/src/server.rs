@@ -414,6 +414,24 @@ impl Gateway {
         }))
     }
 
+    /// Counts a call under the principal's task token (a failure is logged: the call's fate
+    /// does not depend on the bookkeeping).
+    async fn record_use(
+        &self,
+        principal: &Principal,
+        allowed: bool,
+        at: chrono::DateTime<chrono::Utc>,
+    ) {
+        if principal.token.is_none() {
+            return;
+        }
+        if let Some(grant) = principal.revocation_ids.first()
+            && let Err(e) = self.state.grant_uses.record_use(grant, allowed, at).await
+        {
+            tracing::error!(grant = %grant, error = %e, "grant use not recorded");
+        }
+    }
+
     fn tool_ref(&self, server: &str, name: &str) -> ToolRef {
         let tool = ToolRef::new(server, name);
         let labels = self.config.labels(&tool.qualified());
@@ -676,6 +694,7 @@ impl Gateway {
                     policy: Some("task-token".to_string()),
                 };
                 log_decision(principal, Method::ToolsCall, &qualified, &decision, started);
+                self.record_use(principal, false, now).await;
                 return denied(refused.to_string(), Some("task-token"));
             }
         }
@@ -756,6 +775,7 @@ impl Gateway {
             }
         }
 
+        self.record_use(principal, true, now).await;
         match upstream.request("tools/call", params).await {
             Ok(result) => {
                 // The tool ran (even if it reports an error, it may have read or acted): its

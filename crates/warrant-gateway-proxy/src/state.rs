@@ -51,6 +51,18 @@ pub trait RevocationList: Send + Sync {
     ) -> BoxFuture<'a, Result<BTreeSet<String>, StateError>>;
 }
 
+/// How each task token is used: calls it allowed and calls it refused (tools or arguments
+/// outside its grant), so a grant never used, or used outside its task, can raise an alert.
+pub trait GrantUses: Send + Sync {
+    /// `grant` is the token's first revocation id (attenuated tokens count for their root).
+    fn record_use<'a>(
+        &'a self,
+        grant: &'a str,
+        allowed: bool,
+        at: DateTime<Utc>,
+    ) -> BoxFuture<'a, Result<(), StateError>>;
+}
+
 /// A call held for a human's approval.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ApprovalRequest {
@@ -183,6 +195,37 @@ impl RevocationList for MemoryRevocationList {
     }
 }
 
+/// Grant uses counted in this process's memory.
+#[derive(Debug, Default)]
+pub struct MemoryGrantUses {
+    counts: Mutex<BTreeMap<String, (u64, u64)>>,
+}
+
+impl MemoryGrantUses {
+    /// (allowed, refused) calls under `grant`.
+    pub fn uses(&self, grant: &str) -> (u64, u64) {
+        lock(&self.counts).get(grant).copied().unwrap_or_default()
+    }
+}
+
+impl GrantUses for MemoryGrantUses {
+    fn record_use<'a>(
+        &'a self,
+        grant: &'a str,
+        allowed: bool,
+        _at: DateTime<Utc>,
+    ) -> BoxFuture<'a, Result<(), StateError>> {
+        let mut counts = lock(&self.counts);
+        let entry = counts.entry(grant.to_string()).or_default();
+        if allowed {
+            entry.0 += 1;
+        } else {
+            entry.1 += 1;
+        }
+        Box::pin(std::future::ready(Ok(())))
+    }
+}
+
 /// Approvals kept in this process's memory.
 #[derive(Debug, Default)]
 pub struct MemoryApprovalQueue {
@@ -241,6 +284,7 @@ pub struct State {
     pub taint: Arc<dyn TaintStore>,
     pub revocations: Arc<dyn RevocationList>,
     pub approvals: Arc<dyn ApprovalQueue>,
+    pub grant_uses: Arc<dyn GrantUses>,
 }
 
 impl std::fmt::Debug for State {
@@ -257,6 +301,7 @@ impl State {
             taint: Arc::new(MemoryTaintStore::default()),
             revocations: Arc::new(MemoryRevocationList::default()),
             approvals: Arc::new(MemoryApprovalQueue::default()),
+            grant_uses: Arc::new(MemoryGrantUses::default()),
         }
     }
 }

@@ -32,7 +32,8 @@ use warrant_core::clock::{Clock, SystemClock};
 use warrant_gateway::token::{self, Narrowing};
 use warrant_gateway::{ArgConstraint, GatewayConfig, Grant, TokenAuthority};
 use warrant_gateway_proxy::{
-    ApprovalQueue, MemoryApprovalQueue, MemoryRevocationList, MemoryTaintStore, Options, State,
+    ApprovalQueue, MemoryApprovalQueue, MemoryGrantUses, MemoryRevocationList, MemoryTaintStore,
+    Options, State,
 };
 
 /// The secret the gateway presents to the Rust upstream (its own credential, from a file).
@@ -212,6 +213,7 @@ struct Harness {
     authority: TokenAuthority,
     revocations: Arc<MemoryRevocationList>,
     approvals: Arc<MemoryApprovalQueue>,
+    grant_uses: Arc<MemoryGrantUses>,
     upstream_seen: Seen,
     http: reqwest::Client,
 }
@@ -283,11 +285,13 @@ risk = 10
     let config = GatewayConfig::from_toml(&config_text, "gateway.toml").unwrap();
     let revocations = Arc::new(MemoryRevocationList::default());
     let approvals = Arc::new(MemoryApprovalQueue::default());
+    let grant_uses = Arc::new(MemoryGrantUses::default());
     let state = State {
         agents: Arc::new(warrant_gateway_proxy::load::directory(&config_path, &config).unwrap()),
         taint: Arc::new(MemoryTaintStore::default()),
         revocations: revocations.clone(),
         approvals: approvals.clone(),
+        grant_uses: grant_uses.clone(),
     };
     let options = Options {
         path: std::env::var_os("PATH"),
@@ -306,6 +310,7 @@ risk = 10
         authority,
         revocations,
         approvals,
+        grant_uses,
         upstream_seen,
         http: reqwest::Client::new(),
     }
@@ -603,6 +608,9 @@ async fn an_attenuated_token_is_narrower() {
         &h.call(&parent, "fs_write", json!({"path": "/workspace/x"}))
             .await,
     );
+    // Uses count for the root grant; refusals are calls outside it.
+    let grant = token::revocation_ids(&parent).unwrap()[0].clone();
+    assert_eq!(h.grant_uses.uses(&grant), (2, 2));
 
     // An attenuation that expired already: 401, though the parent's expiry is later.
     let expired = token::attenuate(

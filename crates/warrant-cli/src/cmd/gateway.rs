@@ -12,7 +12,7 @@ use warrant_gateway::policy::{PolicyDiff, diff};
 use warrant_gateway::{GatewayConfig, PolicyEngine, PolicyError, Source};
 use warrant_gateway::{Label, TaintState};
 use warrant_gateway_proxy::{
-    BoxFuture, MemoryApprovalQueue, RevocationList, State, StateError, TaintStore,
+    BoxFuture, GrantUses, MemoryApprovalQueue, RevocationList, State, StateError, TaintStore,
 };
 
 use crate::GlobalArgs;
@@ -121,14 +121,15 @@ fn serve(global: &GlobalArgs, args: &ServeArgs) -> anyhow::Result<u8> {
         .clone()
         .unwrap_or_else(|| config.server.listen.clone());
     let servers: Vec<String> = config.upstreams.iter().map(|u| u.name.clone()).collect();
-    // Warrant's store (from ./warrant.toml or --store), shared with `warrant jit`: revocations
-    // and taint are what every gateway process on it agrees on.
+    // Warrant's store (from ./warrant.toml or --store), shared with `warrant jit`: revocations,
+    // taint and grant uses are what every gateway process on it agrees on.
     let app = crate::cmd::jit::store_app(global)?;
     let store = Arc::new(StoreState(app.open_store()?));
     let state = State {
         agents: Arc::new(warrant_gateway_proxy::load::directory(&path, &config)?),
         taint: store.clone(),
-        revocations: store,
+        revocations: store.clone(),
+        grant_uses: store,
         // Held calls stay in this process until the approvals inbox reads the store's.
         approvals: Arc::new(MemoryApprovalQueue::default()),
     };
@@ -173,6 +174,22 @@ impl RevocationList for StoreState {
         ids: &'a [String],
     ) -> BoxFuture<'a, Result<BTreeSet<String>, StateError>> {
         Box::pin(async move { self.0.revoked_among(ids).await.map_err(state_error) })
+    }
+}
+
+impl GrantUses for StoreState {
+    fn record_use<'a>(
+        &'a self,
+        grant: &'a str,
+        allowed: bool,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> BoxFuture<'a, Result<(), StateError>> {
+        Box::pin(async move {
+            self.0
+                .record_grant_use(grant, allowed, at)
+                .await
+                .map_err(state_error)
+        })
     }
 }
 

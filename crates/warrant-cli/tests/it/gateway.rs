@@ -648,7 +648,8 @@ fn jit_revoke_goes_through_the_store_and_grants_show_unused_tokens() {
 }
 
 /// Taint recorded by `warrant gateway` lives in the store: two labelled legs through the
-/// official `mcp-server-time` (stdio), and the third is held for approval.
+/// official `mcp-server-time` (stdio), and the third is held for approval; the grant's uses
+/// are counted there too.
 #[test]
 fn gateway_keeps_taint_in_the_store() {
     use std::io::BufRead as _;
@@ -751,5 +752,11 @@ fn gateway_keeps_taint_in_the_store() {
             .unwrap()
             .contains("Rule of Two")
     );
+    // The call that went through counts as a use of the grant (the held one does not).
+    let grants = warrant(dir.path(), &["jit", "grants", "-f", "json"]);
+    assert!(grants.status.success(), "{}", text(&grants.stderr));
+    let rows: serde_json::Value = serde_json::from_slice(&grants.stdout).unwrap();
+    assert_eq!(rows[0]["uses"], 1, "{rows}");
+    assert_eq!(rows[0]["refused"], 0, "{rows}");
     drop(served);
 }
