@@ -357,8 +357,18 @@ impl Gateway {
         let token = bearer(header_text(headers, "authorization"))?;
         let ids = self.authenticator.revocation_ids(token);
         let revoked = self.revoked(&ids).await?;
-        self.authenticator
-            .authenticate(token, self.clock.now(), &revoked)
+        let now = self.clock.now();
+        let principal = self.authenticator.authenticate(token, now, &revoked)?;
+        // An attenuation may expire before its parent: every block's time check runs here too,
+        // so no method (ping, lists, reads) outlives the token. Other refusals need a real call.
+        let probe = Value::Object(Map::new());
+        if let Err(TokenError::Expired) = self
+            .authenticator
+            .check_call(&principal, "", &probe, now, &revoked)
+        {
+            return Err(TokenError::Expired.into());
+        }
+        Ok(principal)
     }
 
     fn session(&self, id: &str) -> Option<Session> {

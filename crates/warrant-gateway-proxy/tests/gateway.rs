@@ -628,6 +628,11 @@ async fn an_attenuated_token_is_narrower() {
         .post_raw("rust", Some(&expired), &[], call.to_string())
         .await;
     assert_eq!(status, 401);
+    let ping = json!({"jsonrpc": "2.0", "id": 3, "method": "ping"});
+    let (status, _, _) = h
+        .post_raw("rust", Some(&expired), &[], ping.to_string())
+        .await;
+    assert_eq!(status, 401, "no method outlives an attenuated expiry");
 }
 
 #[tokio::test]
