@@ -121,7 +121,7 @@ pub enum Command {
     User(cmd::user::UserArgs),
     /// API tokens scripts use in a user's name, each with a role and an expiry: `token create|list|revoke`. Formats: table, json.
     Token(cmd::token::TokenArgs),
-    /// The MCP gateway's Cedar policies: `gateway policy check` validates them against the gateway schema, `gateway policy diff OLD NEW` says whether a change can only narrow access. `--config` names gateway.toml here. Formats: table, json.
+    /// The MCP gateway: `warrant gateway --config gateway.toml` (or `gateway serve`) runs it in front of the configured MCP servers, deciding every call; `gateway policy check` validates its Cedar policies against the gateway schema, `gateway policy diff OLD NEW` says whether a change can only narrow access. `--config` names gateway.toml here. Formats: table, json.
     Gateway(cmd::gateway::GatewayArgs),
     /// Just-in-time task tokens for agents: `jit keygen|grant|attenuate|verify|inspect` (Biscuit, bound to an agent, a task, tools, argument constraints and an expiry). Formats: table, json.
     Jit(cmd::jit::JitArgs),

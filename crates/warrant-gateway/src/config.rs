@@ -5,9 +5,16 @@
 //! ```toml
 //! version = 1
 //!
+//! [server]
+//! listen = "127.0.0.1:8700"               # `warrant gateway` serves /mcp/{upstream} here
+//! max_body_bytes = 1048576                # larger requests are refused (HTTP 413)
+//! resource = "https://gateway.example.com" # public base URL (RFC 9728 metadata)
+//! authorization_servers = ["https://idp.example.com"]
+//!
 //! [[upstream]]
 //! name = "github"
 //! url = "http://127.0.0.1:8081/mcp"      # Streamable HTTP
+//! auth_header_env = "GITHUB_TOKEN"        # the upstream's own bearer token (never the agent's)
 //!
 //! [[upstream]]
 //! name = "fs"
@@ -26,6 +33,12 @@
 //!
 //! [tokens]
 //! root_key_file = "jit-root.key"
+//!
+//! [agents."triage-bot"]                   # what the policy knows of each agent
+//! owner = "alice@example.com"
+//! owner_active = true
+//! tier = "production"
+//! risk = 40
 //! ```
 //!
 //! Paths are relative to the configuration file's directory.
@@ -65,6 +78,71 @@ pub struct GatewayConfig {
     pub approval: ApprovalConfig,
     #[serde(default)]
     pub tokens: TokensConfig,
+    #[serde(default)]
+    pub server: ServerConfig,
+    /// Agent id → what the policy knows about it (until the inventory supplies it).
+    #[serde(default)]
+    pub agents: BTreeMap<String, AgentConfig>,
+    /// A JSON file of more agents: `{"id": {"owner": …, "owner_active": …, "tier": …, "risk": …}}`.
+    pub agents_file: Option<PathBuf>,
+}
+
+/// Where and how `warrant gateway` listens.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerConfig {
+    /// The address to listen on (`--listen` overrides it).
+    #[serde(default = "default_listen")]
+    pub listen: String,
+    /// The largest request body accepted, in bytes.
+    #[serde(default = "default_max_body")]
+    pub max_body_bytes: usize,
+    /// The gateway's public base URL, named in the protected-resource metadata (RFC 9728);
+    /// default: `http://` and the request's `Host`.
+    pub resource: Option<String>,
+    /// Authorization servers agents get tokens from (RFC 9728 `authorization_servers`).
+    #[serde(default)]
+    pub authorization_servers: Vec<String>,
+}
+
+/// The default listening address: loopback only, so nothing is exposed by accident.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8700";
+/// The default request body limit (1 MiB).
+pub const DEFAULT_MAX_BODY: usize = 1024 * 1024;
+
+fn default_listen() -> String {
+    DEFAULT_LISTEN.to_string()
+}
+
+fn default_max_body() -> usize {
+    DEFAULT_MAX_BODY
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            listen: default_listen(),
+            max_body_bytes: default_max_body(),
+            resource: None,
+            authorization_servers: Vec::new(),
+        }
+    }
+}
+
+/// An agent's attributes, as the policy's `Agent` entity carries them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AgentConfig {
+    /// Default: the agent's id.
+    pub name: Option<String>,
+    #[serde(default)]
+    pub owner: String,
+    #[serde(default)]
+    pub owner_active: bool,
+    #[serde(default)]
+    pub tier: String,
+    #[serde(default)]
+    pub risk: i64,
 }
 
 /// An upstream MCP server: exactly one of `url` (Streamable HTTP) or `command` (stdio).
@@ -76,9 +154,14 @@ pub struct Upstream {
     pub url: Option<String>,
     /// The program and its arguments.
     pub command: Option<Vec<String>>,
-    /// Environment variables given to a stdio server (it gets no others).
+    /// Environment variables given to a stdio server (it gets no others but `PATH`).
     #[serde(default)]
     pub env: BTreeMap<String, String>,
+    /// HTTP upstreams: the environment variable holding the upstream's own bearer token, sent
+    /// as `Authorization: Bearer …` (the agent's token never is).
+    pub auth_header_env: Option<String>,
+    /// HTTP upstreams: a file holding that token (relative to the configuration file).
+    pub auth_header_file: Option<PathBuf>,
 }
 
 /// How the gateway reaches an upstream.
@@ -202,6 +285,31 @@ impl GatewayConfig {
                     upstream.name
                 )));
             }
+            if upstream.url.is_none()
+                && (upstream.auth_header_env.is_some() || upstream.auth_header_file.is_some())
+            {
+                return Err(invalid(format!(
+                    "upstream `{}`: `auth_header_env` and `auth_header_file` apply to HTTP upstreams only",
+                    upstream.name
+                )));
+            }
+            if upstream.auth_header_env.is_some() && upstream.auth_header_file.is_some() {
+                return Err(invalid(format!(
+                    "upstream `{}`: give one of `auth_header_env` or `auth_header_file`",
+                    upstream.name
+                )));
+            }
+        }
+        if self.server.listen.parse::<std::net::SocketAddr>().is_err() {
+            return Err(invalid(format!(
+                "server.listen `{}` is not an address such as 127.0.0.1:8700",
+                self.server.listen
+            )));
+        }
+        if self.server.max_body_bytes == 0 {
+            return Err(invalid(
+                "server.max_body_bytes must be at least 1".to_string(),
+            ));
         }
         for tool in self.tools.keys() {
             if tool
@@ -262,6 +370,13 @@ files = ["policies/base.cedar"]
 timeout = "2m"
 [tokens]
 root_key_file = "jit-root.key"
+[server]
+listen = "127.0.0.1:9000"
+[agents."triage-bot"]
+owner = "alice@example.com"
+owner_active = true
+tier = "production"
+risk = 40
 "#;
 
     #[test]
@@ -277,6 +392,29 @@ root_key_file = "jit-root.key"
         );
         assert!(config.labels("web::fetch").contains(&Label::UntrustedInput));
         assert!(config.labels("web::other").is_empty());
+        assert_eq!(config.server.listen, "127.0.0.1:9000");
+        assert_eq!(config.server.max_body_bytes, DEFAULT_MAX_BODY);
+        assert_eq!(config.agents["triage-bot"].risk, 40);
+        assert!(config.agents["triage-bot"].owner_active);
+    }
+
+    #[test]
+    fn reads_the_example_in_the_docs() {
+        let text = include_str!("../../../docs/gateway.example.toml");
+        let config = GatewayConfig::from_toml(text, "docs/gateway.example.toml").unwrap();
+        assert_eq!(config.upstreams.len(), 3);
+        assert_eq!(
+            config.upstreams[2].auth_header_env.as_deref(),
+            Some("GITHUB_MCP_TOKEN")
+        );
+        assert_eq!(config.agents["triage-bot"].tier, "production");
+    }
+
+    #[test]
+    fn server_defaults_to_loopback() {
+        let config = GatewayConfig::from_toml("version = 1\n", "g.toml").unwrap();
+        assert_eq!(config.server.listen, DEFAULT_LISTEN);
+        assert!(config.agents.is_empty());
     }
 
     #[test]
@@ -316,6 +454,22 @@ root_key_file = "jit-root.key"
             (
                 "version = 1\n[approval]\ntimeout = \"soon\"\n",
                 "approval.timeout",
+            ),
+            (
+                "version = 1\n[server]\nlisten = \"here\"\n",
+                "server.listen",
+            ),
+            (
+                "version = 1\n[server]\nlistn = \"x\"\n",
+                "unknown field `listn`",
+            ),
+            (
+                "version = 1\n[[upstream]]\nname = \"a\"\ncommand = [\"x\"]\nauth_header_env = \"T\"\n",
+                "HTTP upstreams only",
+            ),
+            (
+                "version = 1\n[agents.a]\nrisky = 1\n",
+                "unknown field `risky`",
             ),
         ] {
             let error = GatewayConfig::from_toml(text, "g.toml")

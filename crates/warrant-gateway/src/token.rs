@@ -16,8 +16,8 @@ use std::collections::{BTreeSet, HashMap};
 use biscuit_auth::builder::Term;
 use biscuit_auth::error::{FailedCheck, Logic, Token as BiscuitError};
 use biscuit_auth::{
-    Algorithm, AuthorizerBuilder, Biscuit, BiscuitBuilder, BlockBuilder, KeyPair, PrivateKey,
-    UnverifiedBiscuit,
+    Algorithm, AuthorizerBuilder, AuthorizerLimits, Biscuit, BiscuitBuilder, BlockBuilder, KeyPair,
+    PrivateKey, UnverifiedBiscuit,
 };
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -165,6 +165,18 @@ impl std::fmt::Debug for TokenAuthority {
     }
 }
 
+/// Biscuit's default run limit is 1 ms of Datalog evaluation, which a loaded machine exceeds
+/// (the call is then refused with a timeout, not for what the token says). The fact and
+/// iteration limits still bound a hostile token; time gets room for a busy host.
+const DATALOG_TIME_LIMIT: std::time::Duration = std::time::Duration::from_millis(50);
+
+fn authorizer_builder() -> AuthorizerBuilder {
+    AuthorizerBuilder::new().set_limits(AuthorizerLimits {
+        max_time: DATALOG_TIME_LIMIT,
+        ..AuthorizerLimits::default()
+    })
+}
+
 fn build(error: impl std::fmt::Display) -> TokenError {
     TokenError::Build(error.to_string())
 }
@@ -303,7 +315,7 @@ impl TokenAuthority {
         if let Some(id) = revocation_ids.iter().find(|id| revoked.contains(*id)) {
             return Err(TokenError::Revoked { id: id.clone() });
         }
-        let mut builder = AuthorizerBuilder::new();
+        let mut builder = authorizer_builder();
         let facts = [
             (
                 "call_agent({agent})",
@@ -358,6 +370,52 @@ impl TokenAuthority {
         Ok(VerifiedToken {
             agent: agent_of.into_iter().next().map(|a| a.0).unwrap_or_default(),
             task: task_of.into_iter().next().map(|t| t.0).unwrap_or_default(),
+            revocation_ids,
+        })
+    }
+}
+
+impl TokenAuthority {
+    /// Authenticates a token before any call is known (the gateway's `Authorization` check):
+    /// its signature, its revocation ids and the authority block's expiry. The agent and task
+    /// come from the authority block only. Each call is still checked with [`Self::verify`],
+    /// which applies every block's checks (tools, arguments, an attenuated earlier expiry).
+    pub fn authenticate(
+        &self,
+        token: &str,
+        now: DateTime<Utc>,
+        revoked: &BTreeSet<String>,
+    ) -> Result<VerifiedToken, TokenError> {
+        let biscuit = Biscuit::from_base64(token.trim(), self.root.public())
+            .map_err(|e| TokenError::Invalid(e.to_string()))?;
+        let revocation_ids = hex_ids(biscuit.revocation_identifiers());
+        if let Some(id) = revocation_ids.iter().find(|id| revoked.contains(*id)) {
+            return Err(TokenError::Revoked { id: id.clone() });
+        }
+        // No `authorize`: without a call, the call checks cannot hold. Queries read the
+        // authority block's facts only, which the root key signed.
+        let mut authorizer = authorizer_builder().build(&biscuit).map_err(build)?;
+        let refused = |e: biscuit_auth::error::Token| TokenError::Refused(e.to_string());
+        let agent: Vec<(String,)> = authorizer.query("data($a) <- agent($a)").map_err(refused)?;
+        let task: Vec<(String,)> = authorizer.query("data($t) <- task($t)").map_err(refused)?;
+        let expires: Vec<(std::time::SystemTime,)> = authorizer
+            .query("data($e) <- expires($e)")
+            .map_err(refused)?;
+        let (Some((agent,)), Some((task,)), Some((expires,))) = (
+            agent.into_iter().next(),
+            task.into_iter().next(),
+            expires.into_iter().next(),
+        ) else {
+            return Err(TokenError::Refused(
+                "the token names no agent, task or expiry".to_string(),
+            ));
+        };
+        if DateTime::<Utc>::from(expires) < now {
+            return Err(TokenError::Expired);
+        }
+        Ok(VerifiedToken {
+            agent,
+            task,
             revocation_ids,
         })
     }

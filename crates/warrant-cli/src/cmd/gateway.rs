@@ -1,12 +1,19 @@
-//! `warrant gateway policy check|diff`: the gateway's Cedar policies, validated against its
-//! schema, and whether a change can only narrow access. The proxy itself is not built yet
-//! (issue 15); these commands need no store.
+//! `warrant gateway [serve]`: the MCP gateway (`warrant_gateway_proxy`) in front of the
+//! upstream MCP servers gateway.toml names, until interrupted. `warrant gateway policy
+//! check|diff`: the gateway's Cedar policies, validated against its schema, and whether a
+//! change can only narrow access. None of them needs a store.
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use anyhow::Context;
 use warrant_gateway::policy::{PolicyDiff, diff};
 use warrant_gateway::{GatewayConfig, PolicyEngine, PolicyError, Source};
+use warrant_gateway::{Label, TaintState};
+use warrant_gateway_proxy::{
+    BoxFuture, GrantUses, MemoryApprovalQueue, RevocationList, State, StateError, TaintStore,
+};
 
 use crate::GlobalArgs;
 use crate::output::{self, Format};
@@ -15,13 +22,31 @@ use crate::output::{self, Format};
 pub const DEFAULT_CONFIG: &str = "gateway.toml";
 
 #[derive(Debug, clap::Args)]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct GatewayArgs {
     #[command(subcommand)]
-    command: GatewayCommand,
+    command: Option<GatewayCommand>,
+    /// Without a subcommand: run the gateway (as `gateway serve`).
+    #[command(flatten)]
+    serve: ServeArgs,
+}
+
+#[derive(Debug, Clone, clap::Args)]
+struct ServeArgs {
+    /// Address and port to listen on. Default: gateway.toml's `server.listen`, else
+    /// 127.0.0.1:8700 (loopback: put a TLS-terminating proxy in front before opening it).
+    #[arg(long, value_name = "ADDR")]
+    listen: Option<String>,
 }
 
 #[derive(Debug, clap::Subcommand)]
 enum GatewayCommand {
+    /// Run the MCP gateway (also what bare `warrant gateway --config gateway.toml` does): each
+    /// upstream of gateway.toml is served as a Streamable HTTP endpoint at /mcp/NAME; agents
+    /// authenticate with a task token (`warrant jit grant`) as `Authorization: Bearer`; every
+    /// call is decided by the Cedar policies, the token, the Rule of Two and, when a policy
+    /// says so, a human's approval. `-v` logs each decision. Stops on Ctrl-C or SIGTERM.
+    Serve(ServeArgs),
     /// The gateway's Cedar policies: `policy check` validates them against the schema, `policy
     /// diff OLD NEW` says whether a change can only narrow access.
     Policy(PolicyArgs),
@@ -74,10 +99,133 @@ enum PolicyCommand {
 }
 
 pub fn run(global: &GlobalArgs, args: GatewayArgs) -> anyhow::Result<u8> {
-    let GatewayCommand::Policy(policy) = args.command;
+    let policy = match args.command {
+        None => return serve(global, &args.serve),
+        Some(GatewayCommand::Serve(serve_args)) => return serve(global, &serve_args),
+        Some(GatewayCommand::Policy(policy)) => policy,
+    };
     match policy.command {
         PolicyCommand::Check { files } => check(global, &files),
         PolicyCommand::Diff { old, new, schema } => run_diff(global, &old, &new, schema.as_deref()),
+    }
+}
+
+fn serve(global: &GlobalArgs, args: &ServeArgs) -> anyhow::Result<u8> {
+    let Some((path, config)) = load_config(global)? else {
+        anyhow::bail!(
+            "no gateway configuration: pass --config gateway.toml (default ./{DEFAULT_CONFIG})"
+        );
+    };
+    let listen = args
+        .listen
+        .clone()
+        .unwrap_or_else(|| config.server.listen.clone());
+    let servers: Vec<String> = config.upstreams.iter().map(|u| u.name.clone()).collect();
+    // Warrant's store (from ./warrant.toml or --store), shared with `warrant jit`: revocations,
+    // taint and grant uses are what every gateway process on it agrees on.
+    let app = crate::cmd::jit::store_app(global)?;
+    let store = Arc::new(StoreState(app.open_store()?));
+    let state = State {
+        agents: Arc::new(warrant_gateway_proxy::load::directory(&path, &config)?),
+        taint: store.clone(),
+        revocations: store.clone(),
+        grant_uses: store,
+        // Held calls stay in this process until the approvals inbox reads the store's.
+        approvals: Arc::new(MemoryApprovalQueue::default()),
+    };
+    let options = warrant_gateway_proxy::Options {
+        // Stdio upstreams get PATH and their own `env` only.
+        path: std::env::var_os("PATH"),
+        env: Box::new(|name| std::env::var(name).ok()),
+        clock: app.shared_clock(),
+    };
+    let gateway = warrant_gateway_proxy::build_with_state(&path, config, state, options)
+        .with_context(|| format!("starting the gateway of {}", path.display()))?;
+    app.block_on(async {
+        let listener = tokio::net::TcpListener::bind(&listen)
+            .await
+            .with_context(|| format!("listening on {listen}"))?;
+        let address = listener.local_addr().context("reading the bound address")?;
+        eprintln!(
+            "Warrant's MCP gateway is serving (revocations and taint in {}; Ctrl-C to stop):",
+            app.store_display()
+        );
+        for server in &servers {
+            eprintln!("  http://{address}/mcp/{server}");
+        }
+        Arc::new(gateway)
+            .serve(listener, crate::cmd::serve::shutdown())
+            .await
+            .context("serving")
+    })?;
+    Ok(crate::exit::OK)
+}
+
+/// The store's gateway state behind the proxy's traits.
+struct StoreState(warrant_store::Store);
+
+fn state_error(error: impl std::fmt::Display) -> StateError {
+    StateError(error.to_string())
+}
+
+impl RevocationList for StoreState {
+    fn revoked_among<'a>(
+        &'a self,
+        ids: &'a [String],
+    ) -> BoxFuture<'a, Result<BTreeSet<String>, StateError>> {
+        Box::pin(async move { self.0.revoked_among(ids).await.map_err(state_error) })
+    }
+}
+
+impl GrantUses for StoreState {
+    fn record_use<'a>(
+        &'a self,
+        grant: &'a str,
+        allowed: bool,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> BoxFuture<'a, Result<(), StateError>> {
+        Box::pin(async move {
+            self.0
+                .record_grant_use(grant, allowed, at)
+                .await
+                .map_err(state_error)
+        })
+    }
+}
+
+impl TaintStore for StoreState {
+    fn load<'a>(&'a self, task: &'a str) -> BoxFuture<'a, Result<TaintState, StateError>> {
+        Box::pin(async move {
+            let mut labels = BTreeSet::new();
+            for text in self.0.taint_of(task).await.map_err(state_error)? {
+                // A label this build does not know is an error, not less taint.
+                let label: Label = serde_json::from_value(serde_json::Value::String(text.clone()))
+                    .map_err(|_| {
+                        StateError(format!("unknown taint label `{text}` in the store"))
+                    })?;
+                labels.insert(label);
+            }
+            let mut state = TaintState::new();
+            state.record(&labels);
+            Ok(state)
+        })
+    }
+
+    fn record<'a>(
+        &'a self,
+        task: &'a str,
+        tool: &'a str,
+        labels: &'a BTreeSet<Label>,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> BoxFuture<'a, Result<(), StateError>> {
+        Box::pin(async move {
+            let labels: Vec<String> = labels.iter().map(|l| l.as_str().to_string()).collect();
+            self.0
+                .add_taint(task, &labels, tool, at)
+                .await
+                .map(|_| ())
+                .map_err(state_error)
+        })
     }
 }
 

@@ -54,7 +54,7 @@ pub fn run(app: &App, args: ServeArgs) -> anyhow::Result<u8> {
 }
 
 /// Completes on Ctrl-C or SIGTERM (how service managers stop a process).
-async fn shutdown() {
+pub(crate) async fn shutdown() {
     let interrupt = async {
         let _ = tokio::signal::ctrl_c().await;
     };

@@ -362,6 +362,154 @@ fn jit_grant_refuses_a_ttl_over_the_maximum_and_bad_constraints() {
     assert!(text(&out.stderr).contains("not an argument constraint"));
 }
 
+/// Kills the served gateway when the test ends, whatever the outcome.
+struct Served(std::process::Child);
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// `warrant gateway --config gateway.toml` serves each upstream at /mcp/NAME: no token is a
+/// 401 with a challenge, a task token from `jit grant` is accepted, an unreachable upstream is
+/// a clear JSON-RPC error while the gateway keeps serving, and `jit revoke` reaches it through
+/// the store.
+#[test]
+fn gateway_serves_with_task_tokens_through_the_binary() {
+    use std::io::BufRead as _;
+
+    let dir = tempfile::tempdir().unwrap();
+    write_config(
+        dir.path(),
+        "permit (principal, action == Action::\"tools/list\", resource);\n",
+    );
+    assert!(
+        warrant(dir.path(), &["jit", "keygen", "root.key"])
+            .status
+            .success()
+    );
+    let out = warrant(
+        dir.path(),
+        &[
+            "jit",
+            "grant",
+            "--agent",
+            "triage-bot",
+            "--task",
+            "t",
+            "--tools",
+            "github::get_issue",
+            "--config",
+            "gateway.toml",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let token = text(&out.stdout).trim().to_string();
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_warrant"))
+        .args([
+            "gateway",
+            "--config",
+            "gateway.toml",
+            "--listen",
+            "127.0.0.1:0",
+        ])
+        .env_remove("WARRANT_CONFIG")
+        .env("NO_COLOR", "1")
+        .current_dir(dir.path())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let served = Served(child);
+    let mut endpoint = None;
+    for line in std::io::BufReader::new(stderr).lines() {
+        let line = line.unwrap();
+        if let Some(url) = line.trim().strip_prefix("http://") {
+            endpoint = Some(format!("http://{url}"));
+            break;
+        }
+    }
+    let endpoint = endpoint.expect("the gateway prints its endpoints");
+    assert!(endpoint.ends_with("/mcp/github"), "{endpoint}");
+
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let post = |token: Option<&str>, body: serde_json::Value| {
+        let mut request = agent
+            .post(&endpoint)
+            .header("content-type", "application/json");
+        if let Some(token) = token {
+            request = request.header("authorization", format!("Bearer {token}"));
+        }
+        let mut response = request.send(body.to_string()).unwrap();
+        let challenge = response
+            .headers()
+            .get("www-authenticate")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        let text = response.body_mut().read_to_string().unwrap();
+        (
+            response.status().as_u16(),
+            challenge,
+            serde_json::from_str::<serde_json::Value>(&text).unwrap_or_default(),
+        )
+    };
+    let list = serde_json::json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list"});
+    let (status, challenge, _) = post(None, list.clone());
+    assert_eq!(status, 401);
+    assert!(challenge.unwrap().contains("resource_metadata="));
+
+    let ping = serde_json::json!({"jsonrpc": "2.0", "id": 2, "method": "ping"});
+    let (status, _, body) = post(Some(&token), ping);
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["result"], serde_json::json!({}));
+
+    // Nothing listens on the upstream's port: a JSON-RPC error naming it, and the next request
+    // is still served.
+    let (status, _, body) = post(Some(&token), list);
+    assert_eq!(status, 200, "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("upstream `github` is unavailable"),
+        "{body}"
+    );
+    let (status, _, _) = post(
+        Some(&token),
+        serde_json::json!({"jsonrpc": "2.0", "id": 3, "method": "ping"}),
+    );
+    assert_eq!(status, 200);
+
+    // `jit revoke` writes the store the gateway reads: the running gateway refuses the token.
+    let revoke = warrant(
+        dir.path(),
+        &[
+            "jit",
+            "revoke",
+            &token,
+            "--reason",
+            "done",
+            "--as",
+            "dana@example.com",
+        ],
+    );
+    assert!(revoke.status.success(), "{}", text(&revoke.stderr));
+    let (status, challenge, body) = post(
+        Some(&token),
+        serde_json::json!({"jsonrpc": "2.0", "id": 4, "method": "ping"}),
+    );
+    assert_eq!(status, 401, "{body}");
+    assert!(challenge.unwrap().contains("invalid_token"));
+    drop(served);
+}
+
 /// `jit grant` records the grant in the store (never the token); `jit revoke` revokes it for
 /// every gateway sharing the store, and `verify` sees it with no file of ids; `jit grants`
 /// names a token that expired unused.
@@ -497,4 +645,118 @@ fn jit_revoke_goes_through_the_store_and_grants_show_unused_tokens() {
         "{}",
         text(&audit.stdout)
     );
+}
+
+/// Taint recorded by `warrant gateway` lives in the store: two labelled legs through the
+/// official `mcp-server-time` (stdio), and the third is held for approval; the grant's uses
+/// are counted there too.
+#[test]
+fn gateway_keeps_taint_in_the_store() {
+    use std::io::BufRead as _;
+
+    let installed = Command::new("mcp-server-time")
+        .arg("--help")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !installed {
+        let message = "mcp-server-time is not installed: pip install mcp-server-time";
+        if std::env::var_os("CI").is_some() {
+            panic!("{message} (required under CI)");
+        }
+        eprintln!("skipped: {message}");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("policies.cedar"),
+        "permit (principal, action in [Action::\"tools/list\", Action::\"tools/call\"], resource);\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("gateway.toml"),
+        "version = 1\n[[upstream]]\nname = \"time\"\ncommand = [\"mcp-server-time\", \"--local-timezone\", \"UTC\"]\n[tools.\"time::get_current_time\"]\nlabels = [\"untrusted_input\", \"sensitive_data\"]\n[tools.\"time::convert_time\"]\nlabels = [\"external_action\"]\n[policy]\nfiles = [\"policies.cedar\"]\n[tokens]\nroot_key_file = \"root.key\"\n",
+    )
+    .unwrap();
+    assert!(
+        warrant(dir.path(), &["jit", "keygen", "root.key"])
+            .status
+            .success()
+    );
+    let out = warrant(
+        dir.path(),
+        &[
+            "jit",
+            "grant",
+            "--agent",
+            "bot",
+            "--task",
+            "t",
+            "--tools",
+            "time::get_current_time,time::convert_time",
+            "--config",
+            "gateway.toml",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let token = text(&out.stdout).trim().to_string();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_warrant"))
+        .args([
+            "gateway",
+            "--config",
+            "gateway.toml",
+            "--listen",
+            "127.0.0.1:0",
+        ])
+        .env_remove("WARRANT_CONFIG")
+        .current_dir(dir.path())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let served = Served(child);
+    let endpoint = std::io::BufReader::new(stderr)
+        .lines()
+        .map_while(Result::ok)
+        .find_map(|line| {
+            line.trim()
+                .strip_prefix("http://")
+                .map(|rest| format!("http://{rest}"))
+        })
+        .expect("the gateway prints its endpoints");
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let call = |tool: &str, arguments: serde_json::Value| -> serde_json::Value {
+        let body = serde_json::json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call",
+            "params": {"name": tool, "arguments": arguments}});
+        let mut response = agent
+            .post(&endpoint)
+            .header("authorization", format!("Bearer {token}"))
+            .header("content-type", "application/json")
+            .send(body.to_string())
+            .unwrap();
+        serde_json::from_str(&response.body_mut().read_to_string().unwrap()).unwrap()
+    };
+    let now = call("get_current_time", serde_json::json!({"timezone": "UTC"}));
+    assert!(now["result"].is_object(), "{now}");
+    let held = call(
+        "convert_time",
+        serde_json::json!({"source_timezone": "UTC", "time": "12:00", "target_timezone": "UTC"}),
+    );
+    assert_eq!(held["error"]["code"], -32004, "{held}");
+    assert!(
+        held["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("Rule of Two")
+    );
+    // The call that went through counts as a use of the grant (the held one does not).
+    let grants = warrant(dir.path(), &["jit", "grants", "-f", "json"]);
+    assert!(grants.status.success(), "{}", text(&grants.stderr));
+    let rows: serde_json::Value = serde_json::from_slice(&grants.stdout).unwrap();
+    assert_eq!(rows[0]["uses"], 1, "{rows}");
+    assert_eq!(rows[0]["refused"], 0, "{rows}");
+    drop(served);
 }

@@ -308,3 +308,41 @@ fn the_root_key_round_trips_as_hex() {
     );
     assert!(token::describe(&minted.token).unwrap()[0].contains("triage ticket 123"));
 }
+
+#[test]
+fn authenticate_reads_the_authority_block_before_any_call() {
+    let authority = TokenAuthority::generate();
+    let minted = authority.mint(&grant()).unwrap();
+    let none = BTreeSet::new();
+    let who = authority.authenticate(&minted.token, at(5), &none).unwrap();
+    assert_eq!(who.agent, "triage-bot");
+    assert_eq!(who.task, "triage ticket 123");
+    assert_eq!(who.revocation_ids, minted.revocation_ids);
+    assert_eq!(
+        authority.authenticate(&minted.token, at(16), &none),
+        Err(TokenError::Expired)
+    );
+    let revoked: BTreeSet<String> = minted.revocation_ids.iter().cloned().collect();
+    assert!(matches!(
+        authority.authenticate(&minted.token, at(5), &revoked),
+        Err(TokenError::Revoked { .. })
+    ));
+    assert!(matches!(
+        TokenAuthority::generate().authenticate(&minted.token, at(5), &none),
+        Err(TokenError::Invalid(_))
+    ));
+    // An attenuated token is its parent's agent and task, with one more revocation id.
+    let narrowed = token::attenuate(
+        &minted.token,
+        &Narrowing {
+            tools: Some(vec!["github::get_issue".to_string()]),
+            ..Narrowing::default()
+        },
+    )
+    .unwrap();
+    let who = authority
+        .authenticate(&narrowed.token, at(5), &none)
+        .unwrap();
+    assert_eq!(who.agent, "triage-bot");
+    assert_eq!(who.revocation_ids.len(), 2);
+}

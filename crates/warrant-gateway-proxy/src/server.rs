@@ -1,0 +1,1224 @@
+//! The agent-facing side: one Streamable HTTP endpoint per upstream (`POST /mcp/{server}`),
+//! answering JSON (`application/json`, never an SSE stream).
+//!
+//! Each request is authenticated, parsed, decided with the pure core (`warrant_gateway`) and,
+//! when allowed, forwarded upstream with the gateway's own credential. Both protocol styles are
+//! served: 2025-11-25 (`initialize`, then `Mcp-Session-Id`) and 2026-07-28 (stateless:
+//! `server/discover`, no session, `Mcp-Method`/`Mcp-Name` headers checked against the body,
+//! results stamped with `resultType` and, for lists, `cacheScope: "private"` since they are
+//! filtered per agent). A request without a handshake is accepted either way. A session only
+//! remembers its agent and server: taint is per task, not per transport session.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Instant;
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::{ConnectInfo, Path, State as AxumState};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde_json::{Map, Value, json};
+use sha2::{Digest, Sha256};
+use warrant_core::clock::Clock;
+use warrant_gateway::config::GatewayConfig;
+use warrant_gateway::{
+    Agent, Call, Decision, Method, PolicyEngine, TaintState, Target, TokenError, ToolRef,
+};
+
+use crate::auth::{AuthError, Authenticator, Principal, bearer};
+use crate::jsonrpc::{self, RpcError};
+use crate::state::{ApprovalRequest, ApprovalStatus, State};
+use crate::upstream::{Upstream, UpstreamError};
+
+/// Protocol versions with an `initialize` handshake this gateway answers, newest first.
+const HANDSHAKE_VERSIONS: [&str; 4] = ["2025-11-25", "2025-06-18", "2025-03-26", "2024-11-05"];
+/// The stateless protocol version (no handshake; `server/discover`; results say their type).
+const MODERN_VERSION: &str = "2026-07-28";
+/// The `_meta` key prefix of the protocol's own per-request fields (protocol version, client
+/// info and capabilities in 2026-07-28 requests): the gateway's upstream connection has its own.
+const PROTOCOL_META_PREFIX: &str = "io.modelcontextprotocol/";
+/// How long a client may take to send its request body: a slow client then gets HTTP 408 and
+/// holds no connection slot longer.
+const BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+/// How many sessions one gateway keeps; the oldest is dropped beyond it (sessions are cheap to
+/// re-create, and a client cannot grow memory without bound).
+const MAX_SESSIONS: usize = 10_000;
+
+/// Everything a gateway needs; built by `load::build` or by hand (tests, other front ends).
+pub struct Gateway {
+    pub(crate) engine: PolicyEngine,
+    pub(crate) config: GatewayConfig,
+    pub(crate) authenticator: Authenticator,
+    pub(crate) state: State,
+    pub(crate) upstreams: BTreeMap<String, Upstream>,
+    pub(crate) clock: Arc<dyn Clock>,
+    sessions: Mutex<Sessions>,
+    /// One lock per task with labelled calls in flight (see `TaskGuard`).
+    task_locks: TaskLocks,
+}
+
+type TaskLocks = Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>;
+
+/// Holds a task's lock from the taint check to the taint record of a labelled call, so two
+/// concurrent calls of one task cannot both pass the Rule of Two against the same old taint
+/// (within this process; a shared store needs its own). Unlabelled calls neither read nor
+/// change taint and are not serialised. Dropping it forgets the lock when no one else waits.
+struct TaskGuard<'a> {
+    locks: &'a TaskLocks,
+    key: String,
+    guard: Option<tokio::sync::OwnedMutexGuard<()>>,
+}
+
+impl<'a> TaskGuard<'a> {
+    async fn acquire(locks: &'a TaskLocks, key: &str) -> TaskGuard<'a> {
+        let lock = locks
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .entry(key.to_string())
+            .or_default()
+            .clone();
+        TaskGuard {
+            locks,
+            key: key.to_string(),
+            guard: Some(lock.lock_owned().await),
+        }
+    }
+}
+
+impl Drop for TaskGuard<'_> {
+    fn drop(&mut self) {
+        self.guard = None;
+        let mut locks = self.locks.lock().unwrap_or_else(PoisonError::into_inner);
+        if locks
+            .get(&self.key)
+            .is_some_and(|lock| Arc::strong_count(lock) == 1)
+        {
+            locks.remove(&self.key);
+        }
+    }
+}
+
+#[derive(Default)]
+struct Sessions {
+    by_id: HashMap<String, Session>,
+    order: std::collections::VecDeque<String>,
+}
+
+#[derive(Debug, Clone)]
+struct Session {
+    agent: String,
+    server: String,
+}
+
+impl std::fmt::Debug for Gateway {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Gateway")
+            .field("upstreams", &self.upstreams.keys().collect::<Vec<_>>())
+            .finish_non_exhaustive()
+    }
+}
+
+/// What a request's handling ends in.
+enum Outcome {
+    Result(Value),
+    Error(RpcError),
+    /// The credential stopped being valid mid-request (expired or revoked): HTTP 401.
+    Unauthorized(AuthError),
+}
+
+impl From<RpcError> for Outcome {
+    fn from(error: RpcError) -> Self {
+        Outcome::Error(error)
+    }
+}
+
+fn denied(reason: impl Into<String>, policy: Option<&str>) -> Outcome {
+    let mut error = RpcError::new(jsonrpc::DENIED, reason);
+    if let Some(policy) = policy {
+        error = error.with_data(json!({ "policy": policy }));
+    }
+    Outcome::Error(error)
+}
+
+fn upstream_error(error: UpstreamError) -> Outcome {
+    match error {
+        UpstreamError::Mcp(data) => Outcome::Error(RpcError {
+            code: i64::from(data.code.0),
+            message: data.message.to_string(),
+            data: data.data,
+        }),
+        UpstreamError::InvalidParams(message) => {
+            Outcome::Error(RpcError::new(jsonrpc::INVALID_PARAMS, message))
+        }
+        unavailable @ UpstreamError::Unavailable { .. } => Outcome::Error(RpcError::new(
+            jsonrpc::INTERNAL_ERROR,
+            unavailable.to_string(),
+        )),
+    }
+}
+
+/// The JSON text of `value` with every object's keys sorted: the same call hashes the same
+/// whatever order its client wrote the arguments in.
+pub fn canonical_json(value: &Value) -> String {
+    fn sort(value: &Value) -> Value {
+        match value {
+            Value::Object(map) => {
+                let sorted: BTreeMap<&String, Value> =
+                    map.iter().map(|(k, v)| (k, sort(v))).collect();
+                let mut out = Map::new();
+                for (k, v) in sorted {
+                    out.insert(k.clone(), v);
+                }
+                Value::Object(out)
+            }
+            Value::Array(items) => Value::Array(items.iter().map(sort).collect()),
+            other => other.clone(),
+        }
+    }
+    sort(value).to_string()
+}
+
+/// The approval id of a call: SHA-256 over agent, task, tool and canonical arguments, so an
+/// approval covers exactly that call and a changed call needs a new one.
+pub fn approval_id(agent: &str, task: Option<&str>, tool: &str, arguments: &Value) -> String {
+    let text = canonical_json(&json!([agent, task, tool, canonical_json(arguments)]));
+    hex::encode(Sha256::digest(text.as_bytes()))
+}
+
+/// Whether a request speaks 2026-07-28 (by its header or its `_meta`).
+fn is_modern(headers: &HeaderMap, params: &Value) -> bool {
+    header_text(headers, "mcp-protocol-version") == Some(MODERN_VERSION)
+        || params
+            .pointer("/_meta/io.modelcontextprotocol~1protocolVersion")
+            .and_then(Value::as_str)
+            == Some(MODERN_VERSION)
+}
+
+/// The params sent upstream: without the agent's per-request protocol fields, which belong to
+/// the agent's connection to the gateway, not the gateway's to the upstream.
+fn upstream_params(mut params: Value) -> Value {
+    if let Some(object) = params.as_object_mut() {
+        let empty = match object.get_mut("_meta").and_then(Value::as_object_mut) {
+            Some(meta) => {
+                meta.retain(|key, _| !key.starts_with(PROTOCOL_META_PREFIX));
+                meta.is_empty()
+            }
+            None => false,
+        };
+        if empty {
+            object.remove("_meta");
+        }
+    }
+    params
+}
+
+/// What a 2026-07-28 result must say about itself: its type and, for lists, how it may be
+/// cached. Lists are filtered per agent, so only the requesting client may cache them.
+fn stamp_modern(method: &str, result: &mut Value) {
+    let Some(object) = result.as_object_mut() else {
+        return;
+    };
+    object
+        .entry("resultType")
+        .or_insert_with(|| Value::from("complete"));
+    if method.ends_with("/list") {
+        object.insert("cacheScope".to_string(), Value::from("private"));
+        object.entry("ttlMs").or_insert_with(|| Value::from(0));
+    }
+}
+
+/// A credential without a task of its own (an OAuth access token, once accepted) takes the task
+/// an `X-Warrant-Task` header names, keyed under the agent so agents cannot share a task's
+/// state. A task token's own task always wins: the header could otherwise start a fresh, clean
+/// taint whenever the agent liked.
+fn apply_task_header(principal: &mut Principal, headers: &HeaderMap) {
+    if principal.task_key.is_some() {
+        return;
+    }
+    if let Some(task) = header_text(headers, "x-warrant-task").map(str::trim)
+        && !task.is_empty()
+    {
+        principal.task_key = Some(format!("agent:{}:task:{task}", principal.agent));
+        principal.task = Some(task.to_string());
+    }
+}
+
+fn header_text<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+impl Gateway {
+    pub(crate) fn new(
+        engine: PolicyEngine,
+        config: GatewayConfig,
+        authenticator: Authenticator,
+        state: State,
+        upstreams: BTreeMap<String, Upstream>,
+        clock: Arc<dyn Clock>,
+    ) -> Gateway {
+        Gateway {
+            engine,
+            config,
+            authenticator,
+            state,
+            upstreams,
+            clock,
+            sessions: Mutex::new(Sessions::default()),
+            task_locks: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The state the gateway uses (to revoke, approve, … from the embedding program).
+    pub fn state(&self) -> &State {
+        &self.state
+    }
+
+    /// The HTTP routes; serve them with `serve` (the source address comes from the connection).
+    pub fn router(self: Arc<Self>) -> Router {
+        Router::new()
+            .route(
+                "/mcp/{server}",
+                post(mcp_post).get(mcp_get).delete(mcp_delete),
+            )
+            .route(
+                "/.well-known/oauth-protected-resource",
+                get(resource_metadata_root),
+            )
+            .route(
+                "/.well-known/oauth-protected-resource/mcp/{server}",
+                get(resource_metadata_server),
+            )
+            .with_state(self)
+    }
+
+    /// Serves until `shutdown` completes.
+    pub async fn serve(
+        self: Arc<Self>,
+        listener: tokio::net::TcpListener,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        axum::serve(
+            listener,
+            self.router()
+                .into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await
+    }
+
+    fn base_url(&self, headers: &HeaderMap) -> String {
+        match &self.config.server.resource {
+            Some(resource) => resource.trim_end_matches('/').to_string(),
+            None => format!(
+                "http://{}",
+                header_text(headers, "host").unwrap_or(&self.config.server.listen)
+            ),
+        }
+    }
+
+    fn unauthorized(&self, headers: &HeaderMap, server: &str, error: &AuthError) -> Response {
+        let metadata = format!(
+            "{}/.well-known/oauth-protected-resource/mcp/{server}",
+            self.base_url(headers)
+        );
+        let mut challenge = format!("Bearer resource_metadata=\"{metadata}\"");
+        if let Some(code) = error.code() {
+            // The reason is ours (no quotes in it), safe inside a quoted string.
+            let description = error.to_string().replace('"', "'");
+            challenge.push_str(&format!(
+                ", error=\"{code}\", error_description=\"{description}\""
+            ));
+        }
+        let mut response = jsonrpc::error_with_status(
+            StatusCode::UNAUTHORIZED,
+            &Value::Null,
+            &RpcError::new(jsonrpc::INVALID_REQUEST, error.to_string()),
+        );
+        if let Ok(value) = HeaderValue::from_str(&challenge) {
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, value);
+        }
+        response
+    }
+
+    async fn revoked(&self, ids: &[String]) -> Result<BTreeSet<String>, AuthError> {
+        self.state
+            .revocations
+            .revoked_among(ids)
+            .await
+            .map_err(|e| AuthError::Invalid(e.to_string()))
+    }
+
+    async fn authenticate(&self, headers: &HeaderMap) -> Result<Principal, AuthError> {
+        let token = bearer(header_text(headers, "authorization"))?;
+        let ids = self.authenticator.revocation_ids(token);
+        let revoked = self.revoked(&ids).await?;
+        let now = self.clock.now();
+        let principal = self.authenticator.authenticate(token, now, &revoked)?;
+        // An attenuation may expire before its parent: every block's time check runs here too,
+        // so no method (ping, lists, reads) outlives the token. Other refusals need a real call.
+        let probe = Value::Object(Map::new());
+        if let Err(TokenError::Expired) = self
+            .authenticator
+            .check_call(&principal, "", &probe, now, &revoked)
+        {
+            return Err(TokenError::Expired.into());
+        }
+        Ok(principal)
+    }
+
+    fn session(&self, id: &str) -> Option<Session> {
+        self.sessions
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .by_id
+            .get(id)
+            .cloned()
+    }
+
+    fn new_session(&self, agent: &str, server: &str) -> String {
+        let id = uuid::Uuid::new_v4().simple().to_string();
+        let mut sessions = self.sessions.lock().unwrap_or_else(PoisonError::into_inner);
+        while sessions.order.len() >= MAX_SESSIONS {
+            if let Some(old) = sessions.order.pop_front() {
+                sessions.by_id.remove(&old);
+            }
+        }
+        sessions.by_id.insert(
+            id.clone(),
+            Session {
+                agent: agent.to_string(),
+                server: server.to_string(),
+            },
+        );
+        sessions.order.push_back(id.clone());
+        id
+    }
+
+    fn end_session(&self, id: &str) -> bool {
+        let mut sessions = self.sessions.lock().unwrap_or_else(PoisonError::into_inner);
+        sessions.order.retain(|s| s != id);
+        sessions.by_id.remove(id).is_some()
+    }
+
+    /// What the policy knows of an agent; an unknown agent has no owner, no tier and risk 0
+    /// (`owner_active` false), so policies about owners and tiers treat it strictly.
+    async fn agent(&self, id: &str) -> Result<Agent, RpcError> {
+        let known = self
+            .state
+            .agents
+            .agent(id)
+            .await
+            .map_err(|e| RpcError::new(jsonrpc::INTERNAL_ERROR, e.to_string()))?;
+        Ok(known.unwrap_or_else(|| Agent {
+            id: id.to_string(),
+            name: id.to_string(),
+            owner: String::new(),
+            owner_active: false,
+            tier: String::new(),
+            risk: 0,
+        }))
+    }
+
+    /// Counts a call under the principal's task token (a failure is logged: the call's fate
+    /// does not depend on the bookkeeping).
+    async fn record_use(
+        &self,
+        principal: &Principal,
+        allowed: bool,
+        at: chrono::DateTime<chrono::Utc>,
+    ) {
+        if principal.token.is_none() {
+            return;
+        }
+        if let Some(grant) = principal.revocation_ids.first()
+            && let Err(e) = self.state.grant_uses.record_use(grant, allowed, at).await
+        {
+            tracing::error!(grant = %grant, error = %e, "grant use not recorded");
+        }
+    }
+
+    fn tool_ref(&self, server: &str, name: &str) -> ToolRef {
+        let tool = ToolRef::new(server, name);
+        let labels = self.config.labels(&tool.qualified());
+        tool.with_labels(labels)
+    }
+
+    async fn dispatch(
+        &self,
+        principal: &Principal,
+        server: &str,
+        method: &str,
+        params: Value,
+        source: SocketAddr,
+    ) -> Outcome {
+        let Some(upstream) = self.upstreams.get(server) else {
+            return RpcError::new(jsonrpc::INVALID_PARAMS, format!("no server `{server}`")).into();
+        };
+        match method {
+            "ping" => Outcome::Result(json!({})),
+            "tools/call" => self.call_tool(principal, upstream, params, source).await,
+            "tools/list" => self.list_tools(principal, upstream, params, source).await,
+            "resources/list" | "prompts/list" => {
+                let method = if method == "resources/list" {
+                    Method::ResourcesList
+                } else {
+                    Method::PromptsList
+                };
+                let target = Target::Server(server.to_string());
+                self.decided(
+                    principal,
+                    method,
+                    &target,
+                    &Value::Null,
+                    source,
+                    upstream,
+                    params,
+                )
+                .await
+            }
+            "resources/read" => {
+                let Some(uri) = params.get("uri").and_then(Value::as_str) else {
+                    return RpcError::new(jsonrpc::INVALID_PARAMS, "resources/read needs `uri`")
+                        .into();
+                };
+                let target = Target::Resource {
+                    server: server.to_string(),
+                    uri: uri.to_string(),
+                };
+                self.decided(
+                    principal,
+                    Method::ResourcesRead,
+                    &target,
+                    &Value::Null,
+                    source,
+                    upstream,
+                    params.clone(),
+                )
+                .await
+            }
+            "prompts/get" => {
+                let Some(name) = params.get("name").and_then(Value::as_str) else {
+                    return RpcError::new(jsonrpc::INVALID_PARAMS, "prompts/get needs `name`")
+                        .into();
+                };
+                let target = Target::Prompt {
+                    server: server.to_string(),
+                    name: name.to_string(),
+                };
+                let arguments = params.get("arguments").cloned().unwrap_or(Value::Null);
+                self.decided(
+                    principal,
+                    Method::PromptsGet,
+                    &target,
+                    &arguments,
+                    source,
+                    upstream,
+                    params.clone(),
+                )
+                .await
+            }
+            other => RpcError::new(
+                jsonrpc::METHOD_NOT_FOUND,
+                format!("method `{other}` is not supported by the gateway"),
+            )
+            .into(),
+        }
+    }
+
+    /// Loads the task's taint (none without a task).
+    async fn taint(&self, principal: &Principal) -> Result<TaintState, RpcError> {
+        match &principal.task_key {
+            Some(key) => self
+                .state
+                .taint
+                .load(key)
+                .await
+                .map_err(|e| RpcError::new(jsonrpc::INTERNAL_ERROR, e.to_string())),
+            None => Ok(TaintState::new()),
+        }
+    }
+
+    /// Decides a method other than `tools/call` and forwards it when allowed.
+    #[allow(clippy::too_many_arguments)]
+    async fn decided(
+        &self,
+        principal: &Principal,
+        method: Method,
+        target: &Target,
+        arguments: &Value,
+        source: SocketAddr,
+        upstream: &Upstream,
+        params: Value,
+    ) -> Outcome {
+        let started = Instant::now();
+        let agent = match self.agent(&principal.agent).await {
+            Ok(agent) => agent,
+            Err(error) => return error.into(),
+        };
+        let taint = match self.taint(principal).await {
+            Ok(taint) => taint,
+            Err(error) => return error.into(),
+        };
+        let call = Call {
+            agent: &agent,
+            method,
+            target,
+            arguments,
+            taint: &taint,
+            task: principal.task.as_deref(),
+            now: self.clock.now(),
+            source: Some(source.ip()),
+        };
+        let decision = self.engine.decide(&call);
+        log_decision(principal, method, &describe(target), &decision, started);
+        match decision {
+            Decision::Allow => match upstream.request(method.as_str(), params).await {
+                Ok(result) => Outcome::Result(result),
+                Err(error) => upstream_error(error),
+            },
+            Decision::Deny { reason, policy } => denied(reason, policy.as_deref()),
+            // Approval of list and read methods is not held for a human yet: refuse clearly.
+            Decision::RequireApproval { reason, policy } => denied(
+                format!("{reason} (approval applies to tools/call only)"),
+                policy.as_deref(),
+            ),
+        }
+    }
+
+    async fn list_tools(
+        &self,
+        principal: &Principal,
+        upstream: &Upstream,
+        params: Value,
+        source: SocketAddr,
+    ) -> Outcome {
+        let target = Target::Server(upstream.name.clone());
+        let mut result = match self
+            .decided(
+                principal,
+                Method::ToolsList,
+                &target,
+                &Value::Null,
+                source,
+                upstream,
+                params,
+            )
+            .await
+        {
+            Outcome::Result(result) => result,
+            other => return other,
+        };
+        let agent = match self.agent(&principal.agent).await {
+            Ok(agent) => agent,
+            Err(error) => return error.into(),
+        };
+        let revoked = match self.revoked(&principal.revocation_ids).await {
+            Ok(revoked) => revoked,
+            Err(error) => return Outcome::Unauthorized(error),
+        };
+        let now = self.clock.now();
+        if let Some(tools) = result.get_mut("tools").and_then(Value::as_array_mut) {
+            let refs: Vec<ToolRef> = tools
+                .iter()
+                .map(|t| {
+                    self.tool_ref(
+                        &upstream.name,
+                        t.get("name").and_then(Value::as_str).unwrap_or(""),
+                    )
+                })
+                .collect();
+            let visible: BTreeSet<String> = self
+                .engine
+                .visible_tools(&agent, &refs)
+                .into_iter()
+                .map(ToolRef::qualified)
+                .collect();
+            // The token's own tool list narrows further; its argument constraints cannot be
+            // judged without arguments, so they do not hide a tool.
+            let allowed = |qualified: &str| match self.authenticator.check_call(
+                principal,
+                qualified,
+                &Value::Object(Map::new()),
+                now,
+                &revoked,
+            ) {
+                Ok(()) | Err(TokenError::ArgumentRefused { .. }) => true,
+                Err(_) => false,
+            };
+            let mut index = 0;
+            tools.retain(|_| {
+                let keep = refs.get(index).is_some_and(|tool| {
+                    let qualified = tool.qualified();
+                    !tool.name.is_empty() && visible.contains(&qualified) && allowed(&qualified)
+                });
+                index += 1;
+                keep
+            });
+        }
+        Outcome::Result(result)
+    }
+
+    async fn call_tool(
+        &self,
+        principal: &Principal,
+        upstream: &Upstream,
+        params: Value,
+        source: SocketAddr,
+    ) -> Outcome {
+        let started = Instant::now();
+        let Some(name) = params.get("name").and_then(Value::as_str) else {
+            return RpcError::new(jsonrpc::INVALID_PARAMS, "tools/call needs a tool `name`").into();
+        };
+        let arguments = params.get("arguments").cloned().unwrap_or(Value::Null);
+        if !(arguments.is_object() || arguments.is_null()) {
+            return RpcError::new(jsonrpc::INVALID_PARAMS, "`arguments` must be an object").into();
+        }
+        let tool = self.tool_ref(&upstream.name, name);
+        let qualified = tool.qualified();
+        let target = Target::Tool(tool.clone());
+        let now = self.clock.now();
+
+        // The task token first: its tools and argument constraints bound what any policy allows.
+        let revoked = match self.revoked(&principal.revocation_ids).await {
+            Ok(revoked) => revoked,
+            Err(error) => return Outcome::Unauthorized(error),
+        };
+        match self
+            .authenticator
+            .check_call(principal, &qualified, &arguments, now, &revoked)
+        {
+            Ok(()) => {}
+            Err(
+                error @ (TokenError::Expired | TokenError::Revoked { .. } | TokenError::Invalid(_)),
+            ) => {
+                return Outcome::Unauthorized(error.into());
+            }
+            Err(refused) => {
+                let decision = Decision::Deny {
+                    reason: refused.to_string(),
+                    policy: Some("task-token".to_string()),
+                };
+                log_decision(principal, Method::ToolsCall, &qualified, &decision, started);
+                self.record_use(principal, false, now).await;
+                return denied(refused.to_string(), Some("task-token"));
+            }
+        }
+
+        let agent = match self.agent(&principal.agent).await {
+            Ok(agent) => agent,
+            Err(error) => return error.into(),
+        };
+        let _task_guard = match &principal.task_key {
+            Some(key) if !tool.labels.is_empty() => {
+                Some(TaskGuard::acquire(&self.task_locks, key).await)
+            }
+            _ => None,
+        };
+        let taint = match self.taint(principal).await {
+            Ok(taint) => taint,
+            Err(error) => return error.into(),
+        };
+        let call = Call {
+            agent: &agent,
+            method: Method::ToolsCall,
+            target: &target,
+            arguments: &arguments,
+            taint: &taint,
+            task: principal.task.as_deref(),
+            now,
+            source: Some(source.ip()),
+        };
+        let decision = self.engine.decide(&call);
+        log_decision(principal, Method::ToolsCall, &qualified, &decision, started);
+        match decision {
+            Decision::Allow => {}
+            Decision::Deny { reason, policy } => return denied(reason, policy.as_deref()),
+            Decision::RequireApproval { reason, policy } => {
+                let id = approval_id(
+                    &principal.agent,
+                    principal.task.as_deref(),
+                    &qualified,
+                    &arguments,
+                );
+                let status = match self.state.approvals.status(&id).await {
+                    Ok(status) => status,
+                    Err(e) => return RpcError::new(jsonrpc::INTERNAL_ERROR, e.to_string()).into(),
+                };
+                match status {
+                    Some(ApprovalStatus::Approved) => {
+                        tracing::info!(approval_id = %id, tool = %qualified, "approved call forwarded");
+                    }
+                    Some(ApprovalStatus::Denied) => {
+                        return denied(
+                            format!("a human denied this call (approval {id}): {reason}"),
+                            policy.as_deref(),
+                        );
+                    }
+                    Some(ApprovalStatus::Pending) | None => {
+                        let request = ApprovalRequest {
+                            id: id.clone(),
+                            agent: principal.agent.clone(),
+                            task: principal.task.clone(),
+                            tool: qualified.clone(),
+                            arguments: arguments.clone(),
+                            reason: reason.clone(),
+                            policy: policy.clone(),
+                        };
+                        if let Err(e) = self.state.approvals.submit(request).await {
+                            return RpcError::new(jsonrpc::INTERNAL_ERROR, e.to_string()).into();
+                        }
+                        return RpcError::new(
+                            jsonrpc::APPROVAL_REQUIRED,
+                            format!(
+                                "approval required: {reason}. Approval id {id}; the same call goes through once a human approves it."
+                            ),
+                        )
+                        .with_data(json!({ "approval_id": id, "reason": reason, "policy": policy }))
+                        .into();
+                    }
+                }
+            }
+        }
+
+        self.record_use(principal, true, now).await;
+        match upstream.request("tools/call", params).await {
+            Ok(result) => {
+                // The tool ran (even if it reports an error, it may have read or acted): its
+                // labels join the task's taint.
+                if let Some(key) = &principal.task_key
+                    && !tool.labels.is_empty()
+                    && let Err(e) = self
+                        .state
+                        .taint
+                        .record(key, &qualified, &tool.labels, now)
+                        .await
+                {
+                    tracing::error!(task = %key, error = %e, "taint not recorded");
+                }
+                Outcome::Result(result)
+            }
+            Err(error) => upstream_error(error),
+        }
+    }
+
+    fn initialize(&self, principal: &Principal, server: &str, params: &Value) -> (Value, String) {
+        let requested = params
+            .get("protocolVersion")
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        let version = HANDSHAKE_VERSIONS
+            .iter()
+            .find(|v| **v == requested)
+            .copied()
+            .unwrap_or(HANDSHAKE_VERSIONS[0]);
+        let session = self.new_session(&principal.agent, server);
+        let result = json!({
+            "protocolVersion": version,
+            "capabilities": { "tools": {}, "resources": {}, "prompts": {} },
+            "serverInfo": {
+                "name": format!("warrant-gateway/{server}"),
+                "version": env!("CARGO_PKG_VERSION"),
+            },
+            "instructions": "Calls pass through Warrant's gateway: each is authorized on its arguments; a refusal's message says why.",
+        });
+        (result, session)
+    }
+
+    fn discover(server: &str) -> Value {
+        let mut versions = vec![MODERN_VERSION];
+        versions.extend(HANDSHAKE_VERSIONS);
+        json!({
+            "resultType": "complete",
+            "supportedVersions": versions,
+            "capabilities": { "tools": {}, "resources": {}, "prompts": {} },
+            "instructions": "Calls pass through Warrant's gateway: each is authorized on its arguments; a refusal's message says why.",
+            "ttlMs": 0,
+            "cacheScope": "private",
+            "_meta": {
+                "io.modelcontextprotocol/serverInfo": {
+                    "name": format!("warrant-gateway/{server}"),
+                    "version": env!("CARGO_PKG_VERSION"),
+                }
+            },
+        })
+    }
+}
+
+fn describe(target: &Target) -> String {
+    match target {
+        Target::Tool(tool) => tool.qualified(),
+        Target::Server(name) => name.clone(),
+        Target::Resource { server, uri } => format!("{server} {uri}"),
+        Target::Prompt { server, name } => format!("{server}::{name}"),
+    }
+}
+
+fn log_decision(
+    principal: &Principal,
+    method: Method,
+    target: &str,
+    decision: &Decision,
+    started: Instant,
+) {
+    let (verdict, policy) = match decision {
+        Decision::Allow => ("allow", None),
+        Decision::Deny { policy, .. } => ("deny", policy.as_deref()),
+        Decision::RequireApproval { policy, .. } => ("require_approval", policy.as_deref()),
+    };
+    tracing::info!(
+        agent = %principal.agent,
+        task = principal.task.as_deref().unwrap_or(""),
+        method = method.as_str(),
+        target = %target,
+        decision = verdict,
+        policy = policy.unwrap_or(""),
+        latency_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
+        "gateway decision"
+    );
+}
+
+/// Reads the body, refusing one larger than `limit` (by its `Content-Length` or as it streams).
+async fn read_body(body: Body, headers: &HeaderMap, limit: usize) -> Result<Bytes, Response> {
+    let too_large = || {
+        jsonrpc::error_with_status(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            &Value::Null,
+            &RpcError::new(
+                jsonrpc::INVALID_REQUEST,
+                format!("the request is larger than the gateway's limit of {limit} bytes"),
+            ),
+        )
+    };
+    let declared = header_text(headers, "content-length").and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return Err(too_large());
+    }
+    let Ok(read) = tokio::time::timeout(BODY_TIMEOUT, axum::body::to_bytes(body, limit)).await
+    else {
+        return Err(jsonrpc::error_with_status(
+            StatusCode::REQUEST_TIMEOUT,
+            &Value::Null,
+            &RpcError::new(
+                jsonrpc::INVALID_REQUEST,
+                format!(
+                    "the request body did not arrive within {} s",
+                    BODY_TIMEOUT.as_secs()
+                ),
+            ),
+        ));
+    };
+    match read {
+        Ok(bytes) => Ok(bytes),
+        Err(error) => {
+            let over = std::error::Error::source(&error)
+                .is_some_and(|s| s.is::<http_body_util::LengthLimitError>());
+            if over {
+                Err(too_large())
+            } else {
+                Err(jsonrpc::error_with_status(
+                    StatusCode::BAD_REQUEST,
+                    &Value::Null,
+                    &RpcError::new(
+                        jsonrpc::INVALID_REQUEST,
+                        format!("cannot read the request: {error}"),
+                    ),
+                ))
+            }
+        }
+    }
+}
+
+fn bad_request(id: &Value, code: i64, message: impl Into<String>) -> Response {
+    jsonrpc::error_with_status(StatusCode::BAD_REQUEST, id, &RpcError::new(code, message))
+}
+
+async fn mcp_post(
+    AxumState(gateway): AxumState<Arc<Gateway>>,
+    Path(server): Path<String>,
+    ConnectInfo(source): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    if !gateway.upstreams.contains_key(&server) {
+        return (
+            StatusCode::NOT_FOUND,
+            format!("no MCP server `{server}` here\n"),
+        )
+            .into_response();
+    }
+    let mut principal = match gateway.authenticate(&headers).await {
+        Ok(principal) => principal,
+        Err(error) => {
+            tracing::info!(server = %server, %source, error = %error, "unauthenticated request");
+            return gateway.unauthorized(&headers, &server, &error);
+        }
+    };
+    apply_task_header(&mut principal, &headers);
+    let bytes = match read_body(body, &headers, gateway.config.server.max_body_bytes).await {
+        Ok(bytes) => bytes,
+        Err(response) => return response,
+    };
+    let message: Value = match serde_json::from_slice(&bytes) {
+        Ok(message) => message,
+        Err(error) => {
+            return bad_request(
+                &Value::Null,
+                jsonrpc::PARSE_ERROR,
+                format!("the body is not JSON: {error}"),
+            );
+        }
+    };
+    let Some(object) = message.as_object() else {
+        let what = if message.is_array() {
+            "JSON-RPC batches are not supported: send one message per request"
+        } else {
+            "a JSON-RPC message must be an object"
+        };
+        return bad_request(&Value::Null, jsonrpc::INVALID_REQUEST, what);
+    };
+    let id = object.get("id").cloned();
+    let id_for_errors = id.clone().unwrap_or(Value::Null);
+    if object.get("jsonrpc").and_then(Value::as_str) != Some("2.0") {
+        return bad_request(
+            &id_for_errors,
+            jsonrpc::INVALID_REQUEST,
+            "`jsonrpc` must be \"2.0\"",
+        );
+    }
+    let Some(method) = object.get("method").and_then(Value::as_str) else {
+        if id.is_some() && (object.contains_key("result") || object.contains_key("error")) {
+            // A response to a request of ours: the gateway sends none, nothing to do.
+            return StatusCode::ACCEPTED.into_response();
+        }
+        return bad_request(
+            &id_for_errors,
+            jsonrpc::INVALID_REQUEST,
+            "a request needs a `method`",
+        );
+    };
+    if let Some(id) = &id
+        && !(id.is_string() || id.is_i64() || id.is_u64())
+    {
+        return bad_request(
+            &Value::Null,
+            jsonrpc::INVALID_REQUEST,
+            "`id` must be a string or an integer",
+        );
+    }
+    let params = object.get("params").cloned().unwrap_or(Value::Null);
+    if !(params.is_object() || params.is_null()) {
+        return bad_request(
+            &id_for_errors,
+            jsonrpc::INVALID_REQUEST,
+            "`params` must be an object",
+        );
+    }
+    // 2026-07-28 routing headers must agree with the body, or a proxy could route on one and
+    // the server act on the other.
+    if let Some(header_method) = header_text(&headers, "mcp-method")
+        && header_method != method
+    {
+        return bad_request(
+            &id_for_errors,
+            jsonrpc::INVALID_REQUEST,
+            format!(
+                "the Mcp-Method header `{header_method}` does not match the body's method `{method}`"
+            ),
+        );
+    }
+    if let Some(header_name) = header_text(&headers, "mcp-name") {
+        let body_name = params
+            .get("name")
+            .or_else(|| params.get("uri"))
+            .and_then(Value::as_str);
+        if body_name != Some(header_name) {
+            return bad_request(
+                &id_for_errors,
+                jsonrpc::INVALID_REQUEST,
+                format!("the Mcp-Name header `{header_name}` does not match the body"),
+            );
+        }
+    }
+    if let Some(session_id) = header_text(&headers, "mcp-session-id")
+        && method != "initialize"
+    {
+        let known = gateway
+            .session(session_id)
+            .is_some_and(|s| s.agent == principal.agent && s.server == server);
+        if !known {
+            return jsonrpc::error_with_status(
+                StatusCode::NOT_FOUND,
+                &id_for_errors,
+                &RpcError::new(
+                    jsonrpc::SESSION_NOT_FOUND,
+                    "no such session for this agent: initialize again",
+                ),
+            );
+        }
+    }
+
+    let Some(id) = id else {
+        // Notifications (initialized, cancelled, …) need no answer. Requests are answered in
+        // one response each, so a cancellation has nothing left to stop.
+        tracing::debug!(method, "notification accepted");
+        return StatusCode::ACCEPTED.into_response();
+    };
+
+    let modern = is_modern(&headers, &params);
+    if method == "server/discover" {
+        return jsonrpc::result(&id, Gateway::discover(&server));
+    }
+    if method == "initialize" {
+        let (result, session) = gateway.initialize(&principal, &server, &params);
+        let mut response = jsonrpc::result(&id, result);
+        if let Ok(value) = HeaderValue::from_str(&session) {
+            response.headers_mut().insert("mcp-session-id", value);
+        }
+        return response;
+    }
+    match gateway
+        .dispatch(&principal, &server, method, upstream_params(params), source)
+        .await
+    {
+        Outcome::Result(mut result) => {
+            if modern {
+                stamp_modern(method, &mut result);
+            }
+            jsonrpc::result(&id, result)
+        }
+        Outcome::Error(error) => jsonrpc::error(&id, &error),
+        Outcome::Unauthorized(error) => gateway.unauthorized(&headers, &server, &error),
+    }
+}
+
+/// No server-initiated stream: every answer comes in its POST's response.
+async fn mcp_get() -> Response {
+    (
+        StatusCode::METHOD_NOT_ALLOWED,
+        [(header::ALLOW, "POST, DELETE")],
+        "this gateway answers each POST with JSON and opens no SSE stream\n",
+    )
+        .into_response()
+}
+
+async fn mcp_delete(
+    AxumState(gateway): AxumState<Arc<Gateway>>,
+    Path(server): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let principal = match gateway.authenticate(&headers).await {
+        Ok(principal) => principal,
+        Err(error) => return gateway.unauthorized(&headers, &server, &error),
+    };
+    let Some(id) = header_text(&headers, "mcp-session-id") else {
+        return StatusCode::BAD_REQUEST.into_response();
+    };
+    let mine = gateway
+        .session(id)
+        .is_some_and(|s| s.agent == principal.agent && s.server == server);
+    if mine && gateway.end_session(id) {
+        StatusCode::NO_CONTENT.into_response()
+    } else {
+        StatusCode::NOT_FOUND.into_response()
+    }
+}
+
+fn metadata(gateway: &Gateway, headers: &HeaderMap, path: &str) -> Response {
+    let body = json!({
+        "resource": format!("{}{path}", gateway.base_url(headers)),
+        "authorization_servers": gateway.config.server.authorization_servers,
+        "bearer_methods_supported": ["header"],
+        "resource_name": "Warrant MCP gateway",
+    });
+    let mut response = (StatusCode::OK, body.to_string()).into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    response
+}
+
+/// RFC 9728 protected-resource metadata for the gateway as a whole.
+async fn resource_metadata_root(
+    AxumState(gateway): AxumState<Arc<Gateway>>,
+    headers: HeaderMap,
+) -> Response {
+    metadata(&gateway, &headers, "")
+}
+
+/// RFC 9728 metadata for one server's endpoint (the `resource_metadata` of its challenges).
+async fn resource_metadata_server(
+    AxumState(gateway): AxumState<Arc<Gateway>>,
+    Path(server): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    if !gateway.upstreams.contains_key(&server) {
+        return StatusCode::NOT_FOUND.into_response();
+    }
+    metadata(&gateway, &headers, &format!("/mcp/{server}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_task_header_never_overrides_a_task_token() {
+        let mut headers = HeaderMap::new();
+        headers.insert("x-warrant-task", HeaderValue::from_static("ticket-9"));
+        let mut from_token = Principal {
+            agent: "bot".into(),
+            task: Some("t".into()),
+            task_key: Some("task-token:abc".into()),
+            token: None,
+            revocation_ids: Vec::new(),
+        };
+        apply_task_header(&mut from_token, &headers);
+        assert_eq!(from_token.task_key.as_deref(), Some("task-token:abc"));
+        let mut without = Principal {
+            task: None,
+            task_key: None,
+            ..from_token
+        };
+        apply_task_header(&mut without, &headers);
+        assert_eq!(without.task.as_deref(), Some("ticket-9"));
+        assert_eq!(without.task_key.as_deref(), Some("agent:bot:task:ticket-9"));
+    }
+
+    #[test]
+    fn approval_ids_ignore_key_order_only() {
+        let a = approval_id(
+            "bot",
+            Some("t"),
+            "p::refund",
+            &json!({"amount": 500, "to": "x"}),
+        );
+        let b = approval_id(
+            "bot",
+            Some("t"),
+            "p::refund",
+            &json!({"to": "x", "amount": 500}),
+        );
+        let c = approval_id(
+            "bot",
+            Some("t"),
+            "p::refund",
+            &json!({"to": "x", "amount": 501}),
+        );
+        let d = approval_id(
+            "bot",
+            Some("u"),
+            "p::refund",
+            &json!({"to": "x", "amount": 500}),
+        );
+        assert_eq!(a, b);
+        assert_ne!(a, c);
+        assert_ne!(a, d);
+        assert_eq!(a.len(), 64);
+    }
+}
