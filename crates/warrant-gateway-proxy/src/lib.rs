@@ -44,6 +44,7 @@
 pub mod auth;
 pub mod jsonrpc;
 pub mod load;
+pub mod redact;
 pub mod server;
 pub mod state;
 pub mod upstream;

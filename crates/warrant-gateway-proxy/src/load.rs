@@ -184,6 +184,10 @@ pub fn build_with_state(
             Upstream::new(&configured.name, target),
         );
     }
+    let redactor = crate::redact::Redactor::builtin().map_err(|e| LoadError::Invalid {
+        path: config_path.to_path_buf(),
+        message: format!("the secret rules for redaction do not compile: {e}"),
+    })?;
     Ok(Gateway::new(
         engine,
         config,
@@ -191,5 +195,6 @@ pub fn build_with_state(
         state,
         upstreams,
         options.clock,
+        Arc::new(redactor),
     ))
 }

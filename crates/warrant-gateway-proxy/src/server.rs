@@ -55,6 +55,8 @@ pub struct Gateway {
     pub(crate) state: State,
     pub(crate) upstreams: BTreeMap<String, Upstream>,
     pub(crate) clock: Arc<dyn Clock>,
+    /// Finds secrets in tool results, which the agent gets redacted.
+    pub(crate) redactor: Arc<crate::redact::Redactor>,
     sessions: Mutex<Sessions>,
     /// One lock per task with labelled calls in flight (see `TaskGuard`).
     task_locks: TaskLocks,
@@ -163,22 +165,7 @@ fn upstream_error(error: UpstreamError) -> Outcome {
 /// The JSON text of `value` with every object's keys sorted: the same call hashes the same
 /// whatever order its client wrote the arguments in.
 pub fn canonical_json(value: &Value) -> String {
-    fn sort(value: &Value) -> Value {
-        match value {
-            Value::Object(map) => {
-                let sorted: BTreeMap<&String, Value> =
-                    map.iter().map(|(k, v)| (k, sort(v))).collect();
-                let mut out = Map::new();
-                for (k, v) in sorted {
-                    out.insert(k.clone(), v);
-                }
-                Value::Object(out)
-            }
-            Value::Array(items) => Value::Array(items.iter().map(sort).collect()),
-            other => other.clone(),
-        }
-    }
-    sort(value).to_string()
+    warrant_core::canonical::canonical_json(value)
 }
 
 /// The approval id of a call: SHA-256 over agent, task, tool and canonical arguments, so an
@@ -258,6 +245,7 @@ impl Gateway {
         state: State,
         upstreams: BTreeMap<String, Upstream>,
         clock: Arc<dyn Clock>,
+        redactor: Arc<crate::redact::Redactor>,
     ) -> Gateway {
         Gateway {
             engine,
@@ -266,6 +254,7 @@ impl Gateway {
             state,
             upstreams,
             clock,
+            redactor,
             sessions: Mutex::new(Sessions::default()),
             task_locks: Mutex::new(HashMap::new()),
         }
@@ -749,6 +738,18 @@ impl Gateway {
                     Ok(status) => status,
                     Err(e) => return RpcError::new(jsonrpc::INTERNAL_ERROR, e.to_string()).into(),
                 };
+                // An approval covers one call: spend it, or (lost to another call) ask again.
+                let status = match status {
+                    Some(ApprovalStatus::Approved) => match self.state.approvals.consume(&id).await
+                    {
+                        Ok(true) => Some(ApprovalStatus::Approved),
+                        Ok(false) => None,
+                        Err(e) => {
+                            return RpcError::new(jsonrpc::INTERNAL_ERROR, e.to_string()).into();
+                        }
+                    },
+                    other => other,
+                };
                 match status {
                     Some(ApprovalStatus::Approved) => {
                         tracing::info!(approval_id = %id, tool = %qualified, "approved call forwarded");
@@ -766,6 +767,7 @@ impl Gateway {
                             task: principal.task.clone(),
                             tool: qualified.clone(),
                             arguments: arguments.clone(),
+                            taint: taint.labels().map(|l| l.as_str().to_string()).collect(),
                             reason: reason.clone(),
                             policy: policy.clone(),
                         };
@@ -799,6 +801,18 @@ impl Gateway {
                         .await
                 {
                     tracing::error!(task = %key, error = %e, "taint not recorded");
+                }
+                // A secret a tool returns (a config file read, a key echoed) reaches the agent
+                // only as a redacted preview.
+                let (result, rules) = self.redactor.redact(&result);
+                if !rules.is_empty() {
+                    let rules: Vec<&str> = rules.iter().map(String::as_str).collect();
+                    tracing::warn!(
+                        agent = %principal.agent,
+                        tool = %qualified,
+                        rules = %rules.join(","),
+                        "secrets redacted from a tool result"
+                    );
                 }
                 Outcome::Result(result)
             }

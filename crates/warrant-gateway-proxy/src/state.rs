@@ -73,6 +73,9 @@ pub struct ApprovalRequest {
     /// `server::tool`.
     pub tool: String,
     pub arguments: serde_json::Value,
+    /// The task's taint labels when the call was held, for the approver.
+    #[serde(default)]
+    pub taint: Vec<String>,
     /// Why approval is needed (the policy's reason, or the Rule of Two).
     pub reason: String,
     pub policy: Option<String>,
@@ -87,9 +90,12 @@ pub enum ApprovalStatus {
     Denied,
 }
 
-/// Calls waiting for a human, and the humans' decisions.
+/// Calls waiting for a human, and the humans' decisions. An approval covers one call: the
+/// gateway spends it (`consume`) as it forwards the call, and the same call made again asks
+/// again.
 pub trait ApprovalQueue: Send + Sync {
-    /// Records a request (again: idempotent, the id is the call's hash) and returns its id.
+    /// Records a request (again: idempotent while it is open, the id is the call's hash; a
+    /// spent request opens anew) and returns its id.
     fn submit<'a>(&'a self, request: ApprovalRequest) -> BoxFuture<'a, Result<String, StateError>>;
     /// `None` when no such request was submitted.
     fn status<'a>(
@@ -98,6 +104,8 @@ pub trait ApprovalQueue: Send + Sync {
     ) -> BoxFuture<'a, Result<Option<ApprovalStatus>, StateError>>;
     /// A human's decision on a pending request; false when there is no such request.
     fn decide<'a>(&'a self, id: &'a str, approve: bool) -> BoxFuture<'a, Result<bool, StateError>>;
+    /// Spends an approved request as its call is forwarded: true for exactly one caller.
+    fn consume<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<bool, StateError>>;
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -252,6 +260,16 @@ impl ApprovalQueue for MemoryApprovalQueue {
         Box::pin(std::future::ready(Ok(id)))
     }
 
+    fn consume<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<bool, StateError>> {
+        let mut requests = lock(&self.requests);
+        // A spent approval is forgotten, so the same call asks again.
+        let spent = matches!(requests.get(id), Some((_, ApprovalStatus::Approved)));
+        if spent {
+            requests.remove(id);
+        }
+        Box::pin(std::future::ready(Ok(spent)))
+    }
+
     fn status<'a>(
         &'a self,
         id: &'a str,
@@ -353,6 +371,7 @@ mod tests {
             task: None,
             tool: "p::refund".into(),
             arguments: serde_json::json!({"amount": 500}),
+            taint: Vec::new(),
             reason: "big".into(),
             policy: None,
         };
@@ -366,5 +385,35 @@ mod tests {
             queue.status("h").await.unwrap(),
             Some(ApprovalStatus::Denied)
         );
+        assert!(!queue.consume("h").await.unwrap(), "a denial is not spent");
+        let again = ApprovalRequest {
+            id: "g".into(),
+            ..queue_request()
+        };
+        queue.submit(again.clone()).await.unwrap();
+        assert!(queue.decide("g", true).await.unwrap());
+        assert!(queue.consume("g").await.unwrap());
+        assert!(
+            !queue.consume("g").await.unwrap(),
+            "an approval covers one call"
+        );
+        assert_eq!(
+            queue.status("g").await.unwrap(),
+            None,
+            "the same call asks again"
+        );
+    }
+
+    fn queue_request() -> ApprovalRequest {
+        ApprovalRequest {
+            id: "q".into(),
+            agent: "bot".into(),
+            task: None,
+            tool: "p::refund".into(),
+            arguments: serde_json::json!({"amount": 500}),
+            taint: Vec::new(),
+            reason: "big".into(),
+            policy: None,
+        }
     }
 }

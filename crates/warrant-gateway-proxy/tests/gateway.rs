@@ -457,6 +457,17 @@ async fn allows_denies_on_arguments_and_never_forwards_the_agent_token() {
     assert_eq!(message, "fs_write may only write under /workspace");
     let (code, _) = error_of(&h.call(&token, "secret_tool", json!({})).await);
     assert_eq!(code, warrant_gateway_proxy::jsonrpc::DENIED);
+    // A secret in a tool's result reaches the agent only as a redacted preview.
+    let secret = "glpat-Q7w_Zk2Rm9Tx4Vb-8Nc1";
+    let echoed = text_of(
+        &h.call(&token, "echo", json!({"text": format!("token={secret}")}))
+            .await,
+    );
+    assert!(!echoed.contains(secret), "{echoed}");
+    assert!(
+        echoed.starts_with("token=") && echoed.contains("[redacted]"),
+        "{echoed}"
+    );
 
     // The upstream saw the gateway's own credential on every request, never the agent's token.
     let seen = h.upstream_seen.lock().unwrap().clone();
@@ -670,6 +681,13 @@ async fn approval_is_required_then_granted_for_that_exact_call() {
     assert_eq!(
         text_of(&h.call(&token, "refund", json!({"amount": 500})).await),
         "refunded 500"
+    );
+    // The approval covered that one call: made again, it is held again.
+    let replay = h.call(&token, "refund", json!({"amount": 500})).await;
+    assert_eq!(
+        error_of(&replay).0,
+        warrant_gateway_proxy::jsonrpc::APPROVAL_REQUIRED,
+        "an approval is spent by its call"
     );
 
     // A changed call needs its own approval; a denied one is refused.

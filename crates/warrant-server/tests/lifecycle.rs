@@ -701,6 +701,7 @@ async fn held_tool_calls_are_listed_and_decided_once_by_approvers() {
         decided_at: None,
         decided_by: None,
         note: None,
+        used_at: None,
     };
     let store = &demo.state.store;
     store.request_approval(&held("h1", 5)).await.unwrap();

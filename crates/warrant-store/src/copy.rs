@@ -153,6 +153,7 @@ const TABLES: &[TableSpec] = &[
             ("decided_at", Text),
             ("decided_by", Text),
             ("note", Text),
+            ("used_at", Text),
         ],
         key: "id",
         generated_id: None,

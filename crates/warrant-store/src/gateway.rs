@@ -56,6 +56,8 @@ pub enum ApprovalStatus {
     Denied,
     /// Pending past its deadline: the call is denied.
     Expired,
+    /// Approved, and the gateway forwarded the call: the approval is spent.
+    Used,
 }
 
 impl ApprovalStatus {
@@ -65,6 +67,7 @@ impl ApprovalStatus {
             ApprovalStatus::Approved => "approved",
             ApprovalStatus::Denied => "denied",
             ApprovalStatus::Expired => "expired",
+            ApprovalStatus::Used => "used",
         }
     }
 }
@@ -92,14 +95,28 @@ pub struct ApprovalRow {
     pub decided_at: Option<Timestamp>,
     pub decided_by: Option<String>,
     pub note: Option<String>,
+    /// When the gateway forwarded the approved call (an approval is used once).
+    pub used_at: Option<Timestamp>,
 }
 
 impl ApprovalRow {
-    /// Its status at `now`: a pending request past its deadline has expired.
+    /// Its status at `now`: a pending request past its deadline has expired, an approval the
+    /// gateway forwarded is used.
     pub fn status_at(&self, now: Timestamp) -> ApprovalStatus {
         match self.status {
             ApprovalStatus::Pending if now >= self.expires_at => ApprovalStatus::Expired,
+            ApprovalStatus::Approved if self.used_at.is_some() => ApprovalStatus::Used,
             status => status,
+        }
+    }
+
+    /// Whether the same call asked again opens a new request: once this one is used, or ran
+    /// out unanswered, or was denied and its deadline has passed (a denial stands until then).
+    fn reopens_at(&self, now: Timestamp) -> bool {
+        match self.status_at(now) {
+            ApprovalStatus::Used | ApprovalStatus::Expired => true,
+            ApprovalStatus::Denied => now >= self.expires_at,
+            ApprovalStatus::Pending | ApprovalStatus::Approved => false,
         }
     }
 }
@@ -107,7 +124,7 @@ impl ApprovalRow {
 const GRANT_COLUMNS: &str = "id, agent, task, grant_json, revocation_ids, issued_at, expires_at, \
      issued_by, uses, refused, first_used_at, last_used_at";
 const APPROVAL_COLUMNS: &str = "id, agent, task, tool, arguments_sha256, arguments_view, taint, \
-     reason, requested_at, expires_at, status, decided_at, decided_by, note";
+     reason, requested_at, expires_at, status, decided_at, decided_by, note, used_at";
 
 fn corrupt(table: &'static str, key: &str, message: String) -> StoreError {
     StoreError::Corrupt {
@@ -167,6 +184,7 @@ fn approval_row(r: &AnyRow) -> Result<ApprovalRow, StoreError> {
         decided_at: dialect::parse_opt_timestamp(t, &id, r.try_get(11)?)?,
         decided_by: r.try_get(12)?,
         note: r.try_get(13)?,
+        used_at: dialect::parse_opt_timestamp(t, &id, r.try_get(14)?)?,
         id,
     })
 }
@@ -407,7 +425,8 @@ impl Store {
     }
 
     /// Holds a call for approval. The same call (same id) asked again returns the request
-    /// already held, whatever its status, so a retry never asks twice.
+    /// held, unless that one is spent (used, expired, or denied past its deadline): then it is
+    /// opened again as a new pending request, the earlier decisions staying in the audit trail.
     pub async fn request_approval(&self, row: &ApprovalRow) -> Result<ApprovalRow, StoreError> {
         let mut tx = begin(self).await?;
         let existing = tx
@@ -417,33 +436,74 @@ impl Store {
             .bind(row.id.as_str())
             .fetch_optional(tx.conn())
             .await?;
-        if let Some(existing) = existing {
-            return approval_row(&existing);
+        let existing = existing.as_ref().map(approval_row).transpose()?;
+        match existing {
+            Some(existing) if !existing.reopens_at(row.requested_at) => return Ok(existing),
+            Some(_) => {
+                tx.query(
+                    "UPDATE gateway_approvals SET agent = ?, task = ?, tool = ?, \
+                     arguments_sha256 = ?, arguments_view = ?, taint = ?, reason = ?, \
+                     requested_at = ?, expires_at = ?, status = 'pending', decided_at = NULL, \
+                     decided_by = NULL, note = NULL, used_at = NULL WHERE id = ?",
+                )
+                .bind(row.agent.as_str())
+                .bind(row.task.as_deref())
+                .bind(row.tool.as_str())
+                .bind(row.arguments_sha256.as_str())
+                .bind(row.arguments_view.as_str())
+                .bind(json_list(&row.taint))
+                .bind(row.reason.as_str())
+                .bind(dialect::timestamp(&row.requested_at))
+                .bind(dialect::timestamp(&row.expires_at))
+                .bind(row.id.as_str())
+                .execute(tx.conn())
+                .await?;
+            }
+            None => {
+                tx.query(&format!(
+                    "INSERT INTO gateway_approvals ({APPROVAL_COLUMNS}) \
+                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', NULL, NULL, NULL, NULL)"
+                ))
+                .bind(row.id.as_str())
+                .bind(row.agent.as_str())
+                .bind(row.task.as_deref())
+                .bind(row.tool.as_str())
+                .bind(row.arguments_sha256.as_str())
+                .bind(row.arguments_view.as_str())
+                .bind(json_list(&row.taint))
+                .bind(row.reason.as_str())
+                .bind(dialect::timestamp(&row.requested_at))
+                .bind(dialect::timestamp(&row.expires_at))
+                .execute(tx.conn())
+                .await?;
+            }
         }
-        tx.query(&format!(
-            "INSERT INTO gateway_approvals ({APPROVAL_COLUMNS}) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', NULL, NULL, NULL)"
-        ))
-        .bind(row.id.as_str())
-        .bind(row.agent.as_str())
-        .bind(row.task.as_deref())
-        .bind(row.tool.as_str())
-        .bind(row.arguments_sha256.as_str())
-        .bind(row.arguments_view.as_str())
-        .bind(json_list(&row.taint))
-        .bind(row.reason.as_str())
-        .bind(dialect::timestamp(&row.requested_at))
-        .bind(dialect::timestamp(&row.expires_at))
-        .execute(tx.conn())
-        .await?;
         tx.commit().await?;
         Ok(ApprovalRow {
             status: ApprovalStatus::Pending,
             decided_at: None,
             decided_by: None,
             note: None,
+            used_at: None,
             ..row.clone()
         })
+    }
+
+    /// Spends an approval as the gateway forwards its call: true for exactly one caller, and
+    /// only while the request is approved and unused (several gateways may race for it).
+    pub async fn consume_approval(&self, id: &str, at: Timestamp) -> Result<bool, StoreError> {
+        let mut tx = begin(self).await?;
+        let done = tx
+            .query(
+                "UPDATE gateway_approvals SET used_at = ? \
+                 WHERE id = ? AND status = 'approved' AND used_at IS NULL",
+            )
+            .bind(dialect::timestamp(&at))
+            .bind(id)
+            .execute(tx.conn())
+            .await?;
+        tx.commit().await?;
+        Ok(done.rows_affected() == 1)
     }
 
     /// One held call.
@@ -466,6 +526,7 @@ impl Store {
     ) -> Result<Vec<ApprovalRow>, StoreError> {
         let stored = match status {
             Some(ApprovalStatus::Expired) => Some(ApprovalStatus::Pending),
+            Some(ApprovalStatus::Used) => Some(ApprovalStatus::Approved),
             other => other,
         };
         let rows = match stored {
@@ -558,6 +619,7 @@ impl Store {
             decided_at: Some(at),
             decided_by: Some(by.to_string()),
             note: note.map(str::to_string),
+            used_at: None,
             ..row
         }))
     }

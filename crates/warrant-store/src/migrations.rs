@@ -386,7 +386,7 @@ mod tests {
             (
                 16,
                 "gateway",
-                "5cc919e46a19808b2b8b4aa37cc345ae412b842caaffd9f525d7b5b334c69ec5d7ecfad3ea1f074a9d8c2407b5dcb97f",
+                "ea4147f2a6b20310b0e3a33c3597d9ed0d7606788e14059229f8049c55647ac4f3d401bfe06f7709672c8b859848730f",
             ),
         ];
         let migrations = Embedded::of(Backend::Sqlite).migrations().unwrap();

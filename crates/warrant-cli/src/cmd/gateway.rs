@@ -12,7 +12,8 @@ use warrant_gateway::policy::{PolicyDiff, diff};
 use warrant_gateway::{GatewayConfig, PolicyEngine, PolicyError, Source};
 use warrant_gateway::{Label, TaintState};
 use warrant_gateway_proxy::{
-    BoxFuture, GrantUses, MemoryApprovalQueue, RevocationList, State, StateError, TaintStore,
+    ApprovalQueue, ApprovalRequest, BoxFuture, GrantUses, RevocationList, State, StateError,
+    TaintStore,
 };
 
 use crate::GlobalArgs;
@@ -50,6 +51,36 @@ enum GatewayCommand {
     /// The gateway's Cedar policies: `policy check` validates them against the schema, `policy
     /// diff OLD NEW` says whether a change can only narrow access.
     Policy(PolicyArgs),
+    /// Agents' tool calls held for a person's approval, oldest first: the exact tool, the
+    /// arguments (secrets redacted) and their digest, the agent, its task and taint.
+    /// Formats: table, json.
+    Approvals {
+        /// Only calls in this state: pending, approved, denied, expired or used.
+        #[arg(long, value_name = "STATUS")]
+        status: Option<String>,
+    },
+    /// Approve a held call: the gateway forwards exactly that call, once. Only gateway.toml's
+    /// `approval.approvers` may, when it names any. Formats: table, json.
+    Approve {
+        /// The held call's id (from `approvals`, or the agent's error).
+        #[arg(value_name = "ID")]
+        id: String,
+        #[arg(long, value_name = "TEXT")]
+        note: Option<String>,
+        /// Who approves (default: WARRANT_USER).
+        #[arg(long = "as", value_name = "EMAIL", env = "WARRANT_USER")]
+        actor: String,
+    },
+    /// Deny a held call, with a note the agent is shown. Formats: table, json.
+    Deny {
+        #[arg(value_name = "ID")]
+        id: String,
+        #[arg(long, value_name = "TEXT")]
+        note: String,
+        /// Who denies (default: WARRANT_USER).
+        #[arg(long = "as", value_name = "EMAIL", env = "WARRANT_USER")]
+        actor: String,
+    },
 }
 
 #[derive(Debug, clap::Args)]
@@ -103,6 +134,13 @@ pub fn run(global: &GlobalArgs, args: GatewayArgs) -> anyhow::Result<u8> {
         None => return serve(global, &args.serve),
         Some(GatewayCommand::Serve(serve_args)) => return serve(global, &serve_args),
         Some(GatewayCommand::Policy(policy)) => policy,
+        Some(GatewayCommand::Approvals { status }) => return approvals(global, status.as_deref()),
+        Some(GatewayCommand::Approve { id, note, actor }) => {
+            return decide(global, &id, true, note.as_deref(), &actor);
+        }
+        Some(GatewayCommand::Deny { id, note, actor }) => {
+            return decide(global, &id, false, Some(&note), &actor);
+        }
     };
     match policy.command {
         PolicyCommand::Check { files } => check(global, &files),
@@ -125,13 +163,21 @@ fn serve(global: &GlobalArgs, args: &ServeArgs) -> anyhow::Result<u8> {
     // taint and grant uses are what every gateway process on it agrees on.
     let app = crate::cmd::jit::store_app(global)?;
     let store = Arc::new(StoreState(app.open_store()?));
+    let timeout = warrant_gateway::duration::parse_seconds(&config.approval.timeout)
+        .with_context(|| format!("{}: approval.timeout", path.display()))?;
+    let approvals = StoreApprovals {
+        store: store.0.clone(),
+        redactor: warrant_gateway_proxy::redact::Redactor::builtin()
+            .context("compiling the secret rules for redaction")?,
+        timeout: chrono::Duration::seconds(timeout),
+        clock: app.shared_clock(),
+    };
     let state = State {
         agents: Arc::new(warrant_gateway_proxy::load::directory(&path, &config)?),
         taint: store.clone(),
         revocations: store.clone(),
         grant_uses: store,
-        // Held calls stay in this process until the approvals inbox reads the store's.
-        approvals: Arc::new(MemoryApprovalQueue::default()),
+        approvals: Arc::new(approvals),
     };
     let options = warrant_gateway_proxy::Options {
         // Stdio upstreams get PATH and their own `env` only.
@@ -227,6 +273,189 @@ impl TaintStore for StoreState {
                 .map_err(state_error)
         })
     }
+}
+
+/// Held calls in the store, where approvers (CLI, API) decide them and every gateway process
+/// sees the decision. The store gets the arguments' digest and a redacted view, never the
+/// arguments themselves.
+struct StoreApprovals {
+    store: warrant_store::Store,
+    redactor: warrant_gateway_proxy::redact::Redactor,
+    /// How long a held call waits before it is denied (gateway.toml `approval.timeout`).
+    timeout: chrono::Duration,
+    clock: Arc<dyn warrant_core::clock::Clock>,
+}
+
+impl ApprovalQueue for StoreApprovals {
+    fn submit<'a>(&'a self, request: ApprovalRequest) -> BoxFuture<'a, Result<String, StateError>> {
+        Box::pin(async move {
+            use sha2::Digest;
+            let now = self.clock.now();
+            let canonical = warrant_core::canonical::canonical_json(&request.arguments);
+            let (view, _) = self.redactor.redact(&request.arguments);
+            let row = warrant_store::ApprovalRow {
+                id: request.id.clone(),
+                agent: request.agent,
+                task: request.task,
+                tool: request.tool,
+                arguments_sha256: hex::encode(sha2::Sha256::digest(canonical.as_bytes())),
+                arguments_view: view.to_string(),
+                taint: request.taint,
+                reason: request.reason,
+                requested_at: now,
+                expires_at: now + self.timeout,
+                status: warrant_store::ApprovalStatus::Pending,
+                decided_at: None,
+                decided_by: None,
+                note: None,
+                used_at: None,
+            };
+            self.store
+                .request_approval(&row)
+                .await
+                .map(|held| held.id)
+                .map_err(state_error)
+        })
+    }
+
+    fn status<'a>(
+        &'a self,
+        id: &'a str,
+    ) -> BoxFuture<'a, Result<Option<warrant_gateway_proxy::ApprovalStatus>, StateError>> {
+        Box::pin(async move {
+            use warrant_gateway_proxy::ApprovalStatus as Gate;
+            use warrant_store::ApprovalStatus as Held;
+            let row = self.store.approval(id).await.map_err(state_error)?;
+            Ok(row
+                .map(|row| row.status_at(self.clock.now()))
+                .and_then(|s| match s {
+                    Held::Pending => Some(Gate::Pending),
+                    Held::Approved => Some(Gate::Approved),
+                    // Nobody answered in time: the call is denied.
+                    Held::Denied | Held::Expired => Some(Gate::Denied),
+                    // Spent: the same call asks again.
+                    Held::Used => None,
+                }))
+        })
+    }
+
+    fn decide<'a>(&'a self, id: &'a str, approve: bool) -> BoxFuture<'a, Result<bool, StateError>> {
+        Box::pin(async move {
+            match self
+                .store
+                .decide_approval(id, approve, "gateway", None, self.clock.now())
+                .await
+            {
+                Ok(decided) => Ok(decided.is_some()),
+                Err(warrant_store::StoreError::Conflict(_)) => Ok(false),
+                Err(e) => Err(state_error(e)),
+            }
+        })
+    }
+
+    fn consume<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<bool, StateError>> {
+        Box::pin(async move {
+            self.store
+                .consume_approval(id, self.clock.now())
+                .await
+                .map_err(state_error)
+        })
+    }
+}
+
+fn parse_status(text: &str) -> anyhow::Result<warrant_store::ApprovalStatus> {
+    use warrant_store::ApprovalStatus as S;
+    Ok(match text {
+        "pending" => S::Pending,
+        "approved" => S::Approved,
+        "denied" => S::Denied,
+        "expired" => S::Expired,
+        "used" => S::Used,
+        other => {
+            anyhow::bail!("unknown status `{other}`: pending, approved, denied, expired or used")
+        }
+    })
+}
+
+/// `warrant gateway approvals`.
+fn approvals(global: &GlobalArgs, status: Option<&str>) -> anyhow::Result<u8> {
+    let format = output::choose(global.format, Format::Table, &[Format::Table, Format::Json])?;
+    let status = status.map(parse_status).transpose()?;
+    let app = crate::cmd::jit::store_app(global)?;
+    let store = app.open_existing_store()?;
+    let held = app.block_on(warrant_app::gateway::approvals(&store, status, app.now()))?;
+    if format == Format::Json {
+        println!("{}", serde_json::to_string_pretty(&held)?);
+        return Ok(crate::exit::OK);
+    }
+    if held.is_empty() {
+        println!("No held calls.");
+    }
+    for h in &held {
+        println!(
+            "{}  {}  {} by {}{}",
+            h.id,
+            h.status.as_str(),
+            h.tool,
+            h.agent,
+            h.task
+                .as_deref()
+                .map(|t| format!(" (task: {t})"))
+                .unwrap_or_default()
+        );
+        println!("    arguments: {}", h.arguments);
+        println!("    why: {}", h.reason);
+        if !h.taint.is_empty() {
+            println!("    taint: {}", h.taint.join(", "));
+        }
+        println!(
+            "    held {} until {}{}",
+            h.requested_at.format("%Y-%m-%d %H:%M:%S"),
+            h.expires_at.format("%Y-%m-%d %H:%M:%S"),
+            h.decided_by
+                .as_deref()
+                .map(|by| format!("; decided by {by}"))
+                .unwrap_or_default()
+        );
+    }
+    Ok(crate::exit::OK)
+}
+
+/// `warrant gateway approve|deny ID`.
+fn decide(
+    global: &GlobalArgs,
+    id: &str,
+    approve: bool,
+    note: Option<&str>,
+    actor: &str,
+) -> anyhow::Result<u8> {
+    let format = output::choose(global.format, Format::Table, &[Format::Table, Format::Json])?;
+    let approvers = load_config(global)?
+        .map(|(_, c)| c.approval.approvers)
+        .unwrap_or_default();
+    let app = crate::cmd::jit::store_app(global)?;
+    let store = app.open_existing_store()?;
+    let decided = app.block_on(warrant_app::gateway::decide(
+        &store,
+        id,
+        actor,
+        approve,
+        note,
+        &approvers,
+        app.now(),
+    ))?;
+    if format == Format::Json {
+        println!("{}", serde_json::to_string_pretty(&decided)?);
+    } else {
+        println!(
+            "{} {}: {} by {}",
+            decided.status.as_str(),
+            decided.id,
+            decided.tool,
+            decided.agent
+        );
+    }
+    Ok(crate::exit::OK)
 }
 
 fn read_source(path: &Path) -> anyhow::Result<Source> {

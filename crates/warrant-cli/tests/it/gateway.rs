@@ -758,5 +758,73 @@ fn gateway_keeps_taint_in_the_store() {
     let rows: serde_json::Value = serde_json::from_slice(&grants.stdout).unwrap();
     assert_eq!(rows[0]["uses"], 1, "{rows}");
     assert_eq!(rows[0]["refused"], 0, "{rows}");
+
+    // The held call is in the store for approvers: tool, arguments, taint, why.
+    let id = held["error"]["data"]["approval_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let listed = warrant(
+        dir.path(),
+        &["gateway", "approvals", "--status", "pending", "-f", "json"],
+    );
+    assert!(listed.status.success(), "{}", text(&listed.stderr));
+    let inbox: serde_json::Value = serde_json::from_slice(&listed.stdout).unwrap();
+    assert_eq!(inbox[0]["id"], id.as_str(), "{inbox}");
+    assert_eq!(inbox[0]["tool"], "time::convert_time");
+    assert_eq!(inbox[0]["arguments"]["time"], "12:00");
+    assert_eq!(
+        inbox[0]["taint"],
+        serde_json::json!(["untrusted_input", "sensitive_data"])
+    );
+    let deny_without_note = warrant(
+        dir.path(),
+        &["gateway", "deny", &id, "--as", "secops@example.com"],
+    );
+    assert_eq!(deny_without_note.status.code(), Some(2));
+    let approved = warrant(
+        dir.path(),
+        &["gateway", "approve", &id, "--as", "secops@example.com"],
+    );
+    assert!(approved.status.success(), "{}", text(&approved.stderr));
+    let again = warrant(
+        dir.path(),
+        &["gateway", "approve", &id, "--as", "secops@example.com"],
+    );
+    assert_eq!(again.status.code(), Some(2), "decided once");
+    assert!(
+        text(&again.stderr).contains("approved already"),
+        "{}",
+        text(&again.stderr)
+    );
+
+    // The running gateway reads the decision from the store and forwards that call, once.
+    let arguments =
+        serde_json::json!({"source_timezone": "UTC", "time": "12:00", "target_timezone": "UTC"});
+    let converted = call("convert_time", arguments.clone());
+    assert!(converted["result"].is_object(), "{converted}");
+    let replay = call("convert_time", arguments);
+    assert_eq!(
+        replay["error"]["code"], -32004,
+        "an approval covers one call: {replay}"
+    );
+    let denied = warrant(
+        dir.path(),
+        &[
+            "gateway",
+            "deny",
+            &id,
+            "--note",
+            "no conversions today",
+            "--as",
+            "secops@example.com",
+        ],
+    );
+    assert!(denied.status.success(), "{}", text(&denied.stderr));
+    let refused = call(
+        "convert_time",
+        serde_json::json!({"source_timezone": "UTC", "time": "12:00", "target_timezone": "UTC"}),
+    );
+    assert_eq!(refused["error"]["code"], -32003, "{refused}");
     drop(served);
 }

@@ -53,6 +53,8 @@ CREATE TABLE gateway_approvals (
     decided_at       TEXT COLLATE "C",                      -- when it was approved or denied
     decided_by       TEXT COLLATE "C",                      -- who decided
     note             TEXT COLLATE "C",                      -- their reason, if they gave one
-    CHECK ((status = 'pending') = (decided_at IS NULL))
+    used_at          TEXT COLLATE "C",                      -- when the gateway forwarded the approved call: an approval is used once
+    CHECK ((status = 'pending') = (decided_at IS NULL)),
+    CHECK (used_at IS NULL OR status = 'approved')
 );
 CREATE INDEX gateway_approvals_status ON gateway_approvals (status, requested_at);

@@ -320,6 +320,7 @@ async fn populated(store: &Store) {
             decided_at: None,
             decided_by: None,
             note: None,
+            used_at: None,
         })
         .await
         .unwrap();

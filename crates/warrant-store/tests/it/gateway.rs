@@ -45,6 +45,7 @@ fn held(id: &str) -> ApprovalRow {
         decided_at: None,
         decided_by: None,
         note: None,
+        used_at: None,
     }
 }
 
@@ -126,6 +127,15 @@ async fn held_calls_are_decided_once(db) {
     assert_eq!(h2.status_at(t(7)), ApprovalStatus::Expired);
     assert_eq!(h2.status_at(t(5)), ApprovalStatus::Pending);
     assert_eq!(store.approval("h1").await.unwrap().unwrap().decided_by.as_deref(), Some("secops@example.com"));
+    // An approval is spent by the one call it covers; the same call asked again opens a new
+    // request, while a denial stands until its deadline.
+    assert!(store.consume_approval("h1", t(3)).await.unwrap());
+    assert!(!store.consume_approval("h1", t(3)).await.unwrap(), "used once");
+    assert_eq!(store.approval("h1").await.unwrap().unwrap().status_at(t(3)), ApprovalStatus::Used);
+    let reopened = store.request_approval(&ApprovalRow { requested_at: t(4), expires_at: t(9), ..held("h1") }).await.unwrap();
+    assert_eq!(reopened.status, ApprovalStatus::Pending);
+    assert_eq!(store.approval("h1").await.unwrap().unwrap().status_at(t(4)), ApprovalStatus::Pending);
+    assert!(!store.consume_approval("h1", t(4)).await.unwrap(), "pending is not approved");
 
     let audit = store.audit_log().await.unwrap();
     let entry = audit.iter().find(|e| e.action == "gateway.approve").unwrap();
