@@ -372,14 +372,45 @@ impl Drop for Served {
     }
 }
 
+/// Starts `warrant gateway --config gateway.toml` in `dir` on a free loopback port; returns it
+/// (stopped when dropped) and the first endpoint it prints.
+fn serve_gateway(dir: &Path) -> (Served, String) {
+    use std::io::BufRead as _;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_warrant"))
+        .args([
+            "gateway",
+            "--config",
+            "gateway.toml",
+            "--listen",
+            "127.0.0.1:0",
+        ])
+        .env_remove("WARRANT_CONFIG")
+        .env("NO_COLOR", "1")
+        .current_dir(dir)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let served = Served(child);
+    let endpoint = std::io::BufReader::new(stderr)
+        .lines()
+        .map_while(Result::ok)
+        .find_map(|line| {
+            line.trim()
+                .strip_prefix("http://")
+                .map(|rest| format!("http://{rest}"))
+        })
+        .expect("the gateway prints its endpoints");
+    (served, endpoint)
+}
+
 /// `warrant gateway --config gateway.toml` serves each upstream at /mcp/NAME: no token is a
 /// 401 with a challenge, a task token from `jit grant` is accepted, an unreachable upstream is
 /// a clear JSON-RPC error while the gateway keeps serving, and `jit revoke` reaches it through
 /// the store.
 #[test]
 fn gateway_serves_with_task_tokens_through_the_binary() {
-    use std::io::BufRead as _;
-
     let dir = tempfile::tempdir().unwrap();
     write_config(
         dir.path(),
@@ -408,32 +439,7 @@ fn gateway_serves_with_task_tokens_through_the_binary() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     let token = text(&out.stdout).trim().to_string();
 
-    let mut child = Command::new(env!("CARGO_BIN_EXE_warrant"))
-        .args([
-            "gateway",
-            "--config",
-            "gateway.toml",
-            "--listen",
-            "127.0.0.1:0",
-        ])
-        .env_remove("WARRANT_CONFIG")
-        .env("NO_COLOR", "1")
-        .current_dir(dir.path())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let served = Served(child);
-    let mut endpoint = None;
-    for line in std::io::BufReader::new(stderr).lines() {
-        let line = line.unwrap();
-        if let Some(url) = line.trim().strip_prefix("http://") {
-            endpoint = Some(format!("http://{url}"));
-            break;
-        }
-    }
-    let endpoint = endpoint.expect("the gateway prints its endpoints");
+    let (served, endpoint) = serve_gateway(dir.path());
     assert!(endpoint.ends_with("/mcp/github"), "{endpoint}");
 
     let agent: ureq::Agent = ureq::Agent::config_builder()
@@ -652,8 +658,6 @@ fn jit_revoke_goes_through_the_store_and_grants_show_unused_tokens() {
 /// are counted there too.
 #[test]
 fn gateway_keeps_taint_in_the_store() {
-    use std::io::BufRead as _;
-
     let installed = Command::new("mcp-server-time")
         .arg("--help")
         .output()
@@ -699,31 +703,7 @@ fn gateway_keeps_taint_in_the_store() {
     );
     assert!(out.status.success(), "{}", text(&out.stderr));
     let token = text(&out.stdout).trim().to_string();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_warrant"))
-        .args([
-            "gateway",
-            "--config",
-            "gateway.toml",
-            "--listen",
-            "127.0.0.1:0",
-        ])
-        .env_remove("WARRANT_CONFIG")
-        .current_dir(dir.path())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let served = Served(child);
-    let endpoint = std::io::BufReader::new(stderr)
-        .lines()
-        .map_while(Result::ok)
-        .find_map(|line| {
-            line.trim()
-                .strip_prefix("http://")
-                .map(|rest| format!("http://{rest}"))
-        })
-        .expect("the gateway prints its endpoints");
+    let (served, endpoint) = serve_gateway(dir.path());
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .http_status_as_error(false)
         .build()
