@@ -109,6 +109,19 @@ impl<'a> ComputeIndex<'a> {
     }
 }
 
+/// The resource kind each existing-resource technique takes over, by technique name (from
+/// the catalogue's `resource_kind`).
+pub(crate) fn resource_kinds() -> &'static HashMap<&'static str, &'static str> {
+    static KINDS: std::sync::OnceLock<HashMap<&'static str, &'static str>> =
+        std::sync::OnceLock::new();
+    KINDS.get_or_init(|| {
+        warrant_aws_policy::analyze::techniques()
+            .iter()
+            .filter_map(|t| Some((t.name.as_str(), t.resource_kind.as_deref()?)))
+            .collect()
+    })
+}
+
 /// Instance profile names a role is in (the IAM export's `InstanceProfileList`).
 fn profiles(role: &Identity) -> impl Iterator<Item = &str> {
     role.attributes

@@ -215,10 +215,7 @@ fn shortest_paths(
     groups.sort_unstable();
     // Functions, stacks and instances that run as a role: taking one over is a step to it.
     let compute = crate::compute::ComputeIndex::new(index);
-    let resource_kind: HashMap<&str, &str> = warrant_aws_policy::analyze::techniques()
-        .iter()
-        .filter_map(|t| Some((t.name.as_str(), t.resource_kind.as_deref()?)))
-        .collect();
+    let resource_kind = crate::compute::resource_kinds();
     let self_grant: HashSet<&str> = warrant_aws_policy::analyze::techniques()
         .iter()
         .filter(|t| t.family == Family::SelfGrant)

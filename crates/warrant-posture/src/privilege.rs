@@ -741,10 +741,7 @@ pub(crate) fn drop_unusable_resource_techniques(
         return;
     }
     let compute = crate::compute::ComputeIndex::new(index);
-    let resource_kind: HashMap<&str, &str> = warrant_aws_policy::analyze::techniques()
-        .iter()
-        .filter_map(|t| Some((t.name.as_str(), t.resource_kind.as_deref()?)))
-        .collect();
+    let resource_kind = crate::compute::resource_kinds();
     for identity in inventory
         .identities
         .iter()
