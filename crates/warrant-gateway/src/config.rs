@@ -79,6 +79,8 @@ pub struct GatewayConfig {
     #[serde(default)]
     pub tokens: TokensConfig,
     #[serde(default)]
+    pub pinning: PinningConfig,
+    #[serde(default)]
     pub server: ServerConfig,
     /// Agent id → what the policy knows about it (until the inventory supplies it).
     #[serde(default)]
@@ -226,6 +228,27 @@ impl Default for ApprovalConfig {
             approvers: Vec::new(),
         }
     }
+}
+
+/// Tool pinning: what happens to an upstream tool nobody has approved yet. A pinned tool whose
+/// definition changes is blocked until approved again whatever the mode.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PinningConfig {
+    #[serde(default)]
+    pub new_tools: NewTools,
+}
+
+/// How a tool seen for the first time is treated.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum NewTools {
+    /// Hidden from `tools/list` and refused until a person approves it
+    /// (`warrant gateway tools approve`): the safe default.
+    #[default]
+    Approve,
+    /// Pinned as first seen (trust on first use); later changes still block it.
+    PinFirstSeen,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

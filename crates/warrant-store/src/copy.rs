@@ -159,6 +159,25 @@ const TABLES: &[TableSpec] = &[
         generated_id: None,
     },
     TableSpec {
+        name: "gateway_tools",
+        columns: &[
+            ("server", Text),
+            ("tool", Text),
+            ("seen_fingerprint", Text),
+            ("seen_definition", Text),
+            ("seen_concerns", Text),
+            ("first_seen_at", Text),
+            ("seen_at", Text),
+            ("pinned_fingerprint", Text),
+            ("pinned_definition", Text),
+            ("pinned_by", Text),
+            ("pinned_at", Text),
+            ("reported_fingerprint", Text),
+        ],
+        key: "server, tool",
+        generated_id: None,
+    },
+    TableSpec {
         name: "assessments",
         columns: &[
             ("id", Integer),

@@ -47,6 +47,7 @@ mod copy;
 mod dialect;
 mod findings;
 mod gateway;
+mod gateway_tools;
 mod governance;
 mod inventory;
 mod migrations;
@@ -72,6 +73,7 @@ pub use findings::{
     TierFilter,
 };
 pub use gateway::{ApprovalRow, ApprovalStatus, GrantRow, RevocationRow};
+pub use gateway_tools::{ObservedTool, SeenTool, ToolPinStatus, ToolRow};
 pub use governance::{AuditEntry, ExceptionRow};
 pub use inventory::{
     ImportStats, KindStats, StoredIdentity, StoredRecord, TrustDirection, TrustWalk,

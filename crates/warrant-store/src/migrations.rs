@@ -85,6 +85,10 @@ const SQLITE: &[(&str, &str)] = &[
         "0016_gateway.sql",
         include_str!("../migrations/sqlite/0016_gateway.sql"),
     ),
+    (
+        "0017_gateway_tools.sql",
+        include_str!("../migrations/sqlite/0017_gateway_tools.sql"),
+    ),
 ];
 
 /// The same schema for PostgreSQL.
@@ -152,6 +156,10 @@ const POSTGRES: &[(&str, &str)] = &[
     (
         "0016_gateway.sql",
         include_str!("../migrations/postgres/0016_gateway.sql"),
+    ),
+    (
+        "0017_gateway_tools.sql",
+        include_str!("../migrations/postgres/0017_gateway_tools.sql"),
     ),
 ];
 
@@ -387,6 +395,11 @@ mod tests {
                 16,
                 "gateway",
                 "ea4147f2a6b20310b0e3a33c3597d9ed0d7606788e14059229f8049c55647ac4f3d401bfe06f7709672c8b859848730f",
+            ),
+            (
+                17,
+                "gateway tools",
+                "6b940e0d51df52820fb35ee26fb74af9171abbc09267be71e8a7816f6da5b30516b5371d372876699afb4ec9e8f57d82",
             ),
         ];
         let migrations = Embedded::of(Backend::Sqlite).migrations().unwrap();

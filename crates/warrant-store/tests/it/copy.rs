@@ -324,6 +324,21 @@ async fn populated(store: &Store) {
         })
         .await
         .unwrap();
+    store
+        .observe_tools(
+            &[warrant_store::SeenTool {
+                server: "calc".into(),
+                tool: "add".into(),
+                fingerprint: "d".repeat(64),
+                definition: r#"{"name":"add"}"#.into(),
+                concerns: "[]".into(),
+            }],
+            true,
+            "gateway",
+            t(7),
+        )
+        .await
+        .unwrap();
 }
 
 /// Copies between two test databases and checks the result through the public API too.

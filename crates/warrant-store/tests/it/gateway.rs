@@ -143,3 +143,55 @@ async fn held_calls_are_decided_once(db) {
     assert!(after.contains(&"ab".repeat(32)) && !after.contains("4111"), "{after}");
 }
 }
+
+fn seen(tool: &str, fingerprint: char, concerns: &str) -> warrant_store::SeenTool {
+    warrant_store::SeenTool {
+        server: "calc".into(),
+        tool: tool.into(),
+        fingerprint: fingerprint.to_string().repeat(64),
+        definition: format!(r#"{{"name":"{tool}","description":"v{fingerprint}"}}"#),
+        concerns: concerns.into(),
+    }
+}
+
+conformance! {
+/// A tool is unapproved until a person approves what they saw; a changed definition blocks it
+/// and is reported once; trust-on-first-use pins only tools never pinned; every pin is audited.
+#[tokio::test]
+async fn tools_are_pinned_by_approval_and_changes_reported_once(db) {
+    use warrant_store::ToolPinStatus::{Changed, Pinned, Unapproved};
+    let store = db.open().await;
+    let revision = store.revision().await.unwrap();
+    let first = store.observe_tools(&[seen("add", 'a', "[]"), seen("sub", 'b', r#"[{"kind":"hidden_characters"}]"#)], false, "gateway", t(0)).await.unwrap();
+    assert_eq!(first.iter().map(|o| (o.row.status(), o.report)).collect::<Vec<_>>(), [(Unapproved, false), (Unapproved, true)]);
+    // Seen again unchanged: nothing new to report.
+    let again = store.observe_tools(&[seen("sub", 'b', r#"[{"kind":"hidden_characters"}]"#)], false, "gateway", t(1)).await.unwrap();
+    assert!(!again[0].report);
+
+    // Approval binds to what the person read.
+    let stale = store.approve_tool("calc", "add", Some(&"f".repeat(64)), "dana@example.com", t(2)).await;
+    assert!(matches!(stale, Err(StoreError::Conflict(ref m)) if m.contains("changed again")), "{stale:?}");
+    let approved = store.approve_tool("calc", "add", Some(&"a".repeat(64)), "dana@example.com", t(2)).await.unwrap().unwrap();
+    assert_eq!((approved.status(), approved.pinned_by.as_deref()), (Pinned, Some("dana@example.com")));
+    assert!(store.approve_tool("calc", "nope", None, "dana@example.com", t(2)).await.unwrap().is_none());
+
+    // The rug pull: reported once, blocked until approved again.
+    let pulled = store.observe_tools(&[seen("add", 'c', "[]")], true, "gateway", t(3)).await.unwrap();
+    assert_eq!((pulled[0].row.status(), pulled[0].report), (Changed, true));
+    assert_eq!(pulled[0].row.pinned_fingerprint.as_deref(), Some("a".repeat(64).as_str()), "pin_new never re-pins a changed tool");
+    let still = store.observe_tools(&[seen("add", 'c', "[]")], true, "gateway", t(4)).await.unwrap();
+    assert_eq!((still[0].row.status(), still[0].report), (Changed, false));
+    store.approve_tool("calc", "add", None, "dana@example.com", t(5)).await.unwrap();
+    // Trust on first use pins a new tool as seen.
+    let tofu = store.observe_tools(&[seen("add", 'c', "[]"), seen("mul", 'd', "[]")], true, "gateway", t(6)).await.unwrap();
+    assert_eq!(tofu.iter().map(|o| o.row.status()).collect::<Vec<_>>(), [Pinned, Pinned]);
+
+    let listed = store.gateway_tools(Some("calc")).await.unwrap();
+    assert_eq!(listed.iter().map(|r| r.tool.as_str()).collect::<Vec<_>>(), ["add", "mul", "sub"]);
+    let audit = store.audit_log().await.unwrap();
+    let pins: Vec<(&str, &str)> = audit.iter().filter(|e| e.action.starts_with("gateway.tool")).map(|e| (e.action.as_str(), e.subject.as_str())).collect();
+    assert_eq!(pins.len(), 3, "{pins:?}");
+    assert!(pins.contains(&("gateway.tool.pin-first-seen", "calc::mul")));
+    assert_eq!(store.revision().await.unwrap(), revision);
+}
+}
