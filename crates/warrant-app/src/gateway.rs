@@ -1,10 +1,14 @@
-//! The MCP gateway's calls held for a person's approval: who sees them and who decides. The CLI
-//! (`warrant gateway approvals|approve|deny`) and the server's API call these; the gateway
-//! holds the calls and polls their status through the store.
+//! The MCP gateway's shared decisions: calls held for a person's approval (who sees them and who
+//! decides), upstream tools pinned by approval (and the alerts a changed or poisoned definition
+//! raises), and alerts on task tokens unused or used outside their task. The CLI (`warrant
+//! gateway approvals|approve|deny|tools`, `warrant jit grants`) and the server's API call these;
+//! gateways hold calls and record tools through the store.
 
 use serde::Serialize;
-use warrant_core::Timestamp;
-use warrant_store::{ApprovalRow, ApprovalStatus, Store, StoreError};
+use warrant_core::{Finding, RuleId, Timestamp};
+use warrant_store::{
+    ApprovalRow, ApprovalStatus, ObservedTool, SeenTool, Store, StoreError, ToolPinStatus, ToolRow,
+};
 
 use crate::AppError;
 
@@ -105,4 +109,273 @@ pub async fn decide(
             source,
         }),
     }
+}
+
+/// The identity gateway alerts about an upstream MCP server are raised on.
+pub fn upstream_identity(server: &str) -> String {
+    format!("mcp:gateway/{server}")
+}
+
+/// An upstream tool as approvers see it: what the gateway lists now, what a person approved,
+/// and the signs of poisoning found in it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ToolView {
+    /// `server::tool`.
+    pub tool: String,
+    pub status: ToolPinStatus,
+    /// SHA-256 of the definition as listed now.
+    pub fingerprint: String,
+    /// Name, description and input schema as listed now.
+    pub definition: serde_json::Value,
+    pub concerns: serde_json::Value,
+    pub pinned_fingerprint: Option<String>,
+    /// The approved definition, when it differs from the one listed now.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pinned_definition: Option<serde_json::Value>,
+    pub pinned_by: Option<String>,
+    pub pinned_at: Option<Timestamp>,
+    pub first_seen_at: Timestamp,
+    pub seen_at: Timestamp,
+}
+
+fn json_or_text(text: &str) -> serde_json::Value {
+    serde_json::from_str(text).unwrap_or_else(|_| serde_json::Value::String(text.to_string()))
+}
+
+impl ToolView {
+    fn of(row: ToolRow) -> ToolView {
+        let status = row.status();
+        ToolView {
+            tool: row.qualified(),
+            status,
+            fingerprint: row.seen_fingerprint,
+            definition: json_or_text(&row.seen_definition),
+            concerns: json_or_text(&row.seen_concerns),
+            pinned_fingerprint: row.pinned_fingerprint,
+            pinned_definition: (status == ToolPinStatus::Changed)
+                .then(|| row.pinned_definition.as_deref().map(json_or_text))
+                .flatten(),
+            pinned_by: row.pinned_by,
+            pinned_at: row.pinned_at,
+            first_seen_at: row.first_seen_at,
+            seen_at: row.seen_at,
+        }
+    }
+
+    /// The reasons of its concerns.
+    pub fn concern_reasons(&self) -> Vec<String> {
+        self.concerns
+            .as_array()
+            .map(|list| {
+                list.iter()
+                    .filter_map(|c| c.get("reason").and_then(|r| r.as_str()))
+                    .map(str::to_string)
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}
+
+fn store_error(context: &'static str) -> impl FnOnce(StoreError) -> AppError {
+    move |source| AppError::Store { context, source }
+}
+
+/// The upstream tools gateways have listed (of one server), by server and name.
+pub async fn tools(store: &Store, server: Option<&str>) -> Result<Vec<ToolView>, AppError> {
+    let rows = store
+        .gateway_tools(server)
+        .await
+        .map_err(store_error("reading the gateway's tools"))?;
+    Ok(rows.into_iter().map(ToolView::of).collect())
+}
+
+/// Records the tools a gateway listed from one upstream (see [`Store::observe_tools`]) and
+/// raises the alerts they call for, once per definition: a tool changed since it was approved
+/// (`activity-mcp-tool-changed`), a definition with signs of poisoning
+/// (`activity-mcp-tool-poisoned`).
+pub async fn observe_tools(
+    store: &Store,
+    seen: &[SeenTool],
+    pin_new: bool,
+    at: Timestamp,
+) -> Result<Vec<ObservedTool>, AppError> {
+    let observed = store
+        .observe_tools(seen, pin_new, "gateway (first seen)", at)
+        .await
+        .map_err(store_error("recording the upstream's tools"))?;
+    let alerts: Vec<Finding> = observed
+        .iter()
+        .filter(|o| o.report)
+        .flat_map(|o| tool_alerts(&ToolView::of(o.row.clone())))
+        .collect();
+    if !alerts.is_empty() {
+        store
+            .record_findings(at, &alerts)
+            .await
+            .map_err(store_error("recording the tool alerts"))?;
+    }
+    Ok(observed)
+}
+
+/// What a person reads first in a definition: its description, shortened.
+fn description_of(definition: &serde_json::Value) -> String {
+    let text = definition
+        .get("description")
+        .and_then(|d| d.as_str())
+        .unwrap_or("(no description)");
+    let short: String = text.chars().take(160).collect();
+    if short.len() < text.len() {
+        format!("{short}…")
+    } else {
+        short
+    }
+}
+
+fn tool_alerts(view: &ToolView) -> Vec<Finding> {
+    let server = view.tool.split("::").next().unwrap_or_default();
+    let identity = upstream_identity(server);
+    let discriminator = format!("{}@{}", view.tool, view.fingerprint);
+    let mut out = Vec::new();
+    if view.status == ToolPinStatus::Changed {
+        let mut evidence = vec![format!(
+            "{} was approved{}{} as definition {}.",
+            view.tool,
+            view.pinned_by
+                .as_deref()
+                .map(|by| format!(" by {by}"))
+                .unwrap_or_default(),
+            view.pinned_at
+                .map(|at| format!(" on {}", at.format("%Y-%m-%d %H:%M UTC")))
+                .unwrap_or_default(),
+            view.pinned_fingerprint
+                .as_deref()
+                .map(|f| f.get(..12).unwrap_or(f))
+                .unwrap_or("?"),
+        )];
+        if let Some(before) = &view.pinned_definition {
+            evidence.push(format!(
+                "Approved description: \"{}\".",
+                description_of(before)
+            ));
+        }
+        evidence.push(format!(
+            "The upstream now lists definition {}: \"{}\". The gateway withholds and refuses the tool.",
+            view.fingerprint.get(..12).unwrap_or(&view.fingerprint),
+            description_of(&view.definition)
+        ));
+        out.push(Finding::of_rule(
+            RuleId::ActivityMcpToolChanged,
+            RuleId::ActivityMcpToolChanged.spec().default_severity,
+            &identity,
+            &discriminator,
+            evidence,
+        ));
+    }
+    let reasons = view.concern_reasons();
+    if !reasons.is_empty() {
+        let evidence = reasons
+            .iter()
+            .map(|r| format!("{}: {r}.", view.tool))
+            .collect();
+        out.push(Finding::of_rule(
+            RuleId::ActivityMcpToolPoisoned,
+            RuleId::ActivityMcpToolPoisoned.spec().default_severity,
+            &identity,
+            &discriminator,
+            evidence,
+        ));
+    }
+    out
+}
+
+/// A person approves an upstream tool (`server::tool`) as the gateway lists it now; with
+/// `fingerprint`, only if that is still the definition listed (what they reviewed).
+/// `approvers` (gateway.toml's `approval.approvers`) limits who may, as for held calls.
+pub async fn approve_tool(
+    store: &Store,
+    tool: &str,
+    fingerprint: Option<&str>,
+    actor: &str,
+    approvers: &[String],
+    now: Timestamp,
+) -> Result<ToolView, AppError> {
+    if !approvers.is_empty() && !approvers.iter().any(|a| a.eq_ignore_ascii_case(actor)) {
+        return Err(AppError::Forbidden(format!(
+            "{actor} is not one of the gateway's approvers"
+        )));
+    }
+    let Some((server, name)) = tool.split_once("::") else {
+        return Err(AppError::Invalid(format!(
+            "`{tool}` is not SERVER::TOOL (`warrant gateway tools` lists them)"
+        )));
+    };
+    match store
+        .approve_tool(server, name, fingerprint, actor, now)
+        .await
+    {
+        Ok(Some(row)) => Ok(ToolView::of(row)),
+        Ok(None) => Err(AppError::NotFound(format!(
+            "no gateway has listed a tool {tool} (start the gateway, or `warrant gateway tools --refresh`)"
+        ))),
+        Err(StoreError::Conflict(message)) => Err(AppError::Conflict(message)),
+        Err(source) => Err(AppError::Store {
+            context: "approving the tool",
+            source,
+        }),
+    }
+}
+
+/// Alerts on task tokens at `now`: expired without a call (`activity-task-token-unused`), or
+/// presented for calls outside their grant (`activity-task-token-misused`). Recorded in the
+/// store (again: an alert keeps its id, so re-running refreshes it) and returned.
+pub async fn grant_alerts(store: &Store, now: Timestamp) -> Result<Vec<Finding>, AppError> {
+    let grants = store
+        .grants(None)
+        .await
+        .map_err(store_error("reading the task tokens"))?;
+    let mut alerts = Vec::new();
+    for grant in &grants {
+        let minted = format!(
+            "Task token {} for task \"{}\" was minted by {} on {}, valid until {}.",
+            grant.id.get(..16).unwrap_or(&grant.id),
+            grant.task,
+            grant.issued_by,
+            grant.issued_at.format("%Y-%m-%d %H:%M UTC"),
+            grant.expires_at.format("%Y-%m-%d %H:%M UTC"),
+        );
+        if grant.refused > 0 {
+            alerts.push(Finding::of_rule(
+                RuleId::ActivityTaskTokenMisused,
+                RuleId::ActivityTaskTokenMisused.spec().default_severity,
+                &grant.agent,
+                &grant.id,
+                vec![
+                    minted.clone(),
+                    format!(
+                        "The gateway refused {} call(s) under it for tools or arguments outside its grant ({} allowed).",
+                        grant.refused, grant.uses
+                    ),
+                ],
+            ));
+        }
+        if grant.uses == 0 && grant.refused == 0 && grant.expires_at <= now {
+            alerts.push(Finding::of_rule(
+                RuleId::ActivityTaskTokenUnused,
+                RuleId::ActivityTaskTokenUnused.spec().default_severity,
+                &grant.agent,
+                &grant.id,
+                vec![
+                    minted,
+                    "No call was made under it before it expired.".to_string(),
+                ],
+            ));
+        }
+    }
+    if !alerts.is_empty() {
+        store
+            .record_findings(now, &alerts)
+            .await
+            .map_err(store_error("recording the task-token alerts"))?;
+    }
+    Ok(alerts)
 }

@@ -53,6 +53,7 @@ pub use load::{LoadError, Options, build, build_with_state};
 pub use server::{Gateway, approval_id};
 pub use state::{
     AgentDirectory, ApprovalQueue, ApprovalRequest, ApprovalStatus, BoxFuture, GrantUses,
-    MemoryApprovalQueue, MemoryGrantUses, MemoryRevocationList, MemoryTaintStore, RevocationList,
-    State, StateError, StaticDirectory, TaintStore,
+    ListedTool, MemoryApprovalQueue, MemoryGrantUses, MemoryRevocationList, MemoryTaintStore,
+    MemoryToolPins, PinState, RevocationList, State, StateError, StaticDirectory, TaintStore,
+    ToolPins,
 };

@@ -23,14 +23,15 @@ use axum::routing::{get, post};
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 use warrant_core::clock::Clock;
-use warrant_gateway::config::GatewayConfig;
+use warrant_gateway::config::{GatewayConfig, NewTools};
+use warrant_gateway::pinning::{self, ToolDefinition};
 use warrant_gateway::{
     Agent, Call, Decision, Method, PolicyEngine, TaintState, Target, TokenError, ToolRef,
 };
 
 use crate::auth::{AuthError, Authenticator, Principal, bearer};
 use crate::jsonrpc::{self, RpcError};
-use crate::state::{ApprovalRequest, ApprovalStatus, State};
+use crate::state::{ApprovalRequest, ApprovalStatus, ListedTool, PinState, State};
 use crate::upstream::{Upstream, UpstreamError};
 
 /// Protocol versions with an `initialize` handshake this gateway answers, newest first.
@@ -60,7 +61,27 @@ pub struct Gateway {
     sessions: Mutex<Sessions>,
     /// One lock per task with labelled calls in flight (see `TaskGuard`).
     task_locks: TaskLocks,
+    /// Each upstream's tools as last listed, and where each stands against its pin.
+    tools: Mutex<HashMap<String, ListedTools>>,
 }
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // A panic elsewhere while holding the lock leaves plain data behind: keep serving.
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// One upstream's tools as the gateway last listed them.
+struct ListedTools {
+    at: Instant,
+    definitions: BTreeMap<String, ToolDefinition>,
+    states: HashMap<String, PinState>,
+}
+
+/// How long a call trusts a tool's pin state before it lists the upstream's tools again (so a
+/// definition changed upstream blocks the tool even for an agent that does not list again).
+const PIN_REFRESH: std::time::Duration = std::time::Duration::from_secs(30);
+/// The most `tools/list` pages read from one upstream when the gateway lists it itself.
+const MAX_TOOL_PAGES: usize = 100;
 
 type TaskLocks = Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>;
 
@@ -257,6 +278,7 @@ impl Gateway {
             redactor,
             sessions: Mutex::new(Sessions::default()),
             task_locks: Mutex::new(HashMap::new()),
+            tools: Mutex::new(HashMap::new()),
         }
     }
 
@@ -612,6 +634,17 @@ impl Gateway {
         };
         let now = self.clock.now();
         if let Some(tools) = result.get_mut("tools").and_then(Value::as_array_mut) {
+            // Tools nobody approved, or changed since, are not offered.
+            let pins = match self.pin_states(&upstream.name, tools).await {
+                Ok(pins) => pins,
+                Err(error) => return error.into(),
+            };
+            let mut index = 0;
+            tools.retain(|_| {
+                let keep = pins.get(index) == Some(&PinState::Pinned);
+                index += 1;
+                keep
+            });
             let refs: Vec<ToolRef> = tools
                 .iter()
                 .map(|t| {
@@ -696,6 +729,15 @@ impl Gateway {
                 self.record_use(principal, false, now).await;
                 return denied(refused.to_string(), Some("task-token"));
             }
+        }
+
+        if let Err(refused) = self.check_pin(upstream, name).await {
+            let decision = Decision::Deny {
+                reason: refused.clone(),
+                policy: Some("tool-pinning".to_string()),
+            };
+            log_decision(principal, Method::ToolsCall, &qualified, &decision, started);
+            return denied(refused, Some("tool-pinning"));
         }
 
         let agent = match self.agent(&principal.agent).await {
@@ -817,6 +859,171 @@ impl Gateway {
                 Outcome::Result(result)
             }
             Err(error) => upstream_error(error),
+        }
+    }
+
+    /// Records one upstream's listed tools against their pins (alerts are the pin store's) and
+    /// returns where each stands, in order. Concerns about a tool are judged against every
+    /// server's tools the gateway has listed, so a name shadowing another server's is seen.
+    async fn pin_states(&self, server: &str, tools: &[Value]) -> Result<Vec<PinState>, RpcError> {
+        let definitions: Vec<ToolDefinition> = tools
+            .iter()
+            .map(|tool| ToolDefinition {
+                server: server.to_string(),
+                name: tool
+                    .get("name")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_string(),
+                description: tool
+                    .get("description")
+                    .and_then(Value::as_str)
+                    .map(str::to_string),
+                input_schema: tool.get("inputSchema").cloned().unwrap_or(Value::Null),
+            })
+            .collect();
+        let mut everything: Vec<ToolDefinition> = {
+            let known = lock(&self.tools);
+            known
+                .iter()
+                .filter(|(name, _)| name.as_str() != server)
+                .flat_map(|(_, listed)| listed.definitions.values().cloned())
+                .collect()
+        };
+        everything.extend(definitions.iter().cloned());
+        let concerns = pinning::inspect(&everything);
+        let listed: Vec<ListedTool> = definitions
+            .iter()
+            .map(|definition| {
+                let qualified = definition.qualified();
+                ListedTool {
+                    fingerprint: definition.fingerprint(),
+                    concerns: concerns
+                        .iter()
+                        .filter(|c| c.tool == qualified)
+                        .cloned()
+                        .collect(),
+                    definition: definition.clone(),
+                }
+            })
+            .collect();
+        let pin_new = self.config.pinning.new_tools == NewTools::PinFirstSeen;
+        let states = self
+            .state
+            .pins
+            .observe(&listed, pin_new, self.clock.now())
+            .await
+            .map_err(|e| RpcError::new(jsonrpc::INTERNAL_ERROR, e.to_string()))?;
+        let mut known = lock(&self.tools);
+        let entry = known
+            .entry(server.to_string())
+            .or_insert_with(|| ListedTools {
+                at: Instant::now(),
+                definitions: BTreeMap::new(),
+                states: HashMap::new(),
+            });
+        entry.at = Instant::now();
+        for (definition, state) in definitions.into_iter().zip(&states) {
+            if *state != PinState::Pinned {
+                tracing::warn!(tool = %definition.qualified(), state = ?state, "tool withheld from agents until a person approves it");
+            }
+            entry.states.insert(definition.name.clone(), *state);
+            entry
+                .definitions
+                .insert(definition.name.clone(), definition);
+        }
+        Ok(states)
+    }
+
+    /// Lists every page of one upstream's tools and records them against their pins.
+    async fn list_upstream_tools(&self, upstream: &Upstream) -> Result<usize, Outcome> {
+        let mut cursor: Option<String> = None;
+        let mut count = 0;
+        for _ in 0..MAX_TOOL_PAGES {
+            let params = match &cursor {
+                Some(cursor) => json!({ "cursor": cursor }),
+                None => json!({}),
+            };
+            let page = upstream
+                .request("tools/list", params)
+                .await
+                .map_err(upstream_error)?;
+            let tools = page
+                .get("tools")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default();
+            count += tools.len();
+            self.pin_states(&upstream.name, &tools).await?;
+            cursor = page
+                .get("nextCursor")
+                .and_then(Value::as_str)
+                .map(str::to_string);
+            if cursor.is_none() {
+                break;
+            }
+        }
+        Ok(count)
+    }
+
+    /// Lists every upstream's tools now and records them against their pins (at start-up, so
+    /// pins, alerts and `warrant gateway tools` do not wait for an agent to list): the number
+    /// of tools of each upstream, or why it could not be listed.
+    pub async fn refresh_tools(&self) -> Vec<(String, Result<usize, String>)> {
+        let mut out = Vec::new();
+        for (name, upstream) in &self.upstreams {
+            let listed = match self.list_upstream_tools(upstream).await {
+                Ok(count) => Ok(count),
+                Err(Outcome::Error(error)) => Err(error.message),
+                Err(Outcome::Unauthorized(error)) => Err(error.to_string()),
+                Err(Outcome::Result(_)) => Err("unexpected result".to_string()),
+            };
+            out.push((name.clone(), listed));
+        }
+        out
+    }
+
+    /// Whether `name` of `upstream` may be called as far as pinning goes: its definition as
+    /// last listed (at most `PIN_REFRESH` ago, else listed again) is the one a person approved.
+    async fn check_pin(&self, upstream: &Upstream, name: &str) -> Result<(), String> {
+        let fresh_state = |gateway: &Gateway| {
+            let known = lock(&gateway.tools);
+            known.get(&upstream.name).and_then(|listed| {
+                (listed.at.elapsed() < PIN_REFRESH)
+                    .then(|| listed.states.get(name).copied())
+                    .flatten()
+            })
+        };
+        let state = match fresh_state(self) {
+            Some(PinState::Pinned) => Some(PinState::Pinned),
+            // Not fresh, unknown or blocked: list again (a person may have approved it since).
+            _ => {
+                if let Err(outcome) = self.list_upstream_tools(upstream).await {
+                    let why = match outcome {
+                        Outcome::Error(error) => error.message,
+                        Outcome::Unauthorized(error) => error.to_string(),
+                        Outcome::Result(_) => String::new(),
+                    };
+                    return Err(format!(
+                        "the tools of {} could not be checked against their pins: {why}",
+                        upstream.name
+                    ));
+                }
+                lock(&self.tools)
+                    .get(&upstream.name)
+                    .and_then(|listed| listed.states.get(name).copied())
+            }
+        };
+        let qualified = format!("{}::{name}", upstream.name);
+        match state {
+            Some(PinState::Pinned) => Ok(()),
+            Some(PinState::Unapproved) => Err(format!(
+                "tool {qualified} has not been approved: a person reviews it and pins it with `warrant gateway tools approve {qualified}`"
+            )),
+            Some(PinState::Changed) => Err(format!(
+                "tool {qualified} changed since it was approved (its name, description or input schema): it is blocked until a person reviews the change and approves it again (`warrant gateway tools`)"
+            )),
+            None => Err(format!("{} does not list a tool {name}", upstream.name)),
         }
     }
 

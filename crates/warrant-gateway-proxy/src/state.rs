@@ -12,6 +12,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use warrant_gateway::config::AgentConfig;
+use warrant_gateway::pinning::{Concern, ToolDefinition};
 use warrant_gateway::{Agent, Label, TaintState};
 
 /// A boxed, sendable future.
@@ -106,6 +107,41 @@ pub trait ApprovalQueue: Send + Sync {
     fn decide<'a>(&'a self, id: &'a str, approve: bool) -> BoxFuture<'a, Result<bool, StateError>>;
     /// Spends an approved request as its call is forwarded: true for exactly one caller.
     fn consume<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<bool, StateError>>;
+}
+
+/// One upstream tool as a `tools/list` gave it, with what pinning needs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ListedTool {
+    pub definition: ToolDefinition,
+    /// [`ToolDefinition::fingerprint`].
+    pub fingerprint: String,
+    /// Signs of poisoning in it (empty for a clean definition).
+    pub concerns: Vec<Concern>,
+}
+
+/// Where a listed tool stands against its pin.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PinState {
+    /// As a person approved it: offered and callable.
+    Pinned,
+    /// Nobody approved it yet: hidden and refused (unless new tools are pinned as first seen).
+    Unapproved,
+    /// Changed since it was approved (a "rug pull"?): hidden and refused until approved again.
+    Changed,
+}
+
+/// Pinned upstream tools. An implementation raises an alert once per definition that changed
+/// from its pin or carries signs of poisoning.
+pub trait ToolPins: Send + Sync {
+    /// Records one upstream's tools as listed now and returns where each stands, in order.
+    /// With `pin_new`, a tool never pinned is pinned as seen (trust on first use).
+    fn observe<'a>(
+        &'a self,
+        tools: &'a [ListedTool],
+        pin_new: bool,
+        at: DateTime<Utc>,
+    ) -> BoxFuture<'a, Result<Vec<PinState>, StateError>>;
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -295,6 +331,74 @@ impl ApprovalQueue for MemoryApprovalQueue {
     }
 }
 
+/// Pins in memory (one gateway process); alerts go to the log.
+#[derive(Debug, Default)]
+pub struct MemoryToolPins {
+    /// By `server::tool`.
+    tools: Mutex<BTreeMap<String, MemoryPin>>,
+}
+
+/// One tool's fingerprints: as approved, as last seen, as last reported.
+#[derive(Debug)]
+struct MemoryPin {
+    pinned: Option<String>,
+    seen: String,
+    reported: Option<String>,
+}
+
+impl MemoryToolPins {
+    /// A person approves the tool as last seen; false for a tool never seen.
+    pub fn approve(&self, qualified: &str) -> bool {
+        match lock(&self.tools).get_mut(qualified) {
+            Some(pin) => {
+                pin.pinned = Some(pin.seen.clone());
+                true
+            }
+            None => false,
+        }
+    }
+}
+
+impl ToolPins for MemoryToolPins {
+    fn observe<'a>(
+        &'a self,
+        tools: &'a [ListedTool],
+        pin_new: bool,
+        _at: DateTime<Utc>,
+    ) -> BoxFuture<'a, Result<Vec<PinState>, StateError>> {
+        let mut known = lock(&self.tools);
+        let states = tools
+            .iter()
+            .map(|listed| {
+                let qualified = listed.definition.qualified();
+                let pin = known.entry(qualified.clone()).or_insert_with(|| MemoryPin {
+                    pinned: None,
+                    seen: listed.fingerprint.clone(),
+                    reported: None,
+                });
+                pin.seen.clone_from(&listed.fingerprint);
+                if pin_new && pin.pinned.is_none() {
+                    pin.pinned = Some(listed.fingerprint.clone());
+                }
+                let state = match &pin.pinned {
+                    None => PinState::Unapproved,
+                    Some(pinned) if *pinned == listed.fingerprint => PinState::Pinned,
+                    Some(_) => PinState::Changed,
+                };
+                let newsworthy = state == PinState::Changed || !listed.concerns.is_empty();
+                if newsworthy && pin.reported.as_deref() != Some(listed.fingerprint.as_str()) {
+                    pin.reported = Some(listed.fingerprint.clone());
+                    let concerns: Vec<&str> =
+                        listed.concerns.iter().map(|c| c.reason.as_str()).collect();
+                    tracing::warn!(tool = %qualified, state = ?state, concerns = %concerns.join("; "), "upstream tool needs review");
+                }
+                state
+            })
+            .collect();
+        Box::pin(std::future::ready(Ok(states)))
+    }
+}
+
 /// The state a gateway uses; in memory unless the caller supplies others.
 #[derive(Clone)]
 pub struct State {
@@ -303,6 +407,7 @@ pub struct State {
     pub revocations: Arc<dyn RevocationList>,
     pub approvals: Arc<dyn ApprovalQueue>,
     pub grant_uses: Arc<dyn GrantUses>,
+    pub pins: Arc<dyn ToolPins>,
 }
 
 impl std::fmt::Debug for State {
@@ -320,6 +425,7 @@ impl State {
             revocations: Arc::new(MemoryRevocationList::default()),
             approvals: Arc::new(MemoryApprovalQueue::default()),
             grant_uses: Arc::new(MemoryGrantUses::default()),
+            pins: Arc::new(MemoryToolPins::default()),
         }
     }
 }

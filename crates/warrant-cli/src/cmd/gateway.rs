@@ -12,8 +12,8 @@ use warrant_gateway::policy::{PolicyDiff, diff};
 use warrant_gateway::{GatewayConfig, PolicyEngine, PolicyError, Source};
 use warrant_gateway::{Label, TaintState};
 use warrant_gateway_proxy::{
-    ApprovalQueue, ApprovalRequest, BoxFuture, GrantUses, RevocationList, State, StateError,
-    TaintStore,
+    ApprovalQueue, ApprovalRequest, BoxFuture, GrantUses, ListedTool, PinState, RevocationList,
+    State, StateError, TaintStore, ToolPins,
 };
 
 use crate::GlobalArgs;
@@ -71,6 +71,11 @@ enum GatewayCommand {
         #[arg(long = "as", value_name = "EMAIL", env = "WARRANT_USER")]
         actor: String,
     },
+    /// Upstream tools as the gateway lists them, against what a person approved (pinned):
+    /// pinned, unapproved (withheld from agents) or changed since approval (blocked), with the
+    /// signs of poisoning found in each description. `tools approve SERVER::TOOL` pins one.
+    /// Exit code 1 when a tool is changed or has concerns. Formats: table, json.
+    Tools(crate::cmd::gateway_tools::ToolsArgs),
     /// Deny a held call, with a note the agent is shown. Formats: table, json.
     Deny {
         #[arg(value_name = "ID")]
@@ -141,6 +146,7 @@ pub fn run(global: &GlobalArgs, args: GatewayArgs) -> anyhow::Result<u8> {
         Some(GatewayCommand::Deny { id, note, actor }) => {
             return decide(global, &id, false, Some(&note), &actor);
         }
+        Some(GatewayCommand::Tools(tools)) => return crate::cmd::gateway_tools::run(global, tools),
     };
     match policy.command {
         PolicyCommand::Check { files } => check(global, &files),
@@ -162,31 +168,9 @@ fn serve(global: &GlobalArgs, args: &ServeArgs) -> anyhow::Result<u8> {
     // Warrant's store (from ./warrant.toml or --store), shared with `warrant jit`: revocations,
     // taint and grant uses are what every gateway process on it agrees on.
     let app = crate::cmd::jit::store_app(global)?;
-    let store = Arc::new(StoreState(app.open_store()?));
-    let timeout = warrant_gateway::duration::parse_seconds(&config.approval.timeout)
-        .with_context(|| format!("{}: approval.timeout", path.display()))?;
-    let approvals = StoreApprovals {
-        store: store.0.clone(),
-        redactor: warrant_gateway_proxy::redact::Redactor::builtin()
-            .context("compiling the secret rules for redaction")?,
-        timeout: chrono::Duration::seconds(timeout),
-        clock: app.shared_clock(),
-    };
-    let state = State {
-        agents: Arc::new(warrant_gateway_proxy::load::directory(&path, &config)?),
-        taint: store.clone(),
-        revocations: store.clone(),
-        grant_uses: store,
-        approvals: Arc::new(approvals),
-    };
-    let options = warrant_gateway_proxy::Options {
-        // Stdio upstreams get PATH and their own `env` only.
-        path: std::env::var_os("PATH"),
-        env: Box::new(|name| std::env::var(name).ok()),
-        clock: app.shared_clock(),
-    };
-    let gateway = warrant_gateway_proxy::build_with_state(&path, config, state, options)
-        .with_context(|| format!("starting the gateway of {}", path.display()))?;
+    let gateway = Arc::new(build_gateway(&app, &path, config)?);
+    let sweep_store = app.open_store()?;
+    let clock = app.shared_clock();
     app.block_on(async {
         let listener = tokio::net::TcpListener::bind(&listen)
             .await
@@ -199,12 +183,67 @@ fn serve(global: &GlobalArgs, args: &ServeArgs) -> anyhow::Result<u8> {
         for server in &servers {
             eprintln!("  http://{address}/mcp/{server}");
         }
-        Arc::new(gateway)
+        // Pins and tool alerts do not wait for an agent to list; task-token alerts are swept
+        // every minute.
+        let refresher = gateway.clone();
+        tokio::spawn(async move {
+            for (server, listed) in refresher.refresh_tools().await {
+                match listed {
+                    Ok(count) => tracing::info!(server = %server, tools = count, "upstream tools checked against their pins"),
+                    Err(why) => tracing::warn!(server = %server, error = %why, "upstream tools not listed"),
+                }
+            }
+        });
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(std::time::Duration::from_secs(60));
+            loop {
+                every.tick().await;
+                if let Err(e) = warrant_app::gateway::grant_alerts(&sweep_store, clock.now()).await {
+                    tracing::error!(error = %e, "task-token alerts not recorded");
+                }
+            }
+        });
+        gateway
             .serve(listener, crate::cmd::serve::shutdown())
             .await
             .context("serving")
     })?;
     Ok(crate::exit::OK)
+}
+
+/// The gateway of `config`, its state in Warrant's store (shared by every gateway process on
+/// it); upstreams are connected on first use.
+pub fn build_gateway(
+    app: &crate::app::App,
+    path: &Path,
+    config: GatewayConfig,
+) -> anyhow::Result<warrant_gateway_proxy::Gateway> {
+    let store = Arc::new(StoreState(app.open_store()?));
+    let timeout = warrant_gateway::duration::parse_seconds(&config.approval.timeout)
+        .with_context(|| format!("{}: approval.timeout", path.display()))?;
+    let approvals = StoreApprovals {
+        store: store.0.clone(),
+        redactor: warrant_gateway_proxy::redact::Redactor::builtin()
+            .context("compiling the secret rules for redaction")?,
+        timeout: chrono::Duration::seconds(timeout),
+        clock: app.shared_clock(),
+    };
+    let state = State {
+        agents: Arc::new(warrant_gateway_proxy::load::directory(path, &config)?),
+        taint: store.clone(),
+        revocations: store.clone(),
+        grant_uses: store.clone(),
+        pins: store,
+        approvals: Arc::new(approvals),
+    };
+    let options = warrant_gateway_proxy::Options {
+        // Stdio upstreams get PATH and their own `env` only.
+        path: std::env::var_os("PATH"),
+        env: Box::new(|name| std::env::var(name).ok()),
+        clock: app.shared_clock(),
+    };
+    warrant_gateway_proxy::build_with_state(path, config, state, options)
+        .with_context(|| format!("starting the gateway of {}", path.display()))
 }
 
 /// The store's gateway state behind the proxy's traits.
@@ -235,6 +274,45 @@ impl GrantUses for StoreState {
                 .record_grant_use(grant, allowed, at)
                 .await
                 .map_err(state_error)
+        })
+    }
+}
+
+impl ToolPins for StoreState {
+    fn observe<'a>(
+        &'a self,
+        tools: &'a [ListedTool],
+        pin_new: bool,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> BoxFuture<'a, Result<Vec<PinState>, StateError>> {
+        Box::pin(async move {
+            let seen: Vec<warrant_store::SeenTool> = tools
+                .iter()
+                .map(|listed| warrant_store::SeenTool {
+                    server: listed.definition.server.clone(),
+                    tool: listed.definition.name.clone(),
+                    fingerprint: listed.fingerprint.clone(),
+                    definition: serde_json::json!({
+                        "name": listed.definition.name,
+                        "description": listed.definition.description,
+                        "inputSchema": listed.definition.input_schema,
+                    })
+                    .to_string(),
+                    concerns: serde_json::to_string(&listed.concerns)
+                        .unwrap_or_else(|_| "[]".into()),
+                })
+                .collect();
+            let observed = warrant_app::gateway::observe_tools(&self.0, &seen, pin_new, at)
+                .await
+                .map_err(state_error)?;
+            Ok(observed
+                .iter()
+                .map(|o| match o.row.status() {
+                    warrant_store::ToolPinStatus::Pinned => PinState::Pinned,
+                    warrant_store::ToolPinStatus::Unapproved => PinState::Unapproved,
+                    warrant_store::ToolPinStatus::Changed => PinState::Changed,
+                })
+                .collect())
         })
     }
 }

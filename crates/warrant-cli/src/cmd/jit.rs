@@ -122,8 +122,9 @@ enum JitCommand {
         #[arg(long = "as", value_name = "EMAIL", env = "WARRANT_USER")]
         actor: String,
     },
-    /// The task tokens minted, with how they were used: exit code 1 when one expired unused or
-    /// was used for calls outside its grant (`--fail-on-misuse`). Formats: table, json.
+    /// The task tokens minted, with how they were used: one expired unused or used for calls
+    /// outside its grant raises an alert (`warrant alerts`; the gateway also checks every
+    /// minute); exit code 1 then with `--fail-on-misuse`. Formats: table, json.
     Grants {
         /// Exit 1 when a token expired without a single call, or was refused a call.
         #[arg(long)]
@@ -256,6 +257,8 @@ pub fn run(global: &GlobalArgs, args: JitArgs) -> anyhow::Result<u8> {
             let app = store_app(global)?;
             let store = app.open_existing_store()?;
             let grants = app.block_on(store.grants(None))?;
+            // The same judgement as the gateway's sweep, recorded as alerts (`warrant alerts`).
+            app.block_on(warrant_app::gateway::grant_alerts(&store, now))?;
             let misuse = |g: &warrant_store::GrantRow| -> Option<&'static str> {
                 if g.refused > 0 {
                     Some("used outside its grant")

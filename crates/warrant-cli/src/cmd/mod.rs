@@ -11,6 +11,7 @@ pub mod discover;
 pub mod exception;
 pub mod findings;
 pub mod gateway;
+pub mod gateway_tools;
 pub mod import;
 pub mod ingest;
 pub mod inventory;

@@ -628,6 +628,34 @@ registry! {
         description: "A long-lived credential was created for an inventoried machine identity and no import or registration accounts for it.",
         remediation: "Ask the identity's owner whether the credential is wanted; record it (import the provider's listing again) if so, otherwise deactivate and delete it and find who created it.",
     }
+    ActivityMcpToolChanged = "activity-mcp-tool-changed" {
+        engine: Activity, owasp: Nhi3, related: [], severity: High,
+        tactics: [InitialAccess, Execution], techniques: ["T1195"],
+        title: "MCP tool changed after it was approved",
+        description: "An upstream MCP server now lists a tool whose name, description or input schema differs from the definition a person approved and the gateway pinned: a \"rug pull\" can turn a trusted tool into one that steers the model. The gateway withholds and refuses the tool until it is approved again.",
+        remediation: "Compare the new definition with the approved one (`warrant gateway tools`); approve it again (`warrant gateway tools approve SERVER::TOOL`) only if the change is benign, otherwise remove the upstream from gateway.toml and find out who changed it.",
+    }
+    ActivityMcpToolPoisoned = "activity-mcp-tool-poisoned" {
+        engine: Activity, owasp: Nhi3, related: [], severity: High,
+        tactics: [Execution, CredentialAccess], techniques: ["T1195"],
+        title: "MCP tool description aims at the model",
+        description: "An upstream MCP tool's description or input schema carries what a person reviewing it does not see or should not accept: invisible characters, instructions to the model, requests for keys or credential files, or the name of another server's tool it shadows.",
+        remediation: "Do not approve the tool; report it to the server's publisher, and remove the upstream from gateway.toml if the text is not explained.",
+    }
+    ActivityTaskTokenUnused = "activity-task-token-unused" {
+        engine: Activity, owasp: Nhi5, related: [], severity: Low,
+        tactics: [Persistence], techniques: [],
+        title: "Task token expired unused",
+        description: "A just-in-time task token was minted for an agent and expired without a single call through the gateway: the access was granted for nothing, or the agent reached the tools some other way.",
+        remediation: "Ask whoever minted it (`warrant jit grants`) why it went unused; check that the agent cannot reach the tools without the gateway, and mint tokens only when a task starts.",
+    }
+    ActivityTaskTokenMisused = "activity-task-token-misused" {
+        engine: Activity, owasp: Nhi5, related: [], severity: Medium,
+        tactics: [Execution], techniques: [],
+        title: "Task token used outside its task",
+        description: "An agent presented a task token for tools or arguments outside what the token grants: the agent strayed from its task, or its prompt or input was manipulated.",
+        remediation: "Review the agent's refused calls and what it read before them; revoke the token (`warrant jit revoke`) if the task is compromised, and fix the prompt or tool set that led it astray.",
+    }
     LeakedSecret = "leaked-secret" {
         engine: Secret, owasp: Nhi2, related: [], severity: Critical,
         tactics: [CredentialAccess], techniques: ["T1552.001"],
@@ -660,7 +688,7 @@ mod tests {
             }
         }
         assert_eq!(of_engine(FindingSource::Posture).count(), 35);
-        assert_eq!(of_engine(FindingSource::Activity).count(), 18);
+        assert_eq!(of_engine(FindingSource::Activity).count(), 22);
         assert_eq!(of_engine(FindingSource::Secret).count(), 1);
     }
 
