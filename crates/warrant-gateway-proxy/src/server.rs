@@ -23,7 +23,7 @@ use axum::routing::{get, post};
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 use warrant_core::clock::Clock;
-use warrant_gateway::config::{GatewayConfig, NewTools};
+use warrant_gateway::config::{GatewayConfig, NewTools, SecretHandling};
 use warrant_gateway::pinning::{self, ToolDefinition};
 use warrant_gateway::{
     Agent, Call, Decision, Method, PolicyEngine, TaintState, Target, TokenError, ToolRef,
@@ -740,6 +740,34 @@ impl Gateway {
             return denied(refused, Some("tool-pinning"));
         }
 
+        // A secret in the arguments leaves through the tool (a key pasted into an issue).
+        let mut params = params;
+        let (redacted, rules) = self.redactor.redact(&arguments);
+        if !rules.is_empty() {
+            let rules: Vec<&str> = rules.iter().map(String::as_str).collect();
+            match self.config.secrets_in_arguments(&qualified) {
+                SecretHandling::Block => {
+                    let reason = format!(
+                        "the arguments carry a secret ({}): the gateway does not forward secrets to {qualified}; pass a reference the tool resolves instead",
+                        rules.join(", ")
+                    );
+                    let decision = Decision::Deny {
+                        reason: reason.clone(),
+                        policy: Some("secrets".to_string()),
+                    };
+                    log_decision(principal, Method::ToolsCall, &qualified, &decision, started);
+                    return denied(reason, Some("secrets"));
+                }
+                SecretHandling::Redact => {
+                    tracing::warn!(agent = %principal.agent, tool = %qualified, rules = %rules.join(","), "secrets redacted from a call's arguments");
+                    if let Some(slot) = params.get_mut("arguments") {
+                        *slot = redacted;
+                    }
+                }
+                SecretHandling::Allow => {}
+            }
+        }
+
         let agent = match self.agent(&principal.agent).await {
             Ok(agent) => agent,
             Err(error) => return error.into(),
@@ -845,18 +873,33 @@ impl Gateway {
                     tracing::error!(task = %key, error = %e, "taint not recorded");
                 }
                 // A secret a tool returns (a config file read, a key echoed) reaches the agent
-                // only as a redacted preview.
-                let (result, rules) = self.redactor.redact(&result);
-                if !rules.is_empty() {
-                    let rules: Vec<&str> = rules.iter().map(String::as_str).collect();
-                    tracing::warn!(
-                        agent = %principal.agent,
-                        tool = %qualified,
-                        rules = %rules.join(","),
-                        "secrets redacted from a tool result"
+                // only as a redacted preview, or not at all.
+                let handling = self.config.secrets_in_results(&qualified);
+                if handling == SecretHandling::Allow {
+                    return Outcome::Result(result);
+                }
+                let (redacted, rules) = self.redactor.redact(&result);
+                if rules.is_empty() {
+                    return Outcome::Result(result);
+                }
+                let rules: Vec<&str> = rules.iter().map(String::as_str).collect();
+                tracing::warn!(
+                    agent = %principal.agent,
+                    tool = %qualified,
+                    rules = %rules.join(","),
+                    handling = ?handling,
+                    "secrets in a tool result"
+                );
+                if handling == SecretHandling::Block {
+                    return denied(
+                        format!(
+                            "the result of {qualified} carries a secret ({}) and is withheld",
+                            rules.join(", ")
+                        ),
+                        Some("secrets"),
                     );
                 }
-                Outcome::Result(result)
+                Outcome::Result(redacted)
             }
             Err(error) => upstream_error(error),
         }

@@ -279,6 +279,10 @@ name = "envcheck"
 command = ["python3", "{env_server}"]
 env = {{ GREETING = "hi" }}
 
+[tools."rust::echo"]
+secrets_in_arguments = "allow"
+[tools."rust::fs_write"]
+secrets_in_arguments = "redact"
 [tools."rust::fetch"]
 labels = ["untrusted_input"]
 [tools."rust::crm"]
@@ -554,6 +558,43 @@ async fn a_tool_changed_after_pinning_is_blocked_until_approved_again() {
         "hi"
     );
     assert!(tool_names(&h.rpc("rust", &token, "tools/list", json!({})).await).contains("echo"));
+}
+
+/// A secret in a call's arguments is blocked by default (it would leave through the tool),
+/// or redacted before it reaches a tool configured so.
+#[tokio::test]
+async fn secrets_in_arguments_are_blocked_or_redacted_per_tool() {
+    let h = start(1 << 20).await;
+    let token = h.token("bot", "t1", ALL_RUST);
+    let secret = "glpat-Q7w_Zk2Rm9Tx4Vb-8Nc1";
+    let (code, message) = error_of(
+        &h.call(&token, "send", json!({"body": format!("here: {secret}")}))
+            .await,
+    );
+    assert_eq!(code, warrant_gateway_proxy::jsonrpc::DENIED);
+    assert!(
+        message.contains("the arguments carry a secret"),
+        "{message}"
+    );
+    assert!(!message.contains(secret));
+    // fs_write gets the redacted preview, not the key: it wrote fewer bytes than were sent.
+    let content = format!("token={secret}");
+    let wrote = text_of(
+        &h.call(
+            &token,
+            "fs_write",
+            json!({"path": "/workspace/k.txt", "content": content}),
+        )
+        .await,
+    );
+    assert!(
+        wrote.starts_with("wrote ") && wrote.ends_with(" bytes to /workspace/k.txt"),
+        "{wrote}"
+    );
+    assert_ne!(
+        wrote,
+        format!("wrote {} bytes to /workspace/k.txt", content.len())
+    );
 }
 
 /// By default a tool nobody approved is neither offered nor callable.

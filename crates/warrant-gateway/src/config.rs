@@ -81,6 +81,8 @@ pub struct GatewayConfig {
     #[serde(default)]
     pub pinning: PinningConfig,
     #[serde(default)]
+    pub secrets: SecretsConfig,
+    #[serde(default)]
     pub server: ServerConfig,
     /// Agent id → what the policy knows about it (until the inventory supplies it).
     #[serde(default)]
@@ -195,6 +197,53 @@ impl Upstream {
 pub struct ToolConfig {
     #[serde(default)]
     pub labels: BTreeSet<Label>,
+    /// Overrides `secrets.arguments` for this tool (a vault tool that is meant to take one).
+    pub secrets_in_arguments: Option<SecretHandling>,
+    /// Overrides `secrets.results` for this tool.
+    pub secrets_in_results: Option<SecretHandling>,
+}
+
+/// What the gateway does with a secret (found by the secret scanner's rules) in what passes
+/// through it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SecretHandling {
+    /// Refuse the call (arguments) or withhold the result.
+    Block,
+    /// Pass it on with each secret replaced by its redacted preview.
+    Redact,
+    /// Pass it on unchanged.
+    Allow,
+}
+
+/// Secrets in calls and results. The defaults keep secrets from leaving through a tool (an
+/// agent pasting a key into an issue) and from reaching the model (a tool reading a config).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SecretsConfig {
+    /// In a call's arguments (default block).
+    #[serde(default = "block")]
+    pub arguments: SecretHandling,
+    /// In a tool's result (default redact).
+    #[serde(default = "redact")]
+    pub results: SecretHandling,
+}
+
+fn block() -> SecretHandling {
+    SecretHandling::Block
+}
+
+fn redact() -> SecretHandling {
+    SecretHandling::Redact
+}
+
+impl Default for SecretsConfig {
+    fn default() -> Self {
+        SecretsConfig {
+            arguments: block(),
+            results: redact(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -353,6 +402,22 @@ impl GatewayConfig {
     }
 
     /// The labels of `server::tool` (none when it is not configured).
+    /// What to do with a secret in `server::tool`'s arguments.
+    pub fn secrets_in_arguments(&self, qualified_tool: &str) -> SecretHandling {
+        self.tools
+            .get(qualified_tool)
+            .and_then(|t| t.secrets_in_arguments)
+            .unwrap_or(self.secrets.arguments)
+    }
+
+    /// What to do with a secret in `server::tool`'s result.
+    pub fn secrets_in_results(&self, qualified_tool: &str) -> SecretHandling {
+        self.tools
+            .get(qualified_tool)
+            .and_then(|t| t.secrets_in_results)
+            .unwrap_or(self.secrets.results)
+    }
+
     pub fn labels(&self, qualified_tool: &str) -> BTreeSet<Label> {
         self.tools
             .get(qualified_tool)
