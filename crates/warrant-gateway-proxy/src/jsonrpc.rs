@@ -43,7 +43,7 @@ impl RpcError {
         self
     }
 
-    fn to_json(&self) -> Value {
+    pub(crate) fn to_json(&self) -> Value {
         let mut error = json!({ "code": self.code, "message": self.message });
         if let (Some(data), Some(object)) = (&self.data, error.as_object_mut()) {
             object.insert("data".to_string(), data.clone());

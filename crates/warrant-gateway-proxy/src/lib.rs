@@ -6,6 +6,7 @@
 //! - [`upstream`]: the upstream side, through the official MCP SDK's client (`rmcp`): a child
 //!   process over stdio with a minimal environment, or Streamable HTTP to the configured URL
 //!   with the upstream's own credential.
+//! - [`hold`]: calls held for a person's approval, as each protocol era waits for them.
 //! - [`auth`]: who the caller is (Warrant task tokens today; OAuth/JWKS later).
 //! - [`state`]: taint, revocations, approvals and the agent directory behind traits, with
 //!   in-memory implementations.
@@ -42,6 +43,7 @@
 //! ```
 
 pub mod auth;
+pub mod hold;
 pub mod jsonrpc;
 pub mod load;
 pub mod redact;

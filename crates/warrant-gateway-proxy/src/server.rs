@@ -145,7 +145,7 @@ impl std::fmt::Debug for Gateway {
 }
 
 /// What a request's handling ends in.
-enum Outcome {
+pub(crate) enum Outcome {
     Result(Value),
     Error(RpcError),
     /// The credential stopped being valid mid-request (expired or revoked): HTTP 401.
@@ -459,7 +459,7 @@ impl Gateway {
         tool.with_labels(labels)
     }
 
-    async fn dispatch(
+    pub(crate) async fn dispatch(
         &self,
         principal: &Principal,
         server: &str,
@@ -1334,6 +1334,9 @@ async fn mcp_post(
     };
 
     let modern = is_modern(&headers, &params);
+    let progress_token = params.pointer("/_meta/progressToken").cloned();
+    let accepts_stream =
+        header_text(&headers, "accept").is_some_and(|a| a.contains("text/event-stream"));
     if method == "server/discover" {
         return jsonrpc::result(&id, Gateway::discover(&server));
     }
@@ -1345,8 +1348,13 @@ async fn mcp_post(
         }
         return response;
     }
+    let mut params = upstream_params(params);
+    crate::hold::strip_own_state(&mut params);
+    // Only a held call is decided again (no copy on the hot path of other methods).
+    let retry =
+        (method == "tools/call" && !modern && progress_token.is_some()).then(|| params.clone());
     match gateway
-        .dispatch(&principal, &server, method, upstream_params(params), source)
+        .dispatch(&principal, &server, method, params, source)
         .await
     {
         Outcome::Result(mut result) => {
@@ -1355,7 +1363,25 @@ async fn mcp_post(
             }
             jsonrpc::result(&id, result)
         }
-        Outcome::Error(error) => jsonrpc::error(&id, &error),
+        Outcome::Error(error) => match crate::hold::approval_of(&error) {
+            Some(approval) if modern => {
+                jsonrpc::result(&id, crate::hold::input_required(&approval, &error))
+            }
+            Some(approval) if accepts_stream && retry.is_some() => crate::hold::hold(
+                gateway.clone(),
+                crate::hold::Held {
+                    id,
+                    principal,
+                    server,
+                    params: retry.unwrap_or_default(),
+                    source,
+                    approval,
+                    progress_token: progress_token.unwrap_or(Value::Null),
+                    reason: error.message.clone(),
+                },
+            ),
+            _ => jsonrpc::error(&id, &error),
+        },
         Outcome::Unauthorized(error) => gateway.unauthorized(&headers, &server, &error),
     }
 }

@@ -248,6 +248,11 @@ async fn start(max_body: usize) -> Harness {
 }
 
 async fn start_pinning(max_body: usize, new_tools: &str) -> Harness {
+    start_with(max_body, new_tools, "").await
+}
+
+/// A gateway with `extra` appended to its gateway.toml.
+async fn start_with(max_body: usize, new_tools: &str, extra: &str) -> Harness {
     let (upstream_url, upstream_seen, rug_pull) = start_upstream().await;
     let dir = tempfile::tempdir().unwrap();
     let authority = TokenAuthority::generate();
@@ -299,6 +304,7 @@ root_key_file = "root.key"
 
 [pinning]
 new_tools = "{new_tools}"
+{extra}
 
 [agents.bot]
 owner = "alice@example.com"
@@ -848,6 +854,156 @@ async fn approval_is_required_then_granted_for_that_exact_call() {
     let (code, message) = error_of(&h.call(&token, "refund", json!({"amount": 501})).await);
     assert_eq!(code, warrant_gateway_proxy::jsonrpc::DENIED);
     assert!(message.contains("denied"), "{message}");
+}
+
+/// A 2026-07-28 client's held call is an `InputRequiredResult` it retries with the state it
+/// was given; the official Rust SDK drives those rounds itself until a person approves.
+#[tokio::test]
+async fn a_modern_client_waits_on_input_required_until_approved() {
+    let h = start(1 << 20).await;
+    let token = h.token("bot", "refunds", ALL_RUST);
+    let body = json!({"jsonrpc": "2.0", "id": 7, "method": "tools/call",
+        "params": {"name": "refund", "arguments": {"amount": 300},
+                   "_meta": {"io.modelcontextprotocol/protocolVersion": "2026-07-28"}}});
+    let modern = [
+        ("mcp-protocol-version", "2026-07-28"),
+        ("mcp-method", "tools/call"),
+        ("mcp-name", "refund"),
+    ];
+    let (status, _, held) = h
+        .post_raw("rust", Some(&token), &modern, body.to_string())
+        .await;
+    assert_eq!(status, 200, "{held}");
+    assert_eq!(held["result"]["resultType"], "input_required", "{held}");
+    let state = held["result"]["requestState"].as_str().unwrap().to_string();
+    let id = warrant_gateway_proxy::approval_id(
+        "bot",
+        Some("refunds"),
+        "rust::refund",
+        &json!({"amount": 300}),
+    );
+    assert_eq!(state, format!("warrant-approval:{id}"));
+    assert!(h.approvals.decide(&id, true).await.unwrap());
+    let mut retry = body.clone();
+    retry["params"]["requestState"] = Value::from(state);
+    let (_, _, done) = h
+        .post_raw("rust", Some(&token), &modern, retry.to_string())
+        .await;
+    assert_eq!(text_of(&done), "refunded 300", "{done}");
+    assert_eq!(done["result"]["resultType"], "complete");
+
+    // The SDK retries on its own; a person approves while it waits.
+    let client = rmcp_agent(&h.url("rust"), &token, true).await;
+    let approvals = h.approvals.clone();
+    let approver = tokio::spawn(async move {
+        let id = warrant_gateway_proxy::approval_id(
+            "bot",
+            Some("refunds"),
+            "rust::refund",
+            &json!({"amount": 400}),
+        );
+        for _ in 0..100 {
+            if approvals.decide(&id, true).await.unwrap() {
+                return true;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        false
+    });
+    let arguments = json!({"amount": 400}).as_object().unwrap().clone();
+    let result = client
+        .call_tool(CallToolRequestParams::new("refund").with_arguments(arguments))
+        .await
+        .unwrap();
+    assert!(approver.await.unwrap());
+    assert_eq!(
+        serde_json::to_value(&result).unwrap()["content"][0]["text"],
+        "refunded 400"
+    );
+}
+
+/// An older client that asked for progress is held on an SSE answer: progress notifications
+/// while a person decides, then the result; unanswered, a denial when the approval times out.
+#[tokio::test]
+async fn an_older_client_is_held_with_progress_then_answered() {
+    let h = start(1 << 20).await;
+    let token = h.token("bot", "refunds", ALL_RUST);
+    let call = |amount: i64| {
+        json!({"jsonrpc": "2.0", "id": 9, "method": "tools/call",
+            "params": {"name": "refund", "arguments": {"amount": amount}, "_meta": {"progressToken": "p1"}}})
+        .to_string()
+    };
+    let stream = |body: String| {
+        let request = h
+            .http
+            .post(h.url("rust"))
+            .bearer_auth(&token)
+            .header("content-type", "application/json")
+            .header("accept", "application/json, text/event-stream")
+            .body(body);
+        async move {
+            let response = request.send().await.unwrap();
+            assert_eq!(response.headers()["content-type"], "text/event-stream");
+            let text = response.text().await.unwrap();
+            text.lines()
+                .filter_map(|l| l.strip_prefix("data: "))
+                .map(|d| serde_json::from_str::<Value>(d).unwrap())
+                .collect::<Vec<Value>>()
+        }
+    };
+    let approvals = h.approvals.clone();
+    let approver = tokio::spawn(async move {
+        tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
+        let id = warrant_gateway_proxy::approval_id(
+            "bot",
+            Some("refunds"),
+            "rust::refund",
+            &json!({"amount": 600}),
+        );
+        approvals.decide(&id, true).await.unwrap()
+    });
+    let messages = stream(call(600)).await;
+    assert!(approver.await.unwrap());
+    assert_eq!(
+        messages[0]["method"], "notifications/progress",
+        "{messages:?}"
+    );
+    assert_eq!(messages[0]["params"]["progressToken"], "p1");
+    let last = messages.last().unwrap();
+    assert_eq!(last["id"], 9);
+    assert_eq!(text_of(last), "refunded 600", "{messages:?}");
+}
+
+#[tokio::test]
+async fn a_held_call_nobody_answers_is_denied_at_the_timeout() {
+    let h = start_with(1 << 20, "pin-first-seen", "[approval]\ntimeout = \"1s\"\n").await;
+    let token = h.token("bot", "refunds", ALL_RUST);
+    let body = json!({"jsonrpc": "2.0", "id": 3, "method": "tools/call",
+        "params": {"name": "refund", "arguments": {"amount": 700}, "_meta": {"progressToken": 5}}});
+    let response = h
+        .http
+        .post(h.url("rust"))
+        .bearer_auth(&token)
+        .header("content-type", "application/json")
+        .header("accept", "application/json, text/event-stream")
+        .body(body.to_string())
+        .send()
+        .await
+        .unwrap();
+    let text = response.text().await.unwrap();
+    let last: Value = serde_json::from_str(
+        text.lines()
+            .filter_map(|l| l.strip_prefix("data: "))
+            .next_back()
+            .unwrap(),
+    )
+    .unwrap();
+    let (code, message) = error_of(&last);
+    assert_eq!(code, warrant_gateway_proxy::jsonrpc::DENIED);
+    assert!(
+        message.contains("no one approved the call within 1 s"),
+        "{message}"
+    );
 }
 
 #[tokio::test]

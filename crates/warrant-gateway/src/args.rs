@@ -224,7 +224,10 @@ mod tests {
     fn decimals_read_back_exactly() {
         let n = json!({"v": -16_754_366_685_729.475_f64});
         let converted = CedarValue::from_arguments(&n).unwrap();
-        assert_eq!(CedarValue::from_arguments(&converted.to_json()).unwrap(), converted);
+        assert_eq!(
+            CedarValue::from_arguments(&converted.to_json()).unwrap(),
+            converted
+        );
         assert_eq!(converted.to_json(), n);
     }
 
