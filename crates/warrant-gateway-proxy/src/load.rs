@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use warrant_core::clock::Clock;
-use warrant_gateway::config::{GatewayConfig, Transport};
+use warrant_gateway::config::{GatewayConfig, SecretSource, Transport};
 use warrant_gateway::{PolicyEngine, PolicyError, Source, TokenAuthority};
 
 use crate::auth::Authenticator;
@@ -35,6 +35,8 @@ pub enum LoadError {
         "upstream `{upstream}`: the environment variable {variable} (auth_header_env) is not set"
     )]
     MissingCredential { upstream: String, variable: String },
+    #[error("upstream `{upstream}`: no value for {what}")]
+    MissingSecret { upstream: String, what: String },
 }
 
 /// Looks up an environment variable.
@@ -44,8 +46,11 @@ pub type EnvLookup = Box<dyn Fn(&str) -> Option<String> + Send + Sync>;
 pub struct Options {
     /// `PATH` for stdio upstreams (the only variable of the gateway's they get).
     pub path: Option<OsString>,
-    /// Looks up an environment variable (for `auth_header_env`).
+    /// Looks up an environment variable (for `auth_header_env` and `env:` secrets).
     pub env: EnvLookup,
+    /// Looks up an AWS Secrets Manager secret's string by name or ARN, fetched by the caller
+    /// beforehand (`GatewayConfig::aws_secrets` lists them).
+    pub aws_secret: EnvLookup,
     pub clock: Arc<dyn Clock>,
 }
 
@@ -150,32 +155,47 @@ pub fn build_with_state(
         })?;
     let mut upstreams = BTreeMap::new();
     for configured in &config.upstreams {
+        // The upstream's own credentials: read here, held by the gateway, never shown to agents.
+        let secret = |source: SecretSource<'_>| -> Result<String, LoadError> {
+            let missing = |what: String| LoadError::MissingSecret {
+                upstream: configured.name.clone(),
+                what,
+            };
+            match source {
+                SecretSource::Env(variable) => {
+                    (options.env)(variable).ok_or_else(|| LoadError::MissingCredential {
+                        upstream: configured.name.clone(),
+                        variable: variable.to_string(),
+                    })
+                }
+                SecretSource::File(file) => {
+                    let path = GatewayConfig::resolve(config_path, file);
+                    Ok(read(&path, SECRET_FILE_LIMIT)?.trim().to_string())
+                }
+                SecretSource::AwsSecret(id) => (options.aws_secret)(id)
+                    .ok_or_else(|| missing(format!("the AWS Secrets Manager secret {id}"))),
+            }
+        };
         let target = match configured.transport() {
-            Some(Transport::StreamableHttp { url }) => {
-                let token = match (&configured.auth_header_env, &configured.auth_header_file) {
-                    (Some(variable), _) => Some((options.env)(variable).ok_or_else(|| {
-                        LoadError::MissingCredential {
-                            upstream: configured.name.clone(),
-                            variable: variable.clone(),
-                        }
-                    })?),
-                    (None, Some(file)) => {
-                        let path = GatewayConfig::resolve(config_path, file);
-                        Some(read(&path, SECRET_FILE_LIMIT)?.trim().to_string())
+            Some(Transport::StreamableHttp { url }) => upstream::Target::Http {
+                url: url.to_string(),
+                token: configured.auth_header_source().map(secret).transpose()?,
+            },
+            Some(Transport::Stdio { program, args }) => {
+                let mut env = configured.env.clone();
+                for (variable, source) in &configured.secret_env {
+                    // `from_toml` refused sources it cannot read.
+                    if let Some(source) = SecretSource::parse(source) {
+                        env.insert(variable.clone(), secret(source)?);
                     }
-                    (None, None) => None,
-                };
-                upstream::Target::Http {
-                    url: url.to_string(),
-                    token,
+                }
+                upstream::Target::Stdio {
+                    program: program.to_string(),
+                    args: args.to_vec(),
+                    env,
+                    path: options.path.clone(),
                 }
             }
-            Some(Transport::Stdio { program, args }) => upstream::Target::Stdio {
-                program: program.to_string(),
-                args: args.to_vec(),
-                env: configured.env.clone(),
-                path: options.path.clone(),
-            },
             // `from_toml` refused configurations without exactly one transport.
             None => continue,
         };

@@ -334,6 +334,7 @@ risk = 10
     let options = Options {
         path: std::env::var_os("PATH"),
         env: Box::new(|_| None),
+        aws_secret: Box::new(|_| None),
         clock: Arc::new(SystemClock),
     };
     let gateway = Arc::new(

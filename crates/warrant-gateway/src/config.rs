@@ -166,6 +166,52 @@ pub struct Upstream {
     pub auth_header_env: Option<String>,
     /// HTTP upstreams: a file holding that token (relative to the configuration file).
     pub auth_header_file: Option<PathBuf>,
+    /// HTTP upstreams: an AWS Secrets Manager secret (name or ARN) whose string is that token.
+    pub auth_header_aws_secret: Option<String>,
+    /// Stdio upstreams: environment variables whose values come from a secret source and are
+    /// never written here: `"env:NAME"` (the gateway's environment), `"file:PATH"` or
+    /// `"aws-secretsmanager:NAME-OR-ARN"`.
+    #[serde(default)]
+    pub secret_env: BTreeMap<String, String>,
+}
+
+/// Where an upstream's credential is read from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SecretSource<'a> {
+    Env(&'a str),
+    File(&'a Path),
+    AwsSecret(&'a str),
+}
+
+impl<'a> SecretSource<'a> {
+    /// Reads `env:NAME`, `file:PATH` or `aws-secretsmanager:ID`.
+    pub fn parse(text: &'a str) -> Option<SecretSource<'a>> {
+        let (kind, rest) = text.split_once(':')?;
+        if rest.is_empty() {
+            return None;
+        }
+        match kind {
+            "env" => Some(SecretSource::Env(rest)),
+            "file" => Some(SecretSource::File(Path::new(rest))),
+            "aws-secretsmanager" => Some(SecretSource::AwsSecret(rest)),
+            _ => None,
+        }
+    }
+}
+
+impl Upstream {
+    /// Where the HTTP upstream's bearer token comes from, if it has one.
+    pub fn auth_header_source(&self) -> Option<SecretSource<'_>> {
+        if let Some(name) = &self.auth_header_env {
+            return Some(SecretSource::Env(name));
+        }
+        if let Some(path) = &self.auth_header_file {
+            return Some(SecretSource::File(path));
+        }
+        self.auth_header_aws_secret
+            .as_deref()
+            .map(SecretSource::AwsSecret)
+    }
 }
 
 /// How the gateway reaches an upstream.
@@ -357,17 +403,37 @@ impl GatewayConfig {
                     upstream.name
                 )));
             }
-            if upstream.url.is_none()
-                && (upstream.auth_header_env.is_some() || upstream.auth_header_file.is_some())
-            {
+            let auth_sources = [
+                upstream.auth_header_env.is_some(),
+                upstream.auth_header_file.is_some(),
+                upstream.auth_header_aws_secret.is_some(),
+            ]
+            .into_iter()
+            .filter(|set| *set)
+            .count();
+            if upstream.url.is_some() && !upstream.secret_env.is_empty() {
                 return Err(invalid(format!(
-                    "upstream `{}`: `auth_header_env` and `auth_header_file` apply to HTTP upstreams only",
+                    "upstream `{}`: `secret_env` applies to stdio upstreams only",
                     upstream.name
                 )));
             }
-            if upstream.auth_header_env.is_some() && upstream.auth_header_file.is_some() {
+            for (variable, source) in &upstream.secret_env {
+                if SecretSource::parse(source).is_none() {
+                    return Err(invalid(format!(
+                        "upstream `{}`: secret_env.{variable} = `{source}` is not `env:NAME`, `file:PATH` or `aws-secretsmanager:ID`",
+                        upstream.name
+                    )));
+                }
+            }
+            if upstream.url.is_none() && auth_sources > 0 {
                 return Err(invalid(format!(
-                    "upstream `{}`: give one of `auth_header_env` or `auth_header_file`",
+                    "upstream `{}`: `auth_header_env`, `auth_header_file` and `auth_header_aws_secret` apply to HTTP upstreams only",
+                    upstream.name
+                )));
+            }
+            if auth_sources > 1 {
+                return Err(invalid(format!(
+                    "upstream `{}`: give one of `auth_header_env`, `auth_header_file` or `auth_header_aws_secret`",
                     upstream.name
                 )));
             }
@@ -402,6 +468,26 @@ impl GatewayConfig {
     }
 
     /// The labels of `server::tool` (none when it is not configured).
+    /// Every AWS Secrets Manager secret the upstreams' credentials come from (to fetch before
+    /// the gateway starts).
+    pub fn aws_secrets(&self) -> BTreeSet<String> {
+        let mut out = BTreeSet::new();
+        for upstream in &self.upstreams {
+            let sources = upstream.auth_header_source().into_iter().chain(
+                upstream
+                    .secret_env
+                    .values()
+                    .filter_map(|s| SecretSource::parse(s)),
+            );
+            for source in sources {
+                if let SecretSource::AwsSecret(id) = source {
+                    out.insert(id.to_string());
+                }
+            }
+        }
+        out
+    }
+
     /// What to do with a secret in `server::tool`'s arguments.
     pub fn secrets_in_arguments(&self, qualified_tool: &str) -> SecretHandling {
         self.tools
@@ -526,6 +612,23 @@ risk = 40
     }
 
     #[test]
+    fn lists_the_aws_secrets_credentials_come_from() {
+        let config = GatewayConfig::from_toml(
+            "version = 1\n[[upstream]]\nname = \"a\"\nurl = \"u\"\nauth_header_aws_secret = \"prod/a\"\n[[upstream]]\nname = \"b\"\ncommand = [\"x\"]\nsecret_env = { T = \"aws-secretsmanager:prod/b\", U = \"env:U\", V = \"file:v.token\" }\n",
+            "g.toml",
+        )
+        .unwrap();
+        assert_eq!(
+            config.aws_secrets().into_iter().collect::<Vec<_>>(),
+            ["prod/a", "prod/b"]
+        );
+        assert_eq!(
+            config.upstreams[0].auth_header_source(),
+            Some(SecretSource::AwsSecret("prod/a"))
+        );
+    }
+
+    #[test]
     fn refuses_inconsistent_upstreams() {
         for (text, needle) in [
             ("version = 1\n[[upstream]]\nname = \"a\"\n", "exactly one"),
@@ -558,6 +661,22 @@ risk = 40
             (
                 "version = 1\n[agents.a]\nrisky = 1\n",
                 "unknown field `risky`",
+            ),
+            (
+                "version = 1\n[[upstream]]\nname = \"a\"\ncommand = [\"x\"]\nsecret_env = { T = \"vault:x\" }\n",
+                "secret_env.T",
+            ),
+            (
+                "version = 1\n[[upstream]]\nname = \"a\"\nurl = \"u\"\nsecret_env = { T = \"env:X\" }\n",
+                "stdio upstreams only",
+            ),
+            (
+                "version = 1\n[[upstream]]\nname = \"a\"\nurl = \"u\"\nauth_header_env = \"T\"\nauth_header_aws_secret = \"s\"\n",
+                "give one of",
+            ),
+            (
+                "version = 1\n[secrets]\narguments = \"shred\"\n",
+                "unknown variant `shred`",
             ),
         ] {
             let error = GatewayConfig::from_toml(text, "g.toml")

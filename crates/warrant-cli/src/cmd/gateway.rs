@@ -236,14 +236,51 @@ pub fn build_gateway(
         pins: store,
         approvals: Arc::new(approvals),
     };
+    let aws_secrets = fetch_aws_secrets(app, &config)?;
     let options = warrant_gateway_proxy::Options {
         // Stdio upstreams get PATH and their own `env` only.
         path: std::env::var_os("PATH"),
         env: Box::new(|name| std::env::var(name).ok()),
+        aws_secret: Box::new(move |id| aws_secrets.get(id).cloned()),
         clock: app.shared_clock(),
     };
     warrant_gateway_proxy::build_with_state(path, config, state, options)
         .with_context(|| format!("starting the gateway of {}", path.display()))
+}
+
+/// The AWS Secrets Manager secrets the upstreams' credentials come from, read once as the
+/// gateway starts (the SDK's usual credentials and region; `AWS_ENDPOINT_URL` is honoured).
+fn fetch_aws_secrets(
+    app: &crate::app::App,
+    config: &GatewayConfig,
+) -> anyhow::Result<std::collections::BTreeMap<String, String>> {
+    let ids = config.aws_secrets();
+    if ids.is_empty() {
+        return Ok(std::collections::BTreeMap::new());
+    }
+    app.block_on(async {
+        let sdk = warrant_aws_live::config_loader().load().await;
+        let client = aws_sdk_secretsmanager::Client::new(&sdk);
+        let mut out = std::collections::BTreeMap::new();
+        for id in &ids {
+            let value = client
+                .get_secret_value()
+                .secret_id(id)
+                .send()
+                .await
+                .map_err(aws_sdk_secretsmanager::Error::from)
+                .with_context(|| {
+                    format!(
+                        "reading the AWS Secrets Manager secret {id} (an upstream's credential)"
+                    )
+                })?;
+            let text = value.secret_string().with_context(|| {
+                format!("the AWS Secrets Manager secret {id} has no string value")
+            })?;
+            out.insert(id.clone(), text.trim().to_string());
+        }
+        Ok(out)
+    })
 }
 
 /// The store's gateway state behind the proxy's traits.

@@ -1072,3 +1072,162 @@ fn a_changed_tool_is_blocked_and_alerted_until_approved_again() {
         text(&audit.stdout)
     );
 }
+
+/// Secretless upstreams: a stdio upstream's token comes from AWS Secrets Manager (moto on
+/// loopback, through the official SDK) and reaches only the upstream's environment; a secret
+/// that cannot be read stops the gateway with a message naming it.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_upstream_credential_comes_from_aws_secrets_manager() {
+    let python_mcp = Command::new("python3")
+        .args(["-c", "import mcp.server.mcpserver"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !python_mcp {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "the MCP Python SDK is required under CI"
+        );
+        eprintln!("skipped: pip install mcp");
+        return;
+    }
+    let moto = warrant_aws_live::testing::MotoServer::start()
+        .expect("moto server (pip install 'moto[server]')");
+    let endpoint = moto.endpoint();
+    let secrets =
+        aws_sdk_secretsmanager::Client::new(&crate::remediation_live::sdk(&endpoint).await);
+    secrets
+        .create_secret()
+        .name("gateway/docs-token")
+        .secret_string("docs-upstream-credential-42\n")
+        .send()
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("whoami.py"),
+        "import os\nfrom mcp.server.mcpserver import MCPServer\nserver = MCPServer(\"whoami\")\n\n\n@server.tool(name=\"credential\", description=\"The credential this server was started with\")\ndef credential() -> str:\n    return os.environ.get(\"DOCS_TOKEN\", \"none\")\n\n\nserver.run(\"stdio\")\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("policies.cedar"),
+        "permit (principal, action in [Action::\"tools/list\", Action::\"tools/call\"], resource);\n",
+    )
+    .unwrap();
+    let config = |secret: &str| {
+        format!(
+            "version = 1\n[[upstream]]\nname = \"docs\"\ncommand = [\"python3\", \"whoami.py\"]\nsecret_env = {{ DOCS_TOKEN = \"aws-secretsmanager:{secret}\" }}\n[pinning]\nnew_tools = \"pin-first-seen\"\n[tools.\"docs::credential\"]\nsecrets_in_results = \"allow\"\n[policy]\nfiles = [\"policies.cedar\"]\n[tokens]\nroot_key_file = \"root.key\"\n"
+        )
+    };
+    std::fs::write(
+        dir.path().join("gateway.toml"),
+        config("gateway/docs-token"),
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("missing.toml"), config("gateway/nope")).unwrap();
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_warrant"))
+            .args(args)
+            .current_dir(dir.path())
+            .env("AWS_ENDPOINT_URL", &endpoint)
+            .env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing")
+            .env("AWS_REGION", "us-east-1")
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env_remove("WARRANT_CONFIG")
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap()
+    };
+    assert!(run(&["jit", "keygen", "root.key"]).status.success());
+    let refused = run(&["gateway", "tools", "--refresh", "--config", "missing.toml"]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(
+        text(&refused.stderr).contains("gateway/nope"),
+        "{}",
+        text(&refused.stderr)
+    );
+
+    // The gateway's own process holds the credential; through it, the tool reports what it got.
+    let out = run(&[
+        "jit",
+        "grant",
+        "--agent",
+        "bot",
+        "--task",
+        "t",
+        "--tools",
+        "docs::credential",
+        "--config",
+        "gateway.toml",
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let token = text(&out.stdout).trim().to_string();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_warrant"))
+        .args([
+            "gateway",
+            "--config",
+            "gateway.toml",
+            "--listen",
+            "127.0.0.1:0",
+        ])
+        .current_dir(dir.path())
+        .env("AWS_ENDPOINT_URL", &endpoint)
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env_remove("WARRANT_CONFIG")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let served = Served(child);
+    let endpoint_url = tokio::task::spawn_blocking(move || {
+        use std::io::BufRead as _;
+        let mut lines = std::io::BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok);
+        let url = lines
+            .find_map(|l| {
+                l.trim()
+                    .strip_prefix("http://")
+                    .map(|r| format!("http://{r}"))
+            })
+            .expect("the gateway prints its endpoints");
+        std::thread::spawn(move || lines.for_each(drop));
+        url
+    })
+    .await
+    .unwrap();
+    let answer = tokio::task::spawn_blocking(move || {
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .build()
+            .into();
+        let body = serde_json::json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call",
+            "params": {"name": "credential", "arguments": {}}});
+        let mut response = agent
+            .post(&endpoint_url)
+            .header("authorization", format!("Bearer {token}"))
+            .header("content-type", "application/json")
+            .send(body.to_string())
+            .unwrap();
+        serde_json::from_str::<serde_json::Value>(&response.body_mut().read_to_string().unwrap())
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        answer["result"]["content"][0]["text"], "docs-upstream-credential-42",
+        "{answer}"
+    );
+    drop(served);
+    // The credential is nowhere in the gateway's configuration or Warrant's store.
+    let store = std::fs::read(dir.path().join(".warrant/warrant.db")).unwrap();
+    assert!(
+        !store
+            .windows(27)
+            .any(|w| w == b"docs-upstream-credential-42")
+    );
+}
