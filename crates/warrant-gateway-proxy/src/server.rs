@@ -778,100 +778,125 @@ impl Gateway {
             }
             _ => None,
         };
-        let taint = match self.taint(principal).await {
-            Ok(taint) => taint,
-            Err(error) => return error.into(),
-        };
-        let call = Call {
-            agent: &agent,
-            method: Method::ToolsCall,
-            target: &target,
-            arguments: &arguments,
-            taint: &taint,
-            task: principal.task.as_deref(),
-            now,
-            source: Some(source.ip()),
-        };
-        let decision = self.engine.decide(&call);
-        log_decision(principal, Method::ToolsCall, &qualified, &decision, started);
-        match decision {
-            Decision::Allow => {}
-            Decision::Deny { reason, policy } => return denied(reason, policy.as_deref()),
-            Decision::RequireApproval { reason, policy } => {
-                let id = approval_id(
-                    &principal.agent,
-                    principal.task.as_deref(),
-                    &qualified,
-                    &arguments,
-                );
-                let status = match self.state.approvals.status(&id).await {
-                    Ok(status) => status,
-                    Err(e) => return RpcError::new(jsonrpc::INTERNAL_ERROR, e.to_string()).into(),
-                };
-                // An approval covers one call: spend it, or (lost to another call) ask again.
-                let status = match status {
-                    Some(ApprovalStatus::Approved) => match self.state.approvals.consume(&id).await
-                    {
-                        Ok(true) => Some(ApprovalStatus::Approved),
-                        Ok(false) => None,
+        // Decide on the task's taint as read, then claim it: the labels are added only if the
+        // taint is still what the decision saw. Another gateway process (on the same store)
+        // may have added labels since: then decide again, so two processes cannot both pass
+        // the Rule of Two against the same old taint.
+        let mut attempts = 0;
+        loop {
+            let taint = match self.taint(principal).await {
+                Ok(taint) => taint,
+                Err(error) => return error.into(),
+            };
+            let call = Call {
+                agent: &agent,
+                method: Method::ToolsCall,
+                target: &target,
+                arguments: &arguments,
+                taint: &taint,
+                task: principal.task.as_deref(),
+                now,
+                source: Some(source.ip()),
+            };
+            let decision = self.engine.decide(&call);
+            log_decision(principal, Method::ToolsCall, &qualified, &decision, started);
+            match decision {
+                Decision::Allow => {}
+                Decision::Deny { reason, policy } => return denied(reason, policy.as_deref()),
+                Decision::RequireApproval { reason, policy } => {
+                    let id = approval_id(
+                        &principal.agent,
+                        principal.task.as_deref(),
+                        &qualified,
+                        &arguments,
+                    );
+                    let status = match self.state.approvals.status(&id).await {
+                        Ok(status) => status,
                         Err(e) => {
                             return RpcError::new(jsonrpc::INTERNAL_ERROR, e.to_string()).into();
                         }
-                    },
-                    other => other,
-                };
-                match status {
-                    Some(ApprovalStatus::Approved) => {
-                        tracing::info!(approval_id = %id, tool = %qualified, "approved call forwarded");
-                    }
-                    Some(ApprovalStatus::Denied) => {
-                        return denied(
-                            format!("a human denied this call (approval {id}): {reason}"),
-                            policy.as_deref(),
-                        );
-                    }
-                    Some(ApprovalStatus::Pending) | None => {
-                        let request = ApprovalRequest {
-                            id: id.clone(),
-                            agent: principal.agent.clone(),
-                            task: principal.task.clone(),
-                            tool: qualified.clone(),
-                            arguments: arguments.clone(),
-                            taint: taint.labels().map(|l| l.as_str().to_string()).collect(),
-                            reason: reason.clone(),
-                            policy: policy.clone(),
-                        };
-                        if let Err(e) = self.state.approvals.submit(request).await {
-                            return RpcError::new(jsonrpc::INTERNAL_ERROR, e.to_string()).into();
+                    };
+                    // An approval covers one call: spend it, or (lost to another call) ask again.
+                    let status = match status {
+                        Some(ApprovalStatus::Approved) => {
+                            match self.state.approvals.consume(&id).await {
+                                Ok(true) => Some(ApprovalStatus::Approved),
+                                Ok(false) => None,
+                                Err(e) => {
+                                    return RpcError::new(jsonrpc::INTERNAL_ERROR, e.to_string())
+                                        .into();
+                                }
+                            }
                         }
-                        return RpcError::new(
-                            jsonrpc::APPROVAL_REQUIRED,
-                            format!(
-                                "approval required: {reason}. Approval id {id}; the same call goes through once a human approves it."
-                            ),
-                        )
-                        .with_data(json!({ "approval_id": id, "reason": reason, "policy": policy }))
-                        .into();
+                        other => other,
+                    };
+                    match status {
+                        Some(ApprovalStatus::Approved) => {
+                            tracing::info!(approval_id = %id, tool = %qualified, "approved call forwarded");
+                        }
+                        Some(ApprovalStatus::Denied) => {
+                            return denied(
+                                format!("a human denied this call (approval {id}): {reason}"),
+                                policy.as_deref(),
+                            );
+                        }
+                        Some(ApprovalStatus::Pending) | None => {
+                            let request = ApprovalRequest {
+                                id: id.clone(),
+                                agent: principal.agent.clone(),
+                                task: principal.task.clone(),
+                                tool: qualified.clone(),
+                                arguments: arguments.clone(),
+                                taint: taint.labels().map(|l| l.as_str().to_string()).collect(),
+                                reason: reason.clone(),
+                                policy: policy.clone(),
+                            };
+                            if let Err(e) = self.state.approvals.submit(request).await {
+                                return RpcError::new(jsonrpc::INTERNAL_ERROR, e.to_string())
+                                    .into();
+                            }
+                            return RpcError::new(
+                                jsonrpc::APPROVAL_REQUIRED,
+                                format!(
+                                    "approval required: {reason}. Approval id {id}; the same call goes through once a human approves it."
+                                ),
+                            )
+                            .with_data(json!({ "approval_id": id, "reason": reason, "policy": policy }))
+                            .into();
+                        }
                     }
                 }
+            }
+            let Some(key) = principal
+                .task_key
+                .as_deref()
+                .filter(|_| !tool.labels.is_empty())
+            else {
+                break;
+            };
+            match self
+                .state
+                .taint
+                .record(key, &taint, &qualified, &tool.labels, now)
+                .await
+            {
+                Ok(true) => break,
+                Ok(false) if attempts < 3 => attempts += 1,
+                Ok(false) => {
+                    return RpcError::new(
+                        jsonrpc::INTERNAL_ERROR,
+                        "the task's other calls kept changing its taint while this one was decided: call again",
+                    )
+                    .into();
+                }
+                // Fail closed: a call whose taint cannot be recorded is not forwarded.
+                Err(e) => return RpcError::new(jsonrpc::INTERNAL_ERROR, e.to_string()).into(),
             }
         }
 
         self.record_use(principal, true, now).await;
         match upstream.request("tools/call", params).await {
             Ok(result) => {
-                // The tool ran (even if it reports an error, it may have read or acted): its
-                // labels join the task's taint.
-                if let Some(key) = &principal.task_key
-                    && !tool.labels.is_empty()
-                    && let Err(e) = self
-                        .state
-                        .taint
-                        .record(key, &qualified, &tool.labels, now)
-                        .await
-                {
-                    tracing::error!(task = %key, error = %e, "taint not recorded");
-                }
                 // A secret a tool returns (a config file read, a key echoed) reaches the agent
                 // only as a redacted preview, or not at all.
                 let handling = self.config.secrets_in_results(&qualified);

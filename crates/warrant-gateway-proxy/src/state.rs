@@ -33,14 +33,18 @@ pub trait AgentDirectory: Send + Sync {
 /// accumulates: a call adds its tool's labels, nothing removes them (as in the store).
 pub trait TaintStore: Send + Sync {
     fn load<'a>(&'a self, task: &'a str) -> BoxFuture<'a, Result<TaintState, StateError>>;
-    /// Adds the labels of `tool` (`server::tool`), called at `at`, to the task's taint.
+    /// Adds the labels of `tool` (`server::tool`), allowed at `at`, to the task's taint if the
+    /// task's taint is still `seen` (what the decision was made on), atomically; false when
+    /// another call changed it first (the caller decides again). Labels count from the moment
+    /// a call is allowed: the tool may read or act even if it then reports an error.
     fn record<'a>(
         &'a self,
         task: &'a str,
+        seen: &'a TaintState,
         tool: &'a str,
         labels: &'a BTreeSet<Label>,
         at: DateTime<Utc>,
-    ) -> BoxFuture<'a, Result<(), StateError>>;
+    ) -> BoxFuture<'a, Result<bool, StateError>>;
 }
 
 /// Revoked task tokens, by revocation id (hex).
@@ -199,15 +203,18 @@ impl TaintStore for MemoryTaintStore {
     fn record<'a>(
         &'a self,
         task: &'a str,
+        seen: &'a TaintState,
         _tool: &'a str,
         labels: &'a BTreeSet<Label>,
         _at: DateTime<Utc>,
-    ) -> BoxFuture<'a, Result<(), StateError>> {
-        lock(&self.tasks)
-            .entry(task.to_string())
-            .or_default()
-            .record(labels);
-        Box::pin(std::future::ready(Ok(())))
+    ) -> BoxFuture<'a, Result<bool, StateError>> {
+        let mut tasks = lock(&self.tasks);
+        let state = tasks.entry(task.to_string()).or_default();
+        let unchanged = *state == *seen;
+        if unchanged {
+            state.record(labels);
+        }
+        Box::pin(std::future::ready(Ok(unchanged)))
     }
 }
 
@@ -466,6 +473,36 @@ mod tests {
             directory.merge_json(r#"{"x": {"rsk": 1}}"#).is_err(),
             "unknown keys are errors"
         );
+    }
+
+    /// A decision made on an old taint cannot add its labels: the caller decides again.
+    #[tokio::test]
+    async fn taint_is_claimed_only_on_the_taint_decided() {
+        let store = MemoryTaintStore::default();
+        let now = DateTime::UNIX_EPOCH;
+        let seen = store.load("t").await.unwrap();
+        let sensitive = BTreeSet::from([Label::SensitiveData]);
+        let external = BTreeSet::from([Label::ExternalAction]);
+        assert!(
+            store
+                .record("t", &seen, "crm::read", &sensitive, now)
+                .await
+                .unwrap()
+        );
+        assert!(
+            !store
+                .record("t", &seen, "mail::send", &external, now)
+                .await
+                .unwrap()
+        );
+        let now_seen = store.load("t").await.unwrap();
+        assert!(
+            store
+                .record("t", &now_seen, "mail::send", &external, now)
+                .await
+                .unwrap()
+        );
+        assert!(store.load("t").await.unwrap().has(Label::ExternalAction));
     }
 
     #[tokio::test]

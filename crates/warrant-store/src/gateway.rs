@@ -412,6 +412,50 @@ impl Store {
         self.taint_of(task_key).await
     }
 
+    /// Adds `labels` (gathered by `tool`) to a task's taint only if its labels are still
+    /// exactly `seen`, in one transaction under the store's write turn: a gateway process that
+    /// decided on an old taint learns so (`None`) instead of overwriting a concurrent call's
+    /// labels. Returns the labels after the addition.
+    pub async fn add_taint_if(
+        &self,
+        task_key: &str,
+        seen: &BTreeSet<String>,
+        labels: &[String],
+        tool: &str,
+        at: Timestamp,
+    ) -> Result<Option<BTreeSet<String>>, StoreError> {
+        let when = dialect::timestamp(&at);
+        let mut tx = begin(self).await?;
+        let rows = tx
+            .query("SELECT label FROM gateway_taint WHERE task_key = ?")
+            .bind(task_key)
+            .fetch_all(tx.conn())
+            .await?;
+        let current: BTreeSet<String> = rows
+            .iter()
+            .map(|r| r.try_get::<String, _>(0))
+            .collect::<Result<_, _>>()?;
+        if current != *seen {
+            return Ok(None);
+        }
+        for label in labels {
+            tx.query(
+                "INSERT INTO gateway_taint (task_key, label, first_at, tool) VALUES (?, ?, ?, ?) \
+                 ON CONFLICT (task_key, label) DO NOTHING",
+            )
+            .bind(task_key)
+            .bind(label.as_str())
+            .bind(when.as_str())
+            .bind(tool)
+            .execute(tx.conn())
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(Some(
+            current.into_iter().chain(labels.iter().cloned()).collect(),
+        ))
+    }
+
     /// A task's taint labels.
     pub async fn taint_of(&self, task_key: &str) -> Result<BTreeSet<String>, StoreError> {
         let rows = self

@@ -375,16 +375,18 @@ impl TaintStore for StoreState {
     fn record<'a>(
         &'a self,
         task: &'a str,
+        seen: &'a TaintState,
         tool: &'a str,
         labels: &'a BTreeSet<Label>,
         at: chrono::DateTime<chrono::Utc>,
-    ) -> BoxFuture<'a, Result<(), StateError>> {
+    ) -> BoxFuture<'a, Result<bool, StateError>> {
         Box::pin(async move {
             let labels: Vec<String> = labels.iter().map(|l| l.as_str().to_string()).collect();
+            let seen: BTreeSet<String> = seen.labels().map(|l| l.as_str().to_string()).collect();
             self.0
-                .add_taint(task, &labels, tool, at)
+                .add_taint_if(task, &seen, &labels, tool, at)
                 .await
-                .map(|_| ())
+                .map(|added| added.is_some())
                 .map_err(state_error)
         })
     }

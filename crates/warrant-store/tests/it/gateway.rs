@@ -99,6 +99,15 @@ async fn taint_accumulates_per_task(db) {
         .unwrap();
     assert_eq!(after.into_iter().collect::<Vec<_>>(), ["sensitive_data", "untrusted_input"]);
     assert!(store.taint_of("task-2").await.unwrap().is_empty());
+
+    // Two gateway processes decided on the same old taint: the first claim wins, the second
+    // learns the taint moved and decides again.
+    let seen: std::collections::BTreeSet<String> = ["sensitive_data".to_string(), "untrusted_input".to_string()].into();
+    let first = store.add_taint_if("task-1", &seen, &["external_action".into()], "mail::send", t(3)).await.unwrap();
+    assert_eq!(first.map(|l| l.len()), Some(3));
+    let second = store.add_taint_if("task-1", &seen, &["external_action".into()], "chat::post", t(3)).await.unwrap();
+    assert_eq!(second, None);
+    assert_eq!(store.add_taint_if("task-3", &Default::default(), &["untrusted_input".into()], "web::fetch", t(4)).await.unwrap().map(|l| l.len()), Some(1));
 }
 }
 
