@@ -100,6 +100,12 @@ pub const API_ROUTES: &[Route] = &[
         "/api/v1/gateway/approvals/{id}/deny",
         Action::Approve,
     ),
+    api("GET", "/api/v1/gateway/tools", Action::Read),
+    api(
+        "POST",
+        "/api/v1/gateway/tools/{tool}/approve",
+        Action::Approve,
+    ),
     api("GET", "/api/v1/identities", Action::Read),
     api("GET", "/api/v1/identities/{id}", Action::Read),
     api("GET", "/api/v1/identities/{id}/rightsize", Action::Read),

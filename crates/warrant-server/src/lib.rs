@@ -93,6 +93,11 @@ pub fn router(state: Arc<ServerState>) -> Router {
             "/api/v1/gateway/approvals/{id}/deny",
             post(api::gateway::deny),
         )
+        .route("/api/v1/gateway/tools", get(api::gateway::list_tools))
+        .route(
+            "/api/v1/gateway/tools/{tool}/approve",
+            post(api::gateway::approve_tool),
+        )
         .route("/api/v1/jobs", get(api::imports::list_jobs))
         .route("/api/v1/jobs/{id}", get(api::imports::get_job))
         .route(

@@ -778,4 +778,62 @@ async fn held_tool_calls_are_listed_and_decided_once_by_approvers() {
     // The gateway reads the decision from the store.
     let stored = store.approval("h1").await.unwrap().unwrap();
     assert_eq!(stored.status, warrant_store::ApprovalStatus::Approved);
+
+    // Upstream tools a gateway listed: reviewed and pinned over the API.
+    store
+        .observe_tools(
+            &[warrant_store::SeenTool {
+                server: "payments".into(),
+                tool: "refund".into(),
+                fingerprint: "e".repeat(64),
+                definition: r#"{"name":"refund","description":"Refunds an order"}"#.into(),
+                concerns: "[]".into(),
+            }],
+            false,
+            "gateway",
+            now(),
+        )
+        .await
+        .unwrap();
+    let tools = demo.get("/api/v1/gateway/tools").await;
+    assert_eq!(tools.status, 200, "{}", tools.text());
+    assert_eq!(tools.json()[0]["status"], "unapproved");
+    assert_eq!(
+        tools.json()[0]["definition"]["description"],
+        "Refunds an order"
+    );
+    let pin = "/api/v1/gateway/tools/payments::refund/approve";
+    assert_eq!(
+        demo.post_as(Role::Viewer, pin, serde_json::json!({}))
+            .await
+            .status,
+        403
+    );
+    let stale = demo
+        .post_as(
+            Role::Approver,
+            pin,
+            serde_json::json!({"fingerprint": "f".repeat(64)}),
+        )
+        .await;
+    assert_eq!(stale.status, 409, "{}", stale.text());
+    let pinned = demo
+        .post_as(
+            Role::Approver,
+            pin,
+            serde_json::json!({"fingerprint": "e".repeat(64)}),
+        )
+        .await;
+    assert_eq!(pinned.status, 200, "{}", pinned.text());
+    assert_eq!(pinned.json()["status"], "pinned");
+    assert_eq!(
+        demo.post_as(
+            Role::Approver,
+            "/api/v1/gateway/tools/nope/approve",
+            serde_json::json!({})
+        )
+        .await
+        .status,
+        400
+    );
 }

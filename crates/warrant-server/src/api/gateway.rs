@@ -1,6 +1,6 @@
-//! The MCP gateway's held calls over the API: approvers list them and approve or deny each one
-//! (role `approver` or `admin`). The gateway holding the call sees the decision through the
-//! store.
+//! The MCP gateway over the API: approvers list held calls and approve or deny each one, and
+//! list upstream tools and approve (pin) their definitions (role `approver` or `admin`). Every
+//! gateway on the store sees the decisions.
 
 use std::sync::Arc;
 
@@ -180,6 +180,105 @@ async fn decide(
         &actor,
         approve,
         body.note.as_deref(),
+        &[],
+        state.now(),
+    )
+    .await?;
+    Ok(Json(view.into()))
+}
+
+/// An upstream MCP tool as gateways list it, against the definition a person approved.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ToolDto {
+    /// `server::tool`.
+    pub tool: String,
+    /// `pinned`, `unapproved` (withheld from agents) or `changed` (blocked until approved again).
+    pub status: String,
+    /// SHA-256 of the definition listed now: approve with it to approve what you reviewed.
+    pub fingerprint: String,
+    /// Name, description and input schema as listed now.
+    #[schema(value_type = Object)]
+    pub definition: serde_json::Value,
+    /// Signs of poisoning found in it (kind, reason).
+    #[schema(value_type = Vec<Object>)]
+    pub concerns: serde_json::Value,
+    pub pinned_fingerprint: Option<String>,
+    /// The approved definition, when the one listed now differs.
+    #[schema(value_type = Option<Object>)]
+    pub pinned_definition: Option<serde_json::Value>,
+    pub pinned_by: Option<String>,
+    pub pinned_at: Option<DateTime<Utc>>,
+    pub first_seen_at: DateTime<Utc>,
+    pub seen_at: DateTime<Utc>,
+}
+
+impl From<gateway::ToolView> for ToolDto {
+    fn from(view: gateway::ToolView) -> ToolDto {
+        ToolDto {
+            status: view.status.as_str().to_string(),
+            tool: view.tool,
+            fingerprint: view.fingerprint,
+            definition: view.definition,
+            concerns: view.concerns,
+            pinned_fingerprint: view.pinned_fingerprint,
+            pinned_definition: view.pinned_definition,
+            pinned_by: view.pinned_by,
+            pinned_at: view.pinned_at,
+            first_seen_at: view.first_seen_at,
+            seen_at: view.seen_at,
+        }
+    }
+}
+
+/// Which tool definition is approved.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+pub struct ToolApprovalRequest {
+    /// The fingerprint reviewed: refused (409) if the gateway now lists another definition.
+    #[serde(default)]
+    pub fingerprint: Option<String>,
+}
+
+#[utoipa::path(get, path = "/api/v1/gateway/tools", tag = "gateway",
+    responses(
+        (status = 200, description = "Upstream tools by server and name", body = [ToolDto]),
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+    ))]
+/// Lists the upstream MCP tools gateways have seen, with their pin status and concerns.
+pub async fn list_tools(State(state): Shared) -> Result<Json<Vec<ToolDto>>, ApiError> {
+    let views = gateway::tools(&state.store, None).await?;
+    Ok(Json(views.into_iter().map(ToolDto::from).collect()))
+}
+
+#[utoipa::path(post, path = "/api/v1/gateway/tools/{tool}/approve", tag = "gateway",
+    params(("tool" = String, Path, description = "`server::tool`")),
+    request_body = ToolApprovalRequest,
+    responses(
+        (status = 200, description = "Pinned: agents are offered the tool until its definition changes", body = ToolDto),
+        (status = 400, description = "Not `server::tool`", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "A role that does not approve", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No gateway has listed such a tool", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The definition changed since the fingerprint given", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+    ))]
+/// Approves (pins) an upstream tool's definition as the signed-in user.
+pub async fn approve_tool(
+    State(state): Shared,
+    who: Who,
+    tool: Result<Path<String>, axum::extract::rejection::PathRejection>,
+    body: Result<Json<ToolApprovalRequest>, axum::extract::rejection::JsonRejection>,
+) -> Result<Json<ToolDto>, ApiError> {
+    let Path(tool) = tool?;
+    let Json(body) = body?;
+    let actor = who
+        .as_ref()
+        .map(|c| c.0.principal.username.clone())
+        .ok_or_else(ApiError::unauthenticated)?;
+    let view = gateway::approve_tool(
+        &state.store,
+        &tool,
+        body.fingerprint.as_deref(),
+        &actor,
         &[],
         state.now(),
     )

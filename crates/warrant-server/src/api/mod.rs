@@ -613,7 +613,8 @@ pub async fn secret_page(
         lifecycle::list_plans, lifecycle::get_plan, lifecycle::approve_plan,
         lifecycle::reject_plan, lifecycle::apply_plan, lifecycle::rollback_plan,
         lifecycle::list_exceptions, lifecycle::grant_exception, lifecycle::withdraw_exception,
-        gateway::list_approvals, gateway::approve, gateway::deny),
+        gateway::list_approvals, gateway::approve, gateway::deny, gateway::list_tools,
+        gateway::approve_tool),
     components(schemas(Problem)),
     modifiers(&Security),
     tags(
@@ -626,7 +627,7 @@ pub async fn secret_page(
         (name = "reviews", description = "Access-review campaigns: owners decide their identities"),
         (name = "plans", description = "Remediation plans: approve (four eyes), apply, roll back"),
         (name = "exceptions", description = "Time-limited exceptions to findings"),
-        (name = "gateway", description = "Agents' tool calls the MCP gateway holds for a person's approval"),
+        (name = "gateway", description = "Agents' tool calls the MCP gateway holds for a person's approval, and the upstream tools it pins"),
     ),
     security(("bearer" = []), ("session" = []))
 )]
