@@ -1231,3 +1231,24 @@ async fn an_upstream_credential_comes_from_aws_secrets_manager() {
             .any(|w| w == b"docs-upstream-credential-42")
     );
 }
+
+/// The README's gateway for the demo organisation parses and its policies are valid.
+#[test]
+fn the_demo_organisations_gateway_example_is_valid() {
+    let example = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples/demo-org-gateway");
+    let out = warrant(
+        &example,
+        &["gateway", "policy", "check", "--config", "gateway.toml"],
+    );
+    assert!(
+        out.status.success(),
+        "{}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    assert!(
+        text(&out.stdout).contains("12 policies"),
+        "{}",
+        text(&out.stdout)
+    );
+}
