@@ -200,6 +200,31 @@ async fn begin(store: &Store) -> Result<WriteTx, StoreError> {
     Ok(tx)
 }
 
+/// Adds labels a task gathered through `tool` at `at` (a label it has keeps its first time).
+async fn insert_taint(
+    tx: &mut WriteTx,
+    task_key: &str,
+    labels: &[String],
+    tool: &str,
+    at: Timestamp,
+) -> Result<(), StoreError> {
+    let when = dialect::timestamp(&at);
+    for label in labels {
+        // Portable insert-if-absent: both backends accept ON CONFLICT DO NOTHING.
+        tx.query(
+            "INSERT INTO gateway_taint (task_key, label, first_at, tool) VALUES (?, ?, ?, ?) \
+             ON CONFLICT (task_key, label) DO NOTHING",
+        )
+        .bind(task_key)
+        .bind(label.as_str())
+        .bind(when.as_str())
+        .bind(tool)
+        .execute(tx.conn())
+        .await?;
+    }
+    Ok(())
+}
+
 impl Store {
     /// Records a minted task token (never the token). Minting the same token twice is a
     /// [`StoreError::Conflict`].
@@ -393,21 +418,8 @@ impl Store {
         tool: &str,
         at: Timestamp,
     ) -> Result<BTreeSet<String>, StoreError> {
-        let when = dialect::timestamp(&at);
         let mut tx = begin(self).await?;
-        for label in labels {
-            // Portable insert-if-absent: both backends accept ON CONFLICT DO NOTHING.
-            tx.query(
-                "INSERT INTO gateway_taint (task_key, label, first_at, tool) VALUES (?, ?, ?, ?) \
-                 ON CONFLICT (task_key, label) DO NOTHING",
-            )
-            .bind(task_key)
-            .bind(label.as_str())
-            .bind(when.as_str())
-            .bind(tool)
-            .execute(tx.conn())
-            .await?;
-        }
+        insert_taint(&mut tx, task_key, labels, tool, at).await?;
         tx.commit().await?;
         self.taint_of(task_key).await
     }
@@ -424,7 +436,6 @@ impl Store {
         tool: &str,
         at: Timestamp,
     ) -> Result<Option<BTreeSet<String>>, StoreError> {
-        let when = dialect::timestamp(&at);
         let mut tx = begin(self).await?;
         let rows = tx
             .query("SELECT label FROM gateway_taint WHERE task_key = ?")
@@ -438,18 +449,7 @@ impl Store {
         if current != *seen {
             return Ok(None);
         }
-        for label in labels {
-            tx.query(
-                "INSERT INTO gateway_taint (task_key, label, first_at, tool) VALUES (?, ?, ?, ?) \
-                 ON CONFLICT (task_key, label) DO NOTHING",
-            )
-            .bind(task_key)
-            .bind(label.as_str())
-            .bind(when.as_str())
-            .bind(tool)
-            .execute(tx.conn())
-            .await?;
-        }
+        insert_taint(&mut tx, task_key, labels, tool, at).await?;
         tx.commit().await?;
         Ok(Some(
             current.into_iter().chain(labels.iter().cloned()).collect(),

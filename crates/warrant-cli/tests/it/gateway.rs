@@ -375,6 +375,11 @@ impl Drop for Served {
 /// Starts `warrant gateway --config gateway.toml` in `dir` on a free loopback port; returns it
 /// (stopped when dropped) and the first endpoint it prints.
 fn serve_gateway(dir: &Path) -> (Served, String) {
+    serve_gateway_with(dir, &[])
+}
+
+/// As `serve_gateway`, with more environment variables.
+fn serve_gateway_with(dir: &Path, env: &[(&str, &str)]) -> (Served, String) {
     use std::io::BufRead as _;
     let mut child = Command::new(env!("CARGO_BIN_EXE_warrant"))
         .args([
@@ -386,6 +391,7 @@ fn serve_gateway(dir: &Path) -> (Served, String) {
         ])
         .env_remove("WARRANT_CONFIG")
         .env("NO_COLOR", "1")
+        .envs(env.iter().copied())
         .current_dir(dir)
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped())
@@ -1124,15 +1130,18 @@ async fn an_upstream_credential_comes_from_aws_secrets_manager() {
     )
     .unwrap();
     std::fs::write(dir.path().join("missing.toml"), config("gateway/nope")).unwrap();
+    let aws_env = [
+        ("AWS_ENDPOINT_URL", endpoint.as_str()),
+        ("AWS_ACCESS_KEY_ID", "testing"),
+        ("AWS_SECRET_ACCESS_KEY", "testing"),
+        ("AWS_REGION", "us-east-1"),
+        ("AWS_EC2_METADATA_DISABLED", "true"),
+    ];
     let run = |args: &[&str]| {
         Command::new(env!("CARGO_BIN_EXE_warrant"))
             .args(args)
             .current_dir(dir.path())
-            .env("AWS_ENDPOINT_URL", &endpoint)
-            .env("AWS_ACCESS_KEY_ID", "testing")
-            .env("AWS_SECRET_ACCESS_KEY", "testing")
-            .env("AWS_REGION", "us-east-1")
-            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .envs(aws_env)
             .env_remove("WARRANT_CONFIG")
             .env("NO_COLOR", "1")
             .output()
@@ -1162,44 +1171,20 @@ async fn an_upstream_credential_comes_from_aws_secrets_manager() {
     ]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let token = text(&out.stdout).trim().to_string();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_warrant"))
-        .args([
-            "gateway",
-            "--config",
-            "gateway.toml",
-            "--listen",
-            "127.0.0.1:0",
-        ])
-        .current_dir(dir.path())
-        .env("AWS_ENDPOINT_URL", &endpoint)
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env_remove("WARRANT_CONFIG")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let served = Served(child);
-    let endpoint_url = tokio::task::spawn_blocking(move || {
-        use std::io::BufRead as _;
-        let mut lines = std::io::BufReader::new(stderr)
-            .lines()
-            .map_while(Result::ok);
-        let url = lines
-            .find_map(|l| {
-                l.trim()
-                    .strip_prefix("http://")
-                    .map(|r| format!("http://{r}"))
-            })
-            .expect("the gateway prints its endpoints");
-        std::thread::spawn(move || lines.for_each(drop));
-        url
-    })
-    .await
-    .unwrap();
+    let (served, endpoint_url) = {
+        let dir = dir.path().to_path_buf();
+        let env: Vec<(String, String)> = aws_env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        tokio::task::spawn_blocking(move || {
+            let env: Vec<(&str, &str)> =
+                env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            serve_gateway_with(&dir, &env)
+        })
+        .await
+        .unwrap()
+    };
     let answer = tokio::task::spawn_blocking(move || {
         let agent: ureq::Agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
