@@ -226,8 +226,15 @@ pub struct PolicyEngine {
     actions: HashMap<Method, EntityUid>,
     /// Per method and exact resource, the policies that can apply to it (see [`Slice`]).
     slices: HashMap<(Method, EntityUid), Slice>,
-    /// Per method, the policies that apply to resources no policy names exactly.
+    /// Per method and server, the policies that can apply to a resource of that server no
+    /// policy names exactly: the generic ones and those scoped `resource in` the server.
+    by_server: HashMap<(Method, EntityUid), Slice>,
+    /// Per method, the policies that apply to resources no policy names exactly, of servers no
+    /// policy names in a `resource in` scope.
     generic: HashMap<Method, Slice>,
+    /// Per method, every policy for it: the safe set when a resource's server is not the one a
+    /// slice was built for (never the case for names the gateway makes).
+    whole: HashMap<Method, Slice>,
 }
 
 /// The policies that can apply to one (method, resource): those whose scope names that action
@@ -235,6 +242,11 @@ pub struct PolicyEngine {
 /// set; a policy whose scope says `resource == Tool::"x"` is false for any other resource before
 /// its conditions run, so leaving it out changes no decision (nor any error). With 1,000
 /// policies mostly about one tool each, a call evaluates a dozen instead of a thousand.
+///
+/// `resource in E` is true only for E itself and for the resources whose parent is E: the
+/// gateway gives a tool, resource or prompt exactly one parent, its server, and a server none.
+/// So such a policy goes only into the slices of E and of E's resources, not into every one.
+///
 /// The sets are built once, at load: memory grows with the number of policies naming no single
 /// resource times the number of resources named.
 #[derive(Debug, Default)]
@@ -242,6 +254,9 @@ struct Slice {
     all: PolicySet,
     /// `all` without the `@approval` forbids: whether approval could allow a held call.
     hard: PolicySet,
+    /// For an exact resource's slice: the server its `resource in` policies were chosen for
+    /// (from the resource's `server::name` id; none for a server).
+    server: Option<EntityUid>,
 }
 
 impl Slice {
@@ -479,7 +494,7 @@ impl PolicyEngine {
                 )
             })
             .collect();
-        let (slices, generic) = slice(&all, &info, &actions);
+        let (slices, by_server, generic, whole) = slice(&all, &info, &actions, &types);
         Ok(PolicyEngine {
             schema,
             all,
@@ -488,7 +503,9 @@ impl PolicyEngine {
             types,
             actions,
             slices,
+            by_server,
             generic,
+            whole,
         })
     }
 
@@ -677,7 +694,7 @@ impl PolicyEngine {
             Err(error) => return deny(format!("the call could not be evaluated: {error}")),
         };
         let (request, entities, resource) = request;
-        let Some(slice) = self.slice_for(call.method, &resource) else {
+        let Some(slice) = self.slice_for(call.method, &resource, call.target) else {
             return deny(format!("no action for {}", call.method.as_str()));
         };
         let response = self
@@ -787,10 +804,24 @@ impl PolicyEngine {
         Ok((request, entities, resource_uid))
     }
 
-    /// The policies that can apply to `method` on `resource`.
-    fn slice_for(&self, method: Method, resource: &EntityUid) -> Option<&Slice> {
-        self.slices
-            .get(&(method, resource.clone()))
+    /// The policies that can apply to `method` on `resource` (the uid of `target`).
+    fn slice_for(&self, method: Method, resource: &EntityUid, target: &Target) -> Option<&Slice> {
+        let server = match target {
+            Target::Server(_) => None,
+            Target::Tool(ToolRef { server, .. })
+            | Target::Resource { server, .. }
+            | Target::Prompt { server, .. } => Some(self.uid(&self.types.server, server)),
+        };
+        if let Some(slice) = self.slices.get(&(method, resource.clone())) {
+            if slice.server == server {
+                return Some(slice);
+            }
+            // The resource's id says another server than the call's: its `in` policies were
+            // chosen for that one, so take every policy of the method instead.
+            return self.whole.get(&method);
+        }
+        server
+            .and_then(|server| self.by_server.get(&(method, server)))
             .or_else(|| self.generic.get(&method))
     }
 
@@ -822,7 +853,8 @@ impl PolicyEngine {
                 let Ok(entities) = Entities::from_entities(entities, None) else {
                     return false;
                 };
-                let Some(slice) = self.slice_for(Method::ToolsCall, &resource) else {
+                let target = Target::Tool((*tool).clone());
+                let Some(slice) = self.slice_for(Method::ToolsCall, &resource, &target) else {
                     return false;
                 };
                 let request = RequestBuilder::default()
@@ -839,16 +871,39 @@ impl PolicyEngine {
     }
 }
 
-type Slices = (HashMap<(Method, EntityUid), Slice>, HashMap<Method, Slice>);
+type Slices = (
+    HashMap<(Method, EntityUid), Slice>,
+    HashMap<(Method, EntityUid), Slice>,
+    HashMap<Method, Slice>,
+    HashMap<Method, Slice>,
+);
 
-/// Splits the policies by the method and exact resource their scope names (see [`Slice`]).
+/// The server a tool's, resource's or prompt's uid names (`server::…`; server names hold no
+/// `::`), which is the one parent the gateway gives it; none for a server or another type.
+fn server_of(uid: &EntityUid, types: &Types) -> Option<EntityUid> {
+    let kind = uid.type_name();
+    if kind != &types.tool && kind != &types.resource && kind != &types.prompt {
+        return None;
+    }
+    let (server, _) = uid.id().unescaped().split_once("::")?;
+    Some(EntityUid::from_type_name_and_id(
+        types.server.clone(),
+        EntityId::new(server),
+    ))
+}
+
+/// Splits the policies by the method, the exact resource and the server their scope names (see
+/// [`Slice`]).
 fn slice(
     all: &PolicySet,
     info: &HashMap<PolicyId, PolicyInfo>,
     actions: &HashMap<Method, EntityUid>,
+    types: &Types,
 ) -> Slices {
     let mut slices: HashMap<(Method, EntityUid), Slice> = HashMap::new();
+    let mut by_server: HashMap<(Method, EntityUid), Slice> = HashMap::new();
     let mut generic: HashMap<Method, Slice> = HashMap::new();
+    let mut whole: HashMap<Method, Slice> = HashMap::new();
     let mut policies: Vec<&Policy> = all.policies().collect();
     policies.sort_by_key(|p| p.id().to_string());
     for (method, action) in actions {
@@ -859,31 +914,57 @@ fn slice(
             ActionConstraint::In(uids) => uids.contains(action),
         };
         let approval = |p: &Policy| info.get(p.id()).is_some_and(|i| i.approval);
-        let for_method: Vec<&&Policy> = policies.iter().filter(|p| applies(p)).collect();
-        let shared: Vec<&&Policy> = for_method
-            .iter()
-            .filter(|p| !matches!(p.resource_constraint(), ResourceConstraint::Eq(_)))
-            .copied()
-            .collect();
-        let mut base = Slice::default();
-        for p in &shared {
-            base.add(p, approval(p));
-        }
+        let for_method: Vec<&Policy> = policies.iter().copied().filter(|p| applies(p)).collect();
+        let mut shared: Vec<&Policy> = Vec::new();
+        let mut exact: HashMap<EntityUid, Vec<&Policy>> = HashMap::new();
+        let mut within: HashMap<EntityUid, Vec<&Policy>> = HashMap::new();
+        let mut everything = Slice::default();
         for p in &for_method {
-            if let ResourceConstraint::Eq(uid) = p.resource_constraint() {
-                let entry = slices.entry((*method, uid)).or_insert_with(|| {
-                    let mut fresh = Slice::default();
-                    for q in &shared {
-                        fresh.add(q, approval(q));
-                    }
-                    fresh
-                });
-                entry.add(p, approval(p));
+            everything.add(p, approval(p));
+            match p.resource_constraint() {
+                ResourceConstraint::Eq(uid) => exact.entry(uid).or_default().push(p),
+                ResourceConstraint::In(uid) => within.entry(uid).or_default().push(p),
+                _ => shared.push(p),
             }
         }
-        generic.insert(*method, base);
+        // Policies are added in id order, as before, whichever group they come from.
+        let build = |groups: &[Option<&Vec<&Policy>>], server: Option<EntityUid>| {
+            let mut chosen: Vec<&Policy> = shared.clone();
+            for group in groups.iter().flatten() {
+                chosen.extend(group.iter().copied());
+            }
+            chosen.sort_by_key(|p| p.id().to_string());
+            let mut slice = Slice {
+                server,
+                ..Slice::default()
+            };
+            for p in chosen {
+                slice.add(p, approval(p));
+            }
+            slice
+        };
+        let named: BTreeSet<&EntityUid> = exact.keys().chain(within.keys()).collect();
+        for uid in named {
+            let server = server_of(uid, types);
+            let slice = build(
+                &[
+                    exact.get(uid),
+                    within.get(uid),
+                    server.as_ref().and_then(|s| within.get(s)),
+                ],
+                server,
+            );
+            slices.insert((*method, uid.clone()), slice);
+        }
+        for (uid, group) in &within {
+            if uid.type_name() == &types.server {
+                by_server.insert((*method, uid.clone()), build(&[Some(group)], None));
+            }
+        }
+        generic.insert(*method, build(&[], None));
+        whole.insert(*method, everything);
     }
-    (slices, generic)
+    (slices, by_server, generic, whole)
 }
 
 fn describe(target: &Target) -> String {
@@ -995,6 +1076,9 @@ mod tests {
             forbid (principal, action, resource is Tool) unless { principal.owner_active };
             @approval forbid (principal, action == Action::"tools/call", resource == Tool::"b::y") when { context.args has n };
             permit (principal, action, resource == Server::"a");
+            @approval forbid (principal, action == Action::"tools/call", resource in Server::"a") when { context.args has n && context.args.n > 7 };
+            forbid (principal, action, resource in Tool::"b::z") when { context.args has n && context.args.n == 3 };
+            forbid (principal, action, resource == Tool::"a::q::x") when { context.args has n };
         "#;
         let engine = PolicyEngine::load(
             Some(&Source::new("s", "type Args = { n?: Long };")),
@@ -1008,6 +1092,18 @@ mod tests {
             Target::Tool(ToolRef::new("c", "x")),
             Target::Server("a".to_string()),
             Target::Server("b".to_string()),
+            Target::Tool(ToolRef::new("a", "w")),
+            Target::Resource {
+                server: "a".to_string(),
+                uri: "file:///x".to_string(),
+            },
+            Target::Prompt {
+                server: "b".to_string(),
+                name: "p".to_string(),
+            },
+            // A server name with `::` (the configuration refuses it): the tool's id then names
+            // another server, and every policy of the method is evaluated.
+            Target::Tool(ToolRef::new("a::q", "x")),
         ];
         let mut compared = 0;
         for active in [true, false] {
@@ -1034,7 +1130,7 @@ mod tests {
                         };
                         let args = CedarValue::from_arguments(&n).unwrap();
                         let (request, entities, resource) = engine.request(&call, &args).unwrap();
-                        let slice = engine.slice_for(method, &resource).unwrap();
+                        let slice = engine.slice_for(method, &resource, target).unwrap();
                         let whole =
                             engine
                                 .authorizer
@@ -1059,6 +1155,6 @@ mod tests {
                 }
             }
         }
-        assert_eq!(compared, 96);
+        assert_eq!(compared, 160);
     }
 }
