@@ -71,7 +71,7 @@ pub use findings::{
     ScoredFilter, ScoredIdentity, ScoredKey, ScoredOrder, ScoredRow, ScoredSort, StoredFinding,
     TierFilter,
 };
-pub use gateway::{ApprovalRow, ApprovalStatus, GrantRow, RevocationRow};
+pub use gateway::{ApprovalRow, ApprovalStatus, GatewayCallAudit, GrantRow, RevocationRow};
 pub use governance::{AuditEntry, ExceptionRow};
 pub use inventory::{
     ImportStats, KindStats, StoredIdentity, StoredRecord, TrustDirection, TrustWalk,
