@@ -12,8 +12,8 @@ use warrant_gateway::policy::{PolicyDiff, diff};
 use warrant_gateway::{GatewayConfig, PolicyEngine, PolicyError, Source};
 use warrant_gateway::{Label, TaintState};
 use warrant_gateway_proxy::{
-    ApprovalQueue, ApprovalRequest, BoxFuture, GrantUses, RevocationList, State, StateError,
-    TaintStore,
+    ApprovalQueue, ApprovalRequest, AuditTrail, BoxFuture, GatewayCall, GrantUses, RevocationList,
+    State, StateError, TaintStore,
 };
 
 use crate::GlobalArgs;
@@ -176,7 +176,7 @@ fn serve(global: &GlobalArgs, args: &ServeArgs) -> anyhow::Result<u8> {
         agents: Arc::new(warrant_gateway_proxy::load::directory(&path, &config)?),
         taint: store.clone(),
         revocations: store.clone(),
-        grant_uses: store,
+        grant_uses: store.clone(),
         approvals: Arc::new(approvals),
     };
     let options = warrant_gateway_proxy::Options {
@@ -185,8 +185,11 @@ fn serve(global: &GlobalArgs, args: &ServeArgs) -> anyhow::Result<u8> {
         env: Box::new(|name| std::env::var(name).ok()),
         clock: app.shared_clock(),
     };
+    // Every decided call joins the store's audit trail (`warrant audit`), as well as any
+    // `[telemetry]` exporter.
     let gateway = warrant_gateway_proxy::build_with_state(&path, config, state, options)
-        .with_context(|| format!("starting the gateway of {}", path.display()))?;
+        .with_context(|| format!("starting the gateway of {}", path.display()))?
+        .with_audit_trail(store);
     app.block_on(async {
         let listener = tokio::net::TcpListener::bind(&listen)
             .await
@@ -235,6 +238,25 @@ impl GrantUses for StoreState {
                 .record_grant_use(grant, allowed, at)
                 .await
                 .map_err(state_error)
+        })
+    }
+}
+
+impl AuditTrail for StoreState {
+    fn append<'a>(&'a self, calls: &'a [GatewayCall]) -> BoxFuture<'a, Result<(), StateError>> {
+        Box::pin(async move {
+            let mut rows = Vec::with_capacity(calls.len());
+            for call in calls {
+                rows.push(warrant_store::GatewayCallAudit {
+                    at: call.start,
+                    agent: call.agent.clone(),
+                    action: call.audit_action(),
+                    subject: call.subject(),
+                    // The call's record: the arguments' digest and redacted view, never them.
+                    detail: serde_json::to_string(call).map_err(state_error)?,
+                });
+            }
+            self.0.audit_gateway_calls(&rows).await.map_err(state_error)
         })
     }
 }
