@@ -11,6 +11,8 @@
 //! - [`state`]: taint, revocations, approvals and the agent directory behind traits, with
 //!   in-memory implementations.
 //! - [`load`]: builds a gateway from `gateway.toml`.
+//! - [`telemetry`]: a span per decided call (OTel GenAI `execute_tool` for `tools/call`) to a
+//!   JSONL file and/or an OTLP/HTTP collector, and the audit trail, off the request path.
 //!
 //! Invariants: the agent's `Authorization` header is never forwarded (upstream requests are
 //! made by `rmcp` with the upstream's configured credential only); every `tools/call` is decided
@@ -40,6 +42,9 @@
 //! owner_active = true
 //! tier = "production"
 //! risk = 40
+//! [telemetry]
+//! jsonl = "gateway-spans.jsonl"
+//! otlp_endpoint = "http://127.0.0.1:4318"
 //! ```
 
 pub mod auth;
@@ -49,13 +54,15 @@ pub mod load;
 pub mod redact;
 pub mod server;
 pub mod state;
+pub mod telemetry;
 pub mod upstream;
 
 pub use load::{LoadError, Options, build, build_with_state};
 pub use server::{Gateway, approval_id};
 pub use state::{
-    AgentDirectory, ApprovalQueue, ApprovalRequest, ApprovalStatus, BoxFuture, GrantUses,
-    ListedTool, MemoryApprovalQueue, MemoryGrantUses, MemoryRevocationList, MemoryTaintStore,
-    MemoryToolPins, PinState, RevocationList, State, StateError, StaticDirectory, TaintStore,
-    ToolPins,
+    AgentDirectory, ApprovalQueue, ApprovalRequest, ApprovalStatus, AuditTrail, BoxFuture,
+    GrantUses, ListedTool, MemoryApprovalQueue, MemoryAuditTrail, MemoryGrantUses,
+    MemoryRevocationList, MemoryTaintStore, MemoryToolPins, PinState, RevocationList, State,
+    StateError, StaticDirectory, TaintStore, ToolPins,
 };
+pub use telemetry::{GatewayCall, Telemetry, Verdict};

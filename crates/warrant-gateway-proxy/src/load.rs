@@ -37,6 +37,12 @@ pub enum LoadError {
     MissingCredential { upstream: String, variable: String },
     #[error("upstream `{upstream}`: no value for {what}")]
     MissingSecret { upstream: String, what: String },
+    #[error(
+        "telemetry: the environment variable {variable} (otlp_headers_env, header `{header}`) is not set"
+    )]
+    MissingTelemetryHeader { header: String, variable: String },
+    #[error(transparent)]
+    Telemetry(#[from] crate::telemetry::TelemetryError),
 }
 
 /// Looks up an environment variable.
@@ -208,13 +214,52 @@ pub fn build_with_state(
         path: config_path.to_path_buf(),
         message: format!("the secret rules for redaction do not compile: {e}"),
     })?;
-    Ok(Gateway::new(
+    let redactor = Arc::new(redactor);
+    let telemetry = telemetry(config_path, &config, &options, &redactor)?;
+    let mut gateway = Gateway::new(
         engine,
         config,
         Authenticator::TaskTokens(authority),
         state,
         upstreams,
         options.clock,
-        Arc::new(redactor),
+        redactor,
+    );
+    gateway.telemetry = telemetry;
+    Ok(gateway)
+}
+
+/// The exporters of `[telemetry]` (the collector's headers from the environment).
+fn telemetry(
+    config_path: &Path,
+    config: &GatewayConfig,
+    options: &Options,
+    redactor: &Arc<crate::redact::Redactor>,
+) -> Result<crate::telemetry::Telemetry, LoadError> {
+    let settings = &config.telemetry;
+    let mut sinks = Vec::new();
+    if let Some(file) = &settings.jsonl {
+        sinks.push(crate::telemetry::Sink::Jsonl(GatewayConfig::resolve(
+            config_path,
+            file,
+        )));
+    }
+    if let Some(url) = settings.traces_url() {
+        let mut headers = Vec::new();
+        for (header, variable) in &settings.otlp_headers_env {
+            let value =
+                (options.env)(variable).ok_or_else(|| LoadError::MissingTelemetryHeader {
+                    header: header.clone(),
+                    variable: variable.clone(),
+                })?;
+            headers.push((header.clone(), value));
+        }
+        sinks.push(crate::telemetry::otlp_sink(&url, &headers)?);
+    }
+    Ok(crate::telemetry::Telemetry::new(
+        sinks,
+        &settings.service_name,
+        settings.queue,
+        Some(redactor.clone()),
     ))
 }

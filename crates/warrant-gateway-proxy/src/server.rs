@@ -58,6 +58,8 @@ pub struct Gateway {
     pub(crate) clock: Arc<dyn Clock>,
     /// Finds secrets in tool results, which the agent gets redacted.
     pub(crate) redactor: Arc<crate::redact::Redactor>,
+    /// A span per decided call (set by `load` from `[telemetry]`).
+    pub(crate) telemetry: crate::telemetry::Telemetry,
     sessions: Mutex<Sessions>,
     /// One lock per task with labelled calls in flight (see `TaskGuard`).
     task_locks: TaskLocks,
@@ -150,6 +152,19 @@ pub(crate) enum Outcome {
     Error(RpcError),
     /// The credential stopped being valid mid-request (expired or revoked): HTTP 401.
     Unauthorized(AuthError),
+}
+
+impl Outcome {
+    fn telemetry_end(&self) -> crate::telemetry::End<'_> {
+        match self {
+            Outcome::Result(result) => crate::telemetry::End::Result(result),
+            Outcome::Error(error) => crate::telemetry::End::Error {
+                code: error.code,
+                message: &error.message,
+            },
+            Outcome::Unauthorized(error) => crate::telemetry::End::Unauthorized(error.to_string()),
+        }
+    }
 }
 
 impl From<RpcError> for Outcome {
@@ -276,6 +291,7 @@ impl Gateway {
             upstreams,
             clock,
             redactor,
+            telemetry: crate::telemetry::Telemetry::disabled(),
             sessions: Mutex::new(Sessions::default()),
             task_locks: Mutex::new(HashMap::new()),
             tools: Mutex::new(HashMap::new()),
@@ -285,6 +301,24 @@ impl Gateway {
     /// The state the gateway uses (to revoke, approve, … from the embedding program).
     pub fn state(&self) -> &State {
         &self.state
+    }
+
+    /// Appends every decided call to `trail` too (off the request path, as spans are).
+    #[must_use]
+    pub fn with_audit_trail(mut self, trail: Arc<dyn crate::state::AuditTrail>) -> Gateway {
+        self.telemetry
+            .add_sink(crate::telemetry::Sink::Audit(trail));
+        self
+    }
+
+    /// Waits until the spans of every call so far are exported (`serve` does on shutdown).
+    pub async fn flush_telemetry(&self) {
+        self.telemetry.flush().await;
+    }
+
+    /// Spans dropped (a full queue) and spans not exported (a sink's error) so far.
+    pub fn telemetry_lost(&self) -> (u64, u64) {
+        self.telemetry.lost()
     }
 
     /// The HTTP routes; serve them with `serve` (the source address comes from the connection).
@@ -311,13 +345,16 @@ impl Gateway {
         listener: tokio::net::TcpListener,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        axum::serve(
+        let served = axum::serve(
             listener,
-            self.router()
+            self.clone()
+                .router()
                 .into_make_service_with_connect_info::<SocketAddr>(),
         )
         .with_graceful_shutdown(shutdown)
-        .await
+        .await;
+        self.flush_telemetry().await;
+        served
     }
 
     fn base_url(&self, headers: &HeaderMap) -> String {
@@ -810,6 +847,7 @@ impl Gateway {
                         &qualified,
                         &arguments,
                     );
+                    crate::telemetry::note_approval(&id);
                     let status = match self.state.approvals.status(&id).await {
                         Ok(status) => status,
                         Err(e) => {
@@ -1154,6 +1192,7 @@ fn log_decision(
     decision: &Decision,
     started: Instant,
 ) {
+    crate::telemetry::note_decision(decision);
     let (verdict, policy) = match decision {
         Decision::Allow => ("allow", None),
         Decision::Deny { policy, .. } => ("deny", policy.as_deref()),
@@ -1373,15 +1412,29 @@ async fn mcp_post(
         }
         return response;
     }
+    let span = (method != "ping").then(|| {
+        let now = gateway.clock.now();
+        gateway.telemetry.start(
+            &principal, &server, method, &params, &headers, source, &id, now,
+        )
+    });
     let mut params = upstream_params(params);
     crate::hold::strip_own_state(&mut params);
     // Only a held call is decided again (no copy on the hot path of other methods).
     let retry =
         (method == "tools/call" && !modern && progress_token.is_some()).then(|| params.clone());
-    match gateway
-        .dispatch(&principal, &server, method, params, source)
-        .await
-    {
+    let handling = gateway.dispatch(&principal, &server, method, params, source);
+    let outcome = match span.flatten() {
+        Some(span) => {
+            let (outcome, notes) = crate::telemetry::noting(handling).await;
+            gateway
+                .telemetry
+                .finish(span, notes, outcome.telemetry_end());
+            outcome
+        }
+        None => handling.await,
+    };
+    match outcome {
         Outcome::Result(mut result) => {
             if modern {
                 stamp_modern(method, &mut result);

@@ -68,6 +68,17 @@ pub trait GrantUses: Send + Sync {
     ) -> BoxFuture<'a, Result<(), StateError>>;
 }
 
+/// Where every call through the gateway is appended as it happens (decision, policy,
+/// approval, the arguments' digest and redacted view, latency, result size, error): Warrant's
+/// audit trail when the gateway runs on the store. The gateway hands it batches from a
+/// background task, never on a call's path; a failure is logged and the batch lost.
+pub trait AuditTrail: Send + Sync {
+    fn append<'a>(
+        &'a self,
+        calls: &'a [crate::telemetry::GatewayCall],
+    ) -> BoxFuture<'a, Result<(), StateError>>;
+}
+
 /// A call held for a human's approval.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ApprovalRequest {
@@ -403,6 +414,29 @@ impl ToolPins for MemoryToolPins {
             })
             .collect();
         Box::pin(std::future::ready(Ok(states)))
+    }
+}
+
+/// Gateway calls kept in memory, in order (tests, and embedders that read them back).
+#[derive(Debug, Default)]
+pub struct MemoryAuditTrail {
+    calls: Mutex<Vec<crate::telemetry::GatewayCall>>,
+}
+
+impl MemoryAuditTrail {
+    /// The calls appended so far.
+    pub fn calls(&self) -> Vec<crate::telemetry::GatewayCall> {
+        lock(&self.calls).clone()
+    }
+}
+
+impl AuditTrail for MemoryAuditTrail {
+    fn append<'a>(
+        &'a self,
+        calls: &'a [crate::telemetry::GatewayCall],
+    ) -> BoxFuture<'a, Result<(), StateError>> {
+        lock(&self.calls).extend_from_slice(calls);
+        Box::pin(async { Ok(()) })
     }
 }
 

@@ -224,7 +224,8 @@ async fn start_upstream() -> (String, Seen, Arc<AtomicBool>) {
 // The gateway under test.
 
 struct Harness {
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
+    gateway: Arc<warrant_gateway_proxy::Gateway>,
     base: String,
     authority: TokenAuthority,
     revocations: Arc<MemoryRevocationList>,
@@ -248,11 +249,34 @@ async fn start(max_body: usize) -> Harness {
 }
 
 async fn start_pinning(max_body: usize, new_tools: &str) -> Harness {
-    start_with(max_body, new_tools, "").await
+    start_full(max_body, new_tools, "", None).await
 }
 
 /// A gateway with `extra` appended to its gateway.toml.
 async fn start_with(max_body: usize, new_tools: &str, extra: &str) -> Harness {
+    start_full(max_body, new_tools, extra, None).await
+}
+
+/// The environment variable (and its value) a test gateway's `otlp_headers_env` may name.
+const OTLP_KEY_VARIABLE: &str = "TEST_OTLP_KEY";
+const OTLP_KEY: &str = "otlp-key-5678";
+
+/// A gateway pinning tools as first seen, with `extra` appended to its gateway.toml and
+/// `audit` as its audit trail.
+async fn start_audited(
+    max_body: usize,
+    extra: &str,
+    audit: Option<Arc<dyn warrant_gateway_proxy::AuditTrail>>,
+) -> Harness {
+    start_full(max_body, "pin-first-seen", extra, audit).await
+}
+
+async fn start_full(
+    max_body: usize,
+    new_tools: &str,
+    extra: &str,
+    audit: Option<Arc<dyn warrant_gateway_proxy::AuditTrail>>,
+) -> Harness {
     let (upstream_url, upstream_seen, rug_pull) = start_upstream().await;
     let dir = tempfile::tempdir().unwrap();
     let authority = TokenAuthority::generate();
@@ -304,13 +328,13 @@ root_key_file = "root.key"
 
 [pinning]
 new_tools = "{new_tools}"
-{extra}
 
 [agents.bot]
 owner = "alice@example.com"
 owner_active = true
 tier = "production"
 risk = 10
+{extra}
 "#,
         schema = data("schema.cedarschema").display(),
         policies = data("policies.cedar").display(),
@@ -333,18 +357,22 @@ risk = 10
     };
     let options = Options {
         path: std::env::var_os("PATH"),
-        env: Box::new(|_| None),
+        env: Box::new(|name| (name == OTLP_KEY_VARIABLE).then(|| OTLP_KEY.to_string())),
         aws_secret: Box::new(|_| None),
         clock: Arc::new(SystemClock),
     };
-    let gateway = Arc::new(
-        warrant_gateway_proxy::build_with_state(&config_path, config, state, options).unwrap(),
-    );
+    let mut gateway =
+        warrant_gateway_proxy::build_with_state(&config_path, config, state, options).unwrap();
+    if let Some(trail) = audit {
+        gateway = gateway.with_audit_trail(trail);
+    }
+    let gateway = Arc::new(gateway);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr: SocketAddr = listener.local_addr().unwrap();
-    tokio::spawn(gateway.serve(listener, std::future::pending()));
+    tokio::spawn(gateway.clone().serve(listener, std::future::pending()));
     Harness {
-        _dir: dir,
+        dir,
+        gateway,
         base: format!("http://{addr}"),
         authority,
         revocations,
@@ -1627,4 +1655,320 @@ labels = ["external_action"]
     );
     assert!(message.contains("Rule of Two"), "{message}");
     assert_eq!(h.approvals.pending().len(), 1);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Telemetry: a span per call, to a JSONL file, an OTLP/HTTP endpoint and the audit trail.
+
+/// What the test's OTLP/HTTP endpoint received: each POST's headers and body.
+type Received = Arc<Mutex<Vec<(axum::http::HeaderMap, Value)>>>;
+
+/// An OTLP/HTTP traces endpoint on loopback (ours, not a collector's imitation: it keeps
+/// what it is sent and answers as OTLP/HTTP says a success is answered).
+async fn start_otlp_endpoint() -> (String, Received) {
+    let received: Received = Arc::default();
+    let keep = received.clone();
+    let router = axum::Router::new().route(
+        "/v1/traces",
+        axum::routing::post(
+            move |headers: axum::http::HeaderMap, body: axum::body::Bytes| {
+                let keep = keep.clone();
+                async move {
+                    let value: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+                    keep.lock().unwrap().push((headers, value));
+                    axum::Json(json!({}))
+                }
+            },
+        ),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, router).await;
+    });
+    (format!("http://{addr}"), received)
+}
+
+/// The spans of OTLP-JSON exports, by span id.
+fn spans_of<'a>(
+    exports: impl IntoIterator<Item = &'a Value>,
+) -> std::collections::BTreeMap<String, Value> {
+    let mut spans = std::collections::BTreeMap::new();
+    for export in exports {
+        let rs = &export["resourceSpans"][0];
+        assert_eq!(
+            rs["resource"]["attributes"][0]["value"]["stringValue"], "gw-test",
+            "{export}"
+        );
+        for span in rs["scopeSpans"][0]["spans"].as_array().unwrap() {
+            spans.insert(span["spanId"].as_str().unwrap().to_string(), span.clone());
+        }
+    }
+    spans
+}
+
+fn attribute(span: &Value, key: &str) -> Option<String> {
+    span["attributes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|kv| kv["key"] == key)
+        .map(|kv| match &kv["value"] {
+            Value::Object(v) if v.contains_key("stringValue") => {
+                v["stringValue"].as_str().unwrap().to_string()
+            }
+            Value::Object(v) if v.contains_key("intValue") => {
+                v["intValue"].as_str().unwrap().to_string()
+            }
+            other => other.to_string(),
+        })
+}
+
+#[tokio::test]
+async fn every_call_is_a_span_in_the_file_at_the_collector_and_in_the_audit_trail() {
+    let (endpoint, received) = start_otlp_endpoint().await;
+    let trail = Arc::new(warrant_gateway_proxy::MemoryAuditTrail::default());
+    let h = start_audited(
+        1 << 20,
+        &format!(
+            "[telemetry]\njsonl = \"spans.jsonl\"\notlp_endpoint = \"{endpoint}\"\n\
+             otlp_headers_env = {{ \"x-otlp-key\" = \"{OTLP_KEY_VARIABLE}\" }}\n\
+             service_name = \"gw-test\"\n"
+        ),
+        Some(trail.clone()),
+    )
+    .await;
+    let token = h.token("bot", "ticket 123", ALL_RUST);
+    // Shaped like a GitLab personal access token; made up.
+    let secret = format!("glpat-{}", "Q7w_Zk2Rm9Tx4Vb-8Nc1");
+
+    // Allowed, inside the agent's trace.
+    let traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+    let body = json!({"jsonrpc": "2.0", "id": 11, "method": "tools/call",
+        "params": {"name": "echo", "arguments": {"text": "hi"}}});
+    let (status, _, response) = h
+        .post_raw(
+            "rust",
+            Some(&token),
+            &[("traceparent", traceparent)],
+            body.to_string(),
+        )
+        .await;
+    assert_eq!((status, text_of(&response).as_str()), (200, "hi"));
+    // Denied on an argument (a secret among the arguments must not reach any span).
+    let denied = h
+        .call(
+            &token,
+            "fs_write",
+            json!({"path": "/etc/passwd", "content": secret}),
+        )
+        .await;
+    assert_eq!(error_of(&denied).0, warrant_gateway_proxy::jsonrpc::DENIED);
+    // Held for approval, then approved and forwarded.
+    let held = h.call(&token, "refund", json!({"amount": 500})).await;
+    let approval = held["error"]["data"]["approval_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(h.approvals.decide(&approval, true).await.unwrap());
+    assert_eq!(
+        text_of(&h.call(&token, "refund", json!({"amount": 500})).await),
+        "refunded 500"
+    );
+    // Another decided method: a plain MCP span.
+    h.rpc("rust", &token, "tools/list", json!({})).await;
+    // Not decided at all: no span.
+    h.rpc("rust", &token, "ping", json!({})).await;
+
+    h.gateway.flush_telemetry().await;
+    assert_eq!(h.gateway.telemetry_lost(), (0, 0));
+
+    // The JSONL file: one OTLP-JSON export per line.
+    let path = h.dir.path().join("spans.jsonl");
+    let text = warrant_input::read_file_to_string(&path, 1 << 20).unwrap();
+    assert!(!text.contains(&secret), "a raw argument reached the file");
+    let lines: Vec<Value> = text
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    let from_file = spans_of(&lines);
+    assert_eq!(from_file.len(), 5, "{text}");
+
+    // The collector got the same spans, with the configured header.
+    let posts = received.lock().unwrap().clone();
+    assert!(!posts.is_empty());
+    for (headers, _) in &posts {
+        assert_eq!(headers["x-otlp-key"], OTLP_KEY);
+        assert_eq!(headers["content-type"], "application/json");
+    }
+    let from_collector = spans_of(posts.iter().map(|(_, body)| body));
+    assert_eq!(from_collector, from_file);
+
+    let tool_spans: Vec<&Value> = from_file
+        .values()
+        .filter(|s| attribute(s, "gen_ai.operation.name").as_deref() == Some("execute_tool"))
+        .collect();
+    assert_eq!(tool_spans.len(), 4);
+    let find = |tool: &str, decision: &str, error: Option<&str>| -> &Value {
+        tool_spans
+            .iter()
+            .find(|s| {
+                attribute(s, "gen_ai.tool.name").as_deref() == Some(tool)
+                    && attribute(s, "warrant.gateway.decision").as_deref() == Some(decision)
+                    && attribute(s, "error.type").as_deref() == error
+            })
+            .unwrap_or_else(|| panic!("no {tool} {decision} span in {tool_spans:?}"))
+    };
+    let allowed = find("echo", "allow", None);
+    assert_eq!(allowed["traceId"], "4bf92f3577b34da6a3ce929d0e0e4736");
+    assert_eq!(allowed["parentSpanId"], "00f067aa0ba902b7");
+    assert_eq!(allowed["name"], "tools/call echo");
+    assert_eq!(
+        attribute(allowed, "gen_ai.agent.id").as_deref(),
+        Some("bot")
+    );
+    assert_eq!(
+        attribute(allowed, "gen_ai.tool.call.id").as_deref(),
+        Some("11")
+    );
+    assert_eq!(
+        attribute(allowed, "server.address").as_deref(),
+        Some("rust")
+    );
+    assert_eq!(
+        attribute(allowed, "warrant.gateway.task").as_deref(),
+        Some("ticket 123")
+    );
+    assert!(attribute(allowed, "warrant.gateway.result.bytes").is_some());
+    assert!(allowed.get("status").is_none());
+
+    let refused = find("fs_write", "deny", Some("denied"));
+    assert_eq!(refused["status"]["code"], 2);
+    assert_eq!(
+        refused["status"]["message"],
+        "fs_write may only write under /workspace"
+    );
+    assert!(
+        attribute(refused, "warrant.gateway.policies")
+            .unwrap()
+            .contains("fs-write-outside-workspace")
+    );
+    assert_eq!(
+        attribute(refused, "warrant.gateway.args.sha256"),
+        Some(warrant_gateway_proxy::telemetry::arguments_digest(
+            &json!({"path": "/etc/passwd", "content": secret})
+        ))
+    );
+    let view = attribute(refused, "warrant.gateway.args.redacted").unwrap();
+    assert!(
+        view.contains("/etc/passwd") && view.contains("[redacted]"),
+        "{view}"
+    );
+    assert_ne!(
+        refused["traceId"], allowed["traceId"],
+        "a new trace without traceparent"
+    );
+
+    let pending = find("refund", "approval_required", Some("approval_required"));
+    assert_eq!(
+        attribute(pending, "warrant.gateway.approval.id").as_deref(),
+        Some(approval.as_str())
+    );
+    assert_eq!(
+        attribute(pending, "warrant.gateway.approval.status").as_deref(),
+        Some("pending")
+    );
+    let approved = find("refund", "approval_required", None);
+    assert_eq!(
+        attribute(approved, "warrant.gateway.approval.status").as_deref(),
+        Some("approved")
+    );
+
+    // The audit trail has every decided call, in order.
+    let calls = trail.calls();
+    let actions: Vec<(String, String)> = calls
+        .iter()
+        .map(|c| (c.audit_action(), c.subject()))
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            ("gateway.call.allow".to_string(), "rust::echo".to_string()),
+            (
+                "gateway.call.deny".to_string(),
+                "rust::fs_write".to_string()
+            ),
+            (
+                "gateway.call.approval_required".to_string(),
+                "rust::refund".to_string()
+            ),
+            (
+                "gateway.call.approval_required".to_string(),
+                "rust::refund".to_string()
+            ),
+            (
+                "gateway.call.allow".to_string(),
+                "rust tools/list".to_string()
+            ),
+        ]
+    );
+
+    // `warrant ingest`'s OTel parser reads the file as the agent's tool calls.
+    let mut events = Vec::new();
+    let report = warrant_activity::ingest_file(
+        &path,
+        &warrant_activity::IngestOptions::default(),
+        &mut |event| events.push(event),
+    );
+    assert_eq!(report.format, Some(warrant_activity::LogKind::OtelGenAi));
+    assert_eq!(report.bad_count, 0, "{:?}", report.bad);
+    assert_eq!(report.skipped, 1, "tools/list is not a tool call");
+    let mut seen: Vec<(String, String, warrant_activity::Outcome)> = events
+        .iter()
+        .map(|e| {
+            assert_eq!(e.actor, warrant_activity::Actor::Agent);
+            assert_eq!(e.principal.name.as_deref(), Some("bot"));
+            assert_eq!(e.source_ip.as_deref(), Some("127.0.0.1"));
+            (e.action.clone(), e.resources.join(","), e.outcome)
+        })
+        .collect();
+    seen.sort_by(|a, b| {
+        a.0.cmp(&b.0)
+            .then(format!("{:?}", a.2).cmp(&format!("{:?}", b.2)))
+    });
+    use warrant_activity::Outcome as O;
+    assert_eq!(
+        seen,
+        [
+            ("tool:echo".into(), "rust".into(), O::Success),
+            ("tool:fs_write".into(), "rust".into(), O::Denied),
+            ("tool:refund".into(), "rust".into(), O::Denied),
+            ("tool:refund".into(), "rust".into(), O::Success),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn an_unreachable_collector_costs_spans_not_calls() {
+    // Nothing listens there: every export fails, and calls go on as fast as ever.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    let h = start_audited(
+        1 << 20,
+        &format!("[telemetry]\notlp_endpoint = \"http://127.0.0.1:{port}\"\nqueue = 1\n"),
+        None,
+    )
+    .await;
+    let token = h.token("bot", "t", ALL_RUST);
+    for _ in 0..20 {
+        assert_eq!(
+            text_of(&h.call(&token, "echo", json!({"text": "hi"})).await),
+            "hi"
+        );
+    }
+    h.gateway.flush_telemetry().await;
+    let (dropped, failed) = h.gateway.telemetry_lost();
+    assert_eq!(dropped + failed, 20, "every span is counted as lost");
+    assert!(failed > 0);
 }

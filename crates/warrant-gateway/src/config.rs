@@ -39,6 +39,12 @@
 //! owner_active = true
 //! tier = "production"
 //! risk = 40
+//!
+//! [telemetry]                             # a span per call (OTel GenAI `execute_tool`)
+//! jsonl = "gateway-spans.jsonl"           # one OTLP-JSON export per line, appended
+//! otlp_endpoint = "http://127.0.0.1:4318" # an OTLP/HTTP collector (JSON to /v1/traces)
+//! otlp_headers_env = { "x-api-key" = "OTLP_API_KEY" } # header → environment variable
+//! service_name = "warrant-gateway"
 //! ```
 //!
 //! Paths are relative to the configuration file's directory.
@@ -89,6 +95,76 @@ pub struct GatewayConfig {
     pub agents: BTreeMap<String, AgentConfig>,
     /// A JSON file of more agents: `{"id": {"owner": …, "owner_active": …, "tier": …, "risk": …}}`.
     pub agents_file: Option<PathBuf>,
+    /// Where each call's span goes (none by default).
+    #[serde(default)]
+    pub telemetry: TelemetryConfig,
+}
+
+/// Where the gateway sends a span for every call it decides (an OpenTelemetry GenAI
+/// `execute_tool` span for `tools/call`): a JSONL file, an OTLP/HTTP collector, or both.
+/// Export runs off the request path; a span that cannot be queued is dropped and counted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TelemetryConfig {
+    /// A file appended with one OTLP-JSON export (`{"resourceSpans":[…]}`) per line, which
+    /// `warrant ingest` reads (relative to the configuration file).
+    pub jsonl: Option<PathBuf>,
+    /// An OTLP/HTTP collector's base URL (`http://collector:4318`): spans are POSTed as
+    /// OTLP-JSON to its `/v1/traces` (a URL already ending in `/v1/traces` is used as it is).
+    pub otlp_endpoint: Option<String>,
+    /// Headers sent to the collector, each from an environment variable: header → variable.
+    #[serde(default)]
+    pub otlp_headers_env: BTreeMap<String, String>,
+    /// The spans' `service.name`.
+    #[serde(default = "default_service_name")]
+    pub service_name: String,
+    /// How many spans may wait for export; more are dropped (counted and logged), so a slow
+    /// exporter never delays or fails a call.
+    #[serde(default = "default_telemetry_queue")]
+    pub queue: usize,
+}
+
+/// The default `service.name` of the gateway's spans.
+pub const DEFAULT_SERVICE_NAME: &str = "warrant-gateway";
+/// The default number of spans that may wait for export.
+pub const DEFAULT_TELEMETRY_QUEUE: usize = 4096;
+
+fn default_service_name() -> String {
+    DEFAULT_SERVICE_NAME.to_string()
+}
+
+fn default_telemetry_queue() -> usize {
+    DEFAULT_TELEMETRY_QUEUE
+}
+
+impl Default for TelemetryConfig {
+    fn default() -> Self {
+        TelemetryConfig {
+            jsonl: None,
+            otlp_endpoint: None,
+            otlp_headers_env: BTreeMap::new(),
+            service_name: default_service_name(),
+            queue: default_telemetry_queue(),
+        }
+    }
+}
+
+impl TelemetryConfig {
+    /// Whether any exporter is configured.
+    pub fn enabled(&self) -> bool {
+        self.jsonl.is_some() || self.otlp_endpoint.is_some()
+    }
+
+    /// The URL spans are POSTed to: `otlp_endpoint` with `/v1/traces` (as OTLP/HTTP's
+    /// `OTEL_EXPORTER_OTLP_ENDPOINT` is read), unless it already ends with it.
+    pub fn traces_url(&self) -> Option<String> {
+        let base = self.otlp_endpoint.as_deref()?.trim_end_matches('/');
+        if base.ends_with("/v1/traces") {
+            Some(base.to_string())
+        } else {
+            Some(format!("{base}/v1/traces"))
+        }
+    }
 }
 
 /// Where and how `warrant gateway` listens.
@@ -464,6 +540,27 @@ impl GatewayConfig {
         if let Some(ttl) = &self.tokens.max_ttl {
             duration::parse_seconds(ttl).map_err(|e| invalid(format!("tokens.max_ttl: {e}")))?;
         }
+        let telemetry = &self.telemetry;
+        if let Some(endpoint) = &telemetry.otlp_endpoint
+            && !(endpoint.starts_with("http://") || endpoint.starts_with("https://"))
+        {
+            return Err(invalid(format!(
+                "telemetry.otlp_endpoint `{endpoint}` must be an http:// or https:// URL"
+            )));
+        }
+        if !telemetry.otlp_headers_env.is_empty() && telemetry.otlp_endpoint.is_none() {
+            return Err(invalid(
+                "telemetry.otlp_headers_env needs telemetry.otlp_endpoint".to_string(),
+            ));
+        }
+        if telemetry.service_name.trim().is_empty() {
+            return Err(invalid(
+                "telemetry.service_name must not be empty".to_string(),
+            ));
+        }
+        if telemetry.queue == 0 {
+            return Err(invalid("telemetry.queue must be at least 1".to_string()));
+        }
         Ok(())
     }
 
@@ -585,6 +682,32 @@ risk = 40
     }
 
     #[test]
+    fn telemetry_is_off_by_default_and_names_its_traces_url() {
+        let config = GatewayConfig::from_toml("version = 1\n", "g.toml").unwrap();
+        assert!(!config.telemetry.enabled());
+        assert_eq!(config.telemetry.service_name, DEFAULT_SERVICE_NAME);
+        let config = GatewayConfig::from_toml(
+            "version = 1\n[telemetry]\njsonl = \"spans.jsonl\"\notlp_endpoint = \"http://127.0.0.1:4318/\"\notlp_headers_env = { \"x-api-key\" = \"OTLP_KEY\" }\nservice_name = \"gw-eu\"\n",
+            "g.toml",
+        )
+        .unwrap();
+        assert!(config.telemetry.enabled());
+        assert_eq!(
+            config.telemetry.traces_url().as_deref(),
+            Some("http://127.0.0.1:4318/v1/traces")
+        );
+        assert_eq!(config.telemetry.otlp_headers_env["x-api-key"], "OTLP_KEY");
+        let exact = TelemetryConfig {
+            otlp_endpoint: Some("https://c.example.com/v1/traces".into()),
+            ..TelemetryConfig::default()
+        };
+        assert_eq!(
+            exact.traces_url().as_deref(),
+            Some("https://c.example.com/v1/traces")
+        );
+    }
+
+    #[test]
     fn server_defaults_to_loopback() {
         let config = GatewayConfig::from_toml("version = 1\n", "g.toml").unwrap();
         assert_eq!(config.server.listen, DEFAULT_LISTEN);
@@ -677,6 +800,19 @@ risk = 40
             (
                 "version = 1\n[secrets]\narguments = \"shred\"\n",
                 "unknown variant `shred`",
+            ),
+            (
+                "version = 1\n[telemetry]\notlp_endpoint = \"collector:4318\"\n",
+                "http:// or https://",
+            ),
+            (
+                "version = 1\n[telemetry]\notlp_headers_env = { a = \"B\" }\n",
+                "needs telemetry.otlp_endpoint",
+            ),
+            ("version = 1\n[telemetry]\nqueue = 0\n", "telemetry.queue"),
+            (
+                "version = 1\n[telemetry]\njsnl = \"x\"\n",
+                "unknown field `jsnl`",
             ),
         ] {
             let error = GatewayConfig::from_toml(text, "g.toml")

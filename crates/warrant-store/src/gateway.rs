@@ -668,3 +668,44 @@ impl Store {
         }))
     }
 }
+
+/// One call through the gateway, as the audit trail records it: the decision and what it was
+/// about, never the raw arguments (`detail` holds their digest and a redacted view).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GatewayCallAudit {
+    pub at: Timestamp,
+    /// The agent that called.
+    pub agent: String,
+    /// `gateway.call.allow`, `gateway.call.deny`, `gateway.call.approval_required`, or
+    /// `gateway.call` when no decision was reached (an error first).
+    pub action: String,
+    /// What was called: `server::tool`, or the server and method.
+    pub subject: String,
+    /// The call's record, as JSON.
+    pub detail: String,
+}
+
+impl Store {
+    /// Appends gateway calls to the audit trail, in one transaction (the gateway sends them in
+    /// batches, off its request path).
+    pub async fn audit_gateway_calls(&self, calls: &[GatewayCallAudit]) -> Result<(), StoreError> {
+        if calls.is_empty() {
+            return Ok(());
+        }
+        let mut tx = begin(self).await?;
+        for call in calls {
+            let when = dialect::timestamp(&call.at);
+            audit(
+                &mut tx,
+                &when,
+                &call.agent,
+                &call.action,
+                &call.subject,
+                None,
+                Some(&call.detail),
+            )
+            .await?;
+        }
+        tx.commit().await
+    }
+}

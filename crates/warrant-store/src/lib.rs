@@ -72,7 +72,7 @@ pub use findings::{
     ScoredFilter, ScoredIdentity, ScoredKey, ScoredOrder, ScoredRow, ScoredSort, StoredFinding,
     TierFilter,
 };
-pub use gateway::{ApprovalRow, ApprovalStatus, GrantRow, RevocationRow};
+pub use gateway::{ApprovalRow, ApprovalStatus, GatewayCallAudit, GrantRow, RevocationRow};
 pub use gateway_tools::{ObservedTool, SeenTool, ToolPinStatus, ToolRow};
 pub use governance::{AuditEntry, ExceptionRow};
 pub use inventory::{

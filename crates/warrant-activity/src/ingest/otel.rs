@@ -142,9 +142,12 @@ pub(crate) fn parse(bytes: &[u8], out: &mut Emit<'_>) -> Result<(), String> {
                 let error_type = attr(attrs, "error.type");
                 let outcome = if is_error(span.status.as_ref()) || error_type.is_some() {
                     let lower = error_type.as_deref().unwrap_or("").to_ascii_lowercase();
+                    // A call held for a human's approval (Warrant's gateway says
+                    // `approval_required`) was refused too: it did not run.
                     if lower.contains("denied")
                         || lower.contains("forbidden")
                         || lower.contains("permission")
+                        || lower.contains("approval")
                     {
                         Outcome::Denied
                     } else if lower.contains("unauthori") || lower.contains("auth") {

@@ -12,8 +12,8 @@ use warrant_gateway::policy::{PolicyDiff, diff};
 use warrant_gateway::{GatewayConfig, PolicyEngine, PolicyError, Source};
 use warrant_gateway::{Label, TaintState};
 use warrant_gateway_proxy::{
-    ApprovalQueue, ApprovalRequest, BoxFuture, GrantUses, ListedTool, PinState, RevocationList,
-    State, StateError, TaintStore, ToolPins,
+    ApprovalQueue, ApprovalRequest, AuditTrail, BoxFuture, GatewayCall, GrantUses, ListedTool,
+    PinState, RevocationList, State, StateError, TaintStore, ToolPins,
 };
 
 use crate::GlobalArgs;
@@ -244,8 +244,14 @@ pub fn build_gateway(
         aws_secret: Box::new(move |id| aws_secrets.get(id).cloned()),
         clock: app.shared_clock(),
     };
-    warrant_gateway_proxy::build_with_state(path, config, state, options)
-        .with_context(|| format!("starting the gateway of {}", path.display()))
+    // Every decided call joins the store's audit trail (`warrant audit`), as well as any
+    // `[telemetry]` exporter.
+    let audit = Arc::new(StoreState(app.open_store()?));
+    Ok(
+        warrant_gateway_proxy::build_with_state(path, config, state, options)
+            .with_context(|| format!("starting the gateway of {}", path.display()))?
+            .with_audit_trail(audit),
+    )
 }
 
 /// The AWS Secrets Manager secrets the upstreams' credentials come from, read once as the
@@ -350,6 +356,25 @@ impl ToolPins for StoreState {
                     warrant_store::ToolPinStatus::Changed => PinState::Changed,
                 })
                 .collect())
+        })
+    }
+}
+
+impl AuditTrail for StoreState {
+    fn append<'a>(&'a self, calls: &'a [GatewayCall]) -> BoxFuture<'a, Result<(), StateError>> {
+        Box::pin(async move {
+            let mut rows = Vec::with_capacity(calls.len());
+            for call in calls {
+                rows.push(warrant_store::GatewayCallAudit {
+                    at: call.start,
+                    agent: call.agent.clone(),
+                    action: call.audit_action(),
+                    subject: call.subject(),
+                    // The call's record: the arguments' digest and redacted view, never them.
+                    detail: serde_json::to_string(call).map_err(state_error)?,
+                });
+            }
+            self.0.audit_gateway_calls(&rows).await.map_err(state_error)
         })
     }
 }

@@ -502,6 +502,37 @@ fn gateway_serves_with_task_tokens_through_the_binary() {
     );
     assert_eq!(status, 200);
 
+    // The decided call joined the store's audit trail (appended off the request path: wait).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let audited = loop {
+        let audit = warrant(dir.path(), &["audit", "-f", "json"]);
+        let entries: Vec<serde_json::Value> =
+            serde_json::from_slice(&audit.stdout).unwrap_or_default();
+        if let Some(entry) = entries
+            .into_iter()
+            .find(|e| e["action"] == "gateway.call.allow")
+        {
+            break entry;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no gateway call in the audit trail"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    };
+    assert_eq!(audited["actor"], "triage-bot");
+    assert_eq!(audited["subject"], "github tools/list");
+    let detail: serde_json::Value =
+        serde_json::from_str(audited["after"].as_str().unwrap()).unwrap();
+    assert_eq!(detail["method"], "tools/list");
+    assert!(
+        detail["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("unavailable"),
+        "{detail}"
+    );
+
     // `jit revoke` writes the store the gateway reads: the running gateway refuses the token.
     let revoke = warrant(
         dir.path(),

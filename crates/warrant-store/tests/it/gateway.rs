@@ -204,3 +204,41 @@ async fn tools_are_pinned_by_approval_and_changes_reported_once(db) {
     assert_eq!(store.revision().await.unwrap(), revision);
 }
 }
+
+conformance! {
+/// Gateway calls join the audit trail in order, each with its decision as the action, and
+/// change no assessment input.
+#[tokio::test]
+async fn gateway_calls_are_appended_to_the_audit_trail(db) {
+    let store = db.open().await;
+    let revision = store.revision().await.unwrap();
+    store.audit_gateway_calls(&[]).await.unwrap();
+    let call = |minute, action: &str, tool: &str| warrant_store::GatewayCallAudit {
+        at: t(minute),
+        agent: "triage-bot".into(),
+        action: action.into(),
+        subject: tool.into(),
+        detail: format!(r#"{{"tool":"{tool}","arguments_sha256":"{}"}}"#, "cd".repeat(32)),
+    };
+    store
+        .audit_gateway_calls(&[
+            call(1, "gateway.call.allow", "github::get_issue"),
+            call(2, "gateway.call.deny", "fs::write"),
+        ])
+        .await
+        .unwrap();
+    let audit = store.audit_log().await.unwrap();
+    let calls: Vec<(&str, &str, &str)> = audit
+        .iter()
+        .filter(|e| e.action.starts_with("gateway.call"))
+        .map(|e| (e.actor.as_str(), e.action.as_str(), e.subject.as_str()))
+        .collect();
+    assert_eq!(calls, [
+        ("triage-bot", "gateway.call.allow", "github::get_issue"),
+        ("triage-bot", "gateway.call.deny", "fs::write"),
+    ]);
+    assert_eq!(audit.last().unwrap().at, t(2));
+    assert!(audit.last().unwrap().after.as_deref().unwrap().contains(&"cd".repeat(32)));
+    assert_eq!(store.revision().await.unwrap(), revision, "no assessment input changed");
+}
+}
