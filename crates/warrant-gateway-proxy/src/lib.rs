@@ -10,6 +10,8 @@
 //! - [`state`]: taint, revocations, approvals and the agent directory behind traits, with
 //!   in-memory implementations.
 //! - [`load`]: builds a gateway from `gateway.toml`.
+//! - [`symbolic`]: `policy diff` with Cedar's symbolic compiler and the cvc5 solver (a child
+//!   process): whether new policies can only narrow access, or a call they widen.
 //!
 //! Invariants: the agent's `Authorization` header is never forwarded (upstream requests are
 //! made by `rmcp` with the upstream's configured credential only); every `tools/call` is decided
@@ -47,6 +49,7 @@ pub mod load;
 pub mod redact;
 pub mod server;
 pub mod state;
+pub mod symbolic;
 pub mod upstream;
 
 pub use load::{LoadError, Options, build, build_with_state};
