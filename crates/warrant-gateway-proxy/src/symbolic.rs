@@ -76,7 +76,8 @@ pub async fn compare(old: &PolicyEngine, new: &PolicyEngine, options: &SolverOpt
         Ok(solver) => solver,
         Err(reason) => return Symbolic::Unavailable { reason },
     };
-    let outcome = tokio::time::timeout(options.total, questions(old, new, &mut solver, options)).await;
+    let outcome =
+        tokio::time::timeout(options.total, questions(old, new, &mut solver, options)).await;
     // The solver is a child process: end it whatever happened (kill_on_drop covers a panic).
     let _ = solver.solver_mut().clean_up().await;
     match outcome {
@@ -255,7 +256,8 @@ fn example(old: &PolicyEngine, new: &PolicyEngine, found: &Env) -> Option<Counte
     if after <= before {
         return None;
     }
-    let show = |uid: Option<&cedar_policy::EntityUid>| uid.map(ToString::to_string).unwrap_or_default();
+    let show =
+        |uid: Option<&cedar_policy::EntityUid>| uid.map(ToString::to_string).unwrap_or_default();
     Some(Counterexample {
         principal: show(found.request.principal()),
         action: show(found.request.action()),

@@ -542,7 +542,10 @@ impl PolicyEngine {
             return Access::Allow;
         }
         let hard = self.without_approval();
-        if self.authorizer.is_authorized(request, &hard, entities).decision()
+        if self
+            .authorizer
+            .is_authorized(request, &hard, entities)
+            .decision()
             == cedar_policy::Decision::Allow
         {
             Access::RequireApproval
@@ -1117,6 +1120,83 @@ pub fn diff(old: &PolicyEngine, new: &PolicyEngine) -> PolicyDiff {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    /// `access` (how a solver's request is replayed) agrees with `decide` on allow, approval,
+    /// deny and a forbid that fails to evaluate.
+    #[test]
+    fn access_agrees_with_decide() {
+        let policies = r#"
+            permit (principal, action == Action::"tools/call", resource);
+            @approval forbid (principal, action, resource) when { context.args has n && context.args.n > 10 };
+            forbid (principal, action, resource) when { context.args has n && context.args.n > 100 };
+            forbid (principal, action, resource) when { context.args has n && context.args.n * 2 == 2 };
+        "#;
+        let engine = PolicyEngine::load(
+            Some(&Source::new("s", "type Args = { n?: Long };")),
+            &[Source::new("p", policies)],
+        )
+        .unwrap();
+        let agent = Agent {
+            id: "g".into(),
+            name: "g".into(),
+            owner: "o".into(),
+            owner_active: true,
+            tier: "t".into(),
+            risk: 1,
+        };
+        let target = Target::Tool(ToolRef::new("a", "x"));
+        for (n, expected) in [
+            (json!(5), Access::Allow),
+            (json!(50), Access::RequireApproval),
+            (json!(500), Access::Deny),
+            // `n * 2` overflows: the forbid fails, and the gateway denies.
+            (json!(i64::MAX), Access::Deny),
+        ] {
+            let arguments = json!({ "n": n });
+            let call = Call {
+                agent: &agent,
+                method: Method::ToolsCall,
+                target: &target,
+                arguments: &arguments,
+                taint: &TaintState::new(),
+                task: None,
+                now: DateTime::UNIX_EPOCH,
+                source: None,
+            };
+            let args = CedarValue::from_arguments(&arguments).unwrap();
+            let (request, entities, _) = engine.request(&call, &args).unwrap();
+            assert_eq!(engine.access(&request, &entities), expected, "{n}");
+            let decided = match engine.decide(&call) {
+                Decision::Allow => Access::Allow,
+                Decision::RequireApproval { .. } => Access::RequireApproval,
+                Decision::Deny { .. } => Access::Deny,
+            };
+            assert_eq!(decided, expected, "{n}");
+        }
+    }
+
+    #[test]
+    fn a_solver_answer_settles_what_the_text_could_not() {
+        let load = |text: &str| PolicyEngine::load(None, &[Source::new("p", text)]).unwrap();
+        let old = load("permit (principal, action, resource);");
+        let new = load("permit (principal, action, resource) when { context.hour > 8 };");
+        let structural = diff(&old, &new);
+        assert!(!structural.narrows_only);
+        assert_eq!(structural.proof, None);
+        let proven = structural
+            .clone()
+            .with_symbolic(Symbolic::Narrows { environments: 6 });
+        assert!(proven.narrows_only);
+        assert_eq!(proven.proof, Some(Proof::Symbolic));
+        let missing = structural.with_symbolic(Symbolic::Unavailable {
+            reason: "no cvc5".into(),
+        });
+        assert!(!missing.narrows_only);
+        assert_eq!(missing.proof, None);
+        // What the text proves needs no solver.
+        let same = diff(&old, &old);
+        assert_eq!(same.proof, Some(Proof::Structural));
+    }
 
     /// Differential: the sliced sets decide every call as the whole set does.
     #[test]

@@ -257,7 +257,10 @@ fn policy_diff_asks_the_solver_what_the_text_cannot_tell() {
         ),
         "{stdout}"
     );
-    assert!(stdout.contains("forbid `late` was removed, changed"), "{stdout}");
+    assert!(
+        stdout.contains("forbid `late` was removed, changed"),
+        "{stdout}"
+    );
 }
 
 #[test]
