@@ -585,14 +585,27 @@ fn run_diff(
     let mut result = diff(&before, &after);
     // The solver is only asked what the text could not settle.
     if !result.narrows_only {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .context("starting the runtime that drives the solver")?;
         let options = warrant_gateway_proxy::symbolic::SolverOptions::new(solver);
-        let symbolic = runtime.block_on(warrant_gateway_proxy::symbolic::compare(
-            &before, &after, &options,
-        ));
+        // Cedar's symbolic compiler recurses over the whole policy set: 1,000 policies overflow
+        // the main thread's 8 MiB stack, so it runs on a thread with a large one.
+        let symbolic = std::thread::scope(|scope| {
+            let worker = std::thread::Builder::new()
+                .name("policy-diff".to_string())
+                .stack_size(1 << 30)
+                .spawn_scoped(scope, || -> anyhow::Result<_> {
+                    let runtime = tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                        .context("starting the runtime that drives the solver")?;
+                    Ok(runtime.block_on(warrant_gateway_proxy::symbolic::compare(
+                        &before, &after, &options,
+                    )))
+                })
+                .context("starting the solver's thread")?;
+            worker
+                .join()
+                .map_err(|_| anyhow::anyhow!("the symbolic comparison panicked"))?
+        })?;
         result = result.with_symbolic(symbolic);
     }
     if format == Format::Json {
