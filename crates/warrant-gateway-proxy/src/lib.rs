@@ -13,6 +13,8 @@
 //! - [`load`]: builds a gateway from `gateway.toml`.
 //! - [`telemetry`]: a span per decided call (OTel GenAI `execute_tool` for `tools/call`) to a
 //!   JSONL file and/or an OTLP/HTTP collector, and the audit trail, off the request path.
+//! - [`symbolic`]: `policy diff` with Cedar's symbolic compiler and the cvc5 solver (a child
+//!   process): whether new policies can only narrow access, or a call they widen.
 //!
 //! Invariants: the agent's `Authorization` header is never forwarded (upstream requests are
 //! made by `rmcp` with the upstream's configured credential only); every `tools/call` is decided
@@ -54,6 +56,7 @@ pub mod load;
 pub mod redact;
 pub mod server;
 pub mod state;
+pub mod symbolic;
 pub mod telemetry;
 pub mod upstream;
 

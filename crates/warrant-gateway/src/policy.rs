@@ -523,6 +523,54 @@ impl PolicyEngine {
         &self.schema
     }
 
+    /// Every loaded policy: the set whose Cedar decision is "allowed outright".
+    pub fn policies(&self) -> &PolicySet {
+        &self.all
+    }
+
+    /// Every policy but the `@approval` forbids: the set whose Cedar decision is "allowed, or
+    /// allowed once a human approves" (see the module's documentation).
+    pub fn without_approval(&self) -> PolicySet {
+        let mut hard = PolicySet::new();
+        for policy in self.all.policies() {
+            if !self.info.get(policy.id()).is_some_and(|i| i.approval) {
+                // Ids are unique in `all`, so the add cannot clash.
+                let _ = hard.add(policy.clone());
+            }
+        }
+        hard
+    }
+
+    /// What the gateway's policies make of a Cedar request (one a solver synthesised, say),
+    /// as `decide` would, before the Rule of Two: a forbid that fails to evaluate denies, a
+    /// matching `@approval` forbid holds a call the other policies allow.
+    pub fn access(&self, request: &cedar_policy::Request, entities: &Entities) -> Access {
+        let response = self.authorizer.is_authorized(request, &self.all, entities);
+        let forbid_failed = response.diagnostics().errors().any(|e| {
+            let cedar_policy::AuthorizationError::PolicyEvaluationError(error) = e;
+            self.info
+                .get(error.policy_id())
+                .is_some_and(|i| i.effect == Effect::Forbid)
+        });
+        if forbid_failed {
+            return Access::Deny;
+        }
+        if response.decision() == cedar_policy::Decision::Allow {
+            return Access::Allow;
+        }
+        let hard = self.without_approval();
+        if self
+            .authorizer
+            .is_authorized(request, &hard, entities)
+            .decision()
+            == cedar_policy::Decision::Allow
+        {
+            Access::RequireApproval
+        } else {
+            Access::Deny
+        }
+    }
+
     /// Every policy, sorted by name, as `diff` compares them.
     pub fn summaries(&self) -> Vec<PolicySummary> {
         let mut out: Vec<PolicySummary> = self
@@ -664,6 +712,11 @@ impl PolicyEngine {
             ));
         }
         Context::from_pairs(pairs).map_err(|e| e.to_string())
+    }
+
+    /// A policy's name: its `@id`, else `FILE#N`.
+    pub fn name_of(&self, id: &PolicyId) -> String {
+        self.name(id)
     }
 
     fn name(&self, id: &PolicyId) -> String {
@@ -992,16 +1045,96 @@ pub struct PolicyDiff {
     /// (old, new) pairs with the same name and a different meaning or effect.
     pub changed: Vec<(PolicySummary, PolicySummary)>,
     /// True when the change provably only narrows: permits were only removed and forbids only
-    /// added (or turned from `@approval` to outright), which holds whatever the requests.
+    /// added (or turned from `@approval` to outright), which holds whatever the requests; or a
+    /// solver proved it (`proof` says which).
     pub narrows_only: bool,
     /// The policies that may widen access (added or changed permits, removed or weakened
     /// forbids): the change *may* widen; proving it does not needs a solver (`cedar-policy-symcc`).
     pub may_widen: Vec<String>,
+    /// How `narrows_only` was proven, when it is true.
+    pub proof: Option<Proof>,
+    /// What Cedar's symbolic analysis concluded, when it was asked (see [`PolicyDiff::with_symbolic`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub symbolic: Option<Symbolic>,
+}
+
+/// How a change was proven to narrow access only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Proof {
+    /// By the policies' text: permits only removed, forbids only added or hardened.
+    Structural,
+    /// By an SMT solver, over every request the schema allows (see [`Symbolic::Narrows`]).
+    Symbolic,
+}
+
+/// What the gateway's policies do with a call, from most to least permissive; a change narrows
+/// access when no call moves up this order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Access {
+    Deny,
+    RequireApproval,
+    Allow,
+}
+
+/// The outcome of comparing two policy sets with Cedar's symbolic compiler and a solver.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum Symbolic {
+    /// For every request environment (agent, method, target type) of the schema, every
+    /// well-typed request the new set allows outright the old allowed outright, and every one
+    /// it allows or holds for approval the old allowed or held.
+    Narrows { environments: usize },
+    /// Requests the new set treats more permissively than the old (one per environment and
+    /// check where the solver found one).
+    Widens { examples: Vec<Counterexample> },
+    /// The solver ran but the question is outside what it decides (`reason` says why).
+    Inconclusive { reason: String },
+    /// No solver answer (missing, failed or out of time).
+    Unavailable { reason: String },
+}
+
+/// A request the new policies treat more permissively than the old, synthesised by the solver.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Counterexample {
+    pub principal: String,
+    pub action: String,
+    pub resource: String,
+    /// The context, in Cedar syntax.
+    pub context: String,
+    /// The entities the request needs (agent attributes, the tool's server), in Cedar JSON.
+    pub entities: serde_json::Value,
+    pub old: Access,
+    pub new: Access,
+}
+
+impl PolicyDiff {
+    /// Folds a symbolic comparison into the structural one. The solver settles what the text
+    /// could not: a proof makes `narrows_only` true, a counterexample keeps it false; an
+    /// inconclusive or missing answer leaves the structural verdict (sound, if incomplete).
+    #[must_use]
+    pub fn with_symbolic(mut self, symbolic: Symbolic) -> PolicyDiff {
+        match &symbolic {
+            Symbolic::Narrows { .. } => {
+                self.narrows_only = true;
+                self.proof = Some(Proof::Symbolic);
+            }
+            Symbolic::Widens { .. } => {
+                self.narrows_only = false;
+                self.proof = None;
+            }
+            Symbolic::Inconclusive { .. } | Symbolic::Unavailable { .. } => {}
+        }
+        self.symbolic = Some(symbolic);
+        self
+    }
 }
 
 /// Compares two policy sets structurally. Sound but incomplete: `narrows_only` is never true
 /// for a change that can widen, but a rewrite that narrows (e.g. a tightened `when`) is reported
-/// in `may_widen`, since deciding it needs symbolic analysis.
+/// in `may_widen`, since deciding it needs symbolic analysis: a caller that can run a solver
+/// (`warrant_gateway_proxy::symbolic`) folds its answer in with [`PolicyDiff::with_symbolic`].
 pub fn diff(old: &PolicyEngine, new: &PolicyEngine) -> PolicyDiff {
     let old_policies = old.summaries();
     let new_policies = new.summaries();
@@ -1052,12 +1185,15 @@ pub fn diff(old: &PolicyEngine, new: &PolicyEngine) -> PolicyDiff {
             ));
         }
     }
+    let narrows_only = may_widen.is_empty();
     PolicyDiff {
-        narrows_only: may_widen.is_empty(),
+        narrows_only,
         added,
         removed,
         changed,
         may_widen,
+        proof: narrows_only.then_some(Proof::Structural),
+        symbolic: None,
     }
 }
 
@@ -1065,6 +1201,83 @@ pub fn diff(old: &PolicyEngine, new: &PolicyEngine) -> PolicyDiff {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    /// `access` (how a solver's request is replayed) agrees with `decide` on allow, approval,
+    /// deny and a forbid that fails to evaluate.
+    #[test]
+    fn access_agrees_with_decide() {
+        let policies = r#"
+            permit (principal, action == Action::"tools/call", resource);
+            @approval forbid (principal, action, resource) when { context.args has n && context.args.n > 10 };
+            forbid (principal, action, resource) when { context.args has n && context.args.n > 100 };
+            forbid (principal, action, resource) when { context.args has n && context.args.n * 2 == 2 };
+        "#;
+        let engine = PolicyEngine::load(
+            Some(&Source::new("s", "type Args = { n?: Long };")),
+            &[Source::new("p", policies)],
+        )
+        .unwrap();
+        let agent = Agent {
+            id: "g".into(),
+            name: "g".into(),
+            owner: "o".into(),
+            owner_active: true,
+            tier: "t".into(),
+            risk: 1,
+        };
+        let target = Target::Tool(ToolRef::new("a", "x"));
+        for (n, expected) in [
+            (json!(5), Access::Allow),
+            (json!(50), Access::RequireApproval),
+            (json!(500), Access::Deny),
+            // `n * 2` overflows: the forbid fails, and the gateway denies.
+            (json!(i64::MAX), Access::Deny),
+        ] {
+            let arguments = json!({ "n": n });
+            let call = Call {
+                agent: &agent,
+                method: Method::ToolsCall,
+                target: &target,
+                arguments: &arguments,
+                taint: &TaintState::new(),
+                task: None,
+                now: DateTime::UNIX_EPOCH,
+                source: None,
+            };
+            let args = CedarValue::from_arguments(&arguments).unwrap();
+            let (request, entities, _) = engine.request(&call, &args).unwrap();
+            assert_eq!(engine.access(&request, &entities), expected, "{n}");
+            let decided = match engine.decide(&call) {
+                Decision::Allow => Access::Allow,
+                Decision::RequireApproval { .. } => Access::RequireApproval,
+                Decision::Deny { .. } => Access::Deny,
+            };
+            assert_eq!(decided, expected, "{n}");
+        }
+    }
+
+    #[test]
+    fn a_solver_answer_settles_what_the_text_could_not() {
+        let load = |text: &str| PolicyEngine::load(None, &[Source::new("p", text)]).unwrap();
+        let old = load("permit (principal, action, resource);");
+        let new = load("permit (principal, action, resource) when { context.hour > 8 };");
+        let structural = diff(&old, &new);
+        assert!(!structural.narrows_only);
+        assert_eq!(structural.proof, None);
+        let proven = structural
+            .clone()
+            .with_symbolic(Symbolic::Narrows { environments: 6 });
+        assert!(proven.narrows_only);
+        assert_eq!(proven.proof, Some(Proof::Symbolic));
+        let missing = structural.with_symbolic(Symbolic::Unavailable {
+            reason: "no cvc5".into(),
+        });
+        assert!(!missing.narrows_only);
+        assert_eq!(missing.proof, None);
+        // What the text proves needs no solver.
+        let same = diff(&old, &old);
+        assert_eq!(same.proof, Some(Proof::Structural));
+    }
 
     /// Differential: the sliced sets decide every call as the whole set does.
     #[test]

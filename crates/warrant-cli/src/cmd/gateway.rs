@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::Context;
-use warrant_gateway::policy::{PolicyDiff, diff};
+use warrant_gateway::policy::{Access, PolicyDiff, Proof, Symbolic, diff};
 use warrant_gateway::{GatewayConfig, PolicyEngine, PolicyError, Source};
 use warrant_gateway::{Label, TaintState};
 use warrant_gateway_proxy::{
@@ -117,10 +117,12 @@ enum PolicyCommand {
         files: PolicyFiles,
     },
     /// Compare two policy files (or directories of *.cedar files): added, removed and changed
-    /// policies, and whether the change can only narrow access. The comparison is structural
-    /// (permits only removed, forbids only added or hardened); a change it cannot prove narrowing
-    /// is listed as "may widen" — Cedar's symbolic analysis (cedar-policy-symcc with the cvc5
-    /// solver) is not used. Exit code 1 when the change may widen. Formats: table, json.
+    /// policies, and whether the change can only narrow access (no call goes from denied to
+    /// held for approval or allowed, nor from held to allowed). First structurally (permits only
+    /// removed, forbids only added or hardened); what that cannot prove is asked of Cedar's
+    /// symbolic analysis with the cvc5 solver, which proves narrowing or names a call the new
+    /// policies let through. Without the solver the structural verdict stands and the output
+    /// says why. Exit code 1 when the change widens or may widen. Formats: table, json.
     Diff {
         /// The policies before the change.
         #[arg(value_name = "OLD")]
@@ -131,6 +133,9 @@ enum PolicyCommand {
         /// The schema extension both are validated against.
         #[arg(long, value_name = "FILE")]
         schema: Option<PathBuf>,
+        /// The cvc5 executable (Debian package cvc5).
+        #[arg(long, value_name = "PATH", env = "CVC5", default_value = "cvc5")]
+        solver: PathBuf,
     },
 }
 
@@ -150,7 +155,12 @@ pub fn run(global: &GlobalArgs, args: GatewayArgs) -> anyhow::Result<u8> {
     };
     match policy.command {
         PolicyCommand::Check { files } => check(global, &files),
-        PolicyCommand::Diff { old, new, schema } => run_diff(global, &old, &new, schema.as_deref()),
+        PolicyCommand::Diff {
+            old,
+            new,
+            schema,
+            solver,
+        } => run_diff(global, &old, &new, schema.as_deref(), solver),
     }
 }
 
@@ -704,6 +714,7 @@ fn run_diff(
     old: &Path,
     new: &Path,
     schema: Option<&Path>,
+    solver: PathBuf,
 ) -> anyhow::Result<u8> {
     let format = output::choose(global.format, Format::Table, &[Format::Table, Format::Json])?;
     let schema = schema.map(read_source).transpose()?;
@@ -713,7 +724,32 @@ fn run_diff(
             .with_context(|| format!("{} is not valid", path.display()))
     };
     let (before, after) = (load(old)?, load(new)?);
-    let result = diff(&before, &after);
+    let mut result = diff(&before, &after);
+    // The solver is only asked what the text could not settle.
+    if !result.narrows_only {
+        let options = warrant_gateway_proxy::symbolic::SolverOptions::new(solver);
+        // Cedar's symbolic compiler recurses over the whole policy set: 1,000 policies overflow
+        // the main thread's 8 MiB stack, so it runs on a thread with a large one.
+        let symbolic = std::thread::scope(|scope| {
+            let worker = std::thread::Builder::new()
+                .name("policy-diff".to_string())
+                .stack_size(1 << 30)
+                .spawn_scoped(scope, || -> anyhow::Result<_> {
+                    let runtime = tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                        .context("starting the runtime that drives the solver")?;
+                    Ok(runtime.block_on(warrant_gateway_proxy::symbolic::compare(
+                        &before, &after, &options,
+                    )))
+                })
+                .context("starting the solver's thread")?;
+            worker
+                .join()
+                .map_err(|_| anyhow::anyhow!("the symbolic comparison panicked"))?
+        })?;
+        result = result.with_symbolic(symbolic);
+    }
     if format == Format::Json {
         println!("{}", serde_json::to_string_pretty(&result)?);
     } else {
@@ -724,6 +760,14 @@ fn run_diff(
     } else {
         crate::exit::FINDINGS
     })
+}
+
+fn access(a: Access) -> &'static str {
+    match a {
+        Access::Allow => "allowed",
+        Access::RequireApproval => "held for approval",
+        Access::Deny => "denied",
+    }
 }
 
 fn print_diff(d: &PolicyDiff) {
@@ -749,14 +793,42 @@ fn print_diff(d: &PolicyDiff) {
     if d.added.is_empty() && d.removed.is_empty() && d.changed.is_empty() {
         println!("No policy changed.");
     }
-    if d.narrows_only {
-        println!("Narrows only: permits were only removed and forbids only added or hardened.");
-    } else {
-        println!(
-            "May widen access (not proven either way without Cedar's symbolic analysis, which is not used):"
-        );
-        for why in &d.may_widen {
-            println!("  {why}");
+    match (d.proof, &d.symbolic) {
+        (Some(Proof::Structural), _) => {
+            println!("Narrows only: permits were only removed and forbids only added or hardened.");
+        }
+        (Some(Proof::Symbolic), _) => println!(
+            "Narrows only: proven by Cedar's symbolic analysis (cvc5) for every agent, method and target, with arguments of the schema's types."
+        ),
+        (None, Some(Symbolic::Widens { examples })) => {
+            println!("Widens access: calls the new policies treat more permissively than the old:");
+            for e in examples {
+                println!(
+                    "  {} {} on {}: {} before, {} now",
+                    e.principal,
+                    e.action,
+                    e.resource,
+                    access(e.old),
+                    access(e.new)
+                );
+                println!("    context: {}", e.context);
+                println!("    entities: {}", e.entities);
+            }
+        }
+        (None, symbolic) => {
+            let why = match symbolic {
+                Some(Symbolic::Unavailable { reason }) => {
+                    format!("symbolic analysis not available: {reason}")
+                }
+                Some(Symbolic::Inconclusive { reason }) => {
+                    format!("symbolic analysis inconclusive: {reason}")
+                }
+                _ => "symbolic analysis not run".to_string(),
+            };
+            println!("May widen access (not proven either way; {why}):");
+            for line in &d.may_widen {
+                println!("  {line}");
+            }
         }
     }
 }

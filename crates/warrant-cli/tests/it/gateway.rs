@@ -164,16 +164,15 @@ fn policy_diff_tells_narrowing_from_widening() {
     );
     assert!(text(&out.stdout).contains("+ f (forbid)"));
     assert!(text(&out.stdout).contains("Narrows only"));
+    // Dropping the forbid widens: the solver names a call denied before and allowed now.
     let out = warrant(
         dir.path(),
         &["gateway", "policy", "diff", "narrower.cedar", "old.cedar"],
     );
     assert_eq!(out.status.code(), Some(1));
-    assert!(
-        text(&out.stdout).contains("May widen"),
-        "{}",
-        text(&out.stdout)
-    );
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("Widens access"), "{stdout}");
+    assert!(stdout.contains("denied before, allowed now"), "{stdout}");
     let out = warrant(
         dir.path(),
         &[
@@ -189,6 +188,79 @@ fn policy_diff_tells_narrowing_from_widening() {
     assert_eq!(out.status.code(), Some(1));
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(doc["narrows_only"], false);
+    assert_eq!(doc["symbolic"]["outcome"], "widens");
+}
+
+/// A rewrite the text cannot judge (a forbid's `when` changed) is settled by the solver: proven
+/// narrowing one way, a counterexample the other, and without the solver the output says so.
+#[test]
+fn policy_diff_asks_the_solver_what_the_text_cannot_tell() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = "@id(\"p\") permit (principal, action, resource);\n";
+    let late = |hour: u8| {
+        format!(
+            "{base}@id(\"late\") forbid (principal, action, resource) when {{ context.hour > {hour} }};\n"
+        )
+    };
+    std::fs::write(dir.path().join("old.cedar"), late(22)).unwrap();
+    std::fs::write(dir.path().join("new.cedar"), late(20)).unwrap();
+    let diff = |args: &[&str], solver: Option<&str>| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_warrant"));
+        command
+            .args(["gateway", "policy", "diff"])
+            .args(args)
+            .env_remove("WARRANT_CONFIG")
+            .env("NO_COLOR", "1")
+            .current_dir(dir.path());
+        if let Some(solver) = solver {
+            command.env("CVC5", solver);
+        }
+        command.output().expect("the warrant binary runs")
+    };
+
+    let out = diff(&["old.cedar", "new.cedar"], None);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{}", text(&out.stderr));
+    assert!(stdout.contains("~ late (forbid → forbid)"), "{stdout}");
+    assert!(
+        stdout.contains("Narrows only: proven by Cedar's symbolic analysis"),
+        "{stdout}"
+    );
+    let out = diff(&["old.cedar", "new.cedar", "-f", "json"], None);
+    assert_eq!(out.status.code(), Some(0));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["narrows_only"], true);
+    assert_eq!(doc["proof"], "symbolic");
+    assert_eq!(doc["symbolic"]["outcome"], "narrows");
+
+    // The other way round, the solver's call is at hour 21 or 22.
+    let out = diff(&["new.cedar", "old.cedar", "-f", "json"], None);
+    assert_eq!(out.status.code(), Some(1));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["symbolic"]["outcome"], "widens");
+    let example = &doc["symbolic"]["examples"][0];
+    assert_eq!(example["old"], "deny");
+    assert_eq!(example["new"], "allow");
+    let context = example["context"].as_str().unwrap();
+    assert!(
+        context.contains("hour: 21") || context.contains("hour: 22"),
+        "{context}"
+    );
+
+    // No solver: the structural verdict (may widen) stands, and the output says why.
+    let out = diff(&["old.cedar", "new.cedar"], Some("/nonexistent/cvc5"));
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains(
+            "symbolic analysis not available: cannot start the solver `/nonexistent/cvc5`"
+        ),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("forbid `late` was removed, changed"),
+        "{stdout}"
+    );
 }
 
 #[test]
