@@ -422,6 +422,16 @@ impl Gateway {
             .agent(id)
             .await
             .map_err(|e| RpcError::new(jsonrpc::INTERNAL_ERROR, e.to_string()))?;
+        if known.is_none() && self.state.agents.refuses_unknown() {
+            tracing::info!(agent = %id, "unknown agent refused");
+            return Err(RpcError::new(
+                jsonrpc::DENIED,
+                format!(
+                    "agent `{id}` is unknown: no single agent or MCP server identity in Warrant's inventory has this id or name, and gateway.toml's [agents] does not list it"
+                ),
+            )
+            .with_data(json!({ "policy": "unknown-agent" })));
+        }
         Ok(known.unwrap_or_else(|| Agent {
             id: id.to_string(),
             name: id.to_string(),
