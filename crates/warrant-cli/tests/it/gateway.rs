@@ -809,8 +809,8 @@ fn gateway_keeps_taint_in_the_store() {
     drop(served);
 }
 
-/// The gateway's agents come from Warrant's inventory: a store populated by `warrant import`
-/// (MCP client configs and the Okta directory, as in examples/demo-org) and `warrant assess`
+/// The gateway's agents come from Warrant's inventory: a store populated by `warrant assess`
+/// (MCP client configs and the Okta directory, as in examples/demo-org)
 /// gives each agent its owner, whether that owner is still active, its tier and its risk;
 /// gateway.toml's `[agents]` adds agents the inventory lacks; any other agent is refused.
 #[test]
@@ -840,9 +840,8 @@ fn gateway_agents_come_from_the_inventory() {
         inventory.join("okta/users.json"),
     )
     .unwrap();
-    let out = warrant(dir.path(), &["import", "inventory"]);
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    let out = warrant(dir.path(), &["assess"]);
+    // `assess DIR` imports into the store and saves the assessment (risks) there.
+    let out = warrant(dir.path(), &["assess", "inventory"]);
     assert!(
         out.status.code().is_some_and(|c| c <= 1),
         "{}",
