@@ -1,16 +1,20 @@
 //! The MCP gateway's shared decisions: calls held for a person's approval (who sees them and who
 //! decides), upstream tools pinned by approval (and the alerts a changed or poisoned definition
-//! raises), and alerts on task tokens unused or used outside their task. The CLI (`warrant
-//! gateway approvals|approve|deny|tools`, `warrant jit grants`) and the server's API call these;
+//! raises), alerts on task tokens unused or used outside their task, and [`agent_profile`]: what
+//! the inventory knows of an agent, for the gateway's policies. The CLI (`warrant gateway
+//! approvals|approve|deny|tools`, `warrant jit grants`) and the server's API call these;
 //! gateways hold calls and record tools through the store.
 
 use serde::Serialize;
-use warrant_core::{Finding, RuleId, Timestamp};
+use warrant_core::{
+    Environment, Finding, FindingSource, IdentityKind, OwnerStatus, RuleId, Timestamp,
+};
 use warrant_store::{
     ApprovalRow, ApprovalStatus, ObservedTool, SeenTool, Store, StoreError, ToolPinStatus, ToolRow,
 };
 
 use crate::AppError;
+use crate::error::StoreContext;
 
 /// A held call as approvers see it: the exact tool, the arguments (redacted) and their digest,
 /// the agent, its task and taint, and where the request stands now.
@@ -378,4 +382,114 @@ pub async fn grant_alerts(store: &Store, now: Timestamp) -> Result<Vec<Finding>,
             .map_err(store_error("recording the task-token alerts"))?;
     }
     Ok(alerts)
+}
+
+/// What Warrant's inventory knows of an agent the MCP gateway sees, for its policies: the
+/// identity, its owner in force and whether that owner is still with the organisation, its
+/// environment (the policy's tier) and the risk the last assessment gave it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AgentProfile {
+    /// The inventory id (`mcp:PATH#SERVER`, …).
+    pub identity: String,
+    pub name: String,
+    pub kind: IdentityKind,
+    /// The first owner in force (an explicit assignment first, then the provider's records).
+    pub owner: Option<String>,
+    /// False when no owner is left: none at all, or every one suspended or deprovisioned in
+    /// the imported directory (as posture's ownership rules judge it). Team handles and names
+    /// the directory does not resolve still count as an owner.
+    pub owner_active: bool,
+    pub environment: Environment,
+    /// 0–100, from the last saved assessment; `None` before one scored it.
+    pub risk: Option<f64>,
+}
+
+/// The agent `wanted` names in the inventory: the current identity of kind `ai_agent` (or,
+/// as the activity attribution reads agents, `mcp_server`) with that id, else the single one
+/// with that name (an `ai_agent` before an `mcp_server`). `None` when no identity or more than
+/// one fits: the gateway then refuses the agent unless gateway.toml lists it.
+pub async fn agent_profile(store: &Store, wanted: &str) -> Result<Option<AgentProfile>, AppError> {
+    let is_agent =
+        |kind: IdentityKind| matches!(kind, IdentityKind::AiAgent | IdentityKind::McpServer);
+    let by_id = store
+        .current_identities(&[wanted.to_string()])
+        .await
+        .context("looking the agent up")?;
+    let id = match by_id.into_iter().find(|i| is_agent(i.kind)) {
+        Some(identity) => identity.id,
+        None => {
+            let named: Vec<String> = store
+                .identity_names()
+                .await
+                .context("looking the agent up by name")?
+                .into_iter()
+                .filter(|(_, name)| name == wanted)
+                .map(|(id, _)| id)
+                .collect();
+            if named.is_empty() {
+                return Ok(None);
+            }
+            let found = store
+                .current_identities(&named)
+                .await
+                .context("looking the agent up by name")?;
+            let of_kind = |kind: IdentityKind| -> Vec<String> {
+                found
+                    .iter()
+                    .filter(|i| i.kind == kind)
+                    .map(|i| i.id.clone())
+                    .collect()
+            };
+            let agents = of_kind(IdentityKind::AiAgent);
+            let servers = of_kind(IdentityKind::McpServer);
+            match (agents.as_slice(), servers.as_slice()) {
+                ([one], _) | ([], [one]) => one.clone(),
+                _ => return Ok(None),
+            }
+        }
+    };
+    let mut neighbourhood = store
+        .load_neighbourhood(&id)
+        .await
+        .context("loading the agent")?;
+    crate::ownership::apply_owners(store, &mut neighbourhood).await?;
+    let Some(identity) = neighbourhood.identities.iter().find(|i| i.id == id) else {
+        return Ok(None);
+    };
+    let status = |owner: &str| {
+        neighbourhood
+            .owners
+            .iter()
+            .find(|o| o.id.eq_ignore_ascii_case(owner))
+            .map(|o| o.status)
+    };
+    let left = |owner: &str| {
+        matches!(
+            status(owner),
+            Some(OwnerStatus::Suspended | OwnerStatus::Deprovisioned)
+        )
+    };
+    let in_force = identity.owners.iter().find(|o| !left(&o.id));
+    let owner = in_force.or(identity.owners.first()).map(|o| o.id.clone());
+    let risk = match store
+        .last_run(FindingSource::Posture)
+        .await
+        .context("reading the last assessment")?
+    {
+        Some(run) => store
+            .scored_identity(run.id, &id)
+            .await
+            .context("loading the agent's risk")?
+            .map(|(risk, _)| risk.score),
+        None => None,
+    };
+    Ok(Some(AgentProfile {
+        identity: identity.id.clone(),
+        name: identity.name.clone(),
+        kind: identity.kind,
+        owner,
+        owner_active: in_force.is_some(),
+        environment: identity.environment,
+        risk,
+    }))
 }

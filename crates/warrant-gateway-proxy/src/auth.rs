@@ -1,25 +1,38 @@
 //! Who is calling: the agent behind an `Authorization: Bearer …` header.
 //!
-//! One kind of credential today, Warrant task tokens (Biscuit, `warrant jit grant`). OAuth 2.1
-//! access tokens validated against an issuer's JWKS are the next [`Authenticator`] variant; the
-//! rest of the gateway only sees the [`Principal`].
+//! Two kinds of credential, either or both configured: Warrant task tokens (Biscuit, `warrant
+//! jit grant`) and OAuth 2.1 access tokens (JWTs from the configured issuer, [`crate::oauth`]).
+//! A token is routed by its shape (a JWT has three dot-separated parts, a task token none).
+//! The rest of the gateway only sees the [`Principal`].
 
 use std::collections::BTreeSet;
 
 use chrono::{DateTime, Utc};
 use warrant_gateway::{TokenAuthority, TokenError};
 
-/// How agents prove who they are.
+use crate::oauth::{JwtError, OAuthVerifier};
+
+/// How agents prove who they are: task tokens, access tokens, or both.
 #[derive(Debug)]
-pub enum Authenticator {
-    /// Warrant task tokens signed by this root key.
-    TaskTokens(TokenAuthority),
+pub struct Authenticator {
+    task_tokens: Option<TokenAuthority>,
+    oauth: Option<OAuthVerifier>,
+}
+
+/// Which kind of credential authenticated a principal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Credential {
+    /// A Warrant task token: every call is also checked against its tools and arguments.
+    TaskToken,
+    /// An OAuth access token: it names the agent only; the policy decides every call.
+    AccessToken,
 }
 
 /// An authenticated agent.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Principal {
     pub agent: String,
+    pub credential: Credential,
     /// The task the credential is bound to (a task token's task).
     pub task: Option<String>,
     /// The key of the task's state (taint): a task token's first revocation id, which the
@@ -28,23 +41,39 @@ pub struct Principal {
     /// The task token itself, to check each call against its tools and argument constraints.
     pub token: Option<String>,
     pub revocation_ids: Vec<String>,
+    /// An access token's `jti`: its taint key when neither a task claim nor an
+    /// `X-Warrant-Task` header names a task.
+    pub token_id: Option<String>,
 }
 
 /// Why a request is not authenticated (HTTP 401).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AuthError {
-    #[error("no bearer token: send `Authorization: Bearer <task token>`")]
+    #[error("no bearer token: send `Authorization: Bearer <token>`")]
     Missing,
     #[error("the bearer token is not accepted: {0}")]
     Invalid(String),
+    /// The credential cannot be checked now (the issuer's keys are unreachable): HTTP 503,
+    /// not a challenge, since another token would fare no better.
+    #[error("the bearer token cannot be checked now: {0}")]
+    Unavailable(String),
 }
 
 impl AuthError {
     /// The RFC 6750 `error` attribute of the challenge.
     pub fn code(&self) -> Option<&'static str> {
         match self {
-            AuthError::Missing => None,
+            AuthError::Missing | AuthError::Unavailable(_) => None,
             AuthError::Invalid(_) => Some("invalid_token"),
+        }
+    }
+}
+
+impl From<JwtError> for AuthError {
+    fn from(error: JwtError) -> Self {
+        match error {
+            JwtError::Keys(_) => AuthError::Unavailable(error.to_string()),
+            other => AuthError::Invalid(other.to_string()),
         }
     }
 }
@@ -67,40 +96,84 @@ pub fn bearer(header: Option<&str>) -> Result<&str, AuthError> {
 }
 
 impl Authenticator {
-    /// The revocation ids to look up before [`Self::authenticate`] (without checking the
-    /// signature, which `authenticate` does).
-    pub fn revocation_ids(&self, token: &str) -> Vec<String> {
-        match self {
-            Authenticator::TaskTokens(_) => {
-                warrant_gateway::token::revocation_ids(token).unwrap_or_default()
-            }
+    /// Accepts task tokens signed by `task_tokens` and access tokens `oauth` verifies; at
+    /// least one should be given (with neither, every token is refused).
+    pub fn new(task_tokens: Option<TokenAuthority>, oauth: Option<OAuthVerifier>) -> Authenticator {
+        Authenticator { task_tokens, oauth }
+    }
+
+    /// Task tokens only.
+    pub fn task_tokens(authority: TokenAuthority) -> Authenticator {
+        Authenticator::new(Some(authority), None)
+    }
+
+    /// Whether `token` goes to the OAuth verifier: a JWT when both kinds are accepted, any
+    /// token when only access tokens are.
+    fn is_access_token(&self, token: &str) -> bool {
+        match (&self.task_tokens, &self.oauth) {
+            (_, None) => false,
+            (None, Some(_)) => true,
+            (Some(_), Some(_)) => OAuthVerifier::is_jwt(token),
         }
     }
 
-    pub fn authenticate(
+    /// The revocation ids to look up before [`Self::authenticate`] (without checking the
+    /// signature, which `authenticate` does). Access tokens have none.
+    pub fn revocation_ids(&self, token: &str) -> Vec<String> {
+        if self.is_access_token(token) || self.task_tokens.is_none() {
+            return Vec::new();
+        }
+        warrant_gateway::token::revocation_ids(token).unwrap_or_default()
+    }
+
+    /// The agent behind `token`, presented to `server`'s endpoint at `now`.
+    pub async fn authenticate(
         &self,
         token: &str,
+        server: &str,
         now: DateTime<Utc>,
         revoked: &BTreeSet<String>,
     ) -> Result<Principal, AuthError> {
-        match self {
-            Authenticator::TaskTokens(authority) => {
-                let verified = authority.authenticate(token, now, revoked)?;
-                Ok(Principal {
-                    agent: verified.agent,
-                    task: Some(verified.task),
-                    task_key: verified
-                        .revocation_ids
-                        .first()
-                        .map(|id| format!("task-token:{id}")),
-                    token: Some(token.to_string()),
-                    revocation_ids: verified.revocation_ids,
-                })
-            }
+        if self.is_access_token(token)
+            && let Some(oauth) = &self.oauth
+        {
+            let identity = oauth.verify(token, server, now).await?;
+            let task_key = identity
+                .task
+                .as_ref()
+                .map(|task| format!("agent:{}:task:{task}", identity.agent));
+            return Ok(Principal {
+                agent: identity.agent,
+                credential: Credential::AccessToken,
+                task: identity.task,
+                task_key,
+                token: None,
+                revocation_ids: Vec::new(),
+                token_id: identity.jti,
+            });
         }
+        let Some(authority) = &self.task_tokens else {
+            return Err(AuthError::Invalid(
+                "this gateway accepts OAuth access tokens only".to_string(),
+            ));
+        };
+        let verified = authority.authenticate(token, now, revoked)?;
+        Ok(Principal {
+            agent: verified.agent,
+            credential: Credential::TaskToken,
+            task: Some(verified.task),
+            task_key: verified
+                .revocation_ids
+                .first()
+                .map(|id| format!("task-token:{id}")),
+            token: Some(token.to_string()),
+            revocation_ids: verified.revocation_ids,
+            token_id: None,
+        })
     }
 
-    /// Whether the credential allows `tool` (`server::tool`) with `arguments`.
+    /// Whether the credential allows `tool` (`server::tool`) with `arguments`. An access token
+    /// names the agent only: the policy alone decides its calls.
     pub fn check_call(
         &self,
         principal: &Principal,
@@ -109,13 +182,12 @@ impl Authenticator {
         now: DateTime<Utc>,
         revoked: &BTreeSet<String>,
     ) -> Result<(), TokenError> {
-        match (self, &principal.token) {
-            (Authenticator::TaskTokens(authority), Some(token)) => authority
+        match (principal.credential, &principal.token, &self.task_tokens) {
+            (Credential::AccessToken, _, _) => Ok(()),
+            (Credential::TaskToken, Some(token), Some(authority)) => authority
                 .verify(token, &principal.agent, tool, arguments, now, revoked)
                 .map(|_| ()),
-            (Authenticator::TaskTokens(_), None) => {
-                Err(TokenError::Invalid("no task token".to_string()))
-            }
+            (Credential::TaskToken, _, _) => Err(TokenError::Invalid("no task token".to_string())),
         }
     }
 }
@@ -131,5 +203,87 @@ mod tests {
         assert_eq!(bearer(Some("Basic abc")), Err(AuthError::Missing));
         assert_eq!(bearer(Some("Bearer")), Err(AuthError::Missing));
         assert_eq!(bearer(None), Err(AuthError::Missing));
+    }
+
+    fn principal(credential: Credential, token: Option<&str>) -> Principal {
+        Principal {
+            agent: "bot".into(),
+            credential,
+            task: None,
+            task_key: None,
+            token: token.map(str::to_string),
+            revocation_ids: Vec::new(),
+            token_id: None,
+        }
+    }
+
+    #[test]
+    fn an_access_token_needs_no_task_token_but_a_task_token_principal_does() {
+        let now = DateTime::from_timestamp(1_000, 0).unwrap();
+        let none = BTreeSet::new();
+        let args = serde_json::json!({});
+        let both = Authenticator::new(Some(TokenAuthority::generate()), None);
+        assert_eq!(
+            both.check_call(
+                &principal(Credential::AccessToken, None),
+                "s::t",
+                &args,
+                now,
+                &none
+            ),
+            Ok(())
+        );
+        assert!(matches!(
+            both.check_call(
+                &principal(Credential::TaskToken, None),
+                "s::t",
+                &args,
+                now,
+                &none
+            ),
+            Err(TokenError::Invalid(_))
+        ));
+        // A task token principal is refused when the gateway has no root key at all.
+        let oauth_only = Authenticator::new(None, None);
+        assert!(
+            oauth_only
+                .check_call(
+                    &principal(Credential::TaskToken, Some("x")),
+                    "s::t",
+                    &args,
+                    now,
+                    &none
+                )
+                .is_err()
+        );
+    }
+
+    #[tokio::test]
+    async fn tokens_are_routed_by_shape() {
+        let now = DateTime::from_timestamp(1_000, 0).unwrap();
+        let mut config = warrant_gateway::config::OAuthConfig::new("https://idp.example.com");
+        // Nothing listens there: a JWT that reaches the verifier fails fetching the keys.
+        config.jwks_url = Some("http://127.0.0.1:9/jwks".into());
+        let oauth = OAuthVerifier::new(&config, "https://gw.example.com").unwrap();
+        let both = Authenticator::new(Some(TokenAuthority::generate()), Some(oauth));
+        let jwt = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln";
+        assert!(matches!(
+            both.authenticate(jwt, "s", now, &BTreeSet::new()).await,
+            Err(AuthError::Unavailable(_))
+        ));
+        assert!(both.revocation_ids(jwt).is_empty());
+        // Not a JWT: the task-token authority answers (and refuses it).
+        assert!(matches!(
+            both.authenticate("not-a-biscuit", "s", now, &BTreeSet::new())
+                .await,
+            Err(AuthError::Invalid(_))
+        ));
+        let task_only = Authenticator::task_tokens(TokenAuthority::generate());
+        assert!(matches!(
+            task_only
+                .authenticate(jwt, "s", now, &BTreeSet::new())
+                .await,
+            Err(AuthError::Invalid(_))
+        ));
     }
 }

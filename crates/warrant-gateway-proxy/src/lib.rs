@@ -7,7 +7,9 @@
 //!   process over stdio with a minimal environment, or Streamable HTTP to the configured URL
 //!   with the upstream's own credential.
 //! - [`hold`]: calls held for a person's approval, as each protocol era waits for them.
-//! - [`auth`]: who the caller is (Warrant task tokens today; OAuth/JWKS later).
+//! - [`auth`]: who the caller is: a Warrant task token or an OAuth 2.1 access token
+//!   ([`oauth`]: a JWT from the configured issuer, checked against its JWKS, whose audience is
+//!   the gateway).
 //! - [`state`]: taint, revocations, approvals and the agent directory behind traits, with
 //!   in-memory implementations.
 //! - [`load`]: builds a gateway from `gateway.toml`.
@@ -26,6 +28,7 @@
 //! version = 1
 //! [server]
 //! listen = "127.0.0.1:8700"
+//! resource = "https://gateway.example.com"
 //! [[upstream]]
 //! name = "time"
 //! command = ["mcp-server-time", "--local-timezone", "UTC"]
@@ -39,6 +42,9 @@
 //! files = ["policies.cedar"]
 //! [tokens]
 //! root_key_file = "jit-root.key"
+//! [oauth]
+//! issuer = "https://idp.example.com"
+//! agent_claim = "client_id"
 //! [agents."triage-bot"]
 //! owner = "alice@example.com"
 //! owner_active = true
@@ -53,6 +59,7 @@ pub mod auth;
 pub mod hold;
 pub mod jsonrpc;
 pub mod load;
+pub mod oauth;
 pub mod redact;
 pub mod server;
 pub mod state;

@@ -11,6 +11,7 @@ use warrant_gateway::config::{GatewayConfig, SecretSource, Transport};
 use warrant_gateway::{PolicyEngine, PolicyError, Source, TokenAuthority};
 
 use crate::auth::Authenticator;
+use crate::oauth::OAuthVerifier;
 use crate::server::Gateway;
 use crate::state::{State, StaticDirectory};
 use crate::upstream::{self, Upstream};
@@ -26,7 +27,7 @@ pub enum LoadError {
     #[error("the gateway's policies are not valid:\n{0}")]
     Policy(#[from] PolicyError),
     #[error(
-        "no root key for task tokens: set tokens.root_key_file (create one with `warrant jit keygen FILE`)"
+        "agents cannot authenticate: set tokens.root_key_file for task tokens (create one with `warrant jit keygen FILE`), [oauth] for access tokens, or both"
     )]
     NoRootKey,
     #[error("{path}: {message}")]
@@ -148,17 +149,33 @@ pub fn build_with_state(
 ) -> Result<Gateway, LoadError> {
     upstream::install_crypto_provider();
     let engine = engine(config_path, &config)?;
-    let key_file = config
-        .tokens
-        .root_key_file
-        .as_deref()
-        .ok_or(LoadError::NoRootKey)?;
-    let key_path = GatewayConfig::resolve(config_path, key_file);
-    let authority = TokenAuthority::from_private_key_hex(&read(&key_path, SECRET_FILE_LIMIT)?)
-        .map_err(|e| LoadError::Invalid {
-            path: key_path.clone(),
-            message: e.to_string(),
-        })?;
+    let authority = match config.tokens.root_key_file.as_deref() {
+        Some(key_file) => {
+            let key_path = GatewayConfig::resolve(config_path, key_file);
+            Some(
+                TokenAuthority::from_private_key_hex(&read(&key_path, SECRET_FILE_LIMIT)?)
+                    .map_err(|e| LoadError::Invalid {
+                        path: key_path.clone(),
+                        message: e.to_string(),
+                    })?,
+            )
+        }
+        None => None,
+    };
+    let oauth = match &config.oauth {
+        Some(oauth) => Some(
+            OAuthVerifier::new(oauth, config.server.resource.as_deref().unwrap_or("")).map_err(
+                |message| LoadError::Invalid {
+                    path: config_path.to_path_buf(),
+                    message,
+                },
+            )?,
+        ),
+        None => None,
+    };
+    if authority.is_none() && oauth.is_none() {
+        return Err(LoadError::NoRootKey);
+    }
     let mut upstreams = BTreeMap::new();
     for configured in &config.upstreams {
         // The upstream's own credentials: read here, held by the gateway, never shown to agents.
@@ -219,7 +236,7 @@ pub fn build_with_state(
     let mut gateway = Gateway::new(
         engine,
         config,
-        Authenticator::TaskTokens(authority),
+        Authenticator::new(authority, oauth),
         state,
         upstreams,
         options.clock,

@@ -253,10 +253,11 @@ fn stamp_modern(method: &str, result: &mut Value) {
     }
 }
 
-/// A credential without a task of its own (an OAuth access token, once accepted) takes the task
-/// an `X-Warrant-Task` header names, keyed under the agent so agents cannot share a task's
-/// state. A task token's own task always wins: the header could otherwise start a fresh, clean
-/// taint whenever the agent liked.
+/// A credential without a task of its own (an OAuth access token without a task claim) takes
+/// the task an `X-Warrant-Task` header names, keyed under the agent so agents cannot share a
+/// task's state; without one, its taint is the token's own (`jti`). A task token's or a task
+/// claim's task always wins: the header could otherwise start a fresh, clean taint whenever the
+/// agent liked.
 fn apply_task_header(principal: &mut Principal, headers: &HeaderMap) {
     if principal.task_key.is_some() {
         return;
@@ -266,6 +267,8 @@ fn apply_task_header(principal: &mut Principal, headers: &HeaderMap) {
     {
         principal.task_key = Some(format!("agent:{}:task:{task}", principal.agent));
         principal.task = Some(task.to_string());
+    } else if let Some(jti) = &principal.token_id {
+        principal.task_key = Some(format!("agent:{}:token:{jti}", principal.agent));
     }
 }
 
@@ -368,6 +371,14 @@ impl Gateway {
     }
 
     fn unauthorized(&self, headers: &HeaderMap, server: &str, error: &AuthError) -> Response {
+        if let AuthError::Unavailable(_) = error {
+            tracing::error!(error = %error, "cannot authenticate");
+            return jsonrpc::error_with_status(
+                StatusCode::SERVICE_UNAVAILABLE,
+                &Value::Null,
+                &RpcError::new(jsonrpc::INTERNAL_ERROR, error.to_string()),
+            );
+        }
         let metadata = format!(
             "{}/.well-known/oauth-protected-resource/mcp/{server}",
             self.base_url(headers)
@@ -401,12 +412,19 @@ impl Gateway {
             .map_err(|e| AuthError::Invalid(e.to_string()))
     }
 
-    async fn authenticate(&self, headers: &HeaderMap) -> Result<Principal, AuthError> {
+    async fn authenticate(
+        &self,
+        headers: &HeaderMap,
+        server: &str,
+    ) -> Result<Principal, AuthError> {
         let token = bearer(header_text(headers, "authorization"))?;
         let ids = self.authenticator.revocation_ids(token);
         let revoked = self.revoked(&ids).await?;
         let now = self.clock.now();
-        let principal = self.authenticator.authenticate(token, now, &revoked)?;
+        let principal = self
+            .authenticator
+            .authenticate(token, server, now, &revoked)
+            .await?;
         // An attenuation may expire before its parent: every block's time check runs here too,
         // so no method (ping, lists, reads) outlives the token. Other refusals need a real call.
         let probe = Value::Object(Map::new());
@@ -454,7 +472,8 @@ impl Gateway {
     }
 
     /// What the policy knows of an agent; an unknown agent has no owner, no tier and risk 0
-    /// (`owner_active` false), so policies about owners and tiers treat it strictly.
+    /// (`owner_active` false), so policies about owners and tiers treat it strictly, or is
+    /// refused when the directory says so.
     async fn agent(&self, id: &str) -> Result<Agent, RpcError> {
         let known = self
             .state
@@ -462,6 +481,16 @@ impl Gateway {
             .agent(id)
             .await
             .map_err(|e| RpcError::new(jsonrpc::INTERNAL_ERROR, e.to_string()))?;
+        if known.is_none() && self.state.agents.refuses_unknown() {
+            tracing::info!(agent = %id, "unknown agent refused");
+            return Err(RpcError::new(
+                jsonrpc::DENIED,
+                format!(
+                    "agent `{id}` is unknown: no single agent or MCP server identity in Warrant's inventory has this id or name, and gateway.toml's [agents] does not list it"
+                ),
+            )
+            .with_data(json!({ "policy": "unknown-agent" })));
+        }
         Ok(known.unwrap_or_else(|| Agent {
             id: id.to_string(),
             name: id.to_string(),
@@ -768,15 +797,6 @@ impl Gateway {
             }
         }
 
-        if let Err(refused) = self.check_pin(upstream, name).await {
-            let decision = Decision::Deny {
-                reason: refused.clone(),
-                policy: Some("tool-pinning".to_string()),
-            };
-            log_decision(principal, Method::ToolsCall, &qualified, &decision, started);
-            return denied(refused, Some("tool-pinning"));
-        }
-
         // A secret in the arguments leaves through the tool (a key pasted into an issue).
         let mut params = params;
         let (redacted, rules) = self.redactor.redact(&arguments);
@@ -836,6 +856,18 @@ impl Gateway {
                 source: Some(source.ip()),
             };
             let decision = self.engine.decide(&call);
+            // A call the policy would let through (or hold for a person) reaches only a tool
+            // whose definition a person approved as it is now.
+            if !matches!(decision, Decision::Deny { .. })
+                && let Err(refused) = self.check_pin(upstream, &tool.name).await
+            {
+                let decision = Decision::Deny {
+                    reason: refused.clone(),
+                    policy: Some("tool-pinning".to_string()),
+                };
+                log_decision(principal, Method::ToolsCall, &qualified, &decision, started);
+                return denied(refused, Some("tool-pinning"));
+            }
             log_decision(principal, Method::ToolsCall, &qualified, &decision, started);
             match decision {
                 Decision::Allow => {}
@@ -1279,7 +1311,7 @@ async fn mcp_post(
         )
             .into_response();
     }
-    let mut principal = match gateway.authenticate(&headers).await {
+    let mut principal = match gateway.authenticate(&headers, &server).await {
         Ok(principal) => principal,
         Err(error) => {
             tracing::info!(server = %server, %source, error = %error, "unauthenticated request");
@@ -1479,7 +1511,7 @@ async fn mcp_delete(
     Path(server): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    let principal = match gateway.authenticate(&headers).await {
+    let principal = match gateway.authenticate(&headers, &server).await {
         Ok(principal) => principal,
         Err(error) => return gateway.unauthorized(&headers, &server, &error),
     };
@@ -1499,7 +1531,7 @@ async fn mcp_delete(
 fn metadata(gateway: &Gateway, headers: &HeaderMap, path: &str) -> Response {
     let body = json!({
         "resource": format!("{}{path}", gateway.base_url(headers)),
-        "authorization_servers": gateway.config.server.authorization_servers,
+        "authorization_servers": gateway.config.authorization_servers(),
         "bearer_methods_supported": ["header"],
         "resource_name": "Warrant MCP gateway",
     });
@@ -1541,21 +1573,31 @@ mod tests {
         headers.insert("x-warrant-task", HeaderValue::from_static("ticket-9"));
         let mut from_token = Principal {
             agent: "bot".into(),
+            credential: crate::auth::Credential::TaskToken,
             task: Some("t".into()),
             task_key: Some("task-token:abc".into()),
             token: None,
             revocation_ids: Vec::new(),
+            token_id: None,
         };
         apply_task_header(&mut from_token, &headers);
         assert_eq!(from_token.task_key.as_deref(), Some("task-token:abc"));
-        let mut without = Principal {
+        let access = Principal {
+            credential: crate::auth::Credential::AccessToken,
             task: None,
             task_key: None,
+            token_id: Some("jti-1".into()),
             ..from_token
         };
+        let mut without = access.clone();
         apply_task_header(&mut without, &headers);
         assert_eq!(without.task.as_deref(), Some("ticket-9"));
         assert_eq!(without.task_key.as_deref(), Some("agent:bot:task:ticket-9"));
+        // No header: the access token's own id keys its taint.
+        let mut by_token = access;
+        apply_task_header(&mut by_token, &HeaderMap::new());
+        assert_eq!(by_token.task, None);
+        assert_eq!(by_token.task_key.as_deref(), Some("agent:bot:token:jti-1"));
     }
 
     #[test]

@@ -27,6 +27,13 @@ pub struct StateError(pub String);
 pub trait AgentDirectory: Send + Sync {
     /// `None` for an agent the directory does not know.
     fn agent<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Option<Agent>, StateError>>;
+
+    /// Whether an agent the directory does not know is refused outright. By default it is
+    /// not: it reaches the policy with no owner (`owner_active` false), no tier and risk 0. A
+    /// directory backed by the inventory refuses it, since every agent should be in it.
+    fn refuses_unknown(&self) -> bool {
+        false
+    }
 }
 
 /// The taint (labels of the tools used) of each task, keyed by task key. Taint only

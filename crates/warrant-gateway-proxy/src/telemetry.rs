@@ -1041,6 +1041,8 @@ mod tests {
             task_key: Some("k".into()),
             token: None,
             revocation_ids: Vec::new(),
+            credential: crate::auth::Credential::TaskToken,
+            token_id: None,
         }
     }
 

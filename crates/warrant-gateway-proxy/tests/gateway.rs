@@ -235,6 +235,24 @@ struct Harness {
     rug_pull: Arc<AtomicBool>,
     upstream_seen: Seen,
     http: reqwest::Client,
+    /// The gateway's clock: the wall clock, moved by `ShiftedClock::shift`.
+    clock: Arc<ShiftedClock>,
+}
+
+/// The wall clock plus an offset a test can move (to make tokens expire for the gateway).
+#[derive(Default)]
+struct ShiftedClock(Mutex<Duration>);
+
+impl ShiftedClock {
+    fn shift(&self, by: Duration) {
+        *self.0.lock().unwrap() = by;
+    }
+}
+
+impl Clock for ShiftedClock {
+    fn now(&self) -> DateTime<Utc> {
+        SystemClock.now() + *self.0.lock().unwrap()
+    }
 }
 
 fn data(name: &str) -> PathBuf {
@@ -278,6 +296,8 @@ async fn start_full(
     audit: Option<Arc<dyn warrant_gateway_proxy::AuditTrail>>,
 ) -> Harness {
     let (upstream_url, upstream_seen, rug_pull) = start_upstream().await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr: SocketAddr = listener.local_addr().unwrap();
     let dir = tempfile::tempdir().unwrap();
     let authority = TokenAuthority::generate();
     std::fs::write(dir.path().join("root.key"), authority.private_key_hex()).unwrap();
@@ -292,6 +312,7 @@ version = 1
 [server]
 listen = "127.0.0.1:0"
 max_body_bytes = {max_body}
+resource = "http://{addr}"
 authorization_servers = ["https://idp.example.com"]
 
 [[upstream]]
@@ -334,6 +355,7 @@ owner = "alice@example.com"
 owner_active = true
 tier = "production"
 risk = 10
+
 {extra}
 "#,
         schema = data("schema.cedarschema").display(),
@@ -355,11 +377,12 @@ risk = 10
         grant_uses: grant_uses.clone(),
         pins: pins.clone(),
     };
+    let clock = Arc::new(ShiftedClock::default());
     let options = Options {
         path: std::env::var_os("PATH"),
         env: Box::new(|name| (name == OTLP_KEY_VARIABLE).then(|| OTLP_KEY.to_string())),
         aws_secret: Box::new(|_| None),
-        clock: Arc::new(SystemClock),
+        clock: clock.clone(),
     };
     let mut gateway =
         warrant_gateway_proxy::build_with_state(&config_path, config, state, options).unwrap();
@@ -367,8 +390,6 @@ risk = 10
         gateway = gateway.with_audit_trail(trail);
     }
     let gateway = Arc::new(gateway);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr: SocketAddr = listener.local_addr().unwrap();
     tokio::spawn(gateway.clone().serve(listener, std::future::pending()));
     Harness {
         dir,
@@ -382,6 +403,7 @@ risk = 10
         rug_pull,
         upstream_seen,
         http: reqwest::Client::new(),
+        clock,
     }
 }
 
@@ -1971,4 +1993,271 @@ async fn an_unreachable_collector_costs_spans_not_calls() {
     let (dropped, failed) = h.gateway.telemetry_lost();
     assert_eq!(dropped + failed, 20, "every span is counted as lost");
     assert!(failed > 0);
+}
+
+// ---------------------------------------------------------------------------------------------
+// OAuth 2.1 access tokens from a real authorization server: the npm package `oidc-provider`
+// (tests/oidc-provider/provider.mjs, installed by scripts/test) issuing client-credentials
+// JWTs with resource indicators.
+
+const CLIENT_SECRET: &str = "a client secret for the gateway's test issuer";
+
+/// The authorization server's node process: killed when dropped.
+struct Issuer {
+    child: std::process::Child,
+    issuer: String,
+    port: u16,
+}
+
+impl Drop for Issuer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn oidc_provider_dir() -> Option<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/oidc-provider");
+    let node = Command::new("node").arg("--version").output().is_ok();
+    if !node || !dir.join("node_modules/oidc-provider").is_dir() {
+        let message = format!(
+            "Node.js or oidc-provider is missing (run `npm ci` in {}; scripts/test does)",
+            dir.display()
+        );
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "{message}: required under CI"
+        );
+        eprintln!("skipped: {message}");
+        return None;
+    }
+    Some(dir)
+}
+
+/// Starts the issuer on `port` (0: any), signing with the key in `key_file` (made if absent).
+fn start_issuer(dir: &Path, key_file: &Path, port: u16) -> Issuer {
+    use std::io::{BufRead, BufReader};
+    let clients = json!([
+        {"client_id": "bot", "client_secret": CLIENT_SECRET},
+        {"client_id": "tasked-bot", "client_secret": CLIENT_SECRET, "task": "ticket-42"},
+    ]);
+    let mut child = Command::new("node")
+        .arg("provider.mjs")
+        .arg(port.to_string())
+        .current_dir(dir)
+        .env("GW_OIDC_KEY_FILE", key_file)
+        .env("GW_OIDC_CLIENTS", clients.to_string())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (ready_tx, ready) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if let Some(issuer) = line.strip_prefix("READY ") {
+                let _ = ready_tx.send(issuer.to_string());
+            }
+        }
+    });
+    let issuer = ready
+        .recv_timeout(std::time::Duration::from_secs(60))
+        .expect("the authorization server did not start");
+    let port = issuer.rsplit(':').next().unwrap().parse().unwrap();
+    Issuer {
+        child,
+        issuer,
+        port,
+    }
+}
+
+impl Issuer {
+    /// A client-credentials access token for `resource` (RFC 8707).
+    async fn token(&self, client: &str, resource: &str) -> String {
+        let response: Value = reqwest::Client::new()
+            .post(format!("{}/token", self.issuer))
+            .basic_auth(client, Some(CLIENT_SECRET))
+            .form(&[
+                ("grant_type", "client_credentials"),
+                ("resource", resource),
+                ("scope", "mcp"),
+            ])
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        response["access_token"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no access token: {response}"))
+            .to_string()
+    }
+}
+
+/// A refused request's status, challenge and message.
+async fn refused(h: &Harness, server: &str, token: &str) -> (u16, String, String) {
+    let body = json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call",
+        "params": {"name": "echo", "arguments": {"text": "hi"}}});
+    let (status, headers, body) = h.post_raw(server, Some(token), &[], body.to_string()).await;
+    let challenge = headers
+        .get("www-authenticate")
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap_or_default();
+    let message = body["error"]["message"].as_str().unwrap_or("").to_string();
+    (status, challenge, message)
+}
+
+#[tokio::test]
+async fn oauth_access_tokens_from_a_real_issuer() {
+    let Some(dir) = oidc_provider_dir() else {
+        return;
+    };
+    let keys = tempfile::tempdir().unwrap();
+    let issuer = start_issuer(&dir, &keys.path().join("k1.json"), 0);
+    let h = start_audited(
+        1 << 20,
+        &format!(
+            r#"[oauth]
+issuer = "{}"
+agent_claim = "client_id"
+task_claim = "task"
+jwks_min_refetch = "1s"
+"#,
+            issuer.issuer
+        ),
+        None,
+    )
+    .await;
+
+    // The metadata sends agents to the issuer.
+    let metadata: Value = h
+        .http
+        .get(format!(
+            "{}/.well-known/oauth-protected-resource/mcp/rust",
+            h.base
+        ))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(metadata["resource"], h.url("rust"));
+    assert_eq!(metadata["authorization_servers"][0], issuer.issuer);
+
+    // A token whose audience is the server's endpoint: the policy decides each call.
+    let token = issuer.token("bot", &h.url("rust")).await;
+    assert_eq!(
+        text_of(&h.call(&token, "echo", json!({"text": "hi"})).await),
+        "hi"
+    );
+    let (code, message) = error_of(
+        &h.call(
+            &token,
+            "fs_write",
+            json!({"path": "/etc/passwd", "content": "x"}),
+        )
+        .await,
+    );
+    assert_eq!(code, warrant_gateway_proxy::jsonrpc::DENIED);
+    assert_eq!(message, "fs_write may only write under /workspace");
+    let listed = h.rpc("rust", &token, "tools/list", json!({})).await;
+    let names: Vec<&str> = listed["result"]["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
+    assert!(
+        names.contains(&"echo") && !names.contains(&"secret_tool"),
+        "{names:?}"
+    );
+    // Its taint is the token's own: two legs, then the third is held.
+    text_of(&h.call(&token, "fetch", json!({})).await);
+    text_of(&h.call(&token, "crm", json!({})).await);
+    assert_eq!(
+        error_of(&h.call(&token, "send", json!({})).await).0,
+        warrant_gateway_proxy::jsonrpc::APPROVAL_REQUIRED
+    );
+    // A token of the gateway's base resource is good for every server; another token (jti)
+    // starts clean.
+    let base_token = issuer.token("bot", &h.base).await;
+    assert_eq!(
+        text_of(&h.call(&base_token, "send", json!({})).await),
+        "send done"
+    );
+    // A task claim names the task of held calls (and keys the taint).
+    let tasked = issuer.token("tasked-bot", &h.url("rust")).await;
+    assert_eq!(
+        error_of(&h.call(&tasked, "refund", json!({"amount": 500})).await).0,
+        warrant_gateway_proxy::jsonrpc::APPROVAL_REQUIRED
+    );
+    let pending = h.approvals.pending();
+    let held = pending.iter().find(|r| r.agent == "tasked-bot").unwrap();
+    assert_eq!(held.task.as_deref(), Some("ticket-42"));
+    // Task tokens still work beside access tokens.
+    let task_token = h.token("bot", "t", ALL_RUST);
+    assert_eq!(
+        text_of(
+            &h.call(&task_token, "echo", json!({"text": "biscuit"}))
+                .await
+        ),
+        "biscuit"
+    );
+
+    // The upstream never saw an access token: only the gateway's own credential.
+    for header in h.upstream_seen.lock().unwrap().iter() {
+        assert_eq!(
+            header.as_deref(),
+            Some(format!("Bearer {UPSTREAM_SECRET}").as_str())
+        );
+    }
+
+    // Another resource's token, and this server's token at another server's endpoint.
+    for (server, resource) in [
+        ("rust", "http://127.0.0.1:1/mcp/rust".to_string()),
+        ("envcheck", h.url("rust")),
+    ] {
+        let other = issuer.token("bot", &resource).await;
+        let (status, challenge, message) = refused(&h, server, &other).await;
+        assert_eq!(status, 401, "{resource} at {server}");
+        assert!(challenge.contains("error=\"invalid_token\""), "{challenge}");
+        assert!(challenge.contains("resource_metadata=\""), "{challenge}");
+        assert!(message.contains("audience"), "{message}");
+    }
+
+    // Another issuer signing with the very same key: refused on `iss`.
+    let impostor = start_issuer(&dir, &keys.path().join("k1.json"), 0);
+    let foreign = impostor.token("bot", &h.url("rust")).await;
+    let (status, _, message) = refused(&h, "rust", &foreign).await;
+    assert_eq!(status, 401);
+    assert!(message.contains("another issuer"), "{message}");
+    drop(impostor);
+
+    // Expired, by the gateway's clock (beyond the leeway).
+    h.clock.shift(Duration::hours(2));
+    let (status, challenge, message) = refused(&h, "rust", &token).await;
+    assert_eq!(status, 401);
+    assert!(message.contains("expired"), "{message}");
+    assert!(challenge.contains("invalid_token"), "{challenge}");
+    h.clock.shift(Duration::zero());
+
+    // The issuer rotates its key (restarted on its port with a new one): a token with the new
+    // `kid` makes the gateway fetch the keys again, and the old key is gone with them.
+    let port = issuer.port;
+    let issuer_url = issuer.issuer.clone();
+    drop(issuer);
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let rotated = start_issuer(&dir, &keys.path().join("k2.json"), port);
+    assert_eq!(rotated.issuer, issuer_url);
+    let fresh = rotated.token("bot", &h.url("rust")).await;
+    assert_eq!(
+        text_of(&h.call(&fresh, "echo", json!({"text": "rotated"})).await),
+        "rotated"
+    );
+    let (status, _, message) = refused(&h, "rust", &token).await;
+    assert_eq!(status, 401);
+    assert!(message.contains("does not publish"), "{message}");
 }

@@ -34,6 +34,10 @@
 //! [tokens]
 //! root_key_file = "jit-root.key"
 //!
+//! [oauth]                                 # OAuth 2.1 access tokens (JWTs) from one issuer
+//! issuer = "https://idp.example.com"      # `iss` must equal it exactly; JWKS from its metadata
+//! agent_claim = "client_id"               # the claim naming the agent (default `sub`)
+//!
 //! [agents."triage-bot"]                   # what the policy knows of each agent
 //! owner = "alice@example.com"
 //! owner_active = true
@@ -84,6 +88,8 @@ pub struct GatewayConfig {
     pub approval: ApprovalConfig,
     #[serde(default)]
     pub tokens: TokensConfig,
+    /// OAuth 2.1 access tokens accepted beside task tokens (absent: task tokens only).
+    pub oauth: Option<OAuthConfig>,
     #[serde(default)]
     pub pinning: PinningConfig,
     #[serde(default)]
@@ -431,7 +437,138 @@ pub struct TokensConfig {
     pub max_ttl: Option<String>,
 }
 
+/// Signature algorithms an access token may use: asymmetric only. A symmetric (HS*) key would
+/// be a secret shared with the issuer that lets its holder mint tokens, and `none` is no
+/// signature at all.
+pub const ASYMMETRIC_ALGORITHMS: [&str; 9] = [
+    "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "EdDSA",
+];
+
+/// The gateway as an OAuth 2.1 resource server (the MCP authorization specification): agents
+/// present access tokens that are JWTs signed by `issuer`, whose audience is the gateway.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OAuthConfig {
+    /// The authorization server's issuer identifier: a token's `iss` must equal it exactly,
+    /// and its metadata (RFC 8414 or OpenID discovery) names the JWKS.
+    pub issuer: String,
+    /// The JWKS URL, instead of the `jwks_uri` of the issuer's metadata.
+    pub jwks_url: Option<String>,
+    /// The claim naming the agent (`sub`, `client_id`, `azp`, …).
+    #[serde(default = "default_agent_claim")]
+    pub agent_claim: String,
+    /// A claim naming the agent's task: its taint is then kept per task (else per
+    /// `X-Warrant-Task` header, else per token).
+    pub task_claim: Option<String>,
+    /// Accepted signature algorithms (asymmetric only).
+    #[serde(default = "default_algorithms")]
+    pub algorithms: Vec<String>,
+    /// Clock skew tolerated on `exp` and `nbf`.
+    #[serde(default = "default_leeway")]
+    pub leeway: String,
+    /// The shortest time between two JWKS fetches caused by a token with an unknown `kid`
+    /// (a key rotation), so bad tokens cannot make the gateway hammer the issuer.
+    #[serde(default = "default_jwks_min_refetch")]
+    pub jwks_min_refetch: String,
+    /// How long fetched keys are used before they are fetched again (a key the issuer
+    /// dropped stops working by then).
+    #[serde(default = "default_jwks_max_age")]
+    pub jwks_max_age: String,
+}
+
+fn default_agent_claim() -> String {
+    "sub".to_string()
+}
+
+fn default_algorithms() -> Vec<String> {
+    ["RS256", "PS256", "ES256", "ES384", "EdDSA"]
+        .map(String::from)
+        .to_vec()
+}
+
+fn default_leeway() -> String {
+    "60s".to_string()
+}
+
+fn default_jwks_min_refetch() -> String {
+    "30s".to_string()
+}
+
+fn default_jwks_max_age() -> String {
+    "1h".to_string()
+}
+
+impl OAuthConfig {
+    /// A configuration for `issuer` with every other key at its default.
+    pub fn new(issuer: &str) -> OAuthConfig {
+        OAuthConfig {
+            issuer: issuer.to_string(),
+            jwks_url: None,
+            agent_claim: default_agent_claim(),
+            task_claim: None,
+            algorithms: default_algorithms(),
+            leeway: default_leeway(),
+            jwks_min_refetch: default_jwks_min_refetch(),
+            jwks_max_age: default_jwks_max_age(),
+        }
+    }
+
+    fn check(&self, server: &ServerConfig) -> Result<(), String> {
+        let http_url = |text: &str| text.starts_with("https://") || text.starts_with("http://");
+        if !http_url(&self.issuer) {
+            return Err(format!(
+                "oauth.issuer `{}` must be an https:// (or http://) URL",
+                self.issuer
+            ));
+        }
+        if let Some(url) = &self.jwks_url
+            && !http_url(url)
+        {
+            return Err(format!("oauth.jwks_url `{url}` must be an http(s) URL"));
+        }
+        // The audience a token must carry is the resource URL; a Host header chosen by the
+        // caller cannot define it.
+        if server.resource.is_none() {
+            return Err("oauth needs server.resource, the gateway's public base URL: access tokens must name it (or /mcp/SERVER under it) as their audience".to_string());
+        }
+        if self.agent_claim.trim().is_empty() {
+            return Err("oauth.agent_claim must name a claim".to_string());
+        }
+        if self.algorithms.is_empty() {
+            return Err("oauth.algorithms must name at least one algorithm".to_string());
+        }
+        for alg in &self.algorithms {
+            if !ASYMMETRIC_ALGORITHMS.contains(&alg.as_str()) {
+                return Err(format!(
+                    "oauth.algorithms: `{alg}` is not accepted (asymmetric only: {}; never `none` or HS*)",
+                    ASYMMETRIC_ALGORITHMS.join(", ")
+                ));
+            }
+        }
+        for (key, value) in [
+            ("leeway", &self.leeway),
+            ("jwks_min_refetch", &self.jwks_min_refetch),
+            ("jwks_max_age", &self.jwks_max_age),
+        ] {
+            duration::parse_seconds(value).map_err(|e| format!("oauth.{key}: {e}"))?;
+        }
+        Ok(())
+    }
+}
+
 impl GatewayConfig {
+    /// The authorization servers the protected-resource metadata names: the configured ones,
+    /// with the OAuth issuer first when it is not among them.
+    pub fn authorization_servers(&self) -> Vec<String> {
+        let mut servers = self.server.authorization_servers.clone();
+        if let Some(oauth) = &self.oauth
+            && !servers.contains(&oauth.issuer)
+        {
+            servers.insert(0, oauth.issuer.clone());
+        }
+        servers
+    }
+
     /// Parses and checks a configuration; `file` names it in errors.
     pub fn from_toml(text: &str, file: &str) -> Result<GatewayConfig, ConfigError> {
         let config: GatewayConfig = toml::from_str(text).map_err(|e| ConfigError::Syntax {
@@ -561,10 +698,12 @@ impl GatewayConfig {
         if telemetry.queue == 0 {
             return Err(invalid("telemetry.queue must be at least 1".to_string()));
         }
+        if let Some(oauth) = &self.oauth {
+            oauth.check(&self.server).map_err(invalid)?;
+        }
         Ok(())
     }
 
-    /// The labels of `server::tool` (none when it is not configured).
     /// Every AWS Secrets Manager secret the upstreams' credentials come from (to fetch before
     /// the gateway starts).
     pub fn aws_secrets(&self) -> BTreeSet<String> {
@@ -601,6 +740,7 @@ impl GatewayConfig {
             .unwrap_or(self.secrets.results)
     }
 
+    /// The labels of `server::tool` (none when it is not configured).
     pub fn labels(&self, qualified_tool: &str) -> BTreeSet<Label> {
         self.tools
             .get(qualified_tool)
@@ -705,6 +845,23 @@ risk = 40
             exact.traces_url().as_deref(),
             Some("https://c.example.com/v1/traces")
         );
+    }
+
+    #[test]
+    fn reads_oauth_and_names_its_issuer_in_the_metadata() {
+        let text = "version = 1\n[server]\nresource = \"https://gw.example.com\"\nauthorization_servers = [\"https://other\"]\n[oauth]\nissuer = \"https://idp.example.com\"\nagent_claim = \"client_id\"\n";
+        let config = GatewayConfig::from_toml(text, "g.toml").unwrap();
+        let oauth = config.oauth.as_ref().unwrap();
+        assert_eq!(oauth.agent_claim, "client_id");
+        assert_eq!(oauth.leeway, "60s");
+        assert!(oauth.algorithms.iter().all(|a| !a.starts_with("HS")));
+        assert_eq!(
+            config.authorization_servers(),
+            ["https://idp.example.com", "https://other"]
+        );
+        let plain = GatewayConfig::from_toml("version = 1\n", "g.toml").unwrap();
+        assert!(plain.oauth.is_none());
+        assert!(plain.authorization_servers().is_empty());
     }
 
     #[test]
@@ -813,6 +970,26 @@ risk = 40
             (
                 "version = 1\n[telemetry]\njsnl = \"x\"\n",
                 "unknown field `jsnl`",
+            ),
+            (
+                "version = 1\n[oauth]\nissuer = \"https://idp\"\n",
+                "server.resource",
+            ),
+            (
+                "version = 1\n[server]\nresource = \"https://gw\"\n[oauth]\nissuer = \"https://idp\"\nalgorithms = [\"HS256\"]\n",
+                "`HS256` is not accepted",
+            ),
+            (
+                "version = 1\n[server]\nresource = \"https://gw\"\n[oauth]\nissuer = \"https://idp\"\nalgorithms = [\"none\"]\n",
+                "`none` is not accepted",
+            ),
+            (
+                "version = 1\n[server]\nresource = \"https://gw\"\n[oauth]\nissuer = \"idp.example.com\"\n",
+                "oauth.issuer",
+            ),
+            (
+                "version = 1\n[server]\nresource = \"https://gw\"\n[oauth]\nissuer = \"https://idp\"\nleeway = \"a while\"\n",
+                "oauth.leeway",
             ),
         ] {
             let error = GatewayConfig::from_toml(text, "g.toml")

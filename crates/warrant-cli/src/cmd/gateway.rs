@@ -8,12 +8,13 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::Context;
+use warrant_gateway::Agent;
 use warrant_gateway::policy::{Access, PolicyDiff, Proof, Symbolic, diff};
 use warrant_gateway::{GatewayConfig, PolicyEngine, PolicyError, Source};
 use warrant_gateway::{Label, TaintState};
 use warrant_gateway_proxy::{
-    ApprovalQueue, ApprovalRequest, AuditTrail, BoxFuture, GatewayCall, GrantUses, ListedTool,
-    PinState, RevocationList, State, StateError, TaintStore, ToolPins,
+    AgentDirectory, ApprovalQueue, ApprovalRequest, AuditTrail, BoxFuture, GatewayCall, GrantUses,
+    ListedTool, PinState, RevocationList, State, StateError, StaticDirectory, TaintStore, ToolPins,
 };
 
 use crate::GlobalArgs;
@@ -44,8 +45,10 @@ struct ServeArgs {
 enum GatewayCommand {
     /// Run the MCP gateway (also what bare `warrant gateway --config gateway.toml` does): each
     /// upstream of gateway.toml is served as a Streamable HTTP endpoint at /mcp/NAME; agents
-    /// authenticate with a task token (`warrant jit grant`) as `Authorization: Bearer`; every
-    /// call is decided by the Cedar policies, the token, the Rule of Two and, when a policy
+    /// authenticate with a task token (`warrant jit grant`) or an OAuth access token from
+    /// gateway.toml's `[oauth]` issuer as `Authorization: Bearer`; each agent's owner, tier and
+    /// risk come from Warrant's inventory (an agent in neither it nor `[agents]` is refused);
+    /// every call is decided by the Cedar policies, the token, the Rule of Two and, when a policy
     /// says so, a human's approval. `-v` logs each decision. Stops on Ctrl-C or SIGTERM.
     Serve(ServeArgs),
     /// The gateway's Cedar policies: `policy check` validates them against the schema, `policy
@@ -239,7 +242,11 @@ pub fn build_gateway(
         clock: app.shared_clock(),
     };
     let state = State {
-        agents: Arc::new(warrant_gateway_proxy::load::directory(path, &config)?),
+        agents: Arc::new(InventoryDirectory {
+            store: store.0.clone(),
+            configured: warrant_gateway_proxy::load::directory(path, &config)?,
+            cache: std::sync::Mutex::new(std::collections::HashMap::new()),
+        }),
         taint: store.clone(),
         revocations: store.clone(),
         grant_uses: store.clone(),
@@ -301,6 +308,73 @@ fn fetch_aws_secrets(
 
 /// The store's gateway state behind the proxy's traits.
 struct StoreState(warrant_store::Store);
+
+/// How long an agent's profile from the inventory is reused: the lookup reads the store (names,
+/// owners, the last assessment) and the gateway asks on every call.
+const AGENT_CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Agents from Warrant's inventory (`warrant_app::gateway::agent_profile`): owner, whether
+/// the owner is still active, tier (environment) and risk as Warrant knows them. gateway.toml's
+/// `[agents."id"]` (and `agents_file`) entries override the inventory for their agents and add
+/// agents it lacks; an agent in neither is refused.
+struct InventoryDirectory {
+    store: warrant_store::Store,
+    configured: StaticDirectory,
+    cache: std::sync::Mutex<std::collections::HashMap<String, (std::time::Instant, Option<Agent>)>>,
+}
+
+impl InventoryDirectory {
+    async fn lookup(&self, id: &str) -> Result<Option<Agent>, StateError> {
+        if let Some(agent) = self.configured.agent(id).await? {
+            return Ok(Some(agent));
+        }
+        let cached = self
+            .cache
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(id)
+            .filter(|(at, _)| at.elapsed() < AGENT_CACHE_TTL)
+            .map(|(_, agent)| agent.clone());
+        if let Some(agent) = cached {
+            return Ok(agent);
+        }
+        let profile = warrant_app::gateway::agent_profile(&self.store, id)
+            .await
+            .map_err(state_error)?;
+        let agent = profile.map(|p| Agent {
+            id: id.to_string(),
+            name: p.name,
+            owner: p.owner.unwrap_or_default(),
+            owner_active: p.owner_active,
+            tier: match p.environment {
+                warrant_core::Environment::Unknown => String::new(),
+                known => known.as_str().to_string(),
+            },
+            // Cedar's integers: the 0–100 score, rounded.
+            risk: p.risk.map_or(0, |r| r.round().clamp(0.0, 100.0) as i64),
+        });
+        let mut cache = self
+            .cache
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        // Bounded: agents are few, but ids come from callers.
+        if cache.len() >= 10_000 {
+            cache.clear();
+        }
+        cache.insert(id.to_string(), (std::time::Instant::now(), agent.clone()));
+        Ok(agent)
+    }
+}
+
+impl AgentDirectory for InventoryDirectory {
+    fn agent<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Option<Agent>, StateError>> {
+        Box::pin(self.lookup(id))
+    }
+
+    fn refuses_unknown(&self) -> bool {
+        true
+    }
+}
 
 fn state_error(error: impl std::fmt::Display) -> StateError {
     StateError(error.to_string())

@@ -36,7 +36,7 @@ fn write_config(dir: &Path, policies: &str) -> PathBuf {
     let config = dir.join("gateway.toml");
     std::fs::write(
         &config,
-        "version = 1\n[[upstream]]\nname = \"github\"\nurl = \"http://127.0.0.1:9/mcp\"\n[policy]\nschema = \"args.cedarschema\"\nfiles = [\"policies.cedar\"]\n[tokens]\nroot_key_file = \"root.key\"\n",
+        "version = 1\n[[upstream]]\nname = \"github\"\nurl = \"http://127.0.0.1:9/mcp\"\n[policy]\nschema = \"args.cedarschema\"\nfiles = [\"policies.cedar\"]\n[tokens]\nroot_key_file = \"root.key\"\n[agents.\"triage-bot\"]\nowner = \"alice@example.com\"\nowner_active = true\n",
     )
     .unwrap();
     config
@@ -810,7 +810,7 @@ fn gateway_keeps_taint_in_the_store() {
     .unwrap();
     std::fs::write(
         dir.path().join("gateway.toml"),
-        "version = 1\n[[upstream]]\nname = \"time\"\ncommand = [\"mcp-server-time\", \"--local-timezone\", \"UTC\"]\n[tools.\"time::get_current_time\"]\nlabels = [\"untrusted_input\", \"sensitive_data\"]\n[tools.\"time::convert_time\"]\nlabels = [\"external_action\"]\n[policy]\nfiles = [\"policies.cedar\"]\n[tokens]\nroot_key_file = \"root.key\"\n",
+        "version = 1\n[[upstream]]\nname = \"time\"\ncommand = [\"mcp-server-time\", \"--local-timezone\", \"UTC\"]\n[tools.\"time::get_current_time\"]\nlabels = [\"untrusted_input\", \"sensitive_data\"]\n[tools.\"time::convert_time\"]\nlabels = [\"external_action\"]\n[policy]\nfiles = [\"policies.cedar\"]\n[tokens]\nroot_key_file = \"root.key\"\n[agents.bot]\nowner = \"alice@example.com\"\n",
     )
     .unwrap();
     assert!(
@@ -1004,7 +1004,7 @@ fn a_changed_tool_is_blocked_and_alerted_until_approved_again() {
     std::fs::write(
         dir.path().join("gateway.toml"),
         format!(
-            "version = 1\n[[upstream]]\nname = \"docs\"\ncommand = [\"python3\", \"drift.py\"]\nenv = {{ DESCRIPTION_FILE = \"{}\" }}\n[policy]\nfiles = [\"policies.cedar\"]\n[tokens]\nroot_key_file = \"root.key\"\n",
+            "version = 1\n[[upstream]]\nname = \"docs\"\ncommand = [\"python3\", \"drift.py\"]\nenv = {{ DESCRIPTION_FILE = \"{}\" }}\n[policy]\nfiles = [\"policies.cedar\"]\n[tokens]\nroot_key_file = \"root.key\"\n[agents.bot]\nowner = \"alice@example.com\"\nowner_active = true\n",
             description.display()
         ),
     )
@@ -1224,7 +1224,7 @@ async fn an_upstream_credential_comes_from_aws_secrets_manager() {
     .unwrap();
     let config = |secret: &str| {
         format!(
-            "version = 1\n[[upstream]]\nname = \"docs\"\ncommand = [\"python3\", \"whoami.py\"]\nsecret_env = {{ DOCS_TOKEN = \"aws-secretsmanager:{secret}\" }}\n[pinning]\nnew_tools = \"pin-first-seen\"\n[tools.\"docs::credential\"]\nsecrets_in_results = \"allow\"\n[policy]\nfiles = [\"policies.cedar\"]\n[tokens]\nroot_key_file = \"root.key\"\n"
+            "version = 1\n[[upstream]]\nname = \"docs\"\ncommand = [\"python3\", \"whoami.py\"]\nsecret_env = {{ DOCS_TOKEN = \"aws-secretsmanager:{secret}\" }}\n[pinning]\nnew_tools = \"pin-first-seen\"\n[tools.\"docs::credential\"]\nsecrets_in_results = \"allow\"\n[policy]\nfiles = [\"policies.cedar\"]\n[tokens]\nroot_key_file = \"root.key\"\n[agents.bot]\nowner = \"alice@example.com\"\nowner_active = true\n"
         )
     };
     std::fs::write(
@@ -1339,4 +1339,157 @@ fn the_demo_organisations_gateway_example_is_valid() {
         "{}",
         text(&out.stdout)
     );
+}
+
+/// The gateway's agents come from Warrant's inventory: a store populated by `warrant assess`
+/// (MCP client configs and the Okta directory, as in examples/demo-org)
+/// gives each agent its owner, whether that owner is still active, its tier and its risk;
+/// gateway.toml's `[agents]` adds agents the inventory lacks; any other agent is refused.
+#[test]
+fn gateway_agents_come_from_the_inventory() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples/demo-org");
+    let inventory = dir.path().join("inventory");
+    // Dana's billing agent (an MCP server entry of her config) from the demo organisation, and
+    // a shell agent in the config of Dave, whom the directory lists as deprovisioned.
+    let dana = inventory.join("mcp/dana.ng@acme-analytics.example");
+    std::fs::create_dir_all(&dana).unwrap();
+    std::fs::copy(
+        demo.join("mcp/dana.ng@acme-analytics.example/mcp.json"),
+        dana.join("mcp.json"),
+    )
+    .unwrap();
+    let dave = inventory.join("mcp/dave.miller@acme-analytics.example");
+    std::fs::create_dir_all(&dave).unwrap();
+    std::fs::write(
+        dave.join("mcp.json"),
+        r#"{"mcpServers": {"shell-agent": {"command": "shell-mcp", "args": ["--root", "/"]}}}"#,
+    )
+    .unwrap();
+    std::fs::create_dir_all(inventory.join("okta")).unwrap();
+    std::fs::copy(
+        demo.join("okta/users.json"),
+        inventory.join("okta/users.json"),
+    )
+    .unwrap();
+    // `assess DIR` imports into the store and saves the assessment (risks) there.
+    let out = warrant(dir.path(), &["assess", "inventory"]);
+    assert!(
+        out.status.code().is_some_and(|c| c <= 1),
+        "{}",
+        text(&out.stderr)
+    );
+
+    write_config(
+        dir.path(),
+        r#"permit (principal, action, resource);
+@id("owner-left")
+@reason("the agent's owner has left the organisation")
+forbid (principal, action == Action::"tools/call", resource) unless { principal.owner_active };
+@id("dev-agents-no-delete")
+@reason("development agents may not delete repositories")
+forbid (principal, action == Action::"tools/call", resource == Tool::"github::delete_repo")
+when { principal.tier == "development" };
+@id("risky-agents-no-merge")
+@reason("agents at risk 50 or more may not merge")
+forbid (principal, action == Action::"tools/call", resource == Tool::"github::merge")
+when { principal.risk >= 50 };
+"#,
+    );
+    assert!(
+        warrant(dir.path(), &["jit", "keygen", "root.key"])
+            .status
+            .success()
+    );
+    let token = |agent: &str| {
+        let out = warrant(
+            dir.path(),
+            &[
+                "jit",
+                "grant",
+                "--agent",
+                agent,
+                "--task",
+                "t",
+                "--tools",
+                "github::get_issue,github::delete_repo,github::merge",
+                "--config",
+                "gateway.toml",
+            ],
+        );
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        text(&out.stdout).trim().to_string()
+    };
+    let (served, endpoint) = serve_gateway(dir.path());
+    let http: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let call = |token: &str, tool: &str| -> serde_json::Value {
+        let body = serde_json::json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call",
+            "params": {"name": tool, "arguments": {}}});
+        let mut response = http
+            .post(&endpoint)
+            .header("authorization", format!("Bearer {token}"))
+            .header("content-type", "application/json")
+            .send(body.to_string())
+            .unwrap();
+        serde_json::from_str(&response.body_mut().read_to_string().unwrap()).unwrap()
+    };
+    // Allowed calls go upstream (nothing listens there: the upstream is unavailable).
+    let allowed = |response: &serde_json::Value| {
+        response["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("upstream `github` is unavailable"))
+    };
+    let denied_by = |response: &serde_json::Value| {
+        assert_eq!(response["error"]["code"], -32003, "{response}");
+        response["error"]["data"]["policy"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    };
+
+    // Found by name; Dana is active; her agent is a development one (its tier), and the
+    // assessment gave it little risk (it reaches nothing the inventory knows).
+    let billing = token("billing-agent");
+    let response = call(&billing, "get_issue");
+    assert!(allowed(&response), "{response}");
+    assert_eq!(
+        denied_by(&call(&billing, "delete_repo")),
+        "dev-agents-no-delete"
+    );
+    let response = call(&billing, "merge");
+    assert!(allowed(&response), "{response}");
+    // Also found by its inventory id.
+    let by_id = token("mcp:dana.ng@acme-analytics.example/mcp.json#billing-agent");
+    let response = call(&by_id, "get_issue");
+    assert!(allowed(&response), "{response}");
+
+    // Dave has left: his agent is refused by the policy on owners.
+    let shell = token("shell-agent");
+    let response = call(&shell, "get_issue");
+    assert_eq!(denied_by(&response), "owner-left");
+    assert!(
+        response["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("owner has left")
+    );
+
+    // gateway.toml's [agents] adds an agent the inventory lacks.
+    let configured = token("triage-bot");
+    let response = call(&configured, "get_issue");
+    assert!(allowed(&response), "{response}");
+
+    // An agent neither knows is refused, saying why.
+    let stranger = token("stranger-bot");
+    let response = call(&stranger, "get_issue");
+    assert_eq!(denied_by(&response), "unknown-agent");
+    let message = response["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("`stranger-bot` is unknown") && message.contains("inventory"),
+        "{message}"
+    );
+    drop(served);
 }
