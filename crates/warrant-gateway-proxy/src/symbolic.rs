@@ -161,13 +161,14 @@ async fn questions(
                 }
             }
         }
-        if examples.is_empty() && doubt.is_none() {
-            if let Some(name) = old_forbid_may_fail(old, &env, schema, compiler, options).await? {
-                doubt = Some(format!(
-                    "old forbid `{name}` can fail to evaluate on {} (e.g. an overflow), which the gateway treats as a denial and the solver's comparison does not see",
-                    env.action()
-                ));
-            }
+        if examples.is_empty()
+            && doubt.is_none()
+            && let Some(name) = old_forbid_may_fail(old, &env, schema, compiler, options).await?
+        {
+            doubt = Some(format!(
+                "old forbid `{name}` can fail to evaluate on {} (e.g. an overflow), which the gateway treats as a denial and the solver's comparison does not see",
+                env.action()
+            ));
         }
     }
     Ok(if !examples.is_empty() {
