@@ -813,11 +813,17 @@ risk = 40
     fn reads_the_example_in_the_docs() {
         let text = include_str!("../../../docs/gateway.example.toml");
         let config = GatewayConfig::from_toml(text, "docs/gateway.example.toml").unwrap();
-        assert_eq!(config.upstreams.len(), 3);
+        assert_eq!(config.upstreams.len(), 4);
         assert_eq!(
-            config.upstreams[2].auth_header_env.as_deref(),
+            config.upstreams[3].auth_header_env.as_deref(),
             Some("GITHUB_MCP_TOKEN")
         );
+        assert_eq!(
+            config.aws_secrets().into_iter().collect::<Vec<_>>(),
+            ["prod/mcp/github-token"]
+        );
+        assert_eq!(config.pinning.new_tools, NewTools::Approve);
+        assert_eq!(config.secrets, SecretsConfig::default());
         assert_eq!(config.agents["triage-bot"].tier, "production");
     }
 
