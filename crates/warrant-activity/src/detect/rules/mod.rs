@@ -52,6 +52,14 @@ pub const DORMANT_ACTIVE: RuleId = RuleId::ActivityDormantActive;
 pub const UNDECLARED_TOOL: RuleId = RuleId::ActivityAgentUndeclaredTool;
 pub const SHADOW_IDENTITY: RuleId = RuleId::ActivityShadowIdentity;
 pub const UNREGISTERED_CREDENTIAL: RuleId = RuleId::ActivityUnregisteredCredential;
+/// Activity alerts the MCP gateway raises (through `warrant_app::gateway`), not these detectors:
+/// upstream tools changed or poisoned, task tokens unused or used outside their task.
+pub const RAISED_BY_THE_GATEWAY: [RuleId; 4] = [
+    RuleId::ActivityMcpToolChanged,
+    RuleId::ActivityMcpToolPoisoned,
+    RuleId::ActivityTaskTokenUnused,
+    RuleId::ActivityTaskTokenMisused,
+];
 
 /// Every activity rule, in registry order (their metadata is in `warrant_core::rules`).
 pub fn all_rules() -> impl Iterator<Item = RuleId> {
@@ -273,7 +281,8 @@ mod tests {
         }
         for rule in &registered {
             let runs = RULE_FNS.iter().filter(|(r, _)| r == rule).count();
-            let expected = usize::from(*rule != SHADOW_IDENTITY);
+            let expected =
+                usize::from(*rule != SHADOW_IDENTITY && !RAISED_BY_THE_GATEWAY.contains(rule));
             assert_eq!(runs, expected, "{rule}");
         }
     }
