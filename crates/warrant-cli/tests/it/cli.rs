@@ -262,13 +262,18 @@ fn rules_lists_every_engine_with_filters_and_formats() {
     let dir = tempfile::tempdir().unwrap();
     let store = dir.path().join("w.db");
     let all = rule_ids(&store, &[]);
-    assert_eq!(all.len(), 54);
+    assert_eq!(all.len(), 58);
     assert!(all.iter().any(|r| r == "no-owner"));
     assert!(all.iter().any(|r| r == "activity-privilege-change"));
     assert!(all.iter().any(|r| r == "leaked-secret"));
 
     assert_eq!(rule_ids(&store, &["--engine", "secret"]), ["leaked-secret"]);
-    assert_eq!(rule_ids(&store, &["--engine", "activity"]).len(), 18);
+    assert_eq!(rule_ids(&store, &["--engine", "activity"]).len(), 22);
+    // The MCP gateway's alerts are activity rules too.
+    assert_eq!(
+        rule_ids(&store, &["--owasp", "nhi3", "--engine", "activity"]),
+        ["activity-mcp-tool-changed", "activity-mcp-tool-poisoned"]
+    );
     // Related risks count: the legacy token is NHI4 first and NHI7 as well.
     let nhi7 = rule_ids(&store, &["--owasp", "nhi7"]);
     assert!(nhi7.contains(&"legacy-sa-token".to_string()));
