@@ -149,6 +149,9 @@ schema = "gateway.cedarschema"
 files = ["policies.cedar"]
 [tokens]
 root_key_file = "root.key"
+# The benchmark's own upstream: its tools are pinned as first seen.
+[pinning]
+new_tools = "pin-first-seen"
 [agents."bench-agent"]
 owner = "bench@example.org"
 owner_active = true
