@@ -76,6 +76,8 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 struct ListedTools {
     at: Instant,
     definitions: BTreeMap<String, ToolDefinition>,
+    /// By tool name: its fingerprint as last listed.
+    fingerprints: HashMap<String, String>,
     states: HashMap<String, PinState>,
 }
 
@@ -1020,6 +1022,32 @@ impl Gateway {
                 input_schema: tool.get("inputSchema").cloned().unwrap_or(Value::Null),
             })
             .collect();
+        let fingerprints: Vec<String> = definitions
+            .iter()
+            .map(ToolDefinition::fingerprint)
+            .collect();
+        // Listed again unchanged, every tool pinned, within `PIN_REFRESH`: nothing to record or
+        // read for poisoning again (an agent listing often costs no store write).
+        let unchanged = {
+            let known = lock(&self.tools);
+            known
+                .get(server)
+                .filter(|listed| listed.at.elapsed() < PIN_REFRESH)
+                .and_then(|listed| {
+                    definitions
+                        .iter()
+                        .zip(&fingerprints)
+                        .map(|(d, f)| {
+                            (listed.fingerprints.get(&d.name) == Some(f)
+                                && listed.states.get(&d.name) == Some(&PinState::Pinned))
+                            .then_some(PinState::Pinned)
+                        })
+                        .collect::<Option<Vec<PinState>>>()
+                })
+        };
+        if let Some(states) = unchanged {
+            return Ok(states);
+        }
         let mut everything: Vec<ToolDefinition> = {
             let known = lock(&self.tools);
             known
@@ -1032,10 +1060,11 @@ impl Gateway {
         let concerns = pinning::inspect(&everything);
         let listed: Vec<ListedTool> = definitions
             .iter()
-            .map(|definition| {
+            .zip(&fingerprints)
+            .map(|(definition, fingerprint)| {
                 let qualified = definition.qualified();
                 ListedTool {
-                    fingerprint: definition.fingerprint(),
+                    fingerprint: fingerprint.clone(),
                     concerns: concerns
                         .iter()
                         .filter(|c| c.tool == qualified)
@@ -1058,10 +1087,16 @@ impl Gateway {
             .or_insert_with(|| ListedTools {
                 at: Instant::now(),
                 definitions: BTreeMap::new(),
+                fingerprints: HashMap::new(),
                 states: HashMap::new(),
             });
         entry.at = Instant::now();
-        for (definition, state) in definitions.into_iter().zip(&states) {
+        for ((definition, state), fingerprint) in
+            definitions.into_iter().zip(&states).zip(fingerprints)
+        {
+            entry
+                .fingerprints
+                .insert(definition.name.clone(), fingerprint);
             if *state != PinState::Pinned {
                 tracing::warn!(tool = %definition.qualified(), state = ?state, "tool withheld from agents until a person approves it");
             }
