@@ -232,6 +232,7 @@ pub fn build_gateway(
     config: GatewayConfig,
 ) -> anyhow::Result<warrant_gateway_proxy::Gateway> {
     let store = Arc::new(StoreState(app.open_store()?));
+    let store_handle = store.0.clone();
     let timeout = warrant_gateway::duration::parse_seconds(&config.approval.timeout)
         .with_context(|| format!("{}: approval.timeout", path.display()))?;
     let approvals = StoreApprovals {
@@ -263,7 +264,8 @@ pub fn build_gateway(
     };
     // Every decided call joins the store's audit trail (`warrant audit`), as well as any
     // `[telemetry]` exporter.
-    let audit = Arc::new(StoreState(app.open_store()?));
+    // The same store handle (and pool) as the rest of the state.
+    let audit = Arc::new(StoreState(store_handle));
     Ok(
         warrant_gateway_proxy::build_with_state(path, config, state, options)
             .with_context(|| format!("starting the gateway of {}", path.display()))?
