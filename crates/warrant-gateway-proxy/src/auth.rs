@@ -6,17 +6,34 @@
 //! The rest of the gateway only sees the [`Principal`].
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use warrant_gateway::{TokenAuthority, TokenError};
+use sha2::{Digest as _, Sha256};
+use warrant_gateway::{OpenedToken, TokenAuthority, TokenError};
 
 use crate::oauth::{JwtError, OAuthVerifier};
 
 /// How agents prove who they are: task tokens, access tokens, or both.
-#[derive(Debug)]
 pub struct Authenticator {
     task_tokens: Option<TokenAuthority>,
     oauth: Option<OAuthVerifier>,
+    /// Task tokens whose signatures verified, by the SHA-256 of the bearer token: an agent sends
+    /// the same token on every call, and a signature holds for good (expiry and revocation are
+    /// checked on every call all the same).
+    opened: quick_cache::sync::Cache<[u8; 32], Arc<OpenedToken>>,
+}
+
+/// How many opened task tokens are kept (least recently used go first).
+const OPENED_TOKENS: usize = 10_000;
+
+impl std::fmt::Debug for Authenticator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Authenticator")
+            .field("task_tokens", &self.task_tokens)
+            .field("oauth", &self.oauth)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Which kind of credential authenticated a principal.
@@ -38,12 +55,32 @@ pub struct Principal {
     /// The key of the task's state (taint): a task token's first revocation id, which the
     /// tokens attenuated from it share, so a sub-agent inherits its parent's taint.
     pub task_key: Option<String>,
-    /// The task token itself, to check each call against its tools and argument constraints.
-    pub token: Option<String>,
+    /// The task token, opened (its signatures verified), to check each call against its tools
+    /// and argument constraints.
+    pub token: Option<Arc<OpenedToken>>,
     pub revocation_ids: Vec<String>,
     /// An access token's `jti`: its taint key when neither a task claim nor an
     /// `X-Warrant-Task` header names a task.
     pub token_id: Option<String>,
+    /// When the revocations of `revocation_ids` (and `taint`) were read, at authentication.
+    pub checked_at: std::time::Instant,
+    /// The task's taint, read with the revocations (a task token's task only).
+    pub taint: Option<warrant_gateway::TaintState>,
+}
+
+impl Principal {
+    /// Whether what was read at authentication (revocations, taint) still stands for a call:
+    /// it was read within the request being handled. A call held for a person and forwarded
+    /// later is older and reads it again.
+    pub fn fresh(&self) -> bool {
+        self.checked_at.elapsed() < std::time::Duration::from_secs(1)
+    }
+}
+
+/// The key of a task token's task state: its first revocation id, which the tokens attenuated
+/// from it share.
+pub fn task_token_key(first_revocation_id: &str) -> String {
+    format!("task-token:{first_revocation_id}")
 }
 
 /// Why a request is not authenticated (HTTP 401).
@@ -99,7 +136,26 @@ impl Authenticator {
     /// Accepts task tokens signed by `task_tokens` and access tokens `oauth` verifies; at
     /// least one should be given (with neither, every token is refused).
     pub fn new(task_tokens: Option<TokenAuthority>, oauth: Option<OAuthVerifier>) -> Authenticator {
-        Authenticator { task_tokens, oauth }
+        Authenticator {
+            task_tokens,
+            oauth,
+            opened: quick_cache::sync::Cache::new(OPENED_TOKENS),
+        }
+    }
+
+    /// The task token `token`, its signatures verified once and then remembered.
+    fn open(
+        &self,
+        authority: &TokenAuthority,
+        token: &str,
+    ) -> Result<Arc<OpenedToken>, TokenError> {
+        let key: [u8; 32] = Sha256::digest(token.trim().as_bytes()).into();
+        if let Some(opened) = self.opened.get(&key) {
+            return Ok(opened);
+        }
+        let opened = Arc::new(authority.open(token)?);
+        self.opened.insert(key, opened.clone());
+        Ok(opened)
     }
 
     /// Task tokens only.
@@ -117,13 +173,16 @@ impl Authenticator {
         }
     }
 
-    /// The revocation ids to look up before [`Self::authenticate`] (without checking the
-    /// signature, which `authenticate` does). Access tokens have none.
+    /// The revocation ids to look up before [`Self::authenticate`]: none for an access token,
+    /// nor for a task token that does not verify (`authenticate` says why).
     pub fn revocation_ids(&self, token: &str) -> Vec<String> {
-        if self.is_access_token(token) || self.task_tokens.is_none() {
-            return Vec::new();
+        match &self.task_tokens {
+            Some(authority) if !self.is_access_token(token) => self
+                .open(authority, token)
+                .map(|opened| opened.revocation_ids().to_vec())
+                .unwrap_or_default(),
+            _ => Vec::new(),
         }
-        warrant_gateway::token::revocation_ids(token).unwrap_or_default()
     }
 
     /// The agent behind `token`, presented to `server`'s endpoint at `now`.
@@ -150,6 +209,8 @@ impl Authenticator {
                 token: None,
                 revocation_ids: Vec::new(),
                 token_id: identity.jti,
+                checked_at: std::time::Instant::now(),
+                taint: None,
             });
         }
         let Some(authority) = &self.task_tokens else {
@@ -157,18 +218,18 @@ impl Authenticator {
                 "this gateway accepts OAuth access tokens only".to_string(),
             ));
         };
-        let verified = authority.authenticate(token, now, revoked)?;
+        let opened = self.open(authority, token)?;
+        let verified = opened.authenticate(now, revoked)?;
         Ok(Principal {
             agent: verified.agent,
             credential: Credential::TaskToken,
             task: Some(verified.task),
-            task_key: verified
-                .revocation_ids
-                .first()
-                .map(|id| format!("task-token:{id}")),
-            token: Some(token.to_string()),
+            task_key: verified.revocation_ids.first().map(|id| task_token_key(id)),
+            token: Some(opened),
             revocation_ids: verified.revocation_ids,
             token_id: None,
+            checked_at: std::time::Instant::now(),
+            taint: None,
         })
     }
 
@@ -182,12 +243,16 @@ impl Authenticator {
         now: DateTime<Utc>,
         revoked: &BTreeSet<String>,
     ) -> Result<(), TokenError> {
-        match (principal.credential, &principal.token, &self.task_tokens) {
-            (Credential::AccessToken, _, _) => Ok(()),
-            (Credential::TaskToken, Some(token), Some(authority)) => authority
-                .verify(token, &principal.agent, tool, arguments, now, revoked)
+        match (principal.credential, &principal.token) {
+            (Credential::AccessToken, _) => Ok(()),
+            // A task token is good only at the gateway holding its root key.
+            (Credential::TaskToken, Some(_)) if self.task_tokens.is_none() => Err(
+                TokenError::Invalid("this gateway accepts no task tokens".to_string()),
+            ),
+            (Credential::TaskToken, Some(token)) => token
+                .verify(&principal.agent, tool, arguments, now, revoked)
                 .map(|_| ()),
-            (Credential::TaskToken, _, _) => Err(TokenError::Invalid("no task token".to_string())),
+            (Credential::TaskToken, None) => Err(TokenError::Invalid("no task token".to_string())),
         }
     }
 }
@@ -205,15 +270,17 @@ mod tests {
         assert_eq!(bearer(None), Err(AuthError::Missing));
     }
 
-    fn principal(credential: Credential, token: Option<&str>) -> Principal {
+    fn principal(credential: Credential, token: Option<Arc<OpenedToken>>) -> Principal {
         Principal {
             agent: "bot".into(),
             credential,
             task: None,
             task_key: None,
-            token: token.map(str::to_string),
+            token,
             revocation_ids: Vec::new(),
             token_id: None,
+            checked_at: std::time::Instant::now(),
+            taint: None,
         }
     }
 
@@ -244,11 +311,32 @@ mod tests {
             Err(TokenError::Invalid(_))
         ));
         // A task token principal is refused when the gateway has no root key at all.
+        let authority = TokenAuthority::generate();
+        let minted = authority
+            .mint(&warrant_gateway::Grant {
+                agent: "bot".into(),
+                task: "t".into(),
+                tools: vec!["s::t".into()],
+                args: Vec::new(),
+                expires: DateTime::from_timestamp(2_000, 0).unwrap(),
+            })
+            .unwrap();
+        let opened = Arc::new(authority.open(&minted.token).unwrap());
+        assert_eq!(
+            Authenticator::task_tokens(authority).check_call(
+                &principal(Credential::TaskToken, Some(opened.clone())),
+                "s::t",
+                &args,
+                now,
+                &none
+            ),
+            Ok(())
+        );
         let oauth_only = Authenticator::new(None, None);
         assert!(
             oauth_only
                 .check_call(
-                    &principal(Credential::TaskToken, Some("x")),
+                    &principal(Credential::TaskToken, Some(opened)),
                     "s::t",
                     &args,
                     now,

@@ -421,22 +421,43 @@ impl Gateway {
     ) -> Result<Principal, AuthError> {
         let token = bearer(header_text(headers, "authorization"))?;
         let ids = self.authenticator.revocation_ids(token);
-        let revoked = self.revoked(&ids).await?;
+        // A task token's taint is read with its revocations, side by side: a call then waits
+        // for one read of the store instead of two in turn.
+        let key = ids.first().map(|id| crate::auth::task_token_key(id));
+        let taint = async {
+            match &key {
+                Some(key) => self.state.taint.load(key).await.ok(),
+                None => None,
+            }
+        };
+        let (revoked, taint) = tokio::join!(self.revoked(&ids), taint);
+        let revoked = revoked?;
         let now = self.clock.now();
-        let principal = self
+        let mut principal = self
             .authenticator
             .authenticate(token, server, now, &revoked)
             .await?;
-        // An attenuation may expire before its parent: every block's time check runs here too,
-        // so no method (ping, lists, reads) outlives the token. Other refusals need a real call.
-        let probe = Value::Object(Map::new());
-        if let Err(TokenError::Expired) = self
-            .authenticator
-            .check_call(&principal, "", &probe, now, &revoked)
-        {
-            return Err(TokenError::Expired.into());
+        if principal.task_key.is_some() && principal.task_key == key {
+            principal.taint = taint;
         }
         Ok(principal)
+    }
+
+    /// An attenuation may expire before its parent: every block's time check runs for methods
+    /// other than `tools/call` (whose own check runs them all), so no method (ping, lists,
+    /// reads) outlives the token. Other refusals need a real call.
+    fn check_expiry(&self, principal: &Principal) -> Result<(), AuthError> {
+        let probe = Value::Object(Map::new());
+        match self.authenticator.check_call(
+            principal,
+            "",
+            &probe,
+            self.clock.now(),
+            &BTreeSet::new(),
+        ) {
+            Err(TokenError::Expired) => Err(TokenError::Expired.into()),
+            _ => Ok(()),
+        }
     }
 
     fn session(&self, id: &str) -> Option<Session> {
@@ -611,6 +632,15 @@ impl Gateway {
 
     /// Loads the task's taint (none without a task).
     async fn taint(&self, principal: &Principal) -> Result<TaintState, RpcError> {
+        if let Some(taint) = principal.taint.as_ref().filter(|_| principal.fresh()) {
+            return Ok(taint.clone());
+        }
+        self.load_taint(principal).await
+    }
+
+    /// Reads the task's taint from the state (none without a task), not the one read with the
+    /// revocations: for a call that adds to it.
+    async fn load_taint(&self, principal: &Principal) -> Result<TaintState, RpcError> {
         match &principal.task_key {
             Some(key) => self
                 .state
@@ -774,9 +804,15 @@ impl Gateway {
         let now = self.clock.now();
 
         // The task token first: its tools and argument constraints bound what any policy allows.
-        let revoked = match self.revoked(&principal.revocation_ids).await {
-            Ok(revoked) => revoked,
-            Err(error) => return Outcome::Unauthorized(error),
+        // Its revocations were read at authentication, a moment ago; a held call forwarded
+        // after a person's approval reads them again.
+        let revoked = if principal.fresh() {
+            BTreeSet::new()
+        } else {
+            match self.revoked(&principal.revocation_ids).await {
+                Ok(revoked) => revoked,
+                Err(error) => return Outcome::Unauthorized(error),
+            }
         };
         match self
             .authenticator
@@ -843,7 +879,15 @@ impl Gateway {
         // the Rule of Two against the same old taint.
         let mut attempts = 0;
         loop {
-            let taint = match self.taint(principal).await {
+            // A tool without labels adds no taint: the taint read with the revocations serves
+            // (no other call of the task can be misled by this one reading it a moment earlier).
+            // One with labels reads it under the task's lock, to add to it.
+            let taint = if tool.labels.is_empty() {
+                self.taint(principal).await
+            } else {
+                self.load_taint(principal).await
+            };
+            let taint = match taint {
                 Ok(taint) => taint,
                 Err(error) => return error.into(),
             };
@@ -966,8 +1010,12 @@ impl Gateway {
             }
         }
 
-        self.record_use(principal, true, now).await;
-        match upstream.request("tools/call", params).await {
+        // The grant's use is counted while the upstream works: the call waits for both.
+        let (_, answer) = tokio::join!(
+            self.record_use(principal, true, now),
+            upstream.request("tools/call", params)
+        );
+        match answer {
             Ok(result) => {
                 // A secret a tool returns (a config file read, a key echoed) reaches the agent
                 // only as a redacted preview, or not at all.
@@ -1396,6 +1444,11 @@ async fn mcp_post(
             "a request needs a `method`",
         );
     };
+    if method != "tools/call"
+        && let Err(error) = gateway.check_expiry(&principal)
+    {
+        return gateway.unauthorized(&headers, &server, &error);
+    }
     if let Some(id) = &id
         && !(id.is_string() || id.is_i64() || id.is_u64())
     {
@@ -1550,6 +1603,9 @@ async fn mcp_delete(
         Ok(principal) => principal,
         Err(error) => return gateway.unauthorized(&headers, &server, &error),
     };
+    if let Err(error) = gateway.check_expiry(&principal) {
+        return gateway.unauthorized(&headers, &server, &error);
+    }
     let Some(id) = header_text(&headers, "mcp-session-id") else {
         return StatusCode::BAD_REQUEST.into_response();
     };
@@ -1614,6 +1670,8 @@ mod tests {
             token: None,
             revocation_ids: Vec::new(),
             token_id: None,
+            checked_at: std::time::Instant::now(),
+            taint: None,
         };
         apply_task_header(&mut from_token, &headers);
         assert_eq!(from_token.task_key.as_deref(), Some("task-token:abc"));

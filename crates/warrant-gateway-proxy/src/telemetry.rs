@@ -46,6 +46,8 @@ use crate::state::AuditTrail;
 const SCOPE_NAME: &str = "warrant-gateway-proxy";
 /// Calls per batch handed to the sinks (one JSONL line, one POST, one transaction).
 const MAX_BATCH: usize = 512;
+/// How long calls gather before a batch goes to the sinks (a flush sends at once).
+const LINGER: Duration = Duration::from_millis(50);
 /// Batches each sink may have waiting.
 const SINK_QUEUE: usize = 16;
 /// How long one POST to the collector may take.
@@ -727,6 +729,17 @@ async fn prepare(
 ) {
     let mut messages = Vec::with_capacity(MAX_BATCH);
     while rx.recv_many(&mut messages, MAX_BATCH).await > 0 {
+        // Gather the calls of the next moment too: one write (a transaction, a POST) for many
+        // calls, not one per call, unless a flush is waiting.
+        let deadline = tokio::time::Instant::now() + LINGER;
+        while messages.len() < MAX_BATCH && !messages.iter().any(|m| matches!(m, Message::Flush(_)))
+        {
+            let room = MAX_BATCH - messages.len();
+            match tokio::time::timeout_at(deadline, rx.recv_many(&mut messages, room)).await {
+                Ok(0) | Err(_) => break,
+                Ok(_) => {}
+            }
+        }
         let mut batch = Vec::new();
         for message in messages.drain(..) {
             match message {
@@ -1043,6 +1056,8 @@ mod tests {
             revocation_ids: Vec::new(),
             credential: crate::auth::Credential::TaskToken,
             token_id: None,
+            checked_at: std::time::Instant::now(),
+            taint: None,
         }
     }
 

@@ -80,6 +80,23 @@ pub struct Upstream {
     connection: tokio::sync::Mutex<Option<Connection>>,
 }
 
+/// How long an idle connection to an HTTP upstream is kept for the next call.
+const IDLE_CONNECTION: Duration = Duration::from_secs(90);
+
+/// The client for a Streamable HTTP upstream. It keeps connections open between calls: opening
+/// a TCP connection per call costs more than everything else the gateway does for it. The SDK's
+/// own client does not, against stalls on Linux's delayed ACKs when a response body is left
+/// unread; every answer here is read to its end, and requests go out with `TCP_NODELAY`.
+/// Redirects are not followed: an upstream is reached at exactly its configured URL, and its
+/// credential goes nowhere else.
+fn http_client() -> Result<reqwest::Client, reqwest::Error> {
+    reqwest::Client::builder()
+        .pool_idle_timeout(IDLE_CONNECTION)
+        .tcp_nodelay(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+}
+
 impl std::fmt::Debug for Upstream {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Upstream")
@@ -135,7 +152,8 @@ impl Upstream {
                     if let Some(token) = token {
                         config = config.auth_header(token.clone());
                     }
-                    let transport = StreamableHttpClientTransport::from_config(config);
+                    let client = http_client().map_err(|e| self.unavailable(e))?;
+                    let transport = StreamableHttpClientTransport::with_client(client, config);
                     ().serve(transport).await.map_err(|e| self.unavailable(e))
                 }
                 Target::Stdio {

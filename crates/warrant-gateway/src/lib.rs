@@ -31,4 +31,4 @@ pub use policy::{
     ToolRef,
 };
 pub use taint::{Label, TaintState, TaintVerdict};
-pub use token::{ArgConstraint, Grant, TokenAuthority, TokenError, VerifiedToken};
+pub use token::{ArgConstraint, Grant, OpenedToken, TokenAuthority, TokenError, VerifiedToken};

@@ -310,12 +310,126 @@ impl TokenAuthority {
         now: DateTime<Utc>,
         revoked: &BTreeSet<String>,
     ) -> Result<VerifiedToken, TokenError> {
+        self.open(token)?
+            .verify(agent, tool, arguments, now, revoked)
+    }
+
+    /// Authenticates a token before any call is known (the gateway's `Authorization` check):
+    /// its signature, its revocation ids and the authority block's expiry. The agent and task
+    /// come from the authority block only. Each call is still checked with [`Self::verify`],
+    /// which applies every block's checks (tools, arguments, an attenuated earlier expiry).
+    pub fn authenticate(
+        &self,
+        token: &str,
+        now: DateTime<Utc>,
+        revoked: &BTreeSet<String>,
+    ) -> Result<VerifiedToken, TokenError> {
+        self.open(token)?.authenticate(now, revoked)
+    }
+
+    /// Reads `token` and verifies every block's signature against the root key, once: what it
+    /// returns answers [`OpenedToken::authenticate`] and [`OpenedToken::verify`] for any number
+    /// of calls without checking a signature again (the gateway keeps it per bearer token).
+    pub fn open(&self, token: &str) -> Result<OpenedToken, TokenError> {
         let biscuit = Biscuit::from_base64(token.trim(), self.root.public())
             .map_err(|e| TokenError::Invalid(e.to_string()))?;
         let revocation_ids = hex_ids(biscuit.revocation_identifiers());
-        if let Some(id) = revocation_ids.iter().find(|id| revoked.contains(*id)) {
-            return Err(TokenError::Revoked { id: id.clone() });
+        // Queries read the authority block's facts only, which the root key signed.
+        let mut authorizer = authorizer_builder().build(&biscuit).map_err(build)?;
+        let refused = |e: biscuit_auth::error::Token| TokenError::Refused(e.to_string());
+        let agent: Vec<(String,)> = authorizer.query("data($a) <- agent($a)").map_err(refused)?;
+        let task: Vec<(String,)> = authorizer.query("data($t) <- task($t)").map_err(refused)?;
+        let expires: Vec<(std::time::SystemTime,)> = authorizer
+            .query("data($e) <- expires($e)")
+            .map_err(refused)?;
+        let (Some((agent,)), Some((task,)), Some((expires,))) = (
+            agent.into_iter().next(),
+            task.into_iter().next(),
+            expires.into_iter().next(),
+        ) else {
+            return Err(TokenError::Refused(
+                "the token names no agent, task or expiry".to_string(),
+            ));
+        };
+        Ok(OpenedToken {
+            biscuit,
+            verified: VerifiedToken {
+                agent,
+                task,
+                revocation_ids,
+            },
+            expires: DateTime::<Utc>::from(expires),
+        })
+    }
+}
+
+/// A task token whose signatures verified against the root key (see [`TokenAuthority::open`]),
+/// with what its authority block says.
+#[derive(Debug, Clone)]
+pub struct OpenedToken {
+    biscuit: Biscuit,
+    verified: VerifiedToken,
+    /// The authority block's expiry (an attenuation may set an earlier one: `verify` applies it).
+    expires: DateTime<Utc>,
+}
+
+/// Two opened tokens are the same token when their blocks' signatures (the revocation ids) are.
+impl PartialEq for OpenedToken {
+    fn eq(&self, other: &Self) -> bool {
+        self.verified.revocation_ids == other.verified.revocation_ids
+    }
+}
+
+impl Eq for OpenedToken {}
+
+impl OpenedToken {
+    /// The token's revocation ids (hex), one per block.
+    pub fn revocation_ids(&self) -> &[String] {
+        &self.verified.revocation_ids
+    }
+
+    /// The agent the authority block names.
+    pub fn agent(&self) -> &str {
+        &self.verified.agent
+    }
+
+    fn not_revoked(&self, revoked: &BTreeSet<String>) -> Result<(), TokenError> {
+        match self
+            .verified
+            .revocation_ids
+            .iter()
+            .find(|id| revoked.contains(*id))
+        {
+            Some(id) => Err(TokenError::Revoked { id: id.clone() }),
+            None => Ok(()),
         }
+    }
+
+    /// [`TokenAuthority::authenticate`] on a token already opened: revocation, then the
+    /// authority block's expiry.
+    pub fn authenticate(
+        &self,
+        now: DateTime<Utc>,
+        revoked: &BTreeSet<String>,
+    ) -> Result<VerifiedToken, TokenError> {
+        self.not_revoked(revoked)?;
+        if self.expires < now {
+            return Err(TokenError::Expired);
+        }
+        Ok(self.verified.clone())
+    }
+
+    /// [`TokenAuthority::verify`] on a token already opened: revocation, then every block's
+    /// checks against the call (agent, tool, top-level arguments) at `now`.
+    pub fn verify(
+        &self,
+        agent: &str,
+        tool: &str,
+        arguments: &serde_json::Value,
+        now: DateTime<Utc>,
+        revoked: &BTreeSet<String>,
+    ) -> Result<VerifiedToken, TokenError> {
+        self.not_revoked(revoked)?;
         let mut builder = authorizer_builder();
         let facts = [
             (
@@ -354,7 +468,7 @@ impl TokenAuthority {
                     .map_err(build)?;
             }
         }
-        let mut authorizer = builder.build(&biscuit).map_err(build)?;
+        let mut authorizer = builder.build(&self.biscuit).map_err(build)?;
         match authorizer.authorize() {
             Ok(_) => {}
             Err(BiscuitError::FailedLogic(Logic::Unauthorized { checks, .. })) => {
@@ -362,67 +476,11 @@ impl TokenAuthority {
             }
             Err(other) => return Err(TokenError::Refused(other.to_string())),
         }
-        let agent_of: Vec<(String,)> = authorizer
-            .query("data($a) <- agent($a)")
-            .map_err(|e| TokenError::Refused(e.to_string()))?;
-        let task_of: Vec<(String,)> = authorizer
-            .query("data($t) <- task($t)")
-            .map_err(|e| TokenError::Refused(e.to_string()))?;
-        Ok(VerifiedToken {
-            agent: agent_of.into_iter().next().map(|a| a.0).unwrap_or_default(),
-            task: task_of.into_iter().next().map(|t| t.0).unwrap_or_default(),
-            revocation_ids,
-        })
+        // The agent and task are the authority block's, read when the token was opened.
+        Ok(self.verified.clone())
     }
 }
 
-impl TokenAuthority {
-    /// Authenticates a token before any call is known (the gateway's `Authorization` check):
-    /// its signature, its revocation ids and the authority block's expiry. The agent and task
-    /// come from the authority block only. Each call is still checked with [`Self::verify`],
-    /// which applies every block's checks (tools, arguments, an attenuated earlier expiry).
-    pub fn authenticate(
-        &self,
-        token: &str,
-        now: DateTime<Utc>,
-        revoked: &BTreeSet<String>,
-    ) -> Result<VerifiedToken, TokenError> {
-        let biscuit = Biscuit::from_base64(token.trim(), self.root.public())
-            .map_err(|e| TokenError::Invalid(e.to_string()))?;
-        let revocation_ids = hex_ids(biscuit.revocation_identifiers());
-        if let Some(id) = revocation_ids.iter().find(|id| revoked.contains(*id)) {
-            return Err(TokenError::Revoked { id: id.clone() });
-        }
-        // No `authorize`: without a call, the call checks cannot hold. Queries read the
-        // authority block's facts only, which the root key signed.
-        let mut authorizer = authorizer_builder().build(&biscuit).map_err(build)?;
-        let refused = |e: biscuit_auth::error::Token| TokenError::Refused(e.to_string());
-        let agent: Vec<(String,)> = authorizer.query("data($a) <- agent($a)").map_err(refused)?;
-        let task: Vec<(String,)> = authorizer.query("data($t) <- task($t)").map_err(refused)?;
-        let expires: Vec<(std::time::SystemTime,)> = authorizer
-            .query("data($e) <- expires($e)")
-            .map_err(refused)?;
-        let (Some((agent,)), Some((task,)), Some((expires,))) = (
-            agent.into_iter().next(),
-            task.into_iter().next(),
-            expires.into_iter().next(),
-        ) else {
-            return Err(TokenError::Refused(
-                "the token names no agent, task or expiry".to_string(),
-            ));
-        };
-        if DateTime::<Utc>::from(expires) < now {
-            return Err(TokenError::Expired);
-        }
-        Ok(VerifiedToken {
-            agent,
-            task,
-            revocation_ids,
-        })
-    }
-}
-
-/// The clearest error for the first failed check.
 fn explain(checks: &[FailedCheck], agent: &str, tool: &str) -> TokenError {
     let rules: Vec<&str> = checks
         .iter()

@@ -270,7 +270,7 @@ impl Store {
         at: Timestamp,
     ) -> Result<(), StoreError> {
         let at = dialect::timestamp(&at);
-        let mut tx = begin(self).await?;
+        // One statement, no transaction: the gateway counts a use on every call.
         let sql = if allowed {
             "UPDATE gateway_grants SET uses = uses + 1, \
              first_used_at = COALESCE(first_used_at, ?), last_used_at = ? WHERE id = ?"
@@ -278,13 +278,13 @@ impl Store {
             "UPDATE gateway_grants SET refused = refused + 1, \
              first_used_at = COALESCE(first_used_at, ?), last_used_at = ? WHERE id = ?"
         };
-        tx.query(sql)
+        self.query(sql)
             .bind(at.as_str())
             .bind(at.as_str())
             .bind(id)
-            .execute(tx.conn())
+            .execute(&self.pool)
             .await?;
-        tx.commit().await
+        Ok(())
     }
 
     /// Grants, newest first: all, or those whose token expired by `expired_by` (to find the

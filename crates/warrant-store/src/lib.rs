@@ -196,7 +196,11 @@ impl Store {
             .create_if_missing(true)
             .to_url_lossy();
         // SQLite allows one writer at a time; a small pool serves concurrent readers.
-        let options = AnyPoolOptions::new().max_connections(4);
+        // No ping before each use: a connection to a local file cannot go stale, and the ping
+        // is a round trip to the connection's worker thread, as dear as the query itself.
+        let options = AnyPoolOptions::new()
+            .max_connections(4)
+            .test_before_acquire(false);
         // sqlx's migrator locks only on PostgreSQL: processes opening a new SQLite store together
         // would each create the tables ("table identities already exists"). An advisory lock on
         // the database file (independent of SQLite's own locks) makes them take turns; the
