@@ -278,6 +278,7 @@ impl Store {
             "UPDATE gateway_grants SET refused = refused + 1, \
              first_used_at = COALESCE(first_used_at, ?), last_used_at = ? WHERE id = ?"
         };
+        let _turn = self.writer_turn().await;
         self.query(sql)
             .bind(at.as_str())
             .bind(at.as_str())
@@ -693,18 +694,24 @@ impl Store {
             return Ok(());
         }
         let mut tx = begin(self).await?;
-        for call in calls {
-            let when = dialect::timestamp(&call.at);
-            audit(
-                &mut tx,
-                &when,
-                &call.agent,
-                &call.action,
-                &call.subject,
-                None,
-                Some(&call.detail),
-            )
-            .await?;
+        // Many rows per statement: a batch holds the one writer's lock briefly.
+        const COLUMNS: usize = 6;
+        for chunk in calls.chunks((dialect::MAX_BIND_PARAMS / COLUMNS).min(100)) {
+            let rows = vec!["(?, ?, ?, ?, ?, ?)"; chunk.len()].join(", ");
+            let sql = format!(
+                "INSERT INTO audit (at, actor, action, subject, before, after) VALUES {rows}"
+            );
+            let mut query = tx.query(&sql);
+            for call in chunk {
+                query = query
+                    .bind(dialect::timestamp(&call.at))
+                    .bind(call.agent.as_str())
+                    .bind(call.action.as_str())
+                    .bind(call.subject.as_str())
+                    .bind(None::<&str>)
+                    .bind(call.detail.as_str());
+            }
+            query.execute(tx.conn()).await?;
         }
         tx.commit().await
     }

@@ -127,6 +127,10 @@ pub struct Store {
     /// [`Store::count_scored`]).
     #[allow(clippy::type_complexity)]
     scored_counts: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<(i64, String), u64>>>,
+    /// SQLite's one writer at a time, taken in turn within this process: a writer waiting on
+    /// SQLite's own lock sleeps in its busy handler (a millisecond and more); one waiting here
+    /// wakes as soon as the other commits.
+    writer: std::sync::Arc<tokio::sync::Mutex<()>>,
 }
 
 /// Applied to each new SQLite connection: WAL lets readers run beside the one writer,
@@ -282,6 +286,7 @@ impl Store {
             pool,
             backend,
             scored_counts: Default::default(),
+            writer: Default::default(),
         })
     }
 
@@ -297,11 +302,21 @@ impl Store {
 
     /// Begins a transaction that writes (see [`Backend::begin_write`]).
     async fn begin_write(&self) -> Result<WriteTx, StoreError> {
+        let turn = self.writer_turn().await;
         Ok(WriteTx {
             tx: self.backend.begin_write(&self.pool).await?,
             backend: self.backend,
             changes_inputs: true,
+            _turn: turn,
         })
+    }
+
+    /// This process's turn to write to SQLite (see `writer`); none needed on PostgreSQL.
+    pub(crate) async fn writer_turn(&self) -> Option<tokio::sync::OwnedMutexGuard<()>> {
+        match self.backend {
+            Backend::Sqlite => Some(self.writer.clone().lock_owned().await),
+            Backend::Postgres => None,
+        }
     }
 
     /// The store's revision: raised by every committed transaction that changed what an
@@ -346,6 +361,8 @@ pub(crate) struct WriteTx {
     /// records conclusions (a saved assessment) or changed nothing (an unchanged re-import).
     /// A saved assessment is current while the revision it evaluated is the store's.
     pub(crate) changes_inputs: bool,
+    /// Held until the transaction ends (declared last: dropped after `tx` rolls back).
+    _turn: Option<tokio::sync::OwnedMutexGuard<()>>,
 }
 
 /// `meta` key of the store's revision (schema 5).
