@@ -21,8 +21,10 @@
 //! the tool stays listed; its calls are decided one by one.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::hash::{Hash, Hasher};
 use std::net::IpAddr;
 use std::str::FromStr;
+use std::sync::Arc;
 
 use cedar_policy::{
     ActionConstraint, Authorizer, Context, Effect, Entities, Entity, EntityId, EntityTypeName,
@@ -30,6 +32,8 @@ use cedar_policy::{
     RestrictedExpression, Schema, ValidationMode, Validator,
 };
 use chrono::{DateTime, Timelike, Utc};
+use quick_cache::Equivalent;
+use quick_cache::sync::Cache;
 use serde::Serialize;
 
 use crate::args::CedarValue;
@@ -92,7 +96,7 @@ fn render(problems: &[PolicyProblem]) -> String {
 }
 
 /// An agent as the policy sees it (from Warrant's inventory).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
 pub struct Agent {
     pub id: String,
     pub name: String,
@@ -103,7 +107,7 @@ pub struct Agent {
 }
 
 /// A tool of an upstream server, with its labels from the configuration.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 pub struct ToolRef {
     pub server: String,
     pub name: String,
@@ -132,7 +136,7 @@ impl ToolRef {
 }
 
 /// What a method acts on.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Target {
     Tool(ToolRef),
     Server(String),
@@ -170,6 +174,18 @@ impl Method {
             Method::ResourcesRead => "resources/read",
             Method::PromptsList => "prompts/list",
             Method::PromptsGet => "prompts/get",
+        }
+    }
+
+    /// The method's place in [`Method::ALL`].
+    fn index(self) -> usize {
+        match self {
+            Method::ToolsCall => 0,
+            Method::ToolsList => 1,
+            Method::ResourcesList => 2,
+            Method::ResourcesRead => 3,
+            Method::PromptsList => 4,
+            Method::PromptsGet => 5,
         }
     }
 }
@@ -225,16 +241,117 @@ pub struct PolicyEngine {
     types: Types,
     actions: HashMap<Method, EntityUid>,
     /// Per method and exact resource, the policies that can apply to it (see [`Slice`]).
-    slices: HashMap<(Method, EntityUid), Slice>,
+    slices: HashMap<(Method, EntityUid), Arc<Slice>>,
     /// Per method and server, the policies that can apply to a resource of that server no
     /// policy names exactly: the generic ones and those scoped `resource in` the server.
-    by_server: HashMap<(Method, EntityUid), Slice>,
+    by_server: HashMap<(Method, EntityUid), Arc<Slice>>,
     /// Per method, the policies that apply to resources no policy names exactly, of servers no
     /// policy names in a `resource in` scope.
-    generic: HashMap<Method, Slice>,
+    generic: HashMap<Method, Arc<Slice>>,
     /// Per method, every policy for it: the safe set when a resource's server is not the one a
     /// slice was built for (never the case for names the gateway makes).
-    whole: HashMap<Method, Slice>,
+    whole: HashMap<Method, Arc<Slice>>,
+    /// The request parts each (agent, target) pair needs, built on its first call (see
+    /// [`Prepared`]).
+    prepared: Cache<PairKey, Arc<Prepared>>,
+}
+
+/// How many (agent, target) pairs keep their prepared request parts. A pair costs a few KiB;
+/// one that was evicted is simply built again on its next call.
+const PREPARED_PAIRS: usize = 4096;
+
+/// What a call's request needs that depends only on the agent and the target: their Cedar
+/// entities (the agent, the target and its server) and uids, and the target's policy slice per
+/// method. Building the entities evaluates their attributes and the entity hierarchy's
+/// transitive closure, about a third of a decision when done per call.
+///
+/// The cache is keyed on the *whole* agent and target values, so a changed attribute (an owner
+/// deactivated, a risk raised, a tool's labels) is a different key and takes effect on the very
+/// next call; the entry for the old value ages out.
+#[derive(Debug)]
+struct Prepared {
+    principal: EntityUid,
+    resource: EntityUid,
+    entities: Entities,
+    /// Per method (in [`Method::ALL`] order), the policies that can apply to the target.
+    slices: [Option<Arc<Slice>>; Method::ALL.len()],
+}
+
+/// A target as the cache compares and hashes it, borrowed: `visible_tools` looks up its tools
+/// without building a [`Target`] for each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum TargetView<'a> {
+    Tool(&'a ToolRef),
+    Server(&'a str),
+    Resource { server: &'a str, uri: &'a str },
+    Prompt { server: &'a str, name: &'a str },
+}
+
+impl<'a> TargetView<'a> {
+    fn of(target: &'a Target) -> TargetView<'a> {
+        match target {
+            Target::Tool(tool) => TargetView::Tool(tool),
+            Target::Server(name) => TargetView::Server(name),
+            Target::Resource { server, uri } => TargetView::Resource { server, uri },
+            Target::Prompt { server, name } => TargetView::Prompt { server, name },
+        }
+    }
+
+    fn to_target(self) -> Target {
+        match self {
+            TargetView::Tool(tool) => Target::Tool(tool.clone()),
+            TargetView::Server(name) => Target::Server(name.to_string()),
+            TargetView::Resource { server, uri } => Target::Resource {
+                server: server.to_string(),
+                uri: uri.to_string(),
+            },
+            TargetView::Prompt { server, name } => Target::Prompt {
+                server: server.to_string(),
+                name: name.to_string(),
+            },
+        }
+    }
+
+    /// The server a tool, resource or prompt belongs to; none for a server.
+    fn server(self) -> Option<&'a str> {
+        match self {
+            TargetView::Server(_) => None,
+            TargetView::Tool(tool) => Some(&tool.server),
+            TargetView::Resource { server, .. } | TargetView::Prompt { server, .. } => {
+                Some(server)
+            }
+        }
+    }
+}
+
+/// The cache's key: the whole agent and the whole target.
+#[derive(Debug, PartialEq, Eq)]
+struct PairKey {
+    agent: Agent,
+    target: Target,
+}
+
+impl Hash for PairKey {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        PairRef {
+            agent: &self.agent,
+            target: TargetView::of(&self.target),
+        }
+        .hash(state);
+    }
+}
+
+/// A borrowed [`PairKey`], so that a lookup clones nothing; it hashes as the key it stands for.
+#[derive(Debug, Clone, Copy, Hash)]
+struct PairRef<'a> {
+    agent: &'a Agent,
+    target: TargetView<'a>,
+}
+
+impl Equivalent<PairKey> for PairRef<'_> {
+    fn equivalent(&self, key: &PairKey) -> bool {
+        *self.agent == key.agent && self.target == TargetView::of(&key.target)
+    }
 }
 
 /// The policies that can apply to one (method, resource): those whose scope names that action
@@ -506,7 +623,16 @@ impl PolicyEngine {
             by_server,
             generic,
             whole,
+            prepared: Cache::new(PREPARED_PAIRS),
         })
+    }
+
+    /// The same engine with room for only `pairs` prepared (agent, target) pairs, so tests can
+    /// decide with a full cache.
+    #[cfg(test)]
+    fn with_prepared_capacity(mut self, pairs: usize) -> PolicyEngine {
+        self.prepared = Cache::new(pairs);
+        self
     }
 
     /// How many policies are loaded.
@@ -634,15 +760,15 @@ impl PolicyEngine {
     }
 
     /// The target's entities (it and its server) and its uid.
-    fn target_entities(&self, target: &Target) -> Result<(EntityUid, Vec<Entity>), String> {
+    fn target_entities(&self, target: TargetView<'_>) -> Result<(EntityUid, Vec<Entity>), String> {
         let server_of = |name: &str| self.uid(&self.types.server, name);
         let string = |s: &str| RestrictedExpression::new_string(s.to_string());
         let (uid, server, attrs) = match target {
-            Target::Server(name) => {
+            TargetView::Server(name) => {
                 let uid = server_of(name);
                 return Ok((uid.clone(), vec![Entity::with_uid(uid)]));
             }
-            Target::Tool(tool) => (
+            TargetView::Tool(tool) => (
                 self.uid(&self.types.tool, &tool.qualified()),
                 tool.server.as_str(),
                 HashMap::from([
@@ -656,17 +782,17 @@ impl PolicyEngine {
                     ),
                 ]),
             ),
-            Target::Resource { server, uri } => (
+            TargetView::Resource { server, uri } => (
                 self.uid(&self.types.resource, &format!("{server}::{uri}")),
-                server.as_str(),
+                server,
                 HashMap::from([
                     ("server".to_string(), string(server)),
                     ("uri".to_string(), string(uri)),
                 ]),
             ),
-            Target::Prompt { server, name } => (
+            TargetView::Prompt { server, name } => (
                 self.uid(&self.types.prompt, &format!("{server}::{name}")),
-                server.as_str(),
+                server,
                 HashMap::from([
                     ("server".to_string(), string(server)),
                     ("name".to_string(), string(name)),
@@ -720,9 +846,11 @@ impl PolicyEngine {
     }
 
     fn name(&self, id: &PolicyId) -> String {
-        self.info
-            .get(id)
-            .map_or_else(|| id.to_string(), |i| i.name.clone())
+        self.name_str(id).to_string()
+    }
+
+    fn name_str<'s>(&'s self, id: &'s PolicyId) -> &'s str {
+        self.info.get(id).map_or_else(|| id.as_ref(), |i| i.name.as_str())
     }
 
     fn reason(&self, id: &PolicyId, default: String) -> String {
@@ -742,17 +870,15 @@ impl PolicyEngine {
             Ok(args) => args,
             Err(error) => return deny(error.to_string()),
         };
-        let request = match self.request(call, &args) {
-            Ok(request) => request,
+        let (request, prepared) = match self.request_parts(call, &args) {
+            Ok(parts) => parts,
             Err(error) => return deny(format!("the call could not be evaluated: {error}")),
         };
-        let (request, entities, resource) = request;
-        let Some(slice) = self.slice_for(call.method, &resource, call.target) else {
+        let entities = &prepared.entities;
+        let Some(slice) = prepared.slices[call.method.index()].as_deref() else {
             return deny(format!("no action for {}", call.method.as_str()));
         };
-        let response = self
-            .authorizer
-            .is_authorized(&request, &slice.all, &entities);
+        let response = self.authorizer.is_authorized(&request, &slice.all, entities);
 
         let mut errored: Vec<(String, String)> = response
             .diagnostics()
@@ -777,12 +903,13 @@ impl PolicyEngine {
             };
         }
 
-        let target = describe(call.target);
         let decision = if response.decision() == cedar_policy::Decision::Allow {
             Decision::Allow
         } else {
+            // Described only here: an allowed call needs no text.
+            let target = describe(call.target);
             let mut reasons: Vec<&PolicyId> = response.diagnostics().reason().collect();
-            reasons.sort_by_key(|id| self.name(id));
+            reasons.sort_by(|a, b| self.name_str(a).cmp(self.name_str(b)));
             let hard = reasons
                 .iter()
                 .find(|id| self.info.get(id).is_some_and(|i| !i.approval));
@@ -804,7 +931,7 @@ impl PolicyEngine {
                 (None, Some(id)) => {
                     let without = self
                         .authorizer
-                        .is_authorized(&request, &slice.hard, &entities);
+                        .is_authorized(&request, &slice.hard, entities);
                     if without.decision() == cedar_policy::Decision::Allow {
                         Decision::RequireApproval {
                             reason: self.reason(
@@ -839,34 +966,100 @@ impl PolicyEngine {
         }
     }
 
+    /// The call's Cedar request, and the prepared parts (entities, slices) of its agent and
+    /// target.
+    fn request_parts(
+        &self,
+        call: &Call<'_>,
+        args: &CedarValue,
+    ) -> Result<(cedar_policy::Request, Arc<Prepared>), String> {
+        let prepared = self.prepared(call.agent, TargetView::of(call.target))?;
+        let action = self.action(call.method)?;
+        let context = self.context(call, args)?;
+        let request = cedar_policy::Request::new(
+            prepared.principal.clone(),
+            action,
+            prepared.resource.clone(),
+            context,
+            None,
+        )
+        .map_err(|e| e.to_string())?;
+        Ok((request, prepared))
+    }
+
+    /// The call's Cedar request, its entities and the target's uid.
+    #[cfg(test)]
     fn request(
         &self,
         call: &Call<'_>,
         args: &CedarValue,
     ) -> Result<(cedar_policy::Request, Entities, EntityUid), String> {
-        let agent = self.agent_entity(call.agent)?;
+        let (request, prepared) = self.request_parts(call, args)?;
+        Ok((
+            request,
+            prepared.entities.clone(),
+            prepared.resource.clone(),
+        ))
+    }
+
+    /// The prepared parts of (agent, target): from the cache, or built and cached.
+    fn prepared(&self, agent: &Agent, target: TargetView<'_>) -> Result<Arc<Prepared>, String> {
+        if let Some(found) = self.prepared.get(&PairRef { agent, target }) {
+            return Ok(found);
+        }
+        let built = Arc::new(self.prepare(agent, target)?);
+        // Two tasks may build the same pair at once: the parts are equal, either may stay.
+        self.prepared.insert(
+            PairKey {
+                agent: agent.clone(),
+                target: target.to_target(),
+            },
+            Arc::clone(&built),
+        );
+        Ok(built)
+    }
+
+    fn prepare(&self, agent: &Agent, target: TargetView<'_>) -> Result<Prepared, String> {
+        let agent = self.agent_entity(agent)?;
         let principal = agent.uid();
-        let (resource, mut entities) = self.target_entities(call.target)?;
-        let resource_uid = resource.clone();
+        let (resource, mut entities) = self.target_entities(target)?;
         entities.push(agent);
-        let action = self.action(call.method)?;
-        let context = self.context(call, args)?;
-        let request = cedar_policy::Request::new(principal, action, resource, context, None)
-            .map_err(|e| e.to_string())?;
         let entities = Entities::from_entities(entities, None).map_err(|e| e.to_string())?;
-        Ok((request, entities, resource_uid))
+        let server = target.server().map(|name| self.uid(&self.types.server, name));
+        let slices =
+            Method::ALL.map(|method| self.slice_in(method, &resource, server.as_ref()).cloned());
+        Ok(Prepared {
+            principal,
+            resource,
+            entities,
+            slices,
+        })
     }
 
     /// The policies that can apply to `method` on `resource` (the uid of `target`).
-    fn slice_for(&self, method: Method, resource: &EntityUid, target: &Target) -> Option<&Slice> {
-        let server = match target {
-            Target::Server(_) => None,
-            Target::Tool(ToolRef { server, .. })
-            | Target::Resource { server, .. }
-            | Target::Prompt { server, .. } => Some(self.uid(&self.types.server, server)),
-        };
+    #[cfg(test)]
+    fn slice_for(
+        &self,
+        method: Method,
+        resource: &EntityUid,
+        target: &Target,
+    ) -> Option<&Arc<Slice>> {
+        let server = TargetView::of(target)
+            .server()
+            .map(|name| self.uid(&self.types.server, name));
+        self.slice_in(method, resource, server.as_ref())
+    }
+
+    /// The policies that can apply to `method` on `resource`, a resource of `server` (none for
+    /// a server).
+    fn slice_in(
+        &self,
+        method: Method,
+        resource: &EntityUid,
+        server: Option<&EntityUid>,
+    ) -> Option<&Arc<Slice>> {
         if let Some(slice) = self.slices.get(&(method, resource.clone())) {
-            if slice.server == server {
+            if slice.server.as_ref() == server {
                 return Some(slice);
             }
             // The resource's id says another server than the call's: its `in` policies were
@@ -874,7 +1067,7 @@ impl PolicyEngine {
             return self.whole.get(&method);
         }
         server
-            .and_then(|server| self.by_server.get(&(method, server)))
+            .and_then(|server| self.by_server.get(&(method, server.clone())))
             .or_else(|| self.generic.get(&method))
     }
 
@@ -888,36 +1081,26 @@ impl PolicyEngine {
     /// The tools `agent` may see in `tools/list`: those some call could be allowed for (see the
     /// module's documentation). `@approval` forbids do not hide a tool: a human may allow it.
     pub fn visible_tools<'t>(&self, agent: &Agent, tools: &'t [ToolRef]) -> Vec<&'t ToolRef> {
-        let Ok(agent_entity) = self.agent_entity(agent) else {
-            return Vec::new();
-        };
         let Ok(action) = self.action(Method::ToolsCall) else {
             return Vec::new();
         };
         tools
             .iter()
             .filter(|tool| {
-                let Ok((resource, mut entities)) =
-                    self.target_entities(&Target::Tool((*tool).clone()))
-                else {
+                let Ok(prepared) = self.prepared(agent, TargetView::Tool(tool)) else {
                     return false;
                 };
-                entities.push(agent_entity.clone());
-                let Ok(entities) = Entities::from_entities(entities, None) else {
-                    return false;
-                };
-                let target = Target::Tool((*tool).clone());
-                let Some(slice) = self.slice_for(Method::ToolsCall, &resource, &target) else {
+                let Some(slice) = prepared.slices[Method::ToolsCall.index()].as_deref() else {
                     return false;
                 };
                 let request = RequestBuilder::default()
-                    .principal(agent_entity.uid())
+                    .principal(prepared.principal.clone())
                     .action(action.clone())
-                    .resource(resource)
+                    .resource(prepared.resource.clone())
                     .build();
                 let response =
                     self.authorizer
-                        .is_authorized_partial(&request, &slice.hard, &entities);
+                        .is_authorized_partial(&request, &slice.hard, &prepared.entities);
                 response.decision() != Some(cedar_policy::Decision::Deny)
             })
             .collect()
@@ -925,10 +1108,10 @@ impl PolicyEngine {
 }
 
 type Slices = (
-    HashMap<(Method, EntityUid), Slice>,
-    HashMap<(Method, EntityUid), Slice>,
-    HashMap<Method, Slice>,
-    HashMap<Method, Slice>,
+    HashMap<(Method, EntityUid), Arc<Slice>>,
+    HashMap<(Method, EntityUid), Arc<Slice>>,
+    HashMap<Method, Arc<Slice>>,
+    HashMap<Method, Arc<Slice>>,
 );
 
 /// The server a tool's, resource's or prompt's uid names (`server::…`; server names hold no
@@ -953,10 +1136,10 @@ fn slice(
     actions: &HashMap<Method, EntityUid>,
     types: &Types,
 ) -> Slices {
-    let mut slices: HashMap<(Method, EntityUid), Slice> = HashMap::new();
-    let mut by_server: HashMap<(Method, EntityUid), Slice> = HashMap::new();
-    let mut generic: HashMap<Method, Slice> = HashMap::new();
-    let mut whole: HashMap<Method, Slice> = HashMap::new();
+    let mut slices: HashMap<(Method, EntityUid), Arc<Slice>> = HashMap::new();
+    let mut by_server: HashMap<(Method, EntityUid), Arc<Slice>> = HashMap::new();
+    let mut generic: HashMap<Method, Arc<Slice>> = HashMap::new();
+    let mut whole: HashMap<Method, Arc<Slice>> = HashMap::new();
     let mut policies: Vec<&Policy> = all.policies().collect();
     policies.sort_by_key(|p| p.id().to_string());
     for (method, action) in actions {
@@ -1007,15 +1190,18 @@ fn slice(
                 ],
                 server,
             );
-            slices.insert((*method, uid.clone()), slice);
+            slices.insert((*method, uid.clone()), Arc::new(slice));
         }
         for (uid, group) in &within {
             if uid.type_name() == &types.server {
-                by_server.insert((*method, uid.clone()), build(&[Some(group)], None));
+                by_server.insert(
+                    (*method, uid.clone()),
+                    Arc::new(build(&[Some(group)], None)),
+                );
             }
         }
-        generic.insert(*method, build(&[], None));
-        whole.insert(*method, everything);
+        generic.insert(*method, Arc::new(build(&[], None)));
+        whole.insert(*method, Arc::new(everything));
     }
     (slices, by_server, generic, whole)
 }
