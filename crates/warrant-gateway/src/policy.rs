@@ -805,9 +805,9 @@ impl PolicyEngine {
         Ok((uid, vec![entity, Entity::with_uid(server_uid)]))
     }
 
-    fn context(&self, call: &Call<'_>, args: &CedarValue) -> Result<Context, String> {
+    fn context(&self, call: &Call<'_>, args: CedarValue) -> Result<Context, String> {
         let mut pairs = vec![
-            ("args".to_string(), args.to_restricted()),
+            ("args".to_string(), args.into_restricted()),
             (
                 "taint".to_string(),
                 RestrictedExpression::new_set(
@@ -853,11 +853,12 @@ impl PolicyEngine {
         self.info.get(id).map_or_else(|| id.as_ref(), |i| i.name.as_str())
     }
 
-    fn reason(&self, id: &PolicyId, default: String) -> String {
+    /// The policy's `@reason`, else `default()` (only then formatted).
+    fn reason(&self, id: &PolicyId, default: impl FnOnce() -> String) -> String {
         self.info
             .get(id)
             .and_then(|i| i.reason.clone())
-            .unwrap_or(default)
+            .unwrap_or_else(default)
     }
 
     /// Decides one call: the policies, then (for an allowed `tools/call`) the Rule of Two.
@@ -870,7 +871,7 @@ impl PolicyEngine {
             Ok(args) => args,
             Err(error) => return deny(error.to_string()),
         };
-        let (request, prepared) = match self.request_parts(call, &args) {
+        let (request, prepared) = match self.request_parts(call, args) {
             Ok(parts) => parts,
             Err(error) => return deny(format!("the call could not be evaluated: {error}")),
         };
@@ -906,8 +907,8 @@ impl PolicyEngine {
         let decision = if response.decision() == cedar_policy::Decision::Allow {
             Decision::Allow
         } else {
-            // Described only here: an allowed call needs no text.
-            let target = describe(call.target);
+            // Described only when a text needs it: most denials carry their policy's `@reason`.
+            let target = || describe(call.target);
             let mut reasons: Vec<&PolicyId> = response.diagnostics().reason().collect();
             reasons.sort_by(|a, b| self.name_str(a).cmp(self.name_str(b)));
             let hard = reasons
@@ -918,14 +919,14 @@ impl PolicyEngine {
                 .find(|id| self.info.get(id).is_some_and(|i| i.approval));
             match (hard, held) {
                 (Some(id), _) => Decision::Deny {
-                    reason: self.reason(
-                        id,
+                    reason: self.reason(id, || {
                         format!(
-                            "{} on {target} is denied by policy `{}`",
+                            "{} on {} is denied by policy `{}`",
                             call.method.as_str(),
-                            self.name(id)
-                        ),
-                    ),
+                            target(),
+                            self.name_str(id)
+                        )
+                    }),
                     policy: Some(self.name(id)),
                 },
                 (None, Some(id)) => {
@@ -934,21 +935,21 @@ impl PolicyEngine {
                         .is_authorized(&request, &slice.hard, entities);
                     if without.decision() == cedar_policy::Decision::Allow {
                         Decision::RequireApproval {
-                            reason: self.reason(
-                                id,
+                            reason: self.reason(id, || {
                                 format!(
-                                    "{} on {target} needs approval (policy `{}`)",
+                                    "{} on {} needs approval (policy `{}`)",
                                     call.method.as_str(),
-                                    self.name(id)
-                                ),
-                            ),
+                                    target(),
+                                    self.name_str(id)
+                                )
+                            }),
                             policy: Some(self.name(id)),
                         }
                     } else {
-                        deny(not_permitted(call, &target))
+                        deny(not_permitted(call, &target()))
                     }
                 }
-                (None, None) => deny(not_permitted(call, &target)),
+                (None, None) => deny(not_permitted(call, &target())),
             }
         };
         if decision != Decision::Allow || call.method != Method::ToolsCall {
@@ -971,7 +972,7 @@ impl PolicyEngine {
     fn request_parts(
         &self,
         call: &Call<'_>,
-        args: &CedarValue,
+        args: CedarValue,
     ) -> Result<(cedar_policy::Request, Arc<Prepared>), String> {
         let prepared = self.prepared(call.agent, TargetView::of(call.target))?;
         let action = self.action(call.method)?;
@@ -994,7 +995,7 @@ impl PolicyEngine {
         call: &Call<'_>,
         args: &CedarValue,
     ) -> Result<(cedar_policy::Request, Entities, EntityUid), String> {
-        let (request, prepared) = self.request_parts(call, args)?;
+        let (request, prepared) = self.request_parts(call, args.clone())?;
         Ok((
             request,
             prepared.entities.clone(),
@@ -1463,6 +1464,142 @@ mod tests {
         // What the text proves needs no solver.
         let same = diff(&old, &old);
         assert_eq!(same.proof, Some(Proof::Structural));
+    }
+
+    fn call<'a>(
+        agent: &'a Agent,
+        target: &'a Target,
+        arguments: &'a serde_json::Value,
+        taint: &'a TaintState,
+    ) -> Call<'a> {
+        Call {
+            agent,
+            method: Method::ToolsCall,
+            target,
+            arguments,
+            taint,
+            task: None,
+            now: DateTime::UNIX_EPOCH,
+            source: None,
+        }
+    }
+
+    /// The prepared parts are cached per (agent, target), keyed on the whole values: with the
+    /// cache warm, a deactivated owner, a raised risk or a tool's new label decides the very
+    /// next call, and the old values decide as before.
+    #[test]
+    fn a_changed_agent_or_tool_decides_the_next_call() {
+        let policies = r#"
+            permit (principal, action == Action::"tools/call", resource);
+            @id("owner") forbid (principal, action, resource) unless { principal.owner_active };
+            @id("risk") forbid (principal, action, resource) when { principal.risk >= 90 };
+            @id("tier") forbid (principal, action, resource) when { principal.tier == "quarantine" };
+            @id("label") forbid (principal, action, resource is Tool) when { resource.labels.contains("sensitive_data") };
+        "#;
+        let engine = PolicyEngine::load(None, &[Source::new("p", policies)]).unwrap();
+        let agent = Agent {
+            id: "g".into(),
+            name: "g".into(),
+            owner: "o".into(),
+            owner_active: true,
+            tier: "prod".into(),
+            risk: 10,
+        };
+        let target = Target::Tool(ToolRef::new("a", "x"));
+        let (args, taint) = (json!({}), TaintState::new());
+        let policy = |d: Decision| match d {
+            Decision::Allow => None,
+            Decision::Deny { policy, .. } | Decision::RequireApproval { policy, .. } => policy,
+        };
+        for _ in 0..2 {
+            assert_eq!(engine.decide(&call(&agent, &target, &args, &taint)), Decision::Allow);
+        }
+        assert_eq!(engine.prepared.len(), 1);
+
+        let inactive = Agent {
+            owner_active: false,
+            ..agent.clone()
+        };
+        let risky = Agent {
+            risk: 95,
+            ..agent.clone()
+        };
+        let quarantined = Agent {
+            tier: "quarantine".into(),
+            ..agent.clone()
+        };
+        for (changed, expected) in [(&inactive, "owner"), (&risky, "risk"), (&quarantined, "tier")]
+        {
+            let decided = engine.decide(&call(changed, &target, &args, &taint));
+            assert_eq!(policy(decided).as_deref(), Some(expected));
+        }
+        let labelled = Target::Tool(ToolRef::new("a", "x").with_labels([Label::SensitiveData]));
+        let decided = engine.decide(&call(&agent, &labelled, &args, &taint));
+        assert_eq!(policy(decided).as_deref(), Some("label"));
+        // The same tool is hidden from `tools/list` once labelled, for the same agent.
+        let Target::Tool(plain) = &target else {
+            unreachable!()
+        };
+        let Target::Tool(sensitive) = &labelled else {
+            unreachable!()
+        };
+        assert_eq!(engine.visible_tools(&agent, &[plain.clone()]).len(), 1);
+        assert!(engine.visible_tools(&agent, &[sensitive.clone()]).is_empty());
+        assert!(engine.visible_tools(&inactive, &[plain.clone()]).is_empty());
+
+        // Back to the original values: allowed again.
+        assert_eq!(engine.decide(&call(&agent, &target, &args, &taint)), Decision::Allow);
+    }
+
+    /// A cache far smaller than the pairs in use evicts, and every call still decides as an
+    /// engine that never evicts does.
+    #[test]
+    fn a_full_cache_still_decides_correctly() {
+        let policies = r#"
+            permit (principal, action == Action::"tools/call", resource) when { principal.risk < 50 };
+            @reason("tool x needs an active owner") forbid (principal, action, resource == Tool::"s::x") unless { principal.owner_active };
+            @approval forbid (principal, action, resource in Server::"s") when { context.args has n && context.args.n > principal.risk };
+        "#;
+        let load = || {
+            PolicyEngine::load(
+                Some(&Source::new("s", "type Args = { n?: Long };")),
+                &[Source::new("p", policies)],
+            )
+            .unwrap()
+        };
+        let small = load().with_prepared_capacity(2);
+        let reference = load();
+        let agents: Vec<Agent> = (0..60)
+            .map(|i| Agent {
+                id: format!("agent{i}"),
+                name: format!("agent {i}"),
+                owner: "o".into(),
+                owner_active: i % 3 != 0,
+                tier: "t".into(),
+                risk: i,
+            })
+            .collect();
+        let targets: Vec<Target> = ["x", "y", "z"]
+            .iter()
+            .map(|t| Target::Tool(ToolRef::new("s", t)))
+            .collect();
+        let taint = TaintState::new();
+        let mut outcomes = BTreeSet::new();
+        for round in 0..3 {
+            for (i, agent) in agents.iter().enumerate() {
+                for target in &targets {
+                    let args = json!({ "n": (i + round * 7) % 60 });
+                    let call = call(agent, target, &args, &taint);
+                    let decided = small.decide(&call);
+                    assert_eq!(decided, reference.decide(&call), "{agent:?} {target:?}");
+                    outcomes.insert(format!("{decided:?}"));
+                }
+            }
+        }
+        // Allow, the @reason deny, no permit, and approval all occurred.
+        assert!(outcomes.len() >= 4, "{outcomes:?}");
+        assert!(small.prepared.len() < agents.len() * targets.len());
+        assert_eq!(reference.prepared.len(), agents.len() * targets.len());
     }
 
     /// Differential: the sliced sets decide every call as the whole set does.
