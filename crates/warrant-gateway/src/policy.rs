@@ -19,6 +19,12 @@
 //! only when the decision is Deny whatever the arguments, taint, task or time (no permit can
 //! apply, or a forbid applies regardless). Policies that read the context leave residuals, and
 //! the tool stays listed; its calls are decided one by one.
+//!
+//! **Caching.** What a request needs from the agent and the target alone (their Cedar entities
+//! and the policies that can apply) is built once per (agent, target) and kept in a bounded
+//! concurrent cache keyed on the whole `Agent` and `Target` values: an agent whose owner is
+//! deactivated or whose risk rises is a new key, decided afresh on its next call. Only the
+//! context (arguments, taint, task, time, source) is built per call.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::hash::{Hash, Hasher};
@@ -1464,6 +1470,13 @@ mod tests {
         // What the text proves needs no solver.
         let same = diff(&old, &old);
         assert_eq!(same.proof, Some(Proof::Structural));
+    }
+
+    /// The engine is shared by the gateway's tasks behind an `Arc`.
+    #[test]
+    fn the_engine_is_send_and_sync() {
+        fn shared<T: Send + Sync>() {}
+        shared::<PolicyEngine>();
     }
 
     fn call<'a>(
