@@ -286,6 +286,12 @@ struct Prepared {
     slices: [Option<Arc<Slice>>; Method::ALL.len()],
 }
 
+impl Prepared {
+    fn slice(&self, method: Method) -> Option<&Slice> {
+        self.slices.get(method.index()).and_then(Option::as_deref)
+    }
+}
+
 /// A target as the cache compares and hashes it, borrowed: `visible_tools` looks up its tools
 /// without building a [`Target`] for each.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -326,9 +332,7 @@ impl<'a> TargetView<'a> {
         match self {
             TargetView::Server(_) => None,
             TargetView::Tool(tool) => Some(&tool.server),
-            TargetView::Resource { server, .. } | TargetView::Prompt { server, .. } => {
-                Some(server)
-            }
+            TargetView::Resource { server, .. } | TargetView::Prompt { server, .. } => Some(server),
         }
     }
 }
@@ -859,7 +863,9 @@ impl PolicyEngine {
     }
 
     fn name_str<'s>(&'s self, id: &'s PolicyId) -> &'s str {
-        self.info.get(id).map_or_else(|| id.as_ref(), |i| i.name.as_str())
+        self.info
+            .get(id)
+            .map_or_else(|| id.as_ref(), |i| i.name.as_str())
     }
 
     /// The policy's `@reason`, else `default()` (only then formatted).
@@ -885,10 +891,12 @@ impl PolicyEngine {
             Err(error) => return deny(format!("the call could not be evaluated: {error}")),
         };
         let entities = &prepared.entities;
-        let Some(slice) = prepared.slices[call.method.index()].as_deref() else {
+        let Some(slice) = prepared.slice(call.method) else {
             return deny(format!("no action for {}", call.method.as_str()));
         };
-        let response = self.authorizer.is_authorized(&request, &slice.all, entities);
+        let response = self
+            .authorizer
+            .is_authorized(&request, &slice.all, entities);
 
         let mut errored: Vec<(String, String)> = response
             .diagnostics()
@@ -1035,7 +1043,9 @@ impl PolicyEngine {
         let (resource, mut entities) = self.target_entities(target)?;
         entities.push(agent);
         let entities = Entities::from_entities(entities, None).map_err(|e| e.to_string())?;
-        let server = target.server().map(|name| self.uid(&self.types.server, name));
+        let server = target
+            .server()
+            .map(|name| self.uid(&self.types.server, name));
         let slices =
             Method::ALL.map(|method| self.slice_in(method, &resource, server.as_ref()).cloned());
         Ok(Prepared {
@@ -1100,7 +1110,7 @@ impl PolicyEngine {
                 let Ok(prepared) = self.prepared(agent, TargetView::Tool(tool)) else {
                     return false;
                 };
-                let Some(slice) = prepared.slices[Method::ToolsCall.index()].as_deref() else {
+                let Some(slice) = prepared.slice(Method::ToolsCall) else {
                     return false;
                 };
                 let request = RequestBuilder::default()
@@ -1108,9 +1118,11 @@ impl PolicyEngine {
                     .action(action.clone())
                     .resource(prepared.resource.clone())
                     .build();
-                let response =
-                    self.authorizer
-                        .is_authorized_partial(&request, &slice.hard, &prepared.entities);
+                let response = self.authorizer.is_authorized_partial(
+                    &request,
+                    &slice.hard,
+                    &prepared.entities,
+                );
                 response.decision() != Some(cedar_policy::Decision::Deny)
             })
             .collect()
@@ -1528,7 +1540,10 @@ mod tests {
             Decision::Deny { policy, .. } | Decision::RequireApproval { policy, .. } => policy,
         };
         for _ in 0..2 {
-            assert_eq!(engine.decide(&call(&agent, &target, &args, &taint)), Decision::Allow);
+            assert_eq!(
+                engine.decide(&call(&agent, &target, &args, &taint)),
+                Decision::Allow
+            );
         }
         assert_eq!(engine.prepared.len(), 1);
 
@@ -1544,8 +1559,11 @@ mod tests {
             tier: "quarantine".into(),
             ..agent.clone()
         };
-        for (changed, expected) in [(&inactive, "owner"), (&risky, "risk"), (&quarantined, "tier")]
-        {
+        for (changed, expected) in [
+            (&inactive, "owner"),
+            (&risky, "risk"),
+            (&quarantined, "tier"),
+        ] {
             let decided = engine.decide(&call(changed, &target, &args, &taint));
             assert_eq!(policy(decided).as_deref(), Some(expected));
         }
@@ -1559,12 +1577,28 @@ mod tests {
         let Target::Tool(sensitive) = &labelled else {
             unreachable!()
         };
-        assert_eq!(engine.visible_tools(&agent, &[plain.clone()]).len(), 1);
-        assert!(engine.visible_tools(&agent, &[sensitive.clone()]).is_empty());
-        assert!(engine.visible_tools(&inactive, &[plain.clone()]).is_empty());
+        assert_eq!(
+            engine
+                .visible_tools(&agent, std::slice::from_ref(plain))
+                .len(),
+            1
+        );
+        assert!(
+            engine
+                .visible_tools(&agent, std::slice::from_ref(sensitive))
+                .is_empty()
+        );
+        assert!(
+            engine
+                .visible_tools(&inactive, std::slice::from_ref(plain))
+                .is_empty()
+        );
 
         // Back to the original values: allowed again.
-        assert_eq!(engine.decide(&call(&agent, &target, &args, &taint)), Decision::Allow);
+        assert_eq!(
+            engine.decide(&call(&agent, &target, &args, &taint)),
+            Decision::Allow
+        );
     }
 
     /// A cache far smaller than the pairs in use evicts, and every call still decides as an
