@@ -8,8 +8,8 @@
 //! `#[global_allocator]` out to compare with glibc's.
 //!
 //! Measured 2026-12-07 (2 cores, one of them busy with another session's work; see
-//! bench/README.md): p50 7.7 µs, p90 10.6 µs, p99 15.1 µs, p99.9 34.5 µs on mimalloc (glibc:
-//! 9.4 / 12.6 / 17.7 / 39.6 µs); `visible_tools` p50 1.8 ms. The warm-up calls reach every
+//! bench/README.md): p50 7.4–8.4 µs, p90 10.4–11.3 µs, p99 14.7–16.0 µs, p99.9 36–42 µs on
+//! mimalloc (glibc: p50 8.7–9.1, p99 17.2–17.6 µs); `visible_tools` p50 1.8 ms. The warm-up calls reach every
 //! (agent, tool) pair the measured calls use, so these are decisions with the pair's entities
 //! cached, as a running gateway's repeated calls are; a pair's first call costs about 8 µs more.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
