@@ -55,8 +55,29 @@ impl CedarValue {
     pub fn from_arguments(arguments: &Value) -> Result<CedarValue, ArgsError> {
         match arguments {
             Value::Null => Ok(CedarValue::Record(BTreeMap::new())),
-            Value::Object(_) => convert(arguments, "", 1).map(|v| v.unwrap_or_default()),
+            Value::Object(_) => convert(arguments, Path::Root, 1).map(|v| v.unwrap_or_default()),
             other => Err(ArgsError::NotAnObject { found: kind(other) }),
+        }
+    }
+
+    /// The value for a Cedar context or entity attribute, consuming this one (no string is
+    /// copied).
+    pub fn into_restricted(self) -> RestrictedExpression {
+        match self {
+            CedarValue::Bool(b) => RestrictedExpression::new_bool(b),
+            CedarValue::Long(n) => RestrictedExpression::new_long(n),
+            CedarValue::Decimal(d) => RestrictedExpression::new_decimal(d),
+            CedarValue::String(s) => RestrictedExpression::new_string(s),
+            CedarValue::Set(items) => {
+                RestrictedExpression::new_set(items.into_iter().map(CedarValue::into_restricted))
+            }
+            CedarValue::Record(fields) => {
+                // Keys are unique in a BTreeMap, the only reason `new_record` can fail.
+                RestrictedExpression::new_record(
+                    fields.into_iter().map(|(k, v)| (k, v.into_restricted())),
+                )
+                .unwrap_or_else(|_| RestrictedExpression::new_bool(false))
+            }
         }
     }
 
@@ -121,11 +142,38 @@ fn kind(value: &Value) -> &'static str {
     }
 }
 
+/// Where a value sits in the arguments, written out only for an error: a call's arguments are
+/// converted on every decision, and most have no error to report.
+#[derive(Clone, Copy)]
+enum Path<'a> {
+    Root,
+    Key(&'a Path<'a>, &'a str),
+    Index(&'a Path<'a>, usize),
+}
+
+impl Path<'_> {
+    /// `a.b[2].c`; a top-level argument is its key alone.
+    fn render(&self) -> String {
+        match self {
+            Path::Root => String::new(),
+            Path::Key(parent, key) => {
+                let parent = parent.render();
+                if parent.is_empty() {
+                    (*key).to_string()
+                } else {
+                    format!("{parent}.{key}")
+                }
+            }
+            Path::Index(parent, i) => format!("{}[{i}]", parent.render()),
+        }
+    }
+}
+
 /// `None` for null (left out by the caller).
-fn convert(value: &Value, path: &str, depth: usize) -> Result<Option<CedarValue>, ArgsError> {
+fn convert(value: &Value, path: Path<'_>, depth: usize) -> Result<Option<CedarValue>, ArgsError> {
     if depth > MAX_DEPTH {
         return Err(ArgsError::TooDeep {
-            path: path.to_string(),
+            path: path.render(),
         });
     }
     Ok(Some(match value {
@@ -136,7 +184,7 @@ fn convert(value: &Value, path: &str, depth: usize) -> Result<Option<CedarValue>
         Value::Array(items) => {
             let mut set = BTreeSet::new();
             for (i, item) in items.iter().enumerate() {
-                if let Some(v) = convert(item, &format!("{path}[{i}]"), depth + 1)? {
+                if let Some(v) = convert(item, Path::Index(&path, i), depth + 1)? {
                     set.insert(v);
                 }
             }
@@ -145,12 +193,7 @@ fn convert(value: &Value, path: &str, depth: usize) -> Result<Option<CedarValue>
         Value::Object(fields) => {
             let mut record = BTreeMap::new();
             for (key, item) in fields {
-                let child = if path.is_empty() {
-                    key.clone()
-                } else {
-                    format!("{path}.{key}")
-                };
-                if let Some(v) = convert(item, &child, depth + 1)? {
+                if let Some(v) = convert(item, Path::Key(&path, key), depth + 1)? {
                     record.insert(key.clone(), v);
                 }
             }
@@ -162,12 +205,12 @@ fn convert(value: &Value, path: &str, depth: usize) -> Result<Option<CedarValue>
 /// Cedar's decimal: four fractional digits, stored as an i64 of ten-thousandths.
 const DECIMAL_DIGITS: usize = 4;
 
-fn number(n: &serde_json::Number, path: &str) -> Result<CedarValue, ArgsError> {
+fn number(n: &serde_json::Number, path: Path<'_>) -> Result<CedarValue, ArgsError> {
     if let Some(i) = n.as_i64() {
         return Ok(CedarValue::Long(i));
     }
     let refuse = || ArgsError::Number {
-        path: path.to_string(),
+        path: path.render(),
         number: n.to_string(),
     };
     if n.is_u64() {
@@ -255,6 +298,34 @@ mod tests {
             CedarValue::from_arguments(&deep),
             Err(ArgsError::TooDeep { .. })
         ));
+    }
+
+    /// Errors name where the value sits, as the agent wrote it.
+    #[test]
+    fn errors_name_the_argument() {
+        let path_of = |arguments: Value| match CedarValue::from_arguments(&arguments) {
+            Err(ArgsError::Number { path, .. } | ArgsError::TooDeep { path }) => path,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(path_of(json!({"x": 0.12345})), "x");
+        assert_eq!(path_of(json!({"a": {"b": [1, {"c": 1e300}]}})), "a.b[1].c");
+        assert_eq!(path_of(json!({"a": [[u64::MAX]]})), "a[0][0]");
+        assert_eq!(path_of(json!({"": {"k": 0.5e-9}})), "k");
+        let mut deep = json!(1);
+        for _ in 0..40 {
+            deep = json!({ "a": deep });
+        }
+        assert_eq!(path_of(deep), vec!["a"; 32].join("."));
+    }
+
+    /// Owned and borrowed conversions give Cedar the same value.
+    #[test]
+    fn into_restricted_is_to_restricted() {
+        let v = CedarValue::from_arguments(&json!({
+            "s": "x", "n": -3, "d": 1.5, "b": false, "set": ["b", "a"], "r": {"k": {"l": [1, 2]}}
+        }))
+        .unwrap();
+        assert_eq!(v.to_restricted(), v.clone().into_restricted());
     }
 
     #[test]

@@ -19,10 +19,18 @@
 //! only when the decision is Deny whatever the arguments, taint, task or time (no permit can
 //! apply, or a forbid applies regardless). Policies that read the context leave residuals, and
 //! the tool stays listed; its calls are decided one by one.
+//!
+//! **Caching.** What a request needs from the agent and the target alone (their Cedar entities
+//! and the policies that can apply) is built once per (agent, target) and kept in a bounded
+//! concurrent cache keyed on the whole `Agent` and `Target` values: an agent whose owner is
+//! deactivated or whose risk rises is a new key, decided afresh on its next call. Only the
+//! context (arguments, taint, task, time, source) is built per call.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::hash::{Hash, Hasher};
 use std::net::IpAddr;
 use std::str::FromStr;
+use std::sync::Arc;
 
 use cedar_policy::{
     ActionConstraint, Authorizer, Context, Effect, Entities, Entity, EntityId, EntityTypeName,
@@ -30,6 +38,8 @@ use cedar_policy::{
     RestrictedExpression, Schema, ValidationMode, Validator,
 };
 use chrono::{DateTime, Timelike, Utc};
+use quick_cache::Equivalent;
+use quick_cache::sync::Cache;
 use serde::Serialize;
 
 use crate::args::CedarValue;
@@ -92,7 +102,7 @@ fn render(problems: &[PolicyProblem]) -> String {
 }
 
 /// An agent as the policy sees it (from Warrant's inventory).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
 pub struct Agent {
     pub id: String,
     pub name: String,
@@ -103,7 +113,7 @@ pub struct Agent {
 }
 
 /// A tool of an upstream server, with its labels from the configuration.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 pub struct ToolRef {
     pub server: String,
     pub name: String,
@@ -132,7 +142,7 @@ impl ToolRef {
 }
 
 /// What a method acts on.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Target {
     Tool(ToolRef),
     Server(String),
@@ -170,6 +180,18 @@ impl Method {
             Method::ResourcesRead => "resources/read",
             Method::PromptsList => "prompts/list",
             Method::PromptsGet => "prompts/get",
+        }
+    }
+
+    /// The method's place in [`Method::ALL`].
+    fn index(self) -> usize {
+        match self {
+            Method::ToolsCall => 0,
+            Method::ToolsList => 1,
+            Method::ResourcesList => 2,
+            Method::ResourcesRead => 3,
+            Method::PromptsList => 4,
+            Method::PromptsGet => 5,
         }
     }
 }
@@ -225,16 +247,124 @@ pub struct PolicyEngine {
     types: Types,
     actions: HashMap<Method, EntityUid>,
     /// Per method and exact resource, the policies that can apply to it (see [`Slice`]).
-    slices: HashMap<(Method, EntityUid), Slice>,
+    slices: HashMap<(Method, EntityUid), Arc<Slice>>,
     /// Per method and server, the policies that can apply to a resource of that server no
     /// policy names exactly: the generic ones and those scoped `resource in` the server.
-    by_server: HashMap<(Method, EntityUid), Slice>,
+    by_server: HashMap<(Method, EntityUid), Arc<Slice>>,
     /// Per method, the policies that apply to resources no policy names exactly, of servers no
     /// policy names in a `resource in` scope.
-    generic: HashMap<Method, Slice>,
+    generic: HashMap<Method, Arc<Slice>>,
     /// Per method, every policy for it: the safe set when a resource's server is not the one a
     /// slice was built for (never the case for names the gateway makes).
-    whole: HashMap<Method, Slice>,
+    whole: HashMap<Method, Arc<Slice>>,
+    /// The request parts each (agent, target) pair needs, built on its first call (see
+    /// [`Prepared`]).
+    prepared: Cache<PairKey, Arc<Prepared>>,
+}
+
+/// How many (agent, target) pairs keep their prepared request parts. A pair costs about 7 KiB
+/// (measured: Cedar's entities are maps of attribute values), so a full cache holds about
+/// 30 MiB; an evicted pair is simply built again on its next call. The cache's eviction
+/// (S3-FIFO) is scan resistant: a `tools/list` touching every tool once does not push out the
+/// pairs that calls keep using.
+const PREPARED_PAIRS: usize = 4096;
+
+/// What a call's request needs that depends only on the agent and the target: their Cedar
+/// entities (the agent, the target and its server) and uids, and the target's policy slice per
+/// method. Building the entities evaluates their attributes and the entity hierarchy's
+/// transitive closure, about a third of a decision when done per call.
+///
+/// The cache is keyed on the *whole* agent and target values, so a changed attribute (an owner
+/// deactivated, a risk raised, a tool's labels) is a different key and takes effect on the very
+/// next call; the entry for the old value ages out.
+#[derive(Debug)]
+struct Prepared {
+    principal: EntityUid,
+    resource: EntityUid,
+    entities: Entities,
+    /// Per method (in [`Method::ALL`] order), the policies that can apply to the target.
+    slices: [Option<Arc<Slice>>; Method::ALL.len()],
+}
+
+impl Prepared {
+    fn slice(&self, method: Method) -> Option<&Slice> {
+        self.slices.get(method.index()).and_then(Option::as_deref)
+    }
+}
+
+/// A target as the cache compares and hashes it, borrowed: `visible_tools` looks up its tools
+/// without building a [`Target`] for each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum TargetView<'a> {
+    Tool(&'a ToolRef),
+    Server(&'a str),
+    Resource { server: &'a str, uri: &'a str },
+    Prompt { server: &'a str, name: &'a str },
+}
+
+impl<'a> TargetView<'a> {
+    fn of(target: &'a Target) -> TargetView<'a> {
+        match target {
+            Target::Tool(tool) => TargetView::Tool(tool),
+            Target::Server(name) => TargetView::Server(name),
+            Target::Resource { server, uri } => TargetView::Resource { server, uri },
+            Target::Prompt { server, name } => TargetView::Prompt { server, name },
+        }
+    }
+
+    fn to_target(self) -> Target {
+        match self {
+            TargetView::Tool(tool) => Target::Tool(tool.clone()),
+            TargetView::Server(name) => Target::Server(name.to_string()),
+            TargetView::Resource { server, uri } => Target::Resource {
+                server: server.to_string(),
+                uri: uri.to_string(),
+            },
+            TargetView::Prompt { server, name } => Target::Prompt {
+                server: server.to_string(),
+                name: name.to_string(),
+            },
+        }
+    }
+
+    /// The server a tool, resource or prompt belongs to; none for a server.
+    fn server(self) -> Option<&'a str> {
+        match self {
+            TargetView::Server(_) => None,
+            TargetView::Tool(tool) => Some(&tool.server),
+            TargetView::Resource { server, .. } | TargetView::Prompt { server, .. } => Some(server),
+        }
+    }
+}
+
+/// The cache's key: the whole agent and the whole target.
+#[derive(Debug, PartialEq, Eq)]
+struct PairKey {
+    agent: Agent,
+    target: Target,
+}
+
+impl Hash for PairKey {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        PairRef {
+            agent: &self.agent,
+            target: TargetView::of(&self.target),
+        }
+        .hash(state);
+    }
+}
+
+/// A borrowed [`PairKey`], so that a lookup clones nothing; it hashes as the key it stands for.
+#[derive(Debug, Clone, Copy, Hash)]
+struct PairRef<'a> {
+    agent: &'a Agent,
+    target: TargetView<'a>,
+}
+
+impl Equivalent<PairKey> for PairRef<'_> {
+    fn equivalent(&self, key: &PairKey) -> bool {
+        *self.agent == key.agent && self.target == TargetView::of(&key.target)
+    }
 }
 
 /// The policies that can apply to one (method, resource): those whose scope names that action
@@ -506,7 +636,16 @@ impl PolicyEngine {
             by_server,
             generic,
             whole,
+            prepared: Cache::new(PREPARED_PAIRS),
         })
+    }
+
+    /// The same engine with room for only `pairs` prepared (agent, target) pairs, so tests can
+    /// decide with a full cache.
+    #[cfg(test)]
+    fn with_prepared_capacity(mut self, pairs: usize) -> PolicyEngine {
+        self.prepared = Cache::new(pairs);
+        self
     }
 
     /// How many policies are loaded.
@@ -634,15 +773,15 @@ impl PolicyEngine {
     }
 
     /// The target's entities (it and its server) and its uid.
-    fn target_entities(&self, target: &Target) -> Result<(EntityUid, Vec<Entity>), String> {
+    fn target_entities(&self, target: TargetView<'_>) -> Result<(EntityUid, Vec<Entity>), String> {
         let server_of = |name: &str| self.uid(&self.types.server, name);
         let string = |s: &str| RestrictedExpression::new_string(s.to_string());
         let (uid, server, attrs) = match target {
-            Target::Server(name) => {
+            TargetView::Server(name) => {
                 let uid = server_of(name);
                 return Ok((uid.clone(), vec![Entity::with_uid(uid)]));
             }
-            Target::Tool(tool) => (
+            TargetView::Tool(tool) => (
                 self.uid(&self.types.tool, &tool.qualified()),
                 tool.server.as_str(),
                 HashMap::from([
@@ -656,17 +795,17 @@ impl PolicyEngine {
                     ),
                 ]),
             ),
-            Target::Resource { server, uri } => (
+            TargetView::Resource { server, uri } => (
                 self.uid(&self.types.resource, &format!("{server}::{uri}")),
-                server.as_str(),
+                server,
                 HashMap::from([
                     ("server".to_string(), string(server)),
                     ("uri".to_string(), string(uri)),
                 ]),
             ),
-            Target::Prompt { server, name } => (
+            TargetView::Prompt { server, name } => (
                 self.uid(&self.types.prompt, &format!("{server}::{name}")),
-                server.as_str(),
+                server,
                 HashMap::from([
                     ("server".to_string(), string(server)),
                     ("name".to_string(), string(name)),
@@ -679,9 +818,9 @@ impl PolicyEngine {
         Ok((uid, vec![entity, Entity::with_uid(server_uid)]))
     }
 
-    fn context(&self, call: &Call<'_>, args: &CedarValue) -> Result<Context, String> {
+    fn context(&self, call: &Call<'_>, args: CedarValue) -> Result<Context, String> {
         let mut pairs = vec![
-            ("args".to_string(), args.to_restricted()),
+            ("args".to_string(), args.into_restricted()),
             (
                 "taint".to_string(),
                 RestrictedExpression::new_set(
@@ -720,16 +859,21 @@ impl PolicyEngine {
     }
 
     fn name(&self, id: &PolicyId) -> String {
-        self.info
-            .get(id)
-            .map_or_else(|| id.to_string(), |i| i.name.clone())
+        self.name_str(id).to_string()
     }
 
-    fn reason(&self, id: &PolicyId, default: String) -> String {
+    fn name_str<'s>(&'s self, id: &'s PolicyId) -> &'s str {
+        self.info
+            .get(id)
+            .map_or_else(|| id.as_ref(), |i| i.name.as_str())
+    }
+
+    /// The policy's `@reason`, else `default()` (only then formatted).
+    fn reason(&self, id: &PolicyId, default: impl FnOnce() -> String) -> String {
         self.info
             .get(id)
             .and_then(|i| i.reason.clone())
-            .unwrap_or(default)
+            .unwrap_or_else(default)
     }
 
     /// Decides one call: the policies, then (for an allowed `tools/call`) the Rule of Two.
@@ -742,17 +886,17 @@ impl PolicyEngine {
             Ok(args) => args,
             Err(error) => return deny(error.to_string()),
         };
-        let request = match self.request(call, &args) {
-            Ok(request) => request,
+        let (request, prepared) = match self.request_parts(call, args) {
+            Ok(parts) => parts,
             Err(error) => return deny(format!("the call could not be evaluated: {error}")),
         };
-        let (request, entities, resource) = request;
-        let Some(slice) = self.slice_for(call.method, &resource, call.target) else {
+        let entities = &prepared.entities;
+        let Some(slice) = prepared.slice(call.method) else {
             return deny(format!("no action for {}", call.method.as_str()));
         };
         let response = self
             .authorizer
-            .is_authorized(&request, &slice.all, &entities);
+            .is_authorized(&request, &slice.all, entities);
 
         let mut errored: Vec<(String, String)> = response
             .diagnostics()
@@ -777,12 +921,13 @@ impl PolicyEngine {
             };
         }
 
-        let target = describe(call.target);
         let decision = if response.decision() == cedar_policy::Decision::Allow {
             Decision::Allow
         } else {
+            // Described only when a text needs it: most denials carry their policy's `@reason`.
+            let target = || describe(call.target);
             let mut reasons: Vec<&PolicyId> = response.diagnostics().reason().collect();
-            reasons.sort_by_key(|id| self.name(id));
+            reasons.sort_by(|a, b| self.name_str(a).cmp(self.name_str(b)));
             let hard = reasons
                 .iter()
                 .find(|id| self.info.get(id).is_some_and(|i| !i.approval));
@@ -791,37 +936,37 @@ impl PolicyEngine {
                 .find(|id| self.info.get(id).is_some_and(|i| i.approval));
             match (hard, held) {
                 (Some(id), _) => Decision::Deny {
-                    reason: self.reason(
-                        id,
+                    reason: self.reason(id, || {
                         format!(
-                            "{} on {target} is denied by policy `{}`",
+                            "{} on {} is denied by policy `{}`",
                             call.method.as_str(),
-                            self.name(id)
-                        ),
-                    ),
+                            target(),
+                            self.name_str(id)
+                        )
+                    }),
                     policy: Some(self.name(id)),
                 },
                 (None, Some(id)) => {
                     let without = self
                         .authorizer
-                        .is_authorized(&request, &slice.hard, &entities);
+                        .is_authorized(&request, &slice.hard, entities);
                     if without.decision() == cedar_policy::Decision::Allow {
                         Decision::RequireApproval {
-                            reason: self.reason(
-                                id,
+                            reason: self.reason(id, || {
                                 format!(
-                                    "{} on {target} needs approval (policy `{}`)",
+                                    "{} on {} needs approval (policy `{}`)",
                                     call.method.as_str(),
-                                    self.name(id)
-                                ),
-                            ),
+                                    target(),
+                                    self.name_str(id)
+                                )
+                            }),
                             policy: Some(self.name(id)),
                         }
                     } else {
-                        deny(not_permitted(call, &target))
+                        deny(not_permitted(call, &target()))
                     }
                 }
-                (None, None) => deny(not_permitted(call, &target)),
+                (None, None) => deny(not_permitted(call, &target())),
             }
         };
         if decision != Decision::Allow || call.method != Method::ToolsCall {
@@ -839,34 +984,102 @@ impl PolicyEngine {
         }
     }
 
+    /// The call's Cedar request, and the prepared parts (entities, slices) of its agent and
+    /// target.
+    fn request_parts(
+        &self,
+        call: &Call<'_>,
+        args: CedarValue,
+    ) -> Result<(cedar_policy::Request, Arc<Prepared>), String> {
+        let prepared = self.prepared(call.agent, TargetView::of(call.target))?;
+        let action = self.action(call.method)?;
+        let context = self.context(call, args)?;
+        let request = cedar_policy::Request::new(
+            prepared.principal.clone(),
+            action,
+            prepared.resource.clone(),
+            context,
+            None,
+        )
+        .map_err(|e| e.to_string())?;
+        Ok((request, prepared))
+    }
+
+    /// The call's Cedar request, its entities and the target's uid.
+    #[cfg(test)]
     fn request(
         &self,
         call: &Call<'_>,
         args: &CedarValue,
     ) -> Result<(cedar_policy::Request, Entities, EntityUid), String> {
-        let agent = self.agent_entity(call.agent)?;
+        let (request, prepared) = self.request_parts(call, args.clone())?;
+        Ok((
+            request,
+            prepared.entities.clone(),
+            prepared.resource.clone(),
+        ))
+    }
+
+    /// The prepared parts of (agent, target): from the cache, or built and cached.
+    fn prepared(&self, agent: &Agent, target: TargetView<'_>) -> Result<Arc<Prepared>, String> {
+        if let Some(found) = self.prepared.get(&PairRef { agent, target }) {
+            return Ok(found);
+        }
+        let built = Arc::new(self.prepare(agent, target)?);
+        // Two tasks may build the same pair at once: the parts are equal, either may stay.
+        self.prepared.insert(
+            PairKey {
+                agent: agent.clone(),
+                target: target.to_target(),
+            },
+            Arc::clone(&built),
+        );
+        Ok(built)
+    }
+
+    fn prepare(&self, agent: &Agent, target: TargetView<'_>) -> Result<Prepared, String> {
+        let agent = self.agent_entity(agent)?;
         let principal = agent.uid();
-        let (resource, mut entities) = self.target_entities(call.target)?;
-        let resource_uid = resource.clone();
+        let (resource, mut entities) = self.target_entities(target)?;
         entities.push(agent);
-        let action = self.action(call.method)?;
-        let context = self.context(call, args)?;
-        let request = cedar_policy::Request::new(principal, action, resource, context, None)
-            .map_err(|e| e.to_string())?;
         let entities = Entities::from_entities(entities, None).map_err(|e| e.to_string())?;
-        Ok((request, entities, resource_uid))
+        let server = target
+            .server()
+            .map(|name| self.uid(&self.types.server, name));
+        let slices =
+            Method::ALL.map(|method| self.slice_in(method, &resource, server.as_ref()).cloned());
+        Ok(Prepared {
+            principal,
+            resource,
+            entities,
+            slices,
+        })
     }
 
     /// The policies that can apply to `method` on `resource` (the uid of `target`).
-    fn slice_for(&self, method: Method, resource: &EntityUid, target: &Target) -> Option<&Slice> {
-        let server = match target {
-            Target::Server(_) => None,
-            Target::Tool(ToolRef { server, .. })
-            | Target::Resource { server, .. }
-            | Target::Prompt { server, .. } => Some(self.uid(&self.types.server, server)),
-        };
+    #[cfg(test)]
+    fn slice_for(
+        &self,
+        method: Method,
+        resource: &EntityUid,
+        target: &Target,
+    ) -> Option<&Arc<Slice>> {
+        let server = TargetView::of(target)
+            .server()
+            .map(|name| self.uid(&self.types.server, name));
+        self.slice_in(method, resource, server.as_ref())
+    }
+
+    /// The policies that can apply to `method` on `resource`, a resource of `server` (none for
+    /// a server).
+    fn slice_in(
+        &self,
+        method: Method,
+        resource: &EntityUid,
+        server: Option<&EntityUid>,
+    ) -> Option<&Arc<Slice>> {
         if let Some(slice) = self.slices.get(&(method, resource.clone())) {
-            if slice.server == server {
+            if slice.server.as_ref() == server {
                 return Some(slice);
             }
             // The resource's id says another server than the call's: its `in` policies were
@@ -874,7 +1087,7 @@ impl PolicyEngine {
             return self.whole.get(&method);
         }
         server
-            .and_then(|server| self.by_server.get(&(method, server)))
+            .and_then(|server| self.by_server.get(&(method, server.clone())))
             .or_else(|| self.generic.get(&method))
     }
 
@@ -888,36 +1101,28 @@ impl PolicyEngine {
     /// The tools `agent` may see in `tools/list`: those some call could be allowed for (see the
     /// module's documentation). `@approval` forbids do not hide a tool: a human may allow it.
     pub fn visible_tools<'t>(&self, agent: &Agent, tools: &'t [ToolRef]) -> Vec<&'t ToolRef> {
-        let Ok(agent_entity) = self.agent_entity(agent) else {
-            return Vec::new();
-        };
         let Ok(action) = self.action(Method::ToolsCall) else {
             return Vec::new();
         };
         tools
             .iter()
             .filter(|tool| {
-                let Ok((resource, mut entities)) =
-                    self.target_entities(&Target::Tool((*tool).clone()))
-                else {
+                let Ok(prepared) = self.prepared(agent, TargetView::Tool(tool)) else {
                     return false;
                 };
-                entities.push(agent_entity.clone());
-                let Ok(entities) = Entities::from_entities(entities, None) else {
-                    return false;
-                };
-                let target = Target::Tool((*tool).clone());
-                let Some(slice) = self.slice_for(Method::ToolsCall, &resource, &target) else {
+                let Some(slice) = prepared.slice(Method::ToolsCall) else {
                     return false;
                 };
                 let request = RequestBuilder::default()
-                    .principal(agent_entity.uid())
+                    .principal(prepared.principal.clone())
                     .action(action.clone())
-                    .resource(resource)
+                    .resource(prepared.resource.clone())
                     .build();
-                let response =
-                    self.authorizer
-                        .is_authorized_partial(&request, &slice.hard, &entities);
+                let response = self.authorizer.is_authorized_partial(
+                    &request,
+                    &slice.hard,
+                    &prepared.entities,
+                );
                 response.decision() != Some(cedar_policy::Decision::Deny)
             })
             .collect()
@@ -925,10 +1130,10 @@ impl PolicyEngine {
 }
 
 type Slices = (
-    HashMap<(Method, EntityUid), Slice>,
-    HashMap<(Method, EntityUid), Slice>,
-    HashMap<Method, Slice>,
-    HashMap<Method, Slice>,
+    HashMap<(Method, EntityUid), Arc<Slice>>,
+    HashMap<(Method, EntityUid), Arc<Slice>>,
+    HashMap<Method, Arc<Slice>>,
+    HashMap<Method, Arc<Slice>>,
 );
 
 /// The server a tool's, resource's or prompt's uid names (`server::…`; server names hold no
@@ -953,10 +1158,10 @@ fn slice(
     actions: &HashMap<Method, EntityUid>,
     types: &Types,
 ) -> Slices {
-    let mut slices: HashMap<(Method, EntityUid), Slice> = HashMap::new();
-    let mut by_server: HashMap<(Method, EntityUid), Slice> = HashMap::new();
-    let mut generic: HashMap<Method, Slice> = HashMap::new();
-    let mut whole: HashMap<Method, Slice> = HashMap::new();
+    let mut slices: HashMap<(Method, EntityUid), Arc<Slice>> = HashMap::new();
+    let mut by_server: HashMap<(Method, EntityUid), Arc<Slice>> = HashMap::new();
+    let mut generic: HashMap<Method, Arc<Slice>> = HashMap::new();
+    let mut whole: HashMap<Method, Arc<Slice>> = HashMap::new();
     let mut policies: Vec<&Policy> = all.policies().collect();
     policies.sort_by_key(|p| p.id().to_string());
     for (method, action) in actions {
@@ -1007,15 +1212,18 @@ fn slice(
                 ],
                 server,
             );
-            slices.insert((*method, uid.clone()), slice);
+            slices.insert((*method, uid.clone()), Arc::new(slice));
         }
         for (uid, group) in &within {
             if uid.type_name() == &types.server {
-                by_server.insert((*method, uid.clone()), build(&[Some(group)], None));
+                by_server.insert(
+                    (*method, uid.clone()),
+                    Arc::new(build(&[Some(group)], None)),
+                );
             }
         }
-        generic.insert(*method, build(&[], None));
-        whole.insert(*method, everything);
+        generic.insert(*method, Arc::new(build(&[], None)));
+        whole.insert(*method, Arc::new(everything));
     }
     (slices, by_server, generic, whole)
 }
@@ -1277,6 +1485,171 @@ mod tests {
         // What the text proves needs no solver.
         let same = diff(&old, &old);
         assert_eq!(same.proof, Some(Proof::Structural));
+    }
+
+    /// The engine is shared by the gateway's tasks behind an `Arc`.
+    #[test]
+    fn the_engine_is_send_and_sync() {
+        fn shared<T: Send + Sync>() {}
+        shared::<PolicyEngine>();
+    }
+
+    fn call<'a>(
+        agent: &'a Agent,
+        target: &'a Target,
+        arguments: &'a serde_json::Value,
+        taint: &'a TaintState,
+    ) -> Call<'a> {
+        Call {
+            agent,
+            method: Method::ToolsCall,
+            target,
+            arguments,
+            taint,
+            task: None,
+            now: DateTime::UNIX_EPOCH,
+            source: None,
+        }
+    }
+
+    /// The prepared parts are cached per (agent, target), keyed on the whole values: with the
+    /// cache warm, a deactivated owner, a raised risk or a tool's new label decides the very
+    /// next call, and the old values decide as before.
+    #[test]
+    fn a_changed_agent_or_tool_decides_the_next_call() {
+        let policies = r#"
+            permit (principal, action == Action::"tools/call", resource);
+            @id("owner") forbid (principal, action, resource) unless { principal.owner_active };
+            @id("risk") forbid (principal, action, resource) when { principal.risk >= 90 };
+            @id("tier") forbid (principal, action, resource) when { principal.tier == "quarantine" };
+            @id("label") forbid (principal, action, resource is Tool) when { resource.labels.contains("sensitive_data") };
+        "#;
+        let engine = PolicyEngine::load(None, &[Source::new("p", policies)]).unwrap();
+        let agent = Agent {
+            id: "g".into(),
+            name: "g".into(),
+            owner: "o".into(),
+            owner_active: true,
+            tier: "prod".into(),
+            risk: 10,
+        };
+        let target = Target::Tool(ToolRef::new("a", "x"));
+        let (args, taint) = (json!({}), TaintState::new());
+        let policy = |d: Decision| match d {
+            Decision::Allow => None,
+            Decision::Deny { policy, .. } | Decision::RequireApproval { policy, .. } => policy,
+        };
+        for _ in 0..2 {
+            assert_eq!(
+                engine.decide(&call(&agent, &target, &args, &taint)),
+                Decision::Allow
+            );
+        }
+        assert_eq!(engine.prepared.len(), 1);
+
+        let inactive = Agent {
+            owner_active: false,
+            ..agent.clone()
+        };
+        let risky = Agent {
+            risk: 95,
+            ..agent.clone()
+        };
+        let quarantined = Agent {
+            tier: "quarantine".into(),
+            ..agent.clone()
+        };
+        for (changed, expected) in [
+            (&inactive, "owner"),
+            (&risky, "risk"),
+            (&quarantined, "tier"),
+        ] {
+            let decided = engine.decide(&call(changed, &target, &args, &taint));
+            assert_eq!(policy(decided).as_deref(), Some(expected));
+        }
+        let labelled = Target::Tool(ToolRef::new("a", "x").with_labels([Label::SensitiveData]));
+        let decided = engine.decide(&call(&agent, &labelled, &args, &taint));
+        assert_eq!(policy(decided).as_deref(), Some("label"));
+        // The same tool is hidden from `tools/list` once labelled, for the same agent.
+        let Target::Tool(plain) = &target else {
+            unreachable!()
+        };
+        let Target::Tool(sensitive) = &labelled else {
+            unreachable!()
+        };
+        assert_eq!(
+            engine
+                .visible_tools(&agent, std::slice::from_ref(plain))
+                .len(),
+            1
+        );
+        assert!(
+            engine
+                .visible_tools(&agent, std::slice::from_ref(sensitive))
+                .is_empty()
+        );
+        assert!(
+            engine
+                .visible_tools(&inactive, std::slice::from_ref(plain))
+                .is_empty()
+        );
+
+        // Back to the original values: allowed again.
+        assert_eq!(
+            engine.decide(&call(&agent, &target, &args, &taint)),
+            Decision::Allow
+        );
+    }
+
+    /// A cache far smaller than the pairs in use evicts, and every call still decides as an
+    /// engine that never evicts does.
+    #[test]
+    fn a_full_cache_still_decides_correctly() {
+        let policies = r#"
+            permit (principal, action == Action::"tools/call", resource) when { principal.risk < 50 };
+            @reason("tool x needs an active owner") forbid (principal, action, resource == Tool::"s::x") unless { principal.owner_active };
+            @approval forbid (principal, action, resource in Server::"s") when { context.args has n && context.args.n > principal.risk };
+        "#;
+        let load = || {
+            PolicyEngine::load(
+                Some(&Source::new("s", "type Args = { n?: Long };")),
+                &[Source::new("p", policies)],
+            )
+            .unwrap()
+        };
+        let small = load().with_prepared_capacity(2);
+        let reference = load();
+        let agents: Vec<Agent> = (0..60)
+            .map(|i| Agent {
+                id: format!("agent{i}"),
+                name: format!("agent {i}"),
+                owner: "o".into(),
+                owner_active: i % 3 != 0,
+                tier: "t".into(),
+                risk: i,
+            })
+            .collect();
+        let targets: Vec<Target> = ["x", "y", "z"]
+            .iter()
+            .map(|t| Target::Tool(ToolRef::new("s", t)))
+            .collect();
+        let taint = TaintState::new();
+        let mut outcomes = BTreeSet::new();
+        for round in 0..3 {
+            for (i, agent) in agents.iter().enumerate() {
+                for target in &targets {
+                    let args = json!({ "n": (i + round * 7) % 60 });
+                    let call = call(agent, target, &args, &taint);
+                    let decided = small.decide(&call);
+                    assert_eq!(decided, reference.decide(&call), "{agent:?} {target:?}");
+                    outcomes.insert(format!("{decided:?}"));
+                }
+            }
+        }
+        // Allow, the @reason deny, no permit, and approval all occurred.
+        assert!(outcomes.len() >= 4, "{outcomes:?}");
+        assert!(small.prepared.len() < agents.len() * targets.len());
+        assert_eq!(reference.prepared.len(), agents.len() * targets.len());
     }
 
     /// Differential: the sliced sets decide every call as the whole set does.
