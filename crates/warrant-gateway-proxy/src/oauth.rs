@@ -200,7 +200,18 @@ struct Fetches {
 struct Keys {
     keys: Vec<Jwk>,
     fetched: Instant,
+    /// Which fetch this is: a signature verified under one set counts under that set only.
+    generation: u64,
 }
+
+/// A token whose signature verified, and under which key set.
+struct Verified {
+    claims: Map<String, Value>,
+    generation: u64,
+}
+
+/// How many verified access tokens are kept (least recently used go first).
+const VERIFIED_TOKENS: usize = 10_000;
 
 /// Checks access tokens against one issuer.
 pub struct OAuthVerifier {
@@ -215,6 +226,11 @@ pub struct OAuthVerifier {
     keys: RwLock<Option<Keys>>,
     /// Held while fetching, so concurrent requests wait for one fetch.
     fetches: Mutex<Fetches>,
+    /// Access tokens whose signature verified, by the token's SHA-256: an agent presents the
+    /// same token on every call. An entry counts only while the key set it was verified under
+    /// is the current one (fetching the keys again, as on a rotation, empties it in effect);
+    /// the claims (expiry, audience, …) are checked on every call all the same.
+    verified: quick_cache::sync::Cache<[u8; 32], std::sync::Arc<Verified>>,
 }
 
 impl std::fmt::Debug for OAuthVerifier {
@@ -274,6 +290,7 @@ impl OAuthVerifier {
             max_age: Duration::from_secs(seconds(&config.jwks_max_age, "jwks_max_age")?),
             http,
             keys: RwLock::new(None),
+            verified: quick_cache::sync::Cache::new(VERIFIED_TOKENS),
             fetches: Mutex::new(Fetches {
                 jwks_url: config.jwks_url.clone(),
                 last_attempt: None,
@@ -305,12 +322,28 @@ impl OAuthVerifier {
         server: &str,
         now: DateTime<Utc>,
     ) -> Result<Identity, JwtError> {
+        let expected = Expected {
+            audiences: self.audiences(server),
+            ..self.expected.clone()
+        };
+        let digest: [u8; 32] = sha2::Digest::finalize(
+            <sha2::Sha256 as sha2::Digest>::new_with_prefix(token.as_bytes()),
+        )
+        .into();
+        if let Some(verified) = self.verified.get(&digest) {
+            let current = self.keys.read().await.as_ref().is_some_and(|keys| {
+                keys.generation == verified.generation && keys.fetched.elapsed() < self.max_age
+            });
+            if current {
+                return check_claims(&verified.claims, &expected, now);
+            }
+        }
         let header = jsonwebtoken::decode_header(token).map_err(|_| JwtError::NotJwt)?;
         if !self.algorithms.contains(&header.alg) {
             return Err(JwtError::Algorithm(format!("{:?}", header.alg)));
         }
         let kid = header.kid.clone();
-        let key = match self.find_key(kid.as_deref(), header.alg, false).await? {
+        let (key, generation) = match self.find_key(kid.as_deref(), header.alg, false).await? {
             Some(key) => key,
             // An unknown key: the issuer may have rotated. Fetch again (rate-limited).
             None => self
@@ -327,11 +360,15 @@ impl OAuthVerifier {
         validation.required_spec_claims.clear();
         let data = jsonwebtoken::decode::<Map<String, Value>>(token, &decoding, &validation)
             .map_err(|_| JwtError::Signature)?;
-        let expected = Expected {
-            audiences: self.audiences(server),
-            ..self.expected.clone()
-        };
-        check_claims(&data.claims, &expected, now)
+        let identity = check_claims(&data.claims, &expected, now)?;
+        self.verified.insert(
+            digest,
+            std::sync::Arc::new(Verified {
+                claims: data.claims,
+                generation,
+            }),
+        );
+        Ok(identity)
     }
 
     /// The key for `kid` (the only usable key when the token names none). `refetch` asks for a
@@ -341,7 +378,7 @@ impl OAuthVerifier {
         kid: Option<&str>,
         alg: Algorithm,
         refetch: bool,
-    ) -> Result<Option<Jwk>, JwtError> {
+    ) -> Result<Option<(Jwk, u64)>, JwtError> {
         let (have_keys, stale) = match &*self.keys.read().await {
             Some(keys) => (true, refetch || keys.fetched.elapsed() >= self.max_age),
             None => (false, true),
@@ -358,14 +395,15 @@ impl OAuthVerifier {
             return Ok(None);
         };
         let fitting: Vec<&Jwk> = keys.keys.iter().filter(|k| key_fits(k, alg)).collect();
-        Ok(match kid {
+        let key = match kid {
             Some(kid) => fitting
                 .into_iter()
                 .find(|k| k.common.key_id.as_deref() == Some(kid))
                 .cloned(),
             None if fitting.len() == 1 => fitting.first().map(|k| (*k).clone()),
             None => None,
-        })
+        };
+        Ok(key.map(|key| (key, keys.generation)))
     }
 
     /// Fetches the key set, unless another request just did (or, for a rotation, one was
@@ -397,9 +435,12 @@ impl OAuthVerifier {
         let document = self.fetch_json(&jwks_url).await?;
         let keys = parse_jwks(&document)?;
         tracing::info!(issuer = %self.expected.issuer, keys = keys.len(), "fetched the issuer's signing keys");
-        *self.keys.write().await = Some(Keys {
+        let mut current = self.keys.write().await;
+        let generation = current.as_ref().map_or(0, |k| k.generation + 1);
+        *current = Some(Keys {
             keys,
             fetched: Instant::now(),
+            generation,
         });
         Ok(())
     }
@@ -457,9 +498,12 @@ impl OAuthVerifier {
     #[cfg(test)]
     async fn preload(&self, keys: Vec<Jwk>) {
         self.fetches.lock().await.last_attempt = Some(Instant::now());
-        *self.keys.write().await = Some(Keys {
+        let mut current = self.keys.write().await;
+        let generation = current.as_ref().map_or(0, |k| k.generation + 1);
+        *current = Some(Keys {
             keys,
             fetched: Instant::now(),
+            generation,
         });
     }
 }
@@ -656,6 +700,36 @@ mod tests {
             v.verify(&good, "time", now).await,
             Err(JwtError::Audience(_))
         ));
+    }
+
+    #[tokio::test]
+    async fn a_verified_token_counts_under_its_key_set_only_and_its_claims_every_time() {
+        let v = verifier(&["EdDSA"]);
+        v.preload(vec![jwk("a", PUB_A, Some("EdDSA"))]).await;
+        let good = sign(eddsa("a"), KEY_A, &claims(json!({})));
+        assert_eq!(
+            v.verify(&good, "rust", at(1_000)).await.unwrap().agent,
+            "bot"
+        );
+        // Remembered: the claims are still checked on each call (expiry, audience).
+        assert_eq!(
+            v.verify(&good, "rust", at(1_500)).await.unwrap().agent,
+            "bot"
+        );
+        assert_eq!(
+            v.verify(&good, "rust", at(2_061)).await,
+            Err(JwtError::Expired)
+        );
+        assert!(matches!(
+            v.verify(&good, "time", at(1_000)).await,
+            Err(JwtError::Audience(_))
+        ));
+        // The issuer's keys change (key `a` withdrawn): the token is verified again, and fails.
+        v.preload(vec![jwk("b", PUB_A, Some("EdDSA"))]).await;
+        assert_eq!(
+            v.verify(&good, "rust", at(1_000)).await,
+            Err(JwtError::UnknownKey("a".into()))
+        );
     }
 
     #[tokio::test]
