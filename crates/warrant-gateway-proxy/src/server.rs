@@ -683,8 +683,15 @@ impl Gateway {
             now: self.clock.now(),
             source: Some(source.ip()),
         };
-        let decision = self.engine.decide(&call);
-        log_decision(principal, method, &describe(target), &decision, started);
+        let (decision, permits) = self.engine.decide_explained(&call);
+        log_decision(
+            principal,
+            method,
+            &describe(target),
+            &decision,
+            started,
+            &permits,
+        );
         match decision {
             Decision::Allow => match upstream.request(method.as_str(), params).await {
                 Ok(result) => Outcome::Result(result),
@@ -829,7 +836,14 @@ impl Gateway {
                     reason: refused.to_string(),
                     policy: Some("task-token".to_string()),
                 };
-                log_decision(principal, Method::ToolsCall, &qualified, &decision, started);
+                log_decision(
+                    principal,
+                    Method::ToolsCall,
+                    &qualified,
+                    &decision,
+                    started,
+                    &[],
+                );
                 self.record_use(principal, false, now).await;
                 return denied(refused.to_string(), Some("task-token"));
             }
@@ -850,7 +864,14 @@ impl Gateway {
                         reason: reason.clone(),
                         policy: Some("secrets".to_string()),
                     };
-                    log_decision(principal, Method::ToolsCall, &qualified, &decision, started);
+                    log_decision(
+                        principal,
+                        Method::ToolsCall,
+                        &qualified,
+                        &decision,
+                        started,
+                        &[],
+                    );
                     return denied(reason, Some("secrets"));
                 }
                 SecretHandling::Redact => {
@@ -901,7 +922,7 @@ impl Gateway {
                 now,
                 source: Some(source.ip()),
             };
-            let decision = self.engine.decide(&call);
+            let (decision, permits) = self.engine.decide_explained(&call);
             // A call the policy would let through (or hold for a person) reaches only a tool
             // whose definition a person approved as it is now.
             if !matches!(decision, Decision::Deny { .. })
@@ -911,10 +932,24 @@ impl Gateway {
                     reason: refused.clone(),
                     policy: Some("tool-pinning".to_string()),
                 };
-                log_decision(principal, Method::ToolsCall, &qualified, &decision, started);
+                log_decision(
+                    principal,
+                    Method::ToolsCall,
+                    &qualified,
+                    &decision,
+                    started,
+                    &[],
+                );
                 return denied(refused, Some("tool-pinning"));
             }
-            log_decision(principal, Method::ToolsCall, &qualified, &decision, started);
+            log_decision(
+                principal,
+                Method::ToolsCall,
+                &qualified,
+                &decision,
+                started,
+                &permits,
+            );
             match decision {
                 Decision::Allow => {}
                 Decision::Deny { reason, policy } => return denied(reason, policy.as_deref()),
@@ -1306,10 +1341,16 @@ fn log_decision(
     target: &str,
     decision: &Decision,
     started: Instant,
+    permits: &[String],
 ) {
     crate::telemetry::note_decision(decision);
+    crate::telemetry::note_permits(permits);
+    let permitted;
     let (verdict, policy) = match decision {
-        Decision::Allow => ("allow", None),
+        Decision::Allow => {
+            permitted = permits.join(",");
+            ("allow", Some(permitted.as_str()))
+        }
         Decision::Deny { policy, .. } => ("deny", policy.as_deref()),
         Decision::RequireApproval { policy, .. } => ("require_approval", policy.as_deref()),
     };

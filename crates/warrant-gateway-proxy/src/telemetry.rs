@@ -263,6 +263,18 @@ pub(crate) fn note_decision(decision: &Decision) {
     });
 }
 
+/// Notes the policies that permitted the call being handled.
+pub(crate) fn note_permits(names: &[String]) {
+    let _ = NOTES.try_with(|notes| {
+        let mut notes = lock(notes);
+        for name in names {
+            if !notes.policies.contains(name) {
+                notes.policies.push(name.clone());
+            }
+        }
+    });
+}
+
 /// Notes the approval id of the call being handled.
 pub(crate) fn note_approval(id: &str) {
     let _ = NOTES.try_with(|notes| lock(notes).approval_id = Some(id.to_string()));

@@ -1863,6 +1863,9 @@ async fn every_call_is_a_span_in_the_file_at_the_collector_and_in_the_audit_trai
     );
     assert!(attribute(allowed, "warrant.gateway.result.bytes").is_some());
     assert!(allowed.get("status").is_none());
+    // The policy that let the call through.
+    let permits = attribute(allowed, "warrant.gateway.policies").unwrap();
+    assert!(permits.contains("\"rust-tools\""), "{permits}");
 
     let refused = find("fs_write", "deny", Some("denied"));
     assert_eq!(refused["status"]["code"], 2);

@@ -878,6 +878,22 @@ impl PolicyEngine {
 
     /// Decides one call: the policies, then (for an allowed `tools/call`) the Rule of Two.
     pub fn decide(&self, call: &Call<'_>) -> Decision {
+        self.decide_into(call, None)
+    }
+
+    /// [`Self::decide`], and the names of the policies that permitted an allowed call (sorted;
+    /// none for a call denied or held, whose decision names its policy): what the audit trail
+    /// records as the policies that decided.
+    pub fn decide_explained(&self, call: &Call<'_>) -> (Decision, Vec<String>) {
+        let mut permits = Vec::new();
+        let decision = self.decide_into(call, Some(&mut permits));
+        if decision != Decision::Allow {
+            permits.clear();
+        }
+        (decision, permits)
+    }
+
+    fn decide_into(&self, call: &Call<'_>, permits: Option<&mut Vec<String>>) -> Decision {
         let deny = |reason: String| Decision::Deny {
             reason,
             policy: None,
@@ -922,6 +938,10 @@ impl PolicyEngine {
         }
 
         let decision = if response.decision() == cedar_policy::Decision::Allow {
+            if let Some(permits) = permits {
+                permits.extend(response.diagnostics().reason().map(|id| self.name(id)));
+                permits.sort();
+            }
             Decision::Allow
         } else {
             // Described only when a text needs it: most denials carry their policy's `@reason`.

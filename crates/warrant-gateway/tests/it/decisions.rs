@@ -219,3 +219,46 @@ fn diff_tells_narrowing_from_possible_widening() {
     // The same policies under other names narrow nothing and widen nothing.
     assert!(diff(&old, &old).narrows_only);
 }
+
+#[test]
+fn an_allowed_call_names_the_policies_that_permitted_it() {
+    let engine = engine(
+        r#"@id("repo") permit (principal, action == Action::"tools/call", resource)
+             when { context.args has repo && context.args.repo like "acme/*" };
+           @id("all-tools") permit (principal, action == Action::"tools/call", resource);
+           @id("big") forbid (principal, action, resource)
+             when { context.args has n && context.args.n > 10 };"#,
+    );
+    let a = agent("a", true);
+    let tool = Target::Tool(ToolRef::new("gh", "create_issue"));
+    let explain = |arguments: serde_json::Value| {
+        engine.decide_explained(&Call {
+            agent: &a,
+            method: Method::ToolsCall,
+            target: &tool,
+            arguments: &arguments,
+            taint: &TaintState::new(),
+            task: None,
+            now: now(),
+            source: None,
+        })
+    };
+    assert_eq!(
+        explain(json!({"repo": "acme/api"})),
+        (
+            Decision::Allow,
+            vec!["all-tools".to_string(), "repo".to_string()]
+        )
+    );
+    assert_eq!(
+        explain(json!({"repo": "other/api"})),
+        (Decision::Allow, vec!["all-tools".to_string()])
+    );
+    // A denial names its policy in the decision, and no permit.
+    let (denied, permits) = explain(json!({"n": 11}));
+    assert!(
+        matches!(&denied, Decision::Deny { policy: Some(p), .. } if p == "big"),
+        "{denied:?}"
+    );
+    assert!(permits.is_empty());
+}
