@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::{Body, Bytes};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
 use serde_json::{Value, json};
 
@@ -81,6 +81,8 @@ pub struct Held {
     pub approval: String,
     pub progress_token: Value,
     pub reason: String,
+    /// The request's headers, for the span of the call's second decision (its `traceparent`).
+    pub headers: HeaderMap,
 }
 
 /// Holds an older client's call on an SSE response until a person decides or the approval
@@ -128,25 +130,52 @@ pub fn hold(gateway: Arc<Gateway>, held: Held) -> Response {
             }
             tokio::time::sleep(POLL).await;
         };
-        let outcome = if timed_out {
-            Outcome::Error(RpcError::new(
-                jsonrpc::DENIED,
-                format!(
-                    "no one approved the call within {} s (approval {}): it is denied",
+        // The call is decided a second time (or denied for want of an answer): a span and an
+        // audit row of its own, as for any call.
+        let span = gateway.telemetry.start(
+            &held.principal,
+            &held.server,
+            "tools/call",
+            &held.params,
+            &held.headers,
+            held.source,
+            &held.id,
+            gateway.clock.now(),
+        );
+        let approval = held.approval.clone();
+        let handling = async {
+            crate::telemetry::note_approval(&approval);
+            if timed_out {
+                let reason = format!(
+                    "no one approved the call within {} s (approval {approval}): it is denied",
                     timeout.as_secs(),
-                    held.approval
-                ),
-            ))
-        } else {
-            gateway
-                .dispatch(
-                    &held.principal,
-                    &held.server,
-                    "tools/call",
-                    held.params,
-                    held.source,
-                )
-                .await
+                );
+                crate::telemetry::note_decision(&warrant_gateway::Decision::Deny {
+                    reason: reason.clone(),
+                    policy: None,
+                });
+                Outcome::Error(RpcError::new(jsonrpc::DENIED, reason))
+            } else {
+                gateway
+                    .dispatch(
+                        &held.principal,
+                        &held.server,
+                        "tools/call",
+                        held.params,
+                        held.source,
+                    )
+                    .await
+            }
+        };
+        let outcome = match span {
+            Some(span) => {
+                let (outcome, notes) = crate::telemetry::noting(handling).await;
+                gateway
+                    .telemetry
+                    .finish(span, notes, outcome.telemetry_end());
+                outcome
+            }
+            None => handling.await,
         };
         let message = match outcome {
             Outcome::Result(result) => json!({ "jsonrpc": "2.0", "id": held.id, "result": result }),

@@ -157,7 +157,7 @@ pub(crate) enum Outcome {
 }
 
 impl Outcome {
-    fn telemetry_end(&self) -> crate::telemetry::End<'_> {
+    pub(crate) fn telemetry_end(&self) -> crate::telemetry::End<'_> {
         match self {
             Outcome::Result(result) => crate::telemetry::End::Result(result),
             Outcome::Error(error) => crate::telemetry::End::Error {
@@ -1617,6 +1617,7 @@ async fn mcp_post(
                     approval,
                     progress_token: progress_token.unwrap_or(Value::Null),
                     reason: error.message.clone(),
+                    headers: headers.clone(),
                 },
             ),
             _ => jsonrpc::error(&id, &error),

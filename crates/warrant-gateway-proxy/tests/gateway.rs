@@ -1027,7 +1027,13 @@ async fn an_older_client_is_held_with_progress_then_answered() {
 
 #[tokio::test]
 async fn a_held_call_nobody_answers_is_denied_at_the_timeout() {
-    let h = start_with(1 << 20, "pin-first-seen", "[approval]\ntimeout = \"1s\"\n").await;
+    let trail = Arc::new(warrant_gateway_proxy::MemoryAuditTrail::default());
+    let h = start_audited(
+        1 << 20,
+        "[approval]\ntimeout = \"1s\"\n",
+        Some(trail.clone()),
+    )
+    .await;
     let token = h.token("bot", "refunds", ALL_RUST);
     let body = json!({"jsonrpc": "2.0", "id": 3, "method": "tools/call",
         "params": {"name": "refund", "arguments": {"amount": 700}, "_meta": {"progressToken": 5}}});
@@ -1054,6 +1060,21 @@ async fn a_held_call_nobody_answers_is_denied_at_the_timeout() {
     assert!(
         message.contains("no one approved the call within 1 s"),
         "{message}"
+    );
+    // Both decisions are in the audit trail: held, then denied at the timeout.
+    h.gateway.flush_telemetry().await;
+    let decisions: Vec<(Option<String>, Option<String>)> = trail
+        .calls()
+        .iter()
+        .filter(|c| c.tool.as_deref() == Some("refund"))
+        .map(|c| (c.decision.map(|d| format!("{d:?}")), c.approval_id.clone()))
+        .collect();
+    assert_eq!(decisions.len(), 2, "{decisions:?}");
+    assert_eq!(decisions[0].0.as_deref(), Some("ApprovalRequired"));
+    assert_eq!(decisions[1].0.as_deref(), Some("Deny"));
+    assert!(
+        decisions.iter().all(|(_, id)| id.is_some()),
+        "{decisions:?}"
     );
 }
 
