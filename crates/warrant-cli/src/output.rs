@@ -163,6 +163,13 @@ pub const WIRE_LOG_CAPS: &[&str] = &[
     "async_nats=info",
 ];
 
+/// A line on stderr for a person, where a closed stderr is no error: a server keeps serving
+/// when whoever read its messages went away (`eprintln!` would panic).
+pub fn notice(line: std::fmt::Arguments<'_>) {
+    use std::io::Write as _;
+    let _ = writeln!(std::io::stderr(), "{line}");
+}
+
 /// Logs go to stderr; `WARRANT_LOG` (an env-filter directive) overrides `-v`/`-q`, within
 /// [`WIRE_LOG_CAPS`].
 pub fn init_logging(verbose: u8, quiet: bool) {
@@ -201,6 +208,9 @@ pub fn init_logging(verbose: u8, quiet: bool) {
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .with_ansi(stderr_is_tty())
+        // A log line that cannot be written is lost, not a panic: the subscriber would report
+        // it with `eprintln!` on the same closed stderr (a server outlives its log reader).
+        .log_internal_errors(false)
         .try_init();
 }
 

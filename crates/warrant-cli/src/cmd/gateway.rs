@@ -189,12 +189,12 @@ fn serve(global: &GlobalArgs, args: &ServeArgs) -> anyhow::Result<u8> {
             .await
             .with_context(|| format!("listening on {listen}"))?;
         let address = listener.local_addr().context("reading the bound address")?;
-        eprintln!(
+        crate::output::notice(format_args!(
             "Warrant's MCP gateway is serving (revocations and taint in {}; Ctrl-C to stop):",
             app.store_display()
-        );
+        ));
         for server in &servers {
-            eprintln!("  http://{address}/mcp/{server}");
+            crate::output::notice(format_args!("  http://{address}/mcp/{server}"));
         }
         // Pins and tool alerts do not wait for an agent to list; task-token alerts are swept
         // every minute.

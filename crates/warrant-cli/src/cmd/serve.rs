@@ -42,10 +42,10 @@ pub fn run(app: &App, args: ServeArgs) -> anyhow::Result<u8> {
             .await
             .with_context(|| format!("listening on {}", args.listen))?;
         let address = listener.local_addr().context("reading the bound address")?;
-        eprintln!(
+        crate::output::notice(format_args!(
             "Warrant is serving {} on http://{address} (Ctrl-C to stop).",
             app.store_display()
-        );
+        ));
         warrant_server::serve(listener, state, shutdown())
             .await
             .context("serving")
@@ -73,5 +73,5 @@ pub(crate) async fn shutdown() {
         () = interrupt => {},
         () = terminate => {},
     }
-    eprintln!("Stopping: finishing the requests in flight.");
+    crate::output::notice(format_args!("Stopping: finishing the requests in flight."));
 }
