@@ -181,8 +181,9 @@ fn serve(global: &GlobalArgs, args: &ServeArgs) -> anyhow::Result<u8> {
     // Warrant's store (from ./warrant.toml or --store), shared with `warrant jit`: revocations,
     // taint and grant uses are what every gateway process on it agrees on.
     let app = crate::cmd::jit::store_app(global)?;
-    let gateway = Arc::new(build_gateway(&app, &path, config)?);
+    // One store handle (one pool, one writer turn) for the gateway's state and the sweep.
     let sweep_store = app.open_store()?;
+    let gateway = Arc::new(build_gateway(&app, sweep_store.clone(), &path, config)?);
     let clock = app.shared_clock();
     app.block_on(async {
         let listener = tokio::net::TcpListener::bind(&listen)
@@ -224,14 +225,15 @@ fn serve(global: &GlobalArgs, args: &ServeArgs) -> anyhow::Result<u8> {
     Ok(crate::exit::OK)
 }
 
-/// The gateway of `config`, its state in Warrant's store (shared by every gateway process on
+/// The gateway of `config`, its state in Warrant's `store` (shared by every gateway process on
 /// it); upstreams are connected on first use.
 pub fn build_gateway(
     app: &crate::app::App,
+    store: warrant_store::Store,
     path: &Path,
     config: GatewayConfig,
 ) -> anyhow::Result<warrant_gateway_proxy::Gateway> {
-    let store = Arc::new(StoreState(app.open_store()?));
+    let store = Arc::new(StoreState(store));
     let store_handle = store.0.clone();
     let timeout = warrant_gateway::duration::parse_seconds(&config.approval.timeout)
         .with_context(|| format!("{}: approval.timeout", path.display()))?;

@@ -77,7 +77,7 @@ fn list(global: &GlobalArgs, server: Option<&str>, refresh: bool) -> anyhow::Res
                 crate::cmd::gateway::DEFAULT_CONFIG
             );
         };
-        let gateway = crate::cmd::gateway::build_gateway(&app, &path, config)?;
+        let gateway = crate::cmd::gateway::build_gateway(&app, app.open_store()?, &path, config)?;
         for (name, listed) in
             app.block_on(async { Ok::<_, anyhow::Error>(gateway.refresh_tools().await) })?
         {
