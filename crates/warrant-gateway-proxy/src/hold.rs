@@ -167,16 +167,7 @@ pub fn hold(gateway: Arc<Gateway>, held: Held) -> Response {
                     .await
             }
         };
-        let outcome = match span {
-            Some(span) => {
-                let (outcome, notes) = crate::telemetry::noting(handling).await;
-                gateway
-                    .telemetry
-                    .finish(span, notes, outcome.telemetry_end());
-                outcome
-            }
-            None => handling.await,
-        };
+        let outcome = gateway.traced(span, handling).await;
         let message = match outcome {
             Outcome::Result(result) => json!({ "jsonrpc": "2.0", "id": held.id, "result": result }),
             Outcome::Error(error) => {

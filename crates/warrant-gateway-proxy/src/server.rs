@@ -157,7 +157,7 @@ pub(crate) enum Outcome {
 }
 
 impl Outcome {
-    pub(crate) fn telemetry_end(&self) -> crate::telemetry::End<'_> {
+    fn telemetry_end(&self) -> crate::telemetry::End<'_> {
         match self {
             Outcome::Result(result) => crate::telemetry::End::Result(result),
             Outcome::Error(error) => crate::telemetry::End::Error {
@@ -548,6 +548,23 @@ impl Gateway {
         tool.with_labels(labels)
     }
 
+    /// Runs a call's `handling`, and ends its span (if telemetry follows it) with what the
+    /// decision points noted.
+    pub(crate) async fn traced(
+        &self,
+        span: Option<crate::telemetry::Started>,
+        handling: impl std::future::Future<Output = Outcome>,
+    ) -> Outcome {
+        match span {
+            Some(span) => {
+                let (outcome, notes) = crate::telemetry::noting(handling).await;
+                self.telemetry.finish(span, notes, outcome.telemetry_end());
+                outcome
+            }
+            None => handling.await,
+        }
+    }
+
     pub(crate) async fn dispatch(
         &self,
         principal: &Principal,
@@ -832,20 +849,14 @@ impl Gateway {
                 return Outcome::Unauthorized(error.into());
             }
             Err(refused) => {
-                let decision = Decision::Deny {
-                    reason: refused.to_string(),
-                    policy: Some("task-token".to_string()),
-                };
-                log_decision(
-                    principal,
-                    Method::ToolsCall,
-                    &qualified,
-                    &decision,
-                    started,
-                    &[],
-                );
                 self.record_use(principal, false, now).await;
-                return denied(refused.to_string(), Some("task-token"));
+                return refuse_call(
+                    principal,
+                    &qualified,
+                    started,
+                    refused.to_string(),
+                    "task-token",
+                );
             }
         }
 
@@ -860,19 +871,7 @@ impl Gateway {
                         "the arguments carry a secret ({}): the gateway does not forward secrets to {qualified}; pass a reference the tool resolves instead",
                         rules.join(", ")
                     );
-                    let decision = Decision::Deny {
-                        reason: reason.clone(),
-                        policy: Some("secrets".to_string()),
-                    };
-                    log_decision(
-                        principal,
-                        Method::ToolsCall,
-                        &qualified,
-                        &decision,
-                        started,
-                        &[],
-                    );
-                    return denied(reason, Some("secrets"));
+                    return refuse_call(principal, &qualified, started, reason, "secrets");
                 }
                 SecretHandling::Redact => {
                     tracing::warn!(agent = %principal.agent, tool = %qualified, rules = %rules.join(","), "secrets redacted from a call's arguments");
@@ -928,19 +927,7 @@ impl Gateway {
             if !matches!(decision, Decision::Deny { .. })
                 && let Err(refused) = self.check_pin(upstream, &tool.name).await
             {
-                let decision = Decision::Deny {
-                    reason: refused.clone(),
-                    policy: Some("tool-pinning".to_string()),
-                };
-                log_decision(
-                    principal,
-                    Method::ToolsCall,
-                    &qualified,
-                    &decision,
-                    started,
-                    &[],
-                );
-                return denied(refused, Some("tool-pinning"));
+                return refuse_call(principal, &qualified, started, refused, "tool-pinning");
             }
             log_decision(
                 principal,
@@ -1335,6 +1322,23 @@ fn describe(target: &Target) -> String {
     }
 }
 
+/// Denies a `tools/call` for a reason of the gateway's own (the task token, a secret, a pin),
+/// logged and noted for its span as a policy's decision is.
+fn refuse_call(
+    principal: &Principal,
+    tool: &str,
+    started: Instant,
+    reason: String,
+    policy: &str,
+) -> Outcome {
+    let decision = Decision::Deny {
+        reason: reason.clone(),
+        policy: Some(policy.to_string()),
+    };
+    log_decision(principal, Method::ToolsCall, tool, &decision, started, &[]);
+    denied(reason, Some(policy))
+}
+
 fn log_decision(
     principal: &Principal,
     method: Method,
@@ -1585,16 +1589,7 @@ async fn mcp_post(
     let retry =
         (method == "tools/call" && !modern && progress_token.is_some()).then(|| params.clone());
     let handling = gateway.dispatch(&principal, &server, method, params, source);
-    let outcome = match span.flatten() {
-        Some(span) => {
-            let (outcome, notes) = crate::telemetry::noting(handling).await;
-            gateway
-                .telemetry
-                .finish(span, notes, outcome.telemetry_end());
-            outcome
-        }
-        None => handling.await,
-    };
+    let outcome = gateway.traced(span.flatten(), handling).await;
     match outcome {
         Outcome::Result(mut result) => {
             if modern {
