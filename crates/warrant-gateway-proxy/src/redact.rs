@@ -12,8 +12,9 @@ use warrant_scan::{RuleError, RuleSet, Scanner};
 /// The scanner's built-in rules, compiled once.
 pub struct Redactor {
     scanner: Scanner,
-    /// One scratch, reused: redaction runs on small values, one at a time per redactor.
-    scratch: Mutex<warrant_scan::engine::Scratch>,
+    /// Scratch space for scans, one per scan running at once: a call takes one for its whole
+    /// value and puts it back, so concurrent calls never wait on each other's scans.
+    scratches: Mutex<Vec<warrant_scan::engine::Scratch>>,
 }
 
 impl std::fmt::Debug for Redactor {
@@ -25,39 +26,58 @@ impl std::fmt::Debug for Redactor {
 impl Redactor {
     pub fn builtin() -> Result<Redactor, RuleError> {
         let scanner = Scanner::new(&RuleSet::builtin()?)?;
-        let scratch = Mutex::new(scanner.scratch());
-        Ok(Redactor { scanner, scratch })
+        let scratches = Mutex::new(vec![scanner.scratch()]);
+        Ok(Redactor { scanner, scratches })
     }
 
     /// `value` with every secret in its strings (keys included) replaced by its redacted
     /// preview, and the ids of the rules that found them.
     pub fn redact(&self, value: &Value) -> (Value, BTreeSet<String>) {
+        let pool = || {
+            self.scratches
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+        };
+        let taken = pool().pop();
+        let mut scratch = taken.unwrap_or_else(|| self.scanner.scratch());
         let mut rules = BTreeSet::new();
-        let out = self.walk(value, &mut rules);
+        let out = self.walk(value, &mut rules, &mut scratch);
+        pool().push(scratch);
         (out, rules)
     }
 
-    fn walk(&self, value: &Value, rules: &mut BTreeSet<String>) -> Value {
+    fn walk(
+        &self,
+        value: &Value,
+        rules: &mut BTreeSet<String>,
+        scratch: &mut warrant_scan::engine::Scratch,
+    ) -> Value {
         match value {
-            Value::String(s) => Value::String(self.redact_text(s, rules)),
+            Value::String(s) => Value::String(self.redact_text(s, rules, scratch)),
             Value::Array(items) => {
-                Value::Array(items.iter().map(|v| self.walk(v, rules)).collect())
+                Value::Array(items.iter().map(|v| self.walk(v, rules, scratch)).collect())
             }
             Value::Object(map) => Value::Object(
                 map.iter()
-                    .map(|(k, v)| (self.redact_text(k, rules), self.walk(v, rules)))
+                    .map(|(k, v)| {
+                        (
+                            self.redact_text(k, rules, scratch),
+                            self.walk(v, rules, scratch),
+                        )
+                    })
                     .collect(),
             ),
             other => other.clone(),
         }
     }
 
-    fn redact_text(&self, text: &str, rules: &mut BTreeSet<String>) -> String {
-        let mut scratch = self
-            .scratch
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let matches = self.scanner.scan(text.as_bytes(), &mut scratch);
+    fn redact_text(
+        &self,
+        text: &str,
+        rules: &mut BTreeSet<String>,
+        scratch: &mut warrant_scan::engine::Scratch,
+    ) -> String {
+        let matches = self.scanner.scan(text.as_bytes(), scratch);
         if matches.is_empty() {
             return text.to_string();
         }
@@ -112,5 +132,30 @@ mod tests {
         let (plain, none) = redactor.redact(&serde_json::json!({"q": "what time is it in Tokyo"}));
         assert_eq!(plain["q"], "what time is it in Tokyo");
         assert!(none.is_empty());
+    }
+
+    #[test]
+    fn concurrent_calls_each_get_their_own_scan() {
+        let redactor = Redactor::builtin().unwrap();
+        let token = format!("glpat-{}", "Q7w_Zk2Rm9Tx4Vb-8Nc1");
+        std::thread::scope(|scope| {
+            for n in 0..4 {
+                let (redactor, token) = (&redactor, &token);
+                scope.spawn(move || {
+                    for i in 0..50 {
+                        let value = serde_json::json!({"n": n, "text": format!("{i} {token}")});
+                        let (out, rules) = redactor.redact(&value);
+                        assert!(!out.to_string().contains(token.as_str()));
+                        assert!(!rules.is_empty());
+                        let (plain, none) =
+                            redactor.redact(&serde_json::json!([format!("{n}-{i}")]));
+                        assert_eq!(plain[0], format!("{n}-{i}"));
+                        assert!(none.is_empty());
+                    }
+                });
+            }
+        });
+        // Never more scratch space than scans that ran at once.
+        assert!(redactor.scratches.lock().unwrap().len() <= 4);
     }
 }
