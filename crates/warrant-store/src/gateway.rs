@@ -14,7 +14,7 @@ use sqlx::any::AnyRow;
 use warrant_core::Timestamp;
 
 use crate::dialect;
-use crate::governance::audit;
+use crate::governance::{AuditRow, audit, audit_rows};
 use crate::{Store, StoreError, WriteTx};
 
 /// A task token as minted: never the token itself.
@@ -693,26 +693,21 @@ impl Store {
         if calls.is_empty() {
             return Ok(());
         }
+        let times: Vec<String> = calls.iter().map(|c| dialect::timestamp(&c.at)).collect();
+        let rows: Vec<AuditRow<'_>> = calls
+            .iter()
+            .zip(&times)
+            .map(|(call, at)| AuditRow {
+                at,
+                actor: &call.agent,
+                action: &call.action,
+                subject: &call.subject,
+                before: None,
+                after: Some(&call.detail),
+            })
+            .collect();
         let mut tx = begin(self).await?;
-        // Many rows per statement: a batch holds the one writer's lock briefly.
-        const COLUMNS: usize = 6;
-        for chunk in calls.chunks((dialect::MAX_BIND_PARAMS / COLUMNS).min(100)) {
-            let rows = vec!["(?, ?, ?, ?, ?, ?)"; chunk.len()].join(", ");
-            let sql = format!(
-                "INSERT INTO audit (at, actor, action, subject, before, after) VALUES {rows}"
-            );
-            let mut query = tx.query(&sql);
-            for call in chunk {
-                query = query
-                    .bind(dialect::timestamp(&call.at))
-                    .bind(call.agent.as_str())
-                    .bind(call.action.as_str())
-                    .bind(call.subject.as_str())
-                    .bind(None::<&str>)
-                    .bind(call.detail.as_str());
-            }
-            query.execute(tx.conn()).await?;
-        }
+        audit_rows(&mut tx, &rows).await?;
         tx.commit().await
     }
 }

@@ -49,6 +49,16 @@ fn audit_entry(r: &sqlx::any::AnyRow) -> Result<AuditEntry, StoreError> {
     })
 }
 
+/// One row for the audit trail (see [`audit_rows`]).
+pub(crate) struct AuditRow<'a> {
+    pub at: &'a str,
+    pub actor: &'a str,
+    pub action: &'a str,
+    pub subject: &'a str,
+    pub before: Option<&'a str>,
+    pub after: Option<&'a str>,
+}
+
 /// Appends one audit row inside `tx`.
 pub(crate) async fn audit(
     tx: &mut WriteTx,
@@ -59,17 +69,38 @@ pub(crate) async fn audit(
     before: Option<&str>,
     after: Option<&str>,
 ) -> Result<(), StoreError> {
-    tx.query(
-        "INSERT INTO audit (at, actor, action, subject, before, after) VALUES (?, ?, ?, ?, ?, ?)",
-    )
-    .bind(at)
-    .bind(actor)
-    .bind(action)
-    .bind(subject)
-    .bind(before)
-    .bind(after)
-    .execute(tx.conn())
-    .await?;
+    let row = AuditRow {
+        at,
+        actor,
+        action,
+        subject,
+        before,
+        after,
+    };
+    audit_rows(tx, std::slice::from_ref(&row)).await
+}
+
+/// Appends audit rows inside `tx`, in order, many per statement: a batch (the gateway's calls)
+/// holds the one writer's lock briefly.
+pub(crate) async fn audit_rows(tx: &mut WriteTx, rows: &[AuditRow<'_>]) -> Result<(), StoreError> {
+    const COLUMNS: usize = 6;
+    for chunk in rows.chunks((crate::dialect::MAX_BIND_PARAMS / COLUMNS).min(100)) {
+        let values = vec!["(?, ?, ?, ?, ?, ?)"; chunk.len()].join(", ");
+        let sql = format!(
+            "INSERT INTO audit (at, actor, action, subject, before, after) VALUES {values}"
+        );
+        let mut query = tx.query(&sql);
+        for row in chunk {
+            query = query
+                .bind(row.at)
+                .bind(row.actor)
+                .bind(row.action)
+                .bind(row.subject)
+                .bind(row.before)
+                .bind(row.after);
+        }
+        query.execute(tx.conn()).await?;
+    }
     Ok(())
 }
 
