@@ -77,6 +77,12 @@ impl Principal {
     }
 }
 
+/// The key a bearer token is remembered by once verified: its SHA-256 (the token itself is not
+/// kept).
+pub(crate) fn token_digest(token: &str) -> [u8; 32] {
+    Sha256::digest(token.trim().as_bytes()).into()
+}
+
 /// The key of a task token's task state: its first revocation id, which the tokens attenuated
 /// from it share.
 pub fn task_token_key(first_revocation_id: &str) -> String {
@@ -149,7 +155,7 @@ impl Authenticator {
         authority: &TokenAuthority,
         token: &str,
     ) -> Result<Arc<OpenedToken>, TokenError> {
-        let key: [u8; 32] = Sha256::digest(token.trim().as_bytes()).into();
+        let key = token_digest(token);
         if let Some(opened) = self.opened.get(&key) {
             return Ok(opened);
         }
@@ -173,15 +179,13 @@ impl Authenticator {
         }
     }
 
-    /// The revocation ids to look up before [`Self::authenticate`]: none for an access token,
-    /// nor for a task token that does not verify (`authenticate` says why).
-    pub fn revocation_ids(&self, token: &str) -> Vec<String> {
+    /// `token` opened, when it is a task token that verifies: its revocation ids are looked up
+    /// before [`Self::authenticate_opened`]. None for an access token, or for a task token that
+    /// does not verify (`authenticate` says why).
+    pub fn task_token(&self, token: &str) -> Option<Arc<OpenedToken>> {
         match &self.task_tokens {
-            Some(authority) if !self.is_access_token(token) => self
-                .open(authority, token)
-                .map(|opened| opened.revocation_ids().to_vec())
-                .unwrap_or_default(),
-            _ => Vec::new(),
+            Some(authority) if !self.is_access_token(token) => self.open(authority, token).ok(),
+            _ => None,
         }
     }
 
@@ -189,6 +193,19 @@ impl Authenticator {
     pub async fn authenticate(
         &self,
         token: &str,
+        server: &str,
+        now: DateTime<Utc>,
+        revoked: &BTreeSet<String>,
+    ) -> Result<Principal, AuthError> {
+        self.authenticate_opened(token, None, server, now, revoked)
+            .await
+    }
+
+    /// [`Self::authenticate`], with `token` already opened by [`Self::task_token`] (not again).
+    pub async fn authenticate_opened(
+        &self,
+        token: &str,
+        opened: Option<Arc<OpenedToken>>,
         server: &str,
         now: DateTime<Utc>,
         revoked: &BTreeSet<String>,
@@ -218,7 +235,10 @@ impl Authenticator {
                 "this gateway accepts OAuth access tokens only".to_string(),
             ));
         };
-        let opened = self.open(authority, token)?;
+        let opened = match opened {
+            Some(opened) => opened,
+            None => self.open(authority, token)?,
+        };
         let verified = opened.authenticate(now, revoked)?;
         Ok(Principal {
             agent: verified.agent,
@@ -359,7 +379,7 @@ mod tests {
             both.authenticate(jwt, "s", now, &BTreeSet::new()).await,
             Err(AuthError::Unavailable(_))
         ));
-        assert!(both.revocation_ids(jwt).is_empty());
+        assert!(both.task_token(jwt).is_none());
         // Not a JWT: the task-token authority answers (and refuses it).
         assert!(matches!(
             both.authenticate("not-a-biscuit", "s", now, &BTreeSet::new())

@@ -326,10 +326,7 @@ impl OAuthVerifier {
             audiences: self.audiences(server),
             ..self.expected.clone()
         };
-        let digest: [u8; 32] = sha2::Digest::finalize(
-            <sha2::Sha256 as sha2::Digest>::new_with_prefix(token.as_bytes()),
-        )
-        .into();
+        let digest = crate::auth::token_digest(token);
         if let Some(verified) = self.verified.get(&digest) {
             let current = self.keys.read().await.as_ref().is_some_and(|keys| {
                 keys.generation == verified.generation && keys.fetched.elapsed() < self.max_age

@@ -420,7 +420,11 @@ impl Gateway {
         server: &str,
     ) -> Result<Principal, AuthError> {
         let token = bearer(header_text(headers, "authorization"))?;
-        let ids = self.authenticator.revocation_ids(token);
+        let opened = self.authenticator.task_token(token);
+        let ids = opened
+            .as_ref()
+            .map(|o| o.revocation_ids().to_vec())
+            .unwrap_or_default();
         // A task token's taint is read with its revocations, side by side: a call then waits
         // for one read of the store instead of two in turn.
         let key = ids.first().map(|id| crate::auth::task_token_key(id));
@@ -435,7 +439,7 @@ impl Gateway {
         let now = self.clock.now();
         let mut principal = self
             .authenticator
-            .authenticate(token, server, now, &revoked)
+            .authenticate_opened(token, opened, server, now, &revoked)
             .await?;
         if principal.task_key.is_some() && principal.task_key == key {
             principal.taint = taint;
